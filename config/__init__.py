@@ -1,0 +1,1 @@
+"""Start-up configuration: typed settings read once from the environment."""

@@ -1,0 +1,122 @@
+"""Frozen, typed settings built from the environment; the only reader of os.environ."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    tool_base_url: str
+    celery_broker_url: str | None
+    celery_result_backend: str | None
+    clock_leeway_seconds: int
+    http_timeout_seconds: float
+
+    @property
+    def is_https(self) -> bool:
+        return self.tool_base_url.startswith("https://")
+
+    @property
+    def celery_eager(self) -> bool:
+        # Without a broker the embedded default runs tasks in-process.
+        return self.celery_broker_url is None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        environment = _choice(env, "PEERLTI_ENV", ENVIRONMENTS, "development")
+        instance_path = Path(env.get("PEERLTI_INSTANCE_PATH", "instance")).resolve()
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'peerlti.db'}"
+        return cls(
+            environment=environment,
+            instance_path=instance_path,
+            database_url=_database_url(database_url),
+            secret_key=_secret_key(env, environment, instance_path),
+            tool_base_url=_http_url(env, "TOOL_BASE_URL", "http://localhost:5000"),
+            celery_broker_url=_optional_url(env, "CELERY_BROKER_URL", ("redis", "rediss", "amqp")),
+            celery_result_backend=_optional_url(
+                env, "CELERY_RESULT_BACKEND", ("redis", "rediss", "db+postgresql", "db+sqlite")
+            ),
+            clock_leeway_seconds=_int(env, "LTI_CLOCK_LEEWAY_SECONDS", 60, low=0, high=600),
+            http_timeout_seconds=float(_int(env, "HTTP_TIMEOUT_SECONDS", 10, low=1, high=120)),
+        )
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = env.get(name, default)
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number; got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}; got {value}")
+    return value
+
+
+def _http_url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default).rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{name} must be an http(s) URL such as https://peerlti.example.edu; got {value!r}")
+    return value
+
+
+def _optional_url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    value = env.get(name) or None
+    if value is not None and urlsplit(value).scheme not in schemes:
+        raise SettingsError(f"{name} must start with one of {', '.join(s + '://' for s in schemes)}; got {value!r}")
+    return value
+
+
+def _database_url(value: str) -> str:
+    scheme = urlsplit(value).scheme
+    # psycopg 3 is the PostgreSQL driver; accept the common spellings of the URL.
+    if scheme in ("postgres", "postgresql"):
+        return "postgresql+psycopg" + value[len(scheme):]
+    if scheme in ("postgresql+psycopg", "sqlite"):
+        return value
+    raise SettingsError(f"DATABASE_URL must be a postgresql:// or sqlite:/// URL; got scheme {scheme!r}")
+
+
+def _secret_key(env: Mapping[str, str], environment: str, instance_path: Path) -> str:
+    value = env.get("SECRET_KEY")
+    if value:
+        if len(value) < 32:
+            raise SettingsError("SECRET_KEY must be at least 32 characters long")
+        return value
+    if environment == "production":
+        raise SettingsError("SECRET_KEY is required when PEERLTI_ENV=production")
+    # Development keeps a generated key so sessions survive restarts.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

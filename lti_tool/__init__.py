@@ -1,0 +1,1 @@
+"""The Flask application and the LTI 1.3 edge of peerlti."""

@@ -1,0 +1,92 @@
+"""The application factory: settings in, a configured Flask app out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, Response, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from assessment.errors import AssessmentError, NotAllowed, NotFound
+from config.settings import Settings
+from lti_tool.database import db, init_database
+from lti_tool.launch.errors import LaunchRejected
+from lti_tool.launch.views import bp as lti_bp
+from lti_tool.launch.views import init_launch
+from lti_tool.views import init_views
+
+csrf = CSRFProtect()
+
+ERROR_STATUS = {NotAllowed: 403, NotFound: 404}
+
+
+def cookie_policy(settings: Settings) -> dict[str, object]:
+    """Over HTTPS the tool is a third party inside the LMS iframe: only partitioned (CHIPS) cookies survive."""
+    if settings.is_https:
+        return {"secure": True, "samesite": "None", "partitioned": True, "httponly": True, "path": "/"}
+    # Plain HTTP (development): browsers refuse SameSite=None without Secure; the sandbox is same-site.
+    return {"secure": False, "samesite": "Lax", "partitioned": False, "httponly": True, "path": "/"}
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    policy = cookie_policy(settings)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        PEERLTI_SETTINGS=settings,
+        PEERLTI_COOKIE_POLICY=policy,
+        SESSION_COOKIE_NAME="peerlti_session",
+        SESSION_COOKIE_SECURE=policy["secure"],
+        SESSION_COOKIE_SAMESITE=policy["samesite"],
+        SESSION_COOKIE_PARTITIONED=policy["partitioned"],
+        SESSION_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PREFERRED_URL_SCHEME="https" if settings.is_https else "http",
+        WTF_CSRF_TIME_LIMIT=None,  # a page left open in the LMS all afternoon must still submit
+        WTF_CSRF_SSL_STRICT=False,  # the Referer of a framed page is often stripped by the LMS
+    )
+    init_database(app, settings.database_url)
+    csrf.init_app(app)
+    init_launch(app)
+    csrf.exempt(lti_bp)  # the platform posts launches; they carry a signed id_token instead
+    init_views(app)
+    _register_error_pages(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(LaunchRejected)
+    def launch_rejected(error: LaunchRejected) -> tuple[str, int]:
+        db().rollback()
+        app.logger.info("launch refused: %s", error.reason)
+        return render_template("launch_error.html", error=error), error.status
+
+    @app.errorhandler(AssessmentError)
+    def assessment_error(error: AssessmentError) -> tuple[str, int]:
+        db().rollback()
+        status = next((code for kind, code in ERROR_STATUS.items() if isinstance(error, kind)), 400)
+        return render_template("error.html", status=status, message=error.message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        message = "This form expired or did not come from this tool's page. Reload the page and try again."
+        return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        return render_template("error.html", status=error.code, message=error.description), error.code or 500
+
+
+def _security_headers(response: Response) -> Response:
+    # The LMS frames the tool, so framing stays allowed; everything else is locked to this origin.
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action *; frame-ancestors *; base-uri 'none'; object-src 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    return response

@@ -1,0 +1,170 @@
+"""The `peerlti` administration command: database, platform registrations, keys, serving."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from assessment.db import make_engine, make_session_factory
+from config.settings import Settings, SettingsError
+from lti_tool import migrate
+from lti_tool.keys import ensure_tool_key, public_jwks, rotate_tool_key
+from lti_tool.registry import Platform, PlatformSpec, register_platform
+
+REGISTRATION_FIELDS = ("name", "issuer", "client_id", "auth_login_url", "auth_token_url", "key_set_url")
+
+
+class Context:
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = Settings.from_env()
+            except SettingsError as error:
+                raise click.UsageError(str(error)) from None
+        return self._settings
+
+    def session(self):
+        return make_session_factory(make_engine(self.settings.database_url))()
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+@click.group()
+def main() -> None:
+    """Administer peerlti: database, LMS registrations, signing keys."""
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@pass_context
+def db_upgrade(ctx: Context, revision: str) -> None:
+    """Apply migrations up to REVISION (creating the SQLite file when needed)."""
+    ctx.settings.instance_path.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(ctx.settings.database_url, revision)
+    click.echo(f"database at revision {revision}")
+
+
+@main.group()
+def platform() -> None:
+    """LMS registrations (issuer + client id)."""
+
+
+@platform.command("add")
+@click.option("--json", "json_file", type=click.File("r"), help="A registration record: " + ", ".join(REGISTRATION_FIELDS) + ", deployment_ids, audience, accept_new_deployments.")
+@click.option("--name")
+@click.option("--issuer")
+@click.option("--client-id")
+@click.option("--auth-login-url", help="The platform's OIDC authorisation endpoint.")
+@click.option("--auth-token-url", help="The platform's OAuth2 token endpoint (for grades and rosters).")
+@click.option("--key-set-url", help="The platform's JWKS URL.")
+@click.option("--audience", help="The token endpoint audience, when it differs from the token URL.")
+@click.option("--deployment-id", "deployment_ids", multiple=True, help="Repeat for each deployment.")
+@click.option("--accept-new-deployments", is_flag=True, help="Accept deployment ids not listed (Canvas creates one per install).")
+@pass_context
+def platform_add(ctx: Context, json_file, **flags) -> None:
+    """Register a platform, or update the registration with the same issuer and client id."""
+    record = json.load(json_file) if json_file else {}
+    spec = _platform_spec(record, flags)
+    with ctx.session() as session:
+        ensure_tool_key(session)
+        registered = register_platform(session, spec)
+        session.commit()
+        deployments = ", ".join(d.deployment_id for d in registered.deployments) or "none yet"
+        click.echo(f"registered {registered.name}: issuer {registered.issuer}, client id {registered.client_id}, deployments {deployments}")
+
+
+def _platform_spec(record: dict, flags: dict) -> PlatformSpec:
+    values = {key: flags.get(key) or record.get(key) for key in (*REGISTRATION_FIELDS, "audience")}
+    missing = [key for key in REGISTRATION_FIELDS if not values[key]]
+    if missing:
+        raise click.UsageError("missing " + ", ".join("--" + key.replace("_", "-") for key in missing))
+    for key in ("auth_login_url", "auth_token_url", "key_set_url"):
+        if not str(values[key]).startswith(("https://", "http://")):
+            raise click.UsageError(f"--{key.replace('_', '-')} must be an http(s) URL")
+    deployment_ids = tuple(flags.get("deployment_ids") or record.get("deployment_ids") or ())
+    accept_new = bool(flags.get("accept_new_deployments") or record.get("accept_new_deployments"))
+    return PlatformSpec(**values, deployment_ids=tuple(map(str, deployment_ids)), accept_new_deployments=accept_new)
+
+
+@platform.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def platform_list(ctx: Context, as_json: bool) -> None:
+    """Show every registration and its deployments."""
+    with ctx.session() as session:
+        platforms = session.scalars(select(Platform).order_by(Platform.id)).all()
+        rows = [
+            {
+                "name": p.name, "issuer": p.issuer, "client_id": p.client_id,
+                "auth_login_url": p.auth_login_url, "auth_token_url": p.auth_token_url,
+                "key_set_url": p.key_set_url, "audience": p.audience,
+                "deployment_ids": [d.deployment_id for d in p.deployments],
+                "accept_new_deployments": p.accept_new_deployments,
+            }
+            for p in platforms
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no platforms registered; add one with: peerlti platform add --help")
+    for row in rows:
+        click.echo(f"{row['name']}\n  issuer     {row['issuer']}\n  client id  {row['client_id']}\n"
+                   f"  deployments {', '.join(row['deployment_ids']) or '-'}"
+                   f"{' (new ones accepted)' if row['accept_new_deployments'] else ''}")
+
+
+@main.group()
+def keys() -> None:
+    """The tool's RSA signing keys."""
+
+
+@keys.command("rotate")
+@pass_context
+def keys_rotate(ctx: Context) -> None:
+    """Make a new signing key; the JWKS keeps serving the previous one until the next rotation."""
+    with ctx.session() as session:
+        key = rotate_tool_key(session)
+        session.commit()
+        click.echo(f"new current key {key.kid}; JWKS now serves {len(public_jwks(session)['keys'])} keys")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--cert", type=click.Path(exists=True, path_type=Path), help="TLS certificate (PEM) to serve HTTPS.")
+@click.option("--key", type=click.Path(exists=True, path_type=Path), help="TLS private key (PEM).")
+@pass_context
+def serve(ctx: Context, host: str, port: int, cert: Path | None, key: Path | None) -> None:
+    """Serve the tool with the built-in server (development and demos; use gunicorn in production)."""
+    from werkzeug.serving import run_simple
+
+    from lti_tool.app import create_app
+
+    app = create_app(ctx.settings)
+    with app.app_context():
+        from lti_tool.database import db as request_session
+
+        ensure_tool_key(request_session())
+        request_session().commit()
+    ssl_context = (str(cert), str(key)) if cert and key else None
+    click.echo(f"peerlti serving {ctx.settings.tool_base_url} (JWKS at {ctx.settings.tool_base_url}/lti/jwks)")
+    run_simple(host, port, app, threaded=True, ssl_context=ssl_context, use_reloader=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

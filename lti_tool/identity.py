@@ -1,0 +1,49 @@
+"""Who the browser is, per resource link, as established by launches and kept in the session."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import session
+
+from assessment.errors import NotAllowed
+from assessment.models import CourseRole
+from lti_tool.launch.provisioning import LaunchIdentity
+
+SESSION_KEY = "launches"
+# Bounded so the signed session cookie stays far below the 4 KB browsers accept.
+MAX_REMEMBERED_LAUNCHES = 12
+
+
+def remember_launch(identity: LaunchIdentity) -> None:
+    launches = dict(session.get(SESSION_KEY, {}))
+    key = str(identity.resource_link_id)
+    launches.pop(key, None)
+    launches[key] = asdict(identity) | {"role": identity.role.value}
+    while len(launches) > MAX_REMEMBERED_LAUNCHES:
+        launches.pop(next(iter(launches)))
+    session[SESSION_KEY] = launches
+    session.permanent = True
+
+
+def launch_identity(resource_link_id: int) -> LaunchIdentity:
+    """The identity launched into this resource link, or NotAllowed when this browser never launched it."""
+    data = session.get(SESSION_KEY, {}).get(str(resource_link_id))
+    if data is None:
+        raise NotAllowed(
+            "This browser has no launch for this activity. Open it from your course in the LMS; "
+            "if it is embedded, your browser may be blocking its cookies."
+        )
+    return LaunchIdentity(
+        person_id=data["person_id"],
+        course_id=data["course_id"],
+        resource_link_id=data["resource_link_id"],
+        role=CourseRole(data["role"]),
+    )
+
+
+def staff_identity(resource_link_id: int) -> LaunchIdentity:
+    identity = launch_identity(resource_link_id)
+    if identity.role is not CourseRole.STAFF:
+        raise NotAllowed("Only the course's instructors and teaching assistants can open this page.")
+    return identity

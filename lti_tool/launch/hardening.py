@@ -1,0 +1,222 @@
+"""The message launch, validated more strictly than pylti1p3 does by itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
+from pylti1p3.exception import LtiException
+from pylti1p3.message_validators import get_validators
+from sqlalchemy.orm import Session
+
+from lti_tool.launch.errors import CookiesLost, LaunchRejected
+from lti_tool.launch.platform_keys import PlatformKeyCache
+from lti_tool.launch.replay import nonce_was_used
+from lti_tool.launch.state import STATE_COOKIE_PREFIX, LoginState, StateSigner
+from lti_tool.registry import DatabaseToolConf, Platform, find_platform
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+MESSAGE_TYPES = ("LtiResourceLinkRequest",)
+
+
+@dataclass(frozen=True)
+class LaunchPolicy:
+    """What a launch is checked against, beyond the registrations in the database."""
+
+    session: Session
+    state_signer: StateSigner
+    platform_keys: PlatformKeyCache
+    clock_leeway_seconds: int
+    relaunch_url: str  # the tool's login URL, used to offer a new window when cookies are lost
+
+
+class LaunchRequest(FlaskRequest):
+    """pylti1p3's view of the Flask request, able to list the cookies that came with it."""
+
+    def cookie_names(self) -> list[str]:
+        return list(self._cookies)
+
+
+class HardenedMessageLaunch(FlaskMessageLaunch):
+    """pylti1p3's launch with the checks it lacks (nonce once, state bound to the browser, azp,
+    clock leeway, RS256 only) and every refusal raised as LaunchRejected with a readable reason."""
+
+    def __init__(self, request: LaunchRequest, policy: LaunchPolicy) -> None:
+        super().__init__(request, DatabaseToolConf(policy.session))
+        self._policy = policy
+        self.platform: Platform | None = None
+        self.login_state: LoginState | None = None
+
+    def validate(self) -> HardenedMessageLaunch:
+        # 1. the state was issued by this tool and its cookie came back in this browser;
+        # 2. the id_token is a JWT signed with RS256 and carries every required claim;
+        # 3. issuer + client id (azp when aud has several values) name a registration;
+        # 4. the signature verifies with the platform's key, with the clock leeway;
+        # 5. the nonce is the one this login issued and was never used before;
+        # 6. the deployment is known (or the platform accepts new ones);
+        # 7. the message itself is valid for its type (pylti1p3's validators).
+        # The nonce is consumed by provisioning, in the same transaction, so a refused launch writes nothing.
+        self._validated = True
+        try:
+            self.validate_state()
+            self.validate_jwt_format()
+            self.validate_required_claims()
+            self.validate_registration()
+            self.validate_jwt_signature()
+            self.validate_nonce()
+            self.validate_deployment()
+            self.validate_message()
+        except Exception:
+            self._validated = False
+            raise
+        return self
+
+    def validate_state(self) -> HardenedMessageLaunch:
+        state = self._policy.state_signer.read(self._get_request_param("state"))
+        self.login_state = state
+        if self._request.get_cookie(state.cookie_name) != state.state_id:
+            relaunch = self._relaunch_url(state)
+            if any(name.startswith(STATE_COOKIE_PREFIX) for name in self._request.cookie_names()):
+                raise LaunchRejected(
+                    "The launch state does not match this browser's login (state mismatch). "
+                    "Open the activity again from your course.",
+                    relaunch_url=relaunch,
+                )
+            raise CookiesLost(
+                "Your browser did not keep this tool's cookie while the launch went through the LMS, "
+                "which usually means it blocks cookies inside embedded pages.",
+                relaunch_url=relaunch,
+            )
+        return self
+
+    def _relaunch_url(self, state: LoginState) -> str | None:
+        if not state.login_params.get("iss") or not state.login_params.get("login_hint"):
+            return None
+        return self._policy.relaunch_url + "?" + urlencode(state.login_params)
+
+    def validate_jwt_format(self) -> HardenedMessageLaunch:
+        token = self._get_request_param("id_token")
+        if not token:
+            raise LaunchRejected("The launch has no id_token.")
+        try:
+            header = jwt.get_unverified_header(token)
+            body = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise LaunchRejected("The id_token is not a valid JWT (it cannot be decoded).") from None
+        if header.get("alg") != "RS256":
+            raise LaunchRejected(f"The id_token must be signed with RS256; it says alg {header.get('alg')!r}.")
+        if not header.get("kid"):
+            raise LaunchRejected("The id_token header has no kid, so the platform key cannot be chosen.")
+        self._jwt = {"header": header, "body": body}
+        return self
+
+    def validate_required_claims(self) -> HardenedMessageLaunch:
+        body = self._jwt["body"]
+        for claim in ("iss", "aud", "sub", "nonce", "iat", "exp"):
+            if body.get(claim) in (None, "", []):
+                raise LaunchRejected(f"The id_token is missing the {claim!r} claim.")
+        version = body.get(CLAIM + "version")
+        if version is None:
+            raise LaunchRejected("The id_token has no LTI version claim; this tool needs LTI 1.3.0.")
+        if version != "1.3.0":
+            raise LaunchRejected(f"The id_token is for LTI version {version!r}; this tool needs 1.3.0.")
+        message_type = body.get(CLAIM + "message_type")
+        if not message_type:
+            raise LaunchRejected("The id_token has no message_type claim.")
+        if message_type not in MESSAGE_TYPES:
+            raise LaunchRejected(f"This tool does not handle {message_type!r} messages.")
+        if not body.get(CLAIM + "deployment_id"):
+            raise LaunchRejected("The id_token has no deployment_id claim.")
+        if not isinstance(body.get(CLAIM + "roles"), list):
+            raise LaunchRejected("The id_token has no roles claim (it may be empty, but it must be there).")
+        if message_type == "LtiResourceLinkRequest" and not (body.get(CLAIM + "resource_link") or {}).get("id"):
+            raise LaunchRejected("The id_token has no resource_link id.")
+        return self
+
+    def get_client_id(self) -> str:
+        """The client id this token is for: aud, or azp when aud names several parties."""
+        body = self._jwt["body"]
+        audience, azp = body.get("aud"), body.get("azp")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if not all(isinstance(item, str) for item in audiences):
+            raise LaunchRejected("The id_token's aud claim is malformed.")
+        if len(audiences) > 1 and not azp:
+            raise LaunchRejected("The id_token has several audiences but no azp claim naming this tool.")
+        if azp is not None and azp not in audiences:
+            raise LaunchRejected("The id_token's azp is not one of its audiences.")
+        return azp or audiences[0]
+
+    def validate_registration(self) -> HardenedMessageLaunch:
+        issuer, client_id = self._jwt["body"]["iss"], self.get_client_id()
+        self.platform = find_platform(self._policy.session, issuer, client_id)
+        if self.platform is None:
+            raise LaunchRejected(
+                f"This tool has no registration for issuer {issuer!r} and client id {client_id!r}. "
+                "An administrator must register the platform first.",
+                status=403,
+            )
+        self._registration = self._tool_config.find_registration_by_params(issuer, client_id)
+        return self
+
+    def validate_jwt_signature(self) -> HardenedMessageLaunch:
+        assert self.platform is not None
+        public_key = self._policy.platform_keys.public_key_pem(self.platform.key_set_url, self._jwt["header"]["kid"])
+        try:
+            jwt.decode(
+                self._get_request_param("id_token"),
+                public_key,
+                algorithms=["RS256"],
+                audience=self.platform.client_id,
+                issuer=self.platform.issuer,
+                leeway=self._policy.clock_leeway_seconds,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise LaunchRejected("The id_token has expired. Open the activity again from your course.", status=401) from None
+        except jwt.ImmatureSignatureError:
+            raise LaunchRejected("The id_token was issued in the future (iat); check the platform's clock.", status=401) from None
+        except jwt.InvalidSignatureError:
+            raise LaunchRejected("The id_token's signature does not verify with the platform's key.", status=401) from None
+        except jwt.InvalidAudienceError:
+            raise LaunchRejected("The id_token is not addressed to this tool (wrong aud).", status=401) from None
+        except jwt.PyJWTError as error:
+            raise LaunchRejected(f"The id_token is invalid: {error}.", status=401) from None
+        return self
+
+    def validate_nonce(self) -> HardenedMessageLaunch:
+        assert self.platform is not None and self.login_state is not None
+        nonce = self._jwt["body"]["nonce"]
+        if nonce != self.login_state.nonce:
+            raise LaunchRejected("The id_token's nonce was not issued by this login.")
+        if nonce_was_used(self._policy.session, self.platform.id, nonce):
+            raise LaunchRejected("This launch was already used (replayed id_token). Open the activity again from your course.")
+        return self
+
+    def validate_deployment(self) -> HardenedMessageLaunch:
+        body = self._jwt["body"]
+        deployment_id = body[CLAIM + "deployment_id"]
+        if self._tool_config.find_deployment_by_params(body["iss"], deployment_id, self.get_client_id()) is None:
+            raise LaunchRejected(
+                f"Deployment {deployment_id!r} is not registered for this platform. "
+                "An administrator must add it (or allow new deployments).",
+                status=403,
+            )
+        return self
+
+    def validate_message(self) -> HardenedMessageLaunch:
+        body = self._jwt["body"]
+        validator = next((v for v in get_validators() if v.can_validate(body)), None)
+        if validator is None:
+            raise LaunchRejected("The launch message type is not recognised.")
+        try:
+            validator.validate(body)
+        except LtiException as error:
+            raise LaunchRejected(f"The launch message is invalid: {error}.") from None
+        return self
+
+    @property
+    def claims(self) -> dict[str, Any]:
+        return self._jwt["body"]

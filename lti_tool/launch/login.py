@@ -1,0 +1,64 @@
+"""OIDC third-party login initiation: check the platform, then send the browser to its authorisation endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from sqlalchemy.orm import Session
+
+from lti_tool.launch.errors import LaunchRejected
+from lti_tool.launch.state import LoginState, StateSigner
+from lti_tool.registry import find_deployment, find_platform
+
+
+@dataclass(frozen=True)
+class LoginRedirect:
+    url: str
+    state: LoginState
+
+
+def start_login(session: Session, params: Mapping[str, str], signer: StateSigner, launch_url: str) -> LoginRedirect:
+    issuer, login_hint = params.get("iss"), params.get("login_hint")
+    if not issuer:
+        raise LaunchRejected("The login request has no issuer (iss); start the activity from your course.")
+    if not login_hint:
+        raise LaunchRejected("The login request has no login_hint; start the activity from your course.")
+    client_id = params.get("client_id") or None
+    platform = find_platform(session, issuer, client_id)
+    if platform is None:
+        raise LaunchRejected(
+            f"This tool has no registration for issuer {issuer!r}"
+            + (f" and client id {client_id!r}." if client_id else " (or several, and the login named no client id).")
+            + " An administrator must register the platform first.",
+            status=403,
+        )
+    # Canvas names it deployment_id; the specification, lti_deployment_id.
+    deployment_id = params.get("lti_deployment_id") or params.get("deployment_id")
+    if deployment_id and not platform.accept_new_deployments and find_deployment(session, platform, deployment_id) is None:
+        raise LaunchRejected(f"Deployment {deployment_id!r} is not registered for this platform.", status=403)
+
+    token, state = signer.issue({
+        "iss": issuer,
+        "login_hint": login_hint,
+        "lti_message_hint": params.get("lti_message_hint", ""),
+        "target_link_uri": params.get("target_link_uri", ""),
+        "client_id": platform.client_id,
+        "lti_deployment_id": deployment_id or "",
+    })
+    query = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": platform.client_id,
+        "redirect_uri": launch_url,
+        "state": token,
+        "nonce": state.nonce,
+        "login_hint": login_hint,
+    }
+    if params.get("lti_message_hint"):
+        query["lti_message_hint"] = params["lti_message_hint"]
+    separator = "&" if "?" in platform.auth_login_url else "?"
+    return LoginRedirect(platform.auth_login_url + separator + urlencode(query), state)

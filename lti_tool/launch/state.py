@@ -1,0 +1,54 @@
+"""The OIDC state: a signed token naming the login, bound to the browser by a cookie."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from lti_tool.launch.errors import LaunchRejected
+
+STATE_COOKIE_PREFIX = "lti1p3-state-"
+# A person has this long between clicking the link in the LMS and the platform posting back.
+STATE_MAX_AGE_SECONDS = 600
+# Kept in the state so a launch that lost its cookies can be started again in a new window.
+RELAUNCH_PARAMS = ("iss", "login_hint", "lti_message_hint", "target_link_uri", "client_id", "lti_deployment_id")
+
+
+@dataclass(frozen=True)
+class LoginState:
+    state_id: str
+    nonce: str
+    login_params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def cookie_name(self) -> str:
+        return STATE_COOKIE_PREFIX + self.state_id
+
+
+class StateSigner:
+    def __init__(self, secret_key: str) -> None:
+        self._serializer = URLSafeTimedSerializer(secret_key, salt="peerlti.lti-state")
+
+    def issue(self, login_params: dict[str, str]) -> tuple[str, LoginState]:
+        state = LoginState(
+            state_id=secrets.token_urlsafe(16),
+            nonce=secrets.token_urlsafe(24),
+            login_params={key: value for key, value in login_params.items() if key in RELAUNCH_PARAMS and value},
+        )
+        token = self._serializer.dumps({"id": state.state_id, "n": state.nonce, "p": state.login_params})
+        return token, state
+
+    def read(self, token: str | None) -> LoginState:
+        if not token:
+            raise LaunchRejected("The launch has no state parameter, so it cannot be matched to a login.")
+        try:
+            data = self._serializer.loads(token, max_age=STATE_MAX_AGE_SECONDS)
+        except SignatureExpired:
+            raise LaunchRejected(
+                "This launch took longer than 10 minutes to complete. Go back to your course and open the activity again."
+            ) from None
+        except BadSignature:
+            raise LaunchRejected("The launch state was not issued by this tool (state mismatch).") from None
+        return LoginState(state_id=data["id"], nonce=data["n"], login_params=data["p"])

@@ -1,0 +1,50 @@
+"""Loading what a launched person may see: their resource link, course and enrollment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assessment.errors import NotFound
+from assessment.models import Course, CourseRole, Enrollment, Person, ResourceLink
+from lti_tool.launch.provisioning import LaunchIdentity
+from lti_tool.registry import Platform
+
+
+@dataclass(frozen=True)
+class LaunchView:
+    person: Person
+    course: Course
+    link: ResourceLink
+    enrollment: Enrollment
+    platform: Platform
+
+
+def load_launch_view(session: Session, identity: LaunchIdentity) -> LaunchView:
+    row = session.execute(
+        select(ResourceLink, Course, Enrollment, Person, Platform)
+        .join(Course, ResourceLink.course_id == Course.id)
+        .join(Enrollment, Enrollment.course_id == Course.id)
+        .join(Person, Enrollment.person_id == Person.id)
+        .join(Platform, Course.platform_id == Platform.id)
+        .where(
+            ResourceLink.id == identity.resource_link_id,
+            Course.id == identity.course_id,
+            Person.id == identity.person_id,
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("This activity no longer exists in peerlti. Open it again from your course.")
+    link, course, enrollment, person, platform = row
+    return LaunchView(person=person, course=course, link=link, enrollment=enrollment, platform=platform)
+
+
+def role_counts(session: Session, course_id: int) -> dict[CourseRole, int]:
+    rows = session.execute(
+        select(Enrollment.role, func.count()).where(Enrollment.course_id == course_id).group_by(Enrollment.role)
+    )
+    counts = dict.fromkeys(CourseRole, 0)
+    counts.update({role: count for role, count in rows})
+    return counts

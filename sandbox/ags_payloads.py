@@ -1,0 +1,121 @@
+"""Validation of the line items and scores tools send to the Assignment and Grade Services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sandbox.course import Course
+
+ACTIVITY_PROGRESS = {"Initialized", "Started", "InProgress", "Submitted", "Completed"}
+GRADING_PROGRESS = {"FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"}
+LINE_ITEM_TEXT_FIELDS = ("resourceId", "tag")
+LINE_ITEM_DATE_FIELDS = ("startDateTime", "endDateTime")
+
+
+class InvalidPayload(ValueError):
+    """The body cannot be accepted; `status` follows what Canvas answers in the same case."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def line_item_fields(body: Any, course: Course) -> dict[str, Any]:
+    """The stored fields of a line item sent by a tool (its `id` is the platform's business)."""
+    if not isinstance(body, dict):
+        raise InvalidPayload("The body must be a JSON object.")
+    label = body.get("label")
+    if not isinstance(label, str) or not label.strip():
+        raise InvalidPayload("label is required and must be a non-empty string.")
+    fields: dict[str, Any] = {"label": label, "scoreMaximum": _positive_number(body, "scoreMaximum")}
+    for name in LINE_ITEM_TEXT_FIELDS:
+        if body.get(name) is not None:
+            fields[name] = _text(body, name)
+    for name in LINE_ITEM_DATE_FIELDS:
+        if body.get(name) is not None:
+            _moment(body, name)
+            fields[name] = body[name]
+    if body.get("resourceLinkId") is not None:
+        link_id = _text(body, "resourceLinkId")
+        if course.resource_link(link_id) is None:
+            raise InvalidPayload(f"resourceLinkId {link_id!r} is not a resource link of this course.")
+        fields["resourceLinkId"] = link_id
+    if body.get("gradesReleased") is not None:
+        if not isinstance(body["gradesReleased"], bool):
+            raise InvalidPayload("gradesReleased must be true or false.")
+        fields["gradesReleased"] = body["gradesReleased"]
+    return fields
+
+
+def score_record(body: Any, course: Course) -> dict[str, Any]:
+    """The score as it will be stored, after the checks AGS 2.0 and Canvas make.
+
+    1. userId, activityProgress, gradingProgress and timestamp are required.
+    2. userId must be a member of the course, and a learner (Canvas answers 422 otherwise).
+    3. timestamp is ISO 8601 with a time zone, so histories compare without guessing.
+    4. scoreGiven needs scoreMaximum > 0 and may not exceed it.
+    """
+    if not isinstance(body, dict):
+        raise InvalidPayload("The body must be a JSON object.")
+    for required in ("userId", "activityProgress", "gradingProgress", "timestamp"):
+        if body.get(required) in (None, ""):
+            raise InvalidPayload(f"{required} is required.")
+    user_id = _text(body, "userId")
+    person = course.person(user_id)
+    if person is None:
+        raise InvalidPayload(f"userId {user_id!r} is not a member of this course.")
+    if not person.is_learner:
+        raise InvalidPayload(f"userId {user_id!r} is not a student in this course.", status=422)
+    if body["activityProgress"] not in ACTIVITY_PROGRESS:
+        raise InvalidPayload(f"activityProgress must be one of {', '.join(sorted(ACTIVITY_PROGRESS))}.")
+    if body["gradingProgress"] not in GRADING_PROGRESS:
+        raise InvalidPayload(f"gradingProgress must be one of {', '.join(sorted(GRADING_PROGRESS))}.")
+    _moment(body, "timestamp")
+    if body.get("scoreGiven") is not None:
+        given = _number(body, "scoreGiven")
+        if given < 0:
+            raise InvalidPayload("scoreGiven must not be negative.")
+        maximum = _positive_number(body, "scoreMaximum")
+        if given > maximum:
+            raise InvalidPayload(f"scoreGiven {given} exceeds scoreMaximum {maximum}.")
+    elif body.get("scoreMaximum") is not None:
+        _positive_number(body, "scoreMaximum")
+    if body.get("comment") is not None:
+        _text(body, "comment")
+    return dict(body)
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body[name]
+    if not isinstance(value, str):
+        raise InvalidPayload(f"{name} must be a string.")
+    return value
+
+
+def _number(body: dict[str, Any], name: str) -> float:
+    value = body.get(name)
+    if value is None:
+        raise InvalidPayload(f"{name} is required.")
+    # bool is an int subclass in Python, but `true` is no score.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidPayload(f"{name} must be a number.")
+    return value
+
+
+def _positive_number(body: dict[str, Any], name: str) -> float:
+    value = _number(body, name)
+    if value <= 0:
+        raise InvalidPayload(f"{name} must be greater than 0.")
+    return value
+
+
+def _moment(body: dict[str, Any], name: str) -> datetime:
+    value = _text(body, name)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidPayload(f"{name} must be an ISO 8601 date-time, got {value!r}.") from None
+    if moment.tzinfo is None:
+        raise InvalidPayload(f"{name} must include a time zone, got {value!r}.")
+    return moment

@@ -1,0 +1,53 @@
+"""The sandbox LMS's Flask application factory."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from sandbox import ags, launch, nrps, pages, security
+from sandbox.config import SandboxConfig
+from sandbox.course import DEMO_COURSE
+from sandbox.endpoints import Endpoints
+from sandbox.keys import load_or_create_platform_key
+from sandbox.platform import PlatformSetup
+from sandbox.runtime import EXTENSION_KEY, Sandbox
+from sandbox.store import GradebookStore
+from sandbox.tool_keys import ToolKeySet
+
+# The tool runs on the same host on another port and cookies ignore ports: keep names apart.
+SESSION_COOKIE_NAME = "sandbox_session"
+
+
+def create_sandbox_app(config: SandboxConfig) -> Flask:
+    instance_path = Path(config.instance_path).resolve()
+    instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    endpoints = Endpoints.from_config(config)
+
+    app = Flask(__name__, instance_path=str(instance_path))
+    app.config.update(
+        # Without a configured key, sessions (only "who am I acting as") last until a restart.
+        SECRET_KEY=config.secret_key or secrets.token_hex(32),
+        SESSION_COOKIE_NAME=SESSION_COOKIE_NAME,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=endpoints.base_url.startswith("https://"),
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    store = GradebookStore(instance_path)
+    if store.is_new:
+        for link in DEMO_COURSE.resource_links:
+            store.create_line_item({"label": link.title, "scoreMaximum": link.score_maximum, "resourceLinkId": link.id})
+    setup = PlatformSetup(
+        config=config,
+        endpoints=endpoints,
+        key=load_or_create_platform_key(instance_path),
+        tool_keys=ToolKeySet(endpoints.tool_jwks, config.verify_tls, config.tool_key_set),
+    )
+    app.extensions[EXTENSION_KEY] = Sandbox(config, endpoints, DEMO_COURSE, store, setup)
+
+    for module in (pages, launch, security, ags, nrps):
+        app.register_blueprint(module.blueprint)
+    return app

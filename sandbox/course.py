@@ -1,0 +1,84 @@
+"""The demo course: its people, their LIS roles and the one peer-review resource link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+TEACHING_ASSISTANT = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+COURSE_OFFERING = "http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    given_name: str
+    family_name: str
+    email: str
+    roles: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def is_learner(self) -> bool:
+        return LEARNER in self.roles
+
+    @property
+    def role_label(self) -> str:
+        if TEACHING_ASSISTANT in self.roles:
+            return "Teaching assistant"
+        if INSTRUCTOR in self.roles:
+            return "Instructor"
+        return "Student" if self.is_learner else "Member"
+
+
+@dataclass(frozen=True)
+class ResourceLink:
+    id: str
+    title: str
+    score_maximum: float
+
+
+@dataclass(frozen=True)
+class Course:
+    id: str
+    label: str
+    title: str
+    people: tuple[Person, ...]
+    resource_links: tuple[ResourceLink, ...]
+
+    def person(self, user_id: str) -> Person | None:
+        return next((p for p in self.people if p.user_id == user_id), None)
+
+    def resource_link(self, link_id: str) -> ResourceLink | None:
+        return next((link for link in self.resource_links if link.id == link_id), None)
+
+    @property
+    def learners(self) -> tuple[Person, ...]:
+        return tuple(p for p in self.people if p.is_learner)
+
+
+def _student(number: int, given_name: str, family_name: str, email: str) -> Person:
+    return Person(f"student-{number}", given_name, family_name, email, (LEARNER,))
+
+
+DEMO_COURSE = Course(
+    id="sandbox-course-1",
+    label="DEMO101",
+    title="Demo course: Academic Writing",
+    people=(
+        Person("instructor-1", "Ada", "Instructor", "ada@example.edu", (INSTRUCTOR,)),
+        # The LTI spec asks platforms to send a sub-role together with its principal role.
+        Person("ta-1", "Tariq", "Haddad", "tariq.haddad@example.edu", (INSTRUCTOR, TEACHING_ASSISTANT)),
+        _student(1, "Amara", "Okafor", "amara.okafor@example.edu"),
+        _student(2, "Ben", "Carter", "ben.carter@example.edu"),
+        _student(3, "Chloé", "Dubois", "chloe.dubois@example.edu"),
+        _student(4, "Daniel", "Kim", "daniel.kim@example.edu"),
+        _student(5, "Elena", "Rossi", "elena.rossi@example.edu"),
+        _student(6, "Farhan", "Siddiqui", "farhan.siddiqui@example.edu"),
+    ),
+    resource_links=(ResourceLink("sandbox-link-1", "Peer review: Essay 1", 100.0),),
+)

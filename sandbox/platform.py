@@ -1,0 +1,88 @@
+"""The sandbox's lti1p3platform configuration: its registration, client assertions and access tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+from lti1p3platform.registration import Registration
+
+from sandbox.config import SandboxConfig
+from sandbox.endpoints import Endpoints
+from sandbox.keys import PlatformKey
+from sandbox.tool_keys import ToolKeySet
+
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# Tools' clocks drift; a minute either way is what most platforms tolerate.
+CLOCK_LEEWAY_SECONDS = 60
+
+
+class NoGrantableScope(Exception):
+    """None of the requested scopes is one this platform grants."""
+
+
+@dataclass(frozen=True)
+class PlatformSetup:
+    config: SandboxConfig
+    endpoints: Endpoints
+    key: PlatformKey
+    tool_keys: ToolKeySet
+
+
+class SandboxPlatform(LTI1P3PlatformConfAbstract):
+    """One per request: lti1p3platform keeps per-call state on the instance."""
+
+    def init_platform_config(self, **kwargs: Any) -> None:
+        setup: PlatformSetup = kwargs["setup"]
+        self._setup = setup
+        self._registration = (
+            Registration()
+            .set_iss(setup.endpoints.base_url)
+            .set_client_id(setup.config.client_id)
+            .set_deployment_id(setup.config.deployment_id)
+            .set_oidc_login_url(setup.endpoints.tool_login)
+            .set_launch_url(setup.endpoints.tool_launch)
+            .set_tool_key_set_url(setup.endpoints.tool_jwks)
+            .set_platform_public_key(setup.key.public_pem)
+            .set_platform_private_key(setup.key.private_pem)
+        )
+
+    def get_registration_by_params(self, **kwargs: Any) -> Registration:
+        return self._registration
+
+    def tool_validate_and_decode(self, jwt_token_string: str) -> dict[str, Any]:
+        """Verify a tool's client assertion: signature by kid, aud = token URL, iss = sub = client_id.
+
+        Replaces the library's check, which skips the audience and caches the tool's keys forever.
+        """
+        header = jwt.get_unverified_header(jwt_token_string)
+        if header.get("alg") != "RS256":
+            raise jwt.InvalidAlgorithmError("The client assertion must be signed with RS256.")
+        kid = header.get("kid")
+        if not kid:
+            raise jwt.InvalidTokenError("The client assertion's header has no kid.")
+        public_key = jwt.PyJWK(self._setup.tool_keys.key_for(kid), algorithm="RS256").key
+        client_id = self._setup.config.client_id
+        return jwt.decode(
+            jwt_token_string,
+            public_key,
+            algorithms=["RS256"],
+            audience=self._setup.endpoints.token,
+            issuer=client_id,
+            subject=client_id,
+            leeway=CLOCK_LEEWAY_SECONDS,
+            options={"require": ["iss", "sub", "aud", "iat", "exp"]},
+        )
+
+    def issue_access_token(self, form: dict[str, Any]) -> dict[str, Any]:
+        issued = self.get_access_token(form)
+        if not issued["scope"]:
+            raise NoGrantableScope(form.get("scope", ""))
+        # RFC 6750 spells the type "Bearer"; some clients compare it case-sensitively.
+        return {**issued, "token_type": "Bearer"}
+
+    def token_grants(self, access_token: str, accepted_scopes: list[str]) -> bool:
+        """True when the token is ours, unexpired and carries one of the scopes; raises if invalid."""
+        return self.validate_token(access_token, accepted_scopes)

@@ -1,0 +1,110 @@
+"""The gradebook's state (line items and every score received), thread-safe and kept as JSON."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+STATE_FILE_NAME = "gradebook.json"
+
+
+class StoreError(Exception):
+    """A gradebook change that cannot be applied."""
+
+
+class LineItemNotFound(StoreError):
+    pass
+
+
+class StaleScore(StoreError):
+    """The score's timestamp is not newer than the last one stored for that user and line item."""
+
+
+class GradebookStore:
+    """Line items of one course and the history of scores per line item and user."""
+
+    def __init__(self, instance_path: Path) -> None:
+        self._path = instance_path / STATE_FILE_NAME
+        self._lock = threading.RLock()
+        self.is_new = not self._path.exists()
+        if self.is_new:
+            self._state: dict[str, Any] = {"next_line_item_id": 1, "line_items": {}, "scores": {}}
+        else:
+            self._state = json.loads(self._path.read_text(encoding="utf-8"))
+
+    def line_items(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(list(self._state["line_items"].values()))
+
+    def line_item(self, line_item_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._state["line_items"].get(line_item_id)
+            return copy.deepcopy(found)
+
+    def create_line_item(self, fields: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            line_item_id = str(self._state["next_line_item_id"])
+            self._state["next_line_item_id"] += 1
+            line_item = {**fields, "id": line_item_id}
+            self._state["line_items"][line_item_id] = line_item
+            self._state["scores"][line_item_id] = {}
+            self._save()
+            return copy.deepcopy(line_item)
+
+    def replace_line_item(self, line_item_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            if line_item_id not in self._state["line_items"]:
+                raise LineItemNotFound(line_item_id)
+            line_item = {**fields, "id": line_item_id}
+            self._state["line_items"][line_item_id] = line_item
+            self._save()
+            return copy.deepcopy(line_item)
+
+    def delete_line_item(self, line_item_id: str) -> None:
+        with self._lock:
+            if self._state["line_items"].pop(line_item_id, None) is None:
+                raise LineItemNotFound(line_item_id)
+            self._state["scores"].pop(line_item_id, None)
+            self._save()
+
+    def record_score(self, line_item_id: str, score: dict[str, Any]) -> None:
+        """Append a score to the user's history; `score["timestamp"]` must be ISO 8601 with a zone."""
+        with self._lock:
+            if line_item_id not in self._state["line_items"]:
+                raise LineItemNotFound(line_item_id)
+            history = self._state["scores"][line_item_id].setdefault(score["userId"], [])
+            if history and _moment(score["timestamp"]) <= _moment(history[-1]["timestamp"]):
+                raise StaleScore(history[-1]["timestamp"])
+            history.append(copy.deepcopy(score))
+            self._save()
+
+    def score_history(self, line_item_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Scores per user id, oldest first."""
+        with self._lock:
+            if line_item_id not in self._state["line_items"]:
+                raise LineItemNotFound(line_item_id)
+            return copy.deepcopy(self._state["scores"][line_item_id])
+
+    def _save(self) -> None:
+        # A temporary file renamed over the old one: readers and crashes never see half a file.
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(dir=self._path.parent, prefix=".gradebook-")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as temp:
+                json.dump(self._state, temp, indent=2, ensure_ascii=False)
+                temp.flush()
+                os.fsync(temp.fileno())
+            os.replace(temp_name, self._path)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise
+
+
+def _moment(timestamp: str) -> datetime:
+    return datetime.fromisoformat(timestamp)

@@ -1,0 +1,87 @@
+"""Fixtures shared by every test: settings, a migrated database, the app and its client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+from sqlalchemy import delete, text
+from sqlalchemy.orm import Session
+
+from assessment.db import Base, make_engine, make_session_factory
+from config.settings import Settings
+from lti_tool import migrate
+from lti_tool import models as _models  # noqa: F401  (every table on the metadata)
+from lti_tool.app import create_app
+from tests.support.services import sqlite_url, throwaway_postgres_database, uses_postgres
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The suite's database: a throwaway PostgreSQL database when DATABASE_URL names one, else SQLite."""
+    with ExitStack() as stack:
+        if uses_postgres():
+            url = stack.enter_context(throwaway_postgres_database())
+        else:
+            url = sqlite_url(tmp_path_factory.mktemp("db"))
+        migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that touched the database leaves it empty for the next."""
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine = request.getfixturevalue("engine")
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(delete(table))
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    with make_session_factory(engine)() as session:
+        yield session
+
+
+def make_settings(tmp_path, database_url: str, tool_base_url: str = "http://localhost:5000") -> Settings:
+    return Settings.from_env({
+        "PEERLTI_ENV": "test",
+        "PEERLTI_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET,
+        "TOOL_BASE_URL": tool_base_url,
+    })
+
+
+@pytest.fixture
+def settings(tmp_path, database_url: str, engine) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def app(settings: Settings):
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

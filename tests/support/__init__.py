@@ -1,0 +1,1 @@
+"""Shared helpers for the test-suite: services, live servers, launches through the sandbox."""

@@ -1,0 +1,98 @@
+"""The sandbox LMS and the tool running together over HTTP, and launches driven through them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import unescape
+from pathlib import Path
+
+import requests
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from lti_tool.app import create_app
+from lti_tool.keys import ensure_tool_key
+from lti_tool.registry import PlatformSpec, register_platform
+from sandbox.app import create_sandbox_app
+from sandbox.config import SandboxConfig
+from sandbox.keys import PlatformKey, load_or_create_platform_key
+from sandbox.registration import registration_record
+from tests.support.live import LiveServer, TLSFiles
+
+
+@dataclass
+class RunningLMS:
+    tool: LiveServer
+    sandbox: LiveServer
+    sandbox_config: SandboxConfig
+    settings: Settings
+
+    @property
+    def platform_key(self) -> PlatformKey:
+        return load_or_create_platform_key(Path(self.sandbox_config.instance_path))
+
+    def stop(self) -> None:
+        self.tool.stop()
+        self.sandbox.stop()
+
+
+@dataclass(frozen=True)
+class LMSHosts:
+    tool_host: str = "localhost"
+    sandbox_host: str = "localhost"
+    tls: TLSFiles | None = None
+
+
+def start_lms(session: Session, settings_for, sandbox_instance: Path, hosts: LMSHosts = LMSHosts()) -> RunningLMS:
+    """Start both servers, register the sandbox with the tool, return their URLs."""
+    tool = LiveServer(hosts.tool_host, hosts.tls)
+    sandbox = LiveServer(hosts.sandbox_host, hosts.tls)
+    settings = settings_for(tool.url)
+    config = SandboxConfig(
+        base_url=sandbox.url,
+        tool_base_url=tool.url,
+        instance_path=str(sandbox_instance),
+        verify_tls=str(hosts.tls.cert) if hosts.tls else True,
+    )
+    ensure_tool_key(session)
+    register_platform(session, PlatformSpec(**registration_record(config)))
+    session.commit()
+    tool.start(create_app(settings))
+    sandbox.start(create_sandbox_app(config))
+    return RunningLMS(tool=tool, sandbox=sandbox, sandbox_config=config, settings=settings)
+
+
+def auto_post_form(html: str) -> tuple[str, dict[str, str]]:
+    """The action and fields of the self-submitting form a platform answers its auth request with."""
+    action = re.search(r'<form[^>]*action="([^"]+)"', html)
+    assert action, "the platform's answer has no form"
+    fields = {unescape(n): unescape(v) for n, v in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html)}
+    return unescape(action.group(1)), fields
+
+
+@dataclass
+class PendingLaunch:
+    """A login the tool started, answered by the platform, not yet posted back to the tool."""
+
+    browser: requests.Session
+    launch_url: str
+    fields: dict[str, str]
+
+    def post(self, **overrides: str) -> requests.Response:
+        return self.browser.post(self.launch_url, data=self.fields | overrides, allow_redirects=True, timeout=10)
+
+
+def begin_launch(lms: RunningLMS, user_id: str, browser: requests.Session | None = None) -> PendingLaunch:
+    """Click "launch as" in the sandbox and follow the OIDC login up to the platform's form post."""
+    browser = browser or requests.Session()
+    verify = lms.sandbox_config.verify_tls
+    browser.verify = verify
+    response = browser.get(f"{lms.sandbox.url}/launch/{user_id}", timeout=10)
+    response.raise_for_status()
+    launch_url, fields = auto_post_form(response.text)
+    return PendingLaunch(browser=browser, launch_url=launch_url, fields=fields)
+
+
+def launch_as(lms: RunningLMS, user_id: str, browser: requests.Session | None = None) -> requests.Response:
+    return begin_launch(lms, user_id, browser).post()

@@ -1,0 +1,57 @@
+"""Settings are read once, typed, and a wrong value names its variable."""
+
+import pytest
+
+from config.settings import Settings, SettingsError
+
+SECRET = "x" * 40
+
+
+def test_defaults_give_sqlite_under_the_instance_folder_and_eager_tasks(tmp_path):
+    settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'peerlti.db'}"
+    assert settings.celery_eager
+    assert settings.tool_base_url == "http://localhost:5000"
+    assert not settings.is_https
+
+
+def test_development_generates_a_secret_key_once_and_keeps_it(tmp_path):
+    first = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)}).secret_key
+    second = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)}).secret_key
+    assert first == second and len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_requires_a_secret_key(tmp_path):
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        Settings.from_env({"PEERLTI_ENV": "production", "PEERLTI_INSTANCE_PATH": str(tmp_path)})
+
+
+def test_postgres_urls_use_psycopg_3(tmp_path):
+    settings = Settings.from_env({"DATABASE_URL": "postgresql://u@db/peerlti", "SECRET_KEY": SECRET})
+    assert settings.database_url == "postgresql+psycopg://u@db/peerlti"
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("DATABASE_URL", "mysql://root@db/x"),
+    ("TOOL_BASE_URL", "peerlti.example.edu"),
+    ("CELERY_BROKER_URL", "http://redis"),
+    ("PEERLTI_ENV", "staging"),
+    ("LTI_CLOCK_LEEWAY_SECONDS", "soon"),
+    ("LTI_CLOCK_LEEWAY_SECONDS", "99999"),
+    ("SECRET_KEY", "short"),
+])
+def test_a_wrong_value_fails_naming_the_variable(name, value, tmp_path):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": SECRET, name: value})
+
+
+def test_settings_are_frozen(tmp_path):
+    settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)})
+    with pytest.raises(AttributeError):
+        settings.database_url = "sqlite://"  # type: ignore[misc]
+
+
+def test_https_base_url_is_detected(tmp_path):
+    settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "TOOL_BASE_URL": "https://peerlti.example.edu/"})
+    assert settings.is_https and settings.tool_base_url == "https://peerlti.example.edu"

@@ -1,0 +1,207 @@
+"""Every known-bad launch (1EdTech certification payloads and the security framework) gets a 4xx
+page naming the problem, and writes no row."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from lti_tool.launch.state import StateSigner
+from tests.conftest import TEST_SECRET
+from tests.support.lms import RunningLMS, begin_launch
+from tests.support.rows import row_counts
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+Claims = dict[str, Any]
+Header = dict[str, Any]
+
+
+def _other_private_key() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def _without(name: str) -> Callable[[Claims, Header], None]:
+    def change(claims: Claims, header: Header) -> None:
+        claims.pop(name, None)
+    return change
+
+
+def _set(name: str, value: Any) -> Callable[[Claims, Header], None]:
+    def change(claims: Claims, header: Header) -> None:
+        claims[name] = value(claims) if callable(value) else value
+    return change
+
+
+def _both(*changes: Callable[[Claims, Header], None]) -> Callable[[Claims, Header], None]:
+    def change(claims: Claims, header: Header) -> None:
+        for one in changes:
+            one(claims, header)
+    return change
+
+
+def _header(name: str, value: Any) -> Callable[[Claims, Header], None]:
+    def change(claims: Claims, header: Header) -> None:
+        if value is None:
+            header.pop(name, None)
+        else:
+            header[name] = value
+    return change
+
+
+# (case, change to the genuine token, expected status, words the page must contain)
+TOKEN_CASES = [
+    ("no kid", _header("kid", None), 400, "has no kid"),
+    ("wrong kid", _header("kid", "no-such-key"), 401, "no key with kid"),
+    ("wrong LTI version", _set(CLAIM + "version", "1.2.0"), 400, "LTI version '1.2.0'"),
+    ("no LTI version", _without(CLAIM + "version"), 400, "no LTI version claim"),
+    ("missing aud", _without("aud"), 400, "missing the 'aud' claim"),
+    ("missing iss", _without("iss"), 400, "missing the 'iss' claim"),
+    ("missing sub", _without("sub"), 400, "missing the 'sub' claim"),
+    ("missing deployment_id", _without(CLAIM + "deployment_id"), 400, "no deployment_id claim"),
+    ("missing roles", _without(CLAIM + "roles"), 400, "no roles claim"),
+    ("missing message_type", _without(CLAIM + "message_type"), 400, "no message_type claim"),
+    ("missing resource_link", _without(CLAIM + "resource_link"), 400, "no resource_link id"),
+    ("iat far in the future", _set("iat", lambda c: int(time.time()) + 3600), 401, "issued in the future"),
+    ("expired", _set("exp", lambda c: int(time.time()) - 3600), 401, "has expired"),
+    ("missing exp", _without("exp"), 400, "missing the 'exp' claim"),
+    ("wrong aud", _both(_set("aud", "another-tool"), _without("azp")), 403, "client id 'another-tool'"),
+    ("several aud without azp", _both(_set("aud", lambda c: [c["aud"], "another-tool"]), _without("azp")), 400,
+     "no azp claim"),
+    ("azp not among aud", _set("azp", "another-tool"), 400, "azp is not one of its audiences"),
+    ("unknown issuer", _set("iss", "https://unknown-lms.example.edu"), 403, "no registration for issuer"),
+    ("unknown deployment", _set(CLAIM + "deployment_id", "not-registered"), 403, "not registered for this platform"),
+    ("nonce of another login", _set("nonce", "forged-nonce"), 400, "nonce was not issued by this login"),
+    ("unknown message type", _set(CLAIM + "message_type", "LtiStartProctoring"), 400, "does not handle"),
+]
+
+
+def _genuine(lms: RunningLMS, user: str = "student-1"):
+    pending = begin_launch(lms, user)
+    token = pending.fields["id_token"]
+    return pending, jwt.decode(token, options={"verify_signature": False}), jwt.get_unverified_header(token)
+
+
+def _sign(lms: RunningLMS, claims: Claims, header: Header, key: str | None = None) -> str:
+    headers = {name: value for name, value in header.items() if name not in ("alg", "typ")}
+    return jwt.encode(claims, key or lms.platform_key.private_pem, algorithm="RS256", headers=headers)
+
+
+def _assert_refused(response: requests.Response, status: int, words: str, before: dict, session) -> None:
+    assert response.status_code == status, response.text[:500]
+    assert "could not start this launch" in response.text
+    assert words in response.text.replace("&#39;", "'")
+    assert row_counts(session) == before
+
+
+@pytest.mark.parametrize(("case", "change", "status", "words"), TOKEN_CASES, ids=[c[0] for c in TOKEN_CASES])
+def test_a_bad_id_token_is_refused_with_a_page_naming_the_problem(lms, session, case, change, status, words):
+    pending, claims, header = _genuine(lms)
+    change(claims, header)
+    before = row_counts(session)
+
+    response = pending.post(id_token=_sign(lms, claims, header))
+
+    _assert_refused(response, status, words, before, session)
+
+
+def test_a_token_that_is_not_a_jwt_is_refused(lms, session):
+    pending, _, _ = _genuine(lms)
+    before = row_counts(session)
+
+    _assert_refused(pending.post(id_token="this-is-not-a-jwt"), 400, "not a valid JWT", before, session)
+
+
+def test_an_unsigned_alg_none_token_is_refused(lms, session):
+    pending, claims, header = _genuine(lms)
+    unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": header["kid"]})
+    before = row_counts(session)
+
+    _assert_refused(pending.post(id_token=unsigned), 400, "must be signed with RS256", before, session)
+
+
+def test_an_hs256_token_signed_with_the_public_key_is_refused(lms, session):
+    pending, claims, header = _genuine(lms)
+    # Algorithm confusion: an HMAC token hoping to be checked with the platform's public key as secret.
+    token = jwt.encode(claims, "s" * 64, algorithm="HS256", headers={"kid": header["kid"]})
+    before = row_counts(session)
+
+    _assert_refused(pending.post(id_token=token), 400, "must be signed with RS256", before, session)
+
+
+def test_a_token_signed_by_another_key_under_the_platform_kid_is_refused(lms, session):
+    pending, claims, header = _genuine(lms)
+    before = row_counts(session)
+
+    response = pending.post(id_token=_sign(lms, claims, header, key=_other_private_key()))
+
+    _assert_refused(response, 401, "signature does not verify", before, session)
+
+
+def test_an_iat_slightly_in_the_future_is_accepted_within_the_clock_leeway(lms, session):
+    pending, claims, header = _genuine(lms)
+    claims["iat"] = int(time.time()) + 30
+
+    response = pending.post(id_token=_sign(lms, claims, header))
+
+    assert response.status_code == 200
+    assert "What to do now" in response.text
+
+
+def test_several_audiences_with_azp_naming_this_tool_are_accepted(lms, session):
+    pending, claims, header = _genuine(lms)
+    claims["aud"], claims["azp"] = [claims["aud"], "another-tool"], claims["aud"]
+
+    assert pending.post(id_token=_sign(lms, claims, header)).status_code == 200
+
+
+def test_a_state_from_another_browser_is_a_state_mismatch(lms, session):
+    mine, _, _ = _genuine(lms)
+    theirs, _, _ = _genuine(lms, "student-2")
+    before = row_counts(session)
+
+    response = mine.post(state=theirs.fields["state"], id_token=theirs.fields["id_token"])
+
+    _assert_refused(response, 400, "state mismatch", before, session)
+
+
+def test_a_state_not_signed_by_the_tool_is_refused(lms, session):
+    pending, _, _ = _genuine(lms)
+    forged, _ = StateSigner("another-secret-" + TEST_SECRET).issue({})
+    before = row_counts(session)
+
+    _assert_refused(pending.post(state=forged), 400, "not issued by this tool", before, session)
+
+
+def test_a_missing_state_is_refused(lms, session):
+    pending, _, _ = _genuine(lms)
+    before = row_counts(session)
+
+    _assert_refused(pending.post(state=""), 400, "no state parameter", before, session)
+
+
+def test_a_launch_whose_cookies_were_lost_offers_a_new_window(lms, session):
+    pending, _, _ = _genuine(lms)
+    pending.browser.cookies.clear()
+    before = row_counts(session)
+
+    response = pending.post()
+
+    _assert_refused(response, 401, "blocks cookies inside embedded pages", before, session)
+    assert "Open peerlti in a new window" in response.text
+    assert f'href="{lms.tool.url}/lti/login?iss=' in response.text
+
+
+def test_a_launch_without_an_id_token_is_refused(lms, session):
+    pending, _, _ = _genuine(lms)
+    before = row_counts(session)
+
+    _assert_refused(pending.post(id_token=""), 400, "no id_token", before, session)

@@ -1,0 +1,1 @@
+"""Celery workers: aggregation and grade passback, run outside any web request."""

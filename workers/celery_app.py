@@ -1,0 +1,26 @@
+"""The Celery application factory: a broker in production and CI, eager in-process tasks by default."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from config.settings import Settings
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or Settings.from_env()
+    app = Celery("peerlti", include=["workers.tasks"])
+    app.conf.update(
+        broker_url=settings.celery_broker_url or "memory://",
+        result_backend=settings.celery_result_backend,
+        task_always_eager=settings.celery_eager,
+        task_eager_propagates=True,
+        # A task is acknowledged only when done, so a killed worker's task runs again elsewhere.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        timezone="UTC",
+    )
+    app.conf.peerlti_settings = settings
+    return app
