@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from assessment.db import make_engine, make_session_factory
 from config.settings import Settings, SettingsError
@@ -19,8 +20,11 @@ REGISTRATION_FIELDS = ("name", "issuer", "client_id", "auth_login_url", "auth_to
 
 
 class Context:
+    """Settings and one engine per command, disposed when the command ends."""
+
     def __init__(self) -> None:
         self._settings: Settings | None = None
+        self._engine: Engine | None = None
 
     @property
     def settings(self) -> Settings:
@@ -31,8 +35,11 @@ class Context:
                 raise click.UsageError(str(error)) from None
         return self._settings
 
-    def session(self):
-        return make_session_factory(make_engine(self.settings.database_url))()
+    def session(self) -> Session:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+            click.get_current_context().call_on_close(self._engine.dispose)
+        return make_session_factory(self._engine)()
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
@@ -64,7 +71,10 @@ def platform() -> None:
 
 
 @platform.command("add")
-@click.option("--json", "json_file", type=click.File("r"), help="A registration record: " + ", ".join(REGISTRATION_FIELDS) + ", deployment_ids, audience, accept_new_deployments.")
+@click.option(
+    "--json", "json_file", type=click.File("r"),
+    help="A registration record: " + ", ".join(REGISTRATION_FIELDS) + ", deployment_ids, audience, accept_new_deployments.",
+)
 @click.option("--name")
 @click.option("--issuer")
 @click.option("--client-id")
@@ -73,7 +83,9 @@ def platform() -> None:
 @click.option("--key-set-url", help="The platform's JWKS URL.")
 @click.option("--audience", help="The token endpoint audience, when it differs from the token URL.")
 @click.option("--deployment-id", "deployment_ids", multiple=True, help="Repeat for each deployment.")
-@click.option("--accept-new-deployments", is_flag=True, help="Accept deployment ids not listed (Canvas creates one per install).")
+@click.option(
+    "--accept-new-deployments", is_flag=True, help="Accept deployment ids not listed (Canvas creates one per install)."
+)
 @pass_context
 def platform_add(ctx: Context, json_file, **flags) -> None:
     """Register a platform, or update the registration with the same issuer and client id."""
@@ -84,7 +96,10 @@ def platform_add(ctx: Context, json_file, **flags) -> None:
         registered = register_platform(session, spec)
         session.commit()
         deployments = ", ".join(d.deployment_id for d in registered.deployments) or "none yet"
-        click.echo(f"registered {registered.name}: issuer {registered.issuer}, client id {registered.client_id}, deployments {deployments}")
+        click.echo(
+            f"registered {registered.name}: issuer {registered.issuer}, "
+            f"client id {registered.client_id}, deployments {deployments}"
+        )
 
 
 def _platform_spec(record: dict, flags: dict) -> PlatformSpec:

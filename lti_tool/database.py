@@ -17,6 +17,11 @@ def init_database(app: Flask, database_url: str) -> sessionmaker:
     return factory
 
 
+def dispose_database(app: Flask) -> None:
+    """Close the app's pooled connections (tests and servers that build several apps)."""
+    app.extensions[EXTENSION].kw["bind"].dispose()
+
+
 def db() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions[EXTENSION]()

@@ -41,9 +41,7 @@ def launch_as(user_id: str) -> str:
 @blueprint.get("/gradebook")
 def gradebook() -> str:
     sandbox = current_sandbox()
-    columns = [
-        {"line_item": item, "history": sandbox.store.score_history(item["id"])} for item in sandbox.store.line_items()
-    ]
+    columns = [{"line_item": item, "history": history} for item, history in sandbox.store.snapshot()]
     return render_template("gradebook.html", course=sandbox.course, columns=columns, cell=_cell)
 
 

@@ -91,6 +91,14 @@ class GradebookStore:
                 raise LineItemNotFound(line_item_id)
             return copy.deepcopy(self._state["scores"][line_item_id])
 
+    def snapshot(self) -> list[tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]]:
+        """Every line item with its score histories, read under one lock so they agree."""
+        with self._lock:
+            return [
+                (copy.deepcopy(item), copy.deepcopy(self._state["scores"][item_id]))
+                for item_id, item in self._state["line_items"].items()
+            ]
+
     def _save(self) -> None:
         # A temporary file renamed over the old one: readers and crashes never see half a file.
         self._path.parent.mkdir(parents=True, exist_ok=True)

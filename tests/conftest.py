@@ -14,6 +14,7 @@ from config.settings import Settings
 from lti_tool import migrate
 from lti_tool import models as _models  # noqa: F401  (every table on the metadata)
 from lti_tool.app import create_app
+from lti_tool.database import dispose_database
 from tests.support.services import sqlite_url, throwaway_postgres_database, uses_postgres
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -79,7 +80,8 @@ def settings(tmp_path, database_url: str, engine) -> Settings:
 def app(settings: Settings):
     app = create_app(settings)
     app.config["TESTING"] = True
-    return app
+    yield app
+    dispose_database(app)
 
 
 @pytest.fixture

@@ -20,6 +20,12 @@ from lti_tool.registry import DatabaseToolConf, Platform, find_platform
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 MESSAGE_TYPES = ("LtiResourceLinkRequest",)
+SIGNATURE_PROBLEMS = (
+    (jwt.ExpiredSignatureError, "The id_token has expired. Open the activity again from your course."),
+    (jwt.ImmatureSignatureError, "The id_token was issued in the future (iat); check the platform's clock."),
+    (jwt.InvalidSignatureError, "The id_token's signature does not verify with the platform's key."),
+    (jwt.InvalidAudienceError, "The id_token is not addressed to this tool (wrong aud)."),
+)
 
 
 @dataclass(frozen=True)
@@ -174,16 +180,9 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
                 leeway=self._policy.clock_leeway_seconds,
                 options={"require": ["exp", "iat", "iss", "aud", "sub"]},
             )
-        except jwt.ExpiredSignatureError:
-            raise LaunchRejected("The id_token has expired. Open the activity again from your course.", status=401) from None
-        except jwt.ImmatureSignatureError:
-            raise LaunchRejected("The id_token was issued in the future (iat); check the platform's clock.", status=401) from None
-        except jwt.InvalidSignatureError:
-            raise LaunchRejected("The id_token's signature does not verify with the platform's key.", status=401) from None
-        except jwt.InvalidAudienceError:
-            raise LaunchRejected("The id_token is not addressed to this tool (wrong aud).", status=401) from None
         except jwt.PyJWTError as error:
-            raise LaunchRejected(f"The id_token is invalid: {error}.", status=401) from None
+            reason = next((text for kind, text in SIGNATURE_PROBLEMS if isinstance(error, kind)), None)
+            raise LaunchRejected(reason or f"The id_token is invalid: {error}.", status=401) from None
         return self
 
     def validate_nonce(self) -> HardenedMessageLaunch:
@@ -192,7 +191,9 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         if nonce != self.login_state.nonce:
             raise LaunchRejected("The id_token's nonce was not issued by this login.")
         if nonce_was_used(self._policy.session, self.platform.id, nonce):
-            raise LaunchRejected("This launch was already used (replayed id_token). Open the activity again from your course.")
+            raise LaunchRejected(
+                "This launch was already used (replayed id_token). Open the activity again from your course."
+            )
         return self
 
     def validate_deployment(self) -> HardenedMessageLaunch:

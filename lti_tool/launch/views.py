@@ -62,7 +62,9 @@ def launch() -> Response:
         # Two launches raced: the same replayed token, or two first launches into one new course.
         session.rollback()
         message.validate_nonce()
-        raise LaunchRejected("Another launch changed the same records at this moment; open the activity again.", status=409) from None
+        raise LaunchRejected(
+            "Another launch changed the same records at this moment; open the activity again.", status=409
+        ) from None
     remember_launch(identity)
     response = redirect(url_for("landing.resource_link", link_id=identity.resource_link_id), 303)
     response.delete_cookie(message.login_state.cookie_name, **_cookie_scope())

@@ -31,6 +31,10 @@ class LiveServer:
         self.url = f"{scheme}://{hostname}:{self._server.socket.getsockname()[1]}"
         self._thread: threading.Thread | None = None
 
+    @property
+    def app(self) -> Any:
+        return self._server.app
+
     def start(self, app: Any) -> LiveServer:
         self._server.app = app
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

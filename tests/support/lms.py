@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from lti_tool.app import create_app
+from lti_tool.database import dispose_database
 from lti_tool.keys import ensure_tool_key
 from lti_tool.registry import PlatformSpec, register_platform
 from sandbox.app import create_sandbox_app
@@ -35,6 +36,7 @@ class RunningLMS:
     def stop(self) -> None:
         self.tool.stop()
         self.sandbox.stop()
+        dispose_database(self.tool.app)
 
 
 @dataclass(frozen=True)

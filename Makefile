@@ -1,0 +1,46 @@
+# Two commands: `make run` (the tool and the sandbox LMS) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TOOL_PORT ?= 5000
+SANDBOX_PORT ?= 5001
+TOOL_URL := http://localhost:$(TOOL_PORT)
+SANDBOX_URL := http://localhost:$(SANDBOX_PORT)
+
+.PHONY: run test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	mkdir -p instance
+	$(BIN)/peerlti db upgrade
+	$(BIN)/python -m sandbox registration --base-url $(SANDBOX_URL) > instance/sandbox-registration.json
+	$(BIN)/peerlti platform add --json instance/sandbox-registration.json
+	@echo ""
+	@echo "  peerlti is ready. Open the sandbox LMS:  $(SANDBOX_URL)/"
+	@echo "  and press a 'Launch as' button to open the tool as the instructor or a student."
+	@echo ""
+	$(BIN)/python -m sandbox serve --port $(SANDBOX_PORT) --base-url $(SANDBOX_URL) --tool-url $(TOOL_URL) \
+		--instance-path instance/sandbox & SANDBOX_PID=$$!; \
+	trap 'kill $$SANDBOX_PID 2>/dev/null' EXIT INT TERM; \
+	TOOL_BASE_URL=$(TOOL_URL) $(BIN)/peerlti serve --port $(TOOL_PORT)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

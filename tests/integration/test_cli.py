@@ -1,0 +1,104 @@
+"""The `peerlti` administration command against a real database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from lti_tool.cli import main
+from lti_tool.keys import public_jwks
+from lti_tool.registry import Platform
+from sandbox.config import SandboxConfig
+from sandbox.registration import registration_record
+from tests.conftest import TEST_SECRET
+
+FLAGS = [
+    "--name", "Moodle at Example", "--issuer", "https://moodle.example.edu", "--client-id", "abc123",
+    "--auth-login-url", "https://moodle.example.edu/mod/lti/auth.php",
+    "--auth-token-url", "https://moodle.example.edu/mod/lti/token.php",
+    "--key-set-url", "https://moodle.example.edu/mod/lti/certs.php",
+    "--deployment-id", "1",
+]
+
+
+@pytest.fixture
+def run(tmp_path, database_url, engine):
+    env = {"DATABASE_URL": database_url, "PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET}
+
+    def invoke(*args: str, **extra_env: str):
+        return CliRunner().invoke(main, list(args), env=env | extra_env, catch_exceptions=False)
+    return invoke
+
+
+def test_platform_add_registers_a_platform_with_its_deployment_and_a_tool_key(run, session):
+    result = run("platform", "add", *FLAGS)
+
+    assert result.exit_code == 0, result.output
+    platform = session.scalars(select(Platform)).one()
+    assert (platform.issuer, platform.client_id) == ("https://moodle.example.edu", "abc123")
+    assert [d.deployment_id for d in platform.deployments] == ["1"]
+    assert len(public_jwks(session)["keys"]) == 1
+
+
+def test_platform_add_twice_updates_instead_of_duplicating(run, session):
+    run("platform", "add", *FLAGS)
+    result = run("platform", "add", *FLAGS, "--deployment-id", "2", "--accept-new-deployments")
+
+    assert result.exit_code == 0
+    platform = session.scalars(select(Platform)).one()
+    assert sorted(d.deployment_id for d in platform.deployments) == ["1", "2"]
+    assert platform.accept_new_deployments
+
+
+def test_platform_add_reads_a_json_registration_record(run, session, tmp_path):
+    record = registration_record(SandboxConfig(base_url="http://localhost:5001", tool_base_url="http://localhost:5000",
+                                               instance_path=str(tmp_path)))
+    record_file = tmp_path / "registration.json"
+    record_file.write_text(json.dumps(record))
+
+    assert run("platform", "add", "--json", str(record_file)).exit_code == 0
+    listed = json.loads(run("platform", "list", "--json").output)
+    assert listed[0]["issuer"] == "http://localhost:5001"
+    assert listed[0]["deployment_ids"] == ["sandbox-deployment-1"]
+
+
+def test_platform_add_names_the_missing_flags(run, session):
+    result = CliRunner().invoke(main, ["platform", "add", "--name", "x"], env={"SECRET_KEY": TEST_SECRET})
+
+    assert result.exit_code == 2
+    assert "--issuer" in result.output and "--key-set-url" in result.output
+
+
+def test_platform_add_refuses_a_url_that_is_not_http(run):
+    bad = [*FLAGS]
+    bad[bad.index("--key-set-url") + 1] = "ftp://moodle.example.edu/certs"
+
+    result = run("platform", "add", *bad)
+
+    assert result.exit_code == 2 and "--key-set-url must be an http(s) URL" in result.output
+
+
+def test_platform_list_says_how_to_add_when_empty(run):
+    assert "peerlti platform add" in run("platform", "list").output
+
+
+def test_keys_rotate_keeps_the_previous_key_published(run, session):
+    run("platform", "add", *FLAGS)
+    result = run("keys", "rotate")
+
+    assert result.exit_code == 0 and "JWKS now serves 2 keys" in result.output
+
+
+def test_db_upgrade_creates_a_fresh_sqlite_database(run, tmp_path):
+    result = run("db", "upgrade", DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.db'}")
+
+    assert result.exit_code == 0 and (tmp_path / "fresh.db").exists()
+
+
+def test_a_wrong_setting_is_reported_naming_the_variable(run):
+    result = run("platform", "list", DATABASE_URL="mysql://root@localhost/x")
+
+    assert result.exit_code == 2 and "DATABASE_URL" in result.output

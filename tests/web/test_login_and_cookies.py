@@ -1,0 +1,122 @@
+"""OIDC login initiation, and the cookies the tool sets over HTTP and HTTPS."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from lti_tool.app import create_app
+from lti_tool.database import dispose_database
+from lti_tool.keys import ensure_tool_key
+from lti_tool.registry import PlatformSpec, register_platform
+from tests.conftest import make_settings
+from tests.support.rows import row_counts
+
+ISSUER = "https://lms.example.edu"
+
+
+@pytest.fixture
+def platform(session):
+    ensure_tool_key(session)
+    registered = register_platform(session, PlatformSpec(
+        name="Example LMS", issuer=ISSUER, client_id="client-1",
+        auth_login_url=ISSUER + "/auth", auth_token_url=ISSUER + "/token", key_set_url=ISSUER + "/jwks",
+        deployment_ids=("dep-1",),
+    ))
+    session.commit()
+    return registered
+
+
+def _login_params(**extra):
+    return {"iss": ISSUER, "login_hint": "user-7", "target_link_uri": "http://localhost:5000/lti/launch",
+            "lti_message_hint": "link-3", "client_id": "client-1", "lti_deployment_id": "dep-1"} | extra
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_login_redirects_to_the_platform_with_state_nonce_and_hints(client, platform, method):
+    params = _login_params()
+    response = client.get("/lti/login", query_string=params) if method == "GET" else client.post(
+        "/lti/login", data=params)
+
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    query = {key: values[0] for key, values in parse_qs(location.query).items()}
+    assert f"{location.scheme}://{location.netloc}{location.path}" == ISSUER + "/auth"
+    assert query["client_id"] == "client-1"
+    assert query["redirect_uri"] == "http://localhost:5000/lti/launch"
+    assert query["login_hint"] == "user-7" and query["lti_message_hint"] == "link-3"
+    assert (query["response_type"], query["response_mode"], query["scope"], query["prompt"]) == (
+        "id_token", "form_post", "openid", "none")
+    assert query["state"] and query["nonce"]
+    assert any(cookie.startswith("lti1p3-state-") for cookie in response.headers.getlist("Set-Cookie"))
+
+
+def test_login_accepts_canvas_deployment_id_parameter(client, platform):
+    params = _login_params()
+    params["deployment_id"] = params.pop("lti_deployment_id")
+
+    assert client.get("/lti/login", query_string=params).status_code == 302
+
+
+def test_login_without_client_id_finds_the_issuers_only_registration(client, platform):
+    params = _login_params()
+    del params["client_id"]
+
+    assert client.get("/lti/login", query_string=params).status_code == 302
+
+
+@pytest.mark.parametrize(("change", "status", "words"), [
+    ({"iss": "https://unknown.example.edu"}, 403, "no registration for issuer"),
+    ({"client_id": "someone-else"}, 403, "no registration for issuer"),
+    ({"iss": ""}, 400, "no issuer"),
+    ({"login_hint": ""}, 400, "no login_hint"),
+    ({"lti_deployment_id": "dep-unknown"}, 403, "not registered for this platform"),
+])
+def test_a_bad_login_gets_a_page_naming_the_problem_and_writes_nothing(client, platform, session, change, status, words):
+    before = row_counts(session)
+
+    response = client.get("/lti/login", query_string=_login_params(**change))
+
+    assert response.status_code == status
+    assert words in response.get_data(as_text=True)
+    assert row_counts(session) == before
+
+
+def test_launch_and_login_accept_no_other_methods(client, platform):
+    assert client.get("/lti/launch").status_code == 405
+    assert client.put("/lti/login").status_code == 405
+
+
+def test_over_https_every_cookie_is_partitioned_samesite_none_and_secure(tmp_path, database_url, platform):
+    app = create_app(make_settings(tmp_path, database_url, "https://peerlti.example.edu"))
+    client = app.test_client()
+
+    login = client.get("/lti/login", query_string=_login_params(), base_url="https://peerlti.example.edu")
+    state_cookie = next(c for c in login.headers.getlist("Set-Cookie") if c.startswith("lti1p3-state-"))
+    with app.test_request_context(base_url="https://peerlti.example.edu"):
+        from flask import session as flask_session
+
+        flask_session["probe"] = "1"
+        response = app.make_response("ok")
+        app.session_interface.save_session(app, flask_session, response)
+    session_cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("peerlti_session="))
+    dispose_database(app)
+
+    for cookie in (state_cookie, session_cookie):
+        assert "Secure" in cookie and "SameSite=None" in cookie and "Partitioned" in cookie and "HttpOnly" in cookie
+
+
+def test_over_plain_http_cookies_are_lax_because_browsers_refuse_insecure_samesite_none(client, platform):
+    login = client.get("/lti/login", query_string=_login_params())
+    cookie = next(c for c in login.headers.getlist("Set-Cookie") if c.startswith("lti1p3-state-"))
+
+    assert "SameSite=Lax" in cookie and "Secure" not in cookie and "Partitioned" not in cookie
+
+
+def test_pages_may_be_framed_by_the_lms_but_not_sniffed(client, platform):
+    response = client.get("/lti/jwks")
+
+    assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in response.headers
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
