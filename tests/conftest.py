@@ -15,6 +15,7 @@ from lti_tool import migrate
 from lti_tool import models as _models  # noqa: F401  (every table on the metadata)
 from lti_tool.app import create_app
 from lti_tool.database import dispose_database
+from tests.support.lms import RunningLMS, start_lms
 from tests.support.services import sqlite_url, throwaway_postgres_database, uses_postgres
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -87,3 +88,17 @@ def app(settings: Settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def sandbox_instance(tmp_path_factory: pytest.TempPathFactory):
+    # One platform key for the whole run: generating RSA keys for every test is slow.
+    return tmp_path_factory.mktemp("sandbox")
+
+
+@pytest.fixture
+def lms(session, tmp_path, database_url, sandbox_instance) -> Iterator[RunningLMS]:
+    """The tool and the sandbox LMS as live HTTP servers on two ports of localhost (one site, two origins)."""
+    running = start_lms(session, lambda url: make_settings(tmp_path, database_url, url), sandbox_instance)
+    yield running
+    running.stop()
