@@ -15,10 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lti_tool.launch.state import StateSigner
 from tests.conftest import TEST_SECRET
-from tests.support.lms import RunningLMS, begin_launch
 from tests.support.rows import row_counts
+from tests.support.tokens import CLAIM, genuine_launch, sign_token
 
-CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 Claims = dict[str, Any]
 Header = dict[str, Any]
 
@@ -84,17 +83,6 @@ TOKEN_CASES = [
 ]
 
 
-def _genuine(lms: RunningLMS, user: str = "student-1"):
-    pending = begin_launch(lms, user)
-    token = pending.fields["id_token"]
-    return pending, jwt.decode(token, options={"verify_signature": False}), jwt.get_unverified_header(token)
-
-
-def _sign(lms: RunningLMS, claims: Claims, header: Header, key: str | None = None) -> str:
-    headers = {name: value for name, value in header.items() if name not in ("alg", "typ")}
-    return jwt.encode(claims, key or lms.platform_key.private_pem, algorithm="RS256", headers=headers)
-
-
 def _assert_refused(response: requests.Response, status: int, words: str, before: dict, session) -> None:
     assert response.status_code == status, response.text[:500]
     assert "could not start this launch" in response.text
@@ -104,24 +92,24 @@ def _assert_refused(response: requests.Response, status: int, words: str, before
 
 @pytest.mark.parametrize(("case", "change", "status", "words"), TOKEN_CASES, ids=[c[0] for c in TOKEN_CASES])
 def test_a_bad_id_token_is_refused_with_a_page_naming_the_problem(lms, session, case, change, status, words):
-    pending, claims, header = _genuine(lms)
+    pending, claims, header = genuine_launch(lms)
     change(claims, header)
     before = row_counts(session)
 
-    response = pending.post(id_token=_sign(lms, claims, header))
+    response = pending.post(id_token=sign_token(lms, claims, header))
 
     _assert_refused(response, status, words, before, session)
 
 
 def test_a_token_that_is_not_a_jwt_is_refused(lms, session):
-    pending, _, _ = _genuine(lms)
+    pending, _, _ = genuine_launch(lms)
     before = row_counts(session)
 
     _assert_refused(pending.post(id_token="this-is-not-a-jwt"), 400, "not a valid JWT", before, session)
 
 
 def test_an_unsigned_alg_none_token_is_refused(lms, session):
-    pending, claims, header = _genuine(lms)
+    pending, claims, header = genuine_launch(lms)
     unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": header["kid"]})
     before = row_counts(session)
 
@@ -129,7 +117,7 @@ def test_an_unsigned_alg_none_token_is_refused(lms, session):
 
 
 def test_an_hs256_token_signed_with_the_public_key_is_refused(lms, session):
-    pending, claims, header = _genuine(lms)
+    pending, claims, header = genuine_launch(lms)
     # Algorithm confusion: an HMAC token hoping to be checked with the platform's public key as secret.
     token = jwt.encode(claims, "s" * 64, algorithm="HS256", headers={"kid": header["kid"]})
     before = row_counts(session)
@@ -138,34 +126,34 @@ def test_an_hs256_token_signed_with_the_public_key_is_refused(lms, session):
 
 
 def test_a_token_signed_by_another_key_under_the_platform_kid_is_refused(lms, session):
-    pending, claims, header = _genuine(lms)
+    pending, claims, header = genuine_launch(lms)
     before = row_counts(session)
 
-    response = pending.post(id_token=_sign(lms, claims, header, key=_other_private_key()))
+    response = pending.post(id_token=sign_token(lms, claims, header, key=_other_private_key()))
 
     _assert_refused(response, 401, "signature does not verify", before, session)
 
 
 def test_an_iat_slightly_in_the_future_is_accepted_within_the_clock_leeway(lms, session):
-    pending, claims, header = _genuine(lms)
+    pending, claims, header = genuine_launch(lms)
     claims["iat"] = int(time.time()) + 30
 
-    response = pending.post(id_token=_sign(lms, claims, header))
+    response = pending.post(id_token=sign_token(lms, claims, header))
 
     assert response.status_code == 200
     assert "What to do now" in response.text
 
 
 def test_several_audiences_with_azp_naming_this_tool_are_accepted(lms, session):
-    pending, claims, header = _genuine(lms)
+    pending, claims, header = genuine_launch(lms)
     claims["aud"], claims["azp"] = [claims["aud"], "another-tool"], claims["aud"]
 
-    assert pending.post(id_token=_sign(lms, claims, header)).status_code == 200
+    assert pending.post(id_token=sign_token(lms, claims, header)).status_code == 200
 
 
 def test_a_state_from_another_browser_is_a_state_mismatch(lms, session):
-    mine, _, _ = _genuine(lms)
-    theirs, _, _ = _genuine(lms, "student-2")
+    mine, _, _ = genuine_launch(lms)
+    theirs, _, _ = genuine_launch(lms, "student-2")
     before = row_counts(session)
 
     response = mine.post(state=theirs.fields["state"], id_token=theirs.fields["id_token"])
@@ -174,7 +162,7 @@ def test_a_state_from_another_browser_is_a_state_mismatch(lms, session):
 
 
 def test_a_state_not_signed_by_the_tool_is_refused(lms, session):
-    pending, _, _ = _genuine(lms)
+    pending, _, _ = genuine_launch(lms)
     forged, _ = StateSigner("another-secret-" + TEST_SECRET).issue({})
     before = row_counts(session)
 
@@ -182,14 +170,14 @@ def test_a_state_not_signed_by_the_tool_is_refused(lms, session):
 
 
 def test_a_missing_state_is_refused(lms, session):
-    pending, _, _ = _genuine(lms)
+    pending, _, _ = genuine_launch(lms)
     before = row_counts(session)
 
     _assert_refused(pending.post(state=""), 400, "no state parameter", before, session)
 
 
 def test_a_launch_whose_cookies_were_lost_offers_a_new_window(lms, session):
-    pending, _, _ = _genuine(lms)
+    pending, _, _ = genuine_launch(lms)
     pending.browser.cookies.clear()
     before = row_counts(session)
 
@@ -201,7 +189,7 @@ def test_a_launch_whose_cookies_were_lost_offers_a_new_window(lms, session):
 
 
 def test_a_launch_without_an_id_token_is_refused(lms, session):
-    pending, _, _ = _genuine(lms)
+    pending, _, _ = genuine_launch(lms)
     before = row_counts(session)
 
     _assert_refused(pending.post(id_token=""), 400, "no id_token", before, session)

@@ -1,0 +1,24 @@
+"""Taking a genuine launch from the sandbox apart, changing its id_token, and signing it again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+
+from tests.support.lms import PendingLaunch, RunningLMS, begin_launch
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+
+
+def genuine_launch(lms: RunningLMS, user: str = "student-1") -> tuple[PendingLaunch, dict[str, Any], dict[str, Any]]:
+    """A launch the sandbox issued, with its id_token's claims and header, ready to be altered."""
+    pending = begin_launch(lms, user)
+    token = pending.fields["id_token"]
+    return pending, jwt.decode(token, options={"verify_signature": False}), jwt.get_unverified_header(token)
+
+
+def sign_token(lms: RunningLMS, claims: dict[str, Any], header: dict[str, Any], key: str | None = None) -> str:
+    """Sign with the sandbox platform's own key (or another), keeping the header's other fields."""
+    headers = {name: value for name, value in header.items() if name not in ("alg", "typ")}
+    return jwt.encode(claims, key or lms.platform_key.private_pem, algorithm="RS256", headers=headers)

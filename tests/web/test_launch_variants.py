@@ -1,0 +1,97 @@
+"""Valid launches in every shape a certification suite sends, and what they provision."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from assessment.models import Course, CourseRole, Enrollment, Person
+from lti_tool.registry import Deployment, Platform
+from tests.support.tokens import CLAIM, genuine_launch, sign_token
+
+LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
+
+
+def _launch_with(lms, change, user="student-1"):
+    pending, claims, header = genuine_launch(lms, user)
+    change(claims)
+    return pending.post(id_token=sign_token(lms, claims, header))
+
+
+@pytest.mark.parametrize(("roles", "expected"), [
+    ([LIS + "membership#Instructor", LIS + "membership#Learner"], CourseRole.STAFF),
+    (["Instructor"], CourseRole.STAFF),
+    (["http://example.com/vocab#Wizard"], CourseRole.STUDENT),
+    ([], CourseRole.STUDENT),
+], ids=["several roles", "deprecated short role", "unknown role", "empty roles"])
+def test_roles_in_any_valid_form_give_the_right_rights(lms, session, roles, expected):
+    response = _launch_with(lms, lambda c: c.update({CLAIM + "roles": roles}))
+
+    assert response.status_code == 200
+    assert session.scalars(select(Enrollment)).one().role is expected
+
+
+def test_a_launch_with_no_personal_data_still_works(lms, session):
+    def anonymous(claims):
+        for field in ("name", "given_name", "family_name", "email"):
+            claims.pop(field, None)
+
+    response = _launch_with(lms, anonymous)
+
+    assert response.status_code == 200
+    person = session.scalars(select(Person)).one()
+    assert (person.name, person.email) == (None, None)
+
+
+def test_a_launch_with_email_only_uses_the_email_as_the_name_shown(lms, session):
+    def email_only(claims):
+        for field in ("name", "given_name", "family_name"):
+            claims.pop(field, None)
+
+    _launch_with(lms, email_only)
+
+    assert session.scalars(select(Person)).one().display_name.endswith("@example.edu")
+
+
+def test_a_launch_without_a_context_gets_a_course_of_its_own_resource_link(lms, session):
+    response = _launch_with(lms, lambda c: c.pop(CLAIM + "context"))
+
+    assert response.status_code == 200
+    course = session.scalars(select(Course)).one()
+    assert course.context_id == "resource-link:sandbox-link-1"
+    assert course.title == "Peer review: Essay 1"
+
+
+def test_lms_supplied_text_is_escaped_on_the_page(lms, session):
+    def hostile(claims):
+        claims[CLAIM + "context"]["title"] = "<script>alert('course')</script>"
+        claims["name"] = "<img src=x onerror=alert(1)>"
+
+    response = _launch_with(lms, hostile, user="instructor-1")
+
+    assert response.status_code == 200
+    assert "<script>alert" not in response.text and "&lt;script&gt;alert" in response.text
+
+
+def test_a_platform_that_accepts_new_deployments_records_them_on_launch(lms, session):
+    platform = session.scalars(select(Platform)).one()
+    platform.accept_new_deployments = True
+    session.commit()
+
+    response = _launch_with(lms, lambda c: c.update({CLAIM + "deployment_id": "canvas-install-42"}))
+
+    assert response.status_code == 200
+    assert "canvas-install-42" in session.scalars(select(Deployment.deployment_id)).all()
+
+
+def test_a_platform_whose_keys_cannot_be_fetched_gets_a_page_asking_to_retry(lms, session):
+    platform = session.scalars(select(Platform)).one()
+    platform.key_set_url = "http://127.0.0.1:9/jwks"  # the discard port: nothing listens
+    session.commit()
+    pending, _, _ = genuine_launch(lms)
+
+    response = pending.post()
+
+    assert response.status_code == 502
+    assert "could not be fetched" in response.text and "Try again shortly" in response.text
+    assert session.scalars(select(Person)).all() == []
