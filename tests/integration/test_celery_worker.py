@@ -1,0 +1,77 @@
+"""Tasks reach a real Celery worker process through the broker, and run in-process without one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from config.settings import Settings
+from tests.conftest import TEST_SECRET
+from tests.support.services import service_missing
+from workers.celery_app import make_celery
+from workers.tasks import ping
+
+# A database of its own, so the suite never consumes or leaves messages in anyone else's queue.
+BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/14"
+
+
+@pytest.fixture
+def broker_settings(tmp_path, monkeypatch) -> Settings:
+    # Celery prefers these variables over its configuration, so point them at the test database too.
+    monkeypatch.setenv("CELERY_BROKER_URL", BROKER_URL)
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", BROKER_URL)
+    try:
+        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        service_missing(f"Redis is not reachable at {BROKER_URL}: {error}")
+    return Settings.from_env({
+        "PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
+        "CELERY_BROKER_URL": BROKER_URL, "CELERY_RESULT_BACKEND": BROKER_URL,
+    })
+
+
+@pytest.fixture
+def worker(broker_settings, tmp_path) -> Iterator[subprocess.Popen]:
+    env = os.environ | {"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "workers.worker", "worker", "--pool", "solo",
+         "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout:
+        process.stdout.close()
+
+
+def test_a_task_sent_through_redis_is_run_by_a_separate_worker_process(broker_settings, worker):
+    celery = make_celery(broker_settings)
+    token = uuid.uuid4().hex
+
+    result = ping.apply_async(args=[token])
+
+    try:
+        assert result.get(timeout=30) == token
+    finally:
+        result.forget()
+        celery.close()
+    assert worker.poll() is None, "the worker died"
+
+
+def test_without_a_broker_tasks_run_eagerly_in_process(tmp_path):
+    celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET}))
+
+    assert celery.conf.task_always_eager
+    assert ping.delay("here").get() == "here"
+    celery.close()
