@@ -17,3 +17,21 @@ class NotAllowed(AssessmentError):
 
 class NotFound(AssessmentError):
     """The thing asked for does not exist, or is not visible to this person."""
+
+
+class InvalidInput(AssessmentError):
+    """What was entered cannot be used; `problems` maps each field to what to change."""
+
+    def __init__(self, problems: dict[str, str], message: str | None = None) -> None:
+        if message is None:
+            message = next(iter(problems.values())) if len(problems) == 1 else "Some of what was entered needs correcting."
+        super().__init__(message)
+        self.problems = dict(problems)
+
+
+class PhaseClosed(AssessmentError):
+    """The step asked for is not open at this moment of the assignment's timeline."""
+
+
+class UploadRejected(AssessmentError):
+    """An uploaded file cannot be accepted; the message says what to upload instead."""

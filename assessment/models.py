@@ -6,10 +6,19 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from assessment.assignment_settings import Anonymity, AssignmentSettings, SubmissionKinds
 from assessment.db import Base, JSONDocument, utcnow
+from assessment.grading import LatePolicy
+from assessment.phases import Phase, Timeline
+from assessment.rubric import Rubric
+
+
+def _enum(kind: type[enum.Enum], length: int = 32) -> Enum:
+    # Stored as the values, in a VARCHAR with a CHECK: readable in SQL and portable to SQLite.
+    return Enum(kind, native_enum=False, length=length, values_callable=lambda members: [m.value for m in members])
 
 
 class CourseRole(enum.StrEnum):
@@ -72,9 +81,7 @@ class Enrollment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
-    role: Mapped[CourseRole] = mapped_column(
-        Enum(CourseRole, native_enum=False, length=16, values_callable=lambda roles: [r.value for r in roles])
-    )
+    role: Mapped[CourseRole] = mapped_column(_enum(CourseRole, 16))
     lti_roles: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     last_launch_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -108,3 +115,159 @@ class ResourceLink(Base):
     @property
     def display_title(self) -> str:
         return self.title or "Untitled activity"
+
+
+class Assignment(Base):
+    """A peer assessment: its settings, its dates and its rubric, placed at one resource link."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Named in the deep-linking content item, so the first launch of the new link finds its assignment.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    resource_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resource_links.id", ondelete="SET NULL"), unique=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    # Where the instructor lives: dates are entered and shown in this zone, stored in UTC.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    instructions_html: Mapped[str] = mapped_column(Text, default="")
+    submission_opens: Mapped[datetime]
+    submission_due: Mapped[datetime]
+    calibration_opens: Mapped[datetime | None]
+    calibration_due: Mapped[datetime | None]
+    review_opens: Mapped[datetime]
+    review_due: Mapped[datetime]
+    results_release: Mapped[datetime]
+    accept_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    late_until: Mapped[datetime | None]
+    late_penalty_per_day: Mapped[float] = mapped_column(Float, default=0.0)
+    reviews_per_submission: Mapped[int] = mapped_column(Integer, default=3)
+    reviews_per_student: Mapped[int] = mapped_column(Integer, default=3)
+    self_assessment: Mapped[bool] = mapped_column(Boolean, default=False)
+    anonymity: Mapped[Anonymity] = mapped_column(_enum(Anonymity))
+    submission_weight: Mapped[float] = mapped_column(Float, default=80.0)
+    aggregation: Mapped[str] = mapped_column(String(32))
+    points_possible: Mapped[float] = mapped_column(Float)
+    submission_kinds: Mapped[SubmissionKinds] = mapped_column(_enum(SubmissionKinds))
+    file_types: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    max_file_mb: Mapped[int] = mapped_column(Integer, default=20)
+    phase_override: Mapped[Phase | None] = mapped_column(_enum(Phase))
+    rubric_document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    course: Mapped[Course] = relationship()
+
+    @property
+    def timeline(self) -> Timeline:
+        return Timeline(
+            submission_opens=self.submission_opens,
+            submission_due=self.submission_due,
+            calibration_opens=self.calibration_opens,
+            calibration_due=self.calibration_due,
+            review_opens=self.review_opens,
+            review_due=self.review_due,
+            results_release=self.results_release,
+        )
+
+    @property
+    def late_policy(self) -> LatePolicy:
+        return LatePolicy(
+            accept_late=self.accept_late, late_until=self.late_until, penalty_per_day=self.late_penalty_per_day
+        )
+
+    @property
+    def rubric(self) -> Rubric | None:
+        return Rubric.from_dict(self.rubric_document) if self.rubric_document else None
+
+    def phase_at(self, now: datetime) -> Phase:
+        return self.timeline.phase_at(now, self.phase_override)
+
+    @property
+    def settings(self) -> AssignmentSettings:
+        return AssignmentSettings(
+            title=self.title,
+            timezone=self.timezone,
+            timeline=self.timeline,
+            late_policy=self.late_policy,
+            instructions_html=self.instructions_html,
+            reviews_per_submission=self.reviews_per_submission,
+            reviews_per_student=self.reviews_per_student,
+            self_assessment=self.self_assessment,
+            anonymity=self.anonymity,
+            submission_weight=self.submission_weight,
+            aggregation=self.aggregation,
+            points_possible=self.points_possible,
+            submission_kinds=self.submission_kinds,
+            file_types=tuple(self.file_types),
+            max_file_mb=self.max_file_mb,
+        )
+
+    def apply(self, settings: AssignmentSettings) -> None:
+        """Copy validated settings onto the row."""
+        timeline, late = settings.timeline, settings.late_policy
+        self.title = settings.title.strip()
+        self.timezone = settings.timezone
+        self.instructions_html = settings.instructions_html
+        self.submission_opens, self.submission_due = timeline.submission_opens, timeline.submission_due
+        self.calibration_opens, self.calibration_due = timeline.calibration_opens, timeline.calibration_due
+        self.review_opens, self.review_due = timeline.review_opens, timeline.review_due
+        self.results_release = timeline.results_release
+        self.accept_late, self.late_until = late.accept_late, late.late_until
+        self.late_penalty_per_day = late.penalty_per_day
+        self.reviews_per_submission = settings.reviews_per_submission
+        self.reviews_per_student = settings.reviews_per_student
+        self.self_assessment = settings.self_assessment
+        self.anonymity = settings.anonymity
+        self.submission_weight = settings.submission_weight
+        self.aggregation = settings.aggregation
+        self.points_possible = settings.points_possible
+        self.submission_kinds = settings.submission_kinds
+        self.file_types = list(settings.file_types)
+        self.max_file_mb = settings.max_file_mb
+
+
+class Submission(Base):
+    """One student's work for one assignment; its versions are every hand-in, the latest counts."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("assignment_id", "author_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    # What reviewers see instead of the author's name.
+    pseudonym: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[Person] = relationship()
+    versions: Mapped[list[SubmissionVersion]] = relationship(
+        back_populates="submission", order_by="SubmissionVersion.number", passive_deletes=True
+    )
+
+    @property
+    def latest(self) -> SubmissionVersion | None:
+        return self.versions[-1] if self.versions else None
+
+
+class SubmissionVersion(Base):
+    """One hand-in: sanitised text, an anonymised file, or both."""
+
+    __tablename__ = "submission_versions"
+    __table_args__ = (UniqueConstraint("submission_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text_html: Mapped[str] = mapped_column(Text, default="")
+    file_key: Mapped[str | None] = mapped_column(String(255))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_kind: Mapped[str | None] = mapped_column(String(16))
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    is_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    late_penalty: Mapped[float] = mapped_column(Float, default=0.0)  # fraction of the grade taken off
+
+    submission: Mapped[Submission] = relationship(back_populates="versions")

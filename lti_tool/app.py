@@ -6,19 +6,23 @@ from datetime import timedelta
 
 from flask import Flask, Response, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from assessment.errors import AssessmentError, NotAllowed, NotFound
+from assessment.assignment_settings import MAX_FILE_MB
+from assessment.errors import AssessmentError, InvalidInput, NotAllowed, NotFound, PhaseClosed
+from assessment.services import SubmissionDeps
+from assessment.storage import LocalDirectoryStorage
 from config.settings import Settings
 from lti_tool.database import db, init_database
 from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.views import bp as lti_bp
 from lti_tool.launch.views import init_launch
+from lti_tool.templating import init_templating
 from lti_tool.views import init_views
 
 csrf = CSRFProtect()
 
-ERROR_STATUS = {NotAllowed: 403, NotFound: 404}
+ERROR_STATUS = {NotAllowed: 403, NotFound: 404, PhaseClosed: 409, InvalidInput: 400}
 
 
 def cookie_policy(settings: Settings) -> dict[str, object]:
@@ -46,11 +50,17 @@ def create_app(settings: Settings | None = None) -> Flask:
         PREFERRED_URL_SCHEME="https" if settings.is_https else "http",
         WTF_CSRF_TIME_LIMIT=None,  # a page left open in the LMS all afternoon must still submit
         WTF_CSRF_SSL_STRICT=False,  # the Referer of a framed page is often stripped by the LMS
+        # Werkzeug refuses larger bodies before reading them; each assignment's own limit is checked while reading.
+        MAX_CONTENT_LENGTH=(MAX_FILE_MB + 1) * 1024 * 1024,
     )
     init_database(app, settings.database_url)
     csrf.init_app(app)
     init_launch(app)
     csrf.exempt(lti_bp)  # the platform posts launches; they carry a signed id_token instead
+    app.extensions["peerlti.submission_deps"] = SubmissionDeps(
+        storage=LocalDirectoryStorage(settings.instance_path / "uploads"), pseudonym_secret=settings.secret_key
+    )
+    init_templating(app)
     init_views(app)
     _register_error_pages(app)
     app.after_request(_security_headers)
@@ -68,12 +78,18 @@ def _register_error_pages(app: Flask) -> None:
     def assessment_error(error: AssessmentError) -> tuple[str, int]:
         db().rollback()
         status = next((code for kind, code in ERROR_STATUS.items() if isinstance(error, kind)), 400)
-        return render_template("error.html", status=status, message=error.message), status
+        problems = getattr(error, "problems", {})
+        return render_template("error.html", status=status, message=error.message, problems=problems), status
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         message = "This form expired or did not come from this tool's page. Reload the page and try again."
         return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+        message = f"The upload is larger than peerlti accepts ({MAX_FILE_MB} MB at most). Nothing was saved."
+        return render_template("error.html", status=413, message=message), 413
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:

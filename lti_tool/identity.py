@@ -15,9 +15,10 @@ SESSION_KEY = "launches"
 MAX_REMEMBERED_LAUNCHES = 12
 
 
-def remember_launch(identity: LaunchIdentity) -> None:
+def remember_launch(identity: LaunchIdentity, key: str | None = None) -> None:
+    """Remember who launched into a resource link (or, under `key`, into a deep-linking request)."""
     launches = dict(session.get(SESSION_KEY, {}))
-    key = str(identity.resource_link_id)
+    key = key or str(identity.resource_link_id)
     launches.pop(key, None)
     launches[key] = asdict(identity) | {"role": identity.role.value}
     while len(launches) > MAX_REMEMBERED_LAUNCHES:
@@ -26,7 +27,7 @@ def remember_launch(identity: LaunchIdentity) -> None:
     session.permanent = True
 
 
-def launch_identity(resource_link_id: int) -> LaunchIdentity:
+def launch_identity(resource_link_id: int | str) -> LaunchIdentity:
     """The identity launched into this resource link, or NotAllowed when this browser never launched it."""
     data = session.get(SESSION_KEY, {}).get(str(resource_link_id))
     if data is None:
@@ -34,15 +35,10 @@ def launch_identity(resource_link_id: int) -> LaunchIdentity:
             "This browser has no launch for this activity. Open it from your course in the LMS; "
             "if it is embedded, your browser may be blocking its cookies."
         )
-    return LaunchIdentity(
-        person_id=data["person_id"],
-        course_id=data["course_id"],
-        resource_link_id=data["resource_link_id"],
-        role=CourseRole(data["role"]),
-    )
+    return LaunchIdentity(**(data | {"role": CourseRole(data["role"])}))
 
 
-def staff_identity(resource_link_id: int) -> LaunchIdentity:
+def staff_identity(resource_link_id: int | str) -> LaunchIdentity:
     identity = launch_identity(resource_link_id)
     if identity.role is not CourseRole.STAFF:
         raise NotAllowed("Only the course's instructors and teaching assistants can open this page.")

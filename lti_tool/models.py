@@ -1,7 +1,11 @@
 """Every mapped table in one import, for Alembic and for creating schemas in tests."""
 
-from assessment.models import Course, Enrollment, Person, ResourceLink
+from assessment.models import Assignment, Course, Enrollment, Person, ResourceLink, Submission, SubmissionVersion
+from lti_tool.launch.deep_linking import DeepLinkRequest
 from lti_tool.launch.replay import ConsumedNonce
 from lti_tool.registry import Deployment, Platform, ToolKey
 
-__all__ = ["ConsumedNonce", "Course", "Deployment", "Enrollment", "Person", "Platform", "ResourceLink", "ToolKey"]
+__all__ = [
+    "Assignment", "ConsumedNonce", "Course", "DeepLinkRequest", "Deployment", "Enrollment", "Person", "Platform",
+    "ResourceLink", "Submission", "SubmissionVersion", "ToolKey",
+]

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from sandbox import ags, launch, nrps, pages, security
+from sandbox import ags, deep_link_return, launch, nrps, pages, security
 from sandbox.config import SandboxConfig
 from sandbox.course import DEMO_COURSE
+from sandbox.deep_link_requests import PendingDeepLinks
 from sandbox.endpoints import Endpoints
 from sandbox.keys import load_or_create_platform_key
 from sandbox.platform import PlatformSetup
@@ -36,7 +37,7 @@ def create_sandbox_app(config: SandboxConfig) -> Flask:
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    store = GradebookStore(instance_path)
+    store = GradebookStore(instance_path, fixed_link_ids=[link.id for link in DEMO_COURSE.resource_links])
     if store.is_new:
         for link in DEMO_COURSE.resource_links:
             store.create_line_item({"label": link.title, "scoreMaximum": link.score_maximum, "resourceLinkId": link.id})
@@ -46,8 +47,8 @@ def create_sandbox_app(config: SandboxConfig) -> Flask:
         key=load_or_create_platform_key(instance_path),
         tool_keys=ToolKeySet(endpoints.tool_jwks, config.verify_tls, config.tool_key_set),
     )
-    app.extensions[EXTENSION_KEY] = Sandbox(config, endpoints, DEMO_COURSE, store, setup)
+    app.extensions[EXTENSION_KEY] = Sandbox(config, endpoints, DEMO_COURSE, store, setup, PendingDeepLinks())
 
-    for module in (pages, launch, security, ags, nrps):
+    for module in (pages, launch, deep_link_return, security, ags, nrps):
         app.register_blueprint(module.blueprint)
     return app

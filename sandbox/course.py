@@ -1,8 +1,9 @@
-"""The demo course: its people, their LIS roles and the one peer-review resource link."""
+"""The demo course: its people, their LIS roles and its resource links."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 TEACHING_ASSISTANT = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
@@ -27,6 +28,11 @@ class Person:
         return LEARNER in self.roles
 
     @property
+    def is_staff(self) -> bool:
+        """Instructors and teaching assistants (who carry the Instructor role too) may add activities."""
+        return INSTRUCTOR in self.roles
+
+    @property
     def role_label(self) -> str:
         if TEACHING_ASSISTANT in self.roles:
             return "Teaching assistant"
@@ -39,7 +45,12 @@ class Person:
 class ResourceLink:
     id: str
     title: str
-    score_maximum: float
+    # The maximum of the line item the gradebook creates with the link (the demo link only).
+    score_maximum: float | None = None
+    # Where a launch goes (its target_link_uri); None means the tool's registered launch URL.
+    url: str | None = None
+    # Custom parameters sent with every launch of the link, in the order the tool gave them.
+    custom: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,14 @@ class Course:
     @property
     def learners(self) -> tuple[Person, ...]:
         return tuple(p for p in self.people if p.is_learner)
+
+    @property
+    def staff(self) -> tuple[Person, ...]:
+        return tuple(p for p in self.people if p.is_staff)
+
+    def with_links(self, added: Sequence[ResourceLink]) -> Course:
+        """The course with links added after it was set up (through deep linking) after its own."""
+        return replace(self, resource_links=self.resource_links + tuple(added))
 
 
 def _student(number: int, given_name: str, family_name: str, email: str) -> Person:

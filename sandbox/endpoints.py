@@ -32,6 +32,10 @@ class Endpoints:
     def course_page(self) -> str:
         return f"{self.base_url}/"
 
+    @property
+    def deep_link_return(self) -> str:
+        return f"{self.base_url}/deep-link/return"
+
     def lineitems(self, context_id: str) -> str:
         return f"{self.base_url}/api/courses/{context_id}/lineitems"
 

@@ -1,34 +1,44 @@
-"""LTI 1.3 launches: third-party login initiation to the tool and the OIDC authorisation endpoint."""
+"""LTI 1.3 logins: third-party login initiation to the tool and the OIDC authorisation endpoint."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request
 from lti1p3platform.exceptions import PreflightRequestValidationException
-from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
-from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.oidc_login import OIDCLoginAbstract
 
-from sandbox.course import COURSE_OFFERING, Person, ResourceLink
+from sandbox.course import Person
 from sandbox.flask_request import FlaskRequest
+from sandbox.messages import CourseMessage, DeepLinkingPlan, DeepLinkingRequest, LaunchPlan, ResourceLinkLaunch
 from sandbox.runtime import Sandbox, current_sandbox
 
 blueprint = Blueprint("launch", __name__)
 
 DOCUMENT_TARGETS = ("iframe", "window")
-PRODUCT_FAMILY_CODE = "peerlti-sandbox"
+# The subject of an lti_message_hint asking for a deep linking request; resource link ids never take it.
+DEEP_LINKING_SUBJECT = "deep-linking"
 
 
 @dataclass(frozen=True)
-class LaunchPlan:
-    """Who launches which link, and how the tool is shown."""
+class MessageHint:
+    """The lti_message_hint: `<resource link id>:<document target>` or `deep-linking:<document target>`."""
 
-    person: Person
-    link: ResourceLink
+    subject: str
     document_target: str
+
+    @classmethod
+    def parse(cls, hint: str) -> MessageHint:
+        subject, _, document_target = hint.rpartition(":")
+        return cls(subject, document_target)
+
+    @property
+    def is_deep_linking(self) -> bool:
+        return self.subject == DEEP_LINKING_SUBJECT
+
+    def __str__(self) -> str:
+        return f"{self.subject}:{self.document_target}"
 
 
 class SandboxLogin(OIDCLoginAbstract):
@@ -39,56 +49,40 @@ class SandboxLogin(OIDCLoginAbstract):
         return redirect(url, code=302)
 
 
-class SandboxLaunch(LTIAdvantageMessageLaunchAbstract):
-    def __init__(self, platform_config: LTI1P3PlatformConfAbstract, sandbox: Sandbox, plan: LaunchPlan) -> None:
-        super().__init__(FlaskRequest(request), platform_config)
-        self._sandbox = sandbox
-        self._plan = plan
-
-    def prepare_launch(self, preflight_response: dict[str, Any]) -> None:
-        person, link = self._plan.person, self._plan.link
-        course, endpoints = self._sandbox.course, self._sandbox.endpoints
-        self.set_user_data(person.user_id, list(person.roles), full_name=person.name, email_address=person.email)
-        self.set_resource_link_claim(link.id, title=link.title)
-        self.set_launch_context_claim(
-            course.id, context_types=[COURSE_OFFERING], context_title=course.title, context_label=course.label
-        )
-        self.set_launch_presentation_claim(self._plan.document_target, endpoints.course_page)
-        self.set_ags(
-            endpoints.lineitems(course.id),
-            lineitem_url=self._sandbox.link_line_item_url(link.id),
-            allow_creating_lineitems=True,
-        )
-        self.set_nrps(endpoints.memberships(course.id))
-        self.set_extra_claims(
-            {
-                "given_name": person.given_name,
-                "family_name": person.family_name,
-                "https://purl.imsglobal.org/spec/lti/claim/tool_platform": {
-                    "guid": str(uuid.uuid5(uuid.NAMESPACE_URL, endpoints.base_url)),
-                    "name": "peerlti sandbox LMS",
-                    "product_family_code": PRODUCT_FAMILY_CODE,
-                    "url": endpoints.base_url,
-                },
-            }
-        )
-
-    def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> Response:
-        page = render_template("launch_form.html", **launch_data)
-        return Response(page, headers={"Cache-Control": "no-store"})
-
-
 @blueprint.get("/launch/<user_id>")
 def initiate_login(user_id: str) -> Response | tuple[str, int]:
     sandbox = current_sandbox()
     if sandbox.course.person(user_id) is None:
-        return _problem(404, "Unknown person", f"There is nobody with user id {user_id!r} in the course.")
+        return _unknown_person(user_id)
     document_target = request.args.get("presentation", "iframe")
     if document_target not in DOCUMENT_TARGETS:
         return _problem(400, "Unknown presentation", "presentation must be iframe or window.")
-    link = sandbox.course.resource_links[0]
+    link_id = request.args.get("link")
+    link = sandbox.course.resource_links[0] if link_id is None else sandbox.course.resource_link(link_id)
+    if link is None:
+        return _problem(404, "Unknown activity", f"There is no resource link {link_id!r} in the course.")
     login = SandboxLogin(FlaskRequest(request), sandbox.new_platform())
-    login.set_lti_message_hint(message_hint=f"{link.id}:{document_target}")
+    login.set_lti_message_hint(message_hint=str(MessageHint(link.id, document_target)))
+    if link.url:
+        # The login's target_link_uri must be the one the id_token will carry.
+        login.set_launch_url(link.url)
+    return login.initiate_login(user_id)
+
+
+@blueprint.get("/deep-link/<user_id>")
+def initiate_deep_linking(user_id: str) -> Response | tuple[str, int]:
+    sandbox = current_sandbox()
+    person = sandbox.course.person(user_id)
+    if person is None:
+        return _unknown_person(user_id)
+    if not person.is_staff:
+        return _not_staff(person)
+    document_target = request.args.get("presentation", "iframe")
+    if document_target not in DOCUMENT_TARGETS:
+        return _problem(400, "Unknown presentation", "presentation must be iframe or window.")
+    login = SandboxLogin(FlaskRequest(request), sandbox.new_platform())
+    login.set_lti_message_hint(message_hint=str(MessageHint(DEEP_LINKING_SUBJECT, document_target)))
+    login.set_deeplinking_launch_url()
     return login.initiate_login(user_id)
 
 
@@ -100,9 +94,21 @@ def authorize() -> Response | tuple[str, int]:
     problem = _authorisation_problem(sandbox, params)
     if problem is not None:
         return _problem(400, "The tool's authorisation request was refused", problem)
-    plan = _launch_plan(sandbox, params)
+    person = sandbox.course.person(params["login_hint"])
+    assert person is not None
+    hint = MessageHint.parse(params["lti_message_hint"]) if "lti_message_hint" in params else None
+    message: CourseMessage
+    if hint is not None and hint.is_deep_linking:
+        if not person.is_staff:
+            return _not_staff(person)
+        message = DeepLinkingRequest(sandbox.new_platform(), sandbox, DeepLinkingPlan(person, hint.document_target))
+    else:
+        link = sandbox.course.resource_link(hint.subject) if hint else sandbox.course.resource_links[0]
+        assert link is not None
+        plan = LaunchPlan(person, link, hint.document_target if hint else "iframe")
+        message = ResourceLinkLaunch(sandbox.new_platform(), sandbox, plan)
     try:
-        return SandboxLaunch(sandbox.new_platform(), sandbox, plan).lti_launch()
+        return message.lti_launch()
     except PreflightRequestValidationException:
         return _problem(400, "The tool's authorisation request was refused", "It is incomplete.")
 
@@ -127,20 +133,20 @@ def _authorisation_problem(sandbox: Sandbox, params: dict[str, str]) -> str | No
         return "nonce is required."
     if not params.get("state"):
         return "state is required."
-    link_id, _, document_target = params.get("lti_message_hint", "").rpartition(":")
-    if "lti_message_hint" in params and (
-        sandbox.course.resource_link(link_id) is None or document_target not in DOCUMENT_TARGETS
-    ):
-        return f"lti_message_hint {params['lti_message_hint']!r} was not issued by this platform."
+    if "lti_message_hint" in params:
+        hint = MessageHint.parse(params["lti_message_hint"])
+        known_subject = hint.is_deep_linking or sandbox.course.resource_link(hint.subject) is not None
+        if not known_subject or hint.document_target not in DOCUMENT_TARGETS:
+            return f"lti_message_hint {params['lti_message_hint']!r} was not issued by this platform."
     return None
 
 
-def _launch_plan(sandbox: Sandbox, params: dict[str, str]) -> LaunchPlan:
-    person = sandbox.course.person(params["login_hint"])
-    assert person is not None
-    link_id, _, document_target = params.get("lti_message_hint", "").rpartition(":")
-    link = sandbox.course.resource_link(link_id) or sandbox.course.resource_links[0]
-    return LaunchPlan(person, link, document_target or "iframe")
+def _unknown_person(user_id: str) -> tuple[str, int]:
+    return _problem(404, "Unknown person", f"There is nobody with user id {user_id!r} in the course.")
+
+
+def _not_staff(person: Person) -> tuple[str, int]:
+    return render_template("not_staff.html", person=person), 403
 
 
 def _problem(status: int, title: str, message: str) -> tuple[str, int]:

@@ -1,10 +1,10 @@
-"""The LMS's own HTML pages: course home, launching as someone, gradebook and roster."""
+"""The LMS's own HTML pages: course home, launching or adding an activity as someone, gradebook and roster."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, render_template, session
+from flask import Blueprint, Response, abort, jsonify, render_template, request, session
 
 from sandbox.registration import registration_record
 from sandbox.runtime import current_sandbox
@@ -17,9 +17,13 @@ ACTING_USER_KEY = "acting_user_id"
 @blueprint.get("/")
 def course_home() -> str:
     sandbox = current_sandbox()
+    line_items: dict[str, dict[str, Any]] = {}
+    for item in sandbox.store.line_items():
+        line_items.setdefault(item.get("resourceLinkId", ""), item)
     return render_template(
         "course.html",
         course=sandbox.course,
+        line_items=line_items,
         endpoints=sandbox.endpoints,
         config=sandbox.config,
         acting_user_id=session.get(ACTING_USER_KEY),
@@ -30,19 +34,34 @@ def course_home() -> str:
 def launch_as(user_id: str) -> str:
     sandbox = current_sandbox()
     person = sandbox.course.person(user_id)
-    if person is None:
+    # Without ?link= the course's first link, as before there were several; the frame's URL keeps that form.
+    link_id = request.args.get("link")
+    link = sandbox.course.resource_links[0] if link_id is None else sandbox.course.resource_link(link_id)
+    if person is None or link is None:
         abort(404)
     session[ACTING_USER_KEY] = user_id
-    return render_template(
-        "launch_as.html", course=sandbox.course, person=person, link=sandbox.course.resource_links[0]
-    )
+    return render_template("launch_as.html", course=sandbox.course, person=person, link=link, link_id=link_id)
+
+
+@blueprint.get("/course/deep-link-as/<user_id>")
+def deep_link_as(user_id: str) -> str | tuple[str, int]:
+    sandbox = current_sandbox()
+    person = sandbox.course.person(user_id)
+    if person is None:
+        abort(404)
+    if not person.is_staff:
+        return render_template("not_staff.html", course=sandbox.course, person=person), 403
+    session[ACTING_USER_KEY] = user_id
+    return render_template("deep_link_as.html", course=sandbox.course, person=person)
 
 
 @blueprint.get("/gradebook")
 def gradebook() -> str:
     sandbox = current_sandbox()
+    course = sandbox.course
     columns = [{"line_item": item, "history": history} for item, history in sandbox.store.snapshot()]
-    return render_template("gradebook.html", course=sandbox.course, columns=columns, cell=_cell)
+    link_titles = {link.id: link.title for link in course.resource_links}
+    return render_template("gradebook.html", course=course, columns=columns, cell=_cell, link_titles=link_titles)
 
 
 @blueprint.get("/roster")

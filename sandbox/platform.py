@@ -44,6 +44,8 @@ class SandboxPlatform(LTI1P3PlatformConfAbstract):
             .set_deployment_id(setup.config.deployment_id)
             .set_oidc_login_url(setup.endpoints.tool_login)
             .set_launch_url(setup.endpoints.tool_launch)
+            # lti1p3platform sends a deep linking request only when this is set; the tool has one launch URL.
+            .set_deeplink_launch_url(setup.endpoints.tool_launch)
             .set_tool_key_set_url(setup.endpoints.tool_jwks)
             .set_platform_public_key(setup.key.public_pem)
             .set_platform_private_key(setup.key.private_pem)

@@ -19,7 +19,7 @@ from lti_tool.launch.state import STATE_COOKIE_PREFIX, LoginState, StateSigner
 from lti_tool.registry import DatabaseToolConf, Platform, find_platform
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
-MESSAGE_TYPES = ("LtiResourceLinkRequest",)
+MESSAGE_TYPES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
 SIGNATURE_PROBLEMS = (
     (jwt.ExpiredSignatureError, "The id_token has expired. Open the activity again from your course."),
     (jwt.ImmatureSignatureError, "The id_token was issued in the future (iat); check the platform's clock."),
@@ -221,3 +221,7 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
     @property
     def claims(self) -> dict[str, Any]:
         return self._jwt["body"]
+
+    @property
+    def is_deep_linking(self) -> bool:
+        return self.claims[CLAIM + "message_type"] == "LtiDeepLinkingRequest"

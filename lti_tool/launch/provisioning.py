@@ -25,8 +25,9 @@ class LaunchIdentity:
 
     person_id: int
     course_id: int
-    resource_link_id: int
+    resource_link_id: int | None  # None for a deep-linking request, which has no resource link yet
     role: CourseRole
+    deployment_id: int
 
 
 def provision(session: Session, platform: Platform, claims: dict[str, Any], *, leeway_seconds: int) -> LaunchIdentity:
@@ -38,12 +39,18 @@ def provision(session: Session, platform: Platform, claims: dict[str, Any], *, l
     course = _course(session, platform, claims.get(CLAIM + "context") or {}, link_claim)
     role = course_role(claims.get(CLAIM + "roles") or [])
     _enroll(session, person, course, role, claims.get(CLAIM + "roles") or [], now)
-    link = _resource_link(session, course, deployment, link_claim, claims)
+    link = _resource_link(session, course, deployment, link_claim, claims) if link_claim else None
     expires_at = datetime.fromtimestamp(claims["exp"], UTC) + timedelta(seconds=leeway_seconds)
     forget_expired_nonces(session, now)
     consume_nonce(session, platform.id, claims["nonce"], expires_at)
     session.flush()
-    return LaunchIdentity(person_id=person.id, course_id=course.id, resource_link_id=link.id, role=role)
+    return LaunchIdentity(
+        person_id=person.id,
+        course_id=course.id,
+        resource_link_id=link.id if link else None,
+        role=role,
+        deployment_id=deployment.id,
+    )
 
 
 def _deployment(session: Session, platform: Platform, deployment_id: str) -> Deployment:
@@ -71,8 +78,9 @@ def _person(session: Session, platform: Platform, claims: dict[str, Any]) -> Per
 
 
 def _course(session: Session, platform: Platform, context: dict[str, Any], link_claim: dict[str, Any]) -> Course:
-    # A launch without a context still needs somewhere to live: the resource link becomes its own course.
-    context_id = context.get("id") or f"resource-link:{link_claim['id']}"
+    # A launch without a context still needs somewhere to live: the resource link becomes its own course
+    # (a deep-linking request always comes from a course, so it names a context).
+    context_id = context.get("id") or f"resource-link:{link_claim.get('id', 'none')}"
     course = session.scalars(
         select(Course).where(Course.platform_id == platform.id, Course.context_id == context_id)
     ).one_or_none()

@@ -5,15 +5,21 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 from sqlalchemy.exc import IntegrityError
 
+from assessment.models import CourseRole, ResourceLink
+from assessment.services import place_assignment
 from lti_tool.database import db
 from lti_tool.identity import remember_launch
 from lti_tool.keys import public_jwks
+from lti_tool.launch.deep_linking import ASSIGNMENT_PARAMETER, DEEP_LINK_SESSION_PREFIX, record_request
 from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.hardening import HardenedMessageLaunch, LaunchPolicy, LaunchRequest
 from lti_tool.launch.login import start_login
 from lti_tool.launch.platform_keys import PlatformKeyCache
-from lti_tool.launch.provisioning import provision
+from lti_tool.launch.provisioning import LaunchIdentity, provision
 from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateSigner
+from lti_tool.registry import Deployment
+
+CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 
@@ -57,6 +63,12 @@ def launch() -> Response:
     assert message.platform is not None and message.login_state is not None
     try:
         identity = provision(session, message.platform, message.claims, leeway_seconds=settings.clock_leeway_seconds)
+        if message.is_deep_linking:
+            session_key, destination = _deep_linking_request(message, identity)
+        else:
+            _place_assignment(message, identity)
+            session_key = None
+            destination = url_for("landing.resource_link", link_id=identity.resource_link_id)
         session.commit()
     except IntegrityError:
         # Two launches raced: the same replayed token, or two first launches into one new course.
@@ -65,10 +77,29 @@ def launch() -> Response:
         raise LaunchRejected(
             "Another launch changed the same records at this moment; open the activity again.", status=409
         ) from None
-    remember_launch(identity)
-    response = redirect(url_for("landing.resource_link", link_id=identity.resource_link_id), 303)
+    remember_launch(identity, key=session_key)
+    response = redirect(destination, 303)
     response.delete_cookie(message.login_state.cookie_name, **_cookie_scope())
     return response
+
+
+def _deep_linking_request(message: HardenedMessageLaunch, identity: LaunchIdentity) -> tuple[str, str]:
+    if identity.role is not CourseRole.STAFF:
+        raise LaunchRejected("Only the course's instructors can add peerlti activities.", status=403)
+    session = db()
+    deployment = session.get(Deployment, identity.deployment_id)
+    assert message.platform is not None and deployment is not None
+    request = record_request(session, message.platform, deployment, message.claims,
+                             (identity.person_id, identity.course_id))
+    return DEEP_LINK_SESSION_PREFIX + request.token, url_for("deep_linking.new_activity", token=request.token)
+
+
+def _place_assignment(message: HardenedMessageLaunch, identity: LaunchIdentity) -> None:
+    """A link created by deep linking names its assignment in a custom parameter: attach them on first launch."""
+    link = db().get(ResourceLink, identity.resource_link_id)
+    assert link is not None
+    custom = message.claims.get(CUSTOM_CLAIM) or {}
+    place_assignment(db(), link, custom.get(ASSIGNMENT_PARAMETER))
 
 
 def _cookie_scope() -> dict[str, object]:

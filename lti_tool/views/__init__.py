@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def init_views(app: Flask) -> None:
-    from lti_tool.views import instructor, landing
+    from lti_tool.views import assignment_settings, deep_linking, instructor, landing, rubric, student
 
-    app.register_blueprint(landing.bp)
-    app.register_blueprint(instructor.bp)
+    for module in (landing, instructor, assignment_settings, rubric, student, deep_linking):
+        app.register_blueprint(module.bp)

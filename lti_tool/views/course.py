@@ -1,4 +1,4 @@
-"""Loading what a launched person may see: their resource link, course and enrollment."""
+"""Loading what a launched person may see: their resource link, course, enrollment and assignment."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assessment.errors import NotFound
-from assessment.models import Course, CourseRole, Enrollment, Person, ResourceLink
+from assessment.models import Assignment, Course, CourseRole, Enrollment, Person, ResourceLink
+from assessment.services import assignment_for_link
 from lti_tool.launch.provisioning import LaunchIdentity
 from lti_tool.registry import Platform
 
@@ -20,6 +21,16 @@ class LaunchView:
     link: ResourceLink
     enrollment: Enrollment
     platform: Platform
+    assignment: Assignment | None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.enrollment.is_staff
+
+    def require_assignment(self) -> Assignment:
+        if self.assignment is None:
+            raise NotFound("This activity has not been set up yet.")
+        return self.assignment
 
 
 def load_launch_view(session: Session, identity: LaunchIdentity) -> LaunchView:
@@ -38,7 +49,8 @@ def load_launch_view(session: Session, identity: LaunchIdentity) -> LaunchView:
     if row is None:
         raise NotFound("This activity no longer exists in peerlti. Open it again from your course.")
     link, course, enrollment, person, platform = row
-    return LaunchView(person=person, course=course, link=link, enrollment=enrollment, platform=platform)
+    return LaunchView(person=person, course=course, link=link, enrollment=enrollment, platform=platform,
+                      assignment=assignment_for_link(session, link.id))
 
 
 def role_counts(session: Session, course_id: int) -> dict[CourseRole, int]:

@@ -1,35 +1,80 @@
-"""Staff pages: the activity's home for instructors and the course roster."""
+"""Staff pages: the activity's home for instructors, setting up an activity at its link, people and submissions."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
 from sqlalchemy import select
+from werkzeug import Response
 
+from assessment.assignment_settings import default_settings
+from assessment.db import utcnow
+from assessment.errors import InvalidInput, NotAllowed
 from assessment.models import Enrollment, Person
+from assessment.services import create_assignment, roster, rubric_lock_reason
 from lti_tool.database import db
+from lti_tool.forms import NewActivityForm, PhaseForm
 from lti_tool.identity import staff_identity
 from lti_tool.views.course import LaunchView, load_launch_view, role_counts
+from lti_tool.views.form_errors import show_problems
 
 bp = Blueprint("instructor", __name__)
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 
 
-def home(view: LaunchView) -> str:
+def staff_view(link_id: int) -> LaunchView:
+    return load_launch_view(db(), staff_identity(link_id))
+
+
+def home(view: LaunchView, new_activity: NewActivityForm | None = None) -> str:
     ags = view.link.ags_claim or {}
+    context = {
+        "view": view,
+        "counts": role_counts(db(), view.course.id),
+        "can_post_grades": SCORE_SCOPE in (ags.get("scope") or []),
+        "has_line_item": bool(ags.get("lineitem") or ags.get("lineitems")),
+        "has_roster": bool((view.link.nrps_claim or {}).get("context_memberships_url")),
+    }
+    if view.assignment is None:
+        form = new_activity or NewActivityForm(title=view.link.title)
+        return render_template("instructor/setup.html", form=form, **context)
+    now = utcnow()
+    rows = roster(db(), view.assignment.id)
     return render_template(
-        "instructor/home.html",
-        view=view,
-        counts=role_counts(db(), view.course.id),
-        can_post_grades=SCORE_SCOPE in (ags.get("scope") or []),
-        has_line_item=bool(ags.get("lineitem") or ags.get("lineitems")),
-        has_roster=bool((view.link.nrps_claim or {}).get("context_memberships_url")),
+        "instructor/overview.html",
+        assignment=view.assignment,
+        phase=view.assignment.phase_at(now),
+        next_change=view.assignment.timeline.next_change(now) if view.assignment.phase_override is None else None,
+        submitted=sum(1 for row in rows if row.submission),
+        students=len(rows),
+        rubric_lock=rubric_lock_reason(view.assignment, now),
+        phase_form=PhaseForm(phase=view.assignment.phase_override.value if view.assignment.phase_override else ""),
+        **context,
     )
+
+
+@bp.post("/links/<int:link_id>/assignment")
+def create_at_link(link_id: int) -> Response | tuple[str, int]:
+    """Set up the peer assessment of a link the LMS created without the content picker."""
+    view = staff_view(link_id)
+    if view.assignment is not None:
+        raise NotAllowed("This activity is already set up; change it on its settings page.")
+    form = NewActivityForm()
+    if form.validate_on_submit():
+        settings = default_settings(form.title.data, utcnow(), float(form.points_possible.data), form.timezone.data)
+        try:
+            create_assignment(db(), view.course.id, settings, resource_link_id=view.link.id)
+        except InvalidInput as refusal:
+            show_problems(form, refusal.problems)
+        else:
+            db().commit()
+            return redirect(url_for("settings.edit", link_id=link_id), 303)
+    return home(view, form), 400
 
 
 @bp.get("/links/<int:link_id>/people")
 def people(link_id: int) -> str:
-    view = load_launch_view(db(), staff_identity(link_id))
+    view = staff_view(link_id)
     enrollments = db().execute(
         select(Enrollment, Person)
         .join(Person, Enrollment.person_id == Person.id)
@@ -37,3 +82,11 @@ def people(link_id: int) -> str:
         .order_by(Enrollment.role, Person.family_name, Person.name, Person.id)
     ).all()
     return render_template("instructor/people.html", view=view, enrollments=enrollments)
+
+
+@bp.get("/links/<int:link_id>/submissions")
+def submissions(link_id: int) -> str:
+    view = staff_view(link_id)
+    assignment = view.require_assignment()
+    return render_template("instructor/submissions.html", view=view, assignment=assignment,
+                           rows=roster(db(), assignment.id))

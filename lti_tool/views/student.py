@@ -1,11 +1,77 @@
-"""Student pages: the activity's home for a student."""
+"""Student pages: the activity's home, handing in work, and downloading one's own files."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from werkzeug import Response
 
-from lti_tool.views.course import LaunchView
+from assessment.db import utcnow
+from assessment.errors import AssessmentError, InvalidInput
+from assessment.services import HandIn, SubmissionDeps, UploadedFile, Viewer, own_submission, submit, version_file
+from assessment.uploads import KNOWN_KINDS, read_limited
+from lti_tool.database import db
+from lti_tool.forms import SubmissionForm
+from lti_tool.identity import launch_identity
+from lti_tool.views.course import LaunchView, load_launch_view
+from lti_tool.views.form_errors import show_problems
+
+bp = Blueprint("student", __name__)
 
 
-def home(view: LaunchView) -> str:
-    return render_template("student/home.html", view=view)
+def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
+    if view.assignment is None:
+        return render_template("student/not_set_up.html", view=view)
+    now = utcnow()
+    return render_template(
+        "student/home.html",
+        view=view,
+        assignment=view.assignment,
+        phase=view.assignment.phase_at(now),
+        submission=own_submission(db(), view.assignment.id, view.person.id),
+        form=form or SubmissionForm(formdata=None),
+        now=now,
+    )
+
+
+@bp.post("/links/<int:link_id>/submission")
+def hand_in(link_id: int) -> Response | tuple[str, int]:
+    view = load_launch_view(db(), launch_identity(link_id))
+    assignment = view.require_assignment()
+    form = SubmissionForm()
+    if form.validate_on_submit():
+        try:
+            upload = form.file.data
+            file = None
+            if upload and upload.filename:
+                data = read_limited(upload.stream, assignment.max_file_mb * 1024 * 1024)
+                file = UploadedFile(filename=upload.filename, data=data)
+            version = submit(db(), HandIn(assignment_id=assignment.id, author_id=view.person.id,
+                                          text_html=form.text.data or "", file=file), utcnow(), _deps())
+        except InvalidInput as refusal:
+            db().rollback()
+            show_problems(form, refusal.problems)
+        except AssessmentError as refusal:
+            db().rollback()
+            form.form_errors.append(refusal.message)
+        else:
+            db().commit()
+            flash(f"Submitted: version {version.number}" + (" (late)." if version.is_late else "."))
+            return redirect(url_for("landing.resource_link", link_id=link_id), 303)
+    return home(view, form), 400
+
+
+@bp.get("/links/<int:link_id>/files/<int:version_id>")
+def download(link_id: int, version_id: int) -> Response:
+    view = load_launch_view(db(), launch_identity(link_id))
+    assignment = view.require_assignment()
+    version = version_file(db(), assignment.id, version_id, Viewer(view.person.id, view.is_staff))
+    data = _deps().storage.read(version.file_key)
+    kind = KNOWN_KINDS.get(version.file_kind or "")
+    response = current_app.response_class(data, mimetype=kind.media_type if kind else "application/octet-stream")
+    response.headers["Content-Disposition"] = f'attachment; filename="{version.file_name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _deps() -> SubmissionDeps:
+    return current_app.extensions["peerlti.submission_deps"]

@@ -18,13 +18,13 @@ def test_the_sandbox_page_launches_the_tool_inside_its_iframe(page, lms):
     frame = _launch_in_frame(page, lms, "student-1")
 
     assert frame.locator("#activity-title").inner_text() == "Peer review: Essay 1"
-    assert "What to do now" in frame.locator("main").inner_text()
+    assert "Not set up yet" in frame.locator("main").inner_text()
 
 
 def test_an_instructor_launch_in_the_iframe_shows_the_setup_page(page, lms):
     frame = _launch_in_frame(page, lms, "instructor-1")
 
-    assert "Setting up this peer assessment" in frame.locator("main").inner_text()
+    assert "Set up this peer assessment" in frame.locator("main").inner_text()
     assert frame.locator("#course-title").inner_text().startswith("Demo course: Academic Writing")
 
 

@@ -141,7 +141,7 @@ def test_an_iat_slightly_in_the_future_is_accepted_within_the_clock_leeway(lms, 
     response = pending.post(id_token=sign_token(lms, claims, header))
 
     assert response.status_code == 200
-    assert "What to do now" in response.text
+    assert "Not set up yet" in response.text
 
 
 def test_several_audiences_with_azp_naming_this_tool_are_accepted(lms, session):

@@ -25,7 +25,7 @@ def test_instructor_launch_lands_on_the_instructor_home_with_person_course_and_r
     response = launch_as(lms, "instructor-1")
 
     assert response.status_code == 200
-    assert "Setting up this peer assessment" in response.text
+    assert "Set up this peer assessment" in response.text
     assert "Demo course: Academic Writing" in response.text
     person = session.scalars(select(Person).where(Person.subject == "instructor-1")).one()
     assert person.name == "Ada Instructor" and person.email == "ada@example.edu"
@@ -40,8 +40,8 @@ def test_student_launch_lands_on_the_student_home(lms, session):
     response = launch_as(lms, "student-1")
 
     assert response.status_code == 200
-    assert "What to do now" in response.text
-    assert "Setting up this peer assessment" not in response.text
+    assert "Not set up yet" in response.text
+    assert "Set up this peer assessment" not in response.text
     enrollment = session.scalars(select(Enrollment)).one()
     assert enrollment.role is CourseRole.STUDENT
 

@@ -1,0 +1,128 @@
+"""What an instructor decides about an assignment, and the rules those choices must keep."""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+from zoneinfo import available_timezones as _zones
+
+from assessment.errors import InvalidInput
+from assessment.grading import LatePolicy
+from assessment.phases import Timeline
+from assessment.uploads import KNOWN_KINDS
+
+AGGREGATION_METHODS = {
+    "reliability": "Reliability-weighted (learns how well each reviewer assesses)",
+    "calibrated": "Weighted by calibration accuracy",
+    "trimmed_mean": "Trimmed mean (drops the highest and lowest)",
+    "median": "Median",
+    "mean": "Mean",
+}
+MAX_POINTS = 10_000
+MAX_REVIEWS = 20
+MAX_FILE_MB = 100
+DEFAULT_FILE_TYPES = ("pdf", "docx")
+
+
+class Anonymity(enum.StrEnum):
+    DOUBLE_BLIND = "double_blind"  # nobody sees who wrote or who reviewed
+    REVIEWERS_ANONYMOUS = "reviewers_anonymous"  # authors are named to reviewers, reviewers stay hidden
+    OPEN = "open"
+
+
+class SubmissionKinds(enum.StrEnum):
+    TEXT = "text"
+    FILES = "files"
+    BOTH = "both"
+
+    @property
+    def allows_text(self) -> bool:
+        return self in (SubmissionKinds.TEXT, SubmissionKinds.BOTH)
+
+    @property
+    def allows_files(self) -> bool:
+        return self in (SubmissionKinds.FILES, SubmissionKinds.BOTH)
+
+
+@dataclass(frozen=True)
+class AssignmentSettings:
+    title: str
+    timeline: Timeline
+    late_policy: LatePolicy
+    timezone: str = "UTC"
+    instructions_html: str = ""
+    reviews_per_submission: int = 3
+    reviews_per_student: int = 3
+    self_assessment: bool = False
+    anonymity: Anonymity = Anonymity.DOUBLE_BLIND
+    submission_weight: float = 80.0  # percent of the grade from the work; the rest from reviewing
+    aggregation: str = "reliability"
+    points_possible: float = 100.0
+    submission_kinds: SubmissionKinds = SubmissionKinds.BOTH
+    file_types: tuple[str, ...] = field(default=DEFAULT_FILE_TYPES)
+    max_file_mb: int = 20
+
+    def problems(self) -> dict[str, str]:
+        problems = dict(self.timeline.problems())
+        late_problems = self.late_policy.problems(self.timeline.submission_due)
+        problems.update({f"late_{key}": text for key, text in late_problems.items()})
+        if not self.title.strip():
+            problems["title"] = "Give the assignment a title."
+        elif len(self.title) > 200:
+            problems["title"] = "Keep the title under 200 characters."
+        if self.timezone not in available_timezones():
+            problems["timezone"] = "Choose a time zone from the list, such as Europe/Paris or America/Chicago."
+        if not (math.isfinite(self.points_possible) and 0 < self.points_possible <= MAX_POINTS):
+            problems["points_possible"] = f"Points possible must be more than 0 and at most {MAX_POINTS:,}."
+        if not 1 <= self.reviews_per_submission <= MAX_REVIEWS:
+            problems["reviews_per_submission"] = f"Each submission needs between 1 and {MAX_REVIEWS} reviews."
+        if not 1 <= self.reviews_per_student <= MAX_REVIEWS:
+            problems["reviews_per_student"] = f"Each student must do between 1 and {MAX_REVIEWS} reviews."
+        if not (math.isfinite(self.submission_weight) and 0 <= self.submission_weight <= 100):
+            problems["submission_weight"] = "The weight of the submission grade is a percentage from 0 to 100."
+        if self.aggregation not in AGGREGATION_METHODS:
+            problems["aggregation"] = "Choose one of the listed ways to combine peer scores."
+        if self.submission_kinds.allows_files:
+            unknown = [kind for kind in self.file_types if kind not in KNOWN_KINDS]
+            if not self.file_types:
+                problems["file_types"] = "Choose at least one file type, or accept text only."
+            elif unknown:
+                problems["file_types"] = f"Unknown file types: {', '.join(unknown)}."
+            if not 1 <= self.max_file_mb <= MAX_FILE_MB:
+                problems["max_file_mb"] = f"The size limit is between 1 and {MAX_FILE_MB} MB."
+        return problems
+
+    def validate(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise InvalidInput(problems)
+
+
+@cache
+def available_timezones() -> frozenset[str]:
+    return frozenset(_zones())
+
+
+def default_settings(title: str, now: datetime, points_possible: float = 100.0, timezone: str = "UTC") -> AssignmentSettings:
+    """A week to submit, a week to review, results the day after: a sensible start an instructor then adjusts."""
+    start = now.replace(second=0, microsecond=0)
+    due = (start + timedelta(days=7)).replace(hour=23, minute=59)
+    timeline = Timeline(
+        submission_opens=start,
+        submission_due=due,
+        calibration_opens=None,
+        calibration_due=None,
+        review_opens=due,
+        review_due=due + timedelta(days=7),
+        results_release=due + timedelta(days=8),
+    )
+    return AssignmentSettings(
+        title=title,
+        timezone=timezone,
+        timeline=timeline,
+        late_policy=LatePolicy(accept_late=False),
+        points_possible=points_possible,
+    )

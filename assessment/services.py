@@ -1,0 +1,303 @@
+"""Use cases: each takes a Session and ids, calls the pure core, stores the result; callers commit."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import nh3
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from assessment.anonymity import neutral_filename, pseudonym, strip_identity
+from assessment.assignment_settings import AssignmentSettings
+from assessment.errors import InvalidInput, NotAllowed, NotFound, PhaseClosed
+from assessment.grading import SubmissionWindow
+from assessment.models import Assignment, CourseRole, Enrollment, Person, ResourceLink, Submission, SubmissionVersion
+from assessment.phases import Phase
+from assessment.rubric import Criterion, Rubric
+from assessment.storage import FileStorage
+from assessment.uploads import identify
+
+# Phases from which the rubric is fixed, so every review of the assignment is made against the same rubric.
+RUBRIC_LOCKED_PHASES = (Phase.REVIEW, Phase.GRADING, Phase.RELEASED)
+MAX_TEXT_CHARACTERS = 200_000
+
+
+def sanitise_html(html: str) -> str:
+    """Keep the formatting people write; drop scripts, handlers and anything else that could run."""
+    return nh3.clean(html or "").strip()
+
+
+# --- assignments -------------------------------------------------------------------------------------------------
+
+
+def create_assignment(
+    session: Session, course_id: int, settings: AssignmentSettings, *, resource_link_id: int | None = None
+) -> Assignment:
+    settings.validate()
+    assignment = Assignment(course_id=course_id, public_id=secrets.token_hex(12), resource_link_id=resource_link_id)
+    assignment.apply(_sanitised(settings))
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def update_settings(session: Session, assignment_id: int, settings: AssignmentSettings) -> Assignment:
+    settings.validate()
+    assignment = get_assignment(session, assignment_id)
+    assignment.apply(_sanitised(settings))
+    session.flush()
+    return assignment
+
+
+def set_phase(session: Session, assignment_id: int, phase: Phase | None) -> Assignment:
+    """Move the assignment to a phase by hand, or give control back to the dates with None."""
+    assignment = get_assignment(session, assignment_id)
+    assignment.phase_override = phase
+    session.flush()
+    return assignment
+
+
+def place_assignment(session: Session, resource_link: ResourceLink, public_id: str | None) -> Assignment | None:
+    """The assignment of a resource link; on the first launch of a deep-linked link, attach the one it names."""
+    placed = assignment_for_link(session, resource_link.id)
+    if placed is not None or not public_id:
+        return placed
+    candidate = session.scalars(select(Assignment).where(Assignment.public_id == public_id)).one_or_none()
+    # Only an unplaced assignment of the same course: a copied link must not capture another course's work.
+    if candidate is None or candidate.course_id != resource_link.course_id or candidate.resource_link_id is not None:
+        return None
+    candidate.resource_link_id = resource_link.id
+    session.flush()
+    return candidate
+
+
+def assignment_for_link(session: Session, resource_link_id: int) -> Assignment | None:
+    return session.scalars(select(Assignment).where(Assignment.resource_link_id == resource_link_id)).one_or_none()
+
+
+def get_assignment(session: Session, assignment_id: int) -> Assignment:
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound("This assignment no longer exists.")
+    return assignment
+
+
+def _sanitised(settings: AssignmentSettings) -> AssignmentSettings:
+    return replace(settings, instructions_html=sanitise_html(settings.instructions_html))
+
+
+# --- rubric ------------------------------------------------------------------------------------------------------
+
+
+def save_rubric(session: Session, assignment_id: int, rubric: Rubric, now: datetime) -> Assignment:
+    assignment = get_assignment(session, assignment_id)
+    _ensure_rubric_editable(assignment, now)
+    rubric.validate()
+    assignment.rubric_document = rubric.to_dict()
+    session.flush()
+    return assignment
+
+
+def save_rubric_criteria(session: Session, assignment_id: int, criteria: list[Criterion], now: datetime) -> Assignment:
+    """Save criteria after an edit, reorder or delete; deleting the last one leaves the assignment without a rubric."""
+    if criteria:
+        return save_rubric(session, assignment_id, Rubric(criteria=tuple(criteria)), now)
+    assignment = get_assignment(session, assignment_id)
+    _ensure_rubric_editable(assignment, now)
+    assignment.rubric_document = None
+    session.flush()
+    return assignment
+
+
+def copy_rubric(session: Session, assignment_id: int, source_assignment_id: int, now: datetime) -> Assignment:
+    target, source = get_assignment(session, assignment_id), get_assignment(session, source_assignment_id)
+    if source.course_id != target.course_id:
+        raise NotAllowed("Rubrics can be copied only from assignments of the same course.")
+    if source.rubric is None:
+        raise InvalidInput({"source": f"“{source.title}” has no rubric to copy yet."})
+    return save_rubric(session, assignment_id, source.rubric, now)
+
+
+def rubric_lock_reason(assignment: Assignment, now: datetime) -> str | None:
+    phase = assignment.phase_at(now)
+    if phase in RUBRIC_LOCKED_PHASES:
+        return (
+            f"The rubric is locked because the assignment is in its {phase.value} phase: "
+            "every review must use the same rubric. Move the assignment back to an earlier phase to edit it."
+        )
+    return None
+
+
+def _ensure_rubric_editable(assignment: Assignment, now: datetime) -> None:
+    reason = rubric_lock_reason(assignment, now)
+    if reason:
+        raise PhaseClosed(reason)
+
+
+def rubrics_in_course(session: Session, course_id: int, except_assignment_id: int) -> list[Assignment]:
+    return list(
+        session.scalars(
+            select(Assignment)
+            .where(
+                Assignment.course_id == course_id,
+                Assignment.id != except_assignment_id,
+                Assignment.rubric_document.is_not(None),
+            )
+            .order_by(Assignment.created_at)
+        )
+    )
+
+
+# --- submissions -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class HandIn:
+    """What a student hands in: text, a file, or both, as the assignment allows."""
+
+    assignment_id: int
+    author_id: int
+    text_html: str = ""
+    file: UploadedFile | None = None
+
+
+@dataclass(frozen=True)
+class SubmissionDeps:
+    storage: FileStorage
+    pseudonym_secret: str
+
+
+def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDeps) -> SubmissionVersion:
+    """Store a new version of the student's work; the file is anonymised before it is written."""
+    assignment = get_assignment(session, hand_in.assignment_id)
+    _ensure_student_of(session, hand_in.author_id, assignment.course_id)
+    lateness = SubmissionWindow(assignment.submission_opens, assignment.submission_due, assignment.late_policy).check(now)
+    text_html, file = _checked_content(assignment, hand_in)
+
+    submission = session.scalars(
+        select(Submission).where(
+            Submission.assignment_id == assignment.id, Submission.author_id == hand_in.author_id
+        )
+    ).one_or_none()
+    if submission is None:
+        submission = Submission(
+            assignment_id=assignment.id,
+            author_id=hand_in.author_id,
+            pseudonym=pseudonym(deps.pseudonym_secret, f"assignment:{assignment.public_id}", hand_in.author_id),
+        )
+        session.add(submission)
+        session.flush()
+    number = (session.scalar(
+        select(func.max(SubmissionVersion.number)).where(SubmissionVersion.submission_id == submission.id)
+    ) or 0) + 1
+    version = SubmissionVersion(
+        submission_id=submission.id, number=number, text_html=text_html, submitted_at=now,
+        is_late=lateness.is_late, late_penalty=lateness.penalty,
+    )
+    if file is not None:
+        kind = identify(file.filename, file.data, assignment.file_types)
+        anonymous = strip_identity(file.data, kind.name)
+        version.file_key = f"assignments/{assignment.public_id}/{submission.pseudonym}/v{number}.{kind.extension}"
+        version.file_name = neutral_filename(submission.pseudonym, kind.extension)
+        version.file_kind = kind.name
+        version.file_size = len(anonymous)
+        # Written before the row is committed: a failed commit leaves an orphan file, never a row without its file.
+        deps.storage.save(version.file_key, anonymous)
+    session.add(version)
+    session.flush()
+    return version
+
+
+def _checked_content(assignment: Assignment, hand_in: HandIn) -> tuple[str, UploadedFile | None]:
+    kinds = assignment.submission_kinds
+    text_html = sanitise_html(hand_in.text_html)
+    problems: dict[str, str] = {}
+    if text_html and not kinds.allows_text:
+        problems["text"] = "This assignment accepts files only."
+    if hand_in.file is not None and not kinds.allows_files:
+        problems["file"] = "This assignment accepts text only."
+    if len(text_html) > MAX_TEXT_CHARACTERS:
+        problems["text"] = f"The text is longer than {MAX_TEXT_CHARACTERS:,} characters; attach it as a file instead."
+    if not text_html and hand_in.file is None:
+        problems["text"] = "Write your answer or attach a file before submitting."
+    if problems:
+        raise InvalidInput(problems)
+    return text_html, hand_in.file
+
+
+def _ensure_student_of(session: Session, person_id: int, course_id: int) -> None:
+    role = session.scalar(
+        select(Enrollment.role).where(Enrollment.person_id == person_id, Enrollment.course_id == course_id)
+    )
+    if role is None:
+        raise NotAllowed("You are not enrolled in this assignment's course.")
+    if role is not CourseRole.STUDENT:
+        raise NotAllowed("Course staff do not hand in work; launch as a student to try the student view.")
+
+
+def own_submission(session: Session, assignment_id: int, author_id: int) -> Submission | None:
+    return session.scalars(
+        select(Submission)
+        .options(selectinload(Submission.versions))
+        .where(Submission.assignment_id == assignment_id, Submission.author_id == author_id)
+    ).one_or_none()
+
+
+@dataclass(frozen=True)
+class Viewer:
+    person_id: int
+    is_staff: bool
+
+
+def version_file(session: Session, assignment_id: int, version_id: int, viewer: Viewer) -> SubmissionVersion:
+    """A file of this assignment the viewer may download: their own, or any when they are its course staff."""
+    version = session.get(SubmissionVersion, version_id)
+    # One answer for "missing" and "not yours", so ids cannot be probed.
+    if (
+        version is None
+        or version.file_key is None
+        or version.submission.assignment_id != assignment_id
+        or (version.submission.author_id != viewer.person_id and not viewer.is_staff)
+    ):
+        raise NotFound("That file does not exist.")
+    return version
+
+
+# --- roster ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    person: Person
+    submission: Submission | None
+
+    @property
+    def latest(self) -> SubmissionVersion | None:
+        return self.submission.latest if self.submission else None
+
+
+def roster(session: Session, assignment_id: int) -> list[RosterRow]:
+    """Every student of the course with their submission, if any; students who never launched are not known yet."""
+    assignment = get_assignment(session, assignment_id)
+    students = session.scalars(
+        select(Person)
+        .join(Enrollment, Enrollment.person_id == Person.id)
+        .where(Enrollment.course_id == assignment.course_id, Enrollment.role == CourseRole.STUDENT)
+        .order_by(Person.family_name, Person.given_name, Person.name, Person.id)
+    ).all()
+    submissions = {
+        submission.author_id: submission
+        for submission in session.scalars(
+            select(Submission).options(selectinload(Submission.versions)).where(Submission.assignment_id == assignment_id)
+        )
+    }
+    return [RosterRow(person=student, submission=submissions.get(student.id)) for student in students]

@@ -1,0 +1,229 @@
+"""The tool's HTML forms (Flask-WTF, CSRF on each), and their translation to and from domain values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from assessment.assignment_settings import (
+    AGGREGATION_METHODS,
+    Anonymity,
+    AssignmentSettings,
+    SubmissionKinds,
+    available_timezones,
+)
+from assessment.grading import LatePolicy
+from assessment.phases import Phase, Timeline
+from assessment.rubric import CommentPrompt, Criterion, Level
+from assessment.uploads import KNOWN_KINDS
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+ANONYMITY_CHOICES = [
+    (Anonymity.DOUBLE_BLIND.value, "Double-blind: authors and reviewers never see each other's names"),
+    (Anonymity.REVIEWERS_ANONYMOUS.value, "Reviewers anonymous: reviewers see the author's name"),
+    (Anonymity.OPEN.value, "Open: everyone sees names"),
+]
+KIND_CHOICES = [
+    (SubmissionKinds.BOTH.value, "Text and files"),
+    (SubmissionKinds.TEXT.value, "Text only"),
+    (SubmissionKinds.FILES.value, "Files only"),
+]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: nothing to fill in but the CSRF token."""
+
+
+class NewActivityForm(FlaskForm):
+    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
+    points_possible = DecimalField("Points possible", default=100, places=None,
+                                   validators=[InputRequired(), NumberRange(min=0.01, max=10_000)])
+    timezone = SelectField("Time zone for dates", default="UTC")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = sorted(available_timezones())
+
+
+class SettingsForm(NewActivityForm):
+    instructions = TextAreaField("Instructions for students", validators=[Length(max=50_000)])
+    submission_opens = DateTimeLocalField("Submissions open", format=DATETIME_FORMAT, validators=[InputRequired()])
+    submission_due = DateTimeLocalField("Submissions due", format=DATETIME_FORMAT, validators=[InputRequired()])
+    calibration_opens = DateTimeLocalField("Calibration opens", format=DATETIME_FORMAT, validators=[Optional()])
+    calibration_due = DateTimeLocalField("Calibration due", format=DATETIME_FORMAT, validators=[Optional()])
+    review_opens = DateTimeLocalField("Reviewing opens", format=DATETIME_FORMAT, validators=[InputRequired()])
+    review_due = DateTimeLocalField("Reviewing due", format=DATETIME_FORMAT, validators=[InputRequired()])
+    results_release = DateTimeLocalField("Results released", format=DATETIME_FORMAT, validators=[InputRequired()])
+    accept_late = BooleanField("Accept late submissions")
+    late_until = DateTimeLocalField("Accept late work until", format=DATETIME_FORMAT, validators=[Optional()])
+    late_penalty_per_day = DecimalField("Penalty per day late (% of the grade)", default=0, places=None,
+                                        validators=[Optional(), NumberRange(min=0, max=100)])
+    reviews_per_submission = IntegerField("Reviews each submission needs", default=3,
+                                          validators=[InputRequired(), NumberRange(min=1, max=20)])
+    reviews_per_student = IntegerField("Reviews each student must do", default=3,
+                                       validators=[InputRequired(), NumberRange(min=1, max=20)])
+    self_assessment = BooleanField("Students also assess their own work")
+    anonymity = RadioField("Anonymity", choices=ANONYMITY_CHOICES, default=Anonymity.DOUBLE_BLIND.value)
+    submission_weight = DecimalField("Weight of the submission grade (%); the rest rewards reviewing", default=80,
+                                     places=None, validators=[InputRequired(), NumberRange(min=0, max=100)])
+    aggregation = SelectField("How peer scores are combined", choices=list(AGGREGATION_METHODS.items()))
+    submission_kinds = RadioField("Students hand in", choices=KIND_CHOICES, default=SubmissionKinds.BOTH.value)
+    file_types = MultiCheckboxField("File types accepted",
+                                    choices=[(kind.name, kind.name.upper()) for kind in KNOWN_KINDS.values()])
+    max_file_mb = IntegerField("File size limit (MB)", default=20, validators=[Optional(), NumberRange(min=1, max=100)])
+
+    DATE_FIELDS = ("submission_opens", "submission_due", "calibration_opens", "calibration_due",
+                   "review_opens", "review_due", "results_release", "late_until")
+
+    def to_settings(self) -> AssignmentSettings:
+        zone = ZoneInfo(self.timezone.data)
+
+        def moment(name: str) -> datetime | None:
+            value = getattr(self, name).data
+            return value.replace(tzinfo=zone) if value else None
+
+        return AssignmentSettings(
+            title=self.title.data or "",
+            timezone=self.timezone.data,
+            timeline=Timeline(
+                submission_opens=moment("submission_opens"), submission_due=moment("submission_due"),
+                calibration_opens=moment("calibration_opens"), calibration_due=moment("calibration_due"),
+                review_opens=moment("review_opens"), review_due=moment("review_due"),
+                results_release=moment("results_release"),
+            ),
+            late_policy=LatePolicy(accept_late=self.accept_late.data, late_until=moment("late_until"),
+                                   penalty_per_day=float(self.late_penalty_per_day.data or 0)),
+            instructions_html=self.instructions.data or "",
+            reviews_per_submission=self.reviews_per_submission.data,
+            reviews_per_student=self.reviews_per_student.data,
+            self_assessment=self.self_assessment.data,
+            anonymity=Anonymity(self.anonymity.data),
+            submission_weight=float(self.submission_weight.data),
+            aggregation=self.aggregation.data,
+            points_possible=float(self.points_possible.data),
+            submission_kinds=SubmissionKinds(self.submission_kinds.data),
+            file_types=tuple(self.file_types.data or ()),
+            max_file_mb=self.max_file_mb.data or 20,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: AssignmentSettings) -> SettingsForm:
+        zone = ZoneInfo(settings.timezone)
+        timeline, late = settings.timeline, settings.late_policy
+
+        def local(moment: datetime | None) -> datetime | None:
+            return moment.astimezone(zone).replace(tzinfo=None) if moment else None
+
+        return cls(
+            title=settings.title, timezone=settings.timezone, points_possible=settings.points_possible,
+            instructions=settings.instructions_html,
+            submission_opens=local(timeline.submission_opens), submission_due=local(timeline.submission_due),
+            calibration_opens=local(timeline.calibration_opens), calibration_due=local(timeline.calibration_due),
+            review_opens=local(timeline.review_opens), review_due=local(timeline.review_due),
+            results_release=local(timeline.results_release),
+            accept_late=late.accept_late, late_until=local(late.late_until), late_penalty_per_day=late.penalty_per_day,
+            reviews_per_submission=settings.reviews_per_submission, reviews_per_student=settings.reviews_per_student,
+            self_assessment=settings.self_assessment, anonymity=settings.anonymity.value,
+            submission_weight=settings.submission_weight, aggregation=settings.aggregation,
+            submission_kinds=settings.submission_kinds.value, file_types=list(settings.file_types),
+            max_file_mb=settings.max_file_mb,
+        )
+
+
+class PhaseForm(FlaskForm):
+    phase = SelectField("Phase", choices=[("", "Follow the dates")] + [(p.value, p.value.title()) for p in Phase])
+
+
+class CriterionForm(FlaskForm):
+    title = StringField("Criterion", validators=[InputRequired(), Length(max=200)])
+    description = TextAreaField("What reviewers should look for", validators=[Length(max=5000)])
+    weight = DecimalField("Weight", default=1, places=None, validators=[InputRequired(), NumberRange(min=0, max=1000)])
+    scoring = RadioField("Scoring", default="levels",
+                         choices=[("levels", "Levels, each with points and a descriptor"), ("range", "A number in a range")])
+    levels = TextAreaField("Levels, one per line as “points | descriptor”", validators=[Length(max=20_000)],
+                           default="0 | Missing\n1 | Weak\n2 | Adequate\n3 | Strong")
+    range_low = DecimalField("Lowest score", default=0, places=None, validators=[Optional()])
+    range_high = DecimalField("Highest score", default=10, places=None, validators=[Optional()])
+    comment_prompt = StringField("Comment prompt (optional)", validators=[Length(max=500)])
+    comment_required = BooleanField("A comment is required")
+    comment_min_length = IntegerField("Minimum comment length (characters)", default=0,
+                                      validators=[Optional(), NumberRange(min=0, max=5000)])
+
+    def to_criterion(self, key: str) -> Criterion:
+        """The criterion described; malformed level lines are reported on the levels field as ValueError."""
+        comment = None
+        if (self.comment_prompt.data or "").strip() or self.comment_required.data:
+            comment = CommentPrompt(prompt=(self.comment_prompt.data or "").strip() or "Comments",
+                                    required=self.comment_required.data,
+                                    min_length=self.comment_min_length.data or 0)
+        if self.scoring.data == "range":
+            low, high = self.range_low.data, self.range_high.data
+            if low is None or high is None:
+                raise ValueError("Give the lowest and the highest score of the range.")
+            return Criterion(key=key, title=self.title.data.strip(), description=(self.description.data or "").strip(),
+                             weight=float(self.weight.data), score_range=(float(low), float(high)), comment=comment)
+        return Criterion(key=key, title=self.title.data.strip(), description=(self.description.data or "").strip(),
+                         weight=float(self.weight.data), levels=parse_levels(self.levels.data or ""), comment=comment)
+
+    @classmethod
+    def from_criterion(cls, criterion: Criterion) -> CriterionForm:
+        comment = criterion.comment
+        return cls(
+            title=criterion.title, description=criterion.description, weight=criterion.weight,
+            scoring="range" if criterion.score_range else "levels",
+            levels="\n".join(f"{format_points(level.points)} | {level.descriptor}" for level in criterion.levels),
+            range_low=criterion.score_range[0] if criterion.score_range else 0,
+            range_high=criterion.score_range[1] if criterion.score_range else 10,
+            comment_prompt=comment.prompt if comment else "", comment_required=bool(comment and comment.required),
+            comment_min_length=comment.min_length if comment else 0,
+        )
+
+
+def parse_levels(text: str) -> tuple[Level, ...]:
+    levels = []
+    for number, line in enumerate((line.strip() for line in text.splitlines()), start=1):
+        if not line:
+            continue
+        points, separator, descriptor = line.partition("|")
+        try:
+            value = float(points.strip())
+        except ValueError:
+            raise ValueError(f"Line {number} should start with a number of points, then “|”, then a descriptor.") from None
+        if not separator or not descriptor.strip():
+            raise ValueError(f"Line {number} needs a descriptor after “|”.")
+        levels.append(Level(points=value, descriptor=descriptor.strip()))
+    return tuple(levels)
+
+
+def format_points(points: float) -> str:
+    return f"{points:g}"
+
+
+class CopyRubricForm(FlaskForm):
+    source = SelectField("Copy the rubric of", coerce=int)
+
+
+class SubmissionForm(FlaskForm):
+    text = TextAreaField("Your answer")
+    file = FileField("Attach a file")

@@ -1,0 +1,51 @@
+"""Staff pages to change an assignment's settings and to move its phase by hand."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from werkzeug import Response
+
+from assessment.errors import InvalidInput
+from assessment.phases import Phase
+from assessment.services import set_phase, update_settings
+from lti_tool.database import db
+from lti_tool.forms import PhaseForm, SettingsForm
+from lti_tool.views.form_errors import show_problems
+from lti_tool.views.instructor import staff_view
+
+bp = Blueprint("settings", __name__)
+
+# Domain problems about the late policy are keyed late_<field>; the form names its fields a little differently.
+PROBLEM_FIELDS = {"late_late_until": "late_until", "late_penalty_per_day": "late_penalty_per_day",
+                  "instructions_html": "instructions"}
+
+
+@bp.route("/links/<int:link_id>/settings", methods=["GET", "POST"])
+def edit(link_id: int) -> Response | str | tuple[str, int]:
+    view = staff_view(link_id)
+    assignment = view.require_assignment()
+    form = SettingsForm() if SettingsForm().is_submitted() else SettingsForm.from_settings(assignment.settings)
+    if form.validate_on_submit():
+        try:
+            update_settings(db(), assignment.id, form.to_settings())
+        except InvalidInput as refusal:
+            show_problems(form, refusal.problems, PROBLEM_FIELDS)
+        else:
+            db().commit()
+            flash("Settings saved.")
+            return redirect(url_for("landing.resource_link", link_id=link_id), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("instructor/settings.html", view=view, assignment=assignment, form=form), status
+
+
+@bp.post("/links/<int:link_id>/phase")
+def move_phase(link_id: int) -> Response:
+    view = staff_view(link_id)
+    assignment = view.require_assignment()
+    form = PhaseForm()
+    if not form.validate_on_submit():
+        raise InvalidInput({"phase": "Choose a phase from the list."})
+    set_phase(db(), assignment.id, Phase(form.phase.data) if form.phase.data else None)
+    db().commit()
+    flash("The assignment now follows its dates." if not form.phase.data else f"Moved to the {form.phase.data} phase.")
+    return redirect(url_for("landing.resource_link", link_id=link_id), 303)

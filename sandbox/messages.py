@@ -1,0 +1,130 @@
+"""The id_tokens the course sends the tool: resource link launches and deep linking requests."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, render_template, request
+from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
+
+from sandbox.course import COURSE_OFFERING, Person, ResourceLink
+from sandbox.flask_request import FlaskRequest
+from sandbox.runtime import Sandbox
+
+PRODUCT_FAMILY_CODE = "peerlti-sandbox"
+DEEP_LINKING_SETTINGS_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+# What the course accepts back: one link to the tool at a time, shown in its page or in a new window.
+ACCEPTED_CONTENT_TYPES = frozenset({"ltiResourceLink"})
+ACCEPTED_DOCUMENT_TARGETS = ("iframe", "window")
+
+
+@dataclass(frozen=True)
+class LaunchPlan:
+    """Who launches which link, and how the tool is shown."""
+
+    person: Person
+    link: ResourceLink
+    document_target: str
+
+
+@dataclass(frozen=True)
+class DeepLinkingPlan:
+    """Which staff member picks an activity to add, and how the tool is shown meanwhile."""
+
+    person: Person
+    document_target: str
+
+
+class CourseMessage(LTIAdvantageMessageLaunchAbstract):
+    """The claims every message from the course carries: who, where, how shown, the roster, the platform."""
+
+    def __init__(self, platform_config: LTI1P3PlatformConfAbstract, sandbox: Sandbox) -> None:
+        super().__init__(FlaskRequest(request), platform_config)
+        self._sandbox = sandbox
+
+    def set_course_claims(self, person: Person, document_target: str) -> None:
+        course, endpoints = self._sandbox.course, self._sandbox.endpoints
+        self.set_user_data(person.user_id, list(person.roles), full_name=person.name, email_address=person.email)
+        self.set_launch_context_claim(
+            course.id, context_types=[COURSE_OFFERING], context_title=course.title, context_label=course.label
+        )
+        self.set_launch_presentation_claim(document_target, endpoints.course_page)
+        self.set_nrps(endpoints.memberships(course.id))
+        self.set_extra_claims(
+            {
+                "given_name": person.given_name,
+                "family_name": person.family_name,
+                "https://purl.imsglobal.org/spec/lti/claim/tool_platform": {
+                    "guid": str(uuid.uuid5(uuid.NAMESPACE_URL, endpoints.base_url)),
+                    "name": "peerlti sandbox LMS",
+                    "product_family_code": PRODUCT_FAMILY_CODE,
+                    "url": endpoints.base_url,
+                },
+            }
+        )
+
+    def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> Response:
+        page = render_template("launch_form.html", **launch_data)
+        return Response(page, headers={"Cache-Control": "no-store"})
+
+
+class ResourceLinkLaunch(CourseMessage):
+    """LtiResourceLinkRequest: a person opens one of the course's links to the tool."""
+
+    def __init__(self, platform_config: LTI1P3PlatformConfAbstract, sandbox: Sandbox, plan: LaunchPlan) -> None:
+        super().__init__(platform_config, sandbox)
+        self._plan = plan
+
+    def prepare_launch(self, preflight_response: dict[str, Any]) -> None:
+        link = self._plan.link
+        course, endpoints = self._sandbox.course, self._sandbox.endpoints
+        self.set_course_claims(self._plan.person, self._plan.document_target)
+        self.set_resource_link_claim(link.id, title=link.title)
+        if link.url:
+            # A link made through deep linking goes where its content item said (target_link_uri).
+            self.set_launch_url(link.url)
+        if link.custom:
+            # How the tool recognises what it created for this link.
+            self.set_custom_parameters_claim(dict(link.custom))
+        self.set_ags(
+            endpoints.lineitems(course.id),
+            lineitem_url=self._sandbox.link_line_item_url(link.id),
+            allow_creating_lineitems=True,
+        )
+
+
+class DeepLinkingRequest(CourseMessage):
+    """LtiDeepLinkingRequest: a staff member picks, in the tool, an activity to add to the course."""
+
+    def __init__(self, platform_config: LTI1P3PlatformConfAbstract, sandbox: Sandbox, plan: DeepLinkingPlan) -> None:
+        super().__init__(platform_config, sandbox)
+        self._plan = plan
+
+    def prepare_launch(self, preflight_response: dict[str, Any]) -> None:
+        person = self._plan.person
+        course, endpoints = self._sandbox.course, self._sandbox.endpoints
+        self.set_course_claims(person, self._plan.document_target)
+        # No line item yet: the tool may only say, in its response, which one the new link should get.
+        self.set_ags(endpoints.lineitems(course.id), allow_creating_lineitems=True)
+        self.set_dl(
+            endpoints.deep_link_return,
+            title="Peer assessment",
+            description=f"An activity of {course.title}, added by {person.name}.",
+            accept_types=set(ACCEPTED_CONTENT_TYPES),
+        )
+        # Issued only now, after the tool's authorisation request passed its checks, so no stray data piles up.
+        pending = self._sandbox.deep_links.issue(person.user_id)
+        # set_dl always accepts several items and an "embed" target, and wants data as an object; this course
+        # takes one link per request, shown in a frame or a window, and data is an opaque string (LTI-DL 2.0).
+        assert self._deep_linking_launch_data is not None
+        self._deep_linking_launch_data[DEEP_LINKING_SETTINGS_CLAIM].update(
+            {
+                "accept_presentation_document_targets": list(ACCEPTED_DOCUMENT_TARGETS),
+                "accept_multiple": False,
+                "auto_create": True,
+                "data": pending.data,
+            }
+        )

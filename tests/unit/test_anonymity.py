@@ -1,0 +1,455 @@
+"""Anonymity: pseudonyms, neutral names, and uploads that no longer say who wrote or commented on them."""
+
+import io
+import re
+import struct
+import zipfile
+import zlib
+
+import docx
+import pytest
+from lxml import etree
+from pypdf import PdfReader, PdfWriter
+from pypdf.annotations import Popup, Text
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+    TextStringObject,
+)
+
+from assessment.anonymity import neutral_filename, pseudonym, strip_identity
+from assessment.errors import UploadRejected
+
+AUTHOR = "Ada Lovelace"
+SURNAME = b"Lovelace"
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+# --- pseudonyms --------------------------------------------------------------------------------------------------
+
+
+def test_a_pseudonym_is_stable_for_the_same_person_and_scope():
+    assert pseudonym("secret", "assignment:1", 42) == pseudonym("secret", "assignment:1", 42)
+
+
+def test_a_pseudonym_is_eight_unambiguous_characters():
+    names = {pseudonym("secret", "assignment:1", person) for person in range(2000)}
+    for name in names:
+        assert re.fullmatch(r"[2-9A-HJKMNP-Z]{8}", name), name
+        assert not set(name) & set("0O1IL")
+
+
+def test_different_people_get_different_pseudonyms():
+    assert len({pseudonym("secret", "assignment:1", person) for person in range(2000)}) == 2000
+
+
+def test_the_same_person_is_unrelated_across_scopes_and_secrets():
+    first = pseudonym("secret", "assignment:1", 42)
+    assert pseudonym("secret", "assignment:2", 42) != first
+    assert pseudonym("another secret", "assignment:1", 42) != first
+    # The scope and the id cannot be shuffled into each other.
+    assert pseudonym("secret", "assignment:14", 2) != pseudonym("secret", "assignment:1", 42)
+
+
+def test_a_pseudonym_needs_a_secret():
+    with pytest.raises(ValueError, match="secret"):
+        pseudonym("", "assignment:1", 42)
+
+
+def test_a_neutral_filename_names_only_the_pseudonym_and_kind():
+    assert neutral_filename("K7Q2MX9R", "pdf") == "submission-K7Q2MX9R.pdf"
+    assert neutral_filename("K7Q2MX9R", ".DOCX") == "submission-K7Q2MX9R.docx"
+
+
+@pytest.mark.parametrize(("name", "extension"), [("../etc", "pdf"), ("K7Q2MX9R", "pdf;rm"), ("", "pdf"), ("K7", "")])
+def test_a_neutral_filename_refuses_unsafe_parts(name, extension):
+    with pytest.raises(ValueError, match="unsafe"):
+        neutral_filename(name, extension)
+
+
+def test_kinds_without_author_records_come_back_unchanged():
+    assert strip_identity(b"Written by Ada Lovelace", "txt") == b"Written by Ada Lovelace"
+
+
+# --- PDF ---------------------------------------------------------------------------------------------------------
+
+PAGE_CONTENT = b"BT /F1 24 Tf 20 100 Td (The essay itself) Tj ET"
+XMP = (
+    b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+    b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+    b'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq><rdf:li>Ada Lovelace</rdf:li>'
+    b'</rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+)
+
+
+def xmp_stream(writer: PdfWriter):
+    stream = StreamObject()
+    stream.set_data(XMP)
+    stream.update({NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")})
+    return writer._add_object(stream)
+
+
+def authored_pdf(encrypt_with: dict | None = None) -> bytes:
+    writer = PdfWriter()
+    page = writer.add_blank_page(300, 200)
+    content = StreamObject()
+    content.set_data(PAGE_CONTENT)
+    page[NameObject("/Contents")] = writer._add_object(content)
+    page[NameObject("/Metadata")] = xmp_stream(writer)
+    writer.root_object[NameObject("/Metadata")] = xmp_stream(writer)
+    writer.add_metadata({
+        "/Author": AUTHOR, "/Creator": f"Word for {AUTHOR}", "/Producer": "Lovelace PDF", "/StudentName": AUTHOR,
+        "/Title": f"Essay by {AUTHOR}",
+    })
+    note = Text(rect=(10, 10, 40, 40), text="Check this paragraph")
+    note[NameObject("/T")] = TextStringObject(AUTHOR)
+    writer.add_annotation(0, note)
+    popup = Popup(rect=(50, 50, 150, 100), parent=note)
+    popup[NameObject("/T")] = TextStringObject(AUTHOR)
+    writer.add_annotation(0, popup)
+    # A form field: its /T is the field's name, which the form needs.
+    field = DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"),
+        NameObject("/Subtype"): NameObject("/Widget"),
+        NameObject("/FT"): NameObject("/Tx"),
+        NameObject("/T"): TextStringObject("answer_box"),
+        NameObject("/Rect"): ArrayObject([FloatObject(100), FloatObject(10), FloatObject(200), FloatObject(30)]),
+        NameObject("/F"): NumberObject(4),
+    })
+    writer.add_annotation(0, field)
+    if encrypt_with:
+        writer.encrypt(**encrypt_with)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def all_annotations(reader: PdfReader) -> list[DictionaryObject]:
+    return [annotation.get_object() for page in reader.pages for annotation in page.get("/Annots", [])]
+
+
+def test_the_test_pdf_really_names_its_author():
+    data = authored_pdf()
+    assert data.count(SURNAME) >= 5
+    assert PdfReader(io.BytesIO(data)).metadata.author == AUTHOR
+
+
+def test_a_stripped_pdf_names_no_author_anywhere():
+    stripped = strip_identity(authored_pdf(), "pdf")
+    assert SURNAME not in stripped
+    reader = PdfReader(io.BytesIO(stripped))
+    assert not reader.metadata
+    assert reader.xmp_metadata is None
+    assert "/Metadata" not in reader.trailer["/Root"]
+    assert all("/Metadata" not in page for page in reader.pages)
+    authors = {str(annotation.get("/T")) for annotation in all_annotations(reader) if annotation["/Subtype"] != "/Widget"}
+    assert authors == {"Anonymous"}
+
+
+def test_stripping_keeps_the_pages_their_content_comments_and_form_fields():
+    reader = PdfReader(io.BytesIO(strip_identity(authored_pdf(), "pdf")))
+    assert len(reader.pages) == 1
+    assert reader.pages[0].mediabox.width == 300
+    assert reader.pages[0].get_contents().get_data() == PAGE_CONTENT
+    annotations = all_annotations(reader)
+    assert [str(annotation["/Subtype"]) for annotation in annotations] == ["/Text", "/Popup", "/Widget"]
+    assert annotations[0]["/Contents"] == "Check this paragraph"
+    assert annotations[2]["/T"] == "answer_box"
+
+
+def test_a_pdf_with_only_an_owner_password_is_stripped_and_saved_unprotected():
+    data = authored_pdf({"user_password": "", "owner_password": "owner", "algorithm": "AES-128"})
+    stripped = strip_identity(data, "pdf")
+    reader = PdfReader(io.BytesIO(stripped))
+    assert not reader.is_encrypted
+    assert SURNAME not in stripped
+    assert reader.pages[0].get_contents().get_data() == PAGE_CONTENT
+
+
+def test_a_pdf_that_needs_a_password_to_open_is_refused_with_what_to_do():
+    data = authored_pdf({"user_password": "letmein", "algorithm": "AES-128"})
+    with pytest.raises(UploadRejected, match="protected by a password; upload a copy saved without a password"):
+        strip_identity(data, "pdf")
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.7\nthis is not really a pdf", b"", b"\x00" * 100])
+def test_a_corrupt_pdf_is_refused_as_unreadable(data):
+    with pytest.raises(UploadRejected, match="could not be read as a PDF"):
+        strip_identity(data, "pdf")
+
+
+# --- DOCX --------------------------------------------------------------------------------------------------------
+
+TRACKED_INSERTION = (
+    f'<w:ins xmlns:w="{W}" w:id="901" w:author="{AUTHOR}" w:date="2026-03-01T10:00:00Z">'
+    '<w:r><w:t xml:space="preserve"> and an inserted clause</w:t></w:r></w:ins>'
+)
+TRACKED_DELETION = (
+    f'<w:del xmlns:w="{W}" w:id="902" w:author="{AUTHOR}" w:date="2026-03-01T10:00:00Z">'
+    '<w:r><w:delText>removed words</w:delText></w:r></w:del>'
+)
+FORMAT_CHANGE = (
+    f'<w:rPr xmlns:w="{W}"><w:b/><w:rPrChange w:id="903" w:author="{AUTHOR}" w:date="2026-03-01T10:00:00Z">'
+    '<w:rPr/></w:rPrChange></w:rPr>'
+)
+PEOPLE = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<w15:people xmlns:w15="http://schemas.microsoft.com/office/word/2012/wordml">'
+    f'<w15:person w15:author="{AUTHOR}"><w15:presenceInfo w15:providerId="AD" '
+    'w15:userId="S::ada.lovelace@example.edu::1234"/></w15:person></w15:people>'
+)
+SETTINGS_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate"'
+    ' Target="file:///C:/Users/ada.lovelace/AppData/Roaming/Microsoft/Templates/Normal.dotm" TargetMode="External"/>'
+    '</Relationships>'
+)
+
+
+def authored_docx() -> bytes:
+    document = docx.Document()
+    paragraph = document.add_paragraph("The essay itself")
+    document.add_comment(paragraph.runs, text="Needs a source", author=AUTHOR, initials="AL")
+    paragraph._p.append(etree.fromstring(TRACKED_INSERTION))
+    paragraph._p.append(etree.fromstring(TRACKED_DELETION))
+    paragraph.runs[0]._r.insert(0, etree.fromstring(FORMAT_CHANGE))
+    header = document.sections[0].header.paragraphs[0]
+    header.text = "Header"
+    header._p.append(etree.fromstring(TRACKED_INSERTION.replace('w:id="901"', 'w:id="904"')))
+    document.core_properties.author = AUTHOR
+    document.core_properties.last_modified_by = AUTHOR
+    document.core_properties.revision = 17
+    saved = io.BytesIO()
+    document.save(saved)
+    return with_parts(saved.getvalue(), {
+        "word/people.xml": PEOPLE.encode(),
+        "word/_rels/settings.xml.rels": SETTINGS_RELS.encode(),
+    }, app_company="Lovelace Analytical Engines", app_manager=AUTHOR)
+
+
+def with_parts(data: bytes, extra: dict[str, bytes], app_company: str, app_manager: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            content = source.read(entry)
+            if entry.filename == "docProps/app.xml":
+                content = content.replace(b"<Company/>", f"<Company>{app_company}</Company>".encode())
+                content = content.replace(b"<Manager/>", f"<Manager>{app_manager}</Manager>".encode())
+            target.writestr(entry.filename, content)
+        for name, content in extra.items():
+            target.writestr(name, content)
+    return out.getvalue()
+
+
+def parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return {name: package.read(name) for name in package.namelist()}
+
+
+def test_the_test_docx_really_names_its_author_in_many_parts():
+    named = [name for name, content in parts(authored_docx()).items() if SURNAME in content]
+    assert {"docProps/core.xml", "docProps/app.xml", "word/comments.xml", "word/document.xml", "word/people.xml"} <= set(named)
+    assert any(name.startswith("word/header") for name in named)
+
+
+def test_a_stripped_docx_names_no_author_in_any_part():
+    stripped = parts(strip_identity(authored_docx(), "docx"))
+    for name, content in stripped.items():
+        assert SURNAME not in content, name
+        assert b"ada.lovelace" not in content, name
+
+
+def test_a_stripped_docx_keeps_its_text_comments_and_tracked_changes_under_a_neutral_author():
+    stripped = strip_identity(authored_docx(), "docx")
+    document = docx.Document(io.BytesIO(stripped))
+    assert document.paragraphs[0].text.startswith("The essay itself")
+    assert document.core_properties.author == "Anonymous"
+    assert document.core_properties.last_modified_by == "Anonymous"
+    assert document.core_properties.revision == 1
+    comment = next(iter(document.comments))
+    assert (comment.author, comment.initials, comment.text) == ("Anonymous", "A", "Needs a source")
+    body = etree.fromstring(parts(stripped)["word/document.xml"])
+    changes = body.findall(f".//{{{W}}}ins") + body.findall(f".//{{{W}}}del") + body.findall(f".//{{{W}}}rPrChange")
+    assert len(changes) == 3
+    assert {change.get(f"{{{W}}}author") for change in changes} == {"Anonymous"}
+    assert body.find(f".//{{{W}}}ins//{{{W}}}t").text == " and an inserted clause"
+
+
+def test_a_stripped_docx_empties_company_and_manager_and_neutralises_the_template_path():
+    stripped = parts(strip_identity(authored_docx(), "docx"))
+    app = stripped["docProps/app.xml"]
+    assert b"<Company/>" in app or b"<Company></Company>" in app
+    assert b"Normal.dotm" in stripped["word/_rels/settings.xml.rels"]
+    assert b"Users" not in stripped["word/_rels/settings.xml.rels"]
+    assert b"presenceInfo" not in stripped["word/people.xml"]
+
+
+def test_a_corrupt_docx_is_refused_as_unreadable():
+    with pytest.raises(UploadRejected, match="could not be read as a Word document"):
+        strip_identity(b"PK\x03\x04 not really a zip", "docx")
+    broken_xml = with_parts(authored_docx(), {}, "", "").replace(b"", b"")
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(broken_xml)) as source, zipfile.ZipFile(damaged, "w") as target:
+        for entry in source.infolist():
+            content = source.read(entry)
+            target.writestr(entry.filename, b"<w:document><unclosed" if entry.filename == "word/document.xml" else content)
+    with pytest.raises(UploadRejected, match="could not be read as a Word document"):
+        strip_identity(damaged.getvalue(), "docx")
+
+
+def test_a_docx_whose_parts_declare_a_huge_unpacked_size_is_refused():
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("word/document.xml", b"<a/>")
+        package.writestr("word/media/huge.bin", b"\x00" * (201 * 1024 * 1024))
+    with pytest.raises(UploadRejected, match="unpacks to more than 200 MB"):
+        strip_identity(bomb.getvalue(), "docx")
+
+
+def test_entities_in_a_docx_part_are_not_expanded():
+    evil = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd">]>'
+        b'<w:document xmlns:w="' + W.encode() + b'"><w:ins w:author="Ada Lovelace">&secret;</w:ins></w:document>'
+    )
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("word/document.xml", evil)
+    stripped = parts(strip_identity(package.getvalue(), "docx"))["word/document.xml"]
+    assert b"root:" not in stripped
+    assert SURNAME not in stripped
+
+
+# --- ODT ---------------------------------------------------------------------------------------------------------
+
+ODF_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0"'
+)
+
+
+def authored_odt() -> bytes:
+    content = (
+        f'<office:document-content {ODF_NS}><office:body><office:text><text:p>The essay itself'
+        f'<office:annotation><dc:creator>{AUTHOR}</dc:creator><meta:creator-initials>AL</meta:creator-initials>'
+        '<text:p>Needs a source</text:p></office:annotation></text:p>'
+        f'<text:tracked-changes><text:changed-region text:id="c1"><text:insertion><office:change-info>'
+        f'<dc:creator>{AUTHOR}</dc:creator></office:change-info></text:insertion></text:changed-region>'
+        '</text:tracked-changes></office:text></office:body></office:document-content>'
+    )
+    meta = (
+        f'<office:document-meta {ODF_NS}><office:meta><meta:initial-creator>{AUTHOR}</meta:initial-creator>'
+        f'<dc:creator>{AUTHOR}</dc:creator><meta:user-defined meta:name="Student">{AUTHOR}</meta:user-defined>'
+        '</office:meta></office:document-meta>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr(zipfile.ZipInfo("mimetype"), b"application/vnd.oasis.opendocument.text", zipfile.ZIP_STORED)
+        package.writestr("content.xml", content)
+        package.writestr("meta.xml", meta)
+        package.writestr("META-INF/manifest.xml", "<manifest/>")
+    return out.getvalue()
+
+
+def test_a_stripped_odt_names_no_author_and_keeps_its_mimetype_first_and_uncompressed():
+    stripped = strip_identity(authored_odt(), "odt")
+    with zipfile.ZipFile(io.BytesIO(stripped)) as package:
+        first = package.infolist()[0]
+        assert (first.filename, first.compress_type) == ("mimetype", zipfile.ZIP_STORED)
+        for name in package.namelist():
+            assert SURNAME not in package.read(name), name
+        content = package.read("content.xml")
+    assert b"Needs a source" in content and b"The essay itself" in content
+    assert content.count(b"Anonymous") == 2
+
+
+# --- images ------------------------------------------------------------------------------------------------------
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def authored_png() -> bytes:
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return b"".join([
+        b"\x89PNG\r\n\x1a\n",
+        png_chunk(b"IHDR", header),
+        png_chunk(b"tEXt", b"Author\x00" + AUTHOR.encode()),
+        png_chunk(b"iTXt", b"Comment\x00\x00\x00\x00\x00Scanned by Ada Lovelace"),
+        png_chunk(b"IDAT", zlib.compress(b"\x00\x00")),
+        png_chunk(b"IEND", b""),
+    ])
+
+
+def test_a_stripped_png_keeps_its_image_and_drops_its_text():
+    original = authored_png()
+    stripped = strip_identity(original, "png")
+    assert SURNAME not in stripped
+    assert stripped == original.replace(png_chunk(b"tEXt", b"Author\x00" + AUTHOR.encode()), b"").replace(
+        png_chunk(b"iTXt", b"Comment\x00\x00\x00\x00\x00Scanned by Ada Lovelace"), b"")
+
+
+def test_a_truncated_png_is_refused():
+    with pytest.raises(UploadRejected, match="could not be read as a PNG image"):
+        strip_identity(authored_png()[:30], "png")
+
+
+def jpeg_segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def exif(orientation: int) -> bytes:
+    artist = AUTHOR.encode() + b"\x00"
+    entries = [
+        struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0),
+        struct.pack("<HHII", 0x013B, 2, len(artist), 8 + 2 + 2 * 12 + 4),
+    ]
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 2) + b"".join(entries) + struct.pack("<I", 0) + artist
+    return b"Exif\x00\x00" + tiff
+
+
+JFIF = jpeg_segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+SCAN = jpeg_segment(0xDA, b"\x01\x01\x00\x00\x3f\x00") + b"\x12\x34\xff\x00\x56" + b"\xff\xd9"
+
+
+def authored_jpeg(orientation: int = 6) -> bytes:
+    return b"".join([
+        b"\xff\xd8",
+        JFIF,
+        jpeg_segment(0xE1, exif(orientation)),
+        jpeg_segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>Ada Lovelace</x:xmpmeta>"),
+        jpeg_segment(0xFE, b"Photo by Ada Lovelace"),
+        jpeg_segment(0xDB, b"\x00" + bytes(64)),
+        SCAN,
+    ])
+
+
+def test_a_stripped_jpeg_drops_exif_xmp_and_comments_but_keeps_which_way_is_up():
+    stripped = strip_identity(authored_jpeg(orientation=6), "jpeg")
+    assert SURNAME not in stripped
+    assert stripped.startswith(b"\xff\xd8" + JFIF)
+    assert stripped.endswith(jpeg_segment(0xDB, b"\x00" + bytes(64)) + SCAN)
+    kept_exif = stripped[2 + len(JFIF):]
+    assert kept_exif[:2] == b"\xff\xe1" and kept_exif[4:10] == b"Exif\x00\x00"
+    tiff = kept_exif[10:]
+    order = "<" if tiff[:2] == b"II" else ">"
+    (offset,) = struct.unpack(order + "I", tiff[4:8])
+    tag, kind, count, value = struct.unpack(order + "HHIH", tiff[offset + 2:offset + 12])
+    assert (tag, kind, count, value) == (0x0112, 3, 1, 6)
+
+
+def test_an_upright_jpeg_gets_no_exif_at_all():
+    stripped = strip_identity(authored_jpeg(orientation=1), "jpeg")
+    assert b"Exif" not in stripped
+    assert stripped == b"\xff\xd8" + JFIF + jpeg_segment(0xDB, b"\x00" + bytes(64)) + SCAN
+
+
+def test_a_damaged_jpeg_is_refused():
+    with pytest.raises(UploadRejected, match="could not be read as a JPEG image"):
+        strip_identity(authored_jpeg()[:40], "jpeg")
