@@ -210,7 +210,7 @@ def _rewrite_package(data: bytes, label: str, scrub: Callable[[etree._Element], 
                 # Same order and same compression per part: ODF needs its `mimetype` first and stored.
                 for entry in entries:
                     content = package.read(entry)
-                    if entry.filename.lower().endswith(".xml") and content:
+                    if entry.filename.lower().endswith((".xml", ".rels")) and content:
                         root = etree.fromstring(content, _XML_PARSER)
                         if scrub(root):
                             content = etree.tostring(

@@ -254,7 +254,7 @@ def _level_problems(where: str, name: str, levels: tuple[Level, ...]) -> dict[st
             problems[f"{level_where}.points"] = f"Level {number + 1} of {name.lower()} needs points of 0 or more."
         elif level.points in seen_points:
             problems[f"{where}.levels"] = (
-                f"Two levels of {name.lower()} give {_number(level.points)} points; each needs its own."
+                f"Two levels of {name.lower()} are worth {_number(level.points)}; give each level different points."
             )
         else:
             seen_points.add(level.points)

@@ -35,7 +35,7 @@ class LocalDirectoryStorage:
     def save(self, key: str, data: bytes) -> None:
         """Write the whole file or nothing: readers never see half a file, even if the process dies mid-write."""
         path = self._path(key)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _make_private_directories(path.parent)
         # mkstemp creates the file 0600, in the same directory so os.replace is an atomic rename.
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=_TEMPORARY_PREFIX)
         try:
@@ -74,6 +74,13 @@ class LocalDirectoryStorage:
         ):
             raise ValueError(f"not a storage key (relative path of [A-Za-z0-9._-] segments): {key!r}")
         return self.root.joinpath(*segments)
+
+
+def _make_private_directories(directory: Path) -> None:
+    # Path.mkdir(parents=True) gives the parents default permissions; every level made here is private.
+    missing = [level for level in (directory, *directory.parents) if not level.exists()]
+    for level in reversed(missing):
+        level.mkdir(mode=0o700, exist_ok=True)
 
 
 def _sync_directory(directory: Path) -> None:

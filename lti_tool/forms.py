@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    SelectChoice,
     DateTimeLocalField,
     DecimalField,
     IntegerField,
@@ -35,14 +36,14 @@ from assessment.uploads import KNOWN_KINDS
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 ANONYMITY_CHOICES = [
-    (Anonymity.DOUBLE_BLIND.value, "Double-blind: authors and reviewers never see each other's names"),
-    (Anonymity.REVIEWERS_ANONYMOUS.value, "Reviewers anonymous: reviewers see the author's name"),
-    (Anonymity.OPEN.value, "Open: everyone sees names"),
+    SelectChoice(Anonymity.DOUBLE_BLIND.value, "Double-blind: authors and reviewers never see each other's names"),
+    SelectChoice(Anonymity.REVIEWERS_ANONYMOUS.value, "Reviewers anonymous: reviewers see the author's name"),
+    SelectChoice(Anonymity.OPEN.value, "Open: everyone sees names"),
 ]
 KIND_CHOICES = [
-    (SubmissionKinds.BOTH.value, "Text and files"),
-    (SubmissionKinds.TEXT.value, "Text only"),
-    (SubmissionKinds.FILES.value, "Files only"),
+    SelectChoice(SubmissionKinds.BOTH.value, "Text and files"),
+    SelectChoice(SubmissionKinds.TEXT.value, "Text only"),
+    SelectChoice(SubmissionKinds.FILES.value, "Files only"),
 ]
 
 
@@ -63,7 +64,7 @@ class NewActivityForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = sorted(available_timezones())
+        self.timezone.choices = [SelectChoice(zone) for zone in sorted(available_timezones())]
 
 
 class SettingsForm(NewActivityForm):
@@ -87,10 +88,11 @@ class SettingsForm(NewActivityForm):
     anonymity = RadioField("Anonymity", choices=ANONYMITY_CHOICES, default=Anonymity.DOUBLE_BLIND.value)
     submission_weight = DecimalField("Weight of the submission grade (%); the rest rewards reviewing", default=80,
                                      places=None, validators=[InputRequired(), NumberRange(min=0, max=100)])
-    aggregation = SelectField("How peer scores are combined", choices=list(AGGREGATION_METHODS.items()))
+    aggregation = SelectField("How peer scores are combined",
+                              choices=[SelectChoice(name, label) for name, label in AGGREGATION_METHODS.items()])
     submission_kinds = RadioField("Students hand in", choices=KIND_CHOICES, default=SubmissionKinds.BOTH.value)
     file_types = MultiCheckboxField("File types accepted",
-                                    choices=[(kind.name, kind.name.upper()) for kind in KNOWN_KINDS.values()])
+                                    choices=[SelectChoice(kind.name, kind.label) for kind in KNOWN_KINDS.values()])
     max_file_mb = IntegerField("File size limit (MB)", default=20, validators=[Optional(), NumberRange(min=1, max=100)])
 
     DATE_FIELDS = ("submission_opens", "submission_due", "calibration_opens", "calibration_due",
@@ -152,7 +154,8 @@ class SettingsForm(NewActivityForm):
 
 
 class PhaseForm(FlaskForm):
-    phase = SelectField("Phase", choices=[("", "Follow the dates")] + [(p.value, p.value.title()) for p in Phase])
+    phase = SelectField("Phase", choices=[SelectChoice("", "Follow the dates")]
+                        + [SelectChoice(phase.value, phase.value.title()) for phase in Phase])
 
 
 class CriterionForm(FlaskForm):
@@ -160,7 +163,8 @@ class CriterionForm(FlaskForm):
     description = TextAreaField("What reviewers should look for", validators=[Length(max=5000)])
     weight = DecimalField("Weight", default=1, places=None, validators=[InputRequired(), NumberRange(min=0, max=1000)])
     scoring = RadioField("Scoring", default="levels",
-                         choices=[("levels", "Levels, each with points and a descriptor"), ("range", "A number in a range")])
+                         choices=[SelectChoice("levels", "Levels, each with points and a descriptor"),
+                                  SelectChoice("range", "A number in a range")])
     levels = TextAreaField("Levels, one per line as “points | descriptor”", validators=[Length(max=20_000)],
                            default="0 | Missing\n1 | Weak\n2 | Adequate\n3 | Strong")
     range_low = DecimalField("Lowest score", default=0, places=None, validators=[Optional()])

@@ -157,7 +157,7 @@ def list_results(context_id: str, line_item_id: str) -> Response:
 
 
 def _line_item_json(sandbox: Sandbox, line_item: dict[str, Any]) -> dict[str, Any]:
-    return {**line_item, "id": sandbox.endpoints.lineitem(sandbox.course.id, line_item["id"])}
+    return {**line_item, "id": sandbox.endpoints.lineitem(sandbox.fixed_course.id, line_item["id"])}
 
 
 def _result_json(line_item_url: str, latest: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from wtforms import SelectChoice
 from werkzeug import Response
 
 from assessment.db import utcnow
@@ -30,7 +31,7 @@ def _page(view: LaunchView, form: CriterionForm | None = None, editing: str | No
     assignment = view.require_assignment()
     sources = rubrics_in_course(db(), view.course.id, assignment.id)
     copy_form = copy_form or CopyRubricForm()
-    copy_form.source.choices = [(source.id, source.title) for source in sources]
+    copy_form.source.choices = [SelectChoice(str(source.id), source.title) for source in sources]
     return render_template(
         "instructor/rubric.html", view=view, assignment=assignment, criteria=_criteria(assignment),
         form=form or CriterionForm(formdata=None), editing=editing, action_form=ActionForm(),
@@ -126,7 +127,8 @@ def copy(link_id: int) -> Response | tuple[str, int]:
     view = staff_view(link_id)
     assignment = view.require_assignment()
     form = CopyRubricForm()
-    form.source.choices = [(source.id, source.title) for source in rubrics_in_course(db(), view.course.id, assignment.id)]
+    form.source.choices = [SelectChoice(str(source.id), source.title)
+                           for source in rubrics_in_course(db(), view.course.id, assignment.id)]
     if form.validate_on_submit():
         copy_rubric(db(), assignment.id, form.source.data, utcnow())
         db().commit()

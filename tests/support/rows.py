@@ -8,6 +8,13 @@ from sqlalchemy.orm import Session
 from assessment.db import Base
 
 
+def see_committed(session: Session) -> Session:
+    """End the test session's transaction and forget loaded objects, to read what the servers committed."""
+    session.rollback()
+    session.expire_all()
+    return session
+
+
 def row_counts(session: Session) -> dict[str, int]:
-    session.rollback()  # see what other connections committed
+    see_committed(session)
     return {table.name: session.scalar(select(func.count()).select_from(table)) for table in Base.metadata.sorted_tables}

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from assessment.errors import PhaseClosed
-from assessment.grading import LatePolicy, Lateness, SubmissionWindow, apply_late_penalty, days_late
+from assessment.grading import Lateness, LatePolicy, SubmissionWindow, apply_late_penalty, days_late
 
 OPENS = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 DUE = datetime(2026, 3, 8, 23, 59, tzinfo=UTC)
@@ -87,7 +87,7 @@ def test_accepting_late_work_needs_a_last_moment_after_the_deadline():
 
 
 def test_a_naive_last_moment_is_refused():
-    problems = LatePolicy(accept_late=True, late_until=datetime(2026, 3, 10)).problems(DUE)  # noqa: DTZ001
+    problems = LatePolicy(accept_late=True, late_until=datetime(2026, 3, 10)).problems(DUE)
     assert list(problems) == ["until"]
 
 

@@ -71,7 +71,7 @@ def test_calibration_needs_both_dates_or_neither(opens, due, missing):
 
 
 def test_naive_datetimes_are_refused_rather_than_guessed():
-    problems = timeline(review_due=datetime(2026, 3, 19)).problems()  # noqa: DTZ001
+    problems = timeline(review_due=datetime(2026, 3, 19)).problems()
     assert problems == {"review_due": "Give this date with its time zone."}
 
 
@@ -127,7 +127,7 @@ def test_an_instructor_override_wins_over_the_dates(override):
 
 def test_phase_at_refuses_a_naive_moment():
     with pytest.raises(ValueError, match="naive"):
-        timeline().phase_at(datetime(2026, 3, 5))  # noqa: DTZ001
+        timeline().phase_at(datetime(2026, 3, 5))
 
 
 @pytest.mark.parametrize(("moment", "expected"), [

@@ -84,7 +84,7 @@ def test_a_criterion_needs_at_least_two_levels():
 
 def test_two_levels_with_the_same_points_are_refused():
     problems = Rubric((levels_criterion(levels=(Level(1, "A"), Level(1.0, "B"))),)).problems()
-    assert problems == {"criteria.0.levels": "Two levels of criterion 1 give 1 points; each needs its own."}
+    assert problems == {"criteria.0.levels": "Two levels of criterion 1 are worth 1; give each level different points."}
 
 
 @pytest.mark.parametrize("points", [-0.5, math.nan, math.inf])

@@ -1,0 +1,159 @@
+"""Creating a peer assessment at a link, and editing its settings with everything validated on save."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from assessment.models import Assignment
+from assessment.phases import Phase
+from tests.support.rows import row_counts, see_committed
+from tests.support.visitor import Visitor, page_text
+
+
+def _settings_form(visitor: Visitor) -> dict[str, str | list[str]]:
+    """The settings form as the browser would post it, from the page's current values."""
+    html = visitor.get("/links/{link}/settings").text
+    form: dict[str, str | list[str]] = {}
+    for tag in re.findall(r"<(?:input|select|textarea)[^>]*>", html):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name:
+            continue
+        kind = (re.search(r'type="([^"]+)"', tag) or [None, "text"])[1]
+        value = re.search(r'value="([^"]*)"', tag)
+        if kind in ("checkbox", "radio"):
+            if "checked" in tag:
+                if kind == "checkbox" and name[1] == "file_types":
+                    form.setdefault("file_types", []).append(value[1])  # type: ignore[union-attr]
+                else:
+                    form[name[1]] = value[1] if value else "y"
+        elif tag.startswith("<select"):
+            selected = re.search(rf'<select[^>]*name="{name[1]}".*?<option selected value="([^"]*)"', html, re.S)
+            form[name[1]] = selected[1] if selected else ""
+        elif tag.startswith("<textarea"):
+            body = re.search(rf'<textarea[^>]*name="{name[1]}"[^>]*>(.*?)</textarea>', html, re.S)
+            form[name[1]] = body[1].strip() if body else ""
+        else:
+            form[name[1]] = value[1] if value else ""
+    return form
+
+
+def _assignment(session) -> Assignment:
+    see_committed(session)
+    return session.scalars(select(Assignment)).one()
+
+
+def test_an_instructor_sets_up_a_peer_assessment_at_a_new_link(instructor, session):
+    assignment = _assignment(session)
+
+    assert assignment.title == "Essay 1 peer review"
+    assert assignment.points_possible == 50
+    assert assignment.timezone == "Europe/Paris"
+    assert assignment.resource_link_id == instructor.link_id
+    assert assignment.phase_at(datetime.now(UTC)) is Phase.SUBMISSION
+
+
+def test_a_student_meets_a_clear_not_set_up_page_before_that(lms):
+    student = Visitor(lms, "student-2")
+
+    assert "Not set up yet" in page_text(student.launch())
+
+
+def test_saving_the_settings_form_unchanged_keeps_every_value(instructor, session):
+    before = _assignment(session).settings
+    form = _settings_form(instructor)
+
+    response = instructor.post("/links/{link}/settings", form)
+
+    assert response.status_code == 200 and "Settings saved" in response.text
+    assert _assignment(session).settings == before
+
+
+def test_new_settings_are_saved_with_dates_in_the_assignments_time_zone(instructor, session):
+    form = _settings_form(instructor) | {
+        "title": "Essay 1, revised", "reviews_per_submission": "4", "anonymity": "open",
+        "submission_due": "2031-03-10T17:00", "review_opens": "2031-03-11T09:00",
+        "review_due": "2031-03-18T17:00", "results_release": "2031-03-20T09:00",
+        "accept_late": "y", "late_until": "2031-03-11T08:00", "late_penalty_per_day": "10",
+    }
+
+    instructor.post("/links/{link}/settings", form)
+
+    assignment = _assignment(session)
+    assert assignment.title == "Essay 1, revised" and assignment.reviews_per_submission == 4
+    assert assignment.submission_due == datetime(2031, 3, 10, 16, 0, tzinfo=UTC)  # 17:00 in Paris
+    assert assignment.accept_late and assignment.late_penalty_per_day == 10
+
+
+@pytest.mark.parametrize(("change", "field_message"), [
+    ({"review_opens": "2020-01-01T09:00"}, "Reviewing"),
+    ({"points_possible": "-5"}, "Points possible"),
+    ({"points_possible": "1e9"}, "Points possible"),
+    ({"title": ""}, "title"),
+    ({"reviews_per_submission": "0"}, "review"),
+    ({"accept_late": "y", "late_until": ""}, "late"),
+    ({"timezone": "Mars/Olympus_Mons"}, "zone"),
+    ({"submission_weight": "140"}, "weight"),
+], ids=["dates out of order", "negative points", "absurd points", "no title", "no reviews",
+        "late without a date", "unknown time zone", "weight over 100"])
+def test_bad_settings_get_a_clear_message_and_nothing_is_saved(instructor, session, change, field_message):
+    before = _assignment(session).settings
+    counts = row_counts(session)
+
+    response = instructor.post("/links/{link}/settings", _settings_form(instructor) | change)
+
+    assert response.status_code == 400
+    assert 'class="error"' in response.text and field_message.lower() in page_text(response).lower()
+    assert _assignment(session).settings == before
+    assert row_counts(session) == counts
+
+
+def test_scripts_in_the_instructions_are_removed_and_formatting_kept(instructor, session):
+    hostile = '<p>Write <strong>1000 words</strong>.</p><script>alert(1)</script><img src=x onerror="alert(2)">'
+
+    instructor.post("/links/{link}/settings", _settings_form(instructor) | {"instructions": hostile})
+
+    stored = _assignment(session).instructions_html
+    assert "<strong>1000 words</strong>" in stored
+    assert "<script" not in stored and "onerror" not in stored
+
+
+def test_a_settings_post_without_a_csrf_token_is_refused_and_changes_nothing(instructor, session):
+    before = _assignment(session).settings
+
+    response = instructor.post("/links/{link}/settings", _settings_form(instructor) | {"csrf_token": ""})
+
+    assert response.status_code == 400 and "did not come from this tool" in page_text(response)
+    assert _assignment(session).settings == before
+
+
+def test_staff_move_the_phase_by_hand_and_back_to_the_dates(instructor, session):
+    instructor.post("/links/{link}/phase", {"phase": "review"})
+    assert _assignment(session).phase_at(datetime.now(UTC)) is Phase.REVIEW
+
+    instructor.post("/links/{link}/phase", {"phase": ""})
+    assert _assignment(session).phase_override is None
+
+
+def test_the_overview_tells_the_phase_and_what_comes_next(instructor, session):
+    text = page_text(instructor.get("/links/{link}"))
+
+    assert "submission" in text and "review from" in text
+    assert "0 of 0 students" in text
+
+
+def test_a_second_assignment_cannot_be_created_at_the_same_link(instructor, session):
+    response = instructor.post("/links/{link}/assignment", {"title": "Again", "points_possible": "10", "timezone": "UTC"})
+
+    assert response.status_code == 403
+    assert session.scalars(select(Assignment)).all() == [_assignment(session)]
+
+
+def test_the_default_dates_give_a_week_to_submit_and_a_week_to_review(instructor, session):
+    assignment = _assignment(session)
+
+    assert timedelta(days=6) < assignment.submission_due - assignment.submission_opens < timedelta(days=8)
+    assert assignment.review_due - assignment.review_opens == timedelta(days=7)
