@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from wtforms import SelectChoice
 from werkzeug import Response
+from wtforms import SelectChoice
 
 from assessment.db import utcnow
 from assessment.errors import InvalidInput, NotFound
