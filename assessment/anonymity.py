@@ -107,7 +107,7 @@ def _scrub_pdf_objects(root: PdfObject) -> None:
             for key in _PDF_PRIVATE_KEYS:
                 item.pop(key, None)
             # /T on a markup annotation is its author; on a form widget it is the field name, which forms need.
-            if "/T" in item and "/Rect" in item and item.get("/Subtype") not in (None, "/Widget"):
+            if "/T" in item and item.get("/Subtype") not in (None, "/Widget"):
                 item[NameObject("/T")] = TextStringObject(NEUTRAL_NAME)
             stack.extend(item.values())
         elif isinstance(item, ArrayObject):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, current_app, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=(MAX_FILE_MB + 1) * 1024 * 1024,
     )
     init_database(app, settings.database_url)
+    app.before_request(_refuse_oversized_bodies)  # before CSRF, which would read the body first
     csrf.init_app(app)
     init_launch(app)
     csrf.exempt(lti_bp)  # the platform posts launches; they carry a signed id_token instead
@@ -94,6 +95,13 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
         return render_template("error.html", status=error.code, message=error.description), error.code or 500
+
+
+def _refuse_oversized_bodies() -> None:
+    """Refuse a body declared too large before anything reads it (Werkzeug would drop the form silently)."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge()
 
 
 def _security_headers(response: Response) -> Response:

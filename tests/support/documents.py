@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from pypdf import PdfWriter
-from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, TextStringObject
 
 AUTHOR = "Amara Okafor"
 
@@ -17,6 +17,7 @@ def pdf_naming_its_author(author: str = AUTHOR) -> bytes:
     note = DictionaryObject({
         NameObject("/Type"): NameObject("/Annot"),
         NameObject("/Subtype"): NameObject("/Text"),
+        NameObject("/Rect"): ArrayObject([FloatObject(10), FloatObject(10), FloatObject(30), FloatObject(30)]),
         NameObject("/T"): TextStringObject(author),
         NameObject("/Contents"): TextStringObject("Check this paragraph"),
     })

@@ -1,0 +1,200 @@
+"""Students hand in text and files; files are anonymised; late work follows the policy; nothing partial is kept."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from assessment.grading import LatePolicy
+from assessment.models import Assignment, Submission, SubmissionVersion
+from assessment.services import update_settings
+from tests.support.documents import AUTHOR, ELF_PROGRAM, docx_naming_its_author, pdf_naming_its_author
+from tests.support.rows import row_counts, see_committed
+from tests.support.visitor import Visitor, page_text
+
+
+def _assignment(session) -> Assignment:
+    return see_committed(session).scalars(select(Assignment)).one()
+
+
+def _uploads(lms) -> Path:
+    return lms.settings.instance_path / "uploads"
+
+
+def _stored_files(lms) -> list[Path]:
+    root = _uploads(lms)
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+
+
+def _move_deadline(session, *, due_in: timedelta, policy: LatePolicy) -> None:
+    assignment = _assignment(session)
+    settings = assignment.settings
+    now = datetime.now(UTC)
+    timeline = replace(settings.timeline, submission_opens=now - timedelta(days=10), submission_due=now + due_in,
+                       review_opens=now + timedelta(days=5), review_due=now + timedelta(days=9),
+                       results_release=now + timedelta(days=10))
+    update_settings(session, assignment.id, replace(settings, timeline=timeline, late_policy=policy))
+    session.commit()
+
+
+def test_a_student_hands_in_text_and_sees_it_sanitised(student, session):
+    response = student.post("/links/{link}/submission",
+                            {"text": "<p>My essay</p><script>alert('x')</script><b onclick='steal()'>bold</b>"})
+
+    assert response.status_code == 200 and "Submitted: version 1" in response.text
+    version = see_committed(session).scalars(select(SubmissionVersion)).one()
+    assert "<p>My essay</p>" in version.text_html
+    assert "<script" not in version.text_html and "onclick" not in version.text_html
+    assert "My essay" in page_text(response)
+
+
+def test_an_uploaded_pdf_is_stored_without_its_authors_name_and_under_a_neutral_name(student, session, lms):
+    response = student.post("/links/{link}/submission", files={"file": ("Amara_Okafor_essay.pdf",
+                                                                        pdf_naming_its_author(), "application/pdf")})
+
+    assert response.status_code == 200
+    version = see_committed(session).scalars(select(SubmissionVersion)).one()
+    submission = session.scalars(select(Submission)).one()
+    assert version.file_name == f"submission-{submission.pseudonym}.pdf"
+    (stored,) = _stored_files(lms)
+    data = stored.read_bytes()
+    assert AUTHOR.encode() not in data
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1
+    assert not reader.metadata or "/Author" not in reader.metadata
+    download = student.get(f"/links/{{link}}/files/{version.id}")
+    assert download.content == data
+    assert f'filename="{version.file_name}"' in download.headers["Content-Disposition"]
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_uploaded_docx_loses_its_author_comment_author_and_last_editor(student, session, lms):
+    response = student.post("/links/{link}/submission", files={"file": ("essay.docx", docx_naming_its_author())})
+
+    assert response.status_code == 200
+    (stored,) = _stored_files(lms)
+    with zipfile.ZipFile(stored) as package:
+        for name in package.namelist():
+            assert AUTHOR.encode() not in package.read(name), f"{name} still names the author"
+
+
+def test_resubmitting_keeps_every_version_and_the_latest_counts(student, session):
+    student.post("/links/{link}/submission", {"text": "First draft"})
+    response = student.post("/links/{link}/submission", {"text": "Final version"})
+
+    assert "Submitted: version 2" in response.text
+    submission = see_committed(session).scalars(select(Submission)).one()
+    assert [v.text_html for v in submission.versions] == ["First draft", "Final version"]
+    assert submission.latest.text_html == "Final version"
+
+
+@pytest.mark.parametrize(("filename", "content", "words"), [
+    ("essay.pdf", ELF_PROGRAM, "program"),
+    ("essay.pdf", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "PNG"),
+    ("essay.pdf", b"", "empty"),
+], ids=["executable renamed .pdf", "image renamed .pdf", "empty file"])
+def test_a_disguised_or_empty_file_is_refused_and_nothing_is_stored(student, session, lms, filename, content, words):
+    counts = row_counts(session)
+
+    response = student.post("/links/{link}/submission", files={"file": (filename, content)})
+
+    assert response.status_code == 400
+    assert words.lower() in page_text(response).lower()
+    assert row_counts(session) == counts and _stored_files(lms) == []
+
+
+def test_a_file_over_the_assignments_limit_is_refused_while_reading(student, session, lms):
+    counts = row_counts(session)
+
+    response = student.post("/links/{link}/submission",
+                            files={"file": ("big.pdf", b"%PDF-1.7\n" + b"0" * (21 * 1024 * 1024))})
+
+    assert response.status_code == 400 and "20 MB" in page_text(response)
+    assert row_counts(session) == counts and _stored_files(lms) == []
+
+
+def test_a_200_mb_upload_is_refused_before_it_is_read(student, session, lms):
+    """Sent with the app's test client: the body streams from a file-like object that is never read in full."""
+    app = lms.tool.app
+    client = app.test_client()
+    client.set_cookie("peerlti_session", student.browser.cookies["peerlti_session"], domain="localhost")
+    counts = row_counts(session)
+
+    response = client.post(f"/links/{student.link_id}/submission", input_stream=io.BytesIO(b""),
+                           content_type="multipart/form-data; boundary=x",
+                           environ_overrides={"CONTENT_LENGTH": str(200 * 1024 * 1024)})
+
+    assert response.status_code == 413, response.get_data(as_text=True)[-600:]
+    assert "larger than peerlti accepts" in response.get_data(as_text=True)
+    assert row_counts(session) == counts and _stored_files(lms) == []
+
+
+def test_late_work_is_flagged_and_penalised_by_the_policy(student, session):
+    _move_deadline(session, due_in=-timedelta(hours=30),
+                   policy=LatePolicy(accept_late=True, late_until=datetime.now(UTC) + timedelta(days=2),
+                                     penalty_per_day=10))
+
+    response = student.post("/links/{link}/submission", {"text": "Sorry it is late"})
+
+    assert "(late)" in response.text
+    version = see_committed(session).scalars(select(SubmissionVersion)).one()
+    assert version.is_late and version.late_penalty == pytest.approx(0.2)
+
+
+def test_work_after_the_deadline_is_refused_when_late_work_is_refused(student, session):
+    _move_deadline(session, due_in=-timedelta(minutes=5), policy=LatePolicy(accept_late=False))
+    counts = row_counts(session)
+
+    response = student.post("/links/{link}/submission", {"text": "Too late"})
+
+    assert response.status_code == 400
+    assert "does not accept late work" in page_text(response)
+    assert row_counts(session) == counts
+
+
+def test_a_submission_without_a_csrf_token_is_refused_and_nothing_is_stored(student, session):
+    counts = row_counts(session)
+
+    response = student.post("/links/{link}/submission", {"text": "x"}, csrf=False)
+
+    assert response.status_code == 400 and row_counts(session) == counts
+
+
+def test_an_empty_submission_is_refused_with_a_message(student, session):
+    response = student.post("/links/{link}/submission", {"text": "   "})
+
+    assert response.status_code == 400 and "Write your answer or attach a file" in page_text(response)
+
+
+def test_a_student_cannot_post_to_another_course_or_see_another_students_file(lms, student, session):
+    other = Visitor(lms, "student-2")
+    other.launch()
+    other.post("/links/{link}/submission", files={"file": ("mine.pdf", pdf_naming_its_author("Student Two"))})
+    version = see_committed(session).scalars(select(SubmissionVersion)).one()
+
+    assert student.get(f"/links/{{link}}/files/{version.id}").status_code == 404
+    assert student.post(f"/links/{student.link_id + 1}/submission", {"text": "x"}).status_code == 403
+
+
+def test_staff_do_not_hand_in_work(instructor, session):
+    response = instructor.post("/links/{link}/submission", {"text": "Teacher's answer"})
+
+    assert response.status_code == 400 and "Course staff do not hand in work" in page_text(response)
+
+
+def test_the_staff_roster_shows_who_submitted_when_and_whether_late(lms, instructor, student, session):
+    student.post("/links/{link}/submission", {"text": "Done"})
+    absent = Visitor(lms, "student-3")
+    absent.launch()
+
+    rows = page_text(instructor.get("/links/{link}/submissions"))
+
+    assert "on time" in rows and "not submitted" in rows
+    assert "1 of 2 students" in page_text(instructor.get("/links/{link}"))
