@@ -121,6 +121,14 @@ def test_scripts_in_the_instructions_are_removed_and_formatting_kept(instructor,
     assert "<script" not in stored and "onerror" not in stored
 
 
+def test_a_hostile_title_is_stored_as_text_and_escaped_on_every_page(instructor, session):
+    instructor.post("/links/{link}/settings", _settings_form(instructor) | {"title": "<img src=x onerror=alert(1)>"})
+
+    page = instructor.get("/links/{link}")
+    assert _assignment(session).title == "<img src=x onerror=alert(1)>"
+    assert "<img src=x" not in page.text and "&lt;img src=x onerror=alert(1)&gt;" in page.text
+
+
 def test_a_settings_post_without_a_csrf_token_is_refused_and_changes_nothing(instructor, session):
     before = _assignment(session).settings
 
