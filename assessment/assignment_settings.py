@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from zoneinfo import available_timezones as _zones
 
+from assessment.calibration import CalibrationPolicy
 from assessment.errors import InvalidInput
 from assessment.grading import LatePolicy
 from assessment.phases import Timeline
@@ -31,6 +32,11 @@ class Anonymity(enum.StrEnum):
     DOUBLE_BLIND = "double_blind"  # nobody sees who wrote or who reviewed
     REVIEWERS_ANONYMOUS = "reviewers_anonymous"  # authors are named to reviewers, reviewers stay hidden
     OPEN = "open"
+
+
+class AllocationMode(enum.StrEnum):
+    QUEUE = "queue"  # reviewers ask for work; late submitters join the pool as they submit
+    STATIC = "static"  # everyone is given their k reviews when reviewing opens
 
 
 class SubmissionKinds(enum.StrEnum):
@@ -64,6 +70,10 @@ class AssignmentSettings:
     submission_kinds: SubmissionKinds = SubmissionKinds.BOTH
     file_types: tuple[str, ...] = field(default=DEFAULT_FILE_TYPES)
     max_file_mb: int = 20
+    allocation_mode: AllocationMode = AllocationMode.QUEUE
+    reviewers_need_submission: bool = True
+    lease_hours: int = 24
+    calibration: CalibrationPolicy = field(default=CalibrationPolicy(examples_required=0, pass_accuracy=0.8, attempts=2))
 
     def problems(self) -> dict[str, str]:
         problems = dict(self.timeline.problems())
@@ -93,6 +103,9 @@ class AssignmentSettings:
                 problems["file_types"] = f"Unknown file types: {', '.join(unknown)}."
             if not 1 <= self.max_file_mb <= MAX_FILE_MB:
                 problems["max_file_mb"] = f"The size limit is between 1 and {MAX_FILE_MB} MB."
+        if not 1 <= self.lease_hours <= 24 * 14:
+            problems["lease_hours"] = "A reviewer keeps a review for between 1 hour and 14 days."
+        problems.update({f"calibration_{key}": text for key, text in self.calibration.problems().items()})
         return problems
 
     def validate(self) -> None:

@@ -35,3 +35,7 @@ class PhaseClosed(AssessmentError):
 
 class UploadRejected(AssessmentError):
     """An uploaded file cannot be accepted; the message says what to upload instead."""
+
+
+class NothingToReview(AssessmentError):
+    """The review queue has nothing for this reviewer now; the message says why and what to do."""

@@ -6,10 +6,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from assessment.assignment_settings import Anonymity, AssignmentSettings, SubmissionKinds
+from assessment.assignment_settings import AllocationMode, Anonymity, AssignmentSettings, SubmissionKinds
+from assessment.calibration import CalibrationPolicy
 from assessment.db import Base, JSONDocument, utcnow
 from assessment.grading import LatePolicy
 from assessment.phases import Phase, Timeline
@@ -154,6 +155,12 @@ class Assignment(Base):
     file_types: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     max_file_mb: Mapped[int] = mapped_column(Integer, default=20)
     phase_override: Mapped[Phase | None] = mapped_column(_enum(Phase))
+    allocation_mode: Mapped[AllocationMode] = mapped_column(_enum(AllocationMode), default=AllocationMode.QUEUE)
+    reviewers_need_submission: Mapped[bool] = mapped_column(Boolean, default=True)
+    lease_hours: Mapped[int] = mapped_column(Integer, default=24)
+    calibration_examples_required: Mapped[int] = mapped_column(Integer, default=0)
+    calibration_pass_accuracy: Mapped[float] = mapped_column(Float, default=0.8)
+    calibration_attempts: Mapped[int] = mapped_column(Integer, default=2)
     rubric_document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -203,6 +210,18 @@ class Assignment(Base):
             submission_kinds=self.submission_kinds,
             file_types=tuple(self.file_types),
             max_file_mb=self.max_file_mb,
+            allocation_mode=self.allocation_mode,
+            reviewers_need_submission=self.reviewers_need_submission,
+            lease_hours=self.lease_hours,
+            calibration=self.calibration_policy,
+        )
+
+    @property
+    def calibration_policy(self) -> CalibrationPolicy:
+        return CalibrationPolicy(
+            examples_required=self.calibration_examples_required,
+            pass_accuracy=self.calibration_pass_accuracy,
+            attempts=self.calibration_attempts,
         )
 
     def apply(self, settings: AssignmentSettings) -> None:
@@ -227,6 +246,12 @@ class Assignment(Base):
         self.submission_kinds = settings.submission_kinds
         self.file_types = list(settings.file_types)
         self.max_file_mb = settings.max_file_mb
+        self.allocation_mode = settings.allocation_mode
+        self.reviewers_need_submission = settings.reviewers_need_submission
+        self.lease_hours = settings.lease_hours
+        self.calibration_examples_required = settings.calibration.examples_required
+        self.calibration_pass_accuracy = settings.calibration.pass_accuracy
+        self.calibration_attempts = settings.calibration.attempts
 
 
 class Submission(Base):
@@ -240,6 +265,9 @@ class Submission(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     # What reviewers see instead of the author's name.
     pseudonym: Mapped[str] = mapped_column(String(16))
+    # Peer reviews submitted or held under an unexpired lease: the review queue's ordering key, kept on the row
+    # so that PostgreSQL re-checks it when two reviewers reach for the same submission at once.
+    review_load: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[Person] = relationship()
@@ -271,3 +299,105 @@ class SubmissionVersion(Base):
     late_penalty: Mapped[float] = mapped_column(Float, default=0.0)  # fraction of the grade taken off
 
     submission: Mapped[Submission] = relationship(back_populates="versions")
+
+
+class CalibrationExample(Base):
+    """An instructor-graded example students practise assessing; its reference is the instructor's assessment."""
+
+    __tablename__ = "calibration_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(200))
+    text_html: Mapped[str] = mapped_column(Text, default="")
+    file_key: Mapped[str | None] = mapped_column(String(255))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_kind: Mapped[str | None] = mapped_column(String(16))
+    reference: Mapped[dict[str, float] | None] = mapped_column(JSONDocument)  # criterion key -> points
+    explanations: Mapped[dict[str, str]] = mapped_column(JSONDocument, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CalibrationAttempt(Base):
+    """One student's assessment of one example, and how close it came to the reference."""
+
+    __tablename__ = "calibration_attempts"
+    __table_args__ = (UniqueConstraint("example_id", "student_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    example_id: Mapped[int] = mapped_column(ForeignKey("calibration_examples.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    selections: Mapped[dict[str, float]] = mapped_column(JSONDocument)
+    accuracy: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReviewKind(enum.StrEnum):
+    PEER = "peer"
+    SELF = "self"
+    STAFF = "staff"  # counted as a known grade when grades are computed
+
+
+class ReviewStatus(enum.StrEnum):
+    ASSIGNED = "assigned"  # handed to the reviewer, a draft at most
+    SUBMITTED = "submitted"
+    EXPIRED = "expired"  # the lease ran out before submission; the submission went back to the pool
+    REMOVED = "removed"  # taken away by staff
+
+
+class Review(Base):
+    """A reviewer's assessment of a submission with the rubric, from assignment (lease) to submission."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "reviewer_id", "kind"),
+        Index("ix_reviews_open_leases", "assignment_id", "status", "lease_expires_at"),
+        Index("ix_reviews_reviewer", "reviewer_id", "assignment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[ReviewKind] = mapped_column(_enum(ReviewKind, 16))
+    status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus, 16))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_expires_at: Mapped[datetime | None]  # None: assigned for good (static allocation, staff, self)
+    submitted_at: Mapped[datetime | None]
+    selections: Mapped[dict[str, float]] = mapped_column(JSONDocument, default=dict)
+    comments: Mapped[dict[str, str]] = mapped_column(JSONDocument, default=dict)
+    score: Mapped[float | None] = mapped_column(Float)  # on the assignment's points, set on submission
+    helpfulness: Mapped[int | None] = mapped_column(Integer)  # 1-5, given by the author after release
+    helpfulness_comment: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    submission: Mapped[Submission] = relationship()
+    reviewer: Mapped[Person] = relationship()
+
+    def is_open(self, now: datetime) -> bool:
+        """Still the reviewer's to work on: assigned, and its lease (if any) not run out."""
+        return self.status is ReviewStatus.ASSIGNED and (self.lease_expires_at is None or self.lease_expires_at > now)
+
+
+class FlagReason(enum.StrEnum):
+    UNFAIR = "unfair"
+    INAPPROPRIATE = "inappropriate"
+
+
+class ReviewFlag(Base):
+    """An author's objection to a review they received, waiting for staff."""
+
+    __tablename__ = "review_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), unique=True)
+    reason: Mapped[FlagReason] = mapped_column(_enum(FlagReason, 16))
+    explanation: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    resolution: Mapped[str] = mapped_column(Text, default="")
+
+    review: Mapped[Review] = relationship()

@@ -24,11 +24,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from assessment.assignment_settings import (
     AGGREGATION_METHODS,
+    AllocationMode,
     Anonymity,
     AssignmentSettings,
     SubmissionKinds,
     available_timezones,
 )
+from assessment.calibration import CalibrationPolicy
 from assessment.grading import LatePolicy
 from assessment.phases import Phase, Timeline
 from assessment.rubric import CommentPrompt, Criterion, Level
@@ -94,6 +96,19 @@ class SettingsForm(NewActivityForm):
     file_types = MultiCheckboxField("File types accepted",
                                     choices=[SelectChoice(kind.name, kind.label) for kind in KNOWN_KINDS.values()])
     max_file_mb = IntegerField("File size limit (MB)", default=20, validators=[Optional(), NumberRange(min=1, max=100)])
+    allocation_mode = RadioField("How reviews are handed out", default=AllocationMode.QUEUE.value, choices=[
+        SelectChoice(AllocationMode.QUEUE.value, "A queue: students ask for work; late submissions join as they arrive"),
+        SelectChoice(AllocationMode.STATIC.value, "All at once when reviewing opens"),
+    ])
+    reviewers_need_submission = BooleanField("Only students who handed in work review")
+    lease_hours = IntegerField("Hours a reviewer keeps a review before it returns to the pool", default=24,
+                               validators=[InputRequired(), NumberRange(min=1, max=336)])
+    calibration_examples_required = IntegerField("Calibration examples each student assesses first (0: none)",
+                                                 default=0, validators=[InputRequired(), NumberRange(min=0, max=10)])
+    calibration_pass_accuracy = IntegerField("Accuracy that passes calibration (%)", default=80,
+                                             validators=[InputRequired(), NumberRange(min=1, max=100)])
+    calibration_attempts = IntegerField("Attempts per calibration example", default=2,
+                                        validators=[InputRequired(), NumberRange(min=1, max=10)])
 
     DATE_FIELDS = ("submission_opens", "submission_due", "calibration_opens", "calibration_due",
                    "review_opens", "review_due", "results_release", "late_until")
@@ -127,6 +142,12 @@ class SettingsForm(NewActivityForm):
             submission_kinds=SubmissionKinds(self.submission_kinds.data),
             file_types=tuple(self.file_types.data or ()),
             max_file_mb=self.max_file_mb.data or 20,
+            allocation_mode=AllocationMode(self.allocation_mode.data),
+            reviewers_need_submission=self.reviewers_need_submission.data,
+            lease_hours=self.lease_hours.data,
+            calibration=CalibrationPolicy(examples_required=self.calibration_examples_required.data,
+                                          pass_accuracy=self.calibration_pass_accuracy.data / 100,
+                                          attempts=self.calibration_attempts.data),
         )
 
     @classmethod
@@ -149,7 +170,11 @@ class SettingsForm(NewActivityForm):
             self_assessment=settings.self_assessment, anonymity=settings.anonymity.value,
             submission_weight=settings.submission_weight, aggregation=settings.aggregation,
             submission_kinds=settings.submission_kinds.value, file_types=list(settings.file_types),
-            max_file_mb=settings.max_file_mb,
+            max_file_mb=settings.max_file_mb, allocation_mode=settings.allocation_mode.value,
+            reviewers_need_submission=settings.reviewers_need_submission, lease_hours=settings.lease_hours,
+            calibration_examples_required=settings.calibration.examples_required,
+            calibration_pass_accuracy=round(settings.calibration.pass_accuracy * 100),
+            calibration_attempts=settings.calibration.attempts,
         )
 
 

@@ -6,7 +6,19 @@ from flask import Flask
 
 
 def init_views(app: Flask) -> None:
-    from lti_tool.views import assignment_settings, deep_linking, instructor, landing, rubric, student
+    from lti_tool.views import (
+        assignment_settings,
+        calibration,
+        deep_linking,
+        feedback,
+        instructor,
+        landing,
+        review_admin,
+        reviewing,
+        rubric,
+        student,
+    )
 
-    for module in (landing, instructor, assignment_settings, rubric, student, deep_linking):
+    for module in (landing, instructor, assignment_settings, rubric, student, deep_linking, calibration, reviewing,
+                   feedback, review_admin):
         app.register_blueprint(module.bp)

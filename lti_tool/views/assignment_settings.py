@@ -15,9 +15,8 @@ from lti_tool.views.instructor import staff_view
 
 bp = Blueprint("settings", __name__)
 
-# Domain problems about the late policy are keyed late_<field>; the form names its fields a little differently.
-PROBLEM_FIELDS = {"late_late_until": "late_until", "late_penalty_per_day": "late_penalty_per_day",
-                  "instructions_html": "instructions"}
+# The domain names the instructions by what it stores; the form, by what the instructor writes.
+PROBLEM_FIELDS = {"instructions_html": "instructions"}
 
 
 @bp.route("/links/<int:link_id>/settings", methods=["GET", "POST"])

@@ -5,14 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from werkzeug import Response
 
+from assessment.calibration_training import examples, student_status
 from assessment.db import utcnow
 from assessment.errors import AssessmentError, InvalidInput
+from assessment.peer_review import my_peer_reviews
 from assessment.services import HandIn, SubmissionDeps, UploadedFile, Viewer, own_submission, submit, version_file
-from assessment.uploads import KNOWN_KINDS, read_limited
+from assessment.uploads import read_limited
 from lti_tool.database import db
-from lti_tool.forms import SubmissionForm
+from lti_tool.forms import ActionForm, SubmissionForm
 from lti_tool.identity import launch_identity
 from lti_tool.views.course import LaunchView, load_launch_view
+from lti_tool.views.files import stored_file_download
 from lti_tool.views.form_errors import show_problems
 
 bp = Blueprint("student", __name__)
@@ -22,13 +25,18 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
     if view.assignment is None:
         return render_template("student/not_set_up.html", view=view)
     now = utcnow()
+    assignment = view.assignment
     return render_template(
         "student/home.html",
         view=view,
-        assignment=view.assignment,
-        phase=view.assignment.phase_at(now),
-        submission=own_submission(db(), view.assignment.id, view.person.id),
+        assignment=assignment,
+        phase=assignment.phase_at(now),
+        submission=own_submission(db(), assignment.id, view.person.id),
         form=form or SubmissionForm(formdata=None),
+        action_form=ActionForm(),
+        calibration=student_status(db(), assignment, view.person.id),
+        has_examples=bool(examples(db(), assignment.id)),
+        reviews=my_peer_reviews(db(), assignment.id, view.person.id),
         now=now,
     )
 
@@ -65,12 +73,7 @@ def download(link_id: int, version_id: int) -> Response:
     view = load_launch_view(db(), launch_identity(link_id))
     assignment = view.require_assignment()
     version = version_file(db(), assignment.id, version_id, Viewer(view.person.id, view.is_staff))
-    data = _deps().storage.read(version.file_key)
-    kind = KNOWN_KINDS.get(version.file_kind or "")
-    response = current_app.response_class(data, mimetype=kind.media_type if kind else "application/octet-stream")
-    response.headers["Content-Disposition"] = f'attachment; filename="{version.file_name}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file_download(version.file_key, version.file_name or "submission", version.file_kind)
 
 
 def _deps() -> SubmissionDeps:

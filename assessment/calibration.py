@@ -1,0 +1,168 @@
+"""Calibration: how close a student's assessment of an example is to the reference, and where they stand."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from assessment.errors import InvalidInput
+from assessment.rubric import Rubric
+
+MAX_EXAMPLES_REQUIRED = 10
+MAX_ATTEMPTS = 10
+
+
+def accuracy(rubric: Rubric, selections: Mapping[str, float], reference: Mapping[str, float]) -> float:
+    """1 for the reference's own assessment, 0 for the opposite extreme on every criterion.
+
+    One minus the weighted mean, over the rubric's criteria, of the distance between the student's score and
+    the reference score as a fraction of the criterion's span. Criteria of zero weight do not count.
+    """
+    distances = _distances(rubric, selections, reference)
+    total_weight = math.fsum(criterion.weight for criterion in rubric.criteria)
+    if total_weight <= 0:
+        return 1.0  # a rubric where nothing counts (refused by Rubric.validate) leaves nothing to disagree on
+    weighted = math.fsum(criterion.weight * distances[criterion.key] for criterion in rubric.criteria)
+    return min(1.0, max(0.0, 1.0 - weighted / total_weight))
+
+
+@dataclass(frozen=True)
+class CriterionComparison:
+    key: str
+    title: str
+    yours: float
+    reference: float
+    explanation: str  # the instructor's reason for the reference score; empty when they gave none
+    distance: float  # |yours - reference| as a fraction of the criterion's span, from 0 to 1
+
+
+def compare(
+    rubric: Rubric,
+    selections: Mapping[str, float],
+    reference: Mapping[str, float],
+    explanations: Mapping[str, str],
+) -> list[CriterionComparison]:
+    """The student's scores beside the reference, criterion by criterion in rubric order, for the feedback page."""
+    distances = _distances(rubric, selections, reference)
+    return [
+        CriterionComparison(
+            key=criterion.key,
+            title=criterion.title,
+            yours=float(selections[criterion.key]),
+            reference=float(reference[criterion.key]),
+            explanation=explanations.get(criterion.key, ""),
+            distance=distances[criterion.key],
+        )
+        for criterion in rubric.criteria
+    ]
+
+
+def _distances(rubric: Rubric, selections: Mapping[str, float], reference: Mapping[str, float]) -> dict[str, float]:
+    problems = _key_problems(rubric, selections, "Choose a score for")
+    reference_problems = _key_problems(rubric, reference, "The reference has no score for")
+    problems.update({f"reference.{key}": text for key, text in reference_problems.items()})
+    if problems:
+        raise InvalidInput(problems)
+    distances: dict[str, float] = {}
+    for criterion in rubric.criteria:
+        span = criterion.high - criterion.low
+        # A criterion whose every level scores the same cannot tell assessments apart.
+        gap = abs(float(selections[criterion.key]) - float(reference[criterion.key]))
+        distances[criterion.key] = 0.0 if span == 0 else min(1.0, gap / span)
+    return distances
+
+
+def _key_problems(rubric: Rubric, scores: Mapping[str, float], missing: str) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    known = {criterion.key for criterion in rubric.criteria}
+    for key in scores:
+        if key not in known:
+            problems[key] = "This rubric has no such criterion; reload the page to get the current rubric."
+    for criterion in rubric.criteria:
+        value = scores.get(criterion.key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            problems[criterion.key] = f"{missing} “{criterion.title}”."
+    return problems
+
+
+@dataclass(frozen=True)
+class CalibrationPolicy:
+    examples_required: int  # 0: the assignment has no calibration step
+    pass_accuracy: float  # the accuracy an example needs to count as passed, in (0, 1]
+    attempts: int  # tries a student gets at each example
+
+    def problems(self) -> dict[str, str]:
+        """What an instructor must change before the policy can be used; empty when it is valid."""
+        problems: dict[str, str] = {}
+        if not _is_whole(self.examples_required) or not 0 <= self.examples_required <= MAX_EXAMPLES_REQUIRED:
+            problems["examples_required"] = (
+                f"The number of calibration examples must be a whole number from 0 to {MAX_EXAMPLES_REQUIRED}."
+            )
+        pass_accuracy = self.pass_accuracy
+        if isinstance(pass_accuracy, bool) or not isinstance(pass_accuracy, int | float) or not 0 < pass_accuracy <= 1:
+            # "pass" in the key is a pass mark, not a password.
+            problems["pass_accuracy"] = "The accuracy needed to pass must be above 0% and at most 100%."  # noqa: S105
+        if not _is_whole(self.attempts) or not 1 <= self.attempts <= MAX_ATTEMPTS:
+            problems["attempts"] = f"The number of attempts at each example must be a whole number from 1 to {MAX_ATTEMPTS}."
+        return problems
+
+    def validate(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise InvalidInput(problems)
+
+
+@dataclass(frozen=True)
+class ExampleRecord:
+    example_id: int
+    accuracies: tuple[float, ...]  # one student's attempts at one example, in order
+
+
+@dataclass(frozen=True)
+class CalibrationStatus:
+    done: bool  # nothing left to calibrate: the student may review
+    passed: bool  # done, and every example reached the pass accuracy
+    accuracy: float | None  # mean best accuracy over the examples attempted so far; None before any attempt
+    next_example: int | None  # the example to work on now; None when done
+    attempts_left: int  # at `next_example`; 0 when done
+
+
+# Where a student stands in calibration:
+# 1. They work on the first `examples_required` examples, in the order given, one at a time.
+# 2. An example is settled once its best accuracy reaches `pass_accuracy` or its attempts are used up.
+# 3. Calibration is done when every required example is settled. A student who used up the attempts without
+#    passing is done but not passed: they still review, and their low accuracy gives their scores little weight.
+# 4. With no calibration step, or no examples written yet, every student is done and passed.
+def calibration_status(
+    policy: CalibrationPolicy, example_ids: Sequence[int], records: Sequence[ExampleRecord]
+) -> CalibrationStatus:
+    """Whether a student has finished calibration, how accurately, and what they work on next."""
+    policy.validate()
+    if len(set(example_ids)) != len(example_ids):
+        raise ValueError("example_ids must not repeat an example")
+    attempts_by_example: dict[int, tuple[float, ...]] = {}
+    for record in records:
+        if record.example_id in attempts_by_example:
+            raise ValueError(f"two records for example {record.example_id}; give one record per example")
+        attempts_by_example[record.example_id] = record.accuracies
+    required = list(example_ids[: policy.examples_required])
+    bests = {
+        example: max(attempts_by_example[example])
+        for example in required
+        if attempts_by_example.get(example)
+    }
+    accuracy = math.fsum(bests.values()) / len(bests) if bests else None
+    for example in required:
+        used = len(attempts_by_example.get(example, ()))
+        best = bests.get(example)
+        if (best is None or best < policy.pass_accuracy) and used < policy.attempts:
+            return CalibrationStatus(
+                done=False, passed=False, accuracy=accuracy, next_example=example, attempts_left=policy.attempts - used
+            )
+    passed = all(bests.get(example, 0.0) >= policy.pass_accuracy for example in required)
+    return CalibrationStatus(done=True, passed=passed, accuracy=accuracy, next_example=None, attempts_left=0)
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

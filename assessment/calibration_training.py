@@ -1,0 +1,153 @@
+"""Use cases of calibration: staff write graded examples, students practise on them and learn their accuracy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import nh3
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assessment.calibration import (
+    CalibrationStatus,
+    CriterionComparison,
+    ExampleRecord,
+    accuracy,
+    calibration_status,
+    compare,
+)
+from assessment.errors import InvalidInput, NotFound, PhaseClosed
+from assessment.models import Assignment, CalibrationAttempt, CalibrationExample, CourseRole, Enrollment, Person
+from assessment.phases import Phase
+from assessment.services import get_assignment, sanitise_html
+
+# Calibration is practised before reviewing and may be finished during it.
+CALIBRATION_PHASES = (Phase.CALIBRATION, Phase.REVIEW)
+
+
+@dataclass(frozen=True)
+class ExampleInput:
+    title: str
+    text_html: str
+    reference: Mapping[str, float]
+    explanations: Mapping[str, str]
+
+
+def examples(session: Session, assignment_id: int) -> list[CalibrationExample]:
+    return list(session.scalars(select(CalibrationExample).where(CalibrationExample.assignment_id == assignment_id)
+                                .order_by(CalibrationExample.position, CalibrationExample.id)))
+
+
+def save_example(session: Session, assignment_id: int, entry: ExampleInput, example_id: int | None = None
+                 ) -> CalibrationExample:
+    """Create or change an example and its reference assessment, checked against the rubric."""
+    assignment = get_assignment(session, assignment_id)
+    rubric = assignment.rubric
+    problems: dict[str, str] = {}
+    if not entry.title.strip():
+        problems["title"] = "Give the example a title students will see."
+    if not sanitise_html(entry.text_html):
+        problems["text"] = "Paste the example's text: it is what students assess."
+    if rubric is None:
+        problems["reference"] = "Write the rubric first: the reference assessment uses it."
+    else:
+        missing = {c.key: "Give the reference score for this criterion." for c in rubric.criteria
+                   if c.key not in entry.reference}
+        problems.update(missing)
+        if not missing:
+            try:
+                rubric.score(entry.reference, assignment.points_possible)
+            except InvalidInput as refusal:
+                problems.update(refusal.problems)
+    if problems:
+        raise InvalidInput(problems)
+    example = _example(session, assignment_id, example_id) if example_id else CalibrationExample(
+        assignment_id=assignment_id,
+        position=(session.scalar(select(func.max(CalibrationExample.position))
+                                 .where(CalibrationExample.assignment_id == assignment_id)) or 0) + 1,
+    )
+    example.title = entry.title.strip()[:200]
+    example.text_html = sanitise_html(entry.text_html)
+    example.reference = dict(entry.reference)
+    example.explanations = {key: nh3.clean(text).strip() for key, text in entry.explanations.items() if text.strip()}
+    session.add(example)
+    session.flush()
+    return example
+
+
+def delete_example(session: Session, assignment_id: int, example_id: int) -> None:
+    session.delete(_example(session, assignment_id, example_id))
+    session.flush()
+
+
+def _example(session: Session, assignment_id: int, example_id: int) -> CalibrationExample:
+    example = session.get(CalibrationExample, example_id)
+    if example is None or example.assignment_id != assignment_id:
+        raise NotFound("That calibration example does not exist.")
+    return example
+
+
+def student_status(session: Session, assignment: Assignment, student_id: int) -> CalibrationStatus:
+    example_list = examples(session, assignment.id)
+    attempts = session.execute(
+        select(CalibrationAttempt.example_id, CalibrationAttempt.accuracy)
+        .where(CalibrationAttempt.student_id == student_id,
+               CalibrationAttempt.example_id.in_([example.id for example in example_list]))
+        .order_by(CalibrationAttempt.number)
+    ).all()
+    by_example: dict[int, list[float]] = {}
+    for example_id, value in attempts:
+        by_example.setdefault(example_id, []).append(value)
+    records = [ExampleRecord(example_id, tuple(values)) for example_id, values in by_example.items()]
+    return calibration_status(assignment.calibration_policy, [example.id for example in example_list], records)
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    attempt: CalibrationAttempt
+    comparison: list[CriterionComparison]
+    status: CalibrationStatus
+
+
+def attempt_example(session: Session, assignment_id: int, example_id: int, student_id: int,
+                    selections: Mapping[str, float], now: datetime) -> AttemptResult:
+    """Record a student's blind assessment of the example they are on, and compare it with the reference."""
+    assignment = get_assignment(session, assignment_id)
+    if assignment.phase_at(now) not in CALIBRATION_PHASES:
+        raise PhaseClosed("Calibration is open before and during reviewing.")
+    status = student_status(session, assignment, student_id)
+    if status.next_example != example_id:
+        raise InvalidInput({"example": "This is not the example you are on; reload the page."})
+    example = _example(session, assignment_id, example_id)
+    rubric = assignment.rubric
+    if rubric is None or example.reference is None:
+        raise PhaseClosed("This example is not ready yet.")
+    value = accuracy(rubric, selections, example.reference)
+    number = (session.scalar(select(func.count()).where(CalibrationAttempt.example_id == example_id,
+                                                        CalibrationAttempt.student_id == student_id)) or 0) + 1
+    attempt = CalibrationAttempt(example_id=example_id, student_id=student_id, number=number,
+                                 selections=dict(selections), accuracy=value, created_at=now)
+    session.add(attempt)
+    session.flush()
+    return AttemptResult(attempt=attempt,
+                         comparison=compare(rubric, selections, example.reference, example.explanations),
+                         status=student_status(session, assignment, student_id))
+
+
+@dataclass(frozen=True)
+class CalibrationRow:
+    student: Person
+    status: CalibrationStatus
+
+
+def calibration_overview(session: Session, assignment_id: int) -> list[CalibrationRow]:
+    """Every student's calibration, for staff."""
+    assignment = get_assignment(session, assignment_id)
+    students = session.scalars(
+        select(Person).join(Enrollment, Enrollment.person_id == Person.id)
+        .where(Enrollment.course_id == assignment.course_id, Enrollment.role == CourseRole.STUDENT)
+        .order_by(Person.family_name, Person.given_name, Person.id)
+    ).all()
+    return [CalibrationRow(student, student_status(session, assignment, student.id)) for student in students]

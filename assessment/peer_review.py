@@ -1,0 +1,455 @@
+"""Use cases of reviewing: the review queue, static allocation, the review form, feedback, flags, staff tools."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import nh3
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from assessment.allocation import QueueState, allocate, why_nothing_to_review
+from assessment.assignment_settings import AllocationMode
+from assessment.errors import InvalidInput, NotAllowed, NotFound, NothingToReview, PhaseClosed
+from assessment.models import (
+    Assignment,
+    CourseRole,
+    Enrollment,
+    FlagReason,
+    Review,
+    ReviewFlag,
+    ReviewKind,
+    ReviewStatus,
+    Submission,
+    SubmissionVersion,
+)
+from assessment.phases import Phase
+from assessment.services import get_assignment
+
+MAX_COMMENT_CHARACTERS = 20_000
+# Claiming a submission can lose a race on SQLite (no SKIP LOCKED); a few tries settle it.
+CLAIM_TRIES = 5
+
+
+# --- the review queue ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewerContext:
+    """Who is asking for work, and whether calibration is behind them (decided by the calibration use cases)."""
+
+    assignment_id: int
+    reviewer_id: int
+    calibration_done: bool
+
+
+def request_review(session: Session, asking: ReviewerContext, now: datetime) -> Review:
+    """Hand the reviewer a submission to review, or raise NothingToReview saying why there is none.
+
+    The queue rules:
+    1. Reviewing must be open (the review phase), and the reviewer a student of the course.
+    2. When the assignment says so, only students who handed in work review; calibration comes first.
+    3. A review the reviewer already holds (assigned, lease not run out) is served again before anything new.
+    4. Once the reviewer has submitted the reviews each student must do, nothing more is handed out.
+    5. In static mode nothing new is handed out: reviews were allocated when reviewing opened.
+    6. Leases that ran out are reclaimed first: their submissions go back to the pool.
+    7. Eligible: not the reviewer's own, never reviewed or held by them before, with a handed-in version,
+       and fewer than k reviews submitted or under an unexpired lease (its `review_load`).
+    8. Among the eligible, the least loaded, then the oldest (first handed in), then the lowest id.
+    9. The chosen submission is locked (FOR UPDATE SKIP LOCKED: concurrent reviewers take different ones) and
+       claimed by a conditional increment of its load, so it is never leased beyond k even where locks are absent.
+    """
+    assignment = get_assignment(session, asking.assignment_id)
+    reviewer = asking.reviewer_id
+    _ensure_student(session, reviewer, assignment.course_id)
+    own = _own_submission_id(session, assignment.id, reviewer)
+    held = _open_peer_review(session, assignment.id, reviewer, now)
+    completed = _completed_peer_reviews(session, assignment.id, reviewer)
+    state = QueueState(
+        phase_open=assignment.phase_at(now) is Phase.REVIEW,
+        needs_submission=assignment.reviewers_need_submission,
+        has_submission=own is not None,
+        calibration_done=asking.calibration_done,
+        required_reviews=assignment.reviews_per_student,
+        completed_reviews=completed,
+        open_lease=held is not None,
+        eligible_submissions=0,
+    )
+    if not state.phase_open or (state.needs_submission and not state.has_submission) or not state.calibration_done:
+        raise NothingToReview(why_nothing_to_review(state))
+    if held is not None:
+        return held
+    if completed >= assignment.reviews_per_student or assignment.allocation_mode is AllocationMode.STATIC:
+        raise NothingToReview(why_nothing_to_review(state))
+    reclaim_expired_leases(session, assignment.id, now)
+    for _ in range(CLAIM_TRIES):
+        candidate = _least_loaded_candidate(session, assignment, reviewer)
+        if candidate is None:
+            waiting = _others_not_reviewed(session, assignment.id, reviewer)
+            raise NothingToReview(why_nothing_to_review(replace(state, eligible_submissions=waiting)))
+        claimed = session.execute(
+            update(Submission)
+            .where(Submission.id == candidate, Submission.review_load < assignment.reviews_per_submission)
+            .values(review_load=Submission.review_load + 1)
+        ).rowcount
+        if claimed:
+            review = Review(
+                assignment_id=assignment.id, submission_id=candidate, reviewer_id=reviewer, kind=ReviewKind.PEER,
+                status=ReviewStatus.ASSIGNED, assigned_at=now,
+                lease_expires_at=now + timedelta(hours=assignment.lease_hours),
+            )
+            session.add(review)
+            session.flush()
+            return review
+    raise NothingToReview("Many reviewers are asking for work at this moment; try again in a few seconds.")
+
+
+def _reviewable_by(assignment_id: int, reviewer: int) -> tuple:
+    """Rule 7 without the load: others' handed-in work the reviewer has not reviewed or held."""
+    already = exists().where(Review.submission_id == Submission.id, Review.reviewer_id == reviewer,
+                             Review.kind == ReviewKind.PEER)
+    handed_in = exists().where(SubmissionVersion.submission_id == Submission.id)
+    return Submission.assignment_id == assignment_id, Submission.author_id != reviewer, ~already, handed_in
+
+
+def _others_not_reviewed(session: Session, assignment_id: int, reviewer: int) -> int:
+    return session.scalar(select(func.count()).select_from(Submission)
+                          .where(*_reviewable_by(assignment_id, reviewer))) or 0
+
+
+def _least_loaded_candidate(session: Session, assignment: Assignment, reviewer: int) -> int | None:
+    query = (
+        select(Submission.id)
+        .where(*_reviewable_by(assignment.id, reviewer),
+               Submission.review_load < assignment.reviews_per_submission)
+        .order_by(Submission.review_load, Submission.created_at, Submission.id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=Submission)
+    )
+    return session.scalar(query)
+
+
+def reclaim_expired_leases(session: Session, assignment_id: int, now: datetime) -> int:
+    """Mark run-out leases expired and give their submissions' load back; safe to run concurrently."""
+    expired = session.scalars(
+        update(Review)
+        .where(Review.assignment_id == assignment_id, Review.kind == ReviewKind.PEER,
+               Review.status == ReviewStatus.ASSIGNED, Review.lease_expires_at <= now)
+        .values(status=ReviewStatus.EXPIRED)
+        .returning(Review.submission_id)
+    ).all()
+    for submission_id in expired:
+        session.execute(update(Submission).where(Submission.id == submission_id)
+                        .values(review_load=Submission.review_load - 1))
+    return len(expired)
+
+
+def allocate_statically(session: Session, assignment_id: int, now: datetime, seed: int) -> int:
+    """Give every submission its k reviewers at once (static mode); returns how many reviews were assigned."""
+    assignment = get_assignment(session, assignment_id)
+    if session.scalar(select(func.count()).where(Review.assignment_id == assignment_id,
+                                                 Review.kind == ReviewKind.PEER)):
+        raise NotAllowed("Reviews are already allocated for this assignment; adjust them by hand in the table.")
+    submissions = session.execute(
+        select(Submission.id, Submission.author_id)
+        .where(Submission.assignment_id == assignment_id, exists().where(SubmissionVersion.submission_id == Submission.id))
+    ).all()
+    authors = {submission_id: author for submission_id, author in submissions}
+    reviewers = sorted(set(authors.values()) if assignment.reviewers_need_submission
+                       else set(_students(session, assignment.course_id)))
+    if not authors or len(reviewers) < 2:
+        raise InvalidInput({"allocation": "There are not enough submissions and reviewers to allocate reviews yet."})
+    k = min(assignment.reviews_per_submission, len(reviewers) - 1)
+    pairs = allocate(authors, reviewers, k, seed=seed)
+    session.add_all(
+        Review(assignment_id=assignment_id, submission_id=submission, reviewer_id=reviewer, kind=ReviewKind.PEER,
+               status=ReviewStatus.ASSIGNED, assigned_at=now)
+        for reviewer, submission in pairs
+    )
+    loads: dict[int, int] = {}
+    for _, submission in pairs:
+        loads[submission] = loads.get(submission, 0) + 1
+    for submission, load in loads.items():
+        session.execute(update(Submission).where(Submission.id == submission)
+                        .values(review_load=Submission.review_load + load))
+    session.flush()
+    return len(pairs)
+
+
+# --- the review form -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewInput:
+    selections: Mapping[str, float]
+    comments: Mapping[str, str]
+    submit: bool  # False saves a draft
+
+
+def review_for(session: Session, review_id: int, reviewer_id: int) -> Review:
+    review = session.get(Review, review_id)
+    if review is None or review.reviewer_id != reviewer_id:
+        raise NotFound("That review does not exist.")
+    return review
+
+
+def save_review(session: Session, review_id: int, reviewer_id: int, entry: ReviewInput, now: datetime) -> Review:
+    """Save a draft or submit; a submitted review may be edited until the review deadline."""
+    review = review_for(session, review_id, reviewer_id)
+    assignment = get_assignment(session, review.assignment_id)
+    if review.status in (ReviewStatus.EXPIRED, ReviewStatus.REMOVED):
+        raise PhaseClosed("This review is no longer yours to complete: its time ran out or staff removed it. "
+                          "Ask for another submission to review.")
+    if now > assignment.review_due and review.kind is not ReviewKind.STAFF:
+        raise PhaseClosed("The review deadline has passed; reviews can no longer be changed.")
+    rubric = assignment.rubric
+    if rubric is None:
+        raise PhaseClosed("This assignment has no rubric yet, so it cannot be reviewed.")
+    comments = {key: nh3.clean(text).strip() for key, text in entry.comments.items() if text and text.strip()}
+    problems = {key: problem for key, value in entry.selections.items()
+                for criterion in rubric.criteria if criterion.key == key
+                if (problem := criterion.selection_problem(value))}
+    problems.update({key: "This criterion is not in the rubric." for key in entry.selections
+                     if key not in {c.key for c in rubric.criteria}})
+    problems.update({key: f"Keep comments under {MAX_COMMENT_CHARACTERS:,} characters." for key, text in comments.items()
+                     if len(text) > MAX_COMMENT_CHARACTERS})
+    if entry.submit:
+        unscored = [criterion.key for criterion in rubric.criteria if criterion.key not in entry.selections]
+        problems.update(dict.fromkeys(unscored, "Choose a score for this criterion."))
+        for key, text in rubric.check_comments(comments).items():
+            problems[key] = f"{problems[key]} {text}" if key in problems else text
+    if problems:
+        raise InvalidInput(problems)
+    review.selections = dict(entry.selections)
+    review.comments = comments
+    if entry.submit:
+        review.score = rubric.score(entry.selections, assignment.points_possible)
+        if review.status is not ReviewStatus.SUBMITTED:
+            review.submitted_at = now
+        review.status = ReviewStatus.SUBMITTED
+    session.flush()
+    return review
+
+
+def my_peer_reviews(session: Session, assignment_id: int, reviewer_id: int) -> list[Review]:
+    return list(session.scalars(
+        select(Review)
+        .where(Review.assignment_id == assignment_id, Review.reviewer_id == reviewer_id, Review.kind == ReviewKind.PEER,
+               Review.status.in_((ReviewStatus.ASSIGNED, ReviewStatus.SUBMITTED)))
+        .order_by(Review.assigned_at, Review.id)
+    ))
+
+
+def start_self_assessment(session: Session, assignment_id: int, author_id: int, now: datetime) -> Review:
+    """The author's assessment of their own work, open once their required peer reviews are done."""
+    assignment = get_assignment(session, assignment_id)
+    if not assignment.self_assessment:
+        raise NotAllowed("This assignment has no self-assessment.")
+    own = _own_submission_id(session, assignment_id, author_id)
+    if own is None:
+        raise NothingToReview("Hand in your work first; then you can assess it yourself.")
+    if _completed_peer_reviews(session, assignment_id, author_id) < assignment.reviews_per_student:
+        raise NothingToReview(f"Finish your {assignment.reviews_per_student} peer reviews first; then assess your own work.")
+    if assignment.phase_at(now) is not Phase.REVIEW:
+        raise NothingToReview("Self-assessment is open while reviewing is.")
+    existing = session.scalars(select(Review).where(Review.submission_id == own, Review.reviewer_id == author_id,
+                                                    Review.kind == ReviewKind.SELF)).one_or_none()
+    if existing is not None:
+        return existing
+    review = Review(assignment_id=assignment_id, submission_id=own, reviewer_id=author_id, kind=ReviewKind.SELF,
+                    status=ReviewStatus.ASSIGNED, assigned_at=now)
+    session.add(review)
+    session.flush()
+    return review
+
+
+# --- feedback received ------------------------------------------------------------------------------------------
+
+
+def received_reviews(session: Session, assignment_id: int, author_id: int, now: datetime) -> list[Review]:
+    """The submitted peer and staff reviews of the author's work, in a stable order, once results are released."""
+    assignment = get_assignment(session, assignment_id)
+    if assignment.phase_at(now) is not Phase.RELEASED:
+        raise PhaseClosed("Feedback is shown once results are released.")
+    return list(session.scalars(
+        select(Review)
+        .join(Submission, Review.submission_id == Submission.id)
+        .where(Submission.assignment_id == assignment_id, Submission.author_id == author_id,
+               Review.kind.in_((ReviewKind.PEER, ReviewKind.STAFF)), Review.status == ReviewStatus.SUBMITTED)
+        .order_by(Review.submitted_at, Review.id)
+    ))
+
+
+def _received(session: Session, review_id: int, author_id: int, now: datetime) -> Review:
+    review = session.get(Review, review_id)
+    if review is None or review.submission.author_id != author_id or review.status is not ReviewStatus.SUBMITTED:
+        raise NotFound("That review does not exist.")
+    if get_assignment(session, review.assignment_id).phase_at(now) is not Phase.RELEASED:
+        raise PhaseClosed("Feedback is shown once results are released.")
+    return review
+
+
+def rate_review(session: Session, review_id: int, author_id: int, helpfulness: int, comment: str, now: datetime) -> Review:
+    review = _received(session, review_id, author_id, now)
+    if not 1 <= helpfulness <= 5:
+        raise InvalidInput({"helpfulness": "Rate helpfulness from 1 (not helpful) to 5 (very helpful)."})
+    review.helpfulness = helpfulness
+    review.helpfulness_comment = nh3.clean(comment or "").strip()[:MAX_COMMENT_CHARACTERS]
+    session.flush()
+    return review
+
+
+def flag_review(session: Session, review_id: int, author_id: int, reason: FlagReason, explanation: str,
+                now: datetime) -> ReviewFlag:
+    review = _received(session, review_id, author_id, now)
+    explanation = nh3.clean(explanation or "").strip()
+    if len(explanation) < 10:
+        raise InvalidInput({"explanation": "Say in a sentence what is unfair or inappropriate, so staff can act on it."})
+    if session.scalars(select(ReviewFlag).where(ReviewFlag.review_id == review.id)).first() is not None:
+        raise InvalidInput({"explanation": "You already flagged this review; staff will look at it."})
+    flag = ReviewFlag(review_id=review.id, reason=reason, explanation=explanation[:MAX_COMMENT_CHARACTERS],
+                      created_at=now)
+    session.add(flag)
+    session.flush()
+    return flag
+
+
+# --- staff tools ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AllocationRow:
+    submission: Submission
+    reviews: list[Review]
+
+
+def allocation_table(session: Session, assignment_id: int) -> list[AllocationRow]:
+    submissions = session.scalars(
+        select(Submission).options(selectinload(Submission.author))
+        .where(Submission.assignment_id == assignment_id).order_by(Submission.created_at, Submission.id)
+    ).all()
+    reviews = session.scalars(
+        select(Review).options(selectinload(Review.reviewer))
+        .where(Review.assignment_id == assignment_id, Review.status != ReviewStatus.EXPIRED)
+        .order_by(Review.assigned_at, Review.id)
+    ).all()
+    by_submission: dict[int, list[Review]] = {}
+    for review in reviews:
+        by_submission.setdefault(review.submission_id, []).append(review)
+    return [AllocationRow(submission, by_submission.get(submission.id, [])) for submission in submissions]
+
+
+def assign_reviewer(session: Session, assignment_id: int, submission_id: int, reviewer_id: int, now: datetime) -> Review:
+    """Staff add a reviewer by hand: kept for good (no lease), even beyond k."""
+    submission = session.get(Submission, submission_id)
+    if submission is None or submission.assignment_id != assignment_id:
+        raise NotFound("That submission does not exist.")
+    assignment = get_assignment(session, assignment_id)
+    _ensure_student(session, reviewer_id, assignment.course_id)
+    if submission.author_id == reviewer_id:
+        raise InvalidInput({"reviewer": "A student cannot review their own work."})
+    existing = session.scalars(select(Review).where(Review.submission_id == submission_id,
+                                                    Review.reviewer_id == reviewer_id,
+                                                    Review.kind == ReviewKind.PEER)).one_or_none()
+    if existing is not None and existing.status in (ReviewStatus.ASSIGNED, ReviewStatus.SUBMITTED):
+        raise InvalidInput({"reviewer": "That student already reviews this submission."})
+    review = existing or Review(assignment_id=assignment_id, submission_id=submission_id, reviewer_id=reviewer_id,
+                                kind=ReviewKind.PEER)
+    review.status, review.assigned_at, review.lease_expires_at = ReviewStatus.ASSIGNED, now, None
+    session.add(review)
+    session.execute(update(Submission).where(Submission.id == submission_id)
+                    .values(review_load=Submission.review_load + 1))
+    session.flush()
+    return review
+
+
+def remove_review(session: Session, assignment_id: int, review_id: int) -> Review:
+    """Staff take a review away (assigned or submitted); it no longer counts, and the submission may be reassigned."""
+    review = session.get(Review, review_id)
+    if review is None or review.assignment_id != assignment_id:
+        raise NotFound("That review does not exist.")
+    # A peer review weighs on its submission's load from assignment until it expires or is removed.
+    if review.kind is ReviewKind.PEER and review.status in (ReviewStatus.ASSIGNED, ReviewStatus.SUBMITTED):
+        session.execute(update(Submission).where(Submission.id == review.submission_id)
+                        .values(review_load=Submission.review_load - 1))
+    review.status = ReviewStatus.REMOVED
+    session.flush()
+    return review
+
+
+def staff_assessment(session: Session, assignment_id: int, submission_id: int, staff_id: int, now: datetime) -> Review:
+    """Open (or reopen) a staff member's own assessment of a submission; it counts as a known grade later."""
+    submission = session.get(Submission, submission_id)
+    if submission is None or submission.assignment_id != assignment_id:
+        raise NotFound("That submission does not exist.")
+    review = session.scalars(select(Review).where(Review.submission_id == submission_id, Review.reviewer_id == staff_id,
+                                                  Review.kind == ReviewKind.STAFF)).one_or_none()
+    if review is None:
+        review = Review(assignment_id=assignment_id, submission_id=submission_id, reviewer_id=staff_id,
+                        kind=ReviewKind.STAFF, status=ReviewStatus.ASSIGNED, assigned_at=now)
+        session.add(review)
+        session.flush()
+    return review
+
+
+def open_flags(session: Session, assignment_id: int) -> list[ReviewFlag]:
+    return list(session.scalars(
+        select(ReviewFlag).join(Review, ReviewFlag.review_id == Review.id)
+        .where(Review.assignment_id == assignment_id, ReviewFlag.resolved_at.is_(None))
+        .order_by(ReviewFlag.created_at)
+    ))
+
+
+def resolve_flag(session: Session, assignment_id: int, flag_id: int, staff_id: int, resolution: str,
+                 remove: bool, now: datetime) -> ReviewFlag:
+    flag = session.get(ReviewFlag, flag_id)
+    if flag is None or flag.review.assignment_id != assignment_id:
+        raise NotFound("That flag does not exist.")
+    if flag.resolved_at is not None:
+        raise InvalidInput({"resolution": "This flag was already resolved."})
+    flag.resolution = nh3.clean(resolution or "").strip()
+    flag.resolved_at, flag.resolved_by_id = now, staff_id
+    if remove:
+        remove_review(session, assignment_id, flag.review_id)
+    session.flush()
+    return flag
+
+
+# --- shared checks ----------------------------------------------------------------------------------------------
+
+
+def _ensure_student(session: Session, person_id: int, course_id: int) -> None:
+    role = session.scalar(select(Enrollment.role).where(Enrollment.person_id == person_id,
+                                                        Enrollment.course_id == course_id))
+    if role is not CourseRole.STUDENT:
+        raise NotAllowed("Only students of this course review peers' work.")
+
+
+def _students(session: Session, course_id: int) -> list[int]:
+    return list(session.scalars(select(Enrollment.person_id).where(Enrollment.course_id == course_id,
+                                                                   Enrollment.role == CourseRole.STUDENT)))
+
+
+def _own_submission_id(session: Session, assignment_id: int, author_id: int) -> int | None:
+    return session.scalar(
+        select(Submission.id).where(Submission.assignment_id == assignment_id, Submission.author_id == author_id,
+                                    exists().where(SubmissionVersion.submission_id == Submission.id))
+    )
+
+
+def _open_peer_review(session: Session, assignment_id: int, reviewer_id: int, now: datetime) -> Review | None:
+    return session.scalars(
+        select(Review)
+        .where(Review.assignment_id == assignment_id, Review.reviewer_id == reviewer_id, Review.kind == ReviewKind.PEER,
+               Review.status == ReviewStatus.ASSIGNED,
+               or_(Review.lease_expires_at.is_(None), Review.lease_expires_at > now))
+        .order_by(Review.assigned_at, Review.id).limit(1)
+    ).first()
+
+
+def _completed_peer_reviews(session: Session, assignment_id: int, reviewer_id: int) -> int:
+    return session.scalar(select(func.count()).where(
+        Review.assignment_id == assignment_id, Review.reviewer_id == reviewer_id, Review.kind == ReviewKind.PEER,
+        Review.status == ReviewStatus.SUBMITTED)) or 0

@@ -1,0 +1,20 @@
+"""Who sees whose name: the anonymity rules of an assignment, in one place."""
+
+from __future__ import annotations
+
+from assessment.assignment_settings import Anonymity
+
+
+def author_label(anonymity: Anonymity, pseudonym: str, author_name: str, *, viewer_is_staff: bool) -> str:
+    """What a reviewer (or staff) sees in place of the author of a submission."""
+    if viewer_is_staff or anonymity is not Anonymity.DOUBLE_BLIND:
+        return author_name
+    return f"Submission {pseudonym}"
+
+
+def reviewer_label(anonymity: Anonymity, position: int, reviewer_name: str, *, staff_review: bool,
+                   viewer_is_staff: bool) -> str:
+    """What an author (or staff) sees in place of a reviewer: their name only in open mode or to staff."""
+    if viewer_is_staff or anonymity is Anonymity.OPEN:
+        return reviewer_name
+    return "Course staff" if staff_review else f"Reviewer {position}"

@@ -1,0 +1,76 @@
+"""Feedback received: after results are released, authors read their reviews, rate them and flag unfair ones."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug import Response
+
+from assessment.db import utcnow
+from assessment.errors import InvalidInput
+from assessment.models import FlagReason, ReviewKind
+from assessment.peer_review import flag_review, rate_review, received_reviews
+from assessment.visibility import reviewer_label
+from lti_tool.database import db
+from lti_tool.forms import ActionForm
+from lti_tool.identity import launch_identity
+from lti_tool.views.course import LaunchView, load_launch_view
+
+bp = Blueprint("feedback", __name__)
+
+
+def _view(link_id: int) -> LaunchView:
+    return load_launch_view(db(), launch_identity(link_id))
+
+
+@bp.get("/links/<int:link_id>/feedback")
+def received(link_id: int, problems: dict[str, str] | None = None) -> str:
+    view = _view(link_id)
+    assignment = view.require_assignment()
+    reviews = received_reviews(db(), assignment.id, view.person.id, utcnow())
+    peers = [review for review in reviews if review.kind is ReviewKind.PEER]
+    labelled = [
+        (reviewer_label(assignment.anonymity, peers.index(review) + 1 if review in peers else 0,
+                        review.reviewer.display_name, staff_review=review.kind is ReviewKind.STAFF,
+                        viewer_is_staff=False), review)
+        for review in reviews
+    ]
+    return render_template("reviewing/feedback.html", view=view, assignment=assignment, reviews=labelled,
+                           form=ActionForm(), reasons=list(FlagReason), problems=problems or {})
+
+
+@bp.post("/links/<int:link_id>/feedback/<int:review_id>/rating")
+def rate(link_id: int, review_id: int) -> Response | tuple[str, int]:
+    view = _view(link_id)
+    try:
+        rate_review(db(), review_id, view.person.id, _int(request.form.get("helpfulness")),
+                    request.form.get("comment", ""), utcnow())
+    except InvalidInput as refusal:
+        db().rollback()
+        return received(link_id, {str(review_id): refusal.message}), 400
+    db().commit()
+    flash("Thank you for rating this review.")
+    return redirect(url_for("feedback.received", link_id=link_id), 303)
+
+
+@bp.post("/links/<int:link_id>/feedback/<int:review_id>/flag")
+def flag(link_id: int, review_id: int) -> Response | tuple[str, int]:
+    view = _view(link_id)
+    try:
+        reason = FlagReason(request.form.get("reason", ""))
+    except ValueError:
+        return received(link_id, {str(review_id): "Choose whether the review is unfair or inappropriate."}), 400
+    try:
+        flag_review(db(), review_id, view.person.id, reason, request.form.get("explanation", ""), utcnow())
+    except InvalidInput as refusal:
+        db().rollback()
+        return received(link_id, {str(review_id): refusal.message}), 400
+    db().commit()
+    flash("The review was flagged; course staff will look at it.")
+    return redirect(url_for("feedback.received", link_id=link_id), 303)
+
+
+def _int(raw: str | None) -> int:
+    try:
+        return int(raw or "")
+    except ValueError:
+        return 0

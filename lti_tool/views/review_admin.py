@@ -1,0 +1,90 @@
+"""Staff tools for reviewing: the allocation table, reviewers added or removed by hand, and the flag queue."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug import Response
+
+from assessment.db import utcnow
+from assessment.models import CourseRole, Enrollment, Person
+from assessment.peer_review import (
+    allocate_statically,
+    allocation_table,
+    assign_reviewer,
+    open_flags,
+    remove_review,
+    resolve_flag,
+)
+from lti_tool.database import db
+from lti_tool.forms import ActionForm
+from lti_tool.views.instructor import staff_view
+
+bp = Blueprint("review_admin", __name__)
+
+
+@bp.get("/links/<int:link_id>/allocation")
+def table(link_id: int) -> str:
+    view = staff_view(link_id)
+    assignment = view.require_assignment()
+    students = db().scalars(
+        select(Person).join(Enrollment, Enrollment.person_id == Person.id)
+        .where(Enrollment.course_id == view.course.id, Enrollment.role == CourseRole.STUDENT)
+        .order_by(Person.family_name, Person.given_name, Person.id)
+    ).all()
+    return render_template("reviewing/allocation.html", view=view, assignment=assignment,
+                           rows=allocation_table(db(), assignment.id), students=students, form=ActionForm())
+
+
+@bp.post("/links/<int:link_id>/allocation/static")
+def allocate_now(link_id: int) -> Response:
+    view = staff_view(link_id)
+    count = allocate_statically(db(), view.require_assignment().id, utcnow(), seed=secrets.randbits(32))
+    db().commit()
+    flash(f"{count} reviews allocated.")
+    return redirect(url_for("review_admin.table", link_id=link_id), 303)
+
+
+@bp.post("/links/<int:link_id>/allocation/assign")
+def assign(link_id: int) -> Response:
+    view = staff_view(link_id)
+    assign_reviewer(db(), view.require_assignment().id, _int("submission"), _int("reviewer"), utcnow())
+    db().commit()
+    flash("Reviewer added.")
+    return redirect(url_for("review_admin.table", link_id=link_id), 303)
+
+
+@bp.post("/links/<int:link_id>/allocation/reviews/<int:review_id>/remove")
+def remove(link_id: int, review_id: int) -> Response:
+    view = staff_view(link_id)
+    remove_review(db(), view.require_assignment().id, review_id)
+    db().commit()
+    flash("Review removed.")
+    return redirect(url_for("review_admin.table", link_id=link_id), 303)
+
+
+@bp.get("/links/<int:link_id>/flags")
+def flags(link_id: int) -> str:
+    view = staff_view(link_id)
+    assignment = view.require_assignment()
+    return render_template("reviewing/flags.html", view=view, assignment=assignment,
+                           flags=open_flags(db(), assignment.id), form=ActionForm())
+
+
+@bp.post("/links/<int:link_id>/flags/<int:flag_id>/resolve")
+def resolve(link_id: int, flag_id: int) -> Response:
+    view = staff_view(link_id)
+    resolve_flag(db(), view.require_assignment().id, flag_id, view.person.id, request.form.get("resolution", ""),
+                 remove=request.form.get("remove") == "y", now=utcnow())
+    db().commit()
+    flash("Flag resolved.")
+    return redirect(url_for("review_admin.flags", link_id=link_id), 303)
+
+
+def _int(name: str) -> int:
+    try:
+        return int(request.form.get(name, ""))
+    except ValueError:
+        return 0

@@ -1,0 +1,117 @@
+"""Reviewing pages: ask for work, fill in the rubric for a submission, self-assess; staff assessments too."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug import Response
+
+from assessment.calibration_training import student_status
+from assessment.db import utcnow
+from assessment.errors import InvalidInput, NotFound, NothingToReview
+from assessment.models import Review, ReviewKind
+from assessment.peer_review import (
+    ReviewerContext,
+    ReviewInput,
+    request_review,
+    review_for,
+    save_review,
+    staff_assessment,
+    start_self_assessment,
+)
+from assessment.visibility import author_label
+from lti_tool.database import db
+from lti_tool.forms import ActionForm
+from lti_tool.identity import launch_identity
+from lti_tool.views.course import LaunchView, load_launch_view
+from lti_tool.views.files import stored_file_download
+from lti_tool.views.instructor import staff_view
+from lti_tool.views.rubric_entry import read_rubric_entry
+
+bp = Blueprint("reviewing", __name__)
+
+
+def _view(link_id: int) -> LaunchView:
+    return load_launch_view(db(), launch_identity(link_id))
+
+
+@bp.post("/links/<int:link_id>/reviews/next")
+def next_review(link_id: int) -> Response:
+    view = _view(link_id)
+    assignment = view.require_assignment()
+    calibration = student_status(db(), assignment, view.person.id)
+    try:
+        review = request_review(db(), ReviewerContext(assignment.id, view.person.id, calibration.done), utcnow())
+    except NothingToReview as reason:
+        db().rollback()
+        flash(reason.message)
+        return redirect(url_for("landing.resource_link", link_id=link_id), 303)
+    db().commit()
+    return redirect(url_for("reviewing.review", link_id=link_id, review_id=review.id), 303)
+
+
+@bp.post("/links/<int:link_id>/self-assessment")
+def self_assessment(link_id: int) -> Response:
+    view = _view(link_id)
+    try:
+        review = start_self_assessment(db(), view.require_assignment().id, view.person.id, utcnow())
+    except NothingToReview as reason:
+        db().rollback()
+        flash(reason.message)
+        return redirect(url_for("landing.resource_link", link_id=link_id), 303)
+    db().commit()
+    return redirect(url_for("reviewing.review", link_id=link_id, review_id=review.id), 303)
+
+
+@bp.post("/links/<int:link_id>/submissions/<int:submission_id>/staff-review")
+def start_staff_review(link_id: int, submission_id: int) -> Response:
+    view = staff_view(link_id)
+    review = staff_assessment(db(), view.require_assignment().id, submission_id, view.person.id, utcnow())
+    db().commit()
+    return redirect(url_for("reviewing.review", link_id=link_id, review_id=review.id), 303)
+
+
+@bp.route("/links/<int:link_id>/reviews/<int:review_id>", methods=["GET", "POST"])
+def review(link_id: int, review_id: int) -> Response | str | tuple[str, int]:
+    view = _view(link_id)
+    assignment = view.require_assignment()
+    item = review_for(db(), review_id, view.person.id)
+    if item.assignment_id != assignment.id:
+        raise NotFound("That review does not exist.")
+    problems: dict[str, str] = {}
+    if request.method == "POST" and ActionForm().validate_on_submit():
+        entry = read_rubric_entry(assignment.rubric, request.form) if assignment.rubric else None
+        submit = request.form.get("action") == "submit"
+        try:
+            if entry is None or entry.unreadable:
+                raise InvalidInput(entry.unreadable if entry else {"rubric": "This assignment has no rubric yet."})
+            save_review(db(), item.id, view.person.id, ReviewInput(entry.selections, entry.comments, submit), utcnow())
+        except InvalidInput as refusal:
+            db().rollback()
+            problems = refusal.problems
+        else:
+            db().commit()
+            flash("Review submitted. Thank you!" if submit else "Draft saved.")
+            return redirect(url_for("landing.resource_link", link_id=link_id) if submit
+                            else url_for("reviewing.review", link_id=link_id, review_id=review_id), 303)
+        selections, comments = entry.selections if entry else {}, entry.comments if entry else {}
+    else:
+        selections, comments = item.selections, item.comments
+    return render_template(
+        "reviewing/review.html", view=view, assignment=assignment, review=item, form=ActionForm(),
+        selections=selections, comments=comments, problems=problems, now=utcnow(),
+        author=author_label(assignment.anonymity, item.submission.pseudonym, item.submission.author.display_name,
+                            viewer_is_staff=view.is_staff or item.kind is ReviewKind.SELF),
+        version=item.submission.latest,
+    ), 400 if problems else 200
+
+
+@bp.get("/links/<int:link_id>/reviews/<int:review_id>/file")
+def review_file(link_id: int, review_id: int) -> Response:
+    """The file of the submission under review, under its neutral name."""
+    view = _view(link_id)
+    assignment = view.require_assignment()
+    item: Review = review_for(db(), review_id, view.person.id)
+    version = item.submission.latest
+    if item.assignment_id != assignment.id or version is None or version.file_key is None:
+        raise NotFound("That file does not exist.")
+    return stored_file_download(version.file_key, version.file_name or "submission", version.file_kind)

@@ -1,0 +1,188 @@
+"""Calibration: accuracy against the reference assessment, the comparison a student reads, and their progress."""
+
+import pytest
+
+from assessment.calibration import (
+    CalibrationPolicy,
+    CalibrationStatus,
+    CriterionComparison,
+    ExampleRecord,
+    accuracy,
+    calibration_status,
+    compare,
+)
+from assessment.errors import InvalidInput
+from assessment.rubric import Criterion, Level, Rubric
+
+FOUR_LEVELS = (Level(0, "Missing"), Level(1, "Weak"), Level(2, "Good"), Level(4, "Excellent"))
+
+# Thesis: levels 0..4 (span 4), weight 1. Evidence: range 0..10, weight 3. Style: range 5..10, weight 0.
+RUBRIC = Rubric((
+    Criterion(key="thesis", title="Thesis", levels=FOUR_LEVELS, weight=1.0),
+    Criterion(key="evidence", title="Evidence", score_range=(0.0, 10.0), weight=3.0),
+    Criterion(key="style", title="Style", score_range=(5.0, 10.0), weight=0.0),
+))
+REFERENCE = {"thesis": 2.0, "evidence": 8.0, "style": 7.0}
+
+
+def test_the_reference_assessment_itself_scores_one():
+    assert accuracy(RUBRIC, REFERENCE, REFERENCE) == 1.0
+
+
+def test_accuracy_is_one_minus_the_weighted_mean_distance_as_a_fraction_of_each_span():
+    # thesis |4 - 2| / 4 = 0.5 at weight 1; evidence |5 - 8| / 10 = 0.3 at weight 3: 1 - (0.5 + 0.9) / 4 = 0.65.
+    selections = {"thesis": 4.0, "evidence": 5.0, "style": 7.0}
+    assert accuracy(RUBRIC, selections, REFERENCE) == pytest.approx(0.65)
+
+
+def test_a_criterion_of_zero_weight_does_not_count():
+    far_off_in_style = {**REFERENCE, "style": 10.0}
+    assert accuracy(RUBRIC, far_off_in_style, REFERENCE) == 1.0
+
+
+def test_the_opposite_extreme_on_every_criterion_scores_zero():
+    reference = {"thesis": 0.0, "evidence": 10.0, "style": 5.0}
+    assert accuracy(RUBRIC, {"thesis": 4.0, "evidence": 0.0, "style": 10.0}, reference) == 0.0
+
+
+def test_scores_beyond_a_criterion_span_never_take_accuracy_below_zero():
+    assert accuracy(RUBRIC, {"thesis": 40.0, "evidence": -20.0, "style": 7.0}, REFERENCE) == 0.0
+
+
+def test_a_criterion_whose_levels_all_score_the_same_counts_as_agreement():
+    rubric = Rubric((
+        Criterion(key="only", title="Only", levels=(Level(2, "Present"),)),
+        Criterion(key="evidence", title="Evidence", score_range=(0.0, 10.0)),
+    ))
+    assert accuracy(rubric, {"only": 2.0, "evidence": 5.0}, {"only": 2.0, "evidence": 10.0}) == pytest.approx(0.75)
+
+
+def test_a_missing_score_is_refused_with_the_criterion_named():
+    with pytest.raises(InvalidInput) as raised:
+        accuracy(RUBRIC, {"thesis": 2.0, "style": 7.0}, REFERENCE)
+    assert raised.value.problems == {"evidence": "Choose a score for “Evidence”."}
+
+
+def test_a_score_for_a_criterion_the_rubric_lacks_is_refused():
+    with pytest.raises(InvalidInput) as raised:
+        accuracy(RUBRIC, {**REFERENCE, "grammar": 1.0}, REFERENCE)
+    assert set(raised.value.problems) == {"grammar"}
+
+
+def test_a_reference_missing_a_criterion_is_refused():
+    with pytest.raises(InvalidInput) as raised:
+        accuracy(RUBRIC, REFERENCE, {"thesis": 2.0, "evidence": 8.0})
+    assert raised.value.problems == {"reference.style": "The reference has no score for “Style”."}
+
+
+def test_a_score_that_is_not_a_number_is_refused():
+    with pytest.raises(InvalidInput):
+        accuracy(RUBRIC, {**REFERENCE, "thesis": float("nan")}, REFERENCE)
+
+
+def test_the_comparison_goes_criterion_by_criterion_in_rubric_order_with_the_explanations():
+    selections = {"style": 10.0, "evidence": 5.0, "thesis": 4.0}
+    explanations = {"thesis": "The claim is clear but not arguable.", "evidence": "Two sources, one weak."}
+    assert compare(RUBRIC, selections, REFERENCE, explanations) == [
+        CriterionComparison("thesis", "Thesis", 4.0, 2.0, "The claim is clear but not arguable.", 0.5),
+        CriterionComparison("evidence", "Evidence", 5.0, 8.0, "Two sources, one weak.", pytest.approx(0.3)),
+        CriterionComparison("style", "Style", 10.0, 7.0, "", pytest.approx(0.6)),
+    ]
+
+
+def test_a_comparison_distance_stays_between_zero_and_one():
+    comparison = compare(RUBRIC, {**REFERENCE, "evidence": 30.0}, REFERENCE, {})
+    assert [item.distance for item in comparison] == [0.0, 1.0, 0.0]
+
+
+# The calibration policy an instructor sets.
+
+def test_a_sensible_policy_has_no_problems():
+    assert CalibrationPolicy(examples_required=3, pass_accuracy=0.8, attempts=2).problems() == {}
+    assert CalibrationPolicy(examples_required=0, pass_accuracy=1.0, attempts=1).problems() == {}
+
+
+@pytest.mark.parametrize(
+    ("policy", "field"),
+    [
+        (CalibrationPolicy(examples_required=-1, pass_accuracy=0.8, attempts=2), "examples_required"),
+        (CalibrationPolicy(examples_required=11, pass_accuracy=0.8, attempts=2), "examples_required"),
+        (CalibrationPolicy(examples_required=3, pass_accuracy=0.0, attempts=2), "pass_accuracy"),
+        (CalibrationPolicy(examples_required=3, pass_accuracy=1.01, attempts=2), "pass_accuracy"),
+        (CalibrationPolicy(examples_required=3, pass_accuracy=float("nan"), attempts=2), "pass_accuracy"),
+        (CalibrationPolicy(examples_required=3, pass_accuracy=0.8, attempts=0), "attempts"),
+        (CalibrationPolicy(examples_required=3, pass_accuracy=0.8, attempts=True), "attempts"),
+    ],
+)
+def test_a_policy_out_of_bounds_names_the_field_to_change(policy, field):
+    assert set(policy.problems()) == {field}
+
+
+# Where a student stands.
+
+POLICY = CalibrationPolicy(examples_required=2, pass_accuracy=0.8, attempts=2)
+EXAMPLES = [11, 12, 13]
+
+
+def test_a_student_who_has_not_started_works_on_the_first_example():
+    assert calibration_status(POLICY, EXAMPLES, []) == CalibrationStatus(
+        done=False, passed=False, accuracy=None, next_example=11, attempts_left=2
+    )
+
+
+def test_passing_an_example_at_the_first_try_moves_on_to_the_next():
+    status = calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, (0.9,))])
+    assert status == CalibrationStatus(done=False, passed=False, accuracy=0.9, next_example=12, attempts_left=2)
+
+
+def test_failing_an_example_leaves_another_try_at_it():
+    status = calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, (0.5,))])
+    assert status == CalibrationStatus(done=False, passed=False, accuracy=0.5, next_example=11, attempts_left=1)
+
+
+def test_failing_then_passing_every_required_example_is_done_and_passed_with_the_mean_best_accuracy():
+    status = calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, (0.5, 0.85)), ExampleRecord(12, (0.95,))])
+    assert status == CalibrationStatus(
+        done=True, passed=True, accuracy=pytest.approx(0.9), next_example=None, attempts_left=0
+    )
+
+
+def test_using_up_the_attempts_settles_an_example_done_but_not_passed():
+    records = [ExampleRecord(11, (0.4, 0.6)), ExampleRecord(12, (0.9,))]
+    status = calibration_status(POLICY, EXAMPLES, records)
+    assert status == CalibrationStatus(
+        done=True, passed=False, accuracy=pytest.approx(0.75), next_example=None, attempts_left=0
+    )
+
+
+def test_the_best_attempt_counts_not_the_last():
+    status = calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, (0.7, 0.6))])
+    assert status.accuracy == 0.7
+    assert status.next_example == 12
+
+
+def test_examples_beyond_the_required_number_are_ignored():
+    records = [ExampleRecord(11, (1.0,)), ExampleRecord(12, (0.8,)), ExampleRecord(13, (0.0,))]
+    assert calibration_status(POLICY, EXAMPLES, records).accuracy == pytest.approx(0.9)
+
+
+def test_with_fewer_examples_than_required_only_the_existing_ones_count():
+    policy = CalibrationPolicy(examples_required=3, pass_accuracy=0.8, attempts=1)
+    status = calibration_status(policy, [11], [ExampleRecord(11, (0.85,))])
+    assert status == CalibrationStatus(done=True, passed=True, accuracy=0.85, next_example=None, attempts_left=0)
+
+
+def test_without_a_calibration_step_every_student_is_done_and_passed():
+    expected = CalibrationStatus(done=True, passed=True, accuracy=None, next_example=None, attempts_left=0)
+    assert calibration_status(CalibrationPolicy(0, 0.8, 2), EXAMPLES, []) == expected
+    assert calibration_status(POLICY, [], []) == expected
+
+
+def test_an_invalid_policy_is_refused():
+    with pytest.raises(InvalidInput):
+        calibration_status(CalibrationPolicy(2, 0.0, 2), EXAMPLES, [])
+
+
+def test_two_records_for_one_example_are_refused():
+    with pytest.raises(ValueError, match="one record per example"):
+        calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, (0.5,)), ExampleRecord(11, (0.9,))])

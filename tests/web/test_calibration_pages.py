@@ -1,0 +1,85 @@
+"""Calibration: staff write graded examples; students assess them blind, compare, retry, and then may review."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from assessment.models import Assignment, CalibrationAttempt, CalibrationExample
+from tests.support.rows import row_counts, see_committed
+from tests.support.visitor import Visitor, page_text
+
+LEVELS = {"title": "Argument", "scoring": "levels", "weight": "1", "levels": "0 | Missing\n2 | Weak\n4 | Strong"}
+
+
+def _key(session) -> str:
+    return see_committed(session).scalars(select(Assignment)).one().rubric.criteria[0].key
+
+
+def _require_calibration(session, examples: int = 2, attempts: int = 2) -> None:
+    assignment = see_committed(session).scalars(select(Assignment)).one()
+    assignment.calibration_examples_required, assignment.calibration_attempts = examples, attempts
+    assignment.calibration_pass_accuracy = 0.9
+    session.commit()
+
+
+def _add_example(instructor: Visitor, key: str, title: str, reference: str):
+    return instructor.post("/links/{link}/calibration/examples/new", {
+        "title": title, "text": f"<p>{title}: an essay with a claim.</p>",
+        f"score-{key}": reference, f"comment-{key}": f"The claim is {title.lower()}."})
+
+
+def test_staff_add_an_example_with_its_reference_and_explanation(instructor, session):
+    instructor.post("/links/{link}/rubric/criteria", LEVELS)
+    key = _key(session)
+
+    response = _add_example(instructor, key, "Clear claim", "4")
+
+    example = see_committed(session).scalars(select(CalibrationExample)).one()
+    assert response.status_code == 200 and "Example saved" in response.text
+    assert example.reference == {key: 4.0} and example.explanations == {key: "The claim is clear claim."}
+
+
+def test_an_example_without_reference_scores_is_refused(instructor, session):
+    instructor.post("/links/{link}/rubric/criteria", LEVELS)
+    counts = row_counts(session)
+
+    response = instructor.post("/links/{link}/calibration/examples/new", {"title": "x", "text": "<p>text</p>"})
+
+    assert response.status_code == 400 and "reference score" in page_text(response)
+    assert row_counts(session) == counts
+
+
+def test_a_student_calibrates_compares_with_the_reference_retries_and_then_reviews(lms, instructor, session):
+    instructor.post("/links/{link}/rubric/criteria", LEVELS)
+    key = _key(session)
+    _add_example(instructor, key, "Clear claim", "4")
+    _add_example(instructor, key, "Weak claim", "2")
+    _require_calibration(session)
+    student = Visitor(lms, "student-1")
+    student.launch()
+    student.post("/links/{link}/submission", {"text": "My essay"})
+    instructor.post("/links/{link}/phase", {"phase": "review"})
+
+    blocked = student.post("/links/{link}/reviews/next", {})
+    assert "calibration" in page_text(blocked).lower()
+
+    first_page = student.get("/links/{link}/calibration")
+    assert "Clear claim" in page_text(first_page) and "The claim is clear" not in page_text(first_page)  # blind
+    example_id = re.search(r'name="example" value="(\d+)"', first_page.text)[1]
+    miss = student.post("/links/{link}/calibration", {"example": example_id, f"score-{key}": "0"})
+    assert "0% accurate" in page_text(miss) and "The claim is clear claim." in page_text(miss)
+    hit = student.post("/links/{link}/calibration", {"example": example_id, f"score-{key}": "4"})
+    assert "100% accurate" in page_text(hit)
+    second = re.search(r'name="example" value="(\d+)"', student.get("/links/{link}/calibration").text)[1]
+    done = student.post("/links/{link}/calibration", {"example": second, f"score-{key}": "2"})
+    assert "Calibration done" in page_text(done)
+
+    attempts = see_committed(session).scalars(select(CalibrationAttempt)).all()
+    assert [a.accuracy for a in attempts] == [0.0, 1.0, 1.0]
+    results = page_text(instructor.get("/links/{link}/calibration/examples"))
+    assert "passed" in results and "100%" in results
+    after = page_text(student.post("/links/{link}/reviews/next", {}))
+    assert "Finish the calibration examples first" not in after  # calibration no longer stands in the way
+    assert "There is no submission you can review yet" in after

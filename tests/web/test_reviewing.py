@@ -1,0 +1,247 @@
+"""Peer review through the pages: the queue, the review form, self-assessment, feedback, flags and staff tools."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from assessment.models import Review, ReviewFlag, ReviewKind, ReviewStatus, Submission
+from tests.support.documents import pdf_naming_its_author
+from tests.support.rows import see_committed
+from tests.support.visitor import Visitor, page_text
+
+LEVELS = {"title": "Argument", "scoring": "levels", "weight": "2", "levels": "0 | Missing\n2 | Weak\n4 | Strong"}
+RANGE = {"title": "Style", "scoring": "range", "weight": "1", "range_low": "0", "range_high": "10",
+         "comment_prompt": "How could it read better?", "comment_required": "y", "comment_min_length": "10"}
+STUDENTS = ["student-1", "student-2", "student-3", "student-4"]
+
+
+@pytest.fixture
+def class_in_review(lms, instructor, session) -> dict[str, Visitor]:
+    """Four students handed in (text and a PDF named after them); the instructor opened reviewing by hand."""
+    instructor.post("/links/{link}/rubric/criteria", LEVELS)
+    instructor.post("/links/{link}/rubric/criteria", RANGE)
+    students = {}
+    for user in STUDENTS:
+        student = Visitor(lms, user)
+        student.launch()
+        response = student.post("/links/{link}/submission", {"text": "An essay about peer review."},
+                                files={"file": (f"{user}_essay.pdf", pdf_naming_its_author(f"Author {user}"))})
+        assert response.status_code == 200
+        students[user] = student
+    instructor.post("/links/{link}/phase", {"phase": "review"})
+    return students
+
+
+def _criteria_keys(session) -> tuple[str, str]:
+    from assessment.models import Assignment
+
+    rubric = see_committed(session).scalars(select(Assignment)).one().rubric
+    return rubric.criteria[0].key, rubric.criteria[1].key
+
+
+def _ask(visitor: Visitor):
+    return visitor.post("/links/{link}/reviews/next", {})
+
+
+def _review_id(response) -> int:
+    match = re.search(r"/reviews/(\d+)$", response.url)
+    assert match, f"not on a review page: {response.url}"
+    return int(match[1])
+
+
+def _complete(visitor: Visitor, review_id: int, keys: tuple[str, str], submit: bool = True):
+    argument, style = keys
+    return visitor.post(f"/links/{{link}}/reviews/{review_id}", {
+        f"score-{argument}": "4", f"score-{style}": "7", f"comment-{style}": "Shorter sentences would help.",
+        "action": "submit" if submit else "draft"})
+
+
+def test_the_queue_never_hands_out_own_work_and_prefers_the_least_reviewed(class_in_review, session):
+    first = _ask(class_in_review["student-1"])
+    second = _ask(class_in_review["student-2"])
+
+    reviews = see_committed(session).scalars(select(Review).order_by(Review.id)).all()
+    assert [r.reviewer.subject for r in reviews] == ["student-1", "student-2"]
+    assert all(r.submission.author_id != r.reviewer_id for r in reviews)
+    assert reviews[0].submission_id != reviews[1].submission_id  # spread out: each goes to the least loaded
+    assert _review_id(first) == reviews[0].id and _review_id(second) == reviews[1].id
+
+
+def test_asking_again_serves_the_review_already_held(class_in_review, session):
+    first = _review_id(_ask(class_in_review["student-1"]))
+
+    assert _review_id(_ask(class_in_review["student-1"])) == first
+
+
+def test_a_review_must_score_every_criterion_and_meet_comment_rules(class_in_review, session):
+    student = class_in_review["student-1"]
+    review_id = _review_id(_ask(student))
+    argument, style = _criteria_keys(session)
+
+    missing = student.post(f"/links/{{link}}/reviews/{review_id}", {f"score-{argument}": "4", "action": "submit"})
+    wrong_level = student.post(f"/links/{{link}}/reviews/{review_id}", {
+        f"score-{argument}": "3", f"score-{style}": "5", f"comment-{style}": "Long enough comment.", "action": "submit"})
+    short = student.post(f"/links/{{link}}/reviews/{review_id}", {
+        f"score-{argument}": "4", f"score-{style}": "5", f"comment-{style}": "Too short", "action": "submit"})
+
+    assert missing.status_code == 400 and "Choose a score" in page_text(missing)
+    assert wrong_level.status_code == 400
+    assert short.status_code == 400 and "10" in page_text(short)
+    assert see_committed(session).get(Review, review_id).status is ReviewStatus.ASSIGNED
+
+
+def test_a_draft_is_kept_then_submitted_and_editable_until_the_deadline(class_in_review, session):
+    student = class_in_review["student-1"]
+    review_id = _review_id(_ask(student))
+    keys = _criteria_keys(session)
+
+    draft = student.post(f"/links/{{link}}/reviews/{review_id}", {f"score-{keys[0]}": "2", "action": "draft"})
+    assert "Draft saved" in draft.text and 'value="2" checked' in draft.text
+    submitted = _complete(student, review_id, keys)
+    review = see_committed(session).get(Review, review_id)
+    assert "Review submitted" in submitted.text and review.status is ReviewStatus.SUBMITTED
+    assert review.score == pytest.approx(50 * (2 * 1.0 + 1 * 0.7) / 3)  # weighted on the assignment's 50 points
+
+    edited = student.post(f"/links/{{link}}/reviews/{review_id}", {
+        f"score-{keys[0]}": "2", f"score-{keys[1]}": "7", f"comment-{keys[1]}": "Shorter sentences would help.",
+        "action": "submit"})
+    assert edited.status_code == 200 and see_committed(session).get(Review, review_id).selections[keys[0]] == 2
+
+
+def test_each_submission_gets_k_reviews_then_the_reviewer_is_told_why_there_is_no_more(class_in_review, session):
+    keys = _criteria_keys(session)
+    for _ in range(3):  # every student does the 3 reviews each must do; 4 submissions x 3 reviews
+        for student in class_in_review.values():
+            _complete(student, _review_id(_ask(student)), keys)
+
+    loads = see_committed(session).scalars(select(Submission.review_load)).all()
+    assert sorted(loads) == [3, 3, 3, 3]
+    done = _ask(class_in_review["student-1"])
+    assert "You have done all 3 reviews" in page_text(done)
+
+
+def test_a_lease_that_ran_out_returns_the_submission_to_the_pool(class_in_review, session):
+    student = class_in_review["student-1"]
+    review_id = _review_id(_ask(student))
+    session.execute(update(Review).where(Review.id == review_id)
+                    .values(lease_expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+    session.commit()
+
+    again = _ask(student)
+
+    assert _review_id(again) != review_id
+    assert see_committed(session).get(Review, review_id).status is ReviewStatus.EXPIRED
+    keys = _criteria_keys(session)
+    late = _complete(student, review_id, keys)
+    assert late.status_code == 409 and "time ran out" in page_text(late)
+
+
+def test_reviewers_see_a_pseudonym_and_a_neutral_file_never_the_author(class_in_review, session):
+    student = class_in_review["student-1"]
+    page = _ask(student)
+    review = see_committed(session).get(Review, _review_id(page))
+    author = review.submission.author
+
+    text = page_text(page)
+    assert f"Submission {review.submission.pseudonym}" in text
+    for secret in (author.name, author.email, author.subject, f"{author.subject}_essay.pdf", f"Author {author.subject}"):
+        assert secret not in text
+    file = student.get(f"/links/{{link}}/reviews/{review.id}/file")
+    assert f"submission-{review.submission.pseudonym}.pdf" in file.headers["Content-Disposition"]
+    assert f"Author {author.subject}".encode() not in file.content
+
+
+def test_self_assessment_opens_after_the_required_peer_reviews(instructor, class_in_review, session):
+    form = {"csrf_token": instructor.csrf_token()}
+    settings = instructor.get("/links/{link}/settings").text
+    assert "self_assessment" in settings
+    from assessment.models import Assignment
+
+    see_committed(session).scalars(select(Assignment)).one().self_assessment = True
+    session.commit()
+    student = class_in_review["student-1"]
+
+    early = student.post("/links/{link}/self-assessment", form | {"csrf_token": student.csrf_token()}, csrf=False)
+    assert "Finish your 3 peer reviews first" in page_text(early)
+    keys = _criteria_keys(session)
+    for _ in range(3):
+        for other in class_in_review.values():
+            _complete(other, _review_id(_ask(other)), keys)
+    opened = student.post("/links/{link}/self-assessment", {})
+
+    review = see_committed(session).get(Review, _review_id(opened))
+    assert review.kind is ReviewKind.SELF and review.submission.author_id == review.reviewer_id
+    assert "Assess your own work" in page_text(opened)
+
+
+def test_after_release_authors_read_anonymous_feedback_rate_it_and_flag_it(instructor, class_in_review, session):
+    keys = _criteria_keys(session)
+    for _ in range(3):
+        for student in class_in_review.values():
+            _complete(student, _review_id(_ask(student)), keys)
+    instructor.post("/links/{link}/phase", {"phase": "released"})
+    author = class_in_review["student-1"]
+
+    feedback = author.get("/links/{link}/feedback")
+    text = page_text(feedback)
+    assert "Reviewer 1" in text and "Reviewer 3" in text
+    for other in ("student-2", "student-3", "student-4"):
+        assert other not in text
+    review_id = int(re.search(r'id="review-(\d+)"', feedback.text)[1])
+    author.post(f"/links/{{link}}/feedback/{review_id}/rating", {"helpfulness": "4", "comment": "Useful, thanks"})
+    bad_flag = author.post(f"/links/{{link}}/feedback/{review_id}/flag", {"reason": "unfair", "explanation": "no"})
+    author.post(f"/links/{{link}}/feedback/{review_id}/flag",
+                {"reason": "unfair", "explanation": "It scores my argument as missing but it is there."})
+
+    assert bad_flag.status_code == 400
+    review = see_committed(session).get(Review, review_id)
+    assert review.helpfulness == 4
+    flag = session.scalars(select(ReviewFlag)).one()
+    queue = instructor.get("/links/{link}/flags")
+    assert "it is there" in page_text(queue)
+    instructor.post(f"/links/{{link}}/flags/{flag.id}/resolve", {"resolution": "Agreed; removed.", "remove": "y"})
+    assert see_committed(session).get(Review, review_id).status is ReviewStatus.REMOVED
+    assert session.get(ReviewFlag, flag.id).resolved_at is not None
+
+
+def test_feedback_waits_for_the_results_release(class_in_review):
+    response = class_in_review["student-1"].get("/links/{link}/feedback")
+
+    assert response.status_code == 409 and "once results are released" in page_text(response)
+
+
+def test_staff_see_the_allocation_add_and_remove_reviewers_and_assess_as_staff(instructor, class_in_review, session):
+    _ask(class_in_review["student-1"])
+    submission = see_committed(session).scalars(select(Submission).order_by(Submission.id)).first()
+    reviewer = session.scalars(select(Submission.author_id).where(Submission.id != submission.id)).first()
+
+    table = instructor.get("/links/{link}/allocation")
+    added = instructor.post("/links/{link}/allocation/assign", {"submission": str(submission.id),
+                                                                 "reviewer": str(reviewer)})
+    review = see_committed(session).scalars(select(Review).where(Review.submission_id == submission.id,
+                                                                 Review.reviewer_id == reviewer)).one()
+    instructor.post(f"/links/{{link}}/allocation/reviews/{review.id}/remove", {})
+    staff_review = instructor.post(f"/links/{{link}}/submissions/{submission.id}/staff-review", {})
+
+    assert "Who reviews whom" in table.text and "Reviewer added" in added.text
+    assert see_committed(session).get(Review, review.id).status is ReviewStatus.REMOVED
+    assert "Staff assessment of" in page_text(staff_review)
+    assert submission.author.display_name in page_text(staff_review)  # staff see real names
+
+
+def test_static_allocation_gives_every_submission_its_reviewers_at_once(instructor, class_in_review, session):
+    from assessment.models import Assignment
+
+    see_committed(session).scalars(select(Assignment)).one().allocation_mode = "static"
+    session.commit()
+
+    response = instructor.post("/links/{link}/allocation/static", {})
+
+    assert "12 reviews allocated" in response.text
+    assert sorted(see_committed(session).scalars(select(Submission.review_load)).all()) == [3, 3, 3, 3]
+    queue = _ask(class_in_review["student-2"])
+    assert "/reviews/" in queue.url  # the student is served the first of their allocated reviews
