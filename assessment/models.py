@@ -365,6 +365,8 @@ class Review(Base):
     status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus, 16))
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_expires_at: Mapped[datetime | None]  # None: assigned for good (static allocation, staff, self)
+    # Served after every submission had its k reviews, so a reviewer who still owed reviews could finish.
+    beyond_quota: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_at: Mapped[datetime | None]
     selections: Mapped[dict[str, float]] = mapped_column(JSONDocument, default=dict)
     comments: Mapped[dict[str, str]] = mapped_column(JSONDocument, default=dict)

@@ -60,6 +60,9 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
     8. Among the eligible, the least loaded, then the oldest (first handed in), then the lowest id.
     9. The chosen submission is locked (FOR UPDATE SKIP LOCKED: concurrent reviewers take different ones) and
        claimed by a conditional increment of its load, so it is never leased beyond k even where locks are absent.
+    10. When nothing under k is eligible but the reviewer still owes reviews, the least loaded other submission
+       they have not reviewed is served beyond k, marked as such, so that no student is left unable to finish
+       (the last reviewers would otherwise find only their own work short of reviews).
     """
     assignment = get_assignment(session, asking.assignment_id)
     reviewer = asking.reviewer_id
@@ -85,19 +88,20 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
         raise NothingToReview(why_nothing_to_review(state))
     reclaim_expired_leases(session, assignment.id, now)
     for _ in range(CLAIM_TRIES):
-        candidate = _least_loaded_candidate(session, assignment, reviewer)
+        candidate = _least_loaded_candidate(session, assignment, reviewer, within_quota=True)
+        beyond_quota = candidate is None
+        if beyond_quota:
+            candidate = _least_loaded_candidate(session, assignment, reviewer, within_quota=False)
         if candidate is None:
             waiting = _others_not_reviewed(session, assignment.id, reviewer)
             raise NothingToReview(why_nothing_to_review(replace(state, eligible_submissions=waiting)))
-        claimed = session.execute(
-            update(Submission)
-            .where(Submission.id == candidate, Submission.review_load < assignment.reviews_per_submission)
-            .values(review_load=Submission.review_load + 1)
-        ).rowcount
-        if claimed:
+        claim = update(Submission).where(Submission.id == candidate).values(review_load=Submission.review_load + 1)
+        if not beyond_quota:
+            claim = claim.where(Submission.review_load < assignment.reviews_per_submission)
+        if session.execute(claim).rowcount:
             review = Review(
                 assignment_id=assignment.id, submission_id=candidate, reviewer_id=reviewer, kind=ReviewKind.PEER,
-                status=ReviewStatus.ASSIGNED, assigned_at=now,
+                status=ReviewStatus.ASSIGNED, assigned_at=now, beyond_quota=beyond_quota,
                 lease_expires_at=now + timedelta(hours=assignment.lease_hours),
             )
             session.add(review)
@@ -119,11 +123,11 @@ def _others_not_reviewed(session: Session, assignment_id: int, reviewer: int) ->
                           .where(*_reviewable_by(assignment_id, reviewer))) or 0
 
 
-def _least_loaded_candidate(session: Session, assignment: Assignment, reviewer: int) -> int | None:
+def _least_loaded_candidate(session: Session, assignment: Assignment, reviewer: int, *, within_quota: bool) -> int | None:
+    under_k = Submission.review_load < assignment.reviews_per_submission
     query = (
         select(Submission.id)
-        .where(*_reviewable_by(assignment.id, reviewer),
-               Submission.review_load < assignment.reviews_per_submission)
+        .where(*_reviewable_by(assignment.id, reviewer), *([under_k] if within_quota else []))
         .order_by(Submission.review_load, Submission.created_at, Submission.id)
         .limit(1)
         .with_for_update(skip_locked=True, of=Submission)

@@ -63,6 +63,7 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('assigned', 'submitted', 'expired', 'removed', name='reviewstatus', native_enum=False, length=16), nullable=False),
     sa.Column('assigned_at', assessment.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('lease_expires_at', assessment.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('beyond_quota', sa.Boolean(), nullable=False),
     sa.Column('submitted_at', assessment.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('selections', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('comments', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),

@@ -9,31 +9,8 @@ import pytest
 from sqlalchemy import select, update
 
 from assessment.models import Review, ReviewFlag, ReviewKind, ReviewStatus, Submission
-from tests.support.documents import pdf_naming_its_author
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
-
-LEVELS = {"title": "Argument", "scoring": "levels", "weight": "2", "levels": "0 | Missing\n2 | Weak\n4 | Strong"}
-RANGE = {"title": "Style", "scoring": "range", "weight": "1", "range_low": "0", "range_high": "10",
-         "comment_prompt": "How could it read better?", "comment_required": "y", "comment_min_length": "10"}
-STUDENTS = ["student-1", "student-2", "student-3", "student-4"]
-
-
-@pytest.fixture
-def class_in_review(lms, instructor, session) -> dict[str, Visitor]:
-    """Four students handed in (text and a PDF named after them); the instructor opened reviewing by hand."""
-    instructor.post("/links/{link}/rubric/criteria", LEVELS)
-    instructor.post("/links/{link}/rubric/criteria", RANGE)
-    students = {}
-    for user in STUDENTS:
-        student = Visitor(lms, user)
-        student.launch()
-        response = student.post("/links/{link}/submission", {"text": "An essay about peer review."},
-                                files={"file": (f"{user}_essay.pdf", pdf_naming_its_author(f"Author {user}"))})
-        assert response.status_code == 200
-        students[user] = student
-    instructor.post("/links/{link}/phase", {"phase": "review"})
-    return students
 
 
 def _criteria_keys(session) -> tuple[str, str]:

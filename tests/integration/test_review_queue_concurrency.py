@@ -1,0 +1,219 @@
+"""The review queue under real concurrency: many reviewers at once never push a submission beyond k reviews."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import pytest
+from sqlalchemy import Engine, create_engine, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from assessment.db import make_engine, make_session_factory
+from assessment.errors import NothingToReview
+from assessment.models import Review, ReviewKind, ReviewStatus, Submission
+from assessment.peer_review import ReviewerContext, ReviewInput, reclaim_expired_leases, request_review, save_review
+from lti_tool import migrate
+from lti_tool import models as _models  # noqa: F401  (every table on the metadata)
+from tests.support.cohort import NO_VIOLATIONS, VALID_SELECTIONS, Cohort, create_cohort, queue_violations
+from tests.support.services import sqlite_url, throwaway_postgres_database, uses_postgres
+
+Result = TypeVar("Result")
+BARRIER_SECONDS = 30
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[sessionmaker]:
+    """Sessions on a migrated throwaway PostgreSQL database, with a connection for every reviewer thread."""
+    with ExitStack() as stack:
+        with pytest.MonkeyPatch.context() as patch:
+            if not uses_postgres():
+                # An SQLite DATABASE_URL names no PostgreSQL server: use the local default one.
+                patch.delenv("DATABASE_URL", raising=False)
+            url = stack.enter_context(throwaway_postgres_database())
+        migrate.upgrade(url)
+        engine = create_engine(url, pool_size=45, max_overflow=5, pool_pre_ping=True)
+        stack.callback(engine.dispose)
+        yield make_session_factory(engine)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _all_at_once(sessions: sessionmaker, reviewers: list[int], work: Callable[[Session, int], Result]) -> list[Result]:
+    """Run `work` for every reviewer in its own thread and session, released together by a barrier."""
+    barrier = threading.Barrier(len(reviewers))
+
+    def run(reviewer: int) -> Result:
+        with sessions() as session:
+            session.connection()  # connect before the barrier, so that the calls themselves start together
+            barrier.wait(BARRIER_SECONDS)
+            return work(session, reviewer)
+
+    with ThreadPoolExecutor(max_workers=len(reviewers)) as pool:
+        return list(pool.map(run, reviewers))
+
+
+def _ask(cohort: Cohort) -> Callable[[Session, int], tuple[int, int]]:
+    def ask(session: Session, reviewer: int) -> tuple[int, int]:
+        review = request_review(session, ReviewerContext(cohort.assignment_id, reviewer, calibration_done=True), _now())
+        session.commit()
+        return review.id, review.submission_id
+
+    return ask
+
+
+def _review_until_nothing_left(cohort: Cohort) -> Callable[[Session, int], int]:
+    """One reviewer asking, submitting and asking again until told there is nothing to review; returns how many."""
+    def review(session: Session, reviewer: int) -> int:
+        done = 0
+        while True:
+            try:
+                held = request_review(session, ReviewerContext(cohort.assignment_id, reviewer, True), _now())
+                session.commit()
+            except NothingToReview:
+                session.rollback()
+                return done
+            save_review(session, held.id, reviewer, ReviewInput(VALID_SELECTIONS, {}, submit=True), _now())
+            session.commit()
+            done += 1
+
+    return review
+
+
+def _exhaust_queue(sessions: sessionmaker, cohort: Cohort, threads: int) -> None:
+    """Passes of every reviewer working concurrently, until a whole pass hands out nothing.
+
+    A reviewer may be told "nothing" while the only work left is a row another reviewer holds locked for a moment
+    (SKIP LOCKED), so they ask again in the next pass; a pass in which nobody got work has no such locks.
+    """
+    work = _review_until_nothing_left(cohort)
+
+    def run(reviewer: int) -> int:
+        with sessions() as session:
+            return work(session, reviewer)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        while sum(pool.map(run, cohort.student_ids)):
+            pass
+
+
+def _peer_reviews(session: Session, cohort: Cohort) -> list[Review]:
+    session.expire_all()
+    return list(session.scalars(select(Review).where(Review.assignment_id == cohort.assignment_id,
+                                                     Review.kind == ReviewKind.PEER)))
+
+
+def _loads(session: Session, cohort: Cohort) -> dict[int, int]:
+    return dict(session.execute(select(Submission.id, Submission.review_load)
+                                .where(Submission.assignment_id == cohort.assignment_id)).all())
+
+
+def _assert_queue_complete(session: Session, cohort: Cohort) -> None:
+    k = cohort.reviews_per_submission
+    reviews = _peer_reviews(session, cohort)
+    submitted = Counter(review.submission_id for review in reviews if review.status is ReviewStatus.SUBMITTED)
+    assert all(review.status is ReviewStatus.SUBMITTED for review in reviews)
+    assert {submission: submitted[submission] for submission in cohort.submission_ids} == dict.fromkeys(
+        cohort.submission_ids, k)
+    assert max(Counter(review.reviewer_id for review in reviews).values()) <= cohort.reviews_per_student
+    assert _loads(session, cohort) == dict.fromkeys(cohort.submission_ids, k)
+    assert queue_violations(session, cohort.assignment_id, k) == NO_VIOLATIONS
+
+
+def test_forty_reviewers_asking_at_the_same_moment_all_get_others_work_and_no_submission_exceeds_k(postgres):
+    with postgres() as session:
+        cohort = create_cohort(session, 40, reviews_per_submission=3, reviews_per_student=3)
+    author = dict(zip(cohort.submission_ids, cohort.student_ids, strict=True))
+
+    handed_out = _all_at_once(postgres, cohort.student_ids, _ask(cohort))
+
+    assert len({review for review, _ in handed_out}) == 40
+    assert all(author[submission] != reviewer
+               for reviewer, (_, submission) in zip(cohort.student_ids, handed_out, strict=True))
+    per_submission = Counter(submission for _, submission in handed_out)
+    assert max(per_submission.values()) <= 3
+    with postgres() as session:
+        assert _loads(session, cohort) == {submission: per_submission[submission] for submission in cohort.submission_ids}
+        assert queue_violations(session, cohort.assignment_id, 3) == NO_VIOLATIONS
+
+
+def test_reviewers_asking_and_submitting_concurrently_until_the_queue_is_empty_give_every_submission_exactly_k(postgres):
+    # One review of slack per student: with exactly k each, the last reviewer may be left with only their own work.
+    with postgres() as session:
+        cohort = create_cohort(session, 30, reviews_per_submission=3, reviews_per_student=4)
+
+    _exhaust_queue(postgres, cohort, threads=30)
+
+    with postgres() as session:
+        _assert_queue_complete(session, cohort)
+
+
+def _leases_run_out(sessions: sessionmaker, cohort: Cohort) -> set[int]:
+    """Every student takes a review; then all their leases run out. Returns the run-out reviews."""
+    leased = {review for review, _ in _all_at_once(sessions, cohort.student_ids, _ask(cohort))}
+    with sessions() as session:
+        session.execute(update(Review).where(Review.id.in_(leased)).values(lease_expires_at=_now() - timedelta(minutes=1)))
+        session.commit()
+    return leased
+
+
+def test_run_out_leases_go_back_to_the_pool_once_when_their_reviewers_ask_again_at_the_same_moment(postgres):
+    with postgres() as session:
+        cohort = create_cohort(session, 20, reviews_per_submission=2, reviews_per_student=2)
+    run_out = _leases_run_out(postgres, cohort)
+
+    handed_out = _all_at_once(postgres, cohort.student_ids, _ask(cohort))
+
+    with postgres() as session:
+        reviews = {review.id: review for review in _peer_reviews(session, cohort)}
+        assert {reviews[review].status for review in run_out} == {ReviewStatus.EXPIRED}
+        fresh = [reviews[review] for review, _ in handed_out]
+        assert all(review.id not in run_out and review.status is ReviewStatus.ASSIGNED for review in fresh)
+        before = {reviews[review].reviewer_id: reviews[review].submission_id for review in run_out}
+        assert all(review.submission_id != before[review.reviewer_id] for review in fresh)  # never held twice
+        loads = _loads(session, cohort)
+        assert all(0 <= load <= 2 for load in loads.values()) and sum(loads.values()) == 20
+        assert queue_violations(session, cohort.assignment_id, 2) == NO_VIOLATIONS
+
+
+def test_reclaiming_run_out_leases_from_many_threads_at_once_returns_each_exactly_once(postgres):
+    with postgres() as session:
+        cohort = create_cohort(session, 20, reviews_per_submission=2, reviews_per_student=2)
+    run_out = _leases_run_out(postgres, cohort)
+
+    def reclaim(session: Session, _reviewer: int) -> int:
+        reclaimed = reclaim_expired_leases(session, cohort.assignment_id, _now())
+        session.commit()
+        return reclaimed
+
+    reclaimed = _all_at_once(postgres, cohort.student_ids[:10], reclaim)
+
+    assert sum(reclaimed) == len(run_out) == 20
+    with postgres() as session:
+        assert {review.status for review in _peer_reviews(session, cohort)} == {ReviewStatus.EXPIRED}
+        assert _loads(session, cohort) == dict.fromkeys(cohort.submission_ids, 0)
+        assert queue_violations(session, cohort.assignment_id, 2) == NO_VIOLATIONS
+
+
+def test_on_sqlite_without_skip_locked_concurrent_reviewers_still_fill_every_submission_to_exactly_k(tmp_path):
+    engine: Engine = make_engine(sqlite_url(tmp_path))
+    try:
+        migrate.upgrade(str(engine.url))
+        sessions = make_session_factory(engine)
+        with sessions() as session:
+            cohort = create_cohort(session, 12, reviews_per_submission=2, reviews_per_student=3)
+
+        _exhaust_queue(sessions, cohort, threads=4)
+
+        with sessions() as session:
+            _assert_queue_complete(session, cohort)
+            assert session.scalar(select(func.max(Submission.review_load))) == 2
+    finally:
+        engine.dispose()
