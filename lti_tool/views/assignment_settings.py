@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug import Response
 
 from assessment.errors import InvalidInput
@@ -10,8 +10,8 @@ from assessment.phases import Phase
 from assessment.services import set_phase, update_settings
 from lti_tool.database import db
 from lti_tool.forms import PhaseForm, SettingsForm
+from lti_tool.views.course import staff_view
 from lti_tool.views.form_errors import show_problems
-from lti_tool.views.instructor import staff_view
 
 bp = Blueprint("settings", __name__)
 
@@ -23,7 +23,7 @@ PROBLEM_FIELDS = {"instructions_html": "instructions"}
 def edit(link_id: int) -> Response | str | tuple[str, int]:
     view = staff_view(link_id)
     assignment = view.require_assignment()
-    form = SettingsForm() if SettingsForm().is_submitted() else SettingsForm.from_settings(assignment.settings)
+    form = SettingsForm() if request.method == "POST" else SettingsForm.from_settings(assignment.settings)
     if form.validate_on_submit():
         try:
             update_settings(db(), assignment.id, form.to_settings())

@@ -18,9 +18,7 @@ from assessment.db import utcnow
 from assessment.errors import InvalidInput, NotFound
 from lti_tool.database import db
 from lti_tool.forms import ActionForm
-from lti_tool.identity import launch_identity
-from lti_tool.views.course import load_launch_view
-from lti_tool.views.instructor import staff_view
+from lti_tool.views.course import launched_view, staff_view
 from lti_tool.views.rubric_entry import read_rubric_entry
 
 bp = Blueprint("calibration", __name__)
@@ -29,7 +27,7 @@ bp = Blueprint("calibration", __name__)
 @bp.route("/links/<int:link_id>/calibration", methods=["GET", "POST"])
 def practise(link_id: int) -> str | tuple[str, int]:
     """The example the student is on (assessed blind), or, after an attempt, the comparison with the reference."""
-    view = load_launch_view(db(), launch_identity(link_id))
+    view = launched_view(link_id)
     assignment = view.require_assignment()
     status = student_status(db(), assignment, view.person.id)
     by_id = {example.id: example for example in examples(db(), assignment.id)}

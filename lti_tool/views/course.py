@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from assessment.errors import NotFound
 from assessment.models import Assignment, Course, CourseRole, Enrollment, Person, ResourceLink
 from assessment.services import assignment_for_link
+from lti_tool.database import db
+from lti_tool.identity import launch_identity, staff_identity
 from lti_tool.launch.provisioning import LaunchIdentity
 from lti_tool.registry import Platform
 
@@ -51,6 +53,16 @@ def load_launch_view(session: Session, identity: LaunchIdentity) -> LaunchView:
     link, course, enrollment, person, platform = row
     return LaunchView(person=person, course=course, link=link, enrollment=enrollment, platform=platform,
                       assignment=assignment_for_link(session, link.id))
+
+
+def launched_view(link_id: int) -> LaunchView:
+    """What the browser's launch into this link lets it see; NotAllowed without one."""
+    return load_launch_view(db(), launch_identity(link_id))
+
+
+def staff_view(link_id: int) -> LaunchView:
+    """As launched_view, for course staff only."""
+    return load_launch_view(db(), staff_identity(link_id))
 
 
 def role_counts(session: Session, course_id: int) -> dict[CourseRole, int]:

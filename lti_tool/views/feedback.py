@@ -12,19 +12,15 @@ from assessment.peer_review import flag_review, rate_review, received_reviews
 from assessment.visibility import reviewer_label
 from lti_tool.database import db
 from lti_tool.forms import ActionForm
-from lti_tool.identity import launch_identity
-from lti_tool.views.course import LaunchView, load_launch_view
+from lti_tool.views.course import launched_view
 
 bp = Blueprint("feedback", __name__)
 
 
-def _view(link_id: int) -> LaunchView:
-    return load_launch_view(db(), launch_identity(link_id))
-
 
 @bp.get("/links/<int:link_id>/feedback")
 def received(link_id: int, problems: dict[str, str] | None = None) -> str:
-    view = _view(link_id)
+    view = launched_view(link_id)
     assignment = view.require_assignment()
     reviews = received_reviews(db(), assignment.id, view.person.id, utcnow())
     peers = [review for review in reviews if review.kind is ReviewKind.PEER]
@@ -40,7 +36,7 @@ def received(link_id: int, problems: dict[str, str] | None = None) -> str:
 
 @bp.post("/links/<int:link_id>/feedback/<int:review_id>/rating")
 def rate(link_id: int, review_id: int) -> Response | tuple[str, int]:
-    view = _view(link_id)
+    view = launched_view(link_id)
     try:
         rate_review(db(), review_id, view.person.id, _int(request.form.get("helpfulness")),
                     request.form.get("comment", ""), utcnow())
@@ -54,7 +50,7 @@ def rate(link_id: int, review_id: int) -> Response | tuple[str, int]:
 
 @bp.post("/links/<int:link_id>/feedback/<int:review_id>/flag")
 def flag(link_id: int, review_id: int) -> Response | tuple[str, int]:
-    view = _view(link_id)
+    view = launched_view(link_id)
     try:
         reason = FlagReason(request.form.get("reason", ""))
     except ValueError:

@@ -13,17 +13,12 @@ from assessment.models import Enrollment, Person
 from assessment.services import create_assignment, roster, rubric_lock_reason
 from lti_tool.database import db
 from lti_tool.forms import NewActivityForm, PhaseForm
-from lti_tool.identity import staff_identity
-from lti_tool.views.course import LaunchView, load_launch_view, role_counts
+from lti_tool.views.course import LaunchView, role_counts, staff_view
 from lti_tool.views.form_errors import show_problems
 
 bp = Blueprint("instructor", __name__)
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
-
-
-def staff_view(link_id: int) -> LaunchView:
-    return load_launch_view(db(), staff_identity(link_id))
 
 
 def home(view: LaunchView, new_activity: NewActivityForm | None = None) -> str:

@@ -8,7 +8,7 @@ from assessment.models import CourseRole
 from lti_tool.database import db
 from lti_tool.identity import launch_identity
 from lti_tool.views import instructor, student
-from lti_tool.views.course import load_launch_view
+from lti_tool.views.course import launched_view, load_launch_view
 
 bp = Blueprint("landing", __name__)
 
@@ -25,5 +25,5 @@ def resource_link(link_id: int) -> str:
 @bp.get("/links/<int:link_id>/me")
 def my_data(link_id: int) -> str:
     """What peerlti holds about the person, as their LMS reported it."""
-    view = load_launch_view(db(), launch_identity(link_id))
+    view = launched_view(link_id)
     return render_template("my_data.html", view=view)

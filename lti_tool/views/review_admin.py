@@ -20,7 +20,7 @@ from assessment.peer_review import (
 )
 from lti_tool.database import db
 from lti_tool.forms import ActionForm
-from lti_tool.views.instructor import staff_view
+from lti_tool.views.course import staff_view
 
 bp = Blueprint("review_admin", __name__)
 

@@ -21,22 +21,17 @@ from assessment.peer_review import (
 from assessment.visibility import author_label
 from lti_tool.database import db
 from lti_tool.forms import ActionForm
-from lti_tool.identity import launch_identity
-from lti_tool.views.course import LaunchView, load_launch_view
+from lti_tool.views.course import launched_view, staff_view
 from lti_tool.views.files import stored_file_download
-from lti_tool.views.instructor import staff_view
 from lti_tool.views.rubric_entry import read_rubric_entry
 
 bp = Blueprint("reviewing", __name__)
 
 
-def _view(link_id: int) -> LaunchView:
-    return load_launch_view(db(), launch_identity(link_id))
-
 
 @bp.post("/links/<int:link_id>/reviews/next")
 def next_review(link_id: int) -> Response:
-    view = _view(link_id)
+    view = launched_view(link_id)
     assignment = view.require_assignment()
     calibration = student_status(db(), assignment, view.person.id)
     try:
@@ -51,7 +46,7 @@ def next_review(link_id: int) -> Response:
 
 @bp.post("/links/<int:link_id>/self-assessment")
 def self_assessment(link_id: int) -> Response:
-    view = _view(link_id)
+    view = launched_view(link_id)
     try:
         review = start_self_assessment(db(), view.require_assignment().id, view.person.id, utcnow())
     except NothingToReview as reason:
@@ -72,7 +67,7 @@ def start_staff_review(link_id: int, submission_id: int) -> Response:
 
 @bp.route("/links/<int:link_id>/reviews/<int:review_id>", methods=["GET", "POST"])
 def review(link_id: int, review_id: int) -> Response | str | tuple[str, int]:
-    view = _view(link_id)
+    view = launched_view(link_id)
     assignment = view.require_assignment()
     item = review_for(db(), review_id, view.person.id)
     if item.assignment_id != assignment.id:
@@ -108,7 +103,7 @@ def review(link_id: int, review_id: int) -> Response | str | tuple[str, int]:
 @bp.get("/links/<int:link_id>/reviews/<int:review_id>/file")
 def review_file(link_id: int, review_id: int) -> Response:
     """The file of the submission under review, under its neutral name."""
-    view = _view(link_id)
+    view = launched_view(link_id)
     assignment = view.require_assignment()
     item: Review = review_for(db(), review_id, view.person.id)
     version = item.submission.latest

@@ -15,9 +15,8 @@ from assessment.rubric import Criterion, Rubric
 from assessment.services import copy_rubric, rubric_lock_reason, rubrics_in_course, save_rubric, save_rubric_criteria
 from lti_tool.database import db
 from lti_tool.forms import ActionForm, CopyRubricForm, CriterionForm
-from lti_tool.views.course import LaunchView
+from lti_tool.views.course import LaunchView, staff_view
 from lti_tool.views.form_errors import show_problems
-from lti_tool.views.instructor import staff_view
 
 bp = Blueprint("rubric", __name__)
 

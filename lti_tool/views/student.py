@@ -13,8 +13,7 @@ from assessment.services import HandIn, SubmissionDeps, UploadedFile, Viewer, ow
 from assessment.uploads import read_limited
 from lti_tool.database import db
 from lti_tool.forms import ActionForm, SubmissionForm
-from lti_tool.identity import launch_identity
-from lti_tool.views.course import LaunchView, load_launch_view
+from lti_tool.views.course import LaunchView, launched_view
 from lti_tool.views.files import stored_file_download
 from lti_tool.views.form_errors import show_problems
 
@@ -43,7 +42,7 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
 
 @bp.post("/links/<int:link_id>/submission")
 def hand_in(link_id: int) -> Response | tuple[str, int]:
-    view = load_launch_view(db(), launch_identity(link_id))
+    view = launched_view(link_id)
     assignment = view.require_assignment()
     form = SubmissionForm()
     if form.validate_on_submit():
@@ -70,7 +69,7 @@ def hand_in(link_id: int) -> Response | tuple[str, int]:
 
 @bp.get("/links/<int:link_id>/files/<int:version_id>")
 def download(link_id: int, version_id: int) -> Response:
-    view = load_launch_view(db(), launch_identity(link_id))
+    view = launched_view(link_id)
     assignment = view.require_assignment()
     version = version_file(db(), assignment.id, version_id, Viewer(view.person.id, view.is_staff))
     return stored_file_download(version.file_key, version.file_name or "submission", version.file_kind)
