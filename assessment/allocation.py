@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from collections import deque
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -95,7 +97,16 @@ def _pairs(
     # half-million tuples of a large class is most of the time of the whole allocation.
     people_array = np.fromiter(people, dtype=object, count=len(people))
     submission_array = np.fromiter(submissions, dtype=object, count=len(submissions))
-    return list(zip(people_array[reviewer_indices].tolist(), np.repeat(submission_array, counts).tolist(), strict=True))
+    # Tuples hold no cycles, yet allocating half a million of them sets off repeated full garbage collections
+    # that scan the whole heap: pausing the collector keeps the cost linear in the number of pairs.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return list(zip(people_array[reviewer_indices].tolist(), np.repeat(submission_array, counts).tolist(),
+                        strict=True))
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _everyone_reviews_each_other(authors: Mapping[SubmissionId, PersonId], reviewers: set[PersonId]) -> bool:
