@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-
 from collections import deque
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass

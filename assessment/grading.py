@@ -1,8 +1,9 @@
-"""Grades: late penalties now; the grade for reviewing and the final composition join them later."""
+"""Grades: late penalties, the grade for reviewing, the final composition, staff overrides and what needs a look."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -101,3 +102,159 @@ def _when(moment: datetime) -> str:
     # Shown in UTC: the domain does not know the reader's time zone; the web edge may say it better.
     moment = moment.astimezone(UTC)
     return f"{moment.day} {moment:%B %Y at %H:%M} UTC"
+
+
+# The grade for reviewing, in the spirit of Moodle's "comparison with the best assessment": a review is compared
+# with the consensus criterion by criterion, and strictness says how fast the grade falls with the distance.
+# At the middle strictness (5) a review that is 20% of every criterion's range away from the consensus gets 0.8.
+STRICTNESS_LEVELS = (1.0, 3.0, 5.0, 7.0, 9.0)  # lax to strict, as Moodle offers them
+MIDDLE_STRICTNESS = 5.0
+
+
+@dataclass(frozen=True)
+class ReviewerAccuracy:
+    reviewer: Hashable
+    submission: Hashable
+    criterion_scores: Mapping[str, float]  # a review, criterion by criterion
+
+
+def reviewing_grade(
+    reviews: Sequence[ReviewerAccuracy],
+    consensus: Mapping[Hashable, Mapping[str, float]],
+    ranges: Mapping[str, tuple[float, float]],
+    weights: Mapping[str, float],
+    *,
+    strictness: float = MIDDLE_STRICTNESS,
+) -> dict[Hashable, float]:
+    """Each reviewer's grade for reviewing, 0..1: the mean over their reviews of how close each is to the consensus.
+
+    A review's distance is the weighted mean over the criteria of |score - consensus| / the criterion's range; its
+    grade is 1 - distance * strictness / 5, kept within 0..1. Reviews of submissions without a consensus do not
+    count; a reviewer with no review that counts gets no grade.
+    """
+    if not (_is_number(strictness) and strictness > 0):
+        raise ValueError(f"strictness is a positive number such as one of {STRICTNESS_LEVELS}, not {strictness!r}")
+    if any(not (_is_number(weight) and weight >= 0) for weight in weights.values()):
+        raise ValueError("criterion weights must be numbers of at least 0")
+    missing = [key for key in weights if key not in ranges]
+    if missing:
+        raise ValueError(f"criterion {missing[0]!r} has a weight but no range")
+    grades: dict[Hashable, list[float]] = {}
+    for review in reviews:
+        reference = consensus.get(review.submission)
+        if reference is None:
+            continue
+        distance = _review_distance(review.criterion_scores, reference, ranges, weights)
+        grade = min(1.0, max(0.0, 1 - distance * strictness / MIDDLE_STRICTNESS))
+        grades.setdefault(review.reviewer, []).append(grade)
+    return {reviewer: math.fsum(values) / len(values) for reviewer, values in grades.items()}
+
+
+def _review_distance(
+    scores: Mapping[str, float],
+    reference: Mapping[str, float],
+    ranges: Mapping[str, tuple[float, float]],
+    weights: Mapping[str, float],
+) -> float:
+    total_weight = math.fsum(weights.values())
+    if total_weight <= 0:
+        return 0.0  # nothing counts, so there is nothing to disagree on
+    weighted = 0.0
+    for key, weight in weights.items():
+        if key not in scores or key not in reference:
+            raise ValueError(f"criterion {key!r} is missing from a review or from its consensus")
+        low, high = ranges[key]
+        span = high - low
+        # A criterion whose range is a single value cannot tell reviews apart.
+        gap = 0.0 if span <= 0 else min(1.0, abs(float(scores[key]) - float(reference[key])) / span)
+        weighted += weight * gap
+    return weighted / total_weight
+
+
+@dataclass(frozen=True)
+class GradeInputs:
+    submission_score: float | None  # fraction of the rubric's maximum, 0..1; None when the work has no grade
+    points_possible: float
+    submission_weight: float  # percent 0..100 of the points for the submission; the rest is for reviewing
+    reviewing_quality: float | None  # 0..1 from reviewing_grade
+    calibration_accuracy: float | None  # 0..1, stands in for reviewing_quality when that is unknown
+    reviews_done: int
+    reviews_required: int
+    late_penalty: float  # 0..1, on the submission part only
+
+
+@dataclass(frozen=True)
+class GradeBreakdown:
+    submission_points: float  # before the late deduction
+    reviewing_points: float
+    late_deduction: float
+    total: float  # submission - late deduction + reviewing, rounded to 2 decimals, within [0, points_possible]
+
+
+def final_grade(inputs: GradeInputs) -> GradeBreakdown:
+    """The grade out of `points_possible`: the submission's share scaled by its score, less the late penalty, plus
+    the reviewing share scaled by how many of the required reviews were done and how well."""
+    _check_grade_inputs(inputs)
+    points = inputs.points_possible
+    submission_share = points * inputs.submission_weight / 100
+    submission_points = submission_share * (inputs.submission_score or 0.0)
+    # With no reviews required nothing is missing.
+    completion = min(1.0, inputs.reviews_done / inputs.reviews_required) if inputs.reviews_required else 1.0
+    if inputs.reviewing_quality is not None:
+        quality = inputs.reviewing_quality
+    elif inputs.calibration_accuracy is not None:
+        quality = inputs.calibration_accuracy
+    else:
+        quality = 1.0  # no measure of quality: doing the reviews earns the share
+    reviewing_points = (points - submission_share) * completion * quality
+    late_deduction = submission_points * inputs.late_penalty
+    total = min(points, max(0.0, submission_points - late_deduction + reviewing_points))
+    return GradeBreakdown(submission_points, reviewing_points, late_deduction, round(total, 2))
+
+
+def _check_grade_inputs(inputs: GradeInputs) -> None:
+    fractions = {
+        "submission_score": inputs.submission_score,
+        "reviewing_quality": inputs.reviewing_quality,
+        "calibration_accuracy": inputs.calibration_accuracy,
+        "late_penalty": inputs.late_penalty,
+    }
+    for name, value in fractions.items():
+        if value is not None and not (_is_number(value) and 0 <= value <= 1):
+            raise ValueError(f"{name} is a fraction from 0 to 1, not {value!r}")
+    if not (_is_number(inputs.points_possible) and inputs.points_possible >= 0):
+        raise ValueError(f"points_possible must be a number of at least 0, not {inputs.points_possible!r}")
+    if not (_is_number(inputs.submission_weight) and 0 <= inputs.submission_weight <= 100):
+        raise ValueError(f"submission_weight is a percentage from 0 to 100, not {inputs.submission_weight!r}")
+    for name, count in (("reviews_done", inputs.reviews_done), ("reviews_required", inputs.reviews_required)):
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"{name} must be a whole number of at least 0, not {count!r}")
+
+
+@dataclass(frozen=True)
+class Override:
+    total: float
+    by: str
+    reason: str
+    at: datetime
+
+
+def with_override(breakdown: GradeBreakdown, override: Override | None) -> float:
+    """The grade to record: a staff override wins over the computed total."""
+    return breakdown.total if override is None else override.total
+
+
+WIDE_UNCERTAINTY_SHARE = 0.1  # an estimate whose std exceeds this share of the scale needs a person to look
+
+
+def needs_attention(estimate_std: float, reviews: int, required: int, open_flags: int, *, scale_width: float) -> list[str]:
+    """Why a submission's grade needs a person to look at it; empty when it does not."""
+    reasons = []
+    # No estimate at all (a nan or infinite std) is as uncertain as it gets.
+    if not math.isfinite(estimate_std) or estimate_std > WIDE_UNCERTAINTY_SHARE * scale_width:
+        reasons.append("wide uncertainty")
+    if reviews < required:
+        reasons.append("too few reviews")
+    if open_flags > 0:
+        reasons.append("open flag")
+    return reasons

@@ -403,3 +403,89 @@ class ReviewFlag(Base):
     resolution: Mapped[str] = mapped_column(Text, default="")
 
     review: Mapped[Review] = relationship()
+
+
+class Grade(Base):
+    """A student's computed grade for an assignment, with its parts, doubts, any staff override and its release."""
+
+    __tablename__ = "grades"
+    __table_args__ = (UniqueConstraint("assignment_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(32))
+    submission_score: Mapped[float | None] = mapped_column(Float)  # the aggregated peer score, on the points
+    submission_std: Mapped[float | None] = mapped_column(Float)
+    reviews_received: Mapped[int] = mapped_column(Integer, default=0)
+    submission_points: Mapped[float] = mapped_column(Float, default=0.0)
+    reviewing_points: Mapped[float] = mapped_column(Float, default=0.0)
+    late_deduction: Mapped[float] = mapped_column(Float, default=0.0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+    attention: Mapped[list[str]] = mapped_column(JSONDocument, default=list)  # why staff should look first
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    override_total: Mapped[float | None] = mapped_column(Float)
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+    override_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    override_at: Mapped[datetime | None]
+    released_total: Mapped[float | None] = mapped_column(Float)
+    released_at: Mapped[datetime | None]
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+
+    @property
+    def final(self) -> float:
+        return self.override_total if self.override_total is not None else self.total
+
+    @property
+    def held(self) -> bool:
+        """Doubtful and not yet settled by staff: posted as PendingManual rather than as a final grade."""
+        return bool(self.attention) and self.override_total is None
+
+
+class PostingStatus(enum.StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    POSTED = "posted"
+    FAILED = "failed"  # a permanent refusal; kept with the platform's answer for staff
+
+
+class GradePosting(Base):
+    """The grade outbox: one row per student per release, posted to the gradebook exactly once."""
+
+    __tablename__ = "grade_postings"
+    __table_args__ = (
+        UniqueConstraint("release_id", "person_id"),
+        Index("ix_grade_postings_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    release_id: Mapped[str] = mapped_column(String(32))
+    score_given: Mapped[float | None] = mapped_column(Float)
+    score_maximum: Mapped[float] = mapped_column(Float)
+    grading_progress: Mapped[str] = mapped_column(String(32))  # FullyGraded, or PendingManual when held
+    comment: Mapped[str] = mapped_column(Text, default="")
+    # Platforms refuse a score not newer than the last one for the same student and column.
+    timestamp: Mapped[datetime]
+    status: Mapped[PostingStatus] = mapped_column(_enum(PostingStatus, 16), default=PostingStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    posted_at: Mapped[datetime | None]
+
+    person: Mapped[Person] = relationship()
+
+
+class AccessTokenCache(Base):
+    """Platform access tokens shared by worker processes when there is no Redis to share them."""
+
+    __tablename__ = "access_tokens"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime]

@@ -27,6 +27,8 @@ class Settings:
     celery_result_backend: str | None
     clock_leeway_seconds: int
     http_timeout_seconds: float
+    passback_backoff_seconds: int = 5
+    passback_stuck_seconds: int = 300
 
     @property
     def is_https(self) -> bool:
@@ -55,6 +57,8 @@ class Settings:
             ),
             clock_leeway_seconds=_int(env, "LTI_CLOCK_LEEWAY_SECONDS", 60, low=0, high=600),
             http_timeout_seconds=float(_int(env, "HTTP_TIMEOUT_SECONDS", 10, low=1, high=120)),
+            passback_backoff_seconds=_int(env, "PASSBACK_BACKOFF_SECONDS", 5, low=1, high=3600),
+            passback_stuck_seconds=_int(env, "PASSBACK_STUCK_SECONDS", 300, low=1, high=86400),
         )
 
 

@@ -19,6 +19,7 @@ from lti_tool.launch.views import bp as lti_bp
 from lti_tool.launch.views import init_launch
 from lti_tool.templating import init_templating
 from lti_tool.views import init_views
+from workers.celery_app import make_celery
 
 csrf = CSRFProtect()
 
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["peerlti.submission_deps"] = SubmissionDeps(
         storage=LocalDirectoryStorage(settings.instance_path / "uploads"), pseudonym_secret=settings.secret_key
     )
+    app.extensions["peerlti.celery"] = make_celery(settings)
     init_templating(app)
     init_views(app)
     _register_error_pages(app)

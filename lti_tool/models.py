@@ -1,11 +1,14 @@
 """Every mapped table in one import, for Alembic and for creating schemas in tests."""
 
 from assessment.models import (
+    AccessTokenCache,
     Assignment,
     CalibrationAttempt,
     CalibrationExample,
     Course,
     Enrollment,
+    Grade,
+    GradePosting,
     Person,
     ResourceLink,
     Review,
@@ -18,6 +21,7 @@ from lti_tool.launch.replay import ConsumedNonce
 from lti_tool.registry import Deployment, Platform, ToolKey
 
 __all__ = [
+    "AccessTokenCache",
     "Assignment",
     "CalibrationAttempt",
     "CalibrationExample",
@@ -26,6 +30,8 @@ __all__ = [
     "DeepLinkRequest",
     "Deployment",
     "Enrollment",
+    "Grade",
+    "GradePosting",
     "Person",
     "Platform",
     "ResourceLink",

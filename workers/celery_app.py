@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import Celery
 
 from config.settings import Settings
+from workers.schedule import BEAT_SCHEDULE
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
@@ -23,4 +24,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
         timezone="UTC",
     )
     app.conf.peerlti_settings = settings
+    app.conf.beat_schedule = BEAT_SCHEDULE
+    import workers.tasks  # noqa: F401  (registers the shared tasks on this app for callers that send them)
+
     return app

@@ -11,6 +11,7 @@ def init_views(app: Flask) -> None:
         calibration,
         deep_linking,
         feedback,
+        grading,
         instructor,
         landing,
         review_admin,
@@ -20,5 +21,5 @@ def init_views(app: Flask) -> None:
     )
 
     for module in (landing, instructor, assignment_settings, rubric, student, deep_linking, calibration, reviewing,
-                   feedback, review_admin):
+                   feedback, review_admin, grading):
         app.register_blueprint(module.bp)

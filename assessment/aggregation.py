@@ -1,0 +1,322 @@
+"""Peer-score aggregation: each method turns reviews into a score per submission and the uncertainty of that score."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+
+import numpy as np
+
+METHODS = ("mean", "median", "trimmed_mean", "calibrated", "reliability")
+
+# The "calibrated" method: a reviewer who never calibrated counts like a middling one; nobody counts for nothing,
+# so a submission whose reviewers all calibrated badly still gets a score from them.
+DEFAULT_ACCURACY = 0.5
+ACCURACY_FLOOR = 0.05
+
+# The median of n normal draws varies pi/2 times as much as their mean; MAD * 1.4826 estimates a normal sd.
+MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2)
+MAD_TO_SD = 1.4826
+
+# The "reliability" model (Piech et al. 2013, PG1), on scores normalised to 0..1 of the scale:
+#   true score s_u ~ N(mu, 1/gamma), reviewer bias b_v ~ N(0, 1/eta), reviewer precision tau_v ~ Gamma(a_v, beta_v),
+#   observed z_uv ~ N(s_u + b_v, 1/tau_v).
+# It is fitted by mean-field variational Bayes: q(s_u), q(b_v) normal, q(tau_v) gamma, each updated in closed form
+# in turn, while mu, 1/gamma and 1/eta are re-estimated from the current posteriors (empirical Bayes, with weak
+# hyperpriors so that a handful of reviews cannot collapse a variance to zero). Integrating tau out makes each
+# reviewer's errors Student-t: one wild review costs its reviewer weight instead of dragging the score.
+# Each reviewer's bias has its own precision too, eta_v ~ Gamma(BIAS_SHAPE, BIAS_SHAPE / eta), so biases are
+# Student-t as well: a lone very harsh or very lenient reviewer is recognised as such rather than shrunk towards the
+# others (a Gaussian prior would spread much of that bias over the scores they gave).
+MAX_ITERATIONS = 30
+TOLERANCE = 1e-7  # largest change of any posterior mean between sweeps, as a fraction of the scale, to stop early
+# Hyperpriors, as (prior variance, pseudo-count); variances are fractions of the scale width squared.
+SCORE_SPREAD_PRIOR = (0.15**2, 5.0)
+BIAS_SPREAD_PRIOR = (0.05**2, 5.0)
+NOISE_PRIOR = (0.1**2, 5.0)
+# Calibration accuracy is 1 - mean |error| / width over the examples. For normal errors E|e| = sd * sqrt(2/pi), so
+# an accuracy implies an error variance of (pi/2) (1 - accuracy)^2, bias included; the bias part is removed with the
+# population's bias variance, and the rest is the prior mean of the reviewer's noise variance, worth
+# CALIBRATED_SHAPE pseudo-reviews. Reviewers without calibration get the population's noise variance, worth fewer.
+CALIBRATED_SHAPE = 2.0
+UNCALIBRATED_SHAPE = 1.0
+BIAS_SHAPE = 1.0
+# A near-perfect calibration over a few examples is luck as much as skill: nobody's prior noise variance goes below
+# this share of the cohort's typical one.
+NOISE_FLOOR_SHARE = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class PeerScore:
+    submission: Hashable
+    reviewer: Hashable
+    score: float  # on the rubric's scale
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    score: float
+    std: float  # uncertainty of the score, same scale
+
+
+@dataclass(frozen=True)
+class _Reviews:
+    """The scores as arrays: submission and reviewer as indices into `submissions` and `reviewers`."""
+
+    submission: np.ndarray
+    reviewer: np.ndarray
+    score: np.ndarray
+    submissions: list[Hashable]
+    reviewers: list[Hashable]
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.bincount(self.submission, minlength=len(self.submissions))
+
+
+@dataclass(frozen=True)
+class _Scale:
+    low: float
+    high: float
+
+    @property
+    def width(self) -> float:
+        return self.high - self.low
+
+    @property
+    def prior_std(self) -> float:
+        # The sd of a score drawn uniformly from the scale: what one knows about a submission before any review.
+        return self.width / math.sqrt(12)
+
+
+def aggregate(
+    scores: Sequence[PeerScore],
+    method: str = "reliability",
+    *,
+    scale: tuple[float, float],
+    reviewer_accuracy: Mapping[Hashable, float] | None = None,
+    known: Mapping[Hashable, float] | None = None,
+) -> dict[Hashable, Estimate]:
+    """An Estimate for every submission in `scores` and in `known`, its score clipped to `scale`.
+
+    `reviewer_accuracy` (0..1, from calibration) weighs reviewers in "calibrated" and is the prior on reviewers'
+    precision in "reliability". `known` scores (staff grades) are returned as they are, with std 0; "reliability"
+    also uses them to learn the bias of the reviewers who scored them.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown aggregation method {method!r}; choose one of {', '.join(METHODS)}")
+    bounds = _scale(scale)
+    accuracy = _accuracies(reviewer_accuracy or {})
+    known_scores = _known(known or {})
+    if not scores and not known_scores:
+        return {}
+    reviews = _arrays(scores, known_scores)
+    if len(reviews.score) == 0:
+        estimate, std = np.zeros(len(reviews.submissions)), np.zeros(len(reviews.submissions))
+    elif method == "mean":
+        estimate, std = _mean(reviews, bounds)
+    elif method == "median":
+        estimate, std = _median(reviews, bounds)
+    elif method == "trimmed_mean":
+        estimate, std = _trimmed_mean(reviews, bounds)
+    elif method == "calibrated":
+        estimate, std = _calibrated(reviews, bounds, accuracy)
+    else:
+        estimate, std = _reliability(reviews, bounds, accuracy, known_scores)
+    is_known, known_values = _known_arrays(reviews, known_scores)
+    estimate = np.where(is_known, known_values, estimate)
+    std = np.where(is_known, 0.0, np.minimum(std, bounds.width))
+    estimate = np.clip(estimate, bounds.low, bounds.high)
+    return dict(zip(reviews.submissions, map(Estimate, estimate.tolist(), std.tolist()), strict=True))
+
+
+def _scale(scale: tuple[float, float]) -> _Scale:
+    low, high = (float(bound) for bound in scale)
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"a scale runs from a lower to a higher finite number, not {scale!r}")
+    return _Scale(low, high)
+
+
+def _accuracies(reviewer_accuracy: Mapping[Hashable, float]) -> dict[Hashable, float]:
+    accuracy = {reviewer: float(value) for reviewer, value in reviewer_accuracy.items()}
+    wrong = [reviewer for reviewer, value in accuracy.items() if not 0 <= value <= 1]
+    if wrong:
+        raise ValueError(f"a calibration accuracy is from 0 to 1; reviewer {wrong[0]!r} has {accuracy[wrong[0]]!r}")
+    return accuracy
+
+
+def _known(known: Mapping[Hashable, float]) -> dict[Hashable, float]:
+    values = {submission: float(value) for submission, value in known.items()}
+    wrong = [submission for submission, value in values.items() if not math.isfinite(value)]
+    if wrong:
+        raise ValueError(f"the known score of submission {wrong[0]!r} is not a number: {values[wrong[0]]!r}")
+    return values
+
+
+def _arrays(scores: Sequence[PeerScore], known: Mapping[Hashable, float]) -> _Reviews:
+    # One pass per field and dict look-ups to number the ids: ids need only be hashable, not sortable.
+    submission_ids = list(map(attrgetter("submission"), scores))
+    reviewer_ids = list(map(attrgetter("reviewer"), scores))
+    values = np.fromiter(map(attrgetter("score"), scores), dtype=float, count=len(scores))
+    if not np.isfinite(values).all():
+        raise ValueError("every peer score must be a finite number")
+    reviewed = dict.fromkeys(submission_ids)
+    submissions = [*reviewed, *(submission for submission in known if submission not in reviewed)]
+    reviewers = list(dict.fromkeys(reviewer_ids))
+    submission_index = {submission: index for index, submission in enumerate(submissions)}
+    reviewer_index = {reviewer: index for index, reviewer in enumerate(reviewers)}
+    return _Reviews(
+        submission=np.fromiter(map(submission_index.__getitem__, submission_ids), dtype=np.intp, count=len(scores)),
+        reviewer=np.fromiter(map(reviewer_index.__getitem__, reviewer_ids), dtype=np.intp, count=len(scores)),
+        score=values,
+        submissions=submissions,
+        reviewers=reviewers,
+    )
+
+
+def _known_arrays(reviews: _Reviews, known: Mapping[Hashable, float]) -> tuple[np.ndarray, np.ndarray]:
+    is_known = np.zeros(len(reviews.submissions), dtype=bool)
+    values = np.zeros(len(reviews.submissions))
+    if known:
+        index = {submission: position for position, submission in enumerate(reviews.submissions)}
+        positions = np.fromiter((index[submission] for submission in known), dtype=np.intp, count=len(known))
+        is_known[positions] = True
+        values[positions] = np.fromiter(known.values(), dtype=float, count=len(known))
+    return is_known, values
+
+
+def _weighted_mean_and_std(reviews: _Reviews, weights: np.ndarray, scale: _Scale) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean per submission; std = weighted sample sd / sqrt(effective n), the prior sd for a single review."""
+    size = len(reviews.submissions)
+    total = np.bincount(reviews.submission, weights, size)
+    squares = np.bincount(reviews.submission, weights * weights, size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(reviews.submission, weights * reviews.score, size) / total
+        deviation = reviews.score - mean[reviews.submission]
+        variance = np.bincount(reviews.submission, weights * deviation * deviation, size) / total
+        effective = total * total / squares  # Kish's effective sample size: n for equal weights
+        std = np.sqrt(np.maximum(variance, 0.0) / np.maximum(effective - 1, 1e-12))
+    single = reviews.counts <= 1
+    return np.nan_to_num(mean), np.where(single, scale.prior_std, np.nan_to_num(std))
+
+
+def _mean(reviews: _Reviews, scale: _Scale) -> tuple[np.ndarray, np.ndarray]:
+    return _weighted_mean_and_std(reviews, np.ones_like(reviews.score), scale)
+
+
+def _calibrated(reviews: _Reviews, scale: _Scale, accuracy: Mapping[Hashable, float]) -> tuple[np.ndarray, np.ndarray]:
+    per_reviewer = np.fromiter(
+        (accuracy.get(reviewer, DEFAULT_ACCURACY) for reviewer in reviews.reviewers),
+        dtype=float,
+        count=len(reviews.reviewers),
+    )
+    return _weighted_mean_and_std(reviews, np.maximum(per_reviewer, ACCURACY_FLOOR)[reviews.reviewer], scale)
+
+
+def _sorted_groups(reviews: _Reviews, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`values` sorted within each submission, with each submission's first position and count in that order."""
+    order = np.lexsort((values, reviews.submission))
+    counts = reviews.counts
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    return values[order], starts, counts
+
+
+def _group_median(reviews: _Reviews, values: np.ndarray) -> np.ndarray:
+    ordered, starts, counts = _sorted_groups(reviews, values)
+    has = counts > 0
+    median = np.zeros(len(counts))
+    low = starts[has] + (counts[has] - 1) // 2
+    high = starts[has] + counts[has] // 2
+    median[has] = (ordered[low] + ordered[high]) / 2
+    return median
+
+
+def _median(reviews: _Reviews, scale: _Scale) -> tuple[np.ndarray, np.ndarray]:
+    median = _group_median(reviews, reviews.score)
+    spread = _group_median(reviews, np.abs(reviews.score - median[reviews.submission])) * MAD_TO_SD
+    counts = reviews.counts
+    with np.errstate(divide="ignore", invalid="ignore"):
+        std = MEDIAN_EFFICIENCY * spread / np.sqrt(counts)
+    return median, np.where(counts <= 1, scale.prior_std, np.nan_to_num(std))
+
+
+def _trimmed_mean(reviews: _Reviews, scale: _Scale) -> tuple[np.ndarray, np.ndarray]:
+    ordered, starts, counts = _sorted_groups(reviews, reviews.score)
+    # Which submission each sorted position belongs to, and whether it is a submission's lowest or highest score.
+    group = np.repeat(np.arange(len(counts)), counts)
+    position = np.arange(len(ordered)) - starts[group]
+    trimmed = (counts[group] >= 4) & ((position == 0) | (position == counts[group] - 1))
+    kept = _Reviews(group[~trimmed], np.zeros(int((~trimmed).sum()), dtype=np.intp), ordered[~trimmed],
+                    reviews.submissions, reviews.reviewers)
+    mean, std = _mean(kept, scale)
+    return mean, np.where(counts <= 1, scale.prior_std, std)
+
+
+def _reliability(
+    reviews: _Reviews, scale: _Scale, accuracy: Mapping[Hashable, float], known: Mapping[Hashable, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    u, v = reviews.submission, reviews.reviewer
+    n_submissions, n_reviewers = len(reviews.submissions), len(reviews.reviewers)
+    z = (reviews.score - scale.low) / scale.width
+    per_submission = reviews.counts.astype(float)
+    per_reviewer = np.bincount(v, minlength=n_reviewers).astype(float)
+    is_known, known_values = _known_arrays(reviews, known)
+    known_values = (known_values - scale.low) / scale.width
+    calibration = np.fromiter(
+        (accuracy.get(reviewer, math.nan) for reviewer in reviews.reviewers), dtype=float, count=n_reviewers
+    )
+    calibrated = np.isfinite(calibration)
+    calibrated_variance = (math.pi / 2) * (1 - np.nan_to_num(calibration)) ** 2
+    shape = np.where(calibrated, CALIBRATED_SHAPE, UNCALIBRATED_SHAPE)
+
+    # Start from the plain mean, no bias and the prior's noise; anchors stay at their known scores throughout.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.nan_to_num(np.bincount(u, z, n_submissions) / per_submission, nan=0.5)
+    score = np.where(is_known, known_values, score)
+    score_variance = np.zeros(n_submissions)
+    bias = np.zeros(n_reviewers)
+    bias_variance_each = np.zeros(n_reviewers)
+    mu = float(score.mean())
+    score_spread = _pooled(np.var(score) * n_submissions, n_submissions, SCORE_SPREAD_PRIOR)
+    bias_spread = BIAS_SPREAD_PRIOR[0]
+    noise = NOISE_PRIOR[0]
+    for _ in range(MAX_ITERATIONS):
+        # Reviewer precision: the prior from calibration (or the population), updated by the reviewer's residuals.
+        residual = z - score[u] - bias[v]
+        squared = np.bincount(v, residual * residual + score_variance[u], n_reviewers) + per_reviewer * bias_variance_each
+        noise_floor = NOISE_FLOOR_SHARE * noise
+        prior_variance = np.where(calibrated, np.maximum(calibrated_variance - bias_spread, noise_floor), noise)
+        precision = (shape + per_reviewer / 2) / (shape * prior_variance + squared / 2)
+        # Reviewer bias: what the reviewer adds to every score, shrunk towards 0.
+        bias_prior = (BIAS_SHAPE + 0.5) / (BIAS_SHAPE * bias_spread + (bias * bias + bias_variance_each) / 2)
+        bias_precision = bias_prior + precision * per_reviewer
+        bias = precision * np.bincount(v, z - score[u], n_reviewers) / bias_precision
+        bias_variance_each = 1 / bias_precision
+        # True scores: the precision-weighted mean of the de-biased reviews, shrunk towards the cohort's mean.
+        weight = precision[v]
+        score_precision = 1 / score_spread + np.bincount(u, weight, n_submissions)
+        new_score = (mu / score_spread + np.bincount(u, weight * (z - bias[v]), n_submissions)) / score_precision
+        new_score = np.where(is_known, known_values, new_score)
+        score_variance = np.where(is_known, 0.0, 1 / score_precision)
+        # The cohort: mean and spread of the scores, spread of the biases, typical noise of a review.
+        mu = float(new_score.mean())
+        score_spread = _pooled(float(np.sum((new_score - mu) ** 2 + score_variance)), n_submissions, SCORE_SPREAD_PRIOR)
+        bias_spread = _pooled(float(np.sum(bias * bias + bias_variance_each)), n_reviewers, BIAS_SPREAD_PRIOR)
+        noise = _pooled(float(squared.sum()), len(z), NOISE_PRIOR)
+        change = float(np.max(np.abs(new_score - score)))
+        score = new_score
+        if change < TOLERANCE:
+            break
+    # The bias of each reviewer is uncertain too, and that uncertainty passes to the scores they gave.
+    share = precision[v] / score_precision[u]
+    variance = score_variance + np.bincount(u, share * share * bias_variance_each[v], n_submissions)
+    variance = np.where(is_known, 0.0, variance)
+    return scale.low + score * scale.width, np.sqrt(variance) * scale.width
+
+
+def _pooled(sum_of_squares: float, count: float, prior: tuple[float, float]) -> float:
+    """A variance estimated from `count` squares, pulled towards the prior variance by its pseudo-count."""
+    variance, weight = prior
+    return (sum_of_squares + weight * variance) / (count + weight)

@@ -1,0 +1,211 @@
+"""Use cases of grading: compute grades from the reviews, compare methods, override, and release to the outbox."""
+
+from __future__ import annotations
+
+import secrets
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import nh3
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assessment.aggregation import METHODS, Estimate, PeerScore, aggregate
+from assessment.calibration_training import student_status
+from assessment.errors import InvalidInput, NotFound, PhaseClosed
+from assessment.grading import GradeInputs, ReviewerAccuracy, final_grade, needs_attention, reviewing_grade
+from assessment.models import (
+    Assignment,
+    CourseRole,
+    Enrollment,
+    Grade,
+    GradePosting,
+    Person,
+    Review,
+    ReviewFlag,
+    ReviewKind,
+    ReviewStatus,
+    Submission,
+)
+from assessment.services import get_assignment
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Everything a grading run reads, loaded once."""
+
+    assignment: Assignment
+    students: list[Person]
+    submissions: dict[int, Submission]  # by author
+    peer_reviews: list[Review]
+    staff_reviews: list[Review]
+    accuracy: dict[int, float]  # calibration accuracy by reviewer
+    open_flags: dict[int, int]  # by submission
+
+
+def _cohort(session: Session, assignment: Assignment) -> Cohort:
+    students = list(session.scalars(
+        select(Person).join(Enrollment, Enrollment.person_id == Person.id)
+        .where(Enrollment.course_id == assignment.course_id, Enrollment.role == CourseRole.STUDENT)
+        .order_by(Person.id)
+    ))
+    submissions = {s.author_id: s for s in session.scalars(
+        select(Submission).where(Submission.assignment_id == assignment.id))}
+    reviews = list(session.scalars(select(Review).where(Review.assignment_id == assignment.id,
+                                                        Review.status == ReviewStatus.SUBMITTED)))
+    accuracy = {}
+    if assignment.calibration_examples_required:
+        for student in students:
+            status = student_status(session, assignment, student.id)
+            if status.accuracy is not None:
+                accuracy[student.id] = status.accuracy
+    flags = dict(session.execute(
+        select(Review.submission_id, func.count()).join(ReviewFlag, ReviewFlag.review_id == Review.id)
+        .where(Review.assignment_id == assignment.id, ReviewFlag.resolved_at.is_(None)).group_by(Review.submission_id)
+    ).all())
+    return Cohort(assignment, students, submissions,
+                  [r for r in reviews if r.kind is ReviewKind.PEER], [r for r in reviews if r.kind is ReviewKind.STAFF],
+                  accuracy, flags)
+
+
+def estimates(cohort: Cohort, method: str) -> dict[int, Estimate]:
+    """Each submission's score on the assignment's points, by the given method; staff assessments win."""
+    scale = (0.0, cohort.assignment.points_possible)
+    scores = [PeerScore(r.submission_id, r.reviewer_id, r.score) for r in cohort.peer_reviews if r.score is not None]
+    known = {r.submission_id: r.score for r in cohort.staff_reviews if r.score is not None}
+    return aggregate(scores, method, scale=scale, reviewer_accuracy=cohort.accuracy, known=known)
+
+
+def _reviewing_quality(cohort: Cohort) -> dict[int, float]:
+    rubric = cohort.assignment.rubric
+    if rubric is None or not cohort.peer_reviews:
+        return {}
+    by_submission: dict[int, list[Review]] = defaultdict(list)
+    for review in cohort.peer_reviews:
+        by_submission[review.submission_id].append(review)
+    # The consensus of a submission, criterion by criterion: the median of its reviews (a staff one wins).
+    consensus = {
+        submission: {c.key: statistics.median(r.selections[c.key] for r in reviews if c.key in r.selections)
+                     for c in rubric.criteria}
+        for submission, reviews in by_submission.items()
+    }
+    for review in cohort.staff_reviews:
+        consensus[review.submission_id] = dict(review.selections)
+    return reviewing_grade(
+        [ReviewerAccuracy(r.reviewer_id, r.submission_id, r.selections) for r in cohort.peer_reviews],
+        consensus,
+        {c.key: (c.low, c.high) for c in rubric.criteria},
+        {c.key: c.weight for c in rubric.criteria},
+    )
+
+
+def run_grading(session: Session, assignment_id: int, now: datetime, method: str | None = None) -> list[Grade]:
+    """Compute (or recompute) every student's grade; overrides and releases already made are kept."""
+    assignment = get_assignment(session, assignment_id)
+    method = method or assignment.aggregation
+    if method not in METHODS:
+        raise InvalidInput({"method": "Choose one of the listed ways to combine peer scores."})
+    cohort = _cohort(session, assignment)
+    by_submission = estimates(cohort, method)
+    quality = _reviewing_quality(cohort)
+    received: dict[int, int] = defaultdict(int)
+    for review in cohort.peer_reviews:
+        received[review.submission_id] += 1
+    done: dict[int, int] = defaultdict(int)
+    for review in cohort.peer_reviews:
+        done[review.reviewer_id] += 1
+    existing = {g.person_id: g for g in session.scalars(select(Grade).where(Grade.assignment_id == assignment_id))}
+    grades = []
+    for student in cohort.students:
+        submission = cohort.submissions.get(student.id)
+        estimate = by_submission.get(submission.id) if submission else None
+        latest = submission.latest if submission else None
+        breakdown = final_grade(GradeInputs(
+            # The estimate is on the assignment's points; the grade composition takes the fraction of them.
+            submission_score=estimate.score / assignment.points_possible if estimate else None,
+            points_possible=assignment.points_possible,
+            submission_weight=assignment.submission_weight,
+            reviewing_quality=quality.get(student.id),
+            calibration_accuracy=cohort.accuracy.get(student.id),
+            reviews_done=done[student.id],
+            reviews_required=assignment.reviews_per_student,
+            late_penalty=latest.late_penalty if latest else 0.0,
+        ))
+        attention = needs_attention(
+            estimate.std if estimate else 0.0, received[submission.id] if submission else 0,
+            assignment.reviews_per_submission, cohort.open_flags.get(submission.id, 0) if submission else 0,
+            scale_width=assignment.points_possible,
+        ) if submission else []
+        grade = existing.get(student.id) or Grade(assignment_id=assignment_id, person_id=student.id)
+        grade.method, grade.computed_at = method, now
+        grade.submission_score = estimate.score if estimate else None
+        grade.submission_std = estimate.std if estimate else None
+        grade.reviews_received = received[submission.id] if submission else 0
+        grade.submission_points, grade.reviewing_points = breakdown.submission_points, breakdown.reviewing_points
+        grade.late_deduction, grade.total, grade.attention = breakdown.late_deduction, breakdown.total, attention
+        session.add(grade)
+        grades.append(grade)
+    session.flush()
+    return grades
+
+
+def compare_methods(session: Session, assignment_id: int) -> dict[str, dict[int, Estimate]]:
+    """Every method's estimates for this assignment's submissions, side by side, without storing anything."""
+    cohort = _cohort(session, get_assignment(session, assignment_id))
+    return {method: estimates(cohort, method) for method in METHODS}
+
+
+def override_grade(session: Session, assignment_id: int, person_id: int, total: float | None, reason: str,
+                   staff_id: int, now: datetime) -> Grade:
+    """Staff set a grade by hand (or clear their override with None); who, when and why are kept."""
+    grade = session.scalars(select(Grade).where(Grade.assignment_id == assignment_id,
+                                                Grade.person_id == person_id)).one_or_none()
+    if grade is None:
+        raise NotFound("Run grading first; then grades can be overridden.")
+    assignment = get_assignment(session, assignment_id)
+    reason = nh3.clean(reason or "").strip()
+    if total is not None and not 0 <= total <= assignment.points_possible:
+        raise InvalidInput({"total": f"A grade is between 0 and {assignment.points_possible:g} points."})
+    if total is not None and not reason:
+        raise InvalidInput({"reason": "Say why, so the student and colleagues understand the change."})
+    grade.override_total, grade.override_reason = total, reason if total is not None else ""
+    grade.override_by_id, grade.override_at = (staff_id, now) if total is not None else (None, None)
+    session.flush()
+    return grade
+
+
+def release_grades(session: Session, assignment_id: int, now: datetime) -> list[GradePosting]:
+    """Release every computed grade and write one outbox row per student for the gradebook."""
+    assignment = get_assignment(session, assignment_id)
+    grades = list(session.scalars(select(Grade).where(Grade.assignment_id == assignment_id)))
+    if not grades:
+        raise PhaseClosed("Run grading before releasing grades.")
+    release_id = secrets.token_hex(16)
+    postings = []
+    for grade in grades:
+        grade.released_total, grade.released_at = grade.final, now
+        previous = session.scalar(select(func.max(GradePosting.timestamp)).where(
+            GradePosting.assignment_id == assignment_id, GradePosting.person_id == grade.person_id))
+        # Strictly increasing per student and column, even when two releases happen within a millisecond.
+        timestamp = max(now, previous + timedelta(milliseconds=1)) if previous else now
+        posting = GradePosting(
+            assignment_id=assignment_id, person_id=grade.person_id, release_id=release_id,
+            score_given=None if grade.held else grade.final, score_maximum=assignment.points_possible,
+            grading_progress="PendingManual" if grade.held else "FullyGraded",
+            comment=_comment(grade), timestamp=timestamp, next_attempt_at=now,
+        )
+        session.add(posting)
+        postings.append(posting)
+    session.flush()
+    return postings
+
+
+def _comment(grade: Grade) -> str:
+    if grade.held:
+        return "Peer assessment: your grade is being checked by course staff."
+    if grade.override_total is not None:
+        return "Peer assessment: grade set by course staff."
+    return (f"Peer assessment: {grade.submission_points:g} for your work, {grade.reviewing_points:g} for reviewing"
+            + (f", {grade.late_deduction:g} off for lateness." if grade.late_deduction else "."))

@@ -1,0 +1,189 @@
+"""LTI Advantage clients usable without a request: AGS line items and scores, NRPS rosters, shared tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+import jwt
+import requests
+
+from lti_tool.registry import Platform, ToolKey
+
+SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
+LINEITEMS_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
+MEMBERS_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+# A token is reused until this close to its expiry, so no request carries one that dies on the way.
+TOKEN_MARGIN_SECONDS = 60
+# Statuses worth trying again: the platform is down, overloaded or throttling (Canvas throttles with 403 too,
+# but 403 also means "not allowed", so it is treated as permanent unless it says it is a rate limit).
+RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class AdvantageError(Exception):
+    """A call to the platform failed; `retryable` says whether trying later may succeed."""
+
+    def __init__(self, message: str, *, status: int | None, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class TokenCache(Protocol):
+    """Where access tokens are shared between worker processes (Redis, or the database without Redis)."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, token: str, ttl_seconds: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class ToolCredentials:
+    platform: Platform
+    key: ToolKey
+
+
+class AdvantageClient:
+    """One platform's services, for one tool key, with tokens shared through a cache."""
+
+    def __init__(self, credentials: ToolCredentials, cache: TokenCache, *, timeout: float,
+                 http: requests.Session | None = None) -> None:
+        self._platform = credentials.platform
+        self._key = credentials.key
+        self._cache = cache
+        self._timeout = timeout
+        self._http = http or requests.Session()
+        self.tokens_requested = 0
+
+    # --- tokens ---------------------------------------------------------------------------------------------
+
+    def access_token(self, scopes: tuple[str, ...]) -> str:
+        cache_key = "peerlti:token:" + hashlib.sha256(
+            f"{self._platform.issuer}|{self._platform.client_id}|{' '.join(sorted(scopes))}".encode()
+        ).hexdigest()
+        cached = self._cache.get(cache_key)
+        if cached:
+            return cached
+        now = int(time.time())
+        assertion = jwt.encode(
+            {"iss": self._platform.client_id, "sub": self._platform.client_id,
+             "aud": self._platform.audience or self._platform.auth_token_url,
+             "iat": now, "exp": now + 300, "jti": uuid.uuid4().hex},
+            self._key.private_key_pem, algorithm="RS256", headers={"kid": self._key.kid},
+        )
+        body = self._send("POST", self._platform.auth_token_url, data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+            "scope": " ".join(scopes),
+        }, what="an access token")
+        self.tokens_requested += 1
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not token:
+            raise AdvantageError("The platform's token answer has no access_token.", status=None, retryable=False)
+        lifetime = int(body.get("expires_in") or 3600)
+        self._cache.put(cache_key, token, max(1, lifetime - TOKEN_MARGIN_SECONDS))
+        return token
+
+    # --- AGS ------------------------------------------------------------------------------------------------
+
+    def find_or_create_line_item(self, lineitems_url: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """The line item for `spec["resourceId"]`, created when the LMS has none (never a duplicate)."""
+        token = self.access_token((LINEITEM_SCOPE,))
+        for item in self._paged(lineitems_url, LINEITEMS_TYPE, token, {"resource_id": spec["resourceId"]}):
+            if item.get("resourceId") == spec["resourceId"]:
+                return item
+        created = self._send("POST", lineitems_url, json=spec, token=token, what="a new gradebook column",
+                             headers={"Content-Type": LINEITEM_TYPE, "Accept": LINEITEM_TYPE})
+        return created if isinstance(created, dict) else {}
+
+    def post_score(self, lineitem_url: str, score: dict[str, Any]) -> None:
+        token = self.access_token((SCORE_SCOPE,))
+        url = lineitem_url.split("?")[0].rstrip("/") + "/scores" + (
+            "?" + lineitem_url.split("?", 1)[1] if "?" in lineitem_url else "")
+        self._send("POST", url, json=score, token=token, what="a score",
+                   headers={"Content-Type": SCORE_TYPE})
+
+    # --- NRPS -----------------------------------------------------------------------------------------------
+
+    def members(self, memberships_url: str) -> Iterator[dict[str, Any]]:
+        token = self.access_token((NRPS_SCOPE,))
+        for page in self._pages(memberships_url, MEMBERS_TYPE, token, {}):
+            yield from page.get("members", []) if isinstance(page, dict) else []
+
+    # --- HTTP -----------------------------------------------------------------------------------------------
+
+    def _paged(self, url: str, media_type: str, token: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
+        for page in self._pages(url, media_type, token, params):
+            yield from page if isinstance(page, list) else []
+
+    def _pages(self, url: str, media_type: str, token: str, params: dict[str, str]) -> Iterator[Any]:
+        next_url: str | None = url
+        first = True
+        while next_url:
+            response = self._request("GET", next_url, token=token, headers={"Accept": media_type},
+                                     params=params if first else None, what="a list")
+            first = False
+            yield _json(response)
+            next_url = response.links.get("next", {}).get("url")
+
+    def _send(self, method: str, url: str, *, what: str, token: str | None = None, **kwargs: Any) -> Any:
+        return _json(self._request(method, url, token=token, what=what, **kwargs))
+
+    def _request(self, method: str, url: str, *, what: str, token: str | None, **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = self._http.request(method, url, headers=headers, timeout=self._timeout, **kwargs)
+        except requests.RequestException as error:
+            raise AdvantageError(f"The platform did not answer a request for {what}: {error.__class__.__name__}.",
+                                 status=None, retryable=True) from None
+        if response.status_code >= 400:
+            retryable = response.status_code in RETRYABLE_STATUSES or _is_rate_limit(response)
+            raise AdvantageError(
+                f"The platform refused {what} with {response.status_code}: {response.text[:300]}",
+                status=response.status_code, retryable=retryable, retry_after=retry_after_seconds(response),
+            )
+        return response
+
+
+def _json(response: requests.Response) -> Any:
+    if not response.content:
+        return {}
+    try:
+        return response.json()
+    except ValueError:
+        return {}
+
+
+def _is_rate_limit(response: requests.Response) -> bool:
+    # Canvas's older throttling answers 403 with "Rate Limit Exceeded" and X-Rate-Limit-Remaining near zero.
+    return response.status_code == 403 and "rate limit" in response.text.lower()
+
+
+def retry_after_seconds(response: requests.Response, now: Callable[[], float] = time.time) -> float | None:
+    """Retry-After as seconds, whether given as a number or an HTTP date."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment: datetime = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - now())

@@ -1,0 +1,101 @@
+"""Staff grading pages: run grading, triage doubtful grades, compare methods, override, release, follow passback."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug import Response
+
+from assessment.aggregation import METHODS
+from assessment.assignment_settings import AGGREGATION_METHODS
+from assessment.db import utcnow
+from assessment.errors import InvalidInput
+from assessment.grading_run import compare_methods, override_grade, release_grades, run_grading
+from assessment.models import Grade, GradePosting, Person, Submission
+from lti_tool.database import db
+from lti_tool.forms import ActionForm
+from lti_tool.views.course import staff_view
+from workers.passback import retry_failed
+
+bp = Blueprint("grading", __name__)
+
+
+@bp.get("/links/<int:link_id>/grades")
+def grades(link_id: int) -> str:
+    view = staff_view(link_id)
+    assignment = view.require_assignment()
+    rows = db().execute(select(Grade, Person).join(Person, Grade.person_id == Person.id)
+                        .where(Grade.assignment_id == assignment.id)
+                        .order_by(Person.family_name, Person.given_name, Person.id)).all()
+    postings = {p.person_id: p for p in db().scalars(
+        select(GradePosting).where(GradePosting.assignment_id == assignment.id).order_by(GradePosting.id))}
+    return render_template("grading/grades.html", view=view, assignment=assignment,
+                           rows=sorted(rows, key=lambda row: not row[0].held), postings=postings,
+                           methods=AGGREGATION_METHODS, form=ActionForm())
+
+
+@bp.post("/links/<int:link_id>/grades/run")
+def run(link_id: int) -> Response:
+    view = staff_view(link_id)
+    method = request.form.get("method") or None
+    if method is not None and method not in METHODS:
+        raise InvalidInput({"method": "Choose one of the listed ways to combine peer scores."})
+    computed = run_grading(db(), view.require_assignment().id, utcnow(), method)
+    db().commit()
+    held = sum(1 for grade in computed if grade.held)
+    flash(f"Grades computed for {len(computed)} students; {held} need your attention before release.")
+    return redirect(url_for("grading.grades", link_id=link_id), 303)
+
+
+@bp.get("/links/<int:link_id>/grades/compare")
+def compare(link_id: int) -> str:
+    view = staff_view(link_id)
+    assignment = view.require_assignment()
+    table = compare_methods(db(), assignment.id)
+    authors = dict(db().execute(select(Submission.id, Person.id).join(Person, Submission.author_id == Person.id)
+                                .where(Submission.assignment_id == assignment.id)).all())
+    people = {p.id: p for p in db().scalars(select(Person).where(Person.id.in_(authors.values())))}
+    return render_template("grading/compare.html", view=view, assignment=assignment, table=table,
+                           submissions=sorted(authors), authors=authors, people=people, methods=AGGREGATION_METHODS)
+
+
+@bp.post("/links/<int:link_id>/grades/<int:person_id>/override")
+def override(link_id: int, person_id: int) -> Response:
+    view = staff_view(link_id)
+    raw = (request.form.get("total") or "").strip()
+    try:
+        total = float(raw) if raw else None
+    except ValueError:
+        raise InvalidInput({"total": "Give the grade as a number of points, or leave it empty to clear."}) from None
+    override_grade(db(), view.require_assignment().id, person_id, total, request.form.get("reason", ""),
+                   view.person.id, utcnow())
+    db().commit()
+    flash("Override saved." if total is not None else "Override cleared.")
+    return redirect(url_for("grading.grades", link_id=link_id), 303)
+
+
+@bp.post("/links/<int:link_id>/grades/release")
+def release(link_id: int) -> Response:
+    view = staff_view(link_id)
+    postings = release_grades(db(), view.require_assignment().id, utcnow())
+    db().commit()
+    _send(posting.id for posting in postings)
+    flash(f"{len(postings)} grades released and sent to the gradebook.")
+    return redirect(url_for("grading.grades", link_id=link_id), 303)
+
+
+@bp.post("/links/<int:link_id>/grades/postings/<int:posting_id>/retry")
+def retry(link_id: int, posting_id: int) -> Response:
+    view = staff_view(link_id)
+    retry_failed(db(), view.require_assignment().id, posting_id, utcnow())
+    db().commit()
+    _send([posting_id])
+    flash("Sent again.")
+    return redirect(url_for("grading.grades", link_id=link_id), 303)
+
+
+def _send(posting_ids) -> None:
+    """Hand postings to the workers (or, with no broker, post them right away in this process)."""
+    poster = current_app.extensions["peerlti.celery"].tasks["peerlti.post_grade"]
+    for posting_id in posting_ids:
+        poster.delay(posting_id)

@@ -1,0 +1,58 @@
+"""Staff run grading, see the doubtful grades first, compare methods, override, release; the gradebook fills."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+from sqlalchemy import select
+
+from assessment.models import Assignment, Grade, GradePosting, PostingStatus
+from tests.support.rows import see_committed
+from tests.support.visitor import page_text
+
+
+def _review_everything(class_in_review, session) -> None:
+    assignment = see_committed(session).scalars(select(Assignment)).one()
+    argument, style = (c.key for c in assignment.rubric.criteria)
+    for _ in range(3):
+        for student in class_in_review.values():
+            page = student.post("/links/{link}/reviews/next", {})
+            review = int(re.search(r"/reviews/(\d+)$", page.url)[1])
+            student.post(f"/links/{{link}}/reviews/{review}", {
+                f"score-{argument}": "4", f"score-{style}": "8", f"comment-{style}": "Vary the sentence length.",
+                "action": "submit"})
+
+
+def test_staff_run_grading_compare_methods_override_and_release_to_the_gradebook(lms, instructor, class_in_review,
+                                                                                 session):
+    _review_everything(class_in_review, session)
+
+    ran = instructor.post("/links/{link}/grades/run", {"method": "mean"})
+    assert "Grades computed for 4 students" in page_text(ran)
+    grades = see_committed(session).scalars(select(Grade)).all()
+    assert len(grades) == 4 and all(grade.total > 0 for grade in grades)
+    compare = page_text(instructor.get("/links/{link}/grades/compare"))
+    assert "Reliability-weighted" in compare and "Median" in compare
+
+    target = grades[0]
+    refused = instructor.post(f"/links/{{link}}/grades/{target.person_id}/override", {"total": "45", "reason": ""})
+    assert refused.status_code == 400 and "Say why" in page_text(refused)
+    instructor.post(f"/links/{{link}}/grades/{target.person_id}/override",
+                    {"total": "45", "reason": "Excellent revision in class"})
+    assert see_committed(session).get(Grade, target.id).final == 45
+
+    released = instructor.post("/links/{link}/grades/release", {})
+    assert "4 grades released" in page_text(released)
+    postings = see_committed(session).scalars(select(GradePosting)).all()
+    assert len(postings) == 4 and {p.status for p in postings} == {PostingStatus.POSTED}
+    gradebook = page_text(requests.get(f"{lms.sandbox.url}/gradebook", timeout=10))
+    assert "45" in gradebook
+
+
+def test_students_cannot_reach_the_grading_pages(class_in_review):
+    student = class_in_review["student-1"]
+
+    assert student.get("/links/{link}/grades").status_code == 403
+    assert student.post("/links/{link}/grades/release", {}).status_code == 403
+    assert student.post("/links/{link}/grades/run", {}).status_code == 403

@@ -1,0 +1,144 @@
+"""The grade outbox: claim a posting, send it through AGS, and record success, a retry or a permanent error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from assessment.errors import NotFound
+from assessment.models import Assignment, GradePosting, Person, PostingStatus, ResourceLink
+from lti_tool.advantage import AdvantageClient, AdvantageError
+
+BACKOFF_CAP_SECONDS = 3600
+MAX_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff between attempts (unless the platform says when, with Retry-After), and how long a
+    claimed posting may stay in flight before the sweep takes it back from a worker presumed dead."""
+
+    backoff_seconds: float = 5
+    stuck_after: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one attempt: posted, to retry after `retry_in` seconds, failed for good, or nothing to do."""
+
+    status: PostingStatus | None
+    retry_in: float | None = None
+
+
+def claim(session: Session, posting_id: int, now: datetime) -> bool:
+    """Take the posting for this worker; False when another worker has it or it is settled or not yet due."""
+    claimed = session.execute(
+        update(GradePosting)
+        .where(GradePosting.id == posting_id, GradePosting.status == PostingStatus.PENDING,
+               GradePosting.next_attempt_at <= now)
+        .values(status=PostingStatus.IN_FLIGHT, claimed_at=now, attempts=GradePosting.attempts + 1)
+    ).rowcount
+    session.commit()
+    return bool(claimed)
+
+
+def post_one(session: Session, posting_id: int, client: AdvantageClient, now: datetime,
+             policy: RetryPolicy = RetryPolicy()) -> Outcome:
+    """Post a claimed row; the outcome is committed before returning, so a crash after it re-posts nothing."""
+    if not claim(session, posting_id, now):
+        return Outcome(status=None)
+    posting = session.get(GradePosting, posting_id)
+    assert posting is not None
+    try:
+        lineitem = line_item_url(session, client, posting)
+        client.post_score(lineitem, score_body(session, posting))
+    except AdvantageError as error:
+        return _record_failure(session, posting, error, now, policy)
+    posting.status, posting.posted_at, posting.last_error, posting.last_status = PostingStatus.POSTED, now, "", 200
+    session.commit()
+    return Outcome(status=PostingStatus.POSTED)
+
+
+def line_item_url(session: Session, client: AdvantageClient, posting: GradePosting) -> str:
+    assignment = session.get(Assignment, posting.assignment_id)
+    assert assignment is not None
+    link = session.get(ResourceLink, assignment.resource_link_id) if assignment.resource_link_id else None
+    claim_data = (link.ags_claim if link else None) or {}
+    if claim_data.get("lineitem"):
+        return claim_data["lineitem"]
+    if not claim_data.get("lineitems"):
+        raise AdvantageError("The LMS gave this activity no gradebook service (AGS); grades cannot be sent.",
+                             status=None, retryable=False)
+    item = client.find_or_create_line_item(claim_data["lineitems"], {
+        "label": assignment.title, "scoreMaximum": assignment.points_possible,
+        "resourceId": assignment.public_id, "tag": "peerlti",
+        **({"resourceLinkId": link.resource_link_id} if link else {}),
+    })
+    if not item.get("id"):
+        raise AdvantageError("The LMS created no gradebook column for this activity.", status=None, retryable=True)
+    return item["id"]
+
+
+def score_body(session: Session, posting: GradePosting) -> dict[str, object]:
+    person = session.get(Person, posting.person_id)
+    assert person is not None
+    body: dict[str, object] = {
+        "userId": person.subject,
+        "scoreMaximum": posting.score_maximum,
+        "activityProgress": "Completed",
+        "gradingProgress": posting.grading_progress,
+        "timestamp": posting.timestamp.isoformat(timespec="milliseconds"),
+        "comment": posting.comment,
+    }
+    if posting.score_given is not None:
+        body["scoreGiven"] = posting.score_given
+    return body
+
+
+def _record_failure(session: Session, posting: GradePosting, error: AdvantageError, now: datetime,
+                    policy: RetryPolicy) -> Outcome:
+    if posting.attempts > 1 and error.status == 400 and "timestamp" in str(error).lower():
+        # An earlier attempt reached the gradebook but its answer was lost; the platform refuses the same
+        # timestamp twice, which is what keeps a score from being recorded twice.
+        posting.status, posting.posted_at, posting.last_status = PostingStatus.POSTED, now, 200
+        posting.last_error = "Posted by an earlier attempt whose answer was lost."
+        session.commit()
+        return Outcome(status=PostingStatus.POSTED)
+    posting.last_status, posting.last_error = error.status, str(error)[:2000]
+    if error.retryable and posting.attempts < MAX_ATTEMPTS:
+        backoff = min(BACKOFF_CAP_SECONDS, policy.backoff_seconds * 2 ** (posting.attempts - 1))
+        wait = max(error.retry_after or 0.0, backoff)
+        posting.status, posting.claimed_at = PostingStatus.PENDING, None
+        posting.next_attempt_at = now + timedelta(seconds=wait)
+        session.commit()
+        return Outcome(status=PostingStatus.PENDING, retry_in=wait)
+    posting.status = PostingStatus.FAILED
+    session.commit()
+    return Outcome(status=PostingStatus.FAILED)
+
+
+def sweep(session: Session, now: datetime, policy: RetryPolicy = RetryPolicy()) -> list[int]:
+    """Free postings stuck in flight (a killed worker, a lost message) and list every posting now due."""
+    session.execute(
+        update(GradePosting)
+        .where(GradePosting.status == PostingStatus.IN_FLIGHT, GradePosting.claimed_at < now - policy.stuck_after)
+        .values(status=PostingStatus.PENDING, claimed_at=None, next_attempt_at=now)
+    )
+    session.commit()
+    return list(session.scalars(select(GradePosting.id).where(
+        GradePosting.status == PostingStatus.PENDING,
+        or_(GradePosting.next_attempt_at <= now, GradePosting.next_attempt_at.is_(None)),
+    ).order_by(GradePosting.id)))
+
+
+def retry_failed(session: Session, assignment_id: int, posting_id: int, now: datetime) -> GradePosting:
+    """Staff ask for another try of a posting that failed for good (after fixing the cause in the LMS)."""
+    posting = session.get(GradePosting, posting_id)
+    if posting is None or posting.assignment_id != assignment_id or posting.status is not PostingStatus.FAILED:
+        raise NotFound("That grade is not waiting for a retry.")
+    posting.status, posting.next_attempt_at, posting.attempts = PostingStatus.PENDING, now, 0
+    session.flush()
+    return posting
