@@ -5,4 +5,6 @@ from __future__ import annotations
 BEAT_SCHEDULE = {
     # A lost message or a killed worker leaves a grade in flight; the sweep posts it again within a minute.
     "sweep-grade-postings": {"task": "peerlti.sweep_grade_postings", "schedule": 60.0},
+    # Students who never launched still belong in progress views and in grading.
+    "sync-rosters": {"task": "peerlti.sync_all_rosters", "schedule": 6 * 3600.0},
 }

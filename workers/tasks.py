@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import Task, shared_task
+from sqlalchemy import select
 
 from assessment.db import utcnow
-from assessment.models import Assignment, Course, GradePosting
+from assessment.models import Assignment, Course, GradePosting, ResourceLink
 from config.settings import Settings
 from lti_tool.registry import Platform
+from lti_tool.roster import apply_roster
 from workers import passback
 from workers.runtime import advantage_client, sessions
 
@@ -58,3 +60,32 @@ def sweep_grade_postings(self: Task) -> int:
     for posting_id in due:
         poster.delay(posting_id)
     return len(due)
+
+
+@shared_task(name="peerlti.sync_roster", bind=True, acks_late=True)
+def sync_roster(self: Task, resource_link_id: int) -> dict[str, int] | None:
+    """Bring the course roster of a resource link from the LMS (NRPS), page by page."""
+    settings = _settings(self)
+    with sessions(settings.database_url)() as session:
+        link = session.get(ResourceLink, resource_link_id)
+        url = (link.nrps_claim or {}).get("context_memberships_url") if link else None
+        if not url:
+            return None
+        course = session.get(Course, link.course_id)
+        platform = session.get(Platform, course.platform_id)
+        changes = apply_roster(session, course, advantage_client(session, platform, settings).members(url))
+        session.commit()
+    return {"added": changes.added, "updated": changes.updated}
+
+
+@shared_task(name="peerlti.sync_all_rosters", bind=True)
+def sync_all_rosters(self: Task) -> int:
+    """Queue a roster sync for every resource link that has the roster service."""
+    settings = _settings(self)
+    with sessions(settings.database_url)() as session:
+        links = [link.id for link in session.scalars(select(ResourceLink)) if (link.nrps_claim or {}).get(
+            "context_memberships_url")]
+    syncer = self.app.tasks["peerlti.sync_roster"]
+    for link_id in links:
+        syncer.delay(link_id)
+    return len(links)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from sqlalchemy import select
 from werkzeug import Response
 
@@ -12,7 +12,7 @@ from assessment.errors import InvalidInput, NotAllowed
 from assessment.models import Enrollment, Person
 from assessment.services import create_assignment, roster, rubric_lock_reason
 from lti_tool.database import db
-from lti_tool.forms import NewActivityForm, PhaseForm
+from lti_tool.forms import ActionForm, NewActivityForm, PhaseForm
 from lti_tool.views.course import LaunchView, role_counts, staff_view
 from lti_tool.views.form_errors import show_problems
 
@@ -76,7 +76,18 @@ def people(link_id: int) -> str:
         .where(Enrollment.course_id == view.course.id)
         .order_by(Enrollment.role, Person.family_name, Person.name, Person.id)
     ).all()
-    return render_template("instructor/people.html", view=view, enrollments=enrollments)
+    return render_template("instructor/people.html", view=view, enrollments=enrollments, form=ActionForm())
+
+
+@bp.post("/links/<int:link_id>/people/sync")
+def sync_people(link_id: int) -> Response:
+    """Bring the roster from the LMS now (with no broker configured, right away in this request)."""
+    view = staff_view(link_id)
+    if not (view.link.nrps_claim or {}).get("context_memberships_url"):
+        raise NotAllowed("The LMS did not grant peerlti its roster service; students appear as they open the activity.")
+    result = current_app.extensions["peerlti.celery"].tasks["peerlti.sync_roster"].delay(view.link.id)
+    flash("Roster synced from the LMS." if result.ready() else "Roster sync started; reload in a moment.")
+    return redirect(url_for("instructor.people", link_id=link_id), 303)
 
 
 @bp.get("/links/<int:link_id>/submissions")

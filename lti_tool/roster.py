@@ -1,0 +1,57 @@
+"""Bringing a course's roster from the LMS (NRPS) into people and enrollments, without a request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assessment.db import utcnow
+from assessment.models import Course, Enrollment, Person
+from lti_tool.launch.roles import course_role
+
+ACTIVE = "Active"
+
+
+@dataclass(frozen=True)
+class RosterChanges:
+    added: int
+    updated: int
+
+
+def apply_roster(session: Session, course: Course, members: Iterable[dict[str, Any]]) -> RosterChanges:
+    """Create or update the people and enrollments the LMS lists; inactive members are left as they are."""
+    people = {p.subject: p for p in session.scalars(select(Person).where(Person.platform_id == course.platform_id))}
+    enrolled = {e.person_id: e for e in session.scalars(select(Enrollment).where(Enrollment.course_id == course.id))}
+    added = updated = 0
+    for member in members:
+        subject = member.get("user_id")
+        if not subject or member.get("status", ACTIVE) != ACTIVE:
+            continue
+        person = people.get(subject)
+        if person is None:
+            person = Person(platform_id=course.platform_id, subject=subject)
+            session.add(person)
+            people[subject] = person
+        for field in ("name", "given_name", "family_name", "email"):
+            value = member.get(field)
+            if isinstance(value, str) and value.strip():
+                setattr(person, field, value.strip()[:255])
+        session.flush()
+        roles = [str(role) for role in member.get("roles") or []]
+        enrollment = enrolled.get(person.id)
+        if enrollment is None:
+            # Never launched yet: known from the roster, so progress views and grades include them.
+            enrollment = Enrollment(person_id=person.id, course_id=course.id, last_launch_at=utcnow())
+            session.add(enrollment)
+            enrolled[person.id] = enrollment
+            added += 1
+        else:
+            updated += 1
+        enrollment.role = course_role(roles)
+        enrollment.lti_roles = roles
+    session.flush()
+    return RosterChanges(added=added, updated=updated)

@@ -1,0 +1,37 @@
+"""The roster comes from the LMS (NRPS): students who never launched appear, with their roles."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from assessment.models import CourseRole, Enrollment, Person
+from tests.support.rows import see_committed
+from tests.support.visitor import Visitor, page_text
+
+
+def test_syncing_the_roster_brings_every_student_and_the_ta_even_those_who_never_launched(lms, instructor, session):
+    response = instructor.post("/links/{link}/people/sync", {})
+
+    assert "Roster synced" in page_text(response)
+    rows = see_committed(session).execute(select(Person.subject, Enrollment.role)
+                                          .join(Enrollment, Enrollment.person_id == Person.id)).all()
+    roles = dict(rows)
+    assert {f"student-{n}" for n in range(1, 7)} <= set(roles)
+    assert roles["student-4"] is CourseRole.STUDENT and roles["ta-1"] is CourseRole.STAFF
+    assert "Chloé Dubois" in page_text(response)
+
+
+def test_syncing_twice_adds_nobody_twice(lms, instructor, session):
+    instructor.post("/links/{link}/people/sync", {})
+    first = len(see_committed(session).scalars(select(Enrollment)).all())
+
+    instructor.post("/links/{link}/people/sync", {})
+
+    assert len(see_committed(session).scalars(select(Enrollment)).all()) == first
+
+
+def test_students_cannot_sync_the_roster(lms, instructor):
+    student = Visitor(lms, "student-1")
+    student.launch()
+
+    assert student.post("/links/{link}/people/sync", {}).status_code == 403
