@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import Task, shared_task
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from assessment.db import utcnow
-from assessment.models import Assignment, Course, GradePosting, ResourceLink
+from assessment.grading_run import run_grading
+from assessment.models import Assignment, Course, Grade, GradePosting, ResourceLink
 from config.settings import Settings
 from lti_tool.registry import Platform
 from lti_tool.roster import apply_roster
@@ -89,3 +90,31 @@ def sync_all_rosters(self: Task) -> int:
     for link_id in links:
         syncer.delay(link_id)
     return len(links)
+
+
+@shared_task(name="peerlti.run_grading", bind=True, acks_late=True)
+def run_grading_task(self: Task, assignment_id: int) -> int:
+    """Compute an assignment's grades (idempotent: a second run recomputes the same grades)."""
+    settings = _settings(self)
+    with sessions(settings.database_url)() as session:
+        grades = run_grading(session, assignment_id, utcnow())
+        session.commit()
+        return len(grades)
+
+
+@shared_task(name="peerlti.grade_due_assignments", bind=True)
+def grade_due_assignments(self: Task) -> int:
+    """At the review deadline, grade every assignment not graded since its deadline passed."""
+    settings = _settings(self)
+    now = utcnow()
+    with sessions(settings.database_url)() as session:
+        last_graded = func.max(Grade.computed_at)
+        due = list(session.scalars(
+            select(Assignment.id).outerjoin(Grade, Grade.assignment_id == Assignment.id)
+            .where(Assignment.review_due <= now).group_by(Assignment.id, Assignment.review_due)
+            .having(or_(last_graded.is_(None), last_graded < Assignment.review_due))
+        ))
+    grader = self.app.tasks["peerlti.run_grading"]
+    for assignment_id in due:
+        grader.delay(assignment_id)
+    return len(due)

@@ -1,0 +1,46 @@
+"""At the review deadline the scheduled task grades each assignment once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from assessment.assignment_settings import default_settings
+from assessment.models import Course, Enrollment, Grade, Person
+from assessment.services import create_assignment
+from config.settings import Settings
+from lti_tool.registry import PlatformSpec, register_platform
+from tests.conftest import TEST_SECRET
+from workers.celery_app import make_celery
+
+
+def _assignment_due(session, due_ago: timedelta) -> int:
+    platform = register_platform(session, PlatformSpec("LMS", "https://lms.example", "c", "https://lms.example/a",
+                                                       "https://lms.example/t", "https://lms.example/k"))
+    course = Course(platform_id=platform.id, context_id="c1")
+    student = Person(platform_id=platform.id, subject="s1")
+    session.add_all([course, student])
+    session.flush()
+    session.add(Enrollment(person_id=student.id, course_id=course.id, role="student"))
+    now = datetime.now(UTC)
+    settings = default_settings("Essay", now - timedelta(days=30))
+    timeline = replace(settings.timeline, review_due=now - due_ago, results_release=now + timedelta(days=1))
+    assignment = create_assignment(session, course.id, replace(settings, timeline=timeline))
+    session.commit()
+    return assignment.id
+
+
+def test_assignments_past_their_review_deadline_are_graded_once(session, database_url, tmp_path):
+    assignment_id = _assignment_due(session, timedelta(hours=1))
+    celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
+                                            "DATABASE_URL": database_url}))
+    sweep = celery.tasks["peerlti.grade_due_assignments"]
+
+    assert sweep.delay().get() == 1
+    assert sweep.delay().get() == 0  # graded after the deadline already
+    session.expire_all()
+    grades = session.scalars(select(Grade).where(Grade.assignment_id == assignment_id)).all()
+    assert len(grades) == 1 and grades[0].total == 0  # no work handed in
+    celery.close()
