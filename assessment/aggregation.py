@@ -39,13 +39,14 @@ NOISE_PRIOR = (0.1**2, 5.0)
 # Calibration accuracy is 1 - mean |error| / width over the examples. For normal errors E|e| = sd * sqrt(2/pi), so
 # an accuracy implies an error variance of (pi/2) (1 - accuracy)^2, bias included; the bias part is removed with the
 # population's bias variance, and the rest is the prior mean of the reviewer's noise variance, worth
-# CALIBRATED_SHAPE pseudo-reviews. Reviewers without calibration get the population's noise variance, worth fewer.
+# CALIBRATED_SHAPE pseudo-reviews. Reviewers without calibration get the cohort's typical noise variance (one over
+# the mean precision), worth fewer.
 CALIBRATED_SHAPE = 2.0
 UNCALIBRATED_SHAPE = 1.0
 BIAS_SHAPE = 1.0
 # A near-perfect calibration over a few examples is luck as much as skill: nobody's prior noise variance goes below
 # this share of the cohort's typical one.
-NOISE_FLOOR_SHARE = 0.25
+NOISE_FLOOR_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +305,7 @@ def _reliability(
         mu = float(new_score.mean())
         score_spread = _pooled(float(np.sum((new_score - mu) ** 2 + score_variance)), n_submissions, SCORE_SPREAD_PRIOR)
         bias_spread = _pooled(float(np.sum(bias * bias + bias_variance_each)), n_reviewers, BIAS_SPREAD_PRIOR)
-        noise = _pooled(float(squared.sum()), len(z), NOISE_PRIOR)
+        noise = _typical_noise(precision)
         change = float(np.max(np.abs(new_score - score)))
         score = new_score
         if change < TOLERANCE:
@@ -314,6 +315,14 @@ def _reliability(
     variance = score_variance + np.bincount(u, share * share * bias_variance_each[v], n_submissions)
     variance = np.where(is_known, 0.0, variance)
     return scale.low + score * scale.width, np.sqrt(variance) * scale.width
+
+
+def _typical_noise(precision: np.ndarray) -> float:
+    """The noise variance of a typical reviewer: one over their mean precision, pulled towards the prior."""
+    # Averaging precisions, not variances, keeps a few careless reviewers from making everyone look careless:
+    # a prior worth one review of a large variance would swamp a careful reviewer's handful of small residuals.
+    variance, weight = NOISE_PRIOR
+    return (len(precision) + weight) / (float(precision.sum()) + weight / variance)
 
 
 def _pooled(sum_of_squares: float, count: float, prior: tuple[float, float]) -> float:

@@ -1,0 +1,249 @@
+"""Aggregation: each method's score and uncertainty, staff grades as anchors, and what no method may depend on."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assessment.aggregation import METHODS, Estimate, PeerScore, aggregate
+
+# Derandomized so a run is repeatable; the cohorts are small, so each property stays well under a second.
+PROPERTY = settings(max_examples=100, derandomize=True, deadline=None)
+SCALE = (0.0, 10.0)
+# Bias-free sums in a different order differ in the last bits, and "reliability" may then stop one sweep earlier
+# or later; both are far below anything a grade can show.
+SAME = 1e-6
+
+
+def reviews(*triples: tuple[object, object, float]) -> list[PeerScore]:
+    return [PeerScore(submission, reviewer, score) for submission, reviewer, score in triples]
+
+
+def one_submission(*scores: float) -> list[PeerScore]:
+    return reviews(*(("work", f"reviewer {index}", score) for index, score in enumerate(scores)))
+
+
+def close(first: dict, second: dict, tolerance: float = SAME) -> bool:
+    return first.keys() == second.keys() and all(
+        math.isclose(first[key].score, second[key].score, abs_tol=tolerance)
+        and math.isclose(first[key].std, second[key].std, abs_tol=tolerance)
+        for key in first
+    )
+
+
+# Hand-checked values.
+
+def test_mean_is_the_average_with_the_standard_error_as_uncertainty():
+    estimate = aggregate(one_submission(4, 6, 8), "mean", scale=SCALE)["work"]
+    assert estimate.score == pytest.approx(6.0)
+    assert estimate.std == pytest.approx(2 / math.sqrt(3))
+
+
+@pytest.mark.parametrize("method", ["mean", "median", "trimmed_mean", "calibrated"])
+def test_a_single_review_has_the_uncertainty_of_a_score_drawn_anywhere_on_the_scale(method):
+    assert aggregate(one_submission(7), method, scale=SCALE)["work"] == Estimate(7.0, pytest.approx(10 / math.sqrt(12)))
+
+
+def test_median_takes_the_middle_review_and_a_robust_spread():
+    estimate = aggregate(one_submission(2, 9, 3), "median", scale=SCALE)["work"]
+    assert estimate.score == 3.0
+    # Median absolute deviation 1, as a normal sd, over sqrt(n), times the median's pi/2 variance penalty.
+    assert estimate.std == pytest.approx(math.sqrt(math.pi / 2) * 1.4826 / math.sqrt(3))
+
+
+def test_median_of_an_even_count_is_the_mean_of_the_middle_two():
+    assert aggregate(one_submission(2, 9, 4, 6), "median", scale=SCALE)["work"].score == 5.0
+
+
+def test_median_ignores_one_wild_review():
+    assert aggregate(one_submission(6, 7, 0, 7, 6), "median", scale=SCALE)["work"].score == 6.0
+
+
+def test_trimmed_mean_drops_the_highest_and_lowest_of_four_or_more():
+    estimate = aggregate(one_submission(10, 5, 1, 6), "trimmed_mean", scale=SCALE)["work"]
+    assert estimate.score == pytest.approx(5.5)
+    assert estimate.std == pytest.approx(0.5)  # sd of 5 and 6 over sqrt(2)
+
+
+def test_trimmed_mean_of_fewer_than_four_is_the_mean():
+    assert aggregate(one_submission(2, 4, 9), "trimmed_mean", scale=SCALE) == aggregate(
+        one_submission(2, 4, 9), "mean", scale=SCALE
+    )
+
+
+def test_calibrated_weighs_reviewers_by_accuracy_with_a_default_and_a_floor():
+    scores = reviews(("work", "ana", 8), ("work", "ben", 4), ("work", "cal", 6), ("work", "dee", 0))
+    accuracy = {"ana": 0.9, "ben": 0.3, "dee": 0.0}  # cal never calibrated: 0.5; dee counts at the floor, 0.05
+    estimate = aggregate(scores, "calibrated", scale=SCALE, reviewer_accuracy=accuracy)["work"]
+    assert estimate.score == pytest.approx((0.9 * 8 + 0.3 * 4 + 0.5 * 6 + 0.05 * 0) / (0.9 + 0.3 + 0.5 + 0.05))
+
+
+def test_calibrated_without_any_accuracy_is_the_mean():
+    scores = one_submission(3, 5, 9)
+    assert close(aggregate(scores, "calibrated", scale=SCALE), aggregate(scores, "mean", scale=SCALE), 1e-12)
+
+
+def test_reliability_returns_unanimous_scores_unchanged():
+    scores = reviews(*((work, reviewer, 7.0) for work in "abcd" for reviewer in "xyz"))
+    for estimate in aggregate(scores, "reliability", scale=SCALE).values():
+        assert estimate.score == pytest.approx(7.0)
+
+
+def test_reliability_discounts_a_reviewer_who_disagrees_with_everyone():
+    rng = np.random.default_rng(3)
+    works = [f"w{index}" for index in range(8)]
+    true = dict(zip(works, rng.uniform(3, 8, len(works)), strict=True))
+    careful = [(work, reviewer, true[work] + rng.normal(0, 0.2)) for work in works for reviewer in ("a", "b", "c")]
+    careless = [(work, "wild", float(rng.choice([0.0, 10.0]))) for work in works]
+    scores = reviews(*careful, *careless)
+    error = {
+        method: max(abs(estimate.score - true[work]) for work, estimate in aggregate(scores, method, scale=SCALE).items())
+        for method in ("mean", "reliability")
+    }
+    assert error["reliability"] < 0.5
+    assert error["reliability"] < error["mean"] / 3
+
+
+def test_reliability_trusts_a_well_calibrated_reviewer_more_than_a_poorly_calibrated_one():
+    scores = reviews(("work", "good", 8.0), ("work", "poor", 4.0))
+    estimate = aggregate(scores, "reliability", scale=SCALE, reviewer_accuracy={"good": 0.95, "poor": 0.6})["work"]
+    assert estimate.score > 6.5
+
+
+def test_reliability_is_less_certain_with_fewer_or_more_discordant_reviews():
+    few = aggregate(one_submission(6, 7), "reliability", scale=SCALE)["work"].std
+    many = aggregate(one_submission(6, 7, 6, 7, 6, 7), "reliability", scale=SCALE)["work"].std
+    assert many < few
+
+
+# Staff grades.
+
+@pytest.mark.parametrize("method", METHODS)
+def test_known_scores_are_returned_exactly_with_no_uncertainty(method):
+    scores = reviews(("marked", "x", 2.0), ("marked", "y", 9.0), ("other", "x", 5.0))
+    estimates = aggregate(scores, method, scale=SCALE, known={"marked": 6.5, "unreviewed": 3.25})
+    assert estimates["marked"] == Estimate(6.5, 0.0)
+    assert estimates["unreviewed"] == Estimate(3.25, 0.0)
+    assert set(estimates) == {"marked", "unreviewed", "other"}
+
+
+def test_known_scores_anchor_the_bias_of_the_reviewers_who_scored_them():
+    # The lenient reviewer gave each staff-graded submission 2 points too many, so their 8 is worth about 6.
+    staff = {"k1": 4.0, "k2": 5.0, "k3": 6.0, "k4": 5.5}
+    scores = reviews(*((work, "lenient", score + 2) for work, score in staff.items()), ("fresh", "lenient", 8.0))
+    anchored = aggregate(scores, "reliability", scale=SCALE, known=staff)["fresh"].score
+    unanchored = aggregate(scores, "reliability", scale=SCALE)["fresh"].score
+    assert anchored == pytest.approx(6.0, abs=0.3)
+    assert unanchored > 7.0
+
+
+def test_estimates_and_known_scores_are_clipped_to_the_scale():
+    scores = reviews(("a", "x", 10.0), ("a", "y", 10.0))
+    for method in METHODS:
+        estimates = aggregate(scores, method, scale=SCALE, known={"b": 12.0})
+        assert estimates["b"].score == 10.0
+        assert 0.0 <= estimates["a"].score <= 10.0
+
+
+# Inputs.
+
+def test_no_scores_give_no_estimates():
+    for method in METHODS:
+        assert aggregate([], method, scale=SCALE) == {}
+
+
+def test_an_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="unknown aggregation method 'mode'"):
+        aggregate(one_submission(5), "mode", scale=SCALE)
+
+
+@pytest.mark.parametrize("scale", [(10.0, 0.0), (5.0, 5.0), (0.0, math.inf)])
+def test_a_scale_must_run_upwards_between_finite_bounds(scale):
+    with pytest.raises(ValueError, match="scale"):
+        aggregate(one_submission(5), scale=scale)
+
+
+def test_a_score_that_is_not_a_number_is_refused():
+    with pytest.raises(ValueError, match="finite"):
+        aggregate(one_submission(5, math.nan), scale=SCALE)
+
+
+def test_an_accuracy_outside_zero_to_one_is_refused():
+    with pytest.raises(ValueError, match="accuracy"):
+        aggregate(one_submission(5), scale=SCALE, reviewer_accuracy={"reviewer 0": 1.5})
+
+
+# Properties.
+
+@st.composite
+def cohorts(draw):
+    submissions = draw(st.integers(1, 8))
+    reviewers = draw(st.integers(1, 6))
+    triples = draw(st.lists(
+        st.tuples(st.integers(0, submissions - 1), st.integers(0, reviewers - 1), st.floats(0, 10)),
+        min_size=1, max_size=30,
+    ))
+    accuracy = draw(st.dictionaries(st.integers(0, reviewers - 1), st.floats(0, 1), max_size=reviewers))
+    known = draw(st.dictionaries(st.integers(0, submissions + 1), st.floats(0, 10), max_size=3))
+    return reviews(*triples), accuracy, known
+
+
+@PROPERTY
+@given(cohorts(), st.randoms(use_true_random=False))
+def test_the_order_of_the_scores_changes_nothing(cohort, random):
+    scores, accuracy, known = cohort
+    shuffled = random.sample(scores, len(scores))
+    for method in METHODS:
+        first = aggregate(scores, method, scale=SCALE, reviewer_accuracy=accuracy, known=known)
+        again = aggregate(shuffled, method, scale=SCALE, reviewer_accuracy=accuracy, known=known)
+        assert close(first, again), method
+
+
+@PROPERTY
+@given(cohorts())
+def test_renaming_the_reviewers_changes_nothing(cohort):
+    scores, accuracy, known = cohort
+    renamed = [PeerScore(score.submission, ("person", -score.reviewer), score.score) for score in scores]
+    renamed_accuracy = {("person", -reviewer): value for reviewer, value in accuracy.items()}
+    for method in METHODS:
+        first = aggregate(scores, method, scale=SCALE, reviewer_accuracy=accuracy, known=known)
+        again = aggregate(renamed, method, scale=SCALE, reviewer_accuracy=renamed_accuracy, known=known)
+        assert close(first, again), method
+
+
+@PROPERTY
+@given(cohorts())
+def test_estimates_lie_on_the_scale_and_repeat_exactly(cohort):
+    scores, accuracy, known = cohort
+    for method in METHODS:
+        estimates = aggregate(scores, method, scale=SCALE, reviewer_accuracy=accuracy, known=known)
+        assert set(estimates) == {score.submission for score in scores} | set(known)
+        assert all(0 <= estimate.score <= 10 and 0 <= estimate.std <= 10 for estimate in estimates.values())
+        assert aggregate(scores, method, scale=SCALE, reviewer_accuracy=accuracy, known=known) == estimates
+
+
+@PROPERTY
+@given(
+    submissions=st.integers(10, 16),
+    offsets=st.lists(st.integers(1, 9), min_size=5, max_size=5, unique=True),
+    seed=st.integers(0, 2**32 - 1),
+    bias=st.floats(10, 30).flatmap(lambda size: st.sampled_from([size, -size])),
+)
+def test_one_reviewers_constant_bias_barely_moves_reliability_but_moves_the_mean(submissions, offsets, seed, bias):
+    # Each student reviews five others (a circulant design, like the allocation's) on a 0..100 scale with noise sd 2.
+    rng = np.random.default_rng(seed)
+    true = rng.uniform(30, 70, submissions)
+    honest = [
+        (work, (work + offset) % submissions, float(true[work] + rng.normal(0, 2)))
+        for work in range(submissions) for offset in offsets
+    ]
+    biased = [(work, reviewer, score + bias if reviewer == 0 else score) for work, reviewer, score in honest]
+    moved = {}
+    for method in ("mean", "reliability"):
+        before = aggregate(reviews(*honest), method, scale=(0, 100))
+        after = aggregate(reviews(*biased), method, scale=(0, 100))
+        moved[method] = max(abs(after[work].score - before[work].score) for work in before)
+    assert moved["mean"] == pytest.approx(abs(bias) / 5)
+    assert moved["reliability"] < 0.1 * abs(bias)

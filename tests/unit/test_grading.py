@@ -1,0 +1,168 @@
+"""Grades: the grade for reviewing, the final composition, staff overrides and what needs a person's attention."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from assessment.grading import (
+    GradeBreakdown,
+    GradeInputs,
+    Override,
+    ReviewerAccuracy,
+    final_grade,
+    needs_attention,
+    reviewing_grade,
+    with_override,
+)
+
+RANGES = {"argument": (0.0, 10.0), "style": (0.0, 4.0)}
+WEIGHTS = {"argument": 3.0, "style": 1.0}
+CONSENSUS = {"essay": {"argument": 6.0, "style": 2.0}, "poem": {"argument": 8.0, "style": 4.0}}
+
+
+def review(reviewer: str, submission: str, argument: float, style: float) -> ReviewerAccuracy:
+    return ReviewerAccuracy(reviewer, submission, {"argument": argument, "style": style})
+
+
+def grade(*reviews: ReviewerAccuracy, strictness: float = 5.0) -> dict:
+    return reviewing_grade(list(reviews), CONSENSUS, RANGES, WEIGHTS, strictness=strictness)
+
+
+def inputs(**changes) -> GradeInputs:
+    values = {
+        "submission_score": 0.8, "points_possible": 100.0, "submission_weight": 60.0, "reviewing_quality": 0.9,
+        "calibration_accuracy": None, "reviews_done": 3, "reviews_required": 3, "late_penalty": 0.0,
+    }
+    return GradeInputs(**{**values, **changes})
+
+
+# Grade for reviewing.
+
+def test_a_review_equal_to_the_consensus_earns_full_marks():
+    assert grade(review("ana", "essay", 6, 2)) == {"ana": 1.0}
+
+
+def test_the_distance_is_the_weighted_mean_of_each_criterions_gap_over_its_range():
+    # argument 2 of 10 off (0.2, weight 3), style 1 of 4 off (0.25, weight 1): d = (0.6 + 0.25) / 4 = 0.2125.
+    assert grade(review("ana", "essay", 8, 1)) == {"ana": pytest.approx(1 - 0.2125)}
+
+
+@pytest.mark.parametrize("strictness", [1.0, 3.0, 5.0, 7.0, 9.0])
+def test_stricter_grading_takes_more_off_for_the_same_distance(strictness):
+    expected = 1 - 0.2125 * strictness / 5  # 0.9575 when lax, 0.6175 when strict
+    assert grade(review("ana", "essay", 8, 1), strictness=strictness) == {"ana": pytest.approx(expected)}
+
+
+def test_a_review_far_from_the_consensus_gets_zero_never_less():
+    assert grade(review("ana", "essay", 0, 4), strictness=9.0) == {"ana": 0.0}
+
+
+def test_a_reviewers_grade_is_the_mean_over_their_reviews():
+    grades = grade(review("ana", "essay", 6, 2), review("ana", "poem", 8, 0), review("ben", "poem", 8, 4))
+    # ana's poem review is all of style's range off: d = 1 / 4.
+    assert grades == {"ana": pytest.approx((1.0 + 0.75) / 2), "ben": 1.0}
+
+
+def test_reviews_of_work_without_a_consensus_do_not_count():
+    assert grade(review("ana", "essay", 6, 2), review("ana", "novel", 0, 0), review("ben", "novel", 1, 1)) == {"ana": 1.0}
+
+
+def test_a_criterion_of_zero_weight_or_zero_range_cannot_cost_anything():
+    reviews = [review("ana", "essay", 6, 0)]
+    assert reviewing_grade(reviews, CONSENSUS, RANGES, {"argument": 1.0, "style": 0.0}) == {"ana": 1.0}
+    assert reviewing_grade(reviews, CONSENSUS, {**RANGES, "style": (2.0, 2.0)}, WEIGHTS) == {"ana": 1.0}
+
+
+@pytest.mark.parametrize("strictness", [0.0, -3.0, float("nan")])
+def test_strictness_must_be_positive(strictness):
+    with pytest.raises(ValueError, match="strictness"):
+        grade(review("ana", "essay", 6, 2), strictness=strictness)
+
+
+def test_a_review_missing_a_weighted_criterion_is_refused():
+    with pytest.raises(ValueError, match="'style'"):
+        reviewing_grade([ReviewerAccuracy("ana", "essay", {"argument": 6.0})], CONSENSUS, RANGES, WEIGHTS)
+
+
+# Final grade.
+
+def test_the_final_grade_adds_the_submission_share_and_the_reviewing_share():
+    assert final_grade(inputs()) == GradeBreakdown(
+        submission_points=pytest.approx(48.0), reviewing_points=pytest.approx(36.0), late_deduction=0.0, total=84.0
+    )
+
+
+def test_reviewing_credit_grows_with_the_share_of_required_reviews_done_up_to_all_of_them():
+    assert final_grade(inputs(reviews_done=1)).reviewing_points == pytest.approx(40 * 0.9 / 3)
+    assert final_grade(inputs(reviews_done=0)).reviewing_points == 0.0
+    assert final_grade(inputs(reviews_done=7)).reviewing_points == pytest.approx(36.0)
+
+
+def test_reviewing_quality_falls_back_to_calibration_accuracy_then_to_full_credit():
+    assert final_grade(inputs(reviewing_quality=None, calibration_accuracy=0.5)).reviewing_points == pytest.approx(20.0)
+    assert final_grade(inputs(reviewing_quality=None)).reviewing_points == pytest.approx(40.0)
+    assert final_grade(inputs(reviewing_quality=0.25, calibration_accuracy=0.5)).reviewing_points == pytest.approx(10.0)
+
+
+def test_with_no_reviews_required_the_reviewing_share_depends_only_on_quality():
+    assert final_grade(inputs(reviews_done=0, reviews_required=0)).reviewing_points == pytest.approx(36.0)
+
+
+def test_work_without_a_score_earns_only_the_reviewing_share():
+    breakdown = final_grade(inputs(submission_score=None))
+    assert (breakdown.submission_points, breakdown.total) == (0.0, 36.0)
+
+
+def test_the_late_penalty_takes_from_the_submission_share_only():
+    breakdown = final_grade(inputs(late_penalty=0.25))
+    assert breakdown.late_deduction == pytest.approx(12.0)
+    assert breakdown.reviewing_points == pytest.approx(36.0)
+    assert breakdown.total == 72.0
+
+
+def test_the_total_is_rounded_to_two_decimals_and_stays_within_the_points_possible():
+    assert final_grade(inputs(points_possible=7.0, submission_score=1 / 3)).total == round(7 * 0.6 / 3 + 7 * 0.4 * 0.9, 2)
+    perfect = final_grade(inputs(submission_score=1.0, reviewing_quality=1.0, reviews_done=9))
+    assert perfect.total == 100.0
+    assert final_grade(inputs(submission_score=0.0, reviewing_quality=0.0)).total == 0.0
+
+
+def test_an_all_submission_weighting_leaves_nothing_for_reviewing():
+    breakdown = final_grade(inputs(submission_weight=100.0, reviews_done=0))
+    assert (breakdown.reviewing_points, breakdown.total) == (0.0, 80.0)
+
+
+@pytest.mark.parametrize("changes", [
+    {"submission_score": 8.0}, {"reviewing_quality": -0.1}, {"late_penalty": 1.5}, {"submission_weight": 120.0},
+    {"points_possible": -1.0}, {"reviews_done": -1}, {"reviews_required": 2.5}, {"calibration_accuracy": float("nan")},
+])
+def test_inputs_out_of_their_ranges_are_refused(changes):
+    with pytest.raises(ValueError):
+        final_grade(inputs(**changes))
+
+
+# Overrides.
+
+def test_a_staff_override_wins_over_the_computed_grade():
+    override = Override(total=91.5, by="Dr Reyes", reason="regraded after appeal", at=datetime(2026, 4, 2, tzinfo=UTC))
+    assert with_override(final_grade(inputs()), override) == 91.5
+
+
+def test_without_an_override_the_computed_total_stands():
+    assert with_override(final_grade(inputs()), None) == 84.0
+
+
+# Needing attention.
+
+def test_a_confident_fully_reviewed_unflagged_grade_needs_no_attention():
+    assert needs_attention(0.5, 3, 3, 0, scale_width=10.0) == []
+
+
+def test_every_reason_for_attention_is_listed():
+    assert needs_attention(1.2, 1, 3, 2, scale_width=10.0) == ["wide uncertainty", "too few reviews", "open flag"]
+
+
+def test_uncertainty_is_wide_above_a_tenth_of_the_scale():
+    assert needs_attention(1.0, 3, 3, 0, scale_width=10.0) == []
+    assert needs_attention(1.01, 3, 3, 0, scale_width=10.0) == ["wide uncertainty"]
+    assert needs_attention(float("nan"), 3, 3, 0, scale_width=10.0) == ["wide uncertainty"]
