@@ -1,5 +1,6 @@
-"""In a real browser, through the sandbox LMS: six students calibrate on two examples, each reviews three peers,
-and each reads the anonymised feedback they received."""
+"""In a real browser, through the sandbox LMS: six students calibrate on two examples and each reviews three
+peers; the instructor runs grading, compares methods and releases; the sandbox gradebook shows every grade; each
+student reads the anonymised feedback they received."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def _move_phase(page, lms, phase: str) -> None:
     tool.get_by_text("Moved to the").wait_for()
 
 
-def test_students_calibrate_review_three_peers_and_read_their_feedback(page, lms):
+def test_students_calibrate_review_peers_get_graded_in_the_gradebook_and_read_feedback(page, lms):
     tool = _open(page, lms, "instructor-1")
     tool.get_by_role("button", name="Create the peer assessment").click()
     tool.get_by_label("Calibration examples each student assesses first (0: none)").fill("2")
@@ -63,6 +64,21 @@ def test_students_calibrate_review_three_peers_and_read_their_feedback(page, lms
             tool.get_by_role("button", name="Submit review").click()
             tool.get_by_text("Review submitted. Thank you!").wait_for()
         assert "3 of 3 reviews done" in tool.locator("#reviewing").inner_text()
+
+    tool = _open(page, lms, "instructor-1")
+    tool.get_by_role("link", name="Grades").first.click()
+    tool.get_by_role("button", name="Run grading").click()
+    tool.get_by_text("Grades computed for 6 students").wait_for()
+    tool.get_by_role("link", name="Compare methods").click()
+    tool.locator("#compare tbody tr").first.wait_for()
+    assert tool.locator("#compare tbody tr").count() == 6
+    tool.get_by_role("link", name="Grades").first.click()
+    tool.get_by_role("button", name="Release grades to students and the gradebook").click()
+    tool.get_by_text("6 grades released").wait_for()
+    assert tool.locator("#grades .badge", has_text="posted").count() == 6
+    page.goto(f"{lms.sandbox.url}/gradebook")
+    gradebook = page.locator("main").inner_text()
+    assert gradebook.count("FullyGraded") + gradebook.count("PendingManual") >= 6
     _move_phase(page, lms, "released")
 
     received = []
