@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from html import unescape
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from lti_tool.app import create_app
 from lti_tool.database import dispose_database
-from lti_tool.keys import ensure_tool_key
-from lti_tool.registry import PlatformSpec, register_platform
+from lti_tool.keys import new_tool_key
+from lti_tool.registry import PlatformSpec, ToolKey, current_tool_key, register_platform
 from sandbox.app import create_sandbox_app
 from sandbox.config import SandboxConfig
 from sandbox.keys import PlatformKey, load_or_create_platform_key
@@ -57,12 +58,24 @@ def start_lms(session: Session, settings_for, sandbox_instance: Path, hosts: LMS
         instance_path=str(sandbox_instance),
         verify_tls=str(hosts.tls.cert) if hosts.tls else True,
     )
-    ensure_tool_key(session)
+    if current_tool_key(session) is None:
+        session.add(_tool_key_copy())
     register_platform(session, PlatformSpec(**registration_record(config)))
     session.commit()
     tool.start(create_app(settings))
     sandbox.start(create_sandbox_app(config))
     return RunningLMS(tool=tool, sandbox=sandbox, sandbox_config=config, settings=settings)
+
+
+@cache
+def _tool_key() -> ToolKey:
+    return new_tool_key()
+
+
+def _tool_key_copy() -> ToolKey:
+    """A fresh row of one key made once per run: generating RSA keys for every test costs minutes."""
+    key = _tool_key()
+    return ToolKey(kid=key.kid, private_key_pem=key.private_key_pem, public_jwk=dict(key.public_jwk))
 
 
 def auto_post_form(html: str) -> tuple[str, dict[str, str]]:
