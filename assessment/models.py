@@ -258,7 +258,11 @@ class Submission(Base):
     """One student's work for one assignment; its versions are every hand-in, the latest counts."""
 
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("assignment_id", "author_id"),)
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "author_id"),
+        # The review queue walks this index in its own order and stops at the first eligible submission.
+        Index("ix_submissions_queue", "assignment_id", "review_load", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -87,8 +88,12 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
     if completed >= assignment.reviews_per_student or assignment.allocation_mode is AllocationMode.STATIC:
         raise NothingToReview(why_nothing_to_review(state))
     reclaim_expired_leases(session, assignment.id, now)
-    for _ in range(CLAIM_TRIES):
+    for attempt in range(CLAIM_TRIES):
         candidate = _least_loaded_candidate(session, assignment, reviewer, within_quota=True)
+        if candidate is None and _under_quota_exists(session, assignment, reviewer):
+            # Work under k exists but other reviewers hold its locks for a moment: look again shortly.
+            time.sleep(0.01 * (attempt + 1))
+            continue
         beyond_quota = candidate is None
         if beyond_quota:
             candidate = _least_loaded_candidate(session, assignment, reviewer, within_quota=False)
@@ -121,6 +126,12 @@ def _reviewable_by(assignment_id: int, reviewer: int) -> tuple:
 def _others_not_reviewed(session: Session, assignment_id: int, reviewer: int) -> int:
     return session.scalar(select(func.count()).select_from(Submission)
                           .where(*_reviewable_by(assignment_id, reviewer))) or 0
+
+
+def _under_quota_exists(session: Session, assignment: Assignment, reviewer: int) -> bool:
+    """Whether eligible work under k exists, locked or not (so serving beyond k would be premature)."""
+    return session.scalar(select(exists().where(
+        *_reviewable_by(assignment.id, reviewer), Submission.review_load < assignment.reviews_per_submission))) or False
 
 
 def _least_loaded_candidate(session: Session, assignment: Assignment, reviewer: int, *, within_quota: bool) -> int | None:

@@ -6,6 +6,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -47,6 +48,10 @@ class TokenCache(Protocol):
 
     def put(self, key: str, token: str, ttl_seconds: int) -> None: ...
 
+    def forget(self, key: str) -> None: ...
+
+    def lock(self, key: str) -> AbstractContextManager[object]: ...
+
 
 @dataclass(frozen=True)
 class ToolCredentials:
@@ -68,13 +73,21 @@ class AdvantageClient:
 
     # --- tokens ---------------------------------------------------------------------------------------------
 
-    def access_token(self, scopes: tuple[str, ...]) -> str:
-        cache_key = "peerlti:token:" + hashlib.sha256(
+    def _token_key(self, scopes: tuple[str, ...]) -> str:
+        return "peerlti:token:" + hashlib.sha256(
             f"{self._platform.issuer}|{self._platform.client_id}|{' '.join(sorted(scopes))}".encode()
         ).hexdigest()
+
+    def access_token(self, scopes: tuple[str, ...]) -> str:
+        cache_key = self._token_key(scopes)
         cached = self._cache.get(cache_key)
         if cached:
             return cached
+        with self._cache.lock(cache_key):
+            # Another worker may have fetched it while this one waited: one token per platform and scope.
+            return self._cache.get(cache_key) or self._fetch_token(cache_key, scopes)
+
+    def _fetch_token(self, cache_key: str, scopes: tuple[str, ...]) -> str:
         now = int(time.time())
         assertion = jwt.encode(
             {"iss": self._platform.client_id, "sub": self._platform.client_id,
@@ -109,11 +122,18 @@ class AdvantageClient:
         return created if isinstance(created, dict) else {}
 
     def post_score(self, lineitem_url: str, score: dict[str, Any]) -> None:
-        token = self.access_token((SCORE_SCOPE,))
         url = lineitem_url.split("?")[0].rstrip("/") + "/scores" + (
             "?" + lineitem_url.split("?", 1)[1] if "?" in lineitem_url else "")
-        self._send("POST", url, json=score, token=token, what="a score",
-                   headers={"Content-Type": SCORE_TYPE})
+        for attempt in (1, 2):
+            token = self.access_token((SCORE_SCOPE,))
+            try:
+                self._send("POST", url, json=score, token=token, what="a score", headers={"Content-Type": SCORE_TYPE})
+                return
+            except AdvantageError as error:
+                # A cached token the platform no longer accepts (revoked, clock skew): fetch a new one, once.
+                if error.status != 401 or attempt == 2:
+                    raise
+                self._cache.forget(self._token_key((SCORE_SCOPE,)))
 
     # --- NRPS -----------------------------------------------------------------------------------------------
 

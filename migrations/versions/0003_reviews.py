@@ -106,11 +106,13 @@ def upgrade() -> None:
 
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('review_load', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.create_index('ix_submissions_queue', ['assignment_id', 'review_load', 'created_at', 'id'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('submissions', schema=None) as batch_op:
+        batch_op.drop_index('ix_submissions_queue')
         batch_op.drop_column('review_load')
 
     with op.batch_alter_table('assignments', schema=None) as batch_op:

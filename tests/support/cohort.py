@@ -87,11 +87,18 @@ def create_cohort(session: Session, students: int, *, reviews_per_submission: in
 
 
 def queue_violations(session: Session, assignment_id: int, reviews_per_submission: int) -> dict[str, int]:
-    """How many rows break each invariant of the review queue; every figure is 0 when the queue behaved."""
-    active = (select(Review.submission_id, func.count().label("active"))
+    """How many rows break each invariant of the review queue; every figure is 0 when the queue behaved.
+
+    over_k: submissions with more than k active reviews served within quota; self_reviews; duplicates: a reviewer
+    given one submission twice; load_mismatches: `review_load` differing from the active reviews; negative_loads.
+    """
+    # The load counts every active review; only those served within quota are bound by k (rule 10 of the queue).
+    active = (select(Review.submission_id, func.count().label("active"),
+                     func.count().filter(Review.beyond_quota.is_(False)).label("within_quota"))
               .where(Review.assignment_id == assignment_id, Review.kind == ReviewKind.PEER, Review.status.in_(ACTIVE))
               .group_by(Review.submission_id).subquery())
-    per_submission = (select(Submission.review_load, func.coalesce(active.c.active, 0).label("active"))
+    per_submission = (select(Submission.review_load, func.coalesce(active.c.active, 0).label("active"),
+                             func.coalesce(active.c.within_quota, 0).label("within_quota"))
                       .outerjoin(active, active.c.submission_id == Submission.id)
                       .where(Submission.assignment_id == assignment_id).subquery())
     pairs = (select(Review.reviewer_id, Review.submission_id)
@@ -102,7 +109,7 @@ def queue_violations(session: Session, assignment_id: int, reviews_per_submissio
         return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
     return {
-        "over_k": count(select(per_submission).where(per_submission.c.active > reviews_per_submission)),
+        "over_k": count(select(per_submission).where(per_submission.c.within_quota > reviews_per_submission)),
         "self_reviews": count(select(Review.id).join(Submission, and_(Review.submission_id == Submission.id,
                                                                       Submission.author_id == Review.reviewer_id))
                               .where(Review.assignment_id == assignment_id, Review.kind == ReviewKind.PEER)),
