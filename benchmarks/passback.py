@@ -103,7 +103,7 @@ def worker_processes(count: int, concurrency: int, env: dict[str, str], director
         for number in range(count):
             log = (directory / f"worker-{number}.log").open("wb")
             running.append((subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                [sys.executable, "-m", "celery", "-A", "workers.worker", "worker", "--pool", "threads",
+                [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool", "threads",
                  "--concurrency", str(concurrency), "--loglevel", "WARNING", "--without-heartbeat",
                  "--without-gossip", "--without-mingle", "--hostname", f"bench{number}-{uuid.uuid4().hex[:6]}@%h"],
                 env=os.environ | env, stdout=log, stderr=subprocess.STDOUT), log))

@@ -30,9 +30,6 @@ from lti_tool import models as _models  # noqa: F401  (every table on the metada
 from tests.support.cohort import Cohort, create_cohort, queue_violations
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-# The index the queue's candidate query can walk in its ORDER BY, stopping at the first eligible unlocked row;
-# --queue-index adds it to the migrated schema to measure what it would change.
-QUEUE_INDEX = "CREATE INDEX ix_submissions_queue ON submissions (assignment_id, review_load, created_at, id)"
 
 
 @contextmanager
@@ -123,7 +120,6 @@ def main() -> None:
     parser.add_argument("-k", type=int, default=5, help="reviews per submission (and per student)")
     parser.add_argument("--think-ms", type=float, default=0.0,
                         help="mean pause of each reviewer before a request; 0 keeps every thread asking (saturation)")
-    parser.add_argument("--queue-index", action="store_true", help="add ix_submissions_queue to the migrated schema")
     options = parser.parse_args()
     server = os.environ.get("DATABASE_URL", "")
     server = server if server.startswith(("postgres://", "postgresql")) else DEFAULT_SERVER
@@ -136,8 +132,6 @@ def main() -> None:
             with sessions() as session:
                 cohort = create_cohort(session, options.students, reviews_per_submission=options.k,
                                        reviews_per_student=options.k)
-                if options.queue_index:
-                    session.execute(text(QUEUE_INDEX))
                 session.execute(text("ANALYZE"))  # fresh statistics, as autovacuum would give a real class
                 session.commit()
             students = Students(cohort.student_ids, options.k, options.requests, seed=1)
@@ -156,7 +150,7 @@ def main() -> None:
     print(json.dumps({
         "bench": "review_queue", "database": "postgresql", "submissions": options.students,
         "reviewers": options.reviewers, "requests": len(timings), "k": options.k,
-        "queue_index": options.queue_index, "think_ms": options.think_ms,
+        "think_ms": options.think_ms,
         "p50_ms": round(percentile(milliseconds, 0.50), 2), "p95_ms": round(percentile(milliseconds, 0.95), 2),
         "p99_ms": round(percentile(milliseconds, 0.99), 2), "max_ms": round(milliseconds[-1], 2),
         "throughput_per_s": round(len(timings) / elapsed, 1), "nothing_to_review": sum(n for _, n in results),

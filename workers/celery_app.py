@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from celery import Celery
 
 from config.settings import Settings
@@ -28,3 +30,16 @@ def make_celery(settings: Settings | None = None) -> Celery:
     import workers.tasks  # noqa: F401  (registers the shared tasks on this app for callers that send them)
 
     return app
+
+
+@cache
+def _from_environment() -> Celery:
+    return make_celery()
+
+
+def __getattr__(name: str) -> Celery:
+    # `celery -A workers.celery_app worker` asks this module for `app`: built on that first request, from the
+    # environment, so importing the module connects to nothing and reads no settings.
+    if name == "app":
+        return _from_environment()
+    raise AttributeError(name)

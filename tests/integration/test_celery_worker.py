@@ -40,7 +40,7 @@ def broker_settings(tmp_path, monkeypatch) -> Settings:
 def worker(broker_settings, tmp_path) -> Iterator[subprocess.Popen]:
     env = os.environ | {"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET}
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers.worker", "worker", "--pool", "solo",
+        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool", "solo",
          "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )

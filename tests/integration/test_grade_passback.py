@@ -92,7 +92,7 @@ def _use_broker(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
 
 
 class Workers:
-    """Celery worker processes of `workers.worker`, each logging to a file of the test's directory."""
+    """Celery worker processes of `workers.celery_app`, each logging to a file of the test's directory."""
 
     def __init__(self, directory: Path, database_url: str) -> None:
         self._directory = directory
@@ -114,7 +114,7 @@ class Workers:
         """Start a worker and wait until it answers a ping through the broker."""
         log = (self._directory / f"worker-{len(self._running) + 1}.log").open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.worker", "worker", *(pool or ("--pool", "solo")),
+            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", *(pool or ("--pool", "solo")),
              "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle",
              "--hostname", f"passback-{uuid.uuid4().hex[:8]}@%h"],
             env=os.environ | self._env(broker_url), stdout=log, stderr=subprocess.STDOUT,
