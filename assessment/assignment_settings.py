@@ -73,6 +73,7 @@ class AssignmentSettings:
     allocation_mode: AllocationMode = AllocationMode.QUEUE
     reviewers_need_submission: bool = True
     lease_hours: int = 24
+    zero_for_missing_work: bool = True  # otherwise a student who handed in nothing gets no grade at all
     calibration: CalibrationPolicy = field(default=CalibrationPolicy(examples_required=0, pass_accuracy=0.8, attempts=2))
 
     def problems(self) -> dict[str, str]:

@@ -120,6 +120,8 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     grades = []
     for student in cohort.students:
         submission = cohort.submissions.get(student.id)
+        if submission is None and not assignment.zero_for_missing_work:
+            continue  # the assignment gives no grade at all for missing work
         estimate = by_submission.get(submission.id) if submission else None
         latest = submission.latest if submission else None
         breakdown = final_grade(GradeInputs(

@@ -158,6 +158,7 @@ class Assignment(Base):
     allocation_mode: Mapped[AllocationMode] = mapped_column(_enum(AllocationMode), default=AllocationMode.QUEUE)
     reviewers_need_submission: Mapped[bool] = mapped_column(Boolean, default=True)
     lease_hours: Mapped[int] = mapped_column(Integer, default=24)
+    zero_for_missing_work: Mapped[bool] = mapped_column(Boolean, default=True)
     calibration_examples_required: Mapped[int] = mapped_column(Integer, default=0)
     calibration_pass_accuracy: Mapped[float] = mapped_column(Float, default=0.8)
     calibration_attempts: Mapped[int] = mapped_column(Integer, default=2)
@@ -213,6 +214,7 @@ class Assignment(Base):
             allocation_mode=self.allocation_mode,
             reviewers_need_submission=self.reviewers_need_submission,
             lease_hours=self.lease_hours,
+            zero_for_missing_work=self.zero_for_missing_work,
             calibration=self.calibration_policy,
         )
 
@@ -249,6 +251,7 @@ class Assignment(Base):
         self.allocation_mode = settings.allocation_mode
         self.reviewers_need_submission = settings.reviewers_need_submission
         self.lease_hours = settings.lease_hours
+        self.zero_for_missing_work = settings.zero_for_missing_work
         self.calibration_examples_required = settings.calibration.examples_required
         self.calibration_pass_accuracy = settings.calibration.pass_accuracy
         self.calibration_attempts = settings.calibration.attempts

@@ -101,6 +101,7 @@ class SettingsForm(NewActivityForm):
         SelectChoice(AllocationMode.STATIC.value, "All at once when reviewing opens"),
     ])
     reviewers_need_submission = BooleanField("Only students who handed in work review")
+    zero_for_missing_work = BooleanField("Students who hand in nothing get zero (otherwise no grade is sent)")
     lease_hours = IntegerField("Hours a reviewer keeps a review before it returns to the pool", default=24,
                                validators=[InputRequired(), NumberRange(min=1, max=336)])
     calibration_examples_required = IntegerField("Calibration examples each student assesses first (0: none)",
@@ -145,6 +146,7 @@ class SettingsForm(NewActivityForm):
             allocation_mode=AllocationMode(self.allocation_mode.data),
             reviewers_need_submission=self.reviewers_need_submission.data,
             lease_hours=self.lease_hours.data,
+            zero_for_missing_work=self.zero_for_missing_work.data,
             calibration=CalibrationPolicy(examples_required=self.calibration_examples_required.data,
                                           pass_accuracy=self.calibration_pass_accuracy.data / 100,
                                           attempts=self.calibration_attempts.data),
@@ -172,6 +174,7 @@ class SettingsForm(NewActivityForm):
             submission_kinds=settings.submission_kinds.value, file_types=list(settings.file_types),
             max_file_mb=settings.max_file_mb, allocation_mode=settings.allocation_mode.value,
             reviewers_need_submission=settings.reviewers_need_submission, lease_hours=settings.lease_hours,
+            zero_for_missing_work=settings.zero_for_missing_work,
             calibration_examples_required=settings.calibration.examples_required,
             calibration_pass_accuracy=round(settings.calibration.pass_accuracy * 100),
             calibration_attempts=settings.calibration.attempts,

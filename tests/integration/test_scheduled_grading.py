@@ -44,3 +44,19 @@ def test_assignments_past_their_review_deadline_are_graded_once(session, databas
     grades = session.scalars(select(Grade).where(Grade.assignment_id == assignment_id)).all()
     assert len(grades) == 1 and grades[0].total == 0  # no work handed in
     celery.close()
+
+
+def test_missing_work_gets_no_grade_when_the_assignment_says_so(session, database_url, tmp_path):
+    assignment_id = _assignment_due(session, timedelta(hours=1))
+    from assessment.models import Assignment
+
+    session.get(Assignment, assignment_id).zero_for_missing_work = False
+    session.commit()
+    celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
+                                            "DATABASE_URL": database_url}))
+
+    celery.tasks["peerlti.run_grading"].delay(assignment_id).get()
+
+    session.expire_all()
+    assert session.scalars(select(Grade).where(Grade.assignment_id == assignment_id)).all() == []
+    celery.close()
