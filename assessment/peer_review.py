@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import nh3
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from assessment.allocation import QueueState, allocate, why_nothing_to_review
@@ -67,10 +67,11 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
     """
     assignment = get_assignment(session, asking.assignment_id)
     reviewer = asking.reviewer_id
-    _ensure_student(session, reviewer, assignment.course_id)
-    own = _own_submission_id(session, assignment.id, reviewer)
-    held = _open_peer_review(session, assignment.id, reviewer, now)
-    completed = _completed_peer_reviews(session, assignment.id, reviewer)
+    own = _student_and_own_submission(session, reviewer, assignment)
+    mine = session.scalars(select(Review).where(Review.assignment_id == assignment.id, Review.reviewer_id == reviewer,
+                                                Review.kind == ReviewKind.PEER)).all()
+    held = min((review for review in mine if review.is_open(now)), key=lambda r: (r.assigned_at, r.id), default=None)
+    completed = sum(review.status is ReviewStatus.SUBMITTED for review in mine)
     state = QueueState(
         phase_open=assignment.phase_at(now) is Phase.REVIEW,
         needs_submission=assignment.reviewers_need_submission,
@@ -447,21 +448,24 @@ def _students(session: Session, course_id: int) -> list[int]:
                                                                    Enrollment.role == CourseRole.STUDENT)))
 
 
+def _student_and_own_submission(session: Session, person_id: int, assignment: Assignment) -> int | None:
+    """Refuse anyone but a student of the course, in the same query that finds their handed-in submission."""
+    row = session.execute(
+        select(Enrollment.role, Submission.id)
+        .outerjoin(Submission, (Submission.assignment_id == assignment.id) & (Submission.author_id == person_id)
+                   & exists().where(SubmissionVersion.submission_id == Submission.id))
+        .where(Enrollment.person_id == person_id, Enrollment.course_id == assignment.course_id)
+    ).first()
+    if row is None or row.role is not CourseRole.STUDENT:
+        raise NotAllowed("Only students of this course review peers' work.")
+    return row.id
+
+
 def _own_submission_id(session: Session, assignment_id: int, author_id: int) -> int | None:
     return session.scalar(
         select(Submission.id).where(Submission.assignment_id == assignment_id, Submission.author_id == author_id,
                                     exists().where(SubmissionVersion.submission_id == Submission.id))
     )
-
-
-def _open_peer_review(session: Session, assignment_id: int, reviewer_id: int, now: datetime) -> Review | None:
-    return session.scalars(
-        select(Review)
-        .where(Review.assignment_id == assignment_id, Review.reviewer_id == reviewer_id, Review.kind == ReviewKind.PEER,
-               Review.status == ReviewStatus.ASSIGNED,
-               or_(Review.lease_expires_at.is_(None), Review.lease_expires_at > now))
-        .order_by(Review.assigned_at, Review.id).limit(1)
-    ).first()
 
 
 def _completed_peer_reviews(session: Session, assignment_id: int, reviewer_id: int) -> int:
