@@ -23,6 +23,7 @@ AGGREGATION_METHODS = {
     "mean": "Mean",
 }
 MAX_POINTS = 10_000
+STRICTNESS_LEVELS = (1, 3, 5, 7, 9)
 MAX_REVIEWS = 20
 MAX_FILE_MB = 100
 DEFAULT_FILE_TYPES = ("pdf", "docx")
@@ -74,6 +75,7 @@ class AssignmentSettings:
     reviewers_need_submission: bool = True
     lease_hours: int = 24
     zero_for_missing_work: bool = True  # otherwise a student who handed in nothing gets no grade at all
+    review_strictness: int = 5  # 1 (lax) to 9 (strict): how fast the reviewing grade falls away from the consensus
     calibration: CalibrationPolicy = field(default=CalibrationPolicy(examples_required=0, pass_accuracy=0.8, attempts=2))
 
     def problems(self) -> dict[str, str]:
@@ -104,6 +106,8 @@ class AssignmentSettings:
                 problems["file_types"] = f"Unknown file types: {', '.join(unknown)}."
             if not 1 <= self.max_file_mb <= MAX_FILE_MB:
                 problems["max_file_mb"] = f"The size limit is between 1 and {MAX_FILE_MB} MB."
+        if self.review_strictness not in STRICTNESS_LEVELS:
+            problems["review_strictness"] = "Strictness is 1 (lax), 3, 5, 7 or 9 (strict)."
         if not 1 <= self.lease_hours <= 24 * 14:
             problems["lease_hours"] = "A reviewer keeps a review for between 1 hour and 14 days."
         problems.update({f"calibration_{key}": text for key, text in self.calibration.problems().items()})

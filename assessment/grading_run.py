@@ -98,6 +98,7 @@ def _reviewing_quality(cohort: Cohort) -> dict[int, float]:
         consensus,
         {c.key: (c.low, c.high) for c in rubric.criteria},
         {c.key: c.weight for c in rubric.criteria},
+        strictness=cohort.assignment.review_strictness,
     )
 
 

@@ -159,6 +159,7 @@ class Assignment(Base):
     reviewers_need_submission: Mapped[bool] = mapped_column(Boolean, default=True)
     lease_hours: Mapped[int] = mapped_column(Integer, default=24)
     zero_for_missing_work: Mapped[bool] = mapped_column(Boolean, default=True)
+    review_strictness: Mapped[int] = mapped_column(Integer, default=5)
     calibration_examples_required: Mapped[int] = mapped_column(Integer, default=0)
     calibration_pass_accuracy: Mapped[float] = mapped_column(Float, default=0.8)
     calibration_attempts: Mapped[int] = mapped_column(Integer, default=2)
@@ -215,6 +216,7 @@ class Assignment(Base):
             reviewers_need_submission=self.reviewers_need_submission,
             lease_hours=self.lease_hours,
             zero_for_missing_work=self.zero_for_missing_work,
+            review_strictness=self.review_strictness,
             calibration=self.calibration_policy,
         )
 
@@ -252,6 +254,7 @@ class Assignment(Base):
         self.reviewers_need_submission = settings.reviewers_need_submission
         self.lease_hours = settings.lease_hours
         self.zero_for_missing_work = settings.zero_for_missing_work
+        self.review_strictness = settings.review_strictness
         self.calibration_examples_required = settings.calibration.examples_required
         self.calibration_pass_accuracy = settings.calibration.pass_accuracy
         self.calibration_attempts = settings.calibration.attempts

@@ -101,6 +101,9 @@ class SettingsForm(NewActivityForm):
         SelectChoice(AllocationMode.STATIC.value, "All at once when reviewing opens"),
     ])
     reviewers_need_submission = BooleanField("Only students who handed in work review")
+    review_strictness = SelectField("How strictly reviewing is graded against the consensus", coerce=int, default=5,
+                                    choices=[SelectChoice(str(level), label) for level, label in (
+                                        (1, "1: lax"), (3, "3"), (5, "5: moderate"), (7, "7"), (9, "9: strict"))])
     zero_for_missing_work = BooleanField("Students who hand in nothing get zero (otherwise no grade is sent)")
     lease_hours = IntegerField("Hours a reviewer keeps a review before it returns to the pool", default=24,
                                validators=[InputRequired(), NumberRange(min=1, max=336)])
@@ -147,6 +150,7 @@ class SettingsForm(NewActivityForm):
             reviewers_need_submission=self.reviewers_need_submission.data,
             lease_hours=self.lease_hours.data,
             zero_for_missing_work=self.zero_for_missing_work.data,
+            review_strictness=self.review_strictness.data,
             calibration=CalibrationPolicy(examples_required=self.calibration_examples_required.data,
                                           pass_accuracy=self.calibration_pass_accuracy.data / 100,
                                           attempts=self.calibration_attempts.data),
@@ -174,7 +178,7 @@ class SettingsForm(NewActivityForm):
             submission_kinds=settings.submission_kinds.value, file_types=list(settings.file_types),
             max_file_mb=settings.max_file_mb, allocation_mode=settings.allocation_mode.value,
             reviewers_need_submission=settings.reviewers_need_submission, lease_hours=settings.lease_hours,
-            zero_for_missing_work=settings.zero_for_missing_work,
+            zero_for_missing_work=settings.zero_for_missing_work, review_strictness=settings.review_strictness,
             calibration_examples_required=settings.calibration.examples_required,
             calibration_pass_accuracy=round(settings.calibration.pass_accuracy * 100),
             calibration_attempts=settings.calibration.attempts,

@@ -83,10 +83,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_grades_person_id'), ['person_id'], unique=False)
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('zero_for_missing_work', sa.Boolean(), nullable=False, server_default=sa.true()))
+        batch_op.add_column(sa.Column('review_strictness', sa.Integer(), nullable=False, server_default='5'))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.drop_column('review_strictness')
         batch_op.drop_column('zero_for_missing_work')
 
     with op.batch_alter_table('grades', schema=None) as batch_op:
