@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as `python benchmarks/passback.py`
 
 import redis
-from sqlalchemy import create_engine, func, insert, make_url, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from assessment.assignment_settings import default_settings
@@ -40,6 +40,7 @@ from sandbox.runtime import EXTENSION_KEY
 from sandbox.store import GradebookStore
 from tests.support.faults import install_faults
 from tests.support.lms import RunningLMS, launch_as, start_lms
+from tests.support.services import postgres_database
 from workers import passback
 from workers.celery_app import make_celery
 
@@ -80,20 +81,6 @@ def enlarge_sandbox(lms: RunningLMS, learners: list[str]) -> None:
 
 # --- the database, the broker and the workers --------------------------------------------------------------------
 
-@contextmanager
-def throwaway_database(server_url: str) -> Iterator[str]:
-    server = make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1)
-                      .replace("postgres://", "postgresql+psycopg://", 1))
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = f"peerlti_bench_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager
@@ -267,7 +254,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access line per score is noise here
     with tempfile.TemporaryDirectory(prefix="peerlti-passback-") as temp, \
-            throwaway_database(os.environ.get("DATABASE_URL", DEFAULT_SERVER)) as database_url:
+            postgres_database(os.environ.get("DATABASE_URL", DEFAULT_SERVER), "peerlti_bench") as database_url:
         migrate.upgrade(database_url)
         for result in run(args, database_url, Path(temp)):
             print(json.dumps(result), flush=True)

@@ -9,16 +9,13 @@ import random
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as `python benchmarks/review_queue.py`
 
-from sqlalchemy import create_engine, make_url, text, update
+from sqlalchemy import create_engine, text, update
 from sqlalchemy.orm import sessionmaker
 
 from assessment.db import make_session_factory
@@ -28,25 +25,11 @@ from assessment.peer_review import ReviewerContext, request_review
 from lti_tool import migrate
 from lti_tool import models as _models  # noqa: F401  (every table on the metadata)
 from tests.support.cohort import Cohort, create_cohort, queue_violations
+from tests.support.services import postgres_database
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
-@contextmanager
-def throwaway_database(server_url: str) -> Iterator[str]:
-    """A fresh database on the server, dropped afterwards."""
-    server = make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1)
-                      .replace("postgres://", "postgresql+psycopg://", 1))
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = f"peerlti_bench_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class Students:
@@ -124,7 +107,7 @@ def main() -> None:
     server = os.environ.get("DATABASE_URL", "")
     server = server if server.startswith(("postgres://", "postgresql")) else DEFAULT_SERVER
 
-    with throwaway_database(server) as url:
+    with postgres_database(server, "peerlti_bench") as url:
         migrate.upgrade(url)
         engine = create_engine(url, pool_size=options.reviewers + 2, max_overflow=0)
         sessions = make_session_factory(engine)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,23 +28,36 @@ def postgres_server_url() -> str:
 
 
 @contextmanager
-def throwaway_postgres_database() -> Iterator[str]:
-    """A fresh database on the PostgreSQL server of DATABASE_URL, dropped afterwards."""
-    server = make_url(postgres_server_url())
+def postgres_database(server_url: str, prefix: str = "peerlti_test") -> Iterator[str]:
+    """A fresh database on the PostgreSQL server of `server_url`, dropped afterwards (tests and benchmarks)."""
+    server = make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1)
+                      .replace("postgres://", "postgresql+psycopg://", 1))
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = f"peerlti_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - any connection failure means the service is missing
+    except Exception:
         admin.dispose()
-        service_missing(f"PostgreSQL is not reachable at {server.render_as_string(hide_password=True)}: {error}")
+        raise
     try:
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def throwaway_postgres_database() -> Iterator[str]:
+    """A fresh database on the PostgreSQL server of DATABASE_URL; a missing server fails or skips the test."""
+    server_url = postgres_server_url()
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(postgres_database(server_url))
+        except Exception as error:  # noqa: BLE001 - any connection failure means the service is missing
+            service_missing(f"PostgreSQL is not reachable at {make_url(server_url).render_as_string()}: {error}")
+        yield url
 
 
 def sqlite_url(directory: Path) -> str:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from sqlalchemy import select
+
+from assessment.models import Assignment
 from tests.support.documents import pdf_naming_its_author
+from tests.support.rows import see_committed
 from tests.support.visitor import Visitor
 
 
@@ -47,3 +52,16 @@ def class_in_review(lms, instructor, session) -> dict[str, Visitor]:
         students[user] = student
     instructor.post("/links/{link}/phase", {"phase": "review"})
     return students
+
+
+def review_everything(class_in_review: dict[str, Visitor], session) -> None:
+    """Every student of the class asks for and submits the three reviews each must do."""
+    assignment = see_committed(session).scalars(select(Assignment)).one()
+    argument, style = (criterion.key for criterion in assignment.rubric.criteria)
+    for _ in range(3):
+        for student in class_in_review.values():
+            page = student.post("/links/{link}/reviews/next", {})
+            review = int(re.search(r"/reviews/(\d+)$", page.url)[1])
+            student.post(f"/links/{{link}}/reviews/{review}", {
+                f"score-{argument}": "4", f"score-{style}": "8", f"comment-{style}": "Vary the sentence length.",
+                "action": "submit"})

@@ -7,10 +7,10 @@ from collections import deque
 
 from sqlalchemy import select
 
-from assessment.models import Assignment, Person
+from assessment.models import Person
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor
-from tests.web.conftest import STUDENTS
+from tests.web.conftest import STUDENTS, review_everything
 
 LINK = re.compile(r'href="(/links/\d+/[^"#?]*)"')
 
@@ -43,20 +43,10 @@ def _identities(session, except_subject: str) -> list[str]:
     return [secret for secret in secrets if secret]
 
 
-def _review_everything(class_in_review, session) -> None:
-    assignment = see_committed(session).scalars(select(Assignment)).one()
-    argument, style = (c.key for c in assignment.rubric.criteria)
-    for _ in range(3):
-        for student in class_in_review.values():
-            page = student.post("/links/{link}/reviews/next", {})
-            review = int(re.search(r"/reviews/(\d+)$", page.url)[1])
-            student.post(f"/links/{{link}}/reviews/{review}", {
-                f"score-{argument}": "4", f"score-{style}": "6", f"comment-{style}": "Vary the sentence length.",
-                "action": "submit"})
 
 
 def test_no_page_reachable_while_reviewing_names_another_student(class_in_review, session):
-    _review_everything(class_in_review, session)
+    review_everything(class_in_review, session)
     reader = class_in_review["student-1"]
 
     pages = _crawl(reader)
@@ -68,7 +58,7 @@ def test_no_page_reachable_while_reviewing_names_another_student(class_in_review
 
 
 def test_no_page_reachable_while_reading_feedback_names_a_reviewer(instructor, class_in_review, session):
-    _review_everything(class_in_review, session)
+    review_everything(class_in_review, session)
     instructor.post("/links/{link}/phase", {"phase": "released"})
     reader = class_in_review["student-2"]
 

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 import requests
 from sqlalchemy import select
 
-from assessment.models import Assignment, Grade, GradePosting, PostingStatus
+from assessment.models import Grade, GradePosting, PostingStatus
 from tests.support.rows import see_committed
 from tests.support.visitor import page_text
-
-
-def _review_everything(class_in_review, session) -> None:
-    assignment = see_committed(session).scalars(select(Assignment)).one()
-    argument, style = (c.key for c in assignment.rubric.criteria)
-    for _ in range(3):
-        for student in class_in_review.values():
-            page = student.post("/links/{link}/reviews/next", {})
-            review = int(re.search(r"/reviews/(\d+)$", page.url)[1])
-            student.post(f"/links/{{link}}/reviews/{review}", {
-                f"score-{argument}": "4", f"score-{style}": "8", f"comment-{style}": "Vary the sentence length.",
-                "action": "submit"})
+from tests.web.conftest import review_everything
 
 
 def test_staff_run_grading_compare_methods_override_and_release_to_the_gradebook(lms, instructor, class_in_review,
                                                                                  session):
-    _review_everything(class_in_review, session)
+    review_everything(class_in_review, session)
 
     ran = instructor.post("/links/{link}/grades/run", {"method": "mean"})
     assert "Grades computed for 4 students" in page_text(ran)
