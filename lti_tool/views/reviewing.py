@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug import Response
 
@@ -34,21 +36,21 @@ def next_review(link_id: int) -> Response:
     view = launched_view(link_id)
     assignment = view.require_assignment()
     calibration = student_status(db(), assignment, view.person.id)
-    try:
-        review = request_review(db(), ReviewerContext(assignment.id, view.person.id, calibration.done), utcnow())
-    except NothingToReview as reason:
-        db().rollback()
-        flash(reason.message)
-        return redirect(url_for("landing.resource_link", link_id=link_id), 303)
-    db().commit()
-    return redirect(url_for("reviewing.review", link_id=link_id, review_id=review.id), 303)
+    return _open_review(link_id, lambda: request_review(
+        db(), ReviewerContext(assignment.id, view.person.id, calibration.done), utcnow()))
 
 
 @bp.post("/links/<int:link_id>/self-assessment")
 def self_assessment(link_id: int) -> Response:
     view = launched_view(link_id)
+    return _open_review(link_id, lambda: start_self_assessment(
+        db(), view.require_assignment().id, view.person.id, utcnow()))
+
+
+def _open_review(link_id: int, obtain: Callable[[], Review]) -> Response:
+    """Go to the review the queue hands out, or back to the activity saying why there is none."""
     try:
-        review = start_self_assessment(db(), view.require_assignment().id, view.person.id, utcnow())
+        review = obtain()
     except NothingToReview as reason:
         db().rollback()
         flash(reason.message)
