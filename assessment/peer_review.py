@@ -55,7 +55,8 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
     3. A review the reviewer already holds (assigned, lease not run out) is served again before anything new.
     4. Once the reviewer has submitted the reviews each student must do, nothing more is handed out.
     5. In static mode nothing new is handed out: reviews were allocated when reviewing opened.
-    6. Leases that ran out are reclaimed first: their submissions go back to the pool.
+    6. Leases that ran out go back to the pool: the reviewer's own at once, everyone's when nothing under k is
+       eligible, and every minute by the scheduled sweep (so the common request stays short).
     7. Eligible: not the reviewer's own, never reviewed or held by them before, with a handed-in version,
        and fewer than k reviews submitted or under an unexpired lease (its `review_load`).
     8. Among the eligible, the least loaded, then the oldest (first handed in), then the lowest id.
@@ -88,13 +89,19 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
         return held
     if completed >= assignment.reviews_per_student or assignment.allocation_mode is AllocationMode.STATIC:
         raise NothingToReview(why_nothing_to_review(state))
-    reclaim_expired_leases(session, assignment.id, now)
+    if any(review.status is ReviewStatus.ASSIGNED and not review.is_open(now) for review in mine):
+        reclaim_expired_leases(session, now, assignment.id)
+    reclaimed_everyone = False
     for attempt in range(CLAIM_TRIES):
         candidate = _least_loaded_candidate(session, assignment, reviewer, within_quota=True)
         if candidate is None and _under_quota_exists(session, assignment, reviewer):
             # Work under k exists but other reviewers hold its locks for a moment: look again shortly.
             time.sleep(0.01 * (attempt + 1))
             continue
+        if candidate is None and not reclaimed_everyone:
+            reclaimed_everyone = True
+            if reclaim_expired_leases(session, now, assignment.id):
+                continue
         beyond_quota = candidate is None
         if beyond_quota:
             candidate = _least_loaded_candidate(session, assignment, reviewer, within_quota=False)
@@ -148,11 +155,13 @@ def _least_loaded_candidate(session: Session, assignment: Assignment, reviewer: 
     return session.scalar(query)
 
 
-def reclaim_expired_leases(session: Session, assignment_id: int, now: datetime) -> int:
-    """Mark run-out leases expired and give their submissions' load back; safe to run concurrently."""
+def reclaim_expired_leases(session: Session, now: datetime, assignment_id: int | None = None) -> int:
+    """Mark run-out leases expired (of one assignment, or all) and give their submissions' load back; safe to run
+    concurrently: a lease is expired by exactly one of the statements racing for it."""
+    scope = [Review.assignment_id == assignment_id] if assignment_id is not None else []
     expired = session.scalars(
         update(Review)
-        .where(Review.assignment_id == assignment_id, Review.kind == ReviewKind.PEER,
+        .where(*scope, Review.kind == ReviewKind.PEER,
                Review.status == ReviewStatus.ASSIGNED, Review.lease_expires_at <= now)
         .values(status=ReviewStatus.EXPIRED)
         .returning(Review.submission_id),

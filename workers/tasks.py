@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from assessment.db import utcnow
 from assessment.grading_run import run_grading
 from assessment.models import Assignment, Course, Grade, GradePosting, ResourceLink
+from assessment.peer_review import reclaim_expired_leases
 from config.settings import Settings
 from lti_tool.registry import Platform
 from lti_tool.roster import apply_roster
@@ -118,3 +119,13 @@ def grade_due_assignments(self: Task) -> int:
     for assignment_id in due:
         grader.delay(assignment_id)
     return len(due)
+
+
+@shared_task(name="peerlti.reclaim_expired_leases", bind=True)
+def reclaim_leases(self: Task) -> int:
+    """Give submissions whose review leases ran out back to the review pool, for every assignment."""
+    settings = _settings(self)
+    with sessions(settings.database_url)() as session:
+        reclaimed = reclaim_expired_leases(session, utcnow())
+        session.commit()
+    return reclaimed

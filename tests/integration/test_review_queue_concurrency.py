@@ -216,7 +216,7 @@ def test_reclaiming_run_out_leases_from_many_threads_at_once_returns_each_exactl
     run_out = _leases_run_out(postgres, cohort)
 
     def reclaim(session: Session, _reviewer: int) -> int:
-        reclaimed = reclaim_expired_leases(session, cohort.assignment_id, _now())
+        reclaimed = reclaim_expired_leases(session, _now(), cohort.assignment_id)
         session.commit()
         return reclaimed
 

@@ -222,3 +222,17 @@ def test_static_allocation_gives_every_submission_its_reviewers_at_once(instruct
     assert sorted(see_committed(session).scalars(select(Submission.review_load)).all()) == [3, 3, 3, 3]
     queue = _ask(class_in_review["student-2"])
     assert "/reviews/" in queue.url  # the student is served the first of their allocated reviews
+
+
+def test_the_scheduled_sweep_returns_run_out_leases_to_the_pool(lms, class_in_review, session):
+    review_id = _review_id(_ask(class_in_review["student-1"]))
+    session.execute(update(Review).where(Review.id == review_id)
+                    .values(lease_expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+    session.commit()
+    load_before = see_committed(session).get(Review, review_id).submission.review_load
+
+    reclaimed = lms.tool.app.extensions["peerlti.celery"].tasks["peerlti.reclaim_expired_leases"].delay().get()
+
+    review = see_committed(session).get(Review, review_id)
+    assert reclaimed == 1 and review.status is ReviewStatus.EXPIRED
+    assert review.submission.review_load == load_before - 1
