@@ -9,8 +9,10 @@ import random
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as `python benchmarks/review_queue.py`
@@ -91,6 +93,33 @@ def reviewer(sessions: sessionmaker, cohort: Cohort, students: Students, think: 
     return timings, nothing
 
 
+@dataclass(frozen=True)
+class Share:
+    """One process's part of the run: its own students (disjoint from the others') and its reviewer threads."""
+
+    url: str
+    cohort: Cohort
+    options: argparse.Namespace
+    index: int
+
+
+def run_share(share: Share) -> tuple[list[float], int]:
+    options, processes = share.options, share.options.processes
+    threads = max(1, options.reviewers // processes + (share.index < options.reviewers % processes))
+    engine = create_engine(share.url, pool_size=threads + 2, max_overflow=0)
+    sessions = make_session_factory(engine)
+    mine = share.cohort.student_ids[share.index::processes]
+    students = Students(mine, options.k, options.requests // processes, seed=1 + share.index)
+    try:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            results = list(pool.map(
+                lambda seed: reviewer(sessions, share.cohort, students, options.think_ms / 1000, seed),
+                range(share.index * 1000, share.index * 1000 + threads)))
+    finally:
+        engine.dispose()
+    return [seconds for thread, _ in results for seconds in thread], sum(nothing for _, nothing in results)
+
+
 def percentile(ordered: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
@@ -101,6 +130,8 @@ def main() -> None:
     parser.add_argument("--reviewers", type=int, default=50, help="concurrent threads, each with its own session")
     parser.add_argument("--requests", type=int, default=5_000)
     parser.add_argument("-k", type=int, default=5, help="reviews per submission (and per student)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="processes sharing the reviewers, as web server worker processes would")
     parser.add_argument("--think-ms", type=float, default=0.0,
                         help="mean pause of each reviewer before a request; 0 keeps every thread asking (saturation)")
     options = parser.parse_args()
@@ -109,22 +140,24 @@ def main() -> None:
 
     with postgres_database(server, "peerlti_bench") as url:
         migrate.upgrade(url)
-        engine = create_engine(url, pool_size=options.reviewers + 2, max_overflow=0)
-        sessions = make_session_factory(engine)
+        engine = create_engine(url, pool_size=2, max_overflow=0)
         try:
-            with sessions() as session:
+            with make_session_factory(engine)() as session:
                 cohort = create_cohort(session, options.students, reviews_per_submission=options.k,
                                        reviews_per_student=options.k)
                 session.execute(text("ANALYZE"))  # fresh statistics, as autovacuum would give a real class
                 session.commit()
-            students = Students(cohort.student_ids, options.k, options.requests, seed=1)
+            shares = [Share(url, cohort, options, process) for process in range(options.processes)]
             started = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=options.reviewers) as pool:
-                results = list(pool.map(lambda seed: reviewer(sessions, cohort, students, options.think_ms / 1000, seed),
-                                        range(options.reviewers)))
+            if options.processes == 1:
+                outcomes = [run_share(shares[0])]
+            else:
+                with ProcessPoolExecutor(max_workers=options.processes, mp_context=get_context("spawn")) as pool:
+                    outcomes = list(pool.map(run_share, shares))
             elapsed = time.perf_counter() - started
-            timings = sorted(seconds for thread, _ in results for seconds in thread)
-            with sessions() as session:
+            timings = sorted(seconds for share_timings, _ in outcomes for seconds in share_timings)
+            results = [(None, nothing) for _, nothing in outcomes]
+            with make_session_factory(engine)() as session:
                 violations = queue_violations(session, cohort.assignment_id, options.k)
         finally:
             engine.dispose()
@@ -132,7 +165,7 @@ def main() -> None:
     milliseconds = [seconds * 1000 for seconds in timings]
     print(json.dumps({
         "bench": "review_queue", "database": "postgresql", "submissions": options.students,
-        "reviewers": options.reviewers, "requests": len(timings), "k": options.k,
+        "reviewers": options.reviewers, "processes": options.processes, "requests": len(timings), "k": options.k,
         "think_ms": options.think_ms,
         "p50_ms": round(percentile(milliseconds, 0.50), 2), "p95_ms": round(percentile(milliseconds, 0.95), 2),
         "p99_ms": round(percentile(milliseconds, 0.99), 2), "max_ms": round(milliseconds[-1], 2),
