@@ -263,3 +263,11 @@ class CopyRubricForm(FlaskForm):
 class SubmissionForm(FlaskForm):
     text = TextAreaField("Your answer")
     file = FileField("Attach a file")
+
+
+def whole_number(raw: str | None) -> int:
+    """A posted whole number, or 0 for anything else (the use case then refuses it with its own message)."""
+    try:
+        return int(raw or "")
+    except ValueError:
+        return 0

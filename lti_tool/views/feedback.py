@@ -11,7 +11,7 @@ from assessment.models import FlagReason, ReviewKind
 from assessment.peer_review import flag_review, rate_review, received_reviews
 from assessment.visibility import reviewer_label
 from lti_tool.database import db
-from lti_tool.forms import ActionForm
+from lti_tool.forms import ActionForm, whole_number
 from lti_tool.views.course import launched_view
 
 bp = Blueprint("feedback", __name__)
@@ -38,7 +38,7 @@ def received(link_id: int, problems: dict[str, str] | None = None) -> str:
 def rate(link_id: int, review_id: int) -> Response | tuple[str, int]:
     view = launched_view(link_id)
     try:
-        rate_review(db(), review_id, view.person.id, _int(request.form.get("helpfulness")),
+        rate_review(db(), review_id, view.person.id, whole_number(request.form.get("helpfulness")),
                     request.form.get("comment", ""), utcnow())
     except InvalidInput as refusal:
         db().rollback()
@@ -64,9 +64,3 @@ def flag(link_id: int, review_id: int) -> Response | tuple[str, int]:
     flash("The review was flagged; course staff will look at it.")
     return redirect(url_for("feedback.received", link_id=link_id), 303)
 
-
-def _int(raw: str | None) -> int:
-    try:
-        return int(raw or "")
-    except ValueError:
-        return 0

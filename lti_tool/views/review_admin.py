@@ -19,7 +19,7 @@ from assessment.peer_review import (
     resolve_flag,
 )
 from lti_tool.database import db
-from lti_tool.forms import ActionForm
+from lti_tool.forms import ActionForm, whole_number
 from lti_tool.views.course import staff_view
 
 bp = Blueprint("review_admin", __name__)
@@ -50,7 +50,8 @@ def allocate_now(link_id: int) -> Response:
 @bp.post("/links/<int:link_id>/allocation/assign")
 def assign(link_id: int) -> Response:
     view = staff_view(link_id)
-    assign_reviewer(db(), view.require_assignment().id, _int("submission"), _int("reviewer"), utcnow())
+    submission, reviewer = (whole_number(request.form.get(name)) for name in ("submission", "reviewer"))
+    assign_reviewer(db(), view.require_assignment().id, submission, reviewer, utcnow())
     db().commit()
     flash("Reviewer added.")
     return redirect(url_for("review_admin.table", link_id=link_id), 303)
@@ -82,9 +83,3 @@ def resolve(link_id: int, flag_id: int) -> Response:
     flash("Flag resolved.")
     return redirect(url_for("review_admin.flags", link_id=link_id), 303)
 
-
-def _int(name: str) -> int:
-    try:
-        return int(request.form.get(name, ""))
-    except ValueError:
-        return 0

@@ -8,13 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from assessment.models import Assignment, SubmissionVersion
+from tests.support.access import VISITORS, observed_and_expected, visitor_of_kind
 from tests.support.documents import pdf_naming_its_author
 from tests.support.rows import see_committed
-from tests.support.tokens import CLAIM, genuine_launch, sign_token
 from tests.support.visitor import Visitor
 
 CRITERION = {"title": "Argument", "weight": "1", "scoring": "levels", "levels": "0 | Weak\n2 | Strong"}
-STAFF, STUDENT, OUTSIDER = "staff", "student", "outsider"
 
 # (method, path, data, expected status for staff, for the submitting student); outsiders are refused.
 ROUTES = [
@@ -36,32 +35,6 @@ ROUTES = [
     ("GET", "/links/{link}/files/{version}", None, 200, 200),
     ("POST", "/links/{link}/rubric/criteria/{key}/delete", {}, 200, 403),
 ]
-VISITORS = {
-    "anonymous": OUTSIDER,
-    "student": STUDENT,
-    "student of another course": OUTSIDER,
-    "teaching assistant": STAFF,
-    "instructor": STAFF,
-    "instructor of another course": OUTSIDER,
-}
-
-
-def _visitor(lms, kind: str, link_id: int) -> Visitor:
-    if kind == "anonymous":
-        return Visitor(lms, link_id=link_id)
-    if kind.endswith("of another course"):
-        user = "student-5" if kind.startswith("student") else "instructor-1"
-        pending, claims, header = genuine_launch(lms, user)
-        claims[CLAIM + "context"]["id"] = claims[CLAIM + "resource_link"]["id"] = "elsewhere"
-        landing = pending.post(id_token=sign_token(lms, claims, header))
-        assert landing.status_code == 200
-        visitor = Visitor(lms, user, browser=pending.browser)
-        visitor._remember_csrf(landing.text)  # the other instructor's page has a form: a valid token of their own
-    else:
-        visitor = Visitor(lms, {"student": "student-1", "teaching assistant": "ta-1", "instructor": "instructor-1"}[kind])
-        visitor.launch()
-    visitor.link_id = link_id  # everyone aims at the first course's link
-    return visitor
 
 
 @pytest.fixture
@@ -77,29 +50,16 @@ def prepared(lms, instructor, student, session) -> dict[str, str]:
 
 @pytest.mark.parametrize("kind", VISITORS)
 def test_each_route_admits_exactly_the_visitors_it_should(lms, instructor, prepared, kind):
-    visitor = _visitor(lms, kind, instructor.link_id)
-    role = VISITORS[kind]
-    # Outsiders post with their own session's CSRF token when a page gave them one (then authorisation refuses:
-    # 403), else with the instructor's token, which CSRF protection refuses first (400).
-    token = visitor._csrf or instructor.csrf_token()
-    observed, expected = [], []
-    for method, path, data, staff_status, student_status in ROUTES:
-        path = path.format(link="{link}", key=prepared["key"], version=prepared["version"])
-        if method == "GET":
-            response = visitor.get(path)
-        else:
-            response = visitor.post(path, dict(data) | {"csrf_token": visitor._csrf or token}, csrf=False)
-        observed.append((method, path, response.status_code))
-        outsider_status = 403 if method == "GET" or token != instructor.csrf_token() else 400
-        status = {STAFF: staff_status, STUDENT: student_status, OUTSIDER: outsider_status}[role]
-        expected.append((method, path, status))
+    visitor = visitor_of_kind(lms, kind, instructor.link_id)
+
+    observed, expected = observed_and_expected(visitor, VISITORS[kind], ROUTES, prepared, instructor)
 
     assert observed == expected
 
 
 def test_outsiders_posting_change_nothing(lms, instructor, prepared, session):
     before = see_committed(session).scalars(select(Assignment)).one().settings
-    outsider = _visitor(lms, "student of another course", instructor.link_id)
+    outsider = visitor_of_kind(lms, "student of another course", instructor.link_id)
 
     outsider.post("/links/{link}/phase", {"phase": "released", "csrf_token": instructor.csrf_token()}, csrf=False)
 

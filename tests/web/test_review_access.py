@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from assessment.models import Review, Submission
+from tests.support.access import VISITORS, observed_and_expected, visitor_of_kind
 from tests.support.rows import see_committed
-from tests.web.test_assignment_access import OUTSIDER, STAFF, STUDENT, VISITORS, _visitor
 
 # (method, path, data, status for staff, status for the reviewing student); outsiders are refused.
 ROUTES = [
@@ -37,18 +37,9 @@ def test_each_reviewing_route_admits_exactly_the_visitors_it_should(lms, instruc
     class_in_review["student-1"].post("/links/{link}/reviews/next", {})
     review = see_committed(session).scalars(select(Review)).one()
     other_submission = session.scalars(select(Submission.id).order_by(Submission.id)).first()
-    visitor = class_in_review["student-1"] if kind == "student" else _visitor(lms, kind, instructor.link_id)
-    role = VISITORS[kind]
-    token = visitor._csrf or instructor.csrf_token()
-    observed, expected = [], []
-    for method, path, data, staff_status, student_status in ROUTES:
-        path = path.format(link="{link}", review=review.id, submission=other_submission)
-        if method == "GET":
-            response = visitor.get(path)
-        else:
-            response = visitor.post(path, dict(data) | {"csrf_token": visitor._csrf or token}, csrf=False)
-        observed.append((method, path, response.status_code))
-        outsider_status = 403 if method == "GET" or token != instructor.csrf_token() else 400
-        expected.append((method, path, {STAFF: staff_status, STUDENT: student_status, OUTSIDER: outsider_status}[role]))
+    visitor = class_in_review["student-1"] if kind == "student" else visitor_of_kind(lms, kind, instructor.link_id)
+
+    observed, expected = observed_and_expected(visitor, VISITORS[kind], ROUTES,
+                                               {"review": review.id, "submission": other_submission}, instructor)
 
     assert observed == expected

@@ -6,7 +6,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,13 +15,11 @@ import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from jwcrypto.jwk import JWK
 
 from sandbox.app import create_sandbox_app
 from sandbox.config import SandboxConfig
+from tests.support.sandbox_setup import SANDBOX_URL, TOOL_URL, ToolKey, new_tool_key, sandbox_config
 
-SANDBOX_URL = "http://sandbox.test"
-TOOL_URL = "http://tool.test"
 CLIENT_ID = "peerlti-sandbox"
 DEPLOYMENT_ID = "sandbox-deployment-1"
 CONTEXT_ID = "sandbox-course-1"
@@ -42,34 +40,16 @@ ITEM_URL = f"{TOOL_URL}/lti/launch?activity=a1b2c3"
 CUSTOM = {"peerlti_assignment": "a1b2c3", "peerlti_kind": "essay"}
 
 
-@dataclass(frozen=True)
-class ToolKey:
-    private_pem: str
-    kid: str
-    jwks: dict[str, Any]
-
-
-def _new_tool_key() -> ToolKey:
-    jwk = JWK.generate(kty="RSA", size=2048)
-    kid = jwk.thumbprint()
-    public = jwk.export_public(as_dict=True) | {"kid": kid, "alg": "RS256", "use": "sig"}
-    return ToolKey(jwk.export_to_pem(private_key=True, password=None).decode(), kid, {"keys": [public]})
 
 
 @pytest.fixture(scope="module")
 def tool_key() -> ToolKey:
-    return _new_tool_key()
+    return new_tool_key()
 
 
 @pytest.fixture
 def config(tmp_path, tool_key: ToolKey) -> SandboxConfig:
-    return SandboxConfig(
-        base_url=SANDBOX_URL,
-        tool_base_url=TOOL_URL,
-        instance_path=str(tmp_path / "sandbox"),
-        secret_key="test-secret",
-        tool_key_set=tool_key.jwks,
-    )
+    return sandbox_config(tmp_path, tool_key)
 
 
 @pytest.fixture
@@ -420,7 +400,7 @@ def _without(name: str) -> Callable[[str, ToolKey], str]:
 
 def _new_tool_key_as(key: ToolKey) -> ToolKey:
     """Another private key presented under the registered key's kid: a forged signature."""
-    return ToolKey(_new_tool_key().private_pem, key.kid, key.jwks)
+    return replace(key, private_pem=new_tool_key().private_pem)
 
 
 REFUSED = [

@@ -33,9 +33,8 @@ from sandbox.__main__ import main as sandbox_cli
 from sandbox.app import create_sandbox_app
 from sandbox.config import SandboxConfig
 from sandbox.registration import registration_record
+from tests.support.sandbox_setup import SANDBOX_URL, TOOL_URL, ToolKey, new_tool_key, sandbox_config
 
-SANDBOX_URL = "http://sandbox.test"
-TOOL_URL = "http://tool.test"
 CLIENT_ID = "peerlti-sandbox"
 DEPLOYMENT_ID = "sandbox-deployment-1"
 CONTEXT_ID = "sandbox-course-1"
@@ -56,40 +55,16 @@ AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 
 
-@dataclass(frozen=True)
-class ToolKey:
-    private_pem: str
-    public_pem: str
-    kid: str
-    jwks: dict[str, Any]
-
-
-def _new_tool_key() -> ToolKey:
-    jwk = JWK.generate(kty="RSA", size=2048)
-    kid = jwk.thumbprint()
-    public = jwk.export_public(as_dict=True) | {"kid": kid, "alg": "RS256", "use": "sig"}
-    return ToolKey(
-        private_pem=jwk.export_to_pem(private_key=True, password=None).decode(),
-        public_pem=jwk.export_to_pem().decode(),
-        kid=kid,
-        jwks={"keys": [public]},
-    )
 
 
 @pytest.fixture(scope="module")
 def tool_key() -> ToolKey:
-    return _new_tool_key()
+    return new_tool_key()
 
 
 @pytest.fixture
 def config(tmp_path, tool_key: ToolKey) -> SandboxConfig:
-    return SandboxConfig(
-        base_url=SANDBOX_URL,
-        tool_base_url=TOOL_URL,
-        instance_path=str(tmp_path / "sandbox"),
-        secret_key="test-secret",
-        tool_key_set=tool_key.jwks,
-    )
+    return sandbox_config(tmp_path, tool_key)
 
 
 @pytest.fixture
@@ -378,7 +353,7 @@ def test_token_endpoint_issues_a_bearer_token_for_a_valid_client_assertion(
 @pytest.mark.parametrize(
     ("make_assertion", "complaint"),
     [
-        (lambda key: client_assertion(replace(key, private_pem=_new_tool_key().private_pem)), "signature"),
+        (lambda key: client_assertion(replace(key, private_pem=new_tool_key().private_pem)), "signature"),
         (lambda key: client_assertion(key, iat=int(time.time()) - 600, exp=int(time.time()) - 300), "expired"),
         (lambda key: client_assertion(key, aud="http://elsewhere.test/token"), "aud"),
         (lambda key: client_assertion(replace(key, kid="unknown-kid")), "kid"),
