@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gc
 from collections import deque
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from typing import TypeVar
 
 import numpy as np
@@ -74,7 +74,7 @@ def allocate(
     if forbidden is None and _everyone_reviews_each_other(authors, reviewer_set):
         reviews = min(k, len(submissions) - 1)
         author_of = [authors[submission] for submission in submissions]
-        return _pairs(author_of, _circulant(len(submissions), reviews, rng), submissions, np.full(len(submissions), reviews))
+        return _pairs(author_of, _circulant(len(submissions), reviews, rng), submissions, repeat(reviews))
     index_of = {person: index for index, person in enumerate(people)}
     author_index = [index_of.get(authors[submission], -1) for submission in submissions]
 
@@ -86,22 +86,22 @@ def allocate(
     assigned = _stream(len(submissions), len(people), k, rng, may_review)
     _repair(assigned, len(people), may_review, budget=REPAIR_BASE_BUDGET + 2 * len(submissions) * k)
     reviewer_indices = np.fromiter(chain.from_iterable(assigned), dtype=np.int64, count=sum(map(len, assigned)))
-    return _pairs(people, reviewer_indices, submissions, np.fromiter(map(len, assigned), dtype=np.int64))
+    return _pairs(people, reviewer_indices, submissions, map(len, assigned))
 
 
 def _pairs(
-    people: list[PersonId], reviewer_indices: np.ndarray, submissions: list[SubmissionId], counts: np.ndarray
+    people: list[PersonId], reviewer_indices: np.ndarray, submissions: list[SubmissionId], counts: Iterable[int]
 ) -> list[tuple[PersonId, SubmissionId]]:
-    # Gathering through object arrays keeps the ids' own objects (no new ints) and runs in C; building the
-    # half-million tuples of a large class is most of the time of the whole allocation.
+    # Gathering through an object array keeps the ids' own objects (no new ints) and runs in C; building the
+    # half-million tuples of a large class is most of the time of the whole allocation, so the submissions
+    # are repeated lazily rather than through another half-million-entry list.
     people_array = np.fromiter(people, dtype=object, count=len(people))
-    submission_array = np.fromiter(submissions, dtype=object, count=len(submissions))
     # Tuples hold no cycles, yet allocating half a million of them sets off repeated full garbage collections
     # that scan the whole heap: pausing the collector keeps the cost linear in the number of pairs.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return list(zip(people_array[reviewer_indices].tolist(), np.repeat(submission_array, counts).tolist(),
+        return list(zip(people_array[reviewer_indices].tolist(), chain.from_iterable(map(repeat, submissions, counts)),
                         strict=True))
     finally:
         if collecting:
