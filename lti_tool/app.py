@@ -14,6 +14,7 @@ from assessment.services import SubmissionDeps
 from assessment.storage import LocalDirectoryStorage
 from config.settings import Settings
 from lti_tool.database import db, init_database
+from lti_tool.i18n import init_i18n
 from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.views import bp as lti_bp
 from lti_tool.launch.views import init_launch
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         storage=LocalDirectoryStorage(settings.instance_path / "uploads"), pseudonym_secret=settings.secret_key
     )
     app.extensions["peerlti.celery"] = make_celery(settings)
+    init_i18n(app)
     init_templating(app)
     init_views(app)
     _register_error_pages(app)

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from assessment.models import CourseRole, ResourceLink
 from assessment.services import place_assignment
 from lti_tool.database import db
+from lti_tool.i18n import remember_launch_locale
 from lti_tool.identity import remember_launch
 from lti_tool.keys import public_jwks
 from lti_tool.launch.deep_linking import ASSIGNMENT_PARAMETER, DEEP_LINK_SESSION_PREFIX, record_request
@@ -20,6 +21,7 @@ from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateSigner
 from lti_tool.registry import Deployment
 
 CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
+PRESENTATION_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/launch_presentation"
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 
@@ -78,6 +80,7 @@ def launch() -> Response:
             "Another launch changed the same records at this moment; open the activity again.", status=409
         ) from None
     remember_launch(identity, key=session_key)
+    remember_launch_locale((message.claims.get(PRESENTATION_CLAIM) or {}).get("locale"))
     response = redirect(destination, 303)
     response.delete_cookie(message.login_state.cookie_name, **_cookie_scope())
     return response
