@@ -6,6 +6,8 @@ TOOL_PORT ?= 5000
 SANDBOX_PORT ?= 5001
 TOOL_URL := http://localhost:$(TOOL_PORT)
 SANDBOX_URL := http://localhost:$(SANDBOX_PORT)
+# axe-core, pinned in tests/e2e/package-lock.json, for the browser tests' accessibility checks.
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
 .PHONY: run test lint clean
 
@@ -39,8 +41,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: lint
+$(AXE):
+	npm ci --prefix tests/e2e --no-audit --no-fund
+
+test: lint $(AXE)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache tests/e2e/node_modules
