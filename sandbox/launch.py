@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,26 +20,33 @@ blueprint = Blueprint("launch", __name__)
 DOCUMENT_TARGETS = ("iframe", "window")
 # The subject of an lti_message_hint asking for a deep linking request; resource link ids never take it.
 DEEP_LINKING_SUBJECT = "deep-linking"
+# A BCP 47 language tag such as "hi-IN", as LMSs send the user's language in launch_presentation.locale.
+LOCALE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 
 @dataclass(frozen=True)
 class MessageHint:
-    """The lti_message_hint: `<resource link id>:<document target>` or `deep-linking:<document target>`."""
+    """The lti_message_hint: `<resource link id>:<document target>` or `deep-linking:<document target>`,
+    followed by `:<locale>` when the launch asks for a language."""
 
     subject: str
     document_target: str
+    locale: str | None = None
 
     @classmethod
     def parse(cls, hint: str) -> MessageHint:
-        subject, _, document_target = hint.rpartition(":")
-        return cls(subject, document_target)
+        head, _, last = hint.rpartition(":")
+        if last not in DOCUMENT_TARGETS and head.rpartition(":")[2] in DOCUMENT_TARGETS:
+            subject, _, document_target = head.rpartition(":")
+            return cls(subject, document_target, last)
+        return cls(head, last)
 
     @property
     def is_deep_linking(self) -> bool:
         return self.subject == DEEP_LINKING_SUBJECT
 
     def __str__(self) -> str:
-        return f"{self.subject}:{self.document_target}"
+        return f"{self.subject}:{self.document_target}" + (f":{self.locale}" if self.locale else "")
 
 
 class SandboxLogin(OIDCLoginAbstract):
@@ -61,8 +69,11 @@ def initiate_login(user_id: str) -> Response | tuple[str, int]:
     link = sandbox.course.resource_links[0] if link_id is None else sandbox.course.resource_link(link_id)
     if link is None:
         return _problem(404, "Unknown activity", f"There is no resource link {link_id!r} in the course.")
+    locale = request.args.get("locale") or None
+    if locale is not None and not LOCALE_TAG.fullmatch(locale):
+        return _problem(400, "Unknown language", "locale must be a language tag such as en-US or hi-IN.")
     login = SandboxLogin(FlaskRequest(request), sandbox.new_platform())
-    login.set_lti_message_hint(message_hint=str(MessageHint(link.id, document_target)))
+    login.set_lti_message_hint(message_hint=str(MessageHint(link.id, document_target, locale)))
     if link.url:
         # The login's target_link_uri must be the one the id_token will carry.
         login.set_launch_url(link.url)
@@ -105,7 +116,7 @@ def authorize() -> Response | tuple[str, int]:
     else:
         link = sandbox.course.resource_link(hint.subject) if hint else sandbox.course.resource_links[0]
         assert link is not None
-        plan = LaunchPlan(person, link, hint.document_target if hint else "iframe")
+        plan = LaunchPlan(person, link, hint.document_target if hint else "iframe", hint.locale if hint else None)
         message = ResourceLinkLaunch(sandbox.new_platform(), sandbox, plan)
     try:
         return message.lti_launch()
@@ -136,7 +147,8 @@ def _authorisation_problem(sandbox: Sandbox, params: dict[str, str]) -> str | No
     if "lti_message_hint" in params:
         hint = MessageHint.parse(params["lti_message_hint"])
         known_subject = hint.is_deep_linking or sandbox.course.resource_link(hint.subject) is not None
-        if not known_subject or hint.document_target not in DOCUMENT_TARGETS:
+        known_locale = hint.locale is None or LOCALE_TAG.fullmatch(hint.locale)
+        if not known_subject or hint.document_target not in DOCUMENT_TARGETS or not known_locale:
             return f"lti_message_hint {params['lti_message_hint']!r} was not issued by this platform."
     return None
 

@@ -15,6 +15,7 @@ from sandbox.flask_request import FlaskRequest
 from sandbox.runtime import Sandbox
 
 PRODUCT_FAMILY_CODE = "peerlti-sandbox"
+PRESENTATION_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/launch_presentation"
 DEEP_LINKING_SETTINGS_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 # What the course accepts back: one link to the tool at a time, shown in its page or in a new window.
 ACCEPTED_CONTENT_TYPES = frozenset({"ltiResourceLink"})
@@ -28,6 +29,7 @@ class LaunchPlan:
     person: Person
     link: ResourceLink
     document_target: str
+    locale: str | None = None  # the language the person reads the LMS in, when the launch names one
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,15 @@ class CourseMessage(LTIAdvantageMessageLaunchAbstract):
         super().__init__(FlaskRequest(request), platform_config)
         self._sandbox = sandbox
 
-    def set_course_claims(self, person: Person, document_target: str) -> None:
+    def set_course_claims(self, person: Person, document_target: str, locale: str | None = None) -> None:
         course, endpoints = self._sandbox.course, self._sandbox.endpoints
         self.set_user_data(person.user_id, list(person.roles), full_name=person.name, email_address=person.email)
         self.set_launch_context_claim(
             course.id, context_types=[COURSE_OFFERING], context_title=course.title, context_label=course.label
         )
         self.set_launch_presentation_claim(document_target, endpoints.course_page)
+        if locale:
+            self.lti_claim_launch_presentation[PRESENTATION_CLAIM]["locale"] = locale
         self.set_nrps(endpoints.memberships(course.id))
         self.set_extra_claims(
             {
@@ -81,7 +85,7 @@ class ResourceLinkLaunch(CourseMessage):
     def prepare_launch(self, preflight_response: dict[str, Any]) -> None:
         link = self._plan.link
         course, endpoints = self._sandbox.course, self._sandbox.endpoints
-        self.set_course_claims(self._plan.person, self._plan.document_target)
+        self.set_course_claims(self._plan.person, self._plan.document_target, self._plan.locale)
         self.set_resource_link_claim(link.id, title=link.title)
         if link.url:
             # A link made through deep linking goes where its content item said (target_link_uri).

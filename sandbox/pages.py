@@ -12,6 +12,8 @@ from sandbox.runtime import current_sandbox
 blueprint = Blueprint("pages", __name__)
 
 ACTING_USER_KEY = "acting_user_id"
+# Languages a launch can ask the tool for (launch_presentation.locale), each named in itself.
+LANGUAGES = {"en-US": "English", "hi-IN": "हिन्दी"}
 
 
 @blueprint.get("/")
@@ -37,10 +39,12 @@ def launch_as(user_id: str) -> str:
     # Without ?link= the course's first link, as before there were several; the frame's URL keeps that form.
     link_id = request.args.get("link")
     link = sandbox.course.resource_links[0] if link_id is None else sandbox.course.resource_link(link_id)
-    if person is None or link is None:
+    locale = request.args.get("locale")
+    if person is None or link is None or (locale is not None and locale not in LANGUAGES):
         abort(404)
     session[ACTING_USER_KEY] = user_id
-    return render_template("launch_as.html", course=sandbox.course, person=person, link=link, link_id=link_id)
+    return render_template("launch_as.html", course=sandbox.course, person=person, link=link, link_id=link_id,
+                           locale=locale, languages=LANGUAGES)
 
 
 @blueprint.get("/course/deep-link-as/<user_id>")

@@ -319,6 +319,19 @@ def test_new_window_launch_says_so_in_the_launch_presentation(client: FlaskClien
     assert claims[CLAIM + "launch_presentation"]["document_target"] == "window"
 
 
+def test_a_launch_in_another_language_sends_its_locale_in_the_launch_presentation(client: FlaskClient) -> None:
+    page = client.get("/course/launch-as/student-1?locale=hi-IN").get_data(as_text=True)
+    frame_src = unescape(re.search(r'<iframe[^>]*src="([^"]+)"', page).group(1))
+    hint = urlsplit(client.get(frame_src).headers["Location"]).query
+    message_hint = parse_qs(hint)["lti_message_hint"][0]
+    response = client.get("/auth", query_string=authorisation_params(lti_message_hint=message_hint))
+
+    claims = verified_id_token(client, launch_form(response.get_data(as_text=True))["id_token"])
+    assert claims[CLAIM + "launch_presentation"] == {"document_target": "iframe", "return_url": f"{SANDBOX_URL}/",
+                                                     "locale": "hi-IN"}
+    assert client.get("/launch/student-1?locale=hi-IN%3Biframe").status_code == 400
+
+
 def test_the_link_line_item_of_the_launch_is_readable_with_a_token(client: FlaskClient, tool_key: ToolKey) -> None:
     line_item_url = launch_claims(client, "student-1")[AGS_CLAIM]["lineitem"]
 
