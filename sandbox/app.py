@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from sandbox import ags, deep_link_return, launch, nrps, pages, security
+from sandbox import ags, deep_link_return, dynamic_registration, launch, nrps, pages, security
 from sandbox.config import SandboxConfig
 from sandbox.course import DEMO_COURSE
 from sandbox.deep_link_requests import PendingDeepLinks
@@ -17,6 +17,7 @@ from sandbox.platform import PlatformSetup
 from sandbox.runtime import EXTENSION_KEY, Sandbox
 from sandbox.store import GradebookStore
 from sandbox.tool_keys import ToolKeySet
+from sandbox.tool_registrations import ToolRegistrations
 
 # The tool runs on the same host on another port and cookies ignore ports: keep names apart.
 SESSION_COOKIE_NAME = "sandbox_session"
@@ -47,8 +48,10 @@ def create_sandbox_app(config: SandboxConfig) -> Flask:
         key=load_or_create_platform_key(instance_path),
         tool_keys=ToolKeySet(endpoints.tool_jwks, config.verify_tls, config.tool_key_set),
     )
-    app.extensions[EXTENSION_KEY] = Sandbox(config, endpoints, DEMO_COURSE, store, setup, PendingDeepLinks())
+    app.extensions[EXTENSION_KEY] = Sandbox(
+        config, endpoints, DEMO_COURSE, store, setup, PendingDeepLinks(), ToolRegistrations(instance_path)
+    )
 
-    for module in (pages, launch, deep_link_return, security, ags, nrps):
+    for module in (pages, launch, deep_link_return, security, ags, nrps, dynamic_registration):
         app.register_blueprint(module.blueprint)
     return app

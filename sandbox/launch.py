@@ -106,18 +106,19 @@ def authorize() -> Response | tuple[str, int]:
     if problem is not None:
         return _problem(400, "The tool's authorisation request was refused", problem)
     person = sandbox.course.person(params["login_hint"])
-    assert person is not None
+    tool = sandbox.tool(params["client_id"])
+    assert person is not None and tool is not None
     hint = MessageHint.parse(params["lti_message_hint"]) if "lti_message_hint" in params else None
     message: CourseMessage
     if hint is not None and hint.is_deep_linking:
         if not person.is_staff:
             return _not_staff(person)
-        message = DeepLinkingRequest(sandbox.new_platform(), sandbox, DeepLinkingPlan(person, hint.document_target))
+        message = DeepLinkingRequest(sandbox.new_platform(tool), sandbox, DeepLinkingPlan(person, hint.document_target))
     else:
         link = sandbox.course.resource_link(hint.subject) if hint else sandbox.course.resource_links[0]
         assert link is not None
         plan = LaunchPlan(person, link, hint.document_target if hint else "iframe", hint.locale if hint else None)
-        message = ResourceLinkLaunch(sandbox.new_platform(), sandbox, plan)
+        message = ResourceLinkLaunch(sandbox.new_platform(tool), sandbox, plan)
     try:
         return message.lti_launch()
     except PreflightRequestValidationException:
@@ -126,17 +127,17 @@ def authorize() -> Response | tuple[str, int]:
 
 def _authorisation_problem(sandbox: Sandbox, params: dict[str, str]) -> str | None:
     """What is wrong with an OIDC authentication request (LTI 1.3 §5.1.1.2), in words, or None."""
-    expected_redirect = sandbox.endpoints.tool_launch
     if params.get("response_type") != "id_token":
         return "response_type must be id_token."
     if "openid" not in params.get("scope", "").split():
         return "scope must be openid."
     if params.get("response_mode", "form_post") != "form_post":
         return "response_mode must be form_post."
-    if params.get("client_id") != sandbox.config.client_id:
+    tool = sandbox.tool(params.get("client_id", ""))
+    if tool is None:
         return f"client_id {params.get('client_id')!r} is not registered here (expected {sandbox.config.client_id!r})."
-    if params.get("redirect_uri") != expected_redirect:
-        return f"redirect_uri {params.get('redirect_uri')!r} is not the tool's launch URL {expected_redirect}."
+    if params.get("redirect_uri") not in tool.redirect_uris:
+        return f"redirect_uri {params.get('redirect_uri')!r} is not the tool's launch URL {tool.redirect_uris[0]}."
     login_hint = params.get("login_hint")
     if not login_hint or sandbox.course.person(login_hint) is None:
         return f"login_hint {login_hint!r} is not a person of this course."

@@ -13,6 +13,7 @@ from sandbox.config import SandboxConfig
 from sandbox.endpoints import Endpoints
 from sandbox.keys import PlatformKey
 from sandbox.tool_keys import ToolKeySet
+from sandbox.tool_registrations import ToolRegistration, configured_tool
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # Tools' clocks drift; a minute either way is what most platforms tolerate.
@@ -36,17 +37,21 @@ class SandboxPlatform(LTI1P3PlatformConfAbstract):
 
     def init_platform_config(self, **kwargs: Any) -> None:
         setup: PlatformSetup = kwargs["setup"]
+        # Without a tool, the one configured on the command line; a dynamically registered one brings its keys.
+        tool: ToolRegistration = kwargs.get("tool") or configured_tool(setup.config, setup.endpoints)
         self._setup = setup
+        self._tool = tool
+        self._tool_keys: ToolKeySet = kwargs.get("tool_keys") or setup.tool_keys
         self._registration = (
             Registration()
             .set_iss(setup.endpoints.base_url)
-            .set_client_id(setup.config.client_id)
-            .set_deployment_id(setup.config.deployment_id)
-            .set_oidc_login_url(setup.endpoints.tool_login)
-            .set_launch_url(setup.endpoints.tool_launch)
-            # lti1p3platform sends a deep linking request only when this is set; the tool has one launch URL.
-            .set_deeplink_launch_url(setup.endpoints.tool_launch)
-            .set_tool_key_set_url(setup.endpoints.tool_jwks)
+            .set_client_id(tool.client_id)
+            .set_deployment_id(tool.deployment_id)
+            .set_oidc_login_url(tool.login_url)
+            .set_launch_url(tool.target_link_uri)
+            # lti1p3platform sends a deep linking request only when this is set.
+            .set_deeplink_launch_url(tool.deep_linking_url or tool.target_link_uri)
+            .set_tool_key_set_url(tool.jwks_url)
             .set_platform_public_key(setup.key.public_pem)
             .set_platform_private_key(setup.key.private_pem)
         )
@@ -65,8 +70,8 @@ class SandboxPlatform(LTI1P3PlatformConfAbstract):
         kid = header.get("kid")
         if not kid:
             raise jwt.InvalidTokenError("The client assertion's header has no kid.")
-        public_key = jwt.PyJWK(self._setup.tool_keys.key_for(kid), algorithm="RS256").key
-        client_id = self._setup.config.client_id
+        public_key = jwt.PyJWK(self._tool_keys.key_for(kid), algorithm="RS256").key
+        client_id = self._tool.client_id
         return jwt.decode(
             jwt_token_string,
             public_key,

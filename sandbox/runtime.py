@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -13,6 +14,8 @@ from sandbox.deep_link_requests import PendingDeepLinks
 from sandbox.endpoints import Endpoints
 from sandbox.platform import PlatformSetup, SandboxPlatform
 from sandbox.store import GradebookStore
+from sandbox.tool_keys import ToolKeySet
+from sandbox.tool_registrations import ToolRegistration, ToolRegistrations, configured_tool
 
 EXTENSION_KEY = "sandbox"
 
@@ -26,14 +29,35 @@ class Sandbox:
     store: GradebookStore
     platform_setup: PlatformSetup
     deep_links: PendingDeepLinks
+    tools: ToolRegistrations
+    _tool_key_sets: dict[str, ToolKeySet] = field(default_factory=dict, repr=False)
+    _tool_key_sets_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def course(self) -> Course:
         """The course as it stands now, with every link added through deep linking."""
         return self.fixed_course.with_links([_stored_link(link) for link in self.store.resource_links()])
 
-    def new_platform(self) -> SandboxPlatform:
-        return SandboxPlatform(setup=self.platform_setup)
+    def tool(self, client_id: str) -> ToolRegistration | None:
+        """The tool registered under this client id: the configured one or one registered dynamically."""
+        if client_id == self.config.client_id:
+            return configured_tool(self.config, self.endpoints)
+        return self.tools.find(client_id)
+
+    def new_platform(self, tool: ToolRegistration | None = None) -> SandboxPlatform:
+        """The platform as one tool sees it (by default the configured tool)."""
+        if tool is None or tool.client_id == self.config.client_id:
+            return SandboxPlatform(setup=self.platform_setup)
+        return SandboxPlatform(setup=self.platform_setup, tool=tool, tool_keys=self._key_set(tool))
+
+    def _key_set(self, tool: ToolRegistration) -> ToolKeySet:
+        # One cache per tool, so its keys are not fetched again for every token request.
+        with self._tool_key_sets_lock:
+            key_set = self._tool_key_sets.get(tool.client_id)
+            if key_set is None or key_set.jwks_url != tool.jwks_url:
+                key_set = ToolKeySet(tool.jwks_url, self.config.verify_tls, None)
+                self._tool_key_sets[tool.client_id] = key_set
+            return key_set
 
     def link_line_item_url(self, resource_link_id: str) -> str | None:
         """The URL of the line item the gradebook created for a resource link, if it still exists."""

@@ -10,7 +10,7 @@ import jwt
 from flask import Blueprint, Response, jsonify, request
 from lti1p3platform.exceptions import LtiException, MissingRequiredClaim, UnsupportedGrantType
 
-from sandbox.platform import CLIENT_ASSERTION_TYPE, NoGrantableScope
+from sandbox.platform import CLIENT_ASSERTION_TYPE, NoGrantableScope, SandboxPlatform
 from sandbox.runtime import current_sandbox
 from sandbox.service_responses import json_response, service_error
 
@@ -31,7 +31,7 @@ def token() -> Response:
     if assertion_type is not None and assertion_type != CLIENT_ASSERTION_TYPE:
         return _oauth_error(400, "invalid_request", f"client_assertion_type must be {CLIENT_ASSERTION_TYPE}.")
     try:
-        issued = current_sandbox().new_platform().issue_access_token(form)
+        issued = _platform_for_assertion(form.get("client_assertion", "")).issue_access_token(form)
     except MissingRequiredClaim as error:
         return _oauth_error(400, "invalid_request", str(error))
     except UnsupportedGrantType:
@@ -41,6 +41,16 @@ def token() -> Response:
     except (jwt.PyJWTError, LtiException) as error:
         return _oauth_error(401, "invalid_client", _assertion_problem(error))
     return json_response(issued, headers=NO_STORE)
+
+
+def _platform_for_assertion(assertion: str) -> SandboxPlatform:
+    """The platform as seen by the tool the assertion claims to come from; its keys then verify the claim."""
+    sandbox = current_sandbox()
+    try:
+        claimed = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return sandbox.new_platform()
+    return sandbox.new_platform(sandbox.tool(str(claimed.get("iss", ""))))
 
 
 def require_scope(*accepted_scopes: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:

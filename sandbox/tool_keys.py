@@ -23,6 +23,10 @@ class ToolKeySet:
         self._keys: list[dict[str, Any]] | None = None
         self._fetched_at = 0.0
 
+    @property
+    def jwks_url(self) -> str:
+        return self._jwks_url
+
     def key_for(self, kid: str) -> dict[str, Any]:
         """The tool's JWK with this kid; raises LtiException when the tool does not publish it."""
         if self._fixed_key_set is not None:
