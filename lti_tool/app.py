@@ -15,6 +15,7 @@ from assessment.storage import LocalDirectoryStorage
 from config.settings import Settings
 from lti_tool.database import db, init_database
 from lti_tool.i18n import init_i18n
+from lti_tool.installation.views import init_installation
 from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.views import bp as lti_bp
 from lti_tool.launch.views import init_launch
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_i18n(app)
     init_templating(app)
     init_views(app)
+    init_installation(app)
     _register_error_pages(app)
     app.after_request(_security_headers)
     return app

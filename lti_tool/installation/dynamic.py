@@ -1,0 +1,255 @@
+"""LTI Dynamic Registration 1.0, tool side: read the platform's configuration, register, record the answer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from lti_tool.installation.values import CLAIMS, TOOL_DESCRIPTION, TOOL_NAME, ToolValues
+from lti_tool.keys import ensure_tool_key
+from lti_tool.registry import Platform, PlatformSpec, register_platform
+
+PLATFORM_CONFIGURATION_CLAIM = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+TOOL_CONFIGURATION_CLAIM = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+REQUIRED_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
+# A platform's configuration and its answer are small documents; anything larger is not one.
+MAX_DOCUMENT_BYTES = 256 * 1024
+# Where each message appears: IMS's name for a content picker, and Canvas's names (other platforms ignore them).
+DEEP_LINKING_PLACEMENTS = ("ContentArea", "assignment_selection", "link_selection")
+RESOURCE_LINK_PLACEMENTS = ("course_navigation",)
+
+
+class RegistrationFailed(Exception):
+    """A step of the registration failed; `message` says which, in words an administrator can act on."""
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PlatformConfiguration:
+    """The parts of a platform's OpenID configuration the tool uses."""
+
+    url: str
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str
+    registration_endpoint: str
+    # The `aud` of client assertions when it is not the token endpoint.
+    authorization_server: str | None
+    product_family_code: str
+    version: str
+
+    @property
+    def name(self) -> str:
+        host = urlsplit(self.issuer).netloc
+        return f"{self.product_family_code} at {host}" if self.product_family_code else host
+
+
+@dataclass(frozen=True)
+class RegisteredClient:
+    """What the platform assigned: the client id and, when it says so, the deployment id."""
+
+    client_id: str
+    deployment_id: str | None
+
+
+def web_url(url: str) -> str:
+    """The URL when it is http(s) with a host, else RegistrationFailed.
+
+    Only http and https are fetched, so a registration link cannot make the tool read local files or talk to
+    other protocols. Private and loopback addresses stay allowed: many LMSs are self-hosted on an intranet.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RegistrationFailed(_l("%(url)s is not an http or https address.", url=url[:200]))
+    return url.strip()
+
+
+def fetch_platform_configuration(url: str, timeout: float) -> PlatformConfiguration:
+    """Read and check the platform's OpenID configuration (Dynamic Registration §3.4, §3.5)."""
+    url = web_url(url)
+    document = _json_document(_get(url, timeout), _l("The platform's configuration"))
+    issuer = document.get("issuer")
+    if not isinstance(issuer, str) or not _issuer_matches(issuer, url):
+        raise RegistrationFailed(_l(
+            "The configuration names the issuer %(issuer)s, which does not match the address it came from "
+            "(%(url)s). Registration stopped: the configuration may not belong to that platform.",
+            issuer=str(issuer)[:200], url=url[:200],
+        ))
+    missing = [name for name in REQUIRED_ENDPOINTS if not isinstance(document.get(name), str)]
+    platform_claim = document.get(PLATFORM_CONFIGURATION_CLAIM)
+    if not isinstance(platform_claim, dict):
+        missing.append(PLATFORM_CONFIGURATION_CLAIM)
+    if missing:
+        raise RegistrationFailed(_l(
+            "The platform's configuration lacks %(fields)s.", fields=", ".join(missing)
+        ))
+    for name in REQUIRED_ENDPOINTS:
+        web_url(document[name])
+    authorization_server = document.get("authorization_server")
+    return PlatformConfiguration(
+        url=url,
+        issuer=issuer,
+        authorization_endpoint=document["authorization_endpoint"],
+        token_endpoint=document["token_endpoint"],
+        jwks_uri=document["jwks_uri"],
+        registration_endpoint=document["registration_endpoint"],
+        authorization_server=authorization_server if isinstance(authorization_server, str) else None,
+        product_family_code=str(platform_claim.get("product_family_code") or "")[:100],
+        version=str(platform_claim.get("version") or "")[:100],
+    )
+
+
+def _issuer_matches(issuer: str, url: str) -> bool:
+    """Same scheme and host (with port), and the issuer a prefix of the configuration URL (§3.5.1)."""
+    issuer_parts, url_parts = urlsplit(issuer), urlsplit(url)
+    same_origin = (issuer_parts.scheme, issuer_parts.netloc) == (url_parts.scheme, url_parts.netloc)
+    return same_origin and url.startswith(issuer.rstrip("/"))
+
+
+def registration_request(values: ToolValues) -> dict[str, Any]:
+    """The tool's client registration (§3.6): OpenID Connect client metadata and the LTI tool configuration."""
+    return {
+        "application_type": "web",
+        "client_name": TOOL_NAME,
+        "response_types": ["id_token"],
+        "grant_types": ["implicit", "client_credentials"],
+        "initiate_login_uri": values.login_url,
+        "redirect_uris": list(values.redirect_uris),
+        "jwks_uri": values.jwks_url,
+        "token_endpoint_auth_method": "private_key_jwt",
+        "scope": " ".join(values.scopes),
+        TOOL_CONFIGURATION_CLAIM: {
+            "domain": values.domain,
+            "description": TOOL_DESCRIPTION,
+            "target_link_uri": values.launch_url,
+            "claims": list(CLAIMS),
+            "messages": [
+                {"type": "LtiResourceLinkRequest", "target_link_uri": values.launch_url,
+                 "label": TOOL_NAME, "placements": list(RESOURCE_LINK_PLACEMENTS)},
+                {"type": "LtiDeepLinkingRequest", "target_link_uri": values.deep_linking_url,
+                 "label": TOOL_NAME, "placements": list(DEEP_LINKING_PLACEMENTS)},
+            ],
+        },
+    }
+
+
+def register_with_platform(configuration: PlatformConfiguration, registration_token: str | None,
+                           values: ToolValues, timeout: float) -> RegisteredClient:
+    """Post the registration with the platform's token and read back the client id (and deployment id)."""
+    headers = {"Accept": "application/json"}
+    if registration_token:
+        headers["Authorization"] = f"Bearer {registration_token}"
+    try:
+        response = requests.post(
+            configuration.registration_endpoint, json=registration_request(values), headers=headers,
+            timeout=timeout, allow_redirects=False, stream=True,
+        )
+    except requests.RequestException:
+        raise RegistrationFailed(_l(
+            "The platform's registration endpoint %(url)s could not be reached.",
+            url=configuration.registration_endpoint,
+        )) from None
+    if response.status_code not in (200, 201):
+        raise RegistrationFailed(_l(
+            "The platform refused the registration (HTTP %(status)s): %(reason)s",
+            status=response.status_code, reason=_platform_reason(response),
+        ))
+    answer = _json_document(response, _l("The platform's answer to the registration"))
+    client_id = answer.get("client_id")
+    if not isinstance(client_id, str) or not client_id.strip():
+        raise RegistrationFailed(_l("The platform's answer to the registration has no client_id."))
+    tool_claim = answer.get(TOOL_CONFIGURATION_CLAIM)
+    deployment_id = tool_claim.get("deployment_id") if isinstance(tool_claim, dict) else None
+    return RegisteredClient(
+        client_id=client_id.strip()[:255],
+        deployment_id=str(deployment_id)[:255] if deployment_id not in (None, "") else None,
+    )
+
+
+def platform_spec(configuration: PlatformConfiguration, client: RegisteredClient) -> PlatformSpec:
+    """The registration to store.
+
+    A platform that names no deployment id creates one per install later (as Canvas does), so new deployment
+    ids of this client are accepted; the client id alone is specific to this registration.
+    """
+    return PlatformSpec(
+        name=configuration.name[:255],
+        issuer=configuration.issuer,
+        client_id=client.client_id,
+        auth_login_url=configuration.authorization_endpoint,
+        auth_token_url=configuration.token_endpoint,
+        key_set_url=configuration.jwks_uri,
+        audience=configuration.authorization_server,
+        deployment_ids=(client.deployment_id,) if client.deployment_id else (),
+        accept_new_deployments=client.deployment_id is None,
+    )
+
+
+def record_registration(session: Session, configuration: PlatformConfiguration,
+                        client: RegisteredClient) -> Platform:
+    """Store the platform and its deployment, with a signing key for the tool; the caller commits once."""
+    ensure_tool_key(session)
+    return register_platform(session, platform_spec(configuration, client))
+
+
+def _get(url: str, timeout: float) -> requests.Response:
+    try:
+        # Redirects are not followed: the issuer is checked against the address the administrator's LMS gave.
+        return requests.get(url, headers={"Accept": "application/json"}, timeout=timeout, allow_redirects=False,
+                            stream=True)
+    except requests.RequestException:
+        raise RegistrationFailed(_l("The platform's configuration at %(url)s could not be reached.", url=url)) from None
+
+
+def _json_document(response: requests.Response, what: Any) -> dict[str, Any]:
+    if response.status_code not in (200, 201):
+        raise RegistrationFailed(_l(
+            "%(what)s could not be read: HTTP %(status)s.", what=what, status=response.status_code
+        ))
+    body = _capped_body(response)
+    if body is None:
+        raise RegistrationFailed(_l("%(what)s is too large to be a registration document.", what=what))
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise RegistrationFailed(_l("%(what)s is not JSON.", what=what)) from None
+    if not isinstance(document, dict):
+        raise RegistrationFailed(_l("%(what)s is not a JSON object.", what=what))
+    return document
+
+
+def _capped_body(response: requests.Response) -> bytes | None:
+    """The body, read no further than the size limit; None when it is larger."""
+    try:
+        body = response.raw.read(MAX_DOCUMENT_BYTES + 1, decode_content=True)
+    except (OSError, requests.RequestException):
+        return b""
+    finally:
+        response.close()
+    return None if len(body) > MAX_DOCUMENT_BYTES else body
+
+
+def _platform_reason(response: requests.Response) -> str:
+    """The platform's own explanation (OAuth-style error JSON or a short text), cut to a readable length."""
+    body = _capped_body(response) or b""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = None
+    if isinstance(document, dict):
+        reason = document.get("error_description") or document.get("error") or document.get("message")
+        if isinstance(reason, str) and reason.strip():
+            return reason.strip()[:300]
+    text = body.decode("utf-8", "replace").strip()
+    # An HTML error page says nothing readable in a sentence; its status line does.
+    return text[:300] if text and not text.startswith("<") else (response.reason or "")

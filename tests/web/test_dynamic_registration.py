@@ -1,0 +1,259 @@
+"""LTI Dynamic Registration over HTTP: the sandbox LMS registers the tool, then launches it with the new client id."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from flask import Flask, jsonify, request
+from sqlalchemy import select
+
+from lti_tool.registry import Platform
+from tests.support.live import LiveServer
+from tests.support.lms import auto_post_form
+from tests.support.rows import row_counts, see_committed
+
+FRAME = re.compile(r'<iframe id="tool-frame"[^>]*src="([^"]+)"')
+HIDDEN = re.compile(r'<input[^>]*name="([^"]+)"[^>]*type="hidden"[^>]*value="([^"]*)"|'
+                    r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"|'
+                    r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"[^>]*type="hidden"')
+
+
+def _hidden_fields(html: str) -> dict[str, str]:
+    fields = {}
+    for match in HIDDEN.finditer(html):
+        groups = [group for group in match.groups() if group is not None]
+        fields[unescape(groups[0])] = unescape(groups[1])
+    return fields
+
+
+def _registration_frame(lms, browser: requests.Session) -> str:
+    """The administrator pastes the tool's registration URL into the sandbox; the sandbox frames it."""
+    page = browser.get(f"{lms.sandbox.url}/admin/tools",
+                       params={"registration_url": f"{lms.tool.url}/lti/register"}, timeout=10)
+    assert page.status_code == 200
+    return unescape(FRAME.search(page.text).group(1))
+
+
+def _open_and_confirm(browser: requests.Session, frame_url: str, **overrides: str) -> requests.Response:
+    page = browser.get(frame_url, timeout=10)
+    assert page.status_code == 200, page.text[:500]
+    tool_url = "{0.scheme}://{0.netloc}".format(urlsplit(frame_url))
+    return browser.post(f"{tool_url}/lti/register", data=_hidden_fields(page.text) | overrides, timeout=10)
+
+
+def test_the_sandbox_registers_the_tool_and_then_launches_it_with_the_new_client_id(lms, session):
+    browser = requests.Session()
+    frame_url = _registration_frame(lms, browser)
+    query = parse_qs(urlsplit(frame_url).query)
+    assert query["openid_configuration"] == [f"{lms.sandbox.url}/lti/openid-configuration"]
+
+    confirmation = browser.get(frame_url, timeout=10)
+    assert "Register" in confirmation.text and lms.sandbox.url in confirmation.text
+    assert not see_committed(session).scalars(select(Platform).where(Platform.client_id.like("dynamic-%"))).all()
+    registered = _open_and_confirm(browser, frame_url)
+
+    assert registered.status_code == 200, registered.text[:500]
+    assert "data-lti-close-on-load" in registered.text
+    platform = see_committed(session).scalars(select(Platform).where(Platform.client_id.like("dynamic-%"))).one()
+    assert platform.issuer == lms.sandbox.url
+    assert platform.auth_login_url == f"{lms.sandbox.url}/auth"
+    assert [d.deployment_id for d in platform.deployments] == [platform.client_id.replace("dynamic-", "dynamic-deployment-")]
+    assert not platform.accept_new_deployments
+    assert platform.client_id in registered.text
+    tools_page = browser.get(f"{lms.sandbox.url}/admin/tools", timeout=10).text
+    assert platform.client_id in tools_page
+
+    login = browser.get(f"{lms.sandbox.url}/admin/tools/{platform.client_id}/launch/instructor-1", timeout=10)
+    launch_url, fields = auto_post_form(login.text)
+    landing = browser.post(launch_url, data=fields, timeout=10)
+
+    assert landing.status_code == 200, landing.text[:500]
+    assert re.search(r"/links/\d+$", landing.url)
+
+
+def test_the_registration_page_changes_nothing_until_the_administrator_confirms(lms, session):
+    before = row_counts(session)
+
+    page = requests.get(_registration_frame(lms, requests.Session()), timeout=10)
+
+    assert page.status_code == 200
+    assert 'name="csrf_token"' in page.text
+    assert row_counts(session) == before
+
+
+def test_a_registration_token_works_once(lms, session):
+    browser = requests.Session()
+    frame_url = _registration_frame(lms, browser)
+    assert _open_and_confirm(browser, frame_url).status_code == 200
+    after_first = row_counts(session)
+
+    again = _open_and_confirm(browser, frame_url)
+
+    assert again.status_code == 400
+    assert "refused the registration" in again.text and "401" in again.text
+    assert row_counts(session) == after_first
+
+
+def test_a_registration_without_the_token_the_platform_requires_is_refused(lms, session):
+    browser = requests.Session()
+    before = row_counts(session)
+
+    response = _open_and_confirm(browser, _registration_frame(lms, browser), registration_token="")
+
+    assert response.status_code == 400
+    assert "refused the registration" in response.text
+    assert row_counts(session) == before
+
+
+def test_a_confirmation_without_the_csrf_token_is_refused(lms, session):
+    browser = requests.Session()
+    before = row_counts(session)
+
+    response = _open_and_confirm(browser, _registration_frame(lms, browser), csrf_token="forged")
+
+    assert response.status_code == 400
+    assert row_counts(session) == before
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def fake_platform() -> Iterator[str]:
+    """A platform whose configuration and registration endpoint misbehave in the ways a test names."""
+    server = LiveServer("localhost")
+    app = Flask(__name__)
+    base = server.url
+
+    def configuration(issuer: str, registration: str) -> dict:
+        return {
+            "issuer": issuer, "authorization_endpoint": f"{base}/auth", "token_endpoint": f"{base}/token",
+            "jwks_uri": f"{base}/jwks", "registration_endpoint": f"{base}/{registration}",
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {"product_family_code": "fake"},
+        }
+
+    @app.get("/other-issuer/openid-configuration")
+    def other_issuer():
+        return jsonify(configuration("https://lms.elsewhere.example", "register-ok"))
+
+    @app.get("/<registration>/openid-configuration")
+    def platform_configuration(registration: str):
+        return jsonify(configuration(base, registration))
+
+    @app.get("/no-endpoints/openid-configuration")
+    def without_endpoints():
+        return jsonify({"issuer": base})
+
+    @app.get("/not-json/openid-configuration")
+    def not_json():
+        return "<html><body>Moodle</body></html>"
+
+    @app.get("/a-list/openid-configuration")
+    def a_list():
+        return jsonify([base])
+
+    @app.post("/register-500")
+    def failing():
+        return "Internal Server Error", 500
+
+    @app.post("/register-400")
+    def refusing():
+        return jsonify({"error": "invalid_client_metadata", "error_description": "scope is not allowed"}), 400
+
+    @app.post("/register-no-client")
+    def without_client_id():
+        return jsonify(request.get_json() | {"client_id": ""})
+
+    server.start(app)
+    yield base
+    server.stop()
+
+
+def _refused(lms, configuration_url: str) -> requests.Response:
+    browser = requests.Session()
+    return browser.get(f"{lms.tool.url}/lti/register",
+                       params={"openid_configuration": configuration_url, "registration_token": "t"}, timeout=15)
+
+
+@pytest.mark.parametrize(("path", "reason"), [
+    ("other-issuer/openid-configuration", "does not match the address it came from"),
+    ("no-endpoints/openid-configuration", "lacks"),
+    ("not-json/openid-configuration", "is not JSON"),
+    ("a-list/openid-configuration", "not a JSON object"),
+    ("nowhere/at-all", "HTTP 404"),
+])
+def test_a_configuration_that_cannot_be_trusted_stops_the_registration(lms, session, fake_platform, path, reason):
+    before = row_counts(session)
+
+    response = _refused(lms, f"{fake_platform}/{path}")
+
+    assert response.status_code == 400
+    assert reason in unescape(response.text)
+    assert row_counts(session) == before
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd", "ftp://localhost/openid-configuration", "gopher://localhost:70/", "javascript:alert(1)",
+    "/etc/passwd", "http://",
+])
+def test_only_http_addresses_are_fetched(lms, session, url):
+    before = row_counts(session)
+
+    response = _refused(lms, url)
+
+    assert response.status_code == 400
+    assert "is not an http or https address" in response.text
+    assert row_counts(session) == before
+
+
+def test_an_unreachable_configuration_is_reported(lms, session):
+    before = row_counts(session)
+
+    response = _refused(lms, f"http://127.0.0.1:{_closed_port()}/openid-configuration")
+
+    assert response.status_code == 400
+    assert "could not be reached" in response.text
+    assert row_counts(session) == before
+
+
+def test_the_registration_url_opened_without_a_platform_explains_itself(lms):
+    response = requests.get(f"{lms.tool.url}/lti/register", timeout=10)
+
+    assert response.status_code == 400
+    assert "Dynamic Registration URL" in response.text
+
+
+@pytest.mark.parametrize(("registration", "reason"), [
+    ("register-500", "HTTP 500"),
+    ("register-400", "scope is not allowed"),
+    ("register-no-client", "has no client_id"),
+])
+def test_a_platform_that_refuses_the_registration_leaves_nothing_stored(lms, session, fake_platform, registration, reason):
+    browser = requests.Session()
+    configuration_url = f"{fake_platform}/{registration}/openid-configuration"
+    page = browser.get(f"{lms.tool.url}/lti/register",
+                       params={"openid_configuration": configuration_url, "registration_token": "t"}, timeout=10)
+    assert page.status_code == 200, page.text[:300]
+    before = row_counts(session)
+
+    response = browser.post(f"{lms.tool.url}/lti/register", data=_hidden_fields(page.text), timeout=10)
+
+    assert response.status_code == 400
+    assert reason in unescape(response.text)
+    assert row_counts(session) == before
+
+
+def test_the_registration_pages_run_no_inline_script(lms):
+    page = requests.get(_registration_frame(lms, requests.Session()), timeout=10)
+
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert re.findall(r"<script[^>]*>", page.text) == ['<script src="/static/installation.js">']
