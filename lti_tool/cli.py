@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from assessment.db import make_engine, make_session_factory
 from config.settings import Settings, SettingsError
 from lti_tool import migrate
+from lti_tool.installation.canvas import CANVAS_ENVIRONMENTS, DEFAULT_ISSUER
+from lti_tool.installation.values import ToolValues, public_key_pem
 from lti_tool.keys import ensure_tool_key, public_jwks, rotate_tool_key
 from lti_tool.registry import Platform, PlatformSpec, register_platform
 
@@ -141,6 +143,66 @@ def platform_list(ctx: Context, as_json: bool) -> None:
         click.echo(f"{row['name']}\n  issuer     {row['issuer']}\n  client id  {row['client_id']}\n"
                    f"  deployments {', '.join(row['deployment_ids']) or '-'}"
                    f"{' (new ones accepted)' if row['accept_new_deployments'] else ''}")
+
+
+@platform.command("add-canvas")
+@click.option("--client-id", required=True, help="The developer key's client id (the number under Details).")
+@click.option(
+    "--issuer", default=DEFAULT_ISSUER, show_default=True, type=click.Choice(list(CANVAS_ENVIRONMENTS)),
+    help="Instructure-hosted production, beta or test Canvas.",
+)
+@click.option("--name", default="Canvas", show_default=True)
+@click.option("--deployment-id", "deployment_ids", multiple=True, help="Optional: new deployments are accepted anyway.")
+@pass_context
+def platform_add_canvas(ctx: Context, client_id: str, issuer: str, name: str, deployment_ids: tuple[str, ...]) -> None:
+    """Register a Canvas developer key; each install in Canvas brings its own deployment id, which is accepted."""
+    if not client_id.strip().isdigit():
+        raise click.UsageError("--client-id: a Canvas client id is the developer key's number, such as 10000000000123")
+    environment = CANVAS_ENVIRONMENTS[issuer]
+    spec = PlatformSpec(
+        name=name, issuer=issuer, client_id=client_id.strip(),
+        auth_login_url=environment.auth_login_url, auth_token_url=environment.auth_token_url,
+        key_set_url=environment.key_set_url, deployment_ids=deployment_ids, accept_new_deployments=True,
+    )
+    with ctx.session() as session:
+        ensure_tool_key(session)
+        registered = register_platform(session, spec)
+        session.commit()
+        click.echo(f"registered {registered.name}: issuer {registered.issuer}, client id {registered.client_id}; "
+                   "every deployment of this key is accepted")
+
+
+VALUE_LABELS = {
+    "tool_url": "Tool URL (target link URI)",
+    "initiate_login_url": "Initiate login URL",
+    "redirect_uris": "Redirection URI(s)",
+    "public_keyset_url": "Public keyset URL",
+    "deep_linking_url": "Deep linking (content selection) URL",
+    "scopes": "Services (scopes)",
+    "custom_parameters": "Custom parameters",
+    "dynamic_registration_url": "Dynamic Registration URL",
+    "canvas_json_url": "Canvas developer key JSON URL",
+    "public_key_pem": "Public key (PEM)",
+}
+
+
+@platform.command("values")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def platform_values(ctx: Context, as_json: bool) -> None:
+    """Print what an LMS's registration form asks of the tool (from TOOL_BASE_URL)."""
+    with ctx.session() as session:
+        pem = public_key_pem(session)
+        session.commit()
+    values = ToolValues(ctx.settings.tool_base_url).as_dict(pem)
+    if as_json:
+        click.echo(json.dumps(values, indent=2))
+        return
+    for key, label in VALUE_LABELS.items():
+        value = values[key]
+        if isinstance(value, list):
+            value = "\n".join(value)
+        click.echo(f"{label}:\n{value or 'none'}\n")
 
 
 @main.group()
