@@ -10,7 +10,6 @@ from wtforms import HiddenField
 from wtforms.validators import InputRequired
 
 from lti_tool.database import db
-from lti_tool.identity import staff_identity
 from lti_tool.installation.canvas import canvas_configuration
 from lti_tool.installation.dynamic import (
     RegistrationFailed,
@@ -20,6 +19,7 @@ from lti_tool.installation.dynamic import (
     registration_request,
 )
 from lti_tool.installation.values import ToolValues, public_key_pem
+from lti_tool.views.course import staff_view
 
 bp = Blueprint("installation", __name__)
 
@@ -99,11 +99,11 @@ def canvas_json() -> Response:
 @bp.get("/links/<int:link_id>/install")
 def installation_values(link_id: int) -> str:
     """Every value a manual registration form asks for, for staff who install peerlti elsewhere."""
-    staff_identity(link_id)
+    view = staff_view(link_id)
     session = db()
     pem = public_key_pem(session)
     session.commit()  # the first key, if this page made it, must be the one the JWKS serves
-    return render_template("installation/values.html", values=_values(), public_key_pem=pem, link_id=link_id)
+    return render_template("installation/values.html", view=view, values=_values(), public_key_pem=pem)
 
 
 def init_installation(app: Flask) -> None:
