@@ -9,6 +9,7 @@ def init_views(app: Flask) -> None:
     from lti_tool.views import (
         assignment_settings,
         calibration,
+        dashboard,
         deep_linking,
         feedback,
         grading,
@@ -21,5 +22,5 @@ def init_views(app: Flask) -> None:
     )
 
     for module in (landing, instructor, assignment_settings, rubric, student, deep_linking, calibration, reviewing,
-                   feedback, review_admin, grading):
+                   feedback, review_admin, grading, dashboard):
         app.register_blueprint(module.bp)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug import Response
 
 from assessment.assignment_settings import default_settings
 from assessment.db import utcnow
 from assessment.errors import InvalidInput, NotAllowed
+from assessment.messages import N_
 from assessment.models import Enrollment, Person
-from assessment.services import create_assignment, roster, rubric_lock_reason
+from assessment.services import create_assignment, roster
 from lti_tool.database import db
-from lti_tool.forms import ActionForm, NewActivityForm, PhaseForm
+from lti_tool.forms import ActionForm, NewActivityForm
+from lti_tool.views import dashboard
 from lti_tool.views.course import LaunchView, role_counts, staff_view
 from lti_tool.views.form_errors import show_problems
 
@@ -33,19 +36,7 @@ def home(view: LaunchView, new_activity: NewActivityForm | None = None) -> str:
     if view.assignment is None:
         form = new_activity or NewActivityForm(title=view.link.title)
         return render_template("instructor/setup.html", form=form, **context)
-    now = utcnow()
-    rows = roster(db(), view.assignment.id)
-    return render_template(
-        "instructor/overview.html",
-        assignment=view.assignment,
-        phase=view.assignment.phase_at(now),
-        next_change=view.assignment.timeline.next_change(now) if view.assignment.phase_override is None else None,
-        submitted=sum(1 for row in rows if row.submission),
-        students=len(rows),
-        rubric_lock=rubric_lock_reason(view.assignment, now),
-        phase_form=PhaseForm(phase=view.assignment.phase_override.value if view.assignment.phase_override else ""),
-        **context,
-    )
+    return dashboard.render(view, context)
 
 
 @bp.post("/links/<int:link_id>/assignment")
@@ -53,7 +44,7 @@ def create_at_link(link_id: int) -> Response | tuple[str, int]:
     """Set up the peer assessment of a link the LMS created without the content picker."""
     view = staff_view(link_id)
     if view.assignment is not None:
-        raise NotAllowed("This activity is already set up; change it on its settings page.")
+        raise NotAllowed(N_("This activity is already set up; change it on its settings page."))
     form = NewActivityForm()
     if form.validate_on_submit():
         settings = default_settings(form.title.data, utcnow(), float(form.points_possible.data), form.timezone.data)
@@ -84,9 +75,9 @@ def sync_people(link_id: int) -> Response:
     """Bring the roster from the LMS now (with no broker configured, right away in this request)."""
     view = staff_view(link_id)
     if not (view.link.nrps_claim or {}).get("context_memberships_url"):
-        raise NotAllowed("The LMS did not grant peerlti its roster service; students appear as they open the activity.")
+        raise NotAllowed(N_("The LMS did not grant peerlti its roster service; students appear as they open the activity."))
     result = current_app.extensions["peerlti.celery"].tasks["peerlti.sync_roster"].delay(view.link.id)
-    flash("Roster synced from the LMS." if result.ready() else "Roster sync started; reload in a moment.")
+    flash(gettext("Roster synced from the LMS.") if result.ready() else gettext("Roster sync started; reload in a moment."))
     return redirect(url_for("instructor.people", link_id=link_id), 303)
 
 

@@ -1,0 +1,363 @@
+"""The staff dashboard of an assignment: timeline, progress, queues, the student table, charts and CSV exports."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+from flask_babel import format_decimal, format_percent, gettext, lazy_gettext
+from sqlalchemy import func, select
+
+from assessment.db import utcnow
+from assessment.grading import WIDE_UNCERTAINTY_SHARE
+from assessment.models import Assignment, CalibrationExample, PostingStatus, ReviewKind, ReviewStatus
+from assessment.phases import Phase
+from assessment.progress import (
+    FILTERS,
+    SORTS,
+    Dashboard,
+    ReviewRecord,
+    StudentRow,
+    arrange,
+    dashboard,
+    review_records,
+    student_rows,
+    triage,
+)
+from assessment.services import rubric_lock_reason
+from lti_tool import charts
+from lti_tool.database import db
+from lti_tool.forms import PhaseForm
+from lti_tool.spreadsheet import csv_lines, file_name
+from lti_tool.views.course import LaunchView, staff_view
+
+bp = Blueprint("dashboard", __name__)
+
+QUEUE_LENGTH = 5  # items of each queue shown on the dashboard; the full queue is one click away
+MAX_SEARCH = 100
+
+PHASES = {
+    Phase.SETUP: lazy_gettext("setup"),
+    Phase.SUBMISSION: lazy_gettext("submission"),
+    Phase.CALIBRATION: lazy_gettext("calibration"),
+    Phase.REVIEW: lazy_gettext("review"),
+    Phase.GRADING: lazy_gettext("grading"),
+    Phase.RELEASED: lazy_gettext("released"),
+}
+SORT_LABELS = {
+    "name": lazy_gettext("Student"),
+    "handed_in": lazy_gettext("Handed in"),
+    "late": lazy_gettext("Lateness"),
+    "calibration": lazy_gettext("Calibration"),
+    "reviews_done": lazy_gettext("Reviews done"),
+    "received": lazy_gettext("Received"),
+    "grade": lazy_gettext("Grade"),
+    "uncertainty": lazy_gettext("Uncertainty"),
+    "passback": lazy_gettext("Gradebook"),
+}
+FILTER_LABELS = {
+    "all": lazy_gettext("Everyone"),
+    "not_handed_in": lazy_gettext("Nothing handed in"),
+    "late": lazy_gettext("Handed in late"),
+    "calibrating": lazy_gettext("Calibration not finished"),
+    "owes_reviews": lazy_gettext("Still owe reviews"),
+    "under_reviewed": lazy_gettext("Work short of reviews"),
+    "attention": lazy_gettext("Grade needs attention"),
+    "flagged": lazy_gettext("Open flag on their work"),
+    "passback_failed": lazy_gettext("Refused by the gradebook"),
+    "not_released": lazy_gettext("Grade not released"),
+}
+PASSBACK_LABELS = {
+    PostingStatus.PENDING: lazy_gettext("waiting to send"),
+    PostingStatus.IN_FLIGHT: lazy_gettext("sending"),
+    PostingStatus.POSTED: lazy_gettext("in the gradebook"),
+    PostingStatus.FAILED: lazy_gettext("refused"),
+}
+# The grading run names its doubts in plain words; they are shown in the reader's language.
+ATTENTION_LABELS = {
+    "wide uncertainty": lazy_gettext("wide uncertainty"),
+    "too few reviews": lazy_gettext("too few reviews"),
+    "open flag": lazy_gettext("open flag"),
+}
+KIND_LABELS = {ReviewKind.PEER: lazy_gettext("peer"), ReviewKind.SELF: lazy_gettext("self"),
+               ReviewKind.STAFF: lazy_gettext("staff")}
+STATUS_LABELS = {ReviewStatus.ASSIGNED: lazy_gettext("assigned"), ReviewStatus.SUBMITTED: lazy_gettext("submitted"),
+                 ReviewStatus.EXPIRED: lazy_gettext("expired"), ReviewStatus.REMOVED: lazy_gettext("removed")}
+
+
+@bp.app_template_filter("percent")
+def percent(value: float | None) -> str:
+    return "—" if value is None else format_percent(value)
+
+
+@bp.app_template_filter("signed")
+def signed(value: float | None) -> str:
+    """A difference with its sign always shown (a true minus sign for a negative one): +1.5, 0."""
+    if value is None:
+        return "—"
+    rounded = round(value, 2)
+    text = format_decimal(abs(rounded))
+    return f"+{text}" if rounded > 0 else f"\u2212{text}" if rounded < 0 else text
+
+
+@dataclass(frozen=True)
+class TableRequest:
+    """How the student table is to be shown, read from the query string; unknown values fall back to defaults."""
+
+    sort: str = "name"
+    descending: bool = False
+    keep: str = "all"
+    search: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> TableRequest:
+        sort = args.get("sort", "name")
+        keep = args.get("filter", "all")
+        return cls(sort=sort if sort in SORTS else "name", descending=args.get("dir") == "desc",
+                   keep=keep if keep in FILTERS else "all", search=(args.get("q") or "").strip()[:MAX_SEARCH])
+
+    def link(self, link_id: int, **changes: object) -> str:
+        """The dashboard's address showing the table with these changes, back at the table."""
+        wanted = {"sort": self.sort, "dir": "desc" if self.descending else "asc", "filter": self.keep,
+                  "q": self.search} | changes
+        query = {key: value for key, value in wanted.items() if value and value != TableRequest.default(key)}
+        return url_for("landing.resource_link", link_id=link_id, **query) + "#students"
+
+    def sort_link(self, link_id: int, key: str) -> str:
+        """Sorting by a column again turns its order around."""
+        again = key == self.sort and not self.descending
+        return self.link(link_id, sort=key, dir="desc" if again else "asc")
+
+    @staticmethod
+    def default(key: str) -> str:
+        return {"sort": "name", "dir": "asc", "filter": "all", "q": ""}[key]
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    phase: Phase
+    label: str
+    starts: datetime | None
+    ends: datetime | None
+    current: bool
+
+
+def render(view: LaunchView, context: dict[str, object]) -> str:
+    """The staff landing page of a set-up assignment."""
+    assignment = view.require_assignment()
+    now = utcnow()
+    facts = dashboard(db(), assignment, now)
+    table = TableRequest.from_args(request.args)
+    phase = assignment.phase_at(now)
+    return render_template(
+        "instructor/overview.html",
+        assignment=assignment,
+        phase=phase,
+        phases=PHASES,
+        timeline=_timeline(assignment, phase),
+        next_change=assignment.timeline.next_change(now) if assignment.phase_override is None else None,
+        rubric_lock=rubric_lock_reason(assignment, now),
+        phase_form=PhaseForm(phase=assignment.phase_override.value if assignment.phase_override else ""),
+        facts=facts,
+        progress=facts.progress,
+        todo=_todo(view, assignment, facts),
+        triage=triage(facts.rows)[:QUEUE_LENGTH],
+        flags=facts.flags[:QUEUE_LENGTH],
+        table=table,
+        rows=arrange(facts.rows, table.sort, table.descending, table.keep, table.search),
+        sort_labels=SORT_LABELS,
+        filter_labels=FILTER_LABELS,
+        passback_labels=PASSBACK_LABELS,
+        attention_labels=ATTENTION_LABELS,
+        grade_chart=_grade_chart(assignment, facts),
+        grade_summary=_grade_summary(facts),
+        reviewer_chart=_reviewer_chart(facts),
+        reviewer_summary=_reviewer_summary(assignment, facts),
+        reviewers=sorted(facts.reviewers, key=lambda r: (-abs(r.bias), r.name.casefold())),
+        calibration_chart=_calibration_chart(assignment, facts),
+        calibration_summary={"passed": sum(row.calibration is not None and row.calibration.passed
+                                           and row.calibration.accuracy is not None for row in facts.rows)},
+        **context,
+    )
+
+
+def _timeline(assignment: Assignment, current: Phase) -> list[TimelineStep]:
+    late_until = assignment.late_until if assignment.accept_late else None
+    steps = [
+        (Phase.SETUP, None, assignment.submission_opens),
+        (Phase.SUBMISSION, assignment.submission_opens, late_until or assignment.submission_due),
+    ]
+    if assignment.timeline.has_calibration:
+        steps.append((Phase.CALIBRATION, assignment.calibration_opens, assignment.calibration_due))
+    steps += [
+        (Phase.REVIEW, assignment.review_opens, assignment.review_due),
+        (Phase.GRADING, assignment.review_due, assignment.results_release),
+        (Phase.RELEASED, assignment.results_release, None),
+    ]
+    return [TimelineStep(phase, str(PHASES[phase]), starts, ends, phase is current) for phase, starts, ends in steps]
+
+
+@dataclass(frozen=True)
+class Todo:
+    text: str
+    href: str
+
+
+def _todo(view: LaunchView, assignment: Assignment, facts: Dashboard) -> list[Todo]:
+    """What staff should do next, most pressing first; empty when nothing waits for them."""
+    link, progress, todo = view.link.id, facts.progress, []
+    if assignment.rubric is None:
+        todo.append(Todo(gettext("Write the rubric reviewers will use."), url_for("rubric.show", link_id=link)))
+    needed = assignment.calibration_examples_required
+    if needed:
+        have = db().scalar(select(func.count()).where(CalibrationExample.assignment_id == assignment.id)) or 0
+        if have < needed:
+            todo.append(Todo(gettext("Add calibration examples: %(have)s written, %(needed)s needed.",
+                                     have=have, needed=needed), url_for("calibration.manage", link_id=link)))
+    if progress.open_flags:
+        todo.append(Todo(gettext("Answer %(count)s flagged reviews.", count=progress.open_flags),
+                         url_for("review_admin.flags", link_id=link)))
+    if progress.held:
+        todo.append(Todo(gettext("Settle %(count)s grades that need attention.", count=progress.held),
+                         url_for("grading.grades", link_id=link)))
+    if progress.passback_failed:
+        todo.append(Todo(gettext("%(count)s grades were refused by the gradebook; see why and retry.",
+                                 count=progress.passback_failed), url_for("grading.grades", link_id=link)))
+    phase = assignment.phase_at(utcnow())
+    if phase in (Phase.GRADING, Phase.RELEASED) and not progress.graded and progress.handed_in:
+        todo.append(Todo(gettext("Run grading to compute the grades."), url_for("grading.grades", link_id=link)))
+    elif progress.graded and progress.released < progress.graded:
+        todo.append(Todo(gettext("Release the grades to students and the gradebook."),
+                         url_for("grading.grades", link_id=link)))
+    return todo
+
+
+def _grade_chart(assignment: Assignment, facts: Dashboard) -> charts.Histogram | None:
+    finals = [row.grade.final for row in facts.rows if row.grade is not None]
+    return charts.histogram(finals, 0.0, assignment.points_possible) if finals else None
+
+
+def _grade_summary(facts: Dashboard) -> dict[str, float] | None:
+    finals = [row.grade.final for row in facts.rows if row.grade is not None]
+    if not finals:
+        return None
+    return {"low": min(finals), "median": statistics.median(finals), "high": max(finals)}
+
+
+def _reviewer_summary(assignment: Assignment, facts: Dashboard) -> dict[str, float]:
+    # A tenth of the scale: the width at which the grading run already calls an estimate uncertain.
+    margin = WIDE_UNCERTAINTY_SHARE * assignment.points_possible
+    shown = [r for r in facts.reviewers if r.spread is not None]
+    return {"margin": margin, "lenient": sum(r.bias > margin for r in shown),
+            "harsh": sum(r.bias < -margin for r in shown)}
+
+
+def _reviewer_chart(facts: Dashboard) -> charts.Scatter | None:
+    # Reviewers with a single scored review have no spread to show; the table below still lists their bias.
+    points = [(r.name, r.bias, r.spread) for r in facts.reviewers if r.spread is not None]
+    return charts.scatter(points) if points else None
+
+
+def _calibration_chart(assignment: Assignment, facts: Dashboard) -> charts.Histogram | None:
+    accuracies = [row.calibration.accuracy for row in facts.rows
+                  if row.calibration is not None and row.calibration.accuracy is not None]
+    if not accuracies:
+        return None
+    return charts.histogram(accuracies, 0.0, 1.0, label=charts.percent, marker=assignment.calibration_pass_accuracy)
+
+
+# --- CSV exports -------------------------------------------------------------------------------------------------
+
+
+@bp.get("/links/<int:link_id>/export/grades.csv")
+def grades_csv(link_id: int) -> Response:
+    """Every student's work, reviews and grade, one line each."""
+    view = staff_view(link_id)
+    assignment = view.require_assignment()
+    rows = student_rows(db(), assignment, utcnow())
+    header = [gettext("Student"), gettext("Email"), gettext("Submission"), gettext("Handed in at"),
+              gettext("Days late"), gettext("Late penalty (%)"), gettext("Calibration accuracy (%)"),
+              gettext("Reviews done"), gettext("Reviews required"), gettext("Reviews received"),
+              gettext("Peer score"), gettext("Uncertainty (±)"), gettext("Submission points"),
+              gettext("Reviewing points"), gettext("Late deduction"), gettext("Final grade"),
+              gettext("Points possible"), gettext("Overridden"), gettext("Needs attention"), gettext("Gradebook"),
+              gettext("Gradebook message")]
+    lines = (_grade_line(row, assignment) for row in rows)
+    return _csv_response(csv_lines(header, lines), file_name("grades", assignment.title))
+
+
+def _grade_line(row: StudentRow, assignment: Assignment) -> list[object]:
+    grade, calibration = row.grade, row.calibration
+    return [
+        row.name, row.email or "",
+        gettext("handed in") if row.handed_in else gettext("not handed in"),
+        _moment(row.handed_in_at, assignment), row.days_late if row.handed_in else "",
+        _number(row.late_penalty * 100) if row.handed_in else "",
+        _number(calibration.accuracy * 100) if calibration and calibration.accuracy is not None else "",
+        row.reviews_done, row.reviews_required, row.reviews_received if row.handed_in else "",
+        _number(grade.peer_score) if grade else "", _number(grade.uncertainty) if grade else "",
+        _number(grade.submission_points) if grade else "", _number(grade.reviewing_points) if grade else "",
+        _number(grade.late_deduction) if grade else "", _number(grade.final) if grade else "",
+        _number(assignment.points_possible),
+        (gettext("yes") if grade.overridden else gettext("no")) if grade else "",
+        "; ".join(str(ATTENTION_LABELS.get(reason, reason)) for reason in grade.attention) if grade else "",
+        str(PASSBACK_LABELS[row.passback.status]) if row.passback else gettext("not released"),
+        row.passback.error if row.passback else "",
+    ]
+
+
+@bp.get("/links/<int:link_id>/export/reviews.csv")
+def reviews_csv(link_id: int) -> Response:
+    """Every review of the assignment, criterion by criterion, with both names."""
+    view = staff_view(link_id)
+    assignment = view.require_assignment()
+    criteria = assignment.rubric.criteria if assignment.rubric else ()
+    header = [gettext("Reviewer"), gettext("Reviewer email"), gettext("Author"), gettext("Author email"),
+              gettext("Submission"), gettext("Kind"), gettext("Status"), gettext("Beyond the reviews needed")]
+    for criterion in criteria:
+        header += [gettext("%(criterion)s: score", criterion=criterion.title),
+                   gettext("%(criterion)s: comment", criterion=criterion.title)]
+    header += [gettext("Total"), gettext("Assigned at"), gettext("Submitted at"), gettext("Helpfulness (1-5)"),
+               gettext("Flagged")]
+    keys = [criterion.key for criterion in criteria]
+
+    def lines() -> Iterator[list[object]]:
+        for record in review_records(db(), assignment.id):
+            yield _review_line(record, keys, assignment)
+
+    return _csv_response(csv_lines(header, lines()), file_name("reviews", assignment.title))
+
+
+def _review_line(record: ReviewRecord, keys: list[str], assignment: Assignment) -> list[object]:
+    line: list[object] = [record.reviewer, record.reviewer_email or "", record.author, record.author_email or "",
+                          record.pseudonym, str(KIND_LABELS[record.kind]), str(STATUS_LABELS[record.status]),
+                          gettext("yes") if record.beyond_quota else gettext("no")]
+    for key in keys:
+        score = record.selections.get(key)
+        line += [_number(score) if score is not None else "", record.comments.get(key, "")]
+    line += [_number(record.score) if record.score is not None else "", _moment(record.assigned_at, assignment),
+             _moment(record.submitted_at, assignment), record.helpfulness if record.helpfulness is not None else "",
+             gettext("yes") if record.flagged else gettext("no")]
+    return line
+
+
+def _csv_response(lines: Iterator[str], name: str) -> Response:
+    # Streamed: the request context (and its database session) stays open until the last line is sent.
+    return Response(stream_with_context(lines), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "no-store"})
+
+
+def _moment(moment: datetime | None, assignment: Assignment) -> str:
+    """ISO 8601 in the assignment's time zone, with its offset: spreadsheets sort it and people read it."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(assignment.timezone)).isoformat(timespec="seconds")
+
+
+def _number(value: float | None) -> str | float:
+    return "" if value is None else round(float(value), 2)
