@@ -11,9 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from flask import Flask, jsonify, request
+from pylti1p3.service_connector import ServiceConnector
 from sqlalchemy import select
 
-from lti_tool.registry import Platform
+from lti_tool.advantage import NRPS_SCOPE
+from lti_tool.registry import Platform, current_tool_key, lti_registration
 from tests.support.live import LiveServer
 from tests.support.lms import auto_post_form
 from tests.support.rows import row_counts, see_committed
@@ -75,6 +77,17 @@ def test_the_sandbox_registers_the_tool_and_then_launches_it_with_the_new_client
 
     assert landing.status_code == 200, landing.text[:500]
     assert re.search(r"/links/\d+$", landing.url)
+
+
+def test_a_dynamically_registered_tool_gets_access_tokens_with_its_own_client_id(lms, session):
+    browser = requests.Session()
+    assert _open_and_confirm(browser, _registration_frame(lms, browser)).status_code == 200
+    platform = see_committed(session).scalars(select(Platform).where(Platform.client_id.like("dynamic-%"))).one()
+
+    connector = ServiceConnector(lti_registration(platform, current_tool_key(session)))
+    token = connector.get_access_token([NRPS_SCOPE])
+
+    assert token
 
 
 def test_the_registration_page_changes_nothing_until_the_administrator_confirms(lms, session):
