@@ -7,7 +7,7 @@ from werkzeug import Response
 
 from assessment.db import utcnow
 from assessment.errors import InvalidInput
-from assessment.models import FlagReason, ReviewKind
+from assessment.models import Assignment, FlagReason, Review, ReviewKind
 from assessment.peer_review import flag_review, rate_review, received_reviews
 from assessment.visibility import reviewer_label
 from lti_tool.database import db
@@ -23,15 +23,20 @@ def received(link_id: int, problems: dict[str, str] | None = None) -> str:
     view = launched_view(link_id)
     assignment = view.require_assignment()
     reviews = received_reviews(db(), assignment.id, view.person.id, utcnow())
+    return render_template("reviewing/feedback.html", view=view, assignment=assignment,
+                           reviews=labelled_for_author(assignment, reviews), form=ActionForm(),
+                           reasons=list(FlagReason), problems=problems or {})
+
+
+def labelled_for_author(assignment: Assignment, reviews: list[Review]) -> list[tuple[str, Review]]:
+    """The reviews an author received, each with what the author may see of its reviewer ("Reviewer 2")."""
     peers = [review for review in reviews if review.kind is ReviewKind.PEER]
-    labelled = [
+    return [
         (reviewer_label(assignment.anonymity, peers.index(review) + 1 if review in peers else 0,
                         review.reviewer.display_name, staff_review=review.kind is ReviewKind.STAFF,
                         viewer_is_staff=False), review)
         for review in reviews
     ]
-    return render_template("reviewing/feedback.html", view=view, assignment=assignment, reviews=labelled,
-                           form=ActionForm(), reasons=list(FlagReason), problems=problems or {})
 
 
 @bp.post("/links/<int:link_id>/feedback/<int:review_id>/rating")

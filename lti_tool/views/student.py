@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, url_for
 from werkzeug import Response
 
-from assessment.calibration_training import examples, student_status
 from assessment.db import utcnow
 from assessment.errors import AssessmentError, InvalidInput
-from assessment.peer_review import my_peer_reviews
-from assessment.services import HandIn, SubmissionDeps, UploadedFile, Viewer, own_submission, submit, version_file
+from assessment.services import HandIn, SubmissionDeps, UploadedFile, Viewer, submit, version_file
 from assessment.uploads import read_limited
 from lti_tool.database import db
-from lti_tool.forms import ActionForm, SubmissionForm
-from lti_tool.views.course import LaunchView, launched_view
+from lti_tool.forms import SubmissionForm
+from lti_tool.views.course import launched_view
 from lti_tool.views.files import stored_file_download
 from lti_tool.views.form_errors import show_problems
+from lti_tool.views.student_home import home
 
 bp = Blueprint("student", __name__)
-
-
-def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
-    if view.assignment is None:
-        return render_template("student/not_set_up.html", view=view)
-    now = utcnow()
-    assignment = view.assignment
-    return render_template(
-        "student/home.html",
-        view=view,
-        assignment=assignment,
-        phase=assignment.phase_at(now),
-        submission=own_submission(db(), assignment.id, view.person.id),
-        form=form or SubmissionForm(formdata=None),
-        action_form=ActionForm(),
-        calibration=student_status(db(), assignment, view.person.id),
-        has_examples=bool(examples(db(), assignment.id)),
-        reviews=my_peer_reviews(db(), assignment.id, view.person.id),
-        now=now,
-    )
 
 
 @bp.post("/links/<int:link_id>/submission")

@@ -1,0 +1,156 @@
+"""Use case: everything a student's home shows about one assignment, loaded once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assessment.assignment_settings import AllocationMode
+from assessment.calibration import CalibrationStatus
+from assessment.calibration_training import examples, student_status
+from assessment.errors import PhaseClosed
+from assessment.grading import Lateness, SubmissionWindow
+from assessment.models import Assignment, Grade, Review, ReviewKind, ReviewStatus, Submission
+from assessment.peer_review import _others_not_reviewed, my_peer_reviews, received_reviews
+from assessment.phases import Phase
+from assessment.services import own_submission
+from assessment.student_progress import (
+    HAND_IN_PHASES,
+    Calibration,
+    Dates,
+    GradeExplanation,
+    GradeFacts,
+    Progress,
+    Reviewing,
+    Situation,
+    explain_grade,
+    progress,
+)
+
+
+@dataclass(frozen=True)
+class StudentOverview:
+    phase: Phase
+    submission: Submission | None
+    calibration: CalibrationStatus
+    has_examples: bool
+    reviews: list[Review]  # the student's peer reviews, assigned or submitted
+    hand_in: Lateness | None  # how late a hand-in now would be; None when no work is accepted now
+    progress: Progress
+    grade: Grade | None  # only once results are out and the grade was released
+    explanation: GradeExplanation | None  # None while the grade is held or not released
+    received: list[Review]  # submitted reviews of the student's work, once results are out
+
+
+def student_overview(session: Session, assignment: Assignment, student_id: int, now: datetime) -> StudentOverview:
+    phase = assignment.phase_at(now)
+    submission = own_submission(session, assignment.id, student_id)
+    latest = submission.latest if submission else None
+    example_ids = [example.id for example in examples(session, assignment.id)]
+    calibration = student_status(session, assignment, student_id)
+    reviews = my_peer_reviews(session, assignment.id, student_id)
+    own_review = _self_assessment(session, assignment.id, student_id)
+    released = phase is Phase.RELEASED
+    grade = _released_grade(session, assignment.id, student_id) if released else None
+    situation = Situation(
+        now=now,
+        phase=phase,
+        dates=_dates(assignment),
+        submitted=latest is not None,
+        submitted_late=bool(latest and latest.is_late),
+        calibration=_calibration(assignment, example_ids, calibration),
+        reviewing=Reviewing(
+            required=assignment.reviews_per_student,
+            done=sum(review.status is ReviewStatus.SUBMITTED for review in reviews),
+            in_progress=any(review.is_open(now) for review in reviews),
+            available=_work_available(session, assignment, student_id, reviews, now),
+            needs_submission=assignment.reviewers_need_submission,
+        ),
+        self_assessment=assignment.self_assessment,
+        self_assessed=own_review is not None and own_review.status is ReviewStatus.SUBMITTED,
+        self_assessment_started=own_review is not None,
+        grade_released=grade is not None,
+        grade_held=grade is not None and grade.held,
+    )
+    return StudentOverview(
+        phase=phase,
+        submission=submission,
+        calibration=calibration,
+        has_examples=bool(example_ids),
+        reviews=reviews,
+        hand_in=_hand_in_now(assignment, phase, now),
+        progress=progress(situation),
+        grade=grade,
+        explanation=_explanation(assignment, grade) if grade is not None and not grade.held else None,
+        received=received_reviews(session, assignment.id, student_id, now) if released else [],
+    )
+
+
+def _dates(assignment: Assignment) -> Dates:
+    return Dates(
+        submission_opens=assignment.submission_opens,
+        submission_due=assignment.submission_due,
+        late_until=assignment.late_until if assignment.accept_late else None,
+        calibration_opens=assignment.calibration_opens,
+        calibration_due=assignment.calibration_due,
+        review_opens=assignment.review_opens,
+        review_due=assignment.review_due,
+        results_release=assignment.results_release,
+    )
+
+
+def _hand_in_now(assignment: Assignment, phase: Phase, now: datetime) -> Lateness | None:
+    if phase not in HAND_IN_PHASES:
+        return None
+    try:
+        return SubmissionWindow(assignment.submission_opens, assignment.submission_due, assignment.late_policy).check(now)
+    except PhaseClosed:
+        return None
+
+
+def _calibration(assignment: Assignment, example_ids: list[int], status: CalibrationStatus) -> Calibration:
+    # Calibration works through the first `examples_required` examples, in order (see calibration_status).
+    required = example_ids[: assignment.calibration_examples_required]
+    settled = required.index(status.next_example) if status.next_example in required else len(required)
+    return Calibration(required=len(required), settled=settled, done=status.done, passed=status.passed)
+
+
+def _work_available(session: Session, assignment: Assignment, student_id: int, reviews: list[Review],
+                    now: datetime) -> bool:
+    """Whether asking for work now would hand the student something (a review they hold counts)."""
+    if any(review.is_open(now) for review in reviews):
+        return True
+    if assignment.allocation_mode is AllocationMode.STATIC:
+        return False  # reviews are handed out when reviewing opens, never on request
+    return _others_not_reviewed(session, assignment.id, student_id) > 0
+
+
+def _self_assessment(session: Session, assignment_id: int, student_id: int) -> Review | None:
+    return session.scalars(select(Review).where(
+        Review.assignment_id == assignment_id, Review.reviewer_id == student_id, Review.kind == ReviewKind.SELF,
+    )).one_or_none()
+
+
+def _released_grade(session: Session, assignment_id: int, student_id: int) -> Grade | None:
+    return session.scalars(select(Grade).where(
+        Grade.assignment_id == assignment_id, Grade.person_id == student_id, Grade.released_at.is_not(None),
+    )).one_or_none()
+
+
+def _explanation(assignment: Assignment, grade: Grade) -> GradeExplanation:
+    released = grade.released_total if grade.released_total is not None else grade.final
+    return explain_grade(GradeFacts(
+        points_possible=assignment.points_possible,
+        submission_weight=assignment.submission_weight,
+        peer_score=grade.submission_score,
+        reviews_received=grade.reviews_received,
+        submission_points=grade.submission_points,
+        reviewing_points=grade.reviewing_points,
+        late_deduction=grade.late_deduction,
+        # Only a staff override is shown as a change; a recomputation after release is not one.
+        computed_total=grade.total if grade.override_total is not None else released,
+        released_total=released,
+    ))

@@ -1,0 +1,36 @@
+"""The student's home for an activity: what to do next and by when, their progress, and their results explained."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from flask import render_template
+
+from assessment.db import utcnow
+from assessment.student_overview import student_overview
+from lti_tool.database import db
+from lti_tool.durations import time_left
+from lti_tool.forms import ActionForm, SubmissionForm
+from lti_tool.views.course import LaunchView
+from lti_tool.views.feedback import labelled_for_author
+
+
+def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
+    if view.assignment is None:
+        return render_template("student/not_set_up.html", view=view)
+    now = utcnow()
+    assignment = view.assignment
+    overview = student_overview(db(), assignment, view.person.id, now)
+    return render_template(
+        "student/home.html",
+        view=view,
+        assignment=assignment,
+        overview=overview,
+        progress=overview.progress,
+        submission=overview.submission,
+        received=labelled_for_author(assignment, overview.received),
+        form=form or SubmissionForm(formdata=None),
+        action_form=ActionForm(),
+        time_left=partial(time_left, now=now),
+        now=now,
+    )
