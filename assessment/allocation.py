@@ -11,6 +11,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from assessment.messages import N_
+
 PersonId = TypeVar("PersonId", bound=Hashable)
 SubmissionId = TypeVar("SubmissionId", bound=Hashable)
 _Id = TypeVar("_Id", bound=Hashable)
@@ -273,23 +275,23 @@ class QueueState:
 def why_nothing_to_review(state: QueueState) -> str:
     """The one sentence a student reads when the queue has no submission for them."""
     if not state.phase_open:
-        return "Reviewing is not open right now; the assignment's dates say when it opens."
+        return N_("Reviewing is not open right now; the assignment's dates say when it opens.")
     if state.needs_submission and not state.has_submission:
-        return "Submit your own work first; you can review others' work once yours is in."
+        return N_("Submit your own work first; you can review others' work once yours is in.")
     if not state.calibration_done:
-        return "Finish the calibration examples first; reviewing opens for you once they are done."
+        return N_("Finish the calibration examples first; reviewing opens for you once they are done.")
     if state.open_lease:
-        return "You already have a review in progress; finish it before starting another."
+        return N_("You already have a review in progress; finish it before starting another.")
     if state.required_reviews > 0 and state.completed_reviews >= state.required_reviews:
         if state.required_reviews == 1:
-            return "You have done the review this assignment asks for; thank you."
-        return f"You have done all {state.required_reviews} reviews this assignment asks for; thank you."
+            return N_("You have done the review this assignment asks for; thank you.")
+        return N_("You have done all %(count)s reviews this assignment asks for; thank you.", count=state.required_reviews)
     if state.eligible_submissions > 0:
-        return (
+        return N_(
             "Every submission has enough reviewers right now; late submissions join the pool as they arrive, "
             "so try again later."
         )
-    return (
+    return N_(
         "There is no submission you can review yet; late submissions join the pool as they arrive, "
         "so try again later."
     )

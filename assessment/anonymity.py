@@ -15,6 +15,7 @@ from pypdf import PasswordType, PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject, TextStringObject
 
 from assessment.errors import UploadRejected
+from assessment.messages import N_
 
 # No 0/O, 1/I/L: a pseudonym is read aloud and typed by people, who confuse those.
 PSEUDONYM_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -68,7 +69,7 @@ def _strip_pdf(data: bytes) -> bytes:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
-            raise UploadRejected("This PDF is protected by a password; upload a copy saved without a password.")
+            raise UploadRejected(N_("This PDF is protected by a password; upload a copy saved without a password."))
         writer = PdfWriter(clone_from=reader)
         writer.metadata = None
         _scrub_pdf_objects(writer.root_object)
@@ -81,9 +82,9 @@ def _strip_pdf(data: bytes) -> bytes:
         raise
     # A malformed PDF can fail anywhere inside pypdf, with any exception; to the student each means the same.
     except Exception as error:
-        raise UploadRejected(
+        raise UploadRejected(N_(
             "This file could not be read as a PDF; it may be damaged. Export it again as PDF and upload the new file."
-        ) from error
+        )) from error
 
 
 def _pdf_bytes(writer: PdfWriter) -> bytes:
@@ -193,7 +194,9 @@ def _set_text(element: etree._Element, value: str) -> bool:
 
 
 def _rewrite_package(data: bytes, label: str, scrub: Callable[[etree._Element], bool]) -> bytes:
-    unreadable = f"This file could not be read as {label}; it may be damaged. Save it again and upload the new file."
+    unreadable = N_(
+        "This file could not be read as %(kind)s; it may be damaged. Save it again and upload the new file.", kind=label
+    )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             entries = package.infolist()
@@ -201,10 +204,11 @@ def _rewrite_package(data: bytes, label: str, scrub: Callable[[etree._Element], 
             if len(entries) > MAX_PARTS or len(set(names)) != len(names):
                 raise UploadRejected(unreadable)
             if sum(entry.file_size for entry in entries) > MAX_UNPACKED_BYTES:
-                raise UploadRejected(
-                    f"This file unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB, too large to accept; "
-                    "make it smaller, for example by compressing its pictures, and upload it again."
-                )
+                raise UploadRejected(N_(
+                    "This file unpacks to more than %(max)s MB, too large to accept; "
+                    "make it smaller, for example by compressing its pictures, and upload it again.",
+                    max=MAX_UNPACKED_BYTES // 2**20,
+                ))
             out = io.BytesIO()
             with zipfile.ZipFile(out, "w") as rewritten:
                 # Same order and same compression per part: ODF needs its `mimetype` first and stored.
@@ -245,7 +249,7 @@ _PNG_DROPPED = {b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"}
 
 
 def _strip_png(data: bytes) -> bytes:
-    unreadable = "This file could not be read as a PNG image; it may be damaged. Save it again and upload the new file."
+    unreadable = N_("This file could not be read as a PNG image; it may be damaged. Save it again and upload the new file.")
     if not data.startswith(_PNG_SIGNATURE):
         raise UploadRejected(unreadable)
     kept = [_PNG_SIGNATURE]
@@ -273,7 +277,7 @@ _EXIF_ORIENTATION = 0x0112
 
 
 def _strip_jpeg(data: bytes) -> bytes:
-    unreadable = "This file could not be read as a JPEG image; it may be damaged. Save it again and upload the new file."
+    unreadable = N_("This file could not be read as a JPEG image; it may be damaged. Save it again and upload the new file.")
     if not data.startswith(b"\xff\xd8"):
         raise UploadRejected(unreadable)
     kept = [b"\xff\xd8"]

@@ -12,15 +12,16 @@ from zoneinfo import available_timezones as _zones
 from assessment.calibration import CalibrationPolicy
 from assessment.errors import InvalidInput
 from assessment.grading import LatePolicy
+from assessment.messages import N_
 from assessment.phases import Timeline
 from assessment.uploads import KNOWN_KINDS
 
 AGGREGATION_METHODS = {
-    "reliability": "Reliability-weighted (learns how well each reviewer assesses)",
-    "calibrated": "Weighted by calibration accuracy",
-    "trimmed_mean": "Trimmed mean (drops the highest and lowest)",
-    "median": "Median",
-    "mean": "Mean",
+    "reliability": N_("Reliability-weighted (learns how well each reviewer assesses)"),
+    "calibrated": N_("Weighted by calibration accuracy"),
+    "trimmed_mean": N_("Trimmed mean (drops the highest and lowest)"),
+    "median": N_("Median"),
+    "mean": N_("Mean"),
 }
 MAX_POINTS = 10_000
 STRICTNESS_LEVELS = (1, 3, 5, 7, 9)
@@ -83,33 +84,33 @@ class AssignmentSettings:
         late_problems = self.late_policy.problems(self.timeline.submission_due)
         problems.update({f"late_{key}": text for key, text in late_problems.items()})
         if not self.title.strip():
-            problems["title"] = "Give the assignment a title."
+            problems["title"] = N_("Give the assignment a title.")
         elif len(self.title) > 200:
-            problems["title"] = "Keep the title under 200 characters."
+            problems["title"] = N_("Keep the title under 200 characters.")
         if self.timezone not in available_timezones():
-            problems["timezone"] = "Choose a time zone from the list, such as Europe/Paris or America/Chicago."
+            problems["timezone"] = N_("Choose a time zone from the list, such as Europe/Paris or America/Chicago.")
         if not (math.isfinite(self.points_possible) and 0 < self.points_possible <= MAX_POINTS):
-            problems["points_possible"] = f"Points possible must be more than 0 and at most {MAX_POINTS:,}."
+            problems["points_possible"] = N_("Points possible must be more than 0 and at most %(max)s.", max=MAX_POINTS)
         if not 1 <= self.reviews_per_submission <= MAX_REVIEWS:
-            problems["reviews_per_submission"] = f"Each submission needs between 1 and {MAX_REVIEWS} reviews."
+            problems["reviews_per_submission"] = N_("Each submission needs between 1 and %(max)s reviews.", max=MAX_REVIEWS)
         if not 1 <= self.reviews_per_student <= MAX_REVIEWS:
-            problems["reviews_per_student"] = f"Each student must do between 1 and {MAX_REVIEWS} reviews."
+            problems["reviews_per_student"] = N_("Each student must do between 1 and %(max)s reviews.", max=MAX_REVIEWS)
         if not (math.isfinite(self.submission_weight) and 0 <= self.submission_weight <= 100):
-            problems["submission_weight"] = "The weight of the submission grade is a percentage from 0 to 100."
+            problems["submission_weight"] = N_("The weight of the submission grade is a percentage from 0 to 100.")
         if self.aggregation not in AGGREGATION_METHODS:
-            problems["aggregation"] = "Choose one of the listed ways to combine peer scores."
+            problems["aggregation"] = N_("Choose one of the listed ways to combine peer scores.")
         if self.submission_kinds.allows_files:
             unknown = [kind for kind in self.file_types if kind not in KNOWN_KINDS]
             if not self.file_types:
-                problems["file_types"] = "Choose at least one file type, or accept text only."
+                problems["file_types"] = N_("Choose at least one file type, or accept text only.")
             elif unknown:
-                problems["file_types"] = f"Unknown file types: {', '.join(unknown)}."
+                problems["file_types"] = N_("Unknown file types: %(types)s.", types=", ".join(unknown))
             if not 1 <= self.max_file_mb <= MAX_FILE_MB:
-                problems["max_file_mb"] = f"The size limit is between 1 and {MAX_FILE_MB} MB."
+                problems["max_file_mb"] = N_("The size limit is between 1 and %(max)s MB.", max=MAX_FILE_MB)
         if self.review_strictness not in STRICTNESS_LEVELS:
-            problems["review_strictness"] = "Strictness is 1 (lax), 3, 5, 7 or 9 (strict)."
+            problems["review_strictness"] = N_("Strictness is 1 (lax), 3, 5, 7 or 9 (strict).")
         if not 1 <= self.lease_hours <= 24 * 14:
-            problems["lease_hours"] = "A reviewer keeps a review for between 1 hour and 14 days."
+            problems["lease_hours"] = N_("A reviewer keeps a review for between 1 hour and 14 days.")
         problems.update({f"calibration_{key}": text for key, text in self.calibration.problems().items()})
         return problems
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from assessment.errors import InvalidInput
+from assessment.messages import N_, Message
 from assessment.rubric import Rubric
 
 MAX_EXAMPLES_REQUIRED = 10
@@ -59,8 +60,8 @@ def compare(
 
 
 def _distances(rubric: Rubric, selections: Mapping[str, float], reference: Mapping[str, float]) -> dict[str, float]:
-    problems = _key_problems(rubric, selections, "Choose a score for")
-    reference_problems = _key_problems(rubric, reference, "The reference has no score for")
+    problems = _key_problems(rubric, selections, N_("Choose a score for “%(criterion)s”."))
+    reference_problems = _key_problems(rubric, reference, N_("The reference has no score for “%(criterion)s”."))
     problems.update({f"reference.{key}": text for key, text in reference_problems.items()})
     if problems:
         raise InvalidInput(problems)
@@ -73,16 +74,16 @@ def _distances(rubric: Rubric, selections: Mapping[str, float], reference: Mappi
     return distances
 
 
-def _key_problems(rubric: Rubric, scores: Mapping[str, float], missing: str) -> dict[str, str]:
+def _key_problems(rubric: Rubric, scores: Mapping[str, float], missing: Message) -> dict[str, str]:
     problems: dict[str, str] = {}
     known = {criterion.key for criterion in rubric.criteria}
     for key in scores:
         if key not in known:
-            problems[key] = "This rubric has no such criterion; reload the page to get the current rubric."
+            problems[key] = N_("This rubric has no such criterion; reload the page to get the current rubric.")
     for criterion in rubric.criteria:
         value = scores.get(criterion.key)
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            problems[criterion.key] = f"{missing} “{criterion.title}”."
+            problems[criterion.key] = N_(missing.template, criterion=criterion.title)
     return problems
 
 
@@ -97,14 +98,16 @@ class CalibrationPolicy:
         problems: dict[str, str] = {}
         if not _is_whole(self.examples_required) or not 0 <= self.examples_required <= MAX_EXAMPLES_REQUIRED:
             problems["examples_required"] = (
-                f"The number of calibration examples must be a whole number from 0 to {MAX_EXAMPLES_REQUIRED}."
+                N_("The number of calibration examples must be a whole number from 0 to %(max)s.", max=MAX_EXAMPLES_REQUIRED)
             )
         pass_accuracy = self.pass_accuracy
         if isinstance(pass_accuracy, bool) or not isinstance(pass_accuracy, int | float) or not 0 < pass_accuracy <= 1:
             # "pass" in the key is a pass mark, not a password.
-            problems["pass_accuracy"] = "The accuracy needed to pass must be above 0% and at most 100%."  # noqa: S105
+            problems["pass_accuracy"] = N_("The accuracy needed to pass must be above 0% and at most 100%.")
         if not _is_whole(self.attempts) or not 1 <= self.attempts <= MAX_ATTEMPTS:
-            problems["attempts"] = f"The number of attempts at each example must be a whole number from 1 to {MAX_ATTEMPTS}."
+            problems["attempts"] = N_(
+                "The number of attempts at each example must be a whole number from 1 to %(max)s.", max=MAX_ATTEMPTS
+            )
         return problems
 
     def validate(self) -> None:

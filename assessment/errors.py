@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from assessment.messages import N_
+
 
 class AssessmentError(Exception):
-    """Something a person asked for cannot be done; the message says why."""
+    """Something a person asked for cannot be done; the message says why (a `Message` the web edge translates)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -24,7 +26,8 @@ class InvalidInput(AssessmentError):
 
     def __init__(self, problems: dict[str, str], message: str | None = None) -> None:
         if message is None:
-            message = next(iter(problems.values())) if len(problems) == 1 else "Some of what was entered needs correcting."
+            only_one = len(problems) == 1
+            message = next(iter(problems.values())) if only_one else N_("Some of what was entered needs correcting.")
         super().__init__(message)
         self.problems = dict(problems)
 

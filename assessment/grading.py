@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from assessment.errors import PhaseClosed
+from assessment.messages import N_
 
 DAY = timedelta(days=1)
 
@@ -24,13 +25,13 @@ class LatePolicy:
             return {}
         problems: dict[str, str] = {}
         if self.late_until is None:
-            problems["until"] = "Choose the last moment late work is accepted."
+            problems["until"] = N_("Choose the last moment late work is accepted.")
         elif self.late_until.tzinfo is None or self.late_until.utcoffset() is None:
-            problems["until"] = "Give the last moment for late work with its time zone."
+            problems["until"] = N_("Give the last moment for late work with its time zone.")
         elif self.late_until <= submission_due:
-            problems["until"] = "Late work must be accepted until some time after the submission deadline."
+            problems["until"] = N_("Late work must be accepted until some time after the submission deadline.")
         if not (_is_number(self.penalty_per_day) and 0 <= self.penalty_per_day <= 100):
-            problems["penalty_per_day"] = "The late penalty must be between 0 and 100 percent per day."
+            problems["penalty_per_day"] = N_("The late penalty must be between 0 and 100 percent per day.")
         return problems
 
     def penalty_for(self, days: int) -> float:
@@ -61,19 +62,19 @@ class SubmissionWindow:
         # 2. Up to and including the deadline, work is on time.
         # 3. After it, only a policy that accepts late work, and only up to and including `late_until`.
         if now < self.opens:
-            raise PhaseClosed(f"Submissions are not open yet; they open on {_when(self.opens)}.")
+            raise PhaseClosed(N_("Submissions are not open yet; they open on %(opens)s.", opens=self.opens))
         if now <= self.due:
             return Lateness.on_time()
         if not self.policy.accept_late:
-            raise PhaseClosed(
-                f"The deadline passed on {_when(self.due)} and this assignment does not accept late work. "
-                "Ask your instructor if you need an extension."
-            )
+            raise PhaseClosed(N_(
+                "The deadline passed on %(due)s and this assignment does not accept late work. "
+                "Ask your instructor if you need an extension.",
+                due=self.due,
+            ))
         if self.policy.late_until is None or now > self.policy.late_until:
-            closed = _when(self.policy.late_until) if self.policy.late_until else _when(self.due)
-            raise PhaseClosed(
-                f"Late submissions closed on {closed}. Ask your instructor if you need an extension."
-            )
+            closed = self.policy.late_until or self.due
+            raise PhaseClosed(N_("Late submissions closed on %(closed)s. Ask your instructor if you need an extension.",
+                                 closed=closed))
         days = days_late(now, self.due)
         return Lateness(is_late=True, days_late=days, penalty=self.policy.penalty_for(days))
 
@@ -96,12 +97,6 @@ def apply_late_penalty(score: float, penalty: float) -> float:
 
 def _is_number(value: object) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
-
-
-def _when(moment: datetime) -> str:
-    # Shown in UTC: the domain does not know the reader's time zone; the web edge may say it better.
-    moment = moment.astimezone(UTC)
-    return f"{moment.day} {moment:%B %Y at %H:%M} UTC"
 
 
 # The grade for reviewing, in the spirit of Moodle's "comparison with the best assessment": a review is compared
@@ -252,9 +247,9 @@ def needs_attention(estimate_std: float, reviews: int, required: int, open_flags
     reasons = []
     # No estimate at all (a nan or infinite std) is as uncertain as it gets.
     if not math.isfinite(estimate_std) or estimate_std > WIDE_UNCERTAINTY_SHARE * scale_width:
-        reasons.append("wide uncertainty")
+        reasons.append(N_("wide uncertainty"))
     if reviews < required:
-        reasons.append("too few reviews")
+        reasons.append(N_("too few reviews"))
     if open_flags > 0:
-        reasons.append("open flag")
+        reasons.append(N_("open flag"))
     return reasons

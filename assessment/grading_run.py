@@ -16,6 +16,7 @@ from assessment.aggregation import METHODS, Estimate, PeerScore, aggregate
 from assessment.calibration_training import student_status
 from assessment.errors import InvalidInput, NotFound, PhaseClosed
 from assessment.grading import GradeInputs, ReviewerAccuracy, final_grade, needs_attention, reviewing_grade
+from assessment.messages import N_
 from assessment.models import (
     Assignment,
     CourseRole,
@@ -107,7 +108,7 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     assignment = get_assignment(session, assignment_id)
     method = method or assignment.aggregation
     if method not in METHODS:
-        raise InvalidInput({"method": "Choose one of the listed ways to combine peer scores."})
+        raise InvalidInput({"method": N_("Choose one of the listed ways to combine peer scores.")})
     cohort = _cohort(session, assignment)
     by_submission = estimates(cohort, method)
     quality = _reviewing_quality(cohort)
@@ -166,13 +167,13 @@ def override_grade(session: Session, assignment_id: int, person_id: int, total: 
     grade = session.scalars(select(Grade).where(Grade.assignment_id == assignment_id,
                                                 Grade.person_id == person_id)).one_or_none()
     if grade is None:
-        raise NotFound("Run grading first; then grades can be overridden.")
+        raise NotFound(N_("Run grading first; then grades can be overridden."))
     assignment = get_assignment(session, assignment_id)
     reason = nh3.clean(reason or "").strip()
     if total is not None and not 0 <= total <= assignment.points_possible:
-        raise InvalidInput({"total": f"A grade is between 0 and {assignment.points_possible:g} points."})
+        raise InvalidInput({"total": N_("A grade is between 0 and %(max)s points.", max=assignment.points_possible)})
     if total is not None and not reason:
-        raise InvalidInput({"reason": "Say why, so the student and colleagues understand the change."})
+        raise InvalidInput({"reason": N_("Say why, so the student and colleagues understand the change.")})
     grade.override_total, grade.override_reason = total, reason if total is not None else ""
     grade.override_by_id, grade.override_at = (staff_id, now) if total is not None else (None, None)
     session.flush()
@@ -184,7 +185,7 @@ def release_grades(session: Session, assignment_id: int, now: datetime) -> list[
     assignment = get_assignment(session, assignment_id)
     grades = list(session.scalars(select(Grade).where(Grade.assignment_id == assignment_id)))
     if not grades:
-        raise PhaseClosed("Run grading before releasing grades.")
+        raise PhaseClosed(N_("Run grading before releasing grades."))
     release_id = secrets.token_hex(16)
     postings = []
     for grade in grades:

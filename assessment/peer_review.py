@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from assessment.allocation import QueueState, allocate, why_nothing_to_review
 from assessment.assignment_settings import AllocationMode
 from assessment.errors import InvalidInput, NotAllowed, NotFound, NothingToReview, PhaseClosed
+from assessment.messages import N_
 from assessment.models import (
     Assignment,
     CourseRole,
@@ -121,7 +122,7 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
             session.add(review)
             session.flush()
             return review
-    raise NothingToReview("Many reviewers are asking for work at this moment; try again in a few seconds.")
+    raise NothingToReview(N_("Many reviewers are asking for work at this moment; try again in a few seconds."))
 
 
 def _reviewable_by(assignment_id: int, reviewer: int) -> tuple:
@@ -178,7 +179,7 @@ def allocate_statically(session: Session, assignment_id: int, now: datetime, see
     assignment = get_assignment(session, assignment_id)
     if session.scalar(select(func.count()).where(Review.assignment_id == assignment_id,
                                                  Review.kind == ReviewKind.PEER)):
-        raise NotAllowed("Reviews are already allocated for this assignment; adjust them by hand in the table.")
+        raise NotAllowed(N_("Reviews are already allocated for this assignment; adjust them by hand in the table."))
     submissions = session.execute(
         select(Submission.id, Submission.author_id)
         .where(Submission.assignment_id == assignment_id, exists().where(SubmissionVersion.submission_id == Submission.id))
@@ -187,7 +188,7 @@ def allocate_statically(session: Session, assignment_id: int, now: datetime, see
     reviewers = sorted(set(authors.values()) if assignment.reviewers_need_submission
                        else set(_students(session, assignment.course_id)))
     if not authors or len(reviewers) < 2:
-        raise InvalidInput({"allocation": "There are not enough submissions and reviewers to allocate reviews yet."})
+        raise InvalidInput({"allocation": N_("There are not enough submissions and reviewers to allocate reviews yet.")})
     k = min(assignment.reviews_per_submission, len(reviewers) - 1)
     pairs = allocate(authors, reviewers, k, seed=seed)
     session.add_all(
@@ -218,7 +219,7 @@ class ReviewInput:
 def review_for(session: Session, review_id: int, reviewer_id: int) -> Review:
     review = session.get(Review, review_id)
     if review is None or review.reviewer_id != reviewer_id:
-        raise NotFound("That review does not exist.")
+        raise NotFound(N_("That review does not exist."))
     return review
 
 
@@ -227,26 +228,26 @@ def save_review(session: Session, review_id: int, reviewer_id: int, entry: Revie
     review = review_for(session, review_id, reviewer_id)
     assignment = get_assignment(session, review.assignment_id)
     if review.status in (ReviewStatus.EXPIRED, ReviewStatus.REMOVED):
-        raise PhaseClosed("This review is no longer yours to complete: its time ran out or staff removed it. "
-                          "Ask for another submission to review.")
+        raise PhaseClosed(N_("This review is no longer yours to complete: its time ran out or staff removed it. "
+                             "Ask for another submission to review."))
     if now > assignment.review_due and review.kind is not ReviewKind.STAFF:
-        raise PhaseClosed("The review deadline has passed; reviews can no longer be changed.")
+        raise PhaseClosed(N_("The review deadline has passed; reviews can no longer be changed."))
     rubric = assignment.rubric
     if rubric is None:
-        raise PhaseClosed("This assignment has no rubric yet, so it cannot be reviewed.")
+        raise PhaseClosed(N_("This assignment has no rubric yet, so it cannot be reviewed."))
     comments = {key: nh3.clean(text).strip() for key, text in entry.comments.items() if text and text.strip()}
     problems = {key: problem for key, value in entry.selections.items()
                 for criterion in rubric.criteria if criterion.key == key
                 if (problem := criterion.selection_problem(value))}
-    problems.update({key: "This criterion is not in the rubric." for key in entry.selections
+    problems.update({key: N_("This criterion is not in the rubric.") for key in entry.selections
                      if key not in {c.key for c in rubric.criteria}})
-    problems.update({key: f"Keep comments under {MAX_COMMENT_CHARACTERS:,} characters." for key, text in comments.items()
-                     if len(text) > MAX_COMMENT_CHARACTERS})
+    too_long = N_("Keep comments under %(max)s characters.", max=MAX_COMMENT_CHARACTERS)
+    problems.update({key: too_long for key, text in comments.items() if len(text) > MAX_COMMENT_CHARACTERS})
     if entry.submit:
         unscored = [criterion.key for criterion in rubric.criteria if criterion.key not in entry.selections]
-        problems.update(dict.fromkeys(unscored, "Choose a score for this criterion."))
+        problems.update(dict.fromkeys(unscored, N_("Choose a score for this criterion.")))
         for key, text in rubric.check_comments(comments).items():
-            problems[key] = f"{problems[key]} {text}" if key in problems else text
+            problems[key] = N_("%(score)s %(comment)s", score=problems[key], comment=text) if key in problems else text
     if problems:
         raise InvalidInput(problems)
     review.selections = dict(entry.selections)
@@ -273,14 +274,16 @@ def start_self_assessment(session: Session, assignment_id: int, author_id: int, 
     """The author's assessment of their own work, open once their required peer reviews are done."""
     assignment = get_assignment(session, assignment_id)
     if not assignment.self_assessment:
-        raise NotAllowed("This assignment has no self-assessment.")
+        raise NotAllowed(N_("This assignment has no self-assessment."))
     own = _own_submission_id(session, assignment_id, author_id)
     if own is None:
-        raise NothingToReview("Hand in your work first; then you can assess it yourself.")
+        raise NothingToReview(N_("Hand in your work first; then you can assess it yourself."))
     if _completed_peer_reviews(session, assignment_id, author_id) < assignment.reviews_per_student:
-        raise NothingToReview(f"Finish your {assignment.reviews_per_student} peer reviews first; then assess your own work.")
+        raise NothingToReview(N_(
+            "Finish your %(count)s peer reviews first; then assess your own work.", count=assignment.reviews_per_student
+        ))
     if assignment.phase_at(now) is not Phase.REVIEW:
-        raise NothingToReview("Self-assessment is open while reviewing is.")
+        raise NothingToReview(N_("Self-assessment is open while reviewing is."))
     existing = session.scalars(select(Review).where(Review.submission_id == own, Review.reviewer_id == author_id,
                                                     Review.kind == ReviewKind.SELF)).one_or_none()
     if existing is not None:
@@ -299,7 +302,7 @@ def received_reviews(session: Session, assignment_id: int, author_id: int, now: 
     """The submitted peer and staff reviews of the author's work, in a stable order, once results are released."""
     assignment = get_assignment(session, assignment_id)
     if assignment.phase_at(now) is not Phase.RELEASED:
-        raise PhaseClosed("Feedback is shown once results are released.")
+        raise PhaseClosed(N_("Feedback is shown once results are released."))
     return list(session.scalars(
         select(Review)
         .join(Submission, Review.submission_id == Submission.id)
@@ -312,16 +315,16 @@ def received_reviews(session: Session, assignment_id: int, author_id: int, now: 
 def _received(session: Session, review_id: int, author_id: int, now: datetime) -> Review:
     review = session.get(Review, review_id)
     if review is None or review.submission.author_id != author_id or review.status is not ReviewStatus.SUBMITTED:
-        raise NotFound("That review does not exist.")
+        raise NotFound(N_("That review does not exist."))
     if get_assignment(session, review.assignment_id).phase_at(now) is not Phase.RELEASED:
-        raise PhaseClosed("Feedback is shown once results are released.")
+        raise PhaseClosed(N_("Feedback is shown once results are released."))
     return review
 
 
 def rate_review(session: Session, review_id: int, author_id: int, helpfulness: int, comment: str, now: datetime) -> Review:
     review = _received(session, review_id, author_id, now)
     if not 1 <= helpfulness <= 5:
-        raise InvalidInput({"helpfulness": "Rate helpfulness from 1 (not helpful) to 5 (very helpful)."})
+        raise InvalidInput({"helpfulness": N_("Rate helpfulness from 1 (not helpful) to 5 (very helpful).")})
     review.helpfulness = helpfulness
     review.helpfulness_comment = nh3.clean(comment or "").strip()[:MAX_COMMENT_CHARACTERS]
     session.flush()
@@ -333,9 +336,9 @@ def flag_review(session: Session, review_id: int, author_id: int, reason: FlagRe
     review = _received(session, review_id, author_id, now)
     explanation = nh3.clean(explanation or "").strip()
     if len(explanation) < 10:
-        raise InvalidInput({"explanation": "Say in a sentence what is unfair or inappropriate, so staff can act on it."})
+        raise InvalidInput({"explanation": N_("Say in a sentence what is unfair or inappropriate, so staff can act on it.")})
     if session.scalars(select(ReviewFlag).where(ReviewFlag.review_id == review.id)).first() is not None:
-        raise InvalidInput({"explanation": "You already flagged this review; staff will look at it."})
+        raise InvalidInput({"explanation": N_("You already flagged this review; staff will look at it.")})
     flag = ReviewFlag(review_id=review.id, reason=reason, explanation=explanation[:MAX_COMMENT_CHARACTERS],
                       created_at=now)
     session.add(flag)
@@ -372,16 +375,16 @@ def assign_reviewer(session: Session, assignment_id: int, submission_id: int, re
     """Staff add a reviewer by hand: kept for good (no lease), even beyond k."""
     submission = session.get(Submission, submission_id)
     if submission is None or submission.assignment_id != assignment_id:
-        raise NotFound("That submission does not exist.")
+        raise NotFound(N_("That submission does not exist."))
     assignment = get_assignment(session, assignment_id)
     _ensure_student(session, reviewer_id, assignment.course_id)
     if submission.author_id == reviewer_id:
-        raise InvalidInput({"reviewer": "A student cannot review their own work."})
+        raise InvalidInput({"reviewer": N_("A student cannot review their own work.")})
     existing = session.scalars(select(Review).where(Review.submission_id == submission_id,
                                                     Review.reviewer_id == reviewer_id,
                                                     Review.kind == ReviewKind.PEER)).one_or_none()
     if existing is not None and existing.status in (ReviewStatus.ASSIGNED, ReviewStatus.SUBMITTED):
-        raise InvalidInput({"reviewer": "That student already reviews this submission."})
+        raise InvalidInput({"reviewer": N_("That student already reviews this submission.")})
     review = existing or Review(assignment_id=assignment_id, submission_id=submission_id, reviewer_id=reviewer_id,
                                 kind=ReviewKind.PEER)
     review.status, review.assigned_at, review.lease_expires_at = ReviewStatus.ASSIGNED, now, None
@@ -396,7 +399,7 @@ def remove_review(session: Session, assignment_id: int, review_id: int) -> Revie
     """Staff take a review away (assigned or submitted); it no longer counts, and the submission may be reassigned."""
     review = session.get(Review, review_id)
     if review is None or review.assignment_id != assignment_id:
-        raise NotFound("That review does not exist.")
+        raise NotFound(N_("That review does not exist."))
     # A peer review weighs on its submission's load from assignment until it expires or is removed.
     if review.kind is ReviewKind.PEER and review.status in (ReviewStatus.ASSIGNED, ReviewStatus.SUBMITTED):
         session.execute(update(Submission).where(Submission.id == review.submission_id)
@@ -410,7 +413,7 @@ def staff_assessment(session: Session, assignment_id: int, submission_id: int, s
     """Open (or reopen) a staff member's own assessment of a submission; it counts as a known grade later."""
     submission = session.get(Submission, submission_id)
     if submission is None or submission.assignment_id != assignment_id:
-        raise NotFound("That submission does not exist.")
+        raise NotFound(N_("That submission does not exist."))
     review = session.scalars(select(Review).where(Review.submission_id == submission_id, Review.reviewer_id == staff_id,
                                                   Review.kind == ReviewKind.STAFF)).one_or_none()
     if review is None:
@@ -433,9 +436,9 @@ def resolve_flag(session: Session, assignment_id: int, flag_id: int, staff_id: i
                  remove: bool, now: datetime) -> ReviewFlag:
     flag = session.get(ReviewFlag, flag_id)
     if flag is None or flag.review.assignment_id != assignment_id:
-        raise NotFound("That flag does not exist.")
+        raise NotFound(N_("That flag does not exist."))
     if flag.resolved_at is not None:
-        raise InvalidInput({"resolution": "This flag was already resolved."})
+        raise InvalidInput({"resolution": N_("This flag was already resolved.")})
     flag.resolution = nh3.clean(resolution or "").strip()
     flag.resolved_at, flag.resolved_by_id = now, staff_id
     if remove:
@@ -451,7 +454,7 @@ def _ensure_student(session: Session, person_id: int, course_id: int) -> None:
     role = session.scalar(select(Enrollment.role).where(Enrollment.person_id == person_id,
                                                         Enrollment.course_id == course_id))
     if role is not CourseRole.STUDENT:
-        raise NotAllowed("Only students of this course review peers' work.")
+        raise NotAllowed(N_("Only students of this course review peers' work."))
 
 
 def _students(session: Session, course_id: int) -> list[int]:
@@ -468,7 +471,7 @@ def _student_and_own_submission(session: Session, person_id: int, assignment: As
         .where(Enrollment.person_id == person_id, Enrollment.course_id == assignment.course_id)
     ).first()
     if row is None or row.role is not CourseRole.STUDENT:
-        raise NotAllowed("Only students of this course review peers' work.")
+        raise NotAllowed(N_("Only students of this course review peers' work."))
     return row.id
 
 

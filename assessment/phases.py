@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from assessment.errors import InvalidInput
+from assessment.messages import N_
 
 
 class Phase(enum.StrEnum):
@@ -18,16 +19,26 @@ class Phase(enum.StrEnum):
     RELEASED = "released"
 
 
+# How a phase is named in a sentence ("the assignment is in its review phase").
+PHASE_NAMES = {
+    Phase.SETUP: N_("setup"),
+    Phase.SUBMISSION: N_("submission"),
+    Phase.CALIBRATION: N_("calibration"),
+    Phase.REVIEW: N_("review"),
+    Phase.GRADING: N_("grading"),
+    Phase.RELEASED: N_("released"),
+}
+
 # Each rule: (earlier field, later field, may they be equal, the message shown on the later field).
 # Checked in order; a field keeps the first message that concerns it.
 _ORDER_RULES: tuple[tuple[str, str, bool, str], ...] = (
-    ("submission_opens", "submission_due", False, "The submission deadline must be after submissions open."),
-    ("submission_due", "calibration_opens", True, "Calibration can open only once the submission deadline has passed."),
-    ("calibration_opens", "calibration_due", False, "The calibration deadline must be after calibration opens."),
-    ("calibration_due", "review_opens", True, "Reviews can open only once the calibration deadline has passed."),
-    ("submission_due", "review_opens", True, "Reviews can open only once the submission deadline has passed."),
-    ("review_opens", "review_due", False, "The review deadline must be after reviews open."),
-    ("review_due", "results_release", True, "Results can be released only once the review deadline has passed."),
+    ("submission_opens", "submission_due", False, N_("The submission deadline must be after submissions open.")),
+    ("submission_due", "calibration_opens", True, N_("Calibration can open only once the submission deadline has passed.")),
+    ("calibration_opens", "calibration_due", False, N_("The calibration deadline must be after calibration opens.")),
+    ("calibration_due", "review_opens", True, N_("Reviews can open only once the calibration deadline has passed.")),
+    ("submission_due", "review_opens", True, N_("Reviews can open only once the submission deadline has passed.")),
+    ("review_opens", "review_due", False, N_("The review deadline must be after reviews open.")),
+    ("review_due", "results_release", True, N_("Results can be released only once the review deadline has passed.")),
 )
 
 
@@ -51,10 +62,10 @@ class Timeline:
         for field in fields(self):
             value = getattr(self, field.name)
             if value is not None and not _is_aware(value):
-                problems[field.name] = "Give this date with its time zone."
+                problems[field.name] = N_("Give this date with its time zone.")
         if (self.calibration_opens is None) != (self.calibration_due is None):
             missing = "calibration_opens" if self.calibration_opens is None else "calibration_due"
-            problems.setdefault(missing, "Give both calibration dates, or neither to skip calibration.")
+            problems.setdefault(missing, N_("Give both calibration dates, or neither to skip calibration."))
         if problems:
             # Naive and aware datetimes cannot be compared; the order is checked once every date is aware.
             return problems

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assessment.errors import InvalidInput
+from assessment.messages import N_
 
 MAX_CRITERIA = 100
 MAX_LEVELS = 20
@@ -69,15 +70,17 @@ class Criterion:
     def selection_problem(self, value: object) -> str | None:
         """Why `value` is not a valid choice for this criterion, or None when it is."""
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            return f"Choose a score for “{self.title}”."
+            return N_("Choose a score for “%(criterion)s”.", criterion=self.title)
         if self.score_range is not None:
             low, high = self.score_range
             if not low <= value <= high:
-                return f"The score for “{self.title}” must be between {_number(low)} and {_number(high)}."
+                return N_("The score for “%(criterion)s” must be between %(low)s and %(high)s.",
+                          criterion=self.title, low=low, high=high)
             return None
         if self._matching_level(value) is None:
             choices = ", ".join(_number(level.points) for level in sorted(self.levels, key=lambda level: level.points))
-            return f"The score for “{self.title}” must be one of its levels: {choices}."
+            return N_("The score for “%(criterion)s” must be one of its levels: %(choices)s.",
+                      criterion=self.title, choices=choices)
         return None
 
     def _matching_level(self, value: float) -> Level | None:
@@ -100,16 +103,16 @@ class Rubric:
         """Everything an instructor must fix before the rubric can be used; empty when it is valid."""
         problems: dict[str, str] = {}
         if not self.criteria:
-            problems["criteria"] = "Add at least one criterion."
+            problems["criteria"] = N_("Add at least one criterion.")
             return problems
         if len(self.criteria) > MAX_CRITERIA:
-            problems["criteria"] = f"A rubric can have at most {MAX_CRITERIA} criteria."
+            problems["criteria"] = N_("A rubric can have at most %(max)s criteria.", max=MAX_CRITERIA)
         seen_keys: dict[str, int] = {}
         for index, criterion in enumerate(self.criteria):
             problems.update(_criterion_problems(index, criterion, seen_keys))
         weights = [criterion.weight for criterion in self.criteria]
         if "criteria" not in problems and all(_is_number(weight) and weight == 0 for weight in weights):
-            problems["criteria"] = "At least one criterion needs a weight above zero."
+            problems["criteria"] = N_("At least one criterion needs a weight above zero.")
         return problems
 
     def validate(self) -> None:
@@ -126,10 +129,10 @@ class Rubric:
         known = {criterion.key for criterion in self.criteria}
         for key in selections:
             if key not in known:
-                problems[key] = "This rubric has no such criterion; reload the page to get the current rubric."
+                problems[key] = N_("This rubric has no such criterion; reload the page to get the current rubric.")
         for criterion in self.criteria:
             if criterion.key not in selections:
-                problems[criterion.key] = f"Choose a score for “{criterion.title}”."
+                problems[criterion.key] = N_("Choose a score for “%(criterion)s”.", criterion=criterion.title)
                 continue
             problem = criterion.selection_problem(selections[criterion.key])
             if problem:
@@ -150,9 +153,9 @@ class Rubric:
         for key, text in comments.items():
             criterion = by_key.get(key)
             if criterion is None:
-                problems[key] = "This rubric has no such criterion; reload the page to get the current rubric."
+                problems[key] = N_("This rubric has no such criterion; reload the page to get the current rubric.")
             elif criterion.comment is None and text.strip():
-                problems[key] = f"“{criterion.title}” does not take a comment."
+                problems[key] = N_("“%(criterion)s” does not take a comment.", criterion=criterion.title)
         for criterion in self.criteria:
             prompt = criterion.comment
             if prompt is None:
@@ -160,15 +163,16 @@ class Rubric:
             text = comments.get(criterion.key, "").strip()
             if not text:
                 if prompt.required:
-                    problems[criterion.key] = f"Write a comment for “{criterion.title}”."
+                    problems[criterion.key] = N_("Write a comment for “%(criterion)s”.", criterion=criterion.title)
             elif len(text) < prompt.min_length:
                 problems[criterion.key] = (
-                    f"The comment for “{criterion.title}” needs at least {prompt.min_length} characters; "
-                    f"it has {len(text)}."
+                    N_("The comment for “%(criterion)s” needs at least %(min)s characters; it has %(length)s.",
+                       criterion=criterion.title, min=prompt.min_length, length=len(text))
                 )
             elif len(text) > MAX_COMMENT_LENGTH:
                 problems[criterion.key] = (
-                    f"The comment for “{criterion.title}” is longer than {MAX_COMMENT_LENGTH:,} characters; shorten it."
+                    N_("The comment for “%(criterion)s” is longer than %(max)s characters; shorten it.",
+                       criterion=criterion.title, max=MAX_COMMENT_LENGTH)
                 )
         return problems
 
@@ -197,76 +201,95 @@ class Rubric:
     def from_dict(cls, data: Mapping[str, Any]) -> Rubric:
         """Read a rubric document; raises InvalidInput when its shape is wrong. Call `validate` for the rules."""
         if not isinstance(data, Mapping):
-            raise InvalidInput({"criteria": "The rubric could not be read; it is not a rubric document."})
+            raise InvalidInput({"criteria": N_("The rubric could not be read; it is not a rubric document.")})
         version = data.get("version", DOCUMENT_VERSION)
         if version != DOCUMENT_VERSION:
-            raise InvalidInput({"criteria": f"This rubric was saved in an unknown format (version {version!r})."})
+            unknown = N_("This rubric was saved in an unknown format (version %(version)s).", version=repr(version))
+            raise InvalidInput({"criteria": unknown})
         raw_criteria = data.get("criteria")
         if not isinstance(raw_criteria, list):
-            raise InvalidInput({"criteria": "The rubric could not be read; it has no list of criteria."})
+            raise InvalidInput({"criteria": N_("The rubric could not be read; it has no list of criteria.")})
         return cls(criteria=tuple(_criterion_from_dict(index, raw) for index, raw in enumerate(raw_criteria)))
 
 
 def _criterion_problems(index: int, criterion: Criterion, seen_keys: dict[str, int]) -> dict[str, str]:
     # Keys are positions in `criteria` (from 0, for forms); messages count from 1, as people do.
-    where, name = f"criteria.{index}", f"Criterion {index + 1}"
+    where, number = f"criteria.{index}", index + 1
     problems: dict[str, str] = {}
     key = criterion.key.strip()
     if not key:
-        problems[f"{where}.key"] = f"{name} needs a key."
+        problems[f"{where}.key"] = N_("Criterion %(number)s needs a key.", number=number)
     elif key in seen_keys:
-        problems[f"{where}.key"] = f"{name} has the same key as criterion {seen_keys[key] + 1}; each needs its own."
+        problems[f"{where}.key"] = N_(
+            "Criterion %(number)s has the same key as criterion %(other)s; each needs its own.",
+            number=number, other=seen_keys[key] + 1,
+        )
     else:
         seen_keys[key] = index
     title = criterion.title.strip()
     if not title:
-        problems[f"{where}.title"] = f"{name} needs a title."
+        problems[f"{where}.title"] = N_("Criterion %(number)s needs a title.", number=number)
     elif len(title) > MAX_TITLE_LENGTH:
-        problems[f"{where}.title"] = f"Keep the title of {name.lower()} under {MAX_TITLE_LENGTH} characters."
+        problems[f"{where}.title"] = N_(
+            "Keep the title of criterion %(number)s under %(max)s characters.", number=number, max=MAX_TITLE_LENGTH
+        )
     if not (_is_number(criterion.weight) and 0 <= criterion.weight <= MAX_WEIGHT):
-        problems[f"{where}.weight"] = f"The weight of {name.lower()} must be a number from 0 to {MAX_WEIGHT:g}."
+        problems[f"{where}.weight"] = N_(
+            "The weight of criterion %(number)s must be a number from 0 to %(max)s.", number=number, max=MAX_WEIGHT
+        )
     has_levels, has_range = bool(criterion.levels), criterion.score_range is not None
     if has_levels == has_range:
-        problems[where] = f"Give {name.lower()} either scored levels or a range of points, not both or neither."
+        problems[where] = N_(
+            "Give criterion %(number)s either scored levels or a range of points, not both or neither.", number=number
+        )
     elif has_levels:
-        problems.update(_level_problems(where, name, criterion.levels))
+        problems.update(_level_problems(where, number, criterion.levels))
     else:
-        problems.update(_range_problems(where, name, criterion.score_range))
+        problems.update(_range_problems(where, number, criterion.score_range))
     if criterion.comment is not None and not (
         isinstance(criterion.comment.min_length, int) and 0 <= criterion.comment.min_length <= MAX_COMMENT_MIN_LENGTH
     ):
         problems[f"{where}.comment"] = (
-            f"The shortest comment for {name.lower()} must be from 0 to {MAX_COMMENT_MIN_LENGTH} characters."
+            N_("The shortest comment for criterion %(number)s must be from 0 to %(max)s characters.",
+               number=number, max=MAX_COMMENT_MIN_LENGTH)
         )
     return problems
 
 
-def _level_problems(where: str, name: str, levels: tuple[Level, ...]) -> dict[str, str]:
+def _level_problems(where: str, criterion: int, levels: tuple[Level, ...]) -> dict[str, str]:
     problems: dict[str, str] = {}
     if len(levels) < 2:
-        problems[f"{where}.levels"] = f"Give {name.lower()} at least two levels."
+        problems[f"{where}.levels"] = N_("Give criterion %(number)s at least two levels.", number=criterion)
     elif len(levels) > MAX_LEVELS:
-        problems[f"{where}.levels"] = f"Give {name.lower()} at most {MAX_LEVELS} levels."
+        problems[f"{where}.levels"] = N_(
+            "Give criterion %(number)s at most %(max)s levels.", number=criterion, max=MAX_LEVELS
+        )
     seen_points: set[float] = set()
     for number, level in enumerate(levels):
         level_where = f"{where}.levels.{number}"
         if not (_is_number(level.points) and level.points >= 0):
-            problems[f"{level_where}.points"] = f"Level {number + 1} of {name.lower()} needs points of 0 or more."
+            problems[f"{level_where}.points"] = N_(
+                "Level %(level)s of criterion %(number)s needs points of 0 or more.", level=number + 1, number=criterion
+            )
         elif level.points in seen_points:
             problems[f"{where}.levels"] = (
-                f"Two levels of {name.lower()} are worth {_number(level.points)}; give each level different points."
+                N_("Two levels of criterion %(number)s are worth %(points)s; give each level different points.",
+                   number=criterion, points=level.points)
             )
         else:
             seen_points.add(level.points)
         if not level.descriptor.strip():
-            problems[f"{level_where}.descriptor"] = f"Describe level {number + 1} of {name.lower()}."
+            problems[f"{level_where}.descriptor"] = N_(
+                "Describe level %(level)s of criterion %(number)s.", level=number + 1, number=criterion
+            )
     return problems
 
 
-def _range_problems(where: str, name: str, score_range: tuple[float, float] | None) -> dict[str, str]:
-    message = (
-        f"The range of {name.lower()} needs a lowest and a highest score, "
-        f"from 0 to {MAX_RANGE_HIGH:,.0f}, the highest above the lowest."
+def _range_problems(where: str, number: int, score_range: tuple[float, float] | None) -> dict[str, str]:
+    message = N_(
+        "The range of criterion %(number)s needs a lowest and a highest score, "
+        "from 0 to %(max)s, the highest above the lowest.",
+        number=number, max=MAX_RANGE_HIGH,
     )
     if score_range is None or len(score_range) != 2:
         return {f"{where}.score_range": message}
@@ -279,7 +302,7 @@ def _range_problems(where: str, name: str, score_range: tuple[float, float] | No
 def _criterion_from_dict(index: int, raw: object) -> Criterion:
     where = f"criteria.{index}"
     if not isinstance(raw, Mapping):
-        raise InvalidInput({where: f"Criterion {index + 1} could not be read."})
+        raise InvalidInput({where: N_("Criterion %(number)s could not be read.", number=index + 1)})
     try:
         levels = tuple(Level(points=_as_float(level["points"]), descriptor=str(level["descriptor"]))
                        for level in raw.get("levels") or ())
@@ -299,7 +322,7 @@ def _criterion_from_dict(index: int, raw: object) -> Criterion:
             ),
         )
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
-        raise InvalidInput({where: f"Criterion {index + 1} could not be read."}) from error
+        raise InvalidInput({where: N_("Criterion %(number)s could not be read.", number=index + 1)}) from error
 
 
 def _as_float(value: object) -> float:

@@ -14,8 +14,9 @@ from assessment.anonymity import neutral_filename, pseudonym, strip_identity
 from assessment.assignment_settings import AssignmentSettings
 from assessment.errors import InvalidInput, NotAllowed, NotFound, PhaseClosed
 from assessment.grading import SubmissionWindow
+from assessment.messages import N_
 from assessment.models import Assignment, CourseRole, Enrollment, Person, ResourceLink, Submission, SubmissionVersion
-from assessment.phases import Phase
+from assessment.phases import PHASE_NAMES, Phase
 from assessment.rubric import Criterion, Rubric
 from assessment.storage import FileStorage
 from assessment.uploads import identify
@@ -81,7 +82,7 @@ def assignment_for_link(session: Session, resource_link_id: int) -> Assignment |
 def get_assignment(session: Session, assignment_id: int) -> Assignment:
     assignment = session.get(Assignment, assignment_id)
     if assignment is None:
-        raise NotFound("This assignment no longer exists.")
+        raise NotFound(N_("This assignment no longer exists."))
     return assignment
 
 
@@ -115,18 +116,19 @@ def save_rubric_criteria(session: Session, assignment_id: int, criteria: list[Cr
 def copy_rubric(session: Session, assignment_id: int, source_assignment_id: int, now: datetime) -> Assignment:
     target, source = get_assignment(session, assignment_id), get_assignment(session, source_assignment_id)
     if source.course_id != target.course_id:
-        raise NotAllowed("Rubrics can be copied only from assignments of the same course.")
+        raise NotAllowed(N_("Rubrics can be copied only from assignments of the same course."))
     if source.rubric is None:
-        raise InvalidInput({"source": f"“{source.title}” has no rubric to copy yet."})
+        raise InvalidInput({"source": N_("“%(title)s” has no rubric to copy yet.", title=source.title)})
     return save_rubric(session, assignment_id, source.rubric, now)
 
 
 def rubric_lock_reason(assignment: Assignment, now: datetime) -> str | None:
     phase = assignment.phase_at(now)
     if phase in RUBRIC_LOCKED_PHASES:
-        return (
-            f"The rubric is locked because the assignment is in its {phase.value} phase: "
-            "every review must use the same rubric. Move the assignment back to an earlier phase to edit it."
+        return N_(
+            "The rubric is locked because the assignment is in its %(phase)s phase: "
+            "every review must use the same rubric. Move the assignment back to an earlier phase to edit it.",
+            phase=PHASE_NAMES[phase],
         )
     return None
 
@@ -222,13 +224,15 @@ def _checked_content(assignment: Assignment, hand_in: HandIn) -> tuple[str, Uplo
     text_html = sanitise_html(hand_in.text_html)
     problems: dict[str, str] = {}
     if text_html and not kinds.allows_text:
-        problems["text"] = "This assignment accepts files only."
+        problems["text"] = N_("This assignment accepts files only.")
     if hand_in.file is not None and not kinds.allows_files:
-        problems["file"] = "This assignment accepts text only."
+        problems["file"] = N_("This assignment accepts text only.")
     if len(text_html) > MAX_TEXT_CHARACTERS:
-        problems["text"] = f"The text is longer than {MAX_TEXT_CHARACTERS:,} characters; attach it as a file instead."
+        problems["text"] = N_(
+            "The text is longer than %(max)s characters; attach it as a file instead.", max=MAX_TEXT_CHARACTERS
+        )
     if not text_html and hand_in.file is None:
-        problems["text"] = "Write your answer or attach a file before submitting."
+        problems["text"] = N_("Write your answer or attach a file before submitting.")
     if problems:
         raise InvalidInput(problems)
     return text_html, hand_in.file
@@ -239,9 +243,9 @@ def _ensure_student_of(session: Session, person_id: int, course_id: int) -> None
         select(Enrollment.role).where(Enrollment.person_id == person_id, Enrollment.course_id == course_id)
     )
     if role is None:
-        raise NotAllowed("You are not enrolled in this assignment's course.")
+        raise NotAllowed(N_("You are not enrolled in this assignment's course."))
     if role is not CourseRole.STUDENT:
-        raise NotAllowed("Course staff do not hand in work; launch as a student to try the student view.")
+        raise NotAllowed(N_("Course staff do not hand in work; launch as a student to try the student view."))
 
 
 def own_submission(session: Session, assignment_id: int, author_id: int) -> Submission | None:
@@ -268,7 +272,7 @@ def version_file(session: Session, assignment_id: int, version_id: int, viewer: 
         or version.submission.assignment_id != assignment_id
         or (version.submission.author_id != viewer.person_id and not viewer.is_staff)
     ):
-        raise NotFound("That file does not exist.")
+        raise NotFound(N_("That file does not exist."))
     return version
 
 

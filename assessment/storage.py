@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from assessment.errors import NotFound
+from assessment.messages import N_
 
 _SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 MAX_KEY_LENGTH = 1024
@@ -54,7 +55,7 @@ class LocalDirectoryStorage:
         try:
             return self._path(key).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as error:
-            raise NotFound("This file is no longer stored; ask your instructor about it.") from error
+            raise NotFound(N_("This file is no longer stored; ask your instructor about it.")) from error
 
     def delete(self, key: str) -> None:
         """Remove the file; deleting one already gone is not an error, so a repeated clean-up is harmless."""

@@ -11,6 +11,7 @@ from typing import BinaryIO
 import filetype
 
 from assessment.errors import UploadRejected
+from assessment.messages import N_, Message
 
 MB = 1024 * 1024
 
@@ -57,7 +58,7 @@ def read_limited(stream: BinaryIO, limit_bytes: int, chunk_size: int = 64 * 1024
             return bytes(buffer)
         buffer += chunk
         if len(buffer) > limit_bytes:
-            raise UploadRejected(f"The file is larger than the {_size(limit_bytes)} limit.")
+            raise UploadRejected(N_("The file is larger than the %(limit)s limit.", limit=_size(limit_bytes)))
 
 
 def identify(filename: str, data: bytes, allowed: Collection[str]) -> FileKind:
@@ -68,29 +69,46 @@ def identify(filename: str, data: bytes, allowed: Collection[str]) -> FileKind:
     accepted = ", ".join(kind.label for kind in KNOWN_KINDS.values() if kind.name in allowed)
     extension = _extension(filename)
     claimed = next((kind for kind in KNOWN_KINDS.values() if extension in kind.extensions), None)
-    claimed_text = _a(claimed.label) if claimed else "a document"
+    claimed_text = _a(claimed.label) if claimed else N_("a document")
 
     # 1. Nothing to look at.
     if not data:
-        raise UploadRejected("The file is empty. Check you chose the right file, then upload it again.")
+        raise UploadRejected(N_("The file is empty. Check you chose the right file, then upload it again."))
     # 2. Programs first: whatever they are named, they are never work to assess.
     if _is_program(data):
-        raise UploadRejected(
-            f"This file is a program, not {claimed_text}. Upload your work itself, saved as one of: {accepted}."
-        )
+        raise UploadRejected(N_(
+            "This file is a program, not %(claimed)s. Upload your work itself, saved as one of: %(accepted)s.",
+            claimed=claimed_text, accepted=accepted,
+        ))
     # 3. What the content is.
     found, label = _content_kind(data)
     if found is None or found.name not in allowed:
         if label is None:
-            raise UploadRejected(f"The type of this file could not be recognised. Accepted file types: {accepted}.")
-        mismatch = f"This file is {_a(label)}, not {claimed_text}. " if claimed and claimed.label != label else ""
-        raise UploadRejected(f"{mismatch}Files of type {label} are not accepted here; accepted: {accepted}.")
+            raise UploadRejected(N_(
+                "The type of this file could not be recognised. Accepted file types: %(accepted)s.", accepted=accepted
+            ))
+        if claimed and claimed.label != label:
+            raise UploadRejected(N_(
+                "This file is %(found)s, not %(claimed)s. Files of type %(kind)s are not accepted here; "
+                "accepted: %(accepted)s.",
+                found=_a(label), claimed=claimed_text, kind=label, accepted=accepted,
+            ))
+        raise UploadRejected(N_(
+            "Files of type %(kind)s are not accepted here; accepted: %(accepted)s.", kind=label, accepted=accepted
+        ))
     # 4. The name must say the same, so nobody downloads a file that opens as something other than it says.
     if extension not in found.extensions:
-        named = f"its name ends in .{extension}" if extension else "its name has no extension"
-        raise UploadRejected(
-            f"This file is {_a(found.label)}, but {named}. Rename it to end in .{found.extension} and upload it again."
-        )
+        if not extension:
+            raise UploadRejected(N_(
+                "This file is %(found)s, but its name has no extension. Rename it to end in .%(extension)s "
+                "and upload it again.",
+                found=_a(found.label), extension=found.extension,
+            ))
+        raise UploadRejected(N_(
+            "This file is %(found)s, but its name ends in .%(named)s. Rename it to end in .%(extension)s "
+            "and upload it again.",
+            found=_a(found.label), named=extension, extension=found.extension,
+        ))
     return found
 
 
@@ -156,9 +174,9 @@ def _extension(filename: str) -> str:
     return base.rsplit(".", 1)[1].lower() if "." in base.strip(".") else ""
 
 
-def _a(label: str) -> str:
-    # "an ODT", "a PDF": the article follows how the first letter is said.
-    return f"an {label}" if label[:1] in "AEFHILMNORSX" else f"a {label}"
+def _a(label: str) -> Message:
+    # "an ODT", "a PDF": the article follows how the first letter is said (languages without articles drop it).
+    return N_("an %(kind)s", kind=label) if label[:1] in "AEFHILMNORSX" else N_("a %(kind)s", kind=label)
 
 
 def _size(limit_bytes: int) -> str:

@@ -60,7 +60,7 @@ def test_an_empty_key_is_refused():
 @pytest.mark.parametrize("weight", [-1, 1000.5, math.inf, math.nan])
 def test_a_weight_must_be_a_finite_number_from_0_to_1000(weight):
     problems = Rubric((levels_criterion(weight=weight), range_criterion())).problems()
-    assert problems == {"criteria.0.weight": "The weight of criterion 1 must be a number from 0 to 1000."}
+    assert problems == {"criteria.0.weight": "The weight of criterion 1 must be a number from 0 to 1,000."}
 
 
 def test_weights_cannot_all_be_zero():

@@ -1,0 +1,38 @@
+"""Text the domain shows people: English templates marked for translation, with their parameters kept for the web edge."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+
+class Message(str):
+    """English text (it compares and prints as such) that also keeps its template and parameters for translation."""
+
+    template: str
+    params: Mapping[str, object]
+
+    def __new__(cls, template: str, params: Mapping[str, object]) -> Message:
+        text = template % {name: display(value) for name, value in params.items()} if params else template
+        message = super().__new__(cls, text)
+        message.template = template
+        message.params = dict(params)
+        return message
+
+
+def N_(template: str, /, **params: object) -> Message:
+    """Mark `template` for translation (`pybabel extract -k N_`); `%(name)s` placeholders are filled from `params`."""
+    return Message(template, params)
+
+
+def display(value: object) -> str:
+    """A parameter as English shows it; the web edge formats numbers and dates for the reader's locale instead."""
+    if isinstance(value, datetime):
+        # In UTC: the domain does not know the reader's time zone.
+        moment = value.astimezone(UTC)
+        return f"{moment.day} {moment:%B %Y at %H:%M} UTC"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.6g}"
