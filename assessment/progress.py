@@ -410,11 +410,11 @@ def arrange(rows: list[StudentRow], sort: str, descending: bool, keep: str, sear
     """The rows kept by the filter and the search, in the order asked; rows without a value sort last either way."""
     kept = [row for row in rows if FILTERS[keep](row) and _matches(row, search)]
     key = SORTS[sort]
+    # Sorted by name first, so that equal values keep the class-list order in both directions.
+    kept.sort(key=SORTS["name"])  # type: ignore[arg-type]
     present = [row for row in kept if key(row) is not None]
     missing = [row for row in kept if key(row) is None]
-    # Sorted by name first, so that equal values keep the class-list order in both directions.
-    present.sort(key=SORTS["name"])
-    present.sort(key=key, reverse=descending)  # type: ignore[arg-type, return-value]
+    present.sort(key=key, reverse=descending)  # type: ignore[arg-type]
     return present + missing
 
 

@@ -19,6 +19,7 @@ from lti_tool.installation.views import init_installation
 from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.views import bp as lti_bp
 from lti_tool.launch.views import init_launch
+from lti_tool.tab_session import init_tab_sessions
 from lti_tool.templating import init_templating
 from lti_tool.views import init_views
 from workers.celery_app import make_celery
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=(MAX_FILE_MB + 1) * 1024 * 1024,
     )
     init_database(app, settings.database_url)
+    init_tab_sessions(app)  # a tab whose browser refuses cookies keeps its session server-side
     app.before_request(_refuse_oversized_bodies)  # before CSRF, which would read the body first
     csrf.init_app(app)
     init_launch(app)

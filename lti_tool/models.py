@@ -19,6 +19,7 @@ from assessment.models import (
 from lti_tool.launch.deep_linking import DeepLinkRequest
 from lti_tool.launch.replay import ConsumedNonce
 from lti_tool.registry import Deployment, Platform, ToolKey
+from lti_tool.tab_session import TabSessionRow
 
 __all__ = [
     "AccessTokenCache",
@@ -39,5 +40,6 @@ __all__ = [
     "ReviewFlag",
     "Submission",
     "SubmissionVersion",
+    "TabSessionRow",
     "ToolKey",
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from sandbox import ags, deep_link_return, dynamic_registration, launch, nrps, pages, security
+from sandbox import ags, deep_link_return, dynamic_registration, launch, nrps, pages, platform_storage, security
 from sandbox.config import SandboxConfig
 from sandbox.course import DEMO_COURSE
 from sandbox.deep_link_requests import PendingDeepLinks
@@ -52,6 +52,6 @@ def create_sandbox_app(config: SandboxConfig) -> Flask:
         config, endpoints, DEMO_COURSE, store, setup, PendingDeepLinks(), ToolRegistrations(instance_path)
     )
 
-    for module in (pages, launch, deep_link_return, security, ags, nrps, dynamic_registration):
+    for module in (pages, launch, deep_link_return, security, ags, nrps, dynamic_registration, platform_storage):
         app.register_blueprint(module.blueprint)
     return app

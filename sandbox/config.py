@@ -17,3 +17,5 @@ class SandboxConfig:
     tool_key_set: dict | None = None
     # requests' `verify=` for fetching the tool's JWKS: True, False or a CA bundle path.
     verify_tls: bool | str = True
+    # Whether the course page offers LTI platform storage (lti_storage_target) to the tool it frames, as Canvas does.
+    platform_storage: bool = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request
 from lti1p3platform.exceptions import PreflightRequestValidationException
@@ -13,6 +14,7 @@ from lti1p3platform.oidc_login import OIDCLoginAbstract
 from sandbox.course import Person
 from sandbox.flask_request import FlaskRequest
 from sandbox.messages import CourseMessage, DeepLinkingPlan, DeepLinkingRequest, LaunchPlan, ResourceLinkLaunch
+from sandbox.platform_storage import OFFERING_MODES, STORAGE_TARGET
 from sandbox.runtime import Sandbox, current_sandbox
 
 blueprint = Blueprint("launch", __name__)
@@ -50,8 +52,16 @@ class MessageHint:
 
 
 class SandboxLogin(OIDCLoginAbstract):
+    storage_target: str | None = None
+
     def set_lti_message_hint(self, **kwargs: Any) -> None:
         self._lti_message_hint = kwargs["message_hint"]
+
+    def prepare_preflight_url(self, user_id: str) -> str:
+        url = super().prepare_preflight_url(user_id)
+        if self.storage_target:
+            url += "&" + urlencode({"lti_storage_target": self.storage_target})
+        return url
 
     def get_redirect(self, url: str) -> Response:
         return redirect(url, code=302)
@@ -74,6 +84,9 @@ def initiate_login(user_id: str) -> Response | tuple[str, int]:
         return _problem(400, "Unknown language", "locale must be a language tag such as en-US or hi-IN.")
     login = SandboxLogin(FlaskRequest(request), sandbox.new_platform())
     login.set_lti_message_hint(message_hint=str(MessageHint(link.id, document_target, locale)))
+    # Only the course page, which answers the storage messages, asks for it (?storage=...); plain initiations don't.
+    if request.args.get("storage") in OFFERING_MODES:
+        login.storage_target = STORAGE_TARGET
     if link.url:
         # The login's target_link_uri must be the one the id_token will carry.
         login.set_launch_url(link.url)

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, session
 
+from sandbox.platform_storage import origin_of, other_origin, storage_mode
 from sandbox.registration import registration_record
 from sandbox.runtime import current_sandbox
 
@@ -44,7 +45,10 @@ def launch_as(user_id: str) -> str:
         abort(404)
     session[ACTING_USER_KEY] = user_id
     return render_template("launch_as.html", course=sandbox.course, person=person, link=link, link_id=link_id,
-                           locale=locale, languages=LANGUAGES)
+                           locale=locale, languages=LANGUAGES,
+                           storage=storage_mode(request.args.get("storage"), sandbox.config),
+                           tool_origin=origin_of(sandbox.endpoints.tool_base_url),
+                           relay_origin=other_origin(sandbox.endpoints.base_url))
 
 
 @blueprint.get("/course/deep-link-as/<user_id>")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.launch.errors import CookiesLost, LaunchRejected
 from lti_tool.launch.platform_keys import PlatformKeyCache
+from lti_tool.launch.platform_storage import PlatformStorageAnswer, PlatformStorageNeeded
 from lti_tool.launch.replay import nonce_was_used
 from lti_tool.launch.state import STATE_COOKIE_PREFIX, LoginState, StateSigner
 from lti_tool.registry import DatabaseToolConf, Platform, find_platform
@@ -50,14 +51,18 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
     """pylti1p3's launch with the checks it lacks (nonce once, state bound to the browser, azp,
     clock leeway, RS256 only) and every refusal raised as LaunchRejected with a readable reason."""
 
-    def __init__(self, request: LaunchRequest, policy: LaunchPolicy) -> None:
+    def __init__(self, request: LaunchRequest, policy: LaunchPolicy,
+                 storage_answer: PlatformStorageAnswer | None = None) -> None:
         super().__init__(request, DatabaseToolConf(policy.session))
         self._policy = policy
+        # Set when the login was proven by the LMS's storage instead of the state cookie.
+        self._storage_answer = storage_answer
         self.platform: Platform | None = None
         self.login_state: LoginState | None = None
 
     def validate(self) -> HardenedMessageLaunch:
-        # 1. the state was issued by this tool and its cookie came back in this browser;
+        # 1. the state was issued by this tool and its cookie came back in this browser (or, when the login
+        #    was also kept in the LMS's storage, the storage gave back this very state and nonce);
         # 2. the id_token is a JWT signed with RS256 and carries every required claim;
         # 3. issuer + client id (azp when aud has several values) name a registration;
         # 4. the signature verifies with the platform's key, with the clock leeway;
@@ -83,6 +88,9 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
     def validate_state(self) -> HardenedMessageLaunch:
         state = self._policy.state_signer.read(self._get_request_param("state"))
         self.login_state = state
+        if self._storage_answer is not None:
+            self._storage_answer.verify(state)
+            return self
         if self._request.get_cookie(state.cookie_name) != state.state_id:
             relaunch = self._relaunch_url(state)
             if any(name.startswith(STATE_COOKIE_PREFIX) for name in self._request.cookie_names()):
@@ -91,6 +99,8 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
                     "Open the activity again from your course.",
                     relaunch_url=relaunch,
                 )
+            if state.storage_target:
+                raise PlatformStorageNeeded(state, relaunch)
             raise CookiesLost(
                 "Your browser did not keep this tool's cookie while the launch went through the LMS, "
                 "which usually means it blocks cookies inside embedded pages.",

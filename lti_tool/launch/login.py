@@ -9,14 +9,18 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from lti_tool.launch.errors import LaunchRejected
+from lti_tool.launch.platform_storage import origin_of, storage_target
 from lti_tool.launch.state import LoginState, StateSigner
-from lti_tool.registry import find_deployment, find_platform
+from lti_tool.registry import Platform, find_deployment, find_platform
 
 
 @dataclass(frozen=True)
 class LoginRedirect:
     url: str
     state: LoginState
+    # With platform storage: the same login whose state names the cookie alone, used when the LMS does not answer.
+    cookie_only_url: str = ""
+    platform_origin: str = ""
 
 
 def start_login(session: Session, params: Mapping[str, str], signer: StateSigner, launch_url: str) -> LoginRedirect:
@@ -46,7 +50,7 @@ def start_login(session: Session, params: Mapping[str, str], signer: StateSigner
         "target_link_uri": params.get("target_link_uri", ""),
         "client_id": platform.client_id,
         "lti_deployment_id": deployment_id or "",
-    })
+    }, storage_target(params.get("lti_storage_target")))
     query = {
         "scope": "openid",
         "response_type": "id_token",
@@ -54,11 +58,17 @@ def start_login(session: Session, params: Mapping[str, str], signer: StateSigner
         "prompt": "none",
         "client_id": platform.client_id,
         "redirect_uri": launch_url,
-        "state": token,
         "nonce": state.nonce,
         "login_hint": login_hint,
     }
     if params.get("lti_message_hint"):
         query["lti_message_hint"] = params["lti_message_hint"]
+    if not state.storage_target:
+        return LoginRedirect(_auth_url(platform, query, token), state)
+    cookie_only_url = _auth_url(platform, query, signer.sign(state.without_storage()))
+    return LoginRedirect(_auth_url(platform, query, token), state, cookie_only_url, origin_of(platform.auth_login_url))
+
+
+def _auth_url(platform: Platform, query: dict[str, str], state_token: str) -> str:
     separator = "&" if "?" in platform.auth_login_url else "?"
-    return LoginRedirect(platform.auth_login_url + separator + urlencode(query), state)
+    return platform.auth_login_url + separator + urlencode(query | {"state": state_token})

@@ -1,9 +1,9 @@
-"""The OIDC state: a signed token naming the login, bound to the browser by a cookie."""
+"""The OIDC state: a signed token naming the login, bound to the browser by a cookie or the LMS's storage."""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -21,24 +21,35 @@ class LoginState:
     state_id: str
     nonce: str
     login_params: dict[str, str] = field(default_factory=dict)
+    # The LMS's storage frame (lti_storage_target) that also keeps this login, or "" when only the cookie does.
+    storage_target: str = ""
 
     @property
     def cookie_name(self) -> str:
         return STATE_COOKIE_PREFIX + self.state_id
+
+    def without_storage(self) -> LoginState:
+        return replace(self, storage_target="")
 
 
 class StateSigner:
     def __init__(self, secret_key: str) -> None:
         self._serializer = URLSafeTimedSerializer(secret_key, salt="peerlti.lti-state")
 
-    def issue(self, login_params: dict[str, str]) -> tuple[str, LoginState]:
+    def issue(self, login_params: dict[str, str], storage_target: str = "") -> tuple[str, LoginState]:
         state = LoginState(
             state_id=secrets.token_urlsafe(16),
             nonce=secrets.token_urlsafe(24),
             login_params={key: value for key, value in login_params.items() if key in RELAUNCH_PARAMS and value},
+            storage_target=storage_target,
         )
-        token = self._serializer.dumps({"id": state.state_id, "n": state.nonce, "p": state.login_params})
-        return token, state
+        return self.sign(state), state
+
+    def sign(self, state: LoginState) -> str:
+        data = {"id": state.state_id, "n": state.nonce, "p": state.login_params}
+        if state.storage_target:
+            data["s"] = state.storage_target
+        return self._serializer.dumps(data)
 
     def read(self, token: str | None) -> LoginState:
         if not token:
@@ -51,4 +62,4 @@ class StateSigner:
             ) from None
         except BadSignature:
             raise LaunchRejected("The launch state was not issued by this tool (state mismatch).") from None
-        return LoginState(state_id=data["id"], nonce=data["n"], login_params=data["p"])
+        return LoginState(state_id=data["id"], nonce=data["n"], login_params=data["p"], storage_target=data.get("s", ""))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 
 from assessment.models import CourseRole, ResourceLink
@@ -16,9 +19,18 @@ from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.hardening import HardenedMessageLaunch, LaunchPolicy, LaunchRequest
 from lti_tool.launch.login import start_login
 from lti_tool.launch.platform_keys import PlatformKeyCache
+from lti_tool.launch.platform_storage import (
+    ANSWER_TIMEOUT_MS,
+    PlatformStorageAnswer,
+    PlatformStorageNeeded,
+    nonce_key,
+    origin_of,
+    state_key,
+)
 from lti_tool.launch.provisioning import LaunchIdentity, provision
-from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateSigner
-from lti_tool.registry import Deployment
+from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, LoginState, StateSigner
+from lti_tool.registry import Deployment, find_platform
+from lti_tool.tab_session import start_tab_session
 
 CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 PRESENTATION_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/launch_presentation"
@@ -42,7 +54,17 @@ def _launch_url() -> str:
 def login() -> Response:
     params = request.args if request.method == "GET" else request.form
     login_redirect = start_login(db(), params, _signer(), _launch_url())
-    response = redirect(login_redirect.url, 302)
+    if login_redirect.state.storage_target:
+        # The LMS offers its storage (lti_storage_target): a page keeps the state there, then goes on to the LMS.
+        # The cookie is still set, and is enough wherever the browser keeps it.
+        response = make_response(render_template(
+            "platform_storage/login.html", login=login_redirect, state_key=state_key(login_redirect.state),
+            nonce_key=nonce_key(login_redirect.state), relaunch_url=_relaunch_url(login_redirect.state),
+            timeout_ms=ANSWER_TIMEOUT_MS,
+        ))
+        response.headers["Cache-Control"] = "no-store"
+    else:
+        response = redirect(login_redirect.url, 302)
     policy = current_app.config["PEERLTI_COOKIE_POLICY"]
     response.set_cookie(
         login_redirect.state.cookie_name, login_redirect.state.state_id, max_age=STATE_MAX_AGE_SECONDS, **policy
@@ -52,16 +74,75 @@ def login() -> Response:
 
 @bp.post("/launch")
 def launch() -> Response:
+    try:
+        message = HardenedMessageLaunch(LaunchRequest(), _launch_policy()).validate()
+    except PlatformStorageNeeded as needed:
+        return _ask_platform_storage(needed)
+    assert message.login_state is not None
+    response = _complete_launch(message)
+    response.delete_cookie(message.login_state.cookie_name, **_cookie_scope())
+    return response
+
+
+@bp.post("/launch/platform-storage")
+def launch_with_platform_storage() -> Response:
+    """The launch again, with the state and nonce the tool's page read back from the LMS's storage."""
+    _require_own_page()
+    answer = PlatformStorageAnswer(
+        state=request.form.get("platform_state", ""), nonce=request.form.get("platform_nonce", "")
+    )
+    message = HardenedMessageLaunch(LaunchRequest(), _launch_policy(), answer).validate()
+    # This browser kept no cookie of the tool, so from here on the session belongs to this tab, carried by a
+    # signed token on its links and forms.
+    start_tab_session()
+    return _complete_launch(message)
+
+
+def _launch_policy() -> LaunchPolicy:
     settings = _settings()
-    session = db()
-    policy = LaunchPolicy(
-        session=session,
+    return LaunchPolicy(
+        session=db(),
         state_signer=_signer(),
         platform_keys=current_app.extensions["peerlti.platform_keys"],
         clock_leeway_seconds=settings.clock_leeway_seconds,
         relaunch_url=settings.tool_base_url + url_for("lti.login"),
     )
-    message = HardenedMessageLaunch(LaunchRequest(), policy).validate()
+
+
+def _require_own_page() -> None:
+    # A cross-site form could post an id_token with the state and nonce it knows here (login CSRF). Browsers
+    # name the posting page's origin, so only the tool's own launch page, which read them from the LMS, passes.
+    if request.headers.get("Origin") != origin_of(_settings().tool_base_url):
+        raise LaunchRejected(
+            gettext("This launch step must come from peerlti's own page. Open the activity again from your course."),
+            status=403,
+        )
+
+
+def _ask_platform_storage(needed: PlatformStorageNeeded) -> Response:
+    """A page that asks the LMS's storage for the login's state and nonce and posts them back with the id_token."""
+    state = needed.state
+    platform = find_platform(db(), state.login_params.get("iss", ""), state.login_params.get("client_id"))
+    if platform is None:
+        raise LaunchRejected(gettext("The platform that started this login is no longer registered."), status=403)
+    response = make_response(render_template(
+        "platform_storage/launch.html", target=state.storage_target, platform_origin=origin_of(platform.auth_login_url),
+        state_key=state_key(state), nonce_key=nonce_key(state), id_token=request.form.get("id_token", ""),
+        state_token=request.form.get("state", ""), relaunch_url=needed.relaunch_url, timeout_ms=ANSWER_TIMEOUT_MS,
+    ))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _relaunch_url(state: LoginState) -> str | None:
+    if not state.login_params.get("iss") or not state.login_params.get("login_hint"):
+        return None
+    return _settings().tool_base_url + url_for("lti.login") + "?" + urlencode(state.login_params)
+
+
+def _complete_launch(message: HardenedMessageLaunch) -> Response:
+    settings = _settings()
+    session = db()
     assert message.platform is not None and message.login_state is not None
     try:
         identity = provision(session, message.platform, message.claims, leeway_seconds=settings.clock_leeway_seconds)
@@ -81,9 +162,7 @@ def launch() -> Response:
         ) from None
     remember_launch(identity, key=session_key)
     remember_launch_locale((message.claims.get(PRESENTATION_CLAIM) or {}).get("locale"))
-    response = redirect(destination, 303)
-    response.delete_cookie(message.login_state.cookie_name, **_cookie_scope())
-    return response
+    return redirect(destination, 303)
 
 
 def _deep_linking_request(message: HardenedMessageLaunch, identity: LaunchIdentity) -> tuple[str, str]:

@@ -1,0 +1,111 @@
+"""In a Chromium that refuses every cookie of the tool (partitioned ones too), launches go through the LMS's
+platform storage and the session follows the tab; without storage, the new-window page is the way in."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.conftest import CHROMIUM_FLAGS
+from tests.support.rows import row_counts
+from tests.support.services import service_missing
+
+pytestmark = pytest.mark.e2e
+
+# Chromium's cookie content setting: 2 blocks, for the tool's host on every port and under every top-level site.
+REFUSE_TOOL_COOKIES = {"profile": {"content_settings": {"exceptions": {"cookies": {"localhost,*": {"setting": 2}}}}}}
+
+
+@pytest.fixture
+def cookieless_page(tmp_path) -> Iterator[object]:
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        service_missing("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path / "chromium-profile"
+    (profile / "Default").mkdir(parents=True)
+    (profile / "Default" / "Preferences").write_text(json.dumps(REFUSE_TOOL_COOKIES))
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=executable, headless=True, args=CHROMIUM_FLAGS, ignore_https_errors=True
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+
+
+def _open(page, lms, user_id: str, storage: str):
+    page.goto(f"{lms.sandbox.url}/course/launch-as/{user_id}?storage={storage}")
+    return page.frame_locator("#tool-frame")
+
+
+def _tool_frame_url(page, lms) -> str:
+    return next(frame.url for frame in page.frames if frame.url.startswith(lms.tool.url))
+
+
+def test_without_cookies_a_launch_through_platform_storage_works_page_after_page_and_form_after_form(
+    cookieless_page, https_lms
+):
+    page = cookieless_page
+    # First make sure this browser really refuses the tool's cookies: the cookie-only launch loses its state.
+    tool = _open(page, https_lms, "instructor-1", "off")
+    tool.locator("#launch-problem").wait_for()
+    assert tool.get_by_role("link", name="Open peerlti in a new window").is_visible()
+    assert page.context.cookies(https_lms.tool.url) == []
+
+    tool = _open(page, https_lms, "instructor-1", "on")
+    tool.get_by_role("button", name="Create the peer assessment").click()
+    tool.get_by_role("button", name="Save settings").click()
+    tool.get_by_text("Settings saved.").wait_for()
+    tool.get_by_role("link", name="Rubric").first.click()
+    tool.get_by_label("Criterion").fill("Thesis")
+    tool.get_by_role("button", name="Save criterion").click()
+    tool.get_by_text("Criterion saved.").wait_for()
+
+    tool = _open(page, https_lms, "student-3", "on")
+    tool.locator("#activity-title").wait_for()
+    tool.get_by_role("link", name="Your data").click()
+    tool.locator("#my-data").wait_for()
+    assert tool.locator("#my-role").inner_text() == "Student"
+    assert "_t=" in _tool_frame_url(page, https_lms)
+    tool.get_by_role("link", name="Activity").click()
+    tool.get_by_label("Your answer").fill("An essay handed in by a browser without cookies.")
+    tool.get_by_role("button", name="Submit").click()
+    tool.get_by_text("Submitted: version 1.").wait_for()
+    assert page.context.cookies(https_lms.tool.url) == []
+
+
+def test_without_cookies_and_without_platform_storage_the_launch_offers_a_new_window(cookieless_page, https_lms):
+    tool = _open(cookieless_page, https_lms, "student-1", "silent")
+
+    tool.locator("#launch-problem").wait_for()
+    assert "blocks cookies inside embedded pages" in tool.locator("#launch-problem").inner_text()
+    assert tool.get_by_role("link", name="Open peerlti in a new window").is_visible()
+
+
+def test_storage_answers_from_another_origin_are_ignored_and_nothing_is_kept(cookieless_page, https_lms, session):
+    before = row_counts(session)
+
+    tool = _open(cookieless_page, https_lms, "student-2", "other-origin")
+
+    problem = tool.locator("#storage-problem")
+    problem.wait_for()
+    relay_origin = https_lms.sandbox.url.replace("127.0.0.1", "localhost")
+    assert problem.locator("[data-origin]").inner_text() == relay_origin
+    assert tool.get_by_role("link", name="Open peerlti in a new window").is_visible()
+    assert row_counts(session) == before
+
+
+def test_a_storage_answer_with_another_state_is_refused_and_nothing_is_kept(cookieless_page, https_lms, session):
+    before = row_counts(session)
+
+    tool = _open(cookieless_page, https_lms, "student-2", "tampered")
+
+    tool.locator("#launch-problem").wait_for()
+    assert "different state" in tool.locator("#launch-problem").inner_text()
+    assert row_counts(session) == before

@@ -1,0 +1,157 @@
+"""The dashboard's figures from a real database: right for each student, and a fixed handful of queries for 1,000."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event, insert, select, update
+
+from assessment.grading_run import release_grades, run_grading
+from assessment.models import (
+    Assignment,
+    CalibrationAttempt,
+    CalibrationExample,
+    FlagReason,
+    Review,
+    ReviewFlag,
+    ReviewKind,
+    ReviewStatus,
+    SubmissionVersion,
+)
+from assessment.progress import dashboard, review_records
+from tests.support.cohort import CRITERION, create_cohort
+
+NOW = datetime.now(UTC)
+LENIENT_BY = 2.0  # points the first student adds to every score they give
+
+
+def _reviewed_cohort(session, students: int, *, offset: float = LENIENT_BY):
+    """Each student reviewed the next three submissions; the first reviewer scores `offset` points high; graded."""
+    cohort = create_cohort(session, students, reviews_per_submission=3, reviews_per_student=3, now=NOW)
+    rows = []
+    for index, reviewer in enumerate(cohort.student_ids):
+        for step in (1, 2, 3):
+            submission = cohort.submission_ids[(index + step) % students]
+            base = 4.0 + (submission % 5)
+            score = min(10.0, base + (offset if index == 0 else 0.0))
+            rows.append({"assignment_id": cohort.assignment_id, "submission_id": submission, "reviewer_id": reviewer,
+                         "kind": ReviewKind.PEER, "status": ReviewStatus.SUBMITTED, "assigned_at": NOW,
+                         "submitted_at": NOW, "selections": {CRITERION: 2.0}, "comments": {CRITERION: "Clear."},
+                         "score": score, "beyond_quota": False})
+    session.execute(insert(Review), rows)
+    session.commit()
+    run_grading(session, cohort.assignment_id, NOW, "mean")
+    session.commit()
+    return cohort
+
+
+@contextmanager
+def _statements(session):
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_each_student_row_tells_their_work_reviews_grade_and_gradebook_state(session):
+    cohort = _reviewed_cohort(session, 6)
+    first, second, third = cohort.student_ids[:3]
+    # The second student handed in again, a day and a bit late; the third holds an open lease on a fourth review.
+    session.execute(insert(SubmissionVersion).values(
+        submission_id=cohort.submission_ids[1], number=2, text_html="<p>Again</p>",
+        submitted_at=NOW - timedelta(hours=1), is_late=True, late_penalty=0.1))
+    session.get(Assignment, cohort.assignment_id).submission_due = NOW - timedelta(days=1, hours=2)
+    session.execute(insert(Review).values(
+        assignment_id=cohort.assignment_id, submission_id=cohort.submission_ids[0], reviewer_id=third,
+        kind=ReviewKind.PEER, status=ReviewStatus.ASSIGNED, assigned_at=NOW, lease_expires_at=NOW + timedelta(hours=3),
+        selections={}, comments={}, beyond_quota=True))
+    flagged = session.scalars(select(Review.id).where(Review.submission_id == cohort.submission_ids[0])).first()
+    session.add(ReviewFlag(review_id=flagged, reason=FlagReason.UNFAIR, explanation="Too harsh for no reason."))
+    session.commit()
+    assignment = session.get(Assignment, cohort.assignment_id)
+
+    facts = dashboard(session, assignment, NOW)
+    rows = {row.person_id: row for row in facts.rows}
+
+    assert len(rows) == 6 and all(row.handed_in and row.reviews_done == 3 for row in rows.values())
+    assert (rows[second].versions, rows[second].late, rows[second].days_late, rows[second].late_penalty) == (2, True, 2, 0.1)
+    assert not rows[first].late and rows[first].days_late == 0
+    assert rows[third].reviews_open == 1 and rows[first].reviews_open == 0
+    assert rows[first].open_flags == 1 and facts.progress.open_flags == 1 and facts.flags[0].author_id == first
+    assert all(row.grade is not None and row.grade.peer_score is not None for row in rows.values())
+    assert all(row.passback is None for row in rows.values())
+    assert (facts.progress.reviews_done, facts.progress.reviews_required, facts.progress.fully_reviewed) == (18, 18, 6)
+
+
+def test_a_lenient_reviewer_shows_a_positive_bias_and_the_others_none_to_speak_of(session):
+    cohort = _reviewed_cohort(session, 8)
+
+    facts = dashboard(session, session.get(Assignment, cohort.assignment_id), NOW)
+    by_person = {stats.person_id: stats for stats in facts.reviewers}
+
+    lenient = by_person[cohort.student_ids[0]]
+    assert lenient.reviews == 3 and lenient.bias > LENIENT_BY / 2
+    others = [stats for person, stats in by_person.items() if person != cohort.student_ids[0]]
+    assert all(abs(stats.bias) < LENIENT_BY / 2 for stats in others)
+    assert all(stats.spread is not None and stats.spread >= 0 for stats in facts.reviewers)
+
+
+def test_calibration_and_gradebook_states_come_from_their_own_rows(session):
+    cohort = _reviewed_cohort(session, 4)
+    assignment = session.get(Assignment, cohort.assignment_id)
+    assignment.calibration_examples_required = 1
+    example = CalibrationExample(assignment_id=assignment.id, title="Example", text_html="<p>x</p>",
+                                 reference={CRITERION: 2.0})
+    session.add(example)
+    session.flush()
+    session.add_all([CalibrationAttempt(example_id=example.id, student_id=cohort.student_ids[0], number=1,
+                                        selections={CRITERION: 2.0}, accuracy=1.0),
+                     CalibrationAttempt(example_id=example.id, student_id=cohort.student_ids[1], number=1,
+                                        selections={CRITERION: 0.0}, accuracy=0.0)])
+    release_grades(session, assignment.id, NOW)
+    session.commit()
+
+    facts = dashboard(session, assignment, NOW)
+    rows = {row.person_id: row for row in facts.rows}
+
+    assert rows[cohort.student_ids[0]].calibration.done and rows[cohort.student_ids[0]].calibration.accuracy == 1.0
+    assert not rows[cohort.student_ids[1]].calibration.done  # a second attempt is left
+    assert rows[cohort.student_ids[2]].calibration.accuracy is None
+    assert facts.progress.calibrated == 1 and facts.progress.released == 4
+    assert {row.passback.status.value for row in rows.values()} == {"pending"}
+
+
+def test_a_class_of_a_thousand_takes_a_fixed_handful_of_queries_and_little_time(session):
+    cohort = _reviewed_cohort(session, 1000)
+    session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id)
+                    .values(calibration_examples_required=1))
+    session.commit()
+    assignment = session.get(Assignment, cohort.assignment_id)
+
+    with _statements(session) as statements:
+        started = time.perf_counter()
+        facts = dashboard(session, assignment, NOW)
+        seconds = time.perf_counter() - started
+
+    assert len(facts.rows) == 1000 and facts.progress.reviews_done == 3000 and len(facts.reviewers) == 1000
+    assert len(statements) <= 8, statements
+    assert seconds < 5, f"the dashboard's figures took {seconds:.2f} s for 1,000 students"
+
+
+def test_the_review_export_lists_every_review_with_both_names(session):
+    cohort = _reviewed_cohort(session, 5)
+
+    records = list(review_records(session, cohort.assignment_id, batch=4))
+
+    assert len(records) == 15
+    assert all(record.reviewer != record.author and record.selections == {CRITERION: 2.0} for record in records)
+    assert {record.pseudonym for record in records} == {f"S{index:06d}" for index in range(5)}

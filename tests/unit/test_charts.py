@@ -1,0 +1,71 @@
+"""Chart geometry: histogram bins and bars, scatter positions, and round axis ticks."""
+
+from __future__ import annotations
+
+import pytest
+
+from lti_tool.charts import HEIGHT, WIDTH, histogram, percent, scatter
+
+
+def test_each_value_falls_in_its_bin_and_the_top_value_in_the_last():
+    chart = histogram([0, 4.9, 5, 10, 49.9, 50], 0, 50, bins=10)
+
+    assert [bar.count for bar in chart.bars] == [2, 1, 1, 0, 0, 0, 0, 0, 0, 2]
+    assert chart.total == 6
+    assert (chart.bars[0].low, chart.bars[0].high) == (0, 5)
+
+
+def test_values_outside_the_range_count_in_the_nearest_bin_and_non_numbers_are_left_out():
+    chart = histogram([-3, 60, float("nan")], 0, 50, bins=5)
+
+    assert [bar.count for bar in chart.bars] == [1, 0, 0, 0, 1]
+
+
+def test_the_tallest_bar_reaches_the_top_tick_and_every_bar_stands_on_the_axis():
+    chart = histogram([1, 1, 1, 2], 0, 10, bins=5)
+    tallest = max(chart.bars, key=lambda bar: bar.count)
+
+    assert tallest.y == chart.y_ticks[-1].position == chart.plot.top
+    assert all(bar.y + bar.height == pytest.approx(chart.plot.bottom) for bar in chart.bars)
+    assert [tick.label for tick in chart.y_ticks] == ["0", "1", "2", "3"]
+
+
+def test_bars_stay_inside_the_drawing_box():
+    chart = histogram([0.5] * 7 + [0.95] * 3, 0, 1, bins=10, label=percent, marker=0.8)
+
+    assert all(0 <= bar.x and bar.x + bar.width <= WIDTH and 0 <= bar.y <= HEIGHT for bar in chart.bars)
+    assert chart.marker is not None and chart.marker.label == "80%"
+    assert chart.x_ticks[0].label == "0%" and chart.x_ticks[-1].label == "100%"
+
+
+def test_an_empty_histogram_is_drawn_with_a_unit_axis():
+    chart = histogram([], 0, 10)
+
+    assert chart.total == 0 and all(bar.height == 0 for bar in chart.bars)
+    assert chart.y_ticks[-1].value >= 1
+
+
+def test_a_histogram_needs_a_range_and_a_bin():
+    with pytest.raises(ValueError):
+        histogram([1], 5, 5)
+    with pytest.raises(ValueError):
+        histogram([1], 0, 5, bins=0)
+
+
+def test_the_scatter_centres_no_bias_and_puts_more_spread_higher():
+    chart = scatter([("Ann", -2.0, 1.0), ("Bob", 3.0, 4.0), ("Cy", 0.0, 0.0)])
+    ann, bob, cy = chart.points
+
+    assert chart.zero_x == cy.x == pytest.approx((chart.plot.left + chart.plot.right) / 2)
+    assert ann.x < cy.x < bob.x
+    assert bob.y < ann.y < cy.y == chart.plot.bottom
+    assert chart.x_ticks[0].value == -chart.x_ticks[-1].value
+    assert (bob.label, bob.x_value, bob.y_value) == ("Bob", 3.0, 4.0)
+
+
+def test_ticks_are_round_numbers_covering_the_data():
+    chart = scatter([("A", 0.37, 2.3)])
+
+    steps = {round(b.value - a.value, 6) for a, b in zip(chart.y_ticks, chart.y_ticks[1:], strict=False)}
+    assert len(steps) == 1 and steps.pop() in (0.5, 1.0)
+    assert chart.y_ticks[-1].value >= 2.3 and chart.x_ticks[-1].value >= 0.37
