@@ -33,7 +33,7 @@ def test_the_tallest_bar_reaches_the_top_tick_and_every_bar_stands_on_the_axis()
 def test_bars_stay_inside_the_drawing_box():
     chart = histogram([0.5] * 7 + [0.95] * 3, 0, 1, bins=10, label=percent, marker=0.8)
 
-    assert all(0 <= bar.x and bar.x + bar.width <= WIDTH and 0 <= bar.y <= HEIGHT for bar in chart.bars)
+    assert all(bar.x >= 0 and bar.x + bar.width <= WIDTH and 0 <= bar.y <= HEIGHT for bar in chart.bars)
     assert chart.marker is not None and chart.marker.label == "80%"
     assert chart.x_ticks[0].label == "0%" and chart.x_ticks[-1].label == "100%"
 
