@@ -9,7 +9,14 @@ SANDBOX_URL := http://localhost:$(SANDBOX_PORT)
 # axe-core, pinned in tests/e2e/package-lock.json, for the browser tests' accessibility checks.
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint clean
+# Catalogues: the .po files are committed; the .mo files the app reads are compiled from them here.
+TRANSLATIONS := lti_tool/translations
+PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+# The marker functions besides gettext's usual names: lazy labels in forms, and N_ for the domain's messages.
+EXTRACT_KEYWORDS := -k _l -k lazy_gettext -k N_
+
+.PHONY: run test lint clean translations catalogues
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +30,18 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed
 
-run: $(VENV)/.installed
+translations: $(MO_FILES)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# For developers after changing user-facing text: extract every string, merge it into each catalogue,
+# then translate the new entries (tests/unit/test_i18n.py names any left untranslated).
+catalogues: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg $(EXTRACT_KEYWORDS) --add-location=file --sort-by-file --project peerlti -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --ignore-obsolete
+
+run: $(VENV)/.installed translations
 	mkdir -p instance
 	$(BIN)/peerlti db upgrade
 	$(BIN)/python -m sandbox registration --base-url $(SANDBOX_URL) > instance/sandbox-registration.json
@@ -44,8 +62,8 @@ lint: $(VENV)/.installed-test
 $(AXE):
 	npm ci --prefix tests/e2e --no-audit --no-fund
 
-test: lint $(AXE)
+test: lint translations $(AXE)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache tests/e2e/node_modules
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache tests/e2e/node_modules $(MO_FILES)

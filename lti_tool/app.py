@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, Response, current_app, render_template, request
+from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -14,7 +15,7 @@ from assessment.services import SubmissionDeps
 from assessment.storage import LocalDirectoryStorage
 from config.settings import Settings
 from lti_tool.database import db, init_database
-from lti_tool.i18n import init_i18n
+from lti_tool.i18n import init_i18n, translate, translate_problems
 from lti_tool.installation.views import init_installation
 from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.views import bp as lti_bp
@@ -27,6 +28,13 @@ from workers.celery_app import make_celery
 csrf = CSRFProtect()
 
 ERROR_STATUS = {NotAllowed: 403, NotFound: 404, PhaseClosed: 409, InvalidInput: 400}
+HTTP_MESSAGES = {
+    400: lazy_gettext("The request could not be understood. Go back and try again."),
+    403: lazy_gettext("You are not allowed to open this page."),
+    404: lazy_gettext("There is no such page. Open the activity again from your course."),
+    405: lazy_gettext("This page cannot be used that way. Go back and try again."),
+    500: lazy_gettext("Something went wrong on our side. Try again in a moment."),
+}
 
 
 def cookie_policy(settings: Settings) -> dict[str, object]:
@@ -87,22 +95,26 @@ def _register_error_pages(app: Flask) -> None:
     def assessment_error(error: AssessmentError) -> tuple[str, int]:
         db().rollback()
         status = next((code for kind, code in ERROR_STATUS.items() if isinstance(error, kind)), 400)
-        problems = getattr(error, "problems", {})
-        return render_template("error.html", status=status, message=error.message, problems=problems), status
+        problems = translate_problems(getattr(error, "problems", {}))
+        return render_template("error.html", status=status, message=translate(error.message), problems=problems), status
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
-        message = "This form expired or did not come from this tool's page. Reload the page and try again."
+        message = gettext("This form expired or did not come from this tool's page. Reload the page and try again.")
         return render_template("error.html", status=400, message=message), 400
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
-        message = f"The upload is larger than peerlti accepts ({MAX_FILE_MB} MB at most). Nothing was saved."
+        message = gettext("The upload is larger than peerlti accepts (%(max)s MB at most). Nothing was saved.",
+                          max=MAX_FILE_MB)
         return render_template("error.html", status=413, message=message), 413
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
-        return render_template("error.html", status=error.code, message=error.description), error.code or 500
+        # Werkzeug's own descriptions are English; the common ones are said again in the page's language.
+        standard = error.code in HTTP_MESSAGES and error.description == type(error).description
+        message = str(HTTP_MESSAGES[error.code]) if standard else error.description
+        return render_template("error.html", status=error.code, message=message), error.code or 500
 
 
 def _refuse_oversized_bodies() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_translations, gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -32,21 +34,61 @@ from assessment.assignment_settings import (
 )
 from assessment.calibration import CalibrationPolicy
 from assessment.grading import LatePolicy
-from assessment.phases import Phase, Timeline
+from assessment.phases import PHASE_NAMES, Phase, Timeline
 from assessment.rubric import CommentPrompt, Criterion, Level
 from assessment.uploads import KNOWN_KINDS
+from lti_tool.i18n import lazy_translate
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 ANONYMITY_CHOICES = [
-    SelectChoice(Anonymity.DOUBLE_BLIND.value, "Double-blind: authors and reviewers never see each other's names"),
-    SelectChoice(Anonymity.REVIEWERS_ANONYMOUS.value, "Reviewers anonymous: reviewers see the author's name"),
-    SelectChoice(Anonymity.OPEN.value, "Open: everyone sees names"),
+    SelectChoice(Anonymity.DOUBLE_BLIND.value, _l("Double-blind: authors and reviewers never see each other's names")),
+    SelectChoice(Anonymity.REVIEWERS_ANONYMOUS.value, _l("Reviewers anonymous: reviewers see the author's name")),
+    SelectChoice(Anonymity.OPEN.value, _l("Open: everyone sees names")),
 ]
 KIND_CHOICES = [
-    SelectChoice(SubmissionKinds.BOTH.value, "Text and files"),
-    SelectChoice(SubmissionKinds.TEXT.value, "Text only"),
-    SelectChoice(SubmissionKinds.FILES.value, "Files only"),
+    SelectChoice(SubmissionKinds.BOTH.value, _l("Text and files")),
+    SelectChoice(SubmissionKinds.TEXT.value, _l("Text only")),
+    SelectChoice(SubmissionKinds.FILES.value, _l("Files only")),
 ]
+
+
+# WTForms' own messages for values it cannot read, listed so this tool's catalogue carries them (WTForms has no Hindi).
+WTFORMS_MESSAGES = (
+    _l("Not a valid decimal value."),
+    _l("Not a valid integer value."),
+    _l("Not a valid datetime value."),
+    _l("Not a valid choice."),
+    _l("Invalid Choice: could not coerce."),
+    _l("Invalid choice(s): one or more data inputs could not be coerced."),
+)
+
+
+class CatalogueTranslations:
+    """WTForms' messages looked up in this tool's catalogue, in the page's language."""
+
+    def gettext(self, string: str) -> str:
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ungettext(singular, plural, n)
+
+
+class TranslatedForm(FlaskForm):
+    class Meta:
+        def get_translations(self, form: FlaskForm) -> CatalogueTranslations:
+            return CatalogueTranslations()
+
+
+def required() -> InputRequired:
+    return InputRequired(message=_l("This field is required."))
+
+
+def at_most(length: int) -> Length:
+    return Length(max=length, message=_l("Field cannot be longer than %(max)d characters."))
+
+
+def between(low: float, high: float) -> NumberRange:
+    return NumberRange(min=low, max=high, message=_l("Number must be between %(min)s and %(max)s."))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -54,15 +96,15 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(TranslatedForm):
     """A button that changes something: nothing to fill in but the CSRF token."""
 
 
-class NewActivityForm(FlaskForm):
-    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
-    points_possible = DecimalField("Points possible", default=100, places=None,
-                                   validators=[InputRequired(), NumberRange(min=0.01, max=10_000)])
-    timezone = SelectField("Time zone for dates", default="UTC")
+class NewActivityForm(TranslatedForm):
+    title = StringField(_l("Title"), validators=[required(), at_most(200)])
+    points_possible = DecimalField(_l("Points possible"), default=100, places=None,
+                                   validators=[required(), between(0.01, 10_000)])
+    timezone = SelectField(_l("Time zone for dates"), default="UTC")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -70,49 +112,51 @@ class NewActivityForm(FlaskForm):
 
 
 class SettingsForm(NewActivityForm):
-    instructions = TextAreaField("Instructions for students", validators=[Length(max=50_000)])
-    submission_opens = DateTimeLocalField("Submissions open", format=DATETIME_FORMAT, validators=[InputRequired()])
-    submission_due = DateTimeLocalField("Submissions due", format=DATETIME_FORMAT, validators=[InputRequired()])
-    calibration_opens = DateTimeLocalField("Calibration opens", format=DATETIME_FORMAT, validators=[Optional()])
-    calibration_due = DateTimeLocalField("Calibration due", format=DATETIME_FORMAT, validators=[Optional()])
-    review_opens = DateTimeLocalField("Reviewing opens", format=DATETIME_FORMAT, validators=[InputRequired()])
-    review_due = DateTimeLocalField("Reviewing due", format=DATETIME_FORMAT, validators=[InputRequired()])
-    results_release = DateTimeLocalField("Results released", format=DATETIME_FORMAT, validators=[InputRequired()])
-    accept_late = BooleanField("Accept late submissions")
-    late_until = DateTimeLocalField("Accept late work until", format=DATETIME_FORMAT, validators=[Optional()])
-    late_penalty_per_day = DecimalField("Penalty per day late (% of the grade)", default=0, places=None,
-                                        validators=[Optional(), NumberRange(min=0, max=100)])
-    reviews_per_submission = IntegerField("Reviews each submission needs", default=3,
-                                          validators=[InputRequired(), NumberRange(min=1, max=20)])
-    reviews_per_student = IntegerField("Reviews each student must do", default=3,
-                                       validators=[InputRequired(), NumberRange(min=1, max=20)])
-    self_assessment = BooleanField("Students also assess their own work")
-    anonymity = RadioField("Anonymity", choices=ANONYMITY_CHOICES, default=Anonymity.DOUBLE_BLIND.value)
-    submission_weight = DecimalField("Weight of the submission grade (%); the rest rewards reviewing", default=80,
-                                     places=None, validators=[InputRequired(), NumberRange(min=0, max=100)])
-    aggregation = SelectField("How peer scores are combined",
-                              choices=[SelectChoice(name, label) for name, label in AGGREGATION_METHODS.items()])
-    submission_kinds = RadioField("Students hand in", choices=KIND_CHOICES, default=SubmissionKinds.BOTH.value)
-    file_types = MultiCheckboxField("File types accepted",
-                                    choices=[SelectChoice(kind.name, kind.label) for kind in KNOWN_KINDS.values()])
-    max_file_mb = IntegerField("File size limit (MB)", default=20, validators=[Optional(), NumberRange(min=1, max=100)])
-    allocation_mode = RadioField("How reviews are handed out", default=AllocationMode.QUEUE.value, choices=[
-        SelectChoice(AllocationMode.QUEUE.value, "A queue: students ask for work; late submissions join as they arrive"),
-        SelectChoice(AllocationMode.STATIC.value, "All at once when reviewing opens"),
+    instructions = TextAreaField(_l("Instructions for students"), validators=[at_most(50_000)])
+    submission_opens = DateTimeLocalField(_l("Submissions open"), format=DATETIME_FORMAT, validators=[required()])
+    submission_due = DateTimeLocalField(_l("Submissions due"), format=DATETIME_FORMAT, validators=[required()])
+    calibration_opens = DateTimeLocalField(_l("Calibration opens"), format=DATETIME_FORMAT, validators=[Optional()])
+    calibration_due = DateTimeLocalField(_l("Calibration due"), format=DATETIME_FORMAT, validators=[Optional()])
+    review_opens = DateTimeLocalField(_l("Reviewing opens"), format=DATETIME_FORMAT, validators=[required()])
+    review_due = DateTimeLocalField(_l("Reviewing due"), format=DATETIME_FORMAT, validators=[required()])
+    results_release = DateTimeLocalField(_l("Results released"), format=DATETIME_FORMAT, validators=[required()])
+    accept_late = BooleanField(_l("Accept late submissions"))
+    late_until = DateTimeLocalField(_l("Accept late work until"), format=DATETIME_FORMAT, validators=[Optional()])
+    late_penalty_per_day = DecimalField(_l("Penalty per day late (percent of the grade)"), default=0, places=None,
+                                        validators=[Optional(), between(0, 100)])
+    reviews_per_submission = IntegerField(_l("Reviews each submission needs"), default=3,
+                                          validators=[required(), between(1, 20)])
+    reviews_per_student = IntegerField(_l("Reviews each student must do"), default=3,
+                                       validators=[required(), between(1, 20)])
+    self_assessment = BooleanField(_l("Students also assess their own work"))
+    anonymity = RadioField(_l("Anonymity"), choices=ANONYMITY_CHOICES, default=Anonymity.DOUBLE_BLIND.value)
+    submission_weight = DecimalField(_l("Weight of the submission grade (%); the rest rewards reviewing"), default=80,
+                                     places=None, validators=[required(), between(0, 100)])
+    aggregation = SelectField(_l("How peer scores are combined"), choices=[
+        SelectChoice(name, lazy_translate(label)) for name, label in AGGREGATION_METHODS.items()
     ])
-    reviewers_need_submission = BooleanField("Only students who handed in work review")
-    review_strictness = SelectField("How strictly reviewing is graded against the consensus", coerce=int, default=5,
-                                    choices=[SelectChoice(str(level), label) for level, label in (
-                                        (1, "1: lax"), (3, "3"), (5, "5: moderate"), (7, "7"), (9, "9: strict"))])
-    zero_for_missing_work = BooleanField("Students who hand in nothing get zero (otherwise no grade is sent)")
-    lease_hours = IntegerField("Hours a reviewer keeps a review before it returns to the pool", default=24,
-                               validators=[InputRequired(), NumberRange(min=1, max=336)])
-    calibration_examples_required = IntegerField("Calibration examples each student assesses first (0: none)",
-                                                 default=0, validators=[InputRequired(), NumberRange(min=0, max=10)])
-    calibration_pass_accuracy = IntegerField("Accuracy that passes calibration (%)", default=80,
-                                             validators=[InputRequired(), NumberRange(min=1, max=100)])
-    calibration_attempts = IntegerField("Attempts per calibration example", default=2,
-                                        validators=[InputRequired(), NumberRange(min=1, max=10)])
+    submission_kinds = RadioField(_l("Students hand in"), choices=KIND_CHOICES, default=SubmissionKinds.BOTH.value)
+    file_types = MultiCheckboxField(_l("File types accepted"),
+                                    choices=[SelectChoice(kind.name, kind.label) for kind in KNOWN_KINDS.values()])
+    max_file_mb = IntegerField(_l("File size limit (MB)"), default=20, validators=[Optional(), between(1, 100)])
+    allocation_mode = RadioField(_l("How reviews are handed out"), default=AllocationMode.QUEUE.value, choices=[
+        SelectChoice(AllocationMode.QUEUE.value, _l("A queue: students ask for work; late submissions join as they arrive")),
+        SelectChoice(AllocationMode.STATIC.value, _l("All at once when reviewing opens")),
+    ])
+    reviewers_need_submission = BooleanField(_l("Only students who handed in work review"))
+    review_strictness = SelectField(_l("How strictly reviewing is graded against the consensus"), coerce=int, default=5,
+                                    choices=[SelectChoice("1", _l("1: lax")), SelectChoice("3", "3"),
+                                             SelectChoice("5", _l("5: moderate")), SelectChoice("7", "7"),
+                                             SelectChoice("9", _l("9: strict"))])
+    zero_for_missing_work = BooleanField(_l("Students who hand in nothing get zero (otherwise no grade is sent)"))
+    lease_hours = IntegerField(_l("Hours a reviewer keeps a review before it returns to the pool"), default=24,
+                               validators=[required(), between(1, 336)])
+    calibration_examples_required = IntegerField(_l("Calibration examples each student assesses first (0: none)"),
+                                                 default=0, validators=[required(), between(0, 10)])
+    calibration_pass_accuracy = IntegerField(_l("Accuracy that passes calibration (%)"), default=80,
+                                             validators=[required(), between(1, 100)])
+    calibration_attempts = IntegerField(_l("Attempts per calibration example"), default=2,
+                                        validators=[required(), between(1, 10)])
 
     DATE_FIELDS = ("submission_opens", "submission_due", "calibration_opens", "calibration_due",
                    "review_opens", "review_due", "results_release", "late_until")
@@ -185,38 +229,40 @@ class SettingsForm(NewActivityForm):
         )
 
 
-class PhaseForm(FlaskForm):
-    phase = SelectField("Phase", choices=[SelectChoice("", "Follow the dates")]
-                        + [SelectChoice(phase.value, phase.value.title()) for phase in Phase])
+class PhaseForm(TranslatedForm):
+    phase = SelectField(_l("Phase"), choices=[
+        SelectChoice("", _l("Follow the dates")),
+        *(SelectChoice(phase.value, lazy_translate(PHASE_NAMES[phase], capitalize=True)) for phase in Phase),
+    ])
 
 
-class CriterionForm(FlaskForm):
-    title = StringField("Criterion", validators=[InputRequired(), Length(max=200)])
-    description = TextAreaField("What reviewers should look for", validators=[Length(max=5000)])
-    weight = DecimalField("Weight", default=1, places=None, validators=[InputRequired(), NumberRange(min=0, max=1000)])
-    scoring = RadioField("Scoring", default="levels",
-                         choices=[SelectChoice("levels", "Levels, each with points and a descriptor"),
-                                  SelectChoice("range", "A number in a range")])
-    levels = TextAreaField("Levels, one per line as “points | descriptor”", validators=[Length(max=20_000)],
+class CriterionForm(TranslatedForm):
+    title = StringField(_l("Criterion"), validators=[required(), at_most(200)])
+    description = TextAreaField(_l("What reviewers should look for"), validators=[at_most(5000)])
+    weight = DecimalField(_l("Weight"), default=1, places=None, validators=[required(), between(0, 1000)])
+    scoring = RadioField(_l("Scoring"), default="levels",
+                         choices=[SelectChoice("levels", _l("Levels, each with points and a descriptor")),
+                                  SelectChoice("range", _l("A number in a range"))])
+    levels = TextAreaField(_l("Levels, one per line as “points | descriptor”"), validators=[at_most(20_000)],
                            default="0 | Missing\n1 | Weak\n2 | Adequate\n3 | Strong")
-    range_low = DecimalField("Lowest score", default=0, places=None, validators=[Optional()])
-    range_high = DecimalField("Highest score", default=10, places=None, validators=[Optional()])
-    comment_prompt = StringField("Comment prompt (optional)", validators=[Length(max=500)])
-    comment_required = BooleanField("A comment is required")
-    comment_min_length = IntegerField("Minimum comment length (characters)", default=0,
-                                      validators=[Optional(), NumberRange(min=0, max=5000)])
+    range_low = DecimalField(_l("Lowest score"), default=0, places=None, validators=[Optional()])
+    range_high = DecimalField(_l("Highest score"), default=10, places=None, validators=[Optional()])
+    comment_prompt = StringField(_l("Comment prompt (optional)"), validators=[at_most(500)])
+    comment_required = BooleanField(_l("A comment is required"))
+    comment_min_length = IntegerField(_l("Minimum comment length (characters)"), default=0,
+                                      validators=[Optional(), between(0, 5000)])
 
     def to_criterion(self, key: str) -> Criterion:
         """The criterion described; malformed level lines are reported on the levels field as ValueError."""
         comment = None
         if (self.comment_prompt.data or "").strip() or self.comment_required.data:
-            comment = CommentPrompt(prompt=(self.comment_prompt.data or "").strip() or "Comments",
+            comment = CommentPrompt(prompt=(self.comment_prompt.data or "").strip() or gettext("Comments"),
                                     required=self.comment_required.data,
                                     min_length=self.comment_min_length.data or 0)
         if self.scoring.data == "range":
             low, high = self.range_low.data, self.range_high.data
             if low is None or high is None:
-                raise ValueError("Give the lowest and the highest score of the range.")
+                raise ValueError(gettext("Give the lowest and the highest score of the range."))
             return Criterion(key=key, title=self.title.data.strip(), description=(self.description.data or "").strip(),
                              weight=float(self.weight.data), score_range=(float(low), float(high)), comment=comment)
         return Criterion(key=key, title=self.title.data.strip(), description=(self.description.data or "").strip(),
@@ -245,9 +291,10 @@ def parse_levels(text: str) -> tuple[Level, ...]:
         try:
             value = float(points.strip())
         except ValueError:
-            raise ValueError(f"Line {number} should start with a number of points, then “|”, then a descriptor.") from None
+            raise ValueError(gettext("Line %(number)s should start with a number of points, then “|”, then a descriptor.",
+                                     number=number)) from None
         if not separator or not descriptor.strip():
-            raise ValueError(f"Line {number} needs a descriptor after “|”.")
+            raise ValueError(gettext("Line %(number)s needs a descriptor after “|”.", number=number))
         levels.append(Level(points=value, descriptor=descriptor.strip()))
     return tuple(levels)
 
@@ -256,13 +303,13 @@ def format_points(points: float) -> str:
     return f"{points:g}"
 
 
-class CopyRubricForm(FlaskForm):
-    source = SelectField("Copy the rubric of", coerce=int)
+class CopyRubricForm(TranslatedForm):
+    source = SelectField(_l("Copy the rubric of"), coerce=int)
 
 
-class SubmissionForm(FlaskForm):
-    text = TextAreaField("Your answer")
-    file = FileField("Attach a file")
+class SubmissionForm(TranslatedForm):
+    text = TextAreaField(_l("Your answer"))
+    file = FileField(_l("Attach a file"))
 
 
 def whole_number(raw: str | None) -> int:

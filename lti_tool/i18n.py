@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton, get_datetime_format
 from flask import Flask, request, session
-from flask_babel import Babel
+from flask_babel import Babel, format_decimal, get_locale, gettext
+from flask_babel.speaklater import LazyString
+
+from assessment.messages import Message
 
 SUPPORTED_LOCALES = ("en", "hi")
 DEFAULT_LOCALE = "en"
@@ -29,6 +38,52 @@ def select_locale() -> str:
     return session.get(SESSION_KEY) or request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
 
 
+def current_locale() -> str:
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def format_moment(moment: datetime, zone: str) -> str:
+    """A moment in `zone` as the reader's language writes it, with the zone named: "Mon, Jan 5, 2026, 14:00 CET"."""
+    local = moment.astimezone(ZoneInfo(zone))
+    locale = get_locale() or DEFAULT_LOCALE
+    # 24-hour times in every language: deadlines are read at a glance, and "12:00 am" is misread.
+    date, time = format_skeleton("yMMMEd", local, locale=locale), format_skeleton("Hm", local, locale=locale)
+    return get_datetime_format("medium", locale=locale).format(time, date) + f" {local.tzname()}"
+
+
+def translate(text: Any) -> Any:
+    """A domain `Message` in the page's language, its numbers and dates formatted for it; anything else as it is."""
+    if not isinstance(text, Message):
+        return text
+    if not text.params:
+        return gettext(text.template)
+    return gettext(text.template, **{name: _localised(value) for name, value in text.params.items()})
+
+
+def lazy_translate(message: Message, *, capitalize: bool = False) -> LazyString:
+    """A domain message for a label made at import time (form choices), translated each time it is shown."""
+    if capitalize:
+        return LazyString(lambda: translate(message)[:1].upper() + translate(message)[1:])
+    return LazyString(translate, message)
+
+
+def translate_problems(problems: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: translate(text) for key, text in problems.items()}
+
+
+def _localised(value: object) -> object:
+    if isinstance(value, Message):
+        return translate(value)
+    if isinstance(value, datetime):
+        return format_moment(value, "UTC")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_decimal(value)
+    return value
+
+
 def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     Babel(app, locale_selector=select_locale)
+    app.context_processor(lambda: {"current_locale": current_locale()})
+    # Domain messages reach templates in many ways (errors, problems, reasons); each is shown in the page's language.
+    app.jinja_env.finalize = translate

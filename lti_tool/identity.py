@@ -7,6 +7,7 @@ from dataclasses import asdict
 from flask import session
 
 from assessment.errors import NotAllowed
+from assessment.messages import N_
 from assessment.models import CourseRole
 from lti_tool.launch.provisioning import LaunchIdentity
 
@@ -32,8 +33,8 @@ def launch_identity(resource_link_id: int | str) -> LaunchIdentity:
     data = session.get(SESSION_KEY, {}).get(str(resource_link_id))
     if data is None:
         raise NotAllowed(
-            "This browser has no launch for this activity. Open it from your course in the LMS; "
-            "if it is embedded, your browser may be blocking its cookies."
+            N_("This browser has no launch for this activity. Open it from your course in the LMS; "
+               "if it is embedded, your browser may be blocking its cookies.")
         )
     return LaunchIdentity(**(data | {"role": CourseRole(data["role"])}))
 
@@ -41,5 +42,5 @@ def launch_identity(resource_link_id: int | str) -> LaunchIdentity:
 def staff_identity(resource_link_id: int | str) -> LaunchIdentity:
     identity = launch_identity(resource_link_id)
     if identity.role is not CourseRole.STAFF:
-        raise NotAllowed("Only the course's instructors and teaching assistants can open this page.")
+        raise NotAllowed(N_("Only the course's instructors and teaching assistants can open this page."))
     return identity

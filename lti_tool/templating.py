@@ -1,34 +1,63 @@
-"""Jinja filters for the tool's pages: dates in a time zone, points without needless decimals."""
+"""Jinja filters for the tool's pages: dates in a time zone, points and sizes, each written as the reader's language does."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+import enum
+from datetime import UTC, datetime
 
 from flask import Flask
+from flask_babel import format_decimal, lazy_gettext, ngettext
 
+from assessment.models import FlagReason, PostingStatus, ReviewKind, ReviewStatus
+from assessment.phases import PHASE_NAMES, Phase
 from assessment.uploads import KNOWN_KINDS
+from lti_tool.i18n import format_moment, translate
+
+# What people read for the domain's states; the values themselves stay in the database and the forms.
+LABELS: dict[type[enum.Enum], dict[enum.Enum, object]] = {
+    Phase: dict(PHASE_NAMES),
+    ReviewKind: {ReviewKind.PEER: lazy_gettext("peer"), ReviewKind.SELF: lazy_gettext("self"),
+                 ReviewKind.STAFF: lazy_gettext("staff")},
+    ReviewStatus: {ReviewStatus.ASSIGNED: lazy_gettext("assigned"), ReviewStatus.SUBMITTED: lazy_gettext("submitted"),
+                   ReviewStatus.EXPIRED: lazy_gettext("expired"), ReviewStatus.REMOVED: lazy_gettext("removed")},
+    FlagReason: {FlagReason.UNFAIR: lazy_gettext("unfair"), FlagReason.INAPPROPRIATE: lazy_gettext("inappropriate")},
+    PostingStatus: {PostingStatus.PENDING: lazy_gettext("pending"), PostingStatus.IN_FLIGHT: lazy_gettext("sending"),
+                    PostingStatus.POSTED: lazy_gettext("posted"), PostingStatus.FAILED: lazy_gettext("failed")},
+}
 
 
 def local_time(moment: datetime | None, zone: str) -> str:
     if moment is None:
         return "—"
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # stored in UTC; SQLite hands it back without its zone
+    return format_moment(moment, zone)
 
 
 def points(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}"
+    return "—" if value is None else format_decimal(value)
+
+
+def input_number(value: float | None) -> str:
+    """A number as form fields send it back (no grouping, a dot for decimals), whatever the page's language."""
+    return "" if value is None else f"{value:g}"
 
 
 def file_size(size: int | None) -> str:
     if size is None:
         return ""
-    for unit in ("bytes", "KB", "MB"):
-        if size < 1024 or unit == "MB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return ""
+    if size < 1024:
+        return ngettext("%(num)s byte", "%(num)s bytes", size)
+    value, unit = size / 1024, "KB"
+    if value >= 1024:
+        value, unit = value / 1024, "MB"
+    return f"{format_decimal(value, format='#,##0.0')} {unit}"
+
+
+def label(value: enum.Enum) -> str:
+    """How a state of the domain (a phase, a review's status, ...) is named on the page."""
+    text = LABELS.get(type(value), {}).get(value)
+    return str(value.value) if text is None else str(translate(text))
 
 
 def extension(kind_name: str) -> str:
@@ -38,6 +67,8 @@ def extension(kind_name: str) -> str:
 
 def init_templating(app: Flask) -> None:
     app.add_template_filter(extension, "extension")
+    app.add_template_filter(label, "label")
     app.add_template_filter(local_time, "local")
     app.add_template_filter(points, "points")
+    app.add_template_filter(input_number, "input_number")
     app.add_template_filter(file_size, "file_size")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from assessment.db import Base, JSONDocument, utcnow
 from assessment.errors import NotAllowed
+from assessment.messages import N_
 from assessment.models import Assignment
 from lti_tool.registry import Deployment, Platform, current_tool_key, lti_registration
 
@@ -62,9 +63,9 @@ def record_request(session: Session, platform: Platform, deployment: Deployment,
 def open_request(session: Session, token: str, person_id: int, now: datetime) -> DeepLinkRequest:
     request = session.scalars(select(DeepLinkRequest).where(DeepLinkRequest.token == token)).one_or_none()
     if request is None or request.person_id != person_id:
-        raise NotAllowed("This content-picker request is not yours. Start again from the LMS.")
+        raise NotAllowed(N_("This content-picker request is not yours. Start again from the LMS."))
     if not request.is_open(now):
-        raise NotAllowed("This content-picker request was already answered or has expired. Start again from the LMS.")
+        raise NotAllowed(N_("This content-picker request was already answered or has expired. Start again from the LMS."))
     return request
 
 

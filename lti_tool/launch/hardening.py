@@ -12,6 +12,7 @@ from pylti1p3.exception import LtiException
 from pylti1p3.message_validators import get_validators
 from sqlalchemy.orm import Session
 
+from assessment.messages import N_
 from lti_tool.launch.errors import CookiesLost, LaunchRejected
 from lti_tool.launch.platform_keys import PlatformKeyCache
 from lti_tool.launch.platform_storage import PlatformStorageAnswer, PlatformStorageNeeded
@@ -22,10 +23,10 @@ from lti_tool.registry import DatabaseToolConf, Platform, find_platform
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 MESSAGE_TYPES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
 SIGNATURE_PROBLEMS = (
-    (jwt.ExpiredSignatureError, "The id_token has expired. Open the activity again from your course."),
-    (jwt.ImmatureSignatureError, "The id_token was issued in the future (iat); check the platform's clock."),
-    (jwt.InvalidSignatureError, "The id_token's signature does not verify with the platform's key."),
-    (jwt.InvalidAudienceError, "The id_token is not addressed to this tool (wrong aud)."),
+    (jwt.ExpiredSignatureError, N_("The id_token has expired. Open the activity again from your course.")),
+    (jwt.ImmatureSignatureError, N_("The id_token was issued in the future (iat); check the platform's clock.")),
+    (jwt.InvalidSignatureError, N_("The id_token's signature does not verify with the platform's key.")),
+    (jwt.InvalidAudienceError, N_("The id_token is not addressed to this tool (wrong aud).")),
 )
 
 
@@ -95,15 +96,15 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             relaunch = self._relaunch_url(state)
             if any(name.startswith(STATE_COOKIE_PREFIX) for name in self._request.cookie_names()):
                 raise LaunchRejected(
-                    "The launch state does not match this browser's login (state mismatch). "
-                    "Open the activity again from your course.",
+                    N_("The launch state does not match this browser's login (state mismatch). "
+                       "Open the activity again from your course."),
                     relaunch_url=relaunch,
                 )
             if state.storage_target:
                 raise PlatformStorageNeeded(state, relaunch)
             raise CookiesLost(
-                "Your browser did not keep this tool's cookie while the launch went through the LMS, "
-                "which usually means it blocks cookies inside embedded pages.",
+                N_("Your browser did not keep this tool's cookie while the launch went through the LMS, "
+                   "which usually means it blocks cookies inside embedded pages."),
                 relaunch_url=relaunch,
             )
         return self
@@ -116,16 +117,18 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
     def validate_jwt_format(self) -> HardenedMessageLaunch:
         token = self._get_request_param("id_token")
         if not token:
-            raise LaunchRejected("The launch has no id_token.")
+            raise LaunchRejected(N_("The launch has no id_token."))
         try:
             header = jwt.get_unverified_header(token)
             body = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
-            raise LaunchRejected("The id_token is not a valid JWT (it cannot be decoded).") from None
+            raise LaunchRejected(N_("The id_token is not a valid JWT (it cannot be decoded).")) from None
         if header.get("alg") != "RS256":
-            raise LaunchRejected(f"The id_token must be signed with RS256; it says alg {header.get('alg')!r}.")
+            raise LaunchRejected(
+                N_("The id_token must be signed with RS256; it says alg %(alg)s.", alg=repr(header.get("alg")))
+            )
         if not header.get("kid"):
-            raise LaunchRejected("The id_token header has no kid, so the platform key cannot be chosen.")
+            raise LaunchRejected(N_("The id_token header has no kid, so the platform key cannot be chosen."))
         self._jwt = {"header": header, "body": body}
         return self
 
@@ -133,23 +136,25 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         body = self._jwt["body"]
         for claim in ("iss", "aud", "sub", "nonce", "iat", "exp"):
             if body.get(claim) in (None, "", []):
-                raise LaunchRejected(f"The id_token is missing the {claim!r} claim.")
+                raise LaunchRejected(N_("The id_token is missing the %(claim)s claim.", claim=repr(claim)))
         version = body.get(CLAIM + "version")
         if version is None:
-            raise LaunchRejected("The id_token has no LTI version claim; this tool needs LTI 1.3.0.")
+            raise LaunchRejected(N_("The id_token has no LTI version claim; this tool needs LTI 1.3.0."))
         if version != "1.3.0":
-            raise LaunchRejected(f"The id_token is for LTI version {version!r}; this tool needs 1.3.0.")
+            raise LaunchRejected(
+                N_("The id_token is for LTI version %(version)s; this tool needs 1.3.0.", version=repr(version))
+            )
         message_type = body.get(CLAIM + "message_type")
         if not message_type:
-            raise LaunchRejected("The id_token has no message_type claim.")
+            raise LaunchRejected(N_("The id_token has no message_type claim."))
         if message_type not in MESSAGE_TYPES:
-            raise LaunchRejected(f"This tool does not handle {message_type!r} messages.")
+            raise LaunchRejected(N_("This tool does not handle %(type)s messages.", type=repr(message_type)))
         if not body.get(CLAIM + "deployment_id"):
-            raise LaunchRejected("The id_token has no deployment_id claim.")
+            raise LaunchRejected(N_("The id_token has no deployment_id claim."))
         if not isinstance(body.get(CLAIM + "roles"), list):
-            raise LaunchRejected("The id_token has no roles claim (it may be empty, but it must be there).")
+            raise LaunchRejected(N_("The id_token has no roles claim (it may be empty, but it must be there)."))
         if message_type == "LtiResourceLinkRequest" and not (body.get(CLAIM + "resource_link") or {}).get("id"):
-            raise LaunchRejected("The id_token has no resource_link id.")
+            raise LaunchRejected(N_("The id_token has no resource_link id."))
         return self
 
     def get_client_id(self) -> str:
@@ -158,11 +163,11 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         audience, azp = body.get("aud"), body.get("azp")
         audiences = audience if isinstance(audience, list) else [audience]
         if not all(isinstance(item, str) for item in audiences):
-            raise LaunchRejected("The id_token's aud claim is malformed.")
+            raise LaunchRejected(N_("The id_token's aud claim is malformed."))
         if len(audiences) > 1 and not azp:
-            raise LaunchRejected("The id_token has several audiences but no azp claim naming this tool.")
+            raise LaunchRejected(N_("The id_token has several audiences but no azp claim naming this tool."))
         if azp is not None and azp not in audiences:
-            raise LaunchRejected("The id_token's azp is not one of its audiences.")
+            raise LaunchRejected(N_("The id_token's azp is not one of its audiences."))
         return azp or audiences[0]
 
     def validate_registration(self) -> HardenedMessageLaunch:
@@ -170,8 +175,8 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         self.platform = find_platform(self._policy.session, issuer, client_id)
         if self.platform is None:
             raise LaunchRejected(
-                f"This tool has no registration for issuer {issuer!r} and client id {client_id!r}. "
-                "An administrator must register the platform first.",
+                N_("This tool has no registration for issuer %(issuer)s and client id %(client)s. "
+                   "An administrator must register the platform first.", issuer=repr(issuer), client=repr(client_id)),
                 status=403,
             )
         self._registration = self._tool_config.find_registration_by_params(issuer, client_id)
@@ -192,17 +197,17 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             )
         except jwt.PyJWTError as error:
             reason = next((text for kind, text in SIGNATURE_PROBLEMS if isinstance(error, kind)), None)
-            raise LaunchRejected(reason or f"The id_token is invalid: {error}.", status=401) from None
+            raise LaunchRejected(reason or N_("The id_token is invalid: %(error)s.", error=str(error)), status=401) from None
         return self
 
     def validate_nonce(self) -> HardenedMessageLaunch:
         assert self.platform is not None and self.login_state is not None
         nonce = self._jwt["body"]["nonce"]
         if nonce != self.login_state.nonce:
-            raise LaunchRejected("The id_token's nonce was not issued by this login.")
+            raise LaunchRejected(N_("The id_token's nonce was not issued by this login."))
         if nonce_was_used(self._policy.session, self.platform.id, nonce):
             raise LaunchRejected(
-                "This launch was already used (replayed id_token). Open the activity again from your course."
+                N_("This launch was already used (replayed id_token). Open the activity again from your course.")
             )
         return self
 
@@ -211,8 +216,8 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         deployment_id = body[CLAIM + "deployment_id"]
         if self._tool_config.find_deployment_by_params(body["iss"], deployment_id, self.get_client_id()) is None:
             raise LaunchRejected(
-                f"Deployment {deployment_id!r} is not registered for this platform. "
-                "An administrator must add it (or allow new deployments).",
+                N_("Deployment %(deployment)s is not registered for this platform. "
+                   "An administrator must add it (or allow new deployments).", deployment=repr(deployment_id)),
                 status=403,
             )
         return self
@@ -221,11 +226,11 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         body = self._jwt["body"]
         validator = next((v for v in get_validators() if v.can_validate(body)), None)
         if validator is None:
-            raise LaunchRejected("The launch message type is not recognised.")
+            raise LaunchRejected(N_("The launch message type is not recognised."))
         try:
             validator.validate(body)
         except LtiException as error:
-            raise LaunchRejected(f"The launch message is invalid: {error}.") from None
+            raise LaunchRejected(N_("The launch message is invalid: %(error)s.", error=str(error))) from None
         return self
 
     @property

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
+from assessment.messages import N_
 from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.platform_storage import origin_of, storage_target
 from lti_tool.launch.state import LoginState, StateSigner
@@ -26,22 +27,26 @@ class LoginRedirect:
 def start_login(session: Session, params: Mapping[str, str], signer: StateSigner, launch_url: str) -> LoginRedirect:
     issuer, login_hint = params.get("iss"), params.get("login_hint")
     if not issuer:
-        raise LaunchRejected("The login request has no issuer (iss); start the activity from your course.")
+        raise LaunchRejected(N_("The login request has no issuer (iss); start the activity from your course."))
     if not login_hint:
-        raise LaunchRejected("The login request has no login_hint; start the activity from your course.")
+        raise LaunchRejected(N_("The login request has no login_hint; start the activity from your course."))
     client_id = params.get("client_id") or None
     platform = find_platform(session, issuer, client_id)
     if platform is None:
         raise LaunchRejected(
-            f"This tool has no registration for issuer {issuer!r}"
-            + (f" and client id {client_id!r}." if client_id else " (or several, and the login named no client id).")
-            + " An administrator must register the platform first.",
+            N_("This tool has no registration for issuer %(issuer)s and client id %(client)s. "
+               "An administrator must register the platform first.", issuer=repr(issuer), client=repr(client_id))
+            if client_id else
+            N_("This tool has no registration for issuer %(issuer)s (or several, and the login named no client id). "
+               "An administrator must register the platform first.", issuer=repr(issuer)),
             status=403,
         )
     # Canvas names it deployment_id; the specification, lti_deployment_id.
     deployment_id = params.get("lti_deployment_id") or params.get("deployment_id")
     if deployment_id and not platform.accept_new_deployments and find_deployment(session, platform, deployment_id) is None:
-        raise LaunchRejected(f"Deployment {deployment_id!r} is not registered for this platform.", status=403)
+        raise LaunchRejected(
+            N_("Deployment %(deployment)s is not registered for this platform.", deployment=repr(deployment_id)), status=403
+        )
 
     token, state = signer.issue({
         "iss": issuer,

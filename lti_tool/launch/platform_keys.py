@@ -9,6 +9,7 @@ from typing import Any
 import requests
 from jwcrypto.jwk import JWK
 
+from assessment.messages import N_
 from lti_tool.launch.errors import LaunchRejected
 
 CACHE_SECONDS = 300
@@ -28,15 +29,16 @@ class PlatformKeyCache:
         )
         if key is None:
             raise LaunchRejected(
-                f"The platform's key set has no key with kid {kid!r}; the token was signed by an unknown key.",
+                N_("The platform's key set has no key with kid %(kid)s; the token was signed by an unknown key.",
+                   kid=repr(kid)),
                 status=401,
             )
         if key.get("alg", "RS256") != "RS256" or key.get("kty") != "RSA":
-            raise LaunchRejected(f"The platform key {kid!r} is not an RS256 RSA key.", status=401)
+            raise LaunchRejected(N_("The platform key %(kid)s is not an RS256 RSA key.", kid=repr(kid)), status=401)
         try:
             return JWK(**key).export_to_pem()
         except (ValueError, TypeError):
-            raise LaunchRejected(f"The platform key {kid!r} could not be read.", status=401) from None
+            raise LaunchRejected(N_("The platform key %(kid)s could not be read.", kid=repr(kid)), status=401) from None
 
     def forget(self) -> None:
         with self._lock:
@@ -58,13 +60,17 @@ class PlatformKeyCache:
         return keys
 
     def _fetch(self, url: str) -> list[dict[str, Any]]:
-        problem = f"The platform's public keys could not be fetched from {url}"
         try:
             response = requests.get(url, timeout=self._timeout)
             response.raise_for_status()
             keys = response.json().get("keys")
         except (requests.RequestException, ValueError, AttributeError) as error:
-            raise LaunchRejected(f"{problem}: {error.__class__.__name__}. Try again shortly.", status=502) from None
+            raise LaunchRejected(N_(
+                "The platform's public keys could not be fetched from %(url)s: %(error)s. Try again shortly.",
+                url=url, error=error.__class__.__name__,
+            ), status=502) from None
         if not isinstance(keys, list):
-            raise LaunchRejected(f"{problem}: the answer has no key list.", status=502)
+            raise LaunchRejected(N_(
+                "The platform's public keys could not be fetched from %(url)s: the answer has no key list.", url=url
+            ), status=502)
         return [key for key in keys if isinstance(key, dict)]

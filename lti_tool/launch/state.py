@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from assessment.messages import N_
 from lti_tool.launch.errors import LaunchRejected
 
 STATE_COOKIE_PREFIX = "lti1p3-state-"
@@ -53,13 +54,14 @@ class StateSigner:
 
     def read(self, token: str | None) -> LoginState:
         if not token:
-            raise LaunchRejected("The launch has no state parameter, so it cannot be matched to a login.")
+            raise LaunchRejected(N_("The launch has no state parameter, so it cannot be matched to a login."))
         try:
             data = self._serializer.loads(token, max_age=STATE_MAX_AGE_SECONDS)
         except SignatureExpired:
             raise LaunchRejected(
-                "This launch took longer than 10 minutes to complete. Go back to your course and open the activity again."
+                N_("This launch took longer than 10 minutes to complete. "
+                   "Go back to your course and open the activity again.")
             ) from None
         except BadSignature:
-            raise LaunchRejected("The launch state was not issued by this tool (state mismatch).") from None
+            raise LaunchRejected(N_("The launch state was not issued by this tool (state mismatch).")) from None
         return LoginState(state_id=data["id"], nonce=data["n"], login_params=data["p"], storage_target=data.get("s", ""))

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, make_response, redi
 from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 
+from assessment.messages import N_
 from assessment.models import CourseRole, ResourceLink
 from assessment.services import place_assignment
 from lti_tool.database import db
@@ -158,7 +159,7 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
         session.rollback()
         message.validate_nonce()
         raise LaunchRejected(
-            "Another launch changed the same records at this moment; open the activity again.", status=409
+            N_("Another launch changed the same records at this moment; open the activity again."), status=409
         ) from None
     remember_launch(identity, key=session_key)
     remember_launch_locale((message.claims.get(PRESENTATION_CLAIM) or {}).get("locale"))
@@ -167,7 +168,7 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
 
 def _deep_linking_request(message: HardenedMessageLaunch, identity: LaunchIdentity) -> tuple[str, str]:
     if identity.role is not CourseRole.STAFF:
-        raise LaunchRejected("Only the course's instructors can add peerlti activities.", status=403)
+        raise LaunchRejected(N_("Only the course's instructors can add peerlti activities."), status=403)
     session = db()
     deployment = session.get(Deployment, identity.deployment_id)
     assert message.platform is not None and deployment is not None

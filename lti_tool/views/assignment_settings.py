@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug import Response
 
 from assessment.errors import InvalidInput
-from assessment.phases import Phase
+from assessment.messages import N_
+from assessment.phases import PHASE_NAMES, Phase
 from assessment.services import set_phase, update_settings
 from lti_tool.database import db
 from lti_tool.forms import PhaseForm, SettingsForm
+from lti_tool.i18n import translate
 from lti_tool.views.course import staff_view
 from lti_tool.views.form_errors import show_problems
 
@@ -31,7 +34,7 @@ def edit(link_id: int) -> Response | str | tuple[str, int]:
             show_problems(form, refusal.problems, PROBLEM_FIELDS)
         else:
             db().commit()
-            flash("Settings saved.")
+            flash(gettext("Settings saved."))
             return redirect(url_for("landing.resource_link", link_id=link_id), 303)
     status = 400 if form.is_submitted() else 200
     return render_template("instructor/settings.html", view=view, assignment=assignment, form=form), status
@@ -43,8 +46,11 @@ def move_phase(link_id: int) -> Response:
     assignment = view.require_assignment()
     form = PhaseForm()
     if not form.validate_on_submit():
-        raise InvalidInput({"phase": "Choose a phase from the list."})
+        raise InvalidInput({"phase": N_("Choose a phase from the list.")})
     set_phase(db(), assignment.id, Phase(form.phase.data) if form.phase.data else None)
     db().commit()
-    flash("The assignment now follows its dates." if not form.phase.data else f"Moved to the {form.phase.data} phase.")
+    if form.phase.data:
+        flash(gettext("Moved to the %(phase)s phase.", phase=translate(PHASE_NAMES[Phase(form.phase.data)])))
+    else:
+        flash(gettext("The assignment now follows its dates."))
     return redirect(url_for("landing.resource_link", link_id=link_id), 303)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug import Response
 
 from assessment.calibration_training import (
@@ -16,6 +17,7 @@ from assessment.calibration_training import (
 )
 from assessment.db import utcnow
 from assessment.errors import InvalidInput, NotFound
+from assessment.messages import N_
 from lti_tool.database import db
 from lti_tool.forms import ActionForm
 from lti_tool.views.course import launched_view, staff_view
@@ -41,7 +43,7 @@ def practise(link_id: int) -> str | tuple[str, int]:
             result = attempt_example(db(), assignment.id, example_id, view.person.id, entry.selections, utcnow())
         except (InvalidInput, ValueError) as refusal:
             db().rollback()
-            problems = getattr(refusal, "problems", {"example": "Reload the page and try again."})
+            problems = getattr(refusal, "problems", {"example": N_("Reload the page and try again.")})
         else:
             db().commit()
             return render_template("calibration/result.html", view=view, assignment=assignment,
@@ -67,7 +69,7 @@ def edit(link_id: int, example_id: int | None) -> Response | str | tuple[str, in
     assignment = view.require_assignment()
     example = next((e for e in examples(db(), assignment.id) if e.id == example_id), None)
     if example_id is not None and example is None:
-        raise NotFound("That calibration example does not exist.")
+        raise NotFound(N_("That calibration example does not exist."))
     problems: dict[str, str] = {}
     values = {"title": example.title if example else "", "text": example.text_html if example else ""}
     selections = dict(example.reference or {}) if example else {}
@@ -87,7 +89,7 @@ def edit(link_id: int, example_id: int | None) -> Response | str | tuple[str, in
             problems = refusal.problems
         else:
             db().commit()
-            flash("Example saved.")
+            flash(gettext("Example saved."))
             return redirect(url_for("calibration.manage", link_id=link_id), 303)
     return render_template("calibration/edit.html", view=view, assignment=assignment, example=example, values=values,
                            selections=selections, explanations=explanations, problems=problems,
@@ -99,5 +101,5 @@ def remove(link_id: int, example_id: int) -> Response:
     view = staff_view(link_id)
     delete_example(db(), view.require_assignment().id, example_id)
     db().commit()
-    flash("Example deleted.")
+    flash(gettext("Example deleted."))
     return redirect(url_for("calibration.manage", link_id=link_id), 303)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assessment.errors import NotFound
+from assessment.messages import N_
 from assessment.models import Assignment, Course, CourseRole, Enrollment, Person, ResourceLink
 from assessment.services import assignment_for_link
 from lti_tool.database import db
@@ -31,7 +32,7 @@ class LaunchView:
 
     def require_assignment(self) -> Assignment:
         if self.assignment is None:
-            raise NotFound("This activity has not been set up yet.")
+            raise NotFound(N_("This activity has not been set up yet."))
         return self.assignment
 
 
@@ -49,7 +50,7 @@ def load_launch_view(session: Session, identity: LaunchIdentity) -> LaunchView:
         )
     ).one_or_none()
     if row is None:
-        raise NotFound("This activity no longer exists in peerlti. Open it again from your course.")
+        raise NotFound(N_("This activity no longer exists in peerlti. Open it again from your course."))
     link, course, enrollment, person, platform = row
     return LaunchView(person=person, course=course, link=link, enrollment=enrollment, platform=platform,
                       assignment=assignment_for_link(session, link.id))

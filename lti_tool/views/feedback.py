@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug import Response
 
 from assessment.db import utcnow
 from assessment.errors import InvalidInput
+from assessment.messages import N_
 from assessment.models import Assignment, FlagReason, Review, ReviewKind
 from assessment.peer_review import flag_review, rate_review, received_reviews
 from assessment.visibility import reviewer_label
@@ -49,7 +51,7 @@ def rate(link_id: int, review_id: int) -> Response | tuple[str, int]:
         db().rollback()
         return received(link_id, {str(review_id): refusal.message}), 400
     db().commit()
-    flash("Thank you for rating this review.")
+    flash(gettext("Thank you for rating this review."))
     return redirect(url_for("feedback.received", link_id=link_id), 303)
 
 
@@ -59,13 +61,13 @@ def flag(link_id: int, review_id: int) -> Response | tuple[str, int]:
     try:
         reason = FlagReason(request.form.get("reason", ""))
     except ValueError:
-        return received(link_id, {str(review_id): "Choose whether the review is unfair or inappropriate."}), 400
+        return received(link_id, {str(review_id): N_("Choose whether the review is unfair or inappropriate.")}), 400
     try:
         flag_review(db(), review_id, view.person.id, reason, request.form.get("explanation", ""), utcnow())
     except InvalidInput as refusal:
         db().rollback()
         return received(link_id, {str(review_id): refusal.message}), 400
     db().commit()
-    flash("The review was flagged; course staff will look at it.")
+    flash(gettext("The review was flagged; course staff will look at it."))
     return redirect(url_for("feedback.received", link_id=link_id), 303)
 

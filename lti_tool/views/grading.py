@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 from werkzeug import Response
 
@@ -11,6 +12,7 @@ from assessment.assignment_settings import AGGREGATION_METHODS
 from assessment.db import utcnow
 from assessment.errors import InvalidInput
 from assessment.grading_run import compare_methods, override_grade, release_grades, run_grading
+from assessment.messages import N_
 from assessment.models import Grade, GradePosting, Person, Submission
 from lti_tool.database import db
 from lti_tool.forms import ActionForm
@@ -39,11 +41,14 @@ def run(link_id: int) -> Response:
     view = staff_view(link_id)
     method = request.form.get("method") or None
     if method is not None and method not in METHODS:
-        raise InvalidInput({"method": "Choose one of the listed ways to combine peer scores."})
+        raise InvalidInput({"method": N_("Choose one of the listed ways to combine peer scores.")})
     computed = run_grading(db(), view.require_assignment().id, utcnow(), method)
     db().commit()
     held = sum(1 for grade in computed if grade.held)
-    flash(f"Grades computed for {len(computed)} students; {held} need your attention before release.")
+    flash(ngettext("Grades computed for %(num)s student.", "Grades computed for %(num)s students.", len(computed)))
+    if held:
+        flash(ngettext("%(num)s grade needs your attention before release.",
+                       "%(num)s grades need your attention before release.", held))
     return redirect(url_for("grading.grades", link_id=link_id), 303)
 
 
@@ -66,11 +71,11 @@ def override(link_id: int, person_id: int) -> Response:
     try:
         total = float(raw) if raw else None
     except ValueError:
-        raise InvalidInput({"total": "Give the grade as a number of points, or leave it empty to clear."}) from None
+        raise InvalidInput({"total": N_("Give the grade as a number of points, or leave it empty to clear.")}) from None
     override_grade(db(), view.require_assignment().id, person_id, total, request.form.get("reason", ""),
                    view.person.id, utcnow())
     db().commit()
-    flash("Override saved." if total is not None else "Override cleared.")
+    flash(gettext("Override saved.") if total is not None else gettext("Override cleared."))
     return redirect(url_for("grading.grades", link_id=link_id), 303)
 
 
@@ -80,7 +85,8 @@ def release(link_id: int) -> Response:
     postings = release_grades(db(), view.require_assignment().id, utcnow())
     db().commit()
     _send(posting.id for posting in postings)
-    flash(f"{len(postings)} grades released and sent to the gradebook.")
+    flash(ngettext("%(num)s grade released and sent to the gradebook.",
+                   "%(num)s grades released and sent to the gradebook.", len(postings)))
     return redirect(url_for("grading.grades", link_id=link_id), 303)
 
 
@@ -90,7 +96,7 @@ def retry(link_id: int, posting_id: int) -> Response:
     retry_failed(db(), view.require_assignment().id, posting_id, utcnow())
     db().commit()
     _send([posting_id])
-    flash("Sent again.")
+    flash(gettext("Sent again."))
     return redirect(url_for("grading.grades", link_id=link_id), 303)
 
 

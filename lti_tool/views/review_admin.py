@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 from werkzeug import Response
 
@@ -43,7 +44,7 @@ def allocate_now(link_id: int) -> Response:
     view = staff_view(link_id)
     count = allocate_statically(db(), view.require_assignment().id, utcnow(), seed=secrets.randbits(32))
     db().commit()
-    flash(f"{count} reviews allocated.")
+    flash(ngettext("%(num)s review allocated.", "%(num)s reviews allocated.", count))
     return redirect(url_for("review_admin.table", link_id=link_id), 303)
 
 
@@ -53,7 +54,7 @@ def assign(link_id: int) -> Response:
     submission, reviewer = (whole_number(request.form.get(name)) for name in ("submission", "reviewer"))
     assign_reviewer(db(), view.require_assignment().id, submission, reviewer, utcnow())
     db().commit()
-    flash("Reviewer added.")
+    flash(gettext("Reviewer added."))
     return redirect(url_for("review_admin.table", link_id=link_id), 303)
 
 
@@ -62,7 +63,7 @@ def remove(link_id: int, review_id: int) -> Response:
     view = staff_view(link_id)
     remove_review(db(), view.require_assignment().id, review_id)
     db().commit()
-    flash("Review removed.")
+    flash(gettext("Review removed."))
     return redirect(url_for("review_admin.table", link_id=link_id), 303)
 
 
@@ -80,6 +81,6 @@ def resolve(link_id: int, flag_id: int) -> Response:
     resolve_flag(db(), view.require_assignment().id, flag_id, view.person.id, request.form.get("resolution", ""),
                  remove=request.form.get("remove") == "y", now=utcnow())
     db().commit()
-    flash("Flag resolved.")
+    flash(gettext("Flag resolved."))
     return redirect(url_for("review_admin.flags", link_id=link_id), 303)
 

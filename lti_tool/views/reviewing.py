@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug import Response
 
 from assessment.calibration_training import student_status
 from assessment.db import utcnow
 from assessment.errors import InvalidInput, NotFound, NothingToReview
+from assessment.messages import N_
 from assessment.models import Review, ReviewKind
 from assessment.peer_review import (
     ReviewerContext,
@@ -23,6 +25,7 @@ from assessment.peer_review import (
 from assessment.visibility import author_label
 from lti_tool.database import db
 from lti_tool.forms import ActionForm
+from lti_tool.i18n import translate
 from lti_tool.views.course import launched_view, staff_view
 from lti_tool.views.files import stored_file_download
 from lti_tool.views.rubric_entry import read_rubric_entry
@@ -53,7 +56,7 @@ def _open_review(link_id: int, obtain: Callable[[], Review]) -> Response:
         review = obtain()
     except NothingToReview as reason:
         db().rollback()
-        flash(reason.message)
+        flash(translate(reason.message))
         return redirect(url_for("landing.resource_link", link_id=link_id), 303)
     db().commit()
     return redirect(url_for("reviewing.review", link_id=link_id, review_id=review.id), 303)
@@ -73,7 +76,7 @@ def review(link_id: int, review_id: int) -> Response | str | tuple[str, int]:
     assignment = view.require_assignment()
     item = review_for(db(), review_id, view.person.id)
     if item.assignment_id != assignment.id:
-        raise NotFound("That review does not exist.")
+        raise NotFound(N_("That review does not exist."))
     problems: dict[str, str] = {}
     if request.method == "POST" and ActionForm().validate_on_submit():
         entry = read_rubric_entry(assignment.rubric, request.form) if assignment.rubric else None
@@ -87,7 +90,7 @@ def review(link_id: int, review_id: int) -> Response | str | tuple[str, int]:
             problems = refusal.problems
         else:
             db().commit()
-            flash("Review submitted. Thank you!" if submit else "Draft saved.")
+            flash(gettext("Review submitted. Thank you!") if submit else gettext("Draft saved."))
             return redirect(url_for("landing.resource_link", link_id=link_id) if submit
                             else url_for("reviewing.review", link_id=link_id, review_id=review_id), 303)
         selections, comments = entry.selections if entry else {}, entry.comments if entry else {}
@@ -96,8 +99,8 @@ def review(link_id: int, review_id: int) -> Response | str | tuple[str, int]:
     return render_template(
         "reviewing/review.html", view=view, assignment=assignment, review=item, form=ActionForm(),
         selections=selections, comments=comments, problems=problems, now=utcnow(),
-        author=author_label(assignment.anonymity, item.submission.pseudonym, item.submission.author.display_name,
-                            viewer_is_staff=view.is_staff or item.kind is ReviewKind.SELF),
+        author=translate(author_label(assignment.anonymity, item.submission.pseudonym, item.submission.author.display_name,
+                                      viewer_is_staff=view.is_staff or item.kind is ReviewKind.SELF)),
         version=item.submission.latest,
     ), 400 if problems else 200
 
@@ -110,5 +113,5 @@ def review_file(link_id: int, review_id: int) -> Response:
     item: Review = review_for(db(), review_id, view.person.id)
     version = item.submission.latest
     if item.assignment_id != assignment.id or version is None or version.file_key is None:
-        raise NotFound("That file does not exist.")
+        raise NotFound(N_("That file does not exist."))
     return stored_file_download(version.file_key, version.file_name or "submission", version.file_kind)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from werkzeug import Response
 from wtforms import SelectChoice
 
 from assessment.db import utcnow
 from assessment.errors import InvalidInput, NotFound
+from assessment.messages import N_
 from assessment.models import Assignment
 from assessment.rubric import Criterion, Rubric
 from assessment.services import copy_rubric, rubric_lock_reason, rubrics_in_course, save_rubric, save_rubric_criteria
@@ -79,7 +81,7 @@ def _save_criterion(link_id: int, key: str | None) -> Response | tuple[str, int]
                                                     [c.key for c in criteria].index(key)))
         else:
             db().commit()
-            flash("Criterion saved.")
+            flash(gettext("Criterion saved."))
             return redirect(url_for("rubric.show", link_id=link_id), 303)
     return _page(view, form, editing=key), 400
 
@@ -101,7 +103,7 @@ def delete(link_id: int, key: str) -> Response:
     _find(criteria, key)
     save_rubric_criteria(db(), assignment.id, [c for c in criteria if c.key != key], utcnow())
     db().commit()
-    flash("Criterion deleted.")
+    flash(gettext("Criterion deleted."))
     return redirect(url_for("rubric.show", link_id=link_id), 303)
 
 
@@ -110,7 +112,7 @@ def move(link_id: int, key: str, direction: str) -> Response:
     view = staff_view(link_id)
     assignment = view.require_assignment()
     if direction not in ("up", "down"):
-        raise NotFound("Criteria move up or down.")
+        raise NotFound(N_("Criteria move up or down."))
     criteria = _criteria(assignment)
     index = criteria.index(_find(criteria, key))
     target = index - 1 if direction == "up" else index + 1
@@ -131,7 +133,7 @@ def copy(link_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         copy_rubric(db(), assignment.id, form.source.data, utcnow())
         db().commit()
-        flash("Rubric copied.")
+        flash(gettext("Rubric copied."))
         return redirect(url_for("rubric.show", link_id=link_id), 303)
     return _page(view, copy_form=form), 400
 
@@ -140,7 +142,7 @@ def _find(criteria: list[Criterion], key: str) -> Criterion:
     for criterion in criteria:
         if criterion.key == key:
             return criterion
-    raise NotFound("That criterion is not in this rubric.")
+    raise NotFound(N_("That criterion is not in this rubric."))
 
 
 def _new_key(criteria: list[Criterion]) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
+from assessment.messages import N_
 from assessment.rubric import Rubric
 
 
@@ -31,7 +32,7 @@ def read_rubric_entry(rubric: Rubric, form: MultiDict) -> RubricEntry:
             if math.isfinite(value):
                 selections[criterion.key] = value
             else:
-                unreadable[criterion.key] = "Give a number."
+                unreadable[criterion.key] = N_("Give a number.")
         comment = form.get(f"comment-{criterion.key}") or ""
         if comment.strip():
             comments[criterion.key] = comment

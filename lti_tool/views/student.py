@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, url_for
+from flask_babel import gettext
 from werkzeug import Response
 
 from assessment.db import utcnow
@@ -41,7 +42,8 @@ def hand_in(link_id: int) -> Response | tuple[str, int]:
             form.form_errors.append(refusal.message)
         else:
             db().commit()
-            flash(f"Submitted: version {version.number}" + (" (late)." if version.is_late else "."))
+            flash(gettext("Submitted: version %(number)s (late).", number=version.number) if version.is_late
+                  else gettext("Submitted: version %(number)s.", number=version.number))
             return redirect(url_for("landing.resource_link", link_id=link_id), 303)
     return home(view, form), 400
 

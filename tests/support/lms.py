@@ -98,16 +98,18 @@ class PendingLaunch:
         return self.browser.post(self.launch_url, data=self.fields | overrides, allow_redirects=True, timeout=10)
 
 
-def begin_launch(lms: RunningLMS, user_id: str, browser: requests.Session | None = None) -> PendingLaunch:
-    """Click "launch as" in the sandbox and follow the OIDC login up to the platform's form post."""
+def begin_launch(lms: RunningLMS, user_id: str, browser: requests.Session | None = None, *,
+                 locale: str | None = None) -> PendingLaunch:
+    """Click "launch as" in the sandbox (asking for `locale`, if given); follow the OIDC login up to the form post."""
     browser = browser or requests.Session()
     verify = lms.sandbox_config.verify_tls
     browser.verify = verify
-    response = browser.get(f"{lms.sandbox.url}/launch/{user_id}", timeout=10)
+    response = browser.get(f"{lms.sandbox.url}/launch/{user_id}", params={"locale": locale} if locale else None, timeout=10)
     response.raise_for_status()
     launch_url, fields = auto_post_form(response.text)
     return PendingLaunch(browser=browser, launch_url=launch_url, fields=fields)
 
 
-def launch_as(lms: RunningLMS, user_id: str, browser: requests.Session | None = None) -> requests.Response:
-    return begin_launch(lms, user_id, browser).post()
+def launch_as(lms: RunningLMS, user_id: str, browser: requests.Session | None = None, *,
+              locale: str | None = None) -> requests.Response:
+    return begin_launch(lms, user_id, browser, locale=locale).post()

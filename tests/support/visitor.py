@@ -21,9 +21,9 @@ class Visitor:
     link_id: int | None = None
     _csrf: str | None = None
 
-    def launch(self, user_id: str | None = None) -> requests.Response:
+    def launch(self, user_id: str | None = None, *, locale: str | None = None) -> requests.Response:
         self.user_id = user_id or self.user_id
-        response = launch_as(self.lms, self.user_id, self.browser)
+        response = launch_as(self.lms, self.user_id, self.browser, locale=locale)
         assert response.status_code == 200, response.text[:300]
         self.link_id = int(response.url.rsplit("/", 1)[1])
         self._remember_csrf(response.text)
