@@ -107,7 +107,7 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
         if beyond_quota:
             candidate = _least_loaded_candidate(session, assignment, reviewer, within_quota=False)
         if candidate is None:
-            waiting = _others_not_reviewed(session, assignment.id, reviewer)
+            waiting = others_not_reviewed(session, assignment.id, reviewer)
             raise NothingToReview(why_nothing_to_review(replace(state, eligible_submissions=waiting)))
         claim = update(Submission).where(Submission.id == candidate).values(review_load=Submission.review_load + 1)
         if not beyond_quota:
@@ -133,7 +133,9 @@ def _reviewable_by(assignment_id: int, reviewer: int) -> tuple:
     return Submission.assignment_id == assignment_id, Submission.author_id != reviewer, ~already, handed_in
 
 
-def _others_not_reviewed(session: Session, assignment_id: int, reviewer: int) -> int:
+def others_not_reviewed(session: Session, assignment_id: int, reviewer: int) -> int:
+    """Others' handed-in work the reviewer has not reviewed or held, however many reviewers it has (rule 10 serves
+    it beyond k when nothing under k is left): none means the queue has nothing for them."""
     return session.scalar(select(func.count()).select_from(Submission)
                           .where(*_reviewable_by(assignment_id, reviewer))) or 0
 

@@ -14,7 +14,7 @@ from assessment.calibration_training import examples, student_status
 from assessment.errors import PhaseClosed
 from assessment.grading import Lateness, SubmissionWindow
 from assessment.models import Assignment, Grade, Review, ReviewKind, ReviewStatus, Submission
-from assessment.peer_review import _others_not_reviewed, my_peer_reviews, received_reviews
+from assessment.peer_review import my_peer_reviews, others_not_reviewed, received_reviews
 from assessment.phases import Phase
 from assessment.services import own_submission
 from assessment.student_progress import (
@@ -125,7 +125,7 @@ def _work_available(session: Session, assignment: Assignment, student_id: int, r
         return True
     if assignment.allocation_mode is AllocationMode.STATIC:
         return False  # reviews are handed out when reviewing opens, never on request
-    return _others_not_reviewed(session, assignment.id, student_id) > 0
+    return others_not_reviewed(session, assignment.id, student_id) > 0
 
 
 def _self_assessment(session: Session, assignment_id: int, student_id: int) -> Review | None:
