@@ -19,6 +19,10 @@ class Message(str):
         message.params = dict(params)
         return message
 
+    def __getnewargs__(self) -> tuple[str, Mapping[str, object]]:  # type: ignore[override]
+        # Copies and pickles are rebuilt from the template, not from the English text.
+        return self.template, dict(self.params)
+
 
 def N_(template: str, /, **params: object) -> Message:
     """Mark `template` for translation (`pybabel extract -k N_`); `%(name)s` placeholders are filled from `params`."""

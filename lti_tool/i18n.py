@@ -62,13 +62,16 @@ def translate(text: Any) -> Any:
 
 def lazy_translate(message: Message, *, capitalize: bool = False) -> LazyString:
     """A domain message for a label made at import time (form choices), translated each time it is shown."""
-    if capitalize:
-        return LazyString(lambda: translate(message)[:1].upper() + translate(message)[1:])
-    return LazyString(translate, message)
+    return LazyString(_capitalised if capitalize else translate, message)
 
 
 def translate_problems(problems: Mapping[str, Any]) -> dict[str, Any]:
     return {key: translate(text) for key, text in problems.items()}
+
+
+def _capitalised(message: Message) -> str:
+    text = translate(message)
+    return text[:1].upper() + text[1:]
 
 
 def _localised(value: object) -> object:

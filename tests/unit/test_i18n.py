@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 from datetime import UTC, datetime
 
@@ -11,6 +13,7 @@ from flask_babel import force_locale
 
 from assessment.errors import InvalidInput, PhaseClosed
 from assessment.grading import LatePolicy, SubmissionWindow
+from assessment.messages import N_
 from assessment.rubric import Rubric
 from lti_tool.i18n import init_i18n, select_locale, supported_locale, translate
 from lti_tool.templating import file_size, local_time, points
@@ -123,3 +126,10 @@ def test_a_domain_refusal_in_hindi_names_its_numbers_and_dates_in_hindi(app):
     with force_locale("hi"):
         hindi = translate(refusal.value.message)
     assert hindi == "अभी कार्य जमा करना शुरू नहीं हुआ है; यह सोम, 2 मार्च 2026, 09:00 UTC को शुरू होगा।"
+
+
+def test_a_domain_message_keeps_its_template_through_a_copy_or_a_pickle():
+    message = N_("Give criterion %(number)s at least two levels.", number=2)
+    for copied in (copy.deepcopy(message), pickle.loads(pickle.dumps(message))):  # noqa: S301 - our own bytes
+        assert copied == "Give criterion 2 at least two levels."
+        assert (copied.template, copied.params) == (message.template, {"number": 2})
