@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -158,7 +158,8 @@ def dashboard(session: Session, assignment: Assignment, now: datetime) -> Dashbo
     """Everything the staff dashboard shows, in a fixed handful of queries whatever the size of the class."""
     rows = student_rows(session, assignment, now)
     flags = open_flags(session, assignment.id)
-    return Dashboard(rows, summarise(rows, assignment, len(flags)), reviewer_stats(session, assignment.id), flags)
+    names = {row.person_id: row.name for row in rows}
+    return Dashboard(rows, summarise(rows, assignment, len(flags)), reviewer_stats(session, assignment.id, names), flags)
 
 
 def student_rows(session: Session, assignment: Assignment, now: datetime) -> list[StudentRow]:
@@ -317,29 +318,31 @@ def summarise(rows: list[StudentRow], assignment: Assignment, open_flag_count: i
 # --- reviewers, flags and the triage queue -----------------------------------------------------------------------
 
 
-def reviewer_stats(session: Session, assignment_id: int) -> list[ReviewerStats]:
+def reviewer_stats(session: Session, assignment_id: int, names: Mapping[int, str] | None = None) -> list[ReviewerStats]:
     """Each reviewer's bias and spread against the grades computed last, in one grouped query.
 
     The reliability model learns a bias and a precision per reviewer while it grades but keeps only the scores, so
     these are measured afresh from what is stored: each submitted peer score minus the aggregated score its
-    submission received. They describe every grading method alike and need grading to have run.
+    submission received. They describe every grading method alike and need grading to have run. `names` (by person
+    id) spares loading the people again when the caller has them.
     """
-    author = aliased(Person)
     difference = Review.score - Grade.submission_score
     rows = session.execute(
-        select(Person, func.count(), func.avg(difference), func.avg(difference * difference))
-        .select_from(Review)
-        .join(Person, Review.reviewer_id == Person.id)
+        select(Review.reviewer_id, func.count(), func.avg(difference), func.avg(difference * difference))
         .join(Submission, Review.submission_id == Submission.id)
-        .join(author, Submission.author_id == author.id)
-        .join(Grade, and_(Grade.assignment_id == Review.assignment_id, Grade.person_id == author.id))
+        .join(Grade, and_(Grade.assignment_id == Review.assignment_id, Grade.person_id == Submission.author_id))
         .where(Review.assignment_id == assignment_id, Review.kind == ReviewKind.PEER,
                Review.status == ReviewStatus.SUBMITTED, Review.score.is_not(None), Grade.submission_score.is_not(None))
-        .group_by(Person.id)
-        .order_by(Person.id)
+        .group_by(Review.reviewer_id)
+        .order_by(Review.reviewer_id)
     ).all()
-    return [ReviewerStats(person.id, person.display_name, count, float(mean), _spread(count, mean, mean_square))
-            for person, count, mean, mean_square in rows]
+    known = dict(names or {})
+    missing = [reviewer for reviewer, *_ in rows if reviewer not in known]
+    if missing:  # reviewers no longer enrolled as students
+        known.update((person.id, person.display_name)
+                     for person in session.scalars(select(Person).where(Person.id.in_(missing))))
+    return [ReviewerStats(reviewer, known.get(reviewer, ""), count, float(mean), _spread(count, mean, mean_square))
+            for reviewer, count, mean, mean_square in rows]
 
 
 def _spread(count: int, mean: float, mean_square: float) -> float | None:

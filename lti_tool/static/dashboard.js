@@ -10,7 +10,8 @@
       select.addEventListener("change", function () { controls.submit(); });
     });
   }
-  if (!table || !table.tBodies.length) { return; }
+  // A table split into pages is sorted by the server, across every page.
+  if (!table || !table.tBodies.length || !table.hasAttribute("data-complete")) { return; }
 
   var body = table.tBodies[0];
   var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);

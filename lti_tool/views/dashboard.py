@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.numbers import get_decimal_symbol
 from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
-from flask_babel import format_decimal, format_percent, gettext, lazy_gettext
+from flask_babel import format_decimal, format_percent, get_locale, gettext, lazy_gettext
 from sqlalchemy import func, select
 
 from assessment.db import utcnow
@@ -38,6 +39,8 @@ from lti_tool.views.course import LaunchView, staff_view
 bp = Blueprint("dashboard", __name__)
 
 QUEUE_LENGTH = 5  # items of each queue shown on the dashboard; the full queue is one click away
+PAGE_SIZE = 100  # students per page of the table: a page of a large class stays quick to render and to read
+REVIEWERS_LISTED = 20  # reviewers furthest from the grades, listed under the chart; every review is in the export
 MAX_SEARCH = 100
 
 PHASES = {
@@ -112,19 +115,22 @@ class TableRequest:
     descending: bool = False
     keep: str = "all"
     search: str = ""
+    page: int = 1
 
     @classmethod
     def from_args(cls, args) -> TableRequest:
         sort = args.get("sort", "name")
         keep = args.get("filter", "all")
+        page = args.get("page", "1")
         return cls(sort=sort if sort in SORTS else "name", descending=args.get("dir") == "desc",
-                   keep=keep if keep in FILTERS else "all", search=(args.get("q") or "").strip()[:MAX_SEARCH])
+                   keep=keep if keep in FILTERS else "all", search=(args.get("q") or "").strip()[:MAX_SEARCH],
+                   page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1)
 
     def link(self, link_id: int, **changes: object) -> str:
         """The dashboard's address showing the table with these changes, back at the table."""
         wanted = {"sort": self.sort, "dir": "desc" if self.descending else "asc", "filter": self.keep,
-                  "q": self.search} | changes
-        query = {key: value for key, value in wanted.items() if value and value != TableRequest.default(key)}
+                  "q": self.search, "page": 1} | changes
+        query = {key: value for key, value in wanted.items() if value and value != DEFAULTS[key]}
         return url_for("landing.resource_link", link_id=link_id, **query) + "#students"
 
     def sort_link(self, link_id: int, key: str) -> str:
@@ -132,9 +138,30 @@ class TableRequest:
         again = key == self.sort and not self.descending
         return self.link(link_id, sort=key, dir="desc" if again else "asc")
 
-    @staticmethod
-    def default(key: str) -> str:
-        return {"sort": "name", "dir": "asc", "filter": "all", "q": ""}[key]
+
+DEFAULTS: dict[str, object] = {"sort": "name", "dir": "asc", "filter": "all", "q": "", "page": 1}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the student table: a large class is shown a hundred at a time, in the order asked for."""
+
+    rows: list[StudentRow]
+    number: int
+    count: int
+    first: int  # position of the first row shown, from 1
+    matching: int  # rows kept by the filter and the search, on every page
+
+    @classmethod
+    def of(cls, rows: list[StudentRow], number: int) -> Page:
+        count = max(1, -(-len(rows) // PAGE_SIZE))
+        number = min(number, count)
+        start = (number - 1) * PAGE_SIZE
+        return cls(rows[start:start + PAGE_SIZE], number, count, start + 1, len(rows))
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
 
 
 @dataclass(frozen=True)
@@ -168,7 +195,7 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         triage=triage(facts.rows)[:QUEUE_LENGTH],
         flags=facts.flags[:QUEUE_LENGTH],
         table=table,
-        rows=arrange(facts.rows, table.sort, table.descending, table.keep, table.search),
+        page=Page.of(arrange(facts.rows, table.sort, table.descending, table.keep, table.search), table.page),
         sort_labels=SORT_LABELS,
         filter_labels=FILTER_LABELS,
         passback_labels=PASSBACK_LABELS,
@@ -177,7 +204,7 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         grade_summary=_grade_summary(facts),
         reviewer_chart=_reviewer_chart(facts),
         reviewer_summary=_reviewer_summary(assignment, facts),
-        reviewers=sorted(facts.reviewers, key=lambda r: (-abs(r.bias), r.name.casefold())),
+        reviewers=sorted(facts.reviewers, key=lambda r: (-abs(r.bias), r.name.casefold()))[:REVIEWERS_LISTED],
         calibration_chart=_calibration_chart(assignment, facts),
         calibration_summary={"passed": sum(row.calibration is not None and row.calibration.passed
                                            and row.calibration.accuracy is not None for row in facts.rows)},
@@ -258,8 +285,15 @@ def _reviewer_summary(assignment: Assignment, facts: Dashboard) -> dict[str, flo
 
 def _reviewer_chart(facts: Dashboard) -> charts.Scatter | None:
     # Reviewers with a single scored review have no spread to show; the table below still lists their bias.
-    points = [(r.name, r.bias, r.spread) for r in facts.reviewers if r.spread is not None]
-    return charts.scatter(points) if points else None
+    shown = [r for r in facts.reviewers if r.spread is not None]
+    if not shown:
+        return None
+    # One translation and a plain number format for what may be a thousand tooltips (Babel's formatter is slow).
+    tooltip, decimal = gettext("%(name)s: bias %(bias)s, spread %(spread)s"), get_decimal_symbol(get_locale())
+    def number(value: float, sign: str = "") -> str:
+        return format(round(value, 2), sign + "g").replace(".", decimal).replace("-", "\u2212")
+    return charts.scatter([(tooltip % {"name": r.name, "bias": number(r.bias, "+"), "spread": number(r.spread or 0.0)},
+                            r.bias, r.spread or 0.0) for r in shown])
 
 
 def _calibration_chart(assignment: Assignment, facts: Dashboard) -> charts.Histogram | None:
