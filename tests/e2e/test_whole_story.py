@@ -1,0 +1,131 @@
+"""The whole story of one peer assessment, in headless Chromium through the sandbox LMS, every page checked by
+axe-core and for its fit in an 800 px iframe, a screenshot of each step."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support.in_browser import (
+    INSTRUCTOR,
+    Evidence,
+    Person,
+    add_activity_by_deep_linking,
+    add_calibration_example,
+    add_criterion,
+    calibrate,
+    flag_review,
+    gradebook_cells,
+    hand_in,
+    move_phase,
+    new_browser_page,
+    open_feedback,
+    release_grades,
+    resolve_flags,
+    review_peers,
+    run_grading,
+    save_settings,
+    settle_doubtful_grades,
+)
+
+pytestmark = pytest.mark.e2e
+STUDENTS = [f"student-{n}" for n in range(1, 7)]
+README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+HARSH_COMMENT = "No argument at all."
+DEVANAGARI = re.compile(r"[\u0900-\u097F]")
+
+
+@pytest.fixture
+def evidence(tmp_path) -> Evidence:
+    directory = tmp_path / "screenshots"
+    directory.mkdir()
+    readme = README_SCREENSHOTS if os.environ.get("PEERLTI_README_SCREENSHOTS") == "1" else None
+    return Evidence(directory, readme)
+
+
+def test_an_activity_from_the_content_picker_to_feedback_read_in_hindi(chromium, lms, evidence):
+    ada = Person(INSTRUCTOR, new_browser_page(chromium), lms, evidence)
+    link = add_activity_by_deep_linking(ada, "Argumentative essay", "40")
+    tool = ada.launch(link)
+    ada.seen("dashboard-new-activity")
+    save_settings(ada, {"Calibration examples each student assesses first (0: none)": "2"})
+    add_criterion(ada, "Argument", "What would make the argument stronger?")
+    add_criterion(ada, "Evidence")
+    ada.seen("rubric")
+    add_calibration_example(ada, "A strong example", ["3", "3"])
+    add_calibration_example(ada, "A weak example", ["1", "0"])
+    ada.seen("calibration-examples")
+
+    # The students take turns at one browser, as in a computer room: each launch replaces the last one's session.
+    lab = new_browser_page(chromium)
+    students = {user: Person(user, lab, lms, evidence) for user in STUDENTS}
+    for number, student in enumerate(students.values(), start=1):
+        hand_in(student, f"Essay {number}: peer review teaches students to judge work as their teachers do.", link)
+    move_phase(ada, "review", link)
+
+    for number, student in enumerate(students.values(), start=1):
+        tool = student.launch(link)
+        if number == 1:
+            student.seen("student-home")
+        calibrate(student, [["3", "3"], ["1", "0"]])
+        assert "100%" in tool.locator("#step-calibrate").inner_text()
+        # The first reviewer is harsh and gets the first three submissions the queue hands out (students 2 to 4).
+        harsh = number == 1
+        review_peers(student, 3, ["0", "0"] if harsh else ["2", "3"],
+                     comment=HARSH_COMMENT if harsh else "A clear thesis; one more source would make it convincing.",
+                     screenshot="review-form" if number == 2 else None)
+        assert "3 of 3 reviews done" in tool.locator("#reviewing").inner_text()
+    ada.launch(link)
+    ada.seen("dashboard-reviews-done", readme_name="dashboard")
+
+    move_phase(ada, "grading", link)
+    run_grading(ada, students=6)
+    grades = ada.tool.locator("#grades tbody tr")
+    assert grades.count() == 6
+    ada.seen("grades")
+    # Triage: grades with too few reviews or wide uncertainty are settled before they reach the gradebook.
+    settled = settle_doubtful_grades(ada, "Checked by hand: the reviews agree.")
+    assert settled, "the harsh reviewer's last review was never needed, so someone has too few reviews"
+    ada.seen("grades-settled")
+    release_grades(ada, students=6)
+    assert ada.tool.locator("#grades .badge", has_text="posted").count() == 6
+    gradebook = gradebook_cells(ada)
+    assert sorted(gradebook) == STUDENTS and all("FullyGraded" in cell for cell in gradebook.values())
+    ada.seen("gradebook")
+
+    # Feedback, and so flagging a review, comes with the results: students read the reviews they received
+    # together with their grade once staff have checked the grades (assessment/student_progress.py and
+    # received_reviews agree on this), and a flag then reopens that student's grade for triage.
+    move_phase(ada, "released", link)
+    flagged = None
+    for user, student in list(students.items())[1:]:
+        student.launch(link)
+        tool = open_feedback(student)
+        harsh = tool.locator("section.card", has_text=HARSH_COMMENT)
+        if harsh.count():
+            student.seen("feedback", readme_name="feedback")
+            flag_review(student, harsh.first, "Every score is zero, yet the essay has a thesis and two sources.")
+            flagged = user
+            break
+    assert flagged is not None
+
+    ada.launch(link)
+    assert resolve_flags(ada, "Removed: the scores ignore the rubric's levels.", remove=True) == 1
+    run_grading(ada, students=6)
+    settle_doubtful_grades(ada, "Two fair reviews agree.")
+    release_grades(ada, students=6)
+    gradebook = gradebook_cells(ada)
+    assert sorted(gradebook) == STUDENTS
+    ada.seen("gradebook-after-the-flag")
+
+    reader = Person("student-5", new_browser_page(chromium), lms, evidence)
+    reader.launch(link, locale="hi-IN")
+    tool = open_feedback(reader)
+    assert reader.page.frame(name="tool-frame").evaluate("() => document.documentElement.lang") == "hi"
+    heading = tool.locator("main h1").first.inner_text()
+    assert DEVANAGARI.search(heading), heading
+    assert tool.locator("section.card table").count() >= 2
+    reader.seen("feedback-in-hindi")

@@ -1,0 +1,281 @@
+"""People of the sandbox course using peerlti in a real browser: launches, the steps of an assignment, evidence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.support.accessibility import assert_accessible, assert_fits_iframe
+from tests.support.lms import RunningLMS
+
+TOOL_FRAME = "#tool-frame"
+INSTRUCTOR = "instructor-1"
+
+
+@dataclass
+class Evidence:
+    """Screenshots of the steps, and axe-core and iframe-width checks of every kind of page met on the way."""
+
+    directory: Path
+    readme_directory: Path | None = None  # also write the README's screenshots there
+    check_accessibility: bool = True
+    checked: set[str] = field(default_factory=set)
+    steps: int = 0
+
+    def screenshot(self, page: Any, name: str, readme_name: str | None = None) -> Path:
+        self.steps += 1
+        path = self.directory / f"{self.steps:02d}-{name}.png"
+        page.screenshot(path=path)
+        if readme_name and self.readme_directory is not None:
+            self.readme_directory.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=self.readme_directory / f"{readme_name}.png")
+        return path
+
+    def check(self, page: Any, who: str) -> None:
+        """Check the LMS page and the tool's page in its frame, once per kind of page (ids in paths ignored)."""
+        if not self.check_accessibility:
+            return
+        frame = page.frame(name="tool-frame")
+        frames = [("lms", page)] + ([("tool", frame)] if frame is not None else [])
+        for where, target in frames:
+            kind = f"{where} {_route(target.url)} as {who}"
+
+            if kind in self.checked:
+                continue
+            self.checked.add(kind)
+            assert_accessible(target, kind)
+            if where == "tool":
+                assert_fits_iframe(page, TOOL_FRAME)
+
+
+def _route(url: str) -> str:
+    """The URL's path with its ids blanked out: /links/7/reviews/31 -> /links/N/reviews/N."""
+    path = re.sub(r"^[a-z]+://[^/]+", "", url).split("?", 1)[0]
+    return re.sub(r"/(student-)?\d+", r"/\1N", path)
+
+
+@dataclass
+class Person:
+    """One person of the sandbox course with a browser of their own (a context of the shared Chromium)."""
+
+    user_id: str
+    page: Any
+    lms: RunningLMS
+    evidence: Evidence | None = None
+
+    @property
+    def tool(self) -> Any:
+        return self.page.frame_locator(TOOL_FRAME)
+
+    def seen(self, step: str | None = None, readme_name: str | None = None) -> None:
+        """The page is what the step shows: check it, and keep a screenshot when the step is named."""
+        if self.evidence is None:
+            return
+        self.evidence.check(self.page, "staff" if self.user_id == INSTRUCTOR else "student")
+        if step:
+            self.evidence.screenshot(self.page, step, readme_name)
+
+    def launch(self, link_id: str | None = None, locale: str | None = None) -> Any:
+        """Open the activity from the course page, in the LMS's iframe, as this person."""
+        query = "&".join(f"{name}={value}" for name, value in (("link", link_id), ("locale", locale)) if value)
+        self.page.goto(f"{self.lms.sandbox.url}/course/launch-as/{self.user_id}" + (f"?{query}" if query else ""))
+        self.tool.locator("main h1").first.wait_for()
+        return self.tool
+
+    def follow(self, target: Any) -> None:
+        """Click a link or a form's button in the tool and wait for the page it leads to."""
+        with self.page.frame(name="tool-frame").expect_navigation():
+            target.click()
+
+    def navigate(self, name: str) -> None:
+        """Follow a link of the tool's navigation bar."""
+        self.follow(self.tool.locator("header").get_by_role("link", name=name, exact=True))
+
+
+def new_browser_page(chromium: Any) -> Any:
+    """A page in a context of its own: its own cookies, so its launches replace nobody else's session."""
+    context = chromium.new_context(ignore_https_errors=True, viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+# --- the steps of an assignment, as the instructor ---------------------------------------------------------------
+
+
+def add_activity_by_deep_linking(instructor: Person, title: str, points: str) -> str:
+    """Add a peerlti activity from the course page's content picker; the new resource link's id."""
+    page = instructor.page
+    page.goto(f"{instructor.lms.sandbox.url}/")
+    instructor.seen("course-page")
+    page.get_by_role("link", name="Add an activity with peerlti as Ada Instructor").click()
+    picker = instructor.tool
+    picker.get_by_label("Title").fill(title)
+    picker.get_by_label("Points possible").fill(points)
+    instructor.seen("content-picker")
+    picker.get_by_role("button", name="Add to the course").click()
+    picker.locator("h1", has_text="Activity added").wait_for()
+    instructor.seen("activity-added")
+    return picker.locator("section[id^=added-] code").first.inner_text()
+
+
+def save_settings(instructor: Person, values: dict[str, str]) -> None:
+    instructor.navigate("Settings")
+    for label, value in values.items():
+        instructor.tool.get_by_label(label).fill(value)
+    instructor.seen()
+    instructor.tool.get_by_role("button", name="Save settings").click()
+    instructor.tool.get_by_text("Settings saved.").wait_for()
+
+
+def add_criterion(instructor: Person, title: str, comment_prompt: str | None = None) -> None:
+    """A criterion with the default levels (0 to 3 points), and a comment prompt when given."""
+    instructor.navigate("Rubric")
+    instructor.tool.get_by_label("Criterion").fill(title)
+    if comment_prompt:
+        instructor.tool.get_by_label("Comment prompt (optional)").fill(comment_prompt)
+    instructor.tool.get_by_role("button", name="Save criterion").click()
+    instructor.tool.get_by_text("Criterion saved.").wait_for()
+
+
+def add_calibration_example(instructor: Person, title: str, reference: list[str]) -> None:
+    """An example with the instructor's score for each criterion, in the rubric's order."""
+    tool = instructor.tool
+    instructor.navigate("Calibration")
+    tool.get_by_role("link", name="Add an example").click()
+    tool.get_by_label("Title").fill(title)
+    tool.get_by_label("The example's text").fill(f"{title}, written by the instructor to practise on.")
+    _score(tool, reference)
+    instructor.seen()
+    tool.get_by_role("button", name="Save example").click()
+    tool.get_by_text("Example saved.").wait_for()
+
+
+def move_phase(instructor: Person, phase: str, link_id: str | None = None) -> None:
+    tool = instructor.launch(link_id)
+    tool.locator("select[name=phase]").select_option(phase)
+    tool.get_by_role("button", name="Move").click()
+    tool.get_by_text("Moved to the").wait_for()
+
+
+# --- the steps of an assignment, as a student ----------------------------------------------------------------------
+
+
+def hand_in(student: Person, text: str, link_id: str | None = None, file: Path | None = None) -> None:
+    tool = student.launch(link_id)
+    tool.get_by_label("Your answer").fill(text)
+    if file is not None:
+        tool.locator("input[type=file]").set_input_files(str(file))
+    tool.get_by_role("button", name="Submit").click()
+    tool.get_by_text("Submitted: version 1.").wait_for()
+    student.seen()
+
+
+def calibrate(student: Person, answers: list[list[str]]) -> None:
+    """Assess each calibration example in turn (one score per criterion) and read the comparison."""
+    tool = student.tool
+    tool.get_by_role("link", name="Practise assessing").click()
+    for scores in answers:
+        tool.locator("#example").wait_for()
+        student.seen()
+        _score(tool, scores)
+        tool.get_by_role("button", name="Submit and compare").click()
+        tool.locator("#comparison").wait_for()
+        student.seen()
+        tool.locator("main a.button").first.click()
+    tool.locator("main h1").first.wait_for()
+
+
+def review_peers(student: Person, reviews: int, scores: list[str], comment: str | None = None,
+                 screenshot: str | None = None) -> None:
+    tool = student.tool
+    for number in range(reviews):
+        tool.get_by_role("button", name="Review a submission").click()
+        tool.locator("#submission").wait_for()
+        _score(tool, scores)
+        if comment:
+            for box in tool.locator("main form textarea").all():
+                box.fill(comment)
+        student.seen(screenshot if number == 0 else None, "review-form" if screenshot and number == 0 else None)
+        tool.get_by_role("button", name="Submit review").click()
+        tool.get_by_text("Review submitted. Thank you!").wait_for()
+    student.seen()
+
+
+def _score(tool: Any, scores: list[str]) -> None:
+    """Choose one level per criterion, criteria in the rubric's order."""
+    for criterion, points in zip(tool.locator("fieldset.criterion").all(), scores, strict=True):
+        criterion.locator(f'input[type=radio][value="{points}"]').check()
+
+
+# --- grading, triage and release, as the instructor ------------------------------------------------------------
+
+
+def run_grading(instructor: Person, students: int) -> None:
+    instructor.navigate("Grades")
+    instructor.tool.get_by_role("button", name="Run grading").click()
+    instructor.tool.get_by_text(f"Grades computed for {students} students").wait_for()
+
+
+def release_grades(instructor: Person, students: int) -> None:
+    instructor.tool.get_by_role("button", name="Release grades to students and the gradebook").click()
+    instructor.tool.get_by_text(f"{students} grades released").wait_for()
+
+
+def gradebook_cells(person: Person) -> dict[str, str]:
+    """The sandbox gradebook's latest entry per student of the course's newest column: user id -> its text."""
+    page = person.page
+    page.goto(f"{person.lms.sandbox.url}/gradebook")
+    cells = page.locator("td[data-user-id]")
+    column = cells.last.get_attribute("data-line-item-id")
+    return {cell.get_attribute("data-user-id"): cell.locator(".score-entry").first.inner_text()
+            for cell in page.locator(f'td[data-line-item-id="{column}"]').all() if cell.locator(".score-entry").count()}
+
+
+def open_feedback(student: Person) -> Any:
+    """The feedback page, by its address rather than its link's words, which change with the language."""
+    student.follow(student.tool.locator("main a[href$='/feedback']").first)
+    return student.tool
+
+
+def settle_doubtful_grades(instructor: Person, reason: str) -> list[str]:
+    """Triage: accept each grade that needs attention as computed, by overriding it with its own total and a reason.
+
+    The names of the students whose grades were settled."""
+    tool = instructor.tool
+    doubtful = tool.locator("#grades tbody tr").filter(has=tool.locator(".badge.warn"))
+    rows = [(row.get_attribute("id"), row.locator("td").first.inner_text()) for row in doubtful.all()]
+    for row_id, _ in rows:
+        row = tool.locator(f"#{row_id}")
+        row.get_by_label("Override total").fill(row.locator("td strong").inner_text())
+        row.get_by_label("Reason").fill(reason)
+        instructor.follow(row.get_by_role("button", name="save"))
+        tool.get_by_text("Override saved.").wait_for()
+    return [name for _, name in rows]
+
+
+def resolve_flags(instructor: Person, resolution: str, remove: bool) -> int:
+    """Resolve every open flag the same way; how many there were."""
+    tool = instructor.tool
+    instructor.navigate("Flags")
+    flags = tool.locator("section[id^=flag-]").count()
+    for _ in range(flags):
+        flag = tool.locator("section[id^=flag-]").first
+        flag.get_by_label("Resolution").fill(resolution)
+        if remove:
+            flag.get_by_label("Remove this review").check()
+        instructor.follow(flag.get_by_role("button", name="Resolve"))
+        tool.get_by_text("Flag resolved.").wait_for()
+    return flags
+
+
+def flag_review(student: Person, review: Any, explanation: str) -> None:
+    """Flag one review of the feedback page as unfair."""
+    review.locator("summary").click()
+    review.get_by_label("unfair").check()
+    review.get_by_label("What is wrong with it?").fill(explanation)
+    student.seen()
+    review.get_by_role("button", name="Send to course staff").click()
+    student.tool.get_by_text("The review was flagged").wait_for()
