@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+import requests
 
 from tests.support.catalogues import compile_catalogues
+from tests.support.lms import begin_launch
 from tests.support.visitor import Visitor, page_text
 
 HTML_LANG = re.compile(r'<html lang="([^"]+)">')
@@ -74,3 +76,12 @@ def test_a_form_problem_is_shown_in_hindi(lms, instructor):
     response = instructor.post("/links/{link}/rubric/criteria", {"title": "", "scoring": "levels", "weight": "1"})
     assert response.status_code == 400
     assert "यह जानकारी भरना ज़रूरी है।" in page_text(response)
+
+
+def test_a_refused_launch_is_explained_in_the_browser_language(lms):
+    browser = requests.Session()
+    browser.headers["Accept-Language"] = "hi-IN,hi;q=0.9"
+    refused = begin_launch(lms, "student-1", browser).post(id_token="this-is-not-a-jwt")
+    assert refused.status_code == 400
+    assert html_lang(refused) == "hi"
+    assert "id_token मान्य JWT नहीं है (इसे डिकोड नहीं किया जा सकता)।" in page_text(refused)
