@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import jwt
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
@@ -93,7 +92,7 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             self._storage_answer.verify(state)
             return self
         if self._request.get_cookie(state.cookie_name) != state.state_id:
-            relaunch = self._relaunch_url(state)
+            relaunch = state.relaunch_url(self._policy.relaunch_url)
             if any(name.startswith(STATE_COOKIE_PREFIX) for name in self._request.cookie_names()):
                 raise LaunchRejected(
                     N_("The launch state does not match this browser's login (state mismatch). "
@@ -108,11 +107,6 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
                 relaunch_url=relaunch,
             )
         return self
-
-    def _relaunch_url(self, state: LoginState) -> str | None:
-        if not state.login_params.get("iss") or not state.login_params.get("login_hint"):
-            return None
-        return self._policy.relaunch_url + "?" + urlencode(state.login_params)
 
     def validate_jwt_format(self) -> HardenedMessageLaunch:
         token = self._get_request_param("id_token")

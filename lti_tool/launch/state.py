@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -28,6 +29,12 @@ class LoginState:
     @property
     def cookie_name(self) -> str:
         return STATE_COOKIE_PREFIX + self.state_id
+
+    def relaunch_url(self, login_url: str) -> str | None:
+        """The tool's login URL that starts this login again (in a new window, where cookies are first-party)."""
+        if not self.login_params.get("iss") or not self.login_params.get("login_hint"):
+            return None
+        return login_url + "?" + urlencode(self.login_params)
 
     def without_storage(self) -> LoginState:
         return replace(self, storage_target="")

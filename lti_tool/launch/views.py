@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import Blueprint, Response, current_app, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +27,7 @@ from lti_tool.launch.platform_storage import (
     state_key,
 )
 from lti_tool.launch.provisioning import LaunchIdentity, provision
-from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, LoginState, StateSigner
+from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateSigner
 from lti_tool.registry import Deployment, find_platform
 from lti_tool.tab_session import start_tab_session
 
@@ -60,7 +58,7 @@ def login() -> Response:
         # The cookie is still set, and is enough wherever the browser keeps it.
         response = make_response(render_template(
             "platform_storage/login.html", login=login_redirect, state_key=state_key(login_redirect.state),
-            nonce_key=nonce_key(login_redirect.state), relaunch_url=_relaunch_url(login_redirect.state),
+            nonce_key=nonce_key(login_redirect.state), relaunch_url=login_redirect.state.relaunch_url(_login_url()),
             timeout_ms=ANSWER_TIMEOUT_MS,
         ))
         response.headers["Cache-Control"] = "no-store"
@@ -106,7 +104,7 @@ def _launch_policy() -> LaunchPolicy:
         state_signer=_signer(),
         platform_keys=current_app.extensions["peerlti.platform_keys"],
         clock_leeway_seconds=settings.clock_leeway_seconds,
-        relaunch_url=settings.tool_base_url + url_for("lti.login"),
+        relaunch_url=_login_url(),
     )
 
 
@@ -135,10 +133,8 @@ def _ask_platform_storage(needed: PlatformStorageNeeded) -> Response:
     return response
 
 
-def _relaunch_url(state: LoginState) -> str | None:
-    if not state.login_params.get("iss") or not state.login_params.get("login_hint"):
-        return None
-    return _settings().tool_base_url + url_for("lti.login") + "?" + urlencode(state.login_params)
+def _login_url() -> str:
+    return _settings().tool_base_url + url_for("lti.login")
 
 
 def _complete_launch(message: HardenedMessageLaunch) -> Response:
