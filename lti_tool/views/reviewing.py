@@ -83,7 +83,7 @@ def review(link_id: int, review_id: int) -> Response | str | tuple[str, int]:
         submit = request.form.get("action") == "submit"
         try:
             if entry is None or entry.unreadable:
-                raise InvalidInput(entry.unreadable if entry else {"rubric": "This assignment has no rubric yet."})
+                raise InvalidInput(entry.unreadable if entry else {"rubric": N_("This assignment has no rubric yet.")})
             save_review(db(), item.id, view.person.id, ReviewInput(entry.selections, entry.comments, submit), utcnow())
         except InvalidInput as refusal:
             db().rollback()
