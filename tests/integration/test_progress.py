@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, insert, select, update
 
-from assessment.grading_run import release_grades, run_grading
+from assessment.grading_run import release_grades
 from assessment.models import (
     Assignment,
     CalibrationAttempt,
@@ -21,30 +21,15 @@ from assessment.models import (
     SubmissionVersion,
 )
 from assessment.progress import dashboard, review_records
-from tests.support.cohort import CRITERION, create_cohort
+from tests.support.cohort import CRITERION
+from tests.support.graded_class import graded_cohort
 
 NOW = datetime.now(UTC)
 LENIENT_BY = 2.0  # points the first student adds to every score they give
 
 
-def _reviewed_cohort(session, students: int, *, offset: float = LENIENT_BY):
-    """Each student reviewed the next three submissions; the first reviewer scores `offset` points high; graded."""
-    cohort = create_cohort(session, students, reviews_per_submission=3, reviews_per_student=3, now=NOW)
-    rows = []
-    for index, reviewer in enumerate(cohort.student_ids):
-        for step in (1, 2, 3):
-            submission = cohort.submission_ids[(index + step) % students]
-            base = 4.0 + (submission % 5)
-            score = min(10.0, base + (offset if index == 0 else 0.0))
-            rows.append({"assignment_id": cohort.assignment_id, "submission_id": submission, "reviewer_id": reviewer,
-                         "kind": ReviewKind.PEER, "status": ReviewStatus.SUBMITTED, "assigned_at": NOW,
-                         "submitted_at": NOW, "selections": {CRITERION: 2.0}, "comments": {CRITERION: "Clear."},
-                         "score": score, "beyond_quota": False})
-    session.execute(insert(Review), rows)
-    session.commit()
-    run_grading(session, cohort.assignment_id, NOW, "mean")
-    session.commit()
-    return cohort
+def _reviewed_cohort(session, students: int):
+    return graded_cohort(session, students, NOW, lenient_by=LENIENT_BY)
 
 
 @contextmanager
