@@ -53,7 +53,7 @@ class TabSessionInterface(SecureCookieSessionInterface):
     def open_session(self, app: Flask, request: Request) -> PeerltiSession | None:
         # Only the query string is read here: the body waits for the size and CSRF checks.
         token = request.args.get(TOKEN_PARAMETER)
-        if token:
+        if token and _from_the_tools_own_pages(request):
             opened = self._open_tab_session(app, token)
             if opened is not None:
                 return opened
@@ -92,6 +92,12 @@ class TabSessionInterface(SecureCookieSessionInterface):
                 store.execute(delete(TabSessionRow).where(TabSessionRow.expires_at < now))
             store.merge(TabSessionRow(id=_row_id(session.tab_id), data=data, expires_at=now + IDLE_LIFETIME))
             store.commit()
+
+
+def _from_the_tools_own_pages(request: Request) -> bool:
+    # A token pasted into a link on another site would sign its victim into someone else's tab (session
+    # fixation). Browsers say where a navigation came from; the tab's own links and forms are same-origin.
+    return request.headers.get("Sec-Fetch-Site", "same-origin") == "same-origin"
 
 
 def start_tab_session() -> None:

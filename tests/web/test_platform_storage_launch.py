@@ -153,6 +153,16 @@ def test_a_forged_tab_token_opens_no_session(lms, session, token):
     assert response.status_code == 403
 
 
+@pytest.mark.parametrize("came_from", ["cross-site", "same-site", "none"])
+def test_a_tab_token_followed_from_anywhere_but_the_tools_own_pages_opens_no_session(lms, session, came_from):
+    login = storage_login(lms)
+    destination = login.complete().headers["Location"]
+
+    response = login.browser.get(lms.tool.url + destination, headers={"Sec-Fetch-Site": came_from}, timeout=10)
+
+    assert response.status_code == 403
+
+
 def test_a_tab_left_idle_past_its_lifetime_has_no_session(lms, session):
     login = storage_login(lms)
     destination = login.complete().headers["Location"]
