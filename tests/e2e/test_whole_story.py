@@ -25,10 +25,12 @@ from tests.support.in_browser import (
     open_feedback,
     release_grades,
     resolve_flags,
+    review_by_keyboard,
     review_peers,
     run_grading,
     save_settings,
     settle_doubtful_grades,
+    skip_to_the_content,
 )
 
 pytestmark = pytest.mark.e2e
@@ -72,9 +74,13 @@ def test_an_activity_from_the_content_picker_to_feedback_read_in_hindi(chromium,
             student.seen("student-home")
         calibrate(student, [["3", "3"], ["1", "0"]])
         assert "100%" in tool.locator("#step-calibrate").inner_text()
-        # The first reviewer is harsh and gets the first three submissions the queue hands out (students 2 to 4).
+        # The first reviewer is harsh and gets the first three submissions the queue hands out (students 2 to 4);
+        # the third uses the keyboard alone.
         harsh = number == 1
-        review_peers(student, 3, ["0", "0"] if harsh else ["2", "3"],
+        if number == 3:
+            skip_to_the_content(student)
+            review_by_keyboard(student, ["2", "3"], "A clear thesis; one more source would make it convincing.")
+        review_peers(student, 3 if number != 3 else 2, ["0", "0"] if harsh else ["2", "3"],
                      comment=HARSH_COMMENT if harsh else "A clear thesis; one more source would make it convincing.",
                      screenshot="review-form" if number == 2 else None)
         assert "3 of 3 reviews done" in tool.locator("#reviewing").inner_text()

@@ -279,3 +279,50 @@ def flag_review(student: Person, review: Any, explanation: str) -> None:
     student.seen()
     review.get_by_role("button", name="Send to course staff").click()
     student.tool.get_by_text("The review was flagged").wait_for()
+
+
+# --- the keyboard alone ------------------------------------------------------------------------------------------
+
+# The focused element, and whether it shows a focus ring of at least 2 px.
+FOCUS_RING = """() => { const focused = document.activeElement, style = getComputedStyle(focused);
+  return {tag: focused.tagName, id: focused.id, text: focused.textContent.trim(),
+          outline: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2}; }"""
+
+
+def skip_to_the_content(person: Person) -> None:
+    """The first Tab in the tool's page reaches a visible "skip" link, and Enter takes the focus to the content."""
+    frame = person.page.frame(name="tool-frame")
+    frame.evaluate("() => { document.activeElement.blur(); window.focus(); }")
+    person.page.keyboard.press("Tab")
+    focused = frame.evaluate(FOCUS_RING)
+    assert focused["tag"] == "A" and focused["outline"], focused
+    assert frame.locator(".skip-link").bounding_box()["y"] >= 0, "the skip link stays off screen when focused"
+    person.page.keyboard.press("Enter")
+    assert frame.evaluate("() => document.activeElement.id") == "main"
+
+
+def review_by_keyboard(student: Person, scores: list[str], comment: str) -> None:
+    """One review without the mouse: Enter asks for work, arrows choose each level, Tab moves on, Enter submits."""
+    tool, keys = student.tool, student.page.keyboard
+    frame = student.page.frame(name="tool-frame")
+    tool.get_by_role("button", name="Review a submission").focus()
+    with frame.expect_navigation():
+        keys.press("Enter")
+    criteria = tool.locator("fieldset.criterion").all()
+    criteria[0].locator("input[type=radio]").first.focus()
+    for number, (criterion, points) in enumerate(zip(criteria, scores, strict=True)):
+        values = [radio.get_attribute("value") for radio in criterion.locator("input[type=radio]").all()]
+        keys.press("Space")
+        for _ in range(values.index(points)):
+            keys.press("ArrowDown")
+        assert criterion.locator("input:checked").get_attribute("value") == points
+        keys.press("Tab")
+        if criterion.locator("textarea").count():
+            keys.type(comment)
+            keys.press("Tab")
+        assert number + 1 == len(criteria) or frame.evaluate(FOCUS_RING)["tag"] == "INPUT"
+    focused = frame.evaluate(FOCUS_RING)
+    assert focused["text"] == "Submit review" and focused["outline"], focused
+    with frame.expect_navigation():
+        keys.press("Enter")
+    tool.get_by_text("Review submitted. Thank you!").wait_for()
