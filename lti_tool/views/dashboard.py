@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import get_decimal_symbol
 from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
-from flask_babel import format_decimal, format_percent, get_locale, gettext, lazy_gettext
+from flask_babel import format_decimal, format_percent, get_locale, gettext, lazy_gettext, ngettext
 from sqlalchemy import func, select
 
 from assessment.db import utcnow
@@ -246,14 +246,16 @@ def _todo(view: LaunchView, assignment: Assignment, facts: Dashboard) -> list[To
             todo.append(Todo(gettext("Add calibration examples: %(have)s written, %(needed)s needed.",
                                      have=have, needed=needed), url_for("calibration.manage", link_id=link)))
     if progress.open_flags:
-        todo.append(Todo(gettext("Answer %(count)s flagged reviews.", count=progress.open_flags),
+        todo.append(Todo(ngettext("Answer %(num)d flagged review.", "Answer %(num)d flagged reviews.", progress.open_flags),
                          url_for("review_admin.flags", link_id=link)))
     if progress.held:
-        todo.append(Todo(gettext("Settle %(count)s grades that need attention.", count=progress.held),
+        todo.append(Todo(ngettext("Settle %(num)d grade that needs attention.", "Settle %(num)d grades that need attention.",
+                                  progress.held),
                          url_for("grading.grades", link_id=link)))
     if progress.passback_failed:
-        todo.append(Todo(gettext("%(count)s grades were refused by the gradebook; see why and retry.",
-                                 count=progress.passback_failed), url_for("grading.grades", link_id=link)))
+        todo.append(Todo(ngettext("%(num)d grade was refused by the gradebook; see why and send it again.",
+                                  "%(num)d grades were refused by the gradebook; see why and send them again.",
+                                  progress.passback_failed), url_for("grading.grades", link_id=link)))
     phase = assignment.phase_at(utcnow())
     if phase in (Phase.GRADING, Phase.RELEASED) and not progress.graded and progress.handed_in:
         todo.append(Todo(gettext("Run grading to compute the grades."), url_for("grading.grades", link_id=link)))
