@@ -109,3 +109,19 @@ def test_a_storage_answer_with_another_state_is_refused_and_nothing_is_kept(cook
     tool.locator("#launch-problem").wait_for()
     assert "different state" in tool.locator("#launch-problem").inner_text()
     assert row_counts(session) == before
+
+
+def test_the_sandbox_answers_the_tools_capabilities_question(page, https_lms):
+    page.goto(f"{https_lms.sandbox.url}/course/launch-as/student-1?storage=on")
+    page.frame_locator("#tool-frame").locator("#activity-title").wait_for()
+    tool = next(frame for frame in page.frames if frame.url.startswith(https_lms.tool.url))
+
+    answer = tool.evaluate("""origin => new Promise(resolve => {
+        window.addEventListener("message", event => {
+            if (event.origin === origin && event.data.message_id === "probe") { resolve(event.data); }
+        });
+        window.parent.postMessage({subject: "lti.capabilities", message_id: "probe"}, origin);
+    })""", https_lms.sandbox.url)
+
+    assert answer["subject"] == "lti.capabilities.response"
+    assert {item["subject"] for item in answer["supported_messages"]} >= {"lti.put_data", "lti.get_data"}
