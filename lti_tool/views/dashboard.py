@@ -191,7 +191,7 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         phase_form=PhaseForm(phase=assignment.phase_override.value if assignment.phase_override else ""),
         facts=facts,
         progress=facts.progress,
-        todo=_todo(view, assignment, facts),
+        todo=_todo(view, assignment, facts, phase),
         triage=triage(facts.rows)[:QUEUE_LENGTH],
         flags=facts.flags[:QUEUE_LENGTH],
         table=table,
@@ -206,8 +206,8 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         reviewer_summary=_reviewer_summary(assignment, facts),
         reviewers=sorted(facts.reviewers, key=lambda r: (-abs(r.bias), r.name.casefold()))[:REVIEWERS_LISTED],
         calibration_chart=_calibration_chart(assignment, facts),
-        calibration_summary={"passed": sum(row.calibration is not None and row.calibration.passed
-                                           and row.calibration.accuracy is not None for row in facts.rows)},
+        calibration_passed=sum(row.calibration is not None and row.calibration.passed
+                               and row.calibration.accuracy is not None for row in facts.rows),
         **context,
     )
 
@@ -234,7 +234,7 @@ class Todo:
     href: str
 
 
-def _todo(view: LaunchView, assignment: Assignment, facts: Dashboard) -> list[Todo]:
+def _todo(view: LaunchView, assignment: Assignment, facts: Dashboard, phase: Phase) -> list[Todo]:
     """What staff should do next, most pressing first; empty when nothing waits for them."""
     link, progress, todo = view.link.id, facts.progress, []
     if assignment.rubric is None:
@@ -256,7 +256,6 @@ def _todo(view: LaunchView, assignment: Assignment, facts: Dashboard) -> list[To
         todo.append(Todo(ngettext("%(num)d grade was refused by the gradebook; see why and send it again.",
                                   "%(num)d grades were refused by the gradebook; see why and send them again.",
                                   progress.passback_failed), url_for("grading.grades", link_id=link)))
-    phase = assignment.phase_at(utcnow())
     if phase in (Phase.GRADING, Phase.RELEASED) and not progress.graded and progress.handed_in:
         todo.append(Todo(gettext("Run grading to compute the grades."), url_for("grading.grades", link_id=link)))
     elif progress.graded and progress.released < progress.graded:

@@ -5,11 +5,25 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, update
 
-from assessment.models import Grade, Person, Review, ReviewStatus
+from assessment.models import (
+    Assignment,
+    CalibrationAttempt,
+    CalibrationExample,
+    FlagReason,
+    Grade,
+    GradePosting,
+    Person,
+    PostingStatus,
+    Review,
+    ReviewFlag,
+    ReviewStatus,
+    Submission,
+)
 from tests.support.access import VISITORS, observed_and_expected, visitor_of_kind
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
@@ -172,3 +186,35 @@ def test_a_hostile_student_name_is_escaped_in_the_table_the_queues_and_the_chart
     assert "<script>alert" not in page and "<img src=x" not in page
     table, chart = page.split('id="student-table"')[1], page.split('id="chart-reviewers"')[1].split("</svg>")[0]
     assert "&lt;script&gt;alert" in table and "&lt;script&gt;alert" in chart
+
+
+def test_calibration_flags_and_refused_grades_reach_the_dashboard(instructor, graded_class, session):
+    people = _people(session)
+    assignment = session.scalars(select(Assignment)).one()
+    assignment.calibration_examples_required = 1
+    example = CalibrationExample(assignment_id=assignment.id, title="Model essay", text_html="<p>Model</p>",
+                                 reference={criterion.key: criterion.high for criterion in assignment.rubric.criteria})
+    session.add(example)
+    session.flush()
+    for subject, accuracy in (("student-1", 0.9), ("student-2", 0.4)):
+        session.add(CalibrationAttempt(example_id=example.id, student_id=people[subject].id, number=1,
+                                       selections=example.reference, accuracy=accuracy))
+    review = session.scalars(select(Review).join(Submission, Review.submission_id == Submission.id)
+                             .where(Submission.author_id == people["student-3"].id)).first()
+    session.add(ReviewFlag(review_id=review.id, reason=FlagReason.INAPPROPRIATE, explanation="A rude remark about me."))
+    session.add(GradePosting(assignment_id=assignment.id, person_id=people["student-4"].id, release_id="r1",
+                             score_given=40, score_maximum=50, grading_progress="FullyGraded", timestamp=datetime.now(UTC),
+                             status=PostingStatus.FAILED, last_error="422 user is not a student"))
+    session.commit()
+
+    page = instructor.get("/links/{link}")
+    text = page_text(page)
+    flagged = _row_order(instructor.get("/links/{link}?filter=flagged").text)
+
+    assert "1 of 5 students finished calibration" in text
+    assert re.search(r'<svg class="chart"[^>]*aria-labelledby="chart-calibration-title chart-calibration-desc"', page.text)
+    assert "Calibration accuracy of 2 students who practised; 1 reached the pass mark of 80%" in text
+    assert "90%" in text and "40%" in text
+    assert "Answer 1 flagged review." in text and "A rude remark about me." in text
+    assert "1 grade was refused by the gradebook" in text and "422 user is not a student" in text
+    assert flagged == [people["student-3"].id]
