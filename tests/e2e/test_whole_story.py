@@ -88,10 +88,20 @@ def test_an_activity_from_the_content_picker_to_feedback_read_in_hindi(chromium,
     ada.seen("dashboard-reviews-done", readme_name="dashboard")
 
     move_phase(ada, "grading", link)
+    ada.navigate("Submissions")
+    assert ada.tool.locator("#submissions tbody tr").count() == 6
+    ada.navigate("Reviews")
+    assert ada.tool.locator("#allocation tbody tr").count() == 6
     run_grading(ada, students=6)
     grades = ada.tool.locator("#grades tbody tr")
     assert grades.count() == 6
+    # 18 reviews in all; the queue's last reviewers may review beyond k rather than be left unable to finish.
+    received = [int(text) for text in grades.locator("td:nth-child(3)").all_inner_texts()]
+    assert sum(received) == 18 and min(received) >= 2, received
     ada.seen("grades")
+    ada.follow(ada.tool.get_by_role("link", name="Compare methods"))
+    assert ada.tool.locator("#compare tbody tr").count() == 6
+    ada.navigate("Grades")
     # Triage: grades with too few reviews or wide uncertainty are settled before they reach the gradebook.
     settled = settle_doubtful_grades(ada, "Checked by hand: the reviews agree.")
     assert settled, "the harsh reviewer's last review was never needed, so someone has too few reviews"
@@ -112,6 +122,8 @@ def test_an_activity_from_the_content_picker_to_feedback_read_in_hindi(chromium,
         tool = open_feedback(student)
         harsh = tool.locator("section.card", has_text=HARSH_COMMENT)
         if harsh.count():
+            headings = tool.locator("section.card h2").all_inner_texts()
+            assert headings == [f"Reviewer {n}" for n in range(1, len(headings) + 1)]
             student.seen("feedback", readme_name="feedback")
             flag_review(student, harsh.first, "Every score is zero, yet the essay has a thesis and two sources.")
             flagged = user
