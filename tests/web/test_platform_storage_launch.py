@@ -220,3 +220,13 @@ def test_tab_tokens_never_reach_the_access_log():
     RedactTabTokens().filter(record)
 
     assert "secret" not in record.getMessage() and "_t=[redacted]&x=1" in record.getMessage()
+
+
+def test_the_sandbox_offers_its_storage_only_from_the_course_page_and_only_when_switched_on(lms):
+    plain = requests.get(f"{lms.sandbox.url}/launch/student-1", allow_redirects=False, timeout=10)
+    offered = requests.get(f"{lms.sandbox.url}/launch/student-1?storage=on", allow_redirects=False, timeout=10)
+    switched_off = requests.get(f"{lms.sandbox.url}/course/launch-as/student-1?storage=off", timeout=10)
+
+    assert "lti_storage_target" not in plain.headers["Location"]
+    assert "lti_storage_target=_parent" in offered.headers["Location"]
+    assert "platform_storage.js" not in switched_off.text and "storage=" not in switched_off.text

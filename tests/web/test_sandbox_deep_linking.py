@@ -322,7 +322,7 @@ def test_the_launch_as_page_frames_the_added_link(client: FlaskClient, tool_key:
     page = client.get("/course/launch-as/student-2", query_string={"link": NEW_LINK}).get_data(as_text=True)
 
     assert "<h1>Peer review: Essay 2</h1>" in page
-    assert f'src="/launch/student-2?link={NEW_LINK}"' in page
+    assert f'src="/launch/student-2?link={NEW_LINK}&amp;storage=on"' in page
     assert client.get("/course/launch-as/student-2?link=sandbox-link-9").status_code == 404
     assert client.get("/launch/student-2?link=sandbox-link-9").status_code == 404
 

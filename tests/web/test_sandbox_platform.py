@@ -211,7 +211,7 @@ def test_launch_as_page_frames_the_tool_launch_and_offers_a_new_window(client: F
     assert iframe is not None
     assert 'name="tool-frame"' in iframe.group(0)
     assert 'id="tool-frame"' in iframe.group(0)
-    assert 'src="/launch/student-2"' in iframe.group(0)
+    assert 'src="/launch/student-2?storage=on"' in iframe.group(0)  # it offers LTI platform storage
     assert "allow=" in iframe.group(0)
     assert 'href="/launch/student-2?presentation=window"' in page
     assert "X-Frame-Options" not in response.headers
