@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from babel.numbers import get_decimal_symbol
@@ -165,6 +166,20 @@ class Page:
 
 
 @dataclass(frozen=True)
+class GetForm:
+    """Where a GET form goes: browsers replace the query of its action with the form's fields, so parameters the
+    address carries (such as a tab's session token) go along as hidden fields."""
+
+    action: str
+    carried: list[tuple[str, str]]
+
+    @classmethod
+    def to(cls, address: str) -> GetForm:
+        parts = urlsplit(address)
+        return cls(urlunsplit(parts._replace(query="")), parse_qsl(parts.query))
+
+
+@dataclass(frozen=True)
 class TimelineStep:
     phase: Phase
     label: str
@@ -195,6 +210,7 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         triage=triage(facts.rows)[:QUEUE_LENGTH],
         flags=facts.flags[:QUEUE_LENGTH],
         table=table,
+        table_form=GetForm.to(url_for("landing.resource_link", link_id=view.link.id)),
         page=Page.of(arrange(facts.rows, table.sort, table.descending, table.keep, table.search), table.page),
         sort_labels=SORT_LABELS,
         filter_labels=FILTER_LABELS,

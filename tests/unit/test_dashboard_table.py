@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from lti_tool.views.dashboard import PAGE_SIZE, Page, TableRequest
+from lti_tool.views.dashboard import PAGE_SIZE, GetForm, Page, TableRequest
 
 
 def test_the_query_string_is_read_and_anything_unknown_falls_back_to_the_default():
@@ -27,3 +27,10 @@ def test_a_large_class_is_shown_a_page_at_a_time_and_a_page_beyond_the_end_shows
     assert (last.first, last.last, last.rows) == (2 * PAGE_SIZE + 1, 2 * PAGE_SIZE + 5, rows[-5:])
     assert beyond.number == 3 and beyond.rows == last.rows
     assert Page.of([], 2).count == 1 and Page.of([], 2).rows == []
+
+
+def test_a_get_form_keeps_the_parameters_its_address_carries():
+    form = GetForm.to("/links/3?_t=abc.def&x=1")
+
+    assert form.action == "/links/3" and form.carried == [("_t", "abc.def"), ("x", "1")]
+    assert GetForm.to("/links/3") == GetForm("/links/3", [])
