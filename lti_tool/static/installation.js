@@ -2,14 +2,12 @@
 (function () {
   "use strict";
   // LTI Dynamic Registration: the platform opened this page in a window or an iframe and waits for this message.
+  // It is sent when the administrator is done reading, so the confirmation does not vanish at once.
   function closeRegistration() {
     var platform = window.opener || (window.parent !== window ? window.parent : null);
     if (platform) {
       platform.postMessage({ subject: "org.imsglobal.lti.close" }, "*");
     }
-  }
-  if (document.querySelector("[data-lti-close-on-load]")) {
-    closeRegistration();
   }
   document.querySelectorAll("[data-lti-close]").forEach(function (button) {
     button.addEventListener("click", closeRegistration);
