@@ -30,8 +30,20 @@ class Evidence:
         page.screenshot(path=path)
         if readme_name and self.readme_directory is not None:
             self.readme_directory.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=self.readme_directory / f"{readme_name}.png")
+            self._whole_frame_screenshot(page, self.readme_directory / f"{readme_name}.png")
         return path
+
+    @staticmethod
+    def _whole_frame_screenshot(page: Any, path: Path, tallest: int = 1500) -> None:
+        """The LMS page with its iframe grown to the tool's page (up to `tallest` pixels), as a reader sees it."""
+        frame = page.frame(name="tool-frame")
+        height = min(frame.evaluate("() => document.documentElement.scrollHeight"), tallest)
+        iframe = page.locator(TOOL_FRAME)
+        iframe.evaluate("(element, height) => { element.style.height = height + 'px'; }", height)
+        try:
+            page.screenshot(path=path, full_page=True)
+        finally:
+            iframe.evaluate("element => { element.style.height = ''; }")
 
     def check(self, page: Any, who: str) -> None:
         """Check the LMS page and the tool's page in its frame, once per kind of page (ids in paths ignored)."""
