@@ -12,22 +12,25 @@
   document.querySelectorAll("[data-lti-close]").forEach(function (button) {
     button.addEventListener("click", closeRegistration);
   });
+  // Plain-HTTP pages and frames without clipboard permission: select the text so Ctrl+C copies it.
+  function selectForCopying(source) {
+    var range = document.createRange();
+    range.selectNodeContents(source);
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(range);
+    return document.execCommand("copy");
+  }
   document.querySelectorAll("[data-copy-target]").forEach(function (button) {
     button.addEventListener("click", function () {
       var source = document.getElementById(button.getAttribute("data-copy-target"));
-      var text = source ? source.textContent : "";
-      var done = function () { button.setAttribute("data-copied", "true"); };
+      if (!source) { return; }
+      var copied = function () { button.setAttribute("data-copied", "true"); };
+      var fallback = function () { if (selectForCopying(source)) { copied(); } };
       if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(text).then(done);
-        return;
+        navigator.clipboard.writeText(source.textContent).then(copied, fallback);
+      } else {
+        fallback();
       }
-      // Plain-HTTP pages have no clipboard API: select the text so Ctrl+C copies it.
-      var range = document.createRange();
-      range.selectNodeContents(source);
-      window.getSelection().removeAllRanges();
-      window.getSelection().addRange(range);
-      document.execCommand("copy");
-      done();
     });
   });
 })();
