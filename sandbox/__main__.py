@@ -54,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"peerlti sandbox LMS listening on {scheme}://{args.host}:{server.port}")
     print(f"Open {base_url}/ to launch the tool at {config.tool_base_url}")
     print(f"Registration record for the tool: {base_url}/registration.json")
+    print(f"Register a tool by LTI Dynamic Registration: {base_url}/admin/tools")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

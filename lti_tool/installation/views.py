@@ -39,6 +39,14 @@ def _timeout() -> float:
     return current_app.config["PEERLTI_SETTINGS"].http_timeout_seconds
 
 
+@bp.after_request
+def _not_stored(response: Response) -> Response:
+    # The registration pages carry the platform's single-use token: no cache keeps them.
+    if request.path == "/lti/register":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/lti/register")
 def register_page() -> str | tuple[str, int]:
     """What will be registered with the platform that opened this page; nothing changes until "Register"."""

@@ -97,6 +97,7 @@ def test_the_registration_page_changes_nothing_until_the_administrator_confirms(
 
     assert page.status_code == 200
     assert 'name="csrf_token"' in page.text
+    assert page.headers["Cache-Control"] == "no-store"
     assert row_counts(session) == before
 
 
