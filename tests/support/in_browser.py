@@ -50,7 +50,7 @@ class Evidence:
         if not self.check_accessibility:
             return
         frame = page.frame(name="tool-frame")
-        frames = [("lms", page)] + ([("tool", frame)] if frame is not None else [])
+        frames = [("lms", page)] + ([("frame", frame)] if frame is not None else [])
         for where, target in frames:
             kind = f"{where} {_route(target.url)} as {who}"
 
@@ -58,7 +58,7 @@ class Evidence:
                 continue
             self.checked.add(kind)
             assert_accessible(target, kind)
-            if where == "tool":
+            if where == "frame":
                 assert_fits_iframe(page, TOOL_FRAME)
 
 
