@@ -52,11 +52,13 @@ class Evidence:
         frame = page.frame(name="tool-frame")
         frames = [("lms", page)] + ([("frame", frame)] if frame is not None else [])
         for where, target in frames:
-            kind = f"{where} {_route(target.url)} as {who}"
+            kind = f"{where} {_route(target.url)} as {who} in {target.evaluate('() => document.documentElement.lang')}"
 
             if kind in self.checked:
                 continue
             self.checked.add(kind)
+            with (self.directory / "checked-pages.txt").open("a", encoding="utf-8") as listing:
+                listing.write(kind + "\n")
             assert_accessible(target, kind)
             if where == "frame":
                 assert_fits_iframe(page, TOOL_FRAME)
@@ -94,12 +96,14 @@ class Person:
         query = "&".join(f"{name}={value}" for name, value in (("link", link_id), ("locale", locale)) if value)
         self.page.goto(f"{self.lms.sandbox.url}/course/launch-as/{self.user_id}" + (f"?{query}" if query else ""))
         self.tool.locator("main h1").first.wait_for()
+        self.seen()
         return self.tool
 
     def follow(self, target: Any) -> None:
         """Click a link or a form's button in the tool and wait for the page it leads to."""
         with self.page.frame(name="tool-frame").expect_navigation():
             target.click()
+        self.seen()
 
     def navigate(self, name: str) -> None:
         """Follow a link of the tool's navigation bar."""
