@@ -90,7 +90,7 @@ def _metadata_problem(body: dict[str, Any]) -> str | None:
     if not isinstance(redirect_uris, list) or not redirect_uris:
         return "redirect_uris must list at least one URL."
     for name, url in [*urls.items(), *(("redirect_uris", uri) for uri in redirect_uris)]:
-        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+        if not _is_web_url(url):
             return f"{name} must be an http(s) URL."
     if body.get("token_endpoint_auth_method") != "private_key_jwt":
         return "token_endpoint_auth_method must be private_key_jwt."
@@ -99,6 +99,16 @@ def _metadata_problem(body: dict[str, Any]) -> str | None:
     if not {"implicit", "client_credentials"} <= set(body.get("grant_types") or []):
         return "grant_types must include implicit and client_credentials."
     return None
+
+
+def _is_web_url(url: object) -> bool:
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _tool_from(body: dict[str, Any]) -> ToolRegistration:
@@ -131,7 +141,7 @@ def tools_page() -> str | tuple[str, int]:
     registration_url = request.args.get("registration_url", "").strip()
     frame_url = None
     if registration_url:
-        if urlsplit(registration_url).scheme not in ("http", "https") or not urlsplit(registration_url).netloc:
+        if not _is_web_url(registration_url):
             return _tools_page(sandbox, registration_url, None, "The registration URL must be an http(s) URL."), 400
         openid = f"{sandbox.endpoints.base_url}{url_for('dynamic_registration.openid_configuration')}"
         separator = "&" if urlsplit(registration_url).query else "?"

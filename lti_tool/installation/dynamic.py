@@ -20,6 +20,8 @@ TOOL_CONFIGURATION_CLAIM = "https://purl.imsglobal.org/spec/lti-tool-configurati
 REQUIRED_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
 # A platform's configuration and its answer are small documents; anything larger is not one.
 MAX_DOCUMENT_BYTES = 256 * 1024
+# The registry's URL columns hold this much.
+MAX_URL_LENGTH = 1024
 # Where each message appears: IMS's name for a content picker, and Canvas's names (other platforms ignore them).
 DEEP_LINKING_PLACEMENTS = ("ContentArea", "assignment_selection", "link_selection")
 RESOURCE_LINK_PLACEMENTS = ("course_navigation",)
@@ -68,10 +70,17 @@ def web_url(url: str) -> str:
     Only http and https are fetched, so a registration link cannot make the tool read local files or talk to
     other protocols. Private and loopback addresses stay allowed: many LMSs are self-hosted on an intranet.
     """
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not _is_web_url(url.strip()):
         raise RegistrationFailed(_l("%(url)s is not an http or https address.", url=url[:200]))
     return url.strip()
+
+
+def _is_web_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed address, such as an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and len(url) <= MAX_URL_LENGTH
 
 
 def fetch_platform_configuration(url: str, timeout: float) -> PlatformConfiguration:
@@ -111,6 +120,8 @@ def fetch_platform_configuration(url: str, timeout: float) -> PlatformConfigurat
 
 def _issuer_matches(issuer: str, url: str) -> bool:
     """Same scheme and host (with port), and the issuer a prefix of the configuration URL (§3.5.1)."""
+    if not _is_web_url(issuer):
+        return False
     issuer_parts, url_parts = urlsplit(issuer), urlsplit(url)
     same_origin = (issuer_parts.scheme, issuer_parts.netloc) == (url_parts.scheme, url_parts.netloc)
     return same_origin and url.startswith(issuer.rstrip("/"))

@@ -217,7 +217,7 @@ def test_a_configuration_that_cannot_be_trusted_stops_the_registration(lms, sess
 
 @pytest.mark.parametrize("url", [
     "file:///etc/passwd", "ftp://localhost/openid-configuration", "gopher://localhost:70/", "javascript:alert(1)",
-    "/etc/passwd", "http://",
+    "/etc/passwd", "http://", "http://[::1/openid-configuration", "https://" + "a" * 2000 + ".example/",
 ])
 def test_only_http_addresses_are_fetched(lms, session, url):
     before = row_counts(session)
@@ -271,3 +271,23 @@ def test_the_registration_pages_run_no_inline_script(lms):
 
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert re.findall(r"<script[^>]*>", page.text) == ['<script src="/static/installation.js">']
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http://[::1/register"])
+def test_the_sandbox_refuses_to_frame_what_is_not_a_web_address(lms, url):
+    response = requests.get(f"{lms.sandbox.url}/admin/tools", params={"registration_url": url}, timeout=10)
+
+    assert response.status_code == 400
+    assert "<iframe" not in response.text
+
+
+def test_the_sandbox_refuses_a_registration_with_malformed_metadata(lms):
+    token = lms.sandbox.app.extensions["sandbox"].tools.issue_token()
+    body = {"initiate_login_uri": "http://[::1", "redirect_uris": ["x"], "jwks_uri": "file:///k",
+            "https://purl.imsglobal.org/spec/lti-tool-configuration": {"target_link_uri": "http://t/"}}
+
+    response = requests.post(f"{lms.sandbox.url}/lti/registrations", json=body,
+                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_client_metadata"
