@@ -158,6 +158,8 @@ def register_with_platform(configuration: PlatformConfiguration, registration_to
                            values: ToolValues, timeout: float) -> RegisteredClient:
     """Post the registration with the platform's token and read back the client id (and deployment id)."""
     headers = {"Accept": "application/json"}
+    if registration_token and not _is_header_safe(registration_token):
+        raise RegistrationFailed(_l("The registration token from the LMS is malformed."))
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"
     try:
@@ -177,6 +179,8 @@ def register_with_platform(configuration: PlatformConfiguration, registration_to
         ))
     answer = _json_document(response, _l("The platform's answer to the registration"))
     client_id = answer.get("client_id")
+    if isinstance(client_id, int) and not isinstance(client_id, bool):
+        client_id = str(client_id)
     if not isinstance(client_id, str) or not client_id.strip():
         raise RegistrationFailed(_l("The platform's answer to the registration has no client_id."))
     tool_claim = answer.get(TOOL_CONFIGURATION_CLAIM)
@@ -185,6 +189,10 @@ def register_with_platform(configuration: PlatformConfiguration, registration_to
         client_id=client_id.strip()[:255],
         deployment_id=str(deployment_id)[:255] if deployment_id not in (None, "") else None,
     )
+
+
+def _is_header_safe(token: str) -> bool:
+    return len(token) <= 8192 and all(33 <= ord(character) <= 126 for character in token)
 
 
 def platform_spec(configuration: PlatformConfiguration, client: RegisteredClient) -> PlatformSpec:

@@ -291,3 +291,15 @@ def test_the_sandbox_refuses_a_registration_with_malformed_metadata(lms):
 
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_client_metadata"
+
+
+@pytest.mark.parametrize("token", ["line\nbreak", "spaced token", "é" * 3])
+def test_a_malformed_registration_token_is_refused_before_anything_is_sent(lms, session, token):
+    browser = requests.Session()
+    before = row_counts(session)
+
+    response = _open_and_confirm(browser, _registration_frame(lms, browser), registration_token=token)
+
+    assert response.status_code == 400
+    assert "malformed" in response.text
+    assert row_counts(session) == before
