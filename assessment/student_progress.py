@@ -235,7 +235,7 @@ def _self_assessment_step(s: Situation, submit: Step) -> Step:
     if s.phase is not Phase.REVIEW:
         return Step(StepKind.SELF_ASSESS, StepState.MISSED)
     if submit.state is not StepState.DONE or s.reviewing.done < s.reviewing.required:
-        note = Note.AFTER_REVIEWS if submit.state is StepState.DONE else None
+        note = Note.AFTER_REVIEWS if submit.state is StepState.DONE else Note.NEEDS_SUBMISSION
         return Step(StepKind.SELF_ASSESS, StepState.UPCOMING, due=due, note=note)
     return Step(StepKind.SELF_ASSESS, StepState.CURRENT, due=due,
                 note=Note.IN_PROGRESS if s.self_assessment_started else None)

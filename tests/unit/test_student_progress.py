@@ -184,6 +184,15 @@ def test_self_assessment_opens_after_the_peer_reviews():
     assert progress(replace(after, self_assessed=True)).next == progress(replace(after, self_assessment=False)).next
 
 
+def test_self_assessment_waits_for_work_still_to_be_handed_in():
+    late = replace(FRESH, phase=Phase.REVIEW, now=NOW + 4 * DAY, self_assessment=True,
+                   dates=replace(DATES, late_until=NOW + 5 * DAY))
+
+    step = progress(late).step(StepKind.SELF_ASSESS)
+
+    assert (step.state, step.note) == (StepState.UPCOMING, Note.NEEDS_SUBMISSION)
+
+
 def test_self_assessment_is_not_needed_without_work_to_assess():
     missed = replace(FRESH, phase=Phase.REVIEW, now=NOW + 4 * DAY, self_assessment=True)
 
