@@ -135,8 +135,8 @@ class Progress:
         """Steps that count for this student: those not needed do not."""
         return sum(step.state is not StepState.NOT_NEEDED for step in self.steps)
 
-    def step(self, kind: StepKind) -> Step | None:
-        return next((step for step in self.steps if step.kind is kind), None)
+    def step(self, kind: StepKind | str) -> Step | None:
+        return next((step for step in self.steps if step.kind == kind), None)
 
 
 def progress(situation: Situation) -> Progress:
