@@ -27,9 +27,15 @@ def supported_locale(tag: str | None) -> str | None:
     return language if language in SUPPORTED_LOCALES else None
 
 
-def remember_launch_locale(tag: str | None) -> None:
-    """Keep the locale the LMS sent with the launch (`launch_presentation.locale`) for later pages."""
-    locale = supported_locale(tag)
+def launch_locale(presentation: object) -> str | None:
+    """The supported language of a launch's `launch_presentation` claim, whatever shape the LMS gave it."""
+    tag = presentation.get("locale") if isinstance(presentation, dict) else None
+    return supported_locale(tag) if isinstance(tag, str) else None
+
+
+def remember_launch_locale(presentation: object) -> None:
+    """Keep the language the LMS sent with the launch (`launch_presentation.locale`) for later pages."""
+    locale = launch_locale(presentation)
     if locale:
         session[SESSION_KEY] = locale
 

@@ -158,7 +158,7 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
             N_("Another launch changed the same records at this moment; open the activity again."), status=409
         ) from None
     remember_launch(identity, key=session_key)
-    remember_launch_locale((message.claims.get(PRESENTATION_CLAIM) or {}).get("locale"))
+    remember_launch_locale(message.claims.get(PRESENTATION_CLAIM))
     return redirect(destination, 303)
 
 

@@ -15,7 +15,7 @@ from assessment.errors import InvalidInput, PhaseClosed
 from assessment.grading import LatePolicy, SubmissionWindow
 from assessment.messages import N_
 from assessment.rubric import Rubric
-from lti_tool.i18n import init_i18n, select_locale, supported_locale, translate
+from lti_tool.i18n import init_i18n, launch_locale, select_locale, supported_locale, translate
 from lti_tool.templating import file_size, local_time, points
 from tests.support.catalogues import compile_catalogues, extract_messages, read_catalogue
 
@@ -81,6 +81,18 @@ def test_hindi_has_the_plural_rule_of_english():
 @pytest.mark.parametrize(("tag", "locale"), [("hi-IN", "hi"), ("hi", "hi"), ("en_GB", "en"), ("fr-FR", None), ("", None)])
 def test_a_launch_locale_names_a_supported_language_or_none(tag, locale):
     assert supported_locale(tag) == locale
+
+
+@pytest.mark.parametrize(("presentation", "locale"), [
+    ({"locale": "hi-IN", "document_target": "iframe"}, "hi"),
+    ({"document_target": "iframe"}, None),
+    ({"locale": 42}, None),
+    ("hi-IN", None),
+    (["hi-IN"], None),
+    (None, None),
+])
+def test_a_malformed_launch_presentation_names_no_language(presentation, locale):
+    assert launch_locale(presentation) == locale
 
 
 def test_the_browser_decides_when_the_launch_named_no_language(app):
