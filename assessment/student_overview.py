@@ -36,7 +36,6 @@ class StudentOverview:
     phase: Phase
     submission: Submission | None
     calibration: CalibrationStatus
-    has_examples: bool
     reviews: list[Review]  # the student's peer reviews, assigned or submitted
     hand_in: Lateness | None  # how late a hand-in now would be; None when no work is accepted now
     progress: Progress
@@ -79,7 +78,6 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         phase=phase,
         submission=submission,
         calibration=calibration,
-        has_examples=bool(example_ids),
         reviews=reviews,
         hand_in=_hand_in_now(assignment, phase, now),
         progress=progress(situation),
