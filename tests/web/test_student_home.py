@@ -79,6 +79,20 @@ def test_a_missed_deadline_is_shown_and_closes_reviewing_for_students_without_wo
     assert "Coming next" in text and "Read your feedback and grade" in text
 
 
+def test_a_student_without_work_may_still_review_when_the_assignment_allows_it(lms, instructor, student, session):
+    instructor.post("/links/{link}/rubric/criteria", LEVELS)
+    other = Visitor(lms, "student-2")
+    other.launch()
+    other.post("/links/{link}/submission", {"text": "An essay to review"})
+    now = datetime.now(UTC)
+    _set(session, **_dates_around(now, due_in=-timedelta(hours=2), phase="review"), reviewers_need_submission=False)
+
+    home = student.get("/links/{link}")
+
+    assert _checklist(home)[:2] == ["Hand in your work Missed", "Review the work of 3 classmates Open now"]
+    assert "Next: review a classmate's work" in page_text(home) and ">Review a submission</button>" in home.text
+
+
 def test_in_the_late_window_the_student_is_told_work_counts_as_late(student, session):
     now = datetime.now(UTC)
     _set(session, **_dates_around(now, due_in=-timedelta(hours=2)), accept_late=True,
