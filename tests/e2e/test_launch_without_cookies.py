@@ -11,7 +11,6 @@ import pytest
 
 from tests.e2e.conftest import CHROMIUM_FLAGS
 from tests.support.rows import row_counts
-from tests.support.services import service_missing
 
 pytestmark = pytest.mark.e2e
 
@@ -20,23 +19,23 @@ REFUSE_TOOL_COOKIES = {"profile": {"content_settings": {"exceptions": {"cookies"
 
 
 @pytest.fixture
-def cookieless_page(tmp_path) -> Iterator[object]:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        service_missing("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
+def cookieless_page(chromium, tmp_path) -> Iterator[object]:
+    """A page of a Chromium profile that refuses the tool's cookies, driven by the session's Playwright."""
     profile = tmp_path / "chromium-profile"
     (profile / "Default").mkdir(parents=True)
     (profile / "Default" / "Preferences").write_text(json.dumps(REFUSE_TOOL_COOKIES))
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=executable, headless=True, args=CHROMIUM_FLAGS, ignore_https_errors=True
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
+    context = chromium.browser_type.launch_persistent_context(
+        str(profile), executable_path=chromium_executable(), headless=True, args=CHROMIUM_FLAGS,
+        ignore_https_errors=True,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def chromium_executable() -> str:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
 
 
 def _open(page, lms, user_id: str, storage: str):
