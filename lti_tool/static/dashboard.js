@@ -1,15 +1,9 @@
-// The staff dashboard without page reloads: sort the student table in place and apply a filter when it is chosen.
-// Every link and form also works without this file (the server sorts and filters from the query string).
+// The staff dashboard's student table sorted in place, without a page load, when all of it is on the page.
+// Every link also works without this file (the server sorts and filters from the query string).
 (function () {
   "use strict";
   var table = document.getElementById("student-table");
-  var controls = document.getElementById("student-controls");
-
-  if (controls) {
-    controls.querySelectorAll("select[data-autosubmit-on-change]").forEach(function (select) {
-      select.addEventListener("change", function () { controls.submit(); });
-    });
-  }
+  // The filter form is left to its button: submitting on change would move keyboard users on as they browse the list.
   // A table split into pages is sorted by the server, across every page.
   if (!table || !table.tBodies.length || !table.hasAttribute("data-complete")) { return; }
 
