@@ -125,7 +125,7 @@ class TableRequest:
         page = args.get("page", "1")
         return cls(sort=sort if sort in SORTS else "name", descending=args.get("dir") == "desc",
                    keep=keep if keep in FILTERS else "all", search=(args.get("q") or "").strip()[:MAX_SEARCH],
-                   page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1)
+                   page=int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000 else 1)
 
     def link(self, link_id: int, **changes: object) -> str:
         """The dashboard's address showing the table with these changes, back at the table."""

@@ -15,6 +15,7 @@ def test_the_query_string_is_read_and_anything_unknown_falls_back_to_the_default
     assert asked == TableRequest(sort="grade", descending=True, keep="late", search="ada", page=3)
     assert odd == TableRequest(search="x" * 100)
     assert TableRequest.from_args(MultiDict({"page": "9" * 12})).page == 1
+    assert TableRequest.from_args(MultiDict({"page": "\u00b2"})).page == 1  # a digit to Python, not to int()
     assert TableRequest.from_args(MultiDict()) == TableRequest()
 
 
