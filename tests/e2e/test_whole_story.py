@@ -18,7 +18,7 @@ from tests.support.in_browser import (
     add_criterion,
     calibrate,
     flag_review,
-    gradebook_cells,
+    gradebook_scores,
     hand_in,
     move_phase,
     new_browser_page,
@@ -111,13 +111,13 @@ def test_an_activity_from_the_content_picker_to_feedback_read_in_hindi(chromium,
     ada.seen("grades-settled")
     release_grades(ada, students=6)
     assert ada.tool.locator("#grades .badge", has_text="posted").count() == 6
-    gradebook = gradebook_cells(ada)
-    assert sorted(gradebook) == STUDENTS and all("FullyGraded" in cell for cell in gradebook.values())
+    first_release = gradebook_scores(ada)
+    assert sorted(first_release) == STUDENTS and all(progress == "FullyGraded" for _, progress in first_release.values())
     ada.seen("gradebook")
 
-    # Feedback, and so flagging a review, comes with the results: students read the reviews they received
-    # together with their grade once staff have checked the grades (assessment/student_progress.py and
-    # received_reviews agree on this), and a flag then reopens that student's grade for triage.
+    # Students read the reviews they received, and so can flag one, once results are released: the feedback comes
+    # with a grade staff have checked (received_reviews and the student's checklist agree on this). A flag then
+    # reopens that grade for triage, and the corrected grade reaches the gradebook in a second release.
     move_phase(ada, "released", link)
     flagged = None
     for user, student in list(students.items())[1:]:
@@ -138,8 +138,10 @@ def test_an_activity_from_the_content_picker_to_feedback_read_in_hindi(chromium,
     run_grading(ada, students=6)
     settle_doubtful_grades(ada, "Two fair reviews agree.")
     release_grades(ada, students=6)
-    gradebook = gradebook_cells(ada)
-    assert sorted(gradebook) == STUDENTS
+    second_release = gradebook_scores(ada)
+    assert sorted(second_release) == STUDENTS
+    # Without the unfair review, the flagging student's peer score, and so the grade, went up.
+    assert second_release[flagged][0] > first_release[flagged][0]
     ada.seen("gradebook-after-the-flag")
 
     reader = Person("student-5", new_browser_page(chromium), lms, evidence)

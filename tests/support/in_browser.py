@@ -236,14 +236,20 @@ def release_grades(instructor: Person, students: int) -> None:
     instructor.tool.get_by_text(f"{students} grades released").wait_for()
 
 
-def gradebook_cells(person: Person) -> dict[str, str]:
-    """The sandbox gradebook's latest entry per student of the course's newest column: user id -> its text."""
+def gradebook_scores(person: Person) -> dict[str, tuple[float, str]]:
+    """The sandbox gradebook's newest column: each graded student's latest score and grading progress."""
     page = person.page
     page.goto(f"{person.lms.sandbox.url}/gradebook")
-    cells = page.locator("td[data-user-id]")
-    column = cells.last.get_attribute("data-line-item-id")
-    return {cell.get_attribute("data-user-id"): cell.locator(".score-entry").first.inner_text()
-            for cell in page.locator(f'td[data-line-item-id="{column}"]').all() if cell.locator(".score-entry").count()}
+    column = page.locator("td[data-user-id]").last.get_attribute("data-line-item-id")
+    scores = {}
+    for cell in page.locator(f'td[data-line-item-id="{column}"]').all():
+        entry = cell.locator(".score-entry").first
+        if entry.count():
+            given = entry.locator(".score").inner_text() if entry.locator(".score").count() else "nan/0"
+            progress = entry.locator(".tag").last.inner_text()
+            scores[cell.get_attribute("data-user-id")] = (float(given.split("/")[0]), progress)
+    person.seen()
+    return scores
 
 
 def open_feedback(student: Person) -> Any:
