@@ -385,6 +385,16 @@ def _with(**claims: Any) -> Callable[[str, ToolKey], str]:
     return lambda data, key: sign(response_claims(data, **claims), key)
 
 
+def _dated(*, iat: int, exp: int) -> Callable[[str, ToolKey], str]:
+    """iat and exp this many seconds from when the test runs (collection may be many minutes earlier)."""
+
+    def signed(data: str, key: ToolKey) -> str:
+        now = int(time.time())
+        return sign(response_claims(data, iat=now + iat, exp=now + exp), key)
+
+    return signed
+
+
 def _items(*items: Any) -> Callable[[str, ToolKey], str]:
     return _with(**{DL_CLAIM + "content_items": list(items)})
 
@@ -416,8 +426,8 @@ REFUSED = [
     ("wrong-aud", _with(aud="http://other-lms.test"), "aud must be"),
     ("extra-aud", _with(aud=[SANDBOX_URL, "http://other-lms.test"]), "aud must name only"),
     ("wrong-iss", _with(iss="another-client"), "iss must be the tool's client_id"),
-    ("expired", _with(iat=int(time.time()) - 900, exp=int(time.time()) - 300), "expired"),
-    ("issued-in-future", _with(iat=int(time.time()) + 600, exp=int(time.time()) + 900), "in the future"),
+    ("expired", _dated(iat=-900, exp=-300), "expired"),
+    ("issued-in-future", _dated(iat=600, exp=900), "in the future"),
     ("no-nonce", _without("nonce"), "nonce claim is missing"),
     ("two-items", _items(content_item(), content_item(title="Other")), "accept_multiple false"),
     ("html-item", _items({"type": "html", "html": "<p>Hi</p>"}), "type 'html'"),
