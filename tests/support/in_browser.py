@@ -49,7 +49,10 @@ class Evidence:
         frame = page.frame(name="tool-frame")
         frames = [("lms", page)] + ([("frame", frame)] if frame is not None else [])
         for where, target in frames:
-            kind = f"{where} {_route(target.url)} as {who} in {target.evaluate('() => document.documentElement.lang')}"
+            # Some pages answer a form at the address of the form (a calibration attempt, its result): the title's
+            # first part tells them apart.
+            title, lang = target.evaluate("() => [document.title.split(' · ')[0], document.documentElement.lang]")
+            kind = f"{where} {_route(target.url)} ({title}) as {who} in {lang}"
             if kind in self.checked:
                 continue
             self.checked.add(kind)
