@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.accessibility import assert_accessible, assert_fits_iframe
+
 pytestmark = pytest.mark.e2e
 
 
@@ -43,3 +45,16 @@ def test_cross_site_over_https_the_launch_works_and_a_second_page_still_knows_th
     assert session_cookie["sameSite"] == "None" and session_cookie["secure"]
     # Partitioned (CHIPS) under the LMS's site: the only kind Chromium keeps in a cross-site iframe.
     assert session_cookie["partitionKey"] == "https://127.0.0.1"
+
+
+def test_the_not_set_up_page_and_a_refusal_in_the_frame_pass_the_accessibility_checks(page, lms):
+    _launch_in_frame(page, lms, "student-1")
+    frame = page.frame(name="tool-frame")
+    assert_accessible(frame, "the not-set-up page")
+
+    response = frame.goto(frame.url + "/grades")
+
+    assert response.status in (403, 404)
+    assert frame.locator("[role=alert] h1").inner_text()
+    assert_accessible(frame, "a refusal")
+    assert_fits_iframe(page)
