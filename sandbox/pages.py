@@ -60,7 +60,8 @@ def deep_link_as(user_id: str) -> str | tuple[str, int]:
     if not person.is_staff:
         return render_template("not_staff.html", course=sandbox.course, person=person), 403
     session[ACTING_USER_KEY] = user_id
-    return render_template("deep_link_as.html", course=sandbox.course, person=person)
+    return render_template("deep_link_as.html", course=sandbox.course, person=person,
+                           tool_origin=origin_of(sandbox.endpoints.tool_base_url))
 
 
 @blueprint.get("/gradebook")

@@ -50,7 +50,7 @@
     }
     if (event.origin !== toolOrigin || !message || typeof message !== "object" ||
         typeof message.subject !== "string" || message.subject.indexOf("lti.") !== 0 ||
-        /\.response$/.test(message.subject)) { return; }
+        /\.response$/.test(message.subject) || message.subject === "lti.frameResize") { return; }  // frame_resize.js
     var reply = answer(message, event.origin);
     if (mode === "other-origin" && relay) {
       relayAnswer({ answer: reply, toolOrigin: event.origin, frame: frameName });

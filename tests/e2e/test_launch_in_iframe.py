@@ -58,3 +58,17 @@ def test_the_not_set_up_page_and_a_refusal_in_the_frame_pass_the_accessibility_c
     assert frame.locator("[role=alert] h1").inner_text()
     assert_accessible(frame, "a refusal")
     assert_fits_iframe(page)
+
+
+def test_the_frame_takes_the_height_of_the_tools_page(page, lms):
+    page.set_viewport_size({"width": 1000, "height": 600})
+    _launch_in_frame(page, lms, "student-1")
+    frame_element = page.locator("#tool-frame")
+    page_height = page.frame(name="tool-frame").evaluate(
+        "Math.ceil(document.documentElement.getBoundingClientRect().height)")
+
+    # lti.frameResize: the course page gives the frame the page's own height, not its fixed 75vh (450 px here).
+    page.wait_for_function(
+        "expected => Math.abs(document.getElementById('tool-frame').clientHeight - expected) <= 2", arg=page_height)
+    assert frame_element.evaluate("frame => frame.style.height") == f"{max(page_height, 240)}px"
+    assert page_height != 450
