@@ -13,6 +13,7 @@ import redis
 
 from config.settings import Settings
 from tests.conftest import TEST_SECRET
+from tests.support.processes import stop_process
 from tests.support.services import service_missing
 from workers.celery_app import make_celery
 from workers.tasks import ping
@@ -45,12 +46,7 @@ def worker(broker_settings, tmp_path) -> Iterator[subprocess.Popen]:
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_process(process)
     if process.stdout:
         process.stdout.close()
 

@@ -39,6 +39,7 @@ from tests.support.faults import (
     time_out_first,
 )
 from tests.support.lms import RunningLMS, launch_as
+from tests.support.processes import stop_process
 from tests.support.services import service_missing
 from workers.celery_app import make_celery
 
@@ -134,13 +135,7 @@ class Workers:
 
     def stop_all(self) -> None:
         for process, log in self._running:
-            if process.poll() is None:
-                process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
             log.close()  # type: ignore[attr-defined]
         self._running.clear()
 
