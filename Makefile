@@ -58,6 +58,7 @@ run: $(VENV)/.installed translations
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 $(AXE):
 	npm ci --prefix tests/e2e --no-audit --no-fund

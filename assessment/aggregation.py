@@ -6,6 +6,7 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -49,10 +50,17 @@ BIAS_SHAPE = 1.0
 NOISE_FLOOR_SHARE = 0.5
 
 
+# Ids need only be hashable; the estimates come back under the caller's own submission ids.
+SubmissionId = TypeVar("SubmissionId", bound=Hashable)
+ReviewerId = TypeVar("ReviewerId", bound=Hashable)
+_SubmissionId_co = TypeVar("_SubmissionId_co", bound=Hashable, covariant=True)
+_ReviewerId_co = TypeVar("_ReviewerId_co", bound=Hashable, covariant=True)
+
+
 @dataclass(frozen=True, slots=True)
-class PeerScore:
-    submission: Hashable
-    reviewer: Hashable
+class PeerScore(Generic[_SubmissionId_co, _ReviewerId_co]):
+    submission: _SubmissionId_co
+    reviewer: _ReviewerId_co
     score: float  # on the rubric's scale
 
 
@@ -63,13 +71,13 @@ class Estimate:
 
 
 @dataclass(frozen=True)
-class _Reviews:
+class _Reviews(Generic[SubmissionId]):
     """The scores as arrays: submission and reviewer as indices into `submissions` and `reviewers`."""
 
     submission: np.ndarray
     reviewer: np.ndarray
     score: np.ndarray
-    submissions: list[Hashable]
+    submissions: list[SubmissionId]
     reviewers: list[Hashable]
 
     @property
@@ -93,13 +101,13 @@ class _Scale:
 
 
 def aggregate(
-    scores: Sequence[PeerScore],
+    scores: Sequence[PeerScore[SubmissionId, ReviewerId]],
     method: str = "reliability",
     *,
     scale: tuple[float, float],
-    reviewer_accuracy: Mapping[Hashable, float] | None = None,
-    known: Mapping[Hashable, float] | None = None,
-) -> dict[Hashable, Estimate]:
+    reviewer_accuracy: Mapping[ReviewerId, float] | None = None,
+    known: Mapping[SubmissionId, float] | None = None,
+) -> dict[SubmissionId, Estimate]:
     """An Estimate for every submission in `scores` and in `known`, its score clipped to `scale`.
 
     `reviewer_accuracy` (0..1, from calibration) weighs reviewers in "calibrated" and is the prior on reviewers'
@@ -140,15 +148,15 @@ def _scale(scale: tuple[float, float]) -> _Scale:
     return _Scale(low, high)
 
 
-def _accuracies(reviewer_accuracy: Mapping[Hashable, float]) -> dict[Hashable, float]:
-    accuracy = {reviewer: float(value) for reviewer, value in reviewer_accuracy.items()}
+def _accuracies(reviewer_accuracy: Mapping[ReviewerId, float]) -> dict[Hashable, float]:
+    accuracy: dict[Hashable, float] = {reviewer: float(value) for reviewer, value in reviewer_accuracy.items()}
     wrong = [reviewer for reviewer, value in accuracy.items() if not 0 <= value <= 1]
     if wrong:
         raise ValueError(f"a calibration accuracy is from 0 to 1; reviewer {wrong[0]!r} has {accuracy[wrong[0]]!r}")
     return accuracy
 
 
-def _known(known: Mapping[Hashable, float]) -> dict[Hashable, float]:
+def _known(known: Mapping[SubmissionId, float]) -> dict[SubmissionId, float]:
     values = {submission: float(value) for submission, value in known.items()}
     wrong = [submission for submission, value in values.items() if not math.isfinite(value)]
     if wrong:
@@ -156,7 +164,9 @@ def _known(known: Mapping[Hashable, float]) -> dict[Hashable, float]:
     return values
 
 
-def _arrays(scores: Sequence[PeerScore], known: Mapping[Hashable, float]) -> _Reviews:
+def _arrays(
+    scores: Sequence[PeerScore[SubmissionId, Hashable]], known: Mapping[SubmissionId, float]
+) -> _Reviews[SubmissionId]:
     # One pass per field and dict look-ups to number the ids: ids need only be hashable, not sortable.
     submission_ids = list(map(attrgetter("submission"), scores))
     reviewer_ids = list(map(attrgetter("reviewer"), scores))
@@ -177,7 +187,9 @@ def _arrays(scores: Sequence[PeerScore], known: Mapping[Hashable, float]) -> _Re
     )
 
 
-def _known_arrays(reviews: _Reviews, known: Mapping[Hashable, float]) -> tuple[np.ndarray, np.ndarray]:
+def _known_arrays(
+    reviews: _Reviews[SubmissionId], known: Mapping[SubmissionId, float]
+) -> tuple[np.ndarray, np.ndarray]:
     is_known = np.zeros(len(reviews.submissions), dtype=bool)
     values = np.zeros(len(reviews.submissions))
     if known:
@@ -256,7 +268,8 @@ def _trimmed_mean(reviews: _Reviews, scale: _Scale) -> tuple[np.ndarray, np.ndar
 
 
 def _reliability(
-    reviews: _Reviews, scale: _Scale, accuracy: Mapping[Hashable, float], known: Mapping[Hashable, float]
+    reviews: _Reviews[SubmissionId], scale: _Scale, accuracy: Mapping[Hashable, float],
+    known: Mapping[SubmissionId, float],
 ) -> tuple[np.ndarray, np.ndarray]:
     u, v = reviews.submission, reviews.reviewer
     n_submissions, n_reviewers = len(reviews.submissions), len(reviews.reviewers)
@@ -280,7 +293,7 @@ def _reliability(
     bias = np.zeros(n_reviewers)
     bias_variance_each = np.zeros(n_reviewers)
     mu = float(score.mean())
-    score_spread = _pooled(np.var(score) * n_submissions, n_submissions, SCORE_SPREAD_PRIOR)
+    score_spread = _pooled(float(np.var(score)) * n_submissions, n_submissions, SCORE_SPREAD_PRIOR)
     bias_spread = BIAS_SPREAD_PRIOR[0]
     noise = NOISE_PRIOR[0]
     for _ in range(MAX_ITERATIONS):

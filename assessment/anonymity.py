@@ -103,7 +103,10 @@ def _scrub_pdf_objects(root: PdfObject) -> None:
             if item.idnum in seen:
                 continue
             seen.add(item.idnum)
-            item = item.get_object()
+            resolved = item.get_object()
+            if resolved is None:  # a reference to an object the file does not hold: nothing there to scrub
+                continue
+            item = resolved
         if isinstance(item, DictionaryObject):
             for key in _PDF_PRIVATE_KEYS:
                 item.pop(key, None)
@@ -158,7 +161,7 @@ def _scrub_docx_part(root: etree._Element) -> bool:
     # Presence records carry the author's account (e-mail, directory id); custom properties are free-form.
     doomed = [*root.iter(f"{{{_W15}}}presenceInfo"), *root.iter(f"{{{_CUSTOM}}}property")]
     for element in doomed:
-        element.getparent().remove(element)
+        _remove(element)
     return changed or bool(doomed)
 
 
@@ -173,8 +176,14 @@ def _scrub_odt_part(root: etree._Element) -> bool:
             changed |= _set_text(element, NEUTRAL_INITIALS)
     doomed = list(root.iter(f"{{{_META}}}user-defined"))
     for element in doomed:
-        element.getparent().remove(element)
+        _remove(element)
     return changed or bool(doomed)
+
+
+def _remove(element: etree._Element) -> None:
+    parent = element.getparent()
+    if parent is not None:  # the part's root element has no parent to be removed from; it stays
+        parent.remove(element)
 
 
 def _set_attribute(element: etree._Element, name: str, value: str) -> bool:

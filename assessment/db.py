@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, CursorResult, DateTime, Engine, MetaData, UpdateBase, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -59,6 +60,14 @@ def make_engine(database_url: str) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def rows_changed(session: Session, statement: UpdateBase, **execution_options: Any) -> int:
+    """How many rows an UPDATE or DELETE touched (how a conditional update tells whether it won its race)."""
+    # Session.execute is annotated with the plain Result for every statement; a DML statement's result is a
+    # CursorResult, the one that counts rows.
+    result = cast(CursorResult[Any], session.execute(statement, execution_options=execution_options))
+    return result.rowcount
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

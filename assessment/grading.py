@@ -6,6 +6,7 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from assessment.errors import PhaseClosed
 from assessment.messages import N_
@@ -106,21 +107,27 @@ STRICTNESS_LEVELS = (1.0, 3.0, 5.0, 7.0, 9.0)  # lax to strict, as Moodle offers
 MIDDLE_STRICTNESS = 5.0
 
 
+_ReviewerId_co = TypeVar("_ReviewerId_co", bound=Hashable, covariant=True)
+_SubmissionId_co = TypeVar("_SubmissionId_co", bound=Hashable, covariant=True)
+ReviewerId = TypeVar("ReviewerId", bound=Hashable)
+SubmissionId = TypeVar("SubmissionId", bound=Hashable)
+
+
 @dataclass(frozen=True)
-class ReviewerAccuracy:
-    reviewer: Hashable
-    submission: Hashable
+class ReviewerAccuracy(Generic[_ReviewerId_co, _SubmissionId_co]):
+    reviewer: _ReviewerId_co
+    submission: _SubmissionId_co
     criterion_scores: Mapping[str, float]  # a review, criterion by criterion
 
 
 def reviewing_grade(
-    reviews: Sequence[ReviewerAccuracy],
-    consensus: Mapping[Hashable, Mapping[str, float]],
+    reviews: Sequence[ReviewerAccuracy[ReviewerId, SubmissionId]],
+    consensus: Mapping[SubmissionId, Mapping[str, float]],
     ranges: Mapping[str, tuple[float, float]],
     weights: Mapping[str, float],
     *,
     strictness: float = MIDDLE_STRICTNESS,
-) -> dict[Hashable, float]:
+) -> dict[ReviewerId, float]:
     """Each reviewer's grade for reviewing, 0..1: the mean over their reviews of how close each is to the consensus.
 
     A review's distance is the weighted mean over the criteria of |score - consensus| / the criterion's range; its
@@ -134,7 +141,7 @@ def reviewing_grade(
     missing = [key for key in weights if key not in ranges]
     if missing:
         raise ValueError(f"criterion {missing[0]!r} has a weight but no range")
-    grades: dict[Hashable, list[float]] = {}
+    grades: dict[ReviewerId, list[float]] = {}
     for review in reviews:
         reference = consensus.get(review.submission)
         if reference is None:
@@ -244,7 +251,7 @@ WIDE_UNCERTAINTY_SHARE = 0.1  # an estimate whose std exceeds this share of the 
 
 def needs_attention(estimate_std: float, reviews: int, required: int, open_flags: int, *, scale_width: float) -> list[str]:
     """Why a submission's grade needs a person to look at it; empty when it does not."""
-    reasons = []
+    reasons: list[str] = []
     # No estimate at all (a nan or infinite std) is as uncertain as it gets.
     if not math.isfinite(estimate_std) or estimate_std > WIDE_UNCERTAINTY_SHARE * scale_width:
         reasons.append(N_("wide uncertainty"))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from assessment.allocation import QueueState, allocate, why_nothing_to_review
 from assessment.assignment_settings import AllocationMode
+from assessment.db import rows_changed
 from assessment.errors import InvalidInput, NotAllowed, NotFound, NothingToReview, PhaseClosed
 from assessment.messages import N_
 from assessment.models import (
@@ -113,7 +114,7 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
         if not beyond_quota:
             claim = claim.where(Submission.review_load < assignment.reviews_per_submission)
         # Plain SQL updates: nothing loaded in this session needs them mirrored, and skipping that is faster.
-        if session.execute(claim, execution_options={"synchronize_session": False}).rowcount:
+        if rows_changed(session, claim, synchronize_session=False):
             review = Review(
                 assignment_id=assignment.id, submission_id=candidate, reviewer_id=reviewer, kind=ReviewKind.PEER,
                 status=ReviewStatus.ASSIGNED, assigned_at=now, beyond_quota=beyond_quota,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 from assessment.phases import Phase
 
@@ -113,6 +114,13 @@ class Step:
     note: Note | None = None
 
 
+class _Counts(TypedDict):
+    """A step's progress, passed to Step as keywords."""
+
+    done_count: int
+    total_count: int
+
+
 @dataclass(frozen=True)
 class NextStep:
     action: Action
@@ -182,7 +190,7 @@ def _submit_step(s: Situation) -> Step:
 # 3. Open in the calibration and review phases; due by the calibration deadline, then by the review deadline.
 def _calibration_step(s: Situation, can_review: bool) -> Step:
     calibration = s.calibration
-    counts = {"done_count": calibration.settled, "total_count": calibration.required}
+    counts: _Counts = {"done_count": calibration.settled, "total_count": calibration.required}
     if calibration.done:
         return Step(StepKind.CALIBRATE, StepState.DONE, note=None if calibration.passed else Note.NOT_PASSED, **counts)
     if not can_review:
@@ -204,7 +212,7 @@ def _calibration_step(s: Situation, can_review: bool) -> Step:
 #    hand out right now). After it: missed, with the count reached.
 def _review_step(s: Situation, submit: Step, can_review: bool) -> Step:
     reviewing = s.reviewing
-    counts = {"done_count": min(reviewing.done, reviewing.required), "total_count": reviewing.required}
+    counts: _Counts = {"done_count": min(reviewing.done, reviewing.required), "total_count": reviewing.required}
     due = _future(s.dates.review_due, s.now)
     if reviewing.done >= reviewing.required:
         return Step(StepKind.REVIEW, StepState.DONE, **counts)

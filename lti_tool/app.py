@@ -112,9 +112,10 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
         # Werkzeug's own descriptions are English; the common ones are said again in the page's language.
-        standard = error.code in HTTP_MESSAGES and error.description == type(error).description
-        message = str(HTTP_MESSAGES[error.code]) if standard else error.description
-        return render_template("error.html", status=error.code, message=message), error.code or 500
+        code = error.code or 500  # only a bare HTTPException, never raised as such, lacks a code
+        standard = code in HTTP_MESSAGES and error.description == type(error).description
+        message = str(HTTP_MESSAGES[code]) if standard else error.description
+        return render_template("error.html", status=code, message=message), code
 
 
 def _refuse_oversized_bodies() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import Engine, select
@@ -105,7 +106,7 @@ def platform_add(ctx: Context, json_file, **flags) -> None:
 
 
 def _platform_spec(record: dict, flags: dict) -> PlatformSpec:
-    values = {key: flags.get(key) or record.get(key) for key in (*REGISTRATION_FIELDS, "audience")}
+    values: dict[str, Any] = {key: flags.get(key) or record.get(key) for key in (*REGISTRATION_FIELDS, "audience")}
     missing = [key for key in REGISTRATION_FIELDS if not values[key]]
     if missing:
         raise click.UsageError("missing " + ", ".join("--" + key.replace("_", "-") for key in missing))
@@ -124,7 +125,7 @@ def platform_list(ctx: Context, as_json: bool) -> None:
     """Show every registration and its deployments."""
     with ctx.session() as session:
         platforms = session.scalars(select(Platform).order_by(Platform.id)).all()
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "name": p.name, "issuer": p.issuer, "client_id": p.client_id,
                 "auth_login_url": p.auth_login_url, "auth_token_url": p.auth_token_url,

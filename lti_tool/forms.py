@@ -168,14 +168,20 @@ class SettingsForm(NewActivityForm):
             value = getattr(self, name).data
             return value.replace(tzinfo=zone) if value else None
 
+        def given(name: str) -> datetime:
+            value = moment(name)
+            if value is None:  # validate() refuses the form without it first (InputRequired)
+                raise ValueError(f"the settings form was read before it was validated: {name} is empty")
+            return value
+
         return AssignmentSettings(
             title=self.title.data or "",
             timezone=self.timezone.data,
             timeline=Timeline(
-                submission_opens=moment("submission_opens"), submission_due=moment("submission_due"),
+                submission_opens=given("submission_opens"), submission_due=given("submission_due"),
                 calibration_opens=moment("calibration_opens"), calibration_due=moment("calibration_due"),
-                review_opens=moment("review_opens"), review_due=moment("review_due"),
-                results_release=moment("results_release"),
+                review_opens=given("review_opens"), review_due=given("review_due"),
+                results_release=given("results_release"),
             ),
             late_policy=LatePolicy(accept_late=self.accept_late.data, late_until=moment("late_until"),
                                    penalty_per_day=float(self.late_penalty_per_day.data or 0)),

@@ -54,7 +54,8 @@ def format_moment(moment: datetime, zone: str) -> str:
     locale = get_locale() or DEFAULT_LOCALE
     # 24-hour times in every language: deadlines are read at a glance, and "12:00 am" is misread.
     date, time = format_skeleton("yMMMEd", local, locale=locale), format_skeleton("Hm", local, locale=locale)
-    return get_datetime_format("medium", locale=locale).format(time, date) + f" {local.tzname()}"
+    # str(): Babel annotates the result as a DateTimePattern, but the locale data holds the plain "{1}, {0}" string.
+    return str(get_datetime_format("medium", locale=locale)).format(time, date) + f" {local.tzname()}"
 
 
 def translate(text: Any) -> Any:

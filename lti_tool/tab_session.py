@@ -112,10 +112,11 @@ def start_tab_session() -> None:
 
 def current_tab_token() -> str | None:
     """A fresh token for the current tab (its signature age restarts each page, as the idle time does), or None."""
-    if not has_request_context() or getattr(session, "tab_id", None) is None:
+    tab_id = getattr(session, "tab_id", None) if has_request_context() else None
+    if tab_id is None:
         return None
     if "tab_token" not in g:
-        g.tab_token = _token_serializer(current_app).dumps(session.tab_id)
+        g.tab_token = _token_serializer(current_app).dumps(tab_id)
     return g.tab_token
 
 

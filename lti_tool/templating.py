@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask
 from flask_babel import format_decimal, lazy_gettext, ngettext
@@ -14,8 +16,8 @@ from assessment.uploads import KNOWN_KINDS
 from lti_tool.i18n import format_moment, translate
 
 # What people read for the domain's states; the values themselves stay in the database and the forms.
-LABELS: dict[type[enum.Enum], dict[enum.Enum, object]] = {
-    Phase: dict(PHASE_NAMES),
+LABELS: dict[type[enum.Enum], Mapping[Any, object]] = {
+    Phase: PHASE_NAMES,
     ReviewKind: {ReviewKind.PEER: lazy_gettext("peer"), ReviewKind.SELF: lazy_gettext("self"),
                  ReviewKind.STAFF: lazy_gettext("staff")},
     ReviewStatus: {ReviewStatus.ASSIGNED: lazy_gettext("assigned"), ReviewStatus.SUBMITTED: lazy_gettext("submitted"),

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from assessment.db import rows_changed
 from assessment.errors import NotFound
 from assessment.models import Assignment, GradePosting, Person, PostingStatus, ResourceLink
 from lti_tool.advantage import AdvantageClient, AdvantageError
@@ -35,12 +36,13 @@ class Outcome:
 
 def claim(session: Session, posting_id: int, now: datetime) -> bool:
     """Take the posting for this worker; False when another worker has it or it is settled or not yet due."""
-    claimed = session.execute(
+    claimed = rows_changed(
+        session,
         update(GradePosting)
         .where(GradePosting.id == posting_id, GradePosting.status == PostingStatus.PENDING,
                GradePosting.next_attempt_at <= now)
         .values(status=PostingStatus.IN_FLIGHT, claimed_at=now, attempts=GradePosting.attempts + 1)
-    ).rowcount
+    )
     session.commit()
     return bool(claimed)
 

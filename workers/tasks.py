@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import Task, shared_task
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from assessment.db import utcnow
+from assessment.errors import NotFound
 from assessment.grading_run import run_grading
 from assessment.models import Assignment, Course, Grade, GradePosting, ResourceLink
 from assessment.peer_review import reclaim_expired_leases
@@ -17,10 +20,25 @@ from lti_tool.roster import apply_roster
 from workers import passback
 from workers.runtime import advantage_client, sessions
 
+log = logging.getLogger(__name__)
+
 
 def _settings(task: Task) -> Settings:
     # The settings of the Celery app running the task (the web app's own when eager, the worker's otherwise).
     return task.app.conf.peerlti_settings
+
+
+def _gone(what: str, row_id: int) -> None:
+    # A row removed after its task was queued (an assignment deleted, a platform unregistered) leaves nothing to do;
+    # failing would only fill the logs with tracebacks and, with late acknowledgement, nothing would be gained.
+    log.info("%s %s no longer exists; nothing to do", what, row_id)
+
+
+def _platform_of_assignment(session: Session, assignment_id: int) -> Platform | None:
+    return session.scalar(
+        select(Platform).join(Course, Course.platform_id == Platform.id)
+        .join(Assignment, Assignment.course_id == Course.id).where(Assignment.id == assignment_id)
+    )
 
 
 def _retry_policy(settings: Settings) -> passback.RetryPolicy:
@@ -40,15 +58,14 @@ def post_grade(self: Task, posting_id: int) -> str | None:
     settings = _settings(self)
     with sessions(settings.database_url)() as session:
         posting = session.get(GradePosting, posting_id)
-        if posting is None:
+        platform = _platform_of_assignment(session, posting.assignment_id) if posting else None
+        if platform is None:
+            _gone("grade posting", posting_id)
             return None
-        assignment = session.get(Assignment, posting.assignment_id)
-        course = session.get(Course, assignment.course_id)
-        platform = session.get(Platform, course.platform_id)
         client = advantage_client(session, platform, settings)
         outcome = passback.post_one(session, posting_id, client, utcnow(), _retry_policy(settings))
     if outcome.retry_in is not None and not self.app.conf.task_always_eager:
-        self.apply_async(args=[posting_id], countdown=outcome.retry_in)
+        self.apply_async(args=(posting_id,), countdown=outcome.retry_in)
     return outcome.status.value if outcome.status else None
 
 
@@ -70,11 +87,14 @@ def sync_roster(self: Task, resource_link_id: int) -> dict[str, int] | None:
     settings = _settings(self)
     with sessions(settings.database_url)() as session:
         link = session.get(ResourceLink, resource_link_id)
-        url = (link.nrps_claim or {}).get("context_memberships_url") if link else None
+        course = session.get(Course, link.course_id) if link else None
+        platform = session.get(Platform, course.platform_id) if course else None
+        if link is None or course is None or platform is None:
+            _gone("resource link", resource_link_id)
+            return None
+        url = (link.nrps_claim or {}).get("context_memberships_url")
         if not url:
             return None
-        course = session.get(Course, link.course_id)
-        platform = session.get(Platform, course.platform_id)
         changes = apply_roster(session, course, advantage_client(session, platform, settings).members(url))
         session.commit()
     return {"added": changes.added, "updated": changes.updated}
@@ -98,7 +118,11 @@ def run_grading_task(self: Task, assignment_id: int) -> int:
     """Compute an assignment's grades (idempotent: a second run recomputes the same grades)."""
     settings = _settings(self)
     with sessions(settings.database_url)() as session:
-        grades = run_grading(session, assignment_id, utcnow())
+        try:
+            grades = run_grading(session, assignment_id, utcnow())
+        except NotFound:
+            _gone("assignment", assignment_id)
+            return 0
         session.commit()
         return len(grades)
 

@@ -26,7 +26,10 @@ class RedisTokenCache:
             value = self._redis.get(key)
         except redis.RedisError:
             return None
-        return value.decode() if value else None
+        # redis-py's annotations allow str too; this client, built without decode_responses, answers bytes.
+        if isinstance(value, bytes):
+            return value.decode() or None
+        return value or None
 
     def put(self, key: str, token: str, ttl_seconds: int) -> None:
         with suppress(redis.RedisError):

@@ -98,6 +98,7 @@ def fetch_platform_configuration(url: str, timeout: float) -> PlatformConfigurat
     platform_claim = document.get(PLATFORM_CONFIGURATION_CLAIM)
     if not isinstance(platform_claim, dict):
         missing.append(PLATFORM_CONFIGURATION_CLAIM)
+        platform_claim = {}
     if missing:
         raise RegistrationFailed(_l(
             "The platform's configuration lacks %(fields)s.", fields=", ".join(missing)

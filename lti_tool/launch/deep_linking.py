@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from pylti1p3.deep_link import DeepLink
+from pylti1p3.deep_link import DeepLink, TDeepLinkData
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 from sqlalchemy import ForeignKey, String, select
@@ -76,7 +76,10 @@ def response_jwt(session: Session, request: DeepLinkRequest, assignment: Assignm
     assert platform is not None and deployment is not None
     registration = lti_registration(platform, current_tool_key(session))
     resources = [] if assignment is None else [_resource(assignment, launch_url)]
-    return DeepLink(registration, deployment.deployment_id, request.settings).get_response_jwt(resources)
+    # The settings are the launch's deep_linking_settings claim, stored as received once pylti1p3's deep-linking
+    # validator accepted it: the shape its TypedDict describes, which a JSON column cannot carry in its type.
+    settings = cast(TDeepLinkData, request.settings)
+    return DeepLink(registration, deployment.deployment_id, settings).get_response_jwt(resources)
 
 
 def _resource(assignment: Assignment, launch_url: str) -> DeepLinkResource:

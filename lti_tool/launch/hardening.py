@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import jwt
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
 from pylti1p3.exception import LtiException
+from pylti1p3.message_launch import TJwtData
 from pylti1p3.message_validators import get_validators
 from sqlalchemy.orm import Session
 
@@ -44,7 +45,7 @@ class LaunchRequest(FlaskRequest):
     """pylti1p3's view of the Flask request, able to list the cookies that came with it."""
 
     def cookie_names(self) -> list[str]:
-        return list(self._cookies)
+        return list(self._cookies or ())
 
 
 class HardenedMessageLaunch(FlaskMessageLaunch):
@@ -123,11 +124,12 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             )
         if not header.get("kid"):
             raise LaunchRejected(N_("The id_token header has no kid, so the platform key cannot be chosen."))
-        self._jwt = {"header": header, "body": body}
+        # As pylti1p3 itself does: the decoded token becomes its TypedDict; validate_required_claims checks it.
+        self._jwt = cast(TJwtData, {"header": header, "body": body})
         return self
 
     def validate_required_claims(self) -> HardenedMessageLaunch:
-        body = self._jwt["body"]
+        body = self.claims
         for claim in ("iss", "aud", "sub", "nonce", "iat", "exp"):
             if body.get(claim) in (None, "", []):
                 raise LaunchRejected(N_("The id_token is missing the %(claim)s claim.", claim=repr(claim)))
@@ -153,7 +155,7 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
 
     def get_client_id(self) -> str:
         """The client id this token is for: aud, or azp when aud names several parties."""
-        body = self._jwt["body"]
+        body = self.claims
         audience, azp = body.get("aud"), body.get("azp")
         audiences = audience if isinstance(audience, list) else [audience]
         if not all(isinstance(item, str) for item in audiences):
@@ -162,10 +164,13 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             raise LaunchRejected(N_("The id_token has several audiences but no azp claim naming this tool."))
         if azp is not None and azp not in audiences:
             raise LaunchRejected(N_("The id_token's azp is not one of its audiences."))
-        return azp or audiences[0]
+        client_id = azp or audiences[0]
+        if not isinstance(client_id, str):  # an empty aud list
+            raise LaunchRejected(N_("The id_token's aud claim is malformed."))
+        return client_id
 
     def validate_registration(self) -> HardenedMessageLaunch:
-        issuer, client_id = self._jwt["body"]["iss"], self.get_client_id()
+        issuer, client_id = self.claims["iss"], self.get_client_id()
         self.platform = find_platform(self._policy.session, issuer, client_id)
         if self.platform is None:
             raise LaunchRejected(
@@ -196,7 +201,7 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
 
     def validate_nonce(self) -> HardenedMessageLaunch:
         assert self.platform is not None and self.login_state is not None
-        nonce = self._jwt["body"]["nonce"]
+        nonce = self.claims["nonce"]
         if nonce != self.login_state.nonce:
             raise LaunchRejected(N_("The id_token's nonce was not issued by this login."))
         if nonce_was_used(self._policy.session, self.platform.id, nonce):
@@ -206,7 +211,7 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         return self
 
     def validate_deployment(self) -> HardenedMessageLaunch:
-        body = self._jwt["body"]
+        body = self.claims
         deployment_id = body[CLAIM + "deployment_id"]
         if self._tool_config.find_deployment_by_params(body["iss"], deployment_id, self.get_client_id()) is None:
             raise LaunchRejected(
@@ -217,7 +222,7 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         return self
 
     def validate_message(self) -> HardenedMessageLaunch:
-        body = self._jwt["body"]
+        body = self.claims
         validator = next((v for v in get_validators() if v.can_validate(body)), None)
         if validator is None:
             raise LaunchRejected(N_("The launch message type is not recognised."))
@@ -229,7 +234,9 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
 
     @property
     def claims(self) -> dict[str, Any]:
-        return self._jwt["body"]
+        # pylti1p3 types the body as a TypedDict of the claims it knows; this tool reads claims by computed names
+        # (CLAIM + "roles"), which the TypedDict cannot express, and checks each value's type where it reads it.
+        return cast(dict[str, Any], self._jwt["body"])
 
     @property
     def is_deep_linking(self) -> bool:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
+from werkzeug import Response
 
 from assessment.messages import N_
 from assessment.models import CourseRole, ResourceLink
@@ -53,6 +56,7 @@ def _launch_url() -> str:
 def login() -> Response:
     params = request.args if request.method == "GET" else request.form
     login_redirect = start_login(db(), params, _signer(), _launch_url())
+    response: Response
     if login_redirect.state.storage_target:
         # The LMS offers its storage (lti_storage_target): a page keeps the state there, then goes on to the LMS.
         # The cookie is still set, and is enough wherever the browser keeps it.
@@ -181,7 +185,7 @@ def _place_assignment(message: HardenedMessageLaunch, identity: LaunchIdentity) 
     place_assignment(db(), link, custom.get(ASSIGNMENT_PARAMETER))
 
 
-def _cookie_scope() -> dict[str, object]:
+def _cookie_scope() -> dict[str, Any]:
     policy = current_app.config["PEERLTI_COOKIE_POLICY"]
     return {key: policy[key] for key in ("secure", "samesite", "partitioned", "httponly", "path")}
 

@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -131,7 +132,7 @@ class TableRequest:
         """The dashboard's address showing the table with these changes, back at the table."""
         wanted = {"sort": self.sort, "dir": "desc" if self.descending else "asc", "filter": self.keep,
                   "q": self.search, "page": 1} | changes
-        query = {key: value for key, value in wanted.items() if value and value != DEFAULTS[key]}
+        query: dict[str, Any] = {key: value for key, value in wanted.items() if value and value != DEFAULTS[key]}
         return url_for("landing.resource_link", link_id=link_id, **query) + "#students"
 
     def sort_link(self, link_id: int, key: str) -> str:
@@ -230,7 +231,7 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
 
 def _timeline(assignment: Assignment, current: Phase) -> list[TimelineStep]:
     late_until = assignment.late_until if assignment.accept_late else None
-    steps = [
+    steps: list[tuple[Phase, datetime | None, datetime | None]] = [
         (Phase.SETUP, None, assignment.submission_opens),
         (Phase.SUBMISSION, assignment.submission_opens, late_until or assignment.submission_due),
     ]

@@ -53,6 +53,7 @@ def download(link_id: int, version_id: int) -> Response:
     view = launched_view(link_id)
     assignment = view.require_assignment()
     version = version_file(db(), assignment.id, version_id, Viewer(view.person.id, view.is_staff))
+    assert version.file_key is not None  # version_file answers NotFound for a version without a file
     return stored_file_download(version.file_key, version.file_name or "submission", version.file_kind)
 
 

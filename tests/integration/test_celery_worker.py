@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -70,4 +71,25 @@ def test_without_a_broker_tasks_run_eagerly_in_process(tmp_path):
 
     assert celery.conf.task_always_eager
     assert ping.delay("here").get() == "here"
+    celery.close()
+
+
+def _eager_celery(tmp_path, database_url: str):
+    return make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
+                                          "DATABASE_URL": database_url}))
+
+
+@pytest.mark.parametrize("task_name", ["peerlti.post_grade", "peerlti.sync_roster", "peerlti.run_grading"])
+def test_a_task_given_the_id_of_a_row_that_no_longer_exists_logs_it_and_does_nothing(
+    task_name, engine, database_url, tmp_path, caplog
+):
+    celery = _eager_celery(tmp_path, database_url)
+
+    with caplog.at_level(logging.INFO, logger="workers.tasks"):
+        first = celery.tasks[task_name].delay(987654).get()
+        again = celery.tasks[task_name].delay(987654).get()
+
+    assert first == again and not first
+    assert sum("987654" in record.getMessage() and "no longer exists" in record.getMessage()
+               for record in caplog.records) == 2
     celery.close()
