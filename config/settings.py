@@ -29,6 +29,8 @@ class Settings:
     http_timeout_seconds: float
     passback_backoff_seconds: int = 5
     passback_stuck_seconds: int = 300
+    # The SECRET_KEY before a change, kept while `peerlti keys reencrypt` moves the tool keys to the new one.
+    secret_key_previous: str | None = None
 
     @property
     def is_https(self) -> bool:
@@ -59,6 +61,7 @@ class Settings:
             http_timeout_seconds=float(_int(env, "HTTP_TIMEOUT_SECONDS", 10, low=1, high=120)),
             passback_backoff_seconds=_int(env, "PASSBACK_BACKOFF_SECONDS", 5, low=1, high=3600),
             passback_stuck_seconds=_int(env, "PASSBACK_STUCK_SECONDS", 300, low=1, high=86400),
+            secret_key_previous=_previous_secret_key(env),
         )
 
 
@@ -105,6 +108,13 @@ def _database_url(value: str) -> str:
     if scheme in ("postgresql+psycopg", "sqlite"):
         return value
     raise SettingsError(f"DATABASE_URL must be a postgresql:// or sqlite:/// URL; got scheme {scheme!r}")
+
+
+def _previous_secret_key(env: Mapping[str, str]) -> str | None:
+    value = env.get("SECRET_KEY_PREVIOUS") or None
+    if value is not None and len(value) < 32:
+        raise SettingsError("SECRET_KEY_PREVIOUS must be at least 32 characters long, as SECRET_KEY was")
+    return value
 
 
 def _secret_key(env: Mapping[str, str], environment: str, instance_path: Path) -> str:

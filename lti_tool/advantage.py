@@ -15,7 +15,8 @@ from typing import Any, Protocol
 import jwt
 import requests
 
-from lti_tool.registry import Platform, ToolKey
+from lti_tool.key_vault import SigningKey
+from lti_tool.registry import Platform
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
@@ -56,7 +57,7 @@ class TokenCache(Protocol):
 @dataclass(frozen=True)
 class ToolCredentials:
     platform: Platform
-    key: ToolKey
+    key: SigningKey
 
 
 class AdvantageClient:

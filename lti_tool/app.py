@@ -17,6 +17,7 @@ from config.settings import Settings
 from lti_tool.database import db, init_database
 from lti_tool.i18n import init_i18n, translate, translate_problems
 from lti_tool.installation.views import init_installation
+from lti_tool.key_vault import UndecryptableKey
 from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.views import bp as lti_bp
 from lti_tool.launch.views import init_launch
@@ -97,6 +98,15 @@ def _register_error_pages(app: Flask) -> None:
         status = next((code for kind, code in ERROR_STATUS.items() if isinstance(error, kind)), 400)
         problems = translate_problems(getattr(error, "problems", {}))
         return render_template("error.html", status=status, message=translate(error.message), problems=problems), status
+
+    @app.errorhandler(UndecryptableKey)
+    def undecryptable_key(error: UndecryptableKey) -> tuple[str, int]:
+        db().rollback()
+        app.logger.error("%s", error)
+        # The administrator's instructions stay in English: they name settings and commands.
+        message = gettext("peerlti cannot use its signing key, so nothing was sent to the LMS and nothing was saved. "
+                          "Please tell the tool's administrator: %(instructions)s", instructions=str(error))
+        return render_template("error.html", status=503, message=message), 503
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:

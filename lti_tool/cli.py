@@ -16,7 +16,8 @@ from config.settings import Settings, SettingsError
 from lti_tool import migrate
 from lti_tool.installation.canvas import CANVAS_ENVIRONMENTS, DEFAULT_ISSUER
 from lti_tool.installation.values import ToolValues, public_key_pem
-from lti_tool.keys import ensure_tool_key, public_jwks, rotate_tool_key
+from lti_tool.key_vault import KeyVault, UndecryptableKey, bind_vault, current_signing_key
+from lti_tool.keys import ensure_tool_key, public_jwks, reencrypt_tool_keys, rotate_tool_key
 from lti_tool.registry import Platform, PlatformSpec, register_platform
 
 REGISTRATION_FIELDS = ("name", "issuer", "client_id", "auth_login_url", "auth_token_url", "key_set_url")
@@ -42,13 +43,25 @@ class Context:
         if self._engine is None:
             self._engine = make_engine(self.settings.database_url)
             click.get_current_context().call_on_close(self._engine.dispose)
-        return make_session_factory(self._engine)()
+        factory = make_session_factory(self._engine)
+        bind_vault(factory, KeyVault.from_settings(self.settings))
+        return factory()
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
 
 
-@click.group()
+class _Commands(click.Group):
+    """Errors an administrator acts on are printed as such, without a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UndecryptableKey as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """Administer peerlti: database, LMS registrations, signing keys."""
 
@@ -64,7 +77,7 @@ def db() -> None:
 def db_upgrade(ctx: Context, revision: str) -> None:
     """Apply migrations up to REVISION (creating the SQLite file when needed)."""
     ctx.settings.instance_path.mkdir(parents=True, exist_ok=True)
-    migrate.upgrade(ctx.settings.database_url, revision)
+    migrate.upgrade(ctx.settings.database_url, revision, vault=KeyVault.from_settings(ctx.settings))
     click.echo(f"database at revision {revision}")
 
 
@@ -221,6 +234,19 @@ def keys_rotate(ctx: Context) -> None:
         click.echo(f"new current key {key.kid}; JWKS now serves {len(public_jwks(session)['keys'])} keys")
 
 
+@keys.command("reencrypt")
+@pass_context
+def keys_reencrypt(ctx: Context) -> None:
+    """Encrypt every signing key with the current SECRET_KEY (after changing it, with SECRET_KEY_PREVIOUS set)."""
+    with ctx.session() as session:
+        count = reencrypt_tool_keys(session)
+        session.commit()
+    click.echo(f"{count} key(s) re-encrypted with the current SECRET_KEY" if count
+               else "every key is already encrypted with the current SECRET_KEY")
+    if ctx.settings.secret_key_previous:
+        click.echo("SECRET_KEY_PREVIOUS is no longer needed for the keys; remove it.")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
@@ -239,6 +265,7 @@ def serve(ctx: Context, host: str, port: int, cert: Path | None, key: Path | Non
 
         ensure_tool_key(request_session())
         request_session().commit()
+        current_signing_key(request_session())  # a key SECRET_KEY cannot decrypt stops here, with what to do
     ssl_context = (str(cert), str(key)) if cert and key else None
     click.echo(f"peerlti serving {ctx.settings.tool_base_url} (JWKS at {ctx.settings.tool_base_url}/lti/jwks)")
     run_simple(host, port, app, threaded=True, ssl_context=ssl_context, use_reloader=False)

@@ -6,12 +6,14 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.db import make_engine, make_session_factory
+from lti_tool.key_vault import KeyVault, bind_vault
 
 EXTENSION = "peerlti.sessions"
 
 
 def init_database(app: Flask, database_url: str) -> sessionmaker:
     factory = make_session_factory(make_engine(database_url))
+    bind_vault(factory, KeyVault.from_settings(app.config["PEERLTI_SETTINGS"]))
     app.extensions[EXTENSION] = factory
     app.teardown_appcontext(_close_session)
     return factory

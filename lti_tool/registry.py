@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jwcrypto.jwk import JWK
 from pylti1p3.deployment import Deployment as LtiDeployment
@@ -14,6 +14,9 @@ from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, sele
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from assessment.db import Base, JSONDocument, utcnow
+
+if TYPE_CHECKING:
+    from lti_tool.key_vault import SigningKey
 
 
 class Platform(Base):
@@ -60,7 +63,8 @@ class ToolKey(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kid: Mapped[str] = mapped_column(String(128), unique=True)
-    private_key_pem: Mapped[str] = mapped_column(Text)
+    # Never the PEM: lti_tool.key_vault encrypts it with a key derived from SECRET_KEY, and decrypts it to sign.
+    encrypted_private_key: Mapped[str] = mapped_column(Text)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -125,7 +129,7 @@ def published_tool_keys(session: Session) -> list[ToolKey]:
     return list(session.scalars(select(ToolKey).order_by(ToolKey.id.desc()).limit(2)))
 
 
-def lti_registration(platform: Platform, tool_key: ToolKey | None) -> LtiRegistration:
+def lti_registration(platform: Platform, tool_key: SigningKey | None) -> LtiRegistration:
     """The pylti1p3 view of a registration; workers build it without a request."""
     registration = (
         LtiRegistration()
@@ -171,7 +175,8 @@ class DatabaseToolConf(ToolConfAbstract):
         platform = find_platform(self._session, iss, client_id)
         if platform is None:
             return None
-        return lti_registration(platform, current_tool_key(self._session))
+        # Logins and launches only verify the platform's tokens; nothing they do signs with the tool's key.
+        return lti_registration(platform, None)
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
         return self.find_deployment_by_params(iss, deployment_id, None)

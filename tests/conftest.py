@@ -15,10 +15,12 @@ from lti_tool import migrate
 from lti_tool import models as _models  # noqa: F401  (every table on the metadata)
 from lti_tool.app import create_app
 from lti_tool.database import dispose_database
+from lti_tool.key_vault import KeyVault, bind_vault
 from tests.support.lms import RunningLMS, start_lms
 from tests.support.services import sqlite_url, throwaway_postgres_database, uses_postgres
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+TEST_KEY_VAULT = KeyVault(TEST_SECRET)
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +60,9 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture
 def session(engine) -> Iterator[Session]:
-    with make_session_factory(engine)() as session:
+    factory = make_session_factory(engine)
+    bind_vault(factory, TEST_KEY_VAULT)  # the vault of every app and worker the tests build with TEST_SECRET
+    with factory() as session:
         yield session
 
 

@@ -9,21 +9,28 @@ from sqlalchemy.orm import Session, sessionmaker
 from assessment.db import make_engine, make_session_factory
 from config.settings import Settings
 from lti_tool.advantage import AdvantageClient, TokenCache, ToolCredentials
-from lti_tool.registry import Platform, current_tool_key
+from lti_tool.key_vault import KeyVault, bind_vault, current_signing_key
+from lti_tool.registry import Platform
 from workers.token_cache import DatabaseTokenCache, RedisTokenCache
 
 
+def sessions(settings: Settings) -> sessionmaker[Session]:
+    return _sessions(settings.database_url, KeyVault.from_settings(settings))
+
+
 @cache
-def sessions(database_url: str) -> sessionmaker[Session]:
+def _sessions(database_url: str, vault: KeyVault) -> sessionmaker[Session]:
     # Built on first use in each worker process (after the fork), never at import.
-    return make_session_factory(make_engine(database_url))
+    factory = make_session_factory(make_engine(database_url))
+    bind_vault(factory, vault)
+    return factory
 
 
 def token_cache(settings: Settings) -> TokenCache:
     broker = settings.celery_broker_url or ""
     if broker.startswith(("redis://", "rediss://")):
         return _redis_cache(broker)
-    return DatabaseTokenCache(sessions(settings.database_url))
+    return DatabaseTokenCache(sessions(settings))
 
 
 @cache
@@ -32,7 +39,7 @@ def _redis_cache(url: str) -> RedisTokenCache:
 
 
 def advantage_client(session: Session, platform: Platform, settings: Settings) -> AdvantageClient:
-    key = current_tool_key(session)
+    key = current_signing_key(session)
     if key is None:
         raise RuntimeError("The tool has no signing key; run `peerlti keys rotate`.")
     return AdvantageClient(ToolCredentials(platform, key), token_cache(settings), timeout=settings.http_timeout_seconds)

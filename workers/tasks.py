@@ -56,7 +56,7 @@ def ping(token: str) -> str:
 def post_grade(self: Task, posting_id: int) -> str | None:
     """Post one outbox row; a retry is scheduled by the row itself, so a lost message costs only a sweep."""
     settings = _settings(self)
-    with sessions(settings.database_url)() as session:
+    with sessions(settings)() as session:
         posting = session.get(GradePosting, posting_id)
         platform = _platform_of_assignment(session, posting.assignment_id) if posting else None
         if platform is None:
@@ -73,7 +73,7 @@ def post_grade(self: Task, posting_id: int) -> str | None:
 def sweep_grade_postings(self: Task) -> int:
     """Re-enqueue postings that are due, including those a killed worker or a lost message left in flight."""
     settings = _settings(self)
-    with sessions(settings.database_url)() as session:
+    with sessions(settings)() as session:
         due = passback.sweep(session, utcnow(), _retry_policy(settings))
     poster = self.app.tasks["peerlti.post_grade"]
     for posting_id in due:
@@ -85,7 +85,7 @@ def sweep_grade_postings(self: Task) -> int:
 def sync_roster(self: Task, resource_link_id: int) -> dict[str, int] | None:
     """Bring the course roster of a resource link from the LMS (NRPS), page by page."""
     settings = _settings(self)
-    with sessions(settings.database_url)() as session:
+    with sessions(settings)() as session:
         link = session.get(ResourceLink, resource_link_id)
         course = session.get(Course, link.course_id) if link else None
         platform = session.get(Platform, course.platform_id) if course else None
@@ -104,7 +104,7 @@ def sync_roster(self: Task, resource_link_id: int) -> dict[str, int] | None:
 def sync_all_rosters(self: Task) -> int:
     """Queue a roster sync for every resource link that has the roster service."""
     settings = _settings(self)
-    with sessions(settings.database_url)() as session:
+    with sessions(settings)() as session:
         links = [link.id for link in session.scalars(select(ResourceLink)) if (link.nrps_claim or {}).get(
             "context_memberships_url")]
     syncer = self.app.tasks["peerlti.sync_roster"]
@@ -117,7 +117,7 @@ def sync_all_rosters(self: Task) -> int:
 def run_grading_task(self: Task, assignment_id: int) -> int:
     """Compute an assignment's grades (idempotent: a second run recomputes the same grades)."""
     settings = _settings(self)
-    with sessions(settings.database_url)() as session:
+    with sessions(settings)() as session:
         try:
             grades = run_grading(session, assignment_id, utcnow())
         except NotFound:
@@ -132,7 +132,7 @@ def grade_due_assignments(self: Task) -> int:
     """At the review deadline, grade every assignment not graded since its deadline passed."""
     settings = _settings(self)
     now = utcnow()
-    with sessions(settings.database_url)() as session:
+    with sessions(settings)() as session:
         last_graded = func.max(Grade.computed_at)
         due = list(session.scalars(
             select(Assignment.id).outerjoin(Grade, Grade.assignment_id == Assignment.id)
@@ -149,7 +149,7 @@ def grade_due_assignments(self: Task) -> int:
 def reclaim_leases(self: Task) -> int:
     """Give submissions whose review leases ran out back to the review pool, for every assignment."""
     settings = _settings(self)
-    with sessions(settings.database_url)() as session:
+    with sessions(settings)() as session:
         reclaimed = reclaim_expired_leases(session, utcnow())
         session.commit()
     return reclaimed

@@ -16,7 +16,8 @@ from assessment.db import Base, JSONDocument, utcnow
 from assessment.errors import NotAllowed
 from assessment.messages import N_
 from assessment.models import Assignment
-from lti_tool.registry import Deployment, Platform, current_tool_key, lti_registration
+from lti_tool.key_vault import current_signing_key
+from lti_tool.registry import Deployment, Platform, lti_registration
 
 SETTINGS_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 ASSIGNMENT_PARAMETER = "peerlti_assignment"
@@ -74,7 +75,7 @@ def response_jwt(session: Session, request: DeepLinkRequest, assignment: Assignm
     platform = session.get(Platform, request.platform_id)
     deployment = session.get(Deployment, request.deployment_id)
     assert platform is not None and deployment is not None
-    registration = lti_registration(platform, current_tool_key(session))
+    registration = lti_registration(platform, current_signing_key(session))
     resources = [] if assignment is None else [_resource(assignment, launch_url)]
     # The settings are the launch's deep_linking_settings claim, stored as received once pylti1p3's deep-linking
     # validator accepted it: the shape its TypedDict describes, which a JSON column cannot carry in its type.

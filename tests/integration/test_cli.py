@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
+import jwt
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from lti_tool.cli import main
+from lti_tool.key_vault import KeyVault, UndecryptableKey
 from lti_tool.keys import public_jwks
-from lti_tool.registry import Platform
+from lti_tool.registry import Platform, ToolKey
 from sandbox.config import SandboxConfig
 from sandbox.registration import registration_record
 from tests.conftest import TEST_SECRET
@@ -102,3 +104,46 @@ def test_a_wrong_setting_is_reported_naming_the_variable(run):
     result = run("platform", "list", DATABASE_URL="mysql://root@localhost/x")
 
     assert result.exit_code == 2 and "DATABASE_URL" in result.output
+
+
+def _stored_tool_key_values(engine) -> list[str]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT * FROM tool_keys")).mappings().all()
+    return [str(value) for row in rows for value in row.values()]
+
+
+def test_tool_private_keys_are_stored_encrypted_never_as_pem(run, engine):
+    assert run("keys", "rotate").exit_code == 0
+
+    stored = _stored_tool_key_values(engine)
+    assert stored and not any("PRIVATE KEY" in value for value in stored)
+
+
+NEW_SECRET = "a-new-secret-key-chosen-after-the-old-one-leaked-0123"
+
+
+def _current_key_signs_with(session, secret: str) -> bool:
+    key = session.scalars(select(ToolKey).order_by(ToolKey.id.desc())).first()
+    session.expire_all()
+    pem = KeyVault(secret).decrypt(key.encrypted_private_key, key.kid)
+    token = jwt.encode({"sub": "tool"}, pem, algorithm="RS256")
+    return jwt.decode(token, jwt.PyJWK(key.public_jwk).key, algorithms=["RS256"]) == {"sub": "tool"}
+
+
+def test_after_secret_key_changes_keys_reencrypt_with_the_previous_secret_makes_the_keys_usable_again(run, session):
+    run("platform", "add", *FLAGS)
+    run("keys", "rotate")
+
+    refused = run("keys", "reencrypt", SECRET_KEY=NEW_SECRET)
+    assert refused.exit_code == 1
+    assert "cannot be decrypted" in refused.output and "SECRET_KEY_PREVIOUS" in refused.output
+    assert "Traceback" not in refused.output
+
+    moved = run("keys", "reencrypt", SECRET_KEY=NEW_SECRET, SECRET_KEY_PREVIOUS=TEST_SECRET)
+    assert moved.exit_code == 0 and "2 key(s) re-encrypted" in moved.output
+
+    assert _current_key_signs_with(session, NEW_SECRET)
+    with pytest.raises(UndecryptableKey):
+        _current_key_signs_with(session, TEST_SECRET)
+    again = run("keys", "reencrypt", SECRET_KEY=NEW_SECRET)
+    assert again.exit_code == 0 and "already encrypted with the current SECRET_KEY" in again.output

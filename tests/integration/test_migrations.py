@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
+import jwt
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from assessment.db import Base, make_engine
 from lti_tool import migrate
 from lti_tool import models as _models  # noqa: F401
+from lti_tool.key_vault import KeyVault
+from lti_tool.keys import new_private_key_pem, tool_key_row
 from tests.support.services import sqlite_url, throwaway_postgres_database
 
 
@@ -35,3 +40,33 @@ def test_migrations_run_up_from_empty_on_sqlite(tmp_path):
 def test_migrations_run_up_from_empty_on_postgresql():
     with throwaway_postgres_database() as url:
         _assert_migrations_match_models(url)
+
+
+def test_plaintext_tool_keys_from_before_encryption_are_encrypted_by_the_upgrade_and_still_sign(tmp_path):
+    url = sqlite_url(tmp_path)
+    vault = KeyVault("the-secret-key-of-this-deployment-0123456789")
+    pem = new_private_key_pem()
+    public = tool_key_row(pem, vault).public_jwk
+    migrate.upgrade(url, "0005")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO tool_keys (kid, private_key_pem, public_jwk, created_at) "
+                                    "VALUES (:kid, :pem, :jwk, CURRENT_TIMESTAMP)"),
+                               {"kid": public["kid"], "pem": pem, "jwk": json.dumps(public)})
+
+        migrate.upgrade(url, vault=vault)
+
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT * FROM tool_keys")).mappings().one()
+        assert "private_key_pem" not in row and "PRIVATE KEY" not in row["encrypted_private_key"]
+        decrypted = vault.decrypt(row["encrypted_private_key"], row["kid"])
+        assert decrypted == pem
+        token = jwt.encode({"sub": "tool"}, decrypted, algorithm="RS256")
+        assert jwt.decode(token, jwt.PyJWK(public).key, algorithms=["RS256"]) == {"sub": "tool"}
+
+        migrate.downgrade(url, "0005", vault=vault)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT private_key_pem FROM tool_keys")).scalar_one() == pem
+    finally:
+        engine.dispose()

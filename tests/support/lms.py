@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from lti_tool.app import create_app
 from lti_tool.database import dispose_database
-from lti_tool.keys import new_tool_key
+from lti_tool.key_vault import vault_of
+from lti_tool.keys import new_private_key_pem, tool_key_row
 from lti_tool.registry import PlatformSpec, ToolKey, current_tool_key, register_platform
 from sandbox.app import create_sandbox_app
 from sandbox.config import SandboxConfig
@@ -59,7 +60,7 @@ def start_lms(session: Session, settings_for, sandbox_instance: Path, hosts: LMS
         verify_tls=str(hosts.tls.cert) if hosts.tls else True,
     )
     if current_tool_key(session) is None:
-        session.add(_tool_key_copy())
+        session.add(_tool_key_copy(session))
     register_platform(session, PlatformSpec(**registration_record(config)))
     session.commit()
     tool.start(create_app(settings))
@@ -68,14 +69,13 @@ def start_lms(session: Session, settings_for, sandbox_instance: Path, hosts: LMS
 
 
 @cache
-def _tool_key() -> ToolKey:
-    return new_tool_key()
+def _tool_private_key() -> str:
+    return new_private_key_pem()
 
 
-def _tool_key_copy() -> ToolKey:
+def _tool_key_copy(session: Session) -> ToolKey:
     """A fresh row of one key made once per run: generating RSA keys for every test costs minutes."""
-    key = _tool_key()
-    return ToolKey(kid=key.kid, private_key_pem=key.private_key_pem, public_jwk=dict(key.public_jwk))
+    return tool_key_row(_tool_private_key(), vault_of(session))
 
 
 def auto_post_form(html: str) -> tuple[str, dict[str, str]]:

@@ -55,3 +55,12 @@ def test_settings_are_frozen(tmp_path):
 def test_https_base_url_is_detected(tmp_path):
     settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "TOOL_BASE_URL": "https://peerlti.example.edu/"})
     assert settings.is_https and settings.tool_base_url == "https://peerlti.example.edu"
+
+
+def test_the_previous_secret_key_is_optional_and_as_long_as_a_secret_key(tmp_path):
+    assert Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)}).secret_key_previous is None
+    previous = "y" * 40
+    settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY_PREVIOUS": previous})
+    assert settings.secret_key_previous == previous
+    with pytest.raises(SettingsError, match="SECRET_KEY_PREVIOUS"):
+        Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY_PREVIOUS": "short"})

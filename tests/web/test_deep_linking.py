@@ -9,6 +9,8 @@ import requests
 from sqlalchemy import select
 
 from assessment.models import Assignment
+from lti_tool.key_vault import KeyVault
+from lti_tool.registry import ToolKey
 from tests.support.lms import auto_post_form
 from tests.support.rows import row_counts, see_committed
 from tests.support.tokens import CLAIM, sign_token
@@ -132,4 +134,18 @@ def test_a_bad_title_in_the_picker_gets_a_message_and_creates_nothing(lms, sessi
                                               "points_possible": "-3", "timezone": "UTC"}, timeout=10)
 
     assert response.status_code == 400 and 'class="error"' in response.text
+    assert see_committed(session).scalars(select(Assignment)).all() == []
+
+
+def test_a_tool_key_the_secret_key_cannot_decrypt_gets_a_page_saying_what_an_administrator_must_do(lms, session):
+    browser, picker = _open_picker(lms)  # logins and launches never need the tool's private key
+    key = session.scalars(select(ToolKey)).one()
+    key.encrypted_private_key = KeyVault("another-secret-key-than-the-running-tool-has-0123").encrypt("a key")
+    session.commit()
+
+    answer = browser.post(picker.url, data={"csrf_token": _csrf(picker.text), "title": "Lab report review",
+                                            "points_possible": "20", "timezone": "UTC"}, timeout=10)
+
+    assert answer.status_code == 503
+    assert "SECRET_KEY_PREVIOUS" in page_text(answer) and "peerlti keys reencrypt" in page_text(answer)
     assert see_committed(session).scalars(select(Assignment)).all() == []

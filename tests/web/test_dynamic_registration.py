@@ -15,7 +15,8 @@ from pylti1p3.service_connector import ServiceConnector
 from sqlalchemy import select
 
 from lti_tool.advantage import NRPS_SCOPE
-from lti_tool.registry import Platform, current_tool_key, lti_registration
+from lti_tool.key_vault import current_signing_key
+from lti_tool.registry import Platform, lti_registration
 from tests.support.live import LiveServer
 from tests.support.lms import auto_post_form
 from tests.support.rows import row_counts, see_committed
@@ -84,7 +85,7 @@ def test_a_dynamically_registered_tool_gets_access_tokens_with_its_own_client_id
     assert _open_and_confirm(browser, _registration_frame(lms, browser)).status_code == 200
     platform = see_committed(session).scalars(select(Platform).where(Platform.client_id.like("dynamic-%"))).one()
 
-    connector = ServiceConnector(lti_registration(platform, current_tool_key(session)))
+    connector = ServiceConnector(lti_registration(platform, current_signing_key(session)))
     token = connector.get_access_token([NRPS_SCOPE])
 
     assert token

@@ -6,6 +6,7 @@ import requests
 from pylti1p3.service_connector import ServiceConnector
 from sqlalchemy import select
 
+from lti_tool.key_vault import signing_key
 from lti_tool.keys import rotate_tool_key
 from lti_tool.registry import Platform, ToolKey, current_tool_key, lti_registration
 from tests.support.lms import launch_as
@@ -19,7 +20,7 @@ def _published_kids(lms) -> list[str]:
 
 def _platform_grants_token_for(lms, session, key: ToolKey) -> str:
     platform = session.scalars(select(Platform)).one()
-    connector = ServiceConnector(lti_registration(platform, key))
+    connector = ServiceConnector(lti_registration(platform, signing_key(session, key)))
     return connector.get_access_token([SCORE_SCOPE])
 
 

@@ -13,7 +13,8 @@ from assessment.grading_run import release_grades
 from assessment.models import Course, Grade, GradePosting, Person, PostingStatus, ResourceLink
 from assessment.services import create_assignment
 from lti_tool.advantage import AdvantageClient, ToolCredentials
-from lti_tool.registry import Platform, current_tool_key
+from lti_tool.key_vault import current_signing_key
+from lti_tool.registry import Platform
 from tests.support.lms import launch_as
 from tests.support.rows import see_committed
 from workers.passback import post_one
@@ -22,7 +23,7 @@ from workers.token_cache import DatabaseTokenCache
 
 def _client(session, engine) -> AdvantageClient:
     platform = session.scalars(select(Platform)).one()
-    return AdvantageClient(ToolCredentials(platform, current_tool_key(session)),
+    return AdvantageClient(ToolCredentials(platform, current_signing_key(session)),
                            DatabaseTokenCache(make_session_factory(engine)), timeout=5)
 
 
