@@ -9,6 +9,9 @@ SANDBOX_URL := http://localhost:$(SANDBOX_PORT)
 # axe-core, pinned in tests/e2e/package-lock.json, for the browser tests' accessibility checks.
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
+# Exact versions of every package, extras included: installs take them as constraints, so a changed lock reinstalls.
+LOCK := requirements.lock
+
 # Catalogues: the .po files are committed; the .mo files the app reads are compiled from them here.
 TRANSLATIONS := lti_tool/translations
 PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
@@ -16,19 +19,26 @@ MO_FILES := $(PO_FILES:.po=.mo)
 # The marker functions besides gettext's usual names: lazy labels in forms, and N_ for the domain's messages.
 EXTRACT_KEYWORDS := -k _l -k lazy_gettext -k N_
 
-.PHONY: run test lint clean translations catalogues
+.PHONY: run test lint lock clean translations catalogues
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(LOCK) -e ".[sandbox]"
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
+$(VENV)/.installed-test: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(LOCK) -e ".[test,sandbox]"
 	touch $@ $(VENV)/.installed
+
+# After changing the dependencies in pyproject.toml; pins that still fit are kept (`make lock LOCK_FLAGS=--upgrade`
+# moves every package to its newest version that fits).
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet $(LOCK_FLAGS) --strip-extras --no-emit-index-url --no-emit-find-links \
+		--extra test --extra sandbox --output-file $(LOCK) pyproject.toml
 
 translations: $(MO_FILES)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jwt
+from pylti1p3.service_connector import ServiceConnector
 
 from tests.support.lms import PendingLaunch, RunningLMS, begin_launch
 
@@ -22,3 +23,15 @@ def sign_token(lms: RunningLMS, claims: dict[str, Any], header: dict[str, Any], 
     """Sign with the sandbox platform's own key (or another), keeping the header's other fields."""
     headers = {name: value for name, value in header.items() if name not in ("alg", "typ")}
     return jwt.encode(claims, key or lms.platform_key.private_pem, algorithm="RS256", headers=headers)
+
+
+class FreshTokenConnector(ServiceConnector):
+    """pylti1p3's own AGS/NRPS client, as a tool other than peerlti would use it; it asks the platform for a new
+    token each time, so every call proves the platform accepts the assertion (pylti1p3next leaves caching to
+    subclasses, and its Flask one shares tokens across registrations and tests)."""
+
+    def _get_cached_access_token(self, scope_key: str) -> str | None:
+        return None
+
+    def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float) -> None:
+        return None

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from flask import Flask, jsonify, request
-from pylti1p3.service_connector import ServiceConnector
 from sqlalchemy import select
 
 from lti_tool.advantage import NRPS_SCOPE
@@ -20,6 +19,7 @@ from lti_tool.registry import Platform, lti_registration
 from tests.support.live import LiveServer
 from tests.support.lms import auto_post_form
 from tests.support.rows import row_counts, see_committed
+from tests.support.tokens import FreshTokenConnector
 
 FRAME = re.compile(r'<iframe id="tool-frame"[^>]*src="([^"]+)"')
 HIDDEN = re.compile(r'<input[^>]*name="([^"]+)"[^>]*type="hidden"[^>]*value="([^"]*)"|'
@@ -85,7 +85,7 @@ def test_a_dynamically_registered_tool_gets_access_tokens_with_its_own_client_id
     assert _open_and_confirm(browser, _registration_frame(lms, browser)).status_code == 200
     platform = see_committed(session).scalars(select(Platform).where(Platform.client_id.like("dynamic-%"))).one()
 
-    connector = ServiceConnector(lti_registration(platform, current_signing_key(session)))
+    connector = FreshTokenConnector(lti_registration(platform, current_signing_key(session)))
     token = connector.get_access_token([NRPS_SCOPE])
 
     assert token

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import requests
-from pylti1p3.service_connector import ServiceConnector
 from sqlalchemy import select
 
 from lti_tool.key_vault import signing_key
 from lti_tool.keys import rotate_tool_key
 from lti_tool.registry import Platform, ToolKey, current_tool_key, lti_registration
 from tests.support.lms import launch_as
+from tests.support.tokens import FreshTokenConnector
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 
@@ -20,7 +20,7 @@ def _published_kids(lms) -> list[str]:
 
 def _platform_grants_token_for(lms, session, key: ToolKey) -> str:
     platform = session.scalars(select(Platform)).one()
-    connector = ServiceConnector(lti_registration(platform, signing_key(session, key)))
+    connector = FreshTokenConnector(lti_registration(platform, signing_key(session, key)))
     return connector.get_access_token([SCORE_SCOPE])
 
 

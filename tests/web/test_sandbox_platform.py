@@ -25,7 +25,6 @@ from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.registration import Registration
-from pylti1p3.service_connector import ServiceConnector
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
@@ -34,6 +33,7 @@ from sandbox.app import create_sandbox_app
 from sandbox.config import SandboxConfig
 from sandbox.registration import registration_record
 from tests.support.sandbox_setup import SANDBOX_URL, TOOL_URL, ToolKey, new_tool_key, sandbox_config
+from tests.support.tokens import FreshTokenConnector
 
 CLIENT_ID = "peerlti-sandbox"
 DEPLOYMENT_ID = "sandbox-deployment-1"
@@ -756,7 +756,7 @@ def test_pylti1p3_client_gets_a_token_posts_a_score_and_reads_the_roster_over_ht
             .set_tool_private_key(live_sandbox.tool_key.private_pem)
             .set_tool_public_key(live_sandbox.tool_key.public_pem)
         )
-        connector = ServiceConnector(registration, requests_session=http)
+        connector = FreshTokenConnector(registration, requests_session=http)
         ags = AssignmentsGradesService(connector, claims[AGS_CLAIM])
         nrps = NamesRolesProvisioningService(
             connector, {"context_memberships_url": claims[NRPS_CLAIM]["context_memberships_url"] + "?limit=3"}
