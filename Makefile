@@ -77,4 +77,4 @@ test: lint translations $(AXE)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache tests/e2e/node_modules $(MO_FILES)
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache tests/e2e/node_modules $(MO_FILES)

@@ -33,7 +33,8 @@ from config.settings import Settings
 from lti_tool import migrate
 from lti_tool import models as _models  # noqa: F401  (every table on the metadata)
 from lti_tool.advantage import AdvantageClient, ToolCredentials
-from lti_tool.registry import Platform, current_tool_key
+from lti_tool.key_vault import KeyVault, bind_vault, current_signing_key
+from lti_tool.registry import Platform
 from sandbox.course import DEMO_COURSE, LEARNER, Course
 from sandbox.course import Person as LmsPerson
 from sandbox.runtime import EXTENSION_KEY
@@ -169,7 +170,7 @@ class NeverCache:
 
 def naive(session: Session, settings: Settings, posting_ids: list[int]) -> float:
     platform = session.scalars(select(Platform)).one()
-    key = current_tool_key(session)
+    key = current_signing_key(session)
     assert key is not None
     client = AdvantageClient(ToolCredentials(platform, key), NeverCache(), timeout=settings.http_timeout_seconds)
     started = time.perf_counter()
@@ -190,6 +191,7 @@ def run(args: argparse.Namespace, database_url: str, directory: Path) -> list[di
     engine = make_engine(database_url)
     stack_engine = engine.dispose
     sessions = make_session_factory(engine)
+    bind_vault(sessions, KeyVault(SECRET))
     with ExitStack() as stack, sessions() as session:
         lms = start_lms(session, lambda url: Settings.from_env(env | {"TOOL_BASE_URL": url}), directory / "sandbox")
         stack.callback(lms.stop)
