@@ -8,14 +8,23 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import nh3
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from assessment.anonymity import neutral_filename, pseudonym, strip_identity
-from assessment.assignment_settings import AssignmentSettings
-from assessment.errors import InvalidInput, NotAllowed, NotFound, PhaseClosed
+from assessment.assignment_settings import AssignmentSettings, locked_changes, review_locks
+from assessment.errors import InvalidInput, NotAllowed, NotFound, PhaseClosed, SettingsLocked
 from assessment.messages import N_
-from assessment.models import Assignment, CourseRole, Enrollment, Person, ResourceLink, Submission, SubmissionVersion
+from assessment.models import (
+    Assignment,
+    CourseRole,
+    Enrollment,
+    Person,
+    ResourceLink,
+    Review,
+    Submission,
+    SubmissionVersion,
+)
 from assessment.phases import PHASE_NAMES, Phase
 from assessment.rubric import Criterion, Rubric
 from assessment.storage import FileStorage
@@ -55,9 +64,14 @@ def create_assignment(
     return assignment
 
 
-def update_settings(session: Session, assignment_id: int, settings: AssignmentSettings) -> Assignment:
+def update_settings(session: Session, assignment_id: int, settings: AssignmentSettings, now: datetime) -> Assignment:
+    """Save new settings; once reviewing has started, SettingsLocked refuses changes the reviews depend on."""
     settings.validate()
     assignment = get_assignment(session, assignment_id)
+    if reviewing_started(session, assignment, now):
+        refused = locked_changes(assignment.settings, settings)
+        if refused:
+            raise SettingsLocked(refused)
     assignment.apply(_sanitised(settings))
     session.flush()
     return assignment
@@ -69,6 +83,19 @@ def set_phase(session: Session, assignment_id: int, phase: Phase | None) -> Assi
     assignment.phase_override = phase
     session.flush()
     return assignment
+
+
+def reviewing_started(session: Session, assignment: Assignment, now: datetime) -> bool:
+    """In the review phase or later (by the dates or by hand), or with reviews already handed out: moving the phase
+    back by hand does not undo what reviewers and authors were promised."""
+    if assignment.phase_at(now) in RUBRIC_LOCKED_PHASES:
+        return True
+    return session.scalar(select(exists().where(Review.assignment_id == assignment.id))) or False
+
+
+def settings_locks(session: Session, assignment: Assignment, now: datetime) -> dict[str, str]:
+    """Each setting locked now (by its form field's name), with why; empty before reviewing starts."""
+    return review_locks(assignment.settings) if reviewing_started(session, assignment, now) else {}
 
 
 def place_assignment(session: Session, resource_link: ResourceLink, public_id: str | None) -> Assignment | None:

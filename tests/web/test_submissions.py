@@ -40,7 +40,7 @@ def _move_deadline(session, *, due_in: timedelta, policy: LatePolicy) -> None:
     timeline = replace(settings.timeline, submission_opens=now - timedelta(days=10), submission_due=now + due_in,
                        review_opens=now + timedelta(days=5), review_due=now + timedelta(days=9),
                        results_release=now + timedelta(days=10))
-    update_settings(session, assignment.id, replace(settings, timeline=timeline, late_policy=policy))
+    update_settings(session, assignment.id, replace(settings, timeline=timeline, late_policy=policy), now)
     session.commit()
 
 
