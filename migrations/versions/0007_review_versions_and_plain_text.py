@@ -12,6 +12,8 @@ not undone on downgrade (the characters as typed are what every version should s
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
@@ -56,12 +58,29 @@ def _repair_plain_text() -> None:
                 connection.execute(sa.update(table).where(table.c[key] == row[key]).values(**changes))
 
 
+@contextmanager
+def _flags_kept() -> Iterator[None]:
+    """SQLite alters `reviews` by copying it and dropping the original, and that drop deletes every flag through
+    ON DELETE CASCADE (foreign keys cannot be switched off inside the migration's transaction): put them back."""
+    connection = op.get_bind()
+    if connection.dialect.name != 'sqlite':
+        yield
+        return
+    flags = sa.Table('review_flags', sa.MetaData(), autoload_with=connection)
+    kept = [dict(row) for row in connection.execute(sa.select(flags)).mappings()]
+    yield
+    connection.execute(sa.delete(flags))
+    if kept:
+        connection.execute(sa.insert(flags), kept)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('reviews', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('submission_version_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_reviews_submission_version_id'), ['submission_version_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_reviews_submission_version_id_submission_versions'),
-                                    'submission_versions', ['submission_version_id'], ['id'], ondelete='CASCADE')
+    with _flags_kept():
+        with op.batch_alter_table('reviews', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('submission_version_id', sa.Integer(), nullable=True))
+            batch_op.create_foreign_key(batch_op.f('fk_reviews_submission_version_id_submission_versions'),
+                                        'submission_versions', ['submission_version_id'], ['id'], ondelete='CASCADE')
+    op.create_index(op.f('ix_reviews_submission_version_id'), 'reviews', ['submission_version_id'], unique=False)
     # Reviews handed out before: the latest version handed in by the time the review was handed out, else the first.
     versions = sa.table('submission_versions', sa.column('id'), sa.column('submission_id'), sa.column('number'),
                         sa.column('submitted_at'))
@@ -77,7 +96,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('reviews', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_reviews_submission_version_id_submission_versions'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_reviews_submission_version_id'))
-        batch_op.drop_column('submission_version_id')
+    op.drop_index(op.f('ix_reviews_submission_version_id'), table_name='reviews')
+    with _flags_kept():
+        with op.batch_alter_table('reviews', schema=None) as batch_op:
+            batch_op.drop_constraint(batch_op.f('fk_reviews_submission_version_id_submission_versions'),
+                                     type_='foreignkey')
+            batch_op.drop_column('submission_version_id')

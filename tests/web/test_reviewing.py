@@ -395,3 +395,35 @@ def test_a_reviewer_still_reads_the_work_they_reviewed_after_submitting(class_in
     page = class_in_review["student-1"].get(f"/links/{{link}}/reviews/{review.id}")
 
     assert page.status_code == 200 and "An essay about peer review." in page_text(page)
+
+
+def test_plain_text_is_stored_as_typed_and_shown_escaped_in_reviews_feedback_and_flags(instructor, class_in_review,
+                                                                                       session):
+    student = class_in_review["student-1"]
+    review_id = _review_id(_ask(student))
+    argument, style = _criteria_keys(session)
+    typed = "If a < b & c holds, x<y follows."
+    form = student.post(f"/links/{{link}}/reviews/{review_id}", {
+        f"score-{argument}": "4", f"score-{style}": "7", f"comment-{style}": typed, "action": "draft"})
+    assert typed in page_text(form) and "x&lt;y" in form.text and "x<y" not in form.text
+    _complete(student, review_id, (argument, style))
+    student.post(f"/links/{{link}}/reviews/{review_id}", {
+        f"score-{argument}": "4", f"score-{style}": "7", f"comment-{style}": typed, "action": "submit"})
+    instructor.post("/links/{link}/phase", {"phase": "released"})
+    review = see_committed(session).get(Review, review_id)
+    author = next(visitor for visitor in class_in_review.values() if visitor.user_id == review.submission.author.subject)
+
+    feedback = author.get("/links/{link}/feedback")
+    author.post(f"/links/{{link}}/feedback/{review_id}/rating", {"helpfulness": "4", "comment": "Clear: a < b & c"})
+    author.post(f"/links/{{link}}/feedback/{review_id}/flag", {"reason": "unfair", "explanation": "It says x<y & more"})
+    queue = instructor.get("/links/{link}/flags")
+    flag = see_committed(session).scalars(select(ReviewFlag)).one()
+    instructor.post(f"/links/{{link}}/flags/{flag.id}/resolve", {"resolution": "Kept: x<y & a < b"})
+
+    review = see_committed(session).get(Review, review_id)
+    assert review.comments[style] == typed and review.helpfulness_comment == "Clear: a < b & c"
+    assert typed in page_text(feedback) and "x<y" not in feedback.text
+    assert "It says x<y & more" in page_text(queue) and typed in page_text(queue) and "x<y" not in queue.text
+    assert session.get(ReviewFlag, flag.id).explanation == "It says x<y & more"
+    assert session.get(ReviewFlag, flag.id).resolution == "Kept: x<y & a < b"
+    assert 'value="Clear: a &lt; b &amp; c"' in author.get("/links/{link}/feedback").text
