@@ -8,7 +8,7 @@ from assessment.errors import PhaseClosed
 from assessment.grading import Lateness, SubmissionWindow
 from assessment.messages import N_
 from assessment.models import Assignment, Review, ReviewKind, ReviewStatus
-from assessment.phases import PHASE_NAMES, Phase
+from assessment.phases import HAND_IN_PHASES, PHASE_NAMES, Phase
 
 # The rules, checked against the phase (the dates, or the phase staff moved the assignment to by hand) and the dates:
 # 1. Handing in a version: in the submission phase, within the dates' window (late work as the late policy allows).
@@ -21,7 +21,6 @@ from assessment.phases import PHASE_NAMES, Phase
 # 6. A flagged review is frozen, whether the flag is open or was resolved keeping the review: staff decide on exactly
 #    the text the author flagged.
 # 7. Helpfulness ratings and flags are given in the released phase only, when authors can read their feedback.
-HAND_IN_PHASES = (Phase.SUBMISSION, Phase.CALIBRATION, Phase.REVIEW)
 
 
 def hand_in_lateness(assignment: Assignment, now: datetime) -> Lateness:
