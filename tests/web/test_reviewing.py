@@ -427,3 +427,27 @@ def test_plain_text_is_stored_as_typed_and_shown_escaped_in_reviews_feedback_and
     assert session.get(ReviewFlag, flag.id).explanation == "It says x<y & more"
     assert session.get(ReviewFlag, flag.id).resolution == "Kept: x<y & a < b"
     assert 'value="Clear: a &lt; b &amp; c"' in author.get("/links/{link}/feedback").text
+
+
+def test_every_way_of_handing_out_a_review_records_the_latest_version(instructor, class_in_review, session):
+    from assessment.models import Assignment, SubmissionVersion
+
+    see_committed(session).scalars(select(Assignment)).one().allocation_mode = "static"
+    session.commit()
+    instructor.post("/links/{link}/allocation/static", {})
+    peer = see_committed(session).scalars(select(Review)).all()
+    assert len(peer) == 12 and all(r.submission_version_id == r.submission.latest.id for r in peer)
+
+    moved = peer[0]
+    instructor.post(f"/links/{{link}}/allocation/reviews/{moved.id}/remove", {})
+    session.add(SubmissionVersion(submission_id=moved.submission_id, number=2, text_html="<p>Second</p>",
+                                  submitted_at=datetime.now(UTC)))
+    session.commit()
+    second = see_committed(session).scalars(select(SubmissionVersion).where(SubmissionVersion.number == 2)).one()
+    instructor.post("/links/{link}/allocation/assign", {"submission": str(moved.submission_id),
+                                                         "reviewer": str(moved.reviewer_id)})
+    instructor.post(f"/links/{{link}}/submissions/{moved.submission_id}/staff-review", {})
+
+    assert see_committed(session).get(Review, moved.id).submission_version_id == second.id
+    staff = session.scalars(select(Review).where(Review.kind == ReviewKind.STAFF)).one()
+    assert staff.submission_version_id == second.id
