@@ -238,12 +238,25 @@ def review_to_read(session: Session, review_id: int, reviewer_id: int, now: date
     return review
 
 
+def why_review_is_closed(session: Session, review: Review, now: datetime) -> str | None:
+    """Why the reviewer can no longer change this review, shown on its page; None while they can."""
+    try:
+        ensure_review_writable(get_assignment(session, review.assignment_id), review, now,
+                               flagged=_flagged(session, review.id))
+    except PhaseClosed as closed:
+        return closed.message
+    return None
+
+
+def _flagged(session: Session, review_id: int) -> bool:
+    return session.scalar(select(exists().where(ReviewFlag.review_id == review_id))) or False
+
+
 def save_review(session: Session, review_id: int, reviewer_id: int, entry: ReviewInput, now: datetime) -> Review:
     """Save a draft or submit; a submitted review may be edited while reviewing is open and nobody flagged it."""
     review = review_for(session, review_id, reviewer_id)
     assignment = get_assignment(session, review.assignment_id)
-    flagged = session.scalar(select(exists().where(ReviewFlag.review_id == review.id))) or False
-    ensure_review_writable(assignment, review, now, flagged=flagged)
+    ensure_review_writable(assignment, review, now, flagged=_flagged(session, review.id))
     rubric = assignment.rubric
     if rubric is None:
         raise PhaseClosed(N_("This assignment has no rubric yet, so it cannot be reviewed."))

@@ -21,6 +21,7 @@ from assessment.peer_review import (
     review_to_read,
     save_review,
     staff_assessment,
+    why_review_is_closed,
     start_self_assessment,
 )
 from assessment.visibility import author_label
@@ -100,12 +101,13 @@ def review(link_id: int, review_id: int) -> Response | str | tuple[str, int]:
         selections, comments = entry.selections if entry else {}, entry.comments if entry else {}
     else:
         selections, comments = item.selections, item.comments
+    closed = why_review_is_closed(db(), item, utcnow())
     return render_template(
         "reviewing/review.html", view=view, assignment=assignment, review=item, form=ActionForm(),
         selections=selections, comments=comments, problems=problems, now=utcnow(),
         author=translate(author_label(assignment.anonymity, item.submission.pseudonym, item.submission.author.display_name,
                                       viewer_is_staff=view.is_staff or item.kind is ReviewKind.SELF)),
-        version=item.assessed_version,
+        version=item.assessed_version, closed=translate(closed) if closed else None,
     ), 400 if problems else 200
 
 

@@ -451,3 +451,13 @@ def test_every_way_of_handing_out_a_review_records_the_latest_version(instructor
     assert see_committed(session).get(Review, moved.id).submission_version_id == second.id
     staff = session.scalars(select(Review).where(Review.kind == ReviewKind.STAFF)).one()
     assert staff.submission_version_id == second.id
+
+
+def test_the_review_page_says_why_a_submitted_review_can_no_longer_change(instructor, class_in_review, session):
+    review = _submitted_review(class_in_review, session)
+    instructor.post("/links/{link}/phase", {"phase": "grading"})
+
+    page = class_in_review["student-1"].get(f"/links/{{link}}/reviews/{review.id}")
+
+    assert page.status_code == 200 and "Reviewing is closed" in page_text(page)
+    assert "Submit review" not in page_text(page)
