@@ -21,8 +21,8 @@ from assessment.peer_review import (
     review_to_read,
     save_review,
     staff_assessment,
-    why_review_is_closed,
     start_self_assessment,
+    why_review_is_closed,
 )
 from assessment.visibility import author_label
 from lti_tool.database import db
