@@ -123,10 +123,13 @@ class AssignmentSettings:
 # How much each anonymity hides; once reviewing has started it may only rise, since people reviewed and were reviewed
 # under the promise it made (relaxing it would show authors their reviewers' names, or reviewers the authors').
 ANONYMITY_STRICTNESS = {Anonymity.OPEN: 0, Anonymity.REVIEWERS_ANONYMOUS: 1, Anonymity.DOUBLE_BLIND: 2}
-REVIEW_RULES_LOCKED: str = N_("Locked because reviewing has started: every review must be handed out, scored and weighed "
-                         "under the same rules.")
-ANONYMITY_LOCKED: str = N_("Reviewing has started, so anonymity can only be made stricter: people reviewed and were "
-                      "reviewed under the anonymity promised to them.")
+REVIEW_RULES_LOCKED: str = N_(
+    "Locked because reviewing has started: every review must be handed out, scored and weighed under the same rules."
+)
+ANONYMITY_LOCKED: str = N_(
+    "Reviewing has started, so anonymity can only be made stricter: people reviewed and were reviewed under the "
+    "anonymity promised to them."
+)
 
 
 def _review_rules(settings: AssignmentSettings) -> dict[str, object]:

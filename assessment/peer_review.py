@@ -364,8 +364,7 @@ def flag_review(session: Session, review_id: int, author_id: int, reason: FlagRe
         raise InvalidInput({"explanation": N_("Say in a sentence what is unfair or inappropriate, so staff can act on it.")})
     if session.scalars(select(ReviewFlag).where(ReviewFlag.review_id == review.id)).first() is not None:
         raise InvalidInput({"explanation": N_("You already flagged this review; staff will look at it.")})
-    flag = ReviewFlag(review_id=review.id, reason=reason, explanation=explanation,
-                      created_at=now)
+    flag = ReviewFlag(review_id=review.id, reason=reason, explanation=explanation, created_at=now)
     session.add(flag)
     session.flush()
     return flag
