@@ -120,6 +120,45 @@ class AssignmentSettings:
             raise InvalidInput(problems)
 
 
+# How much each anonymity hides; once reviewing has started it may only rise, since people reviewed and were reviewed
+# under the promise it made (relaxing it would show authors their reviewers' names, or reviewers the authors').
+ANONYMITY_STRICTNESS = {Anonymity.OPEN: 0, Anonymity.REVIEWERS_ANONYMOUS: 1, Anonymity.DOUBLE_BLIND: 2}
+REVIEW_RULES_LOCKED: str = N_(
+    "Locked because reviewing has started: every review must be handed out, scored and weighed under the same rules."
+)
+ANONYMITY_LOCKED: str = N_(
+    "Reviewing has started, so anonymity can only be made stricter: people reviewed and were reviewed under the "
+    "anonymity promised to them."
+)
+
+
+def _review_rules(settings: AssignmentSettings) -> dict[str, object]:
+    """The settings reviews depend on, by the name of their form field (the rubric is locked on its own page)."""
+    return {
+        "reviews_per_submission": settings.reviews_per_submission,
+        "reviews_per_student": settings.reviews_per_student,
+        "allocation_mode": settings.allocation_mode,
+        "points_possible": settings.points_possible,  # review scores are stored on these points
+        "calibration_examples_required": settings.calibration.examples_required,
+        "calibration_pass_accuracy": settings.calibration.pass_accuracy,
+        "calibration_attempts": settings.calibration.attempts,
+    }
+
+
+def review_locks(settings: AssignmentSettings) -> dict[str, str]:
+    """Each setting locked once reviewing has started, with why: shown beside its field."""
+    return dict.fromkeys(_review_rules(settings), REVIEW_RULES_LOCKED) | {"anonymity": ANONYMITY_LOCKED}
+
+
+def locked_changes(before: AssignmentSettings, after: AssignmentSettings) -> dict[str, str]:
+    """The changes from `before` to `after` that reviewing under way forbids, each with why; empty when none."""
+    old, new = _review_rules(before), _review_rules(after)
+    refused = {name: REVIEW_RULES_LOCKED for name in old if old[name] != new[name]}
+    if ANONYMITY_STRICTNESS[after.anonymity] < ANONYMITY_STRICTNESS[before.anonymity]:
+        refused["anonymity"] = ANONYMITY_LOCKED
+    return refused
+
+
 @cache
 def available_timezones() -> frozenset[str]:
     return frozenset(_zones())

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-import nh3
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,10 +20,11 @@ from assessment.calibration import (
 from assessment.errors import InvalidInput, NotFound, PhaseClosed
 from assessment.models import Assignment, CalibrationAttempt, CalibrationExample, CourseRole, Enrollment, Person
 from assessment.phases import Phase
-from assessment.services import get_assignment, sanitise_html
+from assessment.services import get_assignment, plain_text, sanitise_html
 
 # Calibration is practised before reviewing and may be finished during it.
 CALIBRATION_PHASES = (Phase.CALIBRATION, Phase.REVIEW)
+MAX_EXPLANATION_CHARACTERS = 20_000
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,8 @@ def save_example(session: Session, assignment_id: int, entry: ExampleInput, exam
     example.title = entry.title.strip()[:200]
     example.text_html = sanitise_html(entry.text_html)
     example.reference = dict(entry.reference)
-    example.explanations = {key: nh3.clean(text).strip() for key, text in entry.explanations.items() if text.strip()}
+    example.explanations = {key: plain_text(text, MAX_EXPLANATION_CHARACTERS) for key, text in entry.explanations.items()
+                            if text.strip()}
     session.add(example)
     session.flush()
     return example

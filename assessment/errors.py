@@ -36,6 +36,14 @@ class PhaseClosed(AssessmentError):
     """The step asked for is not open at this moment of the assignment's timeline."""
 
 
+class SettingsLocked(PhaseClosed):
+    """Settings that reviews under way depend on were to change; `problems` maps each such field to why not."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(N_("Reviewing has started, so some settings can no longer change; nothing was saved."))
+        self.problems = dict(problems)
+
+
 class UploadRejected(AssessmentError):
     """An uploaded file cannot be accepted; the message says what to upload instead."""
 

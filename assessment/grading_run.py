@@ -8,7 +8,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import nh3
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -30,7 +29,9 @@ from assessment.models import (
     ReviewStatus,
     Submission,
 )
-from assessment.services import get_assignment
+from assessment.services import get_assignment, plain_text
+
+MAX_REASON_CHARACTERS = 2_000
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def override_grade(session: Session, assignment_id: int, person_id: int, total: 
     if grade is None:
         raise NotFound(N_("Run grading first; then grades can be overridden."))
     assignment = get_assignment(session, assignment_id)
-    reason = nh3.clean(reason or "").strip()
+    reason = plain_text(reason, MAX_REASON_CHARACTERS)
     if total is not None and not 0 <= total <= assignment.points_possible:
         raise InvalidInput({"total": N_("A grade is between 0 and %(max)s points.", max=assignment.points_possible)})
     if total is not None and not reason:

@@ -370,6 +370,10 @@ class Review(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    # The version handed to the reviewer (the latest at that moment): what they read and assess, never a later one.
+    submission_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submission_versions.id", ondelete="CASCADE"), index=True
+    )
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     kind: Mapped[ReviewKind] = mapped_column(_enum(ReviewKind, 16))
     status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus, 16))
@@ -386,7 +390,16 @@ class Review(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     submission: Mapped[Submission] = relationship()
+    submission_version: Mapped[SubmissionVersion | None] = relationship()
     reviewer: Mapped[Person] = relationship()
+
+    @property
+    def assessed_version(self) -> SubmissionVersion | None:
+        """The version this review assesses; for a row older than that record, the latest handed in before it."""
+        if self.submission_version is not None:
+            return self.submission_version
+        before = [version for version in self.submission.versions if version.submitted_at <= self.assigned_at]
+        return before[-1] if before else None
 
     def is_open(self, now: datetime) -> bool:
         """Still the reviewer's to work on: assigned, and its lease (if any) not run out."""

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-import nh3
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -29,7 +28,8 @@ from assessment.models import (
     SubmissionVersion,
 )
 from assessment.phases import Phase
-from assessment.services import get_assignment
+from assessment.services import get_assignment, plain_text
+from assessment.write_rules import ensure_feedback_open, ensure_review_writable
 
 MAX_COMMENT_CHARACTERS = 20_000
 # Claiming a submission can lose a race on SQLite (no SKIP LOCKED); a few tries settle it.
@@ -117,6 +117,7 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
         if rows_changed(session, claim, synchronize_session=False):
             review = Review(
                 assignment_id=assignment.id, submission_id=candidate, reviewer_id=reviewer, kind=ReviewKind.PEER,
+                submission_version_id=_latest_versions(session, [candidate])[candidate],
                 status=ReviewStatus.ASSIGNED, assigned_at=now, beyond_quota=beyond_quota,
                 lease_expires_at=now + timedelta(hours=assignment.lease_hours),
             )
@@ -194,9 +195,10 @@ def allocate_statically(session: Session, assignment_id: int, now: datetime, see
         raise InvalidInput({"allocation": N_("There are not enough submissions and reviewers to allocate reviews yet.")})
     k = min(assignment.reviews_per_submission, len(reviewers) - 1)
     pairs = allocate(authors, reviewers, k, seed=seed)
+    versions = _latest_versions(session, list(authors))
     session.add_all(
         Review(assignment_id=assignment_id, submission_id=submission, reviewer_id=reviewer, kind=ReviewKind.PEER,
-               status=ReviewStatus.ASSIGNED, assigned_at=now)
+               submission_version_id=versions[submission], status=ReviewStatus.ASSIGNED, assigned_at=now)
         for reviewer, submission in pairs
     )
     loads: dict[int, int] = {}
@@ -226,19 +228,42 @@ def review_for(session: Session, review_id: int, reviewer_id: int) -> Review:
     return review
 
 
+def review_to_read(session: Session, review_id: int, reviewer_id: int, now: datetime) -> Review:
+    """A review whose submission the reviewer may read: theirs and open (lease not run out), or submitted by them.
+
+    Removed and expired reviews are refused, so a reviewer who lost a review loses sight of the work with it."""
+    review = review_for(session, review_id, reviewer_id)
+    if review.status is not ReviewStatus.SUBMITTED and not review.is_open(now):
+        raise NotAllowed(N_("This review is no longer yours: its time ran out or staff removed it, so the work it was "
+                            "about is no longer shown. Ask for another submission to review."))
+    return review
+
+
+def why_review_is_closed(session: Session, review: Review, now: datetime) -> str | None:
+    """Why the reviewer can no longer change this review, shown on its page; None while they can."""
+    try:
+        ensure_review_writable(get_assignment(session, review.assignment_id), review, now,
+                               flagged=_flagged(session, review.id))
+    except PhaseClosed as closed:
+        return closed.message
+    return None
+
+
+def _flagged(session: Session, review_id: int) -> bool:
+    return session.scalar(select(exists().where(ReviewFlag.review_id == review_id))) or False
+
+
 def save_review(session: Session, review_id: int, reviewer_id: int, entry: ReviewInput, now: datetime) -> Review:
-    """Save a draft or submit; a submitted review may be edited until the review deadline."""
+    """Save a draft or submit; a submitted review may be edited while reviewing is open and nobody flagged it."""
     review = review_for(session, review_id, reviewer_id)
     assignment = get_assignment(session, review.assignment_id)
-    if review.status in (ReviewStatus.EXPIRED, ReviewStatus.REMOVED):
-        raise PhaseClosed(N_("This review is no longer yours to complete: its time ran out or staff removed it. "
-                             "Ask for another submission to review."))
-    if now > assignment.review_due and review.kind is not ReviewKind.STAFF:
-        raise PhaseClosed(N_("The review deadline has passed; reviews can no longer be changed."))
+    ensure_review_writable(assignment, review, now, flagged=_flagged(session, review.id))
     rubric = assignment.rubric
     if rubric is None:
         raise PhaseClosed(N_("This assignment has no rubric yet, so it cannot be reviewed."))
-    comments = {key: nh3.clean(text).strip() for key, text in entry.comments.items() if text and text.strip()}
+    # One character over the limit is kept, so that a comment too long is refused below rather than cut short.
+    comments = {key: plain_text(text, MAX_COMMENT_CHARACTERS + 1) for key, text in entry.comments.items()
+                if text and text.strip()}
     problems = {key: problem for key, value in entry.selections.items()
                 for criterion in rubric.criteria if criterion.key == key
                 if (problem := criterion.selection_problem(value))}
@@ -292,7 +317,8 @@ def start_self_assessment(session: Session, assignment_id: int, author_id: int, 
     if existing is not None:
         return existing
     review = Review(assignment_id=assignment_id, submission_id=own, reviewer_id=author_id, kind=ReviewKind.SELF,
-                    status=ReviewStatus.ASSIGNED, assigned_at=now)
+                    submission_version_id=_latest_versions(session, [own])[own], status=ReviewStatus.ASSIGNED,
+                    assigned_at=now)
     session.add(review)
     session.flush()
     return review
@@ -303,9 +329,7 @@ def start_self_assessment(session: Session, assignment_id: int, author_id: int, 
 
 def received_reviews(session: Session, assignment_id: int, author_id: int, now: datetime) -> list[Review]:
     """The submitted peer and staff reviews of the author's work, in a stable order, once results are released."""
-    assignment = get_assignment(session, assignment_id)
-    if assignment.phase_at(now) is not Phase.RELEASED:
-        raise PhaseClosed(N_("Feedback is shown once results are released."))
+    ensure_feedback_open(get_assignment(session, assignment_id), now)
     return list(session.scalars(
         select(Review)
         .join(Submission, Review.submission_id == Submission.id)
@@ -319,8 +343,7 @@ def _received(session: Session, review_id: int, author_id: int, now: datetime) -
     review = session.get(Review, review_id)
     if review is None or review.submission.author_id != author_id or review.status is not ReviewStatus.SUBMITTED:
         raise NotFound(N_("That review does not exist."))
-    if get_assignment(session, review.assignment_id).phase_at(now) is not Phase.RELEASED:
-        raise PhaseClosed(N_("Feedback is shown once results are released."))
+    ensure_feedback_open(get_assignment(session, review.assignment_id), now)
     return review
 
 
@@ -329,7 +352,7 @@ def rate_review(session: Session, review_id: int, author_id: int, helpfulness: i
     if not 1 <= helpfulness <= 5:
         raise InvalidInput({"helpfulness": N_("Rate helpfulness from 1 (not helpful) to 5 (very helpful).")})
     review.helpfulness = helpfulness
-    review.helpfulness_comment = nh3.clean(comment or "").strip()[:MAX_COMMENT_CHARACTERS]
+    review.helpfulness_comment = plain_text(comment, MAX_COMMENT_CHARACTERS)
     session.flush()
     return review
 
@@ -337,13 +360,12 @@ def rate_review(session: Session, review_id: int, author_id: int, helpfulness: i
 def flag_review(session: Session, review_id: int, author_id: int, reason: FlagReason, explanation: str,
                 now: datetime) -> ReviewFlag:
     review = _received(session, review_id, author_id, now)
-    explanation = nh3.clean(explanation or "").strip()
+    explanation = plain_text(explanation, MAX_COMMENT_CHARACTERS)
     if len(explanation) < 10:
         raise InvalidInput({"explanation": N_("Say in a sentence what is unfair or inappropriate, so staff can act on it.")})
     if session.scalars(select(ReviewFlag).where(ReviewFlag.review_id == review.id)).first() is not None:
         raise InvalidInput({"explanation": N_("You already flagged this review; staff will look at it.")})
-    flag = ReviewFlag(review_id=review.id, reason=reason, explanation=explanation[:MAX_COMMENT_CHARACTERS],
-                      created_at=now)
+    flag = ReviewFlag(review_id=review.id, reason=reason, explanation=explanation, created_at=now)
     session.add(flag)
     session.flush()
     return flag
@@ -391,6 +413,7 @@ def assign_reviewer(session: Session, assignment_id: int, submission_id: int, re
     review = existing or Review(assignment_id=assignment_id, submission_id=submission_id, reviewer_id=reviewer_id,
                                 kind=ReviewKind.PEER)
     review.status, review.assigned_at, review.lease_expires_at = ReviewStatus.ASSIGNED, now, None
+    review.submission_version_id = _latest_versions(session, [submission_id])[submission_id]
     session.add(review)
     session.execute(update(Submission).where(Submission.id == submission_id)
                     .values(review_load=Submission.review_load + 1))
@@ -420,8 +443,10 @@ def staff_assessment(session: Session, assignment_id: int, submission_id: int, s
     review = session.scalars(select(Review).where(Review.submission_id == submission_id, Review.reviewer_id == staff_id,
                                                   Review.kind == ReviewKind.STAFF)).one_or_none()
     if review is None:
+        version = _latest_versions(session, [submission_id])[submission_id]
         review = Review(assignment_id=assignment_id, submission_id=submission_id, reviewer_id=staff_id,
-                        kind=ReviewKind.STAFF, status=ReviewStatus.ASSIGNED, assigned_at=now)
+                        kind=ReviewKind.STAFF, submission_version_id=version, status=ReviewStatus.ASSIGNED,
+                        assigned_at=now)
         session.add(review)
         session.flush()
     return review
@@ -442,7 +467,7 @@ def resolve_flag(session: Session, assignment_id: int, flag_id: int, staff_id: i
         raise NotFound(N_("That flag does not exist."))
     if flag.resolved_at is not None:
         raise InvalidInput({"resolution": N_("This flag was already resolved.")})
-    flag.resolution = nh3.clean(resolution or "").strip()
+    flag.resolution = plain_text(resolution, MAX_COMMENT_CHARACTERS)
     flag.resolved_at, flag.resolved_by_id = now, staff_id
     if remove:
         remove_review(session, assignment_id, flag.review_id)
@@ -489,3 +514,16 @@ def _completed_peer_reviews(session: Session, assignment_id: int, reviewer_id: i
     return session.scalar(select(func.count()).where(
         Review.assignment_id == assignment_id, Review.reviewer_id == reviewer_id, Review.kind == ReviewKind.PEER,
         Review.status == ReviewStatus.SUBMITTED)) or 0
+
+
+def _latest_versions(session: Session, submission_ids: list[int]) -> dict[int, int | None]:
+    """Each submission's latest version id: what a review handed out now assesses."""
+    latest = dict.fromkeys(submission_ids)
+    rows = session.execute(
+        select(SubmissionVersion.submission_id, SubmissionVersion.id)
+        .where(SubmissionVersion.submission_id.in_(submission_ids))
+        .order_by(SubmissionVersion.submission_id, SubmissionVersion.number)
+    )
+    for submission_id, version_id in rows:
+        latest[submission_id] = version_id  # ordered by number: the last one seen is the latest
+    return latest

@@ -29,6 +29,9 @@ PHASE_NAMES = {
     Phase.RELEASED: N_("released"),
 }
 
+# Phases in which work may be handed in: on time in the submission phase, late (as the policy allows) until grading.
+HAND_IN_PHASES = (Phase.SUBMISSION, Phase.CALIBRATION, Phase.REVIEW)
+
 # Each rule: (earlier field, later field, may they be equal, the message shown on the later field).
 # Checked in order; a field keeps the first message that concerns it.
 _ORDER_RULES: tuple[tuple[str, str, bool, str], ...] = (

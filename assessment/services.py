@@ -2,33 +2,52 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 import nh3
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from assessment.anonymity import neutral_filename, pseudonym, strip_identity
-from assessment.assignment_settings import AssignmentSettings
-from assessment.errors import InvalidInput, NotAllowed, NotFound, PhaseClosed
-from assessment.grading import SubmissionWindow
+from assessment.assignment_settings import AssignmentSettings, locked_changes, review_locks
+from assessment.errors import InvalidInput, NotAllowed, NotFound, PhaseClosed, SettingsLocked
 from assessment.messages import N_
-from assessment.models import Assignment, CourseRole, Enrollment, Person, ResourceLink, Submission, SubmissionVersion
+from assessment.models import (
+    Assignment,
+    CourseRole,
+    Enrollment,
+    Person,
+    ResourceLink,
+    Review,
+    Submission,
+    SubmissionVersion,
+)
 from assessment.phases import PHASE_NAMES, Phase
 from assessment.rubric import Criterion, Rubric
 from assessment.storage import FileStorage
 from assessment.uploads import identify
+from assessment.write_rules import hand_in_lateness
 
 # Phases from which the rubric is fixed, so every review of the assignment is made against the same rubric.
 RUBRIC_LOCKED_PHASES = (Phase.REVIEW, Phase.GRADING, Phase.RELEASED)
 MAX_TEXT_CHARACTERS = 200_000
+# Control characters other than tab and newline: invisible, and some break XML exports or terminals. A carriage
+# return goes too, so the newlines browsers send as CR LF are stored as one newline.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def sanitise_html(html: str) -> str:
-    """Keep the formatting people write; drop scripts, handlers and anything else that could run."""
+    """Rich text (instructions, submitted work): keep the formatting people write; drop anything that could run."""
     return nh3.clean(html or "").strip()
+
+
+def plain_text(text: str | None, max_characters: int) -> str:
+    """Plain text (comments, reasons, explanations) as typed: never HTML-encoded here, since templates escape it
+    when they show it; only control characters and the surrounding whitespace are removed, and the length capped."""
+    return _CONTROL_CHARACTERS.sub("", (text or "").replace("\r\n", "\n")).strip()[:max_characters]
 
 
 # --- assignments -------------------------------------------------------------------------------------------------
@@ -45,9 +64,14 @@ def create_assignment(
     return assignment
 
 
-def update_settings(session: Session, assignment_id: int, settings: AssignmentSettings) -> Assignment:
+def update_settings(session: Session, assignment_id: int, settings: AssignmentSettings, now: datetime) -> Assignment:
+    """Save new settings; once reviewing has started, SettingsLocked refuses changes the reviews depend on."""
     settings.validate()
     assignment = get_assignment(session, assignment_id)
+    if reviewing_started(session, assignment, now):
+        refused = locked_changes(assignment.settings, settings)
+        if refused:
+            raise SettingsLocked(refused)
     assignment.apply(_sanitised(settings))
     session.flush()
     return assignment
@@ -59,6 +83,19 @@ def set_phase(session: Session, assignment_id: int, phase: Phase | None) -> Assi
     assignment.phase_override = phase
     session.flush()
     return assignment
+
+
+def reviewing_started(session: Session, assignment: Assignment, now: datetime) -> bool:
+    """In the review phase or later (by the dates or by hand), or with reviews already handed out: moving the phase
+    back by hand does not undo what reviewers and authors were promised."""
+    if assignment.phase_at(now) in RUBRIC_LOCKED_PHASES:
+        return True
+    return session.scalar(select(exists().where(Review.assignment_id == assignment.id))) or False
+
+
+def settings_locks(session: Session, assignment: Assignment, now: datetime) -> dict[str, str]:
+    """Each setting locked now (by its form field's name), with why; empty before reviewing starts."""
+    return review_locks(assignment.settings) if reviewing_started(session, assignment, now) else {}
 
 
 def place_assignment(session: Session, resource_link: ResourceLink, public_id: str | None) -> Assignment | None:
@@ -182,7 +219,7 @@ def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDep
     """Store a new version of the student's work; the file is anonymised before it is written."""
     assignment = get_assignment(session, hand_in.assignment_id)
     _ensure_student_of(session, hand_in.author_id, assignment.course_id)
-    lateness = SubmissionWindow(assignment.submission_opens, assignment.submission_due, assignment.late_policy).check(now)
+    lateness = hand_in_lateness(assignment, now)
     text_html, file = _checked_content(assignment, hand_in)
 
     submission = session.scalars(

@@ -12,13 +12,12 @@ from assessment.assignment_settings import AllocationMode
 from assessment.calibration import CalibrationStatus
 from assessment.calibration_training import examples, student_status
 from assessment.errors import PhaseClosed
-from assessment.grading import Lateness, SubmissionWindow
+from assessment.grading import Lateness
 from assessment.models import Assignment, Grade, Review, ReviewKind, ReviewStatus, Submission
 from assessment.peer_review import my_peer_reviews, others_not_reviewed, received_reviews
 from assessment.phases import Phase
 from assessment.services import own_submission
 from assessment.student_progress import (
-    HAND_IN_PHASES,
     Calibration,
     Dates,
     GradeExplanation,
@@ -29,6 +28,7 @@ from assessment.student_progress import (
     explain_grade,
     progress,
 )
+from assessment.write_rules import hand_in_lateness
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         submission=submission,
         calibration=calibration,
         reviews=reviews,
-        hand_in=_hand_in_now(assignment, phase, now),
+        hand_in=_hand_in_now(assignment, now),
         progress=progress(situation),
         grade=grade,
         explanation=_explanation(assignment, grade) if grade is not None and not grade.held else None,
@@ -100,11 +100,10 @@ def _dates(assignment: Assignment) -> Dates:
     )
 
 
-def _hand_in_now(assignment: Assignment, phase: Phase, now: datetime) -> Lateness | None:
-    if phase not in HAND_IN_PHASES:
-        return None
+def _hand_in_now(assignment: Assignment, now: datetime) -> Lateness | None:
+    """What handing in now would give, by the very rules a hand-in is checked by; None when none is accepted."""
     try:
-        return SubmissionWindow(assignment.submission_opens, assignment.submission_due, assignment.late_policy).check(now)
+        return hand_in_lateness(assignment, now)
     except PhaseClosed:
         return None
 

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
-from assessment.phases import Phase
+from assessment.phases import HAND_IN_PHASES, Phase
 
-# Work is handed in while these phases last, within the dates of the submission window.
-HAND_IN_PHASES = (Phase.SUBMISSION, Phase.CALIBRATION, Phase.REVIEW)
 BEFORE_REVIEW = (Phase.SETUP, Phase.SUBMISSION, Phase.CALIBRATION)
 
 
@@ -168,7 +166,8 @@ def _future(moment: datetime | None, now: datetime) -> datetime | None:
 
 # The hand-in step:
 # 1. Handed in: done (noting lateness).
-# 2. Open while the phase takes work and the dates accept it: up to the deadline, then in the late window.
+# 2. Open while the phase takes work and the dates accept it: up to the deadline, then in the late window; after the
+#    submission phase, only when the late policy accepts late work (rule 2 of assessment/write_rules.py).
 # 3. Before the window opens: upcoming. After it closes (or once the phase moved past hand-in): missed.
 def _submit_step(s: Situation) -> Step:
     dates = s.dates
@@ -176,7 +175,8 @@ def _submit_step(s: Situation) -> Step:
         return Step(StepKind.SUBMIT, StepState.DONE, note=Note.LATE if s.submitted_late else None)
     if s.phase is Phase.SETUP or s.now < dates.submission_opens:
         return Step(StepKind.SUBMIT, StepState.UPCOMING, opens=_future(dates.submission_opens, s.now))
-    if s.phase in HAND_IN_PHASES:
+    # Past the submission phase only late work is taken, so only where the policy gives a late window.
+    if s.phase is Phase.SUBMISSION or (s.phase in HAND_IN_PHASES and dates.late_until is not None):
         if s.now <= dates.submission_due:
             return Step(StepKind.SUBMIT, StepState.CURRENT, due=dates.submission_due)
         if dates.late_until is not None and s.now <= dates.late_until:

@@ -6,10 +6,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug import Response
 
-from assessment.errors import InvalidInput
+from assessment.db import utcnow
+from assessment.errors import InvalidInput, SettingsLocked
 from assessment.messages import N_
 from assessment.phases import PHASE_NAMES, Phase
-from assessment.services import set_phase, update_settings
+from assessment.services import set_phase, settings_locks, update_settings
 from lti_tool.database import db
 from lti_tool.forms import PhaseForm, SettingsForm
 from lti_tool.i18n import translate
@@ -27,17 +28,24 @@ def edit(link_id: int) -> Response | str | tuple[str, int]:
     view = staff_view(link_id)
     assignment = view.require_assignment()
     form = SettingsForm() if request.method == "POST" else SettingsForm.from_settings(assignment.settings)
+    status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            update_settings(db(), assignment.id, form.to_settings())
+            update_settings(db(), assignment.id, form.to_settings(), utcnow())
+        except SettingsLocked as refusal:
+            db().rollback()
+            form.form_errors.append(translate(refusal.message))
+            show_problems(form, refusal.problems, PROBLEM_FIELDS)
+            status = 409
         except InvalidInput as refusal:
             show_problems(form, refusal.problems, PROBLEM_FIELDS)
         else:
             db().commit()
             flash(gettext("Settings saved."))
             return redirect(url_for("landing.resource_link", link_id=link_id), 303)
-    status = 400 if form.is_submitted() else 200
-    return render_template("instructor/settings.html", view=view, assignment=assignment, form=form), status
+    locks = {name: translate(reason) for name, reason in settings_locks(db(), assignment, utcnow()).items()}
+    return render_template("instructor/settings.html", view=view, assignment=assignment, form=form,
+                           locks=locks), status
 
 
 @bp.post("/links/<int:link_id>/phase")

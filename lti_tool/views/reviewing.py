@@ -18,9 +18,11 @@ from assessment.peer_review import (
     ReviewInput,
     request_review,
     review_for,
+    review_to_read,
     save_review,
     staff_assessment,
     start_self_assessment,
+    why_review_is_closed,
 )
 from assessment.visibility import author_label
 from lti_tool.database import db
@@ -74,11 +76,14 @@ def start_staff_review(link_id: int, submission_id: int) -> Response:
 def review(link_id: int, review_id: int) -> Response | str | tuple[str, int]:
     view = launched_view(link_id)
     assignment = view.require_assignment()
-    item = review_for(db(), review_id, view.person.id)
+    # A post is refused by save_review with the reason (409); a page is shown only while the review is the reader's.
+    posting = request.method == "POST"
+    item = review_for(db(), review_id, view.person.id) if posting else review_to_read(db(), review_id, view.person.id,
+                                                                                      utcnow())
     if item.assignment_id != assignment.id:
         raise NotFound(N_("That review does not exist."))
     problems: dict[str, str] = {}
-    if request.method == "POST" and ActionForm().validate_on_submit():
+    if posting and ActionForm().validate_on_submit():
         entry = read_rubric_entry(assignment.rubric, request.form) if assignment.rubric else None
         submit = request.form.get("action") == "submit"
         try:
@@ -96,22 +101,23 @@ def review(link_id: int, review_id: int) -> Response | str | tuple[str, int]:
         selections, comments = entry.selections if entry else {}, entry.comments if entry else {}
     else:
         selections, comments = item.selections, item.comments
+    closed = why_review_is_closed(db(), item, utcnow())
     return render_template(
         "reviewing/review.html", view=view, assignment=assignment, review=item, form=ActionForm(),
         selections=selections, comments=comments, problems=problems, now=utcnow(),
         author=translate(author_label(assignment.anonymity, item.submission.pseudonym, item.submission.author.display_name,
                                       viewer_is_staff=view.is_staff or item.kind is ReviewKind.SELF)),
-        version=item.submission.latest,
+        version=item.assessed_version, closed=translate(closed) if closed else None,
     ), 400 if problems else 200
 
 
 @bp.get("/links/<int:link_id>/reviews/<int:review_id>/file")
 def review_file(link_id: int, review_id: int) -> Response:
-    """The file of the submission under review, under its neutral name."""
+    """The file of the version under review, under its neutral name, while the review is the reader's."""
     view = launched_view(link_id)
     assignment = view.require_assignment()
-    item: Review = review_for(db(), review_id, view.person.id)
-    version = item.submission.latest
+    item: Review = review_to_read(db(), review_id, view.person.id, utcnow())
+    version = item.assessed_version
     if item.assignment_id != assignment.id or version is None or version.file_key is None:
         raise NotFound(N_("That file does not exist."))
     return stored_file_download(version.file_key, version.file_name or "submission", version.file_kind)

@@ -7,7 +7,7 @@ from flask_babel import gettext
 from werkzeug import Response
 
 from assessment.db import utcnow
-from assessment.errors import AssessmentError, InvalidInput
+from assessment.errors import AssessmentError, InvalidInput, PhaseClosed
 from assessment.services import HandIn, SubmissionDeps, UploadedFile, Viewer, submit, version_file
 from assessment.uploads import read_limited
 from lti_tool.database import db
@@ -37,6 +37,11 @@ def hand_in(link_id: int) -> Response | tuple[str, int]:
         except InvalidInput as refusal:
             db().rollback()
             show_problems(form, refusal.problems)
+        except PhaseClosed as refusal:
+            # The assignment takes no work now (its phase or dates): the page says why, with the 409 of a closed step.
+            db().rollback()
+            form.form_errors.append(refusal.message)
+            return home(view, form), 409
         except AssessmentError as refusal:
             db().rollback()
             form.form_errors.append(refusal.message)

@@ -70,3 +70,57 @@ def test_plaintext_tool_keys_from_before_encryption_are_encrypted_by_the_upgrade
             assert connection.execute(text("SELECT private_key_pem FROM tool_keys")).scalar_one() == pem
     finally:
         engine.dispose()
+
+def _old_rows_are_repaired_on_upgrade(url: str) -> None:
+    """Rows written at revision 0005: plain text the sanitiser entity-encoded, reviews without their version."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, select
+
+    from assessment.db import make_session_factory
+    from assessment.models import CalibrationExample, Grade, Review, ReviewFlag, ReviewKind, ReviewStatus
+    from tests.support.cohort import CRITERION, create_cohort
+
+    migrate.upgrade(url, "0005")
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            cohort = create_cohort(session, 2, reviews_per_submission=1, reviews_per_student=1)
+            now = datetime.now(UTC)
+            review_id = session.scalar(insert(Review).returning(Review.id).values(
+                assignment_id=cohort.assignment_id, submission_id=cohort.submission_ids[1],
+                reviewer_id=cohort.student_ids[0], kind=ReviewKind.PEER, status=ReviewStatus.SUBMITTED,
+                assigned_at=now, selections={CRITERION: 2.0}, comments={CRITERION: "a &lt; b &amp; c"},
+                helpfulness_comment="typed &amp;lt; literally", beyond_quota=False))
+            flag_id = session.scalar(insert(ReviewFlag).returning(ReviewFlag.id).values(
+                review_id=review_id, reason="unfair", explanation="It says x&lt;y &gt; z", resolution="Kept &amp; fine"))
+            grade_id = session.scalar(insert(Grade).returning(Grade.id).values(
+                assignment_id=cohort.assignment_id, person_id=cohort.student_ids[0], method="mean",
+                override_total=5.0, override_reason="&quot;Excellent&quot; &amp; it&#39;s fair"))
+            example_id = session.scalar(insert(CalibrationExample).returning(CalibrationExample.id).values(
+                assignment_id=cohort.assignment_id, title="Example", explanations={CRITERION: "a&nbsp;&lt;&nbsp;b"}))
+            session.commit()
+
+        migrate.upgrade(url)
+
+        with make_session_factory(engine)() as session:
+            review = session.get(Review, review_id)
+            assert review.comments == {CRITERION: "a < b & c"}
+            assert review.helpfulness_comment == "typed &lt; literally"
+            assert review.submission_version_id == review.submission.latest.id
+            flag = session.get(ReviewFlag, flag_id)
+            assert (flag.explanation, flag.resolution) == ("It says x<y > z", "Kept & fine")
+            assert session.get(Grade, grade_id).override_reason == "\"Excellent\" & it's fair"
+            assert session.get(CalibrationExample, example_id).explanations == {CRITERION: "a\u00a0<\u00a0b"}
+            assert session.scalars(select(Review.submission_version_id)).all() == [review.submission.latest.id]
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_repairs_entity_encoded_plain_text_and_gives_old_reviews_their_version_on_sqlite(tmp_path):
+    _old_rows_are_repaired_on_upgrade(sqlite_url(tmp_path))
+
+
+def test_upgrading_repairs_entity_encoded_plain_text_and_gives_old_reviews_their_version_on_postgresql():
+    with throwaway_postgres_database() as url:
+        _old_rows_are_repaired_on_upgrade(url)

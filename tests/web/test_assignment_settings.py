@@ -165,3 +165,89 @@ def test_the_default_dates_give_a_week_to_submit_and_a_week_to_review(instructor
 
     assert timedelta(days=6) < assignment.submission_due - assignment.submission_opens < timedelta(days=8)
     assert assignment.review_due - assignment.review_opens == timedelta(days=7)
+
+
+# --- once reviewing has started, what reviews depend on is locked ------------------------------------------------
+
+
+def _staff(lms, user: str) -> Visitor:
+    visitor = Visitor(lms, user)
+    visitor.launch()
+    return visitor
+
+
+@pytest.mark.parametrize("user", ["instructor-1", "ta-1"])
+def test_anonymity_cannot_be_relaxed_once_reviewing_has_started(lms, instructor, session, user):
+    instructor.post("/links/{link}/phase", {"phase": "review"})  # the dates still say submissions are open
+    staff = _staff(lms, user)
+    before = _assignment(session).settings
+
+    response = staff.post("/links/{link}/settings", _settings_form(staff) | {"anonymity": "open"})
+
+    assert response.status_code == 409
+    assert "only be made stricter" in page_text(response)
+    assert _assignment(session).settings == before
+
+
+@pytest.mark.parametrize("user", ["instructor-1", "ta-1"])
+def test_anonymity_can_be_made_stricter_once_reviewing_has_started(lms, instructor, session, user):
+    assignment = _assignment(session)
+    assignment.anonymity = "open"
+    session.commit()
+    instructor.post("/links/{link}/phase", {"phase": "released"})
+    staff = _staff(lms, user)
+
+    response = staff.post("/links/{link}/settings", _settings_form(staff) | {"anonymity": "double_blind"})
+
+    assert response.status_code == 200 and "Settings saved" in response.text
+    assert _assignment(session).anonymity == "double_blind"
+
+
+@pytest.mark.parametrize(("user", "change"), [
+    ("instructor-1", {"reviews_per_submission": "4"}),
+    ("ta-1", {"reviews_per_student": "5"}),
+    ("instructor-1", {"allocation_mode": "static"}),
+    ("ta-1", {"calibration_examples_required": "2"}),
+    ("instructor-1", {"calibration_pass_accuracy": "95"}),
+    ("ta-1", {"calibration_attempts": "5"}),
+    ("instructor-1", {"points_possible": "80"}),
+], ids=["k", "reviews per student", "allocation", "calibration examples", "pass mark", "attempts", "points"])
+def test_settings_reviews_depend_on_are_locked_once_reviewing_has_started(lms, instructor, session, user, change):
+    instructor.post("/links/{link}/phase", {"phase": "grading"})
+    staff = _staff(lms, user)
+    before = _assignment(session).settings
+
+    response = staff.post("/links/{link}/settings", _settings_form(staff) | change)
+
+    assert response.status_code == 409 and "reviewing has started" in page_text(response).lower()
+    assert _assignment(session).settings == before
+
+
+def test_other_settings_stay_editable_once_reviewing_has_started(instructor, session):
+    instructor.post("/links/{link}/phase", {"phase": "review"})
+
+    response = instructor.post("/links/{link}/settings", _settings_form(instructor) | {"title": "Essay 1 (final)"})
+
+    assert response.status_code == 200 and _assignment(session).title == "Essay 1 (final)"
+
+
+def test_the_settings_page_says_beside_each_locked_field_why_it_is_locked(instructor, session):
+    assert 'class="lock"' not in instructor.get("/links/{link}/settings").text
+    instructor.post("/links/{link}/phase", {"phase": "review"})
+
+    html = instructor.get("/links/{link}/settings").text
+
+    for name in ("anonymity", "reviews_per_submission", "reviews_per_student", "allocation_mode",
+                 "calibration_examples_required", "calibration_pass_accuracy", "calibration_attempts"):
+        assert f'id="{name}-lock"' in html, name
+    assert "only be made stricter" in html
+
+
+def test_moving_the_phase_back_by_hand_does_not_unlock_anonymity_once_reviews_were_handed_out(class_in_review,
+                                                                                               instructor, session):
+    class_in_review["student-1"].post("/links/{link}/reviews/next", {})
+    instructor.post("/links/{link}/phase", {"phase": "submission"})
+
+    response = instructor.post("/links/{link}/settings", _settings_form(instructor) | {"anonymity": "open"})
+
+    assert response.status_code == 409 and _assignment(session).anonymity == "double_blind"

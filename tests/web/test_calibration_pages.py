@@ -83,3 +83,16 @@ def test_a_student_calibrates_compares_with_the_reference_retries_and_then_revie
     after = page_text(student.post("/links/{link}/reviews/next", {}))
     assert "Finish the calibration examples first" not in after  # calibration no longer stands in the way
     assert "There is no submission you can review yet" in after
+
+
+def test_an_examples_explanation_is_stored_as_typed_and_shown_escaped(instructor, session):
+    instructor.post("/links/{link}/rubric/criteria", LEVELS)
+    key = _key(session)
+
+    instructor.post("/links/{link}/calibration/examples/new", {
+        "title": "Inequality", "text": "<p>An essay.</p>", f"score-{key}": "4", f"comment-{key}": "Shows a < b & x<y."})
+
+    example = see_committed(session).scalars(select(CalibrationExample)).one()
+    assert example.explanations == {key: "Shows a < b & x<y."}
+    page = instructor.get(f"/links/{{link}}/calibration/examples/{example.id}")
+    assert "Shows a &lt; b &amp; x&lt;y." in page.text

@@ -236,3 +236,228 @@ def test_the_scheduled_sweep_returns_run_out_leases_to_the_pool(lms, class_in_re
     review = see_committed(session).get(Review, review_id)
     assert reclaimed == 1 and review.status is ReviewStatus.EXPIRED
     assert review.submission.review_load == load_before - 1
+
+
+# --- every write checks the phase, and reviews keep the version they assessed ------------------------------------
+
+
+def _submitted_review(class_in_review, session) -> Review:
+    """student-1 asks for a review and submits it; the review, as committed."""
+    student = class_in_review["student-1"]
+    review_id = _review_id(_ask(student))
+    _complete(student, review_id, _criteria_keys(session))
+    return see_committed(session).get(Review, review_id)
+
+
+def test_a_submitted_review_cannot_be_changed_once_staff_moved_the_phase_to_released(instructor, class_in_review,
+                                                                                      session):
+    review = _submitted_review(class_in_review, session)
+    argument, style = _criteria_keys(session)
+    instructor.post("/links/{link}/phase", {"phase": "released"})  # the dates still say submissions are open
+
+    response = class_in_review["student-1"].post(f"/links/{{link}}/reviews/{review.id}", {
+        f"score-{argument}": "0", f"score-{style}": "0", f"comment-{style}": "Replaced by something harmless.",
+        "action": "submit"})
+
+    assert response.status_code == 409 and "reviewing is closed" in page_text(response).lower()
+    after = see_committed(session).get(Review, review.id)
+    assert after.selections == review.selections and after.comments == review.comments
+
+
+def test_a_draft_cannot_be_saved_before_reviewing_when_staff_moved_the_phase_back(instructor, class_in_review, session):
+    student = class_in_review["student-1"]
+    review_id = _review_id(_ask(student))
+    argument, _ = _criteria_keys(session)
+    instructor.post("/links/{link}/phase", {"phase": "submission"})
+
+    response = student.post(f"/links/{{link}}/reviews/{review_id}", {f"score-{argument}": "2", "action": "draft"})
+
+    assert response.status_code == 409
+    assert see_committed(session).get(Review, review_id).selections == {}
+
+
+def test_a_self_assessment_cannot_be_saved_once_staff_moved_the_phase_on(instructor, class_in_review, session):
+    from assessment.models import Assignment
+
+    assignment = see_committed(session).scalars(select(Assignment)).one()
+    assignment.self_assessment = True
+    own = session.scalars(select(Submission).join(Submission.author).where(Submission.author.has(subject="student-1"))
+                          ).one()
+    session.add(Review(assignment_id=assignment.id, submission_id=own.id, reviewer_id=own.author_id,
+                       kind=ReviewKind.SELF, status=ReviewStatus.ASSIGNED, assigned_at=datetime.now(UTC)))
+    session.commit()
+    review_id = session.scalars(select(Review.id).where(Review.kind == ReviewKind.SELF)).one()
+    argument, _ = _criteria_keys(session)
+    instructor.post("/links/{link}/phase", {"phase": "grading"})
+
+    response = class_in_review["student-1"].post(f"/links/{{link}}/reviews/{review_id}",
+                                                 {f"score-{argument}": "2", "action": "draft"})
+
+    assert response.status_code == 409
+    assert see_committed(session).get(Review, review_id).selections == {}
+
+
+def test_a_flagged_review_is_frozen_even_when_staff_reopen_reviewing(instructor, class_in_review, session):
+    review = _submitted_review(class_in_review, session)
+    argument, style = _criteria_keys(session)
+    session.add(ReviewFlag(review_id=review.id, reason="inappropriate", explanation="Rude words in the comment.",
+                           created_at=datetime.now(UTC)))
+    session.commit()
+
+    response = class_in_review["student-1"].post(f"/links/{{link}}/reviews/{review.id}", {
+        f"score-{argument}": "4", f"score-{style}": "7", f"comment-{style}": "Now a polite comment instead.",
+        "action": "submit"})
+
+    assert response.status_code == 409 and "flagged" in page_text(response)
+    assert see_committed(session).get(Review, review.id).comments == review.comments
+    flag = session.scalars(select(ReviewFlag)).one()
+    instructor.post(f"/links/{{link}}/flags/{flag.id}/resolve", {"resolution": "Kept: it is fair."})
+    kept = class_in_review["student-1"].post(f"/links/{{link}}/reviews/{review.id}", {
+        f"score-{argument}": "4", f"score-{style}": "7", f"comment-{style}": "Now a polite comment instead.",
+        "action": "submit"})
+    assert kept.status_code == 409
+    assert see_committed(session).get(Review, review.id).comments == review.comments
+
+
+def test_helpfulness_and_flags_wait_for_the_release_even_when_the_dates_say_released(class_in_review, session):
+    from assessment.models import Assignment
+    from assessment.phases import Phase
+
+    review = _submitted_review(class_in_review, session)
+    assignment = see_committed(session).scalars(select(Assignment)).one()
+    past = datetime.now(UTC) - timedelta(days=1)
+    assignment.submission_opens, assignment.submission_due = past - timedelta(days=9), past - timedelta(days=8)
+    assignment.review_opens, assignment.review_due, assignment.results_release = (
+        past - timedelta(days=7), past - timedelta(days=2), past)
+    assignment.phase_override = Phase.GRADING  # staff held the results back by hand
+    session.commit()
+    author = next(visitor for visitor in class_in_review.values() if visitor.user_id == review.submission.author.subject)
+
+    rated = author.post(f"/links/{{link}}/feedback/{review.id}/rating", {"helpfulness": "1"})
+    flagged = author.post(f"/links/{{link}}/feedback/{review.id}/flag",
+                          {"reason": "unfair", "explanation": "This review is unfair to my work."})
+
+    assert rated.status_code == 409 and flagged.status_code == 409
+    assert see_committed(session).get(Review, review.id).helpfulness is None
+    assert session.scalars(select(ReviewFlag)).all() == []
+
+
+def test_a_review_records_and_shows_the_version_handed_out_never_a_later_one(class_in_review, session):
+    from assessment.models import SubmissionVersion
+
+    student = class_in_review["student-1"]
+    review = see_committed(session).get(Review, _review_id(_ask(student)))
+    first = review.submission.latest
+    session.add(SubmissionVersion(submission_id=review.submission_id, number=2, text_html="<p>A LATER VERSION</p>",
+                                  file_key=first.file_key + ".v2", file_name=first.file_name, file_kind="pdf",
+                                  file_size=3, submitted_at=datetime.now(UTC)))
+    session.commit()
+
+    page = student.get(f"/links/{{link}}/reviews/{review.id}")
+    file = student.get(f"/links/{{link}}/reviews/{review.id}/file")
+
+    assert see_committed(session).get(Review, review.id).submission_version_id == first.id
+    assert "An essay about peer review." in page_text(page) and "A LATER VERSION" not in page_text(page)
+    assert file.status_code == 200 and file.content.startswith(b"%PDF")
+
+
+def test_a_removed_reviewer_can_no_longer_read_the_submission(instructor, class_in_review, session):
+    student = class_in_review["student-1"]
+    review_id = _review_id(_ask(student))
+    assert student.get(f"/links/{{link}}/reviews/{review_id}/file").status_code == 200
+
+    instructor.post(f"/links/{{link}}/allocation/reviews/{review_id}/remove", {})
+
+    page = student.get(f"/links/{{link}}/reviews/{review_id}")
+    file = student.get(f"/links/{{link}}/reviews/{review_id}/file")
+    assert page.status_code == 403 and "An essay about peer review." not in page_text(page)
+    assert "no longer" in page_text(page)
+    assert file.status_code == 403 and not file.content.startswith(b"%PDF")
+
+
+def test_a_reviewer_whose_lease_ran_out_can_no_longer_read_the_submission(class_in_review, session):
+    student = class_in_review["student-1"]
+    review_id = _review_id(_ask(student))
+    session.execute(update(Review).where(Review.id == review_id)
+                    .values(lease_expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+    session.commit()
+
+    page = student.get(f"/links/{{link}}/reviews/{review_id}")
+    file = student.get(f"/links/{{link}}/reviews/{review_id}/file")
+
+    assert page.status_code == 403 and "An essay about peer review." not in page_text(page)
+    assert file.status_code == 403 and not file.content.startswith(b"%PDF")
+
+
+def test_a_reviewer_still_reads_the_work_they_reviewed_after_submitting(class_in_review, session):
+    review = _submitted_review(class_in_review, session)
+
+    page = class_in_review["student-1"].get(f"/links/{{link}}/reviews/{review.id}")
+
+    assert page.status_code == 200 and "An essay about peer review." in page_text(page)
+
+
+def test_plain_text_is_stored_as_typed_and_shown_escaped_in_reviews_feedback_and_flags(instructor, class_in_review,
+                                                                                       session):
+    student = class_in_review["student-1"]
+    review_id = _review_id(_ask(student))
+    argument, style = _criteria_keys(session)
+    typed = "If a < b & c holds, x<y follows."
+    form = student.post(f"/links/{{link}}/reviews/{review_id}", {
+        f"score-{argument}": "4", f"score-{style}": "7", f"comment-{style}": typed, "action": "draft"})
+    assert typed in page_text(form) and "x&lt;y" in form.text and "x<y" not in form.text
+    _complete(student, review_id, (argument, style))
+    student.post(f"/links/{{link}}/reviews/{review_id}", {
+        f"score-{argument}": "4", f"score-{style}": "7", f"comment-{style}": typed, "action": "submit"})
+    instructor.post("/links/{link}/phase", {"phase": "released"})
+    review = see_committed(session).get(Review, review_id)
+    author = next(visitor for visitor in class_in_review.values() if visitor.user_id == review.submission.author.subject)
+
+    feedback = author.get("/links/{link}/feedback")
+    author.post(f"/links/{{link}}/feedback/{review_id}/rating", {"helpfulness": "4", "comment": "Clear: a < b & c"})
+    author.post(f"/links/{{link}}/feedback/{review_id}/flag", {"reason": "unfair", "explanation": "It says x<y & more"})
+    queue = instructor.get("/links/{link}/flags")
+    flag = see_committed(session).scalars(select(ReviewFlag)).one()
+    instructor.post(f"/links/{{link}}/flags/{flag.id}/resolve", {"resolution": "Kept: x<y & a < b"})
+
+    review = see_committed(session).get(Review, review_id)
+    assert review.comments[style] == typed and review.helpfulness_comment == "Clear: a < b & c"
+    assert typed in page_text(feedback) and "x<y" not in feedback.text
+    assert "It says x<y & more" in page_text(queue) and typed in page_text(queue) and "x<y" not in queue.text
+    assert session.get(ReviewFlag, flag.id).explanation == "It says x<y & more"
+    assert session.get(ReviewFlag, flag.id).resolution == "Kept: x<y & a < b"
+    assert 'value="Clear: a &lt; b &amp; c"' in author.get("/links/{link}/feedback").text
+
+
+def test_every_way_of_handing_out_a_review_records_the_latest_version(instructor, class_in_review, session):
+    from assessment.models import Assignment, SubmissionVersion
+
+    see_committed(session).scalars(select(Assignment)).one().allocation_mode = "static"
+    session.commit()
+    instructor.post("/links/{link}/allocation/static", {})
+    peer = see_committed(session).scalars(select(Review)).all()
+    assert len(peer) == 12 and all(r.submission_version_id == r.submission.latest.id for r in peer)
+
+    moved = peer[0]
+    instructor.post(f"/links/{{link}}/allocation/reviews/{moved.id}/remove", {})
+    session.add(SubmissionVersion(submission_id=moved.submission_id, number=2, text_html="<p>Second</p>",
+                                  submitted_at=datetime.now(UTC)))
+    session.commit()
+    second = see_committed(session).scalars(select(SubmissionVersion).where(SubmissionVersion.number == 2)).one()
+    instructor.post("/links/{link}/allocation/assign", {"submission": str(moved.submission_id),
+                                                         "reviewer": str(moved.reviewer_id)})
+    instructor.post(f"/links/{{link}}/submissions/{moved.submission_id}/staff-review", {})
+
+    assert see_committed(session).get(Review, moved.id).submission_version_id == second.id
+    staff = session.scalars(select(Review).where(Review.kind == ReviewKind.STAFF)).one()
+    assert staff.submission_version_id == second.id
+
+
+def test_the_review_page_says_why_a_submitted_review_can_no_longer_change(instructor, class_in_review, session):
+    review = _submitted_review(class_in_review, session)
+    instructor.post("/links/{link}/phase", {"phase": "grading"})
+
+    page = class_in_review["student-1"].get(f"/links/{{link}}/reviews/{review.id}")
+
+    assert page.status_code == 200 and "Reviewing is closed" in page_text(page)
+    assert "Submit review" not in page_text(page)

@@ -210,3 +210,15 @@ def test_the_assignment_title_is_escaped(student, session):
 
     assert "<script>alert" not in home.text and "<b>bold</b>" not in home.text
     assert "&lt;script&gt;alert(" in home.text
+
+
+def test_the_home_offers_no_hand_in_once_staff_moved_the_phase_past_submission(instructor, student, session):
+    student.post("/links/{link}/submission", {"text": "My essay"})
+    assert "Hand in a new version" in page_text(student.get("/links/{link}"))
+    other = Visitor(student.lms, "student-2")
+    other.launch()
+    instructor.post("/links/{link}/phase", {"phase": "review"})  # the dates still say submissions are open
+
+    assert "Hand in a new version" not in page_text(student.get("/links/{link}"))
+    late_comer = other.get("/links/{link}")
+    assert "/submission" not in late_comer.text and "Missed" in page_text(late_comer)

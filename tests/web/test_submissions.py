@@ -40,7 +40,7 @@ def _move_deadline(session, *, due_in: timedelta, policy: LatePolicy) -> None:
     timeline = replace(settings.timeline, submission_opens=now - timedelta(days=10), submission_due=now + due_in,
                        review_opens=now + timedelta(days=5), review_due=now + timedelta(days=9),
                        results_release=now + timedelta(days=10))
-    update_settings(session, assignment.id, replace(settings, timeline=timeline, late_policy=policy))
+    update_settings(session, assignment.id, replace(settings, timeline=timeline, late_policy=policy), now)
     session.commit()
 
 
@@ -154,7 +154,7 @@ def test_work_after_the_deadline_is_refused_when_late_work_is_refused(student, s
 
     response = student.post("/links/{link}/submission", {"text": "Too late"})
 
-    assert response.status_code == 400
+    assert response.status_code == 409  # a closed step, as every refusal by the phase or the dates
     assert "does not accept late work" in page_text(response)
     assert row_counts(session) == counts
 
@@ -198,3 +198,23 @@ def test_the_staff_roster_shows_who_submitted_when_and_whether_late(lms, instruc
 
     assert "on time" in rows and "not submitted" in rows
     assert "1 of 2 students" in page_text(instructor.get("/links/{link}"))
+
+
+@pytest.mark.parametrize("phase", ["review", "released"])
+def test_an_author_cannot_hand_in_a_new_version_once_staff_moved_the_phase_on(instructor, student, session, phase):
+    student.post("/links/{link}/submission", {"text": "First version"})
+    instructor.post("/links/{link}/phase", {"phase": phase})  # the dates still say submissions are open
+
+    response = student.post("/links/{link}/submission", {"text": "A version written after the others reviewed"})
+
+    assert response.status_code == 409 and "no longer accepts work" in page_text(response)
+    assert [v.text_html for v in see_committed(session).scalars(select(SubmissionVersion))] == ["First version"]
+
+
+def test_no_work_is_handed_in_while_staff_keep_the_assignment_in_setup(instructor, student, session):
+    instructor.post("/links/{link}/phase", {"phase": "setup"})
+
+    response = student.post("/links/{link}/submission", {"text": "Early bird"})
+
+    assert response.status_code == 409
+    assert see_committed(session).scalars(select(SubmissionVersion)).all() == []
