@@ -6,7 +6,6 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-import nh3
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -17,6 +16,7 @@ from assessment.grading import SubmissionWindow
 from assessment.messages import N_
 from assessment.models import Assignment, CourseRole, Enrollment, Person, ResourceLink, Submission, SubmissionVersion
 from assessment.phases import PHASE_NAMES, Phase
+from assessment.rich_text import clean_rich_text
 from assessment.rubric import Criterion, Rubric
 from assessment.storage import FileStorage
 from assessment.uploads import identify
@@ -26,9 +26,10 @@ RUBRIC_LOCKED_PHASES = (Phase.REVIEW, Phase.GRADING, Phase.RELEASED)
 MAX_TEXT_CHARACTERS = 200_000
 
 
-def sanitise_html(html: str) -> str:
-    """Keep the formatting people write; drop scripts, handlers and anything else that could run."""
-    return nh3.clean(html or "").strip()
+def sanitise_html(html: str, tool_origin: str = "") -> str:
+    """Keep the formatting people write; drop scripts, handlers, images that load, and links into the tool
+    (all relative ones, those with a tab token, and, when `tool_origin` is given, those on its host)."""
+    return clean_rich_text(html, tool_origin).strip()
 
 
 # --- assignments -------------------------------------------------------------------------------------------------
@@ -176,6 +177,7 @@ class HandIn:
 class SubmissionDeps:
     storage: FileStorage
     pseudonym_secret: str
+    tool_origin: str = ""  # links to it are dropped from handed-in text
 
 
 def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDeps) -> SubmissionVersion:
@@ -183,7 +185,7 @@ def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDep
     assignment = get_assignment(session, hand_in.assignment_id)
     _ensure_student_of(session, hand_in.author_id, assignment.course_id)
     lateness = SubmissionWindow(assignment.submission_opens, assignment.submission_due, assignment.late_policy).check(now)
-    text_html, file = _checked_content(assignment, hand_in)
+    text_html, file = _checked_content(assignment, hand_in, deps.tool_origin)
 
     submission = session.scalars(
         select(Submission).where(
@@ -219,9 +221,9 @@ def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDep
     return version
 
 
-def _checked_content(assignment: Assignment, hand_in: HandIn) -> tuple[str, UploadedFile | None]:
+def _checked_content(assignment: Assignment, hand_in: HandIn, tool_origin: str) -> tuple[str, UploadedFile | None]:
     kinds = assignment.submission_kinds
-    text_html = sanitise_html(hand_in.text_html)
+    text_html = sanitise_html(hand_in.text_html, tool_origin)
     problems: dict[str, str] = {}
     if text_html and not kinds.allows_text:
         problems["text"] = N_("This assignment accepts files only.")

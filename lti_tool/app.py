@@ -72,7 +72,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_launch(app)
     csrf.exempt(lti_bp)  # the platform posts launches; they carry a signed id_token instead
     app.extensions["peerlti.submission_deps"] = SubmissionDeps(
-        storage=LocalDirectoryStorage(settings.instance_path / "uploads"), pseudonym_secret=settings.secret_key
+        storage=LocalDirectoryStorage(settings.instance_path / "uploads"), pseudonym_secret=settings.secret_key,
+        tool_origin=settings.tool_base_url,
     )
     app.extensions["peerlti.celery"] = make_celery(settings)
     init_i18n(app)
