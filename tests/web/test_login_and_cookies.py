@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from lti_tool.app import create_app
 from lti_tool.database import dispose_database
 from lti_tool.keys import ensure_tool_key
+from lti_tool.launch.state import STATE_COOKIE_PREFIX, STATE_COOKIE_SLOTS
 from lti_tool.registry import PlatformSpec, register_platform
 from tests.conftest import make_settings
+from tests.support.lms import begin_launch, launch_as
 from tests.support.rows import row_counts
 
 ISSUER = "https://lms.example.edu"
@@ -120,3 +124,41 @@ def test_pages_may_be_framed_by_the_lms_but_not_sniffed(client, platform):
     assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
     assert "X-Frame-Options" not in response.headers
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _state_cookies(browser: requests.Session) -> dict[str, str]:
+    return {cookie.name: cookie.value for cookie in browser.cookies if cookie.name.startswith(STATE_COOKIE_PREFIX)}
+
+
+def _tab_of(browser: requests.Session) -> requests.Session:
+    """Another tab of the same browser: the cookies it had when the tab posted."""
+    tab = requests.Session()
+    tab.cookies.update(browser.cookies)
+    return tab
+
+
+def test_many_logins_from_one_browser_leave_a_few_state_cookies_and_its_latest_tabs_still_launch(lms):
+    browser = requests.Session()
+    assert launch_as(lms, "student-1", browser).status_code == 200  # the course and person exist from here on
+    logins = [begin_launch(lms, "student-1", browser) for _ in range(170)]
+
+    cookies = _state_cookies(browser)
+    header = "; ".join(f"{cookie.name}={cookie.value}" for cookie in browser.cookies)
+    assert len(cookies) <= STATE_COOKIE_SLOTS and len(header) < 4096
+    with ThreadPoolExecutor(max_workers=STATE_COOKIE_SLOTS) as tabs:
+        launched = list(tabs.map(lambda login: _tab_of(browser).post(login.launch_url, data=login.fields, timeout=30),
+                                 logins[-STATE_COOKIE_SLOTS:]))
+    assert [response.status_code for response in launched] == [200] * STATE_COOKIE_SLOTS
+    assert "state mismatch" in logins[0].post().text  # its cookie made room for newer logins
+
+
+def test_a_login_clears_state_cookies_beyond_its_few(lms):
+    browser = requests.Session()
+    host = urlsplit(lms.tool.url).hostname
+    for n in range(30):
+        browser.cookies.set(f"{STATE_COOKIE_PREFIX}bomb{n}", "x" * 100, domain=host + ".local", path="/")
+
+    login = begin_launch(lms, "student-1", browser)
+
+    assert len(_state_cookies(browser)) == 1
+    assert login.post().status_code == 200
