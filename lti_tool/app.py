@@ -20,6 +20,7 @@ from lti_tool.installation.views import init_installation
 from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.views import bp as lti_bp
 from lti_tool.launch.views import init_launch
+from lti_tool.rate_limits import init_rate_limits
 from lti_tool.tab_session import init_tab_sessions
 from lti_tool.templating import init_templating
 from lti_tool.views import init_views
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_templating(app)
     init_views(app)
     init_installation(app)
+    init_rate_limits(app, settings)  # after every blueprint: it wraps their views
     _register_error_pages(app)
     app.after_request(_security_headers)
     return app
