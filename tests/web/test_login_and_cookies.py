@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from freezegun import freeze_time
 
 from lti_tool.app import create_app
 from lti_tool.database import dispose_database
@@ -118,12 +120,53 @@ def test_over_plain_http_cookies_are_lax_because_browsers_refuse_insecure_samesi
     assert "SameSite=Lax" in cookie and "Secure" not in cookie and "Partitioned" not in cookie
 
 
-def test_pages_may_be_framed_by_the_lms_but_not_sniffed(client, platform):
+def _frame_ancestors(response) -> str:
+    directives = dict(d.strip().split(" ", 1) for d in response.headers["Content-Security-Policy"].split(";"))
+    return directives["frame-ancestors"]
+
+
+def test_pages_may_be_framed_by_the_tool_and_the_registered_lms_only_and_not_sniffed(client, platform):
     response = client.get("/lti/jwks")
 
-    assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
+    assert _frame_ancestors(response) == "'self' https://lms.example.edu"
     assert "X-Frame-Options" not in response.headers
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_canvas_hosts_and_a_platforms_extra_origins_may_frame_the_tool(tmp_path, database_url, session):
+    register_platform(session, PlatformSpec(
+        name="Canvas", issuer="https://canvas.instructure.com", client_id="10000000000001",
+        auth_login_url="https://sso.canvaslms.com/api/lti/authorize_redirect",
+        auth_token_url="https://sso.canvaslms.com/login/oauth2/token",
+        key_set_url="https://sso.canvaslms.com/api/lti/security/jwks",
+    )).framing_origins = ["https://canvas.uni.example", "https://evil.example; script-src *", "*"]
+    register_platform(session, PlatformSpec(
+        name="Moodle", issuer="https://moodle.uni.example:8443/moodle", client_id="m1",
+        auth_login_url="https://login.uni.example/auth", auth_token_url="https://moodle.uni.example/token",
+        key_set_url="https://moodle.uni.example/jwks",
+    ))
+    session.commit()
+    app = create_app(make_settings(tmp_path, database_url))
+
+    sources = _frame_ancestors(app.test_client().get("/lti/jwks")).split(" ")
+    dispose_database(app)
+
+    assert sorted(sources) == sorted([
+        "'self'", "https://*.instructure.com", "https://canvas.instructure.com", "https://sso.canvaslms.com",
+        "https://canvas.uni.example", "https://moodle.uni.example:8443", "https://login.uni.example"])
+
+
+def test_the_framing_origins_are_read_from_the_database_at_most_once_a_minute(client, platform, session):
+    assert _frame_ancestors(client.get("/lti/jwks")) == "'self' https://lms.example.edu"
+    platform.framing_origins = ["https://portal.example.edu"]
+    session.commit()
+
+    cached = _frame_ancestors(client.get("/lti/jwks"))
+    with freeze_time(datetime.now(UTC) + timedelta(seconds=61)):
+        refreshed = _frame_ancestors(client.get("/lti/jwks"))
+
+    assert cached == "'self' https://lms.example.edu"
+    assert refreshed == "'self' https://lms.example.edu https://portal.example.edu"
 
 
 def _state_cookies(browser: requests.Session) -> dict[str, str]:

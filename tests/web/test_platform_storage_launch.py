@@ -15,7 +15,8 @@ import pytest
 import requests
 from sqlalchemy import update
 
-from lti_tool.tab_session import RedactTabTokens, TabSessionRow
+from lti_tool.log_redaction import RedactSecrets
+from lti_tool.tab_session import TabSessionRow
 from tests.support.lms import RunningLMS, auto_post_form
 from tests.support.rows import row_counts
 
@@ -217,7 +218,7 @@ def test_tab_tokens_never_reach_the_access_log():
     record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - "%s" %s',
                                ("127.0.0.1", "GET /links/3/me?_t=eyJhIjoxfQ.secret.sig&x=1 HTTP/1.1", "200"), None)
 
-    RedactTabTokens().filter(record)
+    RedactSecrets().filter(record)
 
     assert "secret" not in record.getMessage() and "_t=[redacted]&x=1" in record.getMessage()
 
