@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import Engine, select
@@ -125,7 +126,7 @@ def platform_list(ctx: Context, as_json: bool) -> None:
     """Show every registration and its deployments."""
     with ctx.session() as session:
         platforms = session.scalars(select(Platform).order_by(Platform.id)).all()
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": p.id, "name": p.name, "issuer": p.issuer, "client_id": p.client_id,
                 "auth_login_url": p.auth_login_url, "auth_token_url": p.auth_token_url,

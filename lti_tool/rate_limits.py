@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask, Response, current_app, make_response, render_template, request
 from flask_babel import format_timedelta, gettext
@@ -41,7 +43,7 @@ def init_rate_limits(app: Flask, settings: Settings) -> None:
     app.register_error_handler(RateLimitExceeded, too_many_requests)
 
 
-def _limit(app: Flask, decorator, *endpoints: str) -> None:  # type: ignore[no-untyped-def]
+def _limit(app: Flask, decorator: Callable[[Callable[..., Any]], Callable[..., Any]], *endpoints: str) -> None:
     for endpoint in endpoints:
         app.view_functions[endpoint] = decorator(app.view_functions[endpoint])
 
@@ -50,9 +52,11 @@ def person_or_address() -> str:
     """The person launched into the link the route names; the client address for anyone else."""
     link_id = (request.view_args or {}).get("link_id")
     try:
-        return f"person:{launch_identity(link_id).person_id}"
+        if link_id is not None:
+            return f"person:{launch_identity(link_id).person_id}"
     except NotAllowed:
-        return f"address:{get_remote_address()}"
+        pass
+    return f"address:{get_remote_address()}"
 
 
 def too_many_requests(error: RateLimitExceeded) -> Response:

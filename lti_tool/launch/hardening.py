@@ -44,7 +44,7 @@ class LaunchRequest(FlaskRequest):
     """pylti1p3's view of the Flask request, able to list the cookies that came with it."""
 
     def state_cookies(self) -> StateCookies:
-        return StateCookies.of(self._cookies)
+        return StateCookies.of(self._cookies or {})
 
 
 class HardenedMessageLaunch(FlaskMessageLaunch):

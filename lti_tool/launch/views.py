@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -185,7 +186,7 @@ def _place_assignment(message: HardenedMessageLaunch, identity: LaunchIdentity) 
     place_assignment(db(), link, custom.get(ASSIGNMENT_PARAMETER))
 
 
-def _cookie_scope() -> dict[str, object]:
+def _cookie_scope() -> dict[str, Any]:
     policy = current_app.config["PEERLTI_COOKIE_POLICY"]
     return {key: policy[key] for key in ("secure", "samesite", "partitioned", "httponly", "path")}
 
