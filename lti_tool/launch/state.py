@@ -76,7 +76,8 @@ class StateSigner:
 
 @dataclass(frozen=True)
 class StateCookies:
-    """The state cookies a browser sent: a few named slots, each holding `issued-at.state-id` of one login."""
+    """The state cookies a browser sent: a few named slots, each holding `issued-at-ms.state-id` of one login
+    (milliseconds, so the logins of one burst still know which came first)."""
 
     cookies: Mapping[str, str]
 
@@ -86,7 +87,7 @@ class StateCookies:
 
     @staticmethod
     def value(state: LoginState, now: float) -> str:
-        return f"{int(now)}.{state.state_id}"
+        return f"{int(now * 1000)}.{state.state_id}"
 
     def holding(self, state_id: str) -> str | None:
         """The name of the cookie that holds this login's state id, if this browser sent one."""
@@ -108,9 +109,9 @@ class StateCookies:
         """State cookies outside the slots (set by earlier versions, or by a cookie bomb): to delete."""
         return [name for name in self.cookies if name not in _SLOTS]
 
-    def _issued_at(self, name: str) -> int | None:
+    def _issued_at(self, name: str) -> float | None:
         issued, _, state_id = self.cookies.get(name, "").partition(".")
-        return int(issued) if issued.isdigit() and state_id else None
+        return int(issued) / 1000 if issued.isdigit() and state_id else None
 
 
 _SLOTS = tuple(f"{STATE_COOKIE_PREFIX}{slot}" for slot in range(STATE_COOKIE_SLOTS))

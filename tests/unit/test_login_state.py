@@ -46,7 +46,7 @@ SLOTS = [f"{STATE_COOKIE_PREFIX}{slot}" for slot in range(STATE_COOKIE_SLOTS)]
 
 
 def test_a_new_login_takes_a_free_slot_and_never_a_name_of_its_own():
-    taken = {SLOTS[0]: "1000.x", SLOTS[1]: "1000.y"}
+    taken = {SLOTS[0]: "1000000.x", SLOTS[1]: "1000000.y"}
 
     slot = StateCookies.of(taken).slot_for_new_login(now=1100)
 
@@ -54,13 +54,20 @@ def test_a_new_login_takes_a_free_slot_and_never_a_name_of_its_own():
 
 
 def test_when_every_slot_holds_a_live_login_the_oldest_makes_room():
-    cookies = {name: f"{1000 + n}.state{n}" for n, name in enumerate(SLOTS)} | {SLOTS[3]: "999.oldest"}
+    cookies = {name: f"{1000000 + n}.state{n}" for n, name in enumerate(SLOTS)} | {SLOTS[3]: "999999.oldest"}
 
     assert StateCookies.of(cookies).slot_for_new_login(now=1100) == SLOTS[3]
 
 
+def test_logins_within_one_second_still_make_room_oldest_first():
+    issued_ms = [5000100, 5000200, 5000050, 5000300, 5000400]
+    cookies = {name: f"{ms}.state{n}" for n, (name, ms) in enumerate(zip(SLOTS, issued_ms, strict=True))}
+
+    assert StateCookies.of(cookies).slot_for_new_login(now=5000.5) == SLOTS[2]
+
+
 def test_an_expired_login_frees_its_slot():
-    cookies = {name: f"{2000 + n}.state{n}" for n, name in enumerate(SLOTS)} | {SLOTS[4]: "1000.expired"}
+    cookies = {name: f"{2000000 + n}.state{n}" for n, name in enumerate(SLOTS)} | {SLOTS[4]: "1000000.expired"}
 
     assert StateCookies.of(cookies).slot_for_new_login(now=2000 + STATE_MAX_AGE_SECONDS) == SLOTS[4]
 
