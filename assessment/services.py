@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-import nh3
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -26,6 +25,7 @@ from assessment.models import (
     SubmissionVersion,
 )
 from assessment.phases import PHASE_NAMES, Phase
+from assessment.rich_text import clean_rich_text
 from assessment.rubric import Criterion, Rubric
 from assessment.storage import FileStorage
 from assessment.uploads import identify
@@ -39,9 +39,10 @@ MAX_TEXT_CHARACTERS = 200_000
 _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def sanitise_html(html: str) -> str:
-    """Rich text (instructions, submitted work): keep the formatting people write; drop anything that could run."""
-    return nh3.clean(html or "").strip()
+def sanitise_html(html: str, tool_origin: str = "") -> str:
+    """Keep the formatting people write; drop scripts, handlers, images that load, and links into the tool
+    (all relative ones, those with a tab token, and, when `tool_origin` is given, those on its host)."""
+    return clean_rich_text(html, tool_origin).strip()
 
 
 def plain_text(text: str | None, max_characters: int) -> str:
@@ -213,6 +214,7 @@ class HandIn:
 class SubmissionDeps:
     storage: FileStorage
     pseudonym_secret: str
+    tool_origin: str = ""  # links to it are dropped from handed-in text
 
 
 def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDeps) -> SubmissionVersion:
@@ -220,7 +222,7 @@ def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDep
     assignment = get_assignment(session, hand_in.assignment_id)
     _ensure_student_of(session, hand_in.author_id, assignment.course_id)
     lateness = hand_in_lateness(assignment, now)
-    text_html, file = _checked_content(assignment, hand_in)
+    text_html, file = _checked_content(assignment, hand_in, deps.tool_origin)
 
     submission = session.scalars(
         select(Submission).where(
@@ -256,9 +258,9 @@ def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDep
     return version
 
 
-def _checked_content(assignment: Assignment, hand_in: HandIn) -> tuple[str, UploadedFile | None]:
+def _checked_content(assignment: Assignment, hand_in: HandIn, tool_origin: str) -> tuple[str, UploadedFile | None]:
     kinds = assignment.submission_kinds
-    text_html = sanitise_html(hand_in.text_html)
+    text_html = sanitise_html(hand_in.text_html, tool_origin)
     problems: dict[str, str] = {}
     if text_html and not kinds.allows_text:
         problems["text"] = N_("This assignment accepts files only.")

@@ -9,11 +9,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from limits import parse_many
+
 ENVIRONMENTS = ("development", "test", "production")
 
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Flask-Limiter limit strings ("1500 per minute", "5/minute;50/day") for the routes worth protecting.
+
+    Login and launch are counted per client address, and a whole class often launches at once from one
+    campus NAT address: 1500 a minute lets a lecture hall of several hundred open the activity together
+    (each person makes one login and one launch, a retry or two) while a flood stays near 25 a second.
+    Registration is per address and rare. The review queue and uploads are counted per person signed in
+    (per address for anyone else), so neighbours on one NAT never share them."""
+
+    login: str = "1500 per minute"
+    launch: str = "1500 per minute"
+    register: str = "30 per hour"
+    review_queue: str = "30 per minute"
+    upload: str = "30 per hour"
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,11 @@ class Settings:
     passback_stuck_seconds: int = 300
     # The SECRET_KEY before a change, kept while `peerlti keys reencrypt` moves the tool keys to the new one.
     secret_key_previous: str | None = None
+    # Where rate-limit counters live: a Redis URL, or None for the process's memory.
+    rate_limit_storage_url: str | None = None
+    rate_limits: RateLimits = RateLimits()
+    # How many reverse proxies in front of the tool to trust for X-Forwarded-For (0: take the peer address).
+    proxy_fix_x_for: int = 0
 
     @property
     def is_https(self) -> bool:
@@ -47,13 +71,14 @@ class Settings:
         environment = _choice(env, "PEERLTI_ENV", ENVIRONMENTS, "development")
         instance_path = Path(env.get("PEERLTI_INSTANCE_PATH", "instance")).resolve()
         database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'peerlti.db'}"
+        broker_url = _optional_url(env, "CELERY_BROKER_URL", ("redis", "rediss", "amqp"))
         return cls(
             environment=environment,
             instance_path=instance_path,
             database_url=_database_url(database_url),
             secret_key=_secret_key(env, environment, instance_path),
             tool_base_url=_http_url(env, "TOOL_BASE_URL", "http://localhost:5000"),
-            celery_broker_url=_optional_url(env, "CELERY_BROKER_URL", ("redis", "rediss", "amqp")),
+            celery_broker_url=broker_url,
             celery_result_backend=_optional_url(
                 env, "CELERY_RESULT_BACKEND", ("redis", "rediss", "db+postgresql", "db+sqlite")
             ),
@@ -62,6 +87,12 @@ class Settings:
             passback_backoff_seconds=_int(env, "PASSBACK_BACKOFF_SECONDS", 5, low=1, high=3600),
             passback_stuck_seconds=_int(env, "PASSBACK_STUCK_SECONDS", 300, low=1, high=86400),
             secret_key_previous=_previous_secret_key(env),
+            rate_limit_storage_url=_rate_limit_storage(env, broker_url),
+            rate_limits=RateLimits(**{
+                name: _rate_limit(env, "RATE_LIMIT_" + name.upper(), default)
+                for name, default in vars(RateLimits()).items()
+            }),
+            proxy_fix_x_for=_int(env, "PROXY_FIX_X_FOR", 0, low=0, high=10),
         )
 
 
@@ -97,6 +128,25 @@ def _optional_url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -
     value = env.get(name) or None
     if value is not None and urlsplit(value).scheme not in schemes:
         raise SettingsError(f"{name} must start with one of {', '.join(s + '://' for s in schemes)}; got {value!r}")
+    return value
+
+
+def _rate_limit_storage(env: Mapping[str, str], broker_url: str | None) -> str | None:
+    # The broker's Redis is shared by every web worker, so limits hold across processes without a new service.
+    explicit = _optional_url(env, "RATE_LIMIT_STORAGE_URL", ("redis", "rediss", "memory"))
+    if explicit is not None:
+        return explicit
+    return broker_url if broker_url and urlsplit(broker_url).scheme in ("redis", "rediss") else None
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise SettingsError(
+            f"{name} must be limits such as '30 per minute' or '5/minute;50/day'; got {value!r}"
+        ) from None
     return value
 
 

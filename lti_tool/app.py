@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Flask, Response, current_app, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from assessment.assignment_settings import MAX_FILE_MB
@@ -14,19 +15,24 @@ from assessment.errors import AssessmentError, InvalidInput, NotAllowed, NotFoun
 from assessment.services import SubmissionDeps
 from assessment.storage import LocalDirectoryStorage
 from config.settings import Settings
+from lti_tool.database import EXTENSION as SESSION_FACTORY
 from lti_tool.database import db, init_database
+from lti_tool.framing import FrameAncestorsCache, registered_frame_ancestors
 from lti_tool.i18n import init_i18n, translate, translate_problems
 from lti_tool.installation.views import init_installation
 from lti_tool.key_vault import UndecryptableKey
 from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.views import bp as lti_bp
 from lti_tool.launch.views import init_launch
+from lti_tool.log_redaction import install_redaction
+from lti_tool.rate_limits import init_rate_limits
 from lti_tool.tab_session import init_tab_sessions
 from lti_tool.templating import init_templating
 from lti_tool.views import init_views
 from workers.celery_app import make_celery
 
 csrf = CSRFProtect()
+FRAMING = "peerlti.frame_ancestors"
 
 ERROR_STATUS = {NotAllowed: 403, NotFound: 404, PhaseClosed: 409, InvalidInput: 400}
 HTTP_MESSAGES = {
@@ -68,19 +74,23 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     init_database(app, settings.database_url)
     init_tab_sessions(app)  # a tab whose browser refuses cookies keeps its session server-side
+    install_redaction()  # its tokens, like id_tokens and states, ride on URLs that servers log
     app.before_request(_refuse_oversized_bodies)  # before CSRF, which would read the body first
     csrf.init_app(app)
     init_launch(app)
     csrf.exempt(lti_bp)  # the platform posts launches; they carry a signed id_token instead
     app.extensions["peerlti.submission_deps"] = SubmissionDeps(
-        storage=LocalDirectoryStorage(settings.instance_path / "uploads"), pseudonym_secret=settings.secret_key
+        storage=LocalDirectoryStorage(settings.instance_path / "uploads"), pseudonym_secret=settings.secret_key,
+        tool_origin=settings.tool_base_url,
     )
     app.extensions["peerlti.celery"] = make_celery(settings)
     init_i18n(app)
     init_templating(app)
     init_views(app)
     init_installation(app)
+    init_rate_limits(app, settings)  # after every blueprint: it wraps their views
     _register_error_pages(app)
+    app.extensions[FRAMING] = FrameAncestorsCache(lambda: _frame_ancestors_in_database(app))
     app.after_request(_security_headers)
     return app
 
@@ -135,12 +145,25 @@ def _refuse_oversized_bodies() -> None:
         raise RequestEntityTooLarge()
 
 
+def _frame_ancestors_in_database(app: Flask) -> str:
+    # Its own session: the request's may be mid-rollback when an error page is being answered.
+    with app.extensions[SESSION_FACTORY]() as session:
+        return registered_frame_ancestors(session)
+
+
+def _frame_ancestors() -> str:
+    try:
+        return current_app.extensions[FRAMING].get()
+    except SQLAlchemyError:
+        return "'self'"  # not cached: the next response tries the database again
+
+
 def _security_headers(response: Response) -> Response:
-    # The LMS frames the tool, so framing stays allowed; everything else is locked to this origin.
+    # The registered LMSs frame the tool, and no one else may (clickjacking); the rest is locked to this origin.
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "form-action *; frame-ancestors *; base-uri 'none'; object-src 'none'",
+        f"form-action *; frame-ancestors {_frame_ancestors()}; base-uri 'none'; object-src 'none'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

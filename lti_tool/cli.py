@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from assessment.db import make_engine, make_session_factory
 from config.settings import Settings, SettingsError
 from lti_tool import migrate
+from lti_tool.framing import framing_origin
 from lti_tool.installation.canvas import CANVAS_ENVIRONMENTS, DEFAULT_ISSUER
 from lti_tool.installation.values import ToolValues, public_key_pem
 from lti_tool.key_vault import KeyVault, UndecryptableKey, bind_vault, current_signing_key
@@ -140,7 +141,7 @@ def platform_list(ctx: Context, as_json: bool) -> None:
         platforms = session.scalars(select(Platform).order_by(Platform.id)).all()
         rows: list[dict[str, Any]] = [
             {
-                "name": p.name, "issuer": p.issuer, "client_id": p.client_id,
+                "id": p.id, "name": p.name, "issuer": p.issuer, "client_id": p.client_id,
                 "auth_login_url": p.auth_login_url, "auth_token_url": p.auth_token_url,
                 "key_set_url": p.key_set_url, "audience": p.audience,
                 "deployment_ids": [d.deployment_id for d in p.deployments],
@@ -217,6 +218,50 @@ def platform_values(ctx: Context, as_json: bool) -> None:
         if isinstance(value, list):
             value = "\n".join(value)
         click.echo(f"{label}:\n{value or 'none'}\n")
+
+
+@platform.command("set")
+@click.argument("platform_ref", metavar="NAME_OR_ID")
+@click.option(
+    "--learner-assistants-are-staff", type=click.Choice(["yes", "no"]),
+    help="Whether a launch naming someone both Learner and TeachingAssistant (Open edX forum moderators) is staff; "
+         "no (the default) makes them students.",
+)
+@click.option("--add-framing-origin", "added_origins", multiple=True, metavar="ORIGIN",
+              help="Another origin whose pages may show the tool in a frame (such as https://lms.example.edu).")
+@click.option("--remove-framing-origin", "removed_origins", multiple=True, metavar="ORIGIN")
+@pass_context
+def platform_set(ctx: Context, platform_ref: str, learner_assistants_are_staff: str | None,
+                 added_origins: tuple[str, ...], removed_origins: tuple[str, ...]) -> None:
+    """Change how the tool treats one registered platform (named by its name, or by its id from `platform list --json`)."""
+    with ctx.session() as session:
+        found = _find_platform_by_ref(session, platform_ref)
+        if learner_assistants_are_staff is not None:
+            found.learner_assistants_are_staff = learner_assistants_are_staff == "yes"
+        origins = list(found.framing_origins or [])
+        for value in added_origins:
+            origin = framing_origin(value)
+            if origin is None:
+                raise click.UsageError(f"--add-framing-origin {value!r}: give an origin such as https://lms.example.edu "
+                                       "(scheme and host, an optional port, no path)")
+            if origin not in origins:
+                origins.append(origin)
+        removed = {framing_origin(value) or value for value in removed_origins}
+        found.framing_origins = [origin for origin in origins if origin not in removed]
+        session.commit()
+        click.echo(f"{found.name} (id {found.id}): learner-assistants are "
+                   f"{'staff' if found.learner_assistants_are_staff else 'students'}; extra framing origins: "
+                   f"{' '.join(found.framing_origins) or 'none'} (pages pick this up within a minute)")
+
+
+def _find_platform_by_ref(session: Session, ref: str) -> Platform:
+    if ref.isdigit() and (by_id := session.get(Platform, int(ref))) is not None:
+        return by_id
+    named = session.scalars(select(Platform).where(Platform.name == ref)).all()
+    if len(named) != 1:
+        problem = "several platforms have" if named else "no platform has"
+        raise click.UsageError(f"{problem} the name {ref!r}; name it by its id (see: peerlti platform list --json)")
+    return named[0]
 
 
 @main.group()

@@ -10,7 +10,7 @@ from jwcrypto.jwk import JWK
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration as LtiRegistration
 from pylti1p3.tool_config import ToolConfAbstract
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, false, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from assessment.db import Base, JSONDocument, utcnow
@@ -35,6 +35,10 @@ class Platform(Base):
     audience: Mapped[str | None] = mapped_column(String(2048))
     # Canvas creates a deployment id per install; such platforms may accept new ones.
     accept_new_deployments: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Open edX names forum moderators both Learner and TeachingAssistant; most are students (see roles.py).
+    learner_assistants_are_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Origins besides the issuer's and the login URL's whose pages may frame the tool (CSP frame-ancestors).
+    framing_origins: Mapped[list[str]] = mapped_column(JSONDocument, default=list, server_default=text("'[]'"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     deployments: Mapped[list[Deployment]] = relationship(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from assessment.db import utcnow
 from assessment.models import Course, Enrollment, Person
 from lti_tool.launch.roles import course_role
+from lti_tool.registry import Platform
 
 ACTIVE = "Active"
 
@@ -26,11 +27,17 @@ def apply_roster(session: Session, course: Course, members: Iterable[dict[str, A
     """Create or update the people and enrollments the LMS lists; inactive members are left as they are."""
     people = {p.subject: p for p in session.scalars(select(Person).where(Person.platform_id == course.platform_id))}
     enrolled = {e.person_id: e for e in session.scalars(select(Enrollment).where(Enrollment.course_id == course.id))}
+    platform = session.get(Platform, course.platform_id)
+    assistants_are_staff = platform is not None and platform.learner_assistants_are_staff
     added = updated = 0
     for member in members:
         subject = member.get("user_id")
         if not subject or member.get("status", ACTIVE) != ACTIVE:
             continue
+        roles = [str(role) for role in member.get("roles") or []]
+        role = course_role(roles, learner_assistants_are_staff=assistants_are_staff)
+        if role is None:
+            continue  # mentors, observers and guests are no part of the course's work, as at launch
         person = people.get(subject)
         if person is None:
             person = Person(platform_id=course.platform_id, subject=subject)
@@ -41,7 +48,6 @@ def apply_roster(session: Session, course: Course, members: Iterable[dict[str, A
             if isinstance(value, str) and value.strip():
                 setattr(person, field, value.strip()[:255])
         session.flush()
-        roles = [str(role) for role in member.get("roles") or []]
         enrollment = enrolled.get(person.id)
         if enrollment is None:
             # Never launched yet: known from the roster, so progress views and grades include them.
@@ -51,7 +57,7 @@ def apply_roster(session: Session, course: Course, members: Iterable[dict[str, A
             added += 1
         else:
             updated += 1
-        enrollment.role = course_role(roles)
+        enrollment.role = role
         enrollment.lti_roles = roles
     session.flush()
     return RosterChanges(added=added, updated=updated)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
-import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -25,7 +23,6 @@ IDLE_LIFETIME = timedelta(hours=2)
 REFRESH_AFTER = timedelta(minutes=5)
 # Endpoints whose URLs never carry the token: static files are cached and shared, LTI URLs are given to the LMS.
 UNTOKENED_PREFIXES = ("static", "lti.")
-_TOKEN_IN_TEXT = re.compile(TOKEN_PARAMETER + r"=[^&\s\"]+")
 
 
 class TabSessionRow(Base):
@@ -128,21 +125,6 @@ def _add_tab_token(endpoint: str, values: dict[str, object]) -> None:
         values.setdefault(TOKEN_PARAMETER, token)
 
 
-class RedactTabTokens(logging.Filter):
-    """Keep tab tokens out of the access log: they are as good as a session cookie."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_redact(arg) if isinstance(arg, str) else arg for arg in record.args)
-        if isinstance(record.msg, str):
-            record.msg = _redact(record.msg)
-        return True
-
-
-def _redact(text: str) -> str:
-    return _TOKEN_IN_TEXT.sub(TOKEN_PARAMETER + "=[redacted]", text)
-
-
 def _token_serializer(app: Flask) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(app.secret_key, salt="peerlti.tab-session")  # type: ignore[arg-type]
 
@@ -160,6 +142,3 @@ def _store(app: Flask) -> Session:
 def init_tab_sessions(app: Flask) -> None:
     app.session_interface = TabSessionInterface()
     app.url_defaults(_add_tab_token)
-    werkzeug_log = logging.getLogger("werkzeug")
-    if not any(isinstance(existing, RedactTabTokens) for existing in werkzeug_log.filters):
-        werkzeug_log.addFilter(RedactTabTokens())

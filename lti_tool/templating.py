@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import format_decimal, lazy_gettext, ngettext
+from markupsafe import Markup
 
 from assessment.models import FlagReason, PostingStatus, ReviewKind, ReviewStatus
 from assessment.phases import PHASE_NAMES, Phase
+from assessment.rich_text import clean_rich_text
 from assessment.uploads import KNOWN_KINDS
 from lti_tool.i18n import format_moment, translate
 
@@ -67,7 +69,13 @@ def extension(kind_name: str) -> str:
     return "." + kind.extension if kind else ""
 
 
+def rich_text(html: str | None) -> Markup:
+    """Stored rich text, cleaned again as it is shown: rows stored under older rules get today's."""
+    return Markup(clean_rich_text(html or "", current_app.config["PEERLTI_SETTINGS"].tool_base_url))  # noqa: S704
+
+
 def init_templating(app: Flask) -> None:
+    app.add_template_filter(rich_text, "rich_text")
     app.add_template_filter(extension, "extension")
     app.add_template_filter(label, "label")
     app.add_template_filter(local_time, "local")

@@ -17,7 +17,7 @@ from lti_tool.launch.errors import CookiesLost, LaunchRejected
 from lti_tool.launch.platform_keys import PlatformKeyCache
 from lti_tool.launch.platform_storage import PlatformStorageAnswer, PlatformStorageNeeded
 from lti_tool.launch.replay import nonce_was_used
-from lti_tool.launch.state import STATE_COOKIE_PREFIX, LoginState, StateSigner
+from lti_tool.launch.state import LoginState, StateCookies, StateSigner
 from lti_tool.registry import DatabaseToolConf, Platform, find_platform
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -44,8 +44,8 @@ class LaunchPolicy:
 class LaunchRequest(FlaskRequest):
     """pylti1p3's view of the Flask request, able to list the cookies that came with it."""
 
-    def cookie_names(self) -> list[str]:
-        return list(self._cookies or ())
+    def state_cookies(self) -> StateCookies:
+        return StateCookies.of(self._cookies or {})
 
 
 class HardenedMessageLaunch(FlaskMessageLaunch):
@@ -56,10 +56,13 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
                  storage_answer: PlatformStorageAnswer | None = None) -> None:
         super().__init__(request, DatabaseToolConf(policy.session))
         self._policy = policy
+        self._launch_request = request
         # Set when the login was proven by the LMS's storage instead of the state cookie.
         self._storage_answer = storage_answer
         self.platform: Platform | None = None
         self.login_state: LoginState | None = None
+        # The state cookie that proved this browser started the login; deleted once the launch succeeds.
+        self.state_cookie_name: str | None = None
 
     def validate(self) -> HardenedMessageLaunch:
         # 1. the state was issued by this tool and its cookie came back in this browser (or, when the login
@@ -92,16 +95,20 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         if self._storage_answer is not None:
             self._storage_answer.verify(state)
             return self
-        if self._request.get_cookie(state.cookie_name) != state.state_id:
+        cookies = self._launch_request.state_cookies()
+        self.state_cookie_name = cookies.holding(state.state_id)
+        if self.state_cookie_name is None:
             relaunch = state.relaunch_url(self._policy.relaunch_url)
-            if any(name.startswith(STATE_COOKIE_PREFIX) for name in self._request.cookie_names()):
+            if state.storage_target:
+                # The LMS's storage binds the login to this browser as well as the cookie would; newer logins
+                # may have taken this one's cookie slot.
+                raise PlatformStorageNeeded(state, relaunch)
+            if cookies.cookies:
                 raise LaunchRejected(
                     N_("The launch state does not match this browser's login (state mismatch). "
                        "Open the activity again from your course."),
                     relaunch_url=relaunch,
                 )
-            if state.storage_target:
-                raise PlatformStorageNeeded(state, relaunch)
             raise CookiesLost(
                 N_("Your browser did not keep this tool's cookie while the launch went through the LMS, "
                    "which usually means it blocks cookies inside embedded pages."),

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assessment.messages import N_
 from assessment.models import Course, CourseRole, Enrollment, Person, ResourceLink
+from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.replay import consume_nonce, forget_expired_nonces
 from lti_tool.launch.roles import course_role
 from lti_tool.registry import Deployment, Platform, find_deployment
@@ -33,11 +35,20 @@ class LaunchIdentity:
 def provision(session: Session, platform: Platform, claims: dict[str, Any], *, leeway_seconds: int) -> LaunchIdentity:
     """Create or update everything the launch names and consume its nonce; the caller commits."""
     now = datetime.now(UTC)
+    role = course_role(claims.get(CLAIM + "roles") or [],
+                       learner_assistants_are_staff=platform.learner_assistants_are_staff)
+    if role is None:
+        # Refused before anything is written: no enrollment, so no student rights and no one's work to see.
+        raise LaunchRejected(
+            N_("Your role in this course gives you no part in this activity: you are not enrolled in it as a "
+               "student, and you see no one's work. If you should take part, ask your instructor to add you "
+               "to the course as a student."),
+            status=403,
+        )
     deployment = _deployment(session, platform, claims[CLAIM + "deployment_id"])
     person = _person(session, platform, claims)
     link_claim = claims.get(CLAIM + "resource_link") or {}
     course = _course(session, platform, claims.get(CLAIM + "context") or {}, link_claim)
-    role = course_role(claims.get(CLAIM + "roles") or [])
     _enroll(session, person, course, role, claims.get(CLAIM + "roles") or [], now)
     link = _resource_link(session, course, deployment, link_claim, claims) if link_claim else None
     expires_at = datetime.fromtimestamp(claims["exp"], UTC) + timedelta(seconds=leeway_seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
@@ -12,6 +13,9 @@ from assessment.messages import N_
 from lti_tool.launch.errors import LaunchRejected
 
 STATE_COOKIE_PREFIX = "lti1p3-state-"
+# A browser keeps at most this many state cookies (logins under way in several tabs), so no page that makes it
+# start many logins (a cookie bomb) can grow its Cookie header past what servers accept.
+STATE_COOKIE_SLOTS = 5
 # A person has this long between clicking the link in the LMS and the platform posting back.
 STATE_MAX_AGE_SECONDS = 600
 # Kept in the state so a launch that lost its cookies can be started again in a new window.
@@ -25,10 +29,6 @@ class LoginState:
     login_params: dict[str, str] = field(default_factory=dict)
     # The LMS's storage frame (lti_storage_target) that also keeps this login, or "" when only the cookie does.
     storage_target: str = ""
-
-    @property
-    def cookie_name(self) -> str:
-        return STATE_COOKIE_PREFIX + self.state_id
 
     def relaunch_url(self, login_url: str) -> str | None:
         """The tool's login URL that starts this login again (in a new window, where cookies are first-party)."""
@@ -72,3 +72,46 @@ class StateSigner:
         except BadSignature:
             raise LaunchRejected(N_("The launch state was not issued by this tool (state mismatch).")) from None
         return LoginState(state_id=data["id"], nonce=data["n"], login_params=data["p"], storage_target=data.get("s", ""))
+
+
+@dataclass(frozen=True)
+class StateCookies:
+    """The state cookies a browser sent: a few named slots, each holding `issued-at-ms.state-id` of one login
+    (milliseconds, so the logins of one burst still know which came first)."""
+
+    cookies: Mapping[str, str]
+
+    @classmethod
+    def of(cls, cookies: Mapping[str, str]) -> StateCookies:
+        return cls({name: value for name, value in cookies.items() if name.startswith(STATE_COOKIE_PREFIX)})
+
+    @staticmethod
+    def value(state: LoginState, now: float) -> str:
+        return f"{int(now * 1000)}.{state.state_id}"
+
+    def holding(self, state_id: str) -> str | None:
+        """The name of the cookie that holds this login's state id, if this browser sent one."""
+        for name, value in self.cookies.items():
+            if value.rpartition(".")[2] == state_id:  # a cookie named after its state holds the bare id
+                return name
+        return None
+
+    def slot_for_new_login(self, now: float) -> str:
+        """A free or expired slot, chosen at random so tabs logging in at once rarely take the same one;
+        when all hold live logins, the oldest one's."""
+        issued = {slot: self._issued_at(slot) for slot in _SLOTS}
+        free = [slot for slot, at in issued.items() if at is None or now - at > STATE_MAX_AGE_SECONDS]
+        if free:
+            return secrets.choice(free)
+        return min(_SLOTS, key=lambda slot: issued[slot] or 0)
+
+    def strays(self) -> list[str]:
+        """State cookies outside the slots (set by earlier versions, or by a cookie bomb): to delete."""
+        return [name for name in self.cookies if name not in _SLOTS]
+
+    def _issued_at(self, name: str) -> float | None:
+        issued, _, state_id = self.cookies.get(name, "").partition(".")
+        return int(issued) / 1000 if issued.isdigit() and state_id else None
+
+
+_SLOTS = tuple(f"{STATE_COOKIE_PREFIX}{slot}" for slot in range(STATE_COOKIE_SLOTS))

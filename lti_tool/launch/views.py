@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
@@ -30,7 +31,7 @@ from lti_tool.launch.platform_storage import (
     state_key,
 )
 from lti_tool.launch.provisioning import LaunchIdentity, provision
-from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateSigner
+from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateCookies, StateSigner
 from lti_tool.registry import Deployment, find_platform
 from lti_tool.tab_session import start_tab_session
 
@@ -69,9 +70,11 @@ def login() -> Response:
     else:
         response = redirect(login_redirect.url, 302)
     policy = current_app.config["PEERLTI_COOKIE_POLICY"]
-    response.set_cookie(
-        login_redirect.state.cookie_name, login_redirect.state.state_id, max_age=STATE_MAX_AGE_SECONDS, **policy
-    )
+    cookies, now = StateCookies.of(request.cookies), time.time()
+    for stray in cookies.strays():
+        response.delete_cookie(stray, **_cookie_scope())
+    response.set_cookie(cookies.slot_for_new_login(now), StateCookies.value(login_redirect.state, now),
+                        max_age=STATE_MAX_AGE_SECONDS, **policy)
     return response
 
 
@@ -81,9 +84,9 @@ def launch() -> Response:
         message = HardenedMessageLaunch(LaunchRequest(), _launch_policy()).validate()
     except PlatformStorageNeeded as needed:
         return _ask_platform_storage(needed)
-    assert message.login_state is not None
+    assert message.state_cookie_name is not None
     response = _complete_launch(message)
-    response.delete_cookie(message.login_state.cookie_name, **_cookie_scope())
+    response.delete_cookie(message.state_cookie_name, **_cookie_scope())  # its slot is free for the next login
     return response
 
 

@@ -147,3 +147,37 @@ def test_after_secret_key_changes_keys_reencrypt_with_the_previous_secret_makes_
         _current_key_signs_with(session, TEST_SECRET)
     again = run("keys", "reencrypt", SECRET_KEY=NEW_SECRET)
     assert again.exit_code == 0 and "already encrypted with the current SECRET_KEY" in again.output
+
+
+def test_platform_set_says_whether_learner_assistants_are_staff_by_name_or_id(run, session):
+    run("platform", "add", *FLAGS)
+    platform_id = session.scalars(select(Platform.id)).one()
+
+    by_name = run("platform", "set", "Moodle at Example", "--learner-assistants-are-staff", "yes")
+    assert by_name.exit_code == 0, by_name.output
+    assert session.scalars(select(Platform)).one().learner_assistants_are_staff
+    session.expire_all()
+
+    by_id = run("platform", "set", str(platform_id), "--learner-assistants-are-staff", "no")
+    assert by_id.exit_code == 0, by_id.output
+    assert not session.scalars(select(Platform)).one().learner_assistants_are_staff
+
+
+def test_platform_set_adds_and_removes_framing_origins_and_refuses_anything_but_an_origin(run, session):
+    run("platform", "add", *FLAGS)
+
+    added = run("platform", "set", "Moodle at Example", "--add-framing-origin", "https://LMS.example.edu:443/",
+                "--add-framing-origin", "https://portal.example.edu")
+    removed = run("platform", "set", "Moodle at Example", "--remove-framing-origin", "https://portal.example.edu")
+    refused = [run("platform", "set", "Moodle at Example", "--add-framing-origin", value)
+               for value in ("*", "https://lms.example.edu/course", "https://a.example; script-src *", "javascript:x")]
+
+    assert added.exit_code == removed.exit_code == 0, added.output + removed.output
+    assert session.scalars(select(Platform)).one().framing_origins == ["https://lms.example.edu"]
+    assert [result.exit_code for result in refused] == [2, 2, 2, 2]
+
+
+def test_platform_set_names_an_unknown_platform(run):
+    result = run("platform", "set", "No such LMS", "--learner-assistants-are-staff", "yes")
+
+    assert result.exit_code == 2 and "no platform has the name" in result.output

@@ -40,6 +40,11 @@ def test_postgres_urls_use_psycopg_3(tmp_path):
     ("LTI_CLOCK_LEEWAY_SECONDS", "soon"),
     ("LTI_CLOCK_LEEWAY_SECONDS", "99999"),
     ("SECRET_KEY", "short"),
+    ("RATE_LIMIT_STORAGE_URL", "http://redis"),
+    ("RATE_LIMIT_LOGIN", "lots"),
+    ("RATE_LIMIT_UPLOAD", "10 per fortnight"),
+    ("PROXY_FIX_X_FOR", "-1"),
+    ("PROXY_FIX_X_FOR", "one"),
 ])
 def test_a_wrong_value_fails_naming_the_variable(name, value, tmp_path):
     with pytest.raises(SettingsError, match=name):
@@ -64,3 +69,34 @@ def test_the_previous_secret_key_is_optional_and_as_long_as_a_secret_key(tmp_pat
     assert settings.secret_key_previous == previous
     with pytest.raises(SettingsError, match="SECRET_KEY_PREVIOUS"):
         Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY_PREVIOUS": "short"})
+
+
+def test_rate_limits_are_generous_per_address_and_tighter_per_person_by_default(tmp_path):
+    limits = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)}).rate_limits
+
+    assert (limits.login, limits.launch) == ("1500 per minute", "1500 per minute")
+    assert (limits.register, limits.review_queue, limits.upload) == ("30 per hour", "30 per minute", "30 per hour")
+
+
+def test_each_rate_limit_is_one_setting(tmp_path):
+    settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "RATE_LIMIT_REVIEW_QUEUE": "5/minute;50/day"})
+
+    assert settings.rate_limits.review_queue == "5/minute;50/day"
+
+
+@pytest.mark.parametrize(("environ", "storage"), [
+    ({}, None),
+    ({"CELERY_BROKER_URL": "redis://cache:6379/0"}, "redis://cache:6379/0"),
+    ({"CELERY_BROKER_URL": "amqp://rabbit"}, None),
+    ({"CELERY_BROKER_URL": "redis://cache/0", "RATE_LIMIT_STORAGE_URL": "redis://other/3"}, "redis://other/3"),
+    ({"CELERY_BROKER_URL": "redis://cache/0", "RATE_LIMIT_STORAGE_URL": "memory://"}, "memory://"),
+])
+def test_rate_limits_are_counted_in_the_brokers_redis_unless_told_otherwise(tmp_path, environ, storage):
+    settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)} | environ)
+
+    assert settings.rate_limit_storage_url == storage
+
+
+def test_client_addresses_are_taken_as_they_come_unless_proxies_are_trusted(tmp_path):
+    assert Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)}).proxy_fix_x_for == 0
+    assert Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "PROXY_FIX_X_FOR": "2"}).proxy_fix_x_for == 2

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from assessment.models import Course, CourseRole, Enrollment, Person
 from lti_tool.registry import Deployment, Platform
 from tests.support.tokens import CLAIM, genuine_launch, sign_token
+from tests.support.visitor import Visitor
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 
@@ -21,11 +22,59 @@ def _launch_with(lms, change, user="student-1"):
 @pytest.mark.parametrize(("roles", "expected"), [
     ([LIS + "membership#Instructor", LIS + "membership#Learner"], CourseRole.STAFF),
     (["Instructor"], CourseRole.STAFF),
-    (["http://example.com/vocab#Wizard"], CourseRole.STUDENT),
-    ([], CourseRole.STUDENT),
-], ids=["several roles", "deprecated short role", "unknown role", "empty roles"])
+    (["Learner"], CourseRole.STUDENT),
+    ([LIS + "membership/Learner#NonCreditLearner"], CourseRole.STUDENT),
+], ids=["several roles", "deprecated short role", "deprecated short learner", "learner sub-role"])
 def test_roles_in_any_valid_form_give_the_right_rights(lms, session, roles, expected):
     response = _launch_with(lms, lambda c: c.update({CLAIM + "roles": roles}))
+
+    assert response.status_code == 200
+    assert session.scalars(select(Enrollment)).one().role is expected
+
+
+NO_PART = {
+    "mentor": [LIS + "membership#Mentor"],
+    "observer": [LIS + "membership/Manager#Observer"],
+    "guest": [LIS + "institution/person#Guest"],
+    "prospective student": [LIS + "institution/person#ProspectiveStudent"],
+    "empty roles": [],
+    "unknown role": ["http://example.com/vocab#Wizard"],
+}
+
+
+@pytest.mark.parametrize("roles", NO_PART.values(), ids=NO_PART.keys())
+def test_a_launch_without_a_learner_or_staff_role_gets_a_page_saying_it_has_no_part_and_enrolls_no_one(
+        lms, session, roles):
+    response = _launch_with(lms, lambda c: c.update({CLAIM + "roles": roles}))
+
+    assert response.status_code == 403
+    assert "no part in this activity" in response.text and "see no one" in response.text
+    assert session.scalars(select(Enrollment)).all() == []
+
+
+def test_a_mentor_refused_at_launch_opens_no_student_page(lms, session, class_in_review):
+    pending, claims, header = genuine_launch(lms, "student-5")
+    claims[CLAIM + "roles"] = [LIS + "membership#Mentor"]
+    refused = pending.post(id_token=sign_token(lms, claims, header))
+    mentor = Visitor(lms, "student-5", browser=pending.browser, link_id=class_in_review["student-1"].link_id)
+
+    pages = [mentor.get("/links/{link}"), mentor.get("/links/{link}/me"),
+             mentor.post("/links/{link}/reviews/next", {}, csrf=False)]
+
+    assert refused.status_code == 403
+    assert [page.status_code for page in pages] == [403, 403, 400]
+    assert "An essay about peer review" not in "".join(page.text for page in pages)
+
+
+@pytest.mark.parametrize(("assistants_are_staff", "expected"), [(False, CourseRole.STUDENT), (True, CourseRole.STAFF)])
+def test_a_learner_who_is_also_a_teaching_assistant_is_a_student_unless_the_platform_says_staff(
+        lms, session, assistants_are_staff, expected):
+    platform = session.scalars(select(Platform)).one()
+    platform.learner_assistants_are_staff = assistants_are_staff
+    session.commit()
+
+    response = _launch_with(lms, lambda c: c.update({CLAIM + "roles": [
+        LIS + "membership#Learner", LIS + "membership/Instructor#TeachingAssistant"]}))
 
     assert response.status_code == 200
     assert session.scalars(select(Enrollment)).one().role is expected

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
+from freezegun import freeze_time
 
 from lti_tool.app import create_app
 from lti_tool.database import dispose_database
 from lti_tool.keys import ensure_tool_key
+from lti_tool.launch.state import STATE_COOKIE_PREFIX, STATE_COOKIE_SLOTS
 from lti_tool.registry import PlatformSpec, register_platform
 from tests.conftest import make_settings
+from tests.support.lms import begin_launch, launch_as
 from tests.support.rows import row_counts
 
 ISSUER = "https://lms.example.edu"
@@ -114,9 +120,88 @@ def test_over_plain_http_cookies_are_lax_because_browsers_refuse_insecure_samesi
     assert "SameSite=Lax" in cookie and "Secure" not in cookie and "Partitioned" not in cookie
 
 
-def test_pages_may_be_framed_by_the_lms_but_not_sniffed(client, platform):
+def _frame_ancestors(response) -> str:
+    directives = dict(d.strip().split(" ", 1) for d in response.headers["Content-Security-Policy"].split(";"))
+    return directives["frame-ancestors"]
+
+
+def test_pages_may_be_framed_by_the_tool_and_the_registered_lms_only_and_not_sniffed(client, platform):
     response = client.get("/lti/jwks")
 
-    assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
+    assert _frame_ancestors(response) == "'self' https://lms.example.edu"
     assert "X-Frame-Options" not in response.headers
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_canvas_hosts_and_a_platforms_extra_origins_may_frame_the_tool(tmp_path, database_url, session):
+    register_platform(session, PlatformSpec(
+        name="Canvas", issuer="https://canvas.instructure.com", client_id="10000000000001",
+        auth_login_url="https://sso.canvaslms.com/api/lti/authorize_redirect",
+        auth_token_url="https://sso.canvaslms.com/login/oauth2/token",
+        key_set_url="https://sso.canvaslms.com/api/lti/security/jwks",
+    )).framing_origins = ["https://canvas.uni.example", "https://evil.example; script-src *", "*"]
+    register_platform(session, PlatformSpec(
+        name="Moodle", issuer="https://moodle.uni.example:8443/moodle", client_id="m1",
+        auth_login_url="https://login.uni.example/auth", auth_token_url="https://moodle.uni.example/token",
+        key_set_url="https://moodle.uni.example/jwks",
+    ))
+    session.commit()
+    app = create_app(make_settings(tmp_path, database_url))
+
+    sources = _frame_ancestors(app.test_client().get("/lti/jwks")).split(" ")
+    dispose_database(app)
+
+    assert sorted(sources) == sorted([
+        "'self'", "https://*.instructure.com", "https://canvas.instructure.com", "https://sso.canvaslms.com",
+        "https://canvas.uni.example", "https://moodle.uni.example:8443", "https://login.uni.example"])
+
+
+def test_the_framing_origins_are_read_from_the_database_at_most_once_a_minute(client, platform, session):
+    assert _frame_ancestors(client.get("/lti/jwks")) == "'self' https://lms.example.edu"
+    platform.framing_origins = ["https://portal.example.edu"]
+    session.commit()
+
+    cached = _frame_ancestors(client.get("/lti/jwks"))
+    with freeze_time(datetime.now(UTC) + timedelta(seconds=61)):
+        refreshed = _frame_ancestors(client.get("/lti/jwks"))
+
+    assert cached == "'self' https://lms.example.edu"
+    assert refreshed == "'self' https://lms.example.edu https://portal.example.edu"
+
+
+def _state_cookies(browser: requests.Session) -> dict[str, str]:
+    return {cookie.name: cookie.value for cookie in browser.cookies if cookie.name.startswith(STATE_COOKIE_PREFIX)}
+
+
+def _tab_of(browser: requests.Session) -> requests.Session:
+    """Another tab of the same browser: the cookies it had when the tab posted."""
+    tab = requests.Session()
+    tab.cookies.update(browser.cookies)
+    return tab
+
+
+def test_many_logins_from_one_browser_leave_a_few_state_cookies_and_its_latest_tabs_still_launch(lms):
+    browser = requests.Session()
+    assert launch_as(lms, "student-1", browser).status_code == 200  # the course and person exist from here on
+    logins = [begin_launch(lms, "student-1", browser) for _ in range(170)]
+
+    cookies = _state_cookies(browser)
+    header = "; ".join(f"{cookie.name}={cookie.value}" for cookie in browser.cookies)
+    assert len(cookies) <= STATE_COOKIE_SLOTS and len(header) < 4096
+    with ThreadPoolExecutor(max_workers=STATE_COOKIE_SLOTS) as tabs:
+        launched = list(tabs.map(lambda login: _tab_of(browser).post(login.launch_url, data=login.fields, timeout=30),
+                                 logins[-STATE_COOKIE_SLOTS:]))
+    assert [response.status_code for response in launched] == [200] * STATE_COOKIE_SLOTS
+    assert "state mismatch" in logins[0].post().text  # its cookie made room for newer logins
+
+
+def test_a_login_clears_state_cookies_beyond_its_few(lms):
+    browser = requests.Session()
+    host = urlsplit(lms.tool.url).hostname
+    for n in range(30):
+        browser.cookies.set(f"{STATE_COOKIE_PREFIX}bomb{n}", "x" * 100, domain=host + ".local", path="/")
+
+    login = begin_launch(lms, "student-1", browser)
+
+    assert len(_state_cookies(browser)) == 1
+    assert login.post().status_code == 200

@@ -15,8 +15,10 @@ import pytest
 import requests
 from sqlalchemy import update
 
-from lti_tool.tab_session import RedactTabTokens, TabSessionRow
-from tests.support.lms import RunningLMS, auto_post_form
+from lti_tool.launch.state import STATE_COOKIE_SLOTS
+from lti_tool.log_redaction import RedactSecrets
+from lti_tool.tab_session import TabSessionRow
+from tests.support.lms import RunningLMS, auto_post_form, begin_launch
 from tests.support.rows import row_counts
 
 STORAGE_PAGE = "/lti/launch/platform-storage"
@@ -217,7 +219,7 @@ def test_tab_tokens_never_reach_the_access_log():
     record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - "%s" %s',
                                ("127.0.0.1", "GET /links/3/me?_t=eyJhIjoxfQ.secret.sig&x=1 HTTP/1.1", "200"), None)
 
-    RedactTabTokens().filter(record)
+    RedactSecrets().filter(record)
 
     assert "secret" not in record.getMessage() and "_t=[redacted]&x=1" in record.getMessage()
 
@@ -230,3 +232,16 @@ def test_the_sandbox_offers_its_storage_only_from_the_course_page_and_only_when_
     assert "lti_storage_target" not in plain.headers["Location"]
     assert "lti_storage_target=_parent" in offered.headers["Location"]
     assert "platform_storage.js" not in switched_off.text and "storage=" not in switched_off.text
+
+
+def test_a_storage_login_whose_cookie_slot_newer_logins_took_is_checked_through_the_storage(lms, session):
+    browser = requests.Session()
+    login = browser.get(f"{lms.sandbox.url}/launch/student-1?storage=on", timeout=10)
+    answer = browser.get(_data(login.text)["next"], timeout=10)
+    _, fields = auto_post_form(answer.text)
+    for _ in range(STATE_COOKIE_SLOTS):
+        begin_launch(lms, "student-2", browser)
+
+    response = browser.post(lms.tool.url + "/lti/launch", data=fields, allow_redirects=False, timeout=10)
+
+    assert response.status_code == 200 and _data(response.text)["step"] == "launch"

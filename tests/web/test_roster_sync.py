@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from assessment.models import CourseRole, Enrollment, Person
+from assessment.models import Course, CourseRole, Enrollment, Person
+from lti_tool.roster import apply_roster
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
 
@@ -35,3 +36,19 @@ def test_students_cannot_sync_the_roster(lms, instructor):
     student.launch()
 
     assert student.post("/links/{link}/people/sync", {}).status_code == 403
+
+
+def test_mentors_observers_and_roleless_members_of_the_roster_are_not_enrolled(lms, instructor, session):
+    course = see_committed(session).scalars(select(Course)).one()
+    lis = "http://purl.imsglobal.org/vocab/lis/v2/"
+    members = [{"user_id": "parent-1", "roles": [lis + "membership#Mentor"]},
+               {"user_id": "observer-1", "roles": [lis + "membership/Manager#Observer"]},
+               {"user_id": "nobody-1", "roles": []},
+               {"user_id": "learner-9", "roles": [lis + "membership#Learner"]}]
+
+    apply_roster(session, course, members)
+    session.commit()
+
+    enrolled = set(see_committed(session).scalars(
+        select(Person.subject).join(Enrollment, Enrollment.person_id == Person.id)))
+    assert "learner-9" in enrolled and not enrolled & {"parent-1", "observer-1", "nobody-1"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -53,6 +54,39 @@ def test_a_student_hands_in_text_and_sees_it_sanitised(student, session):
     assert "<p>My essay</p>" in version.text_html
     assert "<script" not in version.text_html and "onclick" not in version.text_html
     assert "My essay" in page_text(response)
+
+
+def test_handed_in_text_keeps_no_link_or_image_that_reaches_the_tool(student, session, lms):
+    bomb = "".join(f'<img src="/lti/login?iss=https://lms.example&login_hint={n}">' for n in range(3))
+    text = (f'<p>Essay</p>{bomb}<a href="{lms.tool.url}/links/1/me">mine</a>'
+            '<a href="https://elsewhere.example/?_t=eyJ0.forged.sig">token</a>'
+            '<img src="https://tracker.example/p.gif"><a href="https://en.wikipedia.org/wiki/Essay">source</a>')
+
+    response = student.post("/links/{link}/submission", {"text": text})
+
+    assert response.status_code == 200
+    stored = see_committed(session).scalars(select(SubmissionVersion)).one().text_html
+    assert "/lti/login" not in stored and "_t=" not in stored and lms.tool.url not in stored
+    assert "tracker.example" not in stored
+    source = re.search(r'<a href="https://en.wikipedia.org/wiki/Essay"[^>]*>', stored).group(0)
+    assert 'rel="noopener noreferrer"' in source and 'target="_blank"' in source
+
+
+def test_text_stored_under_older_rules_is_cleaned_again_when_shown(student, session, lms):
+    student.post("/links/{link}/submission", {"text": "<p>Essay</p>"})
+    hostile = (f'<img src="/lti/login?iss=x&login_hint=1"><a href="{lms.tool.url}/links/1/me?_t=eyJ0.forged.sig">'
+               'mine</a><a href="/links/1">relative</a>')
+    version = session.scalars(select(SubmissionVersion)).one()
+    version.text_html = hostile
+    session.scalars(select(Assignment)).one().instructions_html = hostile
+    session.commit()
+
+    page = student.get("/links/{link}")
+
+    assert page.status_code == 200
+    shown = re.findall(r'<div class="(?:submitted-text|instructions)">(.*?)</div>', page.text, re.S)
+    assert len(shown) == 2 and all("mine" in text and "relative" in text for text in shown)
+    assert not any("/lti/login" in text or "forged" in text or "href" in text for text in shown)
 
 
 def test_an_uploaded_pdf_is_stored_without_its_authors_name_and_under_a_neutral_name(student, session, lms):

@@ -1,0 +1,53 @@
+"""Keeping session-grade secrets (tab tokens, id_tokens, OIDC states) out of every log the tool or its server writes."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import MutableMapping
+from typing import Any
+
+# A query parameter (or form field) whose value is as good as a session or a login: `_t`, `id_token`, `state`.
+_SECRET_PARAMETER = re.compile(r"(?P<lead>^|[?&;\s\"'])(?P<name>_t|id_token|state)=[^&;\s\"'#]+")
+# The loggers of the servers that log request lines: the built-in one and gunicorn's.
+SERVER_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+
+
+def redact(text: str) -> str:
+    return _SECRET_PARAMETER.sub(r"\g<lead>\g<name>=[redacted]", text)
+
+
+class RedactSecrets(logging.Filter):
+    """Rewrites a record's message and arguments (a tuple, or gunicorn's mapping of atoms) before it is written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
+        elif isinstance(record.args, MutableMapping):
+            _redact_in_place(record.args)
+        return True
+
+
+def _redact_in_place(atoms: MutableMapping[str, Any]) -> None:
+    # In place: gunicorn's atoms are a dict subclass that answers "-" for absent keys, which a copy would lose.
+    for key, value in list(atoms.items()):
+        if isinstance(value, str):
+            atoms[key] = redact(value)
+
+
+def install_redaction() -> None:
+    """Attach the filter to the server loggers (records logged to them) and to every handler of root and of those
+    loggers (records propagated from anywhere). Safe to call again: nothing is attached twice."""
+    loggers = [logging.getLogger(name) for name in SERVER_LOGGERS]
+    for logger in loggers:
+        _attach(logger)
+    for logger in (logging.getLogger(), *loggers):
+        for handler in logger.handlers:
+            _attach(handler)
+
+
+def _attach(target: logging.Filterer) -> None:
+    if not any(isinstance(existing, RedactSecrets) for existing in target.filters):
+        target.addFilter(RedactSecrets())

@@ -1,0 +1,80 @@
+"""Rich user HTML keeps its formatting and no link or image that reaches the tool or reveals a reader."""
+
+from __future__ import annotations
+
+import pytest
+
+from assessment.rich_text import clean_rich_text
+
+TOOL = "https://peerlti.example.edu"
+
+
+@pytest.mark.parametrize("href", [
+    "https://peerlti.example.edu/links/3/me",
+    "https://PEERLTI.example.edu:443/links/3",
+    "http://peerlti.example.edu/links/3",
+    "https://peerlti.example.edu:8443/x",
+    "/links/3/me",
+    "links/3",
+    "?_t=abc",
+    "#top",
+    "//peerlti.example.edu/links/3",
+    "\\\\peerlti.example.edu/links/3",
+    " /lti/login?iss=x",
+    "https:peerlti.example.edu/links",
+    "https://elsewhere.example/?_t=eyJ.sig",
+    "https://elsewhere.example/?x=1&%5Ft=eyJ.sig",
+    "https://elsewhere.example/?x=1&amp;_t=eyJ.sig",
+])
+def test_links_to_the_tool_relative_links_and_links_carrying_a_tab_token_are_dropped(href):
+    cleaned = clean_rich_text(f'<p><a href="{href}">look</a></p>', TOOL)
+
+    assert "href" not in cleaned and "look" in cleaned
+
+
+def test_tab_tokens_are_dropped_even_when_the_tools_address_is_unknown():
+    cleaned = clean_rich_text('<a href="https://a.example/?_t=x">a</a><a href="/links/1">b</a>', "")
+
+    assert "href" not in cleaned
+
+
+def test_links_elsewhere_are_kept_and_open_in_a_new_window_without_the_referrer():
+    cleaned = clean_rich_text('<a href="https://en.wikipedia.org/wiki/Peer_review">source</a>', TOOL)
+
+    assert 'href="https://en.wikipedia.org/wiki/Peer_review"' in cleaned
+    assert 'rel="noopener noreferrer"' in cleaned and 'target="_blank"' in cleaned
+
+
+@pytest.mark.parametrize("src", [
+    "/lti/login?iss=https://lms.example&login_hint=1",
+    "https://peerlti.example.edu/lti/login?iss=x",
+    "https://tracker.example/pixel.gif",
+    "http://tracker.example/pixel.gif",
+    "//tracker.example/pixel.gif",
+    "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=",
+    "data:text/html;base64,PHNjcmlwdD4=",
+])
+def test_images_that_load_from_anywhere_are_dropped(src):
+    cleaned = clean_rich_text(f'<p><img src="{src}" alt="chart">text</p>', TOOL)
+
+    assert "src=" not in cleaned and "text" in cleaned
+
+
+def test_an_image_written_into_the_text_itself_is_kept():
+    png = "data:image/png;base64,iVBORw0KGgo="
+
+    assert f'src="{png}"' in clean_rich_text(f'<img src="{png}" alt="chart">', TOOL)
+
+
+def test_data_urls_are_not_links():
+    assert "href" not in clean_rich_text('<a href="data:text/html,hello">x</a>', TOOL)
+
+
+def test_formatting_and_scripts_are_treated_as_before():
+    cleaned = clean_rich_text("<p>My <b>essay</b></p><script>alert(1)</script><i onclick='x()'>i</i>", TOOL)
+
+    assert cleaned == "<p>My <b>essay</b></p><i>i</i>"
+
+
+def test_quotations_citing_the_tool_lose_their_cite():
+    assert "cite" not in clean_rich_text('<blockquote cite="/links/1?_t=x">q</blockquote>', TOOL)
