@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from wtforms import HiddenField
 from wtforms.validators import InputRequired
 
+from config.settings import Settings
 from lti_tool.database import db
 from lti_tool.installation.canvas import canvas_configuration
 from lti_tool.installation.dynamic import (
@@ -18,7 +19,10 @@ from lti_tool.installation.dynamic import (
     register_with_platform,
     registration_request,
 )
+from lti_tool.installation.invites import INVITE_PARAMETER, consume_invite, valid_invite
 from lti_tool.installation.values import ToolValues, public_key_pem
+from lti_tool.outbound import OutboundClient
+from lti_tool.registry import RegistrationConflict
 from lti_tool.views.course import staff_view
 
 bp = Blueprint("installation", __name__)
@@ -29,14 +33,32 @@ class RegisterForm(FlaskForm):
 
     openid_configuration = HiddenField(validators=[InputRequired()])
     registration_token = HiddenField()
+    invite = HiddenField()
+
+
+def _settings() -> Settings:
+    return current_app.config["PEERLTI_SETTINGS"]
 
 
 def _values() -> ToolValues:
-    return ToolValues(current_app.config["PEERLTI_SETTINGS"].tool_base_url)
+    return ToolValues(_settings().tool_base_url)
 
 
-def _timeout() -> float:
-    return current_app.config["PEERLTI_SETTINGS"].http_timeout_seconds
+def _client() -> OutboundClient:
+    return current_app.extensions["peerlti.outbound"]
+
+
+def _needs_invite() -> bool:
+    return _settings().dynamic_registration == "invite"
+
+
+def _invite_refused() -> tuple[str, int]:
+    """Nothing is fetched for a registration nobody invited: the page would otherwise reach any address."""
+    return _failed(_(
+        "This registration link has no valid invitation: it is missing, was used already, or expired. "
+        "Ask the administrator of peerlti for a new link (they make one with `peerlti platform invite`, or a "
+        "platform administrator does on peerlti's \"Invite a platform\" page), then paste it into your LMS."
+    ), status=403)
 
 
 @bp.after_request
@@ -50,6 +72,9 @@ def _not_stored(response: Response) -> Response:
 @bp.get("/lti/register")
 def register_page() -> str | tuple[str, int]:
     """What will be registered with the platform that opened this page; nothing changes until "Register"."""
+    invite = request.args.get(INVITE_PARAMETER, "")
+    if _needs_invite() and valid_invite(db(), invite) is None:
+        return _invite_refused()
     configuration_url = request.args.get("openid_configuration", "")
     if not configuration_url:
         return _failed(_(
@@ -57,12 +82,12 @@ def register_page() -> str | tuple[str, int]:
             "(in Moodle: Manage tools, \"Tool URL\"); the LMS opens it with its own configuration."
         ))
     try:
-        configuration = fetch_platform_configuration(configuration_url, _timeout())
+        configuration = fetch_platform_configuration(configuration_url, _client())
     except RegistrationFailed as error:
         return _failed(error.message)
     form = RegisterForm(
         formdata=None, openid_configuration=configuration_url,
-        registration_token=request.args.get("registration_token", ""),
+        registration_token=request.args.get("registration_token", ""), invite=invite,
     )
     values = _values()
     return render_template("installation/register.html", form=form, platform=configuration, values=values,
@@ -74,16 +99,33 @@ def register() -> str | tuple[str, int]:
     form = RegisterForm()
     if not form.validate():
         return _failed(_("The registration form is incomplete; open the registration again from your LMS."))
+    invite = form.invite.data or ""
+    if _needs_invite() and valid_invite(db(), invite) is None:
+        return _invite_refused()
     # The configuration is read again: nothing the browser carried between the two requests is trusted.
     try:
-        configuration = fetch_platform_configuration(form.openid_configuration.data, _timeout())
-        client = register_with_platform(configuration, form.registration_token.data or None, _values(), _timeout())
+        configuration = fetch_platform_configuration(form.openid_configuration.data, _client())
+        client = register_with_platform(configuration, form.registration_token.data or None, _values(), _client())
     except RegistrationFailed as error:
         return _failed(error.message)
     session = db()
     try:
-        platform = record_registration(session, configuration, client)
+        # An invitation is an administrator's word, which may add a deployment to a registration already there.
+        platform = record_registration(session, configuration, client, add_deployments=_needs_invite())
+        # Used in the transaction that stores the platform: a registration that fails leaves it valid.
+        if _needs_invite() and not consume_invite(session, invite, platform.id):
+            session.rollback()
+            return _invite_refused()
         session.commit()
+    except RegistrationConflict as conflict:
+        session.rollback()
+        current_app.logger.warning("dynamic registration refused: %s", conflict)
+        return _failed(_(
+            "The platform %(issuer)s with client id %(client)s is registered in peerlti already, with other "
+            "endpoints or keys (%(fields)s). A registration never changes them: an administrator of peerlti "
+            "who means to change them runs `peerlti platform update`.",
+            issuer=conflict.platform.issuer, client=conflict.platform.client_id, fields=", ".join(conflict.changes),
+        ), status=409)
     except SQLAlchemyError:
         session.rollback()
         current_app.logger.exception("dynamic registration not stored")
@@ -115,4 +157,5 @@ def installation_values(link_id: int) -> str:
 
 
 def init_installation(app: Flask) -> None:
+    app.extensions.setdefault("peerlti.outbound", OutboundClient.from_settings(app.config["PEERLTI_SETTINGS"]))
     app.register_blueprint(bp)

@@ -28,6 +28,7 @@ from lti_tool.launch.platform_storage import (
 )
 from lti_tool.launch.provisioning import LaunchIdentity, provision
 from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateSigner
+from lti_tool.outbound import OutboundClient
 from lti_tool.registry import Deployment, find_platform
 from lti_tool.tab_session import start_tab_session
 
@@ -195,5 +196,6 @@ def jwks() -> Response:
 
 
 def init_launch(app) -> None:
-    app.extensions["peerlti.platform_keys"] = PlatformKeyCache(app.config["PEERLTI_SETTINGS"].http_timeout_seconds)
+    client = app.extensions.setdefault("peerlti.outbound", OutboundClient.from_settings(app.config["PEERLTI_SETTINGS"]))
+    app.extensions["peerlti.platform_keys"] = PlatformKeyCache(client)
     app.register_blueprint(bp)
