@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import SQLAlchemyError
-from wtforms import HiddenField
-from wtforms.validators import InputRequired
+from wtforms import HiddenField, IntegerField
+from wtforms.validators import InputRequired, NumberRange
 
+from assessment.errors import NotAllowed
+from assessment.messages import N_
 from config.settings import Settings
 from lti_tool.database import db
+from lti_tool.identity import launched_as_platform_administrator
 from lti_tool.installation.canvas import canvas_configuration
 from lti_tool.installation.dynamic import (
     RegistrationFailed,
@@ -19,7 +23,15 @@ from lti_tool.installation.dynamic import (
     register_with_platform,
     registration_request,
 )
-from lti_tool.installation.invites import INVITE_PARAMETER, consume_invite, valid_invite
+from lti_tool.installation.invites import (
+    DEFAULT_HOURS,
+    INVITE_PARAMETER,
+    MAX_HOURS,
+    consume_invite,
+    issue_invite,
+    registration_url,
+    valid_invite,
+)
 from lti_tool.installation.values import ToolValues, public_key_pem
 from lti_tool.outbound import OutboundClient
 from lti_tool.registry import RegistrationConflict
@@ -34,6 +46,13 @@ class RegisterForm(FlaskForm):
     openid_configuration = HiddenField(validators=[InputRequired()])
     registration_token = HiddenField()
     invite = HiddenField()
+
+
+class InviteForm(FlaskForm):
+    """A platform administrator's request for a registration link."""
+
+    hours = IntegerField(_l("Valid for (hours)"), default=DEFAULT_HOURS,
+                         validators=[InputRequired(), NumberRange(min=1, max=MAX_HOURS)])
 
 
 def _settings() -> Settings:
@@ -153,7 +172,29 @@ def installation_values(link_id: int) -> str:
     session = db()
     pem = public_key_pem(session)
     session.commit()  # the first key, if this page made it, must be the one the JWKS serves
-    return render_template("installation/values.html", view=view, values=_values(), public_key_pem=pem)
+    return render_template("installation/values.html", view=view, values=_values(), public_key_pem=pem,
+                           invite_needed=_needs_invite(), platform_admin=launched_as_platform_administrator(link_id))
+
+
+@bp.route("/links/<int:link_id>/registration-invites", methods=["GET", "POST"])
+def invite_platform(link_id: int) -> str | tuple[str, int]:
+    """A platform administrator (institution or system Administrator in the LMS) makes a single-use
+    Dynamic Registration link for another LMS."""
+    view = staff_view(link_id)
+    if not launched_as_platform_administrator(link_id):
+        raise NotAllowed(N_("Only an LMS administrator (an institution or system Administrator role) can invite "
+                            "a platform to register peerlti."))
+    form = InviteForm()
+    if request.method == "GET" or not form.validate():
+        status = 400 if request.method == "POST" else 200
+        return render_template("installation/invite.html", view=view, form=form, link=None), status
+    who = view.person.name or view.person.subject
+    token = issue_invite(db(), hours=form.hours.data,
+                         created_by=f"{who} ({view.platform.issuer}) on the invitation page")
+    db().commit()
+    current_app.logger.info("registration invitation made by person %s of %s", view.person.id, view.platform.issuer)
+    return render_template("installation/invite.html", view=view, form=InviteForm(formdata=None), hours=form.hours.data,
+                           link=registration_url(_settings().tool_base_url, token))
 
 
 def init_installation(app: Flask) -> None:

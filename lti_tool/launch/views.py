@@ -27,6 +27,7 @@ from lti_tool.launch.platform_storage import (
     state_key,
 )
 from lti_tool.launch.provisioning import LaunchIdentity, provision
+from lti_tool.launch.roles import is_platform_administrator
 from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateSigner
 from lti_tool.outbound import OutboundClient
 from lti_tool.registry import Deployment, find_platform
@@ -158,7 +159,8 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
         raise LaunchRejected(
             N_("Another launch changed the same records at this moment; open the activity again."), status=409
         ) from None
-    remember_launch(identity, key=session_key)
+    roles = message.claims.get("https://purl.imsglobal.org/spec/lti/claim/roles") or []
+    remember_launch(identity, key=session_key, platform_admin=is_platform_administrator(roles))
     remember_launch_locale(message.claims.get(PRESENTATION_CLAIM))
     return redirect(destination, 303)
 
