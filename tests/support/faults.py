@@ -1,4 +1,5 @@
-"""A misbehaving LMS: WSGI middleware around the sandbox that breaks AGS score posts as a test scripts it."""
+"""A misbehaving LMS: WSGI middleware around the sandbox that breaks AGS score posts and NRPS rosters as a test
+scripts it."""
 
 from __future__ import annotations
 
@@ -90,6 +91,7 @@ class FaultyAGS:
         self._score_posts = 0
         self.token_requests: Counter[str] = Counter()
         self.score_posts: list[ScorePost] = []
+        self.roster_fault: Fault | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "")
@@ -100,6 +102,13 @@ class FaultyAGS:
                     self.token_requests[scope] += 1
         elif method == "POST" and path.endswith("/scores"):
             return self._score(environ, start_response)
+        elif method == "GET" and path.endswith("/memberships") and self.roster_fault is not None:
+            fault = self.roster_fault
+            time.sleep(fault.delay)
+            body = fault.body.encode()
+            start_response(f"{fault.status} Refused", [("Content-Type", "application/json"), *fault.headers,
+                                                      ("Content-Length", str(len(body)))])
+            return [body]
         return self.app(environ, start_response)
 
     def set_faults(self, faults: Iterable[Fault]) -> None:
@@ -151,6 +160,13 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return body
+
+
+def refuse_roster(lms: RunningLMS, status: int, body: str = "", delay: float = 0.0) -> FaultyAGS:
+    """The sandbox answers every roster (NRPS) request with `status` and `body`, after `delay` seconds."""
+    faulty = install_faults(lms)
+    faulty.roster_fault = Fault(status=status, body=body, delay=delay)
+    return faulty
 
 
 def install_faults(lms: RunningLMS, faults: Iterable[Fault] = ()) -> FaultyAGS:
