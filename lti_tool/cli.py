@@ -198,7 +198,12 @@ def _platform_spec(ctx: Context, record: dict, flags: dict) -> PlatformSpec:
             raise click.UsageError(f"--{key.replace('_', '-')}: {refusal}") from None
     deployment_ids = tuple(flags.get("deployment_ids") or record.get("deployment_ids") or ())
     accept_new = bool(flags.get("accept_new_deployments") or record.get("accept_new_deployments"))
-    return PlatformSpec(**values, deployment_ids=tuple(map(str, deployment_ids)), accept_new_deployments=accept_new)
+    return PlatformSpec(
+        name=str(values["name"]), issuer=str(values["issuer"]), client_id=str(values["client_id"]),
+        auth_login_url=str(values["auth_login_url"]), auth_token_url=str(values["auth_token_url"]),
+        key_set_url=str(values["key_set_url"]), audience=str(values["audience"]) if values["audience"] else None,
+        deployment_ids=tuple(map(str, deployment_ids)), accept_new_deployments=accept_new,
+    )
 
 
 @platform.command("list")

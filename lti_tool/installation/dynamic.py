@@ -111,7 +111,7 @@ def fetch_platform_configuration(url: str, client: OutboundClient) -> PlatformCo
     platform_claim = document.get(PLATFORM_CONFIGURATION_CLAIM)
     if not isinstance(platform_claim, dict):
         missing.append(PLATFORM_CONFIGURATION_CLAIM)
-    if missing:
+    if missing or not isinstance(platform_claim, dict):
         raise RegistrationFailed(_l(
             "The platform's configuration lacks %(fields)s.", fields=", ".join(missing)
         ))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, cast
 from urllib.parse import urlencode
 
-from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy import CursorResult, ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from assessment.db import Base, utcnow
@@ -62,14 +63,15 @@ def consume_invite(session: Session, token: str, platform_id: int, now: datetime
     """Mark the invitation used for this platform, in the caller's transaction; False when it is no longer valid
     (used meanwhile by a concurrent registration, or expired)."""
     now = now or utcnow()
-    used = session.execute(
+    # An UPDATE's result is a CursorResult, which has a rowcount.
+    result = cast(CursorResult[Any], session.execute(
         update(RegistrationInvite)
         .where(RegistrationInvite.token_hash == _hash(token), RegistrationInvite.used_at.is_(None),
                RegistrationInvite.expires_at > now)
         .values(used_at=now, platform_id=platform_id)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    return used == 1
+    ))
+    return result.rowcount == 1
 
 
 def registration_url(tool_base_url: str, token: str) -> str:
