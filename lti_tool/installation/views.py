@@ -14,6 +14,7 @@ from assessment.errors import NotAllowed
 from assessment.messages import N_
 from config.settings import Settings
 from lti_tool.database import db
+from lti_tool.forms import TranslatedForm, required
 from lti_tool.identity import launched_as_platform_administrator
 from lti_tool.installation.canvas import canvas_configuration
 from lti_tool.installation.dynamic import (
@@ -48,11 +49,11 @@ class RegisterForm(FlaskForm):
     invite = HiddenField()
 
 
-class InviteForm(FlaskForm):
+class InviteForm(TranslatedForm):
     """A platform administrator's request for a registration link."""
 
     hours = IntegerField(_l("Valid for (hours)"), default=DEFAULT_HOURS,
-                         validators=[InputRequired(), NumberRange(min=1, max=MAX_HOURS)])
+                         validators=[required(), NumberRange(min=1, max=MAX_HOURS)])
 
 
 def _settings() -> Settings:
