@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from assessment.models import CourseRole, Enrollment, Person
+from assessment.models import CourseRole, Enrollment, Person, ResourceLink
 from tests.conftest import make_settings
 from tests.support.faults import refuse_roster
 from tests.support.lms import start_lms
@@ -99,3 +99,17 @@ def test_after_a_refusal_the_people_page_still_works_and_a_later_sync_succeeds(l
     response = instructor.post("/links/{link}/people/sync", {})
 
     assert "Roster synced" in page_text(response)
+
+
+def test_a_roster_refused_on_its_second_page_stores_nothing_of_the_first(lms, instructor, session):
+    link = session.scalars(select(ResourceLink)).one()
+    link.nrps_claim = link.nrps_claim | {"context_memberships_url": link.nrps_claim["context_memberships_url"] + "?limit=2"}
+    session.commit()
+    before = see_committed(session).execute(select(Person.subject)).scalars().all()
+    assert "ta-1" not in before, "the first page (instructor-1, ta-1) brings someone new"
+    refuse_roster(lms, 500, REMOTE_BODY, page=2)
+
+    response = instructor.post("/links/{link}/people/sync", {})
+
+    assert response.status_code == 502 and "HTTP 500" in page_text(response)
+    assert see_committed(session).execute(select(Person.subject)).scalars().all() == before
