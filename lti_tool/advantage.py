@@ -33,6 +33,8 @@ RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 # A platform's own short reason (OAuth `error_description` or `error`) is kept on outbox rows, cut to this length:
 # "userId is not a student in this course" tells an instructor what to fix; the rest of a body is never kept.
 MAX_REASON_LENGTH = 160
+# Some platforms (Moodle) send a whole course's roster in one page: a large course's is several megabytes.
+MAX_ROSTER_PAGE_BYTES = 32 * 1024 * 1024
 _NOT_PLAIN = re.compile(r"[^\w .,:;'\"()/#@+\-]", re.UNICODE)
 
 
@@ -143,7 +145,7 @@ class AdvantageClient:
 
     def members(self, memberships_url: str) -> Iterator[dict[str, Any]]:
         token = self.access_token((NRPS_SCOPE,))
-        for page in self._pages(memberships_url, MEMBERS_TYPE, token, {}):
+        for page in self._pages(memberships_url, MEMBERS_TYPE, token, {}, max_bytes=MAX_ROSTER_PAGE_BYTES):
             yield from page.get("members", []) if isinstance(page, dict) else []
 
     # --- HTTP -----------------------------------------------------------------------------------------------
@@ -152,12 +154,13 @@ class AdvantageClient:
         for page in self._pages(url, media_type, token, params):
             yield from page if isinstance(page, list) else []
 
-    def _pages(self, url: str, media_type: str, token: str, params: dict[str, str]) -> Iterator[Any]:
+    def _pages(self, url: str, media_type: str, token: str, params: dict[str, str],
+               max_bytes: int | None = None) -> Iterator[Any]:
         next_url: str | None = url
         first = True
         while next_url:
             response = self._request("GET", next_url, token=token, headers={"Accept": media_type},
-                                     params=params if first else None, what="a list")
+                                     params=params if first else None, what="a list", max_bytes=max_bytes)
             first = False
             yield _json(response)
             next_url = response.links.get("next")

@@ -83,7 +83,8 @@ def sync_people(link_id: int) -> Response | tuple[str, int]:
         return redirect(url_for("instructor.people", link_id=link_id), 303)
     outcome = result.result if isinstance(result.result, dict) else {}
     if "refused" in outcome:
-        return lms_refusal_page(roster_refusal(outcome["refused"].get("status")))
+        refused = outcome["refused"]
+        return lms_refusal_page(roster_refusal(refused.get("status"), bool(refused.get("retryable", True))))
     flash(gettext("Roster synced from the LMS."))
     return redirect(url_for("instructor.people", link_id=link_id), 303)
 

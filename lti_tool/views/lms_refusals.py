@@ -6,8 +6,14 @@ from flask import render_template
 from flask_babel import gettext
 
 
-def roster_refusal(status: int | None) -> str:
-    """The page text for a roster (NRPS) call the LMS refused with `status` (None: no answer at all)."""
+def roster_refusal(status: int | None, retryable: bool = True) -> str:
+    """The page text for a roster (NRPS) call the LMS refused with `status` (None: no usable answer at all;
+    then `retryable` False means trying again will not help: an answer too large, an address refused)."""
+    if status is None and not retryable:
+        return gettext(
+            "peerlti could not use the LMS's answer for the roster: it was larger than peerlti reads, or the "
+            "LMS's address is one peerlti does not connect to. Nothing was changed. Ask the administrator of "
+            "peerlti; its log has the details.")
     if status is None:
         return gettext(
             "The LMS did not answer peerlti's request for the roster (no answer in time, or it could not be "

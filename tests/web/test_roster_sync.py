@@ -113,3 +113,14 @@ def test_a_roster_refused_on_its_second_page_stores_nothing_of_the_first(lms, in
 
     assert response.status_code == 502 and "HTTP 500" in page_text(response)
     assert see_committed(session).execute(select(Person.subject)).scalars().all() == before
+
+
+def test_a_roster_address_the_tool_may_not_reach_is_refused_without_a_request(lms, instructor, session):
+    link = session.scalars(select(ResourceLink)).one()
+    link.nrps_claim = link.nrps_claim | {"context_memberships_url": "http://169.254.169.254/latest/meta-data/"}
+    session.commit()
+
+    response = instructor.post("/links/{link}/people/sync", {})
+
+    assert response.status_code == 502
+    assert "does not connect to" in page_text(response) and "Nothing was changed" in page_text(response)
