@@ -267,6 +267,10 @@ def fake_platform() -> Iterator[str]:
     def other_issuer():
         return jsonify(configuration("https://lms.elsewhere.example", "register-ok"))
 
+    @app.get("/private-login/openid-configuration")
+    def private_login():
+        return jsonify(configuration(base, "register-ok") | {"authorization_endpoint": "http://127.0.0.1:9/auth"})
+
     @app.get("/moodle-sandbox/openid-configuration")
     def sibling_path():
         return jsonify(configuration(f"{base}/moodle", "register-ok"))
@@ -383,6 +387,16 @@ def test_a_configuration_at_a_loopback_address_is_refused_before_connecting(guar
         assert "OUTBOUND_ALLOWED_HOSTS" in unescape(response.text)
         with pytest.raises(TimeoutError):
             listener.accept()
+    assert row_counts(session) == before
+
+
+def test_a_configuration_sending_logins_to_a_loopback_address_is_refused(guarded_lms, session, fake_platform):
+    before = row_counts(session)
+
+    response = _refused(guarded_lms, f"{fake_platform}/private-login/openid-configuration", None)
+
+    assert response.status_code == 400
+    assert "http://127.0.0.1:9/auth" in unescape(response.text) and "OUTBOUND_ALLOWED_HOSTS" in unescape(response.text)
     assert row_counts(session) == before
 
 
