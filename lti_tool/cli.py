@@ -297,6 +297,8 @@ def platform_values(ctx: Context, as_json: bool) -> None:
         value = values[key]
         if isinstance(value, list):
             value = "\n".join(value)
+        if key == "dynamic_registration_url" and ctx.settings.dynamic_registration == "invite":
+            value = f"{value}\n(with an invitation: the link `peerlti platform invite` prints)"
         click.echo(f"{label}:\n{value or 'none'}\n")
 
 
