@@ -83,8 +83,9 @@ def _invite_refused() -> tuple[str, int]:
 
 @bp.after_request
 def _not_stored(response: Response) -> Response:
-    # The registration pages carry the platform's single-use token: no cache keeps them.
-    if request.path == "/lti/register":
+    # The registration pages carry the platform's single-use token, the invitation page a new invitation:
+    # no cache keeps them.
+    if request.path == "/lti/register" or request.endpoint == "installation.invite_platform":
         response.headers["Cache-Control"] = "no-store"
     return response
 
