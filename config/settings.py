@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 from limits import parse_many
 
 ENVIRONMENTS = ("development", "test", "production")
+REGISTRATION_MODES = ("invite", "open")
+# Hosts the tool may reach on loopback without saying so: the sandbox LMS in development and the tests.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 class SettingsError(ValueError):
@@ -55,6 +58,10 @@ class Settings:
     rate_limits: RateLimits = RateLimits()
     # How many reverse proxies in front of the tool to trust for X-Forwarded-For (0: take the peer address).
     proxy_fix_x_for: int = 0
+    # Hosts exempt from the outbound address rules (loopback, private...): lower case, IPv6 without brackets.
+    outbound_allowed_hosts: tuple[str, ...] = ()
+    # "invite": /lti/register needs an administrator's single-use invitation; "open": anyone may register.
+    dynamic_registration: str = "invite"
 
     @property
     def is_https(self) -> bool:
@@ -93,7 +100,16 @@ class Settings:
                 for name, default in vars(RateLimits()).items()
             }),
             proxy_fix_x_for=_int(env, "PROXY_FIX_X_FOR", 0, low=0, high=10),
+            outbound_allowed_hosts=_hosts(env, "OUTBOUND_ALLOWED_HOSTS",
+                                          () if environment == "production" else LOCAL_HOSTS),
+            # Development stays open so the sandbox's "External tools" page registers the tool without a step.
+            dynamic_registration=_choice(env, "DYNAMIC_REGISTRATION", REGISTRATION_MODES,
+                                         "open" if environment == "development" else "invite"),
         )
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
 
 
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -114,6 +130,22 @@ def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}; got {value}")
     return value
+
+
+def _hosts(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    hosts = []
+    for item in raw.split(","):
+        host = item.strip().lower().removeprefix("[").removesuffix("]")
+        if not host:
+            continue
+        if any(character in host for character in "/@ ?#") or host.count(":") == 1:
+            raise SettingsError(f"{name} is a comma-separated list of host names or addresses, without scheme "
+                                f"or port, such as moodle.example.edu,10.0.0.5; got {item.strip()!r}")
+        hosts.append(host)
+    return tuple(hosts)
 
 
 def _http_url(env: Mapping[str, str], name: str, default: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,9 +14,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import jwt
-import requests
 
 from lti_tool.key_vault import SigningKey
+from lti_tool.outbound import OutboundClient, OutboundError, OutboundResponse
 from lti_tool.registry import Platform
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -30,6 +31,12 @@ TOKEN_MARGIN_SECONDS = 60
 # Statuses worth trying again: the platform is down, overloaded or throttling (Canvas throttles with 403 too,
 # but 403 also means "not allowed", so it is treated as permanent unless it says it is a rate limit).
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# A platform's own short reason (OAuth `error_description` or `error`) is kept on outbox rows, cut to this length:
+# "userId is not a student in this course" tells an instructor what to fix; the rest of a body is never kept.
+MAX_REASON_LENGTH = 160
+# Some platforms (Moodle) send a whole course's roster in one page: a large course's is several megabytes.
+MAX_ROSTER_PAGE_BYTES = 32 * 1024 * 1024
+_NOT_PLAIN = re.compile(r"[^\w .,:;'\"()/#@+\-]", re.UNICODE)
 
 
 class AdvantageError(Exception):
@@ -63,13 +70,12 @@ class ToolCredentials:
 class AdvantageClient:
     """One platform's services, for one tool key, with tokens shared through a cache."""
 
-    def __init__(self, credentials: ToolCredentials, cache: TokenCache, *, timeout: float,
-                 http: requests.Session | None = None) -> None:
+    def __init__(self, credentials: ToolCredentials, cache: TokenCache, *, http: OutboundClient) -> None:
         self._platform = credentials.platform
         self._key = credentials.key
         self._cache = cache
-        self._timeout = timeout
-        self._http = http or requests.Session()
+        # Every address here came from a platform (registration or launch claims): the guarded client only.
+        self._http = http
         self.tokens_requested = 0
 
     # --- tokens ---------------------------------------------------------------------------------------------
@@ -140,7 +146,7 @@ class AdvantageClient:
 
     def members(self, memberships_url: str) -> Iterator[dict[str, Any]]:
         token = self.access_token((NRPS_SCOPE,))
-        for page in self._pages(memberships_url, MEMBERS_TYPE, token, {}):
+        for page in self._pages(memberships_url, MEMBERS_TYPE, token, {}, max_bytes=MAX_ROSTER_PAGE_BYTES):
             yield from page.get("members", []) if isinstance(page, dict) else []
 
     # --- HTTP -----------------------------------------------------------------------------------------------
@@ -149,52 +155,74 @@ class AdvantageClient:
         for page in self._pages(url, media_type, token, params):
             yield from page if isinstance(page, list) else []
 
-    def _pages(self, url: str, media_type: str, token: str, params: dict[str, str]) -> Iterator[Any]:
+    def _pages(self, url: str, media_type: str, token: str, params: dict[str, str],
+               max_bytes: int | None = None) -> Iterator[Any]:
         next_url: str | None = url
         first = True
         while next_url:
             response = self._request("GET", next_url, token=token, headers={"Accept": media_type},
-                                     params=params if first else None, what="a list")
+                                     params=params if first else None, what="a list", max_bytes=max_bytes)
             first = False
             yield _json(response)
-            next_url = response.links.get("next", {}).get("url")
+            next_url = response.links.get("next")
 
     def _send(self, method: str, url: str, *, what: str, token: str | None = None, **kwargs: Any) -> Any:
         return _json(self._request(method, url, token=token, what=what, **kwargs))
 
-    def _request(self, method: str, url: str, *, what: str, token: str | None, **kwargs: Any) -> requests.Response:
+    def _request(self, method: str, url: str, *, what: str, token: str | None, **kwargs: Any) -> OutboundResponse:
         headers = dict(kwargs.pop("headers", None) or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
-            response = self._http.request(method, url, headers=headers, timeout=self._timeout, **kwargs)
-        except requests.RequestException as error:
-            raise AdvantageError(f"The platform did not answer a request for {what}: {error.__class__.__name__}.",
-                                 status=None, retryable=True) from None
-        if response.status_code >= 400:
-            retryable = response.status_code in RETRYABLE_STATUSES or _is_rate_limit(response)
+            response = self._http.request(method, url, headers=headers, **kwargs)
+        except OutboundError as error:
+            raise AdvantageError(f"The platform did not answer a request for {what}: {error}",
+                                 status=None, retryable=error.retryable) from None
+        if 300 <= response.status < 400:
+            raise AdvantageError(f"The platform answered a request for {what} with a redirect ({response.status_line}), "
+                                 "which peerlti does not follow.", status=response.status, retryable=False)
+        if response.status >= 400:
+            retryable = response.status in RETRYABLE_STATUSES or _is_rate_limit(response)
             raise AdvantageError(
-                f"The platform refused {what} with {response.status_code}: {response.text[:300]}",
-                status=response.status_code, retryable=retryable, retry_after=retry_after_seconds(response),
+                f"The platform refused {what} ({response.status_line}){platform_reason(response)}.",
+                status=response.status, retryable=retryable, retry_after=retry_after_seconds(response),
             )
         return response
 
 
-def _json(response: requests.Response) -> Any:
-    if not response.content:
-        return {}
+def platform_reason(response: OutboundResponse) -> str:
+    """The platform's short OAuth-style reason, sanitised and capped, as ': the LMS says "..."'; else nothing.
+
+    Only a JSON `error_description` (or `error`) string is read: an HTML page or free text is not kept."""
     try:
-        return response.json()
+        document = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(document, dict):
+        return ""
+    reason = document.get("error_description") or document.get("error")
+    if not isinstance(reason, str):
+        return ""
+    plain = " ".join(_NOT_PLAIN.sub(" ", reason).split())
+    if len(plain) > MAX_REASON_LENGTH:
+        plain = plain[:MAX_REASON_LENGTH - 1].rstrip() + "…"
+    return f': the LMS says "{plain}"' if plain else ""
+
+
+def _json(response: OutboundResponse) -> Any:
+    try:
+        document = response.json()
     except ValueError:
         return {}
+    return {} if document is None else document
 
 
-def _is_rate_limit(response: requests.Response) -> bool:
+def _is_rate_limit(response: OutboundResponse) -> bool:
     # Canvas's older throttling answers 403 with "Rate Limit Exceeded" and X-Rate-Limit-Remaining near zero.
-    return response.status_code == 403 and "rate limit" in response.text.lower()
+    return response.status == 403 and b"rate limit" in response.body[:4096].lower()
 
 
-def retry_after_seconds(response: requests.Response, now: Callable[[], float] = time.time) -> float | None:
+def retry_after_seconds(response: OutboundResponse, now: Callable[[], float] = time.time) -> float | None:
     """Retry-After as seconds, whether given as a number or an HTTP date."""
     value = response.headers.get("Retry-After")
     if not value:

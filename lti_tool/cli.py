@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,21 @@ from config.settings import Settings, SettingsError
 from lti_tool import migrate
 from lti_tool.framing import framing_origin
 from lti_tool.installation.canvas import CANVAS_ENVIRONMENTS, DEFAULT_ISSUER
+from lti_tool.installation.invites import DEFAULT_HOURS, MAX_HOURS, issue_invite, registration_url
 from lti_tool.installation.values import ToolValues, public_key_pem
 from lti_tool.key_vault import KeyVault, UndecryptableKey, bind_vault, current_signing_key
 from lti_tool.keys import ensure_tool_key, public_jwks, reencrypt_tool_keys, rotate_tool_key
-from lti_tool.registry import Platform, PlatformSpec, register_platform
+from lti_tool.outbound import OutboundPolicy, OutboundRefused
+from lti_tool.registry import (
+    TRUSTED_FIELDS,
+    Platform,
+    PlatformSpec,
+    RegistrationConflict,
+    find_platform,
+    register_platform,
+    registration_changes,
+    update_platform,
+)
 
 REGISTRATION_FIELDS = ("name", "issuer", "client_id", "auth_login_url", "auth_token_url", "key_set_url")
 
@@ -87,30 +100,45 @@ def platform() -> None:
     """LMS registrations (issuer + client id)."""
 
 
+def _registration_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that state a registration, shared by `platform add` and `platform update`."""
+    options = [
+        click.option(
+            "--json", "json_file", type=click.File("r"),
+            help="A registration record: " + ", ".join(REGISTRATION_FIELDS)
+            + ", deployment_ids, audience, accept_new_deployments.",
+        ),
+        click.option("--name"),
+        click.option("--issuer"),
+        click.option("--client-id"),
+        click.option("--auth-login-url", help="The platform's OIDC authorisation endpoint."),
+        click.option("--auth-token-url", help="The platform's OAuth2 token endpoint (for grades and rosters)."),
+        click.option("--key-set-url", help="The platform's JWKS URL."),
+        click.option("--audience", help="The token endpoint audience, when it differs from the token URL."),
+        click.option("--deployment-id", "deployment_ids", multiple=True, help="Repeat for each deployment."),
+        click.option("--accept-new-deployments", is_flag=True,
+                     help="Accept deployment ids not listed (Canvas creates one per install)."),
+    ]
+    return functools.reduce(lambda wrapped, option: option(wrapped), reversed(options), command)
+
+
 @platform.command("add")
-@click.option(
-    "--json", "json_file", type=click.File("r"),
-    help="A registration record: " + ", ".join(REGISTRATION_FIELDS) + ", deployment_ids, audience, accept_new_deployments.",
-)
-@click.option("--name")
-@click.option("--issuer")
-@click.option("--client-id")
-@click.option("--auth-login-url", help="The platform's OIDC authorisation endpoint.")
-@click.option("--auth-token-url", help="The platform's OAuth2 token endpoint (for grades and rosters).")
-@click.option("--key-set-url", help="The platform's JWKS URL.")
-@click.option("--audience", help="The token endpoint audience, when it differs from the token URL.")
-@click.option("--deployment-id", "deployment_ids", multiple=True, help="Repeat for each deployment.")
-@click.option(
-    "--accept-new-deployments", is_flag=True, help="Accept deployment ids not listed (Canvas creates one per install)."
-)
+@_registration_options
 @pass_context
 def platform_add(ctx: Context, json_file, **flags) -> None:
-    """Register a platform, or update the registration with the same issuer and client id."""
-    record = json.load(json_file) if json_file else {}
-    spec = _platform_spec(record, flags)
+    """Register a platform. Stating an existing registration again changes nothing but may add deployment ids;
+    its endpoints and keys change only with `peerlti platform update`."""
+    spec = _platform_spec(ctx, json.load(json_file) if json_file else {}, flags)
     with ctx.session() as session:
         ensure_tool_key(session)
-        registered = register_platform(session, spec)
+        try:
+            registered = register_platform(session, spec)
+        except RegistrationConflict as conflict:
+            _echo_changes(conflict.changes)
+            raise click.ClickException(
+                f"{spec.issuer} (client id {spec.client_id}) is registered already with other endpoints or keys; "
+                "nothing was changed. To change them, run `peerlti platform update` with the same options."
+            ) from None
         session.commit()
         deployments = ", ".join(d.deployment_id for d in registered.deployments) or "none yet"
         click.echo(
@@ -119,17 +147,77 @@ def platform_add(ctx: Context, json_file, **flags) -> None:
         )
 
 
-def _platform_spec(record: dict, flags: dict) -> PlatformSpec:
+@platform.command("update")
+@_registration_options
+@click.option("--yes", is_flag=True, help="Apply the changes without asking.")
+@pass_context
+def platform_update(ctx: Context, json_file, yes: bool, **flags) -> None:
+    """Change the endpoints, keys or name of an existing registration (same issuer and client id), after
+    showing what changes; deployment ids given are added."""
+    spec = _platform_spec(ctx, json.load(json_file) if json_file else {}, flags)
+    with ctx.session() as session:
+        platform = find_platform(session, spec.issuer, spec.client_id)
+        if platform is None:
+            raise click.UsageError(f"{spec.issuer} has no registration with client id {spec.client_id}; "
+                                   "register it with: peerlti platform add")
+        changes = registration_changes(platform, spec, ("name", *TRUSTED_FIELDS))
+        new_deployments = sorted(set(spec.deployment_ids) - {d.deployment_id for d in platform.deployments})
+        if not changes and not new_deployments:
+            click.echo("nothing to change")
+            return
+        _echo_changes(changes)
+        for deployment_id in new_deployments:
+            click.echo(f"  deployment added: {deployment_id}")
+        if not yes and not click.confirm(f"Apply these changes to {platform.name}?", default=False):
+            raise click.ClickException("nothing was changed")
+        update_platform(session, spec)
+        session.commit()
+        click.echo(f"updated {spec.issuer} (client id {spec.client_id})")
+
+
+def _echo_changes(changes: dict[str, tuple[Any, Any]]) -> None:
+    for field, (stored, stated) in changes.items():
+        click.echo(f"  {field}: {stored} -> {stated}")
+
+
+@platform.command("invite")
+@click.option("--hours", type=click.IntRange(1, MAX_HOURS), default=DEFAULT_HOURS, show_default=True,
+              help="How long the link stays valid.")
+@pass_context
+def platform_invite(ctx: Context, hours: int) -> None:
+    """Print a single-use Dynamic Registration link for an LMS administrator (DYNAMIC_REGISTRATION=invite)."""
+    with ctx.session() as session:
+        token = issue_invite(session, created_by="peerlti platform invite (command line)", hours=hours)
+        session.commit()
+    click.echo(f"Paste this registration URL into the LMS's tool registration form within {hours} hours; "
+               "it works once:")
+    click.echo(registration_url(ctx.settings.tool_base_url, token))
+    if ctx.settings.dynamic_registration == "open":
+        click.echo("(DYNAMIC_REGISTRATION=open: this tool currently accepts registrations without an invitation.)")
+
+
+def _platform_spec(ctx: Context, record: dict, flags: dict) -> PlatformSpec:
     values: dict[str, Any] = {key: flags.get(key) or record.get(key) for key in (*REGISTRATION_FIELDS, "audience")}
     missing = [key for key in REGISTRATION_FIELDS if not values[key]]
     if missing:
         raise click.UsageError("missing " + ", ".join("--" + key.replace("_", "-") for key in missing))
+    policy = OutboundPolicy.from_settings(ctx.settings)
     for key in ("auth_login_url", "auth_token_url", "key_set_url"):
         if not str(values[key]).startswith(("https://", "http://")):
             raise click.UsageError(f"--{key.replace('_', '-')} must be an http(s) URL")
+        try:
+            # The tool calls these (or sends browsers to them): the outbound rules apply when they are registered.
+            policy.check_registered(str(values[key]))
+        except OutboundRefused as refusal:
+            raise click.UsageError(f"--{key.replace('_', '-')}: {refusal}") from None
     deployment_ids = tuple(flags.get("deployment_ids") or record.get("deployment_ids") or ())
     accept_new = bool(flags.get("accept_new_deployments") or record.get("accept_new_deployments"))
-    return PlatformSpec(**values, deployment_ids=tuple(map(str, deployment_ids)), accept_new_deployments=accept_new)
+    return PlatformSpec(
+        name=str(values["name"]), issuer=str(values["issuer"]), client_id=str(values["client_id"]),
+        auth_login_url=str(values["auth_login_url"]), auth_token_url=str(values["auth_token_url"]),
+        key_set_url=str(values["key_set_url"]), audience=str(values["audience"]) if values["audience"] else None,
+        deployment_ids=tuple(map(str, deployment_ids)), accept_new_deployments=accept_new,
+    )
 
 
 @platform.command("list")
@@ -181,7 +269,13 @@ def platform_add_canvas(ctx: Context, client_id: str, issuer: str, name: str, de
     )
     with ctx.session() as session:
         ensure_tool_key(session)
-        registered = register_platform(session, spec)
+        try:
+            registered = register_platform(session, spec)
+        except RegistrationConflict:
+            raise click.ClickException(
+                f"{issuer} (client id {spec.client_id}) is registered already with other endpoints; nothing was "
+                "changed. To change them, run `peerlti platform update`."
+            ) from None
         session.commit()
         click.echo(f"registered {registered.name}: issuer {registered.issuer}, client id {registered.client_id}; "
                    "every deployment of this key is accepted")
@@ -217,6 +311,8 @@ def platform_values(ctx: Context, as_json: bool) -> None:
         value = values[key]
         if isinstance(value, list):
             value = "\n".join(value)
+        if key == "dynamic_registration_url" and ctx.settings.dynamic_registration == "invite":
+            value = f"{value}\n(with an invitation: the link `peerlti platform invite` prints)"
         click.echo(f"{label}:\n{value or 'none'}\n")
 
 

@@ -12,16 +12,18 @@ from assessment.models import CourseRole
 from lti_tool.launch.provisioning import LaunchIdentity
 
 SESSION_KEY = "launches"
+# Set in a launch's entry only when the launch carried an institution or system administrator role.
+PLATFORM_ADMIN_KEY = "platform_admin"
 # Bounded so the signed session cookie stays far below the 4 KB browsers accept.
 MAX_REMEMBERED_LAUNCHES = 12
 
 
-def remember_launch(identity: LaunchIdentity, key: str | None = None) -> None:
+def remember_launch(identity: LaunchIdentity, key: str | None = None, *, platform_admin: bool = False) -> None:
     """Remember who launched into a resource link (or, under `key`, into a deep-linking request)."""
     launches = dict(session.get(SESSION_KEY, {}))
     key = key or str(identity.resource_link_id)
     launches.pop(key, None)
-    launches[key] = asdict(identity) | {"role": identity.role.value}
+    launches[key] = asdict(identity) | {"role": identity.role.value} | ({PLATFORM_ADMIN_KEY: True} if platform_admin else {})
     while len(launches) > MAX_REMEMBERED_LAUNCHES:
         launches.pop(next(iter(launches)))
     session[SESSION_KEY] = launches
@@ -36,7 +38,13 @@ def launch_identity(resource_link_id: int | str) -> LaunchIdentity:
             N_("This browser has no launch for this activity. Open it from your course in the LMS; "
                "if it is embedded, your browser may be blocking its cookies.")
         )
-    return LaunchIdentity(**(data | {"role": CourseRole(data["role"])}))
+    fields = {name: value for name, value in data.items() if name != PLATFORM_ADMIN_KEY}
+    return LaunchIdentity(**(fields | {"role": CourseRole(data["role"])}))
+
+
+def launched_as_platform_administrator(resource_link_id: int | str) -> bool:
+    """Whether this browser's launch into the link carried an institution or system administrator role."""
+    return bool(session.get(SESSION_KEY, {}).get(str(resource_link_id), {}).get(PLATFORM_ADMIN_KEY))
 
 
 def staff_identity(resource_link_id: int | str) -> LaunchIdentity:

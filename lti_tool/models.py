@@ -16,6 +16,7 @@ from assessment.models import (
     Submission,
     SubmissionVersion,
 )
+from lti_tool.installation.invites import RegistrationInvite
 from lti_tool.launch.deep_linking import DeepLinkRequest
 from lti_tool.launch.replay import ConsumedNonce
 from lti_tool.registry import Deployment, Platform, ToolKey
@@ -35,6 +36,7 @@ __all__ = [
     "GradePosting",
     "Person",
     "Platform",
+    "RegistrationInvite",
     "ResourceLink",
     "Review",
     "ReviewFlag",

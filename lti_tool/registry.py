@@ -103,25 +103,71 @@ def find_deployment(session: Session, platform: Platform, deployment_id: str) ->
     ).one_or_none()
 
 
-def register_platform(session: Session, spec: PlatformSpec) -> Platform:
-    """Create or update a registration (idempotent on issuer + client id) and add its deployments."""
+# What a registration trusts: where logins go, where tokens come from, whose keys sign launches, which deployments.
+TRUSTED_FIELDS = ("auth_login_url", "auth_token_url", "key_set_url", "audience", "accept_new_deployments")
+
+
+class RegistrationConflict(Exception):
+    """The issuer and client id are registered already, with other endpoints or keys; `changes` names them."""
+
+    def __init__(self, platform: Platform, changes: dict[str, tuple[Any, Any]]) -> None:
+        super().__init__(
+            f"{platform.issuer} (client id {platform.client_id}) is registered already with another "
+            f"{', '.join(changes)}; an administrator changes it with `peerlti platform update`."
+        )
+        self.platform = platform
+        self.changes = changes
+
+
+def registration_changes(platform: Platform, spec: PlatformSpec, fields: tuple[str, ...] = TRUSTED_FIELDS,
+                         ) -> dict[str, tuple[Any, Any]]:
+    """What `spec` would change in the stored registration, field by field: (stored, stated)."""
+    return {field: (getattr(platform, field), getattr(spec, field))
+            for field in fields if getattr(platform, field) != getattr(spec, field)}
+
+
+def register_platform(session: Session, spec: PlatformSpec, *, add_deployments: bool = True) -> Platform:
+    """Create a registration; stating an existing one again changes nothing but may add deployment ids.
+
+    A registration never changes the endpoints or keys of an existing issuer + client id (RegistrationConflict):
+    whoever could register could otherwise take over a platform's launches and its tokens."""
     platform = find_platform(session, spec.issuer, spec.client_id)
+    created = platform is None
     if platform is None:
         platform = Platform(issuer=spec.issuer, client_id=spec.client_id)
+        _apply(platform, spec)
         session.add(platform)
+    elif changes := registration_changes(platform, spec):
+        raise RegistrationConflict(platform, changes)
+    if created or add_deployments:
+        _add_deployments(platform, spec.deployment_ids)
+    session.flush()
+    return platform
+
+
+def update_platform(session: Session, spec: PlatformSpec) -> Platform:
+    """An administrator's change of an existing registration (endpoints, keys, name), adding its deployment ids."""
+    platform = find_platform(session, spec.issuer, spec.client_id)
+    if platform is None:
+        raise LookupError(f"{spec.issuer} has no registration with client id {spec.client_id}")
+    _apply(platform, spec)
+    _add_deployments(platform, spec.deployment_ids)
+    session.flush()
+    return platform
+
+
+def _apply(platform: Platform, spec: PlatformSpec) -> None:
     platform.name = spec.name
-    platform.auth_login_url = spec.auth_login_url
-    platform.auth_token_url = spec.auth_token_url
-    platform.key_set_url = spec.key_set_url
-    platform.audience = spec.audience
-    platform.accept_new_deployments = spec.accept_new_deployments
+    for field in TRUSTED_FIELDS:
+        setattr(platform, field, getattr(spec, field))
+
+
+def _add_deployments(platform: Platform, deployment_ids: tuple[str, ...]) -> None:
     known = {deployment.deployment_id for deployment in platform.deployments}
-    for deployment_id in spec.deployment_ids:
+    for deployment_id in deployment_ids:
         if deployment_id not in known:
             platform.deployments.append(Deployment(deployment_id=deployment_id))
             known.add(deployment_id)
-    session.flush()
-    return platform
 
 
 def current_tool_key(session: Session) -> ToolKey | None:

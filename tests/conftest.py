@@ -66,14 +66,15 @@ def session(engine) -> Iterator[Session]:
         yield session
 
 
-def make_settings(tmp_path, database_url: str, tool_base_url: str = "http://localhost:5000") -> Settings:
+def make_settings(tmp_path, database_url: str, tool_base_url: str = "http://localhost:5000",
+                  **extra: str) -> Settings:
     return Settings.from_env({
         "PEERLTI_ENV": "test",
         "PEERLTI_INSTANCE_PATH": str(tmp_path / "instance"),
         "DATABASE_URL": database_url,
         "SECRET_KEY": TEST_SECRET,
         "TOOL_BASE_URL": tool_base_url,
-    })
+    } | extra)
 
 
 @pytest.fixture

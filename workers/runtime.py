@@ -10,6 +10,7 @@ from assessment.db import make_engine, make_session_factory
 from config.settings import Settings
 from lti_tool.advantage import AdvantageClient, TokenCache, ToolCredentials
 from lti_tool.key_vault import KeyVault, bind_vault, current_signing_key
+from lti_tool.outbound import OutboundClient
 from lti_tool.registry import Platform
 from workers.token_cache import DatabaseTokenCache, RedisTokenCache
 
@@ -42,4 +43,10 @@ def advantage_client(session: Session, platform: Platform, settings: Settings) -
     key = current_signing_key(session)
     if key is None:
         raise RuntimeError("The tool has no signing key; run `peerlti keys rotate`.")
-    return AdvantageClient(ToolCredentials(platform, key), token_cache(settings), timeout=settings.http_timeout_seconds)
+    return AdvantageClient(ToolCredentials(platform, key), token_cache(settings), http=outbound_client(settings))
+
+
+@cache
+def outbound_client(settings: Settings) -> OutboundClient:
+    """One guarded client per worker process, so connections to a platform are kept alive between tasks."""
+    return OutboundClient.from_settings(settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from celery import Task, shared_task
 from sqlalchemy import func, or_, select
@@ -15,6 +16,7 @@ from assessment.grading_run import run_grading
 from assessment.models import Assignment, Course, Grade, GradePosting, ResourceLink
 from assessment.peer_review import reclaim_expired_leases
 from config.settings import Settings
+from lti_tool.advantage import AdvantageError
 from lti_tool.registry import Platform
 from lti_tool.roster import apply_roster
 from workers import passback
@@ -82,8 +84,11 @@ def sweep_grade_postings(self: Task) -> int:
 
 
 @shared_task(name="peerlti.sync_roster", bind=True, acks_late=True)
-def sync_roster(self: Task, resource_link_id: int) -> dict[str, int] | None:
-    """Bring the course roster of a resource link from the LMS (NRPS), page by page."""
+def sync_roster(self: Task, resource_link_id: int) -> dict[str, Any] | None:
+    """Bring the course roster of a resource link from the LMS (NRPS), page by page, all or nothing.
+
+    A refusal of the LMS is an answer, not a crash: {"refused": {"status", "retryable"}} tells the page what
+    the LMS said (its own words stay in the log)."""
     settings = _settings(self)
     with sessions(settings)() as session:
         link = session.get(ResourceLink, resource_link_id)
@@ -95,7 +100,12 @@ def sync_roster(self: Task, resource_link_id: int) -> dict[str, int] | None:
         url = (link.nrps_claim or {}).get("context_memberships_url")
         if not url:
             return None
-        changes = apply_roster(session, course, advantage_client(session, platform, settings).members(url))
+        try:
+            changes = apply_roster(session, course, advantage_client(session, platform, settings).members(url))
+        except AdvantageError as error:
+            session.rollback()  # pages already read are not kept: a roster is stored whole or not at all
+            log.warning("roster of resource link %s not synced: %s", resource_link_id, error)
+            return {"refused": {"status": error.status, "retryable": error.retryable}}
         session.commit()
     return {"added": changes.added, "updated": changes.updated}
 

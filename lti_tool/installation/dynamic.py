@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from lti_tool.installation.values import CLAIMS, TOOL_DESCRIPTION, TOOL_NAME, ToolValues
 from lti_tool.keys import ensure_tool_key
+from lti_tool.outbound import (
+    OutboundClient,
+    OutboundError,
+    OutboundRefused,
+    OutboundResponse,
+    OutboundTooLarge,
+)
 from lti_tool.registry import Platform, PlatformSpec, register_platform
+
+log = logging.getLogger(__name__)
 
 PLATFORM_CONFIGURATION_CLAIM = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION_CLAIM = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -22,6 +30,9 @@ REQUIRED_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "r
 MAX_DOCUMENT_BYTES = 256 * 1024
 # The registry's URL columns hold this much.
 MAX_URL_LENGTH = 1024
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# Percent-encoded slash, dot and backslash: a path that hides its segments from a segment-by-segment comparison.
+ENCODED_SEPARATORS = ("%2f", "%2e", "%5c")
 # Where each message appears: IMS's name for a content picker, and Canvas's names (other platforms ignore them).
 DEEP_LINKING_PLACEMENTS = ("ContentArea", "assignment_selection", "link_selection")
 RESOURCE_LINK_PLACEMENTS = ("course_navigation",)
@@ -68,7 +79,8 @@ def web_url(url: str) -> str:
     """The URL when it is http(s) with a host, else RegistrationFailed.
 
     Only http and https are fetched, so a registration link cannot make the tool read local files or talk to
-    other protocols. Private and loopback addresses stay allowed: many LMSs are self-hosted on an intranet.
+    other protocols; which hosts and addresses are reached is the outbound client's rule (OUTBOUND_ALLOWED_HOSTS
+    lets an administrator allow an intranet LMS).
     """
     if not _is_web_url(url.strip()):
         raise RegistrationFailed(_l("%(url)s is not an http or https address.", url=url[:200]))
@@ -83,12 +95,13 @@ def _is_web_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname) and len(url) <= MAX_URL_LENGTH
 
 
-def fetch_platform_configuration(url: str, timeout: float) -> PlatformConfiguration:
+def fetch_platform_configuration(url: str, client: OutboundClient) -> PlatformConfiguration:
     """Read and check the platform's OpenID configuration (Dynamic Registration §3.4, §3.5)."""
     url = web_url(url)
-    document = _json_document(_get(url, timeout), _l("The platform's configuration"))
+    document = _json_document(_send(client, "GET", url, _l("The platform's configuration")),
+                              _l("The platform's configuration"))
     issuer = document.get("issuer")
-    if not isinstance(issuer, str) or not _issuer_matches(issuer, url):
+    if not isinstance(issuer, str) or not issuer_matches(issuer, url):
         raise RegistrationFailed(_l(
             "The configuration names the issuer %(issuer)s, which does not match the address it came from "
             "(%(url)s). Registration stopped: the configuration may not belong to that platform.",
@@ -98,13 +111,12 @@ def fetch_platform_configuration(url: str, timeout: float) -> PlatformConfigurat
     platform_claim = document.get(PLATFORM_CONFIGURATION_CLAIM)
     if not isinstance(platform_claim, dict):
         missing.append(PLATFORM_CONFIGURATION_CLAIM)
-        platform_claim = {}
-    if missing:
+    if missing or not isinstance(platform_claim, dict):
         raise RegistrationFailed(_l(
             "The platform's configuration lacks %(fields)s.", fields=", ".join(missing)
         ))
     for name in REQUIRED_ENDPOINTS:
-        web_url(document[name])
+        _registrable(client, web_url(document[name]))
     authorization_server = document.get("authorization_server")
     return PlatformConfiguration(
         url=url,
@@ -119,13 +131,44 @@ def fetch_platform_configuration(url: str, timeout: float) -> PlatformConfigurat
     )
 
 
-def _issuer_matches(issuer: str, url: str) -> bool:
-    """Same scheme and host (with port), and the issuer a prefix of the configuration URL (§3.5.1)."""
-    if not _is_web_url(issuer):
+def _registrable(client: OutboundClient, url: str) -> None:
+    """An endpoint the tool will call, or send browsers to, must be one the outbound rules allow."""
+    try:
+        client.policy.check_registered(url)
+    except OutboundRefused:
+        raise RegistrationFailed(_l(
+            "The platform's configuration names %(url)s, an address peerlti does not connect to (loopback, "
+            "private or reserved, or plain http in production). An administrator may allow the host with "
+            "OUTBOUND_ALLOWED_HOSTS.", url=url[:200],
+        )) from None
+
+
+def issuer_matches(issuer: str, url: str) -> bool:
+    """Whether the configuration at `url` may speak for `issuer` (§3.5.1), compared segment by segment.
+
+    Rules: 1. both are http(s) URLs, without user names, and the issuer has no query or fragment;
+    2. same scheme, same host and same port (a default port counts as written);
+    3. neither path has a dot segment or a percent-encoded slash, dot or backslash;
+    4. the issuer's path segments are the first segments of the configuration URL's path, so
+       https://uni.example/moodle speaks for /moodle/... but not for /moodle-sandbox/... or /moodle/../other/."""
+    if not (_is_web_url(issuer) and _is_web_url(url)):
         return False
-    issuer_parts, url_parts = urlsplit(issuer), urlsplit(url)
-    same_origin = (issuer_parts.scheme, issuer_parts.netloc) == (url_parts.scheme, url_parts.netloc)
-    return same_origin and url.startswith(issuer.rstrip("/"))
+    ours, theirs = urlsplit(issuer), urlsplit(url)
+    try:
+        ports = (ours.port or DEFAULT_PORTS[ours.scheme], theirs.port or DEFAULT_PORTS[theirs.scheme])
+    except ValueError:
+        return False
+    if (ours.scheme, ours.hostname, ports[0]) != (theirs.scheme, theirs.hostname, ports[1]):
+        return False
+    if ours.username is not None or theirs.username is not None or ours.query or ours.fragment:
+        return False
+    for path in (ours.path, theirs.path):
+        if "\\" in path or any(encoded in path.lower() for encoded in ENCODED_SEPARATORS):
+            return False
+        if any(segment in (".", "..") for segment in path.split("/")):
+            return False
+    issuer_segments = ours.path.rstrip("/").split("/")
+    return theirs.path.split("/")[:len(issuer_segments)] == issuer_segments
 
 
 def registration_request(values: ToolValues) -> dict[str, Any]:
@@ -156,27 +199,21 @@ def registration_request(values: ToolValues) -> dict[str, Any]:
 
 
 def register_with_platform(configuration: PlatformConfiguration, registration_token: str | None,
-                           values: ToolValues, timeout: float) -> RegisteredClient:
+                           values: ToolValues, client: OutboundClient) -> RegisteredClient:
     """Post the registration with the platform's token and read back the client id (and deployment id)."""
     headers = {"Accept": "application/json"}
     if registration_token and not _is_header_safe(registration_token):
         raise RegistrationFailed(_l("The registration token from the LMS is malformed."))
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"
-    try:
-        response = requests.post(
-            configuration.registration_endpoint, json=registration_request(values), headers=headers,
-            timeout=timeout, allow_redirects=False, stream=True,
-        )
-    except requests.RequestException:
+    what = _l("The platform's registration endpoint")
+    response = _send(client, "POST", configuration.registration_endpoint, what, headers=headers,
+                     json=registration_request(values))
+    if response.status not in (200, 201):
+        # The platform's own words stay in the log: its body is not echoed to whoever opened this page.
         raise RegistrationFailed(_l(
-            "The platform's registration endpoint %(url)s could not be reached.",
-            url=configuration.registration_endpoint,
-        )) from None
-    if response.status_code not in (200, 201):
-        raise RegistrationFailed(_l(
-            "The platform refused the registration (HTTP %(status)s): %(reason)s",
-            status=response.status_code, reason=_platform_reason(response),
+            "The platform refused the registration (%(status)s). Check the tool's registration in the LMS, then "
+            "start again from there.", status=response.status_line,
         ))
     answer = _json_document(response, _l("The platform's answer to the registration"))
     client_id = answer.get("client_id")
@@ -215,61 +252,39 @@ def platform_spec(configuration: PlatformConfiguration, client: RegisteredClient
     )
 
 
-def record_registration(session: Session, configuration: PlatformConfiguration,
-                        client: RegisteredClient) -> Platform:
-    """Store the platform and its deployment, with a signing key for the tool; the caller commits once."""
+def record_registration(session: Session, configuration: PlatformConfiguration, client: RegisteredClient, *,
+                        add_deployments: bool) -> Platform:
+    """Store the platform and its deployment, with a signing key for the tool; the caller commits once.
+
+    RegistrationConflict when the issuer and client id are registered already with other endpoints."""
     ensure_tool_key(session)
-    return register_platform(session, platform_spec(configuration, client))
+    return register_platform(session, platform_spec(configuration, client), add_deployments=add_deployments)
 
 
-def _get(url: str, timeout: float) -> requests.Response:
+def _send(client: OutboundClient, method: str, url: str, what: Any, **kwargs: Any) -> OutboundResponse:
     try:
-        # Redirects are not followed: the issuer is checked against the address the administrator's LMS gave.
-        return requests.get(url, headers={"Accept": "application/json"}, timeout=timeout, allow_redirects=False,
-                            stream=True)
-    except requests.RequestException:
-        raise RegistrationFailed(_l("The platform's configuration at %(url)s could not be reached.", url=url)) from None
-
-
-def _json_document(response: requests.Response, what: Any) -> dict[str, Any]:
-    if response.status_code not in (200, 201):
+        return client.request(method, url, max_bytes=MAX_DOCUMENT_BYTES, **kwargs)
+    except OutboundRefused:
         raise RegistrationFailed(_l(
-            "%(what)s could not be read: HTTP %(status)s.", what=what, status=response.status_code
+            "%(url)s is an address peerlti does not connect to (loopback, private or reserved, or plain http in "
+            "production). An administrator may allow the host with OUTBOUND_ALLOWED_HOSTS.", url=url[:200],
+        )) from None
+    except OutboundTooLarge:
+        raise RegistrationFailed(_l("%(what)s is too large to be a registration document.", what=what)) from None
+    except OutboundError as error:
+        log.info("registration request to %s failed: %s", url, error)
+        raise RegistrationFailed(_l("%(what)s at %(url)s could not be reached.", what=what, url=url[:200])) from None
+
+
+def _json_document(response: OutboundResponse, what: Any) -> dict[str, Any]:
+    if response.status not in (200, 201):
+        raise RegistrationFailed(_l(
+            "%(what)s could not be read: %(status)s.", what=what, status=response.status_line
         ))
-    body = _capped_body(response)
-    if body is None:
-        raise RegistrationFailed(_l("%(what)s is too large to be a registration document.", what=what))
     try:
-        document = json.loads(body)
+        document = response.json()
     except ValueError:
         raise RegistrationFailed(_l("%(what)s is not JSON.", what=what)) from None
     if not isinstance(document, dict):
         raise RegistrationFailed(_l("%(what)s is not a JSON object.", what=what))
     return document
-
-
-def _capped_body(response: requests.Response) -> bytes | None:
-    """The body, read no further than the size limit; None when it is larger."""
-    try:
-        body = response.raw.read(MAX_DOCUMENT_BYTES + 1, decode_content=True)
-    except (OSError, requests.RequestException):
-        return b""
-    finally:
-        response.close()
-    return None if len(body) > MAX_DOCUMENT_BYTES else body
-
-
-def _platform_reason(response: requests.Response) -> str:
-    """The platform's own explanation (OAuth-style error JSON or a short text), cut to a readable length."""
-    body = _capped_body(response) or b""
-    try:
-        document = json.loads(body)
-    except ValueError:
-        document = None
-    if isinstance(document, dict):
-        reason = document.get("error_description") or document.get("error") or document.get("message")
-        if isinstance(reason, str) and reason.strip():
-            return reason.strip()[:300]
-    text = body.decode("utf-8", "replace").strip()
-    # An HTML error page says nothing readable in a sentence; its status line does.
-    return text[:300] if text and not text.startswith("<") else (response.reason or "")

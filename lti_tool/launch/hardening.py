@@ -190,7 +190,7 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
 
     def validate_jwt_signature(self) -> HardenedMessageLaunch:
         assert self.platform is not None
-        public_key = self._policy.platform_keys.public_key_pem(self.platform.key_set_url, self._jwt["header"]["kid"])
+        public_key = self._policy.platform_keys.public_key(self.platform.key_set_url, self._jwt["header"]["kid"])
         try:
             jwt.decode(
                 self._get_request_param("id_token"),

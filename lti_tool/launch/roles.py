@@ -57,3 +57,17 @@ def course_role(lti_roles: Iterable[str], *, learner_assistants_are_staff: bool 
     if staff and (not is_learner or learner_assistants_are_staff or not all(_is_assistant(*s) for s in staff)):
         return CourseRole.STAFF
     return CourseRole.STUDENT if is_learner else None
+
+
+# Administrators of the whole LMS (not of one course): they may invite another platform to register the tool.
+PLATFORM_ADMIN_ROLES = frozenset({
+    LIS + "institution/person#Administrator",
+    LIS + "system/person#Administrator",
+    LIS + "system/person#SysAdmin",
+})
+
+
+def is_platform_administrator(lti_roles: Iterable[str]) -> bool:
+    """Whether the launch carries an institution or system administrator role (a course's own
+    Administrator role does not count: it manages one course, not the LMS)."""
+    return any(role in PLATFORM_ADMIN_ROLES for role in lti_roles)

@@ -31,7 +31,9 @@ from lti_tool.launch.platform_storage import (
     state_key,
 )
 from lti_tool.launch.provisioning import LaunchIdentity, provision
+from lti_tool.launch.roles import is_platform_administrator
 from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateCookies, StateSigner
+from lti_tool.outbound import OutboundClient
 from lti_tool.registry import Deployment, find_platform
 from lti_tool.tab_session import start_tab_session
 
@@ -164,7 +166,8 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
         raise LaunchRejected(
             N_("Another launch changed the same records at this moment; open the activity again."), status=409
         ) from None
-    remember_launch(identity, key=session_key)
+    roles = message.claims.get("https://purl.imsglobal.org/spec/lti/claim/roles") or []
+    remember_launch(identity, key=session_key, platform_admin=is_platform_administrator(roles))
     remember_launch_locale(message.claims.get(PRESENTATION_CLAIM))
     return redirect(destination, 303)
 
@@ -202,5 +205,6 @@ def jwks() -> Response:
 
 
 def init_launch(app) -> None:
-    app.extensions["peerlti.platform_keys"] = PlatformKeyCache(app.config["PEERLTI_SETTINGS"].http_timeout_seconds)
+    client = app.extensions.setdefault("peerlti.outbound", OutboundClient.from_settings(app.config["PEERLTI_SETTINGS"]))
+    app.extensions["peerlti.platform_keys"] = PlatformKeyCache(client)
     app.register_blueprint(bp)

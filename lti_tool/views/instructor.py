@@ -18,6 +18,7 @@ from lti_tool.forms import ActionForm, NewActivityForm
 from lti_tool.views import dashboard
 from lti_tool.views.course import LaunchView, role_counts, staff_view
 from lti_tool.views.form_errors import show_problems
+from lti_tool.views.lms_refusals import lms_refusal_page, roster_refusal
 
 bp = Blueprint("instructor", __name__)
 
@@ -71,13 +72,20 @@ def people(link_id: int) -> str:
 
 
 @bp.post("/links/<int:link_id>/people/sync")
-def sync_people(link_id: int) -> Response:
+def sync_people(link_id: int) -> Response | tuple[str, int]:
     """Bring the roster from the LMS now (with no broker configured, right away in this request)."""
     view = staff_view(link_id)
     if not (view.link.nrps_claim or {}).get("context_memberships_url"):
         raise NotAllowed(N_("The LMS did not grant peerlti its roster service; students appear as they open the activity."))
     result = current_app.extensions["peerlti.celery"].tasks["peerlti.sync_roster"].delay(view.link.id)
-    flash(gettext("Roster synced from the LMS.") if result.ready() else gettext("Roster sync started; reload in a moment."))
+    if not result.ready():
+        flash(gettext("Roster sync started; reload in a moment."))
+        return redirect(url_for("instructor.people", link_id=link_id), 303)
+    outcome = result.result if isinstance(result.result, dict) else {}
+    if "refused" in outcome:
+        refused = outcome["refused"]
+        return lms_refusal_page(roster_refusal(refused.get("status"), bool(refused.get("retryable", True))))
+    flash(gettext("Roster synced from the LMS."))
     return redirect(url_for("instructor.people", link_id=link_id), 303)
 
 

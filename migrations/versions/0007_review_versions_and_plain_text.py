@@ -1,7 +1,7 @@
 """review versions and plain text: each review names the version it assesses; plain text is stored as typed
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01
 
 Upgrading also repairs plain text that earlier versions passed through the HTML sanitiser, which stored
@@ -21,7 +21,7 @@ from alembic import op
 import assessment.db
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

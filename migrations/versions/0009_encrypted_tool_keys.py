@@ -1,7 +1,7 @@
 """encrypted tool keys: the tool's private keys are stored encrypted with a key derived from SECRET_KEY
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ from lti_tool.key_vault import KeyVault
 from lti_tool.migrate import KEY_VAULT_ATTRIBUTE
 
 revision = '0009'
-down_revision = '0005'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -6,11 +6,15 @@ from urllib.parse import quote
 
 import pytest
 
+from lti_tool.installation.invites import issue_invite
+
 pytestmark = pytest.mark.e2e
 
 
-def test_registration_in_the_frame_closes_it_and_the_new_tool_launches(page, https_lms):
-    registration_url = quote(f"{https_lms.tool.url}/lti/register", safe="")
+def test_registration_in_the_frame_closes_it_and_the_new_tool_launches(page, https_lms, session):
+    invite = issue_invite(session, created_by="test")
+    session.commit()
+    registration_url = quote(f"{https_lms.tool.url}/lti/register?invite={invite}", safe="")
     page.goto(f"{https_lms.sandbox.url}/admin/tools?registration_url={registration_url}")
     frame = page.frame_locator("#tool-frame")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import jwt
 import pytest
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 
 from lti_tool.cli import main
+from lti_tool.installation.invites import RegistrationInvite, valid_invite
 from lti_tool.key_vault import KeyVault, UndecryptableKey
 from lti_tool.keys import public_jwks
 from lti_tool.registry import Platform, ToolKey
@@ -30,8 +32,8 @@ FLAGS = [
 def run(tmp_path, database_url, engine):
     env = {"DATABASE_URL": database_url, "PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET}
 
-    def invoke(*args: str, **extra_env: str):
-        return CliRunner().invoke(main, list(args), env=env | extra_env, catch_exceptions=False)
+    def invoke(*args: str, input: str | None = None, **extra_env: str):
+        return CliRunner().invoke(main, list(args), env=env | extra_env, input=input, catch_exceptions=False)
     return invoke
 
 
@@ -45,14 +47,131 @@ def test_platform_add_registers_a_platform_with_its_deployment_and_a_tool_key(ru
     assert len(public_jwks(session)["keys"]) == 1
 
 
-def test_platform_add_twice_updates_instead_of_duplicating(run, session):
+def test_platform_add_again_adds_a_deployment_instead_of_duplicating(run, session):
     run("platform", "add", *FLAGS)
-    result = run("platform", "add", *FLAGS, "--deployment-id", "2", "--accept-new-deployments")
+    result = run("platform", "add", *FLAGS, "--deployment-id", "2")
 
     assert result.exit_code == 0
     platform = session.scalars(select(Platform)).one()
     assert sorted(d.deployment_id for d in platform.deployments) == ["1", "2"]
-    assert platform.accept_new_deployments
+
+
+def test_platform_add_of_an_identical_registration_changes_nothing_and_succeeds(run, session):
+    run("platform", "add", *FLAGS)
+
+    result = run("platform", "add", *FLAGS)
+
+    assert result.exit_code == 0, result.output
+    assert len(session.scalars(select(Platform)).all()) == 1
+
+
+def _with(flags: list[str], flag: str, value: str) -> list[str]:
+    changed = [*flags]
+    changed[changed.index(flag) + 1] = value
+    return changed
+
+
+@pytest.mark.parametrize(("flag", "value"), [
+    ("--key-set-url", "https://attacker.example/jwks"),
+    ("--auth-token-url", "https://attacker.example/token"),
+    ("--auth-login-url", "https://attacker.example/auth"),
+])
+def test_platform_add_never_changes_the_endpoints_of_an_existing_registration(run, session, flag, value):
+    run("platform", "add", *FLAGS)
+
+    result = run("platform", "add", *_with(FLAGS, flag, value))
+
+    assert result.exit_code == 1
+    assert "peerlti platform update" in result.output
+    session.expire_all()
+    assert "attacker" not in session.scalars(select(Platform)).one().__dict__.values().__repr__()
+
+
+def test_platform_add_never_starts_accepting_every_deployment_of_an_existing_registration(run, session):
+    run("platform", "add", *FLAGS)
+
+    result = run("platform", "add", *FLAGS, "--accept-new-deployments")
+
+    assert result.exit_code == 1 and "peerlti platform update" in result.output
+    assert not session.scalars(select(Platform)).one().accept_new_deployments
+
+
+def _record_file(tmp_path, **changes) -> str:
+    record = {"name": "Moodle at Example", "issuer": "https://moodle.example.edu", "client_id": "abc123",
+              "auth_login_url": "https://moodle.example.edu/mod/lti/auth.php",
+              "auth_token_url": "https://moodle.example.edu/mod/lti/token.php",
+              "key_set_url": "https://moodle.example.edu/mod/lti/certs.php", "deployment_ids": ["1"]} | changes
+    path = tmp_path / "update.json"
+    path.write_text(json.dumps(record))
+    return str(path)
+
+
+def test_platform_update_shows_the_changes_and_applies_them_once_confirmed(run, session, tmp_path):
+    run("platform", "add", *FLAGS)
+    record = _record_file(tmp_path, key_set_url="https://moodle.example.edu/mod/lti/certs2.php")
+
+    refused = run("platform", "update", "--json", record, input="n\n")
+    session.expire_all()
+    unchanged = session.scalars(select(Platform)).one().key_set_url
+    confirmed = run("platform", "update", "--json", record, input="y\n")
+
+    assert "certs.php -> https://moodle.example.edu/mod/lti/certs2.php" in refused.output
+    assert refused.exit_code == 1 and unchanged.endswith("certs.php")
+    assert confirmed.exit_code == 0, confirmed.output
+    session.expire_all()
+    assert session.scalars(select(Platform)).one().key_set_url.endswith("certs2.php")
+
+
+def test_platform_update_with_yes_asks_nothing(run, session, tmp_path):
+    run("platform", "add", *FLAGS)
+
+    result = run("platform", "update", "--json", _record_file(tmp_path, audience="https://moodle.example.edu/aud"),
+                 "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert session.scalars(select(Platform)).one().audience == "https://moodle.example.edu/aud"
+
+
+def test_platform_update_of_an_unknown_registration_says_to_add_it(run, session, tmp_path):
+    result = run("platform", "update", "--json", _record_file(tmp_path), "--yes")
+
+    assert result.exit_code == 2 and "peerlti platform add" in result.output
+    assert session.scalars(select(Platform)).all() == []
+
+
+def test_platform_add_refuses_a_private_address_in_production(run, session):
+    result = run("platform", "add", *_with(FLAGS, "--auth-login-url", "https://10.0.0.7/auth"),
+                 PEERLTI_ENV="production")
+
+    assert result.exit_code == 2 and "--auth-login-url" in result.output
+    assert session.scalars(select(Platform)).all() == []
+
+
+def test_platform_add_refuses_plain_http_in_production(run, session):
+    result = run("platform", "add", *_with(FLAGS, "--key-set-url", "http://moodle.example.edu/certs.php"),
+                 PEERLTI_ENV="production")
+
+    assert result.exit_code == 2 and "--key-set-url" in result.output
+
+
+def test_platform_invite_prints_a_registration_link_that_works_once(run, session):
+    result = run("platform", "invite", "--hours", "2", TOOL_BASE_URL="https://peerlti.example.edu")
+
+    assert result.exit_code == 0, result.output
+    link = re.search(r"https://peerlti\.example\.edu/lti/register\?invite=(\S+)", result.output)
+    assert link and "2 hours" in result.output
+    invite = session.scalars(select(RegistrationInvite)).one()
+    assert invite.token_hash != link.group(1) and link.group(1) not in invite.token_hash
+    assert invite.created_by.startswith("peerlti platform invite")
+    assert valid_invite(session, link.group(1)) is not None
+
+
+@pytest.mark.parametrize("hours", ["0", "100000", "soon"])
+def test_platform_invite_refuses_a_lifetime_out_of_range(run, session, hours):
+    result = run("platform", "invite", "--hours", hours)
+
+    assert result.exit_code == 2
+    assert session.scalars(select(RegistrationInvite)).all() == []
 
 
 def test_platform_add_reads_a_json_registration_record(run, session, tmp_path):

@@ -1,4 +1,5 @@
-"""A misbehaving LMS: WSGI middleware around the sandbox that breaks AGS score posts as a test scripts it."""
+"""A misbehaving LMS: WSGI middleware around the sandbox that breaks AGS score posts and NRPS rosters as a test
+scripts it."""
 
 from __future__ import annotations
 
@@ -90,6 +91,8 @@ class FaultyAGS:
         self._score_posts = 0
         self.token_requests: Counter[str] = Counter()
         self.score_posts: list[ScorePost] = []
+        self.roster_fault: Fault | None = None
+        self.roster_fault_page: int | None = None  # only that page of a paged roster, when set
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "")
@@ -100,7 +103,20 @@ class FaultyAGS:
                     self.token_requests[scope] += 1
         elif method == "POST" and path.endswith("/scores"):
             return self._score(environ, start_response)
+        elif method == "GET" and path.endswith("/memberships") and self._roster_refused(environ):
+            fault = self.roster_fault
+            time.sleep(fault.delay)
+            body = fault.body.encode()
+            start_response(f"{fault.status} Refused", [("Content-Type", "application/json"), *fault.headers,
+                                                      ("Content-Length", str(len(body)))])
+            return [body]
         return self.app(environ, start_response)
+
+    def _roster_refused(self, environ: dict[str, Any]) -> bool:
+        if self.roster_fault is None:
+            return False
+        page = parse_qs(environ.get("QUERY_STRING", "")).get("page", ["1"])[0]
+        return self.roster_fault_page is None or page == str(self.roster_fault_page)
 
     def set_faults(self, faults: Iterable[Fault]) -> None:
         with self._lock:
@@ -151,6 +167,16 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return body
+
+
+def refuse_roster(lms: RunningLMS, status: int, body: str = "", delay: float = 0.0,
+                  page: int | None = None) -> FaultyAGS:
+    """The sandbox answers roster (NRPS) requests (every one, or only those for `page` of a paged roster) with
+    `status` and `body`, after `delay` seconds."""
+    faulty = install_faults(lms)
+    faulty.roster_fault = Fault(status=status, body=body, delay=delay)
+    faulty.roster_fault_page = page
+    return faulty
 
 
 def install_faults(lms: RunningLMS, faults: Iterable[Fault] = ()) -> FaultyAGS:

@@ -3,7 +3,7 @@
 import pytest
 
 from assessment.models import CourseRole
-from lti_tool.launch.roles import course_role
+from lti_tool.launch.roles import course_role, is_platform_administrator
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 LEARNER = LIS + "membership#Learner"
@@ -70,3 +70,17 @@ def test_a_learner_who_is_also_a_teaching_assistant_is_a_student_unless_the_plat
 
 def test_a_learner_assistant_who_is_also_an_instructor_stays_staff():
     assert course_role([LEARNER, ASSISTANT, LIS + "membership#Instructor"]) is CourseRole.STAFF
+
+
+@pytest.mark.parametrize(("roles", "administrator"), [
+    ([LIS + "institution/person#Administrator"], True),
+    ([LIS + "system/person#Administrator", LIS + "membership#Instructor"], True),
+    ([LIS + "system/person#SysAdmin"], True),
+    ([LIS + "membership#Administrator"], False),
+    ([LIS + "membership#Instructor"], False),
+    (["Administrator"], False),
+    ([LIS + "institution/person#Administrator#x"], False),
+    ([], False),
+])
+def test_only_institution_and_system_administrators_are_platform_administrators(roles, administrator):
+    assert is_platform_administrator(roles) is administrator

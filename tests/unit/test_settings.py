@@ -100,3 +100,37 @@ def test_rate_limits_are_counted_in_the_brokers_redis_unless_told_otherwise(tmp_
 def test_client_addresses_are_taken_as_they_come_unless_proxies_are_trusted(tmp_path):
     assert Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)}).proxy_fix_x_for == 0
     assert Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "PROXY_FIX_X_FOR": "2"}).proxy_fix_x_for == 2
+
+
+def test_development_allows_loopback_and_open_registration(tmp_path):
+    settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)})
+    assert settings.outbound_allowed_hosts == ("localhost", "127.0.0.1", "::1")
+    assert settings.dynamic_registration == "open"
+
+
+def test_production_allows_no_private_host_and_registers_by_invitation(tmp_path):
+    settings = Settings.from_env({"PEERLTI_ENV": "production", "SECRET_KEY": SECRET, "PEERLTI_INSTANCE_PATH": str(tmp_path)})
+    assert settings.outbound_allowed_hosts == ()
+    assert settings.dynamic_registration == "invite"
+
+
+def test_tests_register_by_invitation_too(tmp_path):
+    settings = Settings.from_env({"PEERLTI_ENV": "test", "PEERLTI_INSTANCE_PATH": str(tmp_path)})
+    assert settings.dynamic_registration == "invite"
+
+
+def test_allowed_hosts_are_a_comma_separated_list_of_hosts(tmp_path):
+    settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path),
+                                  "OUTBOUND_ALLOWED_HOSTS": " Moodle.Intranet , 10.0.0.5,[fd00::7],,"})
+    assert settings.outbound_allowed_hosts == ("moodle.intranet", "10.0.0.5", "fd00::7")
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("OUTBOUND_ALLOWED_HOSTS", "https://moodle.intranet"),
+    ("OUTBOUND_ALLOWED_HOSTS", "moodle.intranet:8443"),
+    ("OUTBOUND_ALLOWED_HOSTS", "moodle intranet"),
+    ("DYNAMIC_REGISTRATION", "anyone"),
+])
+def test_a_wrong_outbound_or_registration_setting_names_its_variable(name, value, tmp_path):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), name: value})

@@ -10,10 +10,14 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from jwcrypto.jwk import JWK
+from sqlalchemy import select
 
 from lti_tool.installation.canvas import canvas_configuration
+from lti_tool.installation.invites import RegistrationInvite, valid_invite
 from lti_tool.installation.values import ToolValues
 from tests.support.access import visitor_of_kind
+from tests.support.rows import see_committed
+from tests.support.tokens import CLAIM, genuine_launch, sign_token
 from tests.support.visitor import Visitor
 
 # What Canvas's "Configuring LTI Advantage Tools" documentation says a developer key's JSON holds.
@@ -129,3 +133,66 @@ def test_the_registration_values_page_shows_each_value_with_a_copy_button(lms):
     assert set(re.findall(r'data-copy-target="([^"]+)"', page)) == set(values)
     served = requests.get(f"{lms.tool.url}/lti/jwks", timeout=10).json()["keys"][0]
     assert JWK.from_pem(values["public-key"].encode()).thumbprint() == JWK(**served).thumbprint()
+
+
+INSTITUTION_ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
+
+
+def _administrator(lms, role: str = INSTITUTION_ADMINISTRATOR) -> Visitor:
+    """The sandbox instructor, launched with an LMS administrator's role added to the course role."""
+    pending, claims, header = genuine_launch(lms, "instructor-1")
+    claims[CLAIM + "roles"] = [*claims[CLAIM + "roles"], role]
+    landing = pending.post(id_token=sign_token(lms, claims, header))
+    assert landing.status_code == 200, landing.text[:300]
+    visitor = Visitor(lms, "instructor-1", browser=pending.browser, link_id=int(landing.url.rsplit("/", 1)[1]))
+    visitor._remember_csrf(landing.text)
+    return visitor
+
+
+INVITE_PAGE = "/links/{link}/registration-invites"
+
+
+@pytest.mark.parametrize(("kind", "status"), [("anonymous", 403), ("student", 403), ("teaching assistant", 403),
+                                              ("instructor", 403), ("instructor of another course", 403)])
+def test_only_platform_administrators_open_the_invitation_page(lms, session, kind, status):
+    instructor = Visitor(lms, "instructor-1")
+    instructor.launch()
+    visitor = visitor_of_kind(lms, kind, instructor.link_id)
+
+    page = visitor.get(INVITE_PAGE)
+    made = visitor.post(INVITE_PAGE, {"hours": "24", "csrf_token": visitor._csrf or instructor.csrf_token()},
+                        csrf=False)
+
+    assert (page.status_code, made.status_code) == (status, status if visitor._csrf else 400)
+    assert session.scalars(select(RegistrationInvite)).all() == []
+
+
+@pytest.mark.parametrize("role", [INSTITUTION_ADMINISTRATOR, "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"])
+def test_a_platform_administrator_makes_a_registration_link_that_works_once(lms, session, role):
+    administrator = _administrator(lms, role)
+
+    assert administrator.get(INVITE_PAGE).status_code == 200
+    made = administrator.post(INVITE_PAGE, {"hours": "6"})
+
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
+    link = unescape(re.search(r'<pre class="copyable" id="registration-link">([^<]+)</pre>', made.text).group(1))
+    assert link.startswith(f"{lms.tool.url}/lti/register?invite=")
+    invite = see_committed(session).scalars(select(RegistrationInvite)).one()
+    assert "on the invitation page" in invite.created_by
+    assert valid_invite(session, link.split("invite=", 1)[1]) is not None
+
+
+def test_a_course_administrator_is_not_a_platform_administrator(lms, session):
+    administrator = _administrator(lms, "http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator")
+
+    assert administrator.get(INVITE_PAGE).status_code == 403
+
+
+@pytest.mark.parametrize("hours", ["0", "100000", "soon"])
+def test_an_invitation_lifetime_out_of_range_is_refused_with_the_form(lms, session, hours):
+    administrator = _administrator(lms)
+
+    response = administrator.post(INVITE_PAGE, {"hours": hours})
+
+    assert response.status_code == 400 and 'name="hours"' in response.text
+    assert session.scalars(select(RegistrationInvite)).all() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import requests
@@ -14,7 +15,9 @@ from assessment.models import Course, Grade, GradePosting, Person, PostingStatus
 from assessment.services import create_assignment
 from lti_tool.advantage import AdvantageClient, ToolCredentials
 from lti_tool.key_vault import current_signing_key
+from lti_tool.outbound import OutboundClient, OutboundPolicy
 from lti_tool.registry import Platform
+from tests.support.faults import Fault, install_faults
 from tests.support.lms import launch_as
 from tests.support.rows import see_committed
 from workers.passback import post_one
@@ -24,7 +27,8 @@ from workers.token_cache import DatabaseTokenCache
 def _client(session, engine) -> AdvantageClient:
     platform = session.scalars(select(Platform)).one()
     return AdvantageClient(ToolCredentials(platform, current_signing_key(session)),
-                           DatabaseTokenCache(make_session_factory(engine)), timeout=5)
+                           DatabaseTokenCache(make_session_factory(engine)),
+                           http=OutboundClient(OutboundPolicy(allowed_hosts=frozenset({"localhost"}), https_only=False)))
 
 
 def _assignment_at_sandbox_link(lms, session, *, keep_line_item: bool):
@@ -75,3 +79,36 @@ def test_a_grade_held_for_staff_is_sent_as_pending_without_a_score(lms, session,
     assert (stored.grading_progress, stored.score_given) == ("PendingManual", None)
     assert outcome.status is PostingStatus.POSTED
     assert "PendingManual" in requests.get(f"{lms.sandbox.url}/gradebook", timeout=10).text
+
+
+def _refused_posting(lms, session, engine, fault: Fault) -> GradePosting:
+    assignment = _assignment_at_sandbox_link(lms, session, keep_line_item=True)
+    student = session.scalars(select(Person).where(Person.subject == "student-1")).one()
+    session.add(Grade(assignment_id=assignment.id, person_id=student.id, method="mean", total=15))
+    session.commit()
+    (posting,) = release_grades(session, assignment.id, datetime.now(UTC))
+    session.commit()
+    install_faults(lms, [fault])
+    post_one(session, posting.id, _client(session, engine), datetime.now(UTC))
+    return see_committed(session).get(GradePosting, posting.id)
+
+
+def test_a_refused_score_keeps_the_status_on_its_row_never_the_platforms_page(lms, session, engine):
+    page = "<html><body>Fatal error at /var/www/moodle/lib/db.php line 12 (db-7.internal)</body></html>"
+
+    stored = _refused_posting(lms, session, engine, Fault(status=403, body=page))
+
+    assert stored.status is PostingStatus.FAILED and stored.last_status == 403
+    assert "HTTP 403" in stored.last_error
+    assert "db.php" not in stored.last_error and "db-7.internal" not in stored.last_error
+
+
+def test_a_refused_score_keeps_the_platforms_short_reason_sanitised_and_cut(lms, session, engine):
+    reason = "userId is not a student in this course <script>alert(1)</script>\n" + "x" * 500
+    body = json.dumps({"error": "invalid_request", "error_description": reason})
+
+    stored = _refused_posting(lms, session, engine, Fault(status=422, body=body))
+
+    assert "userId is not a student in this course" in stored.last_error
+    assert "<script>" not in stored.last_error and "\n" not in stored.last_error
+    assert "x" * 200 not in stored.last_error

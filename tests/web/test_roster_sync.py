@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from sqlalchemy import select
 
-from assessment.models import Course, CourseRole, Enrollment, Person
+from assessment.models import Course, CourseRole, Enrollment, Person, ResourceLink
 from lti_tool.roster import apply_roster
+from tests.conftest import make_settings
+from tests.support.faults import refuse_roster
+from tests.support.lms import start_lms
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
 
@@ -52,3 +58,86 @@ def test_mentors_observers_and_roleless_members_of_the_roster_are_not_enrolled(l
     enrolled = set(see_committed(session).scalars(
         select(Person.subject).join(Enrollment, Enrollment.person_id == Person.id)))
     assert "learner-9" in enrolled and not enrolled & {"parent-1", "observer-1", "nobody-1"}
+
+
+@pytest.fixture
+def lms(session, tmp_path, database_url, sandbox_instance):
+    """As the suite's, with a 2-second timeout for calls to the LMS, so that a platform that hangs is quick to test."""
+    running = start_lms(session, lambda url: make_settings(tmp_path, database_url, url, HTTP_TIMEOUT_SECONDS="2"),
+                        sandbox_instance)
+    yield running
+    running.stop()
+
+
+# The body a refusing LMS sent: neither its internals nor its words reach the instructor's page.
+REMOTE_BODY = json.dumps({"error": "forbidden", "error_description": "Course 4711 on db-7.internal exceeds limit",
+                          "trace": "at moodle/lib/nrps.php:812"})
+
+
+@pytest.mark.parametrize(("status", "meaning"), [
+    (401, "did not accept peerlti's credentials"),
+    (403, "refused to give peerlti this course's roster"),
+    (404, "no longer knows this course's roster address"),
+    (409, "could not answer"),
+    (422, "could not answer"),
+    (429, "limiting how often"),
+    (500, "had an error"),
+    (503, "had an error"),
+])
+def test_a_refused_roster_says_what_the_lms_answered_and_stores_nothing(lms, instructor, session, status, meaning):
+    before = len(see_committed(session).scalars(select(Enrollment)).all())
+    refuse_roster(lms, status, REMOTE_BODY)
+
+    response = instructor.post("/links/{link}/people/sync", {})
+
+    assert response.status_code == 502
+    text = page_text(response)
+    assert f"HTTP {status}" in text and meaning in text and "Nothing was changed" in text
+    assert "4711" not in text and "db-7.internal" not in text and "nrps.php" not in text
+    assert len(see_committed(session).scalars(select(Enrollment)).all()) == before
+
+
+def test_a_roster_the_lms_does_not_answer_in_time_is_reported_and_stores_nothing(lms, instructor, session):
+    before = len(see_committed(session).scalars(select(Enrollment)).all())
+    refuse_roster(lms, 200, "{}", delay=3)
+
+    response = instructor.post("/links/{link}/people/sync", {})
+
+    assert response.status_code == 502
+    assert "did not answer" in page_text(response) and "Try again" in page_text(response)
+    assert len(see_committed(session).scalars(select(Enrollment)).all()) == before
+
+
+def test_after_a_refusal_the_people_page_still_works_and_a_later_sync_succeeds(lms, instructor, session):
+    faulty = refuse_roster(lms, 403, REMOTE_BODY)
+    instructor.post("/links/{link}/people/sync", {})
+    faulty.roster_fault = None
+
+    response = instructor.post("/links/{link}/people/sync", {})
+
+    assert "Roster synced" in page_text(response)
+
+
+def test_a_roster_refused_on_its_second_page_stores_nothing_of_the_first(lms, instructor, session):
+    link = session.scalars(select(ResourceLink)).one()
+    link.nrps_claim = link.nrps_claim | {"context_memberships_url": link.nrps_claim["context_memberships_url"] + "?limit=2"}
+    session.commit()
+    before = see_committed(session).execute(select(Person.subject)).scalars().all()
+    assert "ta-1" not in before, "the first page (instructor-1, ta-1) brings someone new"
+    refuse_roster(lms, 500, REMOTE_BODY, page=2)
+
+    response = instructor.post("/links/{link}/people/sync", {})
+
+    assert response.status_code == 502 and "HTTP 500" in page_text(response)
+    assert see_committed(session).execute(select(Person.subject)).scalars().all() == before
+
+
+def test_a_roster_address_the_tool_may_not_reach_is_refused_without_a_request(lms, instructor, session):
+    link = session.scalars(select(ResourceLink)).one()
+    link.nrps_claim = link.nrps_claim | {"context_memberships_url": "http://169.254.169.254/latest/meta-data/"}
+    session.commit()
+
+    response = instructor.post("/links/{link}/people/sync", {})
+
+    assert response.status_code == 502
+    assert "does not connect to" in page_text(response) and "Nothing was changed" in page_text(response)

@@ -1,0 +1,48 @@
+"""What an LMS's refusal of a service call means for staff, and what they can do, in the tool's own words."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask_babel import gettext
+
+
+def roster_refusal(status: int | None, retryable: bool = True) -> str:
+    """The page text for a roster (NRPS) call the LMS refused with `status` (None: no usable answer at all;
+    then `retryable` False means trying again will not help: an answer too large, an address refused)."""
+    if status is None and not retryable:
+        return gettext(
+            "peerlti could not use the LMS's answer for the roster: it was larger than peerlti reads, or the "
+            "LMS's address is one peerlti does not connect to. Nothing was changed. Ask the administrator of "
+            "peerlti; its log has the details.")
+    if status is None:
+        return gettext(
+            "The LMS did not answer peerlti's request for the roster (no answer in time, or it could not be "
+            "reached). Nothing was changed. Try again in a few minutes; if it keeps failing, ask your LMS "
+            "administrator whether the LMS is reachable from peerlti.")
+    if status == 401:
+        meaning = gettext("The LMS did not accept peerlti's credentials for the roster (HTTP %(status)s). Ask your "
+                          "LMS administrator to check peerlti's registration (its client id and public key set URL).",
+                          status=status)
+    elif status == 403:
+        meaning = gettext(
+            "The LMS refused to give peerlti this course's roster (HTTP %(status)s). Some LMSs refuse it for courses "
+            "above a size limit, or when the roster service (Names and Role Provisioning) is not enabled for the "
+            "tool; ask your LMS administrator. Students still appear as they open the activity.", status=status)
+    elif status == 404:
+        meaning = gettext("The LMS no longer knows this course's roster address (HTTP %(status)s). Open the activity "
+                          "again from your course, so that the LMS sends a fresh one, then sync again.", status=status)
+    elif status == 429:
+        meaning = gettext("The LMS is limiting how often peerlti may call it (HTTP %(status)s). Try again in a few "
+                          "minutes.", status=status)
+    elif status >= 500:
+        meaning = gettext("The LMS had an error answering for the roster (HTTP %(status)s). Try again later; if it "
+                          "keeps failing, tell your LMS administrator.", status=status)
+    else:
+        meaning = gettext("The LMS could not answer peerlti's request for the roster (HTTP %(status)s). If it keeps "
+                          "failing, ask your LMS administrator; peerlti's log has the details.", status=status)
+    return meaning + " " + gettext("Nothing was changed.")
+
+
+def lms_refusal_page(message: str) -> tuple[str, int]:
+    # 502: the tool is fine; the LMS behind it did not give what was asked.
+    return render_template("error.html", status=502, message=message), 502
