@@ -30,10 +30,23 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode alters an SQLite table by copying it and dropping the original; with foreign keys on, that
+        # drop would cascade and delete every row that refers to the table. The pragma only takes effect
+        # outside a transaction, so it is set, and the integrity checked, around the migration's own.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
     # Batch mode lets the same migrations alter tables on SQLite.
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        if broken:
+            raise RuntimeError(f"the migration left rows that refer to missing rows: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -71,6 +71,7 @@ def test_plaintext_tool_keys_from_before_encryption_are_encrypted_by_the_upgrade
     finally:
         engine.dispose()
 
+
 def _old_rows_are_repaired_on_upgrade(url: str) -> None:
     """Rows written at revision 0005: plain text the sanitiser entity-encoded, reviews without their version."""
     from datetime import UTC, datetime
@@ -85,7 +86,13 @@ def _old_rows_are_repaired_on_upgrade(url: str) -> None:
     engine = make_engine(url)
     try:
         with make_session_factory(engine)() as session:
-            cohort = create_cohort(session, 2, reviews_per_submission=1, reviews_per_student=1)
+            # The platforms table as it was then: later revisions add columns the model would write.
+            platform_id = session.execute(text(
+                "INSERT INTO platforms (name, issuer, client_id, auth_login_url, auth_token_url, key_set_url, "
+                "accept_new_deployments, created_at) VALUES ('Old LMS', 'https://old.example', 'old', "
+                "'https://old.example/auth', 'https://old.example/token', 'https://old.example/jwks', false, "
+                "CURRENT_TIMESTAMP) RETURNING id")).scalar_one()
+            cohort = create_cohort(session, 2, reviews_per_submission=1, reviews_per_student=1, platform_id=platform_id)
             now = datetime.now(UTC)
             review_id = session.scalar(insert(Review).returning(Review.id).values(
                 assignment_id=cohort.assignment_id, submission_id=cohort.submission_ids[1],
@@ -124,3 +131,41 @@ def test_upgrading_repairs_entity_encoded_plain_text_and_gives_old_reviews_their
 def test_upgrading_repairs_entity_encoded_plain_text_and_gives_old_reviews_their_version_on_postgresql():
     with throwaway_postgres_database() as url:
         _old_rows_are_repaired_on_upgrade(url)
+
+
+def test_upgrading_and_downgrading_an_sqlite_database_with_data_keeps_every_row(tmp_path):
+    """SQLite alters a table by copying and dropping it; with foreign keys on, the drop deleted every course."""
+    from tests.support.cohort import create_cohort
+
+    url = sqlite_url(tmp_path)
+    migrate.upgrade(url, "0005")
+    engine = make_engine(url)
+    tables = ("platforms", "deployments", "courses", "people", "enrollments", "assignments", "submissions",
+              "submission_versions")
+
+    def counts() -> dict[str, int]:
+        with engine.connect() as connection:
+            return {table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                    for table in tables}
+
+    try:
+        with engine.begin() as connection:
+            platform_id = connection.execute(text(
+                "INSERT INTO platforms (name, issuer, client_id, auth_login_url, auth_token_url, key_set_url, "
+                "accept_new_deployments, created_at) VALUES ('LMS', 'https://lms.example', 'c', "
+                "'https://lms.example/auth', 'https://lms.example/token', 'https://lms.example/jwks', false, "
+                "CURRENT_TIMESTAMP) RETURNING id")).scalar_one()
+            connection.execute(text("INSERT INTO deployments (platform_id, deployment_id, created_at) "
+                                    "VALUES (:platform, 'd1', CURRENT_TIMESTAMP)"), {"platform": platform_id})
+        from assessment.db import make_session_factory
+        with make_session_factory(engine)() as session:
+            create_cohort(session, 3, reviews_per_submission=1, reviews_per_student=1, platform_id=platform_id)
+        before = counts()
+        assert all(before.values())
+
+        migrate.upgrade(url)
+        assert counts() == before
+        migrate.downgrade(url, "0005")
+        assert counts() == before
+    finally:
+        engine.dispose()

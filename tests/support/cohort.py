@@ -48,12 +48,12 @@ def _ids(session: Session, model: type, rows: list[dict]) -> list[int]:
 
 
 def create_cohort(session: Session, students: int, *, reviews_per_submission: int, reviews_per_student: int,
-                  now: datetime | None = None) -> Cohort:
-    """A platform, a course, `students` enrolled students and an assignment open for reviewing (phase override),
-    with every student's text submission handed in; committed."""
+                  now: datetime | None = None, platform_id: int | None = None) -> Cohort:
+    """A platform (unless given), a course, `students` enrolled students and an assignment open for reviewing
+    (phase override), with every student's text submission handed in; committed."""
     now = now or datetime.now(UTC)
     tag = uuid.uuid4().hex[:12]  # several cohorts share one database
-    platform_id = session.scalar(insert(Platform).returning(Platform.id).values(
+    platform_id = platform_id or session.scalar(insert(Platform).returning(Platform.id).values(
         name=f"Cohort {tag}", issuer=f"https://lms-{tag}.example", client_id=tag,
         auth_login_url="https://lms.example/auth", auth_token_url="https://lms.example/token",
         key_set_url="https://lms.example/jwks"))
