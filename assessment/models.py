@@ -108,6 +108,9 @@ class ResourceLink(Base):
     description: Mapped[str | None] = mapped_column(String(4096))
     ags_claim: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     nrps_claim: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    # What the last roster sync did ({"at", "added", "updated"} or {"at", "refused": {"status", "retryable"}}):
+    # with a broker the sync ends in a worker after staff's page has answered, so the page reads it from here.
+    last_roster_sync: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -105,9 +105,12 @@ def sync_roster(self: Task, resource_link_id: int) -> dict[str, Any] | None:
         except AdvantageError as error:
             session.rollback()  # pages already read are not kept: a roster is stored whole or not at all
             log.warning("roster of resource link %s not synced: %s", resource_link_id, error)
-            return {"refused": {"status": error.status, "retryable": error.retryable}}
+            outcome: dict[str, Any] = {"refused": {"status": error.status, "retryable": error.retryable}}
+        else:
+            outcome = {"added": changes.added, "updated": changes.updated}
+        link.last_roster_sync = outcome | {"at": utcnow().isoformat()}
         session.commit()
-    return {"added": changes.added, "updated": changes.updated}
+    return outcome
 
 
 @shared_task(name="peerlti.sync_all_rosters", bind=True)

@@ -18,7 +18,7 @@ from lti_tool.forms import ActionForm, NewActivityForm
 from lti_tool.views import dashboard
 from lti_tool.views.course import LaunchView, role_counts, staff_view
 from lti_tool.views.form_errors import show_problems
-from lti_tool.views.lms_refusals import lms_refusal_page, roster_refusal
+from lti_tool.views.lms_refusals import last_roster_sync, lms_refusal_page, roster_refusal
 
 bp = Blueprint("instructor", __name__)
 
@@ -68,7 +68,8 @@ def people(link_id: int) -> str:
         .where(Enrollment.course_id == view.course.id)
         .order_by(Enrollment.role, Person.family_name, Person.name, Person.id)
     ).all()
-    return render_template("instructor/people.html", view=view, enrollments=enrollments, form=ActionForm())
+    return render_template("instructor/people.html", view=view, enrollments=enrollments, form=ActionForm(),
+                           last_sync=last_roster_sync(view.link.last_roster_sync))
 
 
 @bp.post("/links/<int:link_id>/people/sync")

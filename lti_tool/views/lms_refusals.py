@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from flask import render_template
 from flask_babel import gettext
 
@@ -41,6 +45,28 @@ def roster_refusal(status: int | None, retryable: bool = True) -> str:
         meaning = gettext("The LMS could not answer peerlti's request for the roster (HTTP %(status)s). If it keeps "
                           "failing, ask your LMS administrator; peerlti's log has the details.", status=status)
     return meaning + " " + gettext("Nothing was changed.")
+
+
+@dataclass(frozen=True)
+class RosterSyncOutcome:
+    """What the last roster sync did, as staff read it on the People page."""
+
+    at: datetime
+    message: str
+    refused: bool
+
+
+def last_roster_sync(recorded: dict[str, Any] | None) -> RosterSyncOutcome | None:
+    """The outcome a sync recorded on its resource link (see ResourceLink.last_roster_sync), or None."""
+    if not recorded or not isinstance(recorded.get("at"), str):
+        return None
+    at = datetime.fromisoformat(recorded["at"])
+    refused = recorded.get("refused")
+    if isinstance(refused, dict):
+        return RosterSyncOutcome(at, roster_refusal(refused.get("status"), bool(refused.get("retryable", True))), True)
+    message = gettext("%(added)s people added, %(updated)s updated.",
+                      added=recorded.get("added", 0), updated=recorded.get("updated", 0))
+    return RosterSyncOutcome(at, message, False)
 
 
 def lms_refusal_page(message: str) -> tuple[str, int]:

@@ -141,3 +141,26 @@ def test_a_roster_address_the_tool_may_not_reach_is_refused_without_a_request(lm
 
     assert response.status_code == 502
     assert "does not connect to" in page_text(response) and "Nothing was changed" in page_text(response)
+
+
+def _sync_in_a_worker(lms, session) -> None:
+    """As a worker does with a broker: after the instructor's page has already answered "started"."""
+    link_id = see_committed(session).scalars(select(ResourceLink.id)).one()
+    lms.tool.app.extensions["peerlti.celery"].tasks["peerlti.sync_roster"].apply(args=[link_id])
+
+
+def test_a_roster_the_lms_refused_to_a_worker_is_shown_on_the_people_page(lms, instructor, session):
+    refuse_roster(lms, 403, REMOTE_BODY)
+
+    _sync_in_a_worker(lms, session)
+
+    text = page_text(instructor.get("/links/{link}/people"))
+    assert "HTTP 403" in text and "refused to give peerlti this course's roster" in text
+    assert "4711" not in text and "db-7.internal" not in text
+
+
+def test_a_roster_a_worker_synced_is_shown_with_how_many_people_it_brought(lms, instructor, session):
+    _sync_in_a_worker(lms, session)
+
+    text = page_text(instructor.get("/links/{link}/people"))
+    assert "Last roster sync" in text and "people added" in text and "refused" not in text
