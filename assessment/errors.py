@@ -50,3 +50,7 @@ class UploadRejected(AssessmentError):
 
 class NothingToReview(AssessmentError):
     """The review queue has nothing for this reviewer now; the message says why and what to do."""
+
+
+class Conflict(AssessmentError):
+    """Someone else (often the same person in another tab) changed the thing at the same moment; nothing was saved."""

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 import secrets
+import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from assessment.anonymity import neutral_filename, pseudonym, strip_identity
 from assessment.assignment_settings import AssignmentSettings, locked_changes, review_locks
-from assessment.errors import InvalidInput, NotAllowed, NotFound, PhaseClosed, SettingsLocked
+from assessment.db import utcnow
+from assessment.errors import Conflict, InvalidInput, NotAllowed, NotFound, PhaseClosed, SettingsLocked
 from assessment.messages import N_
 from assessment.models import (
     Assignment,
@@ -218,25 +222,21 @@ class SubmissionDeps:
 
 
 def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDeps) -> SubmissionVersion:
-    """Store a new version of the student's work; the file is anonymised before it is written."""
-    assignment = get_assignment(session, hand_in.assignment_id)
+    """Store a new version of the student's work; the file is anonymised before it is written.
+
+    Concurrent hand-ins (two tabs, a double click) and a phase moved by staff meanwhile are settled by locks:
+    1. The assignment row is read again under a share lock, so its phase is checked in this transaction and a staff
+       move waits for hand-ins under way, while hand-ins after it see the new phase (none is accepted after it).
+    2. The author's submission row is created or found, then locked, before the next version number is read:
+       parallel hand-ins are numbered one after the other, each as a version of its own.
+    3. Each upload gets a storage key of its own, so no row points at another request's file; a request that fails
+       deletes its own file only (`discard_upload`).
+    """
+    assignment = _locked_for_hand_in(session, hand_in.assignment_id)
     _ensure_student_of(session, hand_in.author_id, assignment.course_id)
     lateness = hand_in_lateness(assignment, now)
     text_html, file = _checked_content(assignment, hand_in, deps.tool_origin)
-
-    submission = session.scalars(
-        select(Submission).where(
-            Submission.assignment_id == assignment.id, Submission.author_id == hand_in.author_id
-        )
-    ).one_or_none()
-    if submission is None:
-        submission = Submission(
-            assignment_id=assignment.id,
-            author_id=hand_in.author_id,
-            pseudonym=pseudonym(deps.pseudonym_secret, f"assignment:{assignment.public_id}", hand_in.author_id),
-        )
-        session.add(submission)
-        session.flush()
+    submission = _locked_submission(session, assignment, hand_in.author_id, deps.pseudonym_secret)
     number = (session.scalar(
         select(func.max(SubmissionVersion.number)).where(SubmissionVersion.submission_id == submission.id)
     ) or 0) + 1
@@ -247,15 +247,66 @@ def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDep
     if file is not None:
         kind = identify(file.filename, file.data, assignment.file_types)
         anonymous = strip_identity(file.data, kind.name)
-        version.file_key = f"assignments/{assignment.public_id}/{submission.pseudonym}/v{number}.{kind.extension}"
+        version.file_key = f"assignments/{assignment.public_id}/{submission.pseudonym}/{uuid.uuid4().hex}.{kind.extension}"
         version.file_name = neutral_filename(submission.pseudonym, kind.extension)
         version.file_kind = kind.name
         version.file_size = len(anonymous)
-        # Written before the row is committed: a failed commit leaves an orphan file, never a row without its file.
+        # Written before the row is committed: a failed commit leaves at most this request's file, never a row
+        # without its file.
         deps.storage.save(version.file_key, anonymous)
     session.add(version)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:
+        # Only where row locks are absent (SQLite): another hand-in took this number first.
+        discard_upload(version, deps.storage)
+        raise newer_version_conflict() from error
     return version
+
+
+def newer_version_conflict() -> Conflict:
+    """What a hand-in that lost a race is told; nothing of it was kept."""
+    return Conflict(N_(
+        "A newer version was handed in at the same moment (perhaps from another tab), so this one was not saved. "
+        "Check your latest version below and hand in again if it is not the one you meant."))
+
+
+def discard_upload(version: SubmissionVersion, storage: FileStorage) -> None:
+    """Delete the file a hand-in wrote when its transaction fails: its key is its own, so no other version loses it."""
+    if version.file_key is not None:
+        storage.delete(version.file_key)
+
+
+def _locked_for_hand_in(session: Session, assignment_id: int) -> Assignment:
+    # FOR SHARE conflicts with the UPDATE that moves the phase; populate_existing replaces what the session read
+    # earlier in the request with the row as it is now.
+    assignment = session.scalars(
+        select(Assignment).where(Assignment.id == assignment_id).with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if assignment is None:
+        raise NotFound(N_("This assignment no longer exists."))
+    return assignment
+
+
+def _locked_submission(session: Session, assignment: Assignment, author_id: int, secret: str) -> Submission:
+    """The author's submission row, created if missing (two first hand-ins at once create one), locked FOR UPDATE."""
+    query = (select(Submission).where(Submission.assignment_id == assignment.id, Submission.author_id == author_id)
+             .with_for_update().execution_options(populate_existing=True))
+    submission = session.scalars(query).one_or_none()
+    if submission is not None:
+        return submission
+    # INSERT ... ON CONFLICT DO NOTHING: a concurrent first hand-in's row wins, and is found and locked below. (A
+    # savepoint would do on PostgreSQL, but the SQLite driver commits when it releases one.)
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(dialect_insert(Submission).values(
+        assignment_id=assignment.id, author_id=author_id, review_load=0, created_at=utcnow(),
+        pseudonym=pseudonym(secret, f"assignment:{assignment.public_id}", author_id),
+    ).on_conflict_do_nothing(index_elements=["assignment_id", "author_id"]))
+    submission = session.scalars(query).one_or_none()
+    if submission is None:
+        raise newer_version_conflict()
+    return submission
 
 
 def _checked_content(assignment: Assignment, hand_in: HandIn, tool_origin: str) -> tuple[str, UploadedFile | None]:

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, url_for
 from flask_babel import gettext
+from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
 
 from assessment.db import utcnow
-from assessment.errors import AssessmentError, InvalidInput, PhaseClosed
-from assessment.services import HandIn, SubmissionDeps, UploadedFile, Viewer, submit, version_file
+from assessment.errors import AssessmentError, Conflict, InvalidInput, PhaseClosed
+from assessment.services import (
+    HandIn,
+    SubmissionDeps,
+    UploadedFile,
+    Viewer,
+    discard_upload,
+    newer_version_conflict,
+    submit,
+    version_file,
+)
 from assessment.uploads import read_limited
 from lti_tool.database import db
 from lti_tool.forms import SubmissionForm
@@ -37,8 +47,8 @@ def hand_in(link_id: int) -> Response | tuple[str, int]:
         except InvalidInput as refusal:
             db().rollback()
             show_problems(form, refusal.problems)
-        except PhaseClosed as refusal:
-            # The assignment takes no work now (its phase or dates): the page says why, with the 409 of a closed step.
+        except (PhaseClosed, Conflict) as refusal:
+            # The assignment takes no work now, or another tab handed in at the same moment: the page says why, 409.
             db().rollback()
             form.form_errors.append(refusal.message)
             return home(view, form), 409
@@ -46,7 +56,17 @@ def hand_in(link_id: int) -> Response | tuple[str, int]:
             db().rollback()
             form.form_errors.append(refusal.message)
         else:
-            db().commit()
+            try:
+                db().commit()
+            except Exception as failure:
+                # Nothing was kept, so the file this request wrote goes too; a lost race the locks did not settle
+                # (SQLite has none) is told as such, anything else stays an error.
+                db().rollback()
+                discard_upload(version, _deps().storage)
+                if not isinstance(failure, IntegrityError):
+                    raise
+                form.form_errors.append(newer_version_conflict().message)
+                return home(view, form), 409
             flash(gettext("Submitted: version %(number)s (late).", number=version.number) if version.is_late
                   else gettext("Submitted: version %(number)s.", number=version.number))
             return redirect(url_for("landing.resource_link", link_id=link_id), 303)
