@@ -228,6 +228,14 @@ def review_for(session: Session, review_id: int, reviewer_id: int) -> Review:
     return review
 
 
+def _locked_review(session: Session, review_id: int, reviewer_id: int) -> Review:
+    review = session.scalars(select(Review).where(Review.id == review_id).with_for_update()
+                             .execution_options(populate_existing=True)).one_or_none()
+    if review is None or review.reviewer_id != reviewer_id:
+        raise NotFound(N_("That review does not exist."))
+    return review
+
+
 def review_to_read(session: Session, review_id: int, reviewer_id: int, now: datetime) -> Review:
     """A review whose submission the reviewer may read: theirs and open (lease not run out), or submitted by them.
 
@@ -254,8 +262,14 @@ def _flagged(session: Session, review_id: int) -> bool:
 
 
 def save_review(session: Session, review_id: int, reviewer_id: int, entry: ReviewInput, now: datetime) -> Review:
-    """Save a draft or submit; a submitted review may be edited while reviewing is open and nobody flagged it."""
-    review = review_for(session, review_id, reviewer_id)
+    """Save a draft or submit; a submitted review may be edited while reviewing is open and nobody flagged it.
+
+    The review row is locked (FOR UPDATE) and read afresh before its status and lease are checked: a reclaim of
+    run-out leases racing this save either expires the review first (the save is refused) or waits and finds it
+    submitted (and leaves it, with its load). A lease run out but not yet reclaimed is refused like a reclaimed one,
+    so what a save accepts never depends on whether a sweep already ran.
+    """
+    review = _locked_review(session, review_id, reviewer_id)
     assignment = get_assignment(session, review.assignment_id)
     ensure_review_writable(assignment, review, now, flagged=_flagged(session, review.id))
     rubric = assignment.rubric

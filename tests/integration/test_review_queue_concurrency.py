@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.db import make_engine, make_session_factory
-from assessment.errors import NothingToReview
+from assessment.errors import NothingToReview, PhaseClosed
 from assessment.models import Review, ReviewKind, ReviewStatus, Submission
 from assessment.peer_review import ReviewerContext, ReviewInput, reclaim_expired_leases, request_review, save_review
 from lti_tool import migrate
@@ -243,3 +243,43 @@ def test_on_sqlite_without_skip_locked_concurrent_reviewers_still_give_every_sub
             _assert_every_submission_got_k(session, cohort)
     finally:
         engine.dispose()
+
+
+def test_reviews_submitted_while_other_reviewers_reclaim_their_run_out_leases_leave_every_load_right(postgres):
+    """50 submits race 50 queue requests that reclaim the leases, in two rounds of 25 + 25 (one connection each)."""
+    with postgres() as session:
+        cohort = create_cohort(session, 100, reviews_per_submission=2, reviews_per_student=2)
+        leased = {reviewer: _ask(cohort)(session, reviewer)[0] for reviewer in cohort.student_ids}
+    rounds = [cohort.student_ids[:50], cohort.student_ids[50:]]
+    submitters = {reviewer for group in rounds for reviewer in group[:25]}
+    run_out_at = [_now() + timedelta(minutes=5), _now() + timedelta(minutes=10)]
+    with postgres() as session:
+        for group, moment in zip(rounds, run_out_at, strict=True):
+            session.execute(update(Review).where(Review.id.in_([leased[reviewer] for reviewer in group]))
+                            .values(lease_expires_at=moment))
+        session.commit()
+
+    def submit_or_ask(moment: datetime) -> Callable[[Session, int], str]:
+        def act(session: Session, reviewer: int) -> str:
+            try:
+                if reviewer in submitters:
+                    # The submitter's clock says the lease is still open; the askers' says it ran out.
+                    save_review(session, leased[reviewer], reviewer, ReviewInput(VALID_SELECTIONS, {}, submit=True),
+                                moment - timedelta(seconds=1))
+                else:
+                    request_review(session, ReviewerContext(cohort.assignment_id, reviewer, True),
+                                   moment + timedelta(seconds=1))
+                session.commit()
+                return "done"
+            except (PhaseClosed, NothingToReview):
+                session.rollback()
+                return "refused"
+        return act
+
+    for group, moment in zip(rounds, run_out_at, strict=True):
+        _all_at_once(postgres, group, submit_or_ask(moment))
+
+    with postgres() as session:
+        assert queue_violations(session, cohort.assignment_id, 2) == NO_VIOLATIONS
+        submitted = [review for review in _peer_reviews(session, cohort) if review.status is ReviewStatus.SUBMITTED]
+        assert all(review.id == leased[review.reviewer_id] and review.reviewer_id in submitters for review in submitted)
