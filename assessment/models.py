@@ -391,6 +391,11 @@ class Review(Base):
     helpfulness: Mapped[int | None] = mapped_column(Integer)  # 1-5, given by the author after release
     helpfulness_comment: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Raised by every change made through the ORM; the review form carries the one it was loaded at, so a save from
+    # a stale tab is told the review changed instead of overwriting part of it.
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     submission: Mapped[Submission] = relationship()
     submission_version: Mapped[SubmissionVersion | None] = relationship()

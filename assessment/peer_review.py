@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from assessment.allocation import QueueState, allocate, why_nothing_to_review
 from assessment.assignment_settings import AllocationMode
 from assessment.db import rows_changed
-from assessment.errors import InvalidInput, NotAllowed, NotFound, NothingToReview, PhaseClosed
+from assessment.errors import Conflict, InvalidInput, NotAllowed, NotFound, NothingToReview, PhaseClosed
 from assessment.messages import N_
 from assessment.models import (
     Assignment,
@@ -219,6 +219,7 @@ class ReviewInput:
     selections: Mapping[str, float]
     comments: Mapping[str, str]
     submit: bool  # False saves a draft
+    version: int | None = None  # the review's version the form was loaded at; None skips the check
 
 
 def review_for(session: Session, review_id: int, reviewer_id: int) -> Review:
@@ -226,6 +227,15 @@ def review_for(session: Session, review_id: int, reviewer_id: int) -> Review:
     if review is None or review.reviewer_id != reviewer_id:
         raise NotFound(N_("That review does not exist."))
     return review
+
+
+class ReviewChanged(Conflict):
+    """The review was saved from another tab since this form was loaded; `review` holds what is saved now."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__(N_("This review was changed in another tab or window since you opened it, so your changes "
+                            "were not saved. Below is what is saved now; make your changes again and save."))
+        self.review = review
 
 
 def _locked_review(session: Session, review_id: int, reviewer_id: int) -> Review:
@@ -270,6 +280,8 @@ def save_review(session: Session, review_id: int, reviewer_id: int, entry: Revie
     so what a save accepts never depends on whether a sweep already ran.
     """
     review = _locked_review(session, review_id, reviewer_id)
+    if entry.version is not None and entry.version != review.version:
+        raise ReviewChanged(review)
     assignment = get_assignment(session, review.assignment_id)
     ensure_review_writable(assignment, review, now, flagged=_flagged(session, review.id))
     rubric = assignment.rubric

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -12,8 +12,9 @@ from assessment.calibration_training import student_status
 from assessment.db import utcnow
 from assessment.errors import InvalidInput, NotFound, NothingToReview
 from assessment.messages import N_
-from assessment.models import Review, ReviewKind
+from assessment.models import Assignment, Review, ReviewKind
 from assessment.peer_review import (
+    ReviewChanged,
     ReviewerContext,
     ReviewInput,
     request_review,
@@ -28,7 +29,7 @@ from assessment.visibility import author_label
 from lti_tool.database import db
 from lti_tool.forms import ActionForm
 from lti_tool.i18n import translate
-from lti_tool.views.course import launched_view, staff_view
+from lti_tool.views.course import LaunchView, launched_view, staff_view
 from lti_tool.views.files import stored_file_download
 from lti_tool.views.rubric_entry import read_rubric_entry
 
@@ -89,10 +90,19 @@ def review(link_id: int, review_id: int) -> Response | str | tuple[str, int]:
         try:
             if entry is None or entry.unreadable:
                 raise InvalidInput(entry.unreadable if entry else {"rubric": N_("This assignment has no rubric yet.")})
-            save_review(db(), item.id, view.person.id, ReviewInput(entry.selections, entry.comments, submit), utcnow())
+            loaded_at = request.form.get("version", type=int)  # the version the form was loaded at
+            save_review(db(), item.id, view.person.id,
+                        ReviewInput(entry.selections, entry.comments, submit, loaded_at), utcnow())
         except InvalidInput as refusal:
             db().rollback()
             problems = refusal.problems
+        except ReviewChanged as refusal:
+            # Another tab saved first: show what is saved now (with its version), never a mix of the two saves.
+            db().rollback()
+            item = review_for(db(), review_id, view.person.id)
+            db().refresh(item)
+            return _review_page(view, assignment, item, item.selections, item.comments, {},
+                                changed=translate(refusal.message)), 409
         else:
             db().commit()
             flash(gettext("Review submitted. Thank you!") if submit else gettext("Draft saved."))
@@ -101,14 +111,19 @@ def review(link_id: int, review_id: int) -> Response | str | tuple[str, int]:
         selections, comments = entry.selections if entry else {}, entry.comments if entry else {}
     else:
         selections, comments = item.selections, item.comments
+    return _review_page(view, assignment, item, selections, comments, problems), 400 if problems else 200
+
+
+def _review_page(view: LaunchView, assignment: Assignment, item: Review, selections: Mapping[str, float],
+                 comments: Mapping[str, str], problems: dict[str, str], changed: str | None = None) -> str:
     closed = why_review_is_closed(db(), item, utcnow())
     return render_template(
         "reviewing/review.html", view=view, assignment=assignment, review=item, form=ActionForm(),
-        selections=selections, comments=comments, problems=problems, now=utcnow(),
+        selections=selections, comments=comments, problems=problems, now=utcnow(), changed=changed,
         author=translate(author_label(assignment.anonymity, item.submission.pseudonym, item.submission.author.display_name,
                                       viewer_is_staff=view.is_staff or item.kind is ReviewKind.SELF)),
         version=item.assessed_version, closed=translate(closed) if closed else None,
-    ), 400 if problems else 200
+    )
 
 
 @bp.get("/links/<int:link_id>/reviews/<int:review_id>/file")

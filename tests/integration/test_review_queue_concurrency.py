@@ -15,12 +15,19 @@ from sqlalchemy import Engine, create_engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.db import make_engine, make_session_factory
-from assessment.errors import NothingToReview, PhaseClosed
+from assessment.errors import Conflict, NothingToReview, PhaseClosed
 from assessment.models import Review, ReviewKind, ReviewStatus, Submission
-from assessment.peer_review import ReviewerContext, ReviewInput, reclaim_expired_leases, request_review, save_review
+from assessment.peer_review import (
+    ReviewerContext,
+    ReviewInput,
+    reclaim_expired_leases,
+    request_review,
+    review_for,
+    save_review,
+)
 from lti_tool import migrate
 from lti_tool import models as _models  # noqa: F401  (every table on the metadata)
-from tests.support.cohort import NO_VIOLATIONS, VALID_SELECTIONS, Cohort, create_cohort, queue_violations
+from tests.support.cohort import CRITERION, NO_VIOLATIONS, VALID_SELECTIONS, Cohort, create_cohort, queue_violations
 from tests.support.services import sqlite_url, throwaway_postgres_database, uses_postgres
 
 Result = TypeVar("Result")
@@ -283,3 +290,37 @@ def test_reviews_submitted_while_other_reviewers_reclaim_their_run_out_leases_le
         assert queue_violations(session, cohort.assignment_id, 2) == NO_VIOLATIONS
         submitted = [review for review in _peer_reviews(session, cohort) if review.status is ReviewStatus.SUBMITTED]
         assert all(review.id == leased[review.reviewer_id] and review.reviewer_id in submitters for review in submitted)
+
+
+def test_two_tabs_saving_one_review_at_once_leave_the_scores_and_comment_of_one_save_never_a_mix(postgres):
+    with postgres() as session:
+        cohort = create_cohort(session, 40, reviews_per_submission=2, reviews_per_student=2)
+        held = {reviewer: _ask(cohort)(session, reviewer)[0] for reviewer in cohort.student_ids[:20]}
+        # Each draft starts with the first tab's scores and the second tab's comment, so a save that writes only what
+        # it changed mixes the two.
+        session.execute(update(Review).where(Review.id.in_(held.values()))
+                        .values(selections={CRITERION: 2.0}, comments={CRITERION: "second tab"}))
+        session.commit()
+    tabs = {"first tab": {CRITERION: 2.0}, "second tab": {CRITERION: 0.0}}
+    pairs = [(reviewer, tab) for reviewer in held for tab in tabs]
+
+    def save(session: Session, index: int) -> str:
+        reviewer, tab = pairs[index]
+        loaded_at = review_for(session, held[reviewer], reviewer).version  # the version the tab's form shows
+        try:
+            save_review(session, held[reviewer], reviewer,
+                        ReviewInput(tabs[tab], {CRITERION: tab}, submit=False, version=loaded_at), _now())
+            session.commit()
+            return "saved"
+        except Conflict:
+            session.rollback()
+            return "changed in another tab"
+
+    outcomes = _all_at_once(postgres, list(range(40)), save)
+
+    with postgres() as session:
+        for review_id in held.values():
+            review = session.get(Review, review_id)
+            assert review is not None
+            assert review.selections == tabs[review.comments[CRITERION]], review.comments
+        assert outcomes.count("saved") >= 20

@@ -461,3 +461,25 @@ def test_the_review_page_says_why_a_submitted_review_can_no_longer_change(instru
 
     assert page.status_code == 200 and "Reviewing is closed" in page_text(page)
     assert "Submit review" not in page_text(page)
+
+
+def test_a_save_from_a_tab_opened_before_another_tab_saved_is_refused_and_shows_the_saved_review(class_in_review,
+                                                                                                  session):
+    student = class_in_review["student-1"]
+    review_id = _review_id(_ask(student))
+    keys = _criteria_keys(session)
+    loaded_at = see_committed(session).get(Review, review_id).version  # both tabs open the form at this version
+
+    first = student.post(f"/links/{{link}}/reviews/{review_id}", {
+        "version": str(loaded_at), f"score-{keys[0]}": "2", f"comment-{keys[1]}": "From the first tab.",
+        "action": "draft"})
+    second = student.post(f"/links/{{link}}/reviews/{review_id}", {
+        "version": str(loaded_at), f"score-{keys[0]}": "4", f"comment-{keys[1]}": "From the second tab.",
+        "action": "draft"})
+
+    assert "Draft saved" in first.text
+    assert second.status_code == 409 and "changed in another tab" in page_text(second)
+    assert "From the first tab." in second.text and "From the second tab." not in second.text
+    review = see_committed(session).get(Review, review_id)
+    assert review.selections == {keys[0]: 2} and review.comments == {keys[1]: "From the first tab."}
+    assert f'name="version" value="{review.version}"' in second.text  # saving again from this page now works
