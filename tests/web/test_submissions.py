@@ -252,3 +252,31 @@ def test_no_work_is_handed_in_while_staff_keep_the_assignment_in_setup(instructo
 
     assert response.status_code == 409
     assert see_committed(session).scalars(select(SubmissionVersion)).all() == []
+
+
+def test_a_hand_in_that_meets_another_tabs_version_number_gets_a_409_saying_so_and_keeps_no_file(
+        student, session, lms, monkeypatch):
+    from sqlalchemy import func, insert
+
+    from lti_tool.database import db
+
+    student.post("/links/{link}/submission", {"text": "<p>First version</p>"})
+    storage = lms.tool.app.extensions["peerlti.submission_deps"].storage
+    save = storage.save
+
+    def save_while_another_tab_takes_the_number(key: str, data: bytes) -> None:
+        # Where no lock orders the two (SQLite), the other tab's version lands between numbering and storing.
+        save(key, data)
+        taken = db().scalar(select(func.max(SubmissionVersion.number))) + 1
+        submission_id = db().scalar(select(Submission.id))
+        db().execute(insert(SubmissionVersion).values(submission_id=submission_id, number=taken, text_html="",
+                                                      is_late=False, late_penalty=0.0))
+
+    monkeypatch.setattr(storage, "save", save_while_another_tab_takes_the_number)
+    response = student.post("/links/{link}/submission", files={"file": ("essay.pdf", pdf_naming_its_author(),
+                                                                                "application/pdf")})
+
+    assert response.status_code == 409, page_text(response)
+    assert "A newer version was handed in at the same moment" in page_text(response)
+    assert [version.number for version in see_committed(session).scalars(select(SubmissionVersion))] == [1]
+    assert _stored_files(lms) == []
