@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from assessment.aggregation import METHODS, Estimate, PeerScore, aggregate
@@ -187,7 +187,8 @@ def release_grades(session: Session, assignment_id: int, now: datetime) -> list[
 
     A second release of the same grades (a double click, two staff at once) writes nothing: the assignment row is
     locked, so a concurrent release waits and then finds every posting already written."""
-    session.execute(select(Assignment.id).where(Assignment.id == assignment_id).with_for_update())
+    # An UPDATE rather than SELECT ... FOR UPDATE: it also takes SQLite's write lock before anything is read.
+    session.execute(update(Assignment).where(Assignment.id == assignment_id).values(id=Assignment.id))
     assignment = get_assignment(session, assignment_id)
     grades = list(session.scalars(select(Grade).where(Grade.assignment_id == assignment_id)))
     if not grades:
