@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from assessment.aggregation import METHODS, Estimate, PeerScore, aggregate
@@ -23,6 +23,7 @@ from assessment.models import (
     Grade,
     GradePosting,
     Person,
+    PostingStatus,
     Review,
     ReviewFlag,
     ReviewKind,
@@ -182,29 +183,49 @@ def override_grade(session: Session, assignment_id: int, person_id: int, total: 
 
 
 def release_grades(session: Session, assignment_id: int, now: datetime) -> list[GradePosting]:
-    """Release every computed grade and write one outbox row per student for the gradebook."""
+    """Release every computed grade and write one outbox row per student whose gradebook entry would change.
+
+    A second release of the same grades (a double click, two staff at once) writes nothing: the assignment row is
+    locked, so a concurrent release waits and then finds every posting already written."""
+    # An UPDATE rather than SELECT ... FOR UPDATE: it also takes SQLite's write lock before anything is read.
+    session.execute(update(Assignment).where(Assignment.id == assignment_id).values(id=Assignment.id))
     assignment = get_assignment(session, assignment_id)
     grades = list(session.scalars(select(Grade).where(Grade.assignment_id == assignment_id)))
     if not grades:
         raise PhaseClosed(N_("Run grading before releasing grades."))
+    latest = _latest_postings(session, assignment_id)
     release_id = secrets.token_hex(16)
     postings = []
     for grade in grades:
+        entry = (None if grade.held else grade.final, float(assignment.points_possible),
+                 "PendingManual" if grade.held else "FullyGraded", _comment(grade))
+        previous = latest.get(grade.person_id)
+        if previous is not None and previous.status is not PostingStatus.FAILED and entry == _entry(previous):
+            continue  # already sent or on its way: sending it again would record the same score twice
         grade.released_total, grade.released_at = grade.final, now
-        previous = session.scalar(select(func.max(GradePosting.timestamp)).where(
-            GradePosting.assignment_id == assignment_id, GradePosting.person_id == grade.person_id))
         # Strictly increasing per student and column, even when two releases happen within a millisecond.
-        timestamp = max(now, previous + timedelta(milliseconds=1)) if previous else now
+        timestamp = max(now, previous.timestamp + timedelta(milliseconds=1)) if previous else now
         posting = GradePosting(
             assignment_id=assignment_id, person_id=grade.person_id, release_id=release_id,
-            score_given=None if grade.held else grade.final, score_maximum=assignment.points_possible,
-            grading_progress="PendingManual" if grade.held else "FullyGraded",
-            comment=_comment(grade), timestamp=timestamp, next_attempt_at=now,
+            score_given=entry[0], score_maximum=entry[1], grading_progress=entry[2],
+            comment=entry[3], timestamp=timestamp, next_attempt_at=now,
         )
         session.add(posting)
         postings.append(posting)
     session.flush()
     return postings
+
+
+def _latest_postings(session: Session, assignment_id: int) -> dict[int, GradePosting]:
+    latest: dict[int, GradePosting] = {}
+    for posting in session.scalars(select(GradePosting).where(GradePosting.assignment_id == assignment_id)
+                                   .order_by(GradePosting.timestamp, GradePosting.id)):
+        latest[posting.person_id] = posting
+    return latest
+
+
+def _entry(posting: GradePosting) -> tuple[float | None, float, str, str]:
+    return posting.score_given, float(posting.score_maximum), posting.grading_progress, posting.comment
 
 
 def _comment(grade: Grade) -> str:

@@ -21,10 +21,12 @@ from lti_tool.registry import Platform
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+RESULT_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
 LINEITEMS_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
+RESULTS_TYPE = "application/vnd.ims.lis.v2.resultcontainer+json"
 MEMBERS_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 # A token is reused until this close to its expiry, so no request carries one that dies on the way.
 TOKEN_MARGIN_SECONDS = 60
@@ -128,9 +130,16 @@ class AdvantageClient:
                              headers={"Content-Type": LINEITEM_TYPE, "Accept": LINEITEM_TYPE})
         return created if isinstance(created, dict) else {}
 
+    def result_of(self, lineitem_url: str, user_id: str) -> dict[str, Any] | None:
+        """The gradebook's current result for one student on a line item, None when it has none."""
+        token = self.access_token((RESULT_SCOPE,))
+        for result in self._paged(_under(lineitem_url, "results"), RESULTS_TYPE, token, {"user_id": user_id}):
+            if isinstance(result, dict) and result.get("userId") == user_id:
+                return result
+        return None
+
     def post_score(self, lineitem_url: str, score: dict[str, Any]) -> None:
-        url = lineitem_url.split("?")[0].rstrip("/") + "/scores" + (
-            "?" + lineitem_url.split("?", 1)[1] if "?" in lineitem_url else "")
+        url = _under(lineitem_url, "scores")
         for attempt in (1, 2):
             token = self.access_token((SCORE_SCOPE,))
             try:
@@ -188,6 +197,12 @@ class AdvantageClient:
                 status=response.status, retryable=retryable, retry_after=retry_after_seconds(response),
             )
         return response
+
+
+def _under(lineitem_url: str, service: str) -> str:
+    # A line item's scores and results live below it, before any query string the platform put on its URL.
+    path, _, query = lineitem_url.partition("?")
+    return path.rstrip("/") + "/" + service + ("?" + query if query else "")
 
 
 def platform_reason(response: OutboundResponse) -> str:

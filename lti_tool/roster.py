@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from assessment.db import utcnow
@@ -40,8 +42,11 @@ def apply_roster(session: Session, course: Course, members: Iterable[dict[str, A
             continue  # mentors, observers and guests are no part of the course's work, as at launch
         person = people.get(subject)
         if person is None:
-            person = Person(platform_id=course.platform_id, subject=subject)
-            session.add(person)
+            # Another sync (or a launch) may add the same person at this moment: insert or keep theirs.
+            _insert_missing(session, Person, {"platform_id": course.platform_id, "subject": subject},
+                            ("platform_id", "subject"))
+            person = session.scalars(select(Person).where(Person.platform_id == course.platform_id,
+                                                          Person.subject == subject)).one()
             people[subject] = person
         for field in ("name", "given_name", "family_name", "email"):
             value = member.get(field)
@@ -51,13 +56,24 @@ def apply_roster(session: Session, course: Course, members: Iterable[dict[str, A
         enrollment = enrolled.get(person.id)
         if enrollment is None:
             # Never launched yet: known from the roster, so progress views and grades include them.
-            enrollment = Enrollment(person_id=person.id, course_id=course.id, last_launch_at=utcnow())
-            session.add(enrollment)
+            inserted = _insert_missing(session, Enrollment, {"person_id": person.id, "course_id": course.id,
+                                                             "role": role, "last_launch_at": utcnow()},
+                                       ("person_id", "course_id"))
+            enrollment = session.scalars(select(Enrollment).where(Enrollment.person_id == person.id,
+                                                                  Enrollment.course_id == course.id)).one()
             enrolled[person.id] = enrollment
-            added += 1
+            added += inserted
         else:
             updated += 1
         enrollment.role = role
         enrollment.lti_roles = roles
     session.flush()
     return RosterChanges(added=added, updated=updated)
+
+
+def _insert_missing(session: Session, model: type[Person] | type[Enrollment], values: dict[str, Any],
+                    unique: tuple[str, ...]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike); 1 when this call added the row."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    result = session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique)))
+    return int(getattr(result, "rowcount", 0) or 0)

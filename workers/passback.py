@@ -56,10 +56,54 @@ def post_one(session: Session, posting_id: int, client: AdvantageClient, now: da
     assert posting is not None
     try:
         lineitem = line_item_url(session, client, posting)
-        client.post_score(lineitem, score_body(session, posting))
+        body = score_body(session, posting)
     except AdvantageError as error:
         return _record_failure(session, posting, error, now, policy)
+    # A retry may follow an attempt that reached the gradebook but whose answer was lost: look before posting,
+    # since some platforms record an equal timestamp twice.
+    if posting.attempts > 1 and _recorded(client, lineitem, body) is True:
+        return _mark_posted(session, posting, now)
+    try:
+        client.post_score(lineitem, body)
+    except AdvantageError as error:
+        if _is_stale(error):
+            recorded = _recorded(client, lineitem, body)
+            # Unreadable results: trust the refusal only for a retry, whose earlier attempt may have landed.
+            if recorded is True or (recorded is None and posting.attempts > 1):
+                return _mark_posted(session, posting, now)
+        return _record_failure(session, posting, error, now, policy)
     posting.status, posting.posted_at, posting.last_error, posting.last_status = PostingStatus.POSTED, now, "", 200
+    session.commit()
+    return Outcome(status=PostingStatus.POSTED)
+
+
+def _is_stale(error: AdvantageError) -> bool:
+    """The platform says it already has a score at least as new (400 naming the timestamp, or 409 Conflict)."""
+    return error.status == 409 or (error.status == 400 and "timestamp" in str(error).lower())
+
+
+def _recorded(client: AdvantageClient, lineitem: str, body: dict[str, object]) -> bool | None:
+    """Whether the gradebook already holds this score (None when the platform does not let peerlti read it)."""
+    try:
+        result = client.result_of(lineitem, str(body["userId"]))
+    except AdvantageError:
+        return None
+    if result is None:
+        return False
+    given, maximum = body.get("scoreGiven"), body["scoreMaximum"]
+    score, out_of = result.get("resultScore"), result.get("resultMaximum") or maximum
+    if given is None or score is None:
+        return given is None and score is None
+    try:
+        # Platforms may scale a score to their column's maximum: compare proportions, within rounding.
+        return abs(float(score) / float(out_of) - float(given) / float(maximum)) < 1e-4  # type: ignore[arg-type]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return False
+
+
+def _mark_posted(session: Session, posting: GradePosting, now: datetime) -> Outcome:
+    posting.status, posting.posted_at, posting.last_status = PostingStatus.POSTED, now, 200
+    posting.last_error = "Recorded by an earlier attempt whose answer was lost."
     session.commit()
     return Outcome(status=PostingStatus.POSTED)
 
@@ -102,13 +146,6 @@ def score_body(session: Session, posting: GradePosting) -> dict[str, object]:
 
 def _record_failure(session: Session, posting: GradePosting, error: AdvantageError, now: datetime,
                     policy: RetryPolicy) -> Outcome:
-    if posting.attempts > 1 and error.status == 400 and "timestamp" in str(error).lower():
-        # An earlier attempt reached the gradebook but its answer was lost; the platform refuses the same
-        # timestamp twice, which is what keeps a score from being recorded twice.
-        posting.status, posting.posted_at, posting.last_status = PostingStatus.POSTED, now, 200
-        posting.last_error = "Posted by an earlier attempt whose answer was lost."
-        session.commit()
-        return Outcome(status=PostingStatus.POSTED)
     posting.last_status, posting.last_error = error.status, str(error)[:2000]
     if error.retryable and posting.attempts < MAX_ATTEMPTS:
         backoff = min(BACKOFF_CAP_SECONDS, policy.backoff_seconds * 2 ** (posting.attempts - 1))

@@ -20,6 +20,7 @@ from lti_tool.advantage import AdvantageError
 from lti_tool.registry import Platform
 from lti_tool.roster import apply_roster
 from workers import passback
+from workers.locks import try_lock
 from workers.runtime import advantage_client, sessions
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,12 @@ def _platform_of_assignment(session: Session, assignment_id: int) -> Platform | 
         select(Platform).join(Course, Course.platform_id == Platform.id)
         .join(Assignment, Assignment.course_id == Course.id).where(Assignment.id == assignment_id)
     )
+
+
+def _busy(job: str) -> int:
+    # The same job is running in another process (two beats, or a beat and staff): this run has nothing to add.
+    log.info("%s is already running elsewhere; skipped", job)
+    return 0
 
 
 def _retry_policy(settings: Settings) -> passback.RetryPolicy:
@@ -76,6 +83,8 @@ def sweep_grade_postings(self: Task) -> int:
     """Re-enqueue postings that are due, including those a killed worker or a lost message left in flight."""
     settings = _settings(self)
     with sessions(settings)() as session:
+        if not try_lock(session, "sweep_grade_postings"):
+            return _busy("sweep_grade_postings")
         due = passback.sweep(session, utcnow(), _retry_policy(settings))
     poster = self.app.tasks["peerlti.post_grade"]
     for posting_id in due:
@@ -100,6 +109,8 @@ def sync_roster(self: Task, resource_link_id: int) -> dict[str, Any] | None:
         url = (link.nrps_claim or {}).get("context_memberships_url")
         if not url:
             return None
+        if not try_lock(session, "sync_roster", course.id):
+            return {"added": 0, "updated": 0, "busy": True}
         try:
             changes = apply_roster(session, course, advantage_client(session, platform, settings).members(url))
         except AdvantageError as error:
@@ -118,6 +129,8 @@ def sync_all_rosters(self: Task) -> int:
     """Queue a roster sync for every resource link that has the roster service."""
     settings = _settings(self)
     with sessions(settings)() as session:
+        if not try_lock(session, "sync_all_rosters"):
+            return _busy("sync_all_rosters")
         links = [link.id for link in session.scalars(select(ResourceLink)) if (link.nrps_claim or {}).get(
             "context_memberships_url")]
     syncer = self.app.tasks["peerlti.sync_roster"]
@@ -131,6 +144,8 @@ def run_grading_task(self: Task, assignment_id: int) -> int:
     """Compute an assignment's grades (idempotent: a second run recomputes the same grades)."""
     settings = _settings(self)
     with sessions(settings)() as session:
+        if not try_lock(session, "run_grading", assignment_id):
+            return _busy("run_grading")
         try:
             grades = run_grading(session, assignment_id, utcnow())
         except NotFound:
@@ -146,15 +161,18 @@ def grade_due_assignments(self: Task) -> int:
     settings = _settings(self)
     now = utcnow()
     with sessions(settings)() as session:
+        # Held until the grading is handed over (done, when eager): a second beat's run then finds nothing due.
+        if not try_lock(session, "grade_due_assignments"):
+            return _busy("grade_due_assignments")
         last_graded = func.max(Grade.computed_at)
         due = list(session.scalars(
             select(Assignment.id).outerjoin(Grade, Grade.assignment_id == Assignment.id)
             .where(Assignment.review_due <= now).group_by(Assignment.id, Assignment.review_due)
             .having(or_(last_graded.is_(None), last_graded < Assignment.review_due))
         ))
-    grader = self.app.tasks["peerlti.run_grading"]
-    for assignment_id in due:
-        grader.delay(assignment_id)
+        grader = self.app.tasks["peerlti.run_grading"]
+        for assignment_id in due:
+            grader.delay(assignment_id)
     return len(due)
 
 
@@ -163,6 +181,8 @@ def reclaim_leases(self: Task) -> int:
     """Give submissions whose review leases ran out back to the review pool, for every assignment."""
     settings = _settings(self)
     with sessions(settings)() as session:
+        if not try_lock(session, "reclaim_expired_leases"):
+            return _busy("reclaim_expired_leases")
         reclaimed = reclaim_expired_leases(session, utcnow())
         session.commit()
     return reclaimed

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from collections.abc import Iterable
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from sqlalchemy import select
 from werkzeug import Response
@@ -15,6 +17,7 @@ from assessment.grading_run import compare_methods, override_grade, release_grad
 from assessment.messages import N_
 from assessment.models import Grade, GradePosting, Person, Submission
 from lti_tool.database import db
+from lti_tool.enqueue import enqueue
 from lti_tool.forms import ActionForm
 from lti_tool.views.course import staff_view
 from workers.passback import retry_failed
@@ -84,9 +87,14 @@ def release(link_id: int) -> Response:
     view = staff_view(link_id)
     postings = release_grades(db(), view.require_assignment().id, utcnow())
     db().commit()
-    _send(posting.id for posting in postings)
-    flash(ngettext("%(num)s grade released and sent to the gradebook.",
-                   "%(num)s grades released and sent to the gradebook.", len(postings)))
+    if not postings:
+        flash(gettext("No grade changed since the last release; nothing was sent again."))
+    elif _send(posting.id for posting in postings):
+        flash(ngettext("%(num)s grade released and sent to the gradebook.",
+                       "%(num)s grades released and sent to the gradebook.", len(postings)))
+    else:
+        flash(ngettext("%(num)s grade released; it will be sent to the gradebook shortly.",
+                       "%(num)s grades released; they will be sent to the gradebook shortly.", len(postings)))
     return redirect(url_for("grading.grades", link_id=link_id), 303)
 
 
@@ -95,13 +103,13 @@ def retry(link_id: int, posting_id: int) -> Response:
     view = staff_view(link_id)
     retry_failed(db(), view.require_assignment().id, posting_id, utcnow())
     db().commit()
-    _send([posting_id])
-    flash(gettext("Sent again."))
+    flash(gettext("Sent again.") if _send([posting_id]) else gettext("It will be sent again shortly."))
     return redirect(url_for("grading.grades", link_id=link_id), 303)
 
 
-def _send(posting_ids) -> None:
-    """Hand postings to the workers (or, with no broker, post them right away in this process)."""
-    poster = current_app.extensions["peerlti.celery"].tasks["peerlti.post_grade"]
-    for posting_id in posting_ids:
-        poster.delay(posting_id)
+def _send(posting_ids: Iterable[int]) -> bool:
+    """Hand postings to the workers (or, with no broker, post them right away in this process).
+
+    False when the broker did not take them all: they are committed and the grade sweep sends them within a minute."""
+    # At the first refusal the rest are left to the sweep: each try may cost a broker timeout.
+    return all(enqueue("peerlti.post_grade", posting_id) is not None for posting_id in posting_ids)

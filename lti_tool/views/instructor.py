@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from celery.result import EagerResult
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug import Response
@@ -14,6 +15,7 @@ from assessment.messages import N_
 from assessment.models import Enrollment, Person
 from assessment.services import create_assignment, roster
 from lti_tool.database import db
+from lti_tool.enqueue import enqueue
 from lti_tool.forms import ActionForm, NewActivityForm
 from lti_tool.views import dashboard
 from lti_tool.views.course import LaunchView, role_counts, staff_view
@@ -78,8 +80,11 @@ def sync_people(link_id: int) -> Response | tuple[str, int]:
     view = staff_view(link_id)
     if not (view.link.nrps_claim or {}).get("context_memberships_url"):
         raise NotAllowed(N_("The LMS did not grant peerlti its roster service; students appear as they open the activity."))
-    result = current_app.extensions["peerlti.celery"].tasks["peerlti.sync_roster"].delay(view.link.id)
-    if not result.ready():
+    result = enqueue("peerlti.sync_roster", view.link.id)
+    if result is None:
+        flash(gettext("The roster could not be synced just now; try again in a few minutes."))
+        return redirect(url_for("instructor.people", link_id=link_id), 303)
+    if not isinstance(result, EagerResult):  # a worker has it; no result is awaited here
         flash(gettext("Roster sync started; reload in a moment."))
         return redirect(url_for("instructor.people", link_id=link_id), 303)
     outcome = result.result if isinstance(result.result, dict) else {}

@@ -289,8 +289,40 @@ def test_a_score_recorded_whose_answer_was_lost_counts_as_posted_not_twice(lms, 
     assert_posted_exactly_once(lms, release, current)
     first = min(faulty.score_posts, key=lambda post: post.number).user_id
     retried = sorted((post for post in faulty.score_posts if post.user_id == first), key=lambda post: post.number)
-    assert [post.status for post in retried] == [200, 400], "the retry should meet the stale timestamp"
+    assert [post.status for post in retried] == [200], "the retry should read the result back, not post again"
     assert "answer was lost" in current[first][2]
+
+
+def test_a_lost_answer_on_a_platform_that_accepts_equal_timestamps_records_the_score_once(lms, session, broker,
+                                                                                          workers):
+    faulty = install_faults(lms, [lose_answer_of_first(1, seconds=3)])
+    faulty.accept_stale = True
+    release = release_grades(lms, session)
+    workers.start(broker)
+    dispatch(workers.settings(broker), release.postings.values())
+    current = wait_until(session, release, all_settled, workers)
+
+    assert_posted_exactly_once(lms, release, current)
+
+
+def test_a_platform_answering_409_for_a_score_it_already_holds_counts_it_posted(lms, session, broker, workers):
+    faulty = install_faults(lms)
+    faulty.stale_status = 409
+    release = release_grades(lms, session)
+    posting = session.get(GradePosting, release.postings["student-1"])
+    store = lms.sandbox.app.app.extensions["sandbox"].store
+    # The gradebook got this score already (an attempt whose answer never came back, then a staff retry).
+    store.record_score(release.lineitem.rstrip("/").rsplit("/", 1)[1], {
+        "userId": "student-1", "scoreGiven": release.scores["student-1"], "scoreMaximum": 100.0,
+        "comment": f"Release {release.marker}", "activityProgress": "Completed", "gradingProgress": "FullyGraded",
+        "timestamp": posting.timestamp.replace(tzinfo=UTC).isoformat(timespec="milliseconds")})
+    session.rollback()
+    workers.start(broker)
+    dispatch(workers.settings(broker), release.postings.values())
+    current = wait_until(session, release, all_settled, workers)
+
+    assert_posted_exactly_once(lms, release, current)
+    assert [post.status for post in faulty.score_posts if post.user_id == "student-1"] == [409]
 
 
 def test_a_student_the_lms_refuses_fails_with_its_reason_and_the_others_are_posted(lms, session, broker, workers):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
+import workers.tasks
 from assessment.assignment_settings import default_settings
 from assessment.models import Course, Enrollment, Grade, Person
 from assessment.services import create_assignment
@@ -60,3 +64,39 @@ def test_missing_work_gets_no_grade_when_the_assignment_says_so(session, databas
     session.expire_all()
     assert session.scalars(select(Grade).where(Grade.assignment_id == assignment_id)).all() == []
     celery.close()
+
+
+def test_grading_scheduled_twice_at_once_by_two_beats_runs_once(session, database_url, tmp_path, monkeypatch):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the lock of scheduled tasks is PostgreSQL's; SQLite runs one writer at a time")
+    _assignment_due(session, timedelta(hours=1))
+    runs: list[int] = []
+    real_run = workers.tasks.run_grading
+
+    def slow_run(*args, **kwargs):
+        runs.append(args[1])
+        time.sleep(0.5)  # both beats' tasks are inside their transaction by now
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(workers.tasks, "run_grading", slow_run)
+    celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
+                                            "DATABASE_URL": database_url}))
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def beat() -> None:
+        barrier.wait()
+        try:
+            results.append(celery.tasks["peerlti.grade_due_assignments"].apply().result)
+        except Exception as error:  # noqa: BLE001  (reported by the assertion below)
+            results.append(error)
+
+    threads = [threading.Thread(target=beat) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    celery.close()
+
+    assert sorted(results, key=str) == [0, 1]
+    assert len(runs) == 1

@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -93,6 +94,10 @@ class FaultyAGS:
         self.score_posts: list[ScorePost] = []
         self.roster_fault: Fault | None = None
         self.roster_fault_page: int | None = None  # only that page of a paged roster, when set
+        # Platforms differ on a score not newer than the last: answer it with this status instead of 400 (409),
+        # or record it anyway (`accept_stale`, as a platform that takes equal timestamps would).
+        self.stale_status: int | None = None
+        self.accept_stale = False
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "")
@@ -125,9 +130,13 @@ class FaultyAGS:
     def _score(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         arrived = time.monotonic()
         try:
-            user_id = json.loads(_read_body(environ)).get("userId")
+            score = json.loads(_read_body(environ))
+            user_id = score.get("userId")
         except (ValueError, AttributeError):
-            user_id = None
+            score, user_id = None, None
+        if self.accept_stale and isinstance(score, dict):
+            score["timestamp"] = datetime.now(UTC).isoformat(timespec="microseconds")
+            _replace_body(environ, json.dumps(score).encode())
         with self._lock:
             number = self._score_posts
             self._score_posts += 1
@@ -153,6 +162,8 @@ class FaultyAGS:
                 getattr(chunks, "close", lambda: None)()
             if fault is not None and fault.record_first:
                 time.sleep(fault.delay)
+        if self.stale_status and captured["status"].startswith("400") and b"timestamp" in body:
+            captured["status"] = f"{self.stale_status} Conflict"
         with self._lock:
             self.score_posts.append(ScorePost(number, arrived, user_id, int(captured["status"].split()[0])))
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
@@ -164,9 +175,13 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     """The request body, put back so that the wrapped app can read it again."""
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
+    _replace_body(environ, body)
+    return body
+
+
+def _replace_body(environ: dict[str, Any], body: bytes) -> None:
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
-    return body
 
 
 def refuse_roster(lms: RunningLMS, status: int, body: str = "", delay: float = 0.0,

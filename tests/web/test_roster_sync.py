@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from sqlalchemy import select
 
+from assessment.db import make_session_factory
 from assessment.models import Course, CourseRole, Enrollment, Person, ResourceLink
 from lti_tool.roster import apply_roster
 from tests.conftest import make_settings
@@ -164,3 +166,33 @@ def test_a_roster_a_worker_synced_is_shown_with_how_many_people_it_brought(lms, 
 
     text = page_text(instructor.get("/links/{link}/people"))
     assert "Last roster sync" in text and "people added" in text and "refused" not in text
+
+
+def test_two_syncs_of_the_same_course_at_once_raise_nothing_and_enrol_everyone_once(lms, instructor, session, engine):
+    course_id = see_committed(session).scalars(select(Course.id)).one()
+    lis = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+    members = [{"user_id": f"learner-{n}", "roles": [lis], "name": f"Learner {n}"} for n in range(40)]
+    factory = make_session_factory(engine)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def sync() -> None:
+        try:
+            with factory() as own:
+                course = own.get(Course, course_id)
+                barrier.wait()
+                apply_roster(own, course, members)
+                own.commit()
+        except BaseException as error:  # noqa: BLE001  (reported by the assertion below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=sync) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    subjects = see_committed(session).scalars(select(Person.subject).join(Enrollment, Enrollment.person_id == Person.id)
+                                              .where(Person.subject.like("learner-%"))).all()
+    assert sorted(subjects) == sorted(m["user_id"] for m in members)
