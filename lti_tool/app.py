@@ -8,6 +8,7 @@ from flask import Flask, Response, current_app, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from assessment.assignment_settings import MAX_FILE_MB
@@ -117,6 +118,14 @@ def _register_error_pages(app: Flask) -> None:
         message = gettext("peerlti cannot use its signing key, so nothing was sent to the LMS and nothing was saved. "
                           "Please tell the tool's administrator: %(instructions)s", instructions=str(error))
         return render_template("error.html", status=503, message=message), 503
+
+    @app.errorhandler(StaleDataError)
+    def changed_meanwhile(error: StaleDataError) -> tuple[str, int]:
+        # A versioned row (a review) changed in another request between this one reading and writing it.
+        db().rollback()
+        message = gettext("Someone changed this at the same moment. Nothing of yours was saved: reload the page to "
+                          "see the latest version, then try again.")
+        return render_template("error.html", status=409, message=message), 409
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
