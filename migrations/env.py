@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 
 import lti_tool.models  # noqa: F401  (registers every table on the shared metadata)
 from assessment.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata
+
+# Any fixed number, the same in every process: the PostgreSQL advisory lock that lets one upgrade run at a time.
+MIGRATION_LOCK_KEY = 0x7065_6572_6C74
 
 
 def run_migrations_offline() -> None:
@@ -30,6 +34,27 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    if connection.dialect.name != "postgresql":
+        _migrate(connection)
+        return
+    # Two upgrades at once would both create the same types and tables, and one would fail on pg_type; the
+    # second waits here, then finds the schema already at its revision. A session lock outlives the transaction.
+    _locked(connection, "SELECT pg_advisory_lock(:key)")
+    try:
+        _migrate(connection)
+    finally:
+        _locked(connection, "SELECT pg_advisory_unlock(:key)")
+
+
+def _locked(connection, statement: str) -> None:
+    # Committed at once unless the caller's own transaction was already open, so the migration's stays its own.
+    ours = not connection.in_transaction()
+    connection.execute(text(statement), {"key": MIGRATION_LOCK_KEY})
+    if ours:
+        connection.commit()
+
+
+def _migrate(connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         # Batch mode alters an SQLite table by copying it and dropping the original; with foreign keys on, that

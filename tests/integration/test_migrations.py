@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 
 import jwt
 from alembic.autogenerate import compare_metadata
@@ -169,3 +170,26 @@ def test_upgrading_and_downgrading_an_sqlite_database_with_data_keeps_every_row(
         assert counts() == before
     finally:
         engine.dispose()
+
+
+def _upgrade_in_a_process(url: str) -> None:
+    migrate.upgrade(url)
+
+
+def test_two_upgrades_at_once_of_a_fresh_postgresql_database_both_succeed():
+    context = multiprocessing.get_context("spawn")  # each process its own connection and alembic state
+    with throwaway_postgres_database() as url:
+        processes = [context.Process(target=_upgrade_in_a_process, args=(url,)) for _ in range(2)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(timeout=120)
+
+        assert [process.exitcode for process in processes] == [0, 0]
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection:
+                differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+                assert differences == []
+        finally:
+            engine.dispose()
