@@ -95,6 +95,19 @@ def db_upgrade(ctx: Context, revision: str) -> None:
     click.echo(f"database at revision {revision}")
 
 
+@db.command("downgrade")
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="Downgrade without asking.")
+@pass_context
+def db_downgrade(ctx: Context, revision: str, yes: bool) -> None:
+    """Undo migrations down to REVISION (`base` for an empty schema); what they added is dropped with its data."""
+    if not yes and not click.confirm(f"Downgrade the database to revision {revision}? Tables and columns added "
+                                     "since are dropped with their data.", default=False):
+        raise click.ClickException("nothing was changed")
+    migrate.downgrade(ctx.settings.database_url, revision, vault=KeyVault.from_settings(ctx.settings))
+    click.echo(f"database at revision {revision}")
+
+
 @main.group()
 def platform() -> None:
     """LMS registrations (issuer + client id)."""

@@ -8,7 +8,9 @@ import re
 import jwt
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
+
+from assessment.db import make_engine
 
 from lti_tool.cli import main
 from lti_tool.installation.invites import RegistrationInvite, valid_invite
@@ -217,6 +219,35 @@ def test_db_upgrade_creates_a_fresh_sqlite_database(run, tmp_path):
     result = run("db", "upgrade", DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.db'}")
 
     assert result.exit_code == 0 and (tmp_path / "fresh.db").exists()
+
+
+def _tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return set(inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_db_downgrade_asks_first_and_changes_nothing_when_refused(run, tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    run("db", "upgrade", DATABASE_URL=url)
+
+    result = run("db", "downgrade", "base", DATABASE_URL=url, input="n\n")
+
+    assert result.exit_code == 1 and "nothing was changed" in result.output
+    assert "tool_keys" in _tables(url)
+
+
+def test_db_downgrade_with_yes_takes_the_schema_back_to_the_revision(run, tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    run("db", "upgrade", DATABASE_URL=url)
+
+    result = run("db", "downgrade", "base", "--yes", DATABASE_URL=url)
+
+    assert result.exit_code == 0 and "database at revision base" in result.output
+    assert _tables(url) == {"alembic_version"}
 
 
 def test_a_wrong_setting_is_reported_naming_the_variable(run):
