@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from sqlalchemy import inspect, select, text
 
 from assessment.db import make_engine
-
 from lti_tool.cli import main
 from lti_tool.installation.invites import RegistrationInvite, valid_invite
 from lti_tool.key_vault import KeyVault, UndecryptableKey
