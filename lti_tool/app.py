@@ -20,6 +20,7 @@ from lti_tool.database import EXTENSION as SESSION_FACTORY
 from lti_tool.database import db, init_database
 from lti_tool.framing import FrameAncestorsCache, registered_frame_ancestors
 from lti_tool.i18n import init_i18n, translate, translate_problems
+from lti_tool.input_guard import refuse_control_characters
 from lti_tool.installation.views import init_installation
 from lti_tool.key_vault import UndecryptableKey
 from lti_tool.launch.errors import LaunchRejected
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_tab_sessions(app)  # a tab whose browser refuses cookies keeps its session server-side
     install_redaction()  # its tokens, like id_tokens and states, ride on URLs that servers log
     app.before_request(_refuse_oversized_bodies)  # before CSRF, which would read the body first
+    app.before_request(refuse_control_characters)  # then reads the form itself, as CSRF would
     csrf.init_app(app)
     init_launch(app)
     csrf.exempt(lti_bp)  # the platform posts launches; they carry a signed id_token instead

@@ -205,3 +205,17 @@ def test_a_login_clears_state_cookies_beyond_its_few(lms):
 
     assert len(_state_cookies(browser)) == 1
     assert login.post().status_code == 200
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("field", ["iss", "login_hint", "client_id"])
+def test_a_nul_or_control_character_in_a_login_parameter_gets_a_400_page_and_writes_nothing(
+        client, platform, session, method, field):
+    before = row_counts(session)
+    params = _login_params(**{field: ISSUER + "\x00" if field == "iss" else "user\x1b7"})
+
+    response = client.get("/lti/login", query_string=params) if method == "GET" else client.post(
+        "/lti/login", data=params)
+
+    assert response.status_code == 400 and "control characters" in response.get_data(as_text=True)
+    assert row_counts(session) == before

@@ -483,3 +483,18 @@ def test_a_save_from_a_tab_opened_before_another_tab_saved_is_refused_and_shows_
     review = see_committed(session).get(Review, review_id)
     assert review.selections == {keys[0]: 2} and review.comments == {keys[1]: "From the first tab."}
     assert f'name="version" value="{review.version}"' in second.text  # saving again from this page now works
+
+
+def test_a_nul_byte_in_a_review_comment_is_refused_with_a_400_and_nothing_stored(class_in_review, session):
+    student = class_in_review["student-1"]
+    review_id = _review_id(_ask(student))
+    argument, style = _criteria_keys(session)
+    before = see_committed(session).get(Review, review_id).comments
+
+    response = student.post(f"/links/{{link}}/reviews/{review_id}", {
+        f"score-{argument}": "4", f"score-{style}": "7", f"comment-{style}": "Sho\x00rter sentences would help.",
+        "action": "submit"})
+
+    assert response.status_code == 400 and "control characters" in page_text(response)
+    review = see_committed(session).get(Review, review_id)
+    assert review.comments == before and review.submitted_at is None

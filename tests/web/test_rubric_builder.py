@@ -130,3 +130,21 @@ def test_a_rubric_cannot_be_copied_from_another_course(instructor, session):
 
     assert response.status_code == 400
     assert _rubric(session) is None
+
+
+def test_a_nul_byte_in_a_criterion_title_or_its_levels_is_refused_with_a_400_and_nothing_stored(instructor, session):
+    before = row_counts(session)
+
+    titled = instructor.post("/links/{link}/rubric/criteria", LEVELS | {"title": "Argu\x00ment"})
+    levelled = instructor.post("/links/{link}/rubric/criteria", LEVELS | {"levels": "0 | Missing\n2 | We\x00ak"})
+
+    assert titled.status_code == levelled.status_code == 400
+    assert "control characters" in page_text(titled)
+    assert row_counts(session) == before
+
+
+def test_a_tab_and_line_breaks_in_rubric_text_are_accepted(instructor, session):
+    response = instructor.post("/links/{link}/rubric/criteria",
+                               LEVELS | {"description": "Is the claim\tclear?\r\nIs it supported?"})
+
+    assert response.status_code == 200 and "Criterion saved" in response.text
