@@ -54,3 +54,7 @@ class NothingToReview(AssessmentError):
 
 class Conflict(AssessmentError):
     """Someone else (often the same person in another tab) changed the thing at the same moment; nothing was saved."""
+
+
+class StorageUnavailable(AssessmentError):
+    """A file could not be written (disk full, read-only, missing directory); nothing of the request was kept."""

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from assessment.errors import NotFound
+from assessment.errors import NotFound, StorageUnavailable
 from assessment.messages import N_
 
 _SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
@@ -36,6 +36,15 @@ class LocalDirectoryStorage:
     def save(self, key: str, data: bytes) -> None:
         """Write the whole file or nothing: readers never see half a file, even if the process dies mid-write."""
         path = self._path(key)
+        try:
+            self._write(path, data)
+        except OSError as error:
+            # A full or read-only disk is the server's problem: said plainly, and the caller keeps no row for it.
+            raise StorageUnavailable(N_("The file could not be stored, because the server's storage is full or "
+                                        "not writable. Nothing was lost: your earlier work is unchanged. Try "
+                                        "again later, or tell your instructor.")) from error
+
+    def _write(self, path: Path, data: bytes) -> None:
         _make_private_directories(path.parent)
         # mkstemp creates the file 0600, in the same directory so os.replace is an atomic rename.
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=_TEMPORARY_PREFIX)

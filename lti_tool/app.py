@@ -12,7 +12,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from assessment.assignment_settings import MAX_FILE_MB
-from assessment.errors import AssessmentError, Conflict, InvalidInput, NotAllowed, NotFound, PhaseClosed
+from assessment.errors import (
+    AssessmentError,
+    Conflict,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    PhaseClosed,
+    StorageUnavailable,
+)
 from assessment.services import SubmissionDeps
 from assessment.storage import LocalDirectoryStorage
 from config.settings import Settings
@@ -36,7 +44,8 @@ from workers.celery_app import make_celery
 csrf = CSRFProtect()
 FRAMING = "peerlti.frame_ancestors"
 
-ERROR_STATUS = {NotAllowed: 403, NotFound: 404, PhaseClosed: 409, Conflict: 409, InvalidInput: 400}
+ERROR_STATUS = {NotAllowed: 403, NotFound: 404, PhaseClosed: 409, Conflict: 409, InvalidInput: 400,
+                StorageUnavailable: 507}
 HTTP_MESSAGES = {
     400: lazy_gettext("The request could not be understood. Go back and try again."),
     403: lazy_gettext("You are not allowed to open this page."),

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
 
 from assessment.db import utcnow
-from assessment.errors import AssessmentError, Conflict, InvalidInput, PhaseClosed
+from assessment.errors import AssessmentError, Conflict, InvalidInput, PhaseClosed, StorageUnavailable
 from assessment.services import (
     HandIn,
     SubmissionDeps,
@@ -52,6 +52,11 @@ def hand_in(link_id: int) -> Response | tuple[str, int]:
             db().rollback()
             form.form_errors.append(refusal.message)
             return home(view, form), 409
+        except StorageUnavailable as refusal:
+            # The server could not write the file (507 Insufficient Storage): the page keeps the form to retry.
+            db().rollback()
+            form.form_errors.append(refusal.message)
+            return home(view, form), 507
         except AssessmentError as refusal:
             db().rollback()
             form.form_errors.append(refusal.message)

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from assessment.errors import NotFound
+from assessment.errors import NotFound, StorageUnavailable
 from assessment.storage import FileStorage, LocalDirectoryStorage
 
 KEY = "assignments/ab12/K7Q2MX9R/v1.pdf"
@@ -42,7 +42,7 @@ def test_a_failed_write_leaves_the_previous_file_and_no_partial_one(storage, tmp
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StorageUnavailable):
         storage.save(KEY, b"half written")
     assert storage.read(KEY) == b"complete"
     assert os.listdir(tmp_path / "uploads/assignments/ab12/K7Q2MX9R") == ["v1.pdf"]
@@ -97,3 +97,11 @@ def test_nothing_is_written_outside_the_root(storage, tmp_path):
     with pytest.raises(ValueError):
         storage.save("../outside.txt", b"x")
     assert not (tmp_path / "outside.txt").exists()
+
+
+def test_a_directory_that_cannot_be_made_is_reported_as_storage_unavailable(tmp_path):
+    occupied = tmp_path / "uploads"
+    occupied.write_bytes(b"")  # a regular file where the directory should be: fails even for root
+
+    with pytest.raises(StorageUnavailable):
+        LocalDirectoryStorage(occupied).save("assignments/a1/P1/v1.pdf", b"%PDF-1.7")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -280,3 +281,20 @@ def test_a_hand_in_that_meets_another_tabs_version_number_gets_a_409_saying_so_a
     assert "A newer version was handed in at the same moment" in page_text(response)
     assert [version.number for version in see_committed(session).scalars(select(SubmissionVersion))] == [1]
     assert _stored_files(lms) == []
+
+
+def test_a_file_that_cannot_be_written_gets_a_507_page_saying_nothing_was_lost_and_stores_nothing(student, session,
+                                                                                                 lms):
+    # Root may write to a read-only directory; no one can create a directory where a regular file stands.
+    uploads = _uploads(lms)
+    if uploads.exists():
+        shutil.rmtree(uploads)
+    uploads.parent.mkdir(parents=True, exist_ok=True)
+    uploads.write_bytes(b"")
+    counts = row_counts(session)
+
+    response = student.post("/links/{link}/submission", files={"file": ("essay.pdf", pdf_naming_its_author())})
+
+    assert response.status_code == 507, page_text(response)
+    assert "could not be stored" in page_text(response) and "nothing was lost" in page_text(response).lower()
+    assert row_counts(session) == counts and see_committed(session).scalars(select(SubmissionVersion)).all() == []
