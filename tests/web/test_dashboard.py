@@ -34,7 +34,7 @@ ROUTES = [
     ("GET", "/links/{link}", None, 200, 200),
     ("GET", "/links/{link}?sort=grade&dir=desc&filter=attention&q=x", None, 200, 200),
     ("GET", "/links/{link}?sort=%27%3B--&dir=sideways&filter=%3Cscript%3E&q=" + "x" * 500, None, 200, 200),
-    ("GET", "/links/{link}?page=%C2%B2&q=%00", None, 200, 200),
+    ("GET", "/links/{link}?page=%C2%B2&q=%09", None, 200, 200),
     ("GET", "/links/{link}?page=99999999999", None, 200, 200),
     ("GET", "/links/{link}/export/grades.csv", None, 200, 403),
     ("GET", "/links/{link}/export/reviews.csv", None, 200, 403),
