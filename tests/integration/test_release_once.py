@@ -59,7 +59,9 @@ def frozen_port() -> Iterator[int]:
     server.close()
 
 
-def _lms_with_broker(session, tmp_path, database_url, sandbox_instance, broker_url: str) -> RunningLMS:
+def _lms_with_broker(session, tmp_path, database_url, sandbox_instance, broker_url: str, monkeypatch) -> RunningLMS:
+    # Celery prefers the CELERY_BROKER_URL of the environment (CI sets it) to the broker it is given.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     return start_lms(session, lambda url: make_settings(tmp_path, database_url, url, CELERY_BROKER_URL=broker_url,
                                                           RATE_LIMIT_STORAGE_URL="memory://"), sandbox_instance)
 
@@ -87,9 +89,9 @@ def _postings_per_student(session: Session) -> Counter[int]:
 
 @pytest.mark.parametrize("broker", ["down", "frozen"])
 def test_release_answers_in_seconds_when_the_broker_is_down_or_frozen_and_the_sweep_sends_later(
-        broker, session, tmp_path, database_url, sandbox_instance, frozen_port):
+        broker, session, tmp_path, database_url, sandbox_instance, frozen_port, monkeypatch):
     port = _free_port() if broker == "down" else frozen_port
-    lms = _lms_with_broker(session, tmp_path, database_url, sandbox_instance, f"redis://127.0.0.1:{port}/15")
+    lms = _lms_with_broker(session, tmp_path, database_url, sandbox_instance, f"redis://127.0.0.1:{port}/15", monkeypatch)
     try:
         instructor = _graded_class(lms, session)
         started = time.monotonic()
@@ -109,9 +111,9 @@ def test_release_answers_in_seconds_when_the_broker_is_down_or_frozen_and_the_sw
 
 @pytest.mark.parametrize("broker", ["down", "frozen"])
 def test_roster_sync_with_the_broker_down_or_frozen_answers_a_page_that_says_to_try_again(
-        broker, session, tmp_path, database_url, sandbox_instance, frozen_port):
+        broker, session, tmp_path, database_url, sandbox_instance, frozen_port, monkeypatch):
     port = _free_port() if broker == "down" else frozen_port
-    lms = _lms_with_broker(session, tmp_path, database_url, sandbox_instance, f"redis://127.0.0.1:{port}/15")
+    lms = _lms_with_broker(session, tmp_path, database_url, sandbox_instance, f"redis://127.0.0.1:{port}/15", monkeypatch)
     try:
         instructor = _graded_class(lms, session)
         started = time.monotonic()

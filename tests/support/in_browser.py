@@ -234,9 +234,11 @@ def run_grading(instructor: Person, students: int) -> None:
     instructor.tool.get_by_text(f"Grades computed for {students} students").wait_for()
 
 
-def release_grades(instructor: Person, students: int) -> None:
+def release_grades(instructor: Person, students: int | None) -> None:
+    """Press Release; `students` grades are released, or (None) only those that changed since the last release."""
     instructor.tool.get_by_role("button", name="Release grades to students and the gradebook").click()
-    instructor.tool.get_by_text(f"{students} grades released").wait_for()
+    released = f"{students} grades released" if students else re.compile(r"grades? released|No grade changed")
+    instructor.tool.get_by_text(released).first.wait_for()
 
 
 def gradebook_scores(person: Person) -> dict[str, tuple[float, str]]:
