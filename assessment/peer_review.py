@@ -238,9 +238,14 @@ class ReviewChanged(Conflict):
         self.review = review
 
 
+def _review_for_update(session: Session, review_id: int) -> Review | None:
+    """The review, locked and read afresh: writes that depend on its status see any change a racing tab committed."""
+    return session.scalars(select(Review).where(Review.id == review_id).with_for_update()
+                           .execution_options(populate_existing=True)).one_or_none()
+
+
 def _locked_review(session: Session, review_id: int, reviewer_id: int) -> Review:
-    review = session.scalars(select(Review).where(Review.id == review_id).with_for_update()
-                             .execution_options(populate_existing=True)).one_or_none()
+    review = _review_for_update(session, review_id)
     if review is None or review.reviewer_id != reviewer_id:
         raise NotFound(N_("That review does not exist."))
     return review
@@ -366,7 +371,7 @@ def received_reviews(session: Session, assignment_id: int, author_id: int, now: 
 
 
 def _received(session: Session, review_id: int, author_id: int, now: datetime) -> Review:
-    review = session.get(Review, review_id)
+    review = _review_for_update(session, review_id)
     if review is None or review.submission.author_id != author_id or review.status is not ReviewStatus.SUBMITTED:
         raise NotFound(N_("That review does not exist."))
     ensure_feedback_open(get_assignment(session, review.assignment_id), now)
@@ -448,8 +453,9 @@ def assign_reviewer(session: Session, assignment_id: int, submission_id: int, re
 
 
 def remove_review(session: Session, assignment_id: int, review_id: int) -> Review:
-    """Staff take a review away (assigned or submitted); it no longer counts, and the submission may be reassigned."""
-    review = session.get(Review, review_id)
+    """Staff take a review away (assigned or submitted); it no longer counts, and the submission may be reassigned.
+    Removing a review already removed (a second tab) changes nothing."""
+    review = _review_for_update(session, review_id)
     if review is None or review.assignment_id != assignment_id:
         raise NotFound(N_("That review does not exist."))
     # A peer review weighs on its submission's load from assignment until it expires or is removed.
@@ -488,7 +494,8 @@ def open_flags(session: Session, assignment_id: int) -> list[ReviewFlag]:
 
 def resolve_flag(session: Session, assignment_id: int, flag_id: int, staff_id: int, resolution: str,
                  remove: bool, now: datetime) -> ReviewFlag:
-    flag = session.get(ReviewFlag, flag_id)
+    flag = session.scalars(select(ReviewFlag).where(ReviewFlag.id == flag_id).with_for_update()
+                           .execution_options(populate_existing=True)).one_or_none()
     if flag is None or flag.review.assignment_id != assignment_id:
         raise NotFound(N_("That flag does not exist."))
     if flag.resolved_at is not None:

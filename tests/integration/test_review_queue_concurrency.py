@@ -11,20 +11,25 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import Engine, create_engine, select, update
+from sqlalchemy import Engine, create_engine, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.db import make_engine, make_session_factory
-from assessment.errors import Conflict, NothingToReview, PhaseClosed
-from assessment.models import Review, ReviewKind, ReviewStatus, Submission
+from assessment.errors import Conflict, InvalidInput, NothingToReview, PhaseClosed
+from assessment.models import Assignment, FlagReason, Person, Review, ReviewFlag, ReviewKind, ReviewStatus, Submission
 from assessment.peer_review import (
     ReviewerContext,
     ReviewInput,
+    flag_review,
+    rate_review,
     reclaim_expired_leases,
+    remove_review,
     request_review,
+    resolve_flag,
     review_for,
     save_review,
 )
+from assessment.phases import Phase
 from lti_tool import migrate
 from lti_tool import models as _models  # noqa: F401  (every table on the metadata)
 from tests.support.cohort import CRITERION, NO_VIOLATIONS, VALID_SELECTIONS, Cohort, create_cohort, queue_violations
@@ -324,3 +329,128 @@ def test_two_tabs_saving_one_review_at_once_leave_the_scores_and_comment_of_one_
             assert review is not None
             assert review.selections == tabs[review.comments[CRITERION]], review.comments
         assert outcomes.count("saved") >= 20
+
+
+def _submitted_reviews(postgres: sessionmaker, cohort: Cohort, reviewers: list[int]) -> dict[int, int]:
+    """Each of `reviewers` asks for work and submits it; their review ids."""
+    held: dict[int, int] = {}
+    with postgres() as session:
+        for reviewer in reviewers:
+            review_id = _ask(cohort)(session, reviewer)[0]
+            save_review(session, review_id, reviewer, ReviewInput(VALID_SELECTIONS, {}, submit=True), _now())
+            session.commit()
+            held[reviewer] = review_id
+    return held
+
+
+def test_two_staff_removing_one_review_at_once_both_succeed_and_lower_its_load_once(postgres):
+    with postgres() as session:
+        cohort = create_cohort(session, 20, reviews_per_submission=2, reviews_per_student=2)
+    removed = list(_submitted_reviews(postgres, cohort, cohort.student_ids[:10]).values())
+    with postgres() as session:
+        loads_before = dict(session.execute(select(Submission.id, Submission.review_load)).all())
+    tabs = [review_id for review_id in removed for _ in range(2)]
+
+    def remove(session: Session, index: int) -> str:
+        remove_review(session, cohort.assignment_id, tabs[index])
+        session.commit()
+        return "removed"
+
+    assert _all_at_once(postgres, list(range(len(tabs))), remove) == ["removed"] * len(tabs)
+    with postgres() as session:
+        for review_id in removed:
+            review = session.get(Review, review_id)
+            assert review is not None and review.status is ReviewStatus.REMOVED
+            submission = session.get(Submission, review.submission_id)
+            assert submission is not None
+            assert submission.review_load == loads_before[submission.id] - 1
+        assert queue_violations(session, cohort.assignment_id, cohort.reviews_per_submission) == NO_VIOLATIONS
+
+
+def test_two_staff_resolving_one_flag_at_once_settle_it_once_and_the_other_is_told(postgres):
+    with postgres() as session:
+        cohort = create_cohort(session, 20, reviews_per_submission=2, reviews_per_student=2)
+    reviews = list(_submitted_reviews(postgres, cohort, cohort.student_ids[:10]).values())
+    with postgres() as session:
+        staff = session.scalar(insert(Person).returning(Person.id).values(
+            platform_id=session.scalars(select(Person.platform_id)).first(), subject="staff", name="Staff"))
+        flags = [session.scalar(insert(ReviewFlag).returning(ReviewFlag.id).values(
+            review_id=review_id, reason=FlagReason.UNFAIR, explanation="The scores ignore my second part.",
+            created_at=_now())) for review_id in reviews]
+        session.commit()
+    tabs = [(flag, answer) for flag in flags for answer in ("kept: the scores are fair", "removed: unfair")]
+
+    def resolve(session: Session, index: int) -> str:
+        flag, answer = tabs[index]
+        try:
+            resolve_flag(session, cohort.assignment_id, flag, staff, answer, answer.startswith("removed"), _now())
+            session.commit()
+            return answer
+        except InvalidInput:
+            session.rollback()
+            return "already resolved"
+
+    outcomes = _all_at_once(postgres, list(range(len(tabs))), resolve)
+    assert outcomes.count("already resolved") == len(flags)
+    with postgres() as session:
+        for index, flag_id in enumerate(flags):
+            flag = session.get(ReviewFlag, flag_id)
+            assert flag is not None
+            winner = outcomes[2 * index] if outcomes[2 * index] != "already resolved" else outcomes[2 * index + 1]
+            assert flag.resolution == winner
+            removed = flag.review.status is ReviewStatus.REMOVED
+            assert removed == winner.startswith("removed")
+
+
+def test_an_author_rating_one_review_from_two_tabs_at_once_keeps_one_tabs_rating_whole(postgres):
+    with postgres() as session:
+        cohort = create_cohort(session, 20, reviews_per_submission=2, reviews_per_student=2)
+    reviews = list(_submitted_reviews(postgres, cohort, cohort.student_ids[:10]).values())
+    with postgres() as session:
+        session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id)
+                        .values(phase_override=Phase.RELEASED))
+        session.commit()
+        authors = {review_id: session.scalar(select(Submission.author_id).join(Review).where(Review.id == review_id))
+                   for review_id in reviews}
+    tabs = [(review_id, rating) for review_id in reviews for rating in (1, 5)]
+
+    def rate(session: Session, index: int) -> str:
+        review_id, rating = tabs[index]
+        rate_review(session, review_id, authors[review_id], rating, f"rated {rating}", _now())
+        session.commit()
+        return "rated"
+
+    assert _all_at_once(postgres, list(range(len(tabs))), rate) == ["rated"] * len(tabs)
+    with postgres() as session:
+        for review_id in reviews:
+            review = session.get(Review, review_id)
+            assert review is not None and review.helpfulness in (1, 5)
+            assert review.helpfulness_comment == f"rated {review.helpfulness}"
+
+
+def test_an_author_flagging_one_review_from_two_tabs_at_once_gets_one_flag_and_is_told_of_it(postgres):
+    with postgres() as session:
+        cohort = create_cohort(session, 20, reviews_per_submission=2, reviews_per_student=2)
+    reviews = list(_submitted_reviews(postgres, cohort, cohort.student_ids[:10]).values())
+    with postgres() as session:
+        session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id)
+                        .values(phase_override=Phase.RELEASED))
+        session.commit()
+        authors = {review_id: session.scalar(select(Submission.author_id).join(Review).where(Review.id == review_id))
+                   for review_id in reviews}
+    tabs = [review_id for review_id in reviews for _ in range(2)]
+
+    def flag(session: Session, index: int) -> str:
+        try:
+            flag_review(session, tabs[index], authors[tabs[index]], FlagReason.UNFAIR, "It ignores my second part.", _now())
+            session.commit()
+            return "flagged"
+        except InvalidInput as refusal:
+            session.rollback()
+            return str(refusal.problems["explanation"])
+
+    outcomes = _all_at_once(postgres, list(range(len(tabs))), flag)
+    assert outcomes.count("flagged") == len(reviews)
+    assert outcomes.count("You already flagged this review; staff will look at it.") == len(reviews)
+    with postgres() as session:
+        assert session.scalar(select(func.count()).where(ReviewFlag.review_id.in_(reviews))) == len(reviews)
