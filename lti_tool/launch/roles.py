@@ -11,7 +11,7 @@ LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 # Context roles that may set up and grade, full URIs and the deprecated short forms. TeachingAssistant is a
 # sub-role of Instructor in LIS v2, but platforms also send it on its own.
 STAFF_CONTEXT_ROLES = frozenset({"Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator"})
-# Institution and system administrators manage the tool for everyone.
+# Institution and system administrators manage the tool for everyone, and may invite another LMS to register it.
 STAFF_ADMIN_ROLES = frozenset({
     LIS + "institution/person#Administrator",
     LIS + "system/person#Administrator",
@@ -59,15 +59,7 @@ def course_role(lti_roles: Iterable[str], *, learner_assistants_are_staff: bool 
     return CourseRole.STUDENT if is_learner else None
 
 
-# Administrators of the whole LMS (not of one course): they may invite another platform to register the tool.
-PLATFORM_ADMIN_ROLES = frozenset({
-    LIS + "institution/person#Administrator",
-    LIS + "system/person#Administrator",
-    LIS + "system/person#SysAdmin",
-})
-
-
 def is_platform_administrator(lti_roles: Iterable[str]) -> bool:
     """Whether the launch carries an institution or system administrator role (a course's own
     Administrator role does not count: it manages one course, not the LMS)."""
-    return any(role in PLATFORM_ADMIN_ROLES for role in lti_roles)
+    return any(role in STAFF_ADMIN_ROLES for role in lti_roles)
