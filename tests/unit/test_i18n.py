@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 
 from assessment.errors import InvalidInput, PhaseClosed
 from assessment.grading import LatePolicy, SubmissionWindow
@@ -145,3 +145,105 @@ def test_a_domain_message_keeps_its_template_through_a_copy_or_a_pickle():
     for copied in (copy.deepcopy(message), pickle.loads(pickle.dumps(message))):  # noqa: S301 - our own bytes
         assert copied == "Give criterion 2 at least two levels."
         assert (copied.template, copied.params) == (message.template, {"number": 2})
+
+
+# Glossary lines in the Hindi catalogue's header: "Glossary: <English term> = <Hindi term> / <another accepted form>".
+GLOSSARY_LINE = re.compile(r"^# Glossary: (?P<english>[^=]+?) = (?P<hindi>.+)$", re.MULTILINE)
+# Hindi inflects at the end of a word (समीक्षा, समीक्षाएँ, समीक्षाओं): a word's stem is the word without its final
+# vowel signs and nasal marks, and any further letters may follow it.
+FINAL_MARKS = re.compile(r"[\u093e-\u094c\u0901-\u0903]+$")
+DEVANAGARI_LETTERS = "[\u0900-\u097f]*"
+
+
+def hindi_glossary() -> dict[str, tuple[str, ...]]:
+    header = read_catalogue("hi").header_comment
+    return {line["english"]: tuple(line["hindi"].split(" / ")) for line in GLOSSARY_LINE.finditer(header)}
+
+
+def english_term(term: str) -> re.Pattern[str]:
+    """The English term as a word, with its plural, past and -ing forms (release: releases, released, releasing)."""
+    stem = term[:-1] if term.endswith("e") else term
+    return re.compile(rf"\b(?:{re.escape(term)}(?:s|es|d|ed|ly)?|{re.escape(stem)}ing)\b", re.IGNORECASE)
+
+
+def hindi_term(term: str) -> re.Pattern[str]:
+    words = (re.escape(FINAL_MARKS.sub("", word)) + DEVANAGARI_LETTERS for word in term.split())
+    return re.compile(r"(?<![\u0900-\u097f])" + r"\s+".join(words))
+
+
+def hindi_pairs() -> list[tuple[str, str]]:
+    """Each message of the Hindi catalogue as (its English, its Hindi), plural forms joined."""
+    return [(" ".join(forms(entry.id)), " ".join(forms(entry.string))) for entry in read_catalogue("hi") if entry.id]
+
+
+def test_the_hindi_glossary_names_every_term_a_reader_found_rendered_several_ways():
+    glossary = hindi_glossary()
+    assert {"anonymity", "consensus", "late work", "peer score", "per started day", "pool", "precision",
+            "queue", "release", "in progress", "accuracy", "roster", "list"} <= glossary.keys()
+
+
+@pytest.mark.parametrize("english", sorted(hindi_glossary()))
+def test_every_hindi_message_uses_the_glossary_term_for_its_english_term(english):
+    hindi = hindi_glossary()[english]
+    english_pattern = english_term(english)
+    hindi_patterns = [hindi_term(term) for term in hindi]
+    # A placeholder is not the word: %(reviewer)s names a person, not a reviewer.
+    using = [(source, translation) for source, translation in hindi_pairs()
+             if english_pattern.search(PLACEHOLDER.sub("", source))]
+    assert using, f"no message speaks of {english!r}: drop it from the glossary"
+    straying = [(source, translation) for source, translation in using
+                if not any(pattern.search(translation) for pattern in hindi_patterns)]
+    assert not straying, f"{english!r} is rendered without {' / '.join(hindi)}: {straying}"
+
+
+# Renderings a native reader found misleading, for the meaning in the English that they must not carry.
+MISREADINGS = [
+    (r"late work", "देर से किया गया", "reads as work done late, not handed in late"),
+    (r"per started day", "शुरू हुए दिन", "a calque"),
+    (r"releas|in progress|under way", "जारी", "used for both released and in progress"),
+    (r"precis", "सटीक", "सटीकता is calibration accuracy, on the same dashboard"),
+    (r"peer score", "सहपाठियों के अंक", "reads as the classmates' own marks"),
+    (r"^(?!.*\blist).*(?:pool|queue|roster)", "सूची", "सूची is a list; pool, queue and roster each have their own word"),
+    (r"anonym|blind", "गुमनाम|नाम की गोपनीयता|दोहरी गोपनीयता", "anonymity has one term"),
+    (r"consensus", "सर्वसम्मति", "it means unanimity"),
+]
+
+
+@pytest.mark.parametrize(("meaning", "misreading", "why"), MISREADINGS)
+def test_no_hindi_message_keeps_a_misleading_rendering(meaning, misreading, why):
+    misread = [(source, translation) for source, translation in hindi_pairs()
+               if re.search(meaning, source, re.IGNORECASE | re.DOTALL) and re.search(misreading, translation)]
+    assert not misread, f"{misreading} ({why}): {misread}"
+
+
+def test_the_glossary_check_accepts_inflected_words_but_not_other_words():
+    assert all(english_term("release").search(word) for word in ("Release", "released", "releases", "releasing"))
+    assert not any(english_term("late").search(word) for word in ("later", "latest", "translate"))
+    review = hindi_term("समीक्षा")
+    assert review.search("समीक्षाएँ") and review.search("उनकी समीक्षाओं को") and not review.search("परीक्षा")
+    assert not hindi_term("दंड").search("मानदंड")
+    late_work = hindi_term("देर से जमा किया गया कार्य")
+    assert late_work.search("यह देर से जमा किया गया कार्य है") and not late_work.search("देर से किया गया कार्य")
+
+
+# ngettext picks the form by the total, so "1 of 30 students" would make "1" agree with a plural noun: Hindi
+# reads each count out of a total as a label's value ("पूरी समीक्षाएँ: 30 में से 1"), where no word follows the count.
+COUNT_BEFORE_A_WORD = re.compile(r"में से %\([a-z_]+\)[sd](?!\s*(?:$|[)(।;,.]))")
+
+
+def test_a_count_followed_by_a_word_is_told_from_a_label():
+    assert COUNT_BEFORE_A_WORD.search("%(num)s में से %(done)s विद्यार्थियों ने कार्य जमा किया")
+    assert not COUNT_BEFORE_A_WORD.search("पूरी समीक्षाएँ: %(num)d में से %(done)d")
+    assert not COUNT_BEFORE_A_WORD.search("(समीक्षक: %(reviewers)s में से %(finished)s)")
+
+
+def test_hindi_counts_out_of_a_total_stand_after_a_label():
+    agreeing = [(entry.id, entry.string) for entry in read_catalogue("hi")
+                if isinstance(entry.id, tuple) and any(COUNT_BEFORE_A_WORD.search(form) for form in entry.string)]
+    assert not agreeing
+
+
+def test_a_student_reads_one_review_of_thirty_done_as_a_label_in_hindi(app):
+    with force_locale("hi"):
+        progress = ngettext("%(done)d of %(num)d review done", "%(done)d of %(num)d reviews done", 30, done=1)
+    assert progress == "पूरी समीक्षाएँ: 30 में से 1"

@@ -85,3 +85,9 @@ def test_a_refused_launch_is_explained_in_the_browser_language(lms):
     assert refused.status_code == 400
     assert html_lang(refused) == "hi"
     assert "id_token मान्य JWT नहीं है (इसे डिकोड नहीं किया जा सकता)।" in page_text(refused)
+
+
+def test_a_hindi_home_counts_the_steps_done_as_a_label_that_needs_no_agreement(lms, instructor):
+    student = Visitor(lms, "student-1")
+    home = student.launch(locale="hi-IN")
+    assert "पूरे चरण: 3 में से 0" in page_text(home)  # not "3 में से 0 चरण पूरे", whose verb agrees with the 3
