@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug import Response
 
+from assessment.aggregation import MIN_REVIEWS_TO_TRIM
 from assessment.db import utcnow
 from assessment.errors import InvalidInput, SettingsLocked
 from assessment.messages import N_
@@ -45,7 +46,7 @@ def edit(link_id: int) -> Response | str | tuple[str, int]:
             return redirect(url_for("landing.resource_link", link_id=link_id), 303)
     locks = {name: translate(reason) for name, reason in settings_locks(db(), assignment, utcnow()).items()}
     return render_template("instructor/settings.html", view=view, assignment=assignment, form=form,
-                           locks=locks), status
+                           locks=locks, min_reviews_to_trim=MIN_REVIEWS_TO_TRIM), status
 
 
 @bp.post("/links/<int:link_id>/phase")

@@ -251,3 +251,9 @@ def test_moving_the_phase_back_by_hand_does_not_unlock_anonymity_once_reviews_we
     response = instructor.post("/links/{link}/settings", _settings_form(instructor) | {"anonymity": "open"})
 
     assert response.status_code == 409 and _assignment(session).anonymity == "double_blind"
+
+
+def test_the_settings_say_a_trimmed_mean_of_three_reviews_is_the_plain_mean(instructor):
+    text = page_text(instructor.get("/links/{link}/settings"))
+
+    assert "only for work with 4 or more reviews" in text and "3 or fewer, it is the mean" in text
