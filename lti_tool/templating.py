@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import format_decimal, lazy_gettext, ngettext
+from flask_babel import format_decimal, gettext, lazy_gettext, ngettext
 from markupsafe import Markup
 
 from assessment.models import FlagReason, PostingStatus, ReviewKind, ReviewStatus
@@ -64,6 +64,12 @@ def label(value: enum.Enum) -> str:
     return str(value.value) if text is None else str(translate(text))
 
 
+def stored_message(text: str | None) -> str:
+    """A domain message kept as its English text (an outbox row's reason), in the page's language when the catalogue
+    has it; a platform's own words stay as they came."""
+    return gettext(text) if text else ""
+
+
 def extension(kind_name: str) -> str:
     kind = KNOWN_KINDS.get(kind_name)
     return "." + kind.extension if kind else ""
@@ -78,6 +84,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(rich_text, "rich_text")
     app.add_template_filter(extension, "extension")
     app.add_template_filter(label, "label")
+    app.add_template_filter(stored_message, "stored_message")
     app.add_template_filter(local_time, "local")
     app.add_template_filter(points, "points")
     app.add_template_filter(input_number, "input_number")

@@ -16,7 +16,7 @@ from assessment.grading import LatePolicy, SubmissionWindow
 from assessment.messages import N_
 from assessment.rubric import Rubric
 from lti_tool.i18n import init_i18n, launch_locale, select_locale, supported_locale, translate
-from lti_tool.templating import file_size, local_time, points
+from lti_tool.templating import file_size, local_time, points, stored_message
 from tests.support.catalogues import compile_catalogues, extract_messages, read_catalogue
 
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%%")
@@ -145,3 +145,12 @@ def test_a_domain_message_keeps_its_template_through_a_copy_or_a_pickle():
     for copied in (copy.deepcopy(message), pickle.loads(pickle.dumps(message))):  # noqa: S301 - our own bytes
         assert copied == "Give criterion 2 at least two levels."
         assert (copied.template, copied.params) == (message.template, {"number": 2})
+
+
+def test_a_message_stored_as_its_english_text_is_shown_in_the_readers_language(app):
+    # An outbox row keeps its reason as text; one the catalogue knows is shown translated, any other as it is.
+    with force_locale("hi"):
+        assert stored_message("Settings saved.") == "सेटिंग्स सहेजी गईं।"
+        assert stored_message("422: userId is not a student in this course") == (
+            "422: userId is not a student in this course")
+        assert stored_message("") == "" and stored_message(None) == ""
