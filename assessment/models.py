@@ -84,7 +84,7 @@ class Enrollment(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     role: Mapped[CourseRole] = mapped_column(_enum(CourseRole, 16))
     lti_roles: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
-    last_launch_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_launch_at: Mapped[datetime | None] = mapped_column(default=utcnow)  # None: known from the roster only
 
     person: Mapped[Person] = relationship()
     course: Mapped[Course] = relationship(back_populates="enrollments")

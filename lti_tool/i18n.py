@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,7 +55,20 @@ def format_moment(moment: datetime, zone: str) -> str:
     # 24-hour times in every language: deadlines are read at a glance, and "12:00 am" is misread.
     date, time = format_skeleton("yMMMEd", local, locale=locale), format_skeleton("Hm", local, locale=locale)
     # str(): Babel annotates the result as a DateTimePattern, but the locale data holds the plain "{1}, {0}" string.
-    return str(get_datetime_format("medium", locale=locale)).format(time, date) + f" {local.tzname()}"
+    return str(get_datetime_format("medium", locale=locale)).format(time, date) + f" {zone_label(local)}"
+
+
+def zone_label(local: datetime) -> str:
+    """The zone of a moment as every page names it: its abbreviation ("CET", "IST") where it has one, else its offset
+    from UTC ("UTC", "UTC-3", "UTC+5:45"). GMT is written UTC, as the browser's rewrite (local_time.js) does too."""
+    name = local.tzname() or ""
+    if name and name not in ("GMT", "UTC") and not name.startswith(("+", "-")):
+        return name
+    offset = int((local.utcoffset() or timedelta()).total_seconds()) // 60
+    if offset == 0:
+        return "UTC"
+    hours, minutes = divmod(abs(offset), 60)
+    return f"UTC{'-' if offset < 0 else '+'}{hours}" + (f":{minutes:02d}" if minutes else "")
 
 
 def translate(text: Any) -> Any:

@@ -154,3 +154,16 @@ def test_a_message_stored_as_its_english_text_is_shown_in_the_readers_language(a
         assert stored_message("422: userId is not a student in this course") == (
             "422: userId is not a student in this course")
         assert stored_message("") == "" and stored_message(None) == ""
+
+
+@pytest.mark.parametrize(("zone", "label"), [
+    ("UTC", "UTC"), ("Etc/UTC", "UTC"), ("Europe/London", "UTC"), ("Africa/Abidjan", "UTC"),
+    ("America/Sao_Paulo", "UTC-3"), ("Asia/Kathmandu", "UTC+5:45"), ("Asia/Dubai", "UTC+4"),
+    ("Asia/Kolkata", "IST"), ("Europe/Paris", "CET"), ("America/New_York", "EST"),
+])
+def test_a_zone_without_a_name_of_its_own_is_labelled_by_its_offset_from_utc_and_never_gmt(app, zone, label):
+    # The browser's rewrite (local_time.js) labels zones the same way, so one moment reads alike on every page.
+    with force_locale("en"):
+        written = local_time(datetime(2026, 1, 5, 8, 30, tzinfo=UTC), zone)
+
+    assert written.rsplit(" ", 1)[1] == label
