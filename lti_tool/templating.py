@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +12,7 @@ from flask import Flask, current_app
 from flask_babel import format_decimal, gettext, lazy_gettext, ngettext
 from markupsafe import Markup
 
+from assessment.calibration import ACCURACY_TOLERANCE
 from assessment.models import FlagReason, PostingStatus, ReviewKind, ReviewStatus
 from assessment.phases import PHASE_NAMES, Phase
 from assessment.rich_text import clean_rich_text
@@ -45,6 +47,12 @@ def points(value: float | None) -> str:
 def input_number(value: float | None) -> str:
     """A number as form fields send it back (no grouping, a dot for decimals), whatever the page's language."""
     return "" if value is None else f"{value:g}"
+
+
+def floor_percent(accuracy: float | None) -> int:
+    """A calibration accuracy in whole percents, rounded down as the pass mark compares it (79.6% reads 79%, never
+    an 80% that did not pass); floating-point noise just under a whole percent is not taken off."""
+    return math.floor((accuracy or 0.0) * 100 + ACCURACY_TOLERANCE * 100)
 
 
 def file_size(size: int | None) -> str:
@@ -87,5 +95,6 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(stored_message, "stored_message")
     app.add_template_filter(local_time, "local")
     app.add_template_filter(points, "points")
+    app.add_template_filter(floor_percent, "floor_percent")
     app.add_template_filter(input_number, "input_number")
     app.add_template_filter(file_size, "file_size")

@@ -16,7 +16,7 @@ from assessment.grading import LatePolicy, SubmissionWindow
 from assessment.messages import N_
 from assessment.rubric import Rubric
 from lti_tool.i18n import init_i18n, launch_locale, select_locale, supported_locale, translate
-from lti_tool.templating import file_size, local_time, points, stored_message
+from lti_tool.templating import file_size, floor_percent, local_time, points, stored_message
 from tests.support.catalogues import compile_catalogues, extract_messages, read_catalogue
 
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%%")
@@ -167,3 +167,10 @@ def test_a_zone_without_a_name_of_its_own_is_labelled_by_its_offset_from_utc_and
         written = local_time(datetime(2026, 1, 5, 8, 30, tzinfo=UTC), zone)
 
     assert written.rsplit(" ", 1)[1] == label
+
+
+@pytest.mark.parametrize(("accuracy", "shown"), [
+    (0.796, 79), (0.7999999999999999, 80), (0.8, 80), (0.88, 88), (0.29, 29), (1.0, 100), (0.0, 0), (None, 0),
+])
+def test_a_calibration_accuracy_is_shown_rounded_down_so_it_never_reads_as_the_pass_mark_it_missed(accuracy, shown):
+    assert floor_percent(accuracy) == shown
