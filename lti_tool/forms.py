@@ -30,14 +30,14 @@ from assessment.assignment_settings import (
     Anonymity,
     AssignmentSettings,
     SubmissionKinds,
-    available_timezones,
+    timezone_choices,
 )
 from assessment.calibration import CalibrationPolicy
 from assessment.grading import LatePolicy
 from assessment.phases import PHASE_NAMES, Phase, Timeline
 from assessment.rubric import CommentPrompt, Criterion, Level
 from assessment.uploads import KNOWN_KINDS
-from lti_tool.i18n import lazy_translate
+from lti_tool.i18n import lazy_translate, reader_region
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 ANONYMITY_CHOICES = [
@@ -108,7 +108,9 @@ class NewActivityForm(TranslatedForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [SelectChoice(zone) for zone in sorted(available_timezones())]
+        # The zone in use first, then the reader's country's; the page moves the browser's own zone to the top.
+        zones = timezone_choices([self.timezone.data], country=reader_region())
+        self.timezone.choices = [SelectChoice(zone) for zone in zones]
 
 
 class SettingsForm(NewActivityForm):

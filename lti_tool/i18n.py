@@ -17,6 +17,7 @@ from assessment.messages import Message
 SUPPORTED_LOCALES = ("en", "hi")
 DEFAULT_LOCALE = "en"
 SESSION_KEY = "locale"
+REGION_SESSION_KEY = "locale_region"
 
 
 def supported_locale(tag: str | None) -> str | None:
@@ -34,10 +35,29 @@ def launch_locale(presentation: object) -> str | None:
 
 
 def remember_launch_locale(presentation: object) -> None:
-    """Keep the language the LMS sent with the launch (`launch_presentation.locale`) for later pages."""
+    """Keep the language the LMS sent with the launch (`launch_presentation.locale`) for later pages, and its
+    country, which puts that country's time zones first."""
     locale = launch_locale(presentation)
     if locale:
         session[SESSION_KEY] = locale
+    tag = presentation.get("locale") if isinstance(presentation, dict) else None
+    region = locale_region(tag) if isinstance(tag, str) else None
+    if region:
+        session[REGION_SESSION_KEY] = region
+
+
+def locale_region(tag: str | None) -> str | None:
+    """The country of a BCP 47 tag ("hi-IN" -> "IN", "en_AU" -> "AU"), or None when it names none."""
+    parts = (tag or "").replace("_", "-").split("-")[1:]
+    return next((part.upper() for part in parts if len(part) == 2 and part.isalpha()), None)
+
+
+def reader_region() -> str | None:
+    """The reader's country as the LMS's launch locale says, else as the browser's preferred language says."""
+    remembered = session.get(REGION_SESSION_KEY)
+    if remembered:
+        return str(remembered)
+    return next((region for tag, _quality in request.accept_languages if (region := locale_region(tag))), None)
 
 
 def select_locale() -> str:

@@ -15,7 +15,7 @@ from assessment.errors import InvalidInput, PhaseClosed
 from assessment.grading import LatePolicy, SubmissionWindow
 from assessment.messages import N_
 from assessment.rubric import Rubric
-from lti_tool.i18n import init_i18n, launch_locale, select_locale, supported_locale, translate
+from lti_tool.i18n import init_i18n, launch_locale, locale_region, select_locale, supported_locale, translate
 from lti_tool.templating import file_size, floor_percent, local_time, points, stored_message
 from tests.support.catalogues import compile_catalogues, extract_messages, read_catalogue
 
@@ -174,3 +174,9 @@ def test_a_zone_without_a_name_of_its_own_is_labelled_by_its_offset_from_utc_and
 ])
 def test_a_calibration_accuracy_is_shown_rounded_down_so_it_never_reads_as_the_pass_mark_it_missed(accuracy, shown):
     assert floor_percent(accuracy) == shown
+
+
+@pytest.mark.parametrize(("tag", "region"), [("hi-IN", "IN"), ("en_au", "AU"), ("zh-Hant-TW", "TW"), ("en", None),
+                                             ("es-419", None), ("", None), (None, None)])
+def test_a_locale_names_its_country_when_it_has_one(tag, region):
+    assert locale_region(tag) == region

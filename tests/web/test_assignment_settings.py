@@ -257,3 +257,27 @@ def test_the_settings_say_a_trimmed_mean_of_three_reviews_is_the_plain_mean(inst
     text = page_text(instructor.get("/links/{link}/settings"))
 
     assert "only for work with 4 or more reviews" in text and "3 or fewer, it is the mean" in text
+
+
+def _zone_options(html: str) -> list[str]:
+    select = re.search(r'<select[^>]*name="timezone".*?</select>', html, re.S)[0]
+    return re.findall(r'<option[^>]*value="([^"]+)"', select)
+
+
+def test_the_time_zone_list_puts_the_zone_in_use_and_the_lms_locales_country_first_and_holds_no_junk(lms, instructor):
+    instructor.launch(locale="en-IN")
+
+    zones = _zone_options(instructor.get("/links/{link}/settings").text)
+
+    assert zones[:3] == ["Europe/Paris", "Asia/Kolkata", "UTC"]
+    assert not {"Factory", "localtime", "posixrules", "Etc/GMT+5", "US/Eastern"} & set(zones)
+    assert len(zones) < 450
+
+
+def test_a_technical_time_zone_is_refused_with_the_form(instructor, session):
+    form = _settings_form(instructor) | {"timezone": "Factory"}
+
+    response = instructor.post("/links/{link}/settings", form)
+
+    assert response.status_code == 400 and "Not a valid choice" in page_text(response)
+    assert see_committed(session).scalars(select(Assignment)).one().timezone == "Europe/Paris"
