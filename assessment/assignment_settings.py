@@ -64,6 +64,9 @@ class AssignmentSettings:
     late_policy: LatePolicy
     timezone: str = "UTC"
     instructions_html: str = ""
+    # The instructions as written in Markdown; empty for instructions written as HTML (all of them before Markdown).
+    # When set, it is the source: instructions_html is rendered from it on save.
+    instructions_markdown: str = ""
     reviews_per_submission: int = 3
     reviews_per_student: int = 3
     self_assessment: bool = False
