@@ -11,6 +11,9 @@ from typing import Generic, TypeVar
 import numpy as np
 
 METHODS = ("mean", "median", "trimmed_mean", "calibrated", "reliability")
+# The trimmed mean drops a submission's highest and lowest score only when this many remain meaningful: with three
+# reviews, dropping two would leave one opinion, so it is the plain mean.
+MIN_REVIEWS_TO_TRIM = 4
 
 # The "calibrated" method: a reviewer who never calibrated counts like a middling one; nobody counts for nothing,
 # so a submission whose reviewers all calibrated badly still gets a score from them.
@@ -260,7 +263,7 @@ def _trimmed_mean(reviews: _Reviews, scale: _Scale) -> tuple[np.ndarray, np.ndar
     # Which submission each sorted position belongs to, and whether it is a submission's lowest or highest score.
     group = np.repeat(np.arange(len(counts)), counts)
     position = np.arange(len(ordered)) - starts[group]
-    trimmed = (counts[group] >= 4) & ((position == 0) | (position == counts[group] - 1))
+    trimmed = (counts[group] >= MIN_REVIEWS_TO_TRIM) & ((position == 0) | (position == counts[group] - 1))
     kept = _Reviews(group[~trimmed], np.zeros(int((~trimmed).sum()), dtype=np.intp), ordered[~trimmed],
                     reviews.submissions, reviews.reviewers)
     mean, std = _mean(kept, scale)

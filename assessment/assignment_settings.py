@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
+from importlib import resources
 from zoneinfo import available_timezones as _zones
 
 from assessment.calibration import CalibrationPolicy
@@ -62,6 +64,9 @@ class AssignmentSettings:
     late_policy: LatePolicy
     timezone: str = "UTC"
     instructions_html: str = ""
+    # The instructions as written in Markdown; empty for instructions written as HTML (all of them before Markdown).
+    # When set, it is the source: instructions_html is rendered from it on save.
+    instructions_markdown: str = ""
     reviews_per_submission: int = 3
     reviews_per_student: int = 3
     self_assessment: bool = False
@@ -162,6 +167,54 @@ def locked_changes(before: AssignmentSettings, after: AssignmentSettings) -> dic
 @cache
 def available_timezones() -> frozenset[str]:
     return frozenset(_zones())
+
+
+# Zones most courses use, offered right after the instructor's own: a short list to scan before the long one.
+COMMON_TIMEZONES = (
+    "UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Toronto",
+    "America/Mexico_City", "America/Bogota", "America/Sao_Paulo", "Europe/London", "Europe/Dublin", "Europe/Paris",
+    "Europe/Berlin", "Europe/Madrid", "Europe/Rome", "Europe/Amsterdam", "Europe/Stockholm", "Europe/Warsaw",
+    "Europe/Athens", "Europe/Istanbul", "Europe/Moscow", "Africa/Cairo", "Africa/Lagos", "Africa/Nairobi",
+    "Africa/Johannesburg", "Asia/Dubai", "Asia/Karachi", "Asia/Kolkata", "Asia/Dhaka", "Asia/Bangkok",
+    "Asia/Jakarta", "Asia/Singapore", "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Tokyo", "Asia/Seoul",
+    "Australia/Perth", "Australia/Sydney", "Pacific/Auckland",
+)
+# Names the time-zone database carries for software, not for people: never offered, even as the zone in use.
+TECHNICAL_TIMEZONES = frozenset({"Factory", "localtime", "posixrules"})
+
+
+@cache
+def _zones_by_country() -> dict[str, tuple[str, ...]]:
+    """Each country's zones, from the time-zone database's own table (tzdata's zone.tab): only real places, no
+    aliases (US/Eastern), fixed offsets (Etc/GMT+5) or technical names (Factory)."""
+    by_country: dict[str, list[str]] = {}
+    known = available_timezones()
+    table = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    for line in table.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        country, _coordinates, zone, *_ = line.split("\t")
+        if zone in known:
+            by_country.setdefault(country.upper(), []).append(zone)
+    return {country: tuple(zones) for country, zones in by_country.items()}
+
+
+@cache
+def listed_timezones() -> tuple[str, ...]:
+    """Every zone an instructor may pick: UTC and each place of the database, alphabetically."""
+    places = {zone for zones in _zones_by_country().values() for zone in zones}
+    return ("UTC", *sorted(places))
+
+
+def timezone_choices(preferred: Sequence[str | None] = (), country: str | None = None) -> list[str]:
+    """The zones to offer, likeliest first: `preferred` (the zone in use, even an old alias such as US/Eastern, so
+    saving the form keeps it), then the zones of `country` (the LMS's or browser's locale, such as IN for hi-IN),
+    then the common ones, then the rest alphabetically. (The page moves the browser's own zone to the top.)"""
+    known = available_timezones() - TECHNICAL_TIMEZONES
+    first = [zone for zone in preferred if zone and zone in known]
+    regional = _zones_by_country().get((country or "").upper(), ())
+    ordered = dict.fromkeys([*first, *regional, *COMMON_TIMEZONES, *listed_timezones()])
+    return list(ordered)
 
 
 def default_settings(title: str, now: datetime, points_possible: float = 100.0, timezone: str = "UTC") -> AssignmentSettings:

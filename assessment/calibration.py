@@ -12,6 +12,9 @@ from assessment.rubric import Rubric
 
 MAX_EXAMPLES_REQUIRED = 10
 MAX_ATTEMPTS = 10
+# Accuracies are computed in floating point: an assessment exactly at an 80% pass mark can come out as
+# 0.7999999999999999. Differences this small are noise, not a miss; the smallest real one is far larger.
+ACCURACY_TOLERANCE = 1e-9
 
 
 def accuracy(rubric: Rubric, selections: Mapping[str, float], reference: Mapping[str, float]) -> float:
@@ -159,12 +162,17 @@ def calibration_status(
     for example in required:
         used = len(attempts_by_example.get(example, ()))
         best = bests.get(example)
-        if (best is None or best < policy.pass_accuracy) and used < policy.attempts:
+        if (best is None or not reaches(best, policy.pass_accuracy)) and used < policy.attempts:
             return CalibrationStatus(
                 done=False, passed=False, accuracy=accuracy, next_example=example, attempts_left=policy.attempts - used
             )
-    passed = all(bests.get(example, 0.0) >= policy.pass_accuracy for example in required)
+    passed = all(reaches(bests.get(example, 0.0), policy.pass_accuracy) for example in required)
     return CalibrationStatus(done=True, passed=passed, accuracy=accuracy, next_example=None, attempts_left=0)
+
+
+def reaches(accuracy: float, pass_accuracy: float) -> bool:
+    """Whether an accuracy reaches the pass mark, forgiving floating-point noise (ACCURACY_TOLERANCE)."""
+    return accuracy >= pass_accuracy - ACCURACY_TOLERANCE
 
 
 def _is_whole(value: object) -> bool:

@@ -18,6 +18,7 @@ from assessment.calibration import (
     compare,
 )
 from assessment.errors import InvalidInput, NotFound, PhaseClosed
+from assessment.messages import N_
 from assessment.models import Assignment, CalibrationAttempt, CalibrationExample, CourseRole, Enrollment, Person
 from assessment.phases import Phase
 from assessment.services import get_assignment, plain_text, sanitise_html
@@ -47,13 +48,13 @@ def save_example(session: Session, assignment_id: int, entry: ExampleInput, exam
     rubric = assignment.rubric
     problems: dict[str, str] = {}
     if not entry.title.strip():
-        problems["title"] = "Give the example a title students will see."
+        problems["title"] = N_("Give the example a title students will see.")
     if not sanitise_html(entry.text_html):
-        problems["text"] = "Paste the example's text: it is what students assess."
+        problems["text"] = N_("Paste the example's text: it is what students assess.")
     if rubric is None:
-        problems["reference"] = "Write the rubric first: the reference assessment uses it."
+        problems["reference"] = N_("Write the rubric first: the reference assessment uses it.")
     else:
-        missing = {c.key: "Give the reference score for this criterion." for c in rubric.criteria
+        missing = {c.key: N_("Give the reference score for “%(criterion)s”.", criterion=c.title) for c in rubric.criteria
                    if c.key not in entry.reference}
         problems.update(missing)
         if not missing:
@@ -86,7 +87,7 @@ def delete_example(session: Session, assignment_id: int, example_id: int) -> Non
 def _example(session: Session, assignment_id: int, example_id: int) -> CalibrationExample:
     example = session.get(CalibrationExample, example_id)
     if example is None or example.assignment_id != assignment_id:
-        raise NotFound("That calibration example does not exist.")
+        raise NotFound(N_("That calibration example does not exist."))
     return example
 
 
@@ -117,14 +118,14 @@ def attempt_example(session: Session, assignment_id: int, example_id: int, stude
     """Record a student's blind assessment of the example they are on, and compare it with the reference."""
     assignment = get_assignment(session, assignment_id)
     if assignment.phase_at(now) not in CALIBRATION_PHASES:
-        raise PhaseClosed("Calibration is open before and during reviewing.")
+        raise PhaseClosed(N_("Calibration is open before and during reviewing."))
     status = student_status(session, assignment, student_id)
     if status.next_example != example_id:
-        raise InvalidInput({"example": "This is not the example you are on; reload the page."})
+        raise InvalidInput({"example": N_("This is not the example you are on; reload the page.")})
     example = _example(session, assignment_id, example_id)
     rubric = assignment.rubric
     if rubric is None or example.reference is None:
-        raise PhaseClosed("This example is not ready yet.")
+        raise PhaseClosed(N_("This example is not ready yet."))
     value = accuracy(rubric, selections, example.reference)
     number = (session.scalar(select(func.count()).where(CalibrationAttempt.example_id == example_id,
                                                         CalibrationAttempt.student_id == student_id)) or 0) + 1

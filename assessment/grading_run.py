@@ -198,7 +198,7 @@ def release_grades(session: Session, assignment_id: int, now: datetime) -> list[
     postings = []
     for grade in grades:
         entry = (None if grade.held else grade.final, float(assignment.points_possible),
-                 "PendingManual" if grade.held else "FullyGraded", _comment(grade))
+                 "PendingManual" if grade.held else "FullyGraded", gradebook_comment(grade))
         previous = latest.get(grade.person_id)
         if previous is not None and previous.status is not PostingStatus.FAILED and entry == _entry(previous):
             continue  # already sent or on its way: sending it again would record the same score twice
@@ -228,10 +228,19 @@ def _entry(posting: GradePosting) -> tuple[float | None, float, str, str]:
     return posting.score_given, float(posting.score_maximum), posting.grading_progress, posting.comment
 
 
-def _comment(grade: Grade) -> str:
+def gradebook_comment(grade: Grade) -> str:
+    """The comment posted with a grade: the LMS shows it to the student as it is, so it is written once, in English."""
     if grade.held:
         return "Peer assessment: your grade is being checked by course staff."
     if grade.override_total is not None:
         return "Peer assessment: grade set by course staff."
-    return (f"Peer assessment: {grade.submission_points:g} for your work, {grade.reviewing_points:g} for reviewing"
-            + (f", {grade.late_deduction:g} off for lateness." if grade.late_deduction else "."))
+    work, reviewing = gradebook_number(grade.submission_points), gradebook_number(grade.reviewing_points)
+    return (f"Peer assessment: {work} for your work, {reviewing} for reviewing"
+            + (f", {gradebook_number(grade.late_deduction)} off for lateness." if grade.late_deduction else "."))
+
+
+def gradebook_number(value: float) -> str:
+    """Points for the gradebook comment: at most two decimals, a dot and no grouping, whatever the reader's language
+    (the worker that posts it knows no reader); "72.99", not "72.9942"."""
+    # Adding 0.0 turns a rounded -0.0 into 0.0, so a tiny negative never reads "-0".
+    return f"{round(value, 2) + 0.0:.2f}".rstrip("0").rstrip(".")

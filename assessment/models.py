@@ -84,7 +84,7 @@ class Enrollment(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     role: Mapped[CourseRole] = mapped_column(_enum(CourseRole, 16))
     lti_roles: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
-    last_launch_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_launch_at: Mapped[datetime | None] = mapped_column(default=utcnow)  # None: known from the roster only
 
     person: Mapped[Person] = relationship()
     course: Mapped[Course] = relationship(back_populates="enrollments")
@@ -137,6 +137,9 @@ class Assignment(Base):
     # Where the instructor lives: dates are entered and shown in this zone, stored in UTC.
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     instructions_html: Mapped[str] = mapped_column(Text, default="")
+    # "" for instructions written as HTML. Only a server default: an insert that does not name it (as the schema of
+    # older revisions takes) leaves it to the database.
+    instructions_markdown: Mapped[str] = mapped_column(Text, server_default="")
     submission_opens: Mapped[datetime]
     submission_due: Mapped[datetime]
     calibration_opens: Mapped[datetime | None]
@@ -205,6 +208,7 @@ class Assignment(Base):
             timeline=self.timeline,
             late_policy=self.late_policy,
             instructions_html=self.instructions_html,
+            instructions_markdown=self.instructions_markdown,
             reviews_per_submission=self.reviews_per_submission,
             reviews_per_student=self.reviews_per_student,
             self_assessment=self.self_assessment,
@@ -237,6 +241,7 @@ class Assignment(Base):
         self.title = settings.title.strip()
         self.timezone = settings.timezone
         self.instructions_html = settings.instructions_html
+        self.instructions_markdown = settings.instructions_markdown
         self.submission_opens, self.submission_due = timeline.submission_opens, timeline.submission_due
         self.calibration_opens, self.calibration_due = timeline.calibration_opens, timeline.calibration_due
         self.review_opens, self.review_due = timeline.review_opens, timeline.review_due

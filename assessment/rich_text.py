@@ -1,12 +1,14 @@
-"""Cleaning rich user HTML: formatting kept; scripts, links into the tool and images that load from anywhere dropped."""
+"""Rich user text: Markdown rendered, and HTML cleaned (formatting kept; scripts, links into the tool and images that
+load from anywhere dropped)."""
 
 from __future__ import annotations
 
 import re
-from functools import partial
+from functools import cache, partial
 from urllib.parse import unquote, urlsplit
 
 import nh3
+from markdown_it import MarkdownIt
 
 # Attributes that hold a URL, among those nh3 keeps.
 URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
@@ -35,6 +37,19 @@ def clean_rich_text(html: str, tool_origin: str) -> str:
         link_rel="noopener noreferrer",
         set_tag_attribute_values={"a": {"target": "_blank"}},
     )
+
+
+def render_markdown(source: str, tool_origin: str) -> str:
+    """Markdown (CommonMark, with tables and strikethrough) as HTML, cleaned by `clean_rich_text`'s rules.
+
+    HTML written inside the Markdown is rendered too, as CommonMark says, and cleaned like any other."""
+    return clean_rich_text(_markdown().render(source or ""), tool_origin).strip()
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    # One parser for the process: building one compiles its rules. Rendering with it keeps no state between calls.
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
 
 def _keep_attribute(tag: str, attribute: str, value: str, *, tool_host: str | None) -> str | None:

@@ -29,7 +29,7 @@ from assessment.models import (
     SubmissionVersion,
 )
 from assessment.phases import PHASE_NAMES, Phase
-from assessment.rich_text import clean_rich_text
+from assessment.rich_text import clean_rich_text, render_markdown
 from assessment.rubric import Criterion, Rubric
 from assessment.storage import FileStorage
 from assessment.uploads import identify
@@ -129,7 +129,10 @@ def get_assignment(session: Session, assignment_id: int) -> Assignment:
 
 
 def _sanitised(settings: AssignmentSettings) -> AssignmentSettings:
-    return replace(settings, instructions_html=sanitise_html(settings.instructions_html))
+    if settings.instructions_markdown.strip():
+        # Markdown is the source; the HTML students see is rendered from it, by the same cleaning rules.
+        return replace(settings, instructions_html=render_markdown(settings.instructions_markdown, ""))
+    return replace(settings, instructions_html=sanitise_html(settings.instructions_html), instructions_markdown="")
 
 
 # --- rubric ------------------------------------------------------------------------------------------------------

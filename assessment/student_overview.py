@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assessment.assignment_settings import AllocationMode
@@ -63,7 +63,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         calibration=_calibration(assignment, example_ids, calibration),
         reviewing=Reviewing(
             required=assignment.reviews_per_student,
-            done=sum(review.status is ReviewStatus.SUBMITTED for review in reviews),
+            done=_reviews_finished(session, assignment.id, student_id),
             in_progress=any(review.is_open(now) for review in reviews),
             available=_work_available(session, assignment, student_id, reviews, now),
             needs_submission=assignment.reviewers_need_submission,
@@ -113,6 +113,15 @@ def _calibration(assignment: Assignment, example_ids: list[int], status: Calibra
     required = example_ids[: assignment.calibration_examples_required]
     settled = required.index(status.next_example) if status.next_example in required else len(required)
     return Calibration(required=len(required), settled=settled, done=status.done, passed=status.passed)
+
+
+def _reviews_finished(session: Session, assignment_id: int, student_id: int) -> int:
+    """Peer reviews the student submitted, those staff removed afterwards included: the student did the work, and a
+    removal (an unfair review taken out of the grade) must not turn a finished step into a missed one."""
+    return session.scalar(select(func.count()).where(
+        Review.assignment_id == assignment_id, Review.reviewer_id == student_id, Review.kind == ReviewKind.PEER,
+        Review.status.in_((ReviewStatus.SUBMITTED, ReviewStatus.REMOVED)), Review.submitted_at.is_not(None),
+    )) or 0
 
 
 def _work_available(session: Session, assignment: Assignment, student_id: int, reviews: list[Review],

@@ -30,16 +30,18 @@ from assessment.assignment_settings import (
     Anonymity,
     AssignmentSettings,
     SubmissionKinds,
-    available_timezones,
+    timezone_choices,
 )
 from assessment.calibration import CalibrationPolicy
 from assessment.grading import LatePolicy
 from assessment.phases import PHASE_NAMES, Phase, Timeline
 from assessment.rubric import CommentPrompt, Criterion, Level
 from assessment.uploads import KNOWN_KINDS
-from lti_tool.i18n import lazy_translate
+from lti_tool.i18n import lazy_translate, reader_region
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+INSTRUCTIONS_MARKDOWN, INSTRUCTIONS_HTML = "markdown", "html"
+MAX_INSTRUCTIONS_CHARACTERS = 50_000
 ANONYMITY_CHOICES = [
     SelectChoice(Anonymity.DOUBLE_BLIND.value, _l("Double-blind: authors and reviewers never see each other's names")),
     SelectChoice(Anonymity.REVIEWERS_ANONYMOUS.value, _l("Reviewers anonymous: reviewers see the author's name")),
@@ -108,11 +110,17 @@ class NewActivityForm(TranslatedForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [SelectChoice(zone) for zone in sorted(available_timezones())]
+        # The zone in use first, then the reader's country's; the page moves the browser's own zone to the top.
+        zones = timezone_choices([self.timezone.data], country=reader_region())
+        self.timezone.choices = [SelectChoice(zone) for zone in zones]
 
 
 class SettingsForm(NewActivityForm):
-    instructions = TextAreaField(_l("Instructions for students"), validators=[at_most(50_000)])
+    instructions = TextAreaField(_l("Instructions for students"), validators=[at_most(MAX_INSTRUCTIONS_CHARACTERS)])
+    instructions_format = RadioField(_l("Written in"), default=INSTRUCTIONS_MARKDOWN, choices=[
+        SelectChoice(INSTRUCTIONS_MARKDOWN, _l("Markdown: **bold**, *italic*, - lists, [links](https://…)")),
+        SelectChoice(INSTRUCTIONS_HTML, _l("HTML")),
+    ])
     submission_opens = DateTimeLocalField(_l("Submissions open"), format=DATETIME_FORMAT, validators=[required()])
     submission_due = DateTimeLocalField(_l("Submissions due"), format=DATETIME_FORMAT, validators=[required()])
     calibration_opens = DateTimeLocalField(_l("Calibration opens"), format=DATETIME_FORMAT, validators=[Optional()])
@@ -185,7 +193,7 @@ class SettingsForm(NewActivityForm):
             ),
             late_policy=LatePolicy(accept_late=self.accept_late.data, late_until=moment("late_until"),
                                    penalty_per_day=float(self.late_penalty_per_day.data or 0)),
-            instructions_html=self.instructions.data or "",
+            **self._instructions(),
             reviews_per_submission=self.reviews_per_submission.data,
             reviews_per_student=self.reviews_per_student.data,
             self_assessment=self.self_assessment.data,
@@ -206,6 +214,12 @@ class SettingsForm(NewActivityForm):
                                           attempts=self.calibration_attempts.data),
         )
 
+    def _instructions(self) -> dict[str, str]:
+        text = self.instructions.data or ""
+        if self.instructions_format.data == INSTRUCTIONS_HTML:
+            return {"instructions_html": text, "instructions_markdown": ""}
+        return {"instructions_html": "", "instructions_markdown": text}
+
     @classmethod
     def from_settings(cls, settings: AssignmentSettings) -> SettingsForm:
         zone = ZoneInfo(settings.timezone)
@@ -216,7 +230,10 @@ class SettingsForm(NewActivityForm):
 
         return cls(
             title=settings.title, timezone=settings.timezone, points_possible=settings.points_possible,
-            instructions=settings.instructions_html,
+            # Instructions written as HTML (all of them before Markdown) reopen as HTML, so they keep working.
+            instructions=settings.instructions_markdown or settings.instructions_html,
+            instructions_format=INSTRUCTIONS_HTML if settings.instructions_html and not settings.instructions_markdown
+            else INSTRUCTIONS_MARKDOWN,
             submission_opens=local(timeline.submission_opens), submission_due=local(timeline.submission_due),
             calibration_opens=local(timeline.calibration_opens), calibration_due=local(timeline.calibration_due),
             review_opens=local(timeline.review_opens), review_due=local(timeline.review_due),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from assessment.messages import Message
 SUPPORTED_LOCALES = ("en", "hi")
 DEFAULT_LOCALE = "en"
 SESSION_KEY = "locale"
+REGION_SESSION_KEY = "locale_region"
 
 
 def supported_locale(tag: str | None) -> str | None:
@@ -34,10 +35,29 @@ def launch_locale(presentation: object) -> str | None:
 
 
 def remember_launch_locale(presentation: object) -> None:
-    """Keep the language the LMS sent with the launch (`launch_presentation.locale`) for later pages."""
+    """Keep the language the LMS sent with the launch (`launch_presentation.locale`) for later pages, and its
+    country, which puts that country's time zones first."""
     locale = launch_locale(presentation)
     if locale:
         session[SESSION_KEY] = locale
+    tag = presentation.get("locale") if isinstance(presentation, dict) else None
+    region = locale_region(tag) if isinstance(tag, str) else None
+    if region:
+        session[REGION_SESSION_KEY] = region
+
+
+def locale_region(tag: str | None) -> str | None:
+    """The country of a BCP 47 tag ("hi-IN" -> "IN", "en_AU" -> "AU"), or None when it names none."""
+    parts = (tag or "").replace("_", "-").split("-")[1:]
+    return next((part.upper() for part in parts if len(part) == 2 and part.isalpha()), None)
+
+
+def reader_region() -> str | None:
+    """The reader's country as the LMS's launch locale says, else as the browser's preferred language says."""
+    remembered = session.get(REGION_SESSION_KEY)
+    if remembered:
+        return str(remembered)
+    return next((region for tag, _quality in request.accept_languages if (region := locale_region(tag))), None)
 
 
 def select_locale() -> str:
@@ -55,7 +75,20 @@ def format_moment(moment: datetime, zone: str) -> str:
     # 24-hour times in every language: deadlines are read at a glance, and "12:00 am" is misread.
     date, time = format_skeleton("yMMMEd", local, locale=locale), format_skeleton("Hm", local, locale=locale)
     # str(): Babel annotates the result as a DateTimePattern, but the locale data holds the plain "{1}, {0}" string.
-    return str(get_datetime_format("medium", locale=locale)).format(time, date) + f" {local.tzname()}"
+    return str(get_datetime_format("medium", locale=locale)).format(time, date) + f" {zone_label(local)}"
+
+
+def zone_label(local: datetime) -> str:
+    """The zone of a moment as every page names it: its abbreviation ("CET", "IST") where it has one, else its offset
+    from UTC ("UTC", "UTC-3", "UTC+5:45"). GMT is written UTC, as the browser's rewrite (local_time.js) does too."""
+    name = local.tzname() or ""
+    if name and name not in ("GMT", "UTC") and not name.startswith(("+", "-")):
+        return name
+    offset = int((local.utcoffset() or timedelta()).total_seconds()) // 60
+    if offset == 0:
+        return "UTC"
+    hours, minutes = divmod(abs(offset), 60)
+    return f"UTC{'-' if offset < 0 else '+'}{hours}" + (f":{minutes:02d}" if minutes else "")
 
 
 def translate(text: Any) -> Any:

@@ -11,7 +11,6 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from assessment.db import utcnow
 from assessment.models import Course, Enrollment, Person
 from lti_tool.launch.roles import course_role
 from lti_tool.registry import Platform
@@ -55,9 +54,10 @@ def apply_roster(session: Session, course: Course, members: Iterable[dict[str, A
         session.flush()
         enrollment = enrolled.get(person.id)
         if enrollment is None:
-            # Never launched yet: known from the roster, so progress views and grades include them.
+            # Never launched yet: known from the roster, so progress views and grades include them; "last opened"
+            # stays empty until a real launch.
             inserted = _insert_missing(session, Enrollment, {"person_id": person.id, "course_id": course.id,
-                                                             "role": role, "last_launch_at": utcnow()},
+                                                             "role": role, "last_launch_at": None},
                                        ("person_id", "course_id"))
             enrollment = session.scalars(select(Enrollment).where(Enrollment.person_id == person.id,
                                                                   Enrollment.course_id == course.id)).one()

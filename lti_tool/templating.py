@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import format_decimal, lazy_gettext, ngettext
+from flask_babel import format_decimal, gettext, lazy_gettext, ngettext
 from markupsafe import Markup
 
+from assessment.calibration import ACCURACY_TOLERANCE
 from assessment.models import FlagReason, PostingStatus, ReviewKind, ReviewStatus
 from assessment.phases import PHASE_NAMES, Phase
 from assessment.rich_text import clean_rich_text
@@ -47,6 +49,12 @@ def input_number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
+def floor_percent(accuracy: float | None) -> int:
+    """A calibration accuracy in whole percents, rounded down as the pass mark compares it (79.6% reads 79%, never
+    an 80% that did not pass); floating-point noise just under a whole percent is not taken off."""
+    return math.floor((accuracy or 0.0) * 100 + ACCURACY_TOLERANCE * 100)
+
+
 def file_size(size: int | None) -> str:
     if size is None:
         return ""
@@ -64,6 +72,12 @@ def label(value: enum.Enum) -> str:
     return str(value.value) if text is None else str(translate(text))
 
 
+def stored_message(text: str | None) -> str:
+    """A domain message kept as its English text (an outbox row's reason), in the page's language when the catalogue
+    has it; a platform's own words stay as they came."""
+    return gettext(text) if text else ""
+
+
 def extension(kind_name: str) -> str:
     kind = KNOWN_KINDS.get(kind_name)
     return "." + kind.extension if kind else ""
@@ -78,7 +92,9 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(rich_text, "rich_text")
     app.add_template_filter(extension, "extension")
     app.add_template_filter(label, "label")
+    app.add_template_filter(stored_message, "stored_message")
     app.add_template_filter(local_time, "local")
     app.add_template_filter(points, "points")
+    app.add_template_filter(floor_percent, "floor_percent")
     app.add_template_filter(input_number, "input_number")
     app.add_template_filter(file_size, "file_size")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from assessment.db import rows_changed
 from assessment.errors import NotFound
+from assessment.messages import N_
 from assessment.models import Assignment, GradePosting, Person, PostingStatus, ResourceLink
 from lti_tool.advantage import AdvantageClient, AdvantageError
 
@@ -103,7 +104,7 @@ def _recorded(client: AdvantageClient, lineitem: str, body: dict[str, object]) -
 
 def _mark_posted(session: Session, posting: GradePosting, now: datetime) -> Outcome:
     posting.status, posting.posted_at, posting.last_status = PostingStatus.POSTED, now, 200
-    posting.last_error = "Recorded by an earlier attempt whose answer was lost."
+    posting.last_error = N_("Recorded by an earlier attempt whose answer was lost.")
     session.commit()
     return Outcome(status=PostingStatus.POSTED)
 
@@ -116,7 +117,7 @@ def line_item_url(session: Session, client: AdvantageClient, posting: GradePosti
     if claim_data.get("lineitem"):
         return claim_data["lineitem"]
     if not claim_data.get("lineitems"):
-        raise AdvantageError("The LMS gave this activity no gradebook service (AGS); grades cannot be sent.",
+        raise AdvantageError(N_("The LMS gave this activity no gradebook service (AGS); grades cannot be sent."),
                              status=None, retryable=False)
     item = client.find_or_create_line_item(claim_data["lineitems"], {
         "label": assignment.title, "scoreMaximum": assignment.points_possible,
@@ -124,7 +125,8 @@ def line_item_url(session: Session, client: AdvantageClient, posting: GradePosti
         **({"resourceLinkId": link.resource_link_id} if link else {}),
     })
     if not item.get("id"):
-        raise AdvantageError("The LMS created no gradebook column for this activity.", status=None, retryable=True)
+        raise AdvantageError(N_("The LMS created no gradebook column for this activity."), status=None,
+                             retryable=True)
     return item["id"]
 
 
@@ -177,7 +179,7 @@ def retry_failed(session: Session, assignment_id: int, posting_id: int, now: dat
     """Staff ask for another try of a posting that failed for good (after fixing the cause in the LMS)."""
     posting = session.get(GradePosting, posting_id)
     if posting is None or posting.assignment_id != assignment_id or posting.status is not PostingStatus.FAILED:
-        raise NotFound("That grade is not waiting for a retry.")
+        raise NotFound(N_("That grade is not waiting for a retry."))
     posting.status, posting.next_attempt_at, posting.attempts = PostingStatus.PENDING, now, 0
     session.flush()
     return posting

@@ -167,6 +167,20 @@ def canvas_json() -> Response:
     return response
 
 
+@bp.get("/")
+def about() -> str:
+    """The tool's own address: what peerlti is, and where an LMS administrator finds how to install it."""
+    return render_template("installation/about.html", values=_values())
+
+
+@bp.get("/install")
+def public_installation_values() -> str:
+    """The registration addresses for anyone who installs peerlti; the public key stays on the JWKS URL, so a
+    visitor's request makes no key."""
+    return render_template("installation/values.html", view=None, values=_values(), public_key_pem=None,
+                           invite_needed=_needs_invite(), platform_admin=False)
+
+
 @bp.get("/links/<int:link_id>/install")
 def installation_values(link_id: int) -> str:
     """Every value a manual registration form asks for, for staff who install peerlti elsewhere."""

@@ -6,13 +6,15 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug import Response
 
+from assessment.aggregation import MIN_REVIEWS_TO_TRIM
 from assessment.db import utcnow
 from assessment.errors import InvalidInput, SettingsLocked
 from assessment.messages import N_
 from assessment.phases import PHASE_NAMES, Phase
-from assessment.services import set_phase, settings_locks, update_settings
+from assessment.rich_text import render_markdown
+from assessment.services import sanitise_html, set_phase, settings_locks, update_settings
 from lti_tool.database import db
-from lti_tool.forms import PhaseForm, SettingsForm
+from lti_tool.forms import INSTRUCTIONS_HTML, MAX_INSTRUCTIONS_CHARACTERS, PhaseForm, SettingsForm
 from lti_tool.i18n import translate
 from lti_tool.views.course import staff_view
 from lti_tool.views.form_errors import show_problems
@@ -29,7 +31,11 @@ def edit(link_id: int) -> Response | str | tuple[str, int]:
     assignment = view.require_assignment()
     form = SettingsForm() if request.method == "POST" else SettingsForm.from_settings(assignment.settings)
     status = 400 if form.is_submitted() else 200
-    if form.validate_on_submit():
+    preview = None
+    if form.is_submitted() and request.form.get("preview"):
+        # Shown as students will see it, rendered and cleaned as a save would; nothing is saved.
+        preview, status = instructions_preview(form), 200
+    elif form.validate_on_submit():
         try:
             update_settings(db(), assignment.id, form.to_settings(), utcnow())
         except SettingsLocked as refusal:
@@ -45,7 +51,14 @@ def edit(link_id: int) -> Response | str | tuple[str, int]:
             return redirect(url_for("landing.resource_link", link_id=link_id), 303)
     locks = {name: translate(reason) for name, reason in settings_locks(db(), assignment, utcnow()).items()}
     return render_template("instructor/settings.html", view=view, assignment=assignment, form=form,
-                           locks=locks), status
+                           locks=locks, min_reviews_to_trim=MIN_REVIEWS_TO_TRIM, preview=preview), status
+
+
+def instructions_preview(form: SettingsForm) -> str:
+    text = (form.instructions.data or "")[:MAX_INSTRUCTIONS_CHARACTERS]
+    if form.instructions_format.data == INSTRUCTIONS_HTML:
+        return sanitise_html(text)
+    return render_markdown(text, "")
 
 
 @bp.post("/links/<int:link_id>/phase")

@@ -18,6 +18,7 @@ from assessment.calibration_training import (
 from assessment.db import utcnow
 from assessment.errors import InvalidInput, NotFound
 from assessment.messages import N_
+from assessment.phases import Phase
 from lti_tool.database import db
 from lti_tool.forms import ActionForm
 from lti_tool.views.course import launched_view, staff_view
@@ -46,8 +47,13 @@ def practise(link_id: int) -> str | tuple[str, int]:
             problems = getattr(refusal, "problems", {"example": N_("Reload the page and try again.")})
         else:
             db().commit()
+            now = utcnow()
+            # Done before reviewing opens: say when it does, rather than send the student to a page that waits.
+            reviewing_open = assignment.phase_at(now) is Phase.REVIEW
+            review_opens = assignment.review_opens if assignment.review_opens > now else None
             return render_template("calibration/result.html", view=view, assignment=assignment,
-                                   example=by_id[example_id], result=result, form=ActionForm())
+                                   example=by_id[example_id], result=result, form=ActionForm(),
+                                   reviewing_open=reviewing_open, review_opens=review_opens)
     example = by_id.get(status.next_example) if status.next_example else None
     return render_template("calibration/practise.html", view=view, assignment=assignment, status=status,
                            example=example, problems=problems, form=ActionForm()), 400 if problems else 200

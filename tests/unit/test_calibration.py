@@ -186,3 +186,27 @@ def test_an_invalid_policy_is_refused():
 def test_two_records_for_one_example_are_refused():
     with pytest.raises(ValueError, match="one record per example"):
         calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, (0.5,)), ExampleRecord(11, (0.9,))])
+
+
+# Two criteria scored 0..10 weighing 2 and 1: one point off the first and four off the second is exactly 80%,
+# which floating point computes as 0.7999999999999999.
+EXACTLY_EIGHTY = (Rubric((Criterion(key="a", title="A", score_range=(0.0, 10.0), weight=2.0),
+                          Criterion(key="b", title="B", score_range=(0.0, 10.0), weight=1.0))),
+                  {"a": 6.0, "b": 1.0}, {"a": 5.0, "b": 5.0})
+
+
+def test_an_accuracy_exactly_at_the_pass_mark_passes_whatever_floating_point_makes_of_it():
+    rubric, selections, reference = EXACTLY_EIGHTY
+    at_the_mark = accuracy(rubric, selections, reference)
+    assert at_the_mark == pytest.approx(0.8)
+
+    status = calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, (at_the_mark,)), ExampleRecord(12, (0.96,))])
+
+    assert status.done and status.passed and status.accuracy == pytest.approx(0.88)
+
+
+@pytest.mark.parametrize(("best", "passed"), [(0.8, True), (0.8 - 1e-12, True), (0.799, False), (0.7999, False)])
+def test_only_float_noise_is_forgiven_below_the_pass_mark(best, passed):
+    status = calibration_status(CalibrationPolicy(1, 0.8, 1), [11], [ExampleRecord(11, (best,))])
+
+    assert status.done and status.passed is passed

@@ -15,8 +15,8 @@ from assessment.errors import InvalidInput, PhaseClosed
 from assessment.grading import LatePolicy, SubmissionWindow
 from assessment.messages import N_
 from assessment.rubric import Rubric
-from lti_tool.i18n import init_i18n, launch_locale, select_locale, supported_locale, translate
-from lti_tool.templating import file_size, local_time, points
+from lti_tool.i18n import init_i18n, launch_locale, locale_region, select_locale, supported_locale, translate
+from lti_tool.templating import file_size, floor_percent, local_time, points, stored_message
 from tests.support.catalogues import compile_catalogues, extract_messages, read_catalogue
 
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%%")
@@ -247,3 +247,38 @@ def test_a_student_reads_one_review_of_thirty_done_as_a_label_in_hindi(app):
     with force_locale("hi"):
         progress = ngettext("%(done)d of %(num)d review done", "%(done)d of %(num)d reviews done", 30, done=1)
     assert progress == "पूरी समीक्षाएँ: 30 में से 1"
+
+
+def test_a_message_stored_as_its_english_text_is_shown_in_the_readers_language(app):
+    # An outbox row keeps its reason as text; one the catalogue knows is shown translated, any other as it is.
+    with force_locale("hi"):
+        assert stored_message("Settings saved.") == "सेटिंग्स सहेजी गईं।"
+        assert stored_message("422: userId is not a student in this course") == (
+            "422: userId is not a student in this course")
+        assert stored_message("") == "" and stored_message(None) == ""
+
+
+@pytest.mark.parametrize(("zone", "label"), [
+    ("UTC", "UTC"), ("Etc/UTC", "UTC"), ("Europe/London", "UTC"), ("Africa/Abidjan", "UTC"),
+    ("America/Sao_Paulo", "UTC-3"), ("Asia/Kathmandu", "UTC+5:45"), ("Asia/Dubai", "UTC+4"),
+    ("Asia/Kolkata", "IST"), ("Europe/Paris", "CET"), ("America/New_York", "EST"),
+])
+def test_a_zone_without_a_name_of_its_own_is_labelled_by_its_offset_from_utc_and_never_gmt(app, zone, label):
+    # The browser's rewrite (local_time.js) labels zones the same way, so one moment reads alike on every page.
+    with force_locale("en"):
+        written = local_time(datetime(2026, 1, 5, 8, 30, tzinfo=UTC), zone)
+
+    assert written.rsplit(" ", 1)[1] == label
+
+
+@pytest.mark.parametrize(("accuracy", "shown"), [
+    (0.796, 79), (0.7999999999999999, 80), (0.8, 80), (0.88, 88), (0.29, 29), (1.0, 100), (0.0, 0), (None, 0),
+])
+def test_a_calibration_accuracy_is_shown_rounded_down_so_it_never_reads_as_the_pass_mark_it_missed(accuracy, shown):
+    assert floor_percent(accuracy) == shown
+
+
+@pytest.mark.parametrize(("tag", "region"), [("hi-IN", "IN"), ("en_au", "AU"), ("zh-Hant-TW", "TW"), ("en", None),
+                                             ("es-419", None), ("", None), (None, None)])
+def test_a_locale_names_its_country_when_it_has_one(tag, region):
+    assert locale_region(tag) == region

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assessment.rich_text import clean_rich_text
+from assessment.rich_text import clean_rich_text, render_markdown
 
 TOOL = "https://peerlti.example.edu"
 
@@ -78,3 +78,36 @@ def test_formatting_and_scripts_are_treated_as_before():
 
 def test_quotations_citing_the_tool_lose_their_cite():
     assert "cite" not in clean_rich_text('<blockquote cite="/links/1?_t=x">q</blockquote>', TOOL)
+
+
+def test_markdown_becomes_formatted_html():
+    html = render_markdown("Write **1000 words** on *one* question.\n\n- a claim\n- evidence\n\n"
+                           "| part | points |\n|---|---|\n| essay | 40 |\n\n[Style guide](https://example.edu/style)",
+                           TOOL)
+
+    assert "<strong>1000 words</strong>" in html and "<em>one</em>" in html
+    assert "<ul>" in html and "<li>a claim</li>" in html and "<table>" in html and "<td>essay</td>" in html
+    assert 'href="https://example.edu/style"' in html and 'rel="noopener noreferrer"' in html
+
+
+@pytest.mark.parametrize("source", [
+    "<script>alert(1)</script>",
+    "[click](javascript:alert(1))",
+    '<img src="x" onerror="alert(2)">',
+    "[me](https://peerlti.example.edu/links/3/me)",
+    "![tracker](https://elsewhere.example/pixel.png)",
+    '<a href="/links/3" onclick="steal()">x</a>',
+])
+def test_markdown_is_cleaned_by_the_same_rules_as_html(source):
+    html = render_markdown(source, TOOL)
+
+    for danger in ("<script", 'href="javascript', "onerror=", "onclick=", 'href="https://peerlti', "src=", 'href="/links'):
+        assert danger not in html
+
+
+def test_html_written_inside_markdown_keeps_its_formatting():
+    assert "<strong>kept</strong>" in render_markdown("Some <strong>kept</strong> HTML.", TOOL)
+
+
+def test_empty_markdown_is_empty_html():
+    assert render_markdown("", TOOL) == render_markdown("  \n ", TOOL) == ""

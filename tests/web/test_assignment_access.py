@@ -22,6 +22,7 @@ ROUTES = [
     ("GET", "/links/{link}/people", None, 200, 403),
     ("GET", "/links/{link}/settings", None, 200, 403),
     ("POST", "/links/{link}/settings", {"title": ""}, 400, 403),
+    ("POST", "/links/{link}/settings", {"instructions": "**Due** Friday", "preview": "1"}, 200, 403),
     ("POST", "/links/{link}/phase", {"phase": "submission"}, 200, 403),
     ("POST", "/links/{link}/assignment", {"title": "x", "points_possible": "1", "timezone": "UTC"}, 403, 403),
     ("GET", "/links/{link}/rubric", None, 200, 403),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from assessment.models import Assignment
 from assessment.phases import Phase
@@ -35,7 +36,7 @@ def _settings_form(visitor: Visitor) -> dict[str, str | list[str]]:
             form[name[1]] = selected[1] if selected else ""
         elif tag.startswith("<textarea"):
             body = re.search(rf'<textarea[^>]*name="{name[1]}"[^>]*>(.*?)</textarea>', html, re.S)
-            form[name[1]] = body[1].strip() if body else ""
+            form[name[1]] = unescape(body[1].strip()) if body else ""  # as a browser reads it
         else:
             form[name[1]] = value[1] if value else ""
     return form
@@ -251,3 +252,79 @@ def test_moving_the_phase_back_by_hand_does_not_unlock_anonymity_once_reviews_we
     response = instructor.post("/links/{link}/settings", _settings_form(instructor) | {"anonymity": "open"})
 
     assert response.status_code == 409 and _assignment(session).anonymity == "double_blind"
+
+
+def test_the_settings_say_a_trimmed_mean_of_three_reviews_is_the_plain_mean(instructor):
+    text = page_text(instructor.get("/links/{link}/settings"))
+
+    assert "only for work with 4 or more reviews" in text and "3 or fewer, it is the mean" in text
+
+
+def _zone_options(html: str) -> list[str]:
+    select = re.search(r'<select[^>]*name="timezone".*?</select>', html, re.S)[0]
+    return re.findall(r'<option[^>]*value="([^"]+)"', select)
+
+
+def test_the_time_zone_list_puts_the_zone_in_use_and_the_lms_locales_country_first_and_holds_no_junk(lms, instructor):
+    instructor.launch(locale="en-IN")
+
+    zones = _zone_options(instructor.get("/links/{link}/settings").text)
+
+    assert zones[:3] == ["Europe/Paris", "Asia/Kolkata", "UTC"]
+    assert not {"Factory", "localtime", "posixrules", "Etc/GMT+5", "US/Eastern"} & set(zones)
+    assert len(zones) < 450
+
+
+def test_a_technical_time_zone_is_refused_with_the_form(instructor, session):
+    form = _settings_form(instructor) | {"timezone": "Factory"}
+
+    response = instructor.post("/links/{link}/settings", form)
+
+    assert response.status_code == 400 and "Not a valid choice" in page_text(response)
+    assert see_committed(session).scalars(select(Assignment)).one().timezone == "Europe/Paris"
+
+
+MARKDOWN = "Write **1000 words**.\n\n- a claim\n- evidence"
+
+
+def test_instructions_written_in_markdown_reach_students_formatted_and_reopen_as_markdown(lms, instructor, session):
+    response = instructor.post("/links/{link}/settings", _settings_form(instructor)
+                               | {"instructions_format": "markdown", "instructions": MARKDOWN})
+
+    assert response.status_code == 200
+    assignment = _assignment(session)
+    assert assignment.instructions_markdown == MARKDOWN
+    assert "<strong>1000 words</strong>" in assignment.instructions_html
+    assert "<li>a claim</li>" in assignment.instructions_html
+    student = Visitor(lms, "student-1")
+    student.launch()
+    assert "<strong>1000 words</strong>" in student.get("/links/{link}").text
+    form = _settings_form(instructor)
+    assert form["instructions_format"] == "markdown" and form["instructions"] == MARKDOWN
+
+
+def test_the_preview_shows_the_instructions_as_students_will_see_them_and_saves_nothing(instructor, session):
+    before = _assignment(session).settings
+
+    response = instructor.post("/links/{link}/settings", _settings_form(instructor)
+                               | {"instructions_format": "markdown", "instructions": MARKDOWN, "preview": "1"})
+
+    preview = re.search(r'<div[^>]*id="instructions-preview"[^>]*>(.*?)</div>', response.text, re.S)
+    assert response.status_code == 200 and preview
+    assert "<strong>1000 words</strong>" in preview[1] and "<li>a claim</li>" in preview[1]
+    assert MARKDOWN.split("\n")[0] in response.text  # the form keeps what was typed
+    assert _assignment(session).settings == before
+
+
+def test_instructions_written_in_html_before_markdown_keep_working(lms, instructor, session):
+    session.execute(update(Assignment).values(instructions_html="<p>Read <em>chapter 2</em> first.</p>"))
+    session.commit()
+
+    form = _settings_form(instructor)
+    instructor.post("/links/{link}/settings", form)
+
+    assert form["instructions_format"] == "html"
+    assert _assignment(session).instructions_html == "<p>Read <em>chapter 2</em> first.</p>"
+    student = Visitor(lms, "student-1")
+    student.launch()
+    assert "<em>chapter 2</em>" in student.get("/links/{link}").text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -96,3 +97,39 @@ def test_an_examples_explanation_is_stored_as_typed_and_shown_escaped(instructor
     assert example.explanations == {key: "Shows a < b & x<y."}
     page = instructor.get(f"/links/{{link}}/calibration/examples/{example.id}")
     assert "Shows a &lt; b &amp; x&lt;y." in page.text
+
+
+def _calibrate_both_examples_in_the_calibration_phase(lms, instructor, session) -> tuple[str, str, str]:
+    """Two examples, calibration opened by hand while reviewing opens in days; student-1 practises on both.
+    Returns the staff overview before calibration opens and once it is open, and the student's last result page."""
+    instructor.post("/links/{link}/rubric/criteria", LEVELS)
+    key = _key(session)
+    _add_example(instructor, key, "Clear claim", "4")
+    _add_example(instructor, key, "Weak claim", "2")
+    _require_calibration(session)
+    student = Visitor(lms, "student-1")
+    student.launch()
+    student.post("/links/{link}/submission", {"text": "My essay"})
+    overview_before = page_text(instructor.get("/links/{link}"))
+    instructor.post("/links/{link}/phase", {"phase": "calibration"})
+    overview_open = page_text(instructor.get("/links/{link}"))
+    done = None
+    for reference in ("4", "2"):
+        example_id = re.search(r'name="example" value="(\d+)"', student.get("/links/{link}/calibration").text)[1]
+        done = student.post("/links/{link}/calibration", {"example": example_id, f"score-{key}": reference})
+    return overview_before, overview_open, page_text(done)
+
+
+def test_calibration_not_yet_open_or_not_started_is_not_shown_as_in_progress(lms, instructor, session):
+    before, opened, _ = _calibrate_both_examples_in_the_calibration_phase(lms, instructor, session)
+
+    assert "not open yet" in before and "in progress" not in before
+    assert "not started" in opened and "in progress" not in opened
+
+
+def test_finishing_calibration_before_reviewing_opens_says_when_it_opens(lms, instructor, session):
+    _, _, done = _calibrate_both_examples_in_the_calibration_phase(lms, instructor, session)
+    review_opens = see_committed(session).scalars(select(Assignment)).one().review_opens
+
+    assert "Calibration done" in done and "go to reviewing" not in done
+    assert "Reviewing opens" in done and str(review_opens.astimezone(ZoneInfo("Europe/Paris")).day) in done

@@ -7,6 +7,7 @@ import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from html import unescape
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -516,3 +517,13 @@ def test_a_malformed_registration_token_is_refused_before_anything_is_sent(lms, 
     assert response.status_code == 400
     assert "malformed" in response.text
     assert row_counts(session) == before
+
+
+def test_the_readme_says_the_administrator_closes_the_registration_frame_with_the_pages_button():
+    root = Path(__file__).parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    page = (root / "lti_tool" / "templates" / "installation" / "registered.html").read_text(encoding="utf-8")
+    button = re.search(r'data-lti-close[^>]*>\{\{ _\("([^"]+)"\) \}\}', page)[1]
+
+    assert "closes itself" not in readme
+    assert f"**{button}**" in readme

@@ -15,10 +15,11 @@ from sqlalchemy import select
 from lti_tool.installation.canvas import canvas_configuration
 from lti_tool.installation.invites import RegistrationInvite, valid_invite
 from lti_tool.installation.values import ToolValues
+from lti_tool.registry import ToolKey
 from tests.support.access import visitor_of_kind
 from tests.support.rows import see_committed
 from tests.support.tokens import CLAIM, genuine_launch, sign_token
-from tests.support.visitor import Visitor
+from tests.support.visitor import Visitor, page_text
 
 # What Canvas's "Configuring LTI Advantage Tools" documentation says a developer key's JSON holds.
 CANVAS_REQUIRED = {"title": str, "description": str, "oidc_initiation_url": str, "target_link_uri": str}
@@ -196,3 +197,39 @@ def test_an_invitation_lifetime_out_of_range_is_refused_with_the_form(lms, sessi
 
     assert response.status_code == 400 and 'name="hours"' in response.text
     assert session.scalars(select(RegistrationInvite)).all() == []
+
+
+def test_the_tools_own_address_says_what_it_is_and_links_to_the_installation_page(client):
+    response = client.get("/")
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "peer assessment" in page and "LTI 1.3" in page
+    assert 'href="/install"' in page
+
+
+def test_the_public_installation_page_gives_every_address_and_no_key_or_invitation(client, session):
+    response = client.get("/install")
+
+    page = response.get_data(as_text=True)
+    values = {name: unescape(value) for name, value in re.findall(r'<pre class="copyable" id="([^"]+)">([^<]*)</pre>', page)}
+    assert response.status_code == 200
+    assert values["dynamic-registration-url"] == "http://localhost:5000/lti/register"
+    assert values["canvas-json-url"] == "http://localhost:5000/lti/canvas.json"
+    assert values["jwks-url"] == "http://localhost:5000/lti/jwks"
+    assert "public-key" not in values and "registration-invites" not in page
+    assert session.scalar(select(ToolKey.id)) is None  # a visit by anyone makes no key
+
+
+@pytest.mark.parametrize("path", ["/", "/install"])
+def test_the_public_pages_only_answer_reading(client, path):
+    assert client.post(path).status_code in (400, 405)
+
+
+def test_the_installation_page_gives_canvas_its_add_canvas_step(lms):
+    instructor = Visitor(lms, "instructor-1")
+    instructor.launch()
+
+    text = page_text(instructor.get("/links/{link}/install"))
+
+    assert "peerlti platform add-canvas --client-id" in text

@@ -498,3 +498,16 @@ def test_a_nul_byte_in_a_review_comment_is_refused_with_a_400_and_nothing_stored
     assert response.status_code == 400 and "control characters" in page_text(response)
     review = see_committed(session).get(Review, review_id)
     assert review.comments == before and review.submitted_at is None
+
+
+def test_feedback_shows_each_criterion_score_out_of_its_maximum(instructor, class_in_review, session):
+    keys = _criteria_keys(session)
+    for _ in range(3):
+        for student in class_in_review.values():
+            _complete(student, _review_id(_ask(student)), keys)
+    instructor.post("/links/{link}/phase", {"phase": "released"})
+
+    text = page_text(class_in_review["student-1"].get("/links/{link}/feedback"))
+
+    # Argument is scored 0 to 4 and was given 4; Style 0 to 10, given 7.
+    assert "Argument 4 / 4" in text and "Style 7 / 10" in text

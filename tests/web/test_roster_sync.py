@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 import pytest
@@ -196,3 +197,19 @@ def test_two_syncs_of_the_same_course_at_once_raise_nothing_and_enrol_everyone_o
     subjects = see_committed(session).scalars(select(Person.subject).join(Enrollment, Enrollment.person_id == Person.id)
                                               .where(Person.subject.like("learner-%"))).all()
     assert sorted(subjects) == sorted(m["user_id"] for m in members)
+
+
+def test_last_opened_is_a_real_launch_never_the_roster_sync(lms, instructor, session):
+    Visitor(lms, "student-1").launch()
+
+    page = instructor.post("/links/{link}/people/sync", {})
+
+    opened = dict(see_committed(session).execute(select(Person.subject, Enrollment.last_launch_at)
+                                                 .join(Enrollment, Enrollment.person_id == Person.id)).all())
+    assert opened["student-4"] is None and opened["ta-1"] is None
+    assert opened["student-1"] is not None and opened["instructor-1"] is not None
+    rows = {cells[0]: cells[-1] for cells in (re.findall(r"<td>([^<]*)</td>", row)
+                                              for row in re.findall(r"<tr>(.*?)</tr>", page.text, re.DOTALL)) if cells}
+    assert sum(last == "never" for last in rows.values()) >= 4
+    # In the assignment's time zone (Europe/Paris), as every other date of the course.
+    assert all(last == "never" or last.endswith(("CET", "CEST")) for last in rows.values()), rows

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from assessment.models import Assignment, Grade, Person, Submission, SubmissionVersion
+from assessment.models import Assignment, Grade, Person, Review, ReviewStatus, Submission, SubmissionVersion
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
 from tests.web.conftest import LEVELS, review_everything
@@ -222,3 +222,18 @@ def test_the_home_offers_no_hand_in_once_staff_moved_the_phase_past_submission(i
     assert "Hand in a new version" not in page_text(student.get("/links/{link}"))
     late_comer = other.get("/links/{link}")
     assert "/submission" not in late_comer.text and "Missed" in page_text(late_comer)
+
+
+def test_a_finished_review_that_staff_removed_still_counts_as_done_for_its_reviewer(instructor, class_in_review,
+                                                                                      session):
+    review_everything(class_in_review, session)
+    reviewer = see_committed(session).scalars(select(Person).where(Person.subject == "student-1")).one()
+    removed = session.scalars(select(Review).where(Review.reviewer_id == reviewer.id)).first()
+    instructor.post(f"/links/{{link}}/allocation/reviews/{removed.id}/remove", {})
+    instructor.post("/links/{link}/phase", {"phase": "grading"})
+
+    home = class_in_review["student-1"].get("/links/{link}")
+
+    assert see_committed(session).get(Review, removed.id).status is ReviewStatus.REMOVED
+    assert _checklist(home)[1] == "Review the work of 3 classmates Done"
+    assert "Missed" not in page_text(home)
