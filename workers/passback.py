@@ -134,7 +134,7 @@ def score_body(session: Session, posting: GradePosting) -> dict[str, object]:
     body: dict[str, object] = {
         "userId": person.subject,
         "scoreMaximum": posting.score_maximum,
-        "activityProgress": "Completed",
+        "activityProgress": posting.activity_progress,
         "gradingProgress": posting.grading_progress,
         "timestamp": posting.timestamp.isoformat(timespec="milliseconds"),
         "comment": posting.comment,

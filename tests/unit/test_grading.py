@@ -1,8 +1,11 @@
 """Grades: the grade for reviewing, the final composition, staff overrides and what needs a person's attention."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assessment.grading import (
     GradeBreakdown,
@@ -166,3 +169,45 @@ def test_uncertainty_is_wide_above_a_tenth_of_the_scale():
     assert needs_attention(1.0, 3, 3, 0, scale_width=10.0) == []
     assert needs_attention(1.01, 3, 3, 0, scale_width=10.0) == ["wide uncertainty"]
     assert needs_attention(float("nan"), 3, 3, 0, scale_width=10.0) == ["wide uncertainty"]
+
+
+# What a student reads adds up: every part is in hundredths and the total is their sum.
+
+def _hundredths(value: float) -> Decimal:
+    exact = Decimal(repr(value))
+    assert exact == exact.quantize(Decimal("0.01")), f"{value!r} is not a whole number of hundredths"
+    return exact
+
+
+fractions = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+random_grades = st.builds(
+    GradeInputs,
+    submission_score=st.none() | fractions,
+    points_possible=st.sampled_from([1.0, 7.0, 10.0, 33.0, 50.0, 100.0]) | st.floats(0.5, 1000.0),
+    submission_weight=st.floats(0.0, 100.0),
+    reviewing_quality=st.none() | fractions,
+    calibration_accuracy=st.none() | fractions,
+    reviews_done=st.integers(0, 6),
+    reviews_required=st.integers(0, 5),
+    late_penalty=fractions,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(random_grades)
+def test_the_total_is_exactly_the_sum_of_its_rounded_parts(grade_inputs):
+    breakdown = final_grade(grade_inputs)
+
+    work, late, reviewing = (_hundredths(part) for part in (
+        breakdown.submission_points, breakdown.late_deduction, breakdown.reviewing_points))
+    assert _hundredths(breakdown.total) == work - late + reviewing
+    assert 0 <= late <= work and reviewing >= 0
+    assert 0 <= breakdown.total <= round(grade_inputs.points_possible, 2)
+
+
+def test_parts_that_each_round_up_do_not_carry_the_total_past_the_points_possible():
+    # 33.335 and 66.665 both round up; their rounded sum would be 100.01 of 100.
+    breakdown = final_grade(inputs(submission_score=1.0, submission_weight=33.335, reviewing_quality=1.0))
+
+    assert breakdown.total == 100.0
+    assert _hundredths(breakdown.submission_points) + _hundredths(breakdown.reviewing_points) == Decimal("100.00")
