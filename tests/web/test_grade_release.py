@@ -51,7 +51,7 @@ def test_releasing_shows_students_the_very_grade_the_gradebook_received_without_
 
     released = instructor.post("/links/{link}/grades/release", {})
 
-    assert "4 grades released" in page_text(released)
+    assert "4 grades released" in page_text(released) and "Results are now open to students" in page_text(released)
     gradebook = _gradebook(lms, session)
     for subject, student in class_in_review.items():
         text = page_text(student.get("/links/{link}"))
@@ -88,7 +88,7 @@ def test_a_grade_recomputed_after_release_is_marked_for_staff_and_students_keep_
 
     again = instructor.post("/links/{link}/grades/release", {})
 
-    assert "1 grade released" in page_text(again)
+    assert "1 grade released" in page_text(again) and "Results are now open" not in page_text(again)
     postings = see_committed(session).scalars(select(GradePosting).order_by(GradePosting.id)).all()
     newer = postings[len(first_postings):]
     assert [p.person.subject for p in newer] == ["student-1"]
