@@ -206,8 +206,9 @@ def test_the_total_is_exactly_the_sum_of_its_rounded_parts(grade_inputs):
 
 
 def test_parts_that_each_round_up_do_not_carry_the_total_past_the_points_possible():
-    # 33.335 and 66.665 both round up; their rounded sum would be 100.01 of 100.
-    breakdown = final_grade(inputs(submission_score=1.0, submission_weight=33.335, reviewing_quality=1.0))
+    # 12.345 and 87.655 both round up; their rounded sum would be 100.01 of 100.
+    assert (round(12.345, 2), round(87.655, 2)) == (12.35, 87.66)
+    breakdown = final_grade(inputs(submission_score=1.0, submission_weight=12.345, reviewing_quality=1.0))
 
     assert breakdown.total == 100.0
-    assert _hundredths(breakdown.submission_points) + _hundredths(breakdown.reviewing_points) == Decimal("100.00")
+    assert (breakdown.submission_points, breakdown.reviewing_points) == (12.35, 87.65)

@@ -78,7 +78,9 @@ def test_a_grade_recomputed_after_release_is_marked_for_staff_and_students_keep_
     row = re.search(r"changed since release[^|]*", grades_page)
     assert row and f"{first['student-1']:g}" in row[0] and f"{now['student-1'].final:g}" in row[0], grades_page
     assert grades_page.count("changed since release") == 1
-    assert "changed since release" in page_text(instructor.get("/links/{link}"))
+    dashboard = page_text(instructor.get("/links/{link}"))
+    assert "changed since release" in dashboard and "3 of 4 grades released" in dashboard
+    assert "Release the grades to students and the gradebook." in dashboard
     # The student still reads the released grade, whose parts add up to it.
     after = page_text(reader.get("/links/{link}"))
     assert _shown_grade(after) == _shown_grade(before) == first["student-1"]
