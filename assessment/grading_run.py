@@ -182,6 +182,8 @@ def override_grade(session: Session, assignment_id: int, person_id: int, total: 
         raise InvalidInput({"total": N_("A grade is between 0 and %(max)s points.", max=assignment.points_possible)})
     if total is not None and not reason:
         raise InvalidInput({"reason": N_("Say why, so the student and colleagues understand the change.")})
+    # In hundredths, as every part of a grade is: the student's explanation then adds up to exactly this total.
+    total = round(total, 2) if total is not None else None
     grade.override_total, grade.override_reason = total, reason if total is not None else ""
     grade.override_by_id, grade.override_at = (staff_id, now) if total is not None else (None, None)
     session.flush()

@@ -17,6 +17,7 @@ from assessment.grading import (
     reviewing_grade,
     with_override,
 )
+from assessment.student_progress import GradeFacts, explain_grade
 
 RANGES = {"argument": (0.0, 10.0), "style": (0.0, 4.0)}
 WEIGHTS = {"argument": 3.0, "style": 1.0}
@@ -212,3 +213,21 @@ def test_parts_that_each_round_up_do_not_carry_the_total_past_the_points_possibl
 
     assert breakdown.total == 100.0
     assert (breakdown.submission_points, breakdown.reviewing_points) == (12.35, 87.65)
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_grades, st.none() | st.integers(0, 100_000))
+def test_the_explained_grade_adds_up_to_the_total_shown_with_or_without_a_staff_override(grade_inputs, hundredths):
+    breakdown = final_grade(grade_inputs)
+    override = None if hundredths is None else min(hundredths / 100, round(grade_inputs.points_possible, 2))
+
+    explained = explain_grade(GradeFacts(
+        points_possible=grade_inputs.points_possible, submission_weight=grade_inputs.submission_weight,
+        peer_score=None, reviews_received=0, submission_points=breakdown.submission_points,
+        reviewing_points=breakdown.reviewing_points, late_deduction=breakdown.late_deduction,
+        computed_total=breakdown.total, released_total=breakdown.total if override is None else override))
+
+    shown = (_hundredths(explained.submission_points) - _hundredths(explained.late_deduction)
+             + _hundredths(explained.reviewing_points) + _hundredths(explained.adjustment))
+    assert shown == _hundredths(explained.final)
+    assert (explained.adjustment == 0) == (override is None or override == breakdown.total)

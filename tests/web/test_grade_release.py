@@ -102,3 +102,21 @@ def test_a_grade_recomputed_after_release_is_marked_for_staff_and_students_keep_
     work, reviewing, total = _shown_parts(text)
     assert round(work + reviewing, 2) == total == now["student-1"].final
     assert "changed since release" not in page_text(instructor.get("/links/{link}/grades"))
+
+
+def test_an_override_is_kept_in_hundredths_and_the_student_reads_parts_that_add_up_to_it(
+        lms, instructor, class_in_review, session):
+    review_everything(class_in_review, session)
+    instructor.post("/links/{link}/grades/run", {"method": "mean"})
+    author = _grades(session)["student-2"]
+    instructor.post(f"/links/{{link}}/grades/{author.person_id}/override", {"total": "44.126", "reason": "Revised"})
+    instructor.post("/links/{link}/grades/release", {})
+
+    text = page_text(class_in_review["student-2"].get("/links/{link}"))
+
+    assert _grades(session)["student-2"].final == 44.13 == _shown_grade(text)
+    assert _gradebook(lms, session)["student-2"][-1]["scoreGiven"] == 44.13
+    work, reviewing, total = _shown_parts(text)
+    change = re.search(r"Changed by course staff Revised ([+\N{MINUS SIGN}])([\d.]+)", text)
+    sign = 1 if change[1] == "+" else -1
+    assert round(work + reviewing + sign * float(change[2]), 2) == total == 44.13
