@@ -57,6 +57,9 @@ def test_releasing_shows_students_the_very_grade_the_gradebook_received_without_
         text = page_text(student.get("/links/{link}"))
         assert "Results are released" not in text
         assert _shown_grade(text) == gradebook[subject][-1]["scoreGiven"] == _grades(session)[subject].final
+        # Each handed in and did the three reviews owed.
+        assert (gradebook[subject][-1]["activityProgress"], gradebook[subject][-1]["gradingProgress"]) == (
+            "Completed", "FullyGraded")
 
 
 def test_a_grade_recomputed_after_release_is_marked_for_staff_and_students_keep_the_released_one_until_released_again(
