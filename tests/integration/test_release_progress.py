@@ -48,6 +48,10 @@ def test_each_posting_carries_the_activity_progress_of_its_student_and_release_o
                      submitted_review(self_owed, completed, ReviewKind.PEER),
                      submitted_review(completed, completed, ReviewKind.SELF),
                      submitted_review(submitted, submitted, ReviewKind.SELF)])
+    # A review taken but not submitted is not a review done.
+    unfinished = submitted_review(submitted, self_owed, ReviewKind.PEER)
+    unfinished.status, unfinished.submitted_at = ReviewStatus.ASSIGNED, None
+    session.add(unfinished)
     session.add_all(Grade(assignment_id=assignment.id, person_id=person, method="mean", total=5.0, attention=[])
                     for person in cohort.student_ids)
     session.commit()
