@@ -187,10 +187,10 @@ class GradeInputs:
 
 @dataclass(frozen=True)
 class GradeBreakdown:
-    submission_points: float  # before the late deduction
+    submission_points: float  # before the late deduction; every part is in hundredths
     reviewing_points: float
     late_deduction: float
-    total: float  # submission - late deduction + reviewing, rounded to 2 decimals, within [0, points_possible]
+    total: float  # exactly submission - late deduction + reviewing, within [0, points_possible]
 
 
 def final_grade(inputs: GradeInputs) -> GradeBreakdown:
@@ -209,9 +209,17 @@ def final_grade(inputs: GradeInputs) -> GradeBreakdown:
     else:
         quality = 1.0  # no measure of quality: doing the reviews earns the share
     reviewing_points = (points - submission_share) * completion * quality
-    late_deduction = submission_points * inputs.late_penalty
-    total = min(points, max(0.0, submission_points - late_deduction + reviewing_points))
-    return GradeBreakdown(submission_points, reviewing_points, late_deduction, round(total, 2))
+    # Every part is rounded to hundredths first and the total is their sum, so the parts a student reads always add
+    # up to the total they read (rounding the total alone could leave it a hundredth off its shown parts).
+    submission_points = round(submission_points, 2)
+    late_deduction = round(submission_points * inputs.late_penalty, 2)
+    reviewing_points = round(reviewing_points, 2)
+    total = round(submission_points - late_deduction + reviewing_points, 2)
+    if total > points:
+        # Two parts that each rounded up may pass the points possible by a hundredth: reviewing gives it back.
+        reviewing_points = round(max(0.0, reviewing_points - (total - points)), 2)
+        total = round(submission_points - late_deduction + reviewing_points, 2)
+    return GradeBreakdown(submission_points, reviewing_points, late_deduction, total)
 
 
 def _check_grade_inputs(inputs: GradeInputs) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +19,8 @@ from assessment.grading import GradeInputs, ReviewerAccuracy, final_grade, needs
 from assessment.messages import N_
 from assessment.models import (
     Assignment,
+    CalibrationAttempt,
+    CalibrationExample,
     CourseRole,
     Enrollment,
     Grade,
@@ -29,7 +32,10 @@ from assessment.models import (
     ReviewKind,
     ReviewStatus,
     Submission,
+    SubmissionVersion,
 )
+from assessment.phases import Phase
+from assessment.score_progress import StudentWork, activity_progress, grading_progress
 from assessment.services import get_assignment, plain_text
 
 MAX_REASON_CHARACTERS = 2_000
@@ -176,6 +182,8 @@ def override_grade(session: Session, assignment_id: int, person_id: int, total: 
         raise InvalidInput({"total": N_("A grade is between 0 and %(max)s points.", max=assignment.points_possible)})
     if total is not None and not reason:
         raise InvalidInput({"reason": N_("Say why, so the student and colleagues understand the change.")})
+    # In hundredths, as every part of a grade is: the student's explanation then adds up to exactly this total.
+    total = round(total, 2) if total is not None else None
     grade.override_total, grade.override_reason = total, reason if total is not None else ""
     grade.override_by_id, grade.override_at = (staff_id, now) if total is not None else (None, None)
     session.flush()
@@ -183,7 +191,8 @@ def override_grade(session: Session, assignment_id: int, person_id: int, total: 
 
 
 def release_grades(session: Session, assignment_id: int, now: datetime) -> list[GradePosting]:
-    """Release every computed grade and write one outbox row per student whose gradebook entry would change.
+    """Release every computed grade to its student and write one outbox row per student whose gradebook entry would
+    change; students see the results from now on, whatever the dates said.
 
     A second release of the same grades (a double click, two staff at once) writes nothing: the assignment row is
     locked, so a concurrent release waits and then finds every posting already written."""
@@ -194,26 +203,72 @@ def release_grades(session: Session, assignment_id: int, now: datetime) -> list[
     if not grades:
         raise PhaseClosed(N_("Run grading before releasing grades."))
     latest = _latest_postings(session, assignment_id)
+    work = _student_work(session, assignment)
     release_id = secrets.token_hex(16)
     postings = []
     for grade in grades:
-        entry = (None if grade.held else grade.final, float(assignment.points_possible),
-                 "PendingManual" if grade.held else "FullyGraded", gradebook_comment(grade))
+        entry = _Entry(None if grade.held else grade.final, float(assignment.points_possible),
+                       grading_progress(grade.held).value, gradebook_comment(grade),
+                       activity_progress(work(grade.person_id)).value)
+        # What the student reads from now on: exactly what this release stands for, parts and all.
+        snapshot = grade.snapshot()
+        if grade.released_at is None or grade.released_snapshot != snapshot:
+            grade.released_snapshot, grade.released_total, grade.released_at = snapshot, grade.final, now
         previous = latest.get(grade.person_id)
         if previous is not None and previous.status is not PostingStatus.FAILED and entry == _entry(previous):
             continue  # already sent or on its way: sending it again would record the same score twice
-        grade.released_total, grade.released_at = grade.final, now
         # Strictly increasing per student and column, even when two releases happen within a millisecond.
         timestamp = max(now, previous.timestamp + timedelta(milliseconds=1)) if previous else now
         posting = GradePosting(
             assignment_id=assignment_id, person_id=grade.person_id, release_id=release_id,
-            score_given=entry[0], score_maximum=entry[1], grading_progress=entry[2],
-            comment=entry[3], timestamp=timestamp, next_attempt_at=now,
+            score_given=entry.score_given, score_maximum=entry.score_maximum,
+            grading_progress=entry.grading_progress, activity_progress=entry.activity_progress,
+            comment=entry.comment, timestamp=timestamp, next_attempt_at=now,
         )
         session.add(posting)
         postings.append(posting)
+    # One action publishes to both: students must not wait for the dates to read what the gradebook already shows.
+    if assignment.phase_at(now) is not Phase.RELEASED:
+        assignment.phase_override = Phase.RELEASED
     session.flush()
     return postings
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A student's gradebook entry, as a posting carries it."""
+
+    score_given: float | None
+    score_maximum: float
+    grading_progress: str
+    comment: str
+    activity_progress: str
+
+
+def _student_work(session: Session, assignment: Assignment) -> Callable[[int], StudentWork]:
+    """What each student did in the assignment, read in a few grouped queries."""
+    handed_in = set(session.scalars(
+        select(Submission.author_id).join(SubmissionVersion, SubmissionVersion.submission_id == Submission.id)
+        .where(Submission.assignment_id == assignment.id)))
+    reviews: dict[int, list[tuple[ReviewKind, ReviewStatus]]] = defaultdict(list)
+    for reviewer, kind, status in session.execute(
+            select(Review.reviewer_id, Review.kind, Review.status).where(Review.assignment_id == assignment.id)):
+        reviews[reviewer].append((kind, status))
+    calibrated = set(session.scalars(
+        select(CalibrationAttempt.student_id)
+        .join(CalibrationExample, CalibrationExample.id == CalibrationAttempt.example_id)
+        .where(CalibrationExample.assignment_id == assignment.id)))
+
+    def of(person_id: int) -> StudentWork:
+        mine = reviews.get(person_id, [])
+        return StudentWork(
+            handed_in=person_id in handed_in,
+            reviews_done=sum(kind is ReviewKind.PEER and status is ReviewStatus.SUBMITTED for kind, status in mine),
+            reviews_required=assignment.reviews_per_student,
+            self_assessment_owed=assignment.self_assessment and (ReviewKind.SELF, ReviewStatus.SUBMITTED) not in mine,
+            other_work=bool(mine) or person_id in calibrated,
+        )
+    return of
 
 
 def _latest_postings(session: Session, assignment_id: int) -> dict[int, GradePosting]:
@@ -224,8 +279,9 @@ def _latest_postings(session: Session, assignment_id: int) -> dict[int, GradePos
     return latest
 
 
-def _entry(posting: GradePosting) -> tuple[float | None, float, str, str]:
-    return posting.score_given, float(posting.score_maximum), posting.grading_progress, posting.comment
+def _entry(posting: GradePosting) -> _Entry:
+    return _Entry(posting.score_given, float(posting.score_maximum), posting.grading_progress, posting.comment,
+                  posting.activity_progress)
 
 
 def gradebook_comment(grade: Grade) -> str:

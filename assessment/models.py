@@ -111,6 +111,8 @@ class ResourceLink(Base):
     # What the last roster sync did ({"at", "added", "updated"} or {"at", "refused": {"status", "retryable"}}):
     # with a broker the sync ends in a worker after staff's page has answered, so the page reads it from here.
     last_roster_sync: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    # The gradebook column peerlti created for this link when the launch named none: created once, then reused.
+    line_item_url: Mapped[str | None] = mapped_column(String(1024), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -466,8 +468,33 @@ class Grade(Base):
     override_at: Mapped[datetime | None]
     released_total: Mapped[float | None] = mapped_column(Float)
     released_at: Mapped[datetime | None]
+    # The grade as it was released (see `snapshot`): what the student reads until staff release again.
+    released_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
 
     person: Mapped[Person] = relationship(foreign_keys=[person_id])
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the student's page shows of this grade, as it stands now."""
+        return {
+            "final": self.final, "total": self.total, "held": self.held,
+            "submission_points": self.submission_points, "reviewing_points": self.reviewing_points,
+            "late_deduction": self.late_deduction, "reviews_received": self.reviews_received,
+            "peer_score": None if self.submission_score is None else round(self.submission_score, 2),
+            "override_reason": self.override_reason if self.override_total is not None else "",
+        }
+
+    @property
+    def released_final(self) -> float | None:
+        if self.released_snapshot is not None:
+            return float(self.released_snapshot["final"])
+        return self.released_total
+
+    @property
+    def changed_since_release(self) -> bool:
+        """Released, and recomputed or overridden since, so that students and the gradebook hold an older grade."""
+        if self.released_snapshot is not None:
+            return self.snapshot() != self.released_snapshot
+        return self.released_total is not None and self.released_total != self.final
 
     @property
     def final(self) -> float:
@@ -502,6 +529,7 @@ class GradePosting(Base):
     score_given: Mapped[float | None] = mapped_column(Float)
     score_maximum: Mapped[float] = mapped_column(Float)
     grading_progress: Mapped[str] = mapped_column(String(32))  # FullyGraded, or PendingManual when held
+    activity_progress: Mapped[str] = mapped_column(String(32), server_default="Completed")  # see score_progress
     comment: Mapped[str] = mapped_column(Text, default="")
     # Platforms refuse a score not newer than the last one for the same student and column.
     timestamp: Mapped[datetime]

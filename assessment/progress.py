@@ -47,7 +47,8 @@ class GradeState:
     overridden: bool
     attention: tuple[str, ...]
     held: bool
-    released: bool
+    released: bool  # released, and unchanged since: students and the gradebook hold this very grade
+    released_final: float | None = None  # what students and the gradebook hold, when it differs from `final`
 
 
 @dataclass(frozen=True)
@@ -249,7 +250,9 @@ def _grade_state(grade: Grade | None) -> GradeState | None:
         final=grade.final, peer_score=grade.submission_score, uncertainty=grade.submission_std,
         submission_points=grade.submission_points, reviewing_points=grade.reviewing_points,
         late_deduction=grade.late_deduction, overridden=grade.override_total is not None,
-        attention=tuple(grade.attention), held=grade.held, released=grade.released_at is not None,
+        attention=tuple(grade.attention), held=grade.held,
+        released=grade.released_at is not None and not grade.changed_since_release,
+        released_final=grade.released_final if grade.changed_since_release else None,
     )
 
 

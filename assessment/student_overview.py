@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -42,6 +43,7 @@ class StudentOverview:
     grade: Grade | None  # only once results are out and the grade was released
     explanation: GradeExplanation | None  # None while the grade is held or not released
     received: list[Review]  # submitted reviews of the student's work, once results are out
+    staff_reason: str = ""  # why course staff set the released grade, when they did
 
 
 def student_overview(session: Session, assignment: Assignment, student_id: int, now: datetime) -> StudentOverview:
@@ -72,7 +74,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         self_assessed=own_review is not None and own_review.status is ReviewStatus.SUBMITTED,
         self_assessment_started=own_review is not None,
         grade_released=grade is not None,
-        grade_held=grade is not None and grade.held,
+        grade_held=grade is not None and _released(grade)["held"],
     )
     return StudentOverview(
         phase=phase,
@@ -82,8 +84,9 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         hand_in=_hand_in_now(assignment, now),
         progress=progress(situation),
         grade=grade,
-        explanation=_explanation(assignment, grade) if grade is not None and not grade.held else None,
+        explanation=_explanation(assignment, grade) if grade is not None and not _released(grade)["held"] else None,
         received=received_reviews(session, assignment.id, student_id, now) if released else [],
+        staff_reason=_released(grade)["override_reason"] if grade is not None else "",
     )
 
 
@@ -146,17 +149,27 @@ def _released_grade(session: Session, assignment_id: int, student_id: int) -> Gr
     )).one_or_none()
 
 
+def _released(grade: Grade) -> dict[str, Any]:
+    """The grade as it was released; a later recomputation or override waits for the next release."""
+    # A grade released before snapshots were kept is shown as it stands, as it always was.
+    return grade.released_snapshot if grade.released_snapshot is not None else grade.snapshot()
+
+
 def _explanation(assignment: Assignment, grade: Grade) -> GradeExplanation:
-    released = grade.released_total if grade.released_total is not None else grade.final
+    released = _released(grade)
+    final, computed = float(released["final"]), float(released["total"])
+    if grade.released_snapshot is None:
+        final = grade.released_total if grade.released_total is not None else grade.final
+        computed = grade.total if grade.override_total is not None else final
     return explain_grade(GradeFacts(
         points_possible=assignment.points_possible,
         submission_weight=assignment.submission_weight,
-        peer_score=grade.submission_score,
-        reviews_received=grade.reviews_received,
-        submission_points=grade.submission_points,
-        reviewing_points=grade.reviewing_points,
-        late_deduction=grade.late_deduction,
-        # Only a staff override is shown as a change; a recomputation after release is not one.
-        computed_total=grade.total if grade.override_total is not None else released,
-        released_total=released,
+        peer_score=released["peer_score"],
+        reviews_received=released["reviews_received"],
+        submission_points=released["submission_points"],
+        reviewing_points=released["reviewing_points"],
+        late_deduction=released["late_deduction"],
+        # Only a staff override is shown as a change: the computed total is the sum of the parts shown.
+        computed_total=computed,
+        released_total=final,
     ))

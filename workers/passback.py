@@ -110,24 +110,45 @@ def _mark_posted(session: Session, posting: GradePosting, now: datetime) -> Outc
 
 
 def line_item_url(session: Session, client: AdvantageClient, posting: GradePosting) -> str:
+    """The gradebook column of the posting's activity: one per resource link, ever.
+
+    1. The line item the launch's AGS claim names (the LMS made it, or deep linking asked for it) wins.
+    2. Otherwise the column peerlti created once for the link and stored.
+    3. Otherwise create it, under the link's row lock, so that workers posting at once create one column, not one
+       each; the others wait and then read the stored address. No request is made per score for any of this."""
     assignment = session.get(Assignment, posting.assignment_id)
     assert assignment is not None
     link = session.get(ResourceLink, assignment.resource_link_id) if assignment.resource_link_id else None
     claim_data = (link.ags_claim if link else None) or {}
     if claim_data.get("lineitem"):
         return claim_data["lineitem"]
-    if not claim_data.get("lineitems"):
+    if link is not None and link.line_item_url:
+        return link.line_item_url
+    if link is None or not claim_data.get("lineitems"):
         raise AdvantageError(N_("The LMS gave this activity no gradebook service (AGS); grades cannot be sent."),
                              status=None, retryable=False)
-    item = client.find_or_create_line_item(claim_data["lineitems"], {
-        "label": assignment.title, "scoreMaximum": assignment.points_possible,
-        "resourceId": assignment.public_id, "tag": "peerlti",
-        **({"resourceLinkId": link.resource_link_id} if link else {}),
-    })
+    # An UPDATE rather than SELECT ... FOR UPDATE: it also takes SQLite's write lock before anything is read.
+    session.execute(update(ResourceLink).where(ResourceLink.id == link.id).values(id=ResourceLink.id))
+    stored = session.scalar(select(ResourceLink.line_item_url).where(ResourceLink.id == link.id))
+    if stored:
+        session.commit()  # another worker created it while this one waited for the lock
+        return stored
+    try:
+        # Find before create, once per link: adopts a column made before peerlti kept its address.
+        item = client.find_or_create_line_item(claim_data["lineitems"], {
+            "label": assignment.title, "scoreMaximum": assignment.points_possible,
+            "resourceId": assignment.public_id, "tag": "peerlti", "resourceLinkId": link.resource_link_id,
+        })
+    except AdvantageError:
+        session.rollback()
+        raise
     if not item.get("id"):
+        session.rollback()
         raise AdvantageError(N_("The LMS created no gradebook column for this activity."), status=None,
                              retryable=True)
-    return item["id"]
+    session.execute(update(ResourceLink).where(ResourceLink.id == link.id).values(line_item_url=item["id"]))
+    session.commit()
+    return str(item["id"])
 
 
 def score_body(session: Session, posting: GradePosting) -> dict[str, object]:
@@ -136,7 +157,7 @@ def score_body(session: Session, posting: GradePosting) -> dict[str, object]:
     body: dict[str, object] = {
         "userId": person.subject,
         "scoreMaximum": posting.score_maximum,
-        "activityProgress": "Completed",
+        "activityProgress": posting.activity_progress,
         "gradingProgress": posting.grading_progress,
         "timestamp": posting.timestamp.isoformat(timespec="milliseconds"),
         "comment": posting.comment,

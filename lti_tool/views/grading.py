@@ -16,6 +16,7 @@ from assessment.errors import InvalidInput
 from assessment.grading_run import compare_methods, override_grade, release_grades, run_grading
 from assessment.messages import N_
 from assessment.models import Grade, GradePosting, Person, Submission
+from assessment.phases import Phase
 from lti_tool.database import db
 from lti_tool.enqueue import enqueue
 from lti_tool.forms import ActionForm
@@ -85,8 +86,12 @@ def override(link_id: int, person_id: int) -> Response:
 @bp.post("/links/<int:link_id>/grades/release")
 def release(link_id: int) -> Response:
     view = staff_view(link_id)
-    postings = release_grades(db(), view.require_assignment().id, utcnow())
+    assignment = view.require_assignment()
+    was_released = assignment.phase_at(utcnow()) is Phase.RELEASED
+    postings = release_grades(db(), assignment.id, utcnow())
     db().commit()
+    if not was_released:
+        flash(gettext("Results are now open to students: they read the grades the gradebook receives."))
     if not postings:
         flash(gettext("No grade changed since the last release; nothing was sent again."))
     elif _send(posting.id for posting in postings):

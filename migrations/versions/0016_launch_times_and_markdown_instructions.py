@@ -16,7 +16,7 @@ from alembic import op
 import assessment.db
 
 revision = '0016'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

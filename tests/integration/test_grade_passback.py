@@ -40,6 +40,7 @@ from tests.support.faults import (
 )
 from tests.support.lms import RunningLMS, launch_as
 from tests.support.processes import stop_process
+from tests.support.rows import see_committed
 from tests.support.services import service_missing
 from workers.celery_app import make_celery
 
@@ -345,6 +346,35 @@ def test_workers_share_one_access_token_per_platform_and_scope(lms, session, bro
 
     assert_posted_exactly_once(lms, release, current)
     assert dict(faulty.token_requests) == {SCORE_SCOPE: 1}
+
+
+def test_workers_racing_on_a_link_without_a_column_create_it_once_and_never_look_it_up_per_score(
+        lms, session, broker, workers):
+    # As Open edX may launch: the AGS claim offers the line items service but names no line item for the link.
+    faulty = install_faults(lms)
+    faulty.line_item_delay = 0.5  # every worker asks before any column exists
+    release = release_grades(lms, session)
+    link = session.scalars(select(ResourceLink)).one()
+    link.ags_claim = {key: value for key, value in link.ags_claim.items() if key != "lineitem"}
+    session.commit()
+    store = lms.sandbox.app.app.extensions["sandbox"].store
+    columns_before = {item["id"] for item in store.line_items()}
+    workers.start(broker, "--pool", "prefork", "--concurrency", "4")
+
+    dispatch(workers.settings(broker), release.postings.values())
+    current = wait_until(session, release, all_settled, workers)
+
+    created = [item for item in store.line_items() if item["id"] not in columns_before]
+    assert len(created) == 1, created
+    assert all(status is PostingStatus.POSTED for status, _, _ in current.values()), current
+    stored = see_committed(session).get(ResourceLink, link.id)
+    assert stored is not None and stored.line_item_url and stored.line_item_url.endswith(f"/{created[0]['id']}")
+    recorded = sandbox_scores(lms, stored.line_item_url)
+    assert {student: len(history) for student, history in recorded.items()} == dict.fromkeys(STUDENTS, 1)
+    line_item_requests = {request: count for request, count in faulty.requests.items()
+                          if "/lineitems" in request[1] and not request[1].endswith("/scores")}
+    container = "/api/courses/sandbox-course-1/lineitems"
+    assert line_item_requests == {("GET", container): 1, ("POST", container): 1}, line_item_requests
 
 
 # --- the workers or the broker fail ------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """Grades: the grade for reviewing, the final composition, staff overrides and what needs a person's attention."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assessment.grading import (
     GradeBreakdown,
@@ -14,6 +17,7 @@ from assessment.grading import (
     reviewing_grade,
     with_override,
 )
+from assessment.student_progress import GradeFacts, explain_grade
 
 RANGES = {"argument": (0.0, 10.0), "style": (0.0, 4.0)}
 WEIGHTS = {"argument": 3.0, "style": 1.0}
@@ -166,3 +170,64 @@ def test_uncertainty_is_wide_above_a_tenth_of_the_scale():
     assert needs_attention(1.0, 3, 3, 0, scale_width=10.0) == []
     assert needs_attention(1.01, 3, 3, 0, scale_width=10.0) == ["wide uncertainty"]
     assert needs_attention(float("nan"), 3, 3, 0, scale_width=10.0) == ["wide uncertainty"]
+
+
+# What a student reads adds up: every part is in hundredths and the total is their sum.
+
+def _hundredths(value: float) -> Decimal:
+    exact = Decimal(repr(value))
+    assert exact == exact.quantize(Decimal("0.01")), f"{value!r} is not a whole number of hundredths"
+    return exact
+
+
+fractions = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+random_grades = st.builds(
+    GradeInputs,
+    submission_score=st.none() | fractions,
+    points_possible=st.sampled_from([1.0, 7.0, 10.0, 33.0, 50.0, 100.0]) | st.floats(0.5, 1000.0),
+    submission_weight=st.floats(0.0, 100.0),
+    reviewing_quality=st.none() | fractions,
+    calibration_accuracy=st.none() | fractions,
+    reviews_done=st.integers(0, 6),
+    reviews_required=st.integers(0, 5),
+    late_penalty=fractions,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(random_grades)
+def test_the_total_is_exactly_the_sum_of_its_rounded_parts(grade_inputs):
+    breakdown = final_grade(grade_inputs)
+
+    work, late, reviewing = (_hundredths(part) for part in (
+        breakdown.submission_points, breakdown.late_deduction, breakdown.reviewing_points))
+    assert _hundredths(breakdown.total) == work - late + reviewing
+    assert 0 <= late <= work and reviewing >= 0
+    assert 0 <= breakdown.total <= round(grade_inputs.points_possible, 2)
+
+
+def test_parts_that_each_round_up_do_not_carry_the_total_past_the_points_possible():
+    # 12.345 and 87.655 both round up; their rounded sum would be 100.01 of 100.
+    assert (round(12.345, 2), round(87.655, 2)) == (12.35, 87.66)
+    breakdown = final_grade(inputs(submission_score=1.0, submission_weight=12.345, reviewing_quality=1.0))
+
+    assert breakdown.total == 100.0
+    assert (breakdown.submission_points, breakdown.reviewing_points) == (12.35, 87.65)
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_grades, st.none() | st.integers(0, 100_000))
+def test_the_explained_grade_adds_up_to_the_total_shown_with_or_without_a_staff_override(grade_inputs, hundredths):
+    breakdown = final_grade(grade_inputs)
+    override = None if hundredths is None else min(hundredths / 100, round(grade_inputs.points_possible, 2))
+
+    explained = explain_grade(GradeFacts(
+        points_possible=grade_inputs.points_possible, submission_weight=grade_inputs.submission_weight,
+        peer_score=None, reviews_received=0, submission_points=breakdown.submission_points,
+        reviewing_points=breakdown.reviewing_points, late_deduction=breakdown.late_deduction,
+        computed_total=breakdown.total, released_total=breakdown.total if override is None else override))
+
+    shown = (_hundredths(explained.submission_points) - _hundredths(explained.late_deduction)
+             + _hundredths(explained.reviewing_points) + _hundredths(explained.adjustment))
+    assert shown == _hundredths(explained.final)
+    assert (explained.adjustment == 0) == (override is None or override == breakdown.total)

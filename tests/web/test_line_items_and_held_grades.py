@@ -17,7 +17,7 @@ from lti_tool.advantage import AdvantageClient, ToolCredentials
 from lti_tool.key_vault import current_signing_key
 from lti_tool.outbound import OutboundClient, OutboundPolicy
 from lti_tool.registry import Platform
-from tests.support.faults import Fault, install_faults
+from tests.support.faults import Fault, install_faults, sandbox_scores
 from tests.support.lms import launch_as
 from tests.support.rows import see_committed
 from workers.passback import post_one
@@ -112,3 +112,20 @@ def test_a_refused_score_keeps_the_platforms_short_reason_sanitised_and_cut(lms,
     assert "userId is not a student in this course" in stored.last_error
     assert "<script>" not in stored.last_error and "\n" not in stored.last_error
     assert "x" * 200 not in stored.last_error
+
+
+def test_a_student_who_never_opened_the_activity_is_reported_initialized_not_completed(lms, session, engine):
+    assignment = _assignment_at_sandbox_link(lms, session, keep_line_item=True)
+    student = session.scalars(select(Person).where(Person.subject == "student-1")).one()
+    session.add(Grade(assignment_id=assignment.id, person_id=student.id, method="mean", total=0.0))
+    session.commit()
+
+    (posting,) = release_grades(session, assignment.id, datetime.now(UTC))
+    session.commit()
+    outcome = post_one(session, posting.id, _client(session, engine), datetime.now(UTC))
+
+    assert outcome.status is PostingStatus.POSTED
+    link = see_committed(session).scalars(select(ResourceLink)).one()
+    recorded = sandbox_scores(lms, link.ags_claim["lineitem"])["student-1"][-1]
+    assert (recorded["activityProgress"], recorded["gradingProgress"], recorded["scoreGiven"]) == (
+        "Initialized", "FullyGraded", 0.0)
