@@ -4,7 +4,7 @@ An enrollment the roster brought has no launch time until the person launches; a
 its instructions were written in (empty for instructions written as HTML, as all were before).
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-01
 """
 
