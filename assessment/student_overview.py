@@ -109,10 +109,10 @@ def _hand_in_now(assignment: Assignment, now: datetime) -> Lateness | None:
 
 
 def _calibration(assignment: Assignment, example_ids: list[int], status: CalibrationStatus) -> Calibration:
-    # Calibration works through the first `examples_required` examples, in order (see calibration_status).
-    required = example_ids[: assignment.calibration_examples_required]
-    settled = required.index(status.next_example) if status.next_example in required else len(required)
-    return Calibration(required=len(required), settled=settled, done=status.done, passed=status.passed)
+    # A student meets as many requirements as examples allow (see calibration_status).
+    required = min(assignment.calibration_examples_required, len(example_ids))
+    settled = required if status.done else status.settled
+    return Calibration(required=required, settled=settled, done=status.done, passed=status.passed)
 
 
 def _work_available(session: Session, assignment: Assignment, student_id: int, reviews: list[Review],
