@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 from assessment.aggregation import METHODS, Estimate, PeerScore, aggregate
 from assessment.calibration_training import student_status
 from assessment.errors import InvalidInput, NotFound, PhaseClosed
-from assessment.grading import GradeInputs, ReviewerAccuracy, final_grade, needs_attention, reviewing_grade
+from assessment.grading import (
+    GradeInputs,
+    ReviewerAccuracy,
+    disagreement_limit,
+    final_grade,
+    needs_attention,
+    review_spread,
+    reviewing_grade,
+)
 from assessment.messages import N_
 from assessment.models import (
     Assignment,
@@ -120,6 +128,14 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     done: dict[int, int] = defaultdict(int)
     for review in cohort.peer_reviews:
         done[review.reviewer_id] += 1
+    scores_of: dict[int, list[float]] = defaultdict(list)
+    for review in cohort.peer_reviews:
+        if review.score is not None:
+            scores_of[review.submission_id].append(review.score)
+    spread = {submission: review_spread(scores) for submission, scores in scores_of.items()}
+    spread_limit = disagreement_limit([spread[s] for s, scores in scores_of.items() if len(scores) >= 2],
+                                      scale_width=assignment.points_possible)
+    staff_assessed = {review.submission_id for review in cohort.staff_reviews if review.score is not None}
     existing = {g.person_id: g for g in session.scalars(select(Grade).where(Grade.assignment_id == assignment_id))}
     grades = []
     for student in cohort.students:
@@ -141,8 +157,9 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
         ))
         attention = needs_attention(
             estimate.std if estimate else 0.0, received[submission.id] if submission else 0,
-            assignment.reviews_per_submission, cohort.open_flags.get(submission.id, 0) if submission else 0,
-            scale_width=assignment.points_possible,
+            assignment.reviews_per_submission, cohort.open_flags.get(submission.id, 0),
+            scale_width=assignment.points_possible, spread=spread.get(submission.id, 0.0), spread_limit=spread_limit,
+            staff_assessed=submission.id in staff_assessed,
         ) if submission else []
         grade = existing.get(student.id) or Grade(assignment_id=assignment_id, person_id=student.id)
         grade.method, grade.computed_at = method, now

@@ -486,6 +486,15 @@ def open_flags(session: Session, assignment_id: int) -> list[ReviewFlag]:
     ))
 
 
+def open_flags_by_author(session: Session, assignment_id: int) -> dict[int, int]:
+    """How many unanswered flags each author has on the reviews of their work."""
+    return {author: count for author, count in session.execute(
+        select(Submission.author_id, func.count()).join(Review, Review.submission_id == Submission.id)
+        .join(ReviewFlag, ReviewFlag.review_id == Review.id)
+        .where(Submission.assignment_id == assignment_id, ReviewFlag.resolved_at.is_(None))
+        .group_by(Submission.author_id))}
+
+
 def resolve_flag(session: Session, assignment_id: int, flag_id: int, staff_id: int, resolution: str,
                  remove: bool, now: datetime) -> ReviewFlag:
     flag = session.get(ReviewFlag, flag_id)
