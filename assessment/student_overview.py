@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,8 +13,8 @@ from assessment.calibration import CalibrationStatus
 from assessment.calibration_training import examples, student_status
 from assessment.errors import PhaseClosed
 from assessment.grading import Lateness
-from assessment.models import Assignment, Grade, Review, ReviewKind, ReviewStatus, Submission
-from assessment.peer_review import my_peer_reviews, others_not_reviewed, received_reviews
+from assessment.models import Assignment, Grade, Review, ReviewFlag, ReviewKind, ReviewStatus, Submission
+from assessment.peer_review import flags_on, my_peer_reviews, others_not_reviewed, received_reviews
 from assessment.phases import Phase
 from assessment.services import own_submission
 from assessment.student_progress import (
@@ -42,6 +42,7 @@ class StudentOverview:
     grade: Grade | None  # only once results are out and the grade was released
     explanation: GradeExplanation | None  # None while the grade is held or not released
     received: list[Review]  # submitted reviews of the student's work, once results are out
+    flags: dict[int, ReviewFlag] = field(default_factory=dict)  # the student's flags on those, by review id
 
 
 def student_overview(session: Session, assignment: Assignment, student_id: int, now: datetime) -> StudentOverview:
@@ -53,6 +54,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
     reviews = my_peer_reviews(session, assignment.id, student_id)
     own_review = _self_assessment(session, assignment.id, student_id)
     released = phase is Phase.RELEASED
+    received = received_reviews(session, assignment.id, student_id, now) if released else []
     grade = _released_grade(session, assignment.id, student_id) if released else None
     situation = Situation(
         now=now,
@@ -83,7 +85,8 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         progress=progress(situation),
         grade=grade,
         explanation=_explanation(assignment, grade) if grade is not None and not grade.held else None,
-        received=received_reviews(session, assignment.id, student_id, now) if released else [],
+        received=received,
+        flags=flags_on(session, [review.id for review in received]),
     )
 
 

@@ -498,3 +498,41 @@ def test_a_nul_byte_in_a_review_comment_is_refused_with_a_400_and_nothing_stored
     assert response.status_code == 400 and "control characters" in page_text(response)
     review = see_committed(session).get(Review, review_id)
     assert review.comments == before and review.submitted_at is None
+
+
+def _section(page, review_id: int) -> str:
+    found = re.search(rf'<section class="card" id="review-{review_id}".*?</section>', page.text, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found[0])) if found else ""
+
+
+def test_the_author_follows_a_flag_to_the_staffs_answer_and_a_removed_review_keeps_its_number(
+        instructor, class_in_review, session):
+    keys = _criteria_keys(session)
+    for _ in range(3):
+        for student in class_in_review.values():
+            _complete(student, _review_id(_ask(student)), keys)
+    instructor.post("/links/{link}/phase", {"phase": "released"})
+    author = class_in_review["student-1"]
+    before = author.get("/links/{link}/feedback")
+    first, second, third = (int(found) for found in re.findall(r'id="review-(\d+)"', before.text))
+    assert "Reviewer 2" in _section(before, second) and "Reviewer 3" in _section(before, third)
+
+    author.post(f"/links/{{link}}/feedback/{second}/flag",
+                {"reason": "unfair", "explanation": "It scores my argument as missing but it is there."})
+    waiting = author.get("/links/{link}/feedback")
+    assert "waiting for course staff" in _section(waiting, second)
+    assert f"/feedback/{second}/flag" not in waiting.text and f"/feedback/{first}/flag" in waiting.text
+
+    flag = see_committed(session).scalars(select(ReviewFlag)).one()
+    unanswered = instructor.post(f"/links/{{link}}/flags/{flag.id}/resolve", {"resolution": "  ", "remove": "y"})
+    assert unanswered.status_code == 400 and see_committed(session).get(ReviewFlag, flag.id).resolved_at is None
+    instructor.post(f"/links/{{link}}/flags/{flag.id}/resolve",
+                    {"resolution": "Agreed: the argument is there. Removed.", "remove": "y"})
+
+    after = author.get("/links/{link}/feedback")
+    removed = _section(after, second)
+    assert "Reviewer 2" in removed and "Removed by course staff" in removed
+    assert "Agreed: the argument is there. Removed." in removed
+    assert "Reviewer 1" in _section(after, first) and "Reviewer 3" in _section(after, third)
+    home = page_text(author.get("/links/{link}"))
+    assert "Reviewer 2" in home and "removed by course staff" in home and "course staff answered your flag" in home
