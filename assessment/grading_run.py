@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from assessment.aggregation import METHODS, Estimate, PeerScore, aggregate
+from assessment.aggregation import METHODS, Estimate, Explanation, PeerScore, aggregate, explain
 from assessment.calibration_training import student_status
 from assessment.errors import InvalidInput, NotFound, PhaseClosed
 from assessment.grading import (
@@ -38,6 +38,7 @@ from assessment.models import (
     ReviewStatus,
     Submission,
 )
+from assessment.score_explanation import to_stored
 from assessment.services import get_assignment, plain_text
 
 MAX_REASON_CHARACTERS = 2_000
@@ -89,6 +90,14 @@ def estimates(cohort: Cohort, method: str) -> dict[int, Estimate]:
     return aggregate(scores, method, scale=scale, reviewer_accuracy=cohort.accuracy, known=known)
 
 
+def explanations(cohort: Cohort, method: str) -> dict[int, Explanation[int]]:
+    """How `estimates` reached each submission's score, review by review."""
+    scale = (0.0, cohort.assignment.points_possible)
+    scores = [PeerScore(r.submission_id, r.reviewer_id, r.score) for r in cohort.peer_reviews if r.score is not None]
+    known = {r.submission_id: r.score for r in cohort.staff_reviews if r.score is not None}
+    return explain(scores, method, scale=scale, reviewer_accuracy=cohort.accuracy, known=known)
+
+
 def _reviewing_quality(cohort: Cohort) -> dict[int, float]:
     rubric = cohort.assignment.rubric
     if rubric is None or not cohort.peer_reviews:
@@ -121,6 +130,8 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
         raise InvalidInput({"method": N_("Choose one of the listed ways to combine peer scores.")})
     cohort = _cohort(session, assignment)
     by_submission = estimates(cohort, method)
+    explained = explanations(cohort, method)
+    review_of = {(r.submission_id, r.reviewer_id): r.id for r in cohort.peer_reviews}
     quality = _reviewing_quality(cohort)
     received: dict[int, int] = defaultdict(int)
     for review in cohort.peer_reviews:
@@ -165,6 +176,11 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
         grade.method, grade.computed_at = method, now
         grade.submission_score = estimate.score if estimate else None
         grade.submission_std = estimate.std if estimate else None
+        explanation = explained.get(submission.id) if submission else None
+        grade.score_explanation = to_stored(
+            explanation, method, {reviewer: review_of[submission.id, reviewer] for reviewer in
+                                  (part.reviewer for part in explanation.parts)}
+        ) if explanation and submission else None
         grade.reviews_received = received[submission.id] if submission else 0
         grade.submission_points, grade.reviewing_points = breakdown.submission_points, breakdown.reviewing_points
         grade.late_deduction, grade.total, grade.attention = breakdown.late_deduction, breakdown.total, attention

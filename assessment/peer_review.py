@@ -20,6 +20,7 @@ from assessment.models import (
     CourseRole,
     Enrollment,
     FlagReason,
+    Person,
     Review,
     ReviewFlag,
     ReviewKind,
@@ -497,6 +498,13 @@ def open_flags(session: Session, assignment_id: int) -> list[ReviewFlag]:
         .where(Review.assignment_id == assignment_id, ReviewFlag.resolved_at.is_(None))
         .order_by(ReviewFlag.created_at)
     ))
+
+
+def reviewer_names(session: Session, assignment_id: int) -> dict[int, str]:
+    """Who wrote each review of the assignment, by review id: for staff only."""
+    return {review_id: person.display_name for review_id, person in session.execute(
+        select(Review.id, Person).join(Person, Review.reviewer_id == Person.id)
+        .where(Review.assignment_id == assignment_id))}
 
 
 def open_flags_by_author(session: Session, assignment_id: int) -> dict[int, int]:

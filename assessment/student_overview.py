@@ -16,6 +16,7 @@ from assessment.grading import Lateness
 from assessment.models import Assignment, Grade, Review, ReviewFlag, ReviewKind, ReviewStatus, Submission
 from assessment.peer_review import flags_on, my_peer_reviews, others_not_reviewed, received_reviews
 from assessment.phases import Phase
+from assessment.score_explanation import ScoreExplanation, from_stored
 from assessment.services import own_submission
 from assessment.student_progress import (
     Calibration,
@@ -43,6 +44,7 @@ class StudentOverview:
     explanation: GradeExplanation | None  # None while the grade is held or not released
     received: list[Review]  # submitted reviews of the student's work, once results are out
     flags: dict[int, ReviewFlag] = field(default_factory=dict)  # the student's flags on those, by review id
+    score_explanation: ScoreExplanation | None = None  # how the peer score was reached, with the grade
 
 
 def student_overview(session: Session, assignment: Assignment, student_id: int, now: datetime) -> StudentOverview:
@@ -87,6 +89,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         explanation=_explanation(assignment, grade) if grade is not None and not grade.held else None,
         received=received,
         flags=flags_on(session, [review.id for review in received]),
+        score_explanation=from_stored(grade.score_explanation) if grade is not None and not grade.held else None,
     )
 
 

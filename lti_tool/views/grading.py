@@ -17,7 +17,8 @@ from assessment.grading import still_in_doubt
 from assessment.grading_run import compare_methods, override_grade, release_grades, run_grading
 from assessment.messages import N_
 from assessment.models import Grade, GradePosting, Person, Submission
-from assessment.peer_review import open_flags_by_author
+from assessment.peer_review import open_flags_by_author, reviewer_names
+from assessment.score_explanation import from_stored
 from lti_tool.database import db
 from lti_tool.enqueue import enqueue
 from lti_tool.forms import ActionForm
@@ -41,7 +42,8 @@ def grades(link_id: int) -> str:
                                               overridden=grade.override_total is not None) for grade, _ in rows}
     return render_template("grading/grades.html", view=view, assignment=assignment,
                            rows=sorted(rows, key=lambda row: not doubts[row[0].person_id]), postings=postings,
-                           doubts=doubts,
+                           doubts=doubts, reviewer_names=reviewer_names(db(), assignment.id),
+                           explanations={grade.person_id: from_stored(grade.score_explanation) for grade, _ in rows},
                            methods=AGGREGATION_METHODS, form=ActionForm())
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from assessment.models import Assignment, Grade, Person, Submission, SubmissionVersion
+from assessment.models import Assignment, Grade, Person, Review, Submission, SubmissionVersion
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
 from tests.web.conftest import LEVELS, review_everything
@@ -222,3 +222,30 @@ def test_the_home_offers_no_hand_in_once_staff_moved_the_phase_past_submission(i
     assert "Hand in a new version" not in page_text(student.get("/links/{link}"))
     late_comer = other.get("/links/{link}")
     assert "/submission" not in late_comer.text and "Missed" in page_text(late_comer)
+
+
+def test_the_peer_score_is_explained_review_by_review_without_naming_reviewers(instructor, class_in_review, session):
+    review_everything(class_in_review, session)
+    people = {person.subject: person for person in see_committed(session).scalars(select(Person))}
+    lenient = people["student-1"]
+    session.execute(update(Review).where(Review.reviewer_id == lenient.id).values(score=Review.score + 10))
+    session.commit()
+    instructor.post("/links/{link}/grades/run", {"method": "reliability"})
+    instructor.post("/links/{link}/grades/release", {})
+    instructor.post("/links/{link}/phase", {"phase": "released"})
+    author = next(subject for subject in ("student-2", "student-3", "student-4") if see_committed(session).scalar(
+        select(Review.id).join(Submission, Review.submission_id == Submission.id)
+        .where(Review.reviewer_id == lenient.id, Submission.author_id == people[subject].id)))
+    grade = see_committed(session).scalars(select(Grade).where(Grade.person_id == people[author].id)).one()
+
+    text = page_text(class_in_review[author].get("/links/{link}"))
+
+    score = f"{round(grade.submission_score, 1):g}"
+    assert f"How the peer score of {score} was worked out" in text
+    assert re.search(r"This reviewer gives [\d.]+ points more than others on average", text)
+    assert "The class average" in text and f"added up {score}" in text
+    for subject in ("student-1", "student-2", "student-3", "student-4"):
+        if subject != author:
+            assert people[subject].name not in text
+    staff_page = page_text(instructor.get("/links/{link}/grades"))
+    assert lenient.name in staff_page and "the grading model's estimates" in staff_page
