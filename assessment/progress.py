@@ -280,7 +280,7 @@ def _calibration(session: Session, assignment: Assignment) -> Callable[[int], Ca
     attempts: dict[int, dict[int, list[float]]] = {}
     for student, example, value in session.execute(
         select(CalibrationAttempt.student_id, CalibrationAttempt.example_id, CalibrationAttempt.accuracy)
-        .where(CalibrationAttempt.example_id.in_(example_ids[:policy.examples_required]))
+        .where(CalibrationAttempt.example_id.in_(example_ids))  # spare examples count too: retries use them
         .order_by(CalibrationAttempt.student_id, CalibrationAttempt.example_id, CalibrationAttempt.number)
     ):
         attempts.setdefault(student, {}).setdefault(example, []).append(value)
