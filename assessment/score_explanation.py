@@ -51,6 +51,11 @@ class ScoreExplanation:
     score: float  # the peer score as graded
 
     @property
+    def measures_bias(self) -> bool:
+        """Only the reliability method learns each reviewer's leniency; the others take scores as given."""
+        return self.method == "reliability"
+
+    @property
     def class_contribution(self) -> float:
         return self.class_share * self.class_mean
 

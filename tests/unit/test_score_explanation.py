@@ -65,3 +65,10 @@ def test_a_score_held_at_the_end_of_the_scale_is_marked_clipped():
     scores = [PeerScore("work", 1, 130.0)]
     kept = from_stored(to_stored(explain(scores, "mean", scale=SCALE)["work"], "mean", {1: 1}))
     assert kept.score == 100.0 and kept.unclipped == 130.0 and kept.clipped
+
+
+def test_only_the_reliability_method_measures_reviewers_leniency():
+    scores = [PeerScore("work", 1, 30.0), PeerScore("work", 2, 50.0)]
+    for method, measures in (("reliability", True), ("mean", False), ("calibrated", False), ("median", False)):
+        kept = from_stored(to_stored(explain(scores, method, scale=SCALE)["work"], method, {1: 1, 2: 2}))
+        assert kept.measures_bias is measures
