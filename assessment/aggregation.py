@@ -270,10 +270,28 @@ def _trimmed_mean(reviews: _Reviews, scale: _Scale) -> tuple[np.ndarray, np.ndar
     return mean, np.where(counts <= 1, scale.prior_std, std)
 
 
+@dataclass(frozen=True)
+class _Fit:
+    """What the reliability model's last sweep used, so a score can be rebuilt from its parts exactly."""
+
+    precision: np.ndarray  # per reviewer
+    bias: np.ndarray  # per reviewer, a fraction of the scale
+    prior_precision: float  # 1 / the cohort's score variance: the weight of the cohort's mean
+    mu: float  # the cohort's mean, a fraction of the scale
+
+
 def _reliability(
     reviews: _Reviews[SubmissionId], scale: _Scale, accuracy: Mapping[Hashable, float],
     known: Mapping[SubmissionId, float],
 ) -> tuple[np.ndarray, np.ndarray]:
+    estimate, std, _ = _reliability_fit(reviews, scale, accuracy, known)
+    return estimate, std
+
+
+def _reliability_fit(
+    reviews: _Reviews[SubmissionId], scale: _Scale, accuracy: Mapping[Hashable, float],
+    known: Mapping[SubmissionId, float],
+) -> tuple[np.ndarray, np.ndarray, _Fit]:
     u, v = reviews.submission, reviews.reviewer
     n_submissions, n_reviewers = len(reviews.submissions), len(reviews.reviewers)
     z = (reviews.score - scale.low) / scale.width
@@ -299,6 +317,7 @@ def _reliability(
     score_spread = _pooled(float(np.var(score)) * n_submissions, n_submissions, SCORE_SPREAD_PRIOR)
     bias_spread = BIAS_SPREAD_PRIOR[0]
     noise = NOISE_PRIOR[0]
+    fit = _Fit(np.zeros(n_reviewers), bias, 1 / score_spread, mu)
     for _ in range(MAX_ITERATIONS):
         # Reviewer precision: the prior from calibration (or the population), updated by the reviewer's residuals.
         residual = z - score[u] - bias[v]
@@ -313,6 +332,7 @@ def _reliability(
         bias_variance_each = 1 / bias_precision
         # True scores: the precision-weighted mean of the de-biased reviews, shrunk towards the cohort's mean.
         weight = precision[v]
+        fit = _Fit(precision, bias, 1 / score_spread, mu)
         score_precision = 1 / score_spread + np.bincount(u, weight, n_submissions)
         new_score = (mu / score_spread + np.bincount(u, weight * (z - bias[v]), n_submissions)) / score_precision
         new_score = np.where(is_known, known_values, new_score)
@@ -330,7 +350,7 @@ def _reliability(
     share = precision[v] / score_precision[u]
     variance = score_variance + np.bincount(u, share * share * bias_variance_each[v], n_submissions)
     variance = np.where(is_known, 0.0, variance)
-    return scale.low + score * scale.width, np.sqrt(variance) * scale.width
+    return scale.low + score * scale.width, np.sqrt(variance) * scale.width, fit
 
 
 def _typical_noise(precision: np.ndarray) -> float:
@@ -345,3 +365,102 @@ def _pooled(sum_of_squares: float, count: float, prior: tuple[float, float]) -> 
     """A variance estimated from `count` squares, pulled towards the prior variance by its pseudo-count."""
     variance, weight = prior
     return (sum_of_squares + weight * variance) / (count + weight)
+
+
+# --- explaining a score ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPart(Generic[_ReviewerId_co]):
+    reviewer: _ReviewerId_co
+    score: float  # as the reviewer gave it
+    correction: float  # points added for the reviewer's measured leniency (< 0) or strictness (> 0)
+    share: float  # of the result, 0..1
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation(Generic[_ReviewerId_co]):
+    """A score as the sum of its parts: sum(share * (score + correction)) + cohort_share * cohort_mean, then clipped
+    to the scale; the shares add up to 1. A known (staff) score stands alone."""
+
+    parts: tuple[ReviewPart[_ReviewerId_co], ...]
+    cohort_mean: float  # what the estimate is pulled towards when the reviews alone are not trusted fully
+    cohort_share: float
+    known: bool
+    score: float  # as `aggregate` returns it
+
+    @property
+    def unclipped(self) -> float:
+        if self.known:
+            return self.score
+        return math.fsum([part.share * (part.score + part.correction) for part in self.parts]
+                         + [self.cohort_share * self.cohort_mean])
+
+
+def explain(
+    scores: Sequence[PeerScore[SubmissionId, ReviewerId]],
+    method: str = "reliability",
+    *,
+    scale: tuple[float, float],
+    reviewer_accuracy: Mapping[ReviewerId, float] | None = None,
+    known: Mapping[SubmissionId, float] | None = None,
+) -> dict[SubmissionId, Explanation[ReviewerId]]:
+    """How `aggregate` reached each submission's score: each review's share of it and its correction for the
+    reviewer's measured bias, and any pull towards the cohort's mean. Same arguments, same scores."""
+    if method not in METHODS:
+        raise ValueError(f"unknown aggregation method {method!r}; choose one of {', '.join(METHODS)}")
+    bounds = _scale(scale)
+    accuracy = _accuracies(reviewer_accuracy or {})
+    known_scores = _known(known or {})
+    if not scores and not known_scores:
+        return {}
+    reviews = _arrays(scores, known_scores)
+    n = len(reviews.score)
+    share: np.ndarray = np.zeros(n)
+    correction: np.ndarray = np.zeros(n)
+    cohort_share: np.ndarray = np.zeros(len(reviews.submissions))
+    cohort_mean = 0.0
+    counts = reviews.counts
+    if n and method == "reliability":
+        _, _, fit = _reliability_fit(reviews, bounds, accuracy, known_scores)
+        weight = fit.precision[reviews.reviewer]
+        total = fit.prior_precision + np.bincount(reviews.submission, weight, len(reviews.submissions))
+        share = weight / total[reviews.submission]
+        correction = -fit.bias[reviews.reviewer] * bounds.width
+        cohort_share = fit.prior_precision / total
+        cohort_mean = bounds.low + fit.mu * bounds.width
+    elif n and method == "calibrated":
+        per_reviewer = np.fromiter((accuracy.get(reviewer, DEFAULT_ACCURACY) for reviewer in reviews.reviewers),
+                                   dtype=float, count=len(reviews.reviewers))
+        weight = np.maximum(per_reviewer, ACCURACY_FLOOR)[reviews.reviewer]
+        share = weight / np.bincount(reviews.submission, weight, len(reviews.submissions))[reviews.submission]
+    elif n and method in ("median", "trimmed_mean"):
+        order = np.lexsort((reviews.score, reviews.submission))
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        group = reviews.submission[order]
+        position = np.arange(n) - starts[group]
+        size = counts[group]
+        if method == "median":
+            middle = (position == (size - 1) // 2).astype(float) + (position == size // 2).astype(float)
+            share[order] = middle / 2
+        else:
+            kept = ~((size >= 4) & ((position == 0) | (position == size - 1)))
+            share[order] = kept / np.where(size >= 4, size - 2, size)
+    elif n:
+        share = 1.0 / counts[reviews.submission]
+    estimates = aggregate(scores, method, scale=scale, reviewer_accuracy=reviewer_accuracy, known=known)
+    parts: dict[SubmissionId, list[ReviewPart[ReviewerId]]] = {submission: [] for submission in reviews.submissions}
+    for index in range(n):
+        submission = reviews.submissions[reviews.submission[index]]
+        parts[submission].append(ReviewPart(
+            scores[index].reviewer, float(reviews.score[index]), float(correction[index]), float(share[index])))
+    return {
+        submission: Explanation(
+            parts=tuple(parts[submission]),
+            cohort_mean=cohort_mean if cohort_share[position] else 0.0,
+            cohort_share=float(cohort_share[position]),
+            known=submission in known_scores,
+            score=estimates[submission].score,
+        )
+        for position, submission in enumerate(reviews.submissions)
+    }

@@ -128,18 +128,26 @@ class ExampleRecord:
 @dataclass(frozen=True)
 class CalibrationStatus:
     done: bool  # nothing left to calibrate: the student may review
-    passed: bool  # done, and every example reached the pass accuracy
-    accuracy: float | None  # mean best accuracy over the examples attempted so far; None before any attempt
+    passed: bool  # done, and every requirement was met by an attempt at or above the pass accuracy
+    accuracy: float | None  # mean of the first attempt at each example tried; None before any attempt
     next_example: int | None  # the example to work on now; None when done
-    attempts_left: int  # at `next_example`; 0 when done
+    attempts_left: int  # on the current requirement; 0 when done
+    settled: int = 0  # requirements passed or out of attempts
+    revealed: frozenset[int] = frozenset()  # examples whose reference the student may now see
 
 
 # Where a student stands in calibration:
-# 1. They work on the first `examples_required` examples, in the order given, one at a time.
-# 2. An example is settled once its best accuracy reaches `pass_accuracy` or its attempts are used up.
-# 3. Calibration is done when every required example is settled. A student who used up the attempts without
-#    passing is done but not passed: they still review, and their low accuracy gives their scores little weight.
-# 4. With no calibration step, or no examples written yet, every student is done and passed.
+# 1. A student meets `examples_required` requirements (fewer when fewer examples are written), one at a time, each
+#    with `attempts` tries; examples are taken in the order given, each new requirement on an example not yet seen.
+# 2. A requirement is settled by an attempt at or above `pass_accuracy`, or when its tries are used up.
+# 3. A failed try is retried on an unseen example while one is spare (not needed by the requirements still to come);
+#    otherwise on the same example. So a reference, once shown, can never be copied into a later try: an example's
+#    reference is revealed only when the student will not be given that example again.
+# 4. The accuracy that weights a student's reviews is the mean of their first attempt at each example: blind work.
+#    Passing decides only whether calibration is passed, never the weight.
+# 5. Calibration is done when every requirement is settled. A student who used up the tries without passing is done
+#    but not passed: they still review, and their low accuracy gives their scores little weight.
+# 6. With no calibration step, or no examples written yet, every student is done and passed.
 def calibration_status(
     policy: CalibrationPolicy, example_ids: Sequence[int], records: Sequence[ExampleRecord]
 ) -> CalibrationStatus:
@@ -151,23 +159,36 @@ def calibration_status(
     for record in records:
         if record.example_id in attempts_by_example:
             raise ValueError(f"two records for example {record.example_id}; give one record per example")
-        attempts_by_example[record.example_id] = record.accuracies
-    required = list(example_ids[: policy.examples_required])
-    bests = {
-        example: max(attempts_by_example[example])
-        for example in required
-        if attempts_by_example.get(example)
-    }
-    accuracy = math.fsum(bests.values()) / len(bests) if bests else None
-    for example in required:
-        used = len(attempts_by_example.get(example, ()))
-        best = bests.get(example)
-        if (best is None or not reaches(best, policy.pass_accuracy)) and used < policy.attempts:
-            return CalibrationStatus(
-                done=False, passed=False, accuracy=accuracy, next_example=example, attempts_left=policy.attempts - used
-            )
-    passed = all(reaches(bests.get(example, 0.0), policy.pass_accuracy) for example in required)
-    return CalibrationStatus(done=True, passed=passed, accuracy=accuracy, next_example=None, attempts_left=0)
+        if record.accuracies:
+            attempts_by_example[record.example_id] = record.accuracies
+    requirements = min(policy.examples_required, len(example_ids))
+    seen = [example for example in example_ids if example in attempts_by_example]
+    firsts = [attempts_by_example[example][0] for example in seen]
+    accuracy = math.fsum(firsts) / len(firsts) if firsts else None
+    settled = passes = used = 0  # `used`: tries on the requirement in progress
+    for example in seen:
+        for value in attempts_by_example[example]:
+            if settled >= requirements:
+                break  # tries beyond the requirements (examples reordered since) change nothing
+            used += 1
+            if reaches(value, policy.pass_accuracy) or used >= policy.attempts:
+                passes += reaches(value, policy.pass_accuracy)
+                settled, used = settled + 1, 0
+    unseen = [example for example in example_ids if example not in attempts_by_example]
+    next_example: int | None = None
+    if settled < requirements:
+        # A requirement in progress has a failed try: retry on a spare unseen example, else on the same one.
+        still_to_come = requirements - settled - 1
+        if used and len(unseen) <= still_to_come:
+            next_example = seen[-1]
+        elif unseen:
+            next_example = unseen[0]
+    revealed = frozenset(example for example in seen if example != next_example)
+    if next_example is None:
+        return CalibrationStatus(done=True, passed=passes >= requirements, accuracy=accuracy, next_example=None,
+                                 attempts_left=0, settled=settled, revealed=revealed)
+    return CalibrationStatus(done=False, passed=False, accuracy=accuracy, next_example=next_example,
+                             attempts_left=policy.attempts - used, settled=settled, revealed=revealed)
 
 
 def reaches(accuracy: float, pass_accuracy: float) -> bool:

@@ -109,8 +109,13 @@ def student_status(session: Session, assignment: Assignment, student_id: int) ->
 @dataclass(frozen=True)
 class AttemptResult:
     attempt: CalibrationAttempt
-    comparison: list[CriterionComparison]
+    comparison: list[CriterionComparison]  # empty while the reference stays hidden
     status: CalibrationStatus
+    passed: bool  # this attempt reached the pass accuracy
+
+    @property
+    def retry_same_example(self) -> bool:
+        return self.status.next_example == self.attempt.example_id
 
 
 def attempt_example(session: Session, assignment_id: int, example_id: int, student_id: int,
@@ -133,9 +138,12 @@ def attempt_example(session: Session, assignment_id: int, example_id: int, stude
                                  selections=dict(selections), accuracy=value, created_at=now)
     session.add(attempt)
     session.flush()
-    return AttemptResult(attempt=attempt,
-                         comparison=compare(rubric, selections, example.reference, example.explanations),
-                         status=student_status(session, assignment, student_id))
+    after = student_status(session, assignment, student_id)
+    # The reference is shown only once this example will not be given again (see calibration_status).
+    comparison = (compare(rubric, selections, example.reference, example.explanations)
+                  if example_id in after.revealed else [])
+    return AttemptResult(attempt=attempt, comparison=comparison, status=after,
+                         passed=value >= assignment.calibration_pass_accuracy)
 
 
 @dataclass(frozen=True)

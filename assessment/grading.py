@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -255,16 +256,51 @@ def with_override(breakdown: GradeBreakdown, override: Override | None) -> float
 
 
 WIDE_UNCERTAINTY_SHARE = 0.1  # an estimate whose std exceeds this share of the scale needs a person to look
+# Reviews of one submission disagree widely when their sd exceeds this many times the class's median sd (and a tenth
+# of the scale): what counts as wide depends on how much this class's reviewers usually disagree.
+WIDE_DISAGREEMENT_FACTOR = 2.0
+OPEN_FLAG = N_("open flag")
 
 
-def needs_attention(estimate_std: float, reviews: int, required: int, open_flags: int, *, scale_width: float) -> list[str]:
+def review_spread(scores: Sequence[float]) -> float:
+    """The sample sd of one submission's review scores; 0 for fewer than two reviews."""
+    return statistics.stdev(scores) if len(scores) >= 2 else 0.0
+
+
+def disagreement_limit(spreads: Sequence[float], *, scale_width: float) -> float:
+    """The spread above which a submission's reviews disagree widely, from the spreads of the class's submissions
+    that have at least two reviews."""
+    floor = WIDE_UNCERTAINTY_SHARE * scale_width
+    return max(floor, WIDE_DISAGREEMENT_FACTOR * statistics.median(spreads)) if spreads else floor
+
+
+# What needs a person, as found by a grading run:
+# 1. Wide uncertainty: the estimate's std exceeds a tenth of the scale.
+# 2. Wide disagreement: the reviews' spread exceeds the class-relative limit (see disagreement_limit).
+# 3. Too few reviews: fewer than the assignment asks for.
+# 4. An open flag on one of the reviews.
+# A staff assessment settles 1-3 (its score replaces the peers'); only an answer settles a flag.
+def needs_attention(estimate_std: float, reviews: int, required: int, open_flags: int, *, scale_width: float,
+                    spread: float = 0.0, spread_limit: float = math.inf, staff_assessed: bool = False) -> list[str]:
     """Why a submission's grade needs a person to look at it; empty when it does not."""
     reasons: list[str] = []
-    # No estimate at all (a nan or infinite std) is as uncertain as it gets.
-    if not math.isfinite(estimate_std) or estimate_std > WIDE_UNCERTAINTY_SHARE * scale_width:
-        reasons.append(N_("wide uncertainty"))
-    if reviews < required:
-        reasons.append(N_("too few reviews"))
+    if not staff_assessed:
+        # No estimate at all (a nan or infinite std) is as uncertain as it gets.
+        if not math.isfinite(estimate_std) or estimate_std > WIDE_UNCERTAINTY_SHARE * scale_width:
+            reasons.append(N_("wide uncertainty"))
+        if spread > spread_limit:
+            reasons.append(N_("wide disagreement"))
+        if reviews < required:
+            reasons.append(N_("too few reviews"))
     if open_flags > 0:
-        reasons.append(N_("open flag"))
+        reasons.append(OPEN_FLAG)
+    return reasons
+
+
+def still_in_doubt(attention: Sequence[str], *, open_flags: int, overridden: bool) -> list[str]:
+    """What still needs staff now: the grading run's doubts unless an override settled the grade, and the flags open
+    now (counted afresh: a flag raised or answered since the run counts as it stands)."""
+    reasons = [] if overridden else [reason for reason in attention if reason != OPEN_FLAG]
+    if open_flags > 0:
+        reasons.append(OPEN_FLAG)
     return reasons

@@ -12,10 +12,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from assessment.aggregation import METHODS, Estimate, PeerScore, aggregate
+from assessment.aggregation import METHODS, Estimate, Explanation, PeerScore, aggregate, explain
 from assessment.calibration_training import student_status
 from assessment.errors import InvalidInput, NotFound, PhaseClosed
-from assessment.grading import GradeInputs, ReviewerAccuracy, final_grade, needs_attention, reviewing_grade
+from assessment.grading import (
+    GradeInputs,
+    ReviewerAccuracy,
+    disagreement_limit,
+    final_grade,
+    needs_attention,
+    review_spread,
+    reviewing_grade,
+)
 from assessment.messages import N_
 from assessment.models import (
     Assignment,
@@ -35,6 +43,7 @@ from assessment.models import (
     SubmissionVersion,
 )
 from assessment.phases import Phase
+from assessment.score_explanation import to_stored
 from assessment.score_progress import StudentWork, activity_progress, grading_progress
 from assessment.services import get_assignment, plain_text
 
@@ -87,6 +96,14 @@ def estimates(cohort: Cohort, method: str) -> dict[int, Estimate]:
     return aggregate(scores, method, scale=scale, reviewer_accuracy=cohort.accuracy, known=known)
 
 
+def explanations(cohort: Cohort, method: str) -> dict[int, Explanation[int]]:
+    """How `estimates` reached each submission's score, review by review."""
+    scale = (0.0, cohort.assignment.points_possible)
+    scores = [PeerScore(r.submission_id, r.reviewer_id, r.score) for r in cohort.peer_reviews if r.score is not None]
+    known = {r.submission_id: r.score for r in cohort.staff_reviews if r.score is not None}
+    return explain(scores, method, scale=scale, reviewer_accuracy=cohort.accuracy, known=known)
+
+
 def _reviewing_quality(cohort: Cohort) -> dict[int, float]:
     rubric = cohort.assignment.rubric
     if rubric is None or not cohort.peer_reviews:
@@ -119,6 +136,8 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
         raise InvalidInput({"method": N_("Choose one of the listed ways to combine peer scores.")})
     cohort = _cohort(session, assignment)
     by_submission = estimates(cohort, method)
+    explained = explanations(cohort, method)
+    review_of = {(r.submission_id, r.reviewer_id): r.id for r in cohort.peer_reviews}
     quality = _reviewing_quality(cohort)
     received: dict[int, int] = defaultdict(int)
     for review in cohort.peer_reviews:
@@ -126,6 +145,14 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     done: dict[int, int] = defaultdict(int)
     for review in cohort.peer_reviews:
         done[review.reviewer_id] += 1
+    scores_of: dict[int, list[float]] = defaultdict(list)
+    for review in cohort.peer_reviews:
+        if review.score is not None:
+            scores_of[review.submission_id].append(review.score)
+    spread = {submission: review_spread(scores) for submission, scores in scores_of.items()}
+    spread_limit = disagreement_limit([spread[s] for s, scores in scores_of.items() if len(scores) >= 2],
+                                      scale_width=assignment.points_possible)
+    staff_assessed = {review.submission_id for review in cohort.staff_reviews if review.score is not None}
     existing = {g.person_id: g for g in session.scalars(select(Grade).where(Grade.assignment_id == assignment_id))}
     grades = []
     for student in cohort.students:
@@ -147,13 +174,19 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
         ))
         attention = needs_attention(
             estimate.std if estimate else 0.0, received[submission.id] if submission else 0,
-            assignment.reviews_per_submission, cohort.open_flags.get(submission.id, 0) if submission else 0,
-            scale_width=assignment.points_possible,
+            assignment.reviews_per_submission, cohort.open_flags.get(submission.id, 0),
+            scale_width=assignment.points_possible, spread=spread.get(submission.id, 0.0), spread_limit=spread_limit,
+            staff_assessed=submission.id in staff_assessed,
         ) if submission else []
         grade = existing.get(student.id) or Grade(assignment_id=assignment_id, person_id=student.id)
         grade.method, grade.computed_at = method, now
         grade.submission_score = estimate.score if estimate else None
         grade.submission_std = estimate.std if estimate else None
+        explanation = explained.get(submission.id) if submission else None
+        grade.score_explanation = to_stored(
+            explanation, method, {reviewer: review_of[submission.id, reviewer] for reviewer in
+                                  (part.reviewer for part in explanation.parts)}
+        ) if explanation and submission else None
         grade.reviews_received = received[submission.id] if submission else 0
         grade.submission_points, grade.reviewing_points = breakdown.submission_points, breakdown.reviewing_points
         grade.late_deduction, grade.total, grade.attention = breakdown.late_deduction, breakdown.total, attention

@@ -461,6 +461,8 @@ class Grade(Base):
     late_deduction: Mapped[float] = mapped_column(Float, default=0.0)
     total: Mapped[float] = mapped_column(Float, default=0.0)
     attention: Mapped[list[str]] = mapped_column(JSONDocument, default=list)  # why staff should look first
+    # How the peer score was reached, review by review (see assessment.score_explanation); None before it was kept.
+    score_explanation: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     override_total: Mapped[float | None] = mapped_column(Float)
     override_reason: Mapped[str] = mapped_column(Text, default="")
@@ -481,6 +483,7 @@ class Grade(Base):
             "late_deduction": self.late_deduction, "reviews_received": self.reviews_received,
             "peer_score": None if self.submission_score is None else round(self.submission_score, 2),
             "override_reason": self.override_reason if self.override_total is not None else "",
+            "score_explanation": self.score_explanation,
         }
 
     @property

@@ -20,6 +20,7 @@ from assessment.models import (
     CourseRole,
     Enrollment,
     FlagReason,
+    Person,
     Review,
     ReviewFlag,
     ReviewKind,
@@ -359,15 +360,28 @@ def start_self_assessment(session: Session, assignment_id: int, author_id: int, 
 
 
 def received_reviews(session: Session, assignment_id: int, author_id: int, now: datetime) -> list[Review]:
-    """The submitted peer and staff reviews of the author's work, in a stable order, once results are released."""
+    """The submitted peer and staff reviews of the author's work, in a stable order, once results are released.
+
+    A submitted review that staff removed stays in the list (its status says so): the author is told it no longer
+    counts, and the reviews after it keep their numbers."""
     ensure_feedback_open(get_assignment(session, assignment_id), now)
     return list(session.scalars(
         select(Review)
         .join(Submission, Review.submission_id == Submission.id)
         .where(Submission.assignment_id == assignment_id, Submission.author_id == author_id,
-               Review.kind.in_((ReviewKind.PEER, ReviewKind.STAFF)), Review.status == ReviewStatus.SUBMITTED)
+               Review.kind.in_((ReviewKind.PEER, ReviewKind.STAFF)),
+               (Review.status == ReviewStatus.SUBMITTED)
+               | ((Review.status == ReviewStatus.REMOVED) & Review.submitted_at.is_not(None)))
         .order_by(Review.submitted_at, Review.id)
     ))
+
+
+def flags_on(session: Session, review_ids: list[int]) -> dict[int, ReviewFlag]:
+    """The flag on each of these reviews that has one, answered or not, by review id."""
+    if not review_ids:
+        return {}
+    return {flag.review_id: flag for flag in session.scalars(
+        select(ReviewFlag).where(ReviewFlag.review_id.in_(review_ids)))}
 
 
 def _received(session: Session, review_id: int, author_id: int, now: datetime) -> Review:
@@ -492,6 +506,22 @@ def open_flags(session: Session, assignment_id: int) -> list[ReviewFlag]:
     ))
 
 
+def reviewer_names(session: Session, assignment_id: int) -> dict[int, str]:
+    """Who wrote each review of the assignment, by review id: for staff only."""
+    return {review_id: person.display_name for review_id, person in session.execute(
+        select(Review.id, Person).join(Person, Review.reviewer_id == Person.id)
+        .where(Review.assignment_id == assignment_id))}
+
+
+def open_flags_by_author(session: Session, assignment_id: int) -> dict[int, int]:
+    """How many unanswered flags each author has on the reviews of their work."""
+    return {author: count for author, count in session.execute(
+        select(Submission.author_id, func.count()).join(Review, Review.submission_id == Submission.id)
+        .join(ReviewFlag, ReviewFlag.review_id == Review.id)
+        .where(Submission.assignment_id == assignment_id, ReviewFlag.resolved_at.is_(None))
+        .group_by(Submission.author_id))}
+
+
 def resolve_flag(session: Session, assignment_id: int, flag_id: int, staff_id: int, resolution: str,
                  remove: bool, now: datetime) -> ReviewFlag:
     flag = session.scalars(select(ReviewFlag).where(ReviewFlag.id == flag_id).with_for_update()
@@ -500,7 +530,11 @@ def resolve_flag(session: Session, assignment_id: int, flag_id: int, staff_id: i
         raise NotFound(N_("That flag does not exist."))
     if flag.resolved_at is not None:
         raise InvalidInput({"resolution": N_("This flag was already resolved.")})
-    flag.resolution = plain_text(resolution, MAX_COMMENT_CHARACTERS)
+    answer = plain_text(resolution, MAX_COMMENT_CHARACTERS)
+    if not answer:
+        # The student who flagged reads the answer: a flag must not end in silence.
+        raise InvalidInput({"resolution": N_("Write your answer to the student who flagged the review.")})
+    flag.resolution = answer
     flag.resolved_at, flag.resolved_by_id = now, staff_id
     if remove:
         remove_review(session, assignment_id, flag.review_id)

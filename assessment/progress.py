@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from assessment.calibration import CalibrationStatus, ExampleRecord, calibration_status
-from assessment.grading import days_late
+from assessment.grading import days_late, still_in_doubt
 from assessment.models import (
     Assignment,
     CalibrationAttempt,
@@ -99,6 +99,13 @@ class StudentRow:
     def needs_attention(self) -> bool:
         return self.grade is not None and self.grade.held
 
+    @property
+    def doubts(self) -> list[str]:
+        """What staff must still settle about this student's work: the grade's doubts and the flags open now."""
+        attention = self.grade.attention if self.grade else ()
+        return still_in_doubt(attention, open_flags=self.open_flags,
+                              overridden=self.grade is not None and self.grade.overridden)
+
 
 @dataclass(frozen=True)
 class ReviewerStats:
@@ -145,6 +152,7 @@ class Progress:
     passback_failed: int
     passback_waiting: int
     open_flags: int
+    in_doubt: int = 0  # students in the triage: a grade in doubt or an open flag on their work
 
 
 @dataclass(frozen=True)
@@ -275,7 +283,7 @@ def _calibration(session: Session, assignment: Assignment) -> Callable[[int], Ca
     attempts: dict[int, dict[int, list[float]]] = {}
     for student, example, value in session.execute(
         select(CalibrationAttempt.student_id, CalibrationAttempt.example_id, CalibrationAttempt.accuracy)
-        .where(CalibrationAttempt.example_id.in_(example_ids[:policy.examples_required]))
+        .where(CalibrationAttempt.example_id.in_(example_ids))  # spare examples count too: retries use them
         .order_by(CalibrationAttempt.student_id, CalibrationAttempt.example_id, CalibrationAttempt.number)
     ):
         attempts.setdefault(student, {}).setdefault(example, []).append(value)
@@ -315,6 +323,7 @@ def summarise(rows: list[StudentRow], assignment: Assignment, open_flag_count: i
                                                                                    PostingStatus.IN_FLIGHT)
                              for row in rows),
         open_flags=open_flag_count,
+        in_doubt=sum(bool(row.doubts) for row in rows),
     )
 
 
@@ -373,10 +382,17 @@ def open_flags(session: Session, assignment_id: int) -> list[OpenFlag]:
 
 # Triage order: open flags first (a student is waiting for an answer), then the grades most in doubt.
 def triage(rows: list[StudentRow]) -> list[StudentRow]:
-    """Grades held for staff, the most urgent first."""
-    held = [row for row in rows if row.needs_attention]
+    """Students whose work has something for staff to settle, the most urgent first."""
+    held = [row for row in rows if row.doubts]
     return sorted(held, key=lambda row: (-row.open_flags, -((row.grade and row.grade.uncertainty) or 0.0),
                                          row.family_name, row.person_id))
+
+
+def reviewer_warnings(reviewers: list[ReviewerStats], margin: float) -> list[ReviewerStats]:
+    """Reviewers with at least two reviews whose scores sit more than `margin` points from their reviewees' grades on
+    average, the furthest first."""
+    warned = [r for r in reviewers if r.spread is not None and abs(r.bias) > margin]
+    return sorted(warned, key=lambda r: (-abs(r.bias), r.name.casefold(), r.person_id))
 
 
 # --- sorting and filtering the student table ---------------------------------------------------------------------
@@ -405,7 +421,7 @@ FILTERS: dict[str, Callable[[StudentRow], bool]] = {
     "calibrating": lambda row: not row.calibrated,
     "owes_reviews": lambda row: row.owes_reviews,
     "under_reviewed": lambda row: row.under_reviewed,
-    "attention": lambda row: row.needs_attention,
+    "attention": lambda row: bool(row.doubts),
     "flagged": lambda row: row.open_flags > 0,
     "passback_failed": lambda row: row.passback is not None and row.passback.status is PostingStatus.FAILED,
     "not_released": lambda row: row.grade is not None and not row.grade.released,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,9 +14,10 @@ from assessment.calibration import CalibrationStatus
 from assessment.calibration_training import examples, student_status
 from assessment.errors import PhaseClosed
 from assessment.grading import Lateness
-from assessment.models import Assignment, Grade, Review, ReviewKind, ReviewStatus, Submission
-from assessment.peer_review import my_peer_reviews, others_not_reviewed, received_reviews
+from assessment.models import Assignment, Grade, Review, ReviewFlag, ReviewKind, ReviewStatus, Submission
+from assessment.peer_review import flags_on, my_peer_reviews, others_not_reviewed, received_reviews
 from assessment.phases import Phase
+from assessment.score_explanation import ScoreExplanation, from_stored
 from assessment.services import own_submission
 from assessment.student_progress import (
     Calibration,
@@ -44,6 +45,8 @@ class StudentOverview:
     explanation: GradeExplanation | None  # None while the grade is held or not released
     received: list[Review]  # submitted reviews of the student's work, once results are out
     staff_reason: str = ""  # why course staff set the released grade, when they did
+    flags: dict[int, ReviewFlag] = field(default_factory=dict)  # the student's flags on those, by review id
+    score_explanation: ScoreExplanation | None = None  # how the released peer score was reached
 
 
 def student_overview(session: Session, assignment: Assignment, student_id: int, now: datetime) -> StudentOverview:
@@ -55,6 +58,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
     reviews = my_peer_reviews(session, assignment.id, student_id)
     own_review = _self_assessment(session, assignment.id, student_id)
     released = phase is Phase.RELEASED
+    received = received_reviews(session, assignment.id, student_id, now) if released else []
     grade = _released_grade(session, assignment.id, student_id) if released else None
     situation = Situation(
         now=now,
@@ -85,8 +89,11 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         progress=progress(situation),
         grade=grade,
         explanation=_explanation(assignment, grade) if grade is not None and not _released(grade)["held"] else None,
-        received=received_reviews(session, assignment.id, student_id, now) if released else [],
+        received=received,
         staff_reason=_released(grade)["override_reason"] if grade is not None else "",
+        flags=flags_on(session, [review.id for review in received]),
+        score_explanation=(from_stored(_released(grade).get("score_explanation"))
+                           if grade is not None and not _released(grade)["held"] else None),
     )
 
 
@@ -112,10 +119,10 @@ def _hand_in_now(assignment: Assignment, now: datetime) -> Lateness | None:
 
 
 def _calibration(assignment: Assignment, example_ids: list[int], status: CalibrationStatus) -> Calibration:
-    # Calibration works through the first `examples_required` examples, in order (see calibration_status).
-    required = example_ids[: assignment.calibration_examples_required]
-    settled = required.index(status.next_example) if status.next_example in required else len(required)
-    return Calibration(required=len(required), settled=settled, done=status.done, passed=status.passed)
+    # A student meets as many requirements as examples allow (see calibration_status).
+    required = min(assignment.calibration_examples_required, len(example_ids))
+    settled = required if status.done else status.settled
+    return Calibration(required=required, settled=settled, done=status.done, passed=status.passed)
 
 
 def _reviews_finished(session: Session, assignment_id: int, student_id: int) -> int:

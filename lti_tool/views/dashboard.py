@@ -28,6 +28,7 @@ from assessment.progress import (
     arrange,
     dashboard,
     review_records,
+    reviewer_warnings,
     student_rows,
     triage,
 )
@@ -85,6 +86,7 @@ PASSBACK_LABELS = {
 # The grading run names its doubts in plain words; they are shown in the reader's language.
 ATTENTION_LABELS = {
     "wide uncertainty": lazy_gettext("wide uncertainty"),
+    "wide disagreement": lazy_gettext("wide disagreement"),
     "too few reviews": lazy_gettext("too few reviews"),
     "open flag": lazy_gettext("open flag"),
 }
@@ -222,6 +224,7 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         reviewer_chart=_reviewer_chart(facts),
         reviewer_summary=_reviewer_summary(assignment, facts),
         reviewers=sorted(facts.reviewers, key=lambda r: (-abs(r.bias), r.name.casefold()))[:REVIEWERS_LISTED],
+        reviewer_warnings=reviewer_warnings(facts.reviewers, WIDE_UNCERTAINTY_SHARE * assignment.points_possible),
         calibration_chart=_calibration_chart(assignment, facts),
         calibration_passed=sum(row.calibration is not None and row.calibration.passed
                                and row.calibration.accuracy is not None for row in facts.rows),

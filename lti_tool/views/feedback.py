@@ -10,7 +10,7 @@ from assessment.db import utcnow
 from assessment.errors import InvalidInput
 from assessment.messages import N_
 from assessment.models import Assignment, FlagReason, Review, ReviewKind
-from assessment.peer_review import flag_review, rate_review, received_reviews
+from assessment.peer_review import flag_review, flags_on, rate_review, received_reviews
 from assessment.visibility import reviewer_label
 from lti_tool.database import db
 from lti_tool.forms import ActionForm, whole_number
@@ -27,6 +27,7 @@ def received(link_id: int, problems: dict[str, str] | None = None) -> str:
     reviews = received_reviews(db(), assignment.id, view.person.id, utcnow())
     return render_template("reviewing/feedback.html", view=view, assignment=assignment,
                            reviews=labelled_for_author(assignment, reviews), form=ActionForm(),
+                           flags=flags_on(db(), [review.id for review in reviews]),
                            reasons=list(FlagReason), problems=problems or {})
 
 

@@ -13,10 +13,13 @@ from assessment.aggregation import METHODS
 from assessment.assignment_settings import AGGREGATION_METHODS
 from assessment.db import utcnow
 from assessment.errors import InvalidInput
+from assessment.grading import still_in_doubt
 from assessment.grading_run import compare_methods, override_grade, release_grades, run_grading
 from assessment.messages import N_
 from assessment.models import Grade, GradePosting, Person, Submission
+from assessment.peer_review import open_flags_by_author, reviewer_names
 from assessment.phases import Phase
+from assessment.score_explanation import from_stored
 from lti_tool.database import db
 from lti_tool.enqueue import enqueue
 from lti_tool.forms import ActionForm
@@ -35,8 +38,13 @@ def grades(link_id: int) -> str:
                         .order_by(Person.family_name, Person.given_name, Person.id)).all()
     postings = {p.person_id: p for p in db().scalars(
         select(GradePosting).where(GradePosting.assignment_id == assignment.id).order_by(GradePosting.id))}
+    flags = open_flags_by_author(db(), assignment.id)
+    doubts = {grade.person_id: still_in_doubt(grade.attention, open_flags=flags.get(grade.person_id, 0),
+                                              overridden=grade.override_total is not None) for grade, _ in rows}
     return render_template("grading/grades.html", view=view, assignment=assignment,
-                           rows=sorted(rows, key=lambda row: not row[0].held), postings=postings,
+                           rows=sorted(rows, key=lambda row: not doubts[row[0].person_id]), postings=postings,
+                           doubts=doubts, reviewer_names=reviewer_names(db(), assignment.id),
+                           explanations={grade.person_id: from_stored(grade.score_explanation) for grade, _ in rows},
                            methods=AGGREGATION_METHODS, form=ActionForm())
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from werkzeug import Response
 
 from assessment.db import utcnow
+from assessment.errors import InvalidInput
 from assessment.models import CourseRole, Enrollment, Person
 from assessment.peer_review import (
     allocate_statically,
@@ -68,18 +69,22 @@ def remove(link_id: int, review_id: int) -> Response:
 
 
 @bp.get("/links/<int:link_id>/flags")
-def flags(link_id: int) -> str:
+def flags(link_id: int, problems: dict[int, str] | None = None) -> str:
     view = staff_view(link_id)
     assignment = view.require_assignment()
     return render_template("reviewing/flags.html", view=view, assignment=assignment,
-                           flags=open_flags(db(), assignment.id), form=ActionForm())
+                           flags=open_flags(db(), assignment.id), form=ActionForm(), problems=problems or {})
 
 
 @bp.post("/links/<int:link_id>/flags/<int:flag_id>/resolve")
-def resolve(link_id: int, flag_id: int) -> Response:
+def resolve(link_id: int, flag_id: int) -> Response | tuple[str, int]:
     view = staff_view(link_id)
-    resolve_flag(db(), view.require_assignment().id, flag_id, view.person.id, request.form.get("resolution", ""),
-                 remove=request.form.get("remove") == "y", now=utcnow())
+    try:
+        resolve_flag(db(), view.require_assignment().id, flag_id, view.person.id, request.form.get("resolution", ""),
+                     remove=request.form.get("remove") == "y", now=utcnow())
+    except InvalidInput as refusal:
+        db().rollback()
+        return flags(link_id, {flag_id: refusal.message}), 400
     db().commit()
     flash(gettext("Flag resolved."))
     return redirect(url_for("review_admin.flags", link_id=link_id), 303)

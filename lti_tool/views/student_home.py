@@ -21,6 +21,7 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
     now = utcnow()
     assignment = view.assignment
     overview = student_overview(db(), assignment, view.person.id, now)
+    received = labelled_for_author(assignment, overview.received)
     return render_template(
         "student/home.html",
         view=view,
@@ -28,7 +29,8 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
         overview=overview,
         progress=overview.progress,
         submission=overview.submission,
-        received=labelled_for_author(assignment, overview.received),
+        received=received,
+        review_labels={review.id: label for label, review in received},
         form=form or SubmissionForm(formdata=None),
         action_form=ActionForm(),
         time_left=partial(time_left, now=now),

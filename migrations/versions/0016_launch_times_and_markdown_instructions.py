@@ -4,7 +4,7 @@ An enrollment the roster brought has no launch time until the person launches; a
 its instructions were written in (empty for instructions written as HTML, as all were before).
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import assessment.db
 
 revision = '0016'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, insert, select, update
 
+from assessment.calibration_training import student_status
 from assessment.grading_run import release_grades
 from assessment.models import (
     Assignment,
@@ -113,6 +114,27 @@ def test_calibration_and_gradebook_states_come_from_their_own_rows(session):
     assert rows[cohort.student_ids[2]].calibration.accuracy is None
     assert facts.progress.calibrated == 1 and facts.progress.released == 4
     assert {row.passback.status.value for row in rows.values()} == {"pending"}
+
+
+def test_a_retry_on_a_spare_example_counts_on_the_dashboard_as_on_the_students_page(session):
+    cohort = _reviewed_cohort(session, 4)
+    assignment = session.get(Assignment, cohort.assignment_id)
+    assignment.calibration_examples_required, assignment.calibration_attempts = 1, 2
+    first, spare = (CalibrationExample(assignment_id=assignment.id, title=title, text_html="<p>x</p>", position=n,
+                                       reference={CRITERION: 2.0}) for n, title in enumerate(("First", "Spare")))
+    session.add_all([first, spare])
+    session.flush()
+    student = cohort.student_ids[0]
+    session.add_all([CalibrationAttempt(example_id=first.id, student_id=student, number=1,
+                                        selections={CRITERION: 0.0}, accuracy=0.5),
+                     CalibrationAttempt(example_id=spare.id, student_id=student, number=1,
+                                        selections={CRITERION: 2.0}, accuracy=1.0)])
+    session.commit()
+
+    row = next(row for row in dashboard(session, assignment, NOW).rows if row.person_id == student)
+
+    assert row.calibration == student_status(session, assignment, student)
+    assert row.calibration.done and row.calibration.passed and row.calibration.accuracy == 0.75
 
 
 def test_a_class_of_a_thousand_takes_a_fixed_handful_of_queries_and_little_time(session):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessment.aggregation import METHODS, Estimate, PeerScore, aggregate
+from assessment.aggregation import METHODS, Estimate, PeerScore, aggregate, explain
 
 # Derandomized so a run is repeatable; the cohorts are small, so each property stays well under a second.
 PROPERTY = settings(max_examples=100, derandomize=True, deadline=None)
@@ -247,3 +247,91 @@ def test_one_reviewers_constant_bias_barely_moves_reliability_but_moves_the_mean
         moved[method] = max(abs(after[work].score - before[work].score) for work in before)
     assert moved["mean"] == pytest.approx(abs(bias) / 5)
     assert moved["reliability"] < 0.1 * abs(bias)
+
+
+# Explaining a score: its parts add up to exactly what `aggregate` returns.
+
+def _shares(explanation) -> list[float]:
+    return [part.share for part in explanation.parts]
+
+
+def test_the_mean_is_explained_as_equal_shares_without_corrections():
+    explained = explain(one_submission(9.5, 10, 9.75), "mean", scale=SCALE)["work"]
+    assert _shares(explained) == pytest.approx([1 / 3] * 3)
+    assert [part.correction for part in explained.parts] == [0.0, 0.0, 0.0]
+    assert (explained.cohort_share, explained.cohort_mean, explained.known) == (0.0, 0.0, False)
+    assert explained.score == pytest.approx(9.75) and explained.unclipped == pytest.approx(9.75)
+
+
+def test_the_median_is_explained_as_the_middle_review_or_half_of_each_middle_pair():
+    assert _shares(explain(one_submission(3, 9, 5), "median", scale=SCALE)["work"]) == [0.0, 0.0, 1.0]
+    assert _shares(explain(one_submission(3, 9, 5, 7), "median", scale=SCALE)["work"]) == [0.0, 0.0, 0.5, 0.5]
+
+
+def test_the_trimmed_mean_is_explained_without_the_highest_and_lowest_of_four_or_more():
+    assert _shares(explain(one_submission(3, 9, 5, 7), "trimmed_mean", scale=SCALE)["work"]) == [0, 0, 0.5, 0.5]
+    assert _shares(explain(one_submission(3, 9, 5), "trimmed_mean", scale=SCALE)["work"]) == pytest.approx([1 / 3] * 3)
+
+
+def test_calibrated_shares_follow_the_accuracies_with_the_default_and_the_floor():
+    accuracy = {"reviewer 0": 0.9, "reviewer 1": 0.0}  # reviewer 2 never calibrated: 0.5
+    explained = explain(one_submission(8, 2, 6), "calibrated", scale=SCALE, reviewer_accuracy=accuracy)["work"]
+    assert _shares(explained) == pytest.approx([0.9 / 1.45, 0.05 / 1.45, 0.5 / 1.45])
+    assert explained.score == pytest.approx((0.9 * 8 + 0.05 * 2 + 0.5 * 6) / 1.45)
+
+
+def test_reliability_corrects_a_lenient_reviewer_down_and_a_harsh_one_up():
+    triples = []
+    for index, truth in enumerate([2.0, 4.0, 5.0, 6.0, 8.0]):
+        triples += [(f"w{index}", "lenient", truth + 1.5), (f"w{index}", "harsh", truth - 1.5),
+                    (f"w{index}", "fair", truth)]
+    explained = explain(reviews(*triples), scale=SCALE)["w2"]
+    corrections = {part.reviewer: part.correction for part in explained.parts}
+    assert corrections["lenient"] < -1.0 and corrections["harsh"] > 1.0 and abs(corrections["fair"]) < 0.2
+    # Centred: the corrections of equally lenient and harsh reviewers cancel, leaving the fair score.
+    assert corrections["lenient"] + corrections["harsh"] == pytest.approx(0.0, abs=0.05)
+    assert explained.score == pytest.approx(5.0, abs=0.05)
+
+
+def test_a_unanimously_high_score_is_pulled_towards_the_class_and_the_explanation_shows_by_how_much():
+    # The case students found unexplained: high reviews and a grade below them, from the pull towards the class.
+    triples = [("top", "r1", 9.5), ("top", "r2", 10.0), ("top", "r3", 9.75)]
+    for index, score in enumerate([6.0, 5.0, 6.5, 4.5, 5.5]):
+        triples += [(f"w{index}", "r1", score), (f"w{index}", "r2", score + 0.5), (f"w{index}", "r3", score - 0.5)]
+    explained = explain(reviews(*triples), scale=SCALE)["top"]
+    assert explained.score < 9.75  # the mean of its reviews, none of whose reviewers is lenient
+    assert 0 < explained.cohort_share < 0.5 and explained.cohort_mean < 9.5
+    assert math.fsum(_shares(explained)) + explained.cohort_share == pytest.approx(1.0)
+    assert explained.unclipped == pytest.approx(explained.score, abs=1e-12)
+
+
+def test_a_known_score_is_explained_as_set_by_staff():
+    explained = explain(one_submission(2, 3), scale=SCALE, known={"work": 7.0})["work"]
+    assert explained.known and explained.score == 7.0 and explained.unclipped == 7.0
+
+
+def test_an_explanation_of_a_clipped_score_keeps_the_parts_and_the_clipped_score():
+    explained = explain(reviews(("w", "r", 12.0)), "mean", scale=SCALE)["w"]
+    assert explained.score == 10.0 and explained.unclipped == pytest.approx(12.0)
+
+
+def test_explaining_refuses_an_unknown_method_and_explains_nothing_without_scores():
+    with pytest.raises(ValueError, match="unknown aggregation method"):
+        explain(one_submission(5), "mode", scale=SCALE)
+    assert explain([], scale=SCALE) == {}
+
+
+@PROPERTY
+@given(cohorts())
+def test_every_explanation_adds_up_to_the_aggregated_score(cohort):
+    scores, accuracy, known = cohort
+    for method in METHODS:
+        estimates = aggregate(scores, method, scale=SCALE, reviewer_accuracy=accuracy, known=known)
+        explained = explain(scores, method, scale=SCALE, reviewer_accuracy=accuracy, known=known)
+        assert explained.keys() == estimates.keys()
+        for submission, explanation in explained.items():
+            assert explanation.score == estimates[submission].score
+            unclipped = min(SCALE[1], max(SCALE[0], explanation.unclipped))
+            assert unclipped == pytest.approx(explanation.score, abs=1e-9)
+            if not explanation.known and explanation.parts:
+                assert math.fsum(_shares(explanation)) + explanation.cohort_share == pytest.approx(1.0)

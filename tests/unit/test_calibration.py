@@ -132,44 +132,44 @@ def test_a_student_who_has_not_started_works_on_the_first_example():
 
 def test_passing_an_example_at_the_first_try_moves_on_to_the_next():
     status = calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, (0.9,))])
-    assert status == CalibrationStatus(done=False, passed=False, accuracy=0.9, next_example=12, attempts_left=2)
+    assert status == CalibrationStatus(done=False, passed=False, accuracy=0.9, next_example=12, attempts_left=2,
+                                       settled=1, revealed=frozenset({11}))
 
 
-def test_failing_an_example_leaves_another_try_at_it():
-    status = calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, (0.5,))])
+def test_failing_an_example_leaves_another_try():
+    status = calibration_status(POLICY, [11, 12], [ExampleRecord(11, (0.5,))])
     assert status == CalibrationStatus(done=False, passed=False, accuracy=0.5, next_example=11, attempts_left=1)
 
 
-def test_failing_then_passing_every_required_example_is_done_and_passed_with_the_mean_best_accuracy():
-    status = calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, (0.5, 0.85)), ExampleRecord(12, (0.95,))])
-    assert status == CalibrationStatus(
-        done=True, passed=True, accuracy=pytest.approx(0.9), next_example=None, attempts_left=0
-    )
+def test_failing_then_passing_every_requirement_is_done_and_passed_with_the_mean_first_accuracy():
+    status = calibration_status(POLICY, [11, 12], [ExampleRecord(11, (0.5, 0.85)), ExampleRecord(12, (0.95,))])
+    assert status == CalibrationStatus(done=True, passed=True, accuracy=pytest.approx(0.725), next_example=None,
+                                       attempts_left=0, settled=2, revealed=frozenset({11, 12}))
 
 
-def test_using_up_the_attempts_settles_an_example_done_but_not_passed():
+def test_using_up_the_attempts_settles_a_requirement_done_but_not_passed():
     records = [ExampleRecord(11, (0.4, 0.6)), ExampleRecord(12, (0.9,))]
-    status = calibration_status(POLICY, EXAMPLES, records)
-    assert status == CalibrationStatus(
-        done=True, passed=False, accuracy=pytest.approx(0.75), next_example=None, attempts_left=0
-    )
+    status = calibration_status(POLICY, [11, 12], records)
+    assert status == CalibrationStatus(done=True, passed=False, accuracy=pytest.approx(0.65), next_example=None,
+                                       attempts_left=0, settled=2, revealed=frozenset({11, 12}))
 
 
-def test_the_best_attempt_counts_not_the_last():
-    status = calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, (0.7, 0.6))])
-    assert status.accuracy == 0.7
-    assert status.next_example == 12
+def test_examples_beyond_those_tried_are_not_needed_once_every_requirement_is_settled():
+    status = calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, (1.0,)), ExampleRecord(12, (0.8,))])
+    assert status.done and status.passed and status.accuracy == pytest.approx(0.9)
 
 
-def test_examples_beyond_the_required_number_are_ignored():
+def test_tries_beyond_the_requirements_settle_nothing_more():
     records = [ExampleRecord(11, (1.0,)), ExampleRecord(12, (0.8,)), ExampleRecord(13, (0.0,))]
-    assert calibration_status(POLICY, EXAMPLES, records).accuracy == pytest.approx(0.9)
+    status = calibration_status(POLICY, EXAMPLES, records)
+    assert status.done and status.passed and status.settled == 2
 
 
 def test_with_fewer_examples_than_required_only_the_existing_ones_count():
     policy = CalibrationPolicy(examples_required=3, pass_accuracy=0.8, attempts=1)
     status = calibration_status(policy, [11], [ExampleRecord(11, (0.85,))])
-    assert status == CalibrationStatus(done=True, passed=True, accuracy=0.85, next_example=None, attempts_left=0)
+    assert status == CalibrationStatus(done=True, passed=True, accuracy=0.85, next_example=None, attempts_left=0,
+                                       settled=1, revealed=frozenset({11}))
 
 
 def test_without_a_calibration_step_every_student_is_done_and_passed():
@@ -210,3 +210,65 @@ def test_only_float_noise_is_forgiven_below_the_pass_mark(best, passed):
     status = calibration_status(CalibrationPolicy(1, 0.8, 1), [11], [ExampleRecord(11, (best,))])
 
     assert status.done and status.passed is passed
+
+
+# Calibration cannot be gamed: a retry uses another example while spares remain, the reference is shown only once
+# it can no longer help on a later try, and the accuracy that weights reviews is each example's first attempt.
+
+
+def test_a_failed_attempt_is_retried_on_a_spare_example_and_the_failed_one_is_revealed():
+    status = calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, (0.5,))])
+    assert (status.next_example, status.attempts_left) == (12, 1)
+    assert status.revealed == frozenset({11})
+
+
+def test_without_a_spare_example_the_retry_is_the_same_example_and_its_reference_stays_hidden():
+    status = calibration_status(POLICY, [11, 12], [ExampleRecord(11, (0.5,))])
+    assert (status.next_example, status.attempts_left) == (11, 1)
+    assert status.revealed == frozenset()
+
+
+def test_the_last_spare_is_kept_for_a_later_required_example():
+    # Two required, three written: the first failure takes the one spare, so a failure on the second requirement
+    # has none left and retries the same example, its reference still hidden.
+    records = [ExampleRecord(11, (0.5,)), ExampleRecord(12, (0.9,)), ExampleRecord(13, (0.4,))]
+    status = calibration_status(POLICY, EXAMPLES, records)
+    assert (status.next_example, status.attempts_left, status.settled) == (13, 1, 1)
+    assert status.revealed == frozenset({11, 12})
+
+
+def test_an_example_passed_or_out_of_attempts_is_revealed():
+    passed = calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, (0.8,))])
+    assert passed.revealed == frozenset({11}) and passed.next_example == 12
+    used_up = calibration_status(POLICY, [11, 12], [ExampleRecord(11, (0.5, 0.6))])
+    assert used_up.revealed == frozenset({11}) and used_up.next_example == 12 and used_up.settled == 1
+
+
+def test_an_attempt_just_below_the_pass_mark_fails_and_one_at_it_passes():
+    assert calibration_status(POLICY, [11, 12], [ExampleRecord(11, (0.79,))]).next_example == 11
+    assert calibration_status(POLICY, [11, 12], [ExampleRecord(11, (0.8,))]).next_example == 12
+
+
+def test_the_accuracy_that_weights_reviews_is_the_mean_of_first_attempts_not_the_best():
+    # Copying a revealed reference on a retry cannot raise it: 0.16 then 1.0 on the same example counts 0.16.
+    status = calibration_status(POLICY, [11, 12], [ExampleRecord(11, (0.16, 1.0)), ExampleRecord(12, (0.9,))])
+    assert status.accuracy == pytest.approx((0.16 + 0.9) / 2)
+    assert status.done and status.passed
+
+
+def test_a_retry_on_a_spare_counts_its_own_first_attempt():
+    records = [ExampleRecord(11, (0.5,)), ExampleRecord(12, (0.9,)), ExampleRecord(13, (0.7,))]
+    assert calibration_status(POLICY, EXAMPLES, records).accuracy == pytest.approx((0.5 + 0.9 + 0.7) / 3)
+
+
+def test_passing_on_the_spare_settles_the_requirement_and_the_next_one_takes_a_fresh_example():
+    status = calibration_status(POLICY, [11, 12, 13, 14], [ExampleRecord(11, (0.5,)), ExampleRecord(12, (0.9,))])
+    assert (status.settled, status.next_example, status.attempts_left) == (1, 13, 2)
+    assert not status.done
+
+
+def test_failing_every_try_on_spares_settles_the_requirement_not_passed():
+    records = [ExampleRecord(11, (0.5,)), ExampleRecord(12, (0.6,)), ExampleRecord(13, (0.9,))]
+    status = calibration_status(POLICY, [11, 12, 13, 14], records)
+    assert status.done and not status.passed and status.settled == 2
+    assert status.revealed == frozenset({11, 12, 13})

@@ -12,9 +12,12 @@ from assessment.grading import (
     GradeInputs,
     Override,
     ReviewerAccuracy,
+    disagreement_limit,
     final_grade,
     needs_attention,
+    review_spread,
     reviewing_grade,
+    still_in_doubt,
     with_override,
 )
 from assessment.student_progress import GradeFacts, explain_grade
@@ -163,7 +166,8 @@ def test_a_confident_fully_reviewed_unflagged_grade_needs_no_attention():
 
 
 def test_every_reason_for_attention_is_listed():
-    assert needs_attention(1.2, 1, 3, 2, scale_width=10.0) == ["wide uncertainty", "too few reviews", "open flag"]
+    assert needs_attention(1.2, 1, 3, 2, scale_width=10.0, spread=3.0, spread_limit=2.0) == [
+        "wide uncertainty", "wide disagreement", "too few reviews", "open flag"]
 
 
 def test_uncertainty_is_wide_above_a_tenth_of_the_scale():
@@ -231,3 +235,48 @@ def test_the_explained_grade_adds_up_to_the_total_shown_with_or_without_a_staff_
              + _hundredths(explained.reviewing_points) + _hundredths(explained.adjustment))
     assert shown == _hundredths(explained.final)
     assert (explained.adjustment == 0) == (override is None or override == breakdown.total)
+
+
+# Wide disagreement, relative to the class; what a staff assessment or an override settles.
+
+def test_reviews_far_apart_compared_with_the_class_are_a_wide_disagreement():
+    spread = review_spread([100.0, 75.8, 45.8])
+    assert spread == pytest.approx(27.1517, abs=1e-4)
+    limit = disagreement_limit([4.0, 6.0, 8.0, 30.0], scale_width=100.0)  # median 7 -> twice it
+    assert limit == pytest.approx(14.0)
+    assert needs_attention(2.0, 3, 3, 0, scale_width=100.0, spread=spread, spread_limit=limit) == ["wide disagreement"]
+
+
+def test_disagreement_is_wide_only_above_the_limit():
+    assert needs_attention(2.0, 3, 3, 0, scale_width=100.0, spread=14.0, spread_limit=14.0) == []
+    assert needs_attention(2.0, 3, 3, 0, scale_width=100.0, spread=14.01, spread_limit=14.0) == ["wide disagreement"]
+
+
+def test_the_disagreement_limit_is_never_below_a_tenth_of_the_scale():
+    assert disagreement_limit([1.0, 2.0, 3.0], scale_width=100.0) == 10.0
+    assert disagreement_limit([], scale_width=20.0) == 2.0
+    assert disagreement_limit([6.0], scale_width=100.0) == 12.0
+
+
+def test_a_single_review_has_no_spread():
+    assert review_spread([70.0]) == 0.0
+    assert review_spread([]) == 0.0
+    assert review_spread([60.0, 80.0]) == pytest.approx(14.1421, abs=1e-4)
+
+
+def test_a_staff_assessment_settles_every_doubt_about_the_score_but_not_an_open_flag():
+    assert needs_attention(9.0, 1, 3, 1, scale_width=10.0, spread=5.0, spread_limit=1.0,
+                           staff_assessed=True) == ["open flag"]
+    assert needs_attention(9.0, 1, 3, 0, scale_width=10.0, staff_assessed=True) == []
+
+
+def test_an_override_settles_the_grade_but_an_open_flag_still_waits_for_an_answer():
+    doubts = ("wide uncertainty", "too few reviews", "open flag")
+    assert still_in_doubt(doubts, open_flags=0, overridden=True) == []
+    assert still_in_doubt(doubts, open_flags=1, overridden=True) == ["open flag"]
+
+
+def test_the_flags_counted_now_replace_those_counted_when_grading_ran():
+    assert still_in_doubt(("too few reviews", "open flag"), open_flags=0, overridden=False) == ["too few reviews"]
+    assert still_in_doubt(("too few reviews",), open_flags=2, overridden=False) == ["too few reviews", "open flag"]
+    assert still_in_doubt((), open_flags=0, overridden=False) == []

@@ -7,7 +7,18 @@ from datetime import UTC, datetime
 
 from assessment.calibration import CalibrationStatus
 from assessment.models import Assignment, PostingStatus
-from assessment.progress import FILTERS, SORTS, GradeState, Passback, StudentRow, arrange, summarise, triage
+from assessment.progress import (
+    FILTERS,
+    SORTS,
+    GradeState,
+    Passback,
+    ReviewerStats,
+    StudentRow,
+    arrange,
+    reviewer_warnings,
+    summarise,
+    triage,
+)
 
 WHEN = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -100,3 +111,36 @@ def test_the_counts_cap_each_student_at_what_is_required():
     assert (progress.reviews_received, progress.reviews_received_required, progress.fully_reviewed) == (8, 9, 2)
     assert progress.calibration_step and progress.calibrated == 0
     assert (progress.graded, progress.held, progress.released, progress.passback_failed) == (4, 2, 1, 1)
+
+
+def test_triage_lists_an_open_flag_raised_after_grading_ran():
+    flagged_later = replace(ADA, open_flags=1)  # graded with no doubt; the flag came with the feedback
+    assert _names(triage([flagged_later, CY])) == ["Ada"]
+    assert flagged_later.doubts == ["open flag"]
+    ungraded = replace(CY, open_flags=2, grade=None)
+    assert _names(triage([ungraded])) == ["Cy"]
+
+
+def test_an_answered_flag_leaves_the_triage_though_the_grading_run_counted_it():
+    answered = replace(DEE, open_flags=0)
+    assert answered.doubts == ["too few reviews"]
+
+
+def test_an_override_settles_the_grades_doubts_but_not_an_open_flag():
+    overridden = replace(BOB, grade=replace(BOB.grade, overridden=True, held=False))
+    assert triage([overridden]) == [] and not overridden.needs_attention
+    waiting = replace(DEE, grade=replace(DEE.grade, overridden=True, held=False))
+    assert _names(triage([waiting])) == ["Dee"] and waiting.doubts == ["open flag"]
+
+
+def test_the_triage_count_covers_every_row_in_doubt():
+    progress = summarise([ADA, BOB, replace(CY, open_flags=1), DEE], Assignment(reviews_per_submission=3,
+                                                                              calibration_examples_required=0), 2)
+    assert progress.in_doubt == 3
+
+
+def test_reviewers_far_from_the_grades_are_warned_about_the_furthest_first():
+    stats = [ReviewerStats(1, "Lenient", 3, 6.0, 2.0), ReviewerStats(2, "Fair", 3, 1.0, 2.0),
+             ReviewerStats(3, "Harsh", 3, -9.5, 1.0), ReviewerStats(4, "Once", 1, 20.0, None),
+             ReviewerStats(5, "Edge", 2, 5.0, 1.0)]
+    assert [r.name for r in reviewer_warnings(stats, margin=5.0)] == ["Harsh", "Lenient"]

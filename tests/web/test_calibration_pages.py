@@ -70,20 +70,53 @@ def test_a_student_calibrates_compares_with_the_reference_retries_and_then_revie
     assert "Clear claim" in page_text(first_page) and "The claim is clear" not in page_text(first_page)  # blind
     example_id = re.search(r'name="example" value="(\d+)"', first_page.text)[1]
     miss = student.post("/links/{link}/calibration", {"example": example_id, f"score-{key}": "0"})
-    assert "0% accurate" in page_text(miss) and "The claim is clear claim." in page_text(miss)
+    # No spare example: the retry is the same one, so its reference stays hidden until the student passes it.
+    assert "0% accurate" in page_text(miss) and "The claim is clear" not in page_text(miss)
+    assert "Instructor's score" not in page_text(miss) and "same example" in page_text(miss)
+    retry = student.get("/links/{link}/calibration")
+    assert re.search(r'name="example" value="(\d+)"', retry.text)[1] == example_id
+    assert "The claim is clear" not in page_text(retry)
     hit = student.post("/links/{link}/calibration", {"example": example_id, f"score-{key}": "4"})
-    assert "100% accurate" in page_text(hit)
+    assert "100% accurate" in page_text(hit) and "The claim is clear claim." in page_text(hit)
     second = re.search(r'name="example" value="(\d+)"', student.get("/links/{link}/calibration").text)[1]
     done = student.post("/links/{link}/calibration", {"example": second, f"score-{key}": "2"})
     assert "Calibration done" in page_text(done)
 
     attempts = see_committed(session).scalars(select(CalibrationAttempt)).all()
     assert [a.accuracy for a in attempts] == [0.0, 1.0, 1.0]
+    # The weight of the student's reviews is the first attempt at each example: 0% and 100%.
+    summary = page_text(student.get("/links/{link}/calibration"))
+    assert "accuracy is 50%" in summary and "first attempt" in summary
     results = page_text(instructor.get("/links/{link}/calibration/examples"))
-    assert "passed" in results and "100%" in results
+    assert "passed" in results and "50%" in results
     after = page_text(student.post("/links/{link}/reviews/next", {}))
     assert "Finish the calibration examples first" not in after  # calibration no longer stands in the way
     assert "There is no submission you can review yet" in after
+
+
+def test_a_failed_attempt_shows_the_reference_and_the_retry_is_on_another_example(lms, instructor, session):
+    instructor.post("/links/{link}/rubric/criteria", LEVELS)
+    key = _key(session)
+    for title, reference in (("Clear claim", "4"), ("Weak claim", "2"), ("No claim", "0")):
+        _add_example(instructor, key, title, reference)
+    _require_calibration(session, examples=1, attempts=2)
+    student = Visitor(lms, "student-1")
+    student.launch()
+    student.post("/links/{link}/submission", {"text": "My essay"})
+    instructor.post("/links/{link}/phase", {"phase": "review"})
+
+    first = re.search(r'name="example" value="(\d+)"', student.get("/links/{link}/calibration").text)[1]
+    miss = student.post("/links/{link}/calibration", {"example": first, f"score-{key}": "0"})
+    assert "The claim is clear claim." in page_text(miss) and "another example" in page_text(miss)
+
+    retry_page = student.get("/links/{link}/calibration")
+    retry = re.search(r'name="example" value="(\d+)"', retry_page.text)[1]
+    assert retry != first and "Weak claim" in page_text(retry_page)
+    copied = student.post("/links/{link}/calibration", {"example": first, f"score-{key}": "4"})
+    assert copied.status_code == 400  # the revealed example is never assessed again
+    done = student.post("/links/{link}/calibration", {"example": retry, f"score-{key}": "2"})
+    assert "Calibration done" in page_text(done)
+    assert "0%" in page_text(student.get("/links/{link}/calibration"))
 
 
 def test_an_examples_explanation_is_stored_as_typed_and_shown_escaped(instructor, session):

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 from sqlalchemy import select, update
@@ -220,3 +221,39 @@ def test_calibration_flags_and_refused_grades_reach_the_dashboard(instructor, gr
     assert "Answer 1 flagged review." in text and "A rude remark about me." in text
     assert "1 grade was refused by the gradebook" in text and "422 user is not a student" in text
     assert flagged == [people["student-3"].id]
+
+
+def _triage(page) -> str:
+    section = re.search(r'<section class="card" id="triage".*?</section>', page.text, re.S)[0]
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section)))
+
+
+def test_triage_lists_flags_wide_disagreement_and_lenient_reviewers_and_an_override_settles_the_grade(
+        instructor, graded_class, session):
+    people = _people(session)
+    assignment = session.scalars(select(Assignment)).one()
+    reviews_of_2 = session.scalars(select(Review).join(Submission, Review.submission_id == Submission.id)
+                                   .where(Submission.author_id == people["student-2"].id).order_by(Review.id)).all()
+    for review, share in zip(reviews_of_2, (1.0, 0.758, 0.458), strict=True):
+        review.score = share * assignment.points_possible
+    session.commit()
+    instructor.post("/links/{link}/grades/run", {"method": "mean"})
+    # A flag raised after grading ran, as happens once students read their feedback.
+    review_of_3 = session.scalars(select(Review).join(Submission, Review.submission_id == Submission.id)
+                                  .where(Submission.author_id == people["student-3"].id)).first()
+    session.add(ReviewFlag(review_id=review_of_3.id, reason=FlagReason.UNFAIR, explanation="It ignores my evidence."))
+    session.commit()
+
+    triage = _triage(instructor.get("/links/{link}"))
+
+    assert "No grade is in doubt" not in triage
+    assert "open flag" in triage
+    assert "wide disagreement" in triage
+    assert "Reviewers to check" in triage and "lenient" in triage
+
+    instructor.post(f"/links/{{link}}/grades/{people['student-2'].id}/override",
+                    {"total": "40", "reason": "Read it myself."})
+    settled = _triage(instructor.get("/links/{link}"))
+    assert "wide disagreement" not in settled and "open flag" in settled
+    grades = page_text(instructor.get("/links/{link}/grades"))
+    assert "wide disagreement" not in grades and "open flag" in grades

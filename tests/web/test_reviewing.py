@@ -511,3 +511,41 @@ def test_feedback_shows_each_criterion_score_out_of_its_maximum(instructor, clas
 
     # Argument is scored 0 to 4 and was given 4; Style 0 to 10, given 7.
     assert "Argument 4 / 4" in text and "Style 7 / 10" in text
+
+
+def _section(page, review_id: int) -> str:
+    found = re.search(rf'<section class="card" id="review-{review_id}".*?</section>', page.text, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found[0])) if found else ""
+
+
+def test_the_author_follows_a_flag_to_the_staffs_answer_and_a_removed_review_keeps_its_number(
+        instructor, class_in_review, session):
+    keys = _criteria_keys(session)
+    for _ in range(3):
+        for student in class_in_review.values():
+            _complete(student, _review_id(_ask(student)), keys)
+    instructor.post("/links/{link}/phase", {"phase": "released"})
+    author = class_in_review["student-1"]
+    before = author.get("/links/{link}/feedback")
+    first, second, third = (int(found) for found in re.findall(r'id="review-(\d+)"', before.text))
+    assert "Reviewer 2" in _section(before, second) and "Reviewer 3" in _section(before, third)
+
+    author.post(f"/links/{{link}}/feedback/{second}/flag",
+                {"reason": "unfair", "explanation": "It scores my argument as missing but it is there."})
+    waiting = author.get("/links/{link}/feedback")
+    assert "waiting for course staff" in _section(waiting, second)
+    assert f"/feedback/{second}/flag" not in waiting.text and f"/feedback/{first}/flag" in waiting.text
+
+    flag = see_committed(session).scalars(select(ReviewFlag)).one()
+    unanswered = instructor.post(f"/links/{{link}}/flags/{flag.id}/resolve", {"resolution": "  ", "remove": "y"})
+    assert unanswered.status_code == 400 and see_committed(session).get(ReviewFlag, flag.id).resolved_at is None
+    instructor.post(f"/links/{{link}}/flags/{flag.id}/resolve",
+                    {"resolution": "Agreed: the argument is there. Removed.", "remove": "y"})
+
+    after = author.get("/links/{link}/feedback")
+    removed = _section(after, second)
+    assert "Reviewer 2" in removed and "Removed by course staff" in removed
+    assert "Agreed: the argument is there. Removed." in removed
+    assert "Reviewer 1" in _section(after, first) and "Reviewer 3" in _section(after, third)
+    home = page_text(author.get("/links/{link}"))
+    assert "Reviewer 2" in home and "removed by course staff" in home and "course staff answered your flag" in home

@@ -237,3 +237,30 @@ def test_a_finished_review_that_staff_removed_still_counts_as_done_for_its_revie
     assert see_committed(session).get(Review, removed.id).status is ReviewStatus.REMOVED
     assert _checklist(home)[1] == "Review the work of 3 classmates Done"
     assert "Missed" not in page_text(home)
+
+
+def test_the_peer_score_is_explained_review_by_review_without_naming_reviewers(instructor, class_in_review, session):
+    review_everything(class_in_review, session)
+    people = {person.subject: person for person in see_committed(session).scalars(select(Person))}
+    lenient = people["student-1"]
+    session.execute(update(Review).where(Review.reviewer_id == lenient.id).values(score=Review.score + 10))
+    session.commit()
+    instructor.post("/links/{link}/grades/run", {"method": "reliability"})
+    instructor.post("/links/{link}/grades/release", {})
+    instructor.post("/links/{link}/phase", {"phase": "released"})
+    author = next(subject for subject in ("student-2", "student-3", "student-4") if see_committed(session).scalar(
+        select(Review.id).join(Submission, Review.submission_id == Submission.id)
+        .where(Review.reviewer_id == lenient.id, Submission.author_id == people[subject].id)))
+    grade = see_committed(session).scalars(select(Grade).where(Grade.person_id == people[author].id)).one()
+
+    text = page_text(class_in_review[author].get("/links/{link}"))
+
+    score = f"{round(grade.submission_score, 1):g}"
+    assert f"How the peer score of {score} was worked out" in text
+    assert re.search(r"This reviewer gives [\d.]+ points more than others on average", text)
+    assert "The class average" in text and f"added up {score}" in text
+    for subject in ("student-1", "student-2", "student-3", "student-4"):
+        if subject != author:
+            assert people[subject].name not in text
+    staff_page = page_text(instructor.get("/links/{link}/grades"))
+    assert lenient.name in staff_page and "the grading model's estimates" in staff_page
