@@ -9,13 +9,12 @@ from celery import Celery
 from config.settings import Settings
 from workers.schedule import BEAT_SCHEDULE
 
-# A stopped or frozen broker must cost a request seconds, not minutes: work is enqueued after its commit, best
-# effort, and the beat sweep sends whatever a request could not hand over.
-BROKER_TIMEOUT_SECONDS = 3
-
 
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or Settings.from_env()
+    # A stopped or frozen broker must cost a request seconds, not minutes: work is enqueued after its commit, best
+    # effort, and the sweeps send whatever a request could not hand over.
+    broker_timeout = settings.celery_broker_timeout_seconds
     app = Celery("peerlti", include=["workers.tasks"])
     app.conf.update(
         broker_url=settings.celery_broker_url or "memory://",
@@ -27,12 +26,12 @@ def make_celery(settings: Settings | None = None) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
-        broker_connection_timeout=BROKER_TIMEOUT_SECONDS,
-        broker_transport_options={"socket_timeout": BROKER_TIMEOUT_SECONDS,
-                                  "socket_connect_timeout": BROKER_TIMEOUT_SECONDS, "max_retries": 1},
+        broker_connection_timeout=broker_timeout,
+        broker_transport_options={"socket_timeout": broker_timeout,
+                                  "socket_connect_timeout": broker_timeout, "max_retries": 1},
         task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5},
-        redis_socket_timeout=BROKER_TIMEOUT_SECONDS,
-        redis_socket_connect_timeout=BROKER_TIMEOUT_SECONDS,
+        redis_socket_timeout=broker_timeout,
+        redis_socket_connect_timeout=broker_timeout,
         timezone="UTC",
     )
     app.conf.peerlti_settings = settings
