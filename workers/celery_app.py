@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cache
+from typing import Any
 
-from celery import Celery
+from celery import Celery, bootsteps
 
 from config.settings import Settings
 from workers.schedule import BEAT_SCHEDULE
+
+log = logging.getLogger(__name__)
+
+
+class SweepOnConnect(bootsteps.StartStopStep):
+    """Each time a worker connects to the broker, at its start and after the broker restarted, it sends the
+    outbox sweep: postings whose messages the restart lost, or that a killed worker held, go out within seconds
+    instead of at the next beat (a minute later). Celery restarts the consumer's steps on every reconnection,
+    while its `worker_ready` signal fires once, hence a step.
+
+    Several workers starting at once send several sweeps: the sweep's lock runs one at a time, and an extra
+    message for a posting is a no-op, since each attempt first claims its row."""
+
+    requires = ("celery.worker.consumer.tasks:Tasks",)
+
+    def start(self, parent: Any) -> None:
+        try:
+            parent.app.send_task("peerlti.sweep_grade_postings")
+        except Exception:  # the broker went away again: the consumer reconnects and this step runs once more
+            log.warning("could not send the grade outbox sweep at connection; the scheduled sweep will", exc_info=True)
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
@@ -36,6 +58,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
     )
     app.conf.peerlti_settings = settings
     app.conf.beat_schedule = BEAT_SCHEDULE
+    app.steps["consumer"].add(SweepOnConnect)
     import workers.tasks  # noqa: F401  (registers the shared tasks on this app for callers that send them)
 
     return app
