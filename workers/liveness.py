@@ -44,6 +44,13 @@ class Presence:
                 self._take()
             return self._name
 
+    def close(self) -> None:
+        """Leave the workers: the lock goes, and rows still claimed under this name count as a gone worker's."""
+        with self._guard:
+            if self._connection is not None:
+                self._connection.invalidate()  # closed for good: back in the pool, it would keep the lock
+                self._connection = None
+
     def _holding(self) -> bool:
         # A connection that broke (a database restart) took the lock with it: take it again, under a new name,
         # before claiming anything more.
