@@ -26,8 +26,17 @@ class SweepOnConnect(bootsteps.StartStopStep):
     requires = ("celery.worker.consumer.tasks:Tasks",)
 
     def start(self, parent: Any) -> None:
+        self._send(parent.app)
+        # A worker restarted at once after a kill finds the dead one's postings too freshly claimed to take back:
+        # a second sweep, once they may be, finishes them without waiting for the beat. A timer of the worker's sends
+        # it, not a message with a countdown, which the worker would hold unacknowledged until then.
+        settings: Settings = parent.app.conf.peerlti_settings
+        parent.timer.call_after(settings.passback_orphan_seconds + 1, self._send, (parent.app,))
+
+    @staticmethod
+    def _send(app: Celery) -> None:
         try:
-            parent.app.send_task("peerlti.sweep_grade_postings")
+            app.send_task("peerlti.sweep_grade_postings")
         except Exception:  # the broker went away again: the consumer reconnects and this step runs once more
             log.warning("could not send the grade outbox sweep at connection; the scheduled sweep will", exc_info=True)
 

@@ -39,13 +39,16 @@ broker, own_redis = passback_tests.broker, passback_tests.own_redis
 # Far above the waits below: a row recovered within them was recovered by the new paths, not by the stuck delay.
 STUCK_SECONDS = 300
 RECOVERY_SECONDS = 30
+# Longer than a new worker takes to start, so that the kill test sees the sweep sent once the delay has passed.
+ORPHAN_SECONDS = 5
 
 
 class RecoveringWorkers(Workers):
-    """Workers that take back a gone worker's postings at once, and a stuck one only after five minutes."""
+    """Workers that take back a gone worker's postings within seconds, and a stuck one only after five minutes."""
 
     def _env(self, broker_url: str) -> dict[str, str]:
-        return super()._env(broker_url) | {"PASSBACK_STUCK_SECONDS": str(STUCK_SECONDS), "PASSBACK_ORPHAN_SECONDS": "0"}
+        return super()._env(broker_url) | {"PASSBACK_STUCK_SECONDS": str(STUCK_SECONDS),
+                                           "PASSBACK_ORPHAN_SECONDS": str(ORPHAN_SECONDS)}
 
 
 @pytest.fixture
