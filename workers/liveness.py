@@ -48,7 +48,10 @@ class Presence:
         """Leave the workers: the lock goes, and rows still claimed under this name count as a gone worker's."""
         with self._guard:
             if self._connection is not None:
-                self._connection.invalidate()  # closed for good: back in the pool, it would keep the lock
+                # Unlocked here and now (the server ends a closed session's locks a moment later), then closed for
+                # good: back in the pool, the connection would keep any lock.
+                self._connection.execute(text("SELECT pg_advisory_unlock_all()"))
+                self._connection.invalidate()
                 self._connection = None
 
     def _holding(self) -> bool:
