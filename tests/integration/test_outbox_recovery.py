@@ -58,6 +58,12 @@ def recovering_workers(tmp_path: Path, database_url: str) -> Iterator[Recovering
     running.stop_all()
 
 
+@pytest.fixture
+def postgres_only(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("workers are known alive by PostgreSQL advisory locks; SQLite waits for the stuck delay")
+
+
 def _posted(current) -> int:
     return sum(status is PostingStatus.POSTED for status, _, _ in current.values())
 
@@ -86,7 +92,7 @@ def test_postings_resume_within_seconds_of_a_worker_reconnecting_after_a_redis_r
 
 
 def test_a_new_worker_finishes_the_postings_a_killed_worker_held_long_before_the_stuck_delay(
-    lms, session, broker, recovering_workers
+    postgres_only, lms, session, broker, recovering_workers
 ):
     faulty = install_faults(lms, [slow_every_score(0.5)])
     release = release_grades(lms, session)
@@ -140,12 +146,6 @@ def _status_after_sweep(session: Session, posting_id: int) -> PostingStatus:
     status = session.get(GradePosting, posting_id, populate_existing=True).status
     assert (posting_id in due) is (status is PostingStatus.PENDING)
     return status
-
-
-@pytest.fixture
-def postgres_only(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("workers are known alive by PostgreSQL advisory locks; SQLite waits for the stuck delay")
 
 
 @pytest.mark.parametrize(("claimed_ago", "expected"), [
