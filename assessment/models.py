@@ -540,6 +540,8 @@ class GradePosting(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None]
+    # The worker process holding the row in flight (workers/liveness.py): once it is gone the row is taken back early.
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
     last_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -51,6 +51,10 @@ class Settings:
     http_timeout_seconds: float
     passback_backoff_seconds: int = 5
     passback_stuck_seconds: int = 300
+    # A posting claimed by a worker known to be gone is taken back after this long, not after the stuck delay.
+    passback_orphan_seconds: int = 30
+    # Connect, socket and publish timeouts towards the broker: how long a page may wait on a stopped broker.
+    celery_broker_timeout_seconds: int = 3
     # The SECRET_KEY before a change, kept while `peerlti keys reencrypt` moves the tool keys to the new one.
     secret_key_previous: str | None = None
     # Where rate-limit counters live: a Redis URL, or None for the process's memory.
@@ -93,6 +97,8 @@ class Settings:
             http_timeout_seconds=float(_int(env, "HTTP_TIMEOUT_SECONDS", 10, low=1, high=120)),
             passback_backoff_seconds=_int(env, "PASSBACK_BACKOFF_SECONDS", 5, low=1, high=3600),
             passback_stuck_seconds=_int(env, "PASSBACK_STUCK_SECONDS", 300, low=1, high=86400),
+            passback_orphan_seconds=_int(env, "PASSBACK_ORPHAN_SECONDS", 30, low=0, high=3600),
+            celery_broker_timeout_seconds=_int(env, "CELERY_BROKER_TIMEOUT_SECONDS", 3, low=1, high=60),
             secret_key_previous=_previous_secret_key(env),
             rate_limit_storage_url=_rate_limit_storage(env, broker_url),
             rate_limits=RateLimits(**{

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from assessment.db import rows_changed
@@ -13,6 +14,9 @@ from assessment.errors import NotFound
 from assessment.messages import N_
 from assessment.models import Assignment, GradePosting, Person, PostingStatus, ResourceLink
 from lti_tool.advantage import AdvantageClient, AdvantageError
+from workers.liveness import live_lock_keys, lock_key
+
+log = logging.getLogger(__name__)
 
 BACKOFF_CAP_SECONDS = 3600
 MAX_ATTEMPTS = 12
@@ -20,11 +24,13 @@ MAX_ATTEMPTS = 12
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff between attempts (unless the platform says when, with Retry-After), and how long a
-    claimed posting may stay in flight before the sweep takes it back from a worker presumed dead."""
+    """Exponential backoff between attempts (unless the platform says when, with Retry-After), how long a
+    claimed posting may stay in flight before the sweep takes it back from a worker presumed dead, and how long
+    before it takes it back from a worker known to be gone (see `sweep`)."""
 
     backoff_seconds: float = 5
     stuck_after: timedelta = timedelta(minutes=5)
+    orphan_after: timedelta = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -35,23 +41,25 @@ class Outcome:
     retry_in: float | None = None
 
 
-def claim(session: Session, posting_id: int, now: datetime) -> bool:
-    """Take the posting for this worker; False when another worker has it or it is settled or not yet due."""
+def claim(session: Session, posting_id: int, now: datetime, claimant: str | None = None) -> bool:
+    """Take the posting for this worker (named `claimant`, see workers/liveness.py); False when another worker has
+    it or it is settled or not yet due."""
     claimed = rows_changed(
         session,
         update(GradePosting)
         .where(GradePosting.id == posting_id, GradePosting.status == PostingStatus.PENDING,
                GradePosting.next_attempt_at <= now)
-        .values(status=PostingStatus.IN_FLIGHT, claimed_at=now, attempts=GradePosting.attempts + 1)
+        .values(status=PostingStatus.IN_FLIGHT, claimed_at=now, claimed_by=claimant,
+                attempts=GradePosting.attempts + 1)
     )
     session.commit()
     return bool(claimed)
 
 
 def post_one(session: Session, posting_id: int, client: AdvantageClient, now: datetime,
-             policy: RetryPolicy = RetryPolicy()) -> Outcome:
+             policy: RetryPolicy = RetryPolicy(), *, claimant: str | None = None) -> Outcome:
     """Post a claimed row; the outcome is committed before returning, so a crash after it re-posts nothing."""
-    if not claim(session, posting_id, now):
+    if not claim(session, posting_id, now, claimant):
         return Outcome(status=None)
     posting = session.get(GradePosting, posting_id)
     assert posting is not None
@@ -73,9 +81,24 @@ def post_one(session: Session, posting_id: int, client: AdvantageClient, now: da
             if recorded is True or (recorded is None and posting.attempts > 1):
                 return _mark_posted(session, posting, now)
         return _record_failure(session, posting, error, now, policy)
+    if not _still_ours(session, posting):
+        return Outcome(status=None)
     posting.status, posting.posted_at, posting.last_error, posting.last_status = PostingStatus.POSTED, now, "", 200
     session.commit()
     return Outcome(status=PostingStatus.POSTED)
+
+
+def _still_ours(session: Session, posting: GradePosting) -> bool:
+    """Whether this attempt may still record its outcome: no other attempt claimed the row since, and it is not
+    settled. The sweep may have taken the row back (this worker looked gone, or was stuck); a later attempt's
+    outcome then stands, and this late one is dropped rather than written over it."""
+    attempt = posting.attempts  # as loaded right after this worker's claim
+    session.refresh(posting, with_for_update=True)
+    if posting.attempts == attempt and posting.status in (PostingStatus.IN_FLIGHT, PostingStatus.PENDING):
+        return True
+    session.rollback()
+    log.warning("grade posting %s was taken over by a later attempt; this attempt's outcome is dropped", posting.id)
+    return False
 
 
 def _is_stale(error: AdvantageError) -> bool:
@@ -103,6 +126,8 @@ def _recorded(client: AdvantageClient, lineitem: str, body: dict[str, object]) -
 
 
 def _mark_posted(session: Session, posting: GradePosting, now: datetime) -> Outcome:
+    if not _still_ours(session, posting):
+        return Outcome(status=None)
     posting.status, posting.posted_at, posting.last_status = PostingStatus.POSTED, now, 200
     posting.last_error = N_("Recorded by an earlier attempt whose answer was lost.")
     session.commit()
@@ -169,11 +194,13 @@ def score_body(session: Session, posting: GradePosting) -> dict[str, object]:
 
 def _record_failure(session: Session, posting: GradePosting, error: AdvantageError, now: datetime,
                     policy: RetryPolicy) -> Outcome:
+    if not _still_ours(session, posting):
+        return Outcome(status=None)
     posting.last_status, posting.last_error = error.status, str(error)[:2000]
     if error.retryable and posting.attempts < MAX_ATTEMPTS:
         backoff = min(BACKOFF_CAP_SECONDS, policy.backoff_seconds * 2 ** (posting.attempts - 1))
         wait = max(error.retry_after or 0.0, backoff)
-        posting.status, posting.claimed_at = PostingStatus.PENDING, None
+        posting.status, posting.claimed_at, posting.claimed_by = PostingStatus.PENDING, None, None
         posting.next_attempt_at = now + timedelta(seconds=wait)
         session.commit()
         return Outcome(status=PostingStatus.PENDING, retry_in=wait)
@@ -183,17 +210,39 @@ def _record_failure(session: Session, posting: GradePosting, error: AdvantageErr
 
 
 def sweep(session: Session, now: datetime, policy: RetryPolicy = RetryPolicy()) -> list[int]:
-    """Free postings stuck in flight (a killed worker, a lost message) and list every posting now due."""
+    """Free postings stuck in flight (a killed worker, a lost message) and list every posting now due.
+
+    1. A posting in flight longer than `stuck_after` is freed, whoever holds it: the worker is presumed dead.
+    2. A posting whose worker is known to be gone (its liveness lock is released, workers/liveness.py) is freed
+       once `orphan_after` has passed since its claim, long before `stuck_after`. The wait covers a live worker
+       whose liveness connection alone broke: by then its calls to the LMS, each bounded by a timeout, are over,
+       and the next attempt reads the gradebook back before posting (see `post_one`).
+    3. Either way the next attempt is a retry: it posts only if the gradebook does not hold the score yet."""
+    freed = GradePosting.claimed_at < now - policy.stuck_after
+    gone = _gone_claimants(session)
+    if gone:
+        freed = or_(freed, and_(GradePosting.claimed_by.in_(gone), GradePosting.claimed_at < now - policy.orphan_after))
     session.execute(
         update(GradePosting)
-        .where(GradePosting.status == PostingStatus.IN_FLIGHT, GradePosting.claimed_at < now - policy.stuck_after)
-        .values(status=PostingStatus.PENDING, claimed_at=None, next_attempt_at=now)
+        .where(GradePosting.status == PostingStatus.IN_FLIGHT, freed)
+        .values(status=PostingStatus.PENDING, claimed_at=None, claimed_by=None, next_attempt_at=now)
     )
     session.commit()
     return list(session.scalars(select(GradePosting.id).where(
         GradePosting.status == PostingStatus.PENDING,
         or_(GradePosting.next_attempt_at <= now, GradePosting.next_attempt_at.is_(None)),
     ).order_by(GradePosting.id)))
+
+
+def _gone_claimants(session: Session) -> list[str]:
+    # The claimants are read before the locks: a worker takes its lock before it claims, so a claimant read here
+    # that is alive still shows its lock below.
+    claimants = set(session.scalars(select(GradePosting.claimed_by).distinct().where(
+        GradePosting.status == PostingStatus.IN_FLIGHT, GradePosting.claimed_by.is_not(None))))
+    alive = live_lock_keys(session) if claimants else None
+    if alive is None:
+        return []
+    return sorted(claimant for claimant in claimants if claimant is not None and lock_key(claimant) not in alive)
 
 
 def retry_failed(session: Session, assignment_id: int, posting_id: int, now: datetime) -> GradePosting:

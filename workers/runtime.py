@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,6 +13,7 @@ from lti_tool.advantage import AdvantageClient, TokenCache, ToolCredentials
 from lti_tool.key_vault import KeyVault, bind_vault, current_signing_key
 from lti_tool.outbound import OutboundClient
 from lti_tool.registry import Platform
+from workers.liveness import Presence
 from workers.token_cache import DatabaseTokenCache, RedisTokenCache
 
 
@@ -25,6 +27,18 @@ def _sessions(database_url: str, vault: KeyVault) -> sessionmaker[Session]:
     factory = make_session_factory(make_engine(database_url))
     bind_vault(factory, vault)
     return factory
+
+
+def presence(settings: Settings) -> Presence:
+    """This worker process's name and liveness lock, shared by its threads."""
+    return _presence(settings.database_url, KeyVault.from_settings(settings), os.getpid())
+
+
+@cache
+def _presence(database_url: str, vault: KeyVault, pid: int) -> Presence:
+    # Keyed by the process id too: a forked child is another worker, with a lock (and connection) of its own.
+    engine = _sessions(database_url, vault).kw["bind"]
+    return Presence(engine)
 
 
 def token_cache(settings: Settings) -> TokenCache:

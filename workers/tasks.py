@@ -21,7 +21,7 @@ from lti_tool.registry import Platform
 from lti_tool.roster import apply_roster
 from workers import passback
 from workers.locks import try_lock
-from workers.runtime import advantage_client, sessions
+from workers.runtime import advantage_client, presence, sessions
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,8 @@ def _busy(job: str) -> int:
 
 def _retry_policy(settings: Settings) -> passback.RetryPolicy:
     return passback.RetryPolicy(backoff_seconds=settings.passback_backoff_seconds,
-                                stuck_after=timedelta(seconds=settings.passback_stuck_seconds))
+                                stuck_after=timedelta(seconds=settings.passback_stuck_seconds),
+                                orphan_after=timedelta(seconds=settings.passback_orphan_seconds))
 
 
 @shared_task(name="peerlti.ping")
@@ -72,7 +73,9 @@ def post_grade(self: Task, posting_id: int) -> str | None:
             _gone("grade posting", posting_id)
             return None
         client = advantage_client(session, platform, settings)
-        outcome = passback.post_one(session, posting_id, client, utcnow(), _retry_policy(settings))
+        # Eager runs post inside a web request, which is no worker to watch: their rows wait for the stuck delay.
+        claimant = None if self.app.conf.task_always_eager else presence(settings).claimant()
+        outcome = passback.post_one(session, posting_id, client, utcnow(), _retry_policy(settings), claimant=claimant)
     if outcome.retry_in is not None and not self.app.conf.task_always_eager:
         self.apply_async(args=(posting_id,), countdown=outcome.retry_in)
     return outcome.status.value if outcome.status else None

@@ -24,6 +24,7 @@ from lti_tool.database import db
 from lti_tool.enqueue import enqueue
 from lti_tool.forms import ActionForm
 from lti_tool.views.course import staff_view
+from workers.locks import try_lock
 from workers.passback import retry_failed
 
 bp = Blueprint("grading", __name__)
@@ -54,7 +55,15 @@ def run(link_id: int) -> Response:
     method = request.form.get("method") or None
     if method is not None and method not in METHODS:
         raise InvalidInput({"method": N_("Choose one of the listed ways to combine peer scores.")})
-    computed = run_grading(db(), view.require_assignment().id, utcnow(), method)
+    assignment_id = view.require_assignment().id
+    # The lock of the scheduled run (workers/tasks.py): two tabs, two colleagues, or a tab and the schedule would
+    # otherwise compute at once and the second would collide on the grades the first is writing.
+    if not try_lock(db(), "run_grading", assignment_id):
+        db().rollback()
+        flash(gettext("Grades are already being computed for this activity (by a colleague or by the schedule). "
+                      "Reload this page in a moment to see them."))
+        return redirect(url_for("grading.grades", link_id=link_id), 303)
+    computed = run_grading(db(), assignment_id, utcnow(), method)
     db().commit()
     held = sum(1 for grade in computed if grade.held)
     flash(ngettext("Grades computed for %(num)s student.", "Grades computed for %(num)s students.", len(computed)))

@@ -251,7 +251,9 @@ def _run_batch(lms, session, broker, workers, faults, *pool: str) -> tuple[Relea
     release = release_grades(lms, session)
     workers.start(broker, *pool)
     dispatch(workers.settings(broker), release.postings.values())
-    return release, faulty, wait_until(session, release, all_settled, workers)
+    current = wait_until(session, release, all_settled, workers)
+    faulty.wait_for_answers()
+    return release, faulty, current
 
 
 # --- the LMS misbehaves ------------------------------------------------------------------------------------------

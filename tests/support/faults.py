@@ -89,6 +89,7 @@ class FaultyAGS:
         self.app = app
         self._faults = list(faults)
         self._lock = threading.Lock()
+        self._answered = threading.Condition(self._lock)
         self._score_posts = 0
         self.token_requests: Counter[str] = Counter()
         self.score_posts: list[ScorePost] = []
@@ -129,6 +130,13 @@ class FaultyAGS:
             return False
         page = parse_qs(environ.get("QUERY_STRING", "")).get("page", ["1"])[0]
         return self.roster_fault_page is None or page == str(self.roster_fault_page)
+
+    def wait_for_answers(self, timeout: float = 30) -> None:
+        """Wait until every score post received is answered, so `score_posts` counts them all: a delayed post
+        (a timeout, a lost answer) is only counted when its answer leaves, possibly after the outbox settled."""
+        with self._answered:
+            if not self._answered.wait_for(lambda: len(self.score_posts) == self._score_posts, timeout):
+                raise AssertionError(f"{self._score_posts - len(self.score_posts)} score posts still unanswered")
 
     def set_faults(self, faults: Iterable[Fault]) -> None:
         with self._lock:
@@ -173,6 +181,7 @@ class FaultyAGS:
             captured["status"] = f"{self.stale_status} Conflict"
         with self._lock:
             self.score_posts.append(ScorePost(number, arrived, user_id, int(captured["status"].split()[0])))
+            self._answered.notify_all()
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
         return [body]
