@@ -64,6 +64,9 @@ def create_assignment(
     settings.validate()
     assignment = Assignment(course_id=course_id, public_id=secrets.token_hex(12), resource_link_id=resource_link_id)
     assignment.apply(_sanitised(settings))
+    # A new activity waits in setup, whatever its dates say, until staff open it: students must not hand in work
+    # before the rubric and the dates are what the instructor wants (see write_rules, rule 0).
+    assignment.phase_override = Phase.SETUP
     session.add(assignment)
     session.flush()
     return assignment
@@ -446,3 +449,20 @@ def roster(session: Session, assignment_id: int) -> list[RosterRow]:
         )
     }
     return [RosterRow(person=student, submission=submissions.get(student.id)) for student in students]
+
+
+def student_work(session: Session, assignment_id: int, person_id: int) -> RosterRow:
+    """One student of the course with their submission and every version of it, for course staff to read."""
+    assignment = get_assignment(session, assignment_id)
+    student = session.scalars(
+        select(Person).join(Enrollment, Enrollment.person_id == Person.id)
+        .where(Person.id == person_id, Enrollment.course_id == assignment.course_id,
+               Enrollment.role == CourseRole.STUDENT)
+    ).one_or_none()
+    if student is None:
+        raise NotFound(N_("That student is not in this course."))
+    submission = session.scalars(
+        select(Submission).options(selectinload(Submission.versions))
+        .where(Submission.assignment_id == assignment_id, Submission.author_id == person_id)
+    ).one_or_none()
+    return RosterRow(person=student, submission=submission)

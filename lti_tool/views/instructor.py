@@ -13,7 +13,7 @@ from assessment.db import utcnow
 from assessment.errors import InvalidInput, NotAllowed
 from assessment.messages import N_
 from assessment.models import Assignment, Enrollment, Person
-from assessment.services import create_assignment, placeable_assignment, roster, switch_assignment
+from assessment.services import create_assignment, placeable_assignment, roster, student_work, switch_assignment
 from lti_tool.database import db
 from lti_tool.enqueue import enqueue
 from lti_tool.forms import ActionForm, NewActivityForm
@@ -124,3 +124,12 @@ def submissions(link_id: int) -> str:
     assignment = view.require_assignment()
     return render_template("instructor/submissions.html", view=view, assignment=assignment,
                            rows=roster(db(), assignment.id))
+
+
+@bp.get("/links/<int:link_id>/students/<int:person_id>/work")
+def work(link_id: int, person_id: int) -> str:
+    """A student's work as they handed it in, text and files, every version: for course staff only."""
+    view = staff_view(link_id)
+    assignment = view.require_assignment()
+    return render_template("instructor/work.html", view=view, assignment=assignment,
+                           row=student_work(db(), assignment.id, person_id))
