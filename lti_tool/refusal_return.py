@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import request, url_for
+from flask import current_app, request, url_for
+from werkzeug.exceptions import HTTPException
 
 # Forms the LMS posts (launches, deep-linking answers) come from the LMS's pages, never from one of the tool's.
 _NOT_AN_ORIGIN_PREFIXES = ("/lti/",)
@@ -22,7 +23,17 @@ def origin_page() -> str | None:
     origin, here = urlsplit(referer), urlsplit(request.host_url)
     if (origin.scheme, origin.netloc) != (here.scheme, here.netloc) or origin.path.startswith(_NOT_AN_ORIGIN_PREFIXES):
         return None
-    return referer
+    return referer if _is_a_page(origin.path) else None
+
+
+def _is_a_page(path: str) -> bool:
+    # A page shown in answer to a form (a form with problems) may sit at a URL that only takes forms: going back
+    # there would be a dead end of its own.
+    try:
+        current_app.url_map.bind(request.host).match(path, method="GET")
+    except HTTPException:
+        return False
+    return True
 
 
 def activity_home() -> str | None:

@@ -77,7 +77,8 @@ def test_a_refusal_from_elsewhere_keeps_its_own_page_with_a_way_back_to_the_acti
     instructor.post("/links/{link}/phase", {"phase": "setup"})
     path = f"/links/{{link}}/submissions/{submission.id}/staff-review"
 
-    for referer in ({"Referer": "https://elsewhere.example/page"}, {}):
+    posts_only = instructor.url("/links/{link}/allocation/assign")  # a URL no page can be fetched from
+    for referer in ({"Referer": "https://elsewhere.example/page"}, {"Referer": posts_only}, {}):
         refused = instructor.browser.post(instructor.url(path), data={"csrf_token": instructor.csrf_token()},
                                           timeout=10, headers=referer)
 
