@@ -84,3 +84,14 @@ def test_a_refusal_from_elsewhere_keeps_its_own_page_with_a_way_back_to_the_acti
 
         assert refused.status_code == 409 and "still being set up" in page_text(refused)
         assert f'href="/links/{instructor.link_id}"' in refused.text and "Back to the activity" in refused.text
+
+
+def test_in_setup_staff_cannot_add_a_reviewer_and_are_told_why_on_the_table(instructor, class_in_review, session):
+    submission, reviewer = _pair(session)
+    instructor.post("/links/{link}/phase", {"phase": "setup"})
+
+    refused = instructor.post("/links/{link}/allocation/assign", {"submission": str(submission.id),
+                                                                   "reviewer": str(reviewer)})
+
+    assert refused.url.endswith("/allocation") and "still being set up" in page_text(refused)
+    assert see_committed(session).scalars(select(Review)).all() == []

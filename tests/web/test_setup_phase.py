@@ -79,3 +79,17 @@ def test_in_setup_students_can_neither_hand_in_nor_open_the_activity(lms, sessio
     assert opened.status_code == 403
     assert see_committed(session).scalars(select(Submission)).all() == []
     assert see_committed(session).scalars(select(Assignment)).one().phase_override == "setup"
+
+
+def test_the_checklist_asks_for_new_dates_once_the_submission_deadline_has_passed(lms, session):
+    from datetime import UTC, datetime, timedelta
+
+    teacher = _new_activity(lms)
+    before = page_text(teacher.get("/links/{link}"))
+    see_committed(session).scalars(select(Assignment)).one().submission_due = datetime.now(UTC) - timedelta(minutes=1)
+    session.commit()
+
+    after = page_text(teacher.get("/links/{link}"))
+
+    assert "deadline has already passed" not in before and "Submissions open" in before
+    assert "The submission deadline has already passed: set new dates." in after
