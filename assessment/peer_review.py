@@ -30,7 +30,7 @@ from assessment.models import (
 )
 from assessment.phases import Phase
 from assessment.services import get_assignment, plain_text
-from assessment.write_rules import ensure_feedback_open, ensure_review_writable
+from assessment.write_rules import ensure_feedback_open, ensure_open, ensure_review_writable
 
 MAX_COMMENT_CHARACTERS = 20_000
 # Claiming a submission can lose a race on SQLite (no SKIP LOCKED); a few tries settle it.
@@ -182,6 +182,7 @@ def reclaim_expired_leases(session: Session, now: datetime, assignment_id: int |
 def allocate_statically(session: Session, assignment_id: int, now: datetime, seed: int) -> int:
     """Give every submission its k reviewers at once (static mode); returns how many reviews were assigned."""
     assignment = get_assignment(session, assignment_id)
+    ensure_open(assignment, now)
     if session.scalar(select(func.count()).where(Review.assignment_id == assignment_id,
                                                  Review.kind == ReviewKind.PEER)):
         raise NotAllowed(N_("Reviews are already allocated for this assignment; adjust them by hand in the table."))
@@ -447,6 +448,7 @@ def assign_reviewer(session: Session, assignment_id: int, submission_id: int, re
     if submission is None or submission.assignment_id != assignment_id:
         raise NotFound(N_("That submission does not exist."))
     assignment = get_assignment(session, assignment_id)
+    ensure_open(assignment, now)
     _ensure_student(session, reviewer_id, assignment.course_id)
     if submission.author_id == reviewer_id:
         raise InvalidInput({"reviewer": N_("A student cannot review their own work.")})
@@ -486,6 +488,7 @@ def staff_assessment(session: Session, assignment_id: int, submission_id: int, s
     submission = session.get(Submission, submission_id)
     if submission is None or submission.assignment_id != assignment_id:
         raise NotFound(N_("That submission does not exist."))
+    ensure_open(get_assignment(session, assignment_id), now)
     review = session.scalars(select(Review).where(Review.submission_id == submission_id, Review.reviewer_id == staff_id,
                                                   Review.kind == ReviewKind.STAFF)).one_or_none()
     if review is None:

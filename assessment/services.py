@@ -64,6 +64,9 @@ def create_assignment(
     settings.validate()
     assignment = Assignment(course_id=course_id, public_id=secrets.token_hex(12), resource_link_id=resource_link_id)
     assignment.apply(_sanitised(settings))
+    # A new activity waits in setup, whatever its dates say, until staff open it: students must not hand in work
+    # before the rubric and the dates are what the instructor wants (see write_rules, rule 0).
+    assignment.phase_override = Phase.SETUP
     session.add(assignment)
     session.flush()
     return assignment
@@ -103,18 +106,69 @@ def settings_locks(session: Session, assignment: Assignment, now: datetime) -> d
     return review_locks(assignment.settings) if reviewing_started(session, assignment, now) else {}
 
 
-def place_assignment(session: Session, resource_link: ResourceLink, public_id: str | None) -> Assignment | None:
-    """The assignment of a resource link; on the first launch of a deep-linked link, attach the one it names."""
+@dataclass(frozen=True)
+class Placement:
+    """What a launch of a resource link opens, and what changed on the way."""
+
+    assignment: Assignment | None
+    replaced: Assignment | None = None  # opened by the link until this launch followed a newer pick
+    waiting: Assignment | None = None  # a newer pick not followed, since the current activity has students' work
+
+
+# Which assignment a launch of a resource link opens. The launch of a link made by the content picker names its
+# assignment in a custom parameter; some platforms keep the link (and its id) when the instructor picks again, and
+# send the new name on the same link.
+# 1. Only an unplaced assignment of the link's course is ever attached: a copied link must not capture another
+#    course's work, nor take an activity another link opens.
+# 2. A link without an assignment takes the one named.
+# 3. A link whose assignment has no handed-in work follows the newer pick: the earlier activity is detached and
+#    kept, and staff are told which activity the link now opens.
+# 4. A link whose assignment has handed-in work keeps it: nothing students did is hidden by a launch; staff are
+#    asked whether to open the newer pick instead (switch_assignment).
+def place_assignment(session: Session, resource_link: ResourceLink, public_id: str | None) -> Placement:
     placed = assignment_for_link(session, resource_link.id)
-    if placed is not None or not public_id:
-        return placed
+    candidate = placeable_assignment(session, resource_link, public_id)
+    if candidate is None:
+        return Placement(placed)
+    if placed is None:
+        return Placement(_attach(session, resource_link, candidate))
+    if _has_work(session, placed):
+        return Placement(placed, waiting=candidate)
+    return Placement(_attach(session, resource_link, candidate, replacing=placed), replaced=placed)
+
+
+def switch_assignment(session: Session, resource_link: ResourceLink, public_id: str) -> Placement:
+    """Staff chose to open a newer pick at the link (rule 4 asked them): the earlier activity is detached and kept."""
+    candidate = placeable_assignment(session, resource_link, public_id)
+    if candidate is None:
+        raise NotAllowed(N_("That activity can no longer be opened here: it is already open at another link or "
+                            "belongs to another course. Pick the content again in the LMS if you still want it."))
+    placed = assignment_for_link(session, resource_link.id)
+    return Placement(_attach(session, resource_link, candidate, replacing=placed), replaced=placed)
+
+
+def placeable_assignment(session: Session, resource_link: ResourceLink, public_id: str | None) -> Assignment | None:
+    """The assignment named, when rule 1 lets this link open it."""
+    if not public_id:
+        return None
     candidate = session.scalars(select(Assignment).where(Assignment.public_id == public_id)).one_or_none()
-    # Only an unplaced assignment of the same course: a copied link must not capture another course's work.
     if candidate is None or candidate.course_id != resource_link.course_id or candidate.resource_link_id is not None:
         return None
+    return candidate
+
+
+def _attach(session: Session, resource_link: ResourceLink, candidate: Assignment, *,
+            replacing: Assignment | None = None) -> Assignment:
+    if replacing is not None:
+        replacing.resource_link_id = None
+        session.flush()  # the link opens one assignment at a time (a unique column): free it first
     candidate.resource_link_id = resource_link.id
     session.flush()
     return candidate
+
+
+def _has_work(session: Session, assignment: Assignment) -> bool:
+    return session.scalar(select(exists().where(Submission.assignment_id == assignment.id))) or False
 
 
 def assignment_for_link(session: Session, resource_link_id: int) -> Assignment | None:
@@ -398,3 +452,20 @@ def roster(session: Session, assignment_id: int) -> list[RosterRow]:
         )
     }
     return [RosterRow(person=student, submission=submissions.get(student.id)) for student in students]
+
+
+def student_work(session: Session, assignment_id: int, person_id: int) -> RosterRow:
+    """One student of the course with their submission and every version of it, for course staff to read."""
+    assignment = get_assignment(session, assignment_id)
+    student = session.scalars(
+        select(Person).join(Enrollment, Enrollment.person_id == Person.id)
+        .where(Person.id == person_id, Enrollment.course_id == assignment.course_id,
+               Enrollment.role == CourseRole.STUDENT)
+    ).one_or_none()
+    if student is None:
+        raise NotFound(N_("That student is not in this course."))
+    submission = session.scalars(
+        select(Submission).options(selectinload(Submission.versions))
+        .where(Submission.assignment_id == assignment_id, Submission.author_id == person_id)
+    ).one_or_none()
+    return RosterRow(person=student, submission=submission)

@@ -11,11 +11,13 @@ from assessment.models import Assignment, Review, ReviewKind, ReviewStatus
 from assessment.phases import HAND_IN_PHASES, PHASE_NAMES, Phase
 
 # The rules, checked against the phase (the dates, or the phase staff moved the assignment to by hand) and the dates:
+# 0. In setup (where a new activity waits until staff open it) nothing is handed in, reviewed or assessed, by
+#    students or staff: only the activity itself (settings, rubric, calibration examples) is written.
 # 1. Handing in a version: in the submission phase, within the dates' window (late work as the late policy allows).
 # 2. In the calibration and review phases only late work is taken, and only when the late policy accepts it and its
 #    dates still allow; once grading starts (or in setup) nothing is handed in, whatever the dates say.
 # 3. Peer reviews and self-assessments (drafts and submissions, first or edited) are written in the review phase only.
-# 4. Staff assessments are written in any phase: staff settle doubtful grades after reviewing closes.
+# 4. Staff assessments are written in any phase but setup: staff settle doubtful grades after reviewing closes.
 # 5. A review is written only while it is the reviewer's: assigned under an unexpired lease, or submitted by them;
 #    an expired or removed review is closed.
 # 6. A flagged review is frozen, whether the flag is open or was resolved keeping the review: staff decide on exactly
@@ -23,8 +25,18 @@ from assessment.phases import HAND_IN_PHASES, PHASE_NAMES, Phase
 # 7. Helpfulness ratings and flags are given in the released phase only, when authors can read their feedback.
 
 
+SETUP_CLOSED: str = N_("This activity is still being set up, so nothing can be handed in, reviewed or assessed "
+                       "yet. It opens when the instructor opens it and its dates arrive.")
+
+
+def ensure_open(assignment: Assignment, now: datetime) -> None:
+    """Rule 0: refuse every write of work, reviews and assessments while the activity is in setup."""
+    if assignment.phase_at(now) is Phase.SETUP:
+        raise PhaseClosed(SETUP_CLOSED)
+
+
 def hand_in_lateness(assignment: Assignment, now: datetime) -> Lateness:
-    """How late a hand-in at `now` is (rules 1 and 2); PhaseClosed when the assignment takes no work now."""
+    """How late a hand-in at `now` is (rules 0, 1 and 2); PhaseClosed when the assignment takes no work now."""
     phase = assignment.phase_at(now)
     if phase is Phase.SETUP:
         raise PhaseClosed(N_("Submissions are not open yet."))
@@ -36,13 +48,14 @@ def hand_in_lateness(assignment: Assignment, now: datetime) -> Lateness:
 
 
 def ensure_review_writable(assignment: Assignment, review: Review, now: datetime, *, flagged: bool) -> None:
-    """Refuse a change to a review that rules 3 to 6 close."""
+    """Refuse a change to a review that rules 0 and 3 to 6 close."""
     if review.status is not ReviewStatus.SUBMITTED and not review.is_open(now):
         raise PhaseClosed(N_("This review is no longer yours to complete: its time ran out or staff removed it. "
                              "Ask for another submission to review."))
     if flagged:
         raise PhaseClosed(N_("This review was flagged by its author, so it can no longer be changed: course staff "
                              "decide on the review as it was flagged."))
+    ensure_open(assignment, now)
     phase = assignment.phase_at(now)
     if review.kind is not ReviewKind.STAFF and phase is not Phase.REVIEW:
         raise PhaseClosed(N_("Reviewing is closed: the assignment is in its %(phase)s phase, so reviews can no "

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, flash, redirect, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug import Response as WerkzeugResponse
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from assessment.assignment_settings import MAX_FILE_MB
@@ -36,6 +37,7 @@ from lti_tool.launch.views import bp as lti_bp
 from lti_tool.launch.views import init_launch
 from lti_tool.log_redaction import install_redaction
 from lti_tool.rate_limits import init_rate_limits
+from lti_tool.refusal_return import REFUSAL, activity_home, origin_page
 from lti_tool.tab_session import init_tab_sessions
 from lti_tool.templating import init_templating
 from lti_tool.views import init_views
@@ -115,11 +117,18 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("launch_error.html", error=error), error.status
 
     @app.errorhandler(AssessmentError)
-    def assessment_error(error: AssessmentError) -> tuple[str, int]:
+    def assessment_error(error: AssessmentError) -> WerkzeugResponse | tuple[str, int]:
         db().rollback()
         status = next((code for kind, code in ERROR_STATUS.items() if isinstance(error, kind)), 400)
         problems = translate_problems(getattr(error, "problems", {}))
-        return render_template("error.html", status=status, message=translate(error.message), problems=problems), status
+        message = translate(error.message)
+        origin = origin_page()
+        if origin is not None:
+            # Shown on the page the form came from, where the person can choose again: no dead end.
+            flash(" ".join(problems.values()) if problems else message, REFUSAL)
+            return redirect(origin, 303)
+        return render_template("error.html", status=status, message=message, problems=problems,
+                               back=activity_home()), status
 
     @app.errorhandler(UndecryptableKey)
     def undecryptable_key(error: UndecryptableKey) -> tuple[str, int]:

@@ -20,6 +20,8 @@ class DeepLinkRequest:
     data: str
     user_id: str
     issued_at: float
+    # The added link whose content is picked again, keeping its id (as Open edX does); None adds a new link.
+    link_id: str | None = None
 
 
 class PendingDeepLinks:
@@ -32,8 +34,9 @@ class PendingDeepLinks:
         # Kept so a replay is told apart from a forgery; as bounded as the requests themselves.
         self._answered: dict[str, float] = {}
 
-    def issue(self, user_id: str) -> DeepLinkRequest:
-        request = DeepLinkRequest(data=secrets.token_urlsafe(24), user_id=user_id, issued_at=time.monotonic())
+    def issue(self, user_id: str, link_id: str | None = None) -> DeepLinkRequest:
+        request = DeepLinkRequest(data=secrets.token_urlsafe(24), user_id=user_id, issued_at=time.monotonic(),
+                                  link_id=link_id)
         with self._lock:
             self._forget_expired()
             self._pending[request.data] = request

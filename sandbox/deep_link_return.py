@@ -28,7 +28,11 @@ def receive_response() -> str | tuple[str, int]:
         if text:
             current_app.logger.info("Deep linking response %s: %s", name, text)
     new_links = [NewResourceLink(_link_fields(link), link.line_item) for link in response.links]
-    added = sandbox.store.add_resource_links(new_links)
+    if answered.link_id is not None:
+        # Content picked again: the link keeps its id and its gradebook column, and launches with the new choice.
+        added = [sandbox.store.replace_resource_link(answered.link_id, new) for new in new_links[:1]]
+    else:
+        added = sandbox.store.add_resource_links(new_links)
     course = sandbox.course
     return render_template(
         "deep_link_result.html",

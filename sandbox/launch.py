@@ -21,7 +21,9 @@ blueprint = Blueprint("launch", __name__)
 
 DOCUMENT_TARGETS = ("iframe", "window")
 # The subject of an lti_message_hint asking for a deep linking request; resource link ids never take it.
+# `deep-linking=<link id>` picks the content of an added link again, keeping the link's id.
 DEEP_LINKING_SUBJECT = "deep-linking"
+REPICK_SEPARATOR = "="
 # A BCP 47 language tag such as "hi-IN", as LMSs send the user's language in launch_presentation.locale.
 LOCALE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
@@ -45,7 +47,13 @@ class MessageHint:
 
     @property
     def is_deep_linking(self) -> bool:
-        return self.subject == DEEP_LINKING_SUBJECT
+        return self.subject == DEEP_LINKING_SUBJECT or self.subject.startswith(DEEP_LINKING_SUBJECT + REPICK_SEPARATOR)
+
+    @property
+    def repicked_link(self) -> str | None:
+        """The added link whose content a deep linking request picks again, if it is such a request."""
+        _, separator, link_id = self.subject.partition(REPICK_SEPARATOR)
+        return link_id if self.is_deep_linking and separator else None
 
     def __str__(self) -> str:
         return f"{self.subject}:{self.document_target}" + (f":{self.locale}" if self.locale else "")
@@ -104,8 +112,16 @@ def initiate_deep_linking(user_id: str) -> Response | tuple[str, int]:
     document_target = request.args.get("presentation", "iframe")
     if document_target not in DOCUMENT_TARGETS:
         return _problem(400, "Unknown presentation", "presentation must be iframe or window.")
+    # ?link=<added link>: pick that link's content again; the course keeps the link and its id, as Open edX does.
+    link_id = request.args.get("link")
+    subject = DEEP_LINKING_SUBJECT
+    if link_id is not None:
+        if not any(stored["id"] == link_id for stored in sandbox.store.resource_links()):
+            return _problem(404, "Unknown activity",
+                            f"There is no added resource link {link_id!r} whose content could be picked again.")
+        subject = DEEP_LINKING_SUBJECT + REPICK_SEPARATOR + link_id
     login = SandboxLogin(FlaskRequest(request), sandbox.new_platform())
-    login.set_lti_message_hint(message_hint=str(MessageHint(DEEP_LINKING_SUBJECT, document_target)))
+    login.set_lti_message_hint(message_hint=str(MessageHint(subject, document_target)))
     login.set_deeplinking_launch_url()
     return login.initiate_login(user_id)
 
@@ -126,7 +142,8 @@ def authorize() -> Response | tuple[str, int]:
     if hint is not None and hint.is_deep_linking:
         if not person.is_staff:
             return _not_staff(person)
-        message = DeepLinkingRequest(sandbox.new_platform(tool), sandbox, DeepLinkingPlan(person, hint.document_target))
+        message = DeepLinkingRequest(sandbox.new_platform(tool), sandbox, DeepLinkingPlan(person, hint.document_target,
+                                                                                  hint.repicked_link))
     else:
         link = sandbox.course.resource_link(hint.subject) if hint else sandbox.course.resource_links[0]
         assert link is not None

@@ -38,6 +38,7 @@ class DeepLinkingPlan:
 
     person: Person
     document_target: str
+    link_id: str | None = None  # an added link whose content is picked again
 
 
 class CourseMessage(LTIAdvantageMessageLaunchAbstract):
@@ -120,7 +121,7 @@ class DeepLinkingRequest(CourseMessage):
             accept_types=set(ACCEPTED_CONTENT_TYPES),
         )
         # Issued only now, after the tool's authorisation request passed its checks, so no stray data piles up.
-        pending = self._sandbox.deep_links.issue(person.user_id)
+        pending = self._sandbox.deep_links.issue(person.user_id, self._plan.link_id)
         # set_dl always accepts several items and an "embed" target, and wants data as an object; this course
         # takes one link per request, shown in a frame or a window, and data is an opaque string (LTI-DL 2.0).
         assert self._deep_linking_launch_data is not None

@@ -79,6 +79,15 @@ class GradebookStore:
             self._save()
             return added
 
+    def replace_resource_link(self, link_id: str, new: NewResourceLink) -> AddedResourceLink:
+        """Give an added link new content under the same id; its line item stays, scores and all."""
+        with self._lock:
+            self._state["resource_links"][link_id] = {"id": link_id, **new.fields}
+            kept = next((item for item in self._state["line_items"].values() if item.get("resourceLinkId") == link_id),
+                        None)
+            self._save()
+            return AddedResourceLink(copy.deepcopy(self._state["resource_links"][link_id]), copy.deepcopy(kept))
+
     def line_items(self) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy(list(self._state["line_items"].values()))

@@ -15,6 +15,7 @@ from assessment.errors import NotFound
 from assessment.grading_run import run_grading
 from assessment.models import Assignment, Course, Grade, GradePosting, ResourceLink
 from assessment.peer_review import reclaim_expired_leases
+from assessment.phases import Phase
 from config.settings import Settings
 from lti_tool.advantage import AdvantageError
 from lti_tool.registry import Platform
@@ -170,7 +171,10 @@ def grade_due_assignments(self: Task) -> int:
         last_graded = func.max(Grade.computed_at)
         due = list(session.scalars(
             select(Assignment.id).outerjoin(Grade, Grade.assignment_id == Assignment.id)
-            .where(Assignment.review_due <= now).group_by(Assignment.id, Assignment.review_due)
+            .where(Assignment.review_due <= now)
+            # An activity still in setup was never opened: grading it would give every student a grade for nothing.
+            .where(or_(Assignment.phase_override.is_(None), Assignment.phase_override != Phase.SETUP))
+            .group_by(Assignment.id, Assignment.review_due)
             .having(or_(last_graded.is_(None), last_graded < Assignment.review_due))
         ))
         grader = self.app.tasks["peerlti.run_grading"]

@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
 
 from assessment.messages import N_
 from assessment.models import CourseRole, ResourceLink
-from assessment.services import place_assignment
+from assessment.services import Placement, place_assignment
 from lti_tool.database import db
 from lti_tool.i18n import remember_launch_locale
 from lti_tool.identity import remember_launch
@@ -150,14 +150,15 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
     settings = _settings()
     session = db()
     assert message.platform is not None and message.login_state is not None
+    placement = Placement(None)
     try:
         identity = provision(session, message.platform, message.claims, leeway_seconds=settings.clock_leeway_seconds)
         if message.is_deep_linking:
             session_key, destination = _deep_linking_request(message, identity)
         else:
-            _place_assignment(message, identity)
+            placement = _place_assignment(message, identity)
             session_key = None
-            destination = url_for("landing.resource_link", link_id=identity.resource_link_id)
+            destination = _landing(identity, placement)
         session.commit()
     except IntegrityError:
         # Two launches raced: the same replayed token, or two first launches into one new course.
@@ -169,6 +170,10 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
     roles = message.claims.get("https://purl.imsglobal.org/spec/lti/claim/roles") or []
     remember_launch(identity, key=session_key, platform_admin=is_platform_administrator(roles))
     remember_launch_locale(message.claims.get(PRESENTATION_CLAIM))
+    if placement.replaced is not None and placement.assignment is not None and identity.role is CourseRole.STAFF:
+        flash(gettext("This link now opens “%(title)s”, the activity last picked for it in the LMS. "
+                      "“%(earlier)s”, which it opened before, had no work handed in and is no longer opened here.",
+                      title=placement.assignment.title, earlier=placement.replaced.title))
     return redirect(destination, 303)
 
 
@@ -183,12 +188,21 @@ def _deep_linking_request(message: HardenedMessageLaunch, identity: LaunchIdenti
     return DEEP_LINK_SESSION_PREFIX + request.token, url_for("deep_linking.new_activity", token=request.token)
 
 
-def _place_assignment(message: HardenedMessageLaunch, identity: LaunchIdentity) -> None:
-    """A link created by deep linking names its assignment in a custom parameter: attach them on first launch."""
+def _place_assignment(message: HardenedMessageLaunch, identity: LaunchIdentity) -> Placement:
+    """A link created by deep linking names its assignment in a custom parameter: attach it, or follow a newer pick."""
     link = db().get(ResourceLink, identity.resource_link_id)
     assert link is not None
     custom = message.claims.get(CUSTOM_CLAIM) or {}
-    place_assignment(db(), link, custom.get(ASSIGNMENT_PARAMETER))
+    public_id = custom.get(ASSIGNMENT_PARAMETER)
+    return place_assignment(db(), link, public_id if isinstance(public_id, str) else None)
+
+
+def _landing(identity: LaunchIdentity, placement: Placement) -> str:
+    # Staff are asked about a newer pick the link did not follow; the question rides on the landing URL, since
+    # every launch from the LMS carries the pick again until staff settle it.
+    if placement.waiting is not None and identity.role is CourseRole.STAFF:
+        return url_for("landing.resource_link", link_id=identity.resource_link_id, picked=placement.waiting.public_id)
+    return url_for("landing.resource_link", link_id=identity.resource_link_id)
 
 
 def _cookie_scope() -> dict[str, Any]:

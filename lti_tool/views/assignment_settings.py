@@ -16,6 +16,7 @@ from assessment.services import sanitise_html, set_phase, settings_locks, update
 from lti_tool.database import db
 from lti_tool.forms import INSTRUCTIONS_HTML, MAX_INSTRUCTIONS_CHARACTERS, PhaseForm, SettingsForm
 from lti_tool.i18n import translate
+from lti_tool.templating import local_time
 from lti_tool.views.course import staff_view
 from lti_tool.views.form_errors import show_problems
 
@@ -68,9 +69,13 @@ def move_phase(link_id: int) -> Response:
     form = PhaseForm()
     if not form.validate_on_submit():
         raise InvalidInput({"phase": N_("Choose a phase from the list.")})
+    was_held = assignment.phase_override is Phase.SETUP
     set_phase(db(), assignment.id, Phase(form.phase.data) if form.phase.data else None)
     db().commit()
-    if form.phase.data:
+    if was_held and not form.phase.data:
+        flash(gettext("The activity is open and follows its dates: students can hand in work from %(date)s.",
+                      date=local_time(assignment.submission_opens, assignment.timezone)))
+    elif form.phase.data:
         flash(gettext("Moved to the %(phase)s phase.", phase=translate(PHASE_NAMES[Phase(form.phase.data)])))
     else:
         flash(gettext("The assignment now follows its dates."))

@@ -210,6 +210,7 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         facts=facts,
         progress=facts.progress,
         todo=_todo(view, assignment, facts, phase),
+        setup=_setup(assignment, now) if phase is Phase.SETUP else None,
         triage=triage(facts.rows)[:QUEUE_LENGTH],
         flags=facts.flags[:QUEUE_LENGTH],
         table=table,
@@ -249,6 +250,30 @@ def _timeline(assignment: Assignment, current: Phase) -> list[TimelineStep]:
 
 
 @dataclass(frozen=True)
+class SetupState:
+    """What an activity in setup still lacks before students can start, shown with the way to open it."""
+
+    held: bool  # waiting for staff to open it (a new activity); otherwise it opens by its dates
+    rubric_written: bool
+    dates_passed: bool  # the submission deadline is already past: opening now would take no work
+    examples_have: int
+    examples_needed: int
+
+    @property
+    def examples_missing(self) -> bool:
+        return self.examples_have < self.examples_needed
+
+
+def _setup(assignment: Assignment, now: datetime) -> SetupState:
+    needed = assignment.calibration_examples_required
+    have = 0
+    if needed:
+        have = db().scalar(select(func.count()).where(CalibrationExample.assignment_id == assignment.id)) or 0
+    return SetupState(held=assignment.phase_override is Phase.SETUP, rubric_written=assignment.rubric is not None,
+                      dates_passed=assignment.submission_due <= now, examples_have=have, examples_needed=needed)
+
+
+@dataclass(frozen=True)
 class Todo:
     text: str
     href: str
@@ -257,10 +282,11 @@ class Todo:
 def _todo(view: LaunchView, assignment: Assignment, facts: Dashboard, phase: Phase) -> list[Todo]:
     """What staff should do next, most pressing first; empty when nothing waits for them."""
     link, progress, todo = view.link.id, facts.progress, []
-    if assignment.rubric is None:
+    # In setup, the setup checklist says what is missing, beside the button that opens the activity.
+    if assignment.rubric is None and phase is not Phase.SETUP:
         todo.append(Todo(gettext("Write the rubric reviewers will use."), url_for("rubric.show", link_id=link)))
     needed = assignment.calibration_examples_required
-    if needed:
+    if needed and phase is not Phase.SETUP:
         have = db().scalar(select(func.count()).where(CalibrationExample.assignment_id == assignment.id)) or 0
         if have < needed:
             todo.append(Todo(gettext("Add calibration examples: %(have)s written, %(needed)s needed.",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery.result import EagerResult
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug import Response
@@ -12,8 +12,8 @@ from assessment.assignment_settings import default_settings
 from assessment.db import utcnow
 from assessment.errors import InvalidInput, NotAllowed
 from assessment.messages import N_
-from assessment.models import Enrollment, Person
-from assessment.services import create_assignment, roster
+from assessment.models import Assignment, Enrollment, Person
+from assessment.services import create_assignment, placeable_assignment, roster, student_work, switch_assignment
 from lti_tool.database import db
 from lti_tool.enqueue import enqueue
 from lti_tool.forms import ActionForm, NewActivityForm
@@ -35,11 +35,34 @@ def home(view: LaunchView, new_activity: NewActivityForm | None = None) -> str:
         "can_post_grades": SCORE_SCOPE in (ags.get("scope") or []),
         "has_line_item": bool(ags.get("lineitem") or ags.get("lineitems")),
         "has_roster": bool((view.link.nrps_claim or {}).get("context_memberships_url")),
+        "waiting_pick": _waiting_pick(view),
+        "action_form": ActionForm(),
     }
     if view.assignment is None:
         form = new_activity or NewActivityForm(title=view.link.title)
         return render_template("instructor/setup.html", form=form, **context)
     return dashboard.render(view, context)
+
+
+def _waiting_pick(view: LaunchView) -> Assignment | None:
+    """The activity last picked in the LMS for this link, when the link still opens another (see place_assignment)."""
+    picked = request.args.get("picked")
+    if view.assignment is None or not picked:
+        return None
+    return placeable_assignment(db(), view.link, picked)
+
+
+@bp.post("/links/<int:link_id>/assignment/switch")
+def switch_to_pick(link_id: int) -> Response:
+    """Open the activity last picked in the LMS at this link; the one it opened before is kept with its work."""
+    view = staff_view(link_id)
+    earlier = view.require_assignment()
+    placement = switch_assignment(db(), view.link, request.form.get("picked", ""))
+    db().commit()
+    assert placement.assignment is not None
+    flash(gettext("This link now opens “%(title)s”. “%(earlier)s” and its students' work are kept, but no longer "
+                  "opened from this link.", title=placement.assignment.title, earlier=earlier.title))
+    return redirect(url_for("landing.resource_link", link_id=link_id), 303)
 
 
 @bp.post("/links/<int:link_id>/assignment")
@@ -101,3 +124,12 @@ def submissions(link_id: int) -> str:
     assignment = view.require_assignment()
     return render_template("instructor/submissions.html", view=view, assignment=assignment,
                            rows=roster(db(), assignment.id))
+
+
+@bp.get("/links/<int:link_id>/students/<int:person_id>/work")
+def work(link_id: int, person_id: int) -> str:
+    """A student's work as they handed it in, text and files, every version: for course staff only."""
+    view = staff_view(link_id)
+    assignment = view.require_assignment()
+    return render_template("instructor/work.html", view=view, assignment=assignment,
+                           row=student_work(db(), assignment.id, person_id))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
@@ -10,7 +12,7 @@ from sqlalchemy import select
 from werkzeug import Response
 
 from assessment.db import utcnow
-from assessment.errors import InvalidInput
+from assessment.errors import Conflict, InvalidInput, PhaseClosed
 from assessment.models import CourseRole, Enrollment, Person
 from assessment.peer_review import (
     allocate_statically,
@@ -22,6 +24,8 @@ from assessment.peer_review import (
 )
 from lti_tool.database import db
 from lti_tool.forms import ActionForm, whole_number
+from lti_tool.i18n import translate, translate_problems
+from lti_tool.refusal_return import REFUSAL
 from lti_tool.views.course import staff_view
 
 bp = Blueprint("review_admin", __name__)
@@ -43,29 +47,43 @@ def table(link_id: int) -> str:
 @bp.post("/links/<int:link_id>/allocation/static")
 def allocate_now(link_id: int) -> Response:
     view = staff_view(link_id)
-    count = allocate_statically(db(), view.require_assignment().id, utcnow(), seed=secrets.randbits(32))
-    db().commit()
-    flash(ngettext("%(num)s review allocated.", "%(num)s reviews allocated.", count))
+    with _refusals_shown_on_the_table():
+        count = allocate_statically(db(), view.require_assignment().id, utcnow(), seed=secrets.randbits(32))
+        db().commit()
+        flash(ngettext("%(num)s review allocated.", "%(num)s reviews allocated.", count))
     return redirect(url_for("review_admin.table", link_id=link_id), 303)
 
 
 @bp.post("/links/<int:link_id>/allocation/assign")
 def assign(link_id: int) -> Response:
     view = staff_view(link_id)
-    submission, reviewer = (whole_number(request.form.get(name)) for name in ("submission", "reviewer"))
-    assign_reviewer(db(), view.require_assignment().id, submission, reviewer, utcnow())
-    db().commit()
-    flash(gettext("Reviewer added."))
+    with _refusals_shown_on_the_table():
+        submission, reviewer = (whole_number(request.form.get(name)) for name in ("submission", "reviewer"))
+        assign_reviewer(db(), view.require_assignment().id, submission, reviewer, utcnow())
+        db().commit()
+        flash(gettext("Reviewer added."))
     return redirect(url_for("review_admin.table", link_id=link_id), 303)
 
 
 @bp.post("/links/<int:link_id>/allocation/reviews/<int:review_id>/remove")
 def remove(link_id: int, review_id: int) -> Response:
     view = staff_view(link_id)
-    remove_review(db(), view.require_assignment().id, review_id)
-    db().commit()
-    flash(gettext("Review removed."))
+    with _refusals_shown_on_the_table():
+        remove_review(db(), view.require_assignment().id, review_id)
+        db().commit()
+        flash(gettext("Review removed."))
     return redirect(url_for("review_admin.table", link_id=link_id), 303)
+
+
+@contextmanager
+def _refusals_shown_on_the_table() -> Iterator[None]:
+    """A refused change of the allocation is shown on the table, where staff choose again (never a bare error)."""
+    try:
+        yield
+    except (InvalidInput, PhaseClosed, Conflict) as refusal:
+        db().rollback()
+        problems = translate_problems(getattr(refusal, "problems", {}))
+        flash(" ".join(problems.values()) if problems else translate(refusal.message), REFUSAL)
 
 
 @bp.get("/links/<int:link_id>/flags")

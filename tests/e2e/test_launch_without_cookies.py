@@ -65,6 +65,9 @@ def test_without_cookies_a_launch_through_platform_storage_works_page_after_page
     tool.get_by_label("Criterion").fill("Thesis")
     tool.get_by_role("button", name="Save criterion").click()
     tool.get_by_text("Criterion saved.").wait_for()
+    tool.get_by_role("link", name="Activity").click()
+    tool.get_by_role("button", name="Open the activity").click()
+    tool.get_by_text("The activity is open").wait_for()
 
     tool = _open(page, https_lms, "student-3", "on")
     tool.locator("#activity-title").wait_for()

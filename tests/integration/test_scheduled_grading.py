@@ -13,14 +13,14 @@ from sqlalchemy import select
 import workers.tasks
 from assessment.assignment_settings import default_settings
 from assessment.models import Course, Enrollment, Grade, Person
-from assessment.services import create_assignment
+from assessment.services import create_assignment, set_phase
 from config.settings import Settings
 from lti_tool.registry import PlatformSpec, register_platform
 from tests.conftest import TEST_SECRET
 from workers.celery_app import make_celery
 
 
-def _assignment_due(session, due_ago: timedelta) -> int:
+def _assignment_due(session, due_ago: timedelta, *, opened: bool = True) -> int:
     platform = register_platform(session, PlatformSpec("LMS", "https://lms.example", "c", "https://lms.example/a",
                                                        "https://lms.example/t", "https://lms.example/k"))
     course = Course(platform_id=platform.id, context_id="c1")
@@ -32,6 +32,8 @@ def _assignment_due(session, due_ago: timedelta) -> int:
     settings = default_settings("Essay", now - timedelta(days=30))
     timeline = replace(settings.timeline, review_due=now - due_ago, results_release=now + timedelta(days=1))
     assignment = create_assignment(session, course.id, replace(settings, timeline=timeline))
+    if opened:  # a new activity waits in setup until staff open it; opened, it follows its dates
+        set_phase(session, assignment.id, None)
     session.commit()
     return assignment.id
 
@@ -47,6 +49,17 @@ def test_assignments_past_their_review_deadline_are_graded_once(session, databas
     session.expire_all()
     grades = session.scalars(select(Grade).where(Grade.assignment_id == assignment_id)).all()
     assert len(grades) == 1 and grades[0].total == 0  # no work handed in
+    celery.close()
+
+
+def test_an_activity_never_opened_is_not_graded_when_its_review_deadline_passes(session, database_url, tmp_path):
+    held = _assignment_due(session, timedelta(hours=1), opened=False)
+    celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
+                                            "DATABASE_URL": database_url}))
+
+    assert celery.tasks["peerlti.grade_due_assignments"].delay().get() == 0
+
+    assert session.scalars(select(Grade).where(Grade.assignment_id == held)).all() == []
     celery.close()
 
 

@@ -133,7 +133,16 @@ def add_activity_by_deep_linking(instructor: Person, title: str, points: str) ->
     picker.get_by_role("button", name="Add to the course").click()
     picker.locator("h1", has_text="Activity added").wait_for()
     instructor.seen("activity-added")
-    return picker.locator("section[id^=added-] code").first.inner_text()
+    link_id = picker.locator("section[id^=added-] code").first.inner_text()
+    open_activity(instructor, link_id)
+    return link_id
+
+
+def open_activity(instructor: Person, link_id: str | None = None) -> None:
+    """Open a new activity, which waits in setup until staff open it, so it follows its dates."""
+    tool = instructor.launch(link_id)
+    tool.get_by_role("button", name="Open the activity").click()
+    tool.get_by_text("The activity is open").wait_for()
 
 
 def save_settings(instructor: Person, values: dict[str, str]) -> None:

@@ -15,12 +15,15 @@ from tests.support.visitor import Visitor
 
 @pytest.fixture
 def instructor(lms) -> Visitor:
-    """The sandbox instructor, launched into the demo link, with a peer assessment created there."""
+    """The sandbox instructor, launched into the demo link, with a peer assessment created there and opened (a new
+    activity waits in setup until staff open it; its default dates start at once)."""
     visitor = Visitor(lms, "instructor-1")
     visitor.launch()
     response = visitor.post("/links/{link}/assignment",
                             {"title": "Essay 1 peer review", "points_possible": "50", "timezone": "Europe/Paris"})
     assert response.status_code == 200 and "Settings of" in response.text, response.text[:500]
+    opened = visitor.post("/links/{link}/phase", {"phase": ""})
+    assert "The activity is open" in opened.text, opened.text[:500]
     return visitor
 
 

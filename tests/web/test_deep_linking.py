@@ -65,9 +65,13 @@ def test_the_first_launch_of_the_new_link_opens_the_assignment_it_created(lms, s
     teacher = Visitor(lms, "instructor-1")
     landing = _follow_launch(teacher, new_link)
     learner = requests.Session()
+    before_opening = _launch_link(lms, learner, "student-1", new_link)
+    teacher.link_id = int(landing.url.rsplit("/", 1)[1])
+    teacher.post("/links/{link}/phase", {"phase": ""})
     student_page = _launch_link(lms, learner, "student-1", new_link)
 
     assert "Poster critique" in page_text(landing) and "Settings and dates" in landing.text
+    assert "Opens when your instructor opens it" in page_text(before_opening)
     assert "Hand in your work" in page_text(student_page)
     assignment = see_committed(session).scalars(select(Assignment)).one()
     assert assignment.resource_link_id is not None

@@ -107,6 +107,7 @@ def _class(lms) -> tuple[Visitor, Visitor]:
     instructor = Visitor(lms, "instructor-1")
     instructor.launch()
     instructor.post("/links/{link}/assignment", {"title": "Essay", "points_possible": "10", "timezone": "UTC"})
+    instructor.post("/links/{link}/phase", {"phase": ""})  # opened: a new activity waits in setup until then
     students = Visitor(lms, "student-1"), Visitor(lms, "student-2")
     for student in students:
         student.launch()

@@ -3,7 +3,7 @@
 An enrollment the roster brought has no launch time until the person launches; an assignment keeps the Markdown
 its instructions were written in (empty for instructions written as HTML, as all were before).
 
-Revision ID: 0016
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-01
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 import assessment.db
 
-revision = '0016'
+revision = '0015'
 down_revision = '0014'
 branch_labels = None
 depends_on = None

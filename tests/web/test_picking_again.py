@@ -1,0 +1,106 @@
+"""Content picked again on a link that keeps its id (as Open edX does), through the sandbox LMS over HTTP."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+from sqlalchemy import select
+
+from assessment.models import Assignment, Submission
+from tests.support.lms import auto_post_form
+from tests.support.rows import see_committed
+from tests.support.visitor import Visitor, page_text
+
+
+def _pick(lms, title: str, link: str | None = None) -> str:
+    """Pick a new peerlti activity in the sandbox (again for `link`, if given); the id of the link that opens it."""
+    browser = requests.Session()
+    login = browser.get(f"{lms.sandbox.url}/deep-link/instructor-1", params={"link": link} if link else None,
+                        timeout=10)
+    action, fields = auto_post_form(login.text)
+    picker = browser.post(action, data=fields, timeout=10)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', picker.text)[1]
+    answer = browser.post(picker.url, data={"csrf_token": csrf, "title": title, "points_possible": "10",
+                                            "timezone": "UTC"}, timeout=10)
+    return_url, fields = auto_post_form(answer.text)
+    confirmation = browser.post(return_url, data=fields, timeout=10)
+    assert confirmation.status_code == 200, confirmation.text[:300]
+    return re.search(r"launch-as/student-1\?link=([\w-]+)", confirmation.text)[1]
+
+
+def _launch(lms, user_id: str, link: str) -> Visitor:
+    visitor = Visitor(lms, user_id)
+    login = visitor.browser.get(f"{lms.sandbox.url}/launch/{user_id}?link={link}", timeout=10)
+    action, fields = auto_post_form(login.text)
+    landing = visitor.browser.post(action, data=fields, timeout=10)
+    assert landing.status_code == 200, landing.text[:300]
+    visitor.link_id = int(landing.url.split("?")[0].rsplit("/", 1)[1])
+    visitor.landing = landing
+    return visitor
+
+
+def _placed(session) -> dict[str, int | None]:
+    return {a.title: a.resource_link_id for a in see_committed(session).scalars(select(Assignment))}
+
+
+def test_a_new_pick_on_the_same_link_opens_the_new_activity_and_tells_the_instructor(lms, session):
+    link = _pick(lms, "Essay draft")
+    _launch(lms, "instructor-1", link)
+
+    assert _pick(lms, "Essay final", link) == link
+    teacher = _launch(lms, "instructor-1", link)
+    learner = _launch(lms, "student-1", link)
+
+    assert "Essay final" in page_text(teacher.landing).split("Course")[0]
+    assert "This link now opens “Essay final”" in page_text(teacher.landing)
+    assert "“Essay draft”, which it opened before" in page_text(teacher.landing)
+    assert "Essay final" in page_text(learner.landing) and "now opens" not in page_text(learner.landing)
+    placed = _placed(session)
+    assert placed["Essay final"] == teacher.link_id and placed["Essay draft"] is None
+
+
+def test_a_new_pick_on_a_link_with_handed_in_work_is_asked_about_never_followed_silently(lms, session):
+    link = _pick(lms, "Lab report")
+    teacher = _launch(lms, "instructor-1", link)
+    teacher.post("/links/{link}/phase", {"phase": "submission"})
+    learner = _launch(lms, "student-1", link)
+    assert learner.post("/links/{link}/submission", {"text": "My lab report."}).status_code == 200
+
+    _pick(lms, "Lab report, second try", link)
+    learner = _launch(lms, "student-1", link)
+    teacher = _launch(lms, "instructor-1", link)
+
+    assert "My lab report." in page_text(learner.landing)  # the student still sees the work they handed in
+    question = page_text(teacher.landing)
+    assert "The LMS asks this link to open “Lab report, second try”" in question
+    assert _placed(session)["Lab report"] == teacher.link_id
+
+    public_id = re.search(r'name="picked" value="([^"]+)"', teacher.landing.text)[1]
+    refused = learner.post("/links/{link}/assignment/switch", {"picked": public_id})
+    assert refused.status_code == 403
+    assert _placed(session)["Lab report"] == teacher.link_id
+
+    switched = teacher.post("/links/{link}/assignment/switch", {"picked": public_id})
+
+    assert switched.status_code == 200 and "This link now opens “Lab report, second try”" in page_text(switched)
+    placed = _placed(session)
+    assert placed["Lab report, second try"] == teacher.link_id and placed["Lab report"] is None
+    assert len(see_committed(session).scalars(select(Submission)).all()) == 1  # the earlier work is kept
+    again = teacher.post("/links/{link}/assignment/switch", {"picked": public_id})
+    assert again.status_code == 403 and "can no longer be opened here" in page_text(again)
+
+
+def test_a_launch_naming_the_activity_the_link_already_opens_changes_nothing(lms, session):
+    link = _pick(lms, "Poster")
+    first = _launch(lms, "instructor-1", link)
+    again = _launch(lms, "instructor-1", link)
+
+    assert "now opens" not in page_text(again.landing) and "asks this link" not in page_text(again.landing)
+    assert _placed(session) == {"Poster": first.link_id}
+
+
+def test_the_sandbox_refuses_to_pick_again_for_a_link_it_never_added(lms):
+    response = requests.get(f"{lms.sandbox.url}/deep-link/instructor-1", params={"link": "no-such-link"}, timeout=10)
+
+    assert response.status_code == 404 and "no added resource link" in response.text
