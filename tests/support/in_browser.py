@@ -197,19 +197,23 @@ def hand_in(student: Person, text: str, link_id: str | None = None, file: Path |
     student.seen()
 
 
-def calibrate(student: Person, answers: list[list[str]]) -> None:
-    """Assess each calibration example in turn (one score per criterion) and read the comparison."""
+def calibrate(student: Person, answers: list[list[str]]) -> list[bool]:
+    """Assess each calibration example in turn (one score per criterion); whether each result showed the instructor's
+    assessment beside the student's (it stays hidden after a failed try that is retried on the same example)."""
     tool = student.tool
     tool.get_by_role("link", name="Practise assessing").click()
+    compared = []
     for scores in answers:
         tool.locator("#example").wait_for()
         student.seen()
         _score(tool, scores)
         tool.get_by_role("button", name="Submit and compare").click()
-        tool.locator("#comparison").wait_for()
+        tool.locator("main p.actions").wait_for()
+        compared.append(tool.locator("#comparison").count() == 1)
         student.seen()
         tool.locator("main a.button").first.click()
     tool.locator("main h1").first.wait_for()
+    return compared
 
 
 def review_peers(student: Person, reviews: int, scores: list[str], comment: str | None = None,
