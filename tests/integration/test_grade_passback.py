@@ -40,11 +40,11 @@ from tests.support.faults import (
 )
 from tests.support.lms import RunningLMS, launch_as
 from tests.support.processes import stop_process
-from tests.support.services import service_missing
+from tests.support.services import redis_test_url, service_missing
 from workers.celery_app import make_celery
 
 # A database of its own, so the suite never consumes or leaves messages in anyone else's queue.
-BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/14"
+BROKER_URL = redis_test_url("broker")
 STUDENTS = tuple(f"student-{number}" for number in range(1, 7))
 STUCK_SECONDS = 3
 SETTLED = (PostingStatus.POSTED, PostingStatus.FAILED)
