@@ -52,6 +52,7 @@ def worker(broker_settings, tmp_path) -> Iterator[subprocess.Popen]:
         process.stdout.close()
 
 
+@pytest.mark.slow
 def test_a_task_sent_through_redis_is_run_by_a_separate_worker_process(broker_settings, worker):
     celery = make_celery(broker_settings)
     token = uuid.uuid4().hex

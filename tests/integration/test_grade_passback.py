@@ -45,6 +45,8 @@ from workers.celery_app import make_celery
 
 # A database of its own, so the suite never consumes or leaves messages in anyone else's queue.
 BROKER_URL = redis_test_url("broker")
+# Real worker processes, and faults that take seconds to play out.
+pytestmark = pytest.mark.slow
 STUDENTS = tuple(f"student-{number}" for number in range(1, 7))
 STUCK_SECONDS = 3
 SETTLED = (PostingStatus.POSTED, PostingStatus.FAILED)

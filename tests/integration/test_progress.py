@@ -6,6 +6,7 @@ import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import event, insert, select, update
 
 from assessment.grading_run import release_grades
@@ -115,6 +116,7 @@ def test_calibration_and_gradebook_states_come_from_their_own_rows(session):
     assert {row.passback.status.value for row in rows.values()} == {"pending"}
 
 
+@pytest.mark.slow
 def test_a_class_of_a_thousand_takes_a_fixed_handful_of_queries_and_little_time(session):
     cohort = _reviewed_cohort(session, 1000)
     session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id)

@@ -102,6 +102,7 @@ def _timed(send: Callable[[], Response]) -> tuple[Response, float]:
     return answer, time.monotonic() - started
 
 
+@pytest.mark.slow
 def test_release_answers_in_seconds_when_the_broker_is_down_or_frozen_and_the_sweep_sends_later(
         lms_with_a_broken_broker, session):
     instructor = _graded_class(lms_with_a_broken_broker, session)
@@ -117,6 +118,7 @@ def test_release_answers_in_seconds_when_the_broker_is_down_or_frozen_and_the_sw
     assert len(due) == len(STUDENTS)
 
 
+@pytest.mark.slow
 def test_roster_sync_with_the_broker_down_or_frozen_answers_a_page_that_says_to_try_again(
         lms_with_a_broken_broker, session):
     instructor = _graded_class(lms_with_a_broken_broker, session)

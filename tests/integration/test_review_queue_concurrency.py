@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +33,8 @@ Result = TypeVar("Result")
 
 
 postgres = wide_postgres_fixture(connections=45)
+# Dozens of reviewers in threads, pass after pass.
+pytestmark = pytest.mark.slow
 
 
 def _now() -> datetime:

@@ -40,6 +40,7 @@ def count_requests(lms: RunningLMS) -> CountingRequests:
     return counting
 
 
+@pytest.mark.slow
 def test_fifty_launches_with_unknown_kids_read_the_key_set_once(lms):
     counting = count_requests(lms)
     pending, claims, header = genuine_launch(lms, "student-1")
