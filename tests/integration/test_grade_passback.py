@@ -209,9 +209,12 @@ def statuses(session: Session, release: Release) -> dict[str, tuple[PostingStatu
     return {subject: (status, last_status, error) for subject, status, last_status, error in rows}
 
 
-def wait_until(session: Session, release: Release, done, workers: Workers, timeout: float = 60,
+def wait_until(session: Session, release: Release, done, workers: Workers, timeout: float = 180,
                sweep_with: Settings | None = None):
-    """Poll the outbox until `done(statuses)`; with `sweep_with`, send the sweep every few seconds as beat would."""
+    """Poll the outbox until `done(statuses)`; with `sweep_with`, send the sweep every few seconds as beat would.
+
+    The deadline only ends a run that will never settle: on a machine shared with parallel test workers a batch that
+    takes seconds alone has been seen to take a minute."""
     deadline, next_sweep = time.monotonic() + timeout, time.monotonic() + STUCK_SECONDS + 0.5
     while True:
         current = statuses(session, release)
