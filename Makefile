@@ -73,8 +73,15 @@ lint: $(VENV)/.installed-test
 $(AXE):
 	npm ci --prefix tests/e2e --no-audit --no-fund
 
+# The suite runs on pytest-xdist workers, one per CPU the machine reports (`auto`): most tests wait on a database, a
+# live server or a subprocess, and spreading them roughly halves the run on two cores. At most four workers: each
+# holds its own PostgreSQL database, live servers and browser, and Redis gives each worker two of its databases
+# (tests/support/services.py). PYTEST_WORKERS=0 runs serially. The slowest tests are listed after every run.
+PYTEST_WORKERS ?= auto
+PYTEST_FLAGS ?= -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal --durations 20
+
 test: lint translations $(AXE)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_FLAGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache tests/e2e/node_modules $(MO_FILES)

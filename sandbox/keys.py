@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from jwcrypto.jwk import JWK
 
 KEY_FILE_NAME = "platform-private-key.pem"
@@ -20,6 +22,11 @@ class PlatformKey:
     private_pem: str
     public_pem: str
     kid: str
+
+    @property
+    def signing_key(self) -> PrivateKeyTypes:
+        """The private key ready to sign with (what jwt.encode accepts besides the PEM)."""
+        return _parsed(self.private_pem)
 
 
 def load_or_create_platform_key(instance_path: Path) -> PlatformKey:
@@ -51,6 +58,14 @@ def _write_private(key_file: Path, pem: str) -> None:
         raise
 
 
+# Parsing and checking an RSA key costs more than signing with it, and the sandbox signs every launch and token:
+# each PEM is parsed once.
+@cache
+def _parsed(private_pem: str) -> PrivateKeyTypes:
+    return serialization.load_pem_private_key(private_pem.encode("ascii"), password=None)
+
+
+@cache
 def _platform_key(private_pem: str) -> PlatformKey:
     jwk = JWK.from_pem(private_pem.encode("ascii"))
     public_pem = jwk.export_to_pem(private_key=False).decode("ascii")

@@ -32,6 +32,22 @@ class PlatformSetup:
     tool_keys: ToolKeySet
 
 
+class _KeyedRegistration(Registration):
+    """lti1p3platform's registration, signing with the platform key parsed once; the library parses the PEM
+    twice for every message it signs (for the kid, then for the signature)."""
+
+    def __init__(self, key: PlatformKey) -> None:
+        super().__init__()
+        self._key = key
+
+    def get_kid(self) -> str:
+        return self._key.kid
+
+    def platform_encode_and_sign(self, payload: dict[str, Any], expiration: int | None = None) -> str:
+        return Registration.encode_and_sign(payload, self._key.signing_key,  # type: ignore[arg-type]
+                                            {"kid": self._key.kid}, expiration=expiration)
+
+
 class SandboxPlatform(LTI1P3PlatformConfAbstract):
     """One per request: lti1p3platform keeps per-call state on the instance."""
 
@@ -43,7 +59,7 @@ class SandboxPlatform(LTI1P3PlatformConfAbstract):
         self._tool = tool
         self._tool_keys: ToolKeySet = kwargs.get("tool_keys") or setup.tool_keys
         self._registration = (
-            Registration()
+            _KeyedRegistration(setup.key)
             .set_iss(setup.endpoints.base_url)
             .set_client_id(tool.client_id)
             .set_deployment_id(tool.deployment_id)

@@ -50,12 +50,13 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     engine = request.getfixturevalue("engine")
     with engine.begin() as connection:
+        # DELETE, children first: on tables of a few rows many times faster than a TRUNCATE, which gives every table
+        # and index a new file. The ids then start again at 1, as after TRUNCATE ... RESTART IDENTITY.
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(delete(table))
         if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(Base.metadata.sorted_tables):
-                connection.execute(delete(table))
+            connection.execute(text("SELECT setval(oid, 1, false) FROM pg_class "
+                                    "WHERE relkind = 'S' AND relnamespace = current_schema()::regnamespace"))
 
 
 @pytest.fixture

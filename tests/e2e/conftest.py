@@ -18,6 +18,13 @@ CHROMIUM_FLAGS = [
 ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A real browser takes seconds a test: a quick run (-m "not slow") leaves the browser tests out too.
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:
     executable = shutil.which("chromium") or shutil.which("chromium-browser")

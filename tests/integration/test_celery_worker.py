@@ -15,12 +15,12 @@ import redis
 from config.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.support.processes import stop_process
-from tests.support.services import service_missing
+from tests.support.services import redis_test_url, service_missing
 from workers.celery_app import make_celery
 from workers.tasks import ping
 
 # A database of its own, so the suite never consumes or leaves messages in anyone else's queue.
-BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/14"
+BROKER_URL = redis_test_url("broker")
 
 
 @pytest.fixture
@@ -52,6 +52,7 @@ def worker(broker_settings, tmp_path) -> Iterator[subprocess.Popen]:
         process.stdout.close()
 
 
+@pytest.mark.slow
 def test_a_task_sent_through_redis_is_run_by_a_separate_worker_process(broker_settings, worker):
     celery = make_celery(broker_settings)
     token = uuid.uuid4().hex

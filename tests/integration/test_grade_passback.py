@@ -41,11 +41,13 @@ from tests.support.faults import (
 from tests.support.lms import RunningLMS, launch_as
 from tests.support.processes import stop_process
 from tests.support.rows import see_committed
-from tests.support.services import service_missing
+from tests.support.services import redis_test_url, service_missing
 from workers.celery_app import make_celery
 
 # A database of its own, so the suite never consumes or leaves messages in anyone else's queue.
-BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/14"
+BROKER_URL = redis_test_url("broker")
+# Real worker processes, and faults that take seconds to play out.
+pytestmark = pytest.mark.slow
 STUDENTS = tuple(f"student-{number}" for number in range(1, 7))
 STUCK_SECONDS = 3
 SETTLED = (PostingStatus.POSTED, PostingStatus.FAILED)
@@ -208,9 +210,12 @@ def statuses(session: Session, release: Release) -> dict[str, tuple[PostingStatu
     return {subject: (status, last_status, error) for subject, status, last_status, error in rows}
 
 
-def wait_until(session: Session, release: Release, done, workers: Workers, timeout: float = 60,
+def wait_until(session: Session, release: Release, done, workers: Workers, timeout: float = 180,
                sweep_with: Settings | None = None):
-    """Poll the outbox until `done(statuses)`; with `sweep_with`, send the sweep every few seconds as beat would."""
+    """Poll the outbox until `done(statuses)`; with `sweep_with`, send the sweep every few seconds as beat would.
+
+    The deadline only ends a run that will never settle: on a machine shared with parallel test workers a batch that
+    takes seconds alone has been seen to take a minute."""
     deadline, next_sweep = time.monotonic() + timeout, time.monotonic() + STUCK_SECONDS + 0.5
     while True:
         current = statuses(session, release)

@@ -2,47 +2,24 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
-import pytest
-from sqlalchemy import create_engine, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.assignment_settings import SubmissionKinds
-from assessment.db import make_session_factory
 from assessment.errors import AssessmentError, PhaseClosed
 from assessment.models import Assignment, Submission, SubmissionVersion
 from assessment.phases import Phase
 from assessment.services import HandIn, SubmissionDeps, UploadedFile, set_phase, submit
 from assessment.storage import LocalDirectoryStorage
-from lti_tool import migrate
 from lti_tool import models as _models  # noqa: F401  (every table on the metadata)
 from tests.support.cohort import Cohort, create_cohort
-from tests.support.services import throwaway_postgres_database, uses_postgres
+from tests.support.concurrency import all_at_once, wide_postgres_fixture
 
-Result = TypeVar("Result")
-BARRIER_SECONDS = 30
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[sessionmaker]:
-    """Sessions on a migrated throwaway PostgreSQL database, with a connection for every thread."""
-    with ExitStack() as stack:
-        with pytest.MonkeyPatch.context() as patch:
-            if not uses_postgres():
-                patch.delenv("DATABASE_URL", raising=False)
-            url = stack.enter_context(throwaway_postgres_database())
-        migrate.upgrade(url)
-        engine = create_engine(url, pool_size=55, max_overflow=5, pool_pre_ping=True)
-        stack.callback(engine.dispose)
-        yield make_session_factory(engine)
+postgres = wide_postgres_fixture(connections=55)
 
 
 class SlowStorage(LocalDirectoryStorage):
@@ -68,21 +45,6 @@ def _open_for_files(sessions: sessionmaker, students: int) -> Cohort:
     return cohort
 
 
-def _all_at_once(count: int, work: Callable[[int], Result]) -> list[Result | Exception]:
-    """Run `work(i)` for i in range(count), each in its own thread, released together by a barrier."""
-    barrier = threading.Barrier(count)
-
-    def run(index: int) -> Result | Exception:
-        barrier.wait(BARRIER_SECONDS)
-        try:
-            return work(index)
-        except Exception as error:  # noqa: BLE001 - the test sorts the outcomes
-            return error
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
-
-
 def _hand_in(sessions: sessionmaker, deps: SubmissionDeps, hand_in: HandIn) -> SubmissionVersion:
     with sessions() as session:
         version = submit(session, hand_in, _now(), deps)
@@ -99,7 +61,7 @@ def test_twenty_tabs_handing_in_different_files_at_once_each_store_their_own_fil
     # Every tab's file has its own content and size, so a row pointing at another tab's file shows.
     files = [UploadedFile(f"essay-{tab}.txt", f"Tab {tab} ".encode() * (10 + 7 * tab)) for tab in range(20)]
 
-    outcomes = _all_at_once(20, lambda tab: _hand_in(postgres, deps, HandIn(cohort.assignment_id, author,
+    outcomes = all_at_once(20, lambda tab: _hand_in(postgres, deps, HandIn(cohort.assignment_id, author,
                                                                             file=files[tab])))
 
     unexpected = [outcome for outcome in outcomes
@@ -144,7 +106,7 @@ def test_no_hand_in_is_accepted_after_staff_moving_the_assignment_to_reviewing_h
         student = cohort.student_ids[index - 1]
         return _hand_in(postgres, deps, HandIn(cohort.assignment_id, student, file=files[student]))
 
-    outcomes = _all_at_once(51, act)
+    outcomes = all_at_once(51, act)
 
     hand_ins = outcomes[1:]
     assert all(isinstance(outcome, SubmissionVersion | PhaseClosed) for outcome in hand_ins), hand_ins

@@ -6,6 +6,7 @@ import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import event, insert, select, update
 
 from assessment.calibration_training import student_status
@@ -137,6 +138,7 @@ def test_a_retry_on_a_spare_example_counts_on_the_dashboard_as_on_the_students_p
     assert row.calibration.done and row.calibration.passed and row.calibration.accuracy == 0.75
 
 
+@pytest.mark.slow
 def test_a_class_of_a_thousand_takes_a_fixed_handful_of_queries_and_little_time(session):
     cohort = _reviewed_cohort(session, 1000)
     session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import redis
 
@@ -11,9 +9,9 @@ from config.settings import Settings
 from lti_tool.app import create_app
 from lti_tool.database import dispose_database
 from tests.conftest import TEST_SECRET
-from tests.support.services import service_missing
+from tests.support.services import redis_test_url, service_missing
 
-REDIS_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/13"
+REDIS_URL = redis_test_url("rate limits")
 
 
 @pytest.fixture

@@ -6,10 +6,11 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
+from requests import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,7 @@ from assessment.grading_run import release_grades
 from assessment.models import Assignment, Grade, GradePosting, Person, PostingStatus
 from lti_tool.key_vault import bind_vault
 from tests.conftest import TEST_KEY_VAULT, make_settings
+from tests.support.concurrency import all_at_once_in_sessions, errors_among
 from tests.support.lms import RunningLMS, start_lms
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
@@ -59,13 +61,6 @@ def frozen_port() -> Iterator[int]:
     server.close()
 
 
-def _lms_with_broker(session, tmp_path, database_url, sandbox_instance, broker_url: str, monkeypatch) -> RunningLMS:
-    # Celery prefers the CELERY_BROKER_URL of the environment (CI sets it) to the broker it is given.
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-    return start_lms(session, lambda url: make_settings(tmp_path, database_url, url, CELERY_BROKER_URL=broker_url,
-                                                          RATE_LIMIT_STORAGE_URL="memory://"), sandbox_instance)
-
-
 def _graded_class(lms: RunningLMS, session: Session) -> Visitor:
     """An instructor with an activity at the sandbox link, and a computed grade for each student."""
     instructor = Visitor(lms, "instructor-1")
@@ -87,18 +82,32 @@ def _postings_per_student(session: Session) -> Counter[int]:
     return Counter(see_committed(session).scalars(select(GradePosting.person_id)))
 
 
-@pytest.mark.parametrize("broker", ["down", "frozen"])
+@pytest.fixture(params=["down", "frozen"])
+def lms_with_a_broken_broker(request, session, tmp_path, database_url, sandbox_instance,
+                             monkeypatch) -> Iterator[RunningLMS]:
+    """The LMS, with a broker that refuses connections (down) or accepts them and never answers (frozen)."""
+    port = _free_port() if request.param == "down" else request.getfixturevalue("frozen_port")
+    # Celery prefers the CELERY_BROKER_URL of the environment (CI sets it) to the broker it is given.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    running = start_lms(session, lambda url: make_settings(tmp_path, database_url, url,
+                                                             CELERY_BROKER_URL=f"redis://127.0.0.1:{port}/0",
+                                                             RATE_LIMIT_STORAGE_URL="memory://"), sandbox_instance)
+    yield running
+    running.stop()
+
+
+def _timed(send: Callable[[], Response]) -> tuple[Response, float]:
+    started = time.monotonic()
+    answer = send()
+    return answer, time.monotonic() - started
+
+
+@pytest.mark.slow
 def test_release_answers_in_seconds_when_the_broker_is_down_or_frozen_and_the_sweep_sends_later(
-        broker, session, tmp_path, database_url, sandbox_instance, frozen_port, monkeypatch):
-    port = _free_port() if broker == "down" else frozen_port
-    lms = _lms_with_broker(session, tmp_path, database_url, sandbox_instance, f"redis://127.0.0.1:{port}/15", monkeypatch)
-    try:
-        instructor = _graded_class(lms, session)
-        started = time.monotonic()
-        released = instructor.post("/links/{link}/grades/release", {})
-        elapsed = time.monotonic() - started
-    finally:
-        lms.stop()
+        lms_with_a_broken_broker, session):
+    instructor = _graded_class(lms_with_a_broken_broker, session)
+
+    released, elapsed = _timed(lambda: instructor.post("/links/{link}/grades/release", {}))
 
     assert released.status_code == 200, page_text(released)[:500]
     assert elapsed < 15
@@ -109,18 +118,12 @@ def test_release_answers_in_seconds_when_the_broker_is_down_or_frozen_and_the_sw
     assert len(due) == len(STUDENTS)
 
 
-@pytest.mark.parametrize("broker", ["down", "frozen"])
+@pytest.mark.slow
 def test_roster_sync_with_the_broker_down_or_frozen_answers_a_page_that_says_to_try_again(
-        broker, session, tmp_path, database_url, sandbox_instance, frozen_port, monkeypatch):
-    port = _free_port() if broker == "down" else frozen_port
-    lms = _lms_with_broker(session, tmp_path, database_url, sandbox_instance, f"redis://127.0.0.1:{port}/15", monkeypatch)
-    try:
-        instructor = _graded_class(lms, session)
-        started = time.monotonic()
-        synced = instructor.post("/links/{link}/people/sync", {})
-        elapsed = time.monotonic() - started
-    finally:
-        lms.stop()
+        lms_with_a_broken_broker, session):
+    instructor = _graded_class(lms_with_a_broken_broker, session)
+
+    synced, elapsed = _timed(lambda: instructor.post("/links/{link}/people/sync", {}))
 
     assert synced.status_code == 200 and elapsed < 15
     assert "try again in a few minutes" in page_text(synced)
@@ -155,26 +158,15 @@ def test_two_staff_releasing_at_the_same_moment_write_one_posting_per_student(lm
     assignment_id = see_committed(session).scalars(select(Assignment.id)).one()
     factory = make_session_factory(engine)
     bind_vault(factory, TEST_KEY_VAULT)
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
-    def release() -> None:
-        try:
-            with factory() as own:
-                barrier.wait()
-                release_grades(own, assignment_id, datetime.now(UTC))
-                time.sleep(0.3)  # hold the transaction open, as a slow request would
-                own.commit()
-        except BaseException as error:  # noqa: BLE001  (reported by the assertion below)
-            errors.append(error)
+    def release(own: Session, assignment_id: int) -> None:
+        release_grades(own, assignment_id, datetime.now(UTC))
+        time.sleep(0.3)  # hold the transaction open, as a slow request would
+        own.commit()
 
-    threads = [threading.Thread(target=release) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = all_at_once_in_sessions(factory, [assignment_id] * 2, release)
 
-    assert errors == []
+    assert errors_among(outcomes) == []
     assert set(_postings_per_student(session).values()) == {1}
     assert {p.status for p in see_committed(session).scalars(select(GradePosting))} <= {
         PostingStatus.PENDING, PostingStatus.POSTED}

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.db import make_engine, make_session_factory
@@ -33,25 +31,15 @@ from assessment.phases import Phase
 from lti_tool import migrate
 from lti_tool import models as _models  # noqa: F401  (every table on the metadata)
 from tests.support.cohort import CRITERION, NO_VIOLATIONS, VALID_SELECTIONS, Cohort, create_cohort, queue_violations
-from tests.support.services import sqlite_url, throwaway_postgres_database, uses_postgres
+from tests.support.concurrency import all_at_once_in_sessions, results_of, wide_postgres_fixture
+from tests.support.services import sqlite_url
 
 Result = TypeVar("Result")
-BARRIER_SECONDS = 30
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[sessionmaker]:
-    """Sessions on a migrated throwaway PostgreSQL database, with a connection for every reviewer thread."""
-    with ExitStack() as stack:
-        with pytest.MonkeyPatch.context() as patch:
-            if not uses_postgres():
-                # An SQLite DATABASE_URL names no PostgreSQL server: use the local default one.
-                patch.delenv("DATABASE_URL", raising=False)
-            url = stack.enter_context(throwaway_postgres_database())
-        migrate.upgrade(url)
-        engine = create_engine(url, pool_size=45, max_overflow=5, pool_pre_ping=True)
-        stack.callback(engine.dispose)
-        yield make_session_factory(engine)
+postgres = wide_postgres_fixture(connections=45)
+# Dozens of reviewers in threads, pass after pass.
+pytestmark = pytest.mark.slow
 
 
 def _now() -> datetime:
@@ -59,17 +47,8 @@ def _now() -> datetime:
 
 
 def _all_at_once(sessions: sessionmaker, reviewers: list[int], work: Callable[[Session, int], Result]) -> list[Result]:
-    """Run `work` for every reviewer in its own thread and session, released together by a barrier."""
-    barrier = threading.Barrier(len(reviewers))
-
-    def run(reviewer: int) -> Result:
-        with sessions() as session:
-            session.connection()  # connect before the barrier, so that the calls themselves start together
-            barrier.wait(BARRIER_SECONDS)
-            return work(session, reviewer)
-
-    with ThreadPoolExecutor(max_workers=len(reviewers)) as pool:
-        return list(pool.map(run, reviewers))
+    """Run `work` for every reviewer in its own thread and session, released together; any exception fails the test."""
+    return results_of(all_at_once_in_sessions(sessions, reviewers, work))
 
 
 def _ask(cohort: Cohort) -> Callable[[Session, int], tuple[int, int]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from assessment.services import create_assignment, set_phase
 from config.settings import Settings
 from lti_tool.registry import PlatformSpec, register_platform
 from tests.conftest import TEST_SECRET
+from tests.support.concurrency import all_at_once
 from workers.celery_app import make_celery
 
 
@@ -94,21 +94,7 @@ def test_grading_scheduled_twice_at_once_by_two_beats_runs_once(session, databas
     monkeypatch.setattr(workers.tasks, "run_grading", slow_run)
     celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
                                             "DATABASE_URL": database_url}))
-    barrier = threading.Barrier(2)
-    results: list[object] = []
-
-    def beat() -> None:
-        barrier.wait()
-        try:
-            results.append(celery.tasks["peerlti.grade_due_assignments"].apply().result)
-        except Exception as error:  # noqa: BLE001  (reported by the assertion below)
-            results.append(error)
-
-    threads = [threading.Thread(target=beat) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = all_at_once(2, lambda _: celery.tasks["peerlti.grade_due_assignments"].apply().result)
     celery.close()
 
     assert sorted(results, key=str) == [0, 1]

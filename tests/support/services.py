@@ -66,3 +66,21 @@ def sqlite_url(directory: Path) -> str:
 
 def uses_postgres() -> bool:
     return bool(os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")))
+
+
+# Redis databases of the suite's own on the server of CELERY_BROKER_URL, counted down from 14 (of Redis's default
+# 0-15) so that the low ones, such as the broker CI names (0), stay untouched. Each xdist worker gets a block of its
+# own: two workers never flush, fill or consume each other's database.
+FIRST_TEST_REDIS_DATABASE = 14
+REDIS_PURPOSES = ("broker", "rate limits")
+
+
+def redis_test_url(purpose: str) -> str:
+    """A Redis database for `purpose` that this test process alone uses."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")  # unset when pytest runs serially: one process, one block
+    index = int(worker.removeprefix("gw"))
+    database = FIRST_TEST_REDIS_DATABASE - index * len(REDIS_PURPOSES) - REDIS_PURPOSES.index(purpose)
+    if database < 1:
+        pytest.fail(f"xdist worker {worker} has no Redis database left for {purpose}: run fewer workers")
+    server = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
+    return f"{server}/{database}"

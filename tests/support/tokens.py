@@ -22,7 +22,7 @@ def genuine_launch(lms: RunningLMS, user: str = "student-1") -> tuple[PendingLau
 def sign_token(lms: RunningLMS, claims: dict[str, Any], header: dict[str, Any], key: str | None = None) -> str:
     """Sign with the sandbox platform's own key (or another), keeping the header's other fields."""
     headers = {name: value for name, value in header.items() if name not in ("alg", "typ")}
-    return jwt.encode(claims, key or lms.platform_key.private_pem, algorithm="RS256", headers=headers)
+    return jwt.encode(claims, key or lms.platform_key.signing_key, algorithm="RS256", headers=headers)
 
 
 class FreshTokenConnector(ServiceConnector):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 
-from assessment.models import Assignment
+from assessment.calibration_training import student_status
+from assessment.db import utcnow
+from assessment.models import Assignment, Person
+from assessment.peer_review import ReviewerContext, ReviewInput, request_review, save_review
 from tests.support.documents import pdf_naming_its_author
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor
@@ -58,13 +59,15 @@ def class_in_review(lms, instructor, session) -> dict[str, Visitor]:
 
 
 def review_everything(class_in_review: dict[str, Visitor], session) -> None:
-    """Every student of the class asks for and submits the three reviews each must do."""
+    """Every student of the class asks for and submits the three reviews each must do, through the use cases the
+    review pages call: the tests that use it check what follows (the reviewing pages have tests of their own)."""
     assignment = see_committed(session).scalars(select(Assignment)).one()
     argument, style = (criterion.key for criterion in assignment.rubric.criteria)
+    entry = ReviewInput({argument: 4.0, style: 8.0}, {style: "Vary the sentence length."}, submit=True)
+    reviewers = [session.scalars(select(Person.id).where(Person.subject == user)).one() for user in class_in_review]
     for _ in range(3):
-        for student in class_in_review.values():
-            page = student.post("/links/{link}/reviews/next", {})
-            review = int(re.search(r"/reviews/(\d+)$", page.url)[1])
-            student.post(f"/links/{{link}}/reviews/{review}", {
-                f"score-{argument}": "4", f"score-{style}": "8", f"comment-{style}": "Vary the sentence length.",
-                "action": "submit"})
+        for reviewer in reviewers:
+            calibration = student_status(session, assignment, reviewer)
+            review = request_review(session, ReviewerContext(assignment.id, reviewer, calibration.done), utcnow())
+            save_review(session, review.id, reviewer, entry, utcnow())
+            session.commit()

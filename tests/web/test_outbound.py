@@ -141,6 +141,7 @@ def test_an_answer_larger_than_the_limit_is_not_read(server, path):
         OutboundClient(LOCAL).get(url + path)
 
 
+@pytest.mark.slow
 def test_a_platform_that_does_not_answer_times_out(server):
     url, _ = server
 
@@ -148,6 +149,7 @@ def test_a_platform_that_does_not_answer_times_out(server):
         OutboundClient(LOCAL).get(f"{url}/slow")
 
 
+@pytest.mark.slow
 def test_an_answer_dripped_slowly_is_cut_at_the_total_deadline(server):
     url, _ = server
     started = time.monotonic()

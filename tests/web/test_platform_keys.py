@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
+from freezegun import freeze_time
 
 from lti_tool.launch.errors import LaunchRejected
-from lti_tool.launch.platform_keys import PlatformKeyCache
+from lti_tool.launch.platform_keys import COOLDOWN_SECONDS, PlatformKeyCache
 from lti_tool.outbound import OutboundClient, OutboundPolicy
 from tests.support.lms import RunningLMS
 from tests.support.tokens import genuine_launch, sign_token
@@ -40,6 +40,7 @@ def count_requests(lms: RunningLMS) -> CountingRequests:
     return counting
 
 
+@pytest.mark.slow
 def test_fifty_launches_with_unknown_kids_read_the_key_set_once(lms):
     counting = count_requests(lms)
     pending, claims, header = genuine_launch(lms, "student-1")
@@ -73,13 +74,15 @@ def _unknown_kid(cache: PlatformKeyCache, url: str) -> None:
 def test_after_the_cooldown_an_unknown_kid_reads_the_key_set_again(lms):
     counting = count_requests(lms)
     url = f"{lms.sandbox.url}/jwks"
-    cache = PlatformKeyCache(OutboundClient(LOCAL), cooldown=0.5)
+    cache = PlatformKeyCache(OutboundClient(LOCAL))
 
-    _unknown_kid(cache, url)
-    _unknown_kid(cache, url)
-    within = counting.paths["/jwks"]
-    time.sleep(0.6)
-    _unknown_kid(cache, url)
+    with freeze_time() as clock:
+        _unknown_kid(cache, url)
+        clock.tick(COOLDOWN_SECONDS - 1)
+        _unknown_kid(cache, url)
+        within = counting.paths["/jwks"]
+        clock.tick(2)
+        _unknown_kid(cache, url)
 
     assert (within, counting.paths["/jwks"]) == (1, 2)
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from assessment.db import make_session_factory
 from assessment.models import Course, CourseRole, Enrollment, Person, ResourceLink
 from lti_tool.roster import apply_roster
 from tests.conftest import make_settings
+from tests.support.concurrency import all_at_once_in_sessions, errors_among
 from tests.support.faults import refuse_roster
 from tests.support.lms import start_lms
 from tests.support.rows import see_committed
@@ -174,26 +175,14 @@ def test_two_syncs_of_the_same_course_at_once_raise_nothing_and_enrol_everyone_o
     lis = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
     members = [{"user_id": f"learner-{n}", "roles": [lis], "name": f"Learner {n}"} for n in range(40)]
     factory = make_session_factory(engine)
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
-    def sync() -> None:
-        try:
-            with factory() as own:
-                course = own.get(Course, course_id)
-                barrier.wait()
-                apply_roster(own, course, members)
-                own.commit()
-        except BaseException as error:  # noqa: BLE001  (reported by the assertion below)
-            errors.append(error)
+    def sync(own: Session, course_id: int) -> None:
+        apply_roster(own, own.get(Course, course_id), members)
+        own.commit()
 
-    threads = [threading.Thread(target=sync) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = all_at_once_in_sessions(factory, [course_id] * 2, sync)
 
-    assert errors == []
+    assert errors_among(outcomes) == []
     subjects = see_committed(session).scalars(select(Person.subject).join(Enrollment, Enrollment.person_id == Person.id)
                                               .where(Person.subject.like("learner-%"))).all()
     assert sorted(subjects) == sorted(m["user_id"] for m in members)
