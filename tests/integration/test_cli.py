@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 
 import jwt
 import pytest
@@ -27,6 +28,21 @@ FLAGS = [
     "--key-set-url", "https://moodle.example.edu/mod/lti/certs.php",
     "--deployment-id", "1",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _example_names_do_not_resolve(monkeypatch):
+    """The made-up hosts of these tests (*.example.edu) fail to resolve at once, as they would with working DNS,
+    rather than after the resolver's timeout on a machine without it. A registration accepts a name that does not
+    resolve here (its requests are checked when made), so no test depends on the answer."""
+    resolve = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and (host.endswith(".example.edu") or host.endswith(".example")):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture
