@@ -46,6 +46,7 @@ from assessment.phases import Phase
 from assessment.score_explanation import to_stored
 from assessment.score_progress import StudentWork, activity_progress, grading_progress
 from assessment.services import get_assignment, plain_text
+from assessment.write_rules import ensure_gradable, ensure_releasable
 
 MAX_REASON_CHARACTERS = 2_000
 
@@ -131,6 +132,7 @@ def _reviewing_quality(cohort: Cohort) -> dict[int, float]:
 def run_grading(session: Session, assignment_id: int, now: datetime, method: str | None = None) -> list[Grade]:
     """Compute (or recompute) every student's grade; overrides and releases already made are kept."""
     assignment = get_assignment(session, assignment_id)
+    ensure_gradable(assignment, now)
     method = method or assignment.aggregation
     if method not in METHODS:
         raise InvalidInput({"method": N_("Choose one of the listed ways to combine peer scores.")})
@@ -210,6 +212,7 @@ def override_grade(session: Session, assignment_id: int, person_id: int, total: 
     if grade is None:
         raise NotFound(N_("Run grading first; then grades can be overridden."))
     assignment = get_assignment(session, assignment_id)
+    ensure_gradable(assignment, now)
     reason = plain_text(reason, MAX_REASON_CHARACTERS)
     if total is not None and not 0 <= total <= assignment.points_possible:
         raise InvalidInput({"total": N_("A grade is between 0 and %(max)s points.", max=assignment.points_possible)})
@@ -232,6 +235,7 @@ def release_grades(session: Session, assignment_id: int, now: datetime) -> list[
     # An UPDATE rather than SELECT ... FOR UPDATE: it also takes SQLite's write lock before anything is read.
     session.execute(update(Assignment).where(Assignment.id == assignment_id).values(id=Assignment.id))
     assignment = get_assignment(session, assignment_id)
+    ensure_releasable(assignment, now)
     grades = list(session.scalars(select(Grade).where(Grade.assignment_id == assignment_id)))
     if not grades:
         raise PhaseClosed(N_("Run grading before releasing grades."))

@@ -23,6 +23,8 @@ from assessment.phases import HAND_IN_PHASES, PHASE_NAMES, Phase
 # 6. A flagged review is frozen, whether the flag is open or was resolved keeping the review: staff decide on exactly
 #    the text the author flagged.
 # 7. Helpfulness ratings and flags are given in the released phase only, when authors can read their feedback.
+# 8. Grades are computed, overridden and released in any phase but setup: staff may look at grades while reviewing
+#    goes on, and a release opens the results to students (it moves the activity to released).
 
 
 SETUP_CLOSED: str = N_("This activity is still being set up, so nothing can be handed in, reviewed or assessed "
@@ -66,3 +68,17 @@ def ensure_feedback_open(assignment: Assignment, now: datetime) -> None:
     """Rule 7."""
     if assignment.phase_at(now) is not Phase.RELEASED:
         raise PhaseClosed(N_("Feedback is shown once results are released."))
+
+
+def ensure_gradable(assignment: Assignment, now: datetime) -> None:
+    """Rule 8, for computing and overriding grades: not in setup, where no work exists yet to grade."""
+    if assignment.phase_at(now) is Phase.SETUP:
+        raise PhaseClosed(N_("This activity is still being set up: grades are computed once students have handed in "
+                             "work and reviewed it."))
+
+
+
+def ensure_releasable(assignment: Assignment, now: datetime) -> None:
+    """Rule 8, for releasing grades: not in setup. A release in an earlier phase moves the activity to released, so
+    staff who release while reviewing goes on end it; the grades page says so before they press the button."""
+    ensure_gradable(assignment, now)

@@ -46,7 +46,9 @@ def grades(link_id: int) -> str:
                            rows=sorted(rows, key=lambda row: not doubts[row[0].person_id]), postings=postings,
                            doubts=doubts, reviewer_names=reviewer_names(db(), assignment.id),
                            explanations={grade.person_id: from_stored(grade.score_explanation) for grade, _ in rows},
-                           methods=AGGREGATION_METHODS, form=ActionForm())
+                           methods=AGGREGATION_METHODS, form=ActionForm(),
+                           reviewing_goes_on=assignment.phase_at(utcnow()) in (Phase.SUBMISSION, Phase.CALIBRATION,
+                                                                              Phase.REVIEW))
 
 
 @bp.post("/links/<int:link_id>/grades/run")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from assessment.models import Assignment, Submission
+from assessment.models import Assignment, Grade, Submission
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
 
@@ -93,3 +93,27 @@ def test_the_checklist_asks_for_new_dates_once_the_submission_deadline_has_passe
 
     assert "deadline has already passed" not in before and "Submissions open" in before
     assert "The submission deadline has already passed: set new dates." in after
+
+
+def test_in_setup_staff_can_neither_compute_nor_release_grades(lms, session):
+    teacher = _new_activity(lms)
+    Visitor(lms, "student-1").launch()
+
+    computed = teacher.post("/links/{link}/grades/run", {})
+    released = teacher.post("/links/{link}/grades/release", {})
+
+    for refused in (computed, released):
+        assert 400 <= refused.status_code < 500
+        assert "still being set up" in page_text(refused)
+    assert see_committed(session).scalars(select(Grade)).all() == []
+    assert see_committed(session).scalars(select(Assignment)).one().phase_override == "setup"
+
+
+def test_the_grades_page_warns_that_releasing_before_grading_ends_reviewing(instructor, class_in_review):
+    instructor.post("/links/{link}/grades/run", {})
+    during_review = page_text(instructor.get("/links/{link}/grades"))
+    instructor.post("/links/{link}/phase", {"phase": "grading"})
+    once_grading = page_text(instructor.get("/links/{link}/grades"))
+
+    warning = "releasing now ends handing in and reviewing"
+    assert warning in during_review and warning not in once_grading
