@@ -36,6 +36,7 @@ def _class_to_grade(lms, session) -> tuple[Visitor, int]:
     created = instructor.post("/links/{link}/assignment",
                               {"title": "Essay", "points_possible": "50", "timezone": "Europe/Paris"})
     assert created.status_code == 200, page_text(created)[:500]
+    instructor.post("/links/{link}/phase", {"phase": ""})  # open the new activity: it follows its dates
     for student in STUDENTS:
         Visitor(lms, student).launch()
     return instructor, see_committed(session).scalars(select(Assignment.id)).one()

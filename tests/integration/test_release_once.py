@@ -68,6 +68,7 @@ def _graded_class(lms: RunningLMS, session: Session) -> Visitor:
     created = instructor.post("/links/{link}/assignment",
                               {"title": "Essay", "points_possible": "50", "timezone": "Europe/Paris"})
     assert created.status_code == 200, page_text(created)[:500]
+    instructor.post("/links/{link}/phase", {"phase": ""})  # open the new activity: it follows its dates
     for student in STUDENTS:
         Visitor(lms, student).launch()
     assignment = see_committed(session).scalars(select(Assignment)).one()

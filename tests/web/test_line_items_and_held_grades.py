@@ -40,6 +40,7 @@ def _assignment_at_sandbox_link(lms, session, *, keep_line_item: bool):
     course = session.scalars(select(Course)).one()
     assignment = create_assignment(session, course.id, default_settings("Poster review", datetime.now(UTC), 20),
                                    resource_link_id=link.id)
+    assignment.phase_override = None  # opened by staff: it follows its dates
     session.commit()
     return assignment
 
