@@ -16,7 +16,7 @@ from assessment.models import Assignment, Grade
 from config.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.support.rows import see_committed
-from tests.support.visitor import Visitor, page_text
+from tests.support.visitor import Visitor, open_new_activity, page_text
 from workers.celery_app import make_celery
 
 STUDENTS = ("student-1", "student-2", "student-3")
@@ -31,14 +31,7 @@ def postgres_only(database_url: str) -> None:
 
 
 def _class_to_grade(lms, session) -> tuple[Visitor, int]:
-    instructor = Visitor(lms, "instructor-1")
-    instructor.launch()
-    created = instructor.post("/links/{link}/assignment",
-                              {"title": "Essay", "points_possible": "50", "timezone": "Europe/Paris"})
-    assert created.status_code == 200, page_text(created)[:500]
-    instructor.post("/links/{link}/phase", {"phase": ""})  # open the new activity: it follows its dates
-    for student in STUDENTS:
-        Visitor(lms, student).launch()
+    instructor = open_new_activity(lms, STUDENTS)
     return instructor, see_committed(session).scalars(select(Assignment.id)).one()
 
 

@@ -22,7 +22,7 @@ from tests.conftest import TEST_KEY_VAULT, make_settings
 from tests.support.concurrency import all_at_once_in_sessions, errors_among
 from tests.support.lms import RunningLMS, start_lms
 from tests.support.rows import see_committed
-from tests.support.visitor import Visitor, page_text
+from tests.support.visitor import Visitor, open_new_activity, page_text
 from workers import passback
 
 STUDENTS = ("student-1", "student-2", "student-3")
@@ -63,14 +63,7 @@ def frozen_port() -> Iterator[int]:
 
 def _graded_class(lms: RunningLMS, session: Session) -> Visitor:
     """An instructor with an activity at the sandbox link, and a computed grade for each student."""
-    instructor = Visitor(lms, "instructor-1")
-    instructor.launch()
-    created = instructor.post("/links/{link}/assignment",
-                              {"title": "Essay", "points_possible": "50", "timezone": "Europe/Paris"})
-    assert created.status_code == 200, page_text(created)[:500]
-    instructor.post("/links/{link}/phase", {"phase": ""})  # open the new activity: it follows its dates
-    for student in STUDENTS:
-        Visitor(lms, student).launch()
+    instructor = open_new_activity(lms, STUDENTS)
     assignment = see_committed(session).scalars(select(Assignment)).one()
     people = session.scalars(select(Person).where(Person.subject.in_(STUDENTS))).all()
     session.add_all(Grade(assignment_id=assignment.id, person_id=person.id, method="mean", total=30.0 + index,

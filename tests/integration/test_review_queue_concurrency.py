@@ -322,6 +322,20 @@ def _submitted_reviews(postgres: sessionmaker, cohort: Cohort, reviewers: list[i
     return held
 
 
+def _released_reviews(postgres: sessionmaker) -> tuple[list[int], dict[int, int]]:
+    """Ten submitted reviews of a class whose results are out, and each one's author."""
+    with postgres() as session:
+        cohort = create_cohort(session, 20, reviews_per_submission=2, reviews_per_student=2)
+    reviews = list(_submitted_reviews(postgres, cohort, cohort.student_ids[:10]).values())
+    with postgres() as session:
+        session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id)
+                        .values(phase_override=Phase.RELEASED))
+        session.commit()
+        authors = {review_id: session.scalar(select(Submission.author_id).join(Review).where(Review.id == review_id))
+                   for review_id in reviews}
+    return reviews, authors
+
+
 def test_two_staff_removing_one_review_at_once_both_succeed_and_lower_its_load_once(postgres):
     with postgres() as session:
         cohort = create_cohort(session, 20, reviews_per_submission=2, reviews_per_student=2)
@@ -382,15 +396,7 @@ def test_two_staff_resolving_one_flag_at_once_settle_it_once_and_the_other_is_to
 
 
 def test_an_author_rating_one_review_from_two_tabs_at_once_keeps_one_tabs_rating_whole(postgres):
-    with postgres() as session:
-        cohort = create_cohort(session, 20, reviews_per_submission=2, reviews_per_student=2)
-    reviews = list(_submitted_reviews(postgres, cohort, cohort.student_ids[:10]).values())
-    with postgres() as session:
-        session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id)
-                        .values(phase_override=Phase.RELEASED))
-        session.commit()
-        authors = {review_id: session.scalar(select(Submission.author_id).join(Review).where(Review.id == review_id))
-                   for review_id in reviews}
+    reviews, authors = _released_reviews(postgres)
     tabs = [(review_id, rating) for review_id in reviews for rating in (1, 5)]
 
     def rate(session: Session, index: int) -> str:
@@ -408,15 +414,7 @@ def test_an_author_rating_one_review_from_two_tabs_at_once_keeps_one_tabs_rating
 
 
 def test_an_author_flagging_one_review_from_two_tabs_at_once_gets_one_flag_and_is_told_of_it(postgres):
-    with postgres() as session:
-        cohort = create_cohort(session, 20, reviews_per_submission=2, reviews_per_student=2)
-    reviews = list(_submitted_reviews(postgres, cohort, cohort.student_ids[:10]).values())
-    with postgres() as session:
-        session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id)
-                        .values(phase_override=Phase.RELEASED))
-        session.commit()
-        authors = {review_id: session.scalar(select(Submission.author_id).join(Review).where(Review.id == review_id))
-                   for review_id in reviews}
+    reviews, authors = _released_reviews(postgres)
     tabs = [review_id for review_id in reviews for _ in range(2)]
 
     def flag(session: Session, index: int) -> str:

@@ -61,3 +61,18 @@ class Visitor:
 def page_text(response: requests.Response) -> str:
     """The page's text without tags, entities decoded: what a person reads."""
     return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text)))
+
+
+def open_new_activity(lms: RunningLMS, students: tuple[str, ...]) -> Visitor:
+    """The instructor, having made a new activity at the sandbox link and opened it (it then follows its dates),
+    with each of `students` launched once so that they are enrolled."""
+    instructor = Visitor(lms, "instructor-1")
+    instructor.launch()
+    created = instructor.post("/links/{link}/assignment",
+                              {"title": "Essay", "points_possible": "50", "timezone": "Europe/Paris"})
+    assert created.status_code == 200, page_text(created)[:500]
+    opened = instructor.post("/links/{link}/phase", {"phase": ""})
+    assert opened.status_code == 200, page_text(opened)[:500]
+    for student in students:
+        Visitor(lms, student).launch()
+    return instructor
