@@ -103,6 +103,21 @@ class _Scale:
         return self.width / math.sqrt(12)
 
 
+
+def _prepared(scores: Sequence[PeerScore[SubmissionId, ReviewerId]], method: str, scale: tuple[float, float],
+              reviewer_accuracy: Mapping[ReviewerId, float] | None, known: Mapping[SubmissionId, float] | None,
+              ) -> tuple[_Scale, dict[Hashable, float], dict[SubmissionId, float], _Reviews] | None:
+    """The checked inputs `aggregate` and `explain` share; None when there is nothing to score."""
+    if method not in METHODS:
+        raise ValueError(f"unknown aggregation method {method!r}; choose one of {', '.join(METHODS)}")
+    bounds = _scale(scale)
+    accuracy = _accuracies(reviewer_accuracy or {})
+    known_scores = _known(known or {})
+    if not scores and not known_scores:
+        return None
+    return bounds, accuracy, known_scores, _arrays(scores, known_scores)
+
+
 def aggregate(
     scores: Sequence[PeerScore[SubmissionId, ReviewerId]],
     method: str = "reliability",
@@ -117,14 +132,10 @@ def aggregate(
     precision in "reliability". `known` scores (staff grades) are returned as they are, with std 0; "reliability"
     also uses them to learn the bias of the reviewers who scored them.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown aggregation method {method!r}; choose one of {', '.join(METHODS)}")
-    bounds = _scale(scale)
-    accuracy = _accuracies(reviewer_accuracy or {})
-    known_scores = _known(known or {})
-    if not scores and not known_scores:
+    prepared = _prepared(scores, method, scale, reviewer_accuracy, known)
+    if prepared is None:
         return {}
-    reviews = _arrays(scores, known_scores)
+    bounds, accuracy, known_scores, reviews = prepared
     if len(reviews.score) == 0:
         estimate, std = np.zeros(len(reviews.submissions)), np.zeros(len(reviews.submissions))
     elif method == "mean":
@@ -407,14 +418,10 @@ def explain(
 ) -> dict[SubmissionId, Explanation[ReviewerId]]:
     """How `aggregate` reached each submission's score: each review's share of it and its correction for the
     reviewer's measured bias, and any pull towards the cohort's mean. Same arguments, same scores."""
-    if method not in METHODS:
-        raise ValueError(f"unknown aggregation method {method!r}; choose one of {', '.join(METHODS)}")
-    bounds = _scale(scale)
-    accuracy = _accuracies(reviewer_accuracy or {})
-    known_scores = _known(known or {})
-    if not scores and not known_scores:
+    prepared = _prepared(scores, method, scale, reviewer_accuracy, known)
+    if prepared is None:
         return {}
-    reviews = _arrays(scores, known_scores)
+    bounds, accuracy, known_scores, reviews = prepared
     n = len(reviews.score)
     share: np.ndarray = np.zeros(n)
     correction: np.ndarray = np.zeros(n)

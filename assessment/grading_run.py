@@ -91,18 +91,22 @@ def _cohort(session: Session, assignment: Assignment) -> Cohort:
 
 def estimates(cohort: Cohort, method: str) -> dict[int, Estimate]:
     """Each submission's score on the assignment's points, by the given method; staff assessments win."""
-    scale = (0.0, cohort.assignment.points_possible)
-    scores = [PeerScore(r.submission_id, r.reviewer_id, r.score) for r in cohort.peer_reviews if r.score is not None]
-    known = {r.submission_id: r.score for r in cohort.staff_reviews if r.score is not None}
-    return aggregate(scores, method, scale=scale, reviewer_accuracy=cohort.accuracy, known=known)
+    scores, known = _peer_and_staff_scores(cohort)
+    return aggregate(scores, method, scale=(0.0, cohort.assignment.points_possible),
+                     reviewer_accuracy=cohort.accuracy, known=known)
 
 
 def explanations(cohort: Cohort, method: str) -> dict[int, Explanation[int]]:
     """How `estimates` reached each submission's score, review by review."""
-    scale = (0.0, cohort.assignment.points_possible)
+    scores, known = _peer_and_staff_scores(cohort)
+    return explain(scores, method, scale=(0.0, cohort.assignment.points_possible),
+                   reviewer_accuracy=cohort.accuracy, known=known)
+
+
+def _peer_and_staff_scores(cohort: Cohort) -> tuple[list[PeerScore[int, int]], dict[int, float]]:
     scores = [PeerScore(r.submission_id, r.reviewer_id, r.score) for r in cohort.peer_reviews if r.score is not None]
     known = {r.submission_id: r.score for r in cohort.staff_reviews if r.score is not None}
-    return explain(scores, method, scale=scale, reviewer_accuracy=cohort.accuracy, known=known)
+    return scores, known
 
 
 def _reviewing_quality(cohort: Cohort) -> dict[int, float]:

@@ -155,12 +155,17 @@ def test_self_assessment_opens_after_the_required_peer_reviews(instructor, class
     assert "Assess your own work" in page_text(opened)
 
 
-def test_after_release_authors_read_anonymous_feedback_rate_it_and_flag_it(instructor, class_in_review, session):
+def _review_everything_through_the_pages_and_release(instructor, class_in_review, session) -> None:
+    """Each of the class completes its three reviews through the review pages; then staff release the results."""
     keys = _criteria_keys(session)
     for _ in range(3):
         for student in class_in_review.values():
             _complete(student, _review_id(_ask(student)), keys)
     instructor.post("/links/{link}/phase", {"phase": "released"})
+
+
+def test_after_release_authors_read_anonymous_feedback_rate_it_and_flag_it(instructor, class_in_review, session):
+    _review_everything_through_the_pages_and_release(instructor, class_in_review, session)
     author = class_in_review["student-1"]
 
     feedback = author.get("/links/{link}/feedback")
@@ -501,11 +506,7 @@ def test_a_nul_byte_in_a_review_comment_is_refused_with_a_400_and_nothing_stored
 
 
 def test_feedback_shows_each_criterion_score_out_of_its_maximum(instructor, class_in_review, session):
-    keys = _criteria_keys(session)
-    for _ in range(3):
-        for student in class_in_review.values():
-            _complete(student, _review_id(_ask(student)), keys)
-    instructor.post("/links/{link}/phase", {"phase": "released"})
+    _review_everything_through_the_pages_and_release(instructor, class_in_review, session)
 
     text = page_text(class_in_review["student-1"].get("/links/{link}/feedback"))
 
@@ -520,11 +521,7 @@ def _section(page, review_id: int) -> str:
 
 def test_the_author_follows_a_flag_to_the_staffs_answer_and_a_removed_review_keeps_its_number(
         instructor, class_in_review, session):
-    keys = _criteria_keys(session)
-    for _ in range(3):
-        for student in class_in_review.values():
-            _complete(student, _review_id(_ask(student)), keys)
-    instructor.post("/links/{link}/phase", {"phase": "released"})
+    _review_everything_through_the_pages_and_release(instructor, class_in_review, session)
     author = class_in_review["student-1"]
     before = author.get("/links/{link}/feedback")
     first, second, third = (int(found) for found in re.findall(r'id="review-(\d+)"', before.text))
