@@ -442,11 +442,18 @@ def allocation_table(session: Session, assignment_id: int) -> list[AllocationRow
     return [AllocationRow(submission, by_submission.get(submission.id, [])) for submission in submissions]
 
 
-def assign_reviewer(session: Session, assignment_id: int, submission_id: int, reviewer_id: int, now: datetime) -> Review:
-    """Staff add a reviewer by hand: kept for good (no lease), even beyond k."""
-    submission = session.get(Submission, submission_id)
+def _submission_for_update(session: Session, assignment_id: int, submission_id: int) -> Submission:
+    """The submission, locked: staff adding a review to it from two tabs at once add it once, the second finding it."""
+    submission = session.scalars(select(Submission).where(Submission.id == submission_id).with_for_update()
+                                 .execution_options(populate_existing=True)).one_or_none()
     if submission is None or submission.assignment_id != assignment_id:
         raise NotFound(N_("That submission does not exist."))
+    return submission
+
+
+def assign_reviewer(session: Session, assignment_id: int, submission_id: int, reviewer_id: int, now: datetime) -> Review:
+    """Staff add a reviewer by hand: kept for good (no lease), even beyond k."""
+    submission = _submission_for_update(session, assignment_id, submission_id)
     assignment = get_assignment(session, assignment_id)
     ensure_open(assignment, now)
     _ensure_student(session, reviewer_id, assignment.course_id)
@@ -485,9 +492,7 @@ def remove_review(session: Session, assignment_id: int, review_id: int) -> Revie
 
 def staff_assessment(session: Session, assignment_id: int, submission_id: int, staff_id: int, now: datetime) -> Review:
     """Open (or reopen) a staff member's own assessment of a submission; it counts as a known grade later."""
-    submission = session.get(Submission, submission_id)
-    if submission is None or submission.assignment_id != assignment_id:
-        raise NotFound(N_("That submission does not exist."))
+    _submission_for_update(session, assignment_id, submission_id)
     ensure_open(get_assignment(session, assignment_id), now)
     review = session.scalars(select(Review).where(Review.submission_id == submission_id, Review.reviewer_id == staff_id,
                                                   Review.kind == ReviewKind.STAFF)).one_or_none()

@@ -18,6 +18,7 @@ from assessment.models import Assignment, FlagReason, Person, Review, ReviewFlag
 from assessment.peer_review import (
     ReviewerContext,
     ReviewInput,
+    assign_reviewer,
     flag_review,
     rate_review,
     reclaim_expired_leases,
@@ -26,6 +27,7 @@ from assessment.peer_review import (
     resolve_flag,
     review_for,
     save_review,
+    staff_assessment,
 )
 from assessment.phases import Phase
 from lti_tool import migrate
@@ -431,3 +433,45 @@ def test_an_author_flagging_one_review_from_two_tabs_at_once_gets_one_flag_and_i
     assert outcomes.count("You already flagged this review; staff will look at it.") == len(reviews)
     with postgres() as session:
         assert session.scalar(select(func.count()).where(ReviewFlag.review_id.in_(reviews))) == len(reviews)
+
+
+def test_two_staff_adding_one_reviewer_to_one_submission_at_once_add_it_once_and_the_other_is_told(postgres):
+    with postgres() as session:
+        cohort = create_cohort(session, 20, reviews_per_submission=2, reviews_per_student=2)
+    pairs = [(cohort.submission_ids[index], cohort.student_ids[index + 1]) for index in range(10) for _ in range(2)]
+
+    def add(session: Session, index: int) -> str:
+        submission, reviewer = pairs[index]
+        try:
+            assign_reviewer(session, cohort.assignment_id, submission, reviewer, _now())
+            session.commit()
+            return "added"
+        except InvalidInput as refusal:
+            session.rollback()
+            return str(refusal.problems["reviewer"])
+
+    outcomes = _all_at_once(postgres, list(range(len(pairs))), add)
+    assert outcomes.count("added") == 10
+    assert outcomes.count("That student already reviews this submission.") == 10
+    with postgres() as session:
+        assert queue_violations(session, cohort.assignment_id, cohort.reviews_per_submission)["duplicates"] == 0
+        loads = session.scalars(select(Submission.review_load)
+                                .where(Submission.id.in_(cohort.submission_ids[:10]))).all()
+        assert loads == [1] * 10
+
+
+def test_staff_opening_their_assessment_of_one_submission_in_two_tabs_at_once_get_the_same_one(postgres):
+    with postgres() as session:
+        cohort = create_cohort(session, 20, reviews_per_submission=2, reviews_per_student=2)
+        staff = session.scalar(insert(Person).returning(Person.id).values(
+            platform_id=session.scalars(select(Person.platform_id)).first(), subject="assessor", name="Assessor"))
+        session.commit()
+    tabs = [submission for submission in cohort.submission_ids[:10] for _ in range(2)]
+
+    def open_assessment(session: Session, index: int) -> int:
+        review = staff_assessment(session, cohort.assignment_id, tabs[index], staff, _now())
+        session.commit()
+        return review.id
+
+    opened = _all_at_once(postgres, list(range(len(tabs))), open_assessment)
+    assert [opened[index] == opened[index + 1] for index in range(0, len(tabs), 2)] == [True] * 10
