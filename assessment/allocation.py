@@ -56,10 +56,12 @@ def allocate(
     *,
     seed: int,
     forbidden: Callable[[PersonId, SubmissionId], bool] | None = None,
+    teams: Mapping[PersonId, Hashable] | None = None,
 ) -> list[tuple[PersonId, SubmissionId]]:
     """(reviewer, submission) pairs: each submission gets min(k, its eligible reviewers) distinct reviewers.
 
-    Nobody reviews their own submission or a pair `forbidden` refuses; reviewers' loads differ by at most one
+    Nobody reviews their own submission, a submission whose author is in their team (`teams`: person -> team;
+    people missing from it are teams of one), or a pair `forbidden` refuses; reviewers' loads differ by at most one
     whenever the forbidden pairs allow it. The same inputs and seed give the same pairs, whatever the order of
     `authors` and `reviewers` when their ids can be sorted. Pairs come grouped by submission.
     """
@@ -73,15 +75,18 @@ def allocate(
     submissions = _canonical(list(authors))
     people = _canonical(list(reviewers))
     rng = np.random.default_rng(seed)
-    if forbidden is None and _everyone_reviews_each_other(authors, reviewer_set):
+    if forbidden is None and not teams and _everyone_reviews_each_other(authors, reviewer_set):
         reviews = min(k, len(submissions) - 1)
         author_of = [authors[submission] for submission in submissions]
         return _pairs(author_of, _circulant(len(submissions), reviews, rng), submissions, repeat(reviews))
-    index_of = {person: index for index, person in enumerate(people)}
-    author_index = [index_of.get(authors[submission], -1) for submission in submissions]
+    reviewer_group, submission_group = _groups(people, [authors[submission] for submission in submissions], teams)
+    if forbidden is None:
+        stream = _passes(reviewer_group, submission_group, k, rng)
+        if stream is not None:
+            return _pairs(people, stream, submissions, repeat(k))
 
     def may_review(reviewer: int, submission: int) -> bool:
-        if reviewer == author_index[submission]:
+        if reviewer_group[reviewer] == submission_group[submission]:
             return False
         return forbidden is None or not forbidden(people[reviewer], submissions[submission])
 
@@ -122,6 +127,76 @@ def _circulant(n: int, reviews: int, rng: np.random.Generator) -> np.ndarray:
     position[order] = np.arange(n)
     offsets = 1 + rng.choice(n - 1, size=reviews, replace=False)
     return order[(position[:, None] + offsets[None, :]) % n].ravel()
+
+
+def _groups(
+    people: list[PersonId], author_of: list[PersonId], teams: Mapping[PersonId, Hashable] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    # A number per reviewer and per submission, equal exactly when the reviewer may not review the submission: the
+    # team's number for people in a team, the reviewer's own number otherwise (so authors never get their own
+    # work); -1, which no reviewer has, for an author who is neither in a team nor a reviewer.
+    team_number: dict[Hashable, int] = {}
+    numbered = {person: team_number.setdefault(team, len(team_number))
+                for person, team in (teams or {}).items() if team is not None}
+    group_of = {person: numbered.get(person, len(team_number) + index) for index, person in enumerate(people)}
+    reviewer_group = np.fromiter(group_of.values(), dtype=np.int64, count=len(people))
+    submission_group = np.fromiter(
+        (group_of.get(author, numbered.get(author, -1)) for author in author_of), dtype=np.int64, count=len(author_of))
+    return reviewer_group, submission_group
+
+
+# How many random partners one misplaced review may try before `_passes` leaves the class to `_stream`. Misplaced
+# reviews are a handful per pass and almost any partner will do in a class where this path is taken.
+SWAP_ATTEMPTS = 64
+
+
+def _passes(
+    reviewer_group: np.ndarray, submission_group: np.ndarray, k: int, rng: np.random.Generator
+) -> np.ndarray | None:
+    """Reviewer indices for k reviews of each submission, row by row, or None when the class is too tight for it.
+
+    Array arithmetic for the large classes where every submission has k or more eligible reviewers:
+    1. Reviewers are laid out in passes, each a fresh random order of all of them; submission j takes slots
+       j*k .. j*k+k-1. Every pass gives everyone one more review, so loads differ by at most one.
+    2. A slot is misplaced when its reviewer is in the author's group or already reviews that submission (a
+       submission whose slots straddle two passes). Each misplaced slot swaps its reviewer with a random slot of
+       another submission where both fit; a swap moves no review between reviewers, so the loads stay level.
+    Misplaced slots are about k * (group size) per pass: the repair costs next to nothing, and the whole is O(n k).
+    """
+    n_reviewers, n_submissions = len(reviewer_group), len(submission_group)
+    largest_group = int(np.bincount(reviewer_group).max()) if n_reviewers else 0
+    # A submission of the largest group must still have k eligible reviewers, with room to swap.
+    if n_submissions < 2 or n_reviewers - largest_group < k + 1:
+        return None
+    slots = n_submissions * k
+    passes = -(-slots // n_reviewers)
+    stream = np.concatenate([rng.permutation(n_reviewers) for _ in range(passes)])[:slots]
+    table = stream.reshape(n_submissions, k)  # a view: swaps in `table` are swaps in `stream`
+    misplaced = reviewer_group[table] == submission_group[:, None]
+    for column in range(1, k):
+        misplaced[:, column] |= (table[:, :column] == table[:, column:column + 1]).any(axis=1)
+    candidates = rng.integers(0, slots, size=(int(misplaced.sum()), SWAP_ATTEMPTS))
+
+    def fits(reviewer: int, submission: int, leaving: int) -> bool:
+        # May `reviewer` take `leaving`'s slot in `submission`? Not their group's work, and not a second review.
+        row = table[submission]
+        return (reviewer_group[reviewer] != submission_group[submission]
+                and not any(other == reviewer for position, other in enumerate(row.tolist()) if position != leaving))
+
+    for tries, (submission, column) in zip(candidates, np.argwhere(misplaced).tolist(), strict=True):
+        reviewer = int(table[submission, column])
+        if fits(reviewer, submission, column):
+            continue  # an earlier swap already settled it
+        for slot in tries.tolist():
+            partner_submission, partner_column = divmod(slot, k)
+            partner = int(table[partner_submission, partner_column])
+            if (partner_submission != submission and fits(partner, submission, column)
+                    and fits(reviewer, partner_submission, partner_column)):
+                table[submission, column], table[partner_submission, partner_column] = partner, reviewer
+                break
+        else:
+            return None
+    return stream
 
 
 def _canonical(ids: list[_Id]) -> list[_Id]:

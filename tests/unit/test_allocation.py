@@ -21,22 +21,28 @@ class Case:
     k: int
     seed: int
     forbidden_pairs: frozenset[tuple[int, int]] | None  # None: no forbidden function at all
+    teams: dict[int, int] | None = None  # person -> team; nobody reviews their team's work
 
     def allocate(self, seed: int | None = None) -> list[tuple[int, int]]:
         pairs = self.forbidden_pairs
         forbidden = None if pairs is None else lambda person, submission: (person, submission) in pairs
-        return allocate(self.authors, self.reviewers, self.k, seed=self.seed if seed is None else seed, forbidden=forbidden)
+        return allocate(self.authors, self.reviewers, self.k, seed=self.seed if seed is None else seed,
+                        forbidden=forbidden, teams=self.teams)
 
     def eligible(self, submission: int) -> list[int]:
         refused = self.forbidden_pairs or frozenset()
+        author = self.authors[submission]
+        team = (self.teams or {}).get(author)
         return [
             person for person in self.reviewers
-            if person != self.authors[submission] and (person, submission) not in refused
+            if person != author and (person, submission) not in refused
+            and (team is None or (self.teams or {}).get(person) != team)
         ]
 
 
 @st.composite
-def cases(draw, *, one_submission_each=False, reviewers_are_authors=False, may_forbid=True, people=(0, 10)):
+def cases(draw, *, one_submission_each=False, reviewers_are_authors=False, may_forbid=True, people=(0, 10),
+          may_team=True):
     persons = list(range(draw(st.integers(*people))))
     if one_submission_each:
         writers = draw(st.permutations(persons))[: draw(st.integers(0, len(persons)))]
@@ -51,12 +57,18 @@ def cases(draw, *, one_submission_each=False, reviewers_are_authors=False, may_f
     forbidden_pairs = None
     if may_forbid and every_pair and draw(st.booleans()):
         forbidden_pairs = frozenset(draw(st.lists(st.sampled_from(every_pair))))
+    teams = None
+    if may_team and persons and draw(st.booleans()):
+        # Some people in teams (a few teams of any size), the rest on their own.
+        teams = {person: team for person in persons
+                 if (team := draw(st.integers(-1, max(1, len(persons) // 3)))) >= 0}
     return Case(
         authors=authors,
         reviewers=draw(st.permutations(reviewers)),
         k=draw(st.integers(1, 6)),
         seed=draw(st.integers(0, 2**32)),
         forbidden_pairs=forbidden_pairs,
+        teams=teams,
     )
 
 
@@ -140,6 +152,7 @@ def test_nobody_reviews_their_own_work_a_forbidden_pair_or_the_same_submission_t
     assert all(person != case.authors[submission] for person, submission in pairs)
     assert all(person in case.reviewers for person, _ in pairs)
     assert not set(pairs) & (case.forbidden_pairs or frozenset())
+    assert all(person in case.eligible(submission) for person, submission in pairs)  # never their team's work
 
 
 @PROPERTY
@@ -151,7 +164,7 @@ def test_every_submission_gets_k_reviewers_or_else_all_its_eligible_ones(case):
 
 
 @PROPERTY
-@given(cases(one_submission_each=True, reviewers_are_authors=True, may_forbid=False))
+@given(cases(one_submission_each=True, reviewers_are_authors=True, may_forbid=False, may_team=False))
 def test_loads_differ_by_at_most_one_when_students_review_each_other(case):
     pairs = case.allocate()
     assert spread(pairs, case.reviewers) <= 1
@@ -159,7 +172,7 @@ def test_loads_differ_by_at_most_one_when_students_review_each_other(case):
 
 
 @PROPERTY
-@given(cases(one_submission_each=True, may_forbid=False))
+@given(cases(one_submission_each=True, may_forbid=False, may_team=False))
 def test_loads_differ_by_at_most_one_when_students_without_a_submission_review_too(case):
     assert spread(case.allocate(), case.reviewers) <= 1
 
@@ -180,6 +193,7 @@ def test_the_same_seed_gives_the_same_allocation_whatever_the_input_order(case):
         k=case.k,
         seed=case.seed,
         forbidden_pairs=case.forbidden_pairs,
+        teams=None if case.teams is None else dict(reversed(case.teams.items())),
     )
     assert case.allocate() == case.allocate() == shuffled.allocate()
 
@@ -251,6 +265,59 @@ def test_nobody_reviews_someone_from_their_own_group():
     assert not any(same_group(person, submission) for person, submission in pairs)
     assert Counter(submission for _, submission in pairs) == dict.fromkeys(authors, 3)
     assert spread(pairs, list(authors)) <= 1
+
+
+def large_class_in_teams(people: int = 2000, team_size: int = 4) -> tuple[dict[int, int], list[int], dict[int, int]]:
+    """A class in teams of `team_size` where every tenth student never submits, as a real team course does."""
+    teams = {person: person // team_size for person in range(people)}
+    authors = {1_000_000 + person: person for person in range(people) if person % 10 != 3}
+    return authors, list(range(people)), teams
+
+
+def test_in_a_large_class_in_teams_nobody_reviews_their_team_and_everyone_reviews_evenly():
+    authors, reviewers, teams = large_class_in_teams()
+    pairs = allocate(authors, reviewers, 5, seed=4, teams=teams)
+    assert len(set(pairs)) == len(pairs)
+    assert not any(teams[person] == teams[authors[submission]] for person, submission in pairs)
+    assert Counter(submission for _, submission in pairs) == dict.fromkeys(authors, 5)
+    assert spread(pairs, reviewers) <= 1
+
+
+def test_teams_and_a_forbidden_rule_both_hold_together():
+    authors, reviewers, teams = large_class_in_teams(400)
+    pairs = allocate(authors, reviewers, 3, seed=2, teams=teams, forbidden=lambda person, _: person % 7 == 0)
+    assert not any(teams[person] == teams[authors[submission]] or person % 7 == 0 for person, submission in pairs)
+    assert Counter(submission for _, submission in pairs) == dict.fromkeys(authors, 3)
+
+
+def test_a_team_that_takes_almost_the_whole_class_still_leaves_each_submission_its_eligible_reviewers():
+    # Ten people, eight in one team: their work has only the two outsiders to review it, and k = 3 cannot be met.
+    teams = {person: "big" for person in range(8)}
+    authors = {100 + person: person for person in range(10)}
+    pairs = allocate(authors, list(range(10)), 3, seed=1, teams=teams)
+    per_submission = Counter(submission for _, submission in pairs)
+    assert all(per_submission[100 + person] == 2 for person in range(8))
+    assert all(per_submission[100 + person] == 3 for person in (8, 9))
+    assert not any(person < 8 and authors[submission] < 8 for person, submission in pairs)
+
+
+def test_the_same_seed_gives_the_same_large_team_allocation_and_another_seed_another():
+    authors, reviewers, teams = large_class_in_teams(1000)
+    first = allocate(authors, reviewers, 4, seed=11, teams=teams)
+    assert first == allocate(dict(reversed(authors.items())), reviewers[::-1], 4, seed=11, teams=teams)
+    assert first != allocate(authors, reviewers, 4, seed=12, teams=teams)
+
+
+def test_two_reviewers_rarely_review_more_than_one_submission_together_in_a_large_class():
+    # The aggregation tells a reviewer's bias from a submission's quality only when reviewers meet in many pairings.
+    authors, reviewers, teams = large_class_in_teams()
+    reviewers_of: defaultdict[int, list[int]] = defaultdict(list)
+    for person, submission in allocate(authors, reviewers, 5, seed=3, teams=teams):
+        reviewers_of[submission].append(person)
+    meetings = Counter(
+        (first, second) for group in reviewers_of.values() for first in group for second in group if first < second
+    )
+    assert sum(1 for count in meetings.values() if count > 1) < 0.01 * len(meetings)
 
 
 def test_a_submission_with_fewer_eligible_reviewers_than_k_gets_every_one_of_them():
