@@ -7,6 +7,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from assessment.score_explanation import ScoreExplanation
 
@@ -29,6 +30,9 @@ MARGIN_SHARE = 0.1
 # beyond this.
 ONE_SIDED_SHARE = 0.15
 SAME_SIDE_SHARE = 0.8
+
+
+SubmissionId = TypeVar("SubmissionId", bound=Hashable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +103,7 @@ class ReviewerWarnings:
         return len(self.flat) + len(self.one_sided) + len(self.reciprocal)
 
 
-def judged_reviews(explanations: Mapping[Hashable, ScoreExplanation], *,
+def judged_reviews(explanations: Mapping[SubmissionId, ScoreExplanation], *,
                    scale: tuple[float, float]) -> list[JudgedReview]:
     """Each explained review with the consensus of the others on its submission; reviews alone on their submission
     (with no staff grade either) have no consensus to compare with and are left out."""
@@ -129,7 +133,7 @@ def _without(explanation: ScoreExplanation, review_id: int) -> float | None:
     return math.fsum(line.contribution for line in others) / weight
 
 
-def reviewer_warnings(judged: Iterable[JudgedReview], authors: Mapping[Hashable, Hashable], *,
+def reviewer_warnings(judged: Iterable[JudgedReview], authors: Mapping[Any, Hashable], *,
                       scale_width: float) -> ReviewerWarnings:
     """The warnings of rules 1-3 above; `authors` maps each submission to the student who wrote it."""
     margin = MARGIN_SHARE * scale_width
@@ -153,7 +157,7 @@ def reviewer_warnings(judged: Iterable[JudgedReview], authors: Mapping[Hashable,
     return ReviewerWarnings(flat, one_sided, _reciprocal(by_reviewer, authors, margin))
 
 
-def _reciprocal(by_reviewer: Mapping[Hashable, list[JudgedReview]], authors: Mapping[Hashable, Hashable],
+def _reciprocal(by_reviewer: Mapping[Hashable, list[JudgedReview]], authors: Mapping[Any, Hashable],
                 margin: float) -> list[ReciprocalMarks]:
     high: dict[tuple[Hashable, Hashable], JudgedReview] = {}
     for reviewer, reviews in by_reviewer.items():

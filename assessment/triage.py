@@ -6,6 +6,7 @@ import math
 from collections import defaultdict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from assessment.score_explanation import ScoreExplanation
 
@@ -21,27 +22,30 @@ from assessment.score_explanation import ScoreExplanation
 WARNED_FACTOR = 2.0
 
 
+SubmissionId = TypeVar("SubmissionId", bound=Hashable)
+
+
 @dataclass(frozen=True, slots=True)
-class Priority:
-    submission: Hashable
+class Priority(Generic[SubmissionId]):
+    submission: SubmissionId
     gain: float  # expected fall of the class's summed squared error, in squared points
     own: float  # of which the submission's own expected squared error
     informs: int  # other submissions whose reviewers it helps to measure
 
 
-def grading_priorities(explanations: Mapping[Hashable, ScoreExplanation], stds: Mapping[Hashable, float], *,
-                       warned: frozenset[Hashable] | set[Hashable] = frozenset()) -> list[Priority]:
+def grading_priorities(explanations: Mapping[SubmissionId, ScoreExplanation], stds: Mapping[SubmissionId, float], *,
+                       warned: frozenset[Hashable] | set[Hashable] = frozenset()) -> list[Priority[SubmissionId]]:
     """Every submission not yet graded by staff, the most worth grading first."""
     open_work = {s: e for s, e in explanations.items() if not e.set_by_staff}
     residuals: dict[Hashable, list[float]] = defaultdict(list)
-    shares: dict[Hashable, list[tuple[Hashable, float]]] = defaultdict(list)
+    shares: dict[Hashable, list[tuple[SubmissionId, float]]] = defaultdict(list)
     for submission, explanation in explanations.items():
         estimate = explanation.score if explanation.set_by_staff else explanation.unclipped
         for line in explanation.lines:
             residuals[line.reviewer_id].append(line.corrected - estimate)
             if submission in open_work:
                 shares[line.reviewer_id].append((submission, line.share))
-    teaches = {}
+    teaches: dict[Hashable, float] = {}
     for reviewer, found in residuals.items():
         m = len(found)
         variance = math.fsum(r * r for r in found) / m
@@ -49,7 +53,7 @@ def grading_priorities(explanations: Mapping[Hashable, ScoreExplanation], stds: 
     priorities = []
     for submission, explanation in open_work.items():
         own = max(stds.get(submission, 0.0) ** 2, _disagreement(explanation))
-        spill, informed = 0.0, set()
+        spill, informed = 0.0, set[SubmissionId]()
         for line in explanation.lines:
             for other, share in shares[line.reviewer_id]:
                 if other != submission:

@@ -125,7 +125,7 @@ def by_tool(group: Class, count: int, rng: np.random.Generator) -> list[int]:
     warnings = reviewer_warnings(judged_reviews(explanations, scale=SCALE), {s: s for s in range(STUDENTS)},
                                  scale_width=SCALE[1] - SCALE[0])
     ranked = grading_priorities(explanations, stds, warned=warnings.reviewers)
-    return [int(p.submission) for p in ranked[:count]]  # type: ignore[call-overload]
+    return [p.submission for p in ranked[:count]]
 
 
 def by_std(group: Class, count: int, rng: np.random.Generator) -> list[int]:
