@@ -144,8 +144,8 @@ def reviewer_warnings(judged: Iterable[JudgedReview], authors: Mapping[Any, Hash
     for reviewer, reviews in by_reviewer.items():
         if len(reviews) < MIN_REVIEWS:
             continue
-        consensus_spread = statistics.stdev(r.consensus for r in reviews)
-        spread = statistics.stdev(r.score for r in reviews)
+        consensus_spread = _sd([r.consensus for r in reviews])
+        spread = _sd([r.score for r in reviews])
         if consensus_spread >= margin and spread <= FLAT_SHARE * consensus_spread:
             flat.append(FlatScoring(reviewer, len(reviews), spread, consensus_spread))
         difference = statistics.fmean(r.difference for r in reviews)
@@ -155,6 +155,12 @@ def reviewer_warnings(judged: Iterable[JudgedReview], authors: Mapping[Any, Hash
     flat.sort(key=lambda w: (w.spread / w.consensus_spread, -w.consensus_spread))
     one_sided.sort(key=lambda w: -abs(w.difference))
     return ReviewerWarnings(flat, one_sided, _reciprocal(by_reviewer, authors, margin))
+
+
+def _sd(values: list[float]) -> float:
+    """The sample sd in floats (statistics.stdev computes exactly, with fractions: too slow for a page of a class)."""
+    mean = math.fsum(values) / len(values)
+    return math.sqrt(math.fsum((value - mean) ** 2 for value in values) / (len(values) - 1))
 
 
 def _reciprocal(by_reviewer: Mapping[Hashable, list[JudgedReview]], authors: Mapping[Any, Hashable],

@@ -65,9 +65,8 @@ def draw(family: Family, seed: int) -> Class:
     constant = rng.random(n) < family.constant_share
     constant_score = np.rint(rng.uniform(6, 9, n))
     pairs = _pairs(rng, n, family.colluding_pairs)
-    forbidden = None
     pairs_of = {a: b for a, b in pairs} | {b: a for a, b in pairs}
-    links = allocate({s: s for s in range(n)}, list(range(n)), REVIEWS_EACH, seed=seed, forbidden=forbidden)
+    links = allocate({s: s for s in range(n)}, list(range(n)), REVIEWS_EACH, seed=seed)
     links = _with_partners(links, pairs_of)
     scores = []
     for reviewer, submission in links:
@@ -87,16 +86,10 @@ def _pairs(rng: np.random.Generator, n: int, share: float) -> list[tuple[int, in
 
 
 def _with_partners(links: list[tuple[int, int]], partner: dict[int, int]) -> list[tuple[int, int]]:
-    """Each colluder reviews their partner's work instead of their first allocated submission."""
-    out, swapped = [], set()
-    for reviewer, submission in links:
-        if reviewer in partner and reviewer not in swapped:
-            swapped.add(reviewer)
-            if (reviewer, partner[reviewer]) not in links:
-                out.append((reviewer, partner[reviewer]))
-                continue
-        out.append((reviewer, submission))
-    return list(dict.fromkeys(out))
+    """Each colluder also reviews their partner's work (one review more), so nobody's work loses a reviewer."""
+    allocated = set(links)
+    extra = [(reviewer, work) for reviewer, work in partner.items() if (reviewer, work) not in allocated]
+    return links + extra
 
 
 def rmse(group: Class, known: dict[int, float]) -> float:

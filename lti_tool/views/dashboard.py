@@ -35,7 +35,7 @@ from assessment.progress import (
 from assessment.services import rubric_lock_reason
 from lti_tool import charts
 from lti_tool.database import db
-from lti_tool.forms import PhaseForm
+from lti_tool.forms import ActionForm, PhaseForm
 from lti_tool.spreadsheet import csv_lines, file_name
 from lti_tool.views.course import LaunchView, staff_view
 
@@ -226,6 +226,7 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         reviewer_summary=_reviewer_summary(assignment, facts),
         reviewers=sorted(facts.reviewers, key=lambda r: (-abs(r.bias), r.name.casefold()))[:REVIEWERS_LISTED],
         advice=grading_advice(db(), assignment, {row.person_id: row.name for row in facts.rows}),
+        assess_form=ActionForm(),
         calibration_chart=_calibration_chart(assignment, facts),
         calibration_passed=sum(row.calibration is not None and row.calibration.passed
                                and row.calibration.accuracy is not None for row in facts.rows),
