@@ -388,13 +388,6 @@ def triage(rows: list[StudentRow]) -> list[StudentRow]:
                                          row.family_name, row.person_id))
 
 
-def reviewer_warnings(reviewers: list[ReviewerStats], margin: float) -> list[ReviewerStats]:
-    """Reviewers with at least two reviews whose scores sit more than `margin` points from their reviewees' grades on
-    average, the furthest first."""
-    warned = [r for r in reviewers if r.spread is not None and abs(r.bias) > margin]
-    return sorted(warned, key=lambda r: (-abs(r.bias), r.name.casefold(), r.person_id))
-
-
 # --- sorting and filtering the student table ---------------------------------------------------------------------
 
 

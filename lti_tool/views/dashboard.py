@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from assessment.db import utcnow
 from assessment.grading import WIDE_UNCERTAINTY_SHARE
+from assessment.grading_advice import grading_advice
 from assessment.models import Assignment, CalibrationExample, PostingStatus, ReviewKind, ReviewStatus
 from assessment.phases import Phase
 from assessment.progress import (
@@ -28,14 +29,13 @@ from assessment.progress import (
     arrange,
     dashboard,
     review_records,
-    reviewer_warnings,
     student_rows,
     triage,
 )
 from assessment.services import rubric_lock_reason
 from lti_tool import charts
 from lti_tool.database import db
-from lti_tool.forms import PhaseForm
+from lti_tool.forms import ActionForm, PhaseForm
 from lti_tool.spreadsheet import csv_lines, file_name
 from lti_tool.views.course import LaunchView, staff_view
 
@@ -225,7 +225,8 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         reviewer_chart=_reviewer_chart(facts),
         reviewer_summary=_reviewer_summary(assignment, facts),
         reviewers=sorted(facts.reviewers, key=lambda r: (-abs(r.bias), r.name.casefold()))[:REVIEWERS_LISTED],
-        reviewer_warnings=reviewer_warnings(facts.reviewers, WIDE_UNCERTAINTY_SHARE * assignment.points_possible),
+        advice=grading_advice(db(), assignment, {row.person_id: row.name for row in facts.rows}),
+        assess_form=ActionForm(),
         calibration_chart=_calibration_chart(assignment, facts),
         calibration_passed=sum(row.calibration is not None and row.calibration.passed
                                and row.calibration.accuracy is not None for row in facts.rows),

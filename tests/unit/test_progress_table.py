@@ -12,10 +12,8 @@ from assessment.progress import (
     SORTS,
     GradeState,
     Passback,
-    ReviewerStats,
     StudentRow,
     arrange,
-    reviewer_warnings,
     summarise,
     triage,
 )
@@ -137,10 +135,3 @@ def test_the_triage_count_covers_every_row_in_doubt():
     progress = summarise([ADA, BOB, replace(CY, open_flags=1), DEE], Assignment(reviews_per_submission=3,
                                                                               calibration_examples_required=0), 2)
     assert progress.in_doubt == 3
-
-
-def test_reviewers_far_from_the_grades_are_warned_about_the_furthest_first():
-    stats = [ReviewerStats(1, "Lenient", 3, 6.0, 2.0), ReviewerStats(2, "Fair", 3, 1.0, 2.0),
-             ReviewerStats(3, "Harsh", 3, -9.5, 1.0), ReviewerStats(4, "Once", 1, 20.0, None),
-             ReviewerStats(5, "Edge", 2, 5.0, 1.0)]
-    assert [r.name for r in reviewer_warnings(stats, margin=5.0)] == ["Harsh", "Lenient"]

@@ -1,0 +1,81 @@
+"""What the last grading run advises staff: the reviewers to check, with their evidence, and the work to grade first."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from assessment.models import Assignment, Grade, Person, Submission
+from assessment.reviewer_warnings import ReviewerWarnings, judged_reviews, reviewer_warnings
+from assessment.score_explanation import ScoreExplanation, from_stored
+from assessment.triage import grading_priorities
+
+# Staff grade about this share of the class first: enough to inform most reviewers' measured bias, few enough to do.
+STAFF_SHARE = 0.05
+MAX_SUGGESTED = 10
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A piece of work worth a staff grade, with why: its own expected error and the work its reviewers also scored."""
+
+    person_id: int
+    name: str
+    submission_id: int
+    expected_error: float  # points: the root of its own expected squared error
+    informs: int  # other submissions whose reviewers a staff grade here helps to measure
+
+
+@dataclass(frozen=True)
+class GradingAdvice:
+    warnings: ReviewerWarnings  # reviewers and members by person id
+    names: Mapping[int, str]
+    grade_first: list[Suggestion]
+
+    def name(self, person_id: int) -> str:
+        return self.names.get(person_id, "")
+
+
+def grading_advice(session: Session, assignment: Assignment, names: Mapping[int, str] | None = None) -> GradingAdvice:
+    """The advice drawn from the grades as last computed: the model's weights and corrections of every review kept
+    with each grade. Grades computed before explanations were kept, and grades staff overrode, are not offered."""
+    rows = session.execute(
+        select(Grade.person_id, Grade.score_explanation, Grade.submission_std, Grade.override_total, Submission.id)
+        .join(Submission, and_(Submission.author_id == Grade.person_id, Submission.assignment_id == Grade.assignment_id))
+        .where(Grade.assignment_id == assignment.id)
+        .order_by(Grade.person_id)
+    ).all()
+    explanations: dict[int, ScoreExplanation] = {}
+    stds: dict[int, float] = {}
+    settled: set[int] = set()
+    submission_of: dict[int, int] = {}
+    for author, stored, std, override, submission_id in rows:
+        explanation = from_stored(stored)
+        if explanation is None:
+            continue
+        explanations[author] = explanation
+        stds[author] = std or 0.0
+        submission_of[author] = submission_id
+        if override is not None:
+            settled.add(author)
+    scale = (0.0, float(assignment.points_possible))
+    # Explanations are kept by author, so each "submission" here is its author's person id.
+    warnings = reviewer_warnings(judged_reviews(explanations, scale=scale), {author: author for author in explanations},
+                                 scale_width=scale[1])
+    ranked = [p for p in grading_priorities(explanations, stds, warned=warnings.reviewers)
+              if p.submission not in settled]
+    count = min(MAX_SUGGESTED, math.ceil(STAFF_SHARE * len(ranked)))
+    known = dict(names or {})
+    wanted = set(warnings.reviewers) | {p.submission for p in ranked[:count]}
+    missing = wanted - known.keys()
+    if missing:  # people no longer enrolled as students
+        known.update((person.id, person.display_name)
+                     for person in session.scalars(select(Person).where(Person.id.in_(missing))))
+    suggestions = [Suggestion(p.submission, known.get(p.submission, ""), submission_of[p.submission], math.sqrt(p.own),
+                              p.informs)
+                   for p in ranked[:count]]
+    return GradingAdvice(warnings, known, suggestions)
