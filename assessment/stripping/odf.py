@@ -159,6 +159,7 @@ def _scrub(root: etree._Element, rebuild: _Rebuild) -> None:
             doomed.append(element)  # a linked picture (fetched from the author's server) or one left out
         else:
             del element.attrib[f"{{{_XLINK}}}href"]
+    doomed += [*root.iter(etree.Comment, etree.PI)]  # nobody's content, and they can hold anything
     for element in doomed:
         frame = element.getparent()
         pkg.remove(element)

@@ -61,6 +61,7 @@ _KEPT_LINK = re.compile(r"https?://", re.IGNORECASE)
 _ACTIVE_TARGET = re.compile(r"\s*(mhtml|ms-[a-z0-9-]+|vbscript|javascript)\s*:", re.IGNORECASE)
 # Field codes that run a program (DDE) when the document is opened.
 _ACTIVE_FIELD = re.compile(r"^\s*DDE(AUTO)?\b", re.IGNORECASE)
+_NAME_FIELD = re.compile(r"^\s*(AUTHOR|USERNAME|USERINITIALS|USERADDRESS|LASTSAVEDBY)\b", re.IGNORECASE)
 _PATH_LIKE = re.compile(r"^[A-Za-z]:[\\/]|^\\\\|^/|^file:", re.IGNORECASE)
 
 # Elements that are nothing but a pointer to a part that is not kept: removed whole. Charts and diagrams take the
@@ -169,8 +170,10 @@ def _rebuild(package: pkg.Package) -> bytes:
                     queue.append(name)
         rebuild.relationships[source] = kept
     for name, (_, root) in rebuild.xml_parts.items():
-        if any(_ACTIVE_FIELD.match(instruction) for instruction in _field_instructions(root)):
+        fields = _fields(root)
+        if any(_ACTIVE_FIELD.match(found.code) for found in fields):
             raise UploadRejected(_ACTIVE_CONTROL)
+        _neutralise_name_fields(fields)
         _scrub(root, {rel.id for rel in rebuild.relationships.get(name, [])})
     return _write(rebuild, main, main_name)
 
@@ -193,26 +196,55 @@ def _refuse_active_content(package: pkg.Package) -> None:
                 raise UploadRejected(_ACTIVE_CONTROL if rel.kind != "vbaProject" else _ACTIVE_MACROS)
 
 
-def _field_instructions(root: etree._Element) -> list[str]:
-    # A field code may be split over several runs: join the runs of each field before matching.
-    instructions = []
-    current: list[str] = []
+@dataclass
+class _Field:
+    instruction: list[str] = field(default_factory=list)
+    shown: list[etree._Element] = field(default_factory=list)  # the w:t elements of its last computed result
+    in_result: bool = False
+
+    @property
+    def code(self) -> str:
+        return "".join(self.instruction)
+
+
+def _fields(root: etree._Element) -> list[_Field]:
+    """Every field of the part, simple or spread over runs (begin, code, separate, result, end), nested or not."""
+    found: list[_Field] = []
+    open_fields: list[_Field] = []
     for element in root.iter():
         name = pkg.local_name(element)
         if name == "fldSimple":
-            instructions.append(next((str(value) for key, value in element.attrib.items()
-                                      if etree.QName(key).localname == "instr"), ""))
+            simple = _Field([_attribute(element, "instr")])
+            simple.shown = [text for text in element.iter() if pkg.local_name(text) == "t"]
+            found.append(simple)
         elif name == "fldChar":
-            kind = next((value for key, value in element.attrib.items()
-                         if etree.QName(key).localname == "fldCharType"), "")
+            kind = _attribute(element, "fldCharType")
             if kind == "begin":
-                current = []
-            elif kind in ("separate", "end") and current:
-                instructions.append("".join(current))
-                current = []
-        elif name == "instrText":
-            current.append(element.text or "")
-    return instructions
+                open_fields.append(_Field())
+                found.append(open_fields[-1])
+            elif kind == "separate" and open_fields:
+                open_fields[-1].in_result = True
+            elif kind == "end" and open_fields:
+                open_fields.pop()
+        elif name == "instrText" and open_fields:
+            open_fields[-1].instruction.append(element.text or "")
+        elif name == "t" and open_fields and open_fields[-1].in_result:
+            open_fields[-1].shown.append(element)
+    return found
+
+
+def _attribute(element: etree._Element, local_name: str) -> str:
+    return next((str(value) for key, value in element.attrib.items() if etree.QName(key).localname == local_name), "")
+
+
+def _neutralise_name_fields(fields: list[_Field]) -> None:
+    # AUTHOR, USERNAME and friends show the name from the author's profile, filled in by Word, not typed by them.
+    for found in fields:
+        match = _NAME_FIELD.match(found.code)
+        if match and found.shown:
+            found.shown[0].text = NEUTRAL_INITIALS if match.group(1).upper() == "USERINITIALS" else NEUTRAL_NAME
+            for text in found.shown[1:]:
+                text.text = ""
 
 
 def _relationships(package: pkg.Package, source: str) -> list[Relationship]:
@@ -292,6 +324,8 @@ def _scrub(root: etree._Element, kept_ids: set[str]) -> None:
                 doomed.append(element)
         elif name in ("docId", "person", "presenceInfo"):  # w14/w15 document ids and people, whatever the part
             doomed.append(element)
+    # XML comments and processing instructions are nobody's content and can hold anything.
+    doomed += [*root.iter(etree.Comment, etree.PI)]
     for element in doomed:
         pkg.remove(element)
     for element in reversed(unwrapped):  # innermost first, so an outer wrapper still holds its children

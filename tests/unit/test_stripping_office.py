@@ -204,6 +204,19 @@ def test_editing_session_ids_and_document_ids_are_left_behind():
     assert b"rsid" not in stripped["word/document.xml"] and b"rsid" not in stripped["word/settings.xml"]
 
 
+def test_fields_that_show_the_author_from_their_profile_show_a_neutral_name_and_xml_comments_go():
+    body = (f'<!-- saved by {NAME} --><w:p><w:fldSimple w:instr=" AUTHOR "><w:r><w:t>{NAME}</w:t></w:r></w:fldSimple>'
+            '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> USER</w:instrText></w:r>'
+            '<w:r><w:instrText>NAME \\* MERGEFORMAT </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+            f'<w:r><w:t>Alice</w:t></w:r><w:r><w:t> Smith</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>'
+            '<w:r><w:t xml:space="preserve"> wrote this; </w:t></w:r>'
+            '<w:fldSimple w:instr=" DATE "><w:r><w:t>1 March 2026</w:t></w:r></w:fldSimple></w:p>')
+    stripped = strip_identity(hostile_docx(body=body), "docx")
+    assert traces(stripped) == []
+    text = "".join(node.text or "" for node in etree.fromstring(parts(stripped)["word/document.xml"]).iter(f"{{{W}}}t"))
+    assert "Anonymous" in text and "Anonymous wrote this; 1 March 2026" in text
+
+
 # --- DOCX: what is refused ----------------------------------------------------------------------------------------
 
 
@@ -338,7 +351,9 @@ def test_an_odt_loses_its_template_printer_thumbnail_embedded_object_and_linked_
     body = ('<text:p><draw:frame><draw:object xlink:href="./Object 1"/>'
             '<draw:image xlink:href="./ObjectReplacements/Object 1"/>'
             '</draw:frame><draw:frame><draw:image xlink:href="http://tracker.example.edu/alice.smith.png"/></draw:frame>'
-            '<draw:frame><draw:image xlink:href="Pictures/photo.jpg"/></draw:frame></text:p>')
+            '<draw:frame><draw:image xlink:href="Pictures/photo.jpg"/></draw:frame></text:p>'
+            f"<!-- {EMAIL} --><text:p><text:author-name>{NAME}</text:author-name> "
+            f"<text:sender-email>{EMAIL}</text:sender-email></text:p>")
     data = hostile_odt(body=body, extra={
         "Thumbnails/thumbnail.png": png(), "Object 1/meta.xml": inner_meta.encode(),
         "Object 1/content.xml": b"<math/>", "ObjectReplacements/Object 1": b"SVM1" + NAME.encode(),
@@ -351,6 +366,7 @@ def test_an_odt_loses_its_template_printer_thumbnail_embedded_object_and_linked_
     assert sorted(files) == ["META-INF/manifest.xml", "Pictures/photo.jpg", "content.xml", "meta.xml", "mimetype",
                              "settings.xml"]
     assert b"tracker.example.edu" not in files["content.xml"] and b"Object 1" not in files["content.xml"]
+    assert b"<text:author-name>Anonymous</text:author-name>" in files["content.xml"]
     assert b"TabsRelativeToIndent" in files["settings.xml"] and b"Printer" not in files["settings.xml"]
     manifest = etree.fromstring(files["META-INF/manifest.xml"])
     listed = {entry.get("{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}full-path") for entry in manifest}
