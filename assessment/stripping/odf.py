@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -74,9 +73,7 @@ def strip_odt(data: bytes) -> bytes:
             return _rebuild(package)
         except UploadRejected:
             raise
-        # A damaged or hostile archive fails anywhere in zipfile (CRC, compression method, encryption, truncation).
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, OSError, ValueError,
-                KeyError) as error:
+        except pkg.DAMAGED as error:
             raise UploadRejected(pkg.unreadable(LABEL)) from error
 
 
@@ -159,7 +156,9 @@ def _scrub(root: etree._Element, rebuild: _Rebuild) -> None:
             doomed.append(element)  # a linked picture (fetched from the author's server) or one left out
         else:
             del element.attrib[f"{{{_XLINK}}}href"]
-    doomed += [*root.iter(etree.Comment, etree.PI)]  # nobody's content, and they can hold anything
+    # Comments and processing instructions are nobody's content and can hold anything; entity references were never
+    # expanded and their declarations are not written back.
+    doomed += [*root.iter(etree.Comment, etree.PI, etree.Entity)]
     for element in doomed:
         frame = element.getparent()
         pkg.remove(element)

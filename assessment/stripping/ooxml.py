@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import zipfile
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -130,9 +129,7 @@ def strip_docx(data: bytes) -> bytes:
             return _rebuild(package)
         except UploadRejected:
             raise
-        # A damaged or hostile archive fails anywhere in zipfile (CRC, compression method, encryption, truncation).
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, OSError, ValueError,
-                KeyError) as error:
+        except pkg.DAMAGED as error:
             raise UploadRejected(pkg.unreadable(LABEL)) from error
 
 
@@ -324,8 +321,9 @@ def _scrub(root: etree._Element, kept_ids: set[str]) -> None:
                 doomed.append(element)
         elif name in ("docId", "person", "presenceInfo"):  # w14/w15 document ids and people, whatever the part
             doomed.append(element)
-    # XML comments and processing instructions are nobody's content and can hold anything.
-    doomed += [*root.iter(etree.Comment, etree.PI)]
+    # XML comments and processing instructions are nobody's content and can hold anything; entity references were
+    # never expanded and their declarations are not written back, so they would leave the part unreadable.
+    doomed += [*root.iter(etree.Comment, etree.PI, etree.Entity)]
     for element in doomed:
         pkg.remove(element)
     for element in reversed(unwrapped):  # innermost first, so an outer wrapper still holds its children

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,6 +27,13 @@ RATIO_FROM_BYTES = 1024 * 1024
 
 # Entities are never expanded and no DTD or network is touched: "billion laughs" and external entities stay inert.
 XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+# How a damaged or hostile archive fails inside zipfile and zlib (bad CRC, unknown compression method or version,
+# encryption, truncation, corrupt deflate data, a directory naming a part that is not there); to the student each
+# means the same.
+DAMAGED: tuple[type[Exception], ...] = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError,
+                                        RuntimeError, EOFError, OSError, ValueError, KeyError)
 
 
 @dataclass(frozen=True)
@@ -101,10 +109,13 @@ def _ratio_too_high(size: int, compressed: int) -> bool:
 def open_package(data: bytes, label: str) -> tuple[zipfile.ZipFile, Package]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as error:
+    except DAMAGED as error:
         raise UploadRejected(unreadable(label)) from error
     try:
         return archive, Package(archive, label)
+    except DAMAGED as error:
+        archive.close()
+        raise UploadRejected(unreadable(label)) from error
     except BaseException:
         archive.close()
         raise

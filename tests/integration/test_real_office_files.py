@@ -13,7 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from assessment.anonymity import strip_identity
-from tests.support import office_corpus
+from tests.support import hostile_office, office_corpus
 from tests.support.office_corpus import COMMENT, INSERTED, LINK, PARAGRAPHS, PHOTO_SIZE, OfficeCorpus
 
 pytestmark = pytest.mark.slow
@@ -108,6 +108,21 @@ def test_libreoffice_opens_the_stripped_files_and_reads_the_same_words(corpus, t
         text = (tmp_path / f"stripped-{kind}.txt").read_text(encoding="utf-8-sig")
         assert all(paragraph in text for paragraph in PARAGRAPHS), kind
         assert INSERTED in text and "my notes" in text, kind
+
+
+def test_libreoffice_opens_hostile_files_once_stripped(tmp_path: Path):
+    # Parts, links and objects removed from the middle of a document leave a package a real reader still opens.
+    hostile = {"embedded.docx": hostile_office.docx_with_embedded_document(),
+               "links.docx": hostile_office.docx_with_links(),
+               "objects.odt": hostile_office.odt_with_objects_and_links()}
+    for name, data in hostile.items():
+        (tmp_path / name).write_bytes(strip_identity(data, name.rpartition(".")[2]))
+    office_corpus.convert(sorted(tmp_path / name for name in hostile), "txt:Text", tmp_path, tmp_path / "profile")
+    assert "The essay itself" in (tmp_path / "embedded.txt").read_text(encoding="utf-8-sig")
+    links = (tmp_path / "links.txt").read_text(encoding="utf-8-sig")
+    assert "web source" in links and "notes on a share" in links
+    objects = (tmp_path / "objects.txt").read_text(encoding="utf-8-sig")
+    assert "The essay itself" in objects and "Anonymous" in objects
 
 
 def test_the_corpus_pdf_is_the_same_essay_as_libreoffice_printed_it(corpus):
