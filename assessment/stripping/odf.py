@@ -38,6 +38,8 @@ _RASTER_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x
 # links stay; file://, \\host\share and relative links to the author's disk go (their words stay).
 _KEPT_LINK = re.compile(r"https?://|#", re.IGNORECASE)
 _SCRIPT_LINK = re.compile(r"\s*(vnd\.sun\.star\.script|macro|javascript|vbscript)\s*:", re.IGNORECASE)
+# Elements that link somewhere only when the reader clicks them; any other reference is fetched on opening.
+_LINKS = {(_TEXT, "a"), (_DRAW, "a"), (_DRAW, "area-rectangle"), (_DRAW, "area-circle"), (_DRAW, "area-polygon")}
 # Embedded objects (formulas, charts, OLE, plug-ins, applets, frames showing another file) and linked sections.
 _EMBEDDED = {(_DRAW, "object"), (_DRAW, "object-ole"), (_DRAW, "plugin"), (_DRAW, "applet"),
              (_DRAW, "floating-frame"), (_TEXT, "section-source"), (_OFFICE, "dde-source"),
@@ -45,7 +47,7 @@ _EMBEDDED = {(_DRAW, "object"), (_DRAW, "object-ole"), (_DRAW, "plugin"), (_DRAW
 # Fields that show the author's name or address from the program's user data.
 _NAME_FIELDS = {"author-name": NEUTRAL_NAME, "initial-creator": NEUTRAL_NAME, "author-initials": NEUTRAL_INITIALS}
 # Settings that name the author's printer (and its driver set-up) or the databases on their computer.
-_DROPPED_SETTINGS = {"PrinterName", "PrinterSetup", "PrinterPaperFromSetup", "CurrentDatabaseDataSource",
+_DROPPED_SETTINGS = {"PrinterName", "PrinterSetup", "PrinterPaperFromSetup", "PrintFaxName", "CurrentDatabaseDataSource",
                      "CurrentDatabaseCommand", "CurrentDatabaseCommandType", "EmbeddedDatabaseName"}
 
 _ACTIVE_MACROS = N_(
@@ -145,9 +147,12 @@ def _scrub(root: etree._Element, rebuild: _Rebuild) -> None:
         href = element.get(f"{{{_XLINK}}}href")
         if href is None:
             continue
-        if (qname.namespace, name) == (_TEXT, "a"):
+        if (qname.namespace, name) in _LINKS:
             if not _KEPT_LINK.match(href):
-                unwrapped.append(element)
+                if name == "a":
+                    unwrapped.append(element)
+                else:
+                    del element.attrib[f"{{{_XLINK}}}href"]
             continue
         picture = _picture(rebuild, href)
         if picture is not None:

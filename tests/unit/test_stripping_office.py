@@ -23,11 +23,12 @@ from tests.support.hostile_office import (
     odt_with_objects_and_links,
     ole_package_with_program,
     parts,
+    png,
     relationship,
     rezip,
     traces,
 )
-from tests.support.office_corpus import NAME, photo
+from tests.support.office_corpus import LOGIN, NAME, photo
 
 # --- DOCX: what is left behind ------------------------------------------------------------------------------------
 
@@ -231,6 +232,23 @@ def test_an_odt_loses_its_template_printer_thumbnail_embedded_object_and_linked_
     assert listed == {"/", *(name for name in files if name not in ("mimetype", "META-INF/manifest.xml"))}
     with Image.open(io.BytesIO(files["Pictures/photo.jpg"])) as picture:
         assert picture.size == (320, 240) and not picture.getexif()
+
+
+def test_an_odt_keeps_web_links_and_drops_links_to_the_authors_disk_keeping_their_words():
+    body = ('<text:p><text:a xlink:href="https://example.org/source">web source</text:a> '
+            f'<text:a xlink:href="../../../home/{LOGIN}/notes.odt">my notes</text:a> '
+            f'<text:a xlink:href="file://fileserver.example.edu/{LOGIN}/data.ods">my data</text:a></text:p>'
+            '<text:p><draw:a xlink:href="https://example.org/figure"><draw:frame><draw:image xlink:href="Pictures/a.png"/>'
+            f'</draw:frame></draw:a><draw:a xlink:href="file:///C:/Users/{LOGIN}/big.png"><draw:frame>'
+            '<draw:image xlink:href="Pictures/a.png"/></draw:frame></draw:a></text:p>')
+    stripped = strip_identity(hostile_odt(body=body, extra={"Pictures/a.png": png()}), "odt")
+    assert traces(stripped) == []
+    content = etree.fromstring(parts(stripped)["content.xml"])
+    links = [element.get("{http://www.w3.org/1999/xlink}href") for element in content.iter()
+             if etree.QName(element).localname == "a"]
+    assert links == ["https://example.org/source", "https://example.org/figure"]
+    assert "".join(content.itertext()).count("my notes") == 1 and "my data" in "".join(content.itertext())
+    assert len([element for element in content.iter() if etree.QName(element).localname == "image"]) == 2
 
 
 def test_an_odt_with_a_starbasic_macro_is_refused_with_what_to_do():
