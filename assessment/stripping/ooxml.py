@@ -61,6 +61,7 @@ _ACTIVE_TARGET = re.compile(r"\s*(mhtml|ms-[a-z0-9-]+|vbscript|javascript)\s*:",
 # Field codes that run a program (DDE) when the document is opened.
 _ACTIVE_FIELD = re.compile(r"^\s*DDE(AUTO)?\b", re.IGNORECASE)
 _NAME_FIELD = re.compile(r"^\s*(AUTHOR|USERNAME|USERINITIALS|USERADDRESS|LASTSAVEDBY)\b", re.IGNORECASE)
+_BOUND_PROPERTY = re.compile(r":(creator|lastModifiedBy|Company|Manager)\b", re.IGNORECASE)
 _PATH_LIKE = re.compile(r"^[A-Za-z]:[\\/]|^\\\\|^/|^file:", re.IGNORECASE)
 
 # Elements that are nothing but a pointer to a part that is not kept: removed whole. Charts and diagrams take the
@@ -171,6 +172,7 @@ def _rebuild(package: pkg.Package) -> bytes:
         if any(_ACTIVE_FIELD.match(found.code) for found in fields):
             raise UploadRejected(_ACTIVE_CONTROL)
         _neutralise_name_fields(fields)
+        _neutralise_bound_properties(root)
         _scrub(root, {rel.id for rel in rebuild.relationships.get(name, [])})
     return _write(rebuild, main, main_name)
 
@@ -242,6 +244,21 @@ def _neutralise_name_fields(fields: list[_Field]) -> None:
             found.shown[0].text = NEUTRAL_INITIALS if match.group(1).upper() == "USERINITIALS" else NEUTRAL_NAME
             for text in found.shown[1:]:
                 text.text = ""
+
+
+def _neutralise_bound_properties(root: etree._Element) -> None:
+    # Word's cover pages and "Document Property" quick parts are content controls bound to the properties (author,
+    # last editor, company, manager): they show the name the properties held, copied into the text.
+    for binding in root.iter(*(f"{{{namespace}}}dataBinding" for namespace in _W)):
+        match = _BOUND_PROPERTY.search(_attribute(binding, "xpath"))
+        control = binding.getparent().getparent() if binding.getparent() is not None else None
+        if match is None or control is None:
+            continue
+        value = "" if match.group(1).lower() in ("company", "manager") else NEUTRAL_NAME
+        shown = [text for content in control if pkg.local_name(content) == "sdtContent"
+                 for text in content.iter(*(f"{{{namespace}}}t" for namespace in _W))]
+        for position, text in enumerate(shown):
+            text.text = value if position == 0 else ""
 
 
 def _relationships(package: pkg.Package, source: str) -> list[Relationship]:

@@ -128,6 +128,19 @@ def test_fields_that_show_the_author_from_their_profile_show_a_neutral_name_and_
     assert "Anonymous" in text and "Anonymous wrote this; 1 March 2026" in text
 
 
+def test_a_cover_page_bound_to_the_author_property_shows_a_neutral_name():
+    body = ('<w:sdt><w:sdtPr><w:alias w:val="Author"/><w:dataBinding w:prefixMappings="xmlns:ns0=\'http://purl.org/dc/'
+            'elements/1.1/\' xmlns:ns1=\'http://schemas.openxmlformats.org/package/2006/metadata/core-properties\'" '
+            'w:xpath="/ns1:coreProperties[1]/ns0:creator[1]" w:storeItemID="{6C3C8BC8-F283-45AE-878A-BAB7291924A1}"/>'
+            '</w:sdtPr><w:sdtContent><w:p><w:r><w:t>Alice</w:t></w:r><w:r><w:t xml:space="preserve"> Smith</w:t></w:r>'
+            '</w:p></w:sdtContent></w:sdt><w:sdt><w:sdtPr><w:alias w:val="Title"/></w:sdtPr><w:sdtContent><w:p><w:r>'
+            '<w:t>On peer review</w:t></w:r></w:p></w:sdtContent></w:sdt>')
+    stripped = strip_identity(hostile_docx(body=body), "docx")
+    assert traces(stripped) == []
+    text = [node.text or "" for node in etree.fromstring(parts(stripped)["word/document.xml"]).iter(f"{{{W}}}t")]
+    assert text[:3] == ["Anonymous", "", "On peer review"]
+
+
 # --- DOCX: what is refused ----------------------------------------------------------------------------------------
 
 
