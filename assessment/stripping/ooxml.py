@@ -251,7 +251,8 @@ def _neutralise_bound_properties(root: etree._Element) -> None:
     # last editor, company, manager): they show the name the properties held, copied into the text.
     for binding in root.iter(*(f"{{{namespace}}}dataBinding" for namespace in _W)):
         match = _BOUND_PROPERTY.search(_attribute(binding, "xpath"))
-        control = binding.getparent().getparent() if binding.getparent() is not None else None
+        properties = binding.getparent()  # w:sdtPr, inside the w:sdt that holds the shown content
+        control = properties.getparent() if properties is not None else None
         if match is None or control is None:
             continue
         value = "" if match.group(1).lower() in ("company", "manager") else NEUTRAL_NAME
