@@ -125,7 +125,11 @@ def test_libreoffice_opens_hostile_files_once_stripped(tmp_path: Path):
     assert "The essay itself" in objects and "Anonymous" in objects
 
 
-def test_the_corpus_pdf_is_the_same_essay_as_libreoffice_printed_it(corpus):
+def test_the_corpus_pdf_is_the_same_essay_and_names_its_author_as_the_others_do(corpus):
     reader = PdfReader(io.BytesIO(corpus.pdf))
     assert "LibreOffice" in str(reader.metadata.producer)
     assert PARAGRAPHS[0] in "".join(page.extract_text() for page in reader.pages)
+    assert reader.metadata.author == office_corpus.NAME
+    annotations = [annotation.get_object() for annotation in reader.pages[0]["/Annots"]]
+    assert any(office_corpus.NAME in str(annotation.get("/T", "")) for annotation in annotations)
+    assert any(office_corpus.NAME.encode() in image.data for image in reader.pages[0].images)

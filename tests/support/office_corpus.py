@@ -116,6 +116,10 @@ def flat_odt() -> str:
 
 @dataclass(frozen=True)
 class OfficeCorpus:
+    """One essay as LibreOffice writes it in three formats. The PDF names its author in the document info, in the
+    comment's annotation (/T) and in the photo's EXIF (the JPEG is embedded as it is), and links to the author's share.
+    Tests get it from a session-scoped fixture that returns `build(tmp_path_factory)`."""
+
     docx: bytes
     odt: bytes
     pdf: bytes
@@ -140,10 +144,17 @@ def convert(sources: list[Path], target: str, outdir: Path, profile: Path) -> No
     )
 
 
+# Comments exported as PDF annotations (named by their author) and pictures kept as they are (the photo's own JPEG,
+# EXIF and all): the PDF carries as much of its author as the DOCX and ODT do.
+PDF_EXPORT = ('pdf:writer_pdf_Export:{"ExportNotes":{"type":"boolean","value":"true"},'
+              '"ReduceImageResolution":{"type":"boolean","value":"false"}}')
+TARGETS = {"docx": "docx", "odt": "odt", "pdf": PDF_EXPORT}
+
+
 def build(tmp_path_factory: pytest.TempPathFactory) -> OfficeCorpus:
     """The corpus, made once per test run and shared by xdist workers (the first one makes it under a lock)."""
     source = flat_odt()
-    key = hashlib.sha256(source.encode()).hexdigest()[:16]
+    key = hashlib.sha256((source + repr(TARGETS)).encode()).hexdigest()[:16]
     shared = tmp_path_factory.getbasetemp().parent  # the same directory for every xdist worker of this run
     directory = shared / f"office-corpus-{key}"
     with open(shared / f"office-corpus-{key}.lock", "w") as lock:
@@ -153,7 +164,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> OfficeCorpus:
                 work_path = Path(work)
                 fodt = work_path / "essay.fodt"
                 fodt.write_text(source, encoding="utf-8")
-                for target in ("docx", "odt", "pdf"):
+                for target in TARGETS.values():
                     convert([fodt], target, work_path, work_path / "profile")
                 directory.mkdir(exist_ok=True)
                 for target in ("docx", "odt", "pdf"):  # the PDF last: its presence says the corpus is complete
