@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass, field
 
@@ -141,6 +143,14 @@ def _scrub(root: etree._Element, rebuild: _Rebuild) -> None:
         elif (qname.namespace, name) in _EMBEDDED:
             doomed.append(element)
             continue
+        elif (qname.namespace, name) == (_OFFICE, "binary-data"):
+            # A picture written into the XML itself (as flat ODT does) rather than into Pictures/: drawn again too.
+            picture = _inline_picture(element.text or "")
+            holder = element.getparent()  # the draw:image
+            if picture is None:
+                doomed.append(element if holder is None else holder)
+            else:
+                element.text = picture
         for key in list(element.attrib):
             if "rsid" in etree.QName(key).localname:
                 del element.attrib[key]  # editing-session ids: they tie drafts of one author together
@@ -193,6 +203,17 @@ def _picture(rebuild: _Rebuild, href: str) -> str | None:
                 rebuild.images[new_name] = (media_type, image.data)
         rebuild.renamed[name] = new_name
     return rebuild.renamed[name]
+
+
+def _inline_picture(encoded: str) -> str | None:
+    try:
+        data = base64.b64decode("".join(encoded.split()), validate=True)
+    except binascii.Error:
+        return None
+    if not data.startswith(_RASTER_MAGIC):
+        return None
+    image = reencode_image(data, unreadable=_UNREADABLE_PICTURE)
+    return base64.b64encode(image.data).decode() if image.format in _IMAGE_TYPES else None
 
 
 def _scrub_settings(root: etree._Element) -> None:

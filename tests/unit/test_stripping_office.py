@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import random
 import struct
@@ -262,6 +263,17 @@ def test_an_odt_keeps_web_links_and_drops_links_to_the_authors_disk_keeping_thei
     assert links == ["https://example.org/source", "https://example.org/figure"]
     assert "".join(content.itertext()).count("my notes") == 1 and "my data" in "".join(content.itertext())
     assert len([element for element in content.iter() if etree.QName(element).localname == "image"]) == 2
+
+
+def test_a_picture_written_into_the_odt_xml_itself_is_drawn_again_too():
+    body = (f'<text:p><draw:frame><draw:image><office:binary-data>{base64.b64encode(photo()).decode()}'
+            '</office:binary-data></draw:image></draw:frame><draw:frame><draw:image><office:binary-data>'
+            f'{base64.b64encode(b"SVM1" + NAME.encode()).decode()}</office:binary-data></draw:image></draw:frame></text:p>')
+    stripped = strip_identity(hostile_odt(body=body), "odt")
+    content = etree.fromstring(parts(stripped)["content.xml"])
+    (picture,) = [element.text for element in content.iter("{urn:oasis:names:tc:opendocument:xmlns:office:1.0}binary-data")]
+    with Image.open(io.BytesIO(base64.b64decode(picture))) as image:
+        assert image.size == (320, 240) and not image.getexif() and "comment" not in image.info
 
 
 def test_an_odt_with_a_starbasic_macro_is_refused_with_what_to_do():
