@@ -217,9 +217,10 @@ def _inline_picture(encoded: str) -> str | None:
 
 
 def _scrub_settings(root: etree._Element) -> None:
-    for element in list(root.iter(f"{{{_CONFIG}}}config-item")):
-        if element.get(f"{{{_CONFIG}}}name") in _DROPPED_SETTINGS:
-            pkg.remove(element)
+    doomed = [element for element in root.iter(f"{{{_CONFIG}}}config-item")
+              if element.get(f"{{{_CONFIG}}}name") in _DROPPED_SETTINGS]
+    for element in [*doomed, *root.iter(etree.Comment, etree.PI, etree.Entity)]:
+        pkg.remove(element)
 
 
 def _meta(version: str) -> bytes:

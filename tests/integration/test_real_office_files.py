@@ -13,6 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from assessment.anonymity import strip_identity
+from assessment.errors import UploadRejected
 from tests.support import hostile_office, office_corpus
 from tests.support.office_corpus import COMMENT, INSERTED, LINK, PARAGRAPHS, PHOTO_SIZE, OfficeCorpus
 
@@ -108,6 +109,12 @@ def test_libreoffice_opens_the_stripped_files_and_reads_the_same_words(corpus, t
         text = (tmp_path / f"stripped-{kind}.txt").read_text(encoding="utf-8-sig")
         assert all(paragraph in text for paragraph in PARAGRAPHS), kind
         assert INSERTED in text and "my notes" in text, kind
+
+
+def test_libreoffices_own_odt_with_a_starbasic_macro_is_refused_with_what_to_do(corpus):
+    assert any(name.startswith("Basic/") for name in parts(corpus.odt_with_macro))
+    with pytest.raises(UploadRejected, match=r"macros or scripts.*Organize Macros"):
+        strip_identity(corpus.odt_with_macro, "odt")
 
 
 def test_libreoffice_opens_hostile_files_once_stripped(tmp_path: Path):

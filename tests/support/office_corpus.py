@@ -114,6 +114,31 @@ def flat_odt() -> str:
 """
 
 
+def flat_odt_with_macro() -> str:
+    """A flat ODT holding a StarBasic library, with its start-up macro bound to opening the document."""
+    return """<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:script="urn:oasis:names:tc:opendocument:xmlns:script:1.0"
+ xmlns:ooo="http://openoffice.org/2004/office" xmlns:xlink="http://www.w3.org/1999/xlink"
+ office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.text">
+ <office:scripts>
+  <office:script script:language="ooo:Basic">
+   <ooo:libraries><ooo:library-embedded ooo:name="Standard"><ooo:module ooo:name="Module1"><ooo:source-code
+>Sub Main
+  Shell("calc")
+End Sub
+</ooo:source-code></ooo:module></ooo:library-embedded></ooo:libraries>
+  </office:script>
+  <office:event-listeners>
+   <script:event-listener script:language="ooo:script" script:event-name="office:load"
+    xlink:href="vnd.sun.star.script:Standard.Module1.Main?language=Basic&amp;location=document"/>
+  </office:event-listeners>
+ </office:scripts>
+ <office:body><office:text><text:p>An essay that runs a program when opened.</text:p></office:text></office:body>
+</office:document>
+"""
+
+
 @dataclass(frozen=True)
 class OfficeCorpus:
     """One essay as LibreOffice writes it in three formats. The PDF names its author in the document info, in the
@@ -123,6 +148,7 @@ class OfficeCorpus:
     docx: bytes
     odt: bytes
     pdf: bytes
+    odt_with_macro: bytes  # LibreOffice's own ODT with a StarBasic library (Basic/)
 
     def by_kind(self) -> dict[str, bytes]:
         return {"docx": self.docx, "odt": self.odt}
@@ -153,20 +179,24 @@ TARGETS = {"docx": "docx", "odt": "odt", "pdf": PDF_EXPORT}
 
 def build(tmp_path_factory: pytest.TempPathFactory) -> OfficeCorpus:
     """The corpus, made once per test run and shared by xdist workers (the first one makes it under a lock)."""
-    source = flat_odt()
-    key = hashlib.sha256((source + repr(TARGETS)).encode()).hexdigest()[:16]
+    source, macro = flat_odt(), flat_odt_with_macro()
+    key = hashlib.sha256((source + macro + repr(TARGETS)).encode()).hexdigest()[:16]
     shared = tmp_path_factory.getbasetemp().parent  # the same directory for every xdist worker of this run
     directory = shared / f"office-corpus-{key}"
+    made = ("essay.docx", "essay.odt", "macro.odt", "essay.pdf")
     with open(shared / f"office-corpus-{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (directory / "essay.pdf").exists():
+        if not (directory / made[-1]).exists():
             with tempfile.TemporaryDirectory(dir=shared) as work:
                 work_path = Path(work)
-                fodt = work_path / "essay.fodt"
-                fodt.write_text(source, encoding="utf-8")
-                for target in TARGETS.values():
-                    convert([fodt], target, work_path, work_path / "profile")
+                (work_path / "essay.fodt").write_text(source, encoding="utf-8")
+                (work_path / "macro.fodt").write_text(macro, encoding="utf-8")
+                profile = work_path / "profile"
+                convert([work_path / "essay.fodt"], TARGETS["docx"], work_path, profile)
+                convert([work_path / "essay.fodt", work_path / "macro.fodt"], TARGETS["odt"], work_path, profile)
+                convert([work_path / "essay.fodt"], TARGETS["pdf"], work_path, profile)
                 directory.mkdir(exist_ok=True)
-                for target in ("docx", "odt", "pdf"):  # the PDF last: its presence says the corpus is complete
-                    shutil.copy(work_path / f"essay.{target}", directory / f"essay.{target}")
-    return OfficeCorpus(*((directory / f"essay.{kind}").read_bytes() for kind in ("docx", "odt", "pdf")))
+                for name in made:  # the PDF last: its presence says the corpus is complete
+                    shutil.copy(work_path / name, directory / name)
+    docx, odt, macro_odt, pdf = ((directory / name).read_bytes() for name in made)
+    return OfficeCorpus(docx=docx, odt=odt, pdf=pdf, odt_with_macro=macro_odt)
