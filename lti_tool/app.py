@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from datetime import timedelta
 
 from flask import Flask, Response, current_app, flash, redirect, render_template, request
@@ -22,6 +23,7 @@ from assessment.errors import (
     PhaseClosed,
     StorageUnavailable,
 )
+from assessment.reading_copies import LibreOffice
 from assessment.services import SubmissionDeps
 from assessment.storage import LocalDirectoryStorage
 from config.settings import Settings
@@ -97,7 +99,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         storage=LocalDirectoryStorage(settings.instance_path / "uploads"), pseudonym_secret=settings.secret_key,
         tool_origin=settings.tool_base_url,
     )
+    app.extensions["peerlti.libreoffice"] = LibreOffice(settings.libreoffice)
     app.extensions["peerlti.celery"] = make_celery(settings)
+    # pdf.js is served as JavaScript modules, which browsers run only under a JavaScript type; the system's MIME table
+    # may not know the .mjs extension.
+    mimetypes.add_type("text/javascript", ".mjs")
     init_i18n(app)
     init_templating(app)
     init_views(app)
