@@ -99,8 +99,14 @@ class PdfReader {
     this.count.textContent = fill(this.root.dataset.countText, words);
     this.root.querySelector(".reader-announce").textContent = fill(this.root.dataset.pageText, words);
     this.zoomText.textContent = fill(this.root.dataset.zoomText, { percent: Math.round(this.zoom * 100) });
-    this.root.querySelector("[data-action=previous]").disabled = this.pageNumber <= 1;
-    this.root.querySelector("[data-action=next]").disabled = this.pageNumber >= pages;
+    const previous = this.root.querySelector("[data-action=previous]");
+    const next = this.root.querySelector("[data-action=next]");
+    const focused = document.activeElement;
+    previous.disabled = this.pageNumber <= 1;
+    next.disabled = this.pageNumber >= pages;
+    // A button disabled under the keyboard's focus would drop the focus to the page's start: it moves to the other.
+    if (focused === next && next.disabled && !previous.disabled) { previous.focus(); }
+    if (focused === previous && previous.disabled && !next.disabled) { next.focus(); }
     this.root.dataset.page = String(this.pageNumber);
     this.root.dataset.pages = String(pages);
     this.rendering = page.render({
