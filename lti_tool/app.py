@@ -194,10 +194,12 @@ def _frame_ancestors() -> str:
 
 
 def _security_headers(response: Response) -> Response:
-    # The registered LMSs frame the tool, and no one else may (clickjacking); the rest is locked to this origin.
+    # The registered LMSs frame the tool, and no one else may (clickjacking); the rest is locked to this origin. The
+    # reader's pdf.js runs its parser as a module worker from the tool's own static files: worker-src says so,
+    # rather than leaving it to default-src; it needs no eval, no blob: and no other host.
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; worker-src 'self'; "
         f"form-action *; frame-ancestors {_frame_ancestors()}; base-uri 'none'; object-src 'none'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

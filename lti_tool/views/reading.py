@@ -17,6 +17,7 @@ from assessment.reading import (
     IMAGE_KINDS,
     MAX_TEXT_SHOWN,
     View,
+    file_is_ready,
     needs_reading_copy,
     readable_key,
     reading_of,
@@ -85,7 +86,7 @@ def _reviewed_version(link_id: int, review_id: int) -> SubmissionVersion:
     assignment = view.require_assignment()
     item = review_to_read(db(), review_id, view.person.id, utcnow())
     version = item.assessed_version
-    if item.assignment_id != assignment.id or version is None or version.file_key is None:
+    if item.assignment_id != assignment.id or version is None or not file_is_ready(version):
         raise NotFound(N_("That file does not exist."))
     return version
 

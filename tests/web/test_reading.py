@@ -61,6 +61,8 @@ def test_a_reviewer_reads_the_pdf_under_review_in_the_page_from_its_anonymised_f
     source = reviewer.get(_relative(reader["data-source"]))
 
     assert reader["data-view"] == "pdf" and 'src="/static/reader.js"' in page.text and 'type="module"' in page.text
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "worker-src 'self';" in policy and "unsafe" not in policy
     assert source.status_code == 200 and source.headers["Content-Type"] == "application/pdf"
     assert source.headers["Content-Disposition"] == 'inline; filename="submission.pdf"'
     assert "sandbox" in source.headers["Content-Security-Policy"]
@@ -253,3 +255,23 @@ def test_a_docx_is_read_as_a_pdf_made_from_its_anonymised_file_with_neutral_meta
     # The original stays a DOCX download, under its neutral name.
     original = students["student-1"].get(f"/links/{{link}}/reviews/{review.id}/file")
     assert original.content.startswith(b"PK") and "essay" not in original.headers["Content-Disposition"]
+
+
+def test_a_docx_without_its_copy_is_prepared_then_made_when_first_opened(class_with_files, session):
+    _needs_libreoffice()
+    students = class_with_files({"student-2": ("essay.docx", docx_naming_its_author()),
+                                 "student-1": ("essay.pdf", _pdf())})
+    review = _review_of(session, students["student-1"])
+    version = session.get(SubmissionVersion, review.submission_version_id)
+    version.reading_copy_key = None  # as when the worker has not made it yet
+    session.commit()
+    reviewer = students["student-1"]
+
+    waiting = reviewer.get(f"/links/{{link}}/reviews/{review.id}/reading/status").json()
+    unserved = reviewer.get(f"/links/{{link}}/reviews/{review.id}/reading")
+    page = reviewer.get(f"/links/{{link}}/reviews/{review.id}")  # orders the copy (made at once here)
+    ready = reviewer.get(f"/links/{{link}}/reviews/{review.id}/reading/status").json()
+
+    assert waiting == {"view": "preparing", "reason": None} and unserved.status_code == 404
+    assert _reader(page.text)["data-view"] == "pdf" and ready["view"] == "pdf"
+    assert reviewer.get(f"/links/{{link}}/reviews/{review.id}/reading").content.startswith(b"%PDF")
