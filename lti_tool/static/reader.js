@@ -1,7 +1,8 @@
 // The page's reader of a submitted PDF (or the PDF made from a DOCX or ODT): pdf.js, served by the tool itself, draws
 // one page at a time on a canvas, with buttons and a page number for moving through it and zoom buttons; everything
-// works by keyboard. While a reading copy is prepared, the reader asks the server until it is ready.
-import { getDocument, GlobalWorkerOptions } from "./pdfjs/pdf.min.mjs";
+// works by keyboard. The page's text lies over the canvas, transparent (pdf.js's text layer): screen readers read it,
+// and it can be selected and searched. While a reading copy is prepared, the reader asks the server until it is ready.
+import { getDocument, GlobalWorkerOptions, TextLayer } from "./pdfjs/pdf.min.mjs";
 
 GlobalWorkerOptions.workerSrc = new URL("./pdfjs/pdf.worker.min.mjs", import.meta.url).href;
 
@@ -19,6 +20,8 @@ class PdfReader {
     this.controls = root.querySelector(".reader-controls");
     this.pages = root.querySelector(".reader-pages");
     this.canvas = root.querySelector("canvas");
+    this.sheet = root.querySelector(".reader-sheet");
+    this.textLayer = root.querySelector(".textLayer");
     this.status = root.querySelector(".reader-status");
     this.pageInput = root.querySelector("[data-action=page]");
     this.count = root.querySelector(".reader-count");
@@ -93,6 +96,12 @@ class PdfReader {
     this.canvas.height = Math.floor(viewport.height * ratio);
     this.canvas.style.width = `${Math.floor(viewport.width)}px`;
     this.canvas.style.height = `${Math.floor(viewport.height)}px`;
+    this.sheet.style.width = this.canvas.style.width;
+    this.sheet.style.height = this.canvas.style.height;
+    // The variables pdf.js's text layer sizes itself and its words by (its viewer sets them on each page).
+    this.sheet.style.setProperty("--total-scale-factor", String(viewport.scale));
+    this.sheet.style.setProperty("--scale-round-x", "1px");
+    this.sheet.style.setProperty("--scale-round-y", "1px");
     const words = { page: this.pageNumber, pages };
     this.canvas.setAttribute("aria-label", fill(this.root.dataset.canvasLabel, words));
     this.pageInput.value = String(this.pageNumber);
@@ -117,6 +126,8 @@ class PdfReader {
     });
     try {
       await this.rendering.promise;
+      this.textLayer.replaceChildren();
+      await new TextLayer({ textContentSource: page.streamTextContent(), container: this.textLayer, viewport }).render();
       this.root.dataset.drawn = String(this.pageNumber);
     } catch (error) {
       if (error?.name !== "RenderingCancelledException") { this.fail(error); }

@@ -61,6 +61,8 @@ def _read_by_keyboard(reader: Person) -> None:
     assert frame.locator(".reader-count").inner_text() == "of 2"
     assert frame.locator(".reader canvas").get_attribute("aria-label") == "Page 1 of 2 of the submitted file"
     assert frame.evaluate("() => document.querySelector('.reader canvas').width") > 0
+    # The page's words lie over the drawing for screen readers and search.
+    assert "peer review teaches judgement" in frame.locator(".reader .textLayer").inner_text()
     reader.seen()
 
     frame.locator("[data-action=page]").focus()
@@ -71,6 +73,7 @@ def _read_by_keyboard(reader: Person) -> None:
     frame.wait_for_function("() => document.querySelector('.reader')?.dataset.drawn === '2'")
     assert frame.locator("[data-action=page]").input_value() == "2"
     assert frame.locator(".reader-announce").inner_text() == "Page 2 of 2"
+    assert "weighs the evidence" in frame.locator(".reader .textLayer").inner_text()
     assert frame.locator("[data-action=next]").is_disabled()
     # The focus stays in the reader, on the button that still leads somewhere.
     assert frame.evaluate(FOCUS_RING)["text"] == "Previous page"
