@@ -5,6 +5,7 @@ page 1, the keyboard turns to page 2, nothing is refused by the tool's Content-S
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -105,5 +106,18 @@ def test_a_reviewer_reads_a_pdf_and_a_docx_inline_by_keyboard(chromium, lms, tmp
         tool.get_by_role("button", name="Submit review").click()
         tool.get_by_text("Review submitted. Thank you!").wait_for()
 
+    # Staff read the DOCX on the student's work page, with the download beside it.
+    ada.launch(link)
+    ada.navigate("Submissions")
+    row = ada.tool.locator("#submissions tbody tr", has_text=".docx")
+    ada.follow(row.get_by_role("link").first)
+    staff_frame = ada.page.frame(name="tool-frame")
+    staff_frame.wait_for_function("() => document.querySelector('.reader')?.dataset.drawn === '1'", timeout=60_000)
+    assert staff_frame.locator(".reader-count").first.inner_text() == "of 2"
+    assert ada.tool.get_by_role("link", name=re.compile(r"^Download .*\.docx$")).count() == 1
+    evidence.checked = {kind for kind in evidence.checked if "/work" not in kind}
+    ada.seen("reading-on-the-work-page")
+
     assert refusals == []
-    assert any("/reviews/N (Review)" in page for page in evidence.checked)
+    checked = "\n".join(sorted(evidence.checked))
+    assert "frame /links/N/reviews/N (Review)" in checked and "frame /links/N/students/N/work" in checked, checked
