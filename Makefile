@@ -8,6 +8,12 @@ TOOL_URL := http://localhost:$(TOOL_PORT)
 SANDBOX_URL := http://localhost:$(SANDBOX_PORT)
 # axe-core, pinned in tests/e2e/package-lock.json, for the browser tests' accessibility checks.
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
+# pdf.js, pinned in vendor/package-lock.json: its built files are committed under lti_tool/static/pdfjs, so the tool
+# serves them itself and `make run` needs no npm. `make vendor` refreshes them after the pin changes;
+# tests/unit/test_vendored_files.py checks they are the pinned package's, byte for byte.
+PDFJS_PACKAGE := vendor/node_modules/pdfjs-dist
+PDFJS_FILES := build/pdf.min.mjs build/pdf.worker.min.mjs LICENSE
+PDFJS_STATIC := lti_tool/static/pdfjs
 
 # Exact versions of every package, extras included: installs take them as constraints, so a changed lock reinstalls.
 LOCK := requirements.lock
@@ -19,7 +25,7 @@ MO_FILES := $(PO_FILES:.po=.mo)
 # The marker functions besides gettext's usual names: lazy labels in forms, and N_ for the domain's messages.
 EXTRACT_KEYWORDS := -k _l -k lazy_gettext -k N_
 
-.PHONY: run test lint lock clean translations catalogues
+.PHONY: run test lint lock clean translations catalogues vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +79,15 @@ lint: $(VENV)/.installed-test
 $(AXE):
 	npm ci --prefix tests/e2e --no-audit --no-fund
 
+# npm ci checks the package against the lock's integrity hash; its optional Node canvas is for servers, not browsers.
+$(PDFJS_PACKAGE)/package.json: vendor/package-lock.json
+	npm ci --prefix vendor --omit=optional --no-audit --no-fund
+	touch $@
+
+vendor: $(PDFJS_PACKAGE)/package.json
+	mkdir -p $(PDFJS_STATIC)
+	cp $(addprefix $(PDFJS_PACKAGE)/,$(PDFJS_FILES)) $(PDFJS_STATIC)/
+
 # The suite runs on pytest-xdist workers, one per CPU the machine reports (`auto`): most tests wait on a database, a
 # live server or a subprocess, and spreading them roughly halves the run on two cores. At most four workers: each
 # holds its own PostgreSQL database, live servers and browser, and Redis gives each worker two of its databases
@@ -80,8 +95,8 @@ $(AXE):
 PYTEST_WORKERS ?= auto
 PYTEST_FLAGS ?= -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal --durations 20
 
-test: lint translations $(AXE)
+test: lint translations $(AXE) $(PDFJS_PACKAGE)/package.json
 	$(BIN)/python -m pytest $(PYTEST_FLAGS)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache tests/e2e/node_modules $(MO_FILES)
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache tests/e2e/node_modules vendor/node_modules $(MO_FILES)

@@ -77,6 +77,7 @@ class AssignmentSettings:
     submission_kinds: SubmissionKinds = SubmissionKinds.BOTH
     file_types: tuple[str, ...] = field(default=DEFAULT_FILE_TYPES)
     max_file_mb: int = 20
+    reviewers_may_download: bool = True  # off: reviewers read the file in the page only
     allocation_mode: AllocationMode = AllocationMode.QUEUE
     reviewers_need_submission: bool = True
     lease_hours: int = 24
@@ -136,6 +137,11 @@ ANONYMITY_LOCKED: str = N_(
     "anonymity promised to them."
 )
 
+DOWNLOAD_LOCKED: str = N_(
+    "Reviewing has started, so reviewers' downloading can only be turned off: authors handed in their work "
+    "knowing whether reviewers could keep a copy."
+)
+
 
 def _review_rules(settings: AssignmentSettings) -> dict[str, object]:
     """The settings reviews depend on, by the name of their form field (the rubric is locked on its own page)."""
@@ -152,7 +158,8 @@ def _review_rules(settings: AssignmentSettings) -> dict[str, object]:
 
 def review_locks(settings: AssignmentSettings) -> dict[str, str]:
     """Each setting locked once reviewing has started, with why: shown beside its field."""
-    return dict.fromkeys(_review_rules(settings), REVIEW_RULES_LOCKED) | {"anonymity": ANONYMITY_LOCKED}
+    return dict.fromkeys(_review_rules(settings), REVIEW_RULES_LOCKED) | {"anonymity": ANONYMITY_LOCKED,
+                                                                          "reviewers_may_download": DOWNLOAD_LOCKED}
 
 
 def locked_changes(before: AssignmentSettings, after: AssignmentSettings) -> dict[str, str]:
@@ -161,6 +168,8 @@ def locked_changes(before: AssignmentSettings, after: AssignmentSettings) -> dic
     refused = {name: REVIEW_RULES_LOCKED for name in old if old[name] != new[name]}
     if ANONYMITY_STRICTNESS[after.anonymity] < ANONYMITY_STRICTNESS[before.anonymity]:
         refused["anonymity"] = ANONYMITY_LOCKED
+    if after.reviewers_may_download and not before.reviewers_may_download:
+        refused["reviewers_may_download"] = DOWNLOAD_LOCKED
     return refused
 
 

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assessment.assignment_settings import AllocationMode, Anonymity, AssignmentSettings, SubmissionKinds
@@ -162,6 +162,9 @@ class Assignment(Base):
     submission_kinds: Mapped[SubmissionKinds] = mapped_column(_enum(SubmissionKinds))
     file_types: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     max_file_mb: Mapped[int] = mapped_column(Integer, default=20)
+    # Off: reviewers read the file in the page only (staff may always download it). Only a server default, as
+    # instructions_markdown: rows inserted by the schema of older revisions leave it to the database.
+    reviewers_may_download: Mapped[bool] = mapped_column(Boolean, server_default=true())
     phase_override: Mapped[Phase | None] = mapped_column(_enum(Phase))
     allocation_mode: Mapped[AllocationMode] = mapped_column(_enum(AllocationMode), default=AllocationMode.QUEUE)
     reviewers_need_submission: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -221,6 +224,7 @@ class Assignment(Base):
             submission_kinds=self.submission_kinds,
             file_types=tuple(self.file_types),
             max_file_mb=self.max_file_mb,
+            reviewers_may_download=self.reviewers_may_download,
             allocation_mode=self.allocation_mode,
             reviewers_need_submission=self.reviewers_need_submission,
             lease_hours=self.lease_hours,
@@ -260,6 +264,7 @@ class Assignment(Base):
         self.submission_kinds = settings.submission_kinds
         self.file_types = list(settings.file_types)
         self.max_file_mb = settings.max_file_mb
+        self.reviewers_may_download = settings.reviewers_may_download
         self.allocation_mode = settings.allocation_mode
         self.reviewers_need_submission = settings.reviewers_need_submission
         self.lease_hours = settings.lease_hours
@@ -314,6 +319,9 @@ class SubmissionVersion(Base):
     file_name: Mapped[str | None] = mapped_column(String(255))
     file_kind: Mapped[str | None] = mapped_column(String(16))
     file_size: Mapped[int | None] = mapped_column(Integer)
+    # A DOCX or ODT read in the browser: a PDF made from the anonymised file, beside it in storage; or why not.
+    reading_copy_key: Mapped[str | None] = mapped_column(String(255))
+    reading_copy_failed: Mapped[bool] = mapped_column(Boolean, server_default=false())
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     is_late: Mapped[bool] = mapped_column(Boolean, default=False)
     late_penalty: Mapped[float] = mapped_column(Float, default=0.0)  # fraction of the grade taken off

@@ -29,6 +29,7 @@ from assessment.models import (
     SubmissionVersion,
 )
 from assessment.phases import PHASE_NAMES, Phase
+from assessment.reading import file_is_ready
 from assessment.rich_text import clean_rich_text, render_markdown
 from assessment.rubric import Criterion, Rubric
 from assessment.storage import FileStorage
@@ -415,7 +416,7 @@ def version_file(session: Session, assignment_id: int, version_id: int, viewer: 
     # One answer for "missing" and "not yours", so ids cannot be probed.
     if (
         version is None
-        or version.file_key is None
+        or not file_is_ready(version)
         or version.submission.assignment_id != assignment_id
         or (version.submission.author_id != viewer.person_id and not viewer.is_staff)
     ):

@@ -66,6 +66,9 @@ class Settings:
     outbound_allowed_hosts: tuple[str, ...] = ()
     # "invite": /lti/register needs an administrator's single-use invitation; "open": anyone may register.
     dynamic_registration: str = "invite"
+    # The LibreOffice program that turns DOCX and ODT files into PDFs to read in the page (a name on PATH or a path);
+    # None ("off"): they are offered as downloads only.
+    libreoffice: str | None = "soffice"
 
     @property
     def is_https(self) -> bool:
@@ -111,11 +114,21 @@ class Settings:
             # Development stays open so the sandbox's "External tools" page registers the tool without a step.
             dynamic_registration=_choice(env, "DYNAMIC_REGISTRATION", REGISTRATION_MODES,
                                          "open" if environment == "development" else "invite"),
+            libreoffice=_program(env, "LIBREOFFICE", "soffice"),
         )
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+
+def _program(env: Mapping[str, str], name: str, default: str) -> str | None:
+    value = env.get(name, default).strip()
+    if value.lower() in ("", "off", "none"):
+        return None
+    if any(character in value for character in "\n\0"):
+        raise SettingsError(f"{name} is a program name or path, or off; got {value!r}")
+    return value
 
 
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from datetime import timedelta
 
 from flask import Flask, Response, current_app, flash, redirect, render_template, request
@@ -22,6 +23,7 @@ from assessment.errors import (
     PhaseClosed,
     StorageUnavailable,
 )
+from assessment.reading_copies import LibreOffice
 from assessment.services import SubmissionDeps
 from assessment.storage import LocalDirectoryStorage
 from config.settings import Settings
@@ -97,7 +99,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         storage=LocalDirectoryStorage(settings.instance_path / "uploads"), pseudonym_secret=settings.secret_key,
         tool_origin=settings.tool_base_url,
     )
+    app.extensions["peerlti.libreoffice"] = LibreOffice(settings.libreoffice)
     app.extensions["peerlti.celery"] = make_celery(settings)
+    # pdf.js is served as JavaScript modules, which browsers run only under a JavaScript type; the system's MIME table
+    # may not know the .mjs extension.
+    mimetypes.add_type("text/javascript", ".mjs")
     init_i18n(app)
     init_templating(app)
     init_views(app)
@@ -188,10 +194,12 @@ def _frame_ancestors() -> str:
 
 
 def _security_headers(response: Response) -> Response:
-    # The registered LMSs frame the tool, and no one else may (clickjacking); the rest is locked to this origin.
+    # The registered LMSs frame the tool, and no one else may (clickjacking); the rest is locked to this origin. The
+    # reader's pdf.js runs its parser as a module worker from the tool's own static files: worker-src says so,
+    # rather than leaving it to default-src; it needs no eval, no blob: and no other host.
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; worker-src 'self'; "
         f"form-action *; frame-ancestors {_frame_ancestors()}; base-uri 'none'; object-src 'none'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

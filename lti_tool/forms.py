@@ -147,6 +147,7 @@ class SettingsForm(NewActivityForm):
     file_types = MultiCheckboxField(_l("File types accepted"),
                                     choices=[SelectChoice(kind.name, kind.label) for kind in KNOWN_KINDS.values()])
     max_file_mb = IntegerField(_l("File size limit (MB)"), default=20, validators=[Optional(), between(1, 100)])
+    reviewers_may_download = BooleanField(_l("Let reviewers download the file"), default=True)
     allocation_mode = RadioField(_l("How reviews are handed out"), default=AllocationMode.QUEUE.value, choices=[
         SelectChoice(AllocationMode.QUEUE.value, _l("A queue: students ask for work; late submissions join as they arrive")),
         SelectChoice(AllocationMode.STATIC.value, _l("All at once when reviewing opens")),
@@ -204,6 +205,7 @@ class SettingsForm(NewActivityForm):
             submission_kinds=SubmissionKinds(self.submission_kinds.data),
             file_types=tuple(self.file_types.data or ()),
             max_file_mb=self.max_file_mb.data or 20,
+            reviewers_may_download=self.reviewers_may_download.data,
             allocation_mode=AllocationMode(self.allocation_mode.data),
             reviewers_need_submission=self.reviewers_need_submission.data,
             lease_hours=self.lease_hours.data,
@@ -243,7 +245,8 @@ class SettingsForm(NewActivityForm):
             self_assessment=settings.self_assessment, anonymity=settings.anonymity.value,
             submission_weight=settings.submission_weight, aggregation=settings.aggregation,
             submission_kinds=settings.submission_kinds.value, file_types=list(settings.file_types),
-            max_file_mb=settings.max_file_mb, allocation_mode=settings.allocation_mode.value,
+            max_file_mb=settings.max_file_mb, reviewers_may_download=settings.reviewers_may_download,
+            allocation_mode=settings.allocation_mode.value,
             reviewers_need_submission=settings.reviewers_need_submission, lease_hours=settings.lease_hours,
             zero_for_missing_work=settings.zero_for_missing_work, review_strictness=settings.review_strictness,
             calibration_examples_required=settings.calibration.examples_required,

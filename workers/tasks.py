@@ -16,13 +16,14 @@ from assessment.grading_run import run_grading
 from assessment.models import Assignment, Course, Grade, GradePosting, ResourceLink
 from assessment.peer_review import reclaim_expired_leases
 from assessment.phases import Phase
+from assessment.reading_copies import make_reading_copy as make_copy
 from config.settings import Settings
 from lti_tool.advantage import AdvantageError
 from lti_tool.registry import Platform
 from lti_tool.roster import apply_roster
 from workers import passback
 from workers.locks import try_lock
-from workers.runtime import advantage_client, presence, sessions
+from workers.runtime import advantage_client, file_storage, libreoffice, presence, sessions
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,19 @@ def post_grade(self: Task, posting_id: int) -> str | None:
     if outcome.retry_in is not None and not self.app.conf.task_always_eager:
         self.apply_async(args=(posting_id,), countdown=outcome.retry_in)
     return outcome.status.value if outcome.status else None
+
+
+@shared_task(name="peerlti.make_reading_copy", bind=True, acks_late=True)
+def make_reading_copy(self: Task, version_id: int) -> str | None:
+    """Make the PDF a version's DOCX or ODT is read as in the page; the copy's key, or None. Safe to repeat."""
+    settings = _settings(self)
+    with sessions(settings)() as session:
+        # Readers opening the file while its copy is being made each send this task: one converts, the rest wait
+        # for nothing and find the copy next time.
+        if not try_lock(session, "make_reading_copy", version_id):
+            _busy(f"reading copy of version {version_id}")
+            return None
+        return make_copy(session, version_id, file_storage(settings), libreoffice(settings))
 
 
 @shared_task(name="peerlti.sweep_grade_postings", bind=True)

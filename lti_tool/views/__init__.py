@@ -15,6 +15,7 @@ def init_views(app: Flask) -> None:
         grading,
         instructor,
         landing,
+        reading,
         review_admin,
         reviewing,
         rubric,
@@ -22,5 +23,5 @@ def init_views(app: Flask) -> None:
     )
 
     for module in (landing, instructor, assignment_settings, rubric, student, deep_linking, calibration, reviewing,
-                   feedback, review_admin, grading, dashboard):
+                   reading, feedback, review_admin, grading, dashboard):
         app.register_blueprint(module.bp)

@@ -21,6 +21,7 @@ from lti_tool.views import dashboard
 from lti_tool.views.course import LaunchView, role_counts, staff_view
 from lti_tool.views.form_errors import show_problems
 from lti_tool.views.lms_refusals import last_roster_sync, lms_refusal_page, roster_refusal
+from lti_tool.views.reading import version_reader
 
 bp = Blueprint("instructor", __name__)
 
@@ -131,5 +132,7 @@ def work(link_id: int, person_id: int) -> str:
     """A student's work as they handed it in, text and files, every version: for course staff only."""
     view = staff_view(link_id)
     assignment = view.require_assignment()
-    return render_template("instructor/work.html", view=view, assignment=assignment,
-                           row=student_work(db(), assignment.id, person_id))
+    row = student_work(db(), assignment.id, person_id)
+    versions = row.submission.versions if row.submission else []
+    readers = {version.id: version_reader(link_id, version) for version in versions if version.file_key is not None}
+    return render_template("instructor/work.html", view=view, assignment=assignment, row=row, readers=readers)

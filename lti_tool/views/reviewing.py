@@ -10,7 +10,7 @@ from werkzeug import Response
 
 from assessment.calibration_training import student_status
 from assessment.db import utcnow
-from assessment.errors import InvalidInput, NotFound, NothingToReview
+from assessment.errors import InvalidInput, NotAllowed, NotFound, NothingToReview
 from assessment.messages import N_
 from assessment.models import Assignment, Review, ReviewKind
 from assessment.peer_review import (
@@ -25,12 +25,14 @@ from assessment.peer_review import (
     start_self_assessment,
     why_review_is_closed,
 )
+from assessment.reading import DOWNLOAD_TURNED_OFF, file_is_ready, may_download_under_review
 from assessment.visibility import author_label
 from lti_tool.database import db
 from lti_tool.forms import ActionForm
 from lti_tool.i18n import translate
 from lti_tool.views.course import LaunchView, launched_view, staff_view
 from lti_tool.views.files import stored_file_download
+from lti_tool.views.reading import review_reader
 from lti_tool.views.rubric_entry import read_rubric_entry
 
 bp = Blueprint("reviewing", __name__)
@@ -117,22 +119,34 @@ def review(link_id: int, review_id: int) -> Response | str | tuple[str, int]:
 def _review_page(view: LaunchView, assignment: Assignment, item: Review, selections: Mapping[str, float],
                  comments: Mapping[str, str], problems: dict[str, str], changed: str | None = None) -> str:
     closed = why_review_is_closed(db(), item, utcnow())
+    version = item.assessed_version
+    reader = None
+    if version is not None and version.file_key is not None:
+        reader = review_reader(view.link.id, item, version, _may_download(view, assignment, item))
     return render_template(
         "reviewing/review.html", view=view, assignment=assignment, review=item, form=ActionForm(),
         selections=selections, comments=comments, problems=problems, now=utcnow(), changed=changed,
         author=translate(author_label(assignment.anonymity, item.submission.pseudonym, item.submission.author.display_name,
                                       viewer_is_staff=view.is_staff or item.kind is ReviewKind.SELF)),
-        version=item.assessed_version, closed=translate(closed) if closed else None,
+        version=version, reader=reader, closed=translate(closed) if closed else None,
     )
+
+
+def _may_download(view: LaunchView, assignment: Assignment, item: Review) -> bool:
+    return may_download_under_review(assignment.reviewers_may_download, item.kind is ReviewKind.PEER, view.is_staff)
 
 
 @bp.get("/links/<int:link_id>/reviews/<int:review_id>/file")
 def review_file(link_id: int, review_id: int) -> Response:
-    """The file of the version under review, under its neutral name, while the review is the reader's."""
+    """The file of the version under review, under its neutral name, while the review is the reader's (and the
+    assignment lets its reviewers download it)."""
     view = launched_view(link_id)
     assignment = view.require_assignment()
     item: Review = review_to_read(db(), review_id, view.person.id, utcnow())
     version = item.assessed_version
-    if item.assignment_id != assignment.id or version is None or version.file_key is None:
+    if item.assignment_id != assignment.id or version is None or not file_is_ready(version):
         raise NotFound(N_("That file does not exist."))
+    if not _may_download(view, assignment, item):
+        raise NotAllowed(DOWNLOAD_TURNED_OFF)
+    assert version.file_key is not None  # file_is_ready
     return stored_file_download(version.file_key, version.file_name or "submission", version.file_kind)

@@ -9,6 +9,7 @@ from werkzeug import Response
 
 from assessment.db import utcnow
 from assessment.errors import AssessmentError, Conflict, InvalidInput, PhaseClosed, StorageUnavailable
+from assessment.reading import needs_reading_copy
 from assessment.services import (
     HandIn,
     SubmissionDeps,
@@ -21,6 +22,7 @@ from assessment.services import (
 )
 from assessment.uploads import read_limited
 from lti_tool.database import db
+from lti_tool.enqueue import enqueue
 from lti_tool.forms import SubmissionForm
 from lti_tool.views.course import launched_view
 from lti_tool.views.files import stored_file_download
@@ -72,6 +74,9 @@ def hand_in(link_id: int) -> Response | tuple[str, int]:
                     raise
                 form.form_errors.append(newer_version_conflict().message)
                 return home(view, form), 409
+            if needs_reading_copy(version) and current_app.extensions["peerlti.libreoffice"].available:
+                # Made ahead, so reviewers read the DOCX or ODT at once (the reader also orders it if missing).
+                enqueue("peerlti.make_reading_copy", version.id)
             flash(gettext("Submitted: version %(number)s (late).", number=version.number) if version.is_late
                   else gettext("Submitted: version %(number)s.", number=version.number))
             return redirect(url_for("landing.resource_link", link_id=link_id), 303)

@@ -193,3 +193,39 @@ def test_two_upgrades_at_once_of_a_fresh_postgresql_database_both_succeed():
                 assert differences == []
         finally:
             engine.dispose()
+
+
+def _reading_columns_on_upgrade(url: str) -> None:
+    """Assignments made before 0018 keep letting reviewers download; versions have no reading copy yet."""
+    from tests.support.cohort import create_cohort
+
+    migrate.upgrade(url, "0015")
+    engine = make_engine(url)
+    try:
+        from assessment.db import make_session_factory
+
+        with make_session_factory(engine)() as session:
+            create_cohort(session, 2, reviews_per_submission=1, reviews_per_student=1)
+
+        migrate.upgrade(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT reviewers_may_download FROM assignments")).scalars().all() == [True]
+            versions = connection.execute(text("SELECT reading_copy_key, reading_copy_failed FROM submission_versions"))
+            assert [tuple(row) for row in versions] == [(None, False), (None, False)]
+
+        migrate.downgrade(url, "0015")
+        with engine.connect() as connection:
+            assert "reviewers_may_download" not in {c["name"] for c in inspect(connection).get_columns("assignments")}
+            assert "reading_copy_key" not in {c["name"] for c in inspect(connection).get_columns("submission_versions")}
+            assert connection.execute(text("SELECT count(*) FROM submission_versions")).scalar_one() == 2
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_to_reading_copies_lets_existing_reviewers_download_and_downgrading_keeps_rows_on_sqlite(tmp_path):
+    _reading_columns_on_upgrade(sqlite_url(tmp_path))
+
+
+def test_upgrading_to_reading_copies_lets_existing_reviewers_download_and_downgrading_keeps_rows_on_postgresql():
+    with throwaway_postgres_database() as url:
+        _reading_columns_on_upgrade(url)

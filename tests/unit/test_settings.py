@@ -134,3 +134,13 @@ def test_allowed_hosts_are_a_comma_separated_list_of_hosts(tmp_path):
 def test_a_wrong_outbound_or_registration_setting_names_its_variable(name, value, tmp_path):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), name: value})
+
+
+@pytest.mark.parametrize(("value", "program"), [
+    (None, "soffice"), ("/opt/libreoffice/program/soffice", "/opt/libreoffice/program/soffice"),
+    ("off", None), ("", None),
+])
+def test_reading_copies_use_soffice_on_the_path_unless_another_program_or_off_is_named(tmp_path, value, program):
+    environ = {"PEERLTI_INSTANCE_PATH": str(tmp_path)} | ({"LIBREOFFICE": value} if value is not None else {})
+
+    assert Settings.from_env(environ).libreoffice == program

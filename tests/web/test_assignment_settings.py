@@ -254,6 +254,34 @@ def test_moving_the_phase_back_by_hand_does_not_unlock_anonymity_once_reviews_we
     assert response.status_code == 409 and _assignment(session).anonymity == "double_blind"
 
 
+def test_reviewers_may_download_the_file_until_staff_turn_it_off_in_the_settings(instructor, session):
+    form = _settings_form(instructor)
+    assert form.get("reviewers_may_download") == "y" and _assignment(session).reviewers_may_download
+
+    del form["reviewers_may_download"]  # an unticked box is not posted
+    response = instructor.post("/links/{link}/settings", form)
+
+    assert response.status_code == 200 and "Settings saved" in response.text
+    assert not _assignment(session).reviewers_may_download
+    assert "reviewers_may_download" not in _settings_form(instructor)
+
+
+@pytest.mark.parametrize("user", ["instructor-1", "ta-1"])
+def test_reviewers_downloading_can_be_turned_off_but_not_on_once_reviewing_has_started(lms, instructor, session, user):
+    instructor.post("/links/{link}/phase", {"phase": "review"})
+    staff = _staff(lms, user)
+    off = {name: value for name, value in _settings_form(staff).items() if name != "reviewers_may_download"}
+
+    turned_off = staff.post("/links/{link}/settings", off)
+    assert turned_off.status_code == 200 and not _assignment(session).reviewers_may_download
+    page = page_text(staff.get("/links/{link}/settings"))
+    turned_on = staff.post("/links/{link}/settings", _settings_form(staff) | {"reviewers_may_download": "y"})
+
+    assert "can only be turned off" in page
+    assert turned_on.status_code == 409 and "can only be turned off" in page_text(turned_on)
+    assert not _assignment(session).reviewers_may_download
+
+
 def test_the_settings_say_a_trimmed_mean_of_three_reviews_is_the_plain_mean(instructor):
     text = page_text(instructor.get("/links/{link}/settings"))
 
