@@ -37,6 +37,7 @@ from lti_tool import charts
 from lti_tool.database import db
 from lti_tool.forms import PhaseForm
 from lti_tool.spreadsheet import csv_lines, file_name
+from lti_tool.templating import stored_message
 from lti_tool.views.course import LaunchView, staff_view
 
 bp = Blueprint("dashboard", __name__)
@@ -387,7 +388,7 @@ def _grade_line(row: StudentRow, assignment: Assignment) -> list[object]:
         (gettext("yes") if grade.overridden else gettext("no")) if grade else "",
         "; ".join(str(ATTENTION_LABELS.get(reason, reason)) for reason in grade.attention) if grade else "",
         str(PASSBACK_LABELS[row.passback.status]) if row.passback else gettext("not released"),
-        row.passback.error if row.passback else "",
+        stored_message(row.passback.error) if row.passback else "",
     ]
 
 
