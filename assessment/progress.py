@@ -51,6 +51,17 @@ class GradeState:
     released: bool  # released, and unchanged since: students and the gradebook hold this very grade
     released_final: float | None = None  # what students and the gradebook hold, when it differs from `final`
 
+    @property
+    def changed_since_release(self) -> bool:
+        return self.released_final is not None
+
+    @property
+    def released_grade(self) -> float | None:
+        """What students and the gradebook hold: the released total, changed since or not; None before a release."""
+        if self.changed_since_release:
+            return self.released_final
+        return self.final if self.released else None
+
 
 @dataclass(frozen=True)
 class Passback:
