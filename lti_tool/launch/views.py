@@ -158,7 +158,8 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
         else:
             placement = _place_assignment(message, identity)
             session_key = None
-            destination = _landing(identity, placement)
+            # A newer pick the link did not follow waits on the link: staff are asked on their pages, not here.
+            destination = url_for("landing.resource_link", link_id=identity.resource_link_id)
         session.commit()
     except IntegrityError:
         # Two launches raced: the same replayed token, or two first launches into one new course.
@@ -195,14 +196,6 @@ def _place_assignment(message: HardenedMessageLaunch, identity: LaunchIdentity) 
     custom = message.claims.get(CUSTOM_CLAIM) or {}
     public_id = custom.get(ASSIGNMENT_PARAMETER)
     return place_assignment(db(), link, public_id if isinstance(public_id, str) else None)
-
-
-def _landing(identity: LaunchIdentity, placement: Placement) -> str:
-    # Staff are asked about a newer pick the link did not follow; the question rides on the landing URL, since
-    # every launch from the LMS carries the pick again until staff settle it.
-    if placement.waiting is not None and identity.role is CourseRole.STAFF:
-        return url_for("landing.resource_link", link_id=identity.resource_link_id, picked=placement.waiting.public_id)
-    return url_for("landing.resource_link", link_id=identity.resource_link_id)
 
 
 def _cookie_scope() -> dict[str, Any]:

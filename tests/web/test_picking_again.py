@@ -104,3 +104,51 @@ def test_the_sandbox_refuses_to_pick_again_for_a_link_it_never_added(lms):
     response = requests.get(f"{lms.sandbox.url}/deep-link/instructor-1", params={"link": "no-such-link"}, timeout=10)
 
     assert response.status_code == 404 and "no added resource link" in response.text
+
+
+QUESTION = "The LMS asks this link to open “Lab report, second try”"
+
+
+def _work_handed_in_then_picked_again(lms) -> tuple[str, Visitor, Visitor]:
+    """A link whose activity has a student's work, and a newer pick for it in the LMS, not launched yet."""
+    link = _pick(lms, "Lab report")
+    teacher = _launch(lms, "instructor-1", link)
+    teacher.post("/links/{link}/phase", {"phase": "submission"})
+    learner = _launch(lms, "student-1", link)
+    assert learner.post("/links/{link}/submission", {"text": "My lab report."}).status_code == 200
+    _pick(lms, "Lab report, second try", link)
+    return link, teacher, learner
+
+
+def test_staff_coming_back_without_a_new_launch_are_asked_about_the_newer_pick_on_their_pages_until_they_answer(
+        lms, session):
+    link, teacher, learner = _work_handed_in_then_picked_again(lms)
+    _launch(lms, "student-1", link)  # the first launch carrying the newer pick is a student's
+
+    home = teacher.get("/links/{link}")  # the instructor's tab from before the pick: no new launch
+    grades = teacher.get("/links/{link}/grades")
+    again = teacher.get("/links/{link}")
+
+    assert QUESTION in page_text(home) and QUESTION in page_text(again)
+    assert "“Lab report, second try” was picked for this link in the LMS" in page_text(grades)
+    assert f'href="/links/{teacher.link_id}#waiting-pick"' in grades.text
+    assert "was picked for this link" not in page_text(learner.get("/links/{link}"))
+    assert _placed(session)["Lab report"] == teacher.link_id
+
+
+def test_staff_who_keep_the_current_activity_are_not_asked_again_until_content_is_picked_anew(lms, session):
+    link, teacher, learner = _work_handed_in_then_picked_again(lms)
+    teacher = _launch(lms, "instructor-1", link)
+    public_id = re.search(r'name="picked" value="([^"]+)"', teacher.landing.text)[1]
+
+    refused = learner.post("/links/{link}/assignment/keep", {"picked": public_id})
+    assert refused.status_code == 403 and QUESTION in page_text(teacher.get("/links/{link}"))
+    kept = teacher.post("/links/{link}/assignment/keep", {"picked": public_id})
+
+    assert kept.status_code == 200 and "“Lab report” stays open at this link" in page_text(kept)
+    assert QUESTION not in page_text(kept) and QUESTION not in page_text(teacher.get("/links/{link}/grades"))
+    assert QUESTION not in page_text(_launch(lms, "instructor-1", link).landing)  # the LMS still sends that pick
+    assert _placed(session)["Lab report"] == teacher.link_id
+    _pick(lms, "Lab report, third try", link)
+    _launch(lms, "student-1", link)
+    assert "The LMS asks this link to open “Lab report, third try”" in page_text(teacher.get("/links/{link}"))
