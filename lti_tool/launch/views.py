@@ -15,7 +15,7 @@ from assessment.models import CourseRole, ResourceLink
 from assessment.services import Placement, place_assignment
 from lti_tool.database import db
 from lti_tool.i18n import remember_launch_locale
-from lti_tool.identity import remember_launch
+from lti_tool.identity import forget_course, remember_launch
 from lti_tool.keys import public_jwks
 from lti_tool.launch.deep_linking import ASSIGNMENT_PARAMETER, DEEP_LINK_SESSION_PREFIX, record_request
 from lti_tool.launch.errors import LaunchRejected
@@ -30,7 +30,7 @@ from lti_tool.launch.platform_storage import (
     origin_of,
     state_key,
 )
-from lti_tool.launch.provisioning import LaunchIdentity, provision
+from lti_tool.launch.provisioning import LaunchIdentity, RoleRefused, provision
 from lti_tool.launch.roles import is_platform_administrator
 from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateCookies, StateSigner
 from lti_tool.outbound import OutboundClient
@@ -161,6 +161,13 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
             # A newer pick the link did not follow waits on the link: staff are asked on their pages, not here.
             destination = url_for("landing.resource_link", link_id=identity.resource_link_id)
         session.commit()
+    except RoleRefused as refusal:
+        # The refusal ends the person's enrollment in the course (see provision): kept, with this browser's
+        # launches into that course forgotten, before the refusal is shown.
+        session.commit()
+        if refusal.course_id is not None:
+            forget_course(refusal.course_id)
+        raise
     except IntegrityError:
         # Two launches raced: the same replayed token, or two first launches into one new course.
         session.rollback()
