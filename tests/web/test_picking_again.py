@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
+import pytest
 import requests
 from sqlalchemy import select
 
-from assessment.models import Assignment, Submission
+from assessment.assignment_settings import default_settings
+from assessment.models import Assignment, Course, ResourceLink, Submission
+from assessment.services import create_assignment
+from tests.support.access import STAFF, VISITORS, observed_and_expected, visitor_of_kind
 from tests.support.lms import auto_post_form
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
@@ -149,6 +154,25 @@ def test_staff_who_keep_the_current_activity_are_not_asked_again_until_content_i
     assert QUESTION not in page_text(kept) and QUESTION not in page_text(teacher.get("/links/{link}/grades"))
     assert QUESTION not in page_text(_launch(lms, "instructor-1", link).landing)  # the LMS still sends that pick
     assert _placed(session)["Lab report"] == teacher.link_id
+    again = teacher.post("/links/{link}/assignment/keep", {"picked": public_id})
+    assert again.status_code == 403 and "There is no newer pick waiting" in page_text(again)
     _pick(lms, "Lab report, third try", link)
     _launch(lms, "student-1", link)
     assert "The LMS asks this link to open “Lab report, third try”" in page_text(teacher.get("/links/{link}"))
+
+
+@pytest.mark.parametrize("kind", VISITORS)
+def test_only_the_courses_staff_may_keep_the_current_activity_over_a_waiting_pick(lms, instructor, session, kind):
+    link = see_committed(session).scalars(select(ResourceLink)).one()
+    course = session.get(Course, link.course_id)
+    newer = create_assignment(session, course.id, default_settings("Essay 2", datetime.now(UTC), 10))
+    link.waiting_pick = newer.public_id
+    session.commit()
+    visitor = visitor_of_kind(lms, kind, instructor.link_id)
+    routes = [("POST", "/links/{link}/assignment/keep", {"picked": newer.public_id}, 200, 403)]
+
+    observed, expected = observed_and_expected(visitor, VISITORS[kind], routes, {}, instructor)
+
+    assert observed == expected
+    kept = VISITORS[kind] == STAFF
+    assert see_committed(session).get(ResourceLink, link.id).waiting_pick == (None if kept else newer.public_id)
