@@ -40,3 +40,28 @@ def display(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return f"{value:,}" if isinstance(value, int) else f"{value:,.6g}"
+
+
+def message_document(text: str) -> dict[str, object] | None:
+    """A message as JSON keeps it (its template and parameters, messages among them as documents too), so that it
+    is read later in the reader's language; None for text that is not a `Message` (a platform's own words)."""
+    if not isinstance(text, Message):
+        return None
+    return {"template": text.template,
+            "params": {name: message_document(value) if isinstance(value, Message) else _plain(value)
+                       for name, value in text.params.items()}}
+
+
+def message_from_document(document: object, text: str = "") -> str:
+    """The message a `message_document` kept, else `text` as it was stored (rows from before documents were kept)."""
+    if not isinstance(document, dict) or not isinstance(document.get("template"), str):
+        return text
+    params = document.get("params")
+    return Message(document["template"], {
+        name: message_from_document(value) if isinstance(value, dict) else value
+        for name, value in (params.items() if isinstance(params, dict) else ())})
+
+
+def _plain(value: object) -> object:
+    # Numbers stay numbers (the web edge formats them for the reader); anything else is kept as its English text.
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else str(value)

@@ -13,6 +13,7 @@ from assessment.assignment_settings import AllocationMode, Anonymity, Assignment
 from assessment.calibration import CalibrationPolicy
 from assessment.db import Base, JSONDocument, utcnow
 from assessment.grading import LatePolicy
+from assessment.messages import message_document, message_from_document
 from assessment.phases import Phase, Timeline
 from assessment.rubric import Rubric
 
@@ -113,6 +114,10 @@ class ResourceLink(Base):
     last_roster_sync: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     # The gradebook column peerlti created for this link when the launch named none: created once, then reused.
     line_item_url: Mapped[str | None] = mapped_column(String(1024), unique=True)
+    # A newer pick in the LMS that the link did not follow (an assignment's public id), until staff answer whether
+    # to open it; and the last pick staff chose not to open, which later launches then carry without asking again.
+    waiting_pick: Mapped[str | None] = mapped_column(String(32))
+    declined_pick: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -551,11 +556,21 @@ class GradePosting(Base):
     # The worker process holding the row in flight (workers/liveness.py): once it is gone the row is taken back early.
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     last_status: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str] = mapped_column(Text, default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")  # in English, for logs and exports of old rows
+    # The same reason as its message template and parameters (assessment/messages.py), read in the reader's language.
+    last_error_message: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     posted_at: Mapped[datetime | None]
 
     person: Mapped[Person] = relationship()
+
+    @property
+    def error_message(self) -> str:
+        """Why the last attempt failed: a `Message` when one was kept, else the English text stored before."""
+        return message_from_document(self.last_error_message, self.last_error or "")
+
+    def record_error(self, message: str) -> None:
+        self.last_error, self.last_error_message = str(message)[:2000], message_document(message)
 
 
 class AccessTokenCache(Base):

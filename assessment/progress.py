@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from assessment.calibration import CalibrationStatus, ExampleRecord, calibration_status
 from assessment.grading import days_late, still_in_doubt
+from assessment.messages import message_from_document
 from assessment.models import (
     Assignment,
     CalibrationAttempt,
@@ -50,11 +51,22 @@ class GradeState:
     released: bool  # released, and unchanged since: students and the gradebook hold this very grade
     released_final: float | None = None  # what students and the gradebook hold, when it differs from `final`
 
+    @property
+    def changed_since_release(self) -> bool:
+        return self.released_final is not None
+
+    @property
+    def released_grade(self) -> float | None:
+        """What students and the gradebook hold: the released total, changed since or not; None before a release."""
+        if self.changed_since_release:
+            return self.released_final
+        return self.final if self.released else None
+
 
 @dataclass(frozen=True)
 class Passback:
     status: PostingStatus
-    error: str  # the platform's refusal, for a failed posting
+    error: str  # the platform's refusal, for a failed posting: a `Message`, or English text on older rows
 
 
 @dataclass(frozen=True)
@@ -267,9 +279,11 @@ def _grade_state(grade: Grade | None) -> GradeState | None:
 def _latest_postings(session: Session, assignment_id: int) -> dict[int, Passback]:
     latest = (select(func.max(GradePosting.id)).where(GradePosting.assignment_id == assignment_id)
               .group_by(GradePosting.person_id))
-    rows = session.execute(select(GradePosting.person_id, GradePosting.status, GradePosting.last_error)
+    rows = session.execute(select(GradePosting.person_id, GradePosting.status, GradePosting.last_error,
+                                  GradePosting.last_error_message)
                            .where(GradePosting.id.in_(latest.scalar_subquery())))
-    return {person: Passback(status, error or "") for person, status, error in rows}
+    return {person: Passback(status, message_from_document(document, error or ""))
+            for person, status, error, document in rows}
 
 
 def _calibration(session: Session, assignment: Assignment) -> Callable[[int], CalibrationStatus] | None:

@@ -124,8 +124,10 @@ class Placement:
 # 2. A link without an assignment takes the one named.
 # 3. A link whose assignment has no handed-in work follows the newer pick: the earlier activity is detached and
 #    kept, and staff are told which activity the link now opens.
-# 4. A link whose assignment has handed-in work keeps it: nothing students did is hidden by a launch; staff are
-#    asked whether to open the newer pick instead (switch_assignment).
+# 4. A link whose assignment has handed-in work keeps it: nothing students did is hidden by a launch. The pick
+#    waits on the link (whoever's launch brought it) and staff are asked on their pages, with or without a new
+#    launch, until they open it (switch_assignment) or keep the current activity (keep_assignment).
+# 5. A pick staff chose not to open is not asked about again, though every launch from the LMS carries it.
 def place_assignment(session: Session, resource_link: ResourceLink, public_id: str | None) -> Placement:
     placed = assignment_for_link(session, resource_link.id)
     candidate = placeable_assignment(session, resource_link, public_id)
@@ -134,6 +136,9 @@ def place_assignment(session: Session, resource_link: ResourceLink, public_id: s
     if placed is None:
         return Placement(_attach(session, resource_link, candidate))
     if _has_work(session, placed):
+        if candidate.public_id == resource_link.declined_pick:
+            return Placement(placed)
+        resource_link.waiting_pick = candidate.public_id
         return Placement(placed, waiting=candidate)
     return Placement(_attach(session, resource_link, candidate, replacing=placed), replaced=placed)
 
@@ -148,6 +153,21 @@ def switch_assignment(session: Session, resource_link: ResourceLink, public_id: 
     return Placement(_attach(session, resource_link, candidate, replacing=placed), replaced=placed)
 
 
+def keep_assignment(session: Session, resource_link: ResourceLink, public_id: str) -> Assignment:
+    """Staff chose to keep the activity the link opens rather than the newer pick they were asked about (rule 5)."""
+    placed = assignment_for_link(session, resource_link.id)
+    if placed is None or not public_id or public_id != resource_link.waiting_pick:
+        raise NotAllowed(N_("There is no newer pick waiting at this link; nothing was changed."))
+    resource_link.waiting_pick, resource_link.declined_pick = None, public_id
+    session.flush()
+    return placed
+
+
+def waiting_pick(session: Session, resource_link: ResourceLink) -> Assignment | None:
+    """The newer pick staff are asked about (rule 4), while this link may still open it."""
+    return placeable_assignment(session, resource_link, resource_link.waiting_pick)
+
+
 def placeable_assignment(session: Session, resource_link: ResourceLink, public_id: str | None) -> Assignment | None:
     """The assignment named, when rule 1 lets this link open it."""
     if not public_id:
@@ -160,6 +180,7 @@ def placeable_assignment(session: Session, resource_link: ResourceLink, public_i
 
 def _attach(session: Session, resource_link: ResourceLink, candidate: Assignment, *,
             replacing: Assignment | None = None) -> Assignment:
+    resource_link.waiting_pick = None  # followed: nothing is left to ask
     if replacing is not None:
         replacing.resource_link_id = None
         session.flush()  # the link opens one assignment at a time (a unique column): free it first

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import jwt
 
+from assessment.messages import N_, Message
 from lti_tool.key_vault import SigningKey
 from lti_tool.outbound import OutboundClient, OutboundError, OutboundResponse
 from lti_tool.registry import Platform
@@ -42,10 +43,12 @@ _NOT_PLAIN = re.compile(r"[^\w .,:;'\"()/#@+\-]", re.UNICODE)
 
 
 class AdvantageError(Exception):
-    """A call to the platform failed; `retryable` says whether trying later may succeed."""
+    """A call to the platform failed; `retryable` says whether trying later may succeed. `message` is a `Message`
+    (its English text is the exception's), kept with its parameters so staff read it in their language."""
 
     def __init__(self, message: str, *, status: int | None, retryable: bool, retry_after: float | None = None) -> None:
         super().__init__(message)
+        self.message = message
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
@@ -109,11 +112,11 @@ class AdvantageClient:
             "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
             "client_assertion": assertion,
             "scope": " ".join(scopes),
-        }, what="an access token")
+        }, what=N_("an access token"))
         self.tokens_requested += 1
         token = body.get("access_token") if isinstance(body, dict) else None
         if not token:
-            raise AdvantageError("The platform's token answer has no access_token.", status=None, retryable=False)
+            raise AdvantageError(N_("The platform's token answer has no access_token."), status=None, retryable=False)
         lifetime = int(body.get("expires_in") or 3600)
         self._cache.put(cache_key, token, max(1, lifetime - TOKEN_MARGIN_SECONDS))
         return token
@@ -126,7 +129,7 @@ class AdvantageClient:
         for item in self._paged(lineitems_url, LINEITEMS_TYPE, token, {"resource_id": spec["resourceId"]}):
             if item.get("resourceId") == spec["resourceId"]:
                 return item
-        created = self._send("POST", lineitems_url, json=spec, token=token, what="a new gradebook column",
+        created = self._send("POST", lineitems_url, json=spec, token=token, what=N_("a new gradebook column"),
                              headers={"Content-Type": LINEITEM_TYPE, "Accept": LINEITEM_TYPE})
         return created if isinstance(created, dict) else {}
 
@@ -143,7 +146,8 @@ class AdvantageClient:
         for attempt in (1, 2):
             token = self.access_token((SCORE_SCOPE,))
             try:
-                self._send("POST", url, json=score, token=token, what="a score", headers={"Content-Type": SCORE_TYPE})
+                self._send("POST", url, json=score, token=token, what=N_("a score"),
+                           headers={"Content-Type": SCORE_TYPE})
                 return
             except AdvantageError as error:
                 # A cached token the platform no longer accepts (revoked, clock skew): fetch a new one, once.
@@ -170,32 +174,36 @@ class AdvantageClient:
         first = True
         while next_url:
             response = self._request("GET", next_url, token=token, headers={"Accept": media_type},
-                                     params=params if first else None, what="a list", max_bytes=max_bytes)
+                                     params=params if first else None, what=N_("a list"), max_bytes=max_bytes)
             first = False
             yield _json(response)
             next_url = response.links.get("next")
 
-    def _send(self, method: str, url: str, *, what: str, token: str | None = None, **kwargs: Any) -> Any:
+    def _send(self, method: str, url: str, *, what: Message, token: str | None = None, **kwargs: Any) -> Any:
         return _json(self._request(method, url, token=token, what=what, **kwargs))
 
-    def _request(self, method: str, url: str, *, what: str, token: str | None, **kwargs: Any) -> OutboundResponse:
+    def _request(self, method: str, url: str, *, what: Message, token: str | None, **kwargs: Any) -> OutboundResponse:
         headers = dict(kwargs.pop("headers", None) or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
             response = self._http.request(method, url, headers=headers, **kwargs)
         except OutboundError as error:
-            raise AdvantageError(f"The platform did not answer a request for {what}: {error}",
+            raise AdvantageError(N_("The platform did not answer a request for %(what)s: %(error)s",
+                                    what=what, error=error.message),
                                  status=None, retryable=error.retryable) from None
         if 300 <= response.status < 400:
-            raise AdvantageError(f"The platform answered a request for {what} with a redirect ({response.status_line}), "
-                                 "which peerlti does not follow.", status=response.status, retryable=False)
+            raise AdvantageError(N_("The platform answered a request for %(what)s with a redirect (%(status)s), "
+                                    "which peerlti does not follow.", what=what, status=response.status_line),
+                                 status=response.status, retryable=False)
         if response.status >= 400:
             retryable = response.status in RETRYABLE_STATUSES or _is_rate_limit(response)
-            raise AdvantageError(
-                f"The platform refused {what} ({response.status_line}){platform_reason(response)}.",
-                status=response.status, retryable=retryable, retry_after=retry_after_seconds(response),
-            )
+            reason = platform_reason(response)
+            refusal = (N_('The platform refused %(what)s (%(status)s): the LMS says "%(reason)s".',
+                          what=what, status=response.status_line, reason=reason) if reason else
+                       N_("The platform refused %(what)s (%(status)s).", what=what, status=response.status_line))
+            raise AdvantageError(refusal, status=response.status, retryable=retryable,
+                                 retry_after=retry_after_seconds(response))
         return response
 
 
@@ -206,7 +214,7 @@ def _under(lineitem_url: str, service: str) -> str:
 
 
 def platform_reason(response: OutboundResponse) -> str:
-    """The platform's short OAuth-style reason, sanitised and capped, as ': the LMS says "..."'; else nothing.
+    """The platform's short OAuth-style reason, sanitised and capped (kept in its own words); else nothing.
 
     Only a JSON `error_description` (or `error`) string is read: an HTML page or free text is not kept."""
     try:
@@ -221,7 +229,7 @@ def platform_reason(response: OutboundResponse) -> str:
     plain = " ".join(_NOT_PLAIN.sub(" ", reason).split())
     if len(plain) > MAX_REASON_LENGTH:
         plain = plain[:MAX_REASON_LENGTH - 1].rstrip() + "…"
-    return f': the LMS says "{plain}"' if plain else ""
+    return plain
 
 
 def _json(response: OutboundResponse) -> Any:

@@ -30,6 +30,14 @@ def remember_launch(identity: LaunchIdentity, key: str | None = None, *, platfor
     session.permanent = True
 
 
+def forget_course(course_id: int) -> None:
+    """Forget this browser's launches into a course whose enrollment ended (see provisioning.RoleRefused)."""
+    launches = session.get(SESSION_KEY, {})
+    kept = {key: data for key, data in launches.items() if data.get("course_id") != course_id}
+    if kept != launches:
+        session[SESSION_KEY] = kept
+
+
 def launch_identity(resource_link_id: int | str) -> LaunchIdentity:
     """The identity launched into this resource link, or NotAllowed when this browser never launched it."""
     data = session.get(SESSION_KEY, {}).get(str(resource_link_id))

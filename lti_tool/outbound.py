@@ -21,6 +21,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.connection import create_connection
 
+from assessment.messages import N_
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,14 @@ Resolver = Callable[[str, int], list[str]]
 
 
 class OutboundError(Exception):
-    """A request that was not sent or got no usable answer; the message is the tool's own words, never the remote's."""
+    """A request that was not sent or got no usable answer; the message is the tool's own words, never the remote's
+    (a `Message`, so that a reason kept for staff is read in their language)."""
 
     retryable = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class OutboundRefused(OutboundError):
@@ -79,13 +85,13 @@ def address_refusal(address: str) -> str | None:
             embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if embedded is not None:
             return address_refusal(str(embedded))
-    for flag, reason in (("is_unspecified", "an unspecified address"), ("is_loopback", "a loopback address"),
-                         ("is_link_local", "a link-local address"), ("is_multicast", "a multicast address"),
-                         ("is_reserved", "a reserved address"), ("is_private", "a private address"),
-                         ("is_site_local", "a site-local address")):
+    for flag, reason in (("is_unspecified", N_("an unspecified address")), ("is_loopback", N_("a loopback address")),
+                         ("is_link_local", N_("a link-local address")), ("is_multicast", N_("a multicast address")),
+                         ("is_reserved", N_("a reserved address")), ("is_private", N_("a private address")),
+                         ("is_site_local", N_("a site-local address"))):
         if getattr(ip, flag, False):
             return reason
-    return None if ip.is_global else "an address that is not publicly routable"
+    return None if ip.is_global else N_("an address that is not publicly routable")
 
 
 def _literal_ip(host: str) -> bool:
@@ -125,14 +131,16 @@ class OutboundPolicy:
             parts = urlsplit(url)
             port = parts.port
         except ValueError:  # an unclosed IPv6 bracket, a port that is not a number
-            raise OutboundRefused(f"{url[:200]!r} is not a well-formed address.") from None
+            raise OutboundRefused(N_("%(url)s is not a well-formed address.", url=repr(url[:200]))) from None
         schemes = ("https",) if self.https_only else ("http", "https")
         if parts.scheme not in schemes:
-            raise OutboundRefused(f"{url[:200]!r} is not an {' or '.join(schemes)} address.")
+            raise OutboundRefused(N_("%(url)s is not an https address.", url=repr(url[:200])) if self.https_only
+                                  else N_("%(url)s is not an http or https address.", url=repr(url[:200])))
         if not parts.hostname or len(url) > MAX_URL_LENGTH:
-            raise OutboundRefused(f"{url[:200]!r} is not a well-formed address.")
+            raise OutboundRefused(N_("%(url)s is not a well-formed address.", url=repr(url[:200])))
         if parts.username is not None or parts.password is not None:
-            raise OutboundRefused(f"{url[:200]!r} carries a user name or password; the tool does not send them.")
+            raise OutboundRefused(N_("%(url)s carries a user name or password; the tool does not send them.",
+                                     url=repr(url[:200])))
         return parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
 
     def addresses(self, host: str, port: int, resolver: Resolver = system_resolver) -> list[str]:
@@ -141,15 +149,16 @@ class OutboundPolicy:
         try:
             addresses = [host] if _literal_ip(host) else resolver(host, port)
         except (OSError, UnicodeError):
-            raise OutboundUnreachable(f"{host} could not be resolved.") from None
+            raise OutboundUnreachable(N_("%(host)s could not be resolved.", host=host)) from None
         if not addresses:
-            raise OutboundUnreachable(f"{host} could not be resolved.")
+            raise OutboundUnreachable(N_("%(host)s could not be resolved.", host=host))
         if host not in self.allowed_hosts:
             # Every address must pass, not just the first: a name may resolve to a public and a private one.
             for address in addresses:
                 if reason := address_refusal(address):
-                    raise OutboundRefused(f"{host} is {reason} ({address}); the tool does not connect there. "
-                                          "An administrator may allow it with OUTBOUND_ALLOWED_HOSTS.")
+                    raise OutboundRefused(N_("%(host)s is %(reason)s (%(address)s); the tool does not connect "
+                                             "there. An administrator may allow it with OUTBOUND_ALLOWED_HOSTS.",
+                                             host=host, reason=reason, address=address))
         return addresses
 
     def check_registered(self, url: str, resolver: Resolver = system_resolver) -> None:
@@ -330,12 +339,13 @@ class OutboundClient:
         except OutboundError:
             raise
         except requests.Timeout:
-            raise OutboundTimeout(f"{host} did not answer in time.") from None
+            raise OutboundTimeout(N_("%(host)s did not answer in time.", host=host)) from None
         except (requests.RequestException, OSError) as error:
             if deadline.expired:
-                raise OutboundTimeout(f"{host} did not answer completely within "
-                                      f"{self.policy.deadline_seconds:g} seconds.") from None
-            raise OutboundUnreachable(f"{host} could not be reached ({error.__class__.__name__}).") from None
+                raise OutboundTimeout(N_("%(host)s did not answer completely within %(seconds)s seconds.",
+                                         host=host, seconds=self.policy.deadline_seconds)) from None
+            raise OutboundUnreachable(N_("%(host)s could not be reached (%(error)s).", host=host,
+                                         error=error.__class__.__name__)) from None
         if response.status_code >= 400:
             log.debug("%s %s answered HTTP %s: %r", method, url, response.status_code, body[:500])
         return OutboundResponse(status=response.status_code, headers=response.headers, body=body)
@@ -344,13 +354,13 @@ class OutboundClient:
 def _read_capped(response: requests.Response, limit: int, host: str) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise OutboundTooLarge(f"The answer of {host} is larger than {limit} bytes.")
+        raise OutboundTooLarge(N_("The answer of %(host)s is larger than %(limit)s bytes.", host=host, limit=limit))
     chunks: list[bytes] = []
     size = 0
     for chunk in _chunks(response):
         size += len(chunk)
         if size > limit:
-            raise OutboundTooLarge(f"The answer of {host} is larger than {limit} bytes.")
+            raise OutboundTooLarge(N_("The answer of %(host)s is larger than %(limit)s bytes.", host=host, limit=limit))
         chunks.append(chunk)
     return b"".join(chunks)
 

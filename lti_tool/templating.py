@@ -13,6 +13,7 @@ from flask_babel import format_decimal, gettext, lazy_gettext, ngettext
 from markupsafe import Markup
 
 from assessment.calibration import ACCURACY_TOLERANCE
+from assessment.messages import Message
 from assessment.models import FlagReason, PostingStatus, ReviewKind, ReviewStatus
 from assessment.phases import PHASE_NAMES, Phase
 from assessment.rich_text import clean_rich_text
@@ -73,8 +74,11 @@ def label(value: enum.Enum) -> str:
 
 
 def stored_message(text: str | None) -> str:
-    """A domain message kept as its English text (an outbox row's reason), in the page's language when the catalogue
-    has it; a platform's own words stay as they came."""
+    """A stored domain message (an outbox row's reason) in the page's language: a `Message` kept with its parameters
+    is translated and filled in; text stored as English before is translated when the catalogue has it, and a
+    platform's own words stay as they came."""
+    if isinstance(text, Message):
+        return str(translate(text))
     return gettext(text) if text else ""
 
 

@@ -83,7 +83,8 @@ def post_one(session: Session, posting_id: int, client: AdvantageClient, now: da
         return _record_failure(session, posting, error, now, policy)
     if not _still_ours(session, posting):
         return Outcome(status=None)
-    posting.status, posting.posted_at, posting.last_error, posting.last_status = PostingStatus.POSTED, now, "", 200
+    posting.status, posting.posted_at, posting.last_status = PostingStatus.POSTED, now, 200
+    posting.record_error("")
     session.commit()
     return Outcome(status=PostingStatus.POSTED)
 
@@ -129,7 +130,7 @@ def _mark_posted(session: Session, posting: GradePosting, now: datetime) -> Outc
     if not _still_ours(session, posting):
         return Outcome(status=None)
     posting.status, posting.posted_at, posting.last_status = PostingStatus.POSTED, now, 200
-    posting.last_error = N_("Recorded by an earlier attempt whose answer was lost.")
+    posting.record_error(N_("Recorded by an earlier attempt whose answer was lost."))
     session.commit()
     return Outcome(status=PostingStatus.POSTED)
 
@@ -196,7 +197,9 @@ def _record_failure(session: Session, posting: GradePosting, error: AdvantageErr
                     policy: RetryPolicy) -> Outcome:
     if not _still_ours(session, posting):
         return Outcome(status=None)
-    posting.last_status, posting.last_error = error.status, str(error)[:2000]
+    # Kept as the message and its parameters, so that staff read it in their language (see GradePosting).
+    posting.last_status = error.status
+    posting.record_error(error.message)
     if error.retryable and posting.attempts < MAX_ATTEMPTS:
         backoff = min(BACKOFF_CAP_SECONDS, policy.backoff_seconds * 2 ** (posting.attempts - 1))
         wait = max(error.retry_after or 0.0, backoff)

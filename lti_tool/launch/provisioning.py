@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from assessment.messages import N_
@@ -38,13 +38,13 @@ def provision(session: Session, platform: Platform, claims: dict[str, Any], *, l
     role = course_role(claims.get(CLAIM + "roles") or [],
                        learner_assistants_are_staff=platform.learner_assistants_are_staff)
     if role is None:
-        # Refused before anything is written: no enrollment, so no student rights and no one's work to see.
-        raise LaunchRejected(
-            N_("Your role in this course gives you no part in this activity: you are not enrolled in it as a "
-               "student, and you see no one's work. If you should take part, ask your instructor to add you "
-               "to the course as a student."),
-            status=403,
-        )
+        # Nothing is created: no enrollment, so no student rights and no one's work to see. An enrollment an
+        # earlier launch or the roster gave (a learner since made a mentor) ends, so that no earlier launch keeps
+        # its rights: the latest launch is the LMS's word on the person's part in the course. The caller commits.
+        course_id = _end_enrollment(session, platform, claims)
+        consume_nonce(session, platform.id, claims["nonce"],
+                      datetime.fromtimestamp(claims["exp"], UTC) + timedelta(seconds=leeway_seconds))
+        raise RoleRefused(course_id)
     deployment = _deployment(session, platform, claims[CLAIM + "deployment_id"])
     person = _person(session, platform, claims)
     link_claim = claims.get(CLAIM + "resource_link") or {}
@@ -62,6 +62,31 @@ def provision(session: Session, platform: Platform, claims: dict[str, Any], *, l
         role=role,
         deployment_id=deployment.id,
     )
+
+
+class RoleRefused(LaunchRejected):
+    """The launch's roles give the person no part in the course; `course_id` names the course whose enrollment ended
+    (None when peerlti did not know them there)."""
+
+    status = 403
+
+    def __init__(self, course_id: int | None) -> None:
+        super().__init__(N_("Your role in this course gives you no part in this activity: you are not enrolled in it "
+                            "as a student, and you see no one's work. If you should take part, ask your instructor "
+                            "to add you to the course as a student."))
+        self.course_id = course_id
+
+
+def _end_enrollment(session: Session, platform: Platform, claims: dict[str, Any]) -> int | None:
+    person_id = session.scalar(select(Person.id).where(Person.platform_id == platform.id,
+                                                        Person.subject == claims["sub"]))
+    context_id = _context_id(claims.get(CLAIM + "context") or {}, claims.get(CLAIM + "resource_link") or {})
+    course_id = session.scalar(select(Course.id).where(Course.platform_id == platform.id,
+                                                        Course.context_id == context_id))
+    if person_id is None or course_id is None:
+        return None
+    session.execute(delete(Enrollment).where(Enrollment.person_id == person_id, Enrollment.course_id == course_id))
+    return course_id
 
 
 def _deployment(session: Session, platform: Platform, deployment_id: str) -> Deployment:
@@ -88,10 +113,14 @@ def _person(session: Session, platform: Platform, claims: dict[str, Any]) -> Per
     return person
 
 
-def _course(session: Session, platform: Platform, context: dict[str, Any], link_claim: dict[str, Any]) -> Course:
+def _context_id(context: dict[str, Any], link_claim: dict[str, Any]) -> str:
     # A launch without a context still needs somewhere to live: the resource link becomes its own course
     # (a deep-linking request always comes from a course, so it names a context).
-    context_id = context.get("id") or f"resource-link:{link_claim.get('id', 'none')}"
+    return str(context.get("id") or f"resource-link:{link_claim.get('id', 'none')}")
+
+
+def _course(session: Session, platform: Platform, context: dict[str, Any], link_claim: dict[str, Any]) -> Course:
+    context_id = _context_id(context, link_claim)
     course = session.scalars(
         select(Course).where(Course.platform_id == platform.id, Course.context_id == context_id)
     ).one_or_none()

@@ -15,7 +15,7 @@ from assessment.models import CourseRole, ResourceLink
 from assessment.services import Placement, place_assignment
 from lti_tool.database import db
 from lti_tool.i18n import remember_launch_locale
-from lti_tool.identity import remember_launch
+from lti_tool.identity import forget_course, remember_launch
 from lti_tool.keys import public_jwks
 from lti_tool.launch.deep_linking import ASSIGNMENT_PARAMETER, DEEP_LINK_SESSION_PREFIX, record_request
 from lti_tool.launch.errors import LaunchRejected
@@ -30,7 +30,7 @@ from lti_tool.launch.platform_storage import (
     origin_of,
     state_key,
 )
-from lti_tool.launch.provisioning import LaunchIdentity, provision
+from lti_tool.launch.provisioning import LaunchIdentity, RoleRefused, provision
 from lti_tool.launch.roles import is_platform_administrator
 from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateCookies, StateSigner
 from lti_tool.outbound import OutboundClient
@@ -158,8 +158,16 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
         else:
             placement = _place_assignment(message, identity)
             session_key = None
-            destination = _landing(identity, placement)
+            # A newer pick the link did not follow waits on the link: staff are asked on their pages, not here.
+            destination = url_for("landing.resource_link", link_id=identity.resource_link_id)
         session.commit()
+    except RoleRefused as refusal:
+        # The refusal ends the person's enrollment in the course (see provision): kept, with this browser's
+        # launches into that course forgotten, before the refusal is shown.
+        session.commit()
+        if refusal.course_id is not None:
+            forget_course(refusal.course_id)
+        raise
     except IntegrityError:
         # Two launches raced: the same replayed token, or two first launches into one new course.
         session.rollback()
@@ -195,14 +203,6 @@ def _place_assignment(message: HardenedMessageLaunch, identity: LaunchIdentity) 
     custom = message.claims.get(CUSTOM_CLAIM) or {}
     public_id = custom.get(ASSIGNMENT_PARAMETER)
     return place_assignment(db(), link, public_id if isinstance(public_id, str) else None)
-
-
-def _landing(identity: LaunchIdentity, placement: Placement) -> str:
-    # Staff are asked about a newer pick the link did not follow; the question rides on the landing URL, since
-    # every launch from the LMS carries the pick again until staff settle it.
-    if placement.waiting is not None and identity.role is CourseRole.STAFF:
-        return url_for("landing.resource_link", link_id=identity.resource_link_id, picked=placement.waiting.public_id)
-    return url_for("landing.resource_link", link_id=identity.resource_link_id)
 
 
 def _cookie_scope() -> dict[str, Any]:

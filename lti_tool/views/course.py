@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from assessment.errors import NotFound
+from assessment.errors import NotAllowed, NotFound
 from assessment.messages import N_
 from assessment.models import Assignment, Course, CourseRole, Enrollment, Person, ResourceLink
 from assessment.services import assignment_for_link
@@ -50,10 +50,22 @@ def load_launch_view(session: Session, identity: LaunchIdentity) -> LaunchView:
         )
     ).one_or_none()
     if row is None:
+        if _enrollment_ended(session, identity):
+            raise NotAllowed(N_("You no longer take part in this course in peerlti: your latest launch from the LMS "
+                                "gave you no part in it. If you should take part, ask your instructor to add you "
+                                "to the course as a student, then open the activity again from your course."))
         raise NotFound(N_("This activity no longer exists in peerlti. Open it again from your course."))
     link, course, enrollment, person, platform = row
     return LaunchView(person=person, course=course, link=link, enrollment=enrollment, platform=platform,
                       assignment=assignment_for_link(session, link.id))
+
+
+def _enrollment_ended(session: Session, identity: LaunchIdentity) -> bool:
+    """The link still exists but the person is no longer enrolled in its course (a later launch was refused)."""
+    link_exists = session.scalar(select(exists().where(ResourceLink.id == identity.resource_link_id)))
+    enrolled = session.scalar(select(exists().where(Enrollment.person_id == identity.person_id,
+                                                    Enrollment.course_id == identity.course_id)))
+    return bool(link_exists) and not enrolled
 
 
 def launched_view(link_id: int) -> LaunchView:

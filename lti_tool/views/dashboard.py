@@ -24,6 +24,7 @@ from assessment.progress import (
     FILTERS,
     SORTS,
     Dashboard,
+    GradeState,
     ReviewRecord,
     StudentRow,
     arrange,
@@ -37,6 +38,7 @@ from lti_tool import charts
 from lti_tool.database import db
 from lti_tool.forms import ActionForm, PhaseForm
 from lti_tool.spreadsheet import csv_lines, file_name
+from lti_tool.templating import stored_message
 from lti_tool.views.course import LaunchView, staff_view
 
 bp = Blueprint("dashboard", __name__)
@@ -366,7 +368,8 @@ def grades_csv(link_id: int) -> Response:
               gettext("Reviews done"), gettext("Reviews required"), gettext("Reviews received"),
               gettext("Peer score"), gettext("Uncertainty (±)"), gettext("Submission points"),
               gettext("Reviewing points"), gettext("Late deduction"), gettext("Final grade"),
-              gettext("Points possible"), gettext("Overridden"), gettext("Needs attention"), gettext("Gradebook"),
+              gettext("Released grade"), gettext("Changed since release"), gettext("Points possible"),
+              gettext("Overridden"), gettext("Needs attention"), gettext("Gradebook"),
               gettext("Gradebook message")]
     lines = (_grade_line(row, assignment) for row in rows)
     return _csv_response(csv_lines(header, lines), file_name("grades", assignment.title))
@@ -384,12 +387,19 @@ def _grade_line(row: StudentRow, assignment: Assignment) -> list[object]:
         _number(grade.peer_score) if grade else "", _number(grade.uncertainty) if grade else "",
         _number(grade.submission_points) if grade else "", _number(grade.reviewing_points) if grade else "",
         _number(grade.late_deduction) if grade else "", _number(grade.final) if grade else "",
-        _number(assignment.points_possible),
+        *_release(grade), _number(assignment.points_possible),
         (gettext("yes") if grade.overridden else gettext("no")) if grade else "",
         "; ".join(str(ATTENTION_LABELS.get(reason, reason)) for reason in grade.attention) if grade else "",
         str(PASSBACK_LABELS[row.passback.status]) if row.passback else gettext("not released"),
-        row.passback.error if row.passback else "",
+        stored_message(row.passback.error) if row.passback else "",
     ]
+
+
+def _release(grade: GradeState | None) -> tuple[object, object]:
+    """What students and the gradebook hold, and whether the grade changed since (as the grades page marks it)."""
+    if grade is None or grade.released_grade is None:
+        return "", ""
+    return _number(grade.released_grade), gettext("yes") if grade.changed_since_release else gettext("no")
 
 
 @bp.get("/links/<int:link_id>/export/reviews.csv")

@@ -13,7 +13,14 @@ from assessment.db import utcnow
 from assessment.errors import InvalidInput, NotAllowed
 from assessment.messages import N_
 from assessment.models import Assignment, Enrollment, Person
-from assessment.services import create_assignment, placeable_assignment, roster, student_work, switch_assignment
+from assessment.services import (
+    create_assignment,
+    keep_assignment,
+    roster,
+    student_work,
+    switch_assignment,
+    waiting_pick,
+)
 from lti_tool.database import db
 from lti_tool.enqueue import enqueue
 from lti_tool.forms import ActionForm, NewActivityForm
@@ -36,7 +43,7 @@ def home(view: LaunchView, new_activity: NewActivityForm | None = None) -> str:
         "can_post_grades": SCORE_SCOPE in (ags.get("scope") or []),
         "has_line_item": bool(ags.get("lineitem") or ags.get("lineitems")),
         "has_roster": bool((view.link.nrps_claim or {}).get("context_memberships_url")),
-        "waiting_pick": _waiting_pick(view),
+        "waiting_pick": waiting_pick_of(view),
         "action_form": ActionForm(),
     }
     if view.assignment is None:
@@ -45,12 +52,10 @@ def home(view: LaunchView, new_activity: NewActivityForm | None = None) -> str:
     return dashboard.render(view, context)
 
 
-def _waiting_pick(view: LaunchView) -> Assignment | None:
-    """The activity last picked in the LMS for this link, when the link still opens another (see place_assignment)."""
-    picked = request.args.get("picked")
-    if view.assignment is None or not picked:
-        return None
-    return placeable_assignment(db(), view.link, picked)
+@bp.app_template_global()
+def waiting_pick_of(view: LaunchView) -> Assignment | None:
+    """The newer pick staff are asked about on the activity's page, for the notice on their other pages."""
+    return waiting_pick(db(), view.link) if view.assignment is not None else None
 
 
 @bp.post("/links/<int:link_id>/assignment/switch")
@@ -63,6 +68,16 @@ def switch_to_pick(link_id: int) -> Response:
     assert placement.assignment is not None
     flash(gettext("This link now opens “%(title)s”. “%(earlier)s” and its students' work are kept, but no longer "
                   "opened from this link.", title=placement.assignment.title, earlier=earlier.title))
+    return redirect(url_for("landing.resource_link", link_id=link_id), 303)
+
+
+@bp.post("/links/<int:link_id>/assignment/keep")
+def keep_current(link_id: int) -> Response:
+    """Keep the activity the link opens; the newer pick staff were asked about is not asked about again."""
+    view = staff_view(link_id)
+    kept = keep_assignment(db(), view.link, request.form.get("picked", ""))
+    db().commit()
+    flash(gettext("“%(title)s” stays open at this link.", title=kept.title))
     return redirect(url_for("landing.resource_link", link_id=link_id), 303)
 
 

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -41,3 +42,18 @@ def extract_messages(directory: Path) -> Catalog:
     )
     with template.open("rb") as source:
         return read_po(source)
+
+
+def add_translations(app: Any, directory: Path, language: str, messages: dict[str, str]) -> None:
+    """Give `app` translations of strings its catalogues may not have yet, as a compiled catalogue it reads after
+    its own: pages then show them through gettext exactly as they would show the real catalogue's."""
+    catalog = Catalog(locale=language)
+    for message, translation in messages.items():
+        catalog.add(message, translation)
+    target = directory / language / "LC_MESSAGES"
+    target.mkdir(parents=True, exist_ok=True)
+    with (target / "messages.mo").open("wb") as compiled:
+        write_mo(compiled, catalog)
+    babel = app.extensions["babel"]
+    babel.translation_directories.append(str(directory))
+    babel.instance.domain_instance.cache.clear()  # catalogues already read for a language are read again

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jwt
+import requests
 from pylti1p3.service_connector import ServiceConnector
 
 from tests.support.lms import PendingLaunch, RunningLMS, begin_launch
@@ -12,9 +13,11 @@ from tests.support.lms import PendingLaunch, RunningLMS, begin_launch
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 
 
-def genuine_launch(lms: RunningLMS, user: str = "student-1") -> tuple[PendingLaunch, dict[str, Any], dict[str, Any]]:
-    """A launch the sandbox issued, with its id_token's claims and header, ready to be altered."""
-    pending = begin_launch(lms, user)
+def genuine_launch(lms: RunningLMS, user: str = "student-1", browser: requests.Session | None = None
+                   ) -> tuple[PendingLaunch, dict[str, Any], dict[str, Any]]:
+    """A launch the sandbox issued (in `browser`, if given), with its id_token's claims and header, ready to be
+    altered."""
+    pending = begin_launch(lms, user, browser)
     token = pending.fields["id_token"]
     return pending, jwt.decode(token, options={"verify_signature": False}), jwt.get_unverified_header(token)
 

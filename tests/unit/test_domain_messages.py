@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-MODULES = sorted([*ROOT.glob("assessment/*.py"), *ROOT.glob("workers/*.py")])
+# The platform clients' refusals reach staff too, kept on outbox rows.
+MODULES = sorted([*ROOT.glob("assessment/*.py"), *ROOT.glob("workers/*.py"), ROOT / "lti_tool/advantage.py",
+                  ROOT / "lti_tool/outbound.py"])
 # Errors whose message reaches a person: the domain's refusals, and the outbox's reasons shown to staff.
 SHOWN_ERRORS = {"AssessmentError", "NotAllowed", "NotFound", "InvalidInput", "PhaseClosed", "SettingsLocked",
-                "AdvantageError"}
+                "AdvantageError", "OutboundError", "OutboundRefused", "OutboundUnreachable", "OutboundTimeout",
+                "OutboundTooLarge"}
 
 
 def bare_text(node: ast.AST | None) -> bool:

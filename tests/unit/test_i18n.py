@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import copy
+import json
 import pickle
 import re
 from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, gettext, ngettext
 
 from assessment.errors import InvalidInput, PhaseClosed
 from assessment.grading import LatePolicy, SubmissionWindow
-from assessment.messages import N_
+from assessment.messages import N_, message_document, message_from_document
 from assessment.rubric import Rubric
 from lti_tool.i18n import init_i18n, launch_locale, locale_region, select_locale, supported_locale, translate
 from lti_tool.templating import file_size, floor_percent, local_time, points, stored_message
@@ -256,6 +257,21 @@ def test_a_message_stored_as_its_english_text_is_shown_in_the_readers_language(a
         assert stored_message("422: userId is not a student in this course") == (
             "422: userId is not a student in this course")
         assert stored_message("") == "" and stored_message(None) == ""
+
+
+def test_a_message_stored_with_its_parameters_is_translated_and_then_filled_in(app):
+    # An outbox row keeps its reason as a template and parameters (a message among them), read in any language.
+    reason = N_("The platform refused %(what)s (%(status)s).", what=N_("a score"), status="HTTP 403")
+    stored = json.loads(json.dumps(message_document(reason)))
+
+    kept = message_from_document(stored)
+
+    assert kept == "The platform refused a score (HTTP 403)."
+    with force_locale("hi"):
+        assert stored_message(kept) == gettext("The platform refused %(what)s (%(status)s).",
+                                               what=gettext("a score"), status="HTTP 403")
+    assert message_document("the LMS's own words") is None
+    assert message_from_document(None, "Stored before as English.") == "Stored before as English."
 
 
 @pytest.mark.parametrize(("zone", "label"), [

@@ -3,6 +3,8 @@ the next release, which sends only what changed."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 from sqlalchemy import select
@@ -123,3 +125,35 @@ def test_an_override_is_kept_in_hundredths_and_the_student_reads_parts_that_add_
     change = re.search(r"Changed by course staff Revised ([+\N{MINUS SIGN}])([\d.]+)", text)
     sign = 1 if change[1] == "+" else -1
     assert round(work + reviewing + sign * float(change[2]), 2) == total == 44.13
+
+
+def _exported(instructor) -> dict[str, dict[str, str]]:
+    response = instructor.get("/links/{link}/export/grades.csv")
+    return {row["Email"]: row for row in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))}
+
+
+def test_the_grades_export_marks_a_grade_changed_since_release_with_the_released_total_beside_the_current_one(
+        lms, instructor, class_in_review, session):
+    review_everything(class_in_review, session)
+    instructor.post("/links/{link}/grades/run", {"method": "mean"})
+    emails = {subject: grade.person.email for subject, grade in _grades(session).items()}
+    unreleased = _exported(instructor)
+    instructor.post("/links/{link}/grades/release", {})
+    first = {subject: grade.final for subject, grade in _grades(session).items()}
+    released = _exported(instructor)
+
+    _lower_one_review_of(session, "student-1")
+    instructor.post("/links/{link}/grades/run", {"method": "mean"})
+    now = _grades(session)["student-1"].final
+    changed = _exported(instructor)
+
+    assert all(row["Changed since release"] == row["Released grade"] == "" for row in unreleased.values())
+    assert all(released[emails[subject]]["Changed since release"] == "no" for subject in first)
+    assert all(float(released[emails[subject]]["Released grade"]) == final for subject, final in first.items())
+    row = changed[emails["student-1"]]
+    assert row["Changed since release"] == "yes"
+    assert (float(row["Released grade"]), float(row["Final grade"])) == (first["student-1"], now)
+    assert now != first["student-1"]
+    others = [changed[emails[subject]] for subject in first if subject != "student-1"]
+    assert all(other["Changed since release"] == "no" for other in others)
+    assert list(changed[emails["student-1"]]).index("Released grade") == list(row).index("Final grade") + 1

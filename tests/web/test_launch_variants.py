@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from assessment.models import Course, CourseRole, Enrollment, Person
 from lti_tool.registry import Deployment, Platform
+from tests.support.rows import see_committed
 from tests.support.tokens import CLAIM, genuine_launch, sign_token
 from tests.support.visitor import Visitor
 
@@ -64,6 +65,31 @@ def test_a_mentor_refused_at_launch_opens_no_student_page(lms, session, class_in
     assert refused.status_code == 403
     assert [page.status_code for page in pages] == [403, 403, 400]
     assert "An essay about peer review" not in "".join(page.text for page in pages)
+
+
+def test_a_learner_refused_later_as_a_mentor_loses_the_student_access_of_every_earlier_launch_until_a_learner_launch(
+        lms, session, class_in_review):
+    learner = class_in_review["student-4"]  # launched as a learner and handed in work
+    other_browser = Visitor(lms, "student-4")
+    other_browser.launch()
+    pending, claims, header = genuine_launch(lms, "student-4", learner.browser)
+    claims[CLAIM + "roles"] = [LIS + "membership#Mentor"]
+
+    refused = pending.post(id_token=sign_token(lms, claims, header))
+    pages = [learner.get("/links/{link}"), other_browser.get("/links/{link}"), other_browser.get("/links/{link}/me"),
+             other_browser.post("/links/{link}/reviews/next", {})]
+
+    assert refused.status_code == 403
+    assert [page.status_code for page in pages] == [403, 403, 403, 403]
+    assert "You no longer take part in this course" in other_browser.get("/links/{link}").text
+    assert "An essay about peer review" not in "".join(page.text for page in pages)
+    person = see_committed(session).scalars(select(Person).where(Person.subject == "student-4")).one()
+    assert session.scalars(select(Enrollment).where(Enrollment.person_id == person.id)).all() == []
+
+    again = learner.launch()  # the LMS makes them a learner again: their work is theirs again
+    assert "An essay about peer review" in again.text
+    assert session.scalars(select(Enrollment.role).where(Enrollment.person_id == person.id)).all() == [
+        CourseRole.STUDENT]
 
 
 @pytest.mark.parametrize(("assistants_are_staff", "expected"), [(False, CourseRole.STUDENT), (True, CourseRole.STAFF)])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from assessment.assignment_settings import default_settings
 from assessment.db import make_session_factory
@@ -17,9 +19,11 @@ from lti_tool.advantage import AdvantageClient, ToolCredentials
 from lti_tool.key_vault import current_signing_key
 from lti_tool.outbound import OutboundClient, OutboundPolicy
 from lti_tool.registry import Platform
+from tests.support.catalogues import add_translations
 from tests.support.faults import Fault, install_faults, sandbox_scores
 from tests.support.lms import launch_as
 from tests.support.rows import see_committed
+from tests.support.visitor import Visitor, page_text
 from workers.passback import post_one
 from workers.token_cache import DatabaseTokenCache
 
@@ -130,3 +134,44 @@ def test_a_student_who_never_opened_the_activity_is_reported_initialized_not_com
     recorded = sandbox_scores(lms, link.ags_claim["lineitem"])["student-1"][-1]
     assert (recorded["activityProgress"], recorded["gradingProgress"], recorded["scoreGiven"]) == (
         "Initialized", "FullyGraded", 0.0)
+
+
+# Hindi for the outbox's reason, given here so that the test does not wait for the catalogue to have it.
+REFUSAL_IN_HINDI = {
+    'The platform refused %(what)s (%(status)s): the LMS says "%(reason)s".':
+        'प्लेटफ़ॉर्म ने %(what)s लेने से मना किया (%(status)s): LMS का कहना है "%(reason)s"।',
+    "a score": "अंक",
+}
+
+
+def test_staff_reading_in_hindi_see_a_refused_score_in_hindi_with_the_platforms_status_and_words(
+        lms, session, engine, tmp_path):
+    body = json.dumps({"error": "invalid_request", "error_description": "userId is not a student in this course"})
+    _refused_posting(lms, session, engine, Fault(status=422, body=body))
+    add_translations(lms.tool.app, tmp_path / "translations", "hi", REFUSAL_IN_HINDI)
+    hindi, english = Visitor(lms, "instructor-1"), Visitor(lms, "instructor-1")
+    hindi.launch(locale="hi-IN")
+    english.launch(locale="en-US")
+
+    shown = 'प्लेटफ़ॉर्म ने अंक लेने से मना किया (HTTP 422): LMS का कहना है "userId is not a student in this course"।'
+    assert shown in page_text(hindi.get("/links/{link}/grades"))
+    assert shown.split(":")[0] in page_text(hindi.get("/links/{link}"))  # the dashboard shortens it
+    assert shown in _csv_cells(hindi.get("/links/{link}/export/grades.csv"))
+    assert ('The platform refused a score (HTTP 422): the LMS says "userId is not a student in this course".'
+            in page_text(english.get("/links/{link}/grades")))
+
+
+def test_a_reason_stored_as_english_text_before_reasons_were_kept_as_messages_is_still_shown(
+        lms, session, engine):
+    stored = _refused_posting(lms, session, engine, Fault(status=403, body=""))
+    session.execute(update(GradePosting).where(GradePosting.id == stored.id).values(
+        last_error="The platform refused a score (HTTP 403).", last_error_message=None))
+    session.commit()
+    staff = Visitor(lms, "instructor-1")
+    staff.launch(locale="en-US")
+
+    assert "The platform refused a score (HTTP 403)." in page_text(staff.get("/links/{link}/grades"))
+
+
+def _csv_cells(response) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig"))) for cell in row]
