@@ -1,0 +1,131 @@
+"""The PDF stripper's limits and its odd inputs: pictures inlined or in JPEG 2000, huge or damaged files."""
+
+import io
+import struct
+
+import pikepdf
+import pytest
+from pikepdf import Dictionary, Name
+from PIL import Image
+
+from assessment.anonymity import strip_identity
+from assessment.errors import UploadRejected
+from assessment.stripping import pdf as pdf_stripper
+from tests.support import pdf_corpus
+from tests.support.pdf_corpus import PLANTED, XMP
+from tests.support.pdf_traces import traces_of
+
+UNREADABLE = "could not be read as a PDF"
+
+
+def pdf_of(pages: int = 1, build=None) -> bytes:
+    pdf = pikepdf.new()
+    for _ in range(pages):
+        pdf.add_blank_page(page_size=(200, 200))
+    if build:
+        build(pdf)
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def images_in(data: bytes) -> list[tuple[int, int, str]]:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return [(int(item.Width), int(item.Height), str(item.Filter)) for item in pdf.objects
+                if isinstance(item, pikepdf.Stream) and item.get("/Subtype") == "/Image"]
+
+
+def test_a_pdf_with_as_many_pages_as_allowed_is_stripped(monkeypatch):
+    monkeypatch.setattr(pdf_stripper, "MAX_PAGES", 3)
+    with pikepdf.open(io.BytesIO(strip_identity(pdf_of(pages=3), "pdf"))) as stripped:
+        assert len(stripped.pages) == 3
+
+
+def test_a_pdf_with_more_pages_than_allowed_is_refused_with_the_limit(monkeypatch):
+    monkeypatch.setattr(pdf_stripper, "MAX_PAGES", 3)
+    with pytest.raises(UploadRejected, match="more than 3 pages"):
+        strip_identity(pdf_of(pages=4), "pdf")
+
+
+def with_resources(count: int):
+    # Kept where a page may keep them: private keys would be dropped before their objects are followed.
+    def build(pdf: pikepdf.Pdf) -> None:
+        pdf.pages[0].obj.Resources = Dictionary(Properties=Dictionary({
+            f"/P{n}": pdf.make_indirect(Dictionary(N=n)) for n in range(count)
+        }))
+    return build
+
+
+def test_a_pdf_within_the_object_limit_is_stripped(monkeypatch):
+    monkeypatch.setattr(pdf_stripper, "MAX_OBJECTS", 60)
+    with pikepdf.open(io.BytesIO(strip_identity(pdf_of(build=with_resources(50)), "pdf"))) as stripped:
+        assert len(stripped.pages[0].Resources.Properties) == 50
+
+
+def test_a_pdf_reaching_more_objects_than_allowed_is_refused(monkeypatch):
+    monkeypatch.setattr(pdf_stripper, "MAX_OBJECTS", 60)
+    with pytest.raises(UploadRejected, match=UNREADABLE):
+        strip_identity(pdf_of(build=with_resources(60)), "pdf")
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.3, 0.5, 0.7, 0.9, 0.99])
+def test_a_cut_off_or_garbled_pdf_is_either_mended_or_refused_never_an_error(fraction):
+    data = pdf_corpus.photo_pdf().data
+    cut = int(len(data) * fraction)
+    for damaged in (data[:cut], data[:cut] + b"\x00garbage\xff" * 3 + data[cut + 30:]):
+        try:
+            result = strip_identity(damaged, "pdf")
+        except UploadRejected as refusal:
+            assert UNREADABLE in str(refusal)
+        else:
+            assert traces_of(result, PLANTED) == set()
+
+
+def test_a_jpeg_inlined_in_the_page_is_reencoded_without_its_records():
+    photo = pdf_corpus.camera_jpeg(64, 48)
+
+    def build(pdf: pikepdf.Pdf) -> None:
+        pdf.pages[0].Contents = pdf.make_stream(
+            b"q 64 0 0 48 10 10 cm BI /W 64 /H 48 /CS /RGB /BPC 8 /F /DCT ID " + photo + b" EI Q"
+        )
+
+    original = pdf_of(build=build)
+    assert traces_of(original, PLANTED)
+    stripped = strip_identity(original, "pdf")
+    assert traces_of(stripped, PLANTED) == set()
+    assert images_in(stripped) == [(64, 48, "/DCTDecode")]
+
+
+def jpeg2000_with_xmp() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(out, "JPEG2000")
+    return out.getvalue() + struct.pack(">I", 8 + len(XMP)) + b"xml " + XMP
+
+
+def test_a_jpeg_2000_picture_is_kept_as_lossless_pixels_without_its_xmp_box():
+    def build(pdf: pikepdf.Pdf) -> None:
+        image = pdf.make_stream(jpeg2000_with_xmp(), Type=Name.XObject, Subtype=Name.Image, Width=40, Height=30,
+                                Filter=Name.JPXDecode)
+        pdf.pages[0].Resources = Dictionary(XObject=Dictionary(Im1=image))
+        pdf.pages[0].Contents = pdf.make_stream(b"q 40 0 0 30 10 10 cm /Im1 Do Q")
+
+    original = pdf_of(build=build)
+    assert traces_of(original, PLANTED)
+    stripped = strip_identity(original, "pdf")
+    assert traces_of(stripped, PLANTED) == set()
+    assert images_in(stripped) == [(40, 30, "/FlateDecode")]
+    with pikepdf.open(io.BytesIO(stripped)) as pdf:
+        picture = pikepdf.PdfImage(pdf.pages[0].Resources.XObject.Im1).as_pil_image()
+        assert picture.size == (40, 30)
+        red, green, blue = picture.convert("RGB").getpixel((20, 15))
+        assert red > 150 and green < 90 and blue < 90
+
+
+def test_a_pdf_whose_jpeg_is_not_a_picture_is_refused_as_unreadable():
+    def build(pdf: pikepdf.Pdf) -> None:
+        image = pdf.make_stream(b"\xff\xd8 not a picture at all", Type=Name.XObject, Subtype=Name.Image, Width=4,
+                                Height=4, ColorSpace=Name.DeviceRGB, BitsPerComponent=8, Filter=Name.DCTDecode)
+        pdf.pages[0].Resources = Dictionary(XObject=Dictionary(Im1=image))
+
+    with pytest.raises(UploadRejected, match=UNREADABLE):
+        strip_identity(pdf_of(build=build), "pdf")
