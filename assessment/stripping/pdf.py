@@ -9,8 +9,8 @@ What survives, enforced below:
    new and random, so it neither names nor links back to the author's own copy.
 2. The catalog, each page and each image keep only the keys listed here; XMP (/Metadata), application data
    (/PieceInfo), associated files (/AF) and additional actions (/AA) are removed from every object that carries them.
-3. Actions: only going to a place in the document (/GoTo), following a web link the reader clicks (/URI) and viewer
-   commands (/Named) stay; links are part of what the author wrote. Scripts, launching programs, opening or importing
+3. Actions: only going to a place in the document (/GoTo), following a web or mail link the reader clicks (/URI with
+   http, https or mailto) and viewer commands (/Named) stay; links are part of what the author wrote. Scripts, launching programs, opening or importing
    other files, posting forms and the rest are removed, wherever they hang.
 4. Annotations: comments and markup stay with their plain text, their authors (/T) become neutral; attachment
    pins, sound, movie, screen, rich-media and 3D annotations are removed.
@@ -68,6 +68,8 @@ _NAME_TREES = frozenset({"/Dests"})
 # viewers show that instead).
 _PRIVATE_KEYS = ("/Metadata", "/PieceInfo", "/AF", "/AA", "/JS", "/EF", "/RF", "/OPI", "/Ref", "/RC")
 _SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named"})
+# A web or mail link; file:// and UNC links would make the reader's machine reach the author's share, javascript: runs.
+_SAFE_URI_SCHEMES = ("http://", "https://", "mailto:")
 _ACTION_KEYS = ("/A", "/PA", "/OpenAction", "/Next")
 _ANNOTATIONS = frozenset({
     "/Text", "/Link", "/FreeText", "/Line", "/Square", "/Circle", "/Polygon", "/PolyLine", "/Highlight", "/Underline",
@@ -189,11 +191,10 @@ def _scrub(item: pikepdf.Object) -> None:
     for key in _ACTION_KEYS:
         action = item.get(key)
         # An /A dictionary without /S is a structure element's attributes, not an action.
-        if isinstance(action, Dictionary) and "/S" in action and _name(action, "/S") not in _SAFE_ACTIONS:
+        if isinstance(action, Dictionary) and "/S" in action and not _is_safe_action(action):
             del item[key]
         elif key == "/Next" and isinstance(action, Array):
-            item.Next = Array([step for step in action if isinstance(step, Dictionary)
-                               and _name(step, "/S") in _SAFE_ACTIONS])
+            item.Next = Array([step for step in action if _is_safe_action(step)])
     kind, subtype = _name(item, "/Type"), _name(item, "/Subtype")
     if kind == "/Sig" or "/ByteRange" in item:
         # A signature value reached some other way than through a form field: the signer's records are emptied.
@@ -207,6 +208,17 @@ def _scrub(item: pikepdf.Object) -> None:
     if isinstance(item, Stream) and subtype == "/Image":
         _keep_only(item, _IMAGE_KEYS)
         _reencode(item)
+
+
+def _is_safe_action(action: pikepdf.Object) -> bool:
+    if not isinstance(action, Dictionary) or _name(action, "/S") not in _SAFE_ACTIONS:
+        return False
+    if _name(action, "/S") != "/URI":
+        return True
+    target = action.get("/URI")
+    return isinstance(target, String) and bytes(target).strip().lower().startswith(
+        tuple(scheme.encode() for scheme in _SAFE_URI_SCHEMES)
+    )
 
 
 def _kept_annotation(annotation: object) -> bool:

@@ -141,8 +141,8 @@ def attachment_pdf() -> CorpusFile:
 
 
 def active_content_pdf() -> CorpusFile:
-    """Scripts on opening, a launch link, links to other files and a form that posts: all of it acts on its own
-    or reaches the author's machines. A web link and a link inside the document stay: they are what the author wrote."""
+    """Scripts on opening, a launch link, links to other files or to a script and a form that posts: all of it acts
+    on its own or reaches the author's machines. A web link and a link inside the document stay: they are what the author wrote."""
     pdf = _new_pdf_with_text(pages=2)
     script = f"app.alert('Hello from {AUTHOR}'); this.submitForm('https://alice-smith.example/collect');"
     pdf.Root.OpenAction = Dictionary(S=Name.JavaScript, JS=String(script))
@@ -163,9 +163,11 @@ def active_content_pdf() -> CorpusFile:
     chained = Dictionary(S=Name.GoTo, D=Array([second.obj, Name.Fit]), Next=Dictionary(S=Name.JavaScript, JS=String(script)))
     web = Dictionary(S=Name.URI, URI=String("https://en.wikipedia.org/wiki/Peer_review"))
     inside = Dictionary(S=Name.GoTo, D=Array([second.obj, Name.Fit]))
+    share = Dictionary(S=Name.URI, URI=String(f"file://alice-smith-pc/share/{ATTACHMENT_NAME}"))
+    script_link = Dictionary(S=Name.URI, URI=String(f" JavaScript:app.alert('{AUTHOR}')"))
     first.obj.Annots = Array([
         link(100, launch), link(85, remote), link(70, embedded), link(55, submit), link(40, chained), link(25, web),
-        link(10, inside),
+        link(10, inside), link(115, share), link(130, script_link),
     ])
     return CorpusFile("active content", _save(pdf), pages=2, kept_link="https://en.wikipedia.org/wiki/Peer_review")
 
