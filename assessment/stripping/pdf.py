@@ -10,8 +10,8 @@ What survives, enforced below:
 2. The catalog, each page and each image keep only the keys listed here; XMP (/Metadata), application data
    (/PieceInfo), associated files (/AF) and additional actions (/AA) are removed from every object that carries them.
 3. Actions: only going to a place in the document (/GoTo), following a web or mail link the reader clicks (/URI with
-   http, https or mailto) and viewer commands (/Named) stay; links are part of what the author wrote. Scripts, launching programs, opening or importing
-   other files, posting forms and the rest are removed, wherever they hang.
+   http, https or mailto) and viewer commands (/Named) stay; links are part of what the author wrote. Scripts,
+   launching programs, opening or importing other files, posting forms and the rest are removed, wherever they hang.
 4. Annotations: comments and markup stay with their plain text, their authors (/T) become neutral; attachment
    pins, sound, movie, screen, rich-media and 3D annotations are removed.
 5. Signatures are removed whole (the field, its widget and the signature value with the signer's name, contact, place,

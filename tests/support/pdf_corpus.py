@@ -142,7 +142,8 @@ def attachment_pdf() -> CorpusFile:
 
 def active_content_pdf() -> CorpusFile:
     """Scripts on opening, a launch link, links to other files or to a script and a form that posts: all of it acts
-    on its own or reaches the author's machines. A web link and a link inside the document stay: they are what the author wrote."""
+    on its own or reaches the author's machines. A web link and a link inside the document stay: the author wrote
+    them."""
     pdf = _new_pdf_with_text(pages=2)
     script = f"app.alert('Hello from {AUTHOR}'); this.submitForm('https://alice-smith.example/collect');"
     pdf.Root.OpenAction = Dictionary(S=Name.JavaScript, JS=String(script))
