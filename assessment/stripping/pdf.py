@@ -1,25 +1,4 @@
-"""PDF files keeping only what shows the work: pages, text, pictures, links and comments, and nothing of who made them.
-
-The file is rewritten object by object with qpdf (pikepdf), which mends damaged cross-reference tables, writes out only
-what the document still reaches, and keeps text as text; rendering every page to a picture (as mat2 does) would leave
-nothing to select, search or read aloud and would make files many times larger.
-
-What survives, enforced below:
-1. The trailer keeps only the catalog; the document info (author, title, producer, dates) is gone and the /ID pair is
-   new and random, so it neither names nor links back to the author's own copy.
-2. The catalog, each page and each image keep only the keys listed here; XMP (/Metadata), application data
-   (/PieceInfo), associated files (/AF) and additional actions (/AA) are removed from every object that carries them.
-3. Actions: only going to a place in the document (/GoTo), following a web or mail link the reader clicks (/URI with
-   http, https or mailto) and viewer commands (/Named) stay; links are part of what the author wrote. Scripts,
-   launching programs, opening or importing other files, posting forms and the rest are removed, wherever they hang.
-4. Annotations: comments and markup stay with their plain text, their authors (/T) become neutral; attachment
-   pins, sound, movie, screen, rich-media and 3D annotations are removed.
-5. Signatures are removed whole (the field, its widget and the signature value with the signer's name, contact, place,
-   reason and certificate): the stripped file is a different file, so any signature on it would no longer verify.
-6. Attachments (/EmbeddedFiles, file attachment pins, /AF), document scripts and XFA forms are removed.
-7. Every JPEG image is decoded and encoded again with Pillow, so EXIF, XMP, comments and trailing data do not
-   survive; JPEG 2000 images, whose boxes may carry XMP, are decoded and stored as lossless pixels.
-"""
+"""PDF files keeping only what shows the work: pages, text, pictures, links and comments, and nothing of who made them."""
 
 from __future__ import annotations
 
@@ -37,6 +16,26 @@ from assessment.errors import UploadRejected
 from assessment.messages import N_
 from assessment.stripping.images import reencode_image
 from assessment.stripping.neutral import NEUTRAL_NAME
+
+# The file is rewritten object by object with qpdf (pikepdf), which mends damaged cross-reference tables, writes out only
+# what the document still reaches, and keeps text as text; rendering every page to a picture (as mat2 does) would leave
+# nothing to select, search or read aloud and would make files many times larger.
+#
+# What survives, enforced below:
+# 1. The trailer keeps only the catalog; the document info (author, title, producer, dates) is gone and the /ID pair is
+#    new (random, then a digest of the stripped file), so it neither names nor links back to the author's own copy.
+# 2. The catalog, each page and each image keep only the keys listed here; XMP (/Metadata), application data
+#    (/PieceInfo), associated files (/AF) and additional actions (/AA) are removed from every object that carries them.
+# 3. Actions: only going to a place in the document (/GoTo), following a web or mail link the reader clicks (/URI with
+#    http, https or mailto) and viewer commands (/Named) stay; links are part of what the author wrote. Scripts,
+#    launching programs, opening or importing other files, posting forms and the rest are removed, wherever they hang.
+# 4. Annotations: comments and markup stay with their plain text, their authors (/T) become neutral; attachment
+#    pins, sound, movie, screen, rich-media and 3D annotations are removed.
+# 5. Signatures are removed whole (the field, its widget and the signature value with the signer's name, contact, place,
+#    reason and certificate): the stripped file is a different file, so any signature on it would no longer verify.
+# 6. Attachments (/EmbeddedFiles, file attachment pins, /AF), document scripts and XFA forms are removed.
+# 7. Every JPEG image is decoded and encoded again with Pillow, so EXIF, XMP, comments and trailing data do not
+#    survive; JPEG 2000 images, whose boxes may carry XMP, are decoded and stored as lossless pixels.
 
 # A 2,000-page scan or thesis passes; a file built to make the walk below take minutes does not.
 MAX_PAGES = 2000
@@ -66,11 +65,11 @@ _NAME_TREES = frozenset({"/Dests"})
 # Gone from every object: XMP, application data, associated and embedded files, additional actions, scripts,
 # a form XObject's reference to an outside file, and a comment's rich-text copy (its plain /Contents stays, and
 # viewers show that instead).
-_PRIVATE_KEYS = ("/Metadata", "/PieceInfo", "/AF", "/AA", "/JS", "/EF", "/RF", "/OPI", "/Ref", "/RC")
+_PRIVATE_KEYS = frozenset({"/Metadata", "/PieceInfo", "/AF", "/AA", "/JS", "/EF", "/RF", "/OPI", "/Ref", "/RC"})
 _SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named"})
 # A web or mail link; file:// and UNC links would make the reader's machine reach the author's share, javascript: runs.
 _SAFE_URI_SCHEMES = ("http://", "https://", "mailto:")
-_ACTION_KEYS = ("/A", "/PA", "/OpenAction", "/Next")
+_ACTION_KEYS = frozenset({"/A", "/PA", "/OpenAction", "/Next"})
 _ANNOTATIONS = frozenset({
     "/Text", "/Link", "/FreeText", "/Line", "/Square", "/Circle", "/Polygon", "/PolyLine", "/Highlight", "/Underline",
     "/Squiggly", "/StrikeOut", "/Stamp", "/Caret", "/Ink", "/Popup", "/Widget", "/Redact", "/Watermark",
@@ -185,27 +184,28 @@ def _reachable(root: pikepdf.Object) -> Iterator[pikepdf.Object]:
 def _scrub(item: pikepdf.Object) -> None:
     if isinstance(item, Array):
         return
-    for key in _PRIVATE_KEYS:
-        if key in item:
-            del item[key]
-    for key in _ACTION_KEYS:
-        action = item.get(key)
+    keys = item.keys()  # asked once: each question to the object is a call into qpdf, and a file has many objects
+    for key in keys & _PRIVATE_KEYS:
+        del item[key]
+    for key in keys & _ACTION_KEYS:
+        action = item[key]
         # An /A dictionary without /S is a structure element's attributes, not an action.
         if isinstance(action, Dictionary) and "/S" in action and not _is_safe_action(action):
             del item[key]
         elif key == "/Next" and isinstance(action, Array):
             item.Next = Array([step for step in action if _is_safe_action(step)])
-    kind, subtype = _name(item, "/Type"), _name(item, "/Subtype")
-    if kind == "/Sig" or "/ByteRange" in item:
+    kind = _name(item, "/Type") if "/Type" in keys else None
+    subtype = _name(item, "/Subtype") if "/Subtype" in keys else None
+    if kind == "/Sig" or "/ByteRange" in keys:
         # A signature value reached some other way than through a form field: the signer's records are emptied.
         _keep_only(item, {"/Type"})
     elif kind == "/Page":
         _keep_only(item, _PAGE_KEYS)
-    if isinstance(item.get("/Annots"), Array):
+    if "/Annots" in keys and isinstance(item.Annots, Array):
         item.Annots = Array([annotation for annotation in item.Annots if _kept_annotation(annotation)])
-    if subtype in _AUTHORED_ANNOTATIONS and "/T" in item:
+    if subtype in _AUTHORED_ANNOTATIONS and "/T" in keys:
         item.T = String(NEUTRAL_NAME)
-    if isinstance(item, Stream) and subtype == "/Image":
+    if subtype == "/Image" and isinstance(item, Stream):
         _keep_only(item, _IMAGE_KEYS)
         _reencode(item)
 
