@@ -24,7 +24,7 @@ ATTACHMENT_NAME = "Alice_Smith_notes.txt"
 # Every trace of the author planted below, as it may appear in a file's bytes; none may survive stripping.
 PLANTED = ("Alice", "Smith", "alice.smith", EMAIL, HOME, "Users\\alice", LATITUDE, ATTACHMENT_NAME, "alice-smith")
 ESSAY_TEXT = "The essay itself"
-ARTIST, GPS_INFO, IMAGE_DESCRIPTION, USER_COMMENT = 0x013B, 0x8825, 0x010E, 0x9286
+ARTIST, GPS_INFO, IMAGE_DESCRIPTION, USER_COMMENT, ORIENTATION = 0x013B, 0x8825, 0x010E, 0x9286, 0x0112
 XMP = (
     '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
     '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
@@ -49,10 +49,12 @@ class CorpusFile:
     pages: int = 1
     images: list[ImageShape] = field(default_factory=list)
     kept_link: str | None = None
+    says: str = ESSAY_TEXT  # on its first page
 
 
-def exif() -> Image.Exif:
+def exif(orientation: int = 1) -> Image.Exif:
     record = Image.Exif()
+    record[ORIENTATION] = orientation
     record[ARTIST] = AUTHOR
     record[IMAGE_DESCRIPTION] = f"{HOME}\\Pictures\\essay.jpg; {EMAIL}"
     record.get_ifd(GPS_INFO).update({1: "N", 2: (51.0, 30.0, 26.0), 3: "W", 4: (0.0, 7.0, 39.0)})
@@ -60,12 +62,18 @@ def exif() -> Image.Exif:
     return record
 
 
-def camera_jpeg(width: int = 64, height: int = 48) -> bytes:
-    """A phone photo: EXIF artist and GPS, XMP, a comment, and a "motion photo" trailer after the picture."""
+def photo(width: int = 64, height: int = 48) -> Image.Image:
+    """Left half red, right half blue: turned pixels would show."""
     image = Image.new("RGB", (width, height), (200, 40, 40))
     image.paste((30, 30, 200), (width // 2, 0, width, height))
+    return image
+
+
+def camera_jpeg(width: int = 64, height: int = 48, orientation: int = 1) -> bytes:
+    """A phone photo: EXIF artist and GPS, XMP, a comment, and a "motion photo" trailer after the picture."""
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=90, exif=exif(), xmp=XMP, comment=f"Photo by {AUTHOR}".encode())
+    photo(width, height).save(out, "JPEG", quality=90, exif=exif(orientation), xmp=XMP,
+                              comment=f"Photo by {AUTHOR}".encode())
     return out.getvalue() + b"\xff\xd8ftypmp42 video of " + AUTHOR.encode() + b" at " + LATITUDE.encode()
 
 
@@ -197,6 +205,28 @@ def photo_pdf() -> CorpusFile:
     return CorpusFile("photo", _save(pdf), images=[ImageShape(64, 48), ImageShape(64, 48), ImageShape(32, 16)])
 
 
+def img2pdf_pdf() -> CorpusFile:
+    """img2pdf, the usual way to turn phone photos into a PDF: the JPEG goes in byte for byte, EXIF, XMP and trailer
+    included, and a sideways photo is turned by the page (/Rotate), not in its pixels."""
+    import img2pdf
+
+    data = img2pdf.convert(
+        camera_jpeg(64, 48, orientation=6), author=AUTHOR, title=f"Photos of {AUTHOR}", creator=EMAIL,
+        producer=HOME, subject=f"{LATITUDE} N", keywords=[AUTHOR, EMAIL],
+    )
+    return CorpusFile("img2pdf", data, images=[ImageShape(64, 48)], says="")
+
+
+def pillow_pdf() -> CorpusFile:
+    """Pillow saving a photo as PDF, with the properties its caller filled in."""
+    out = io.BytesIO()
+    image = photo(64, 48)
+    image.info["exif"] = exif().tobytes()
+    image.save(out, "PDF", author=AUTHOR, title=f"Scan by {AUTHOR}", creator=EMAIL, producer=HOME,
+               subject=f"{LATITUDE} N", keywords=EMAIL)
+    return CorpusFile("pillow", out.getvalue(), images=[ImageShape(64, 48)], says="")
+
+
 def signed_pdf() -> CorpusFile:
     """Signed with pyHanko, by a self-made certificate for the author, her name, address and place in the signature."""
     from asn1crypto import keys, x509
@@ -276,4 +306,5 @@ def libreoffice_pdf(soffice: str) -> CorpusFile:
 
 
 def corpus() -> list[CorpusFile]:
-    return [annotated_pdf(), attachment_pdf(), active_content_pdf(), photo_pdf(), signed_pdf()]
+    return [annotated_pdf(), attachment_pdf(), active_content_pdf(), photo_pdf(), img2pdf_pdf(), pillow_pdf(),
+            signed_pdf()]
