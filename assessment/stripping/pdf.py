@@ -76,6 +76,8 @@ _ANNOTATIONS = frozenset({
 })
 # Annotations whose /T is the name of whoever wrote them (on a form widget /T is the field's name, which the form needs).
 _AUTHORED_ANNOTATIONS = _ANNOTATIONS - {"/Widget", "/Link"}
+_DEVICE_COMPONENTS = {"/DeviceGray": 1, "/CalGray": 1, "/DeviceRGB": 3, "/CalRGB": 3, "/Lab": 3, "/DeviceCMYK": 4}
+_MAX_PIXEL_BYTES = 1 << 30
 _FIELD_DEPTH = 32  # form fields inherit their type from parents; a longer chain is a loop or an attack
 
 
@@ -205,8 +207,11 @@ def _scrub(item: pikepdf.Object) -> None:
         item.Annots = Array([annotation for annotation in item.Annots if _kept_annotation(annotation)])
     if subtype in _AUTHORED_ANNOTATIONS and "/T" in keys:
         item.T = String(NEUTRAL_NAME)
-    if subtype == "/Image" and isinstance(item, Stream):
-        _keep_only(item, _IMAGE_KEYS)
+    if isinstance(item, Stream):
+        if subtype == "/Image":
+            _keep_only(item, _IMAGE_KEYS)
+            _trim_pixels(item)
+        # By its filter, not its /Subtype: JPEG bytes are a JPEG, with its EXIF, wherever the stream hangs.
         _reencode(item)
 
 
@@ -241,9 +246,54 @@ def _reencode(image: pikepdf.Object) -> None:
         encoded = _codec_bytes(image, filters)
         # A PDF draws the pixels as stored, whatever EXIF says: turning them would swap the image's width and height.
         fresh = reencode_image(encoded, _UNREADABLE, turn_upright=False)
+        if "/DecodeParms" in image:
+            del image["/DecodeParms"]
         image.write(fresh.data, filter=Name.DCTDecode)
     else:
         _store_as_pixels(image)
+
+
+def _trim_pixels(image: pikepdf.Object) -> None:
+    """Bytes after the last row of pixels are never drawn and could carry anything: they are cut off."""
+    row = _row_bytes(image)
+    if _filters(image) != ["/FlateDecode"] or row is None:
+        return  # other filters: rare for pictures, and left as they are
+    parameters = image.get("/DecodeParms")
+    if isinstance(parameters, Dictionary) and int(parameters.get("/Predictor", 1)) >= 10:
+        row += 1  # PNG predictors start each row with a byte naming the predictor
+    expected = row * int(image.Height)
+    if expected > _MAX_PIXEL_BYTES:
+        return
+    inflater = zlib.decompressobj()
+    # Inflated no further than the picture needs, so a stream that would inflate to gigabytes costs nothing.
+    pixels = inflater.decompress(image.read_raw_bytes(), expected)
+    if inflater.decompress(inflater.unconsumed_tail, 1) or inflater.unused_data:
+        image.write(zlib.compress(pixels), filter=Name.FlateDecode, decode_parms=cast(Dictionary | None, parameters))
+
+
+def _row_bytes(image: pikepdf.Object) -> int | None:
+    components: object = 1
+    bits: object = 1
+    if image.get("/ImageMask") is not True:
+        components, bits = _components(image.get("/ColorSpace")), image.get("/BitsPerComponent")
+    width = image.get("/Width")
+    if not isinstance(components, int) or not isinstance(bits, int) or not isinstance(width, int):
+        return None
+    return (width * components * bits + 7) // 8
+
+
+def _components(space: object) -> int | None:
+    if isinstance(space, Name):
+        return _DEVICE_COMPONENTS.get(str(space))
+    if not isinstance(space, Array) or not len(space):
+        return None
+    family = str(space[0])
+    if family == "/ICCBased" and isinstance(space[1], Stream):
+        count = space[1].get("/N")
+        return count if isinstance(count, int) else None
+    if family == "/DeviceN" and isinstance(space[1], Array):
+        return len(space[1])
+    return 1 if family in ("/Indexed", "/Separation") else _DEVICE_COMPONENTS.get(family)
 
 
 def _codec_bytes(image: pikepdf.Object, filters: list[str]) -> bytes:

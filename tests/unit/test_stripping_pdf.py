@@ -2,6 +2,7 @@
 
 import io
 import struct
+import zlib
 
 import pikepdf
 import pytest
@@ -129,3 +130,57 @@ def test_a_pdf_whose_jpeg_is_not_a_picture_is_refused_as_unreadable():
 
     with pytest.raises(UploadRejected, match=UNREADABLE):
         strip_identity(pdf_of(build=build), "pdf")
+
+
+def flate_image(pdf: pikepdf.Pdf, data: bytes, **extra) -> pikepdf.Stream:
+    return pdf.make_stream(data, Type=Name.XObject, Subtype=Name.Image, Width=8, Height=4,
+                           ColorSpace=Name.DeviceRGB, BitsPerComponent=8, Filter=Name.FlateDecode, **extra)
+
+
+PIXELS = bytes(range(96))  # 8 x 4 RGB
+
+
+def test_bytes_hidden_after_a_pictures_last_row_are_cut_off_and_the_picture_stays():
+    hidden = b" notes by Alice Smith, alice.smith@example.edu"
+
+    def build(pdf: pikepdf.Pdf) -> None:
+        pdf.pages[0].Resources = Dictionary(XObject=Dictionary(
+            Im1=flate_image(pdf, zlib.compress(PIXELS + hidden)),  # inside the compressed data
+            Im2=flate_image(pdf, zlib.compress(PIXELS) + hidden),  # after the end of the compressed data
+        ))
+
+    original = pdf_of(build=build)
+    assert traces_of(original, PLANTED)
+    stripped = strip_identity(original, "pdf")
+    assert traces_of(stripped, PLANTED) == set()
+    with pikepdf.open(io.BytesIO(stripped)) as pdf:
+        for image in pdf.pages[0].Resources.XObject.values():
+            assert image.read_bytes() == PIXELS
+
+
+def test_a_picture_with_a_png_predictor_keeps_its_pixels_exactly():
+    rows = b"".join(b"\x00" + PIXELS[row * 24:(row + 1) * 24] for row in range(4))  # predictor byte 0: "none"
+
+    def build(pdf: pikepdf.Pdf) -> None:
+        image = flate_image(pdf, zlib.compress(rows),
+                            DecodeParms=Dictionary(Predictor=15, Colors=3, BitsPerComponent=8, Columns=8))
+        pdf.pages[0].Resources = Dictionary(XObject=Dictionary(Im1=image))
+
+    stripped = strip_identity(pdf_of(build=build), "pdf")
+    with pikepdf.open(io.BytesIO(stripped)) as pdf:
+        assert pdf.pages[0].Resources.XObject.Im1.read_bytes() == PIXELS
+
+
+def test_a_page_thumbnail_jpeg_without_a_subtype_is_reencoded_too():
+    def build(pdf: pikepdf.Pdf) -> None:
+        pdf.pages[0].obj.Thumb = pdf.make_stream(
+            pdf_corpus.camera_jpeg(16, 12), Width=16, Height=12, ColorSpace=Name.DeviceRGB, BitsPerComponent=8,
+            Filter=Name.DCTDecode,
+        )
+
+    original = pdf_of(build=build)
+    assert traces_of(original, PLANTED)
+    stripped = strip_identity(original, "pdf")
+    assert traces_of(stripped, PLANTED) == set()
+    with pikepdf.open(io.BytesIO(stripped)) as pdf, Image.open(io.BytesIO(pdf.pages[0].Thumb.read_raw_bytes())) as thumb:
+        assert thumb.size == (16, 12)
