@@ -205,7 +205,8 @@ def _scrub(item: pikepdf.Object) -> None:
         _keep_only(item, _PAGE_KEYS)
     if "/Annots" in keys and isinstance(item.Annots, Array):
         item.Annots = Array([annotation for annotation in item.Annots if _kept_annotation(annotation)])
-    if subtype in _AUTHORED_ANNOTATIONS and "/T" in keys:
+    # A popup reached from its comment, not the page, may lack its /Subtype in a sloppy file; /Type says enough.
+    if "/T" in keys and (subtype in _AUTHORED_ANNOTATIONS or (kind == "/Annot" and subtype not in ("/Widget", "/Link"))):
         item.T = String(NEUTRAL_NAME)
     if isinstance(item, Stream):
         if subtype == "/Image":

@@ -184,3 +184,17 @@ def test_a_page_thumbnail_jpeg_without_a_subtype_is_reencoded_too():
     assert traces_of(stripped, PLANTED) == set()
     with pikepdf.open(io.BytesIO(stripped)) as pdf, Image.open(io.BytesIO(pdf.pages[0].Thumb.read_raw_bytes())) as thumb:
         assert thumb.size == (16, 12)
+
+
+def test_a_popup_without_a_subtype_reached_from_its_comment_loses_its_author_too():
+    def build(pdf: pikepdf.Pdf) -> None:
+        popup = pdf.make_indirect(Dictionary(Type=Name.Annot, Rect=pikepdf.Array([0, 0, 10, 10]),
+                                             T=pikepdf.String(pdf_corpus.AUTHOR)))
+        note = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Text, Rect=pikepdf.Array([0, 0, 10, 10]),
+                                            Popup=popup, Contents=pikepdf.String("Check this")))
+        pdf.pages[0].obj.Annots = pikepdf.Array([note])
+
+    stripped = strip_identity(pdf_of(build=build), "pdf")
+    assert traces_of(stripped, PLANTED) == set()
+    with pikepdf.open(io.BytesIO(stripped)) as pdf:
+        assert str(pdf.pages[0].Annots[0].Popup.T) == "Anonymous"
