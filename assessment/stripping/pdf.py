@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import secrets
 import warnings
 import zlib
@@ -40,6 +41,9 @@ from assessment.stripping.neutral import NEUTRAL_NAME
 # A 2,000-page scan or thesis passes; a file built to make the walk below take minutes does not.
 MAX_PAGES = 2000
 MAX_OBJECTS = 250_000
+# What the drawing instructions of all pages may inflate to: a detailed map or CAD drawing passes, a page compressed
+# from a gigabyte of nothing does not (qpdf would take a minute and gigabytes to read it).
+MAX_CONTENT_BYTES = 256 * 2**20
 
 _UNREADABLE = N_(
     "This file could not be read as a PDF; it may be damaged. Export it again as PDF and upload the new file."
@@ -90,9 +94,7 @@ def strip_pdf(data: bytes) -> bytes:
                     "This PDF has more than %(max)s pages, too many to accept; split it and upload the part to be "
                     "reviewed.", max=MAX_PAGES,
                 ))
-            for page in pdf.pages:
-                # Inline images become image objects, so the loop below re-encodes them like the rest.
-                page.externalize_inline_images()
+            _externalize_inline_images(pdf)
             _keep_only(pdf.trailer, {"/Root"})
             _keep_only(pdf.Root, _CATALOG_KEYS)
             _scrub_catalog(pdf.Root)
@@ -114,6 +116,70 @@ def strip_pdf(data: bytes) -> bytes:
     # is better than taking the process down); to the student each means the same.
     except Exception as error:
         raise UploadRejected(_UNREADABLE) from error
+
+
+def _externalize_inline_images(pdf: pikepdf.Pdf) -> None:
+    """Inline images become image objects, so the walk re-encodes them like the rest; pages without any are not
+    parsed, and drawing instructions are inflated no further than the limit."""
+    budget = MAX_CONTENT_BYTES
+    for page in pdf.pages:
+        has_inline_image = False
+        for stream in _drawing_streams(page.obj):
+            size, found = _inflate_and_look_for_inline_images(stream, budget)
+            budget -= size
+            if budget < 0:
+                raise UploadRejected(N_(
+                    "This PDF's pages expand to more than %(max)s MB, too large to accept; export it again, "
+                    "for example with smaller or simpler drawings, and upload the new file.",
+                    max=MAX_CONTENT_BYTES // 2**20,
+                ))
+            has_inline_image |= found
+        if has_inline_image:
+            page.externalize_inline_images()
+
+
+def _drawing_streams(page: pikepdf.Object) -> Iterator[pikepdf.Object]:
+    """The page's content streams and the form XObjects it draws, nested ones included."""
+    contents = page.get("/Contents")
+    yield from (item for item in (contents if isinstance(contents, Array) else [contents]) if isinstance(item, Stream))
+    stack, seen = [page.get("/Resources")], set()
+    while stack:
+        resources = stack.pop()
+        if not isinstance(resources, Dictionary) or not isinstance(resources.get("/XObject"), Dictionary):
+            continue
+        for form in resources.XObject.values():
+            if isinstance(form, Stream) and _name(form, "/Subtype") == "/Form" and form.objgen not in seen:
+                seen.add(form.objgen)
+                yield form
+                stack.append(form.get("/Resources"))
+
+
+_INLINE_IMAGE = re.compile(rb"(?:^|[\s\]>)}])BI[\s/]")
+
+
+def _may_hold_inline_image(data: bytes) -> bool:
+    return b"BI" in data and bool(_INLINE_IMAGE.search(data))  # `in` first: it is many times faster than the pattern
+
+
+def _inflate_and_look_for_inline_images(stream: pikepdf.Object, limit: int) -> tuple[int, bool]:
+    """How many bytes the stream inflates to (counting stops past `limit`), and whether it may hold an inline image."""
+    filters = _filters(stream)
+    if filters != ["/FlateDecode"]:
+        data = stream.read_raw_bytes() if not filters else stream.read_bytes()  # rare for drawings: no bomb filter
+        return len(data), _may_hold_inline_image(data)
+    inflater = zlib.decompressobj()
+    pending, size, found, tail = stream.read_raw_bytes(), 0, False, b""
+    try:
+        while pending and not inflater.eof and size <= limit:
+            chunk = inflater.decompress(pending, 2**20)  # a megabyte at a time, whatever the stream claims
+            pending = inflater.unconsumed_tail
+            found = found or _may_hold_inline_image(tail + chunk)
+            size, tail = size + len(chunk), chunk[-4:]
+            if not chunk and not pending:
+                break
+    except zlib.error:
+        return size, True  # damaged: qpdf reads what it can, no more than has come out so far
+    return size, found
 
 
 def _keep_only(dictionary: pikepdf.Object, allowed: frozenset[str] | set[str]) -> None:

@@ -198,3 +198,36 @@ def test_a_popup_without_a_subtype_reached_from_its_comment_loses_its_author_too
     assert traces_of(stripped, PLANTED) == set()
     with pikepdf.open(io.BytesIO(stripped)) as pdf:
         assert str(pdf.pages[0].Annots[0].Popup.T) == "Anonymous"
+
+
+def drawing_of(size: int):
+    def build(pdf: pikepdf.Pdf) -> None:
+        pdf.pages[0].Contents = pdf.make_stream(b"")
+        pdf.pages[0].Contents.write(zlib.compress(b" " * size), filter=Name.FlateDecode)
+    return build
+
+
+def test_pages_whose_drawing_inflates_to_the_limit_are_stripped(monkeypatch):
+    monkeypatch.setattr(pdf_stripper, "MAX_CONTENT_BYTES", 3 * 2**20)
+    strip_identity(pdf_of(build=drawing_of(3 * 2**20)), "pdf")
+
+
+def test_pages_whose_drawing_inflates_past_the_limit_are_refused_without_inflating_it_all(monkeypatch):
+    monkeypatch.setattr(pdf_stripper, "MAX_CONTENT_BYTES", 3 * 2**20)
+    with pytest.raises(UploadRejected, match="expand to more than 3 MB"):
+        strip_identity(pdf_of(build=drawing_of(3 * 2**20 + 1)), "pdf")
+
+
+def test_a_jpeg_inlined_in_a_drawing_the_page_uses_is_reencoded_too():
+    photo = pdf_corpus.camera_jpeg(64, 48)
+
+    def build(pdf: pikepdf.Pdf) -> None:
+        form = pdf.make_stream(b"q 64 0 0 48 0 0 cm BI /W 64 /H 48 /CS /RGB /BPC 8 /F /DCT ID " + photo + b" EI Q",
+                               Type=Name.XObject, Subtype=Name.Form, BBox=pikepdf.Array([0, 0, 100, 100]),
+                               Resources=Dictionary())
+        pdf.pages[0].Resources = Dictionary(XObject=Dictionary(Fm1=form))
+        pdf.pages[0].Contents = pdf.make_stream(b"/Fm1 Do")
+
+    stripped = strip_identity(pdf_of(build=build), "pdf")
+    assert traces_of(stripped, PLANTED) == set()
+    assert images_in(stripped) == [(64, 48, "/DCTDecode")]
