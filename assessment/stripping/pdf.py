@@ -44,6 +44,8 @@ MAX_OBJECTS = 250_000
 # What the drawing instructions of all pages may inflate to: a detailed map or CAD drawing passes, a page compressed
 # from a gigabyte of nothing does not (qpdf would take a minute and gigabytes to read it).
 MAX_CONTENT_BYTES = 256 * 2**20
+# A JPEG of the largest picture accepted (images.MAX_PIXELS) at the highest quality stays well below this.
+MAX_JPEG_BYTES = 64 * 2**20
 
 _UNREADABLE = N_(
     "This file could not be read as a PDF; it may be damaged. Export it again as PDF and upload the new file."
@@ -368,6 +370,13 @@ def _codec_bytes(image: pikepdf.Object, filters: list[str]) -> bytes:
     raw = image.read_raw_bytes()
     if len(filters) == 1:
         return raw
+    if filters == ["/FlateDecode", "/DCTDecode"]:
+        inflater = zlib.decompressobj()
+        # Inflated no further than any real photo needs: a stream inflating to gigabytes costs nothing.
+        encoded = inflater.decompress(raw, MAX_JPEG_BYTES + 1)
+        if len(encoded) > MAX_JPEG_BYTES:
+            raise UploadRejected(_UNREADABLE)
+        return encoded
     parameters = image.get("/DecodeParms")
     with pikepdf.new() as scratch:
         outer = scratch.make_stream(raw, Filter=Array([Name(name) for name in filters[:-1]]))

@@ -231,3 +231,25 @@ def test_a_jpeg_inlined_in_a_drawing_the_page_uses_is_reencoded_too():
     stripped = strip_identity(pdf_of(build=build), "pdf")
     assert traces_of(stripped, PLANTED) == set()
     assert images_in(stripped) == [(64, 48, "/DCTDecode")]
+
+
+def wrapped_jpeg(data: bytes):
+    def build(pdf: pikepdf.Pdf) -> None:
+        image = pdf.make_stream(zlib.compress(data), Type=Name.XObject, Subtype=Name.Image, Width=64, Height=48,
+                                ColorSpace=Name.DeviceRGB, BitsPerComponent=8,
+                                Filter=pikepdf.Array([Name.FlateDecode, Name.DCTDecode]))
+        pdf.pages[0].Resources = Dictionary(XObject=Dictionary(Im1=image))
+    return build
+
+
+def test_a_jpeg_behind_flate_within_the_size_limit_is_reencoded(monkeypatch):
+    photo = pdf_corpus.camera_jpeg(64, 48)
+    monkeypatch.setattr(pdf_stripper, "MAX_JPEG_BYTES", len(photo))
+    assert images_in(strip_identity(pdf_of(build=wrapped_jpeg(photo)), "pdf")) == [(64, 48, "/DCTDecode")]
+
+
+def test_a_jpeg_behind_flate_inflating_past_the_size_limit_is_refused(monkeypatch):
+    photo = pdf_corpus.camera_jpeg(64, 48)
+    monkeypatch.setattr(pdf_stripper, "MAX_JPEG_BYTES", len(photo) - 1)
+    with pytest.raises(UploadRejected, match=UNREADABLE):
+        strip_identity(pdf_of(build=wrapped_jpeg(photo)), "pdf")
