@@ -40,11 +40,12 @@ def strip_image(data: bytes, kind: str) -> bytes:
     return image.data
 
 
-def reencode_image(data: bytes, unreadable: Message = _UNREADABLE_IMAGE) -> ReencodedImage:
+def reencode_image(data: bytes, unreadable: Message = _UNREADABLE_IMAGE, *, turn_upright: bool = True) -> ReencodedImage:
     """Decode the image and write its pixels again: EXIF (GPS, artist, camera serial), XMP, IPTC, comments, text chunks,
     thumbnails and anything after the image (phone "motion photo" video, second images) are left behind.
 
-    The EXIF orientation is applied to the pixels, so the picture still shows the right way up without EXIF.
+    The EXIF orientation is applied to the pixels, so the picture still shows the right way up without EXIF; unless
+    `turn_upright` is false, for an image whose container ignores EXIF (a PDF draws the pixels as they are stored).
     JPEGs keep their quantisation tables and subsampling, so the new copy looks as the original did.
     """
     try:
@@ -59,7 +60,7 @@ def reencode_image(data: bytes, unreadable: Message = _UNREADABLE_IMAGE) -> Reen
                     raise UploadRejected(unreadable)
                 options = _encoder_options(original, target)
                 original.load()
-                upright = ImageOps.exif_transpose(original)
+                upright = ImageOps.exif_transpose(original) if turn_upright else original
                 out = io.BytesIO()
                 _save(upright, out, target, options)
                 return ReencodedImage(out.getvalue(), target)
