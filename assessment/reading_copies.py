@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import shutil
@@ -12,22 +11,19 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
-from pypdf.generic import NameObject
 from sqlalchemy.orm import Session
 
 from assessment.models import SubmissionVersion
 from assessment.reading import needs_reading_copy, reading_copy_key
+from assessment.errors import UploadRejected
 from assessment.storage import FileStorage
+from assessment.stripping.pdf import strip_pdf
 from assessment.uploads import KNOWN_KINDS
 
 log = logging.getLogger(__name__)
 # A cold start of LibreOffice (a new profile every time) takes a few seconds; a document that takes far longer is
 # given up rather than left to hold a worker.
 CONVERSION_SECONDS = 60.0
-# What the copy's document information says instead of LibreOffice's producer, creator, author and title.
-NEUTRAL_INFO = {"/Producer": "peerlti", "/Title": "Submission"}
 
 
 class ConversionFailed(Exception):
@@ -89,19 +85,13 @@ def _run(command: list[str], environment: dict[str, str], seconds: float) -> Non
 
 
 def neutral_pdf(data: bytes) -> bytes:
-    """The PDF with its document information replaced by neutral values and its XMP metadata removed.
+    """The PDF through the same stripper as an uploaded PDF: no document information, XMP or picture metadata.
 
     LibreOffice writes its name as producer and creator, and the document's title and author if it has any."""
     try:
-        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    except (PyPdfError, ValueError, KeyError) as error:
-        raise ConversionFailed(f"LibreOffice wrote an unreadable PDF: {error}") from error
-    writer.metadata = None
-    writer.add_metadata(NEUTRAL_INFO)
-    writer._root_object.pop(NameObject("/Metadata"), None)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+        return strip_pdf(data)
+    except UploadRejected as error:
+        raise ConversionFailed("LibreOffice wrote a PDF the stripper refused") from error
 
 
 def make_reading_copy(session: Session, version_id: int, storage: FileStorage, office: LibreOffice) -> str | None:
