@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter
 from typing import Generic, TypeVar
 
@@ -34,12 +34,19 @@ MAD_TO_SD = 1.4826
 # Each reviewer's bias has its own precision too, eta_v ~ Gamma(BIAS_SHAPE, BIAS_SHAPE / eta), so biases are
 # Student-t as well: a lone very harsh or very lenient reviewer is recognised as such rather than shrunk towards the
 # others (a Gaussian prior would spread much of that bias over the scores they gave).
-MAX_ITERATIONS = 30
-TOLERANCE = 1e-7  # largest change of any posterior mean between sweeps, as a fraction of the scale, to stop early
+# Sweeps go on until no score moves by more than TOLERANCE of the scale (a thousandth of a point on 100 points, below
+# the hundredths a grade shows); a fit still moving after MAX_ITERATIONS sweeps says so (Estimates.converged) instead
+# of passing its scores off as settled. Real courses need a few hundred sweeps.
+MAX_ITERATIONS = 5_000
+TOLERANCE = 1e-5
 # Hyperpriors, as (prior variance, pseudo-count); variances are fractions of the scale width squared.
 SCORE_SPREAD_PRIOR = (0.15**2, 5.0)
 BIAS_SPREAD_PRIOR = (0.05**2, 5.0)
 NOISE_PRIOR = (0.1**2, 5.0)
+# What all peers add to staff's score (peers commonly mark a little lower or higher than tutors): 0 unless staff
+# grades or calibration examples show otherwise; a prior variance of 0.05^2 of the scale width keeps a few anchors
+# from moving everyone's score far.
+SHIFT_PRIOR = (0.05**2,)
 # Calibration accuracy is 1 - mean |error| / width over the examples. For normal errors E|e| = sd * sqrt(2/pi), so
 # an accuracy implies an error variance of (pi/2) (1 - accuracy)^2, bias included; the bias part is removed with the
 # population's bias variance, and the rest is the prior mean of the reviewer's noise variance, worth
@@ -73,6 +80,25 @@ class Estimate:
     std: float  # uncertainty of the score, same scale
 
 
+class Estimates(dict[SubmissionId, Estimate]):
+    """The estimates by submission, and how the fit that made them ended: the number of sweeps and whether it settled
+    within MAX_ITERATIONS (methods without sweeps always have)."""
+
+    def __init__(self, estimates: Mapping[SubmissionId, Estimate] | None = None, *, sweeps: int = 0,
+                 converged: bool = True) -> None:
+        super().__init__(estimates or {})
+        self.sweeps = sweeps
+        self.converged = converged
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationError:
+    """A reviewer's signed error on calibration examples: the mean of (their score - the reference), on the scale."""
+
+    mean: float
+    examples: int
+
+
 @dataclass(frozen=True)
 class _Reviews(Generic[SubmissionId]):
     """The scores as arrays: submission and reviewer as indices into `submissions` and `reviewers`."""
@@ -104,18 +130,30 @@ class _Scale:
 
 
 
+@dataclass(frozen=True)
+class _Inputs(Generic[SubmissionId]):
+    """The checked inputs `aggregate` and `explain` share."""
+
+    scale: _Scale
+    accuracy: dict[Hashable, float]
+    known: dict[SubmissionId, float]
+    reviews: _Reviews[SubmissionId]
+    calibration_error: dict[Hashable, CalibrationError]
+
+
 def _prepared(scores: Sequence[PeerScore[SubmissionId, ReviewerId]], method: str, scale: tuple[float, float],
               reviewer_accuracy: Mapping[ReviewerId, float] | None, known: Mapping[SubmissionId, float] | None,
-              ) -> tuple[_Scale, dict[Hashable, float], dict[SubmissionId, float], _Reviews] | None:
-    """The checked inputs `aggregate` and `explain` share; None when there is nothing to score."""
+              calibration_error: Mapping[ReviewerId, CalibrationError] | None) -> _Inputs[SubmissionId] | None:
+    """The checked inputs; None when there is nothing to score."""
     if method not in METHODS:
         raise ValueError(f"unknown aggregation method {method!r}; choose one of {', '.join(METHODS)}")
     bounds = _scale(scale)
     accuracy = _accuracies(reviewer_accuracy or {})
     known_scores = _known(known or {})
+    errors = _calibration_errors(calibration_error or {})
     if not scores and not known_scores:
         return None
-    return bounds, accuracy, known_scores, _arrays(scores, known_scores)
+    return _Inputs(bounds, accuracy, known_scores, _arrays(scores, known_scores), errors)
 
 
 def aggregate(
@@ -125,17 +163,20 @@ def aggregate(
     scale: tuple[float, float],
     reviewer_accuracy: Mapping[ReviewerId, float] | None = None,
     known: Mapping[SubmissionId, float] | None = None,
-) -> dict[SubmissionId, Estimate]:
+    calibration_error: Mapping[ReviewerId, CalibrationError] | None = None,
+) -> Estimates[SubmissionId]:
     """An Estimate for every submission in `scores` and in `known`, its score clipped to `scale`.
 
     `reviewer_accuracy` (0..1, from calibration) weighs reviewers in "calibrated" and is the prior on reviewers'
     precision in "reliability". `known` scores (staff grades) are returned as they are, with std 0; "reliability"
-    also uses them to learn the bias of the reviewers who scored them.
+    also uses them to learn the bias of the reviewers who scored them. `calibration_error` (each reviewer's signed
+    error on the calibration examples) tells "reliability" which way each reviewer leans before any review is seen.
     """
-    prepared = _prepared(scores, method, scale, reviewer_accuracy, known)
-    if prepared is None:
-        return {}
-    bounds, accuracy, known_scores, reviews = prepared
+    inputs = _prepared(scores, method, scale, reviewer_accuracy, known, calibration_error)
+    if inputs is None:
+        return Estimates()
+    bounds, reviews = inputs.scale, inputs.reviews
+    sweeps, converged = 0, True
     if len(reviews.score) == 0:
         estimate, std = np.zeros(len(reviews.submissions)), np.zeros(len(reviews.submissions))
     elif method == "mean":
@@ -145,14 +186,16 @@ def aggregate(
     elif method == "trimmed_mean":
         estimate, std = _trimmed_mean(reviews, bounds)
     elif method == "calibrated":
-        estimate, std = _calibrated(reviews, bounds, accuracy)
+        estimate, std = _calibrated(reviews, bounds, inputs.accuracy)
     else:
-        estimate, std = _reliability(reviews, bounds, accuracy, known_scores)
-    is_known, known_values = _known_arrays(reviews, known_scores)
+        estimate, std, fit = _reliability_fit(inputs)
+        sweeps, converged = fit.sweeps, fit.converged
+    is_known, known_values = _known_arrays(reviews, inputs.known)
     estimate = np.where(is_known, known_values, estimate)
     std = np.where(is_known, 0.0, np.minimum(std, bounds.width))
     estimate = np.clip(estimate, bounds.low, bounds.high)
-    return dict(zip(reviews.submissions, map(Estimate, estimate.tolist(), std.tolist()), strict=True))
+    return Estimates(dict(zip(reviews.submissions, map(Estimate, estimate.tolist(), std.tolist()), strict=True)),
+                     sweeps=sweeps, converged=converged)
 
 
 def _scale(scale: tuple[float, float]) -> _Scale:
@@ -168,6 +211,15 @@ def _accuracies(reviewer_accuracy: Mapping[ReviewerId, float]) -> dict[Hashable,
     if wrong:
         raise ValueError(f"a calibration accuracy is from 0 to 1; reviewer {wrong[0]!r} has {accuracy[wrong[0]]!r}")
     return accuracy
+
+
+def _calibration_errors(errors: Mapping[ReviewerId, CalibrationError]) -> dict[Hashable, CalibrationError]:
+    wrong = [reviewer for reviewer, error in errors.items()
+             if not (math.isfinite(error.mean) and isinstance(error.examples, int) and error.examples >= 0)]
+    if wrong:
+        raise ValueError(f"a calibration error is a finite mean over a count of examples; reviewer {wrong[0]!r} has "
+                         f"{errors[wrong[0]]!r}")
+    return {reviewer: error for reviewer, error in errors.items()}
 
 
 def _known(known: Mapping[SubmissionId, float]) -> dict[SubmissionId, float]:
@@ -289,33 +341,31 @@ class _Fit:
     bias: np.ndarray  # per reviewer, a fraction of the scale
     prior_precision: float  # 1 / the cohort's score variance: the weight of the cohort's mean
     mu: float  # the cohort's mean, a fraction of the scale
+    shift: float  # what every peer adds to staff's score, a fraction of the scale
+    sweeps: int
+    converged: bool
 
 
-def _reliability(
-    reviews: _Reviews[SubmissionId], scale: _Scale, accuracy: Mapping[Hashable, float],
-    known: Mapping[SubmissionId, float],
-) -> tuple[np.ndarray, np.ndarray]:
-    estimate, std, _ = _reliability_fit(reviews, scale, accuracy, known)
-    return estimate, std
-
-
-def _reliability_fit(
-    reviews: _Reviews[SubmissionId], scale: _Scale, accuracy: Mapping[Hashable, float],
-    known: Mapping[SubmissionId, float],
-) -> tuple[np.ndarray, np.ndarray, _Fit]:
+def _reliability_fit(inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndarray, _Fit]:
+    reviews, scale = inputs.reviews, inputs.scale
     u, v = reviews.submission, reviews.reviewer
     n_submissions, n_reviewers = len(reviews.submissions), len(reviews.reviewers)
     z = (reviews.score - scale.low) / scale.width
     per_submission = reviews.counts.astype(float)
     per_reviewer = np.bincount(v, minlength=n_reviewers).astype(float)
-    is_known, known_values = _known_arrays(reviews, known)
+    is_known, known_values = _known_arrays(reviews, inputs.known)
     known_values = (known_values - scale.low) / scale.width
     calibration = np.fromiter(
-        (accuracy.get(reviewer, math.nan) for reviewer in reviews.reviewers), dtype=float, count=n_reviewers
+        (inputs.accuracy.get(reviewer, math.nan) for reviewer in reviews.reviewers), dtype=float, count=n_reviewers
     )
     calibrated = np.isfinite(calibration)
     calibrated_variance = (math.pi / 2) * (1 - np.nan_to_num(calibration)) ** 2
     shape = np.where(calibrated, CALIBRATED_SHAPE, UNCALIBRATED_SHAPE)
+    # Calibration examples are reviews of work staff scored: each reviewer's signed error there is evidence of their
+    # bias (and of the shift all peers share), worth as many reviews as examples they assessed.
+    errors = [inputs.calibration_error.get(reviewer) for reviewer in reviews.reviewers]
+    example_count = np.fromiter((e.examples if e else 0 for e in errors), dtype=float, count=n_reviewers)
+    example_error = np.fromiter((e.mean if e else 0.0 for e in errors), dtype=float, count=n_reviewers) / scale.width
 
     # Start from the plain mean, no bias and the prior's noise; anchors stay at their known scores throughout.
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -324,28 +374,45 @@ def _reliability_fit(
     score_variance = np.zeros(n_submissions)
     bias = np.zeros(n_reviewers)
     bias_variance_each = np.zeros(n_reviewers)
+    shift, shift_variance = 0.0, 0.0
     mu = float(score.mean())
     score_spread = _pooled(float(np.var(score)) * n_submissions, n_submissions, SCORE_SPREAD_PRIOR)
     bias_spread = BIAS_SPREAD_PRIOR[0]
     noise = NOISE_PRIOR[0]
-    fit = _Fit(np.zeros(n_reviewers), bias, 1 / score_spread, mu)
-    for _ in range(MAX_ITERATIONS):
+    precision = np.zeros(n_reviewers)
+    score_precision = np.full(n_submissions, 1 / score_spread)
+    fit = _Fit(precision, bias, 1 / score_spread, mu, shift, 0, False)
+    anchor_rows = np.flatnonzero(is_known[u])
+    sees_shift = bool(len(anchor_rows) or example_count.any())
+    bias_of_review = np.zeros(len(z))
+    for sweep in range(1, MAX_ITERATIONS + 1):
         # Reviewer precision: the prior from calibration (or the population), updated by the reviewer's residuals.
-        residual = z - score[u] - bias[v]
+        residual = z - score[u] - bias_of_review - shift
         squared = np.bincount(v, residual * residual + score_variance[u], n_reviewers) + per_reviewer * bias_variance_each
         noise_floor = NOISE_FLOOR_SHARE * noise
         prior_variance = np.where(calibrated, np.maximum(calibrated_variance - bias_spread, noise_floor), noise)
         precision = (shape + per_reviewer / 2) / (shape * prior_variance + squared / 2)
-        # Reviewer bias: what the reviewer adds to every score, shrunk towards 0.
+        # Reviewer bias: what the reviewer adds to every score beyond the shared shift, shrunk towards 0.
         bias_prior = (BIAS_SHAPE + 0.5) / (BIAS_SHAPE * bias_spread + (bias * bias + bias_variance_each) / 2)
-        bias_precision = bias_prior + precision * per_reviewer
-        bias = precision * np.bincount(v, z - score[u], n_reviewers) / bias_precision
+        bias_precision = bias_prior + precision * (per_reviewer + example_count)
+        bias = precision * (np.bincount(v, residual, n_reviewers) + per_reviewer * bias
+                            + example_count * (example_error - shift)) / bias_precision
         bias_variance_each = 1 / bias_precision
-        # True scores: the precision-weighted mean of the de-biased reviews, shrunk towards the cohort's mean.
+        bias_of_review = bias[v]
         weight = precision[v]
-        fit = _Fit(precision, bias, 1 / score_spread, mu)
+        if sees_shift:
+            # The shift: only reviews of work whose score staff know (graded submissions, calibration examples) see
+            # it; without them it is the prior's 0, which cannot be told apart from the cohort's mean.
+            anchor_weight = weight[anchor_rows]
+            shift_precision = 1 / SHIFT_PRIOR[0] + float(anchor_weight.sum() + np.dot(precision, example_count))
+            shift = (float(np.dot(anchor_weight, z[anchor_rows] - score[u[anchor_rows]] - bias_of_review[anchor_rows]))
+                     + float(np.dot(precision * example_count, example_error - bias))) / shift_precision
+            shift_variance = 1 / shift_precision
+        # True scores: the precision-weighted mean of the de-biased reviews, shrunk towards the cohort's mean.
+        fit = _Fit(precision, bias, 1 / score_spread, mu, shift, sweep, False)
         score_precision = 1 / score_spread + np.bincount(u, weight, n_submissions)
-        new_score = (mu / score_spread + np.bincount(u, weight * (z - bias[v]), n_submissions)) / score_precision
+        new_score = (mu / score_spread + np.bincount(u, weight * (z - bias_of_review - shift), n_submissions)
+                     ) / score_precision
         new_score = np.where(is_known, known_values, new_score)
         score_variance = np.where(is_known, 0.0, 1 / score_precision)
         # The cohort: mean and spread of the scores, spread of the biases, typical noise of a review.
@@ -356,10 +423,13 @@ def _reliability_fit(
         change = float(np.max(np.abs(new_score - score)))
         score = new_score
         if change < TOLERANCE:
+            fit = replace(fit, converged=True)
             break
-    # The bias of each reviewer is uncertain too, and that uncertainty passes to the scores they gave.
+    # The bias of each reviewer and the shared shift are uncertain too, and that passes to the scores they gave.
     share = precision[v] / score_precision[u]
-    variance = score_variance + np.bincount(u, share * share * bias_variance_each[v], n_submissions)
+    reviews_share = np.bincount(u, share, n_submissions)
+    variance = (score_variance + np.bincount(u, share * share * bias_variance_each[v], n_submissions)
+                + reviews_share * reviews_share * shift_variance)
     variance = np.where(is_known, 0.0, variance)
     return scale.low + score * scale.width, np.sqrt(variance) * scale.width, fit
 
@@ -415,13 +485,14 @@ def explain(
     scale: tuple[float, float],
     reviewer_accuracy: Mapping[ReviewerId, float] | None = None,
     known: Mapping[SubmissionId, float] | None = None,
+    calibration_error: Mapping[ReviewerId, CalibrationError] | None = None,
 ) -> dict[SubmissionId, Explanation[ReviewerId]]:
     """How `aggregate` reached each submission's score: each review's share of it and its correction for the
     reviewer's measured bias, and any pull towards the cohort's mean. Same arguments, same scores."""
-    prepared = _prepared(scores, method, scale, reviewer_accuracy, known)
-    if prepared is None:
+    inputs = _prepared(scores, method, scale, reviewer_accuracy, known, calibration_error)
+    if inputs is None:
         return {}
-    bounds, accuracy, known_scores, reviews = prepared
+    bounds, accuracy, known_scores, reviews = inputs.scale, inputs.accuracy, inputs.known, inputs.reviews
     n = len(reviews.score)
     share: np.ndarray = np.zeros(n)
     correction: np.ndarray = np.zeros(n)
@@ -429,11 +500,11 @@ def explain(
     cohort_mean = 0.0
     counts = reviews.counts
     if n and method == "reliability":
-        _, _, fit = _reliability_fit(reviews, bounds, accuracy, known_scores)
+        _, _, fit = _reliability_fit(inputs)
         weight = fit.precision[reviews.reviewer]
         total = fit.prior_precision + np.bincount(reviews.submission, weight, len(reviews.submissions))
         share = weight / total[reviews.submission]
-        correction = -fit.bias[reviews.reviewer] * bounds.width
+        correction = -(fit.bias[reviews.reviewer] + fit.shift) * bounds.width
         cohort_share = fit.prior_precision / total
         cohort_mean = bounds.low + fit.mu * bounds.width
     elif n and method == "calibrated":
@@ -455,7 +526,8 @@ def explain(
             share[order] = kept / np.where(size >= 4, size - 2, size)
     elif n:
         share = 1.0 / counts[reviews.submission]
-    estimates = aggregate(scores, method, scale=scale, reviewer_accuracy=reviewer_accuracy, known=known)
+    estimates = aggregate(scores, method, scale=scale, reviewer_accuracy=reviewer_accuracy, known=known,
+                          calibration_error=calibration_error)
     parts: dict[SubmissionId, list[ReviewPart[ReviewerId]]] = {submission: [] for submission in reviews.submissions}
     for index in range(n):
         submission = reviews.submissions[reviews.submission[index]]

@@ -13,8 +13,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as `python benchmarks/accuracy.py`
 
-from assessment.aggregation import METHODS, Estimate, PeerScore, aggregate
-from benchmarks.cohorts import FAMILIES, Cohort, cohort
+from assessment.aggregation import METHODS, CalibrationError, Estimate, PeerScore, aggregate
+from benchmarks.cohorts import CALIBRATION_EXAMPLES, FAMILIES, Cohort, cohort
 
 Z95 = 1.959964
 PG1 = "pg1_gibbs"
@@ -90,16 +90,18 @@ def figures(group: Cohort, estimates: dict[int, Estimate]) -> dict[str, float]:
             "spearman": spearman(std, error)}
 
 
-def run_family(family: str, seeds: int, students: int | None, sweeps: int) -> list[dict[str, object]]:
+def run_family(family: str, seeds: int, students: int | None, sweeps: int, signed: bool) -> list[dict[str, object]]:
     results: dict[str, list[dict[str, float]]] = {method: [] for method in (*METHODS, PG1)}
     started = dict.fromkeys(results, 0.0)
     for seed in range(seeds):
         group = cohort(family, seed, students)
         scores = group.peer_scores()
+        errors = {reviewer: CalibrationError(error, CALIBRATION_EXAMPLES)
+                  for reviewer, error in group.signed_error().items()} if signed else None
         for method in METHODS:
             clock = time.perf_counter()
             estimates = aggregate(scores, method, scale=group.scale, reviewer_accuracy=group.accuracy,
-                                  known=group.known())
+                                  known=group.known(), calibration_error=errors)
             started[method] += time.perf_counter() - clock
             results[method].append(figures(group, estimates))
         clock = time.perf_counter()
@@ -142,11 +144,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer seeds and students: about a minute")
     parser.add_argument("--family", action="append", choices=sorted(FAMILIES), help="only these families")
+    parser.add_argument("--no-signed-error", action="store_true",
+                        help="withhold calibration's signed errors from the methods")
     parser.add_argument("--no-speed", action="store_true", help="skip the 500,000-score timing")
     options = parser.parse_args()
     seeds, students, sweeps = (3, 200, 600) if options.quick else (10, None, 1500)
     for family in options.family or FAMILIES:
-        for line in run_family(family, seeds, students, sweeps):
+        for line in run_family(family, seeds, students, sweeps, not options.no_signed_error):
             print(json.dumps(line), flush=True)
     if not options.no_speed:
         print(json.dumps(speed(100_000, 5, 1 if options.quick else 3)), flush=True)

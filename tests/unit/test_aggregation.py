@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessment.aggregation import METHODS, Estimate, PeerScore, aggregate, explain
+from assessment import aggregation
+from assessment.aggregation import METHODS, CalibrationError, Estimate, PeerScore, aggregate, explain
 
 # Derandomized so a run is repeatable; the cohorts are small, so each property stays well under a second.
 PROPERTY = settings(max_examples=100, derandomize=True, deadline=None)
@@ -116,6 +117,107 @@ def test_reliability_is_less_certain_with_fewer_or_more_discordant_reviews():
     few = aggregate(one_submission(6, 7), "reliability", scale=SCALE)["work"].std
     many = aggregate(one_submission(6, 7, 6, 7, 6, 7), "reliability", scale=SCALE)["work"].std
     assert many < few
+
+
+# The reliability model's exact numbers on small fixed classes: three reviewers each scoring the same three works.
+
+PINNED = [("a", "x", 6), ("a", "y", 8), ("a", "z", 7), ("b", "x", 3), ("b", "y", 6), ("b", "z", 4),
+          ("c", "x", 9), ("c", "y", 9), ("c", "z", 8)]
+ONE_TO_FIVE = [("a", "x", 2), ("a", "y", 4), ("a", "z", 3), ("b", "x", 1), ("b", "y", 3), ("b", "z", 2),
+               ("c", "x", 5), ("c", "y", 5), ("c", "z", 4)]
+
+
+def test_reliability_numbers_are_pinned_on_a_small_class():
+    estimates = aggregate(reviews(*PINNED), "reliability", scale=SCALE)
+    assert {work: (estimate.score, estimate.std) for work, estimate in estimates.items()} == {
+        "a": (pytest.approx(7.027392224967, abs=1e-9), pytest.approx(0.531677411514, abs=1e-9)),
+        "b": (pytest.approx(4.666759785700, abs=1e-9), pytest.approx(0.531677411514, abs=1e-9)),
+        "c": (pytest.approx(8.294233981239, abs=1e-9), pytest.approx(0.531677411514, abs=1e-9)),
+    }
+    assert (estimates.sweeps, estimates.converged) == (14, True)
+
+
+def test_reliability_numbers_are_pinned_on_a_scale_that_does_not_start_at_zero():
+    estimates = aggregate(reviews(*ONE_TO_FIVE), "reliability", scale=(1, 5))
+    assert [(estimate.score, estimate.std) for estimate in estimates.values()] == [
+        (pytest.approx(3.131282241187, abs=1e-9), pytest.approx(0.245673552477, abs=1e-9)),
+        (pytest.approx(2.235518311442, abs=1e-9), pytest.approx(0.245673552477, abs=1e-9)),
+        (pytest.approx(4.156204051428, abs=1e-9), pytest.approx(0.245673552477, abs=1e-9)),
+    ]
+
+
+def test_reliability_iterates_past_thirty_sweeps_until_the_scores_settle():
+    estimates = aggregate(reviews(*ONE_TO_FIVE), "reliability", scale=(1, 5))
+    assert estimates.sweeps == 54
+    assert estimates.converged
+
+
+def test_a_fit_that_reaches_its_sweep_limit_unsettled_says_so(monkeypatch):
+    # The class settles at sweep 14: a limit of 14 is enough, a limit of 13 is not.
+    monkeypatch.setattr(aggregation, "MAX_ITERATIONS", 14)
+    assert aggregate(reviews(*PINNED), "reliability", scale=SCALE).converged
+    monkeypatch.setattr(aggregation, "MAX_ITERATIONS", 13)
+    unsettled = aggregate(reviews(*PINNED), "reliability", scale=SCALE)
+    assert (unsettled.sweeps, unsettled.converged) == (13, False)
+    assert unsettled["a"].score == pytest.approx(7.03, abs=0.01)
+
+
+@pytest.mark.parametrize("method", ["mean", "median", "trimmed_mean", "calibrated"])
+def test_methods_without_sweeps_are_always_settled(method):
+    estimates = aggregate(reviews(*PINNED), method, scale=SCALE)
+    assert (estimates.sweeps, estimates.converged) == (0, True)
+
+
+# Calibration's signed error.
+
+def test_a_reviewer_lenient_in_calibration_has_their_scores_corrected_down():
+    # Two works of equal scores, each by one reviewer; only calibration tells the two reviewers apart.
+    scores = reviews(*PINNED, ("lone1", "p", 8), ("lone2", "q", 8))
+    plain = aggregate(scores, "reliability", scale=SCALE)
+    assert plain["lone1"].score == pytest.approx(plain["lone2"].score, abs=0.05)
+    errors = {"p": CalibrationError(0.0, 3), "q": CalibrationError(2.0, 3)}
+    told = aggregate(scores, "reliability", scale=SCALE, calibration_error=errors)
+    assert told["lone2"].score < told["lone1"].score - 0.5
+    explanation = explain(scores, "reliability", scale=SCALE, calibration_error=errors)["lone2"]
+    assert explanation.parts[0].correction < -0.5
+    assert explanation.score == told["lone2"].score
+
+
+def test_calibration_over_no_examples_changes_nothing():
+    errors = {"y": CalibrationError(3.0, 0)}
+    assert close(aggregate(reviews(*PINNED), scale=SCALE, calibration_error=errors),
+                 aggregate(reviews(*PINNED), scale=SCALE), 1e-12)
+
+
+@pytest.mark.parametrize("error", [CalibrationError(math.nan, 3), CalibrationError(1.0, -1)])
+def test_a_calibration_error_that_is_not_a_mean_over_examples_is_refused(error):
+    with pytest.raises(ValueError, match="calibration error"):
+        aggregate(reviews(*PINNED), scale=SCALE, calibration_error={"x": error})
+
+
+# Staff grades.
+
+def test_staff_grades_teach_the_shift_all_peers_share_even_to_reviewers_who_scored_none():
+    # Ten graded works, each scored 1 point low by its own reviewer; three more by reviewers who never met staff work.
+    graded = {f"k{index}": 4.0 + index / 3 for index in range(10)}
+    anchored = [(work, f"r{index}", score - 1) for index, (work, score) in enumerate(graded.items())]
+    fresh = [(f"f{work}", f"s{reviewer}", 5.0 + work - 1) for work in range(3) for reviewer in range(3)]
+    scores = reviews(*anchored, *fresh)
+    shifted = aggregate(scores, "reliability", scale=SCALE, known=graded)
+    unshifted = aggregate(scores, "reliability", scale=SCALE)
+    for work in range(3):
+        assert shifted[f"f{work}"].score > unshifted[f"f{work}"].score + 0.3
+        assert shifted[f"f{work}"].score < 5.0 + work + 0.1
+
+
+def test_one_staff_grade_moves_the_shift_less_than_many():
+    fresh = [(f"f{work}", f"s{reviewer}", 5.0 + work - 1) for work in range(3) for reviewer in range(3)]
+    def lift(count):
+        graded = {f"k{index}": 6.0 for index in range(count)}
+        scores = reviews(*((work, f"r{index}", 5.0) for index, work in enumerate(graded)), *fresh)
+        return (aggregate(scores, "reliability", scale=SCALE, known=graded)["f0"].score
+                - aggregate(scores, "reliability", scale=SCALE)["f0"].score)
+    assert 0 < lift(1) < lift(10)
 
 
 # Staff grades.
