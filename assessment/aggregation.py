@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from typing import Generic, TypeVar
 
@@ -71,7 +71,11 @@ _ReviewerId_co = TypeVar("_ReviewerId_co", bound=Hashable, covariant=True)
 class PeerScore(Generic[_SubmissionId_co, _ReviewerId_co]):
     submission: _SubmissionId_co
     reviewer: _ReviewerId_co
-    score: float  # on the rubric's scale
+    score: float  # on the rubric's scale (a criterion's score too: as a fraction of its span, times the scale)
+    # Scores that name their rubric criterion are modelled criterion by criterion, then combined: the total is the
+    # weighted mean of the criteria's estimates, as the rubric weighs them. Either every score names one or none does.
+    criterion: Hashable | None = None
+    weight: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,7 @@ class CalibrationError:
 
     mean: float
     examples: int
+    by_criterion: Mapping[Hashable, float] = field(default_factory=dict)  # the same, criterion by criterion
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,9 @@ class _Reviews(Generic[SubmissionId]):
     score: np.ndarray
     submissions: list[SubmissionId]
     reviewers: list[Hashable]
+    criterion: np.ndarray | None = None  # per score, an index into `criteria`; None when the scores name none
+    criteria: tuple[Hashable, ...] = ()
+    weights: np.ndarray | None = None  # per criterion
 
     @property
     def counts(self) -> np.ndarray:
@@ -179,23 +187,58 @@ def aggregate(
     sweeps, converged = 0, True
     if len(reviews.score) == 0:
         estimate, std = np.zeros(len(reviews.submissions)), np.zeros(len(reviews.submissions))
-    elif method == "mean":
-        estimate, std = _mean(reviews, bounds)
-    elif method == "median":
-        estimate, std = _median(reviews, bounds)
-    elif method == "trimmed_mean":
-        estimate, std = _trimmed_mean(reviews, bounds)
-    elif method == "calibrated":
-        estimate, std = _calibrated(reviews, bounds, inputs.accuracy)
+    elif reviews.criterion is None:
+        estimate, std, sweeps, converged = _estimated(method, inputs)
     else:
-        estimate, std, fit = _reliability_fit(inputs)
-        sweeps, converged = fit.sweeps, fit.converged
+        estimate, std, sweeps, converged = _estimated_by_criteria(method, inputs)
     is_known, known_values = _known_arrays(reviews, inputs.known)
     estimate = np.where(is_known, known_values, estimate)
     std = np.where(is_known, 0.0, np.minimum(std, bounds.width))
     estimate = np.clip(estimate, bounds.low, bounds.high)
     return Estimates(dict(zip(reviews.submissions, map(Estimate, estimate.tolist(), std.tolist()), strict=True)),
                      sweeps=sweeps, converged=converged)
+
+
+def _estimated(method: str, inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Scores and their std by one method, with the sweeps it took and whether it settled."""
+    reviews, bounds = inputs.reviews, inputs.scale
+    if method == "mean":
+        return (*_mean(reviews, bounds), 0, True)
+    if method == "median":
+        return (*_median(reviews, bounds), 0, True)
+    if method == "trimmed_mean":
+        return (*_trimmed_mean(reviews, bounds), 0, True)
+    if method == "calibrated":
+        return (*_calibrated(reviews, bounds, inputs.accuracy), 0, True)
+    estimate, std, fit = _reliability_fit(inputs)
+    return estimate, std, fit.sweeps, fit.converged
+
+
+def _estimated_by_criteria(method: str, inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Each criterion estimated on its own (a reviewer may be lenient on one and harsh on another), then combined by
+    the rubric's weights; criteria err independently given the reviews, so their variances add."""
+    reviews = inputs.reviews
+    assert reviews.criterion is not None and reviews.weights is not None
+    size = len(reviews.submissions)
+    total, variance, weights = np.zeros(size), np.zeros(size), np.zeros(size)
+    sweeps, converged = 0, True
+    for index, criterion in enumerate(reviews.criteria):
+        rows = reviews.criterion == index
+        part = _Reviews(reviews.submission[rows], reviews.reviewer[rows], reviews.score[rows], reviews.submissions,
+                        reviews.reviewers)
+        errors = {reviewer: CalibrationError(error.by_criterion.get(criterion, error.mean), error.examples)
+                  for reviewer, error in inputs.calibration_error.items()}
+        # Staff grades are totals: they say nothing certain about one criterion, so they anchor only the total.
+        estimate, std, criterion_sweeps, criterion_converged = _estimated(
+            method, replace(inputs, reviews=part, known={}, calibration_error=errors))
+        weight = reviews.weights[index] * (part.counts > 0)
+        total += weight * estimate
+        variance += weight * weight * std * std
+        weights += weight
+        sweeps, converged = max(sweeps, criterion_sweeps), converged and criterion_converged
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.nan_to_num(total / weights), np.nan_to_num(np.sqrt(variance) / weights, nan=inputs.scale.prior_std),
+                sweeps, converged)
 
 
 def _scale(scale: tuple[float, float]) -> _Scale:
@@ -239,6 +282,7 @@ def _arrays(
     values = np.fromiter(map(attrgetter("score"), scores), dtype=float, count=len(scores))
     if not np.isfinite(values).all():
         raise ValueError("every peer score must be a finite number")
+    criterion, criteria, weights = _criteria(scores)
     reviewed = dict.fromkeys(submission_ids)
     submissions = [*reviewed, *(submission for submission in known if submission not in reviewed)]
     reviewers = list(dict.fromkeys(reviewer_ids))
@@ -250,7 +294,30 @@ def _arrays(
         score=values,
         submissions=submissions,
         reviewers=reviewers,
+        criterion=criterion,
+        criteria=criteria,
+        weights=weights,
     )
+
+
+def _criteria(scores: Sequence[PeerScore]) -> tuple[np.ndarray | None, tuple[Hashable, ...], np.ndarray | None]:
+    """Each score's criterion as an index, the criteria, and their weights; None when no score names a criterion."""
+    names = list(map(attrgetter("criterion"), scores))
+    criteria = tuple(dict.fromkeys(names))
+    if criteria == (None,) or not criteria:
+        return None, (), None
+    if None in criteria:
+        raise ValueError("either every peer score names its criterion or none does")
+    index = {criterion: position for position, criterion in enumerate(criteria)}
+    position = np.fromiter(map(index.__getitem__, names), dtype=np.intp, count=len(names))
+    given = np.fromiter(map(attrgetter("weight"), scores), dtype=float, count=len(scores))
+    weights = np.zeros(len(criteria))
+    weights[position] = given
+    if not (np.isfinite(given).all() and (given >= 0).all()) or (weights[position] != given).any():
+        raise ValueError("each criterion has one finite weight of 0 or more, the same on all its scores")
+    if not weights.any():
+        raise ValueError("at least one criterion must weigh more than 0")
+    return position, criteria, weights
 
 
 def _known_arrays(
@@ -493,6 +560,8 @@ def explain(
     if inputs is None:
         return {}
     bounds, accuracy, known_scores, reviews = inputs.scale, inputs.accuracy, inputs.known, inputs.reviews
+    if reviews.criterion is not None:
+        raise ValueError("explain() explains totals: give it scores without criteria")
     n = len(reviews.score)
     share: np.ndarray = np.zeros(n)
     correction: np.ndarray = np.zeros(n)

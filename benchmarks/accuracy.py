@@ -18,6 +18,7 @@ from benchmarks.cohorts import CALIBRATION_EXAMPLES, FAMILIES, Cohort, cohort
 
 Z95 = 1.959964
 PG1 = "pg1_gibbs"
+BY_CRITERIA = "+criteria"  # the same method, the rubric's criteria modelled one by one
 
 
 def pg1_gibbs(group: Cohort, sweeps: int, burn_in: int, seed: int) -> dict[int, Estimate]:
@@ -96,7 +97,8 @@ def run_family(family: str, seeds: int, students: int | None, sweeps: int, signe
     for seed in range(seeds):
         group = cohort(family, seed, students)
         scores = group.peer_scores()
-        errors = {reviewer: CalibrationError(error, CALIBRATION_EXAMPLES)
+        by_criterion = group.signed_error_by_criterion()
+        errors = {reviewer: CalibrationError(error, CALIBRATION_EXAMPLES, by_criterion[reviewer])
                   for reviewer, error in group.signed_error().items()} if signed else None
         for method in METHODS:
             clock = time.perf_counter()
@@ -104,6 +106,12 @@ def run_family(family: str, seeds: int, students: int | None, sweeps: int, signe
                                   known=group.known(), calibration_error=errors)
             started[method] += time.perf_counter() - clock
             results[method].append(figures(group, estimates))
+            if len(group.weights) > 1:
+                clock = time.perf_counter()
+                estimates = aggregate(group.criterion_scores(), method, scale=group.scale,
+                                      reviewer_accuracy=group.accuracy, known=group.known(), calibration_error=errors)
+                started[f"{method}{BY_CRITERIA}"] = started.get(f"{method}{BY_CRITERIA}", 0.0) + time.perf_counter() - clock
+                results.setdefault(f"{method}{BY_CRITERIA}", []).append(figures(group, estimates))
         clock = time.perf_counter()
         results[PG1].append(figures(group, pg1_gibbs(group, sweeps, sweeps // 3, seed)))
         started[PG1] += time.perf_counter() - clock
@@ -118,7 +126,8 @@ def run_family(family: str, seeds: int, students: int | None, sweeps: int, signe
 
 
 def speed(reviews: int, criteria: int, runs: int) -> dict[str, object]:
-    """Seconds for `reviewing` on reviews * criteria scores (100,000 submissions, 5 reviews each by default)."""
+    """Seconds for "reliability" on reviews * criteria scores, each naming its criterion (by default 100,000
+    submissions, 5 reviews each, 5 criteria)."""
     rng = np.random.default_rng(7)
     submissions = reviews // 5
     offsets = np.array([1, 7, 31, 127, 509])
@@ -127,9 +136,10 @@ def speed(reviews: int, criteria: int, runs: int) -> dict[str, object]:
     truth = rng.normal(6.5, 1.5, submissions)
     bias = rng.normal(0, 1, submissions)
     given = np.clip(np.rint(truth[submission] + bias[reviewer] + rng.normal(0, 1, len(submission))), 0, 10)
-    scores = [PeerScore(s, r, v) for s, r, v in zip(np.repeat(submission, criteria).tolist(),
-                                                    np.repeat(reviewer, criteria).tolist(),
-                                                    np.repeat(given, criteria).tolist(), strict=True)]
+    scores = [PeerScore(s, r, v, criterion=c, weight=1.0)
+              for s, r, v, c in zip(np.repeat(submission, criteria).tolist(), np.repeat(reviewer, criteria).tolist(),
+                                    np.repeat(given, criteria).tolist(), np.tile(np.arange(criteria), len(given)).tolist(),
+                                    strict=True)]
     best = float("inf")
     for _ in range(runs):
         gc.collect()

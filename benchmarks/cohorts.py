@@ -38,6 +38,23 @@ class Cohort:
         return [PeerScore(s, r, v) for s, r, v in
                 zip(self.submission.tolist(), self.reviewer.tolist(), self.total_given.tolist(), strict=True)]
 
+    def criterion_scores(self) -> list[PeerScore]:
+        """One score per review and criterion, each on the total's scale as PeerScore asks, weighted as the total is."""
+        count = self.given.shape[1]
+        low, high = self.criterion_scales[0]
+        total_low, total_high = self.scale
+        on_total = total_low + (self.given - low) / (high - low) * (total_high - total_low)
+        return [PeerScore(s, r, v, criterion=c, weight=self.weights[c])
+                for s, r, row in zip(self.submission.tolist(), self.reviewer.tolist(), on_total.tolist(), strict=True)
+                for c, v in zip(range(count), row, strict=True)]
+
+    def signed_error_by_criterion(self) -> dict[int, dict[int, float]]:
+        """Calibration's signed error of each criterion, on the total's scale as criterion_scores puts it."""
+        low, high = self.criterion_scales[0]
+        stretch = (self.scale[1] - self.scale[0]) / (high - low)
+        return {reviewer: {c: error * stretch for c, error in enumerate(errors)}
+                for reviewer, errors in self.calibration_error.items()}
+
     def known(self) -> dict[int, float]:
         return {int(s): float(self.truth[s]) for s in self.staff}
 

@@ -220,6 +220,75 @@ def test_one_staff_grade_moves_the_shift_less_than_many():
     assert 0 < lift(1) < lift(10)
 
 
+# Scores by rubric criterion.
+
+def by_criterion(*rows: tuple[object, object, object, float], weights: dict | None = None) -> list[PeerScore]:
+    weights = weights or {}
+    return [PeerScore(work, reviewer, score, criterion=criterion, weight=weights.get(criterion, 1.0))
+            for work, reviewer, criterion, score in rows]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_one_named_criterion_scores_as_scores_without_criteria(method):
+    named = by_criterion(*((work, reviewer, "quality", score) for work, reviewer, score in PINNED))
+    plain = aggregate(reviews(*PINNED), method, scale=SCALE)
+    assert close(aggregate(named, method, scale=SCALE), plain, 1e-12)
+    assert aggregate(named, method, scale=SCALE).sweeps == plain.sweeps
+
+
+def test_criteria_are_estimated_apart_and_combined_by_their_weights():
+    rows = [("work", reviewer, "argument", score) for reviewer, score in (("x", 4), ("y", 6))]
+    rows += [("work", reviewer, "style", score) for reviewer, score in (("x", 9), ("y", 7), ("z", 8))]
+    estimate = aggregate(by_criterion(*rows, weights={"argument": 3.0, "style": 1.0}), "mean", scale=SCALE)["work"]
+    assert estimate.score == pytest.approx((3 * 5 + 1 * 8) / 4)
+    # Each criterion's standard error, weighted: sqrt((3 * 1)^2 + (1 * 1 / sqrt(3))^2) / 4.
+    assert estimate.std == pytest.approx(math.sqrt(9 + 1 / 3) / 4)
+
+
+def test_a_criterion_of_weight_zero_does_not_count_and_one_without_reviews_of_a_work_is_left_out_for_it():
+    rows = [("a", "x", "argument", 4.0), ("a", "x", "style", 9.0), ("a", "x", "extra", 0.0), ("b", "x", "style", 6.0)]
+    estimates = aggregate(by_criterion(*rows, weights={"extra": 0.0}), "mean", scale=SCALE)
+    assert estimates["a"].score == pytest.approx(6.5)
+    assert estimates["b"].score == pytest.approx(6.0)
+
+
+def test_a_reviewer_lenient_on_one_criterion_only_is_corrected_on_that_criterion():
+    # Eight works, three reviewers each; "soft" adds 3 points on style and nothing on argument.
+    rows = []
+    for work in range(8):
+        for reviewer in ("a", "b", "soft"):
+            rows.append((work, reviewer, "argument", 3.0 + work % 4))
+            rows.append((work, reviewer, "style", 3.0 + work % 4 + (3 if reviewer == "soft" else 0)))
+    apart = aggregate(by_criterion(*rows), "reliability", scale=SCALE)
+    together = aggregate(by_criterion(*((w, r, "all", s) for w, r, _, s in rows)), "reliability", scale=SCALE)
+    for work in range(8):
+        assert abs(apart[work].score - (3.0 + work % 4)) < abs(together[work].score - (3.0 + work % 4))
+        assert apart[work].score == pytest.approx(3.0 + work % 4, abs=0.5)
+
+
+@pytest.mark.parametrize(("rows", "weights", "problem"), [
+    ([("a", "x", "argument", 4.0), ("a", "y", None, 5.0)], {}, "every peer score names its criterion"),
+    ([("a", "x", "argument", 4.0)], {"argument": -1.0}, "weight of 0 or more"),
+    ([("a", "x", "argument", 4.0)], {"argument": math.inf}, "weight of 0 or more"),
+    ([("a", "x", "argument", 4.0)], {"argument": 0.0}, "at least one criterion"),
+])
+def test_criteria_with_missing_names_or_impossible_weights_are_refused(rows, weights, problem):
+    with pytest.raises(ValueError, match=problem):
+        aggregate(by_criterion(*rows, weights=weights), "mean", scale=SCALE)
+
+
+def test_a_criterion_whose_scores_disagree_on_its_weight_is_refused():
+    scores = [PeerScore("a", "x", 4.0, criterion="argument", weight=1.0),
+              PeerScore("b", "x", 4.0, criterion="argument", weight=2.0)]
+    with pytest.raises(ValueError, match="the same on all its scores"):
+        aggregate(scores, "mean", scale=SCALE)
+
+
+def test_explaining_scores_by_criterion_is_refused():
+    with pytest.raises(ValueError, match="explains totals"):
+        explain(by_criterion(("a", "x", "argument", 4.0)), "mean", scale=SCALE)
+
+
 # Staff grades.
 
 @pytest.mark.parametrize("method", METHODS)
