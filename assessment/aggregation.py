@@ -22,7 +22,12 @@ ACCURACY_FLOOR = 0.05
 
 # The median of n normal draws varies pi/2 times as much as their mean; MAD * 1.4826 estimates a normal sd.
 MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2)
-MAD_TO_SD = 1.4826
+# The mean, median, trimmed mean and calibrated methods judge a score's uncertainty from how much its reviews scatter;
+# two or three reviews that happen to agree say little about how far all of them could be off, so a submission's own
+# scatter is pulled towards the class's as if the class had given it this many more reviews.
+POOLED_PSEUDO_REVIEWS = 4.0
+# A mean trimmed of its extremes varies about 1.2 times as much as the plain mean of a few normal draws.
+TRIMMED_EFFICIENCY = math.sqrt(1.2)
 
 # The "reliability" model (Piech et al. 2013, PG1), on scores normalised to 0..1 of the scale:
 #   true score s_u ~ N(mu, 1/gamma), reviewer bias b_v ~ N(0, 1/eta), reviewer precision tau_v ~ Gamma(a_v, beta_v),
@@ -333,8 +338,18 @@ def _known_arrays(
     return is_known, values
 
 
+def _review_variance(own: np.ndarray, dof: np.ndarray, scale: _Scale) -> np.ndarray:
+    """Each submission's error variance of one review: the sample variance of its own reviews (with `dof` degrees of
+    freedom) pulled towards the class's pooled one; the variance of a score anywhere on the scale when no submission
+    has two reviews to compare."""
+    own, dof = np.nan_to_num(own), np.nan_to_num(np.maximum(dof, 0.0))
+    total = float(dof.sum())
+    pooled = float(np.dot(own, dof)) / total if total > 0 else scale.prior_std**2
+    return (POOLED_PSEUDO_REVIEWS * pooled + dof * own) / (POOLED_PSEUDO_REVIEWS + dof)
+
+
 def _weighted_mean_and_std(reviews: _Reviews, weights: np.ndarray, scale: _Scale) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted mean per submission; std = weighted sample sd / sqrt(effective n), the prior sd for a single review."""
+    """Weighted mean per submission; std = the review variance (_review_variance) over the effective n."""
     size = len(reviews.submissions)
     total = np.bincount(reviews.submission, weights, size)
     squares = np.bincount(reviews.submission, weights * weights, size)
@@ -342,10 +357,10 @@ def _weighted_mean_and_std(reviews: _Reviews, weights: np.ndarray, scale: _Scale
         mean = np.bincount(reviews.submission, weights * reviews.score, size) / total
         deviation = reviews.score - mean[reviews.submission]
         variance = np.bincount(reviews.submission, weights * deviation * deviation, size) / total
-        effective = total * total / squares  # Kish's effective sample size: n for equal weights
-        std = np.sqrt(np.maximum(variance, 0.0) / np.maximum(effective - 1, 1e-12))
-    single = reviews.counts <= 1
-    return np.nan_to_num(mean), np.where(single, scale.prior_std, np.nan_to_num(std))
+        effective = np.nan_to_num(total * total / squares)  # Kish's effective sample size: n for equal weights
+        unbiased = variance * effective / (effective - 1)
+        std = np.sqrt(_review_variance(unbiased, effective - 1, scale) / effective)
+    return np.nan_to_num(mean), np.nan_to_num(std, nan=scale.prior_std, posinf=scale.prior_std)
 
 
 def _mean(reviews: _Reviews, scale: _Scale) -> tuple[np.ndarray, np.ndarray]:
@@ -381,11 +396,10 @@ def _group_median(reviews: _Reviews, values: np.ndarray) -> np.ndarray:
 
 def _median(reviews: _Reviews, scale: _Scale) -> tuple[np.ndarray, np.ndarray]:
     median = _group_median(reviews, reviews.score)
-    spread = _group_median(reviews, np.abs(reviews.score - median[reviews.submission])) * MAD_TO_SD
-    counts = reviews.counts
-    with np.errstate(divide="ignore", invalid="ignore"):
-        std = MEDIAN_EFFICIENCY * spread / np.sqrt(counts)
-    return median, np.where(counts <= 1, scale.prior_std, np.nan_to_num(std))
+    # The median of one or two reviews is their mean; from three on it varies more than the mean would. (A robust
+    # spread would be 0 for most three-review submissions on a few levels, however far off they are.)
+    _, mean_std = _mean(reviews, scale)
+    return median, np.where(reviews.counts >= 3, MEDIAN_EFFICIENCY, 1.0) * mean_std
 
 
 def _trimmed_mean(reviews: _Reviews, scale: _Scale) -> tuple[np.ndarray, np.ndarray]:
@@ -396,8 +410,10 @@ def _trimmed_mean(reviews: _Reviews, scale: _Scale) -> tuple[np.ndarray, np.ndar
     trimmed = (counts[group] >= MIN_REVIEWS_TO_TRIM) & ((position == 0) | (position == counts[group] - 1))
     kept = _Reviews(group[~trimmed], np.zeros(int((~trimmed).sum()), dtype=np.intp), ordered[~trimmed],
                     reviews.submissions, reviews.reviewers)
-    mean, std = _mean(kept, scale)
-    return mean, np.where(counts <= 1, scale.prior_std, std)
+    mean, _ = _mean(kept, scale)
+    # The spread of the reviews kept understates how far they scatter: the uncertainty comes from all of them.
+    _, all_std = _mean(reviews, scale)
+    return mean, np.where(counts >= MIN_REVIEWS_TO_TRIM, TRIMMED_EFFICIENCY, 1.0) * all_std
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,31 @@ def test_a_single_review_has_the_uncertainty_of_a_score_drawn_anywhere_on_the_sc
     assert aggregate(one_submission(7), method, scale=SCALE)["work"] == Estimate(7.0, pytest.approx(10 / math.sqrt(12)))
 
 
-def test_median_takes_the_middle_review_and_a_robust_spread():
+def test_median_takes_the_middle_review_with_the_means_uncertainty_widened():
     estimate = aggregate(one_submission(2, 9, 3), "median", scale=SCALE)["work"]
     assert estimate.score == 3.0
-    # Median absolute deviation 1, as a normal sd, over sqrt(n), times the median's pi/2 variance penalty.
-    assert estimate.std == pytest.approx(math.sqrt(math.pi / 2) * 1.4826 / math.sqrt(3))
+    # The reviews' sample variance 43/3, over n, times the median's pi/2 variance penalty.
+    assert estimate.std == pytest.approx(math.sqrt(math.pi / 2 * 43 / 3 / 3))
+
+
+@pytest.mark.parametrize("method", ["mean", "median", "trimmed_mean", "calibrated"])
+def test_reviews_that_agree_are_still_uncertain_when_the_class_reviews_scatter(method):
+    # "agreed" has three equal reviews; "argued" has reviews of sample variance 4 (4, 6, 8).
+    scores = reviews(*(("agreed", reviewer, 7.0) for reviewer in "xyz"),
+                     *(("argued", reviewer, score) for reviewer, score in zip("xyz", (4.0, 6.0, 8.0), strict=True)))
+    estimates = aggregate(scores, method, scale=SCALE)
+    # Own variance 0 with 2 degrees of freedom, pulled towards the class's pooled 2 by 4 pseudo-reviews: 8/6 in all.
+    penalty = math.sqrt(math.pi / 2) if method == "median" else 1.0
+    assert estimates["agreed"].std == pytest.approx(penalty * math.sqrt(8 / 6 / 3))
+    assert estimates["argued"].std == pytest.approx(penalty * math.sqrt((4 * 2 + 2 * 4) / 6 / 3))
+
+
+@pytest.mark.parametrize("method", ["mean", "median", "trimmed_mean", "calibrated"])
+def test_a_single_review_in_a_class_is_as_uncertain_as_one_review_there(method):
+    # The class's reviews scatter with a pooled variance of 4 (reviews 4, 6, 8 of one submission).
+    scores = reviews(("lone", "x", 7.0), *(("argued", reviewer, score)
+                                           for reviewer, score in zip("xyz", (4.0, 6.0, 8.0), strict=True)))
+    assert aggregate(scores, method, scale=SCALE)["lone"].std == pytest.approx(2.0)
 
 
 def test_median_of_an_even_count_is_the_mean_of_the_middle_two():
@@ -65,7 +85,8 @@ def test_median_ignores_one_wild_review():
 def test_trimmed_mean_drops_the_highest_and_lowest_of_four_or_more():
     estimate = aggregate(one_submission(10, 5, 1, 6), "trimmed_mean", scale=SCALE)["work"]
     assert estimate.score == pytest.approx(5.5)
-    assert estimate.std == pytest.approx(0.5)  # sd of 5 and 6 over sqrt(2)
+    # From the scatter of all four (sample variance 41/3) over sqrt(4), widened by the trimmed mean's 1.2 variance.
+    assert estimate.std == pytest.approx(math.sqrt(1.2 * 41 / 3 / 4))
 
 
 def test_trimmed_mean_of_fewer_than_four_is_the_mean():
