@@ -134,6 +134,14 @@ def test_reliability_trusts_a_well_calibrated_reviewer_more_than_a_poorly_calibr
     assert estimate.score > 6.5
 
 
+def test_reliability_reads_calibration_accuracies_relative_to_each_other_not_as_a_noise_level():
+    # Calibration is scored criterion by criterion, bias included: a class calibrating at 0.6 need not review totals
+    # any less precisely than one at 0.9; only how its reviewers compare with each other says whom to trust.
+    poorly = aggregate(reviews(*PINNED), scale=SCALE, reviewer_accuracy=dict.fromkeys("xyz", 0.6))
+    well = aggregate(reviews(*PINNED), scale=SCALE, reviewer_accuracy=dict.fromkeys("xyz", 0.9))
+    assert close(poorly, well, 1e-9)
+
+
 def test_reliability_is_less_certain_with_fewer_or_more_discordant_reviews():
     few = aggregate(one_submission(6, 7), "reliability", scale=SCALE)["work"].std
     many = aggregate(one_submission(6, 7, 6, 7, 6, 7), "reliability", scale=SCALE)["work"].std
