@@ -515,6 +515,16 @@ def _reliability_fit(inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndar
     # The bias of each reviewer and the shared shift are uncertain too, and that passes to the scores they gave.
     share = precision[v] / score_precision[u]
     reviews_share = np.bincount(u, share, n_submissions)
+    # A bias is learned from the other scores its reviewer gave, themselves uncertain: that passes on too.
+    bias_share = precision / bias_precision
+    bias_variance_each = bias_variance_each + bias_share * bias_share * np.bincount(v, score_variance[u], n_reviewers)
+    # A reviewer's noise variance is uncertain as well: its posterior mean, (shape) / (shape - 1) times one over the
+    # mean precision, is what a review's error varies by (a Student-t's, not a normal's, spread).
+    posterior_shape = shape + per_reviewer / 2
+    noise_inflation = posterior_shape / np.maximum(posterior_shape - 1, 0.5)
+    prior_share = 1 / (score_spread * score_precision)
+    score_variance = np.where(is_known, 0.0, prior_share * prior_share * score_spread + np.bincount(
+        u, share * share * noise_inflation[v] / precision[v], n_submissions))
     variance = (score_variance + np.bincount(u, share * share * bias_variance_each[v], n_submissions)
                 + reviews_share * reviews_share * shift_variance)
     variance = np.where(is_known, 0.0, variance)

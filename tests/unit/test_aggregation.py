@@ -159,9 +159,9 @@ ONE_TO_FIVE = [("a", "x", 2), ("a", "y", 4), ("a", "z", 3), ("b", "x", 1), ("b",
 def test_reliability_numbers_are_pinned_on_a_small_class():
     estimates = aggregate(reviews(*PINNED), "reliability", scale=SCALE)
     assert {work: (estimate.score, estimate.std) for work, estimate in estimates.items()} == {
-        "a": (pytest.approx(7.027392224967, abs=1e-9), pytest.approx(0.531677411514, abs=1e-9)),
-        "b": (pytest.approx(4.666759785700, abs=1e-9), pytest.approx(0.531677411514, abs=1e-9)),
-        "c": (pytest.approx(8.294233981239, abs=1e-9), pytest.approx(0.531677411514, abs=1e-9)),
+        "a": (pytest.approx(7.027392224967, abs=1e-9), pytest.approx(0.660198504427, abs=1e-9)),
+        "b": (pytest.approx(4.666759785700, abs=1e-9), pytest.approx(0.660198504427, abs=1e-9)),
+        "c": (pytest.approx(8.294233981239, abs=1e-9), pytest.approx(0.660198504427, abs=1e-9)),
     }
     assert (estimates.sweeps, estimates.converged) == (14, True)
 
@@ -169,9 +169,9 @@ def test_reliability_numbers_are_pinned_on_a_small_class():
 def test_reliability_numbers_are_pinned_on_a_scale_that_does_not_start_at_zero():
     estimates = aggregate(reviews(*ONE_TO_FIVE), "reliability", scale=(1, 5))
     assert [(estimate.score, estimate.std) for estimate in estimates.values()] == [
-        (pytest.approx(3.131282241187, abs=1e-9), pytest.approx(0.245673552477, abs=1e-9)),
-        (pytest.approx(2.235518311442, abs=1e-9), pytest.approx(0.245673552477, abs=1e-9)),
-        (pytest.approx(4.156204051428, abs=1e-9), pytest.approx(0.245673552477, abs=1e-9)),
+        (pytest.approx(3.131282241187, abs=1e-9), pytest.approx(0.305459511141, abs=1e-9)),
+        (pytest.approx(2.235518311442, abs=1e-9), pytest.approx(0.305459511141, abs=1e-9)),
+        (pytest.approx(4.156204051428, abs=1e-9), pytest.approx(0.305459511141, abs=1e-9)),
     ]
 
 
