@@ -26,6 +26,9 @@ MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2)
 # two or three reviews that happen to agree say little about how far all of them could be off, so a submission's own
 # scatter is pulled towards the class's as if the class had given it this many more reviews.
 POOLED_PSEUDO_REVIEWS = 4.0
+# Reviews can agree and all be off together (peers often mark lower than tutors); staff grades show by how much, and
+# that widens these methods' uncertainty, by a share that grows with the staff grades: 5 of them, half.
+STAFF_GAP_PSEUDO_GRADES = 5.0
 # A mean trimmed of its extremes varies about 1.2 times as much as the plain mean of a few normal draws.
 TRIMMED_EFFICIENCY = math.sqrt(1.2)
 
@@ -199,11 +202,24 @@ def aggregate(
     else:
         estimate, std, sweeps, converged = _estimated_by_criteria(method, inputs)
     is_known, known_values = _known_arrays(reviews, inputs.known)
+    if method != "reliability":
+        std = np.hypot(std, _staff_gap(estimate, std, known_values, is_known & (reviews.counts > 0)))
     estimate = np.where(is_known, known_values, estimate)
     std = np.where(is_known, 0.0, np.minimum(std, bounds.width))
     estimate = np.clip(estimate, bounds.low, bounds.high)
     return Estimates(dict(zip(reviews.submissions, map(Estimate, estimate.tolist(), std.tolist()), strict=True)),
                      sweeps=sweeps, converged=converged)
+
+
+def _staff_gap(estimate: np.ndarray, std: np.ndarray, known: np.ndarray, graded: np.ndarray) -> float:
+    """The sd of what peers get wrong together, as staff grades show it: what the estimates of graded work miss by
+    beyond their own uncertainty, pulled towards 0 by STAFF_GAP_PSEUDO_GRADES when staff graded few."""
+    count = int(graded.sum())
+    if not count:
+        return 0.0
+    miss = estimate[graded] - known[graded]
+    beyond = max(0.0, float(np.mean(miss * miss) - np.mean(std[graded] ** 2)))
+    return math.sqrt(beyond * count / (count + STAFF_GAP_PSEUDO_GRADES))
 
 
 def _estimated(method: str, inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndarray, int, bool]:

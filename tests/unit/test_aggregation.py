@@ -226,6 +226,24 @@ def test_a_calibration_error_that_is_not_a_mean_over_examples_is_refused(error):
 
 # Staff grades.
 
+@pytest.mark.parametrize(("peers_below_staff", "widened"), [(2.0, True), (0.0, False)])
+@pytest.mark.parametrize("method", ["mean", "median", "trimmed_mean", "calibrated"])
+def test_staff_grades_that_show_peers_all_off_together_widen_the_uncertainty(method, peers_below_staff, widened):
+    # Five graded works whose three reviews agree, all `peers_below_staff` under the staff grade; one ungraded work
+    # reviewed 4, 6, 8. Pooled review variance: 8 over 12 degrees of freedom.
+    graded = {f"k{index}": 5.0 + index for index in range(5)}
+    scores = reviews(*((work, reviewer, grade - peers_below_staff) for work, grade in graded.items() for reviewer in "xyz"),
+                     *(("fresh", reviewer, score) for reviewer, score in zip("xyz", (4.0, 6.0, 8.0), strict=True)))
+    penalty = math.pi / 2 if method == "median" else 1.0
+    graded_variance = penalty * (4 * 2 / 3) / 6 / 3
+    fresh_variance = penalty * (4 * 2 / 3 + 2 * 4) / 6 / 3
+    # What the graded works' estimates miss by beyond their own variance, pulled halfway to 0 (5 grades, 5 pseudo).
+    gap = max(0.0, peers_below_staff**2 - graded_variance) * 5 / 10
+    estimate = aggregate(scores, method, scale=SCALE, known=graded)["fresh"]
+    assert estimate.std == pytest.approx(math.sqrt(fresh_variance + gap))
+    assert (estimate.std > math.sqrt(fresh_variance) + 0.5) is widened
+
+
 def test_staff_grades_teach_the_shift_all_peers_share_even_to_reviewers_who_scored_none():
     # Ten graded works, each scored 1 point low by its own reviewer; three more by reviewers who never met staff work.
     graded = {f"k{index}": 4.0 + index / 3 for index in range(10)}
