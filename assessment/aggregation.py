@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from typing import Generic, TypeVar
 
@@ -22,7 +22,15 @@ ACCURACY_FLOOR = 0.05
 
 # The median of n normal draws varies pi/2 times as much as their mean; MAD * 1.4826 estimates a normal sd.
 MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2)
-MAD_TO_SD = 1.4826
+# The mean, median, trimmed mean and calibrated methods judge a score's uncertainty from how much its reviews scatter;
+# two or three reviews that happen to agree say little about how far all of them could be off, so a submission's own
+# scatter is pulled towards the class's as if the class had given it this many more reviews.
+POOLED_PSEUDO_REVIEWS = 4.0
+# Reviews can agree and all be off together (peers often mark lower than tutors); staff grades show by how much, and
+# that widens these methods' uncertainty, by a share that grows with the staff grades: 5 of them, half.
+STAFF_GAP_PSEUDO_GRADES = 5.0
+# A mean trimmed of its extremes varies about 1.2 times as much as the plain mean of a few normal draws.
+TRIMMED_EFFICIENCY = math.sqrt(1.2)
 
 # The "reliability" model (Piech et al. 2013, PG1), on scores normalised to 0..1 of the scale:
 #   true score s_u ~ N(mu, 1/gamma), reviewer bias b_v ~ N(0, 1/eta), reviewer precision tau_v ~ Gamma(a_v, beta_v),
@@ -34,17 +42,26 @@ MAD_TO_SD = 1.4826
 # Each reviewer's bias has its own precision too, eta_v ~ Gamma(BIAS_SHAPE, BIAS_SHAPE / eta), so biases are
 # Student-t as well: a lone very harsh or very lenient reviewer is recognised as such rather than shrunk towards the
 # others (a Gaussian prior would spread much of that bias over the scores they gave).
-MAX_ITERATIONS = 30
-TOLERANCE = 1e-7  # largest change of any posterior mean between sweeps, as a fraction of the scale, to stop early
+# Sweeps go on until no score moves by more than TOLERANCE of the scale (a thousandth of a point on 100 points, below
+# the hundredths a grade shows); a fit still moving after MAX_ITERATIONS sweeps says so (Estimates.converged) instead
+# of passing its scores off as settled. Real courses need a few hundred sweeps.
+MAX_ITERATIONS = 5_000
+TOLERANCE = 1e-5
 # Hyperpriors, as (prior variance, pseudo-count); variances are fractions of the scale width squared.
 SCORE_SPREAD_PRIOR = (0.15**2, 5.0)
 BIAS_SPREAD_PRIOR = (0.05**2, 5.0)
 NOISE_PRIOR = (0.1**2, 5.0)
+# What all peers add to staff's score (peers commonly mark a little lower or higher than tutors): 0 unless staff
+# grades or calibration examples show otherwise; a prior variance of 0.05^2 of the scale width keeps a few anchors
+# from moving everyone's score far.
+SHIFT_PRIOR = (0.05**2,)
 # Calibration accuracy is 1 - mean |error| / width over the examples. For normal errors E|e| = sd * sqrt(2/pi), so
-# an accuracy implies an error variance of (pi/2) (1 - accuracy)^2, bias included; the bias part is removed with the
-# population's bias variance, and the rest is the prior mean of the reviewer's noise variance, worth
-# CALIBRATED_SHAPE pseudo-reviews. Reviewers without calibration get the cohort's typical noise variance (one over
-# the mean precision), worth fewer.
+# an accuracy implies an error variance of (pi/2) (1 - accuracy)^2. Its level is not that of a review's noise on the
+# total (it is measured criterion by criterion, bias and rounding included, and taken at face value it made the
+# model shrink every score too far: RMSE 0.90 against 0.63 on the benchmark's per-criterion cohort), so only how
+# reviewers compare counts: the prior mean of a reviewer's noise variance is the cohort's typical one times their
+# calibrated variance over the calibrated reviewers' mean, worth CALIBRATED_SHAPE pseudo-reviews. Reviewers without
+# calibration get the cohort's typical noise variance (one over the mean precision), worth fewer.
 CALIBRATED_SHAPE = 2.0
 UNCALIBRATED_SHAPE = 1.0
 BIAS_SHAPE = 1.0
@@ -64,13 +81,37 @@ _ReviewerId_co = TypeVar("_ReviewerId_co", bound=Hashable, covariant=True)
 class PeerScore(Generic[_SubmissionId_co, _ReviewerId_co]):
     submission: _SubmissionId_co
     reviewer: _ReviewerId_co
-    score: float  # on the rubric's scale
+    score: float  # on the rubric's scale (a criterion's score too: as a fraction of its span, times the scale)
+    # Scores that name their rubric criterion are modelled criterion by criterion, then combined: the total is the
+    # weighted mean of the criteria's estimates, as the rubric weighs them. Either every score names one or none does.
+    criterion: Hashable | None = None
+    weight: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
     score: float
     std: float  # uncertainty of the score, same scale
+
+
+class Estimates(dict[SubmissionId, Estimate]):
+    """The estimates by submission, and how the fit that made them ended: the number of sweeps and whether it settled
+    within MAX_ITERATIONS (methods without sweeps always have)."""
+
+    def __init__(self, estimates: Mapping[SubmissionId, Estimate] | None = None, *, sweeps: int = 0,
+                 converged: bool = True) -> None:
+        super().__init__(estimates or {})
+        self.sweeps = sweeps
+        self.converged = converged
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationError:
+    """A reviewer's signed error on calibration examples: the mean of (their score - the reference), on the scale."""
+
+    mean: float
+    examples: int
+    by_criterion: Mapping[Hashable, float] = field(default_factory=dict)  # the same, criterion by criterion
 
 
 @dataclass(frozen=True)
@@ -82,6 +123,9 @@ class _Reviews(Generic[SubmissionId]):
     score: np.ndarray
     submissions: list[SubmissionId]
     reviewers: list[Hashable]
+    criterion: np.ndarray | None = None  # per score, an index into `criteria`; None when the scores name none
+    criteria: tuple[Hashable, ...] = ()
+    weights: np.ndarray | None = None  # per criterion
 
     @property
     def counts(self) -> np.ndarray:
@@ -104,18 +148,30 @@ class _Scale:
 
 
 
+@dataclass(frozen=True)
+class _Inputs(Generic[SubmissionId]):
+    """The checked inputs `aggregate` and `explain` share."""
+
+    scale: _Scale
+    accuracy: dict[Hashable, float]
+    known: dict[SubmissionId, float]
+    reviews: _Reviews[SubmissionId]
+    calibration_error: dict[Hashable, CalibrationError]
+
+
 def _prepared(scores: Sequence[PeerScore[SubmissionId, ReviewerId]], method: str, scale: tuple[float, float],
               reviewer_accuracy: Mapping[ReviewerId, float] | None, known: Mapping[SubmissionId, float] | None,
-              ) -> tuple[_Scale, dict[Hashable, float], dict[SubmissionId, float], _Reviews] | None:
-    """The checked inputs `aggregate` and `explain` share; None when there is nothing to score."""
+              calibration_error: Mapping[ReviewerId, CalibrationError] | None) -> _Inputs[SubmissionId] | None:
+    """The checked inputs; None when there is nothing to score."""
     if method not in METHODS:
         raise ValueError(f"unknown aggregation method {method!r}; choose one of {', '.join(METHODS)}")
     bounds = _scale(scale)
     accuracy = _accuracies(reviewer_accuracy or {})
     known_scores = _known(known or {})
+    errors = _calibration_errors(calibration_error or {})
     if not scores and not known_scores:
         return None
-    return bounds, accuracy, known_scores, _arrays(scores, known_scores)
+    return _Inputs(bounds, accuracy, known_scores, _arrays(scores, known_scores), errors)
 
 
 def aggregate(
@@ -125,34 +181,87 @@ def aggregate(
     scale: tuple[float, float],
     reviewer_accuracy: Mapping[ReviewerId, float] | None = None,
     known: Mapping[SubmissionId, float] | None = None,
-) -> dict[SubmissionId, Estimate]:
+    calibration_error: Mapping[ReviewerId, CalibrationError] | None = None,
+) -> Estimates[SubmissionId]:
     """An Estimate for every submission in `scores` and in `known`, its score clipped to `scale`.
 
     `reviewer_accuracy` (0..1, from calibration) weighs reviewers in "calibrated" and is the prior on reviewers'
     precision in "reliability". `known` scores (staff grades) are returned as they are, with std 0; "reliability"
-    also uses them to learn the bias of the reviewers who scored them.
+    also uses them to learn the bias of the reviewers who scored them. `calibration_error` (each reviewer's signed
+    error on the calibration examples) tells "reliability" which way each reviewer leans before any review is seen.
     """
-    prepared = _prepared(scores, method, scale, reviewer_accuracy, known)
-    if prepared is None:
-        return {}
-    bounds, accuracy, known_scores, reviews = prepared
+    inputs = _prepared(scores, method, scale, reviewer_accuracy, known, calibration_error)
+    if inputs is None:
+        return Estimates()
+    bounds, reviews = inputs.scale, inputs.reviews
+    sweeps, converged = 0, True
     if len(reviews.score) == 0:
         estimate, std = np.zeros(len(reviews.submissions)), np.zeros(len(reviews.submissions))
-    elif method == "mean":
-        estimate, std = _mean(reviews, bounds)
-    elif method == "median":
-        estimate, std = _median(reviews, bounds)
-    elif method == "trimmed_mean":
-        estimate, std = _trimmed_mean(reviews, bounds)
-    elif method == "calibrated":
-        estimate, std = _calibrated(reviews, bounds, accuracy)
+    elif reviews.criterion is None:
+        estimate, std, sweeps, converged = _estimated(method, inputs)
     else:
-        estimate, std = _reliability(reviews, bounds, accuracy, known_scores)
-    is_known, known_values = _known_arrays(reviews, known_scores)
+        estimate, std, sweeps, converged = _estimated_by_criteria(method, inputs)
+    is_known, known_values = _known_arrays(reviews, inputs.known)
+    if method != "reliability":
+        std = np.hypot(std, _staff_gap(estimate, std, known_values, is_known & (reviews.counts > 0)))
     estimate = np.where(is_known, known_values, estimate)
     std = np.where(is_known, 0.0, np.minimum(std, bounds.width))
     estimate = np.clip(estimate, bounds.low, bounds.high)
-    return dict(zip(reviews.submissions, map(Estimate, estimate.tolist(), std.tolist()), strict=True))
+    return Estimates(dict(zip(reviews.submissions, map(Estimate, estimate.tolist(), std.tolist()), strict=True)),
+                     sweeps=sweeps, converged=converged)
+
+
+def _staff_gap(estimate: np.ndarray, std: np.ndarray, known: np.ndarray, graded: np.ndarray) -> float:
+    """The sd of what peers get wrong together, as staff grades show it: what the estimates of graded work miss by
+    beyond their own uncertainty, pulled towards 0 by STAFF_GAP_PSEUDO_GRADES when staff graded few."""
+    count = int(graded.sum())
+    if not count:
+        return 0.0
+    miss = estimate[graded] - known[graded]
+    beyond = max(0.0, float(np.mean(miss * miss) - np.mean(std[graded] ** 2)))
+    return math.sqrt(beyond * count / (count + STAFF_GAP_PSEUDO_GRADES))
+
+
+def _estimated(method: str, inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Scores and their std by one method, with the sweeps it took and whether it settled."""
+    reviews, bounds = inputs.reviews, inputs.scale
+    if method == "mean":
+        return (*_mean(reviews, bounds), 0, True)
+    if method == "median":
+        return (*_median(reviews, bounds), 0, True)
+    if method == "trimmed_mean":
+        return (*_trimmed_mean(reviews, bounds), 0, True)
+    if method == "calibrated":
+        return (*_calibrated(reviews, bounds, inputs.accuracy), 0, True)
+    estimate, std, fit = _reliability_fit(inputs)
+    return estimate, std, fit.sweeps, fit.converged
+
+
+def _estimated_by_criteria(method: str, inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Each criterion estimated on its own (a reviewer may be lenient on one and harsh on another), then combined by
+    the rubric's weights; criteria err independently given the reviews, so their variances add."""
+    reviews = inputs.reviews
+    assert reviews.criterion is not None and reviews.weights is not None
+    size = len(reviews.submissions)
+    total, variance, weights = np.zeros(size), np.zeros(size), np.zeros(size)
+    sweeps, converged = 0, True
+    for index, criterion in enumerate(reviews.criteria):
+        rows = reviews.criterion == index
+        part = _Reviews(reviews.submission[rows], reviews.reviewer[rows], reviews.score[rows], reviews.submissions,
+                        reviews.reviewers)
+        errors = {reviewer: CalibrationError(error.by_criterion.get(criterion, error.mean), error.examples)
+                  for reviewer, error in inputs.calibration_error.items()}
+        # Staff grades are totals: they say nothing certain about one criterion, so they anchor only the total.
+        estimate, std, criterion_sweeps, criterion_converged = _estimated(
+            method, replace(inputs, reviews=part, known={}, calibration_error=errors))
+        weight = reviews.weights[index] * (part.counts > 0)
+        total += weight * estimate
+        variance += weight * weight * std * std
+        weights += weight
+        sweeps, converged = max(sweeps, criterion_sweeps), converged and criterion_converged
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.nan_to_num(total / weights), np.nan_to_num(np.sqrt(variance) / weights, nan=inputs.scale.prior_std),
+                sweeps, converged)
 
 
 def _scale(scale: tuple[float, float]) -> _Scale:
@@ -168,6 +277,15 @@ def _accuracies(reviewer_accuracy: Mapping[ReviewerId, float]) -> dict[Hashable,
     if wrong:
         raise ValueError(f"a calibration accuracy is from 0 to 1; reviewer {wrong[0]!r} has {accuracy[wrong[0]]!r}")
     return accuracy
+
+
+def _calibration_errors(errors: Mapping[ReviewerId, CalibrationError]) -> dict[Hashable, CalibrationError]:
+    wrong = [reviewer for reviewer, error in errors.items()
+             if not (math.isfinite(error.mean) and isinstance(error.examples, int) and error.examples >= 0)]
+    if wrong:
+        raise ValueError(f"a calibration error is a finite mean over a count of examples; reviewer {wrong[0]!r} has "
+                         f"{errors[wrong[0]]!r}")
+    return {reviewer: error for reviewer, error in errors.items()}
 
 
 def _known(known: Mapping[SubmissionId, float]) -> dict[SubmissionId, float]:
@@ -187,6 +305,7 @@ def _arrays(
     values = np.fromiter(map(attrgetter("score"), scores), dtype=float, count=len(scores))
     if not np.isfinite(values).all():
         raise ValueError("every peer score must be a finite number")
+    criterion, criteria, weights = _criteria(scores)
     reviewed = dict.fromkeys(submission_ids)
     submissions = [*reviewed, *(submission for submission in known if submission not in reviewed)]
     reviewers = list(dict.fromkeys(reviewer_ids))
@@ -198,7 +317,30 @@ def _arrays(
         score=values,
         submissions=submissions,
         reviewers=reviewers,
+        criterion=criterion,
+        criteria=criteria,
+        weights=weights,
     )
+
+
+def _criteria(scores: Sequence[PeerScore]) -> tuple[np.ndarray | None, tuple[Hashable, ...], np.ndarray | None]:
+    """Each score's criterion as an index, the criteria, and their weights; None when no score names a criterion."""
+    names = list(map(attrgetter("criterion"), scores))
+    criteria = tuple(dict.fromkeys(names))
+    if criteria == (None,) or not criteria:
+        return None, (), None
+    if None in criteria:
+        raise ValueError("either every peer score names its criterion or none does")
+    index = {criterion: position for position, criterion in enumerate(criteria)}
+    position = np.fromiter(map(index.__getitem__, names), dtype=np.intp, count=len(names))
+    given = np.fromiter(map(attrgetter("weight"), scores), dtype=float, count=len(scores))
+    weights = np.zeros(len(criteria))
+    weights[position] = given
+    if not (np.isfinite(given).all() and (given >= 0).all()) or (weights[position] != given).any():
+        raise ValueError("each criterion has one finite weight of 0 or more, the same on all its scores")
+    if not weights.any():
+        raise ValueError("at least one criterion must weigh more than 0")
+    return position, criteria, weights
 
 
 def _known_arrays(
@@ -214,8 +356,18 @@ def _known_arrays(
     return is_known, values
 
 
+def _review_variance(own: np.ndarray, dof: np.ndarray, scale: _Scale) -> np.ndarray:
+    """Each submission's error variance of one review: the sample variance of its own reviews (with `dof` degrees of
+    freedom) pulled towards the class's pooled one; the variance of a score anywhere on the scale when no submission
+    has two reviews to compare."""
+    own, dof = np.nan_to_num(own), np.nan_to_num(np.maximum(dof, 0.0))
+    total = float(dof.sum())
+    pooled = float(np.dot(own, dof)) / total if total > 0 else scale.prior_std**2
+    return (POOLED_PSEUDO_REVIEWS * pooled + dof * own) / (POOLED_PSEUDO_REVIEWS + dof)
+
+
 def _weighted_mean_and_std(reviews: _Reviews, weights: np.ndarray, scale: _Scale) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted mean per submission; std = weighted sample sd / sqrt(effective n), the prior sd for a single review."""
+    """Weighted mean per submission; std = the review variance (_review_variance) over the effective n."""
     size = len(reviews.submissions)
     total = np.bincount(reviews.submission, weights, size)
     squares = np.bincount(reviews.submission, weights * weights, size)
@@ -223,10 +375,10 @@ def _weighted_mean_and_std(reviews: _Reviews, weights: np.ndarray, scale: _Scale
         mean = np.bincount(reviews.submission, weights * reviews.score, size) / total
         deviation = reviews.score - mean[reviews.submission]
         variance = np.bincount(reviews.submission, weights * deviation * deviation, size) / total
-        effective = total * total / squares  # Kish's effective sample size: n for equal weights
-        std = np.sqrt(np.maximum(variance, 0.0) / np.maximum(effective - 1, 1e-12))
-    single = reviews.counts <= 1
-    return np.nan_to_num(mean), np.where(single, scale.prior_std, np.nan_to_num(std))
+        effective = np.nan_to_num(total * total / squares)  # Kish's effective sample size: n for equal weights
+        unbiased = variance * effective / (effective - 1)
+        std = np.sqrt(_review_variance(unbiased, effective - 1, scale) / effective)
+    return np.nan_to_num(mean), np.nan_to_num(std, nan=scale.prior_std, posinf=scale.prior_std)
 
 
 def _mean(reviews: _Reviews, scale: _Scale) -> tuple[np.ndarray, np.ndarray]:
@@ -262,11 +414,10 @@ def _group_median(reviews: _Reviews, values: np.ndarray) -> np.ndarray:
 
 def _median(reviews: _Reviews, scale: _Scale) -> tuple[np.ndarray, np.ndarray]:
     median = _group_median(reviews, reviews.score)
-    spread = _group_median(reviews, np.abs(reviews.score - median[reviews.submission])) * MAD_TO_SD
-    counts = reviews.counts
-    with np.errstate(divide="ignore", invalid="ignore"):
-        std = MEDIAN_EFFICIENCY * spread / np.sqrt(counts)
-    return median, np.where(counts <= 1, scale.prior_std, np.nan_to_num(std))
+    # The median of one or two reviews is their mean; from three on it varies more than the mean would. (A robust
+    # spread would be 0 for most three-review submissions on a few levels, however far off they are.)
+    _, mean_std = _mean(reviews, scale)
+    return median, np.where(reviews.counts >= 3, MEDIAN_EFFICIENCY, 1.0) * mean_std
 
 
 def _trimmed_mean(reviews: _Reviews, scale: _Scale) -> tuple[np.ndarray, np.ndarray]:
@@ -277,8 +428,10 @@ def _trimmed_mean(reviews: _Reviews, scale: _Scale) -> tuple[np.ndarray, np.ndar
     trimmed = (counts[group] >= MIN_REVIEWS_TO_TRIM) & ((position == 0) | (position == counts[group] - 1))
     kept = _Reviews(group[~trimmed], np.zeros(int((~trimmed).sum()), dtype=np.intp), ordered[~trimmed],
                     reviews.submissions, reviews.reviewers)
-    mean, std = _mean(kept, scale)
-    return mean, np.where(counts <= 1, scale.prior_std, std)
+    mean, _ = _mean(kept, scale)
+    # The spread of the reviews kept understates how far they scatter: the uncertainty comes from all of them.
+    _, all_std = _mean(reviews, scale)
+    return mean, np.where(counts >= MIN_REVIEWS_TO_TRIM, TRIMMED_EFFICIENCY, 1.0) * all_std
 
 
 @dataclass(frozen=True)
@@ -289,33 +442,33 @@ class _Fit:
     bias: np.ndarray  # per reviewer, a fraction of the scale
     prior_precision: float  # 1 / the cohort's score variance: the weight of the cohort's mean
     mu: float  # the cohort's mean, a fraction of the scale
+    shift: float  # what every peer adds to staff's score, a fraction of the scale
+    sweeps: int
+    converged: bool
 
 
-def _reliability(
-    reviews: _Reviews[SubmissionId], scale: _Scale, accuracy: Mapping[Hashable, float],
-    known: Mapping[SubmissionId, float],
-) -> tuple[np.ndarray, np.ndarray]:
-    estimate, std, _ = _reliability_fit(reviews, scale, accuracy, known)
-    return estimate, std
-
-
-def _reliability_fit(
-    reviews: _Reviews[SubmissionId], scale: _Scale, accuracy: Mapping[Hashable, float],
-    known: Mapping[SubmissionId, float],
-) -> tuple[np.ndarray, np.ndarray, _Fit]:
+def _reliability_fit(inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndarray, _Fit]:
+    reviews, scale = inputs.reviews, inputs.scale
     u, v = reviews.submission, reviews.reviewer
     n_submissions, n_reviewers = len(reviews.submissions), len(reviews.reviewers)
     z = (reviews.score - scale.low) / scale.width
     per_submission = reviews.counts.astype(float)
     per_reviewer = np.bincount(v, minlength=n_reviewers).astype(float)
-    is_known, known_values = _known_arrays(reviews, known)
+    is_known, known_values = _known_arrays(reviews, inputs.known)
     known_values = (known_values - scale.low) / scale.width
     calibration = np.fromiter(
-        (accuracy.get(reviewer, math.nan) for reviewer in reviews.reviewers), dtype=float, count=n_reviewers
+        (inputs.accuracy.get(reviewer, math.nan) for reviewer in reviews.reviewers), dtype=float, count=n_reviewers
     )
     calibrated = np.isfinite(calibration)
     calibrated_variance = (math.pi / 2) * (1 - np.nan_to_num(calibration)) ** 2
+    typical_calibrated = float(calibrated_variance[calibrated].mean()) if calibrated.any() else 0.0
+    relative_variance = calibrated_variance / typical_calibrated if typical_calibrated > 0 else np.ones(n_reviewers)
     shape = np.where(calibrated, CALIBRATED_SHAPE, UNCALIBRATED_SHAPE)
+    # Calibration examples are reviews of work staff scored: each reviewer's signed error there is evidence of their
+    # bias (and of the shift all peers share), worth as many reviews as examples they assessed.
+    errors = [inputs.calibration_error.get(reviewer) for reviewer in reviews.reviewers]
+    example_count = np.fromiter((e.examples if e else 0 for e in errors), dtype=float, count=n_reviewers)
+    example_error = np.fromiter((e.mean if e else 0.0 for e in errors), dtype=float, count=n_reviewers) / scale.width
 
     # Start from the plain mean, no bias and the prior's noise; anchors stay at their known scores throughout.
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -324,28 +477,45 @@ def _reliability_fit(
     score_variance = np.zeros(n_submissions)
     bias = np.zeros(n_reviewers)
     bias_variance_each = np.zeros(n_reviewers)
+    shift, shift_variance = 0.0, 0.0
     mu = float(score.mean())
     score_spread = _pooled(float(np.var(score)) * n_submissions, n_submissions, SCORE_SPREAD_PRIOR)
     bias_spread = BIAS_SPREAD_PRIOR[0]
     noise = NOISE_PRIOR[0]
-    fit = _Fit(np.zeros(n_reviewers), bias, 1 / score_spread, mu)
-    for _ in range(MAX_ITERATIONS):
+    precision = np.zeros(n_reviewers)
+    score_precision = np.full(n_submissions, 1 / score_spread)
+    fit = _Fit(precision, bias, 1 / score_spread, mu, shift, 0, False)
+    anchor_rows = np.flatnonzero(is_known[u])
+    sees_shift = bool(len(anchor_rows) or example_count.any())
+    bias_of_review = np.zeros(len(z))
+    for sweep in range(1, MAX_ITERATIONS + 1):
         # Reviewer precision: the prior from calibration (or the population), updated by the reviewer's residuals.
-        residual = z - score[u] - bias[v]
+        residual = z - score[u] - bias_of_review - shift
         squared = np.bincount(v, residual * residual + score_variance[u], n_reviewers) + per_reviewer * bias_variance_each
         noise_floor = NOISE_FLOOR_SHARE * noise
-        prior_variance = np.where(calibrated, np.maximum(calibrated_variance - bias_spread, noise_floor), noise)
+        prior_variance = np.where(calibrated, np.maximum(noise * relative_variance, noise_floor), noise)
         precision = (shape + per_reviewer / 2) / (shape * prior_variance + squared / 2)
-        # Reviewer bias: what the reviewer adds to every score, shrunk towards 0.
+        # Reviewer bias: what the reviewer adds to every score beyond the shared shift, shrunk towards 0.
         bias_prior = (BIAS_SHAPE + 0.5) / (BIAS_SHAPE * bias_spread + (bias * bias + bias_variance_each) / 2)
-        bias_precision = bias_prior + precision * per_reviewer
-        bias = precision * np.bincount(v, z - score[u], n_reviewers) / bias_precision
+        bias_precision = bias_prior + precision * (per_reviewer + example_count)
+        bias = precision * (np.bincount(v, residual, n_reviewers) + per_reviewer * bias
+                            + example_count * (example_error - shift)) / bias_precision
         bias_variance_each = 1 / bias_precision
-        # True scores: the precision-weighted mean of the de-biased reviews, shrunk towards the cohort's mean.
+        bias_of_review = bias[v]
         weight = precision[v]
-        fit = _Fit(precision, bias, 1 / score_spread, mu)
+        if sees_shift:
+            # The shift: only reviews of work whose score staff know (graded submissions, calibration examples) see
+            # it; without them it is the prior's 0, which cannot be told apart from the cohort's mean.
+            anchor_weight = weight[anchor_rows]
+            shift_precision = 1 / SHIFT_PRIOR[0] + float(anchor_weight.sum() + np.dot(precision, example_count))
+            shift = (float(np.dot(anchor_weight, z[anchor_rows] - score[u[anchor_rows]] - bias_of_review[anchor_rows]))
+                     + float(np.dot(precision * example_count, example_error - bias))) / shift_precision
+            shift_variance = 1 / shift_precision
+        # True scores: the precision-weighted mean of the de-biased reviews, shrunk towards the cohort's mean.
+        fit = _Fit(precision, bias, 1 / score_spread, mu, shift, sweep, False)
         score_precision = 1 / score_spread + np.bincount(u, weight, n_submissions)
-        new_score = (mu / score_spread + np.bincount(u, weight * (z - bias[v]), n_submissions)) / score_precision
+        new_score = (mu / score_spread + np.bincount(u, weight * (z - bias_of_review - shift), n_submissions)
+                     ) / score_precision
         new_score = np.where(is_known, known_values, new_score)
         score_variance = np.where(is_known, 0.0, 1 / score_precision)
         # The cohort: mean and spread of the scores, spread of the biases, typical noise of a review.
@@ -356,10 +526,23 @@ def _reliability_fit(
         change = float(np.max(np.abs(new_score - score)))
         score = new_score
         if change < TOLERANCE:
+            fit = replace(fit, converged=True)
             break
-    # The bias of each reviewer is uncertain too, and that uncertainty passes to the scores they gave.
+    # The bias of each reviewer and the shared shift are uncertain too, and that passes to the scores they gave.
     share = precision[v] / score_precision[u]
-    variance = score_variance + np.bincount(u, share * share * bias_variance_each[v], n_submissions)
+    reviews_share = np.bincount(u, share, n_submissions)
+    # A bias is learned from the other scores its reviewer gave, themselves uncertain: that passes on too.
+    bias_share = precision / bias_precision
+    bias_variance_each = bias_variance_each + bias_share * bias_share * np.bincount(v, score_variance[u], n_reviewers)
+    # A reviewer's noise variance is uncertain as well: its posterior mean, (shape) / (shape - 1) times one over the
+    # mean precision, is what a review's error varies by (a Student-t's, not a normal's, spread).
+    posterior_shape = shape + per_reviewer / 2
+    noise_inflation = posterior_shape / np.maximum(posterior_shape - 1, 0.5)
+    prior_share = 1 / (score_spread * score_precision)
+    score_variance = np.where(is_known, 0.0, prior_share * prior_share * score_spread + np.bincount(
+        u, share * share * noise_inflation[v] / precision[v], n_submissions))
+    variance = (score_variance + np.bincount(u, share * share * bias_variance_each[v], n_submissions)
+                + reviews_share * reviews_share * shift_variance)
     variance = np.where(is_known, 0.0, variance)
     return scale.low + score * scale.width, np.sqrt(variance) * scale.width, fit
 
@@ -415,13 +598,16 @@ def explain(
     scale: tuple[float, float],
     reviewer_accuracy: Mapping[ReviewerId, float] | None = None,
     known: Mapping[SubmissionId, float] | None = None,
+    calibration_error: Mapping[ReviewerId, CalibrationError] | None = None,
 ) -> dict[SubmissionId, Explanation[ReviewerId]]:
     """How `aggregate` reached each submission's score: each review's share of it and its correction for the
     reviewer's measured bias, and any pull towards the cohort's mean. Same arguments, same scores."""
-    prepared = _prepared(scores, method, scale, reviewer_accuracy, known)
-    if prepared is None:
+    inputs = _prepared(scores, method, scale, reviewer_accuracy, known, calibration_error)
+    if inputs is None:
         return {}
-    bounds, accuracy, known_scores, reviews = prepared
+    bounds, accuracy, known_scores, reviews = inputs.scale, inputs.accuracy, inputs.known, inputs.reviews
+    if reviews.criterion is not None:
+        raise ValueError("explain() explains totals: give it scores without criteria")
     n = len(reviews.score)
     share: np.ndarray = np.zeros(n)
     correction: np.ndarray = np.zeros(n)
@@ -429,11 +615,11 @@ def explain(
     cohort_mean = 0.0
     counts = reviews.counts
     if n and method == "reliability":
-        _, _, fit = _reliability_fit(reviews, bounds, accuracy, known_scores)
+        _, _, fit = _reliability_fit(inputs)
         weight = fit.precision[reviews.reviewer]
         total = fit.prior_precision + np.bincount(reviews.submission, weight, len(reviews.submissions))
         share = weight / total[reviews.submission]
-        correction = -fit.bias[reviews.reviewer] * bounds.width
+        correction = -(fit.bias[reviews.reviewer] + fit.shift) * bounds.width
         cohort_share = fit.prior_precision / total
         cohort_mean = bounds.low + fit.mu * bounds.width
     elif n and method == "calibrated":
@@ -455,7 +641,8 @@ def explain(
             share[order] = kept / np.where(size >= 4, size - 2, size)
     elif n:
         share = 1.0 / counts[reviews.submission]
-    estimates = aggregate(scores, method, scale=scale, reviewer_accuracy=reviewer_accuracy, known=known)
+    estimates = aggregate(scores, method, scale=scale, reviewer_accuracy=reviewer_accuracy, known=known,
+                          calibration_error=calibration_error)
     parts: dict[SubmissionId, list[ReviewPart[ReviewerId]]] = {submission: [] for submission in reviews.submissions}
     for index in range(n):
         submission = reviews.submissions[reviews.submission[index]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 import statistics
 from collections import defaultdict
@@ -12,9 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from assessment.aggregation import METHODS, Estimate, Explanation, PeerScore, aggregate, explain
+from assessment.aggregation import METHODS, CalibrationError, Estimates, Explanation, PeerScore, aggregate, explain
 from assessment.calibration_training import student_status
-from assessment.errors import InvalidInput, NotFound, PhaseClosed
+from assessment.errors import AssessmentError, InvalidInput, NotFound, PhaseClosed
 from assessment.grading import (
     GradeInputs,
     ReviewerAccuracy,
@@ -62,6 +63,7 @@ class Cohort:
     staff_reviews: list[Review]
     accuracy: dict[int, float]  # calibration accuracy by reviewer
     open_flags: dict[int, int]  # by submission
+    calibration_error: dict[int, CalibrationError]  # which way each reviewer leaned on the examples, by reviewer
 
 
 def _cohort(session: Session, assignment: Assignment) -> Cohort:
@@ -86,21 +88,43 @@ def _cohort(session: Session, assignment: Assignment) -> Cohort:
     ).all())
     return Cohort(assignment, students, submissions,
                   [r for r in reviews if r.kind is ReviewKind.PEER], [r for r in reviews if r.kind is ReviewKind.STAFF],
-                  accuracy, flags)
+                  accuracy, flags, calibration_errors(session, assignment))
 
 
-def estimates(cohort: Cohort, method: str) -> dict[int, Estimate]:
+def calibration_errors(session: Session, assignment: Assignment) -> dict[int, CalibrationError]:
+    """Each student's signed error on the calibration examples, in points: the mean of (their total - the reference's)
+    over their first attempt at each example, the blind one, as the accuracy is."""
+    rubric = assignment.rubric
+    if rubric is None or not assignment.calibration_examples_required:
+        return {}
+    differences: dict[int, list[float]] = defaultdict(list)
+    for student, selections, reference in session.execute(
+            select(CalibrationAttempt.student_id, CalibrationAttempt.selections, CalibrationExample.reference)
+            .join(CalibrationExample, CalibrationExample.id == CalibrationAttempt.example_id)
+            .where(CalibrationExample.assignment_id == assignment.id, CalibrationAttempt.number == 1)):
+        if reference is None:
+            continue
+        try:
+            differences[student].append(rubric.score(selections, assignment.points_possible)
+                                        - rubric.score(reference, assignment.points_possible))
+        except AssessmentError:
+            continue  # an attempt at a rubric changed since says nothing about the current one
+    return {student: CalibrationError(math.fsum(values) / len(values), len(values))
+            for student, values in differences.items()}
+
+
+def estimates(cohort: Cohort, method: str) -> Estimates[int]:
     """Each submission's score on the assignment's points, by the given method; staff assessments win."""
     scores, known = _peer_and_staff_scores(cohort)
     return aggregate(scores, method, scale=(0.0, cohort.assignment.points_possible),
-                     reviewer_accuracy=cohort.accuracy, known=known)
+                     reviewer_accuracy=cohort.accuracy, known=known, calibration_error=cohort.calibration_error)
 
 
 def explanations(cohort: Cohort, method: str) -> dict[int, Explanation[int]]:
     """How `estimates` reached each submission's score, review by review."""
     scores, known = _peer_and_staff_scores(cohort)
     return explain(scores, method, scale=(0.0, cohort.assignment.points_possible),
-                   reviewer_accuracy=cohort.accuracy, known=known)
+                   reviewer_accuracy=cohort.accuracy, known=known, calibration_error=cohort.calibration_error)
 
 
 def _peer_and_staff_scores(cohort: Cohort) -> tuple[list[PeerScore[int, int]], dict[int, float]]:
@@ -202,8 +226,9 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     return grades
 
 
-def compare_methods(session: Session, assignment_id: int) -> dict[str, dict[int, Estimate]]:
-    """Every method's estimates for this assignment's submissions, side by side, without storing anything."""
+def compare_methods(session: Session, assignment_id: int) -> dict[str, Estimates[int]]:
+    """Every method's estimates for this assignment's submissions, side by side, without storing anything; each says
+    whether its fit settled."""
     cohort = _cohort(session, get_assignment(session, assignment_id))
     return {method: estimates(cohort, method) for method in METHODS}
 

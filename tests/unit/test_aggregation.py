@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessment.aggregation import METHODS, Estimate, PeerScore, aggregate, explain
+from assessment import aggregation
+from assessment.aggregation import METHODS, CalibrationError, Estimate, PeerScore, aggregate, explain
 
 # Derandomized so a run is repeatable; the cohorts are small, so each property stays well under a second.
 PROPERTY = settings(max_examples=100, derandomize=True, deadline=None)
@@ -46,11 +47,31 @@ def test_a_single_review_has_the_uncertainty_of_a_score_drawn_anywhere_on_the_sc
     assert aggregate(one_submission(7), method, scale=SCALE)["work"] == Estimate(7.0, pytest.approx(10 / math.sqrt(12)))
 
 
-def test_median_takes_the_middle_review_and_a_robust_spread():
+def test_median_takes_the_middle_review_with_the_means_uncertainty_widened():
     estimate = aggregate(one_submission(2, 9, 3), "median", scale=SCALE)["work"]
     assert estimate.score == 3.0
-    # Median absolute deviation 1, as a normal sd, over sqrt(n), times the median's pi/2 variance penalty.
-    assert estimate.std == pytest.approx(math.sqrt(math.pi / 2) * 1.4826 / math.sqrt(3))
+    # The reviews' sample variance 43/3, over n, times the median's pi/2 variance penalty.
+    assert estimate.std == pytest.approx(math.sqrt(math.pi / 2 * 43 / 3 / 3))
+
+
+@pytest.mark.parametrize("method", ["mean", "median", "trimmed_mean", "calibrated"])
+def test_reviews_that_agree_are_still_uncertain_when_the_class_reviews_scatter(method):
+    # "agreed" has three equal reviews; "argued" has reviews of sample variance 4 (4, 6, 8).
+    scores = reviews(*(("agreed", reviewer, 7.0) for reviewer in "xyz"),
+                     *(("argued", reviewer, score) for reviewer, score in zip("xyz", (4.0, 6.0, 8.0), strict=True)))
+    estimates = aggregate(scores, method, scale=SCALE)
+    # Own variance 0 with 2 degrees of freedom, pulled towards the class's pooled 2 by 4 pseudo-reviews: 8/6 in all.
+    penalty = math.sqrt(math.pi / 2) if method == "median" else 1.0
+    assert estimates["agreed"].std == pytest.approx(penalty * math.sqrt(8 / 6 / 3))
+    assert estimates["argued"].std == pytest.approx(penalty * math.sqrt((4 * 2 + 2 * 4) / 6 / 3))
+
+
+@pytest.mark.parametrize("method", ["mean", "median", "trimmed_mean", "calibrated"])
+def test_a_single_review_in_a_class_is_as_uncertain_as_one_review_there(method):
+    # The class's reviews scatter with a pooled variance of 4 (reviews 4, 6, 8 of one submission).
+    scores = reviews(("lone", "x", 7.0), *(("argued", reviewer, score)
+                                           for reviewer, score in zip("xyz", (4.0, 6.0, 8.0), strict=True)))
+    assert aggregate(scores, method, scale=SCALE)["lone"].std == pytest.approx(2.0)
 
 
 def test_median_of_an_even_count_is_the_mean_of_the_middle_two():
@@ -64,7 +85,8 @@ def test_median_ignores_one_wild_review():
 def test_trimmed_mean_drops_the_highest_and_lowest_of_four_or_more():
     estimate = aggregate(one_submission(10, 5, 1, 6), "trimmed_mean", scale=SCALE)["work"]
     assert estimate.score == pytest.approx(5.5)
-    assert estimate.std == pytest.approx(0.5)  # sd of 5 and 6 over sqrt(2)
+    # From the scatter of all four (sample variance 41/3) over sqrt(4), widened by the trimmed mean's 1.2 variance.
+    assert estimate.std == pytest.approx(math.sqrt(1.2 * 41 / 3 / 4))
 
 
 def test_trimmed_mean_of_fewer_than_four_is_the_mean():
@@ -112,10 +134,206 @@ def test_reliability_trusts_a_well_calibrated_reviewer_more_than_a_poorly_calibr
     assert estimate.score > 6.5
 
 
+def test_reliability_reads_calibration_accuracies_relative_to_each_other_not_as_a_noise_level():
+    # Calibration is scored criterion by criterion, bias included: a class calibrating at 0.6 need not review totals
+    # any less precisely than one at 0.9; only how its reviewers compare with each other says whom to trust.
+    poorly = aggregate(reviews(*PINNED), scale=SCALE, reviewer_accuracy=dict.fromkeys("xyz", 0.6))
+    well = aggregate(reviews(*PINNED), scale=SCALE, reviewer_accuracy=dict.fromkeys("xyz", 0.9))
+    assert close(poorly, well, 1e-9)
+
+
 def test_reliability_is_less_certain_with_fewer_or_more_discordant_reviews():
     few = aggregate(one_submission(6, 7), "reliability", scale=SCALE)["work"].std
     many = aggregate(one_submission(6, 7, 6, 7, 6, 7), "reliability", scale=SCALE)["work"].std
     assert many < few
+
+
+# The reliability model's exact numbers on small fixed classes: three reviewers each scoring the same three works.
+
+PINNED = [("a", "x", 6), ("a", "y", 8), ("a", "z", 7), ("b", "x", 3), ("b", "y", 6), ("b", "z", 4),
+          ("c", "x", 9), ("c", "y", 9), ("c", "z", 8)]
+ONE_TO_FIVE = [("a", "x", 2), ("a", "y", 4), ("a", "z", 3), ("b", "x", 1), ("b", "y", 3), ("b", "z", 2),
+               ("c", "x", 5), ("c", "y", 5), ("c", "z", 4)]
+
+
+def test_reliability_numbers_are_pinned_on_a_small_class():
+    estimates = aggregate(reviews(*PINNED), "reliability", scale=SCALE)
+    assert {work: (estimate.score, estimate.std) for work, estimate in estimates.items()} == {
+        "a": (pytest.approx(7.027392224967, abs=1e-9), pytest.approx(0.660198504427, abs=1e-9)),
+        "b": (pytest.approx(4.666759785700, abs=1e-9), pytest.approx(0.660198504427, abs=1e-9)),
+        "c": (pytest.approx(8.294233981239, abs=1e-9), pytest.approx(0.660198504427, abs=1e-9)),
+    }
+    assert (estimates.sweeps, estimates.converged) == (14, True)
+
+
+def test_reliability_numbers_are_pinned_on_a_scale_that_does_not_start_at_zero():
+    estimates = aggregate(reviews(*ONE_TO_FIVE), "reliability", scale=(1, 5))
+    assert [(estimate.score, estimate.std) for estimate in estimates.values()] == [
+        (pytest.approx(3.131282241187, abs=1e-9), pytest.approx(0.305459511141, abs=1e-9)),
+        (pytest.approx(2.235518311442, abs=1e-9), pytest.approx(0.305459511141, abs=1e-9)),
+        (pytest.approx(4.156204051428, abs=1e-9), pytest.approx(0.305459511141, abs=1e-9)),
+    ]
+
+
+def test_reliability_iterates_past_thirty_sweeps_until_the_scores_settle():
+    estimates = aggregate(reviews(*ONE_TO_FIVE), "reliability", scale=(1, 5))
+    assert estimates.sweeps == 54
+    assert estimates.converged
+
+
+def test_a_fit_that_reaches_its_sweep_limit_unsettled_says_so(monkeypatch):
+    # The class settles at sweep 14: a limit of 14 is enough, a limit of 13 is not.
+    monkeypatch.setattr(aggregation, "MAX_ITERATIONS", 14)
+    assert aggregate(reviews(*PINNED), "reliability", scale=SCALE).converged
+    monkeypatch.setattr(aggregation, "MAX_ITERATIONS", 13)
+    unsettled = aggregate(reviews(*PINNED), "reliability", scale=SCALE)
+    assert (unsettled.sweeps, unsettled.converged) == (13, False)
+    assert unsettled["a"].score == pytest.approx(7.03, abs=0.01)
+
+
+@pytest.mark.parametrize("method", ["mean", "median", "trimmed_mean", "calibrated"])
+def test_methods_without_sweeps_are_always_settled(method):
+    estimates = aggregate(reviews(*PINNED), method, scale=SCALE)
+    assert (estimates.sweeps, estimates.converged) == (0, True)
+
+
+# Calibration's signed error.
+
+def test_a_reviewer_lenient_in_calibration_has_their_scores_corrected_down():
+    # Two works of equal scores, each by one reviewer; only calibration tells the two reviewers apart.
+    scores = reviews(*PINNED, ("lone1", "p", 8), ("lone2", "q", 8))
+    plain = aggregate(scores, "reliability", scale=SCALE)
+    assert plain["lone1"].score == pytest.approx(plain["lone2"].score, abs=0.05)
+    errors = {"p": CalibrationError(0.0, 3), "q": CalibrationError(2.0, 3)}
+    told = aggregate(scores, "reliability", scale=SCALE, calibration_error=errors)
+    assert told["lone2"].score < told["lone1"].score - 0.5
+    explanation = explain(scores, "reliability", scale=SCALE, calibration_error=errors)["lone2"]
+    assert explanation.parts[0].correction < -0.5
+    assert explanation.score == told["lone2"].score
+
+
+def test_calibration_over_no_examples_changes_nothing():
+    errors = {"y": CalibrationError(3.0, 0)}
+    assert close(aggregate(reviews(*PINNED), scale=SCALE, calibration_error=errors),
+                 aggregate(reviews(*PINNED), scale=SCALE), 1e-12)
+
+
+@pytest.mark.parametrize("error", [CalibrationError(math.nan, 3), CalibrationError(1.0, -1)])
+def test_a_calibration_error_that_is_not_a_mean_over_examples_is_refused(error):
+    with pytest.raises(ValueError, match="calibration error"):
+        aggregate(reviews(*PINNED), scale=SCALE, calibration_error={"x": error})
+
+
+# Staff grades.
+
+@pytest.mark.parametrize(("peers_below_staff", "widened"), [(2.0, True), (0.0, False)])
+@pytest.mark.parametrize("method", ["mean", "median", "trimmed_mean", "calibrated"])
+def test_staff_grades_that_show_peers_all_off_together_widen_the_uncertainty(method, peers_below_staff, widened):
+    # Five graded works whose three reviews agree, all `peers_below_staff` under the staff grade; one ungraded work
+    # reviewed 4, 6, 8. Pooled review variance: 8 over 12 degrees of freedom.
+    graded = {f"k{index}": 5.0 + index for index in range(5)}
+    scores = reviews(*((work, reviewer, grade - peers_below_staff) for work, grade in graded.items() for reviewer in "xyz"),
+                     *(("fresh", reviewer, score) for reviewer, score in zip("xyz", (4.0, 6.0, 8.0), strict=True)))
+    penalty = math.pi / 2 if method == "median" else 1.0
+    graded_variance = penalty * (4 * 2 / 3) / 6 / 3
+    fresh_variance = penalty * (4 * 2 / 3 + 2 * 4) / 6 / 3
+    # What the graded works' estimates miss by beyond their own variance, pulled halfway to 0 (5 grades, 5 pseudo).
+    gap = max(0.0, peers_below_staff**2 - graded_variance) * 5 / 10
+    estimate = aggregate(scores, method, scale=SCALE, known=graded)["fresh"]
+    assert estimate.std == pytest.approx(math.sqrt(fresh_variance + gap))
+    assert (estimate.std > math.sqrt(fresh_variance) + 0.5) is widened
+
+
+def test_staff_grades_teach_the_shift_all_peers_share_even_to_reviewers_who_scored_none():
+    # Ten graded works, each scored 1 point low by its own reviewer; three more by reviewers who never met staff work.
+    graded = {f"k{index}": 4.0 + index / 3 for index in range(10)}
+    anchored = [(work, f"r{index}", score - 1) for index, (work, score) in enumerate(graded.items())]
+    fresh = [(f"f{work}", f"s{reviewer}", 5.0 + work - 1) for work in range(3) for reviewer in range(3)]
+    scores = reviews(*anchored, *fresh)
+    shifted = aggregate(scores, "reliability", scale=SCALE, known=graded)
+    unshifted = aggregate(scores, "reliability", scale=SCALE)
+    for work in range(3):
+        assert shifted[f"f{work}"].score > unshifted[f"f{work}"].score + 0.3
+        assert shifted[f"f{work}"].score < 5.0 + work + 0.1
+
+
+def test_one_staff_grade_moves_the_shift_less_than_many():
+    fresh = [(f"f{work}", f"s{reviewer}", 5.0 + work - 1) for work in range(3) for reviewer in range(3)]
+    def lift(count):
+        graded = {f"k{index}": 6.0 for index in range(count)}
+        scores = reviews(*((work, f"r{index}", 5.0) for index, work in enumerate(graded)), *fresh)
+        return (aggregate(scores, "reliability", scale=SCALE, known=graded)["f0"].score
+                - aggregate(scores, "reliability", scale=SCALE)["f0"].score)
+    assert 0 < lift(1) < lift(10)
+
+
+# Scores by rubric criterion.
+
+def by_criterion(*rows: tuple[object, object, object, float], weights: dict | None = None) -> list[PeerScore]:
+    weights = weights or {}
+    return [PeerScore(work, reviewer, score, criterion=criterion, weight=weights.get(criterion, 1.0))
+            for work, reviewer, criterion, score in rows]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_one_named_criterion_scores_as_scores_without_criteria(method):
+    named = by_criterion(*((work, reviewer, "quality", score) for work, reviewer, score in PINNED))
+    plain = aggregate(reviews(*PINNED), method, scale=SCALE)
+    assert close(aggregate(named, method, scale=SCALE), plain, 1e-12)
+    assert aggregate(named, method, scale=SCALE).sweeps == plain.sweeps
+
+
+def test_criteria_are_estimated_apart_and_combined_by_their_weights():
+    rows = [("work", reviewer, "argument", score) for reviewer, score in (("x", 4), ("y", 6))]
+    rows += [("work", reviewer, "style", score) for reviewer, score in (("x", 9), ("y", 7), ("z", 8))]
+    estimate = aggregate(by_criterion(*rows, weights={"argument": 3.0, "style": 1.0}), "mean", scale=SCALE)["work"]
+    assert estimate.score == pytest.approx((3 * 5 + 1 * 8) / 4)
+    # Each criterion's standard error, weighted: sqrt((3 * 1)^2 + (1 * 1 / sqrt(3))^2) / 4.
+    assert estimate.std == pytest.approx(math.sqrt(9 + 1 / 3) / 4)
+
+
+def test_a_criterion_of_weight_zero_does_not_count_and_one_without_reviews_of_a_work_is_left_out_for_it():
+    rows = [("a", "x", "argument", 4.0), ("a", "x", "style", 9.0), ("a", "x", "extra", 0.0), ("b", "x", "style", 6.0)]
+    estimates = aggregate(by_criterion(*rows, weights={"extra": 0.0}), "mean", scale=SCALE)
+    assert estimates["a"].score == pytest.approx(6.5)
+    assert estimates["b"].score == pytest.approx(6.0)
+
+
+def test_a_reviewer_lenient_on_one_criterion_only_is_corrected_on_that_criterion():
+    # Eight works, three reviewers each; "soft" adds 3 points on style and nothing on argument.
+    rows = []
+    for work in range(8):
+        for reviewer in ("a", "b", "soft"):
+            rows.append((work, reviewer, "argument", 3.0 + work % 4))
+            rows.append((work, reviewer, "style", 3.0 + work % 4 + (3 if reviewer == "soft" else 0)))
+    apart = aggregate(by_criterion(*rows), "reliability", scale=SCALE)
+    together = aggregate(by_criterion(*((w, r, "all", s) for w, r, _, s in rows)), "reliability", scale=SCALE)
+    for work in range(8):
+        assert abs(apart[work].score - (3.0 + work % 4)) < abs(together[work].score - (3.0 + work % 4))
+        assert apart[work].score == pytest.approx(3.0 + work % 4, abs=0.5)
+
+
+@pytest.mark.parametrize(("rows", "weights", "problem"), [
+    ([("a", "x", "argument", 4.0), ("a", "y", None, 5.0)], {}, "every peer score names its criterion"),
+    ([("a", "x", "argument", 4.0)], {"argument": -1.0}, "weight of 0 or more"),
+    ([("a", "x", "argument", 4.0)], {"argument": math.inf}, "weight of 0 or more"),
+    ([("a", "x", "argument", 4.0)], {"argument": 0.0}, "at least one criterion"),
+])
+def test_criteria_with_missing_names_or_impossible_weights_are_refused(rows, weights, problem):
+    with pytest.raises(ValueError, match=problem):
+        aggregate(by_criterion(*rows, weights=weights), "mean", scale=SCALE)
+
+
+def test_a_criterion_whose_scores_disagree_on_its_weight_is_refused():
+    scores = [PeerScore("a", "x", 4.0, criterion="argument", weight=1.0),
+              PeerScore("b", "x", 4.0, criterion="argument", weight=2.0)]
+    with pytest.raises(ValueError, match="the same on all its scores"):
+        aggregate(scores, "mean", scale=SCALE)
+
+
+def test_explaining_scores_by_criterion_is_refused():
+    with pytest.raises(ValueError, match="explains totals"):
+        explain(by_criterion(("a", "x", "argument", 4.0)), "mean", scale=SCALE)
 
 
 # Staff grades.

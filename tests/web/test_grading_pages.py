@@ -5,6 +5,7 @@ from __future__ import annotations
 import requests
 from sqlalchemy import select
 
+from assessment import aggregation
 from assessment.models import Grade, GradePosting, PostingStatus
 from tests.support.rows import see_committed
 from tests.support.visitor import page_text
@@ -35,6 +36,22 @@ def test_staff_run_grading_compare_methods_override_and_release_to_the_gradebook
     assert len(postings) == 4 and {p.status for p in postings} == {PostingStatus.POSTED}
     gradebook = page_text(requests.get(f"{lms.sandbox.url}/gradebook", timeout=10))
     assert "45" in gradebook
+
+
+def test_the_method_comparison_says_whether_the_reliability_estimate_settled(lms, instructor, class_in_review,
+                                                                             session, monkeypatch):
+    review_everything(class_in_review, session)
+
+    settled = page_text(instructor.get("/links/{link}/grades/compare"))
+    assert "assesses): the scores settled after" in settled
+    assert "still moving" not in settled
+
+    # A tolerance no change can meet: the fit runs to its limit of sweeps unsettled.
+    monkeypatch.setattr(aggregation, "TOLERANCE", -1.0)
+    monkeypatch.setattr(aggregation, "MAX_ITERATIONS", 3)
+    unsettled = page_text(instructor.get("/links/{link}/grades/compare"))
+    assert "assesses): the scores were still moving when estimation stopped after 3 rounds;" in unsettled
+    assert "settled after" not in unsettled
 
 
 def test_students_cannot_reach_the_grading_pages(class_in_review):
