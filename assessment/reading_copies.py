@@ -13,9 +13,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from assessment.errors import UploadRejected
 from assessment.models import SubmissionVersion
 from assessment.reading import needs_reading_copy, reading_copy_key
-from assessment.errors import UploadRejected
 from assessment.storage import FileStorage
 from assessment.stripping.pdf import strip_pdf
 from assessment.uploads import KNOWN_KINDS
