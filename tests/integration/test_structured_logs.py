@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import re
 import uuid
 from collections.abc import Iterator
@@ -16,39 +14,18 @@ import requests
 from lti_tool.app import create_app
 from lti_tool.database import dispose_database
 from lti_tool.enqueue import enqueue
-from lti_tool.logging_setup import make_handler
 from tests.conftest import TEST_SECRET, make_settings
 from tests.support.lms import begin_launch
+from tests.support.log_capture import Captured, captured_logs
 from tests.support.processes import stop_process
 from tests.support.services import redis_test_url, service_missing
 from tests.support.workers import start_worker
 
 
-class Captured:
-    """Every record that reaches the root logger, written as production writes it (JSON lines)."""
-
-    def __init__(self) -> None:
-        self.stream = io.StringIO()
-
-    @property
-    def text(self) -> str:
-        return self.stream.getvalue()
-
-    def lines(self) -> list[dict]:
-        return [json.loads(line) for line in self.text.splitlines()]
-
-
 @pytest.fixture
 def captured() -> Iterator[Captured]:
-    captured = Captured()
-    handler = make_handler("json", captured.stream)
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield captured
-    root.removeHandler(handler)
-    root.setLevel(level)
+    with captured_logs() as captured:
+        yield captured
 
 
 def _request_lines(captured: Captured) -> list[dict]:
@@ -145,14 +122,20 @@ def test_launches_accepted_and_refused_are_logged_as_events_and_no_line_holds_th
     replay = requests.post(pending.launch_url, data=pending.fields, cookies=state_cookie, timeout=10)
     assert replay.status_code == 400
 
-    lines = captured.lines()
     assert pending.fields["id_token"] not in captured.text
     assert pending.fields["state"] not in captured.text
-    [accepted] = [line for line in lines if line.get("event") == "launch.accepted"]
+    [accepted] = captured.events("launch.accepted")
     assert accepted["role"] == "student" and isinstance(accepted["person_id"], int)
     assert accepted["deep_linking"] is False
-    [refused] = [line for line in lines if line.get("event") == "launch.refused"]
+    [refused] = captured.events("launch.refused")
     assert refused["status"] == 400 and "replayed id_token" in refused["reason"]
     assert refused["request_id"] != accepted["request_id"]
     # The launch carried the student's name and e-mail address; the logs carry ids.
     assert "Okafor" not in captured.text and "amara.okafor@example.edu" not in captured.text
+
+
+def test_a_scheduled_job_logs_its_run_with_how_many_rows_it_handled(app, captured):
+    assert app.extensions["peerlti.celery"].tasks["peerlti.reclaim_expired_leases"].delay().get() == 0
+
+    [run] = captured.events("scheduled.run")
+    assert (run["task"], run["state"], run["count"]) == ("peerlti.reclaim_expired_leases", "SUCCESS", 0)
