@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,7 +49,7 @@ class SchemaNotCurrent(RuntimeError):
 
 def schema_problem(connection: Connection) -> str | None:
     """None when the database is at the head revision, else what is wrong with it, in one line."""
-    scripts = ScriptDirectory(str(MIGRATIONS))
+    scripts = _scripts()
     heads = set(scripts.get_heads())
     # Read directly, not through a MigrationContext, which logs two lines each time: /readyz runs this often.
     has_versions = inspect(connection).has_table(VERSION_TABLE)
@@ -72,6 +73,12 @@ def require_current_schema(engine: Engine) -> None:
         problem = schema_problem(connection)
     if problem is not None:
         raise SchemaNotCurrent(problem)
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    # Read once per process: the migration files do not change under a running server, and /readyz asks often.
+    return ScriptDirectory(str(MIGRATIONS))
 
 
 def _known(scripts: ScriptDirectory, revision: str) -> bool:
