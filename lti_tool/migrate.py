@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError as AlembicError
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, String, column, inspect, select, table
 
 if TYPE_CHECKING:
     from lti_tool.key_vault import KeyVault
@@ -53,7 +53,8 @@ def schema_problem(connection: Connection) -> str | None:
     heads = set(scripts.get_heads())
     # Read directly, not through a MigrationContext, which logs two lines each time: /readyz runs this often.
     has_versions = inspect(connection).has_table(VERSION_TABLE)
-    current = set(connection.scalars(text("SELECT version_num FROM alembic_version"))) if has_versions else set()
+    versions = select(column("version_num", String)).select_from(table(VERSION_TABLE))
+    current = set(connection.scalars(versions)) if has_versions else set()
     if current == heads:
         return None
     head = ", ".join(sorted(heads))
