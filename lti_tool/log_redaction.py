@@ -26,12 +26,20 @@ class RedactSecrets(logging.Filter):
     """Rewrites a record's message and arguments (a tuple, or gunicorn's mapping of atoms) before it is written."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
-        elif isinstance(record.args, MutableMapping):
+        if isinstance(record.args, MutableMapping):
+            if isinstance(record.msg, str):
+                record.msg = redact(record.msg)
             _redact_in_place(record.args)
+        elif record.args:
+            # Formatted first: a secret's name in the format and its value in the arguments (`state=%s`) is one
+            # secret, and redacting the format alone would take its placeholder away from the arguments.
+            try:
+                message = record.getMessage()
+            except (TypeError, ValueError):
+                return True  # a malformed call: left for the logging module to report as such
+            record.msg, record.args = redact(message), ()
+        elif isinstance(record.msg, str):
+            record.msg = redact(record.msg)
         return True
 
 
