@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -112,7 +113,17 @@ def test_gunicorn_on_a_database_behind_the_head_exits_naming_both_revisions(tmp_
     assert "Traceback" not in result.stdout
 
 
-def test_peerlti_serve_on_a_database_never_migrated_says_to_upgrade_instead_of_serving(tmp_path):
+@pytest.fixture
+def root_logging_restored() -> Iterator[None]:
+    """`peerlti serve` sets up the process's logging, as an entry point does; the tests after it keep their own."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_peerlti_serve_on_a_database_never_migrated_says_to_upgrade_instead_of_serving(tmp_path, root_logging_restored):
     env = {"DATABASE_URL": sqlite_url(tmp_path), "PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET}
 
     result = CliRunner().invoke(main, ["serve", "--port", "0"], env=env)
