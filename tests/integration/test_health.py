@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 from click.testing import CliRunner
+from sqlalchemy import create_engine, text
 
 from lti_tool import health, migrate
 from lti_tool.app import create_app
@@ -91,6 +92,22 @@ def test_readyz_is_red_naming_the_revision_when_the_database_is_behind_the_head(
     assert response.status_code == 503
     detail = response.get_json()["checks"]["database"]["detail"]
     assert "at revision 0014, behind the head" in detail and "peerlti db upgrade" in detail
+
+
+def test_readyz_is_red_when_the_database_was_migrated_by_a_newer_release(tmp_path, serve_with):
+    url = sqlite_url(tmp_path)
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    engine.dispose()
+    client = serve_with(tmp_path, url)
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert "at revision 0999, which this version of peerlti does not know" in (
+        response.get_json()["checks"]["database"]["detail"])
 
 
 def test_readyz_is_red_when_the_upload_storage_cannot_be_written(tmp_path, database_url, engine, serve_with):
