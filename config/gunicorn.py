@@ -10,13 +10,15 @@ from gunicorn import glogging
 from assessment.db import make_engine
 from config.settings import Settings, SettingsError
 from lti_tool.log_redaction import RedactSecrets
-from lti_tool.logging_setup import ContextFields, make_formatter
+from lti_tool.logging_setup import ContextFields, configure_logging, make_formatter
 from lti_tool.migrate import SchemaNotCurrent, require_current_schema
 
 try:
     _settings = Settings.from_env()
 except SettingsError as error:
     raise SystemExit(f"Error: {error}") from None
+# The master's own lines (the schema check at start) in the same format as the workers'.
+configure_logging(_settings.log_format, _settings.log_level)
 
 
 def _cores() -> int:

@@ -11,7 +11,7 @@ from kombu import Connection as BrokerConnection
 from sqlalchemy import Engine
 
 from assessment.storage import FileStorage
-from lti_tool.migrate import schema_problem
+from lti_tool.migrate import schema_status
 
 log = logging.getLogger(__name__)
 PROBE_PREFIX = "health"
@@ -31,12 +31,10 @@ class Check:
 def database(engine: Engine) -> Check:
     try:
         with engine.connect() as connection:
-            problem = schema_problem(connection)
+            status = schema_status(connection)
     except Exception as error:  # noqa: BLE001 - whatever stops a connection makes the database unusable
         return Check("database", False, "unreachable", _cause(error))
-    if problem is not None:
-        return Check("database", False, problem)
-    return Check("database", True, "reachable, at the migration head")
+    return Check("database", status.usable, f"reachable, {status.summary}" if status.usable else status.summary)
 
 
 def broker(url: str, timeout_seconds: float) -> Check:

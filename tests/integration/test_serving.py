@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 from click.testing import CliRunner
+from sqlalchemy import create_engine, text
 
 from lti_tool import migrate
 from lti_tool.cli import main
@@ -130,3 +131,21 @@ def test_peerlti_serve_on_a_database_never_migrated_says_to_upgrade_instead_of_s
 
     assert result.exit_code == 1
     assert "Error: the database is not migrated" in result.output and "run `peerlti db upgrade`" in result.output
+
+
+def test_gunicorn_on_a_database_a_newer_release_migrated_serves_and_warns(tmp_path):
+    # A rolling upgrade: the old release's processes keep starting while the new release's migrations are in.
+    url = sqlite_url(tmp_path)
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    engine.dispose()
+    tool = start_gunicorn(_environment(tmp_path, url, "http://localhost:5000"), tmp_path / "g.log")
+    try:
+        tool.wait_until_serving()
+    finally:
+        tool.stop()
+
+    warnings = [line for line in _json_lines(tool.log()) if line["level"] == "warning"]
+    assert any("at revision 0999, newer than this release's head" in line["message"] for line in warnings)

@@ -3,14 +3,26 @@ an access log without query strings or referrers."""
 
 from __future__ import annotations
 
+import logging
 import os
 import runpy
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "gunicorn.py"
 SECRET = "x" * 40
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """Reading the configuration sets up the master's logging, as gunicorn's master would; the tests keep theirs."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def _config(monkeypatch, tmp_path, **env: str) -> dict:
