@@ -13,6 +13,8 @@ from limits import parse_many
 
 ENVIRONMENTS = ("development", "test", "production")
 REGISTRATION_MODES = ("invite", "open")
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # Hosts the tool may reach on loopback without saying so: the sandbox LMS in development and the tests.
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -64,6 +66,17 @@ class Settings:
     proxy_fix_x_for: int = 0
     # Hosts exempt from the outbound address rules (loopback, private...): lower case, IPv6 without brackets.
     outbound_allowed_hosts: tuple[str, ...] = ()
+    # How many reverse proxies to trust for X-Forwarded-Proto (0: the scheme the server itself received).
+    proxy_fix_x_proto: int = 0
+    # "json": one JSON object per line, for a log collector (production's default); "text": lines for a person.
+    log_format: str = "text"
+    log_level: str = "INFO"
+    # gunicorn (config/gunicorn.py): processes (0: from the CPU count), threads each, request timeout, and how many
+    # requests a process serves before it is replaced (0: never), which bounds any slow leak.
+    web_workers: int = 0
+    web_threads: int = 4
+    web_timeout_seconds: int = 60
+    web_max_requests: int = 2000
     # "invite": /lti/register needs an administrator's single-use invitation; "open": anyone may register.
     dynamic_registration: str = "invite"
     # The LibreOffice program that turns DOCX and ODT files into PDFs to read in the page (a name on PATH or a path);
@@ -109,6 +122,13 @@ class Settings:
                 for name, default in vars(RateLimits()).items()
             }),
             proxy_fix_x_for=_int(env, "PROXY_FIX_X_FOR", 0, low=0, high=10),
+            proxy_fix_x_proto=_int(env, "PROXY_FIX_X_PROTO", 0, low=0, high=10),
+            log_format=_choice(env, "LOG_FORMAT", LOG_FORMATS, "json" if environment == "production" else "text"),
+            log_level=_choice(env, "LOG_LEVEL", LOG_LEVELS, "INFO"),
+            web_workers=_int(env, "WEB_WORKERS", 0, low=0, high=256),
+            web_threads=_int(env, "WEB_THREADS", 4, low=1, high=64),
+            web_timeout_seconds=_int(env, "WEB_TIMEOUT_SECONDS", 60, low=5, high=3600),
+            web_max_requests=_int(env, "WEB_MAX_REQUESTS", 2000, low=0, high=1_000_000),
             outbound_allowed_hosts=_hosts(env, "OUTBOUND_ALLOWED_HOSTS",
                                           () if environment == "production" else LOCAL_HOSTS),
             # Development stays open so the sandbox's "External tools" page registers the tool without a step.

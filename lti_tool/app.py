@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from datetime import timedelta
 
@@ -38,13 +39,17 @@ from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.views import bp as lti_bp
 from lti_tool.launch.views import init_launch
 from lti_tool.log_redaction import install_redaction
+from lti_tool.logging_setup import log_event
 from lti_tool.rate_limits import init_rate_limits
 from lti_tool.refusal_return import REFUSAL, activity_home, origin_page
+from lti_tool.request_id import init_request_ids
 from lti_tool.tab_session import init_tab_sessions
 from lti_tool.templating import init_templating
 from lti_tool.views import init_views
+from lti_tool.views.health import init_health
 from workers.celery_app import make_celery
 
+log = logging.getLogger("peerlti.launch")
 csrf = CSRFProtect()
 FRAMING = "peerlti.frame_ancestors"
 
@@ -88,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=(MAX_FILE_MB + 1) * 1024 * 1024,
     )
     init_database(app, settings.database_url)
+    init_request_ids(app)  # first of the request hooks: everything after logs under the request's id
     init_tab_sessions(app)  # a tab whose browser refuses cookies keeps its session server-side
     install_redaction()  # its tokens, like id_tokens and states, ride on URLs that servers log
     app.before_request(_refuse_oversized_bodies)  # before CSRF, which would read the body first
@@ -108,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_templating(app)
     init_views(app)
     init_installation(app)
+    init_health(app)
     init_rate_limits(app, settings)  # after every blueprint: it wraps their views
     _register_error_pages(app)
     app.extensions[FRAMING] = FrameAncestorsCache(lambda: _frame_ancestors_in_database(app))
@@ -119,7 +126,7 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(LaunchRejected)
     def launch_rejected(error: LaunchRejected) -> tuple[str, int]:
         db().rollback()
-        app.logger.info("launch refused: %s", error.reason)
+        log_event(log, "launch.refused", status=error.status, kind=type(error).__name__, reason=str(error.reason))
         return render_template("launch_error.html", error=error), error.status
 
     @app.errorhandler(AssessmentError)
@@ -197,11 +204,11 @@ def _security_headers(response: Response) -> Response:
     # The registered LMSs frame the tool, and no one else may (clickjacking); the rest is locked to this origin. The
     # reader's pdf.js runs its parser as a module worker from the tool's own static files: worker-src says so,
     # rather than leaving it to default-src; it needs no eval, no blob: and no other host.
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; worker-src 'self'; "
-        f"form-action *; frame-ancestors {_frame_ancestors()}; base-uri 'none'; object-src 'none'",
-    )
+    if "Content-Security-Policy" not in response.headers:  # a response with its own asks nothing of the database
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; worker-src 'self'; "
+            f"form-action *; frame-ancestors {_frame_ancestors()}; base-uri 'none'; object-src 'none'"
+        )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     return response

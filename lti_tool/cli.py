@@ -15,13 +15,17 @@ from sqlalchemy.orm import Session
 
 from assessment.db import make_engine, make_session_factory
 from config.settings import Settings, SettingsError
-from lti_tool import migrate
+from lti_tool import health, migrate
+from lti_tool.database import EXTENSION as SESSION_FACTORY
+from lti_tool.database import dispose_database
 from lti_tool.framing import framing_origin
 from lti_tool.installation.canvas import CANVAS_ENVIRONMENTS, DEFAULT_ISSUER
 from lti_tool.installation.invites import DEFAULT_HOURS, MAX_HOURS, issue_invite, registration_url
 from lti_tool.installation.values import ToolValues, public_key_pem
 from lti_tool.key_vault import KeyVault, UndecryptableKey, bind_vault, current_signing_key
 from lti_tool.keys import ensure_tool_key, public_jwks, reencrypt_tool_keys, rotate_tool_key
+from lti_tool.logging_setup import configure_logging
+from lti_tool.migrate import SchemaNotCurrent, require_current_schema
 from lti_tool.outbound import OutboundPolicy, OutboundRefused
 from lti_tool.registry import (
     TRUSTED_FIELDS,
@@ -413,7 +417,12 @@ def serve(ctx: Context, host: str, port: int, cert: Path | None, key: Path | Non
 
     from lti_tool.app import create_app
 
+    configure_logging(ctx.settings.log_format, ctx.settings.log_level)
     app = create_app(ctx.settings)
+    try:
+        require_current_schema(app.extensions[SESSION_FACTORY].kw["bind"])
+    except SchemaNotCurrent as problem:
+        raise click.ClickException(str(problem)) from None
     with app.app_context():
         from lti_tool.database import db as request_session
 
@@ -423,6 +432,30 @@ def serve(ctx: Context, host: str, port: int, cert: Path | None, key: Path | Non
     ssl_context = (str(cert), str(key)) if cert and key else None
     click.echo(f"peerlti serving {ctx.settings.tool_base_url} (JWKS at {ctx.settings.tool_base_url}/lti/jwks)")
     run_simple(host, port, app, threaded=True, ssl_context=ssl_context, use_reloader=False)
+
+
+@main.command()
+@pass_context
+def doctor(ctx: Context) -> None:
+    """Check what the tool needs to serve: the database at the migration head, the broker, the storage, the workers."""
+    from lti_tool.app import create_app
+    from lti_tool.views.health import readiness_checks
+
+    app = create_app(ctx.settings)
+    try:
+        checks = readiness_checks(app)
+        if ctx.settings.celery_broker_url:
+            # Workers only matter with a broker: without one, tasks run inside the web process.
+            checks.append(health.workers(app.extensions["peerlti.celery"], ctx.settings.celery_broker_timeout_seconds))
+    finally:
+        dispose_database(app)
+    for check in checks:
+        cause = f" ({check.cause})" if check.cause else ""
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}{cause}")
+    failed = [check.name for check in checks if not check.ok]
+    if failed:
+        raise click.ClickException(f"not ready: {', '.join(failed)}")
+    click.echo("peerlti is ready")
 
 
 if __name__ == "__main__":

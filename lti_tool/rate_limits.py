@@ -23,9 +23,10 @@ EXTENSION = "peerlti.limiter"
 
 def init_rate_limits(app: Flask, settings: Settings) -> None:
     """Limit the routes once every blueprint is registered; counters live in Redis when one is configured."""
-    if settings.proxy_fix_x_for:
+    if settings.proxy_fix_x_for or settings.proxy_fix_x_proto:
         # Only as many X-Forwarded-For entries as there are trusted proxies: the rest could be written by anyone.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_fix_x_for)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_fix_x_for,  # type: ignore[method-assign]
+                                x_proto=settings.proxy_fix_x_proto)
     limiter = Limiter(
         get_remote_address, app=app, storage_uri=settings.rate_limit_storage_url or "memory://",
         key_prefix="peerlti", headers_enabled=True,

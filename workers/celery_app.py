@@ -9,6 +9,7 @@ from typing import Any
 from celery import Celery, bootsteps
 
 from config.settings import Settings
+from workers import task_logging
 from workers.schedule import BEAT_SCHEDULE
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
     app.conf.peerlti_settings = settings
     app.conf.beat_schedule = BEAT_SCHEDULE
     app.steps["consumer"].add(SweepOnConnect)
+    task_logging.install(settings)  # request ids into the tasks a request sends, and the workers' log format
     import workers.tasks  # noqa: F401  (registers the shared tasks on this app for callers that send them)
 
     return app

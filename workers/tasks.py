@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from assessment.db import utcnow
 from assessment.errors import NotFound
 from assessment.grading_run import run_grading
-from assessment.models import Assignment, Course, Grade, GradePosting, ResourceLink
+from assessment.models import Assignment, Course, Grade, GradePosting, PostingStatus, ResourceLink
 from assessment.peer_review import reclaim_expired_leases
 from assessment.phases import Phase
 from assessment.reading_copies import make_reading_copy as make_copy
 from config.settings import Settings
 from lti_tool.advantage import AdvantageError
+from lti_tool.logging_setup import log_event
 from lti_tool.registry import Platform
 from lti_tool.roster import apply_roster
 from workers import passback
@@ -71,13 +72,14 @@ def post_grade(self: Task, posting_id: int) -> str | None:
     with sessions(settings)() as session:
         posting = session.get(GradePosting, posting_id)
         platform = _platform_of_assignment(session, posting.assignment_id) if posting else None
-        if platform is None:
+        if posting is None or platform is None:
             _gone("grade posting", posting_id)
             return None
         client = advantage_client(session, platform, settings)
         # Eager runs post inside a web request, which is no worker to watch: their rows wait for the stuck delay.
         claimant = None if self.app.conf.task_always_eager else presence(settings).claimant()
         outcome = passback.post_one(session, posting_id, client, utcnow(), _retry_policy(settings), claimant=claimant)
+        _log_posting(posting_id, posting.attempts, posting.last_status, outcome)
     if outcome.retry_in is not None and not self.app.conf.task_always_eager:
         self.apply_async(args=(posting_id,), countdown=outcome.retry_in)
     return outcome.status.value if outcome.status else None
@@ -94,6 +96,15 @@ def make_reading_copy(self: Task, version_id: int) -> str | None:
             _busy(f"reading copy of version {version_id}")
             return None
         return make_copy(session, version_id, file_storage(settings), libreoffice(settings))
+
+
+def _log_posting(posting_id: int, attempts: int, last_status: int | None, outcome: passback.Outcome) -> None:
+    if outcome.status is PostingStatus.POSTED:
+        log_event(log, "grade.posted", posting_id=posting_id, attempts=attempts)
+    elif outcome.status is not None:
+        # Pending again (to retry) or failed for good: the platform's status says which failure it was.
+        log_event(log, "grade.posting_failed", logging.WARNING, posting_id=posting_id, attempts=attempts,
+                  status=last_status, outcome=outcome.status.value, retry_in=outcome.retry_in)
 
 
 @shared_task(name="peerlti.sweep_grade_postings", bind=True)
@@ -133,10 +144,13 @@ def sync_roster(self: Task, resource_link_id: int) -> dict[str, Any] | None:
             changes = apply_roster(session, course, advantage_client(session, platform, settings).members(url))
         except AdvantageError as error:
             session.rollback()  # pages already read are not kept: a roster is stored whole or not at all
-            log.warning("roster of resource link %s not synced: %s", resource_link_id, error)
+            log_event(log, "roster.refused", logging.WARNING, resource_link_id=resource_link_id, status=error.status,
+                      retryable=error.retryable, error=str(error))
             outcome: dict[str, Any] = {"refused": {"status": error.status, "retryable": error.retryable}}
         else:
             outcome = {"added": changes.added, "updated": changes.updated}
+            log_event(log, "roster.synced", resource_link_id=resource_link_id, added=changes.added,
+                      updated=changes.updated)
         link.last_roster_sync = outcome | {"at": utcnow().isoformat()}
         session.commit()
     return outcome

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -34,11 +36,13 @@ from lti_tool.installation.invites import (
     valid_invite,
 )
 from lti_tool.installation.values import ToolValues, public_key_pem
+from lti_tool.logging_setup import log_event
 from lti_tool.outbound import OutboundClient
 from lti_tool.registry import RegistrationConflict
 from lti_tool.views.course import staff_view
 
 bp = Blueprint("installation", __name__)
+log = logging.getLogger("peerlti.registration")
 
 
 class RegisterForm(FlaskForm):
@@ -140,7 +144,8 @@ def register() -> str | tuple[str, int]:
         session.commit()
     except RegistrationConflict as conflict:
         session.rollback()
-        current_app.logger.warning("dynamic registration refused: %s", conflict)
+        log_event(log, "platform.registration_refused", logging.WARNING, platform_id=conflict.platform.id,
+                  changed=", ".join(conflict.changes))
         return _failed(_(
             "The platform %(issuer)s with client id %(client)s is registered in peerlti already, with other "
             "endpoints or keys (%(fields)s). A registration never changes them: an administrator of peerlti "
@@ -152,7 +157,8 @@ def register() -> str | tuple[str, int]:
         current_app.logger.exception("dynamic registration not stored")
         return _failed(_("The platform accepted peerlti, but peerlti could not store the registration. "
                          "Remove the new tool in the LMS and register again."), status=409)
-    current_app.logger.info("registered %s (client id %s) by dynamic registration", platform.issuer, platform.client_id)
+    log_event(log, "platform.registered", platform_id=platform.id, issuer=platform.issuer, client_id=platform.client_id,
+              via="dynamic registration")
     return render_template("installation/registered.html", platform=platform)
 
 

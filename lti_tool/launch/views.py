@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -33,6 +34,7 @@ from lti_tool.launch.platform_storage import (
 from lti_tool.launch.provisioning import LaunchIdentity, RoleRefused, provision
 from lti_tool.launch.roles import is_platform_administrator
 from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateCookies, StateSigner
+from lti_tool.logging_setup import log_event
 from lti_tool.outbound import OutboundClient
 from lti_tool.registry import Deployment, find_platform
 from lti_tool.tab_session import start_tab_session
@@ -41,6 +43,7 @@ CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 PRESENTATION_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/launch_presentation"
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
+log = logging.getLogger("peerlti.launch")
 
 
 def _settings():
@@ -175,6 +178,9 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
         raise LaunchRejected(
             N_("Another launch changed the same records at this moment; open the activity again."), status=409
         ) from None
+    log_event(log, "launch.accepted", platform_id=message.platform.id, deployment_id=identity.deployment_id,
+              course_id=identity.course_id, resource_link_id=identity.resource_link_id, person_id=identity.person_id,
+              role=identity.role.value, deep_linking=message.is_deep_linking)
     roles = message.claims.get("https://purl.imsglobal.org/spec/lti/claim/roles") or []
     remember_launch(identity, key=session_key, platform_admin=is_platform_administrator(roles))
     remember_launch_locale(message.claims.get(PRESENTATION_CLAIM))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -23,11 +24,13 @@ from assessment.score_explanation import from_stored
 from lti_tool.database import db
 from lti_tool.enqueue import enqueue
 from lti_tool.forms import ActionForm
+from lti_tool.logging_setup import log_event
 from lti_tool.views.course import staff_view
 from workers.locks import try_lock
 from workers.passback import retry_failed
 
 bp = Blueprint("grading", __name__)
+log = logging.getLogger("peerlti.grades")
 
 
 @bp.get("/links/<int:link_id>/grades")
@@ -109,6 +112,7 @@ def release(link_id: int) -> Response:
     was_released = assignment.phase_at(utcnow()) is Phase.RELEASED
     postings = release_grades(db(), assignment.id, utcnow())
     db().commit()
+    log_event(log, "grades.released", assignment_id=assignment.id, person_id=view.person.id, postings=len(postings))
     if not was_released:
         flash(gettext("Results are now open to students: they read the grades the gradebook receives."))
     if not postings:
@@ -127,6 +131,7 @@ def retry(link_id: int, posting_id: int) -> Response:
     view = staff_view(link_id)
     retry_failed(db(), view.require_assignment().id, posting_id, utcnow())
     db().commit()
+    log_event(log, "grade.posting_retried", posting_id=posting_id, person_id=view.person.id)
     flash(gettext("Sent again.") if _send([posting_id]) else gettext("It will be sent again shortly."))
     return redirect(url_for("grading.grades", link_id=link_id), 303)
 

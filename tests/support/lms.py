@@ -59,13 +59,18 @@ def start_lms(session: Session, settings_for, sandbox_instance: Path, hosts: LMS
         instance_path=str(sandbox_instance),
         verify_tls=str(hosts.tls.cert) if hosts.tls else True,
     )
+    register_sandbox(session, config)
+    tool.start(create_app(settings))
+    sandbox.start(create_sandbox_app(config))
+    return RunningLMS(tool=tool, sandbox=sandbox, sandbox_config=config, settings=settings)
+
+
+def register_sandbox(session: Session, config: SandboxConfig) -> None:
+    """Register the sandbox with the tool (and give the tool a key, once per run), committed."""
     if current_tool_key(session) is None:
         session.add(_tool_key_copy(session))
     register_platform(session, PlatformSpec(**registration_record(config)))
     session.commit()
-    tool.start(create_app(settings))
-    sandbox.start(create_sandbox_app(config))
-    return RunningLMS(tool=tool, sandbox=sandbox, sandbox_config=config, settings=settings)
 
 
 @cache

@@ -45,6 +45,13 @@ def test_postgres_urls_use_psycopg_3(tmp_path):
     ("RATE_LIMIT_UPLOAD", "10 per fortnight"),
     ("PROXY_FIX_X_FOR", "-1"),
     ("PROXY_FIX_X_FOR", "one"),
+    ("PROXY_FIX_X_PROTO", "11"),
+    ("LOG_FORMAT", "xml"),
+    ("LOG_LEVEL", "chatty"),
+    ("WEB_WORKERS", "-2"),
+    ("WEB_THREADS", "0"),
+    ("WEB_TIMEOUT_SECONDS", "1"),
+    ("WEB_MAX_REQUESTS", "many"),
 ])
 def test_a_wrong_value_fails_naming_the_variable(name, value, tmp_path):
     with pytest.raises(SettingsError, match=name):
@@ -144,3 +151,13 @@ def test_reading_copies_use_soffice_on_the_path_unless_another_program_or_off_is
     environ = {"PEERLTI_INSTANCE_PATH": str(tmp_path)} | ({"LIBREOFFICE": value} if value is not None else {})
 
     assert Settings.from_env(environ).libreoffice == program
+
+
+def test_logs_are_json_in_production_and_text_elsewhere_unless_chosen(tmp_path):
+    def log_format(**env: str) -> str:
+        return Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": SECRET} | env).log_format
+
+    assert log_format(PEERLTI_ENV="production") == "json"
+    assert log_format() == "text" and log_format(PEERLTI_ENV="test") == "text"
+    assert log_format(PEERLTI_ENV="production", LOG_FORMAT="text") == "text"
+    assert log_format(LOG_FORMAT="json") == "json"

@@ -75,3 +75,10 @@ def test_words_that_merely_contain_the_names_are_kept(captured):
     logging.getLogger("werkzeug").info("lti_storage_target=_parent restate=1 x_t=2")
 
     assert "lti_storage_target=_parent restate=1 x_t=2" in captured["werkzeug"].getvalue()
+
+
+def test_a_secret_passed_as_an_argument_after_its_name_is_redacted_and_the_line_still_written(captured):
+    logging.getLogger("lti_tool.anything").warning("login went back with state=%s and _t=%s on page=%d",
+                                                   "secret-state", "secret-tab", 2)
+
+    assert captured["root"].getvalue() == "login went back with state=[redacted] and _t=[redacted] on page=2\n"
