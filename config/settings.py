@@ -39,6 +39,18 @@ class RateLimits:
 
 
 @dataclass(frozen=True)
+class FileCheckLimits:
+    """What the child process that checks and strips one uploaded file may use before the file is refused as too
+    complex. A 10 MB PDF with 50 pictures takes a few seconds and under 200 MB; a decompression bomb hits a limit."""
+
+    cpu_seconds: int = 20
+    memory_mb: int = 512  # address space of the child (RLIMIT_AS), not only what it touches
+    wall_seconds: int = 60  # a child blocked without using CPU (waiting on nothing) is killed too
+    # A check claimed this long ago and not finished belongs to a worker that died: the sweep runs it again.
+    stale_seconds: int = 300
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     instance_path: Path
@@ -66,6 +78,7 @@ class Settings:
     outbound_allowed_hosts: tuple[str, ...] = ()
     # "invite": /lti/register needs an administrator's single-use invitation; "open": anyone may register.
     dynamic_registration: str = "invite"
+    file_checks: FileCheckLimits = FileCheckLimits()
 
     @property
     def is_https(self) -> bool:
@@ -111,6 +124,12 @@ class Settings:
             # Development stays open so the sandbox's "External tools" page registers the tool without a step.
             dynamic_registration=_choice(env, "DYNAMIC_REGISTRATION", REGISTRATION_MODES,
                                          "open" if environment == "development" else "invite"),
+            file_checks=FileCheckLimits(
+                cpu_seconds=_int(env, "FILE_CHECK_CPU_SECONDS", 20, low=1, high=600),
+                memory_mb=_int(env, "FILE_CHECK_MEMORY_MB", 512, low=128, high=16384),
+                wall_seconds=_int(env, "FILE_CHECK_WALL_SECONDS", 60, low=2, high=3600),
+                stale_seconds=_int(env, "FILE_CHECK_STALE_SECONDS", 300, low=10, high=86400),
+            ),
         )
 
     @property

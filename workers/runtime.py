@@ -8,6 +8,7 @@ from functools import cache
 from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.db import make_engine, make_session_factory
+from assessment.storage import FileStorage, LocalDirectoryStorage
 from config.settings import Settings
 from lti_tool.advantage import AdvantageClient, TokenCache, ToolCredentials
 from lti_tool.key_vault import KeyVault, bind_vault, current_signing_key
@@ -39,6 +40,11 @@ def _presence(database_url: str, vault: KeyVault, pid: int) -> Presence:
     # Keyed by the process id too: a forked child is another worker, with a lock (and connection) of its own.
     engine = _sessions(database_url, vault).kw["bind"]
     return Presence(engine)
+
+
+def file_storage(settings: Settings) -> FileStorage:
+    """Where uploaded files live: the same directory the web app writes them to."""
+    return LocalDirectoryStorage(settings.instance_path / "uploads")
 
 
 def token_cache(settings: Settings) -> TokenCache:

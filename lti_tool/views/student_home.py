@@ -7,6 +7,7 @@ from functools import partial
 from flask import render_template
 
 from assessment.db import utcnow
+from assessment.file_checks import checks_to_show, refusal_of
 from assessment.student_overview import student_overview
 from lti_tool.database import db
 from lti_tool.durations import time_left
@@ -31,6 +32,8 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
         submission=overview.submission,
         received=received,
         review_labels={review.id: label for label, review in received},
+        checks=checks_to_show(db(), overview.submission),
+        refusal_of=refusal_of,
         form=form or SubmissionForm(formdata=None),
         action_form=ActionForm(),
         time_left=partial(time_left, now=now),

@@ -1,0 +1,47 @@
+"""The child process that checks one uploaded file: limits itself first, then reads, checks and answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+
+MB = 1024 * 1024
+
+
+def limit_self(cpu_seconds: int, memory_mb: int) -> None:
+    """CPU past the soft limit raises SIGXCPU (which ends the process), the hard one a second later SIGKILL; memory
+    past the limit makes allocations fail (a MemoryError); no core file of a student's document is ever written."""
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (memory_mb * MB, memory_mb * MB))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def main(arguments: list[str]) -> int:
+    limit_self(int(arguments[0]), int(arguments[1]))
+    # Imported under the limits: whatever the parsers do on import counts too.
+    from assessment.errors import UploadRejected
+    from assessment.messages import Message
+    from assessment.upload_check import check_upload, message_to_json
+    from workers.isolation import MEMORY_EXIT
+
+    out = sys.stdout.buffer
+    try:
+        request = json.loads(sys.stdin.buffer.readline())
+        data = sys.stdin.buffer.read()
+        checked = check_upload(data, request["name"], request["allowed"])
+        header = {"outcome": "passed", "kind": checked.kind, "extension": checked.extension}
+        out.write(json.dumps(header).encode() + b"\n")
+        out.write(checked.data)
+    except UploadRejected as refusal:
+        message = refusal.message if isinstance(refusal.message, Message) else Message(refusal.message, {})
+        out.write(json.dumps({"outcome": "refused", "message": message_to_json(message)}).encode() + b"\n")
+    except MemoryError:
+        os._exit(MEMORY_EXIT)  # nothing more can be allocated safely, not even for an answer
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
