@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 # The child's exit status when the memory limit stopped it (a MemoryError it caught), distinct from a crash.
 MEMORY_EXIT = 3
+CHILD_MODULE = "workers.isolated_check"  # the program the child runs (tests put a hostile one in its place)
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -49,7 +50,7 @@ def run_isolated(data: bytes, claimed_name: str, allowed: Collection[str], limit
     started = time.monotonic()
     with tempfile.TemporaryFile() as errors:
         child = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
-            [sys.executable, "-m", "workers.isolated_check", str(limits.cpu_seconds), str(limits.memory_mb)],
+            [sys.executable, "-m", CHILD_MODULE, str(limits.cpu_seconds), str(limits.memory_mb)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, cwd=_PROJECT_ROOT,
             env=_child_environment(), start_new_session=True,
         )

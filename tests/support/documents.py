@@ -42,3 +42,27 @@ def docx_naming_its_author(author: str = AUTHOR) -> bytes:
 
 
 ELF_PROGRAM = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56 + b"payload" * 100
+
+
+def docx_bomb(unpacked_mb: int = 190) -> bytes:
+    """A small DOCX whose body unpacks to `unpacked_mb` MB of XML: a decompression bomb, built without ever holding
+    its unpacked body in memory (each part is streamed into the package)."""
+    import zipfile
+
+    paragraph = b"<w:p><w:r><w:t>peer review</w:t></w:r></w:p>" * 1024
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx_naming_its_author())) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb:
+        for entry in source.infolist():
+            if entry.filename != "word/document.xml":
+                bomb.writestr(entry, source.read(entry))
+                continue
+            with bomb.open("word/document.xml", "w", force_zip64=True) as body:
+                body.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w="'
+                           b'http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
+                written = 0
+                while written < unpacked_mb * 1024 * 1024:
+                    body.write(paragraph)
+                    written += len(paragraph)
+                body.write(b"</w:body></w:document>")
+    return out.getvalue()
