@@ -134,3 +134,19 @@ def test_allowed_hosts_are_a_comma_separated_list_of_hosts(tmp_path):
 def test_a_wrong_outbound_or_registration_setting_names_its_variable(name, value, tmp_path):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), name: value})
+
+
+def test_file_checks_have_bounded_defaults_and_each_limit_is_one_setting(tmp_path):
+    defaults = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)}).file_checks
+    assert (defaults.cpu_seconds, defaults.memory_mb, defaults.wall_seconds, defaults.stale_seconds) == (20, 512, 60, 300)
+    chosen = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "FILE_CHECK_CPU_SECONDS": "1",
+                                "FILE_CHECK_MEMORY_MB": "128", "FILE_CHECK_WALL_SECONDS": "3600",
+                                "FILE_CHECK_STALE_SECONDS": "10"}).file_checks
+    assert (chosen.cpu_seconds, chosen.memory_mb, chosen.wall_seconds, chosen.stale_seconds) == (1, 128, 3600, 10)
+
+
+@pytest.mark.parametrize(("name", "value"), [("FILE_CHECK_CPU_SECONDS", "0"), ("FILE_CHECK_MEMORY_MB", "127"),
+                                             ("FILE_CHECK_WALL_SECONDS", "3601"), ("FILE_CHECK_STALE_SECONDS", "9")])
+def test_a_file_check_limit_out_of_its_range_fails_naming_the_variable(tmp_path, name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), name: value})
