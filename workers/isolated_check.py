@@ -18,6 +18,19 @@ def limit_self(cpu_seconds: int, memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def peak_memory() -> int | None:
+    """This program's peak resident memory in bytes. Not ru_maxrss: Linux carries that over from the forked copy of
+    the parent the process was before it started this program, so it would report the parent's size."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def main(arguments: list[str]) -> int:
     limit_self(int(arguments[0]), int(arguments[1]))
     # Imported under the limits: whatever the parsers do on import counts too.
@@ -31,12 +44,13 @@ def main(arguments: list[str]) -> int:
         request = json.loads(sys.stdin.buffer.readline())
         data = sys.stdin.buffer.read()
         checked = check_upload(data, request["name"], request["allowed"])
-        header = {"outcome": "passed", "kind": checked.kind, "extension": checked.extension}
+        header: dict[str, object] = {"outcome": "passed", "kind": checked.kind, "extension": checked.extension, "peak": peak_memory()}
         out.write(json.dumps(header).encode() + b"\n")
         out.write(checked.data)
     except UploadRejected as refusal:
         message = refusal.message if isinstance(refusal.message, Message) else Message(refusal.message, {})
-        out.write(json.dumps({"outcome": "refused", "message": message_to_json(message)}).encode() + b"\n")
+        header = {"outcome": "refused", "message": message_to_json(message), "peak": peak_memory()}
+        out.write(json.dumps(header).encode() + b"\n")
     except MemoryError:
         os._exit(MEMORY_EXIT)  # nothing more can be allocated safely, not even for an answer
     out.flush()

@@ -39,7 +39,7 @@ class Refused:
 class IsolatedRun:
     outcome: CheckedFile | Refused
     seconds: float
-    peak_memory_bytes: int  # the child's ru_maxrss
+    peak_memory_bytes: int  # the child's peak resident memory
 
 
 def run_isolated(data: bytes, claimed_name: str, allowed: Collection[str], limits: FileCheckLimits) -> IsolatedRun:
@@ -87,9 +87,9 @@ def run_isolated(data: bytes, claimed_name: str, allowed: Collection[str], limit
                     child.wait()
             writer.join()
         seconds = time.monotonic() - started
-        peak = usage.ru_maxrss * 1024  # KiB on Linux
-        outcome = _outcome(child.returncode, answer, timed_out.is_set(), errors)
-    return IsolatedRun(outcome, seconds, peak)
+        outcome, reported = _outcome(child.returncode, answer, timed_out.is_set(), errors)
+    # A child that answered says its own peak; for one stopped by a limit, the kernel's figure (an upper bound).
+    return IsolatedRun(outcome, seconds, reported or usage.ru_maxrss * 1024)
 
 
 def _feed(child: subprocess.Popen[bytes], payload: bytes) -> None:
@@ -116,28 +116,28 @@ def _child_environment() -> dict[str, str]:
     return environment
 
 
-def _outcome(returncode: int, answer: bytes, timed_out: bool, errors: Any) -> CheckedFile | Refused:
+def _outcome(returncode: int, answer: bytes, timed_out: bool, errors: Any) -> tuple[CheckedFile | Refused, int | None]:
     too_complex = N_(
         "This file is too complex to check within the limits of the server (it needs too much time or memory), so "
         "it was not accepted. Save it again from the program that made it, or export it as PDF, make it smaller "
         "(for example with compressed pictures or fewer pages per file) and upload it again.")
     if timed_out:
-        return Refused(too_complex, "time")
+        return Refused(too_complex, "time"), None
     if returncode == MEMORY_EXIT:
-        return Refused(too_complex, "memory")
+        return Refused(too_complex, "memory"), None
     if returncode in (-signal.SIGXCPU, -signal.SIGKILL):
-        return Refused(too_complex, "cpu")
+        return Refused(too_complex, "cpu"), None
     header, _, payload = answer.partition(b"\n")
     if returncode == 0 and header:
         result = json.loads(header)
         if result["outcome"] == "passed":
-            return CheckedFile(result["kind"], result["extension"], payload)
+            return CheckedFile(result["kind"], result["extension"], payload), result.get("peak")
         if result["outcome"] == "refused":
-            return Refused(message_from_json(result["message"]))
+            return Refused(message_from_json(result["message"])), result.get("peak")
     errors.seek(0)
     log.error("the file check's child failed (exit %s): %s", returncode, errors.read()[-4000:].decode(errors="replace"))
     if returncode < 0:  # killed by another signal (a crash in a parser's C code, often memory running out)
-        return Refused(too_complex, "memory")
+        return Refused(too_complex, "memory"), None
     return Refused(N_("This file could not be checked. Save it again, or export it as PDF, and upload the new file; "
-                      "if this keeps happening, tell your instructor."))
+                      "if this keeps happening, tell your instructor.")), None
 
