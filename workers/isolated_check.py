@@ -44,7 +44,8 @@ def main(arguments: list[str]) -> int:
         request = json.loads(sys.stdin.buffer.readline())
         data = sys.stdin.buffer.read()
         checked = check_upload(data, request["name"], request["allowed"])
-        header: dict[str, object] = {"outcome": "passed", "kind": checked.kind, "extension": checked.extension, "peak": peak_memory()}
+        header: dict[str, object] = {"outcome": "passed", "kind": checked.kind, "extension": checked.extension,
+                                     "peak": peak_memory()}
         out.write(json.dumps(header).encode() + b"\n")
         out.write(checked.data)
     except UploadRejected as refusal:
