@@ -11,6 +11,7 @@ from werkzeug import Response
 from assessment.assignment_settings import default_settings
 from assessment.db import utcnow
 from assessment.errors import InvalidInput, NotAllowed
+from assessment.file_checks import checks_to_show, refusal_of
 from assessment.messages import N_
 from assessment.models import Assignment, Enrollment, Person
 from assessment.services import create_assignment, placeable_assignment, roster, student_work, switch_assignment
@@ -131,5 +132,6 @@ def work(link_id: int, person_id: int) -> str:
     """A student's work as they handed it in, text and files, every version: for course staff only."""
     view = staff_view(link_id)
     assignment = view.require_assignment()
-    return render_template("instructor/work.html", view=view, assignment=assignment,
-                           row=student_work(db(), assignment.id, person_id))
+    row = student_work(db(), assignment.id, person_id)
+    return render_template("instructor/work.html", view=view, assignment=assignment, row=row,
+                           checks=checks_to_show(db(), row.submission), refusal_of=refusal_of)
