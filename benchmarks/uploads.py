@@ -4,88 +4,21 @@
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import random
 import statistics
-import struct
 import sys
-import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as `python benchmarks/uploads.py`
 
-from pypdf import PdfWriter
-from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject, StreamObject
-
 from assessment.upload_check import CheckedFile
 from config.settings import FileCheckLimits
-from tests.support.documents import docx_bomb
+from tests.support.documents import docx_bomb, docx_with_images, pdf_with_images
 from workers.isolation import run_isolated
 
 MB = 1024 * 1024
 BOMB_SECONDS = 2.0
 BOMB_MEMORY = 256 * MB
-
-
-def _noise(rng: random.Random, size: int) -> bytes:
-    # Photographs compress little; noise not at all, so the files reach their size with real pixel data.
-    return rng.randbytes(size)
-
-
-def _png(rng: random.Random, width: int, height: int) -> bytes:
-    rows = b"".join(b"\x00" + _noise(rng, width * 3) for _ in range(height))
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 1))
-            + chunk(b"IEND", b""))
-
-
-def pdf_with_images(images: int = 50, total_mb: float = 10, seed: int = 1) -> bytes:
-    """A PDF of `images` pages, each showing one picture (Flate-compressed RGB), `total_mb` in all, naming an author."""
-    rng = random.Random(seed)
-    side = int((total_mb * MB / images / 3) ** 0.5)
-    writer = PdfWriter()
-    writer.add_metadata({"/Author": "Amara Okafor", "/Title": "Lab report"})
-    for number in range(images):
-        page = writer.add_blank_page(width=400, height=400)
-        image = StreamObject()
-        image.update({
-            NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
-            NameObject("/Width"): NumberObject(side), NameObject("/Height"): NumberObject(side),
-            NameObject("/ColorSpace"): NameObject("/DeviceRGB"), NameObject("/BitsPerComponent"): NumberObject(8),
-            NameObject("/Filter"): NameObject("/FlateDecode"),
-        })
-        image.set_data(zlib.compress(_noise(rng, side * side * 3), 1))
-        name = NameObject(f"/Im{number}")
-        page[NameObject("/Resources")] = DictionaryObject({
-            NameObject("/XObject"): DictionaryObject({name: writer._add_object(image)})})
-        content = DecodedStreamObject()
-        content.set_data(f"q 380 0 0 380 10 10 cm {name} Do Q".encode())
-        page[NameObject("/Contents")] = ArrayObject([writer._add_object(content)])
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def docx_with_images(images: int = 20, total_mb: float = 5, seed: int = 2) -> bytes:
-    """A DOCX with `images` PNG pictures, `total_mb` in all, whose properties name an author."""
-    from docx import Document
-    from docx.shared import Cm
-
-    rng = random.Random(seed)
-    side = int((total_mb * MB / images / 3) ** 0.5)
-    document = Document()
-    document.core_properties.author = "Amara Okafor"
-    for number in range(images):
-        document.add_paragraph(f"Figure {number + 1}: a measurement of the experiment.")
-        document.add_picture(io.BytesIO(_png(rng, side, side)), width=Cm(8))
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def measure(name: str, data: bytes, filename: str, limits: FileCheckLimits, repeat: int) -> dict[str, object]:

@@ -31,6 +31,15 @@ def peak_memory() -> int | None:
     return None
 
 
+def _out_of_memory(error: BaseException) -> bool:
+    cause = error.__cause__ or error.__context__
+    while cause is not None:
+        if isinstance(cause, MemoryError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def main(arguments: list[str]) -> int:
     limit_self(int(arguments[0]), int(arguments[1]))
     # Imported under the limits: whatever the parsers do on import counts too.
@@ -49,6 +58,8 @@ def main(arguments: list[str]) -> int:
         out.write(json.dumps(header).encode() + b"\n")
         out.write(checked.data)
     except UploadRejected as refusal:
+        if _out_of_memory(refusal):
+            os._exit(MEMORY_EXIT)  # a parser took the memory limit for a damaged file: it is the limit that spoke
         message = refusal.message if isinstance(refusal.message, Message) else Message(refusal.message, {})
         header = {"outcome": "refused", "message": message_to_json(message), "peak": peak_memory()}
         out.write(json.dumps(header).encode() + b"\n")
