@@ -53,6 +53,7 @@ def test_a_hand_in_answers_before_its_file_is_checked_and_the_page_says_it_is_be
     text = page_text(response)
     assert "Handed in: version 1" in text and "your file is being checked" in text
     assert "See whether the check is done" in text  # the way on without JavaScript
+    assert "Next: wait for the check of your file" in text and "Next: hand in your work" not in text
     status_url = f"/links/{{link}}/hand-ins/{held_checks[0]}/status"
     assert f'data-check-status="/links/{student.link_id}/hand-ins/{held_checks[0]}/status' in response.text
     assert student.get(status_url).json() == {"status": "checking"}
