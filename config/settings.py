@@ -124,12 +124,7 @@ class Settings:
             # Development stays open so the sandbox's "External tools" page registers the tool without a step.
             dynamic_registration=_choice(env, "DYNAMIC_REGISTRATION", REGISTRATION_MODES,
                                          "open" if environment == "development" else "invite"),
-            file_checks=FileCheckLimits(
-                cpu_seconds=_int(env, "FILE_CHECK_CPU_SECONDS", 20, low=1, high=600),
-                memory_mb=_int(env, "FILE_CHECK_MEMORY_MB", 512, low=128, high=16384),
-                wall_seconds=_int(env, "FILE_CHECK_WALL_SECONDS", 60, low=2, high=3600),
-                stale_seconds=_int(env, "FILE_CHECK_STALE_SECONDS", 300, low=10, high=86400),
-            ),
+            file_checks=_file_check_limits(env),
         )
 
     @property
@@ -155,6 +150,20 @@ def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}; got {value}")
     return value
+
+
+def _file_check_limits(env: Mapping[str, str]) -> FileCheckLimits:
+    limits = FileCheckLimits(
+        cpu_seconds=_int(env, "FILE_CHECK_CPU_SECONDS", 20, low=1, high=600),
+        memory_mb=_int(env, "FILE_CHECK_MEMORY_MB", 512, low=128, high=16384),
+        wall_seconds=_int(env, "FILE_CHECK_WALL_SECONDS", 60, low=2, high=3600),
+        stale_seconds=_int(env, "FILE_CHECK_STALE_SECONDS", 300, low=10, high=86400),
+    )
+    # A check still running must never look abandoned, or the sweep would start a second one beside it.
+    if limits.stale_seconds <= limits.wall_seconds:
+        raise SettingsError(f"FILE_CHECK_STALE_SECONDS ({limits.stale_seconds}) must be longer than "
+                            f"FILE_CHECK_WALL_SECONDS ({limits.wall_seconds})")
+    return limits
 
 
 def _hosts(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:

@@ -140,9 +140,16 @@ def test_file_checks_have_bounded_defaults_and_each_limit_is_one_setting(tmp_pat
     defaults = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)}).file_checks
     assert (defaults.cpu_seconds, defaults.memory_mb, defaults.wall_seconds, defaults.stale_seconds) == (20, 512, 60, 300)
     chosen = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "FILE_CHECK_CPU_SECONDS": "1",
-                                "FILE_CHECK_MEMORY_MB": "128", "FILE_CHECK_WALL_SECONDS": "3600",
+                                "FILE_CHECK_MEMORY_MB": "128", "FILE_CHECK_WALL_SECONDS": "2",
                                 "FILE_CHECK_STALE_SECONDS": "10"}).file_checks
-    assert (chosen.cpu_seconds, chosen.memory_mb, chosen.wall_seconds, chosen.stale_seconds) == (1, 128, 3600, 10)
+    assert (chosen.cpu_seconds, chosen.memory_mb, chosen.wall_seconds, chosen.stale_seconds) == (1, 128, 2, 10)
+
+
+def test_a_check_is_not_taken_for_abandoned_while_its_wall_clock_limit_lets_it_run(tmp_path):
+    base = {"PEERLTI_INSTANCE_PATH": str(tmp_path), "FILE_CHECK_WALL_SECONDS": "120"}
+    assert Settings.from_env(base | {"FILE_CHECK_STALE_SECONDS": "121"}).file_checks.stale_seconds == 121
+    with pytest.raises(SettingsError, match="FILE_CHECK_STALE_SECONDS"):
+        Settings.from_env(base | {"FILE_CHECK_STALE_SECONDS": "120"})
 
 
 @pytest.mark.parametrize(("name", "value"), [("FILE_CHECK_CPU_SECONDS", "0"), ("FILE_CHECK_MEMORY_MB", "127"),
