@@ -29,6 +29,7 @@ def measure(name: str, data: bytes, filename: str, limits: FileCheckLimits, repe
         "outcome": "passed" if isinstance(outcome, CheckedFile) else "refused",
         "reason": None if isinstance(outcome, CheckedFile) else str(outcome.message)[:80],
         "seconds": round(statistics.median(run.seconds for run in runs), 3),
+        "cpu_seconds": round(statistics.median(run.cpu_seconds for run in runs), 3),
         "peak_memory_mb": round(max(run.peak_memory_bytes for run in runs) / MB, 1),
         "limits": {"cpu_seconds": limits.cpu_seconds, "memory_mb": limits.memory_mb,
                    "wall_seconds": limits.wall_seconds},

@@ -40,6 +40,7 @@ class IsolatedRun:
     outcome: CheckedFile | Refused
     seconds: float
     peak_memory_bytes: int  # the child's peak resident memory
+    cpu_seconds: float = 0.0  # user and system time of the child: what RLIMIT_CPU counts
 
 
 def run_isolated(data: bytes, claimed_name: str, allowed: Collection[str], limits: FileCheckLimits) -> IsolatedRun:
@@ -89,7 +90,7 @@ def run_isolated(data: bytes, claimed_name: str, allowed: Collection[str], limit
         seconds = time.monotonic() - started
         outcome, reported = _outcome(child.returncode, answer, timed_out.is_set(), errors)
     # A child that answered says its own peak; for one stopped by a limit, the kernel's figure (an upper bound).
-    return IsolatedRun(outcome, seconds, reported or usage.ru_maxrss * 1024)
+    return IsolatedRun(outcome, seconds, reported or usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime)
 
 
 def _feed(child: subprocess.Popen[bytes], payload: bytes) -> None:
