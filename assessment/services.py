@@ -309,14 +309,15 @@ def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDep
             is_late=lateness.is_late, late_penalty=lateness.penalty,
         )
     else:
+        raw_key = quarantine_key()
         handed_in = FileCheck(
             submission_id=submission.id, number=number, text_html=text_html, claimed_name=claimed_name(file.filename),
-            file_types=list(assignment.file_types), raw_key=quarantine_key(), submitted_at=now,
+            file_types=list(assignment.file_types), raw_key=raw_key, submitted_at=now,
             is_late=lateness.is_late, late_penalty=lateness.penalty, status=FileCheckStatus.CHECKING, attempts=0,
         )
         # Written before the row is committed: a failed commit leaves at most this request's file, never a row
         # without its file.
-        deps.storage.save(handed_in.raw_key or "", file.data)
+        deps.storage.save(raw_key, file.data)
     session.add(handed_in)
     try:
         session.flush()
