@@ -128,6 +128,15 @@ class Sweep:
     given_up: list[Ended]  # refused after MAX_ATTEMPTS starts: delete their raw files after the commit
 
 
+def is_abandoned(check: FileCheck, now: datetime, stale_after: timedelta) -> bool:
+    """Being checked, but by nobody: started `stale_after` ago without ending, or never started after LOST_AFTER."""
+    if check.status is not FileCheckStatus.CHECKING:
+        return False
+    if check.claimed_at is None:
+        return check.created_at <= now - LOST_AFTER
+    return check.claimed_at <= now - stale_after
+
+
 def sweep_checks(session: Session, now: datetime, stale_after: timedelta) -> Sweep:
     """Checks a killed worker left started, or whose message was lost, are sent again; after MAX_ATTEMPTS starts a
     check is refused instead, with a reason the author can act on."""

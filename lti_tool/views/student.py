@@ -29,7 +29,7 @@ from lti_tool.forms import SubmissionForm
 from lti_tool.views.course import launched_view
 from lti_tool.views.files import stored_file_download
 from lti_tool.views.form_errors import show_problems
-from lti_tool.views.student_home import home
+from lti_tool.views.student_home import home, resume_abandoned
 
 bp = Blueprint("student", __name__)
 
@@ -105,6 +105,7 @@ def check_status(link_id: int, check_id: int) -> Response:
     view = launched_view(link_id)
     assignment = view.require_assignment()
     check = own_check(db(), check_id, assignment.id, view.person.id)
+    resume_abandoned([check])
     response = jsonify(status=check.status.value)
     response.headers["Cache-Control"] = "no-store"
     return response

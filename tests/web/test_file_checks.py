@@ -204,3 +204,30 @@ def test_a_bomb_is_refused_on_the_page_and_the_web_process_does_not_grow(student
     assert response.status_code == 400 and "unpacks to far more data" in page_text(response)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 64 * 1024  # KiB: the child did the work
     assert see_committed(session).scalars(select(SubmissionVersion)).all() == [] and _uploads(lms) == []
+
+
+def test_without_a_broker_a_check_the_web_process_died_in_is_run_again_when_its_author_looks(
+        student, session, lms, monkeypatch):
+    # The hand-in committed, then the process died before (or while) checking: nothing ever ran the check.
+    monkeypatch.setattr(student_views, "enqueue", lambda task, check_id: None)
+    student.post("/links/{link}/submission", files={"file": ESSAY})
+    monkeypatch.undo()
+    session.execute(update(FileCheck).values(claimed_at=utcnow() - timedelta(hours=1), attempts=1))
+    session.commit()
+
+    page = student.get("/links/{link}")
+
+    assert "being checked" not in page_text(page) and "submission-" in page_text(page)
+    assert _check(session).status is FileCheckStatus.READY
+
+
+def test_without_a_broker_a_check_under_way_is_not_started_twice_by_a_look(student, session, lms, monkeypatch):
+    monkeypatch.setattr(student_views, "enqueue", lambda task, check_id: None)
+    student.post("/links/{link}/submission", files={"file": ESSAY})
+    monkeypatch.undo()
+    session.execute(update(FileCheck).values(claimed_at=utcnow(), attempts=1))
+    session.commit()
+
+    assert student.get(f"/links/{{link}}/hand-ins/{_check(session).id}/status").json() == {"status": "checking"}
+    assert "being checked" in page_text(student.get("/links/{link}"))
+    assert _check(session).attempts == 1
