@@ -125,6 +125,11 @@ def test_reviewers_and_staff_are_never_served_a_file_still_being_checked(lms, in
     assert "/reviews/" not in nothing.url  # no review handed out: the only other work is being checked
     assert "/files/" not in work.text and "/files/" not in roster.text
     assert "Version 1, handed in" in page_text(work) and "its file is being checked" in page_text(work)
+    for guess in range(1, 4):  # whatever id a reviewer or staff tries, no file of a hand-in being checked is served
+        for visitor in (reviewer, instructor):
+            tried = visitor.get(f"/links/{{link}}/files/{guess}")
+            assert ESSAY[1] not in tried.content
+            assert tried.status_code == 404 and "That file does not exist" in page_text(tried)
     assert ESSAY[1] not in nothing.content + work.content + roster.content
     _run_task(lms, "peerlti.check_file", held_checks[0])
     served = reviewer.post("/links/{link}/reviews/next")
