@@ -4,6 +4,7 @@ and staff never reach a file that has not passed, a lost check is run again, and
 from __future__ import annotations
 
 import io
+import re
 import resource
 import time
 from datetime import timedelta
@@ -236,3 +237,22 @@ def test_without_a_broker_a_check_under_way_is_not_started_twice_by_a_look(stude
     assert student.get(f"/links/{{link}}/hand-ins/{_check(session).id}/status").json() == {"status": "checking"}
     assert "being checked" in page_text(student.get("/links/{link}"))
     assert _check(session).attempts == 1
+
+
+def test_reviewers_get_the_last_version_that_passed_never_a_refused_or_unchecked_one(lms, instructor, student, session,
+                                                                                      held_checks):
+    student.post("/links/{link}/submission", {"text": "The version that passed"})
+    student.post("/links/{link}/submission", {"text": "Refused"}, files={"file": ("essay.pdf", b"%PDF-1.7\nbroken")})
+    _run_task(lms, "peerlti.check_file", held_checks[0])
+    student.post("/links/{link}/submission", {"text": "Still being checked"}, files={"file": ESSAY})
+    reviewer = Visitor(lms, "student-2")
+    reviewer.launch()
+    reviewer.post("/links/{link}/submission", {"text": "My own essay"})
+    instructor.post("/links/{link}/phase", {"phase": "review"})
+
+    review = reviewer.post("/links/{link}/reviews/next")
+
+    assert "/reviews/" in review.url
+    assert "The version that passed" in page_text(review)
+    assert "Refused" not in page_text(review) and "Still being checked" not in page_text(review)
+    assert re.search(r"/reviews/\d+/file", review.text) is None  # the version that passed has no file to offer
