@@ -9,7 +9,7 @@ from flask import current_app, render_template
 
 from assessment.db import utcnow
 from assessment.file_checks import checks_to_show, is_abandoned, refusal_of
-from assessment.models import FileCheck
+from assessment.models import FileCheck, FileCheckStatus
 from assessment.services import own_submission
 from assessment.student_overview import student_overview
 from lti_tool.database import db
@@ -28,6 +28,12 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
     resume_abandoned(checks_to_show(db(), own_submission(db(), assignment.id, view.person.id)))
     overview = student_overview(db(), assignment, view.person.id, now)
     received = labelled_for_author(assignment, overview.received)
+    checks = checks_to_show(db(), overview.submission)
+    if form is None:
+        form = SubmissionForm(formdata=None)
+        if checks and checks[0].status is FileCheckStatus.REFUSED:
+            # The text handed in with a refused file was not kept as a version: it waits in the form, to send again.
+            form.text.data = checks[0].text_html
     return render_template(
         "student/home.html",
         view=view,
@@ -37,9 +43,9 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
         submission=overview.submission,
         received=received,
         review_labels={review.id: label for label, review in received},
-        checks=checks_to_show(db(), overview.submission),
+        checks=checks,
         refusal_of=refusal_of,
-        form=form or SubmissionForm(formdata=None),
+        form=form,
         action_form=ActionForm(),
         time_left=partial(time_left, now=now),
         now=now,

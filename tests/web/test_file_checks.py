@@ -98,6 +98,17 @@ def test_a_refused_file_is_shown_with_its_reason_and_what_to_do_and_the_earlier_
     assert _check(session).refusal["template"].startswith("This file could not be read as a PDF")
 
 
+def test_the_text_handed_in_with_a_refused_file_waits_in_the_form_to_be_sent_again(student, session, lms,
+                                                                                   held_checks):
+    student.post("/links/{link}/submission", {"text": "<p>My long answer</p>"},
+                 files={"file": ("essay.pdf", b"%PDF-1.7\nbroken")})
+    _run_task(lms, "peerlti.check_file", held_checks[0])
+
+    page = student.get("/links/{link}")
+
+    assert re.search(r'<textarea[^>]*name="text"[^>]*>\s*&lt;p&gt;My long answer&lt;/p&gt;</textarea>', page.text)
+
+
 def test_only_the_author_may_ask_how_their_check_stands(lms, student, instructor, session, held_checks):
     student.post("/links/{link}/submission", files={"file": ESSAY})
     other = Visitor(lms, "student-2")
