@@ -86,7 +86,7 @@ def test_a_check_that_grows_is_stopped_by_its_memory_limit(hostile_child):
     run = run_isolated(b"grow", "essay.pdf", ["pdf"], FileCheckLimits(memory_mb=200))
 
     assert isinstance(run.outcome, Refused) and run.outcome.limit == "memory"
-    assert run.peak_memory_bytes <= 200 * 2**20
+    assert "too complex to check" in run.outcome.message
 
 
 def test_a_child_that_crashes_refuses_the_file_with_a_way_on_and_leaves_no_process(hostile_child, caplog):
