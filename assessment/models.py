@@ -581,3 +581,47 @@ class AccessTokenCache(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     token: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime]
+
+
+class FileCheckStatus(enum.StrEnum):
+    CHECKING = "checking"  # waiting for a worker, or being checked
+    READY = "ready"  # passed: it became a version
+    REFUSED = "refused"
+
+
+class FileCheck(Base):
+    """A hand-in with a file, kept apart until a worker has checked and stripped the file: it becomes a version only
+    when the file passes, so no reviewer or staff member can reach a file that has not (see assessment.file_checks).
+    """
+
+    __tablename__ = "file_checks"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "number"),
+        Index("ix_file_checks_status", "status", "claimed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    # The version number this hand-in takes when it passes, given at upload so versions keep the order of hand-ins.
+    number: Mapped[int] = mapped_column(Integer)
+    text_html: Mapped[str] = mapped_column(Text, default="")
+    # "upload.<extension>" of the student's file name: the kind check needs the extension, and the rest of the name
+    # (often the author's own) is not kept.
+    claimed_name: Mapped[str] = mapped_column(String(64))
+    file_types: Mapped[list[str]] = mapped_column(JSONDocument, default=list)  # accepted when it was handed in
+    # The file as uploaded, in storage under a quarantine key no route serves; None once the check ended.
+    raw_key: Mapped[str | None] = mapped_column(String(255))
+    submitted_at: Mapped[datetime]  # the upload: what lateness is counted from, however long the check takes
+    is_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    late_penalty: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[FileCheckStatus] = mapped_column(_enum(FileCheckStatus, 16), default=FileCheckStatus.CHECKING)
+    # Why the file was refused: a translatable message ({"template", "params"}), shown in the reader's language.
+    refusal: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("submission_versions.id", ondelete="SET NULL"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None]  # when a worker last started on it
+    finished_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship()
+    version: Mapped[SubmissionVersion | None] = relationship()

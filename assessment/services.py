@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -13,15 +12,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from assessment.anonymity import neutral_filename, pseudonym, strip_identity
+from assessment.anonymity import pseudonym
 from assessment.assignment_settings import AssignmentSettings, locked_changes, review_locks
 from assessment.db import utcnow
 from assessment.errors import Conflict, InvalidInput, NotAllowed, NotFound, PhaseClosed, SettingsLocked
+from assessment.file_checks import claimed_name, quarantine_key
 from assessment.messages import N_
 from assessment.models import (
     Assignment,
     CourseRole,
     Enrollment,
+    FileCheck,
+    FileCheckStatus,
     Person,
     ResourceLink,
     Review,
@@ -33,7 +35,6 @@ from assessment.reading import file_is_ready
 from assessment.rich_text import clean_rich_text, render_markdown
 from assessment.rubric import Criterion, Rubric
 from assessment.storage import FileStorage
-from assessment.uploads import identify
 from assessment.write_rules import hand_in_lateness
 
 # Phases from which the rubric is fixed, so every review of the assignment is made against the same rubric.
@@ -300,14 +301,16 @@ class SubmissionDeps:
     tool_origin: str = ""  # links to it are dropped from handed-in text
 
 
-def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDeps) -> SubmissionVersion:
-    """Store a new version of the student's work; the file is anonymised before it is written.
+def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDeps) -> SubmissionVersion | FileCheck:
+    """Store a new version of the student's text at once; a hand-in with a file waits for its check (a FileCheck).
 
-    Concurrent hand-ins (two tabs, a double click) and a phase moved by staff meanwhile are settled by locks:
+    The file is stored as uploaded under a quarantine key and checked off the request (assessment.file_checks): it
+    becomes a version, anonymised, only if it passes. Concurrent hand-ins (two tabs, a double click) and a phase
+    moved by staff meanwhile are settled by locks:
     1. The assignment row is read again under a share lock, so its phase is checked in this transaction and a staff
        move waits for hand-ins under way, while hand-ins after it see the new phase (none is accepted after it).
-    2. The author's submission row is created or found, then locked, before the next version number is read:
-       parallel hand-ins are numbered one after the other, each as a version of its own.
+    2. The author's submission row is created or found, then locked, before the next number is read (over versions
+       and hand-ins still being checked): parallel hand-ins are numbered one after the other, each its own.
     3. Each upload gets a storage key of its own, so no row points at another request's file; a request that fails
        deletes its own file only (`discard_upload`).
     """
@@ -316,31 +319,40 @@ def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDep
     lateness = hand_in_lateness(assignment, now)
     text_html, file = _checked_content(assignment, hand_in, deps.tool_origin)
     submission = _locked_submission(session, assignment, hand_in.author_id, deps.pseudonym_secret)
-    number = (session.scalar(
-        select(func.max(SubmissionVersion.number)).where(SubmissionVersion.submission_id == submission.id)
-    ) or 0) + 1
-    version = SubmissionVersion(
-        submission_id=submission.id, number=number, text_html=text_html, submitted_at=now,
-        is_late=lateness.is_late, late_penalty=lateness.penalty,
-    )
-    if file is not None:
-        kind = identify(file.filename, file.data, assignment.file_types)
-        anonymous = strip_identity(file.data, kind.name)
-        version.file_key = f"assignments/{assignment.public_id}/{submission.pseudonym}/{uuid.uuid4().hex}.{kind.extension}"
-        version.file_name = neutral_filename(submission.pseudonym, kind.extension)
-        version.file_kind = kind.name
-        version.file_size = len(anonymous)
+    number = max(
+        session.scalar(select(func.max(SubmissionVersion.number))
+                       .where(SubmissionVersion.submission_id == submission.id)) or 0,
+        session.scalar(select(func.max(FileCheck.number)).where(FileCheck.submission_id == submission.id)) or 0,
+    ) + 1
+    handed_in: SubmissionVersion | FileCheck
+    if file is None:
+        handed_in = SubmissionVersion(
+            submission_id=submission.id, number=number, text_html=text_html, submitted_at=now,
+            is_late=lateness.is_late, late_penalty=lateness.penalty,
+        )
+    else:
+        raw_key = quarantine_key()
+        handed_in = FileCheck(
+            submission_id=submission.id, number=number, text_html=text_html, claimed_name=claimed_name(file.filename),
+            file_types=list(assignment.file_types), raw_key=raw_key, submitted_at=now,
+            is_late=lateness.is_late, late_penalty=lateness.penalty, status=FileCheckStatus.CHECKING, attempts=0,
+        )
         # Written before the row is committed: a failed commit leaves at most this request's file, never a row
         # without its file.
-        deps.storage.save(version.file_key, anonymous)
-    session.add(version)
+        deps.storage.save(raw_key, file.data)
+    session.add(handed_in)
     try:
         session.flush()
     except IntegrityError as error:
         # Only where row locks are absent (SQLite): another hand-in took this number first.
-        discard_upload(version, deps.storage)
+        discard_upload(handed_in, deps.storage)
         raise newer_version_conflict() from error
-    return version
+    if isinstance(handed_in, FileCheck) and session.scalar(select(exists().where(
+            SubmissionVersion.submission_id == submission.id, SubmissionVersion.number == number))):
+        # The same race, won by a text hand-in: its version holds the number this file would take when it passes.
+        discard_upload(handed_in, deps.storage)
+        raise newer_version_conflict()
+    return handed_in
 
 
 def newer_version_conflict() -> Conflict:
@@ -350,10 +362,11 @@ def newer_version_conflict() -> Conflict:
         "Check your latest version below and hand in again if it is not the one you meant."))
 
 
-def discard_upload(version: SubmissionVersion, storage: FileStorage) -> None:
+def discard_upload(handed_in: SubmissionVersion | FileCheck, storage: FileStorage) -> None:
     """Delete the file a hand-in wrote when its transaction fails: its key is its own, so no other version loses it."""
-    if version.file_key is not None:
-        storage.delete(version.file_key)
+    key = handed_in.raw_key if isinstance(handed_in, FileCheck) else handed_in.file_key
+    if key is not None:
+        storage.delete(key)
 
 
 def _locked_for_hand_in(session: Session, assignment_id: int) -> Assignment:

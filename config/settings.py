@@ -41,6 +41,18 @@ class RateLimits:
 
 
 @dataclass(frozen=True)
+class FileCheckLimits:
+    """What the child process that checks and strips one uploaded file may use before the file is refused as too
+    complex. A 10 MB PDF with 50 pictures takes a few seconds and under 200 MB; a decompression bomb hits a limit."""
+
+    cpu_seconds: int = 20
+    memory_mb: int = 512  # address space of the child (RLIMIT_AS), not only what it touches
+    wall_seconds: int = 60  # a child blocked without using CPU (waiting on nothing) is killed too
+    # A check claimed this long ago and not finished belongs to a worker that died: the sweep runs it again.
+    stale_seconds: int = 300
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     instance_path: Path
@@ -82,6 +94,7 @@ class Settings:
     # The LibreOffice program that turns DOCX and ODT files into PDFs to read in the page (a name on PATH or a path);
     # None ("off"): they are offered as downloads only.
     libreoffice: str | None = "soffice"
+    file_checks: FileCheckLimits = FileCheckLimits()
 
     @property
     def is_https(self) -> bool:
@@ -135,6 +148,7 @@ class Settings:
             dynamic_registration=_choice(env, "DYNAMIC_REGISTRATION", REGISTRATION_MODES,
                                          "open" if environment == "development" else "invite"),
             libreoffice=_program(env, "LIBREOFFICE", "soffice"),
+            file_checks=_file_check_limits(env),
         )
 
     @property
@@ -169,6 +183,20 @@ def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}; got {value}")
     return value
+
+
+def _file_check_limits(env: Mapping[str, str]) -> FileCheckLimits:
+    limits = FileCheckLimits(
+        cpu_seconds=_int(env, "FILE_CHECK_CPU_SECONDS", 20, low=1, high=600),
+        memory_mb=_int(env, "FILE_CHECK_MEMORY_MB", 512, low=128, high=16384),
+        wall_seconds=_int(env, "FILE_CHECK_WALL_SECONDS", 60, low=2, high=3600),
+        stale_seconds=_int(env, "FILE_CHECK_STALE_SECONDS", 300, low=10, high=86400),
+    )
+    # A check still running must never look abandoned, or the sweep would start a second one beside it.
+    if limits.stale_seconds <= limits.wall_seconds:
+        raise SettingsError(f"FILE_CHECK_STALE_SECONDS ({limits.stale_seconds}) must be longer than "
+                            f"FILE_CHECK_WALL_SECONDS ({limits.wall_seconds})")
+    return limits
 
 
 def _hosts(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:

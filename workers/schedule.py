@@ -5,6 +5,8 @@ from __future__ import annotations
 BEAT_SCHEDULE = {
     # A lost message or a killed worker leaves a grade in flight; the sweep posts it again within a minute.
     "sweep-grade-postings": {"task": "peerlti.sweep_grade_postings", "schedule": 60.0},
+    # A file check whose worker was killed, or whose message was lost, is run again; "being checked" ends.
+    "sweep-file-checks": {"task": "peerlti.sweep_file_checks", "schedule": 60.0},
     # A review lease that ran out returns its submission to the pool without waiting for a reviewer to ask.
     "reclaim-expired-leases": {"task": "peerlti.reclaim_expired_leases", "schedule": 60.0},
     # Grades are computed once reviewing closes; staff then triage and release them.

@@ -12,17 +12,21 @@ from sqlalchemy.orm import Session
 
 from assessment.db import utcnow
 from assessment.errors import NotFound
+from assessment.file_checks import claim_check, finish_check, sweep_checks
 from assessment.grading_run import run_grading
 from assessment.models import Assignment, Course, Grade, GradePosting, PostingStatus, ResourceLink
 from assessment.peer_review import reclaim_expired_leases
 from assessment.phases import Phase
+from assessment.reading import needs_reading_copy
 from assessment.reading_copies import make_reading_copy as make_copy
+from assessment.upload_check import CheckedFile
 from config.settings import Settings
 from lti_tool.advantage import AdvantageError
 from lti_tool.logging_setup import log_event
 from lti_tool.registry import Platform
 from lti_tool.roster import apply_roster
 from workers import passback
+from workers.isolation import run_isolated
 from workers.locks import try_lock
 from workers.runtime import advantage_client, file_storage, libreoffice, presence, sessions
 
@@ -221,3 +225,64 @@ def reclaim_leases(self: Task) -> int:
         reclaimed = reclaim_expired_leases(session, utcnow())
         session.commit()
     return reclaimed
+
+
+@shared_task(name="peerlti.check_file", bind=True, acks_late=True)
+def check_file(self: Task, check_id: int) -> str | None:
+    """Check and strip one handed-in file in a child process under limits, then end its check (idempotent: a check
+    already ended or started by a live run is left alone). With eager tasks the same child runs, in the web process."""
+    settings = _settings(self)
+    limits = settings.file_checks
+    storage = file_storage(settings)
+    with sessions(settings)() as session:
+        claim = claim_check(session, check_id, utcnow(), timedelta(seconds=limits.stale_seconds))
+        session.commit()
+    if claim is None:
+        return None
+    try:
+        run = run_isolated(storage.read(claim.raw_key), claim.claimed_name, claim.file_types, limits)
+    except Exception:
+        # The child could not even be started (no process left, a broken install): the sweep tries again later.
+        log.exception("file check %s could not run; the sweep will try again", check_id)
+        return None
+    outcome = run.outcome if isinstance(run.outcome, CheckedFile) else run.outcome.message
+    log.info("file check %s: %s in %.2f s, child peak %d MB", check_id,
+             "passed" if isinstance(outcome, CheckedFile) else "refused", run.seconds, run.peak_memory_bytes >> 20)
+    with sessions(settings)() as session:
+        ended = finish_check(session, check_id, outcome, storage, utcnow())
+        if ended is None:
+            return None
+        try:
+            session.commit()
+        except BaseException:
+            if ended.written_key:
+                storage.delete(ended.written_key)
+            raise
+        status = ended.check.status.value
+        version = ended.check.version
+        reading_copy_for = version.id if version is not None and needs_reading_copy(version) else None
+    if ended.raw_key:
+        storage.delete(ended.raw_key)
+    if reading_copy_for is not None and libreoffice(settings).available:
+        # Made ahead, so reviewers read the DOCX or ODT at once (the reader also orders it if missing).
+        self.app.tasks["peerlti.make_reading_copy"].delay(reading_copy_for)
+    return status
+
+
+@shared_task(name="peerlti.sweep_file_checks", bind=True)
+def sweep_file_checks(self: Task) -> int:
+    """Send again the checks a killed worker or a lost message left "being checked"; give up on those tried too often."""
+    settings = _settings(self)
+    storage = file_storage(settings)
+    with sessions(settings)() as session:
+        if not try_lock(session, "sweep_file_checks"):
+            return _busy("sweep_file_checks")
+        swept = sweep_checks(session, utcnow(), timedelta(seconds=settings.file_checks.stale_seconds))
+        session.commit()
+    for ended in swept.given_up:
+        if ended.raw_key:
+            storage.delete(ended.raw_key)
+    checker = self.app.tasks["peerlti.check_file"]
+    for check_id in swept.due:
+        checker.delay(check_id)
+    return len(swept.due)

@@ -11,6 +11,7 @@ from werkzeug import Response
 from assessment.assignment_settings import default_settings
 from assessment.db import utcnow
 from assessment.errors import InvalidInput, NotAllowed
+from assessment.file_checks import checks_to_show, refusal_of
 from assessment.messages import N_
 from assessment.models import Assignment, Enrollment, Person
 from assessment.services import (
@@ -150,4 +151,5 @@ def work(link_id: int, person_id: int) -> str:
     row = student_work(db(), assignment.id, person_id)
     versions = row.submission.versions if row.submission else []
     readers = {version.id: version_reader(link_id, version) for version in versions if version.file_key is not None}
-    return render_template("instructor/work.html", view=view, assignment=assignment, row=row, readers=readers)
+    return render_template("instructor/work.html", view=view, assignment=assignment, row=row, readers=readers,
+                           checks=checks_to_show(db(), row.submission), refusal_of=refusal_of)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, url_for
 from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
 
 from assessment.db import utcnow
 from assessment.errors import AssessmentError, Conflict, InvalidInput, PhaseClosed, StorageUnavailable
-from assessment.reading import needs_reading_copy
+from assessment.file_checks import own_check, refusal_of
+from assessment.messages import Message
+from assessment.models import FileCheck, FileCheckStatus
 from assessment.services import (
     HandIn,
     SubmissionDeps,
@@ -27,7 +29,7 @@ from lti_tool.forms import SubmissionForm
 from lti_tool.views.course import launched_view
 from lti_tool.views.files import stored_file_download
 from lti_tool.views.form_errors import show_problems
-from lti_tool.views.student_home import home
+from lti_tool.views.student_home import home, resume_abandoned
 
 bp = Blueprint("student", __name__)
 
@@ -74,13 +76,39 @@ def hand_in(link_id: int) -> Response | tuple[str, int]:
                     raise
                 form.form_errors.append(newer_version_conflict().message)
                 return home(view, form), 409
-            if needs_reading_copy(version) and current_app.extensions["peerlti.libreoffice"].available:
-                # Made ahead, so reviewers read the DOCX or ODT at once (the reader also orders it if missing).
-                enqueue("peerlti.make_reading_copy", version.id)
+            if isinstance(version, FileCheck):
+                reason = _check_handed_in(version)
+                if reason is not None:
+                    # Eager tasks (no broker) checked the file already: refused, it is told on the form, as before.
+                    form.form_errors.append(reason)
+                    return home(view, form), 400
+                if version.status is FileCheckStatus.CHECKING:
+                    flash(gettext("Handed in: version %(number)s. Your file is being checked; this page shows the "
+                                  "result as soon as it is done.", number=version.number))
+                    return redirect(url_for("landing.resource_link", link_id=link_id), 303)
             flash(gettext("Submitted: version %(number)s (late).", number=version.number) if version.is_late
                   else gettext("Submitted: version %(number)s.", number=version.number))
             return redirect(url_for("landing.resource_link", link_id=link_id), 303)
     return home(view, form), 400
+
+
+def _check_handed_in(check: FileCheck) -> Message | None:
+    """Send the file to its check (run here and now when tasks are eager); why it was refused, if it already was."""
+    enqueue("peerlti.check_file", check.id)
+    db().refresh(check)  # the check ended in the task's own transaction, if it ran here
+    return refusal_of(check) if check.status is FileCheckStatus.REFUSED else None
+
+
+@bp.get("/links/<int:link_id>/hand-ins/<int:check_id>/status")
+def check_status(link_id: int, check_id: int) -> Response:
+    """How the check of one's own hand-in stands, for the page that waits on it: {"status": "checking" | ...}."""
+    view = launched_view(link_id)
+    assignment = view.require_assignment()
+    check = own_check(db(), check_id, assignment.id, view.person.id)
+    resume_abandoned([check])
+    response = jsonify(status=check.status.value)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/links/<int:link_id>/files/<int:version_id>")

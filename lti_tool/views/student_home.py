@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
-from flask import render_template
+from flask import current_app, render_template
 
 from assessment.db import utcnow
+from assessment.file_checks import checks_to_show, is_abandoned, refusal_of
+from assessment.models import FileCheck, FileCheckStatus
+from assessment.services import own_submission
 from assessment.student_overview import student_overview
 from lti_tool.database import db
 from lti_tool.durations import time_left
+from lti_tool.enqueue import enqueue
 from lti_tool.forms import ActionForm, SubmissionForm
 from lti_tool.views.course import LaunchView
 from lti_tool.views.feedback import labelled_for_author
@@ -20,8 +25,15 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
         return render_template("student/not_set_up.html", view=view)
     now = utcnow()
     assignment = view.assignment
+    resume_abandoned(checks_to_show(db(), own_submission(db(), assignment.id, view.person.id)))
     overview = student_overview(db(), assignment, view.person.id, now)
     received = labelled_for_author(assignment, overview.received)
+    checks = checks_to_show(db(), overview.submission)
+    if form is None:
+        form = SubmissionForm(formdata=None)
+        if checks and checks[0].status is FileCheckStatus.REFUSED:
+            # The text handed in with a refused file was not kept as a version: it waits in the form, to send again.
+            form.text.data = checks[0].text_html
     return render_template(
         "student/home.html",
         view=view,
@@ -31,8 +43,22 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
         submission=overview.submission,
         received=received,
         review_labels={review.id: label for label, review in received},
-        form=form or SubmissionForm(formdata=None),
+        checks=checks,
+        refusal_of=refusal_of,
+        form=form,
         action_form=ActionForm(),
         time_left=partial(time_left, now=now),
         now=now,
     )
+
+
+def resume_abandoned(checks: list[FileCheck]) -> None:
+    """Without a broker there is no scheduled sweep: a check the web process died in the middle of is run again when
+    its author next looks at it (with a broker, the sweep does it)."""
+    celery = current_app.extensions["peerlti.celery"]
+    stale = timedelta(seconds=current_app.config["PEERLTI_SETTINGS"].file_checks.stale_seconds)
+    if celery.conf.task_always_eager:
+        for check in checks:
+            if is_abandoned(check, utcnow(), stale):
+                enqueue("peerlti.check_file", check.id)
+                db().refresh(check)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.assignment_settings import SubmissionKinds
 from assessment.errors import AssessmentError, PhaseClosed
-from assessment.models import Assignment, Submission, SubmissionVersion
+from assessment.file_checks import claim_check, finish_check
+from assessment.models import Assignment, FileCheck, Submission, SubmissionVersion
 from assessment.phases import Phase
 from assessment.services import HandIn, SubmissionDeps, UploadedFile, set_phase, submit
 from assessment.storage import LocalDirectoryStorage
+from assessment.upload_check import check_upload
 from lti_tool import models as _models  # noqa: F401  (every table on the metadata)
 from tests.support.cohort import Cohort, create_cohort
 from tests.support.concurrency import all_at_once, wide_postgres_fixture
@@ -45,11 +47,25 @@ def _open_for_files(sessions: sessionmaker, students: int) -> Cohort:
     return cohort
 
 
-def _hand_in(sessions: sessionmaker, deps: SubmissionDeps, hand_in: HandIn) -> SubmissionVersion:
+def _hand_in(sessions: sessionmaker, deps: SubmissionDeps, hand_in: HandIn) -> SubmissionVersion | FileCheck:
     with sessions() as session:
         version = submit(session, hand_in, _now(), deps)
         session.commit()
         return version
+
+
+def _check_files(sessions: sessionmaker, storage: LocalDirectoryStorage, check_ids: list[int]) -> None:
+    """What the workers do with each hand-in's file (in this process: the checks' concurrency is not the point)."""
+    for check_id in check_ids:
+        with sessions() as session:
+            claim = claim_check(session, check_id, _now(), timedelta(minutes=5))
+            session.commit()
+            assert claim is not None
+            outcome = check_upload(storage.read(claim.raw_key), claim.claimed_name, claim.file_types)
+            ended = finish_check(session, check_id, outcome, storage, _now())
+            session.commit()
+            assert ended is not None and ended.raw_key is not None
+            storage.delete(ended.raw_key)
 
 
 def test_twenty_tabs_handing_in_different_files_at_once_each_store_their_own_file_under_consecutive_numbers(
@@ -67,12 +83,13 @@ def test_twenty_tabs_handing_in_different_files_at_once_each_store_their_own_fil
     unexpected = [outcome for outcome in outcomes
                   if isinstance(outcome, Exception) and not isinstance(outcome, AssessmentError)]
     assert unexpected == []
+    accepted = [outcome for outcome in outcomes if isinstance(outcome, FileCheck)]
+    _check_files(postgres, storage, [check.id for check in accepted])
     with postgres() as session:
         versions = session.scalars(select(SubmissionVersion).join(Submission)
                                    .where(Submission.author_id == author).order_by(SubmissionVersion.number)).all()
         assert [version.number for version in versions] == list(range(1, len(versions) + 1))
         versions = versions[1:]  # the first is the text the class handed in before
-        accepted = [outcome for outcome in outcomes if isinstance(outcome, SubmissionVersion)]
         assert len(versions) == len(accepted) >= 1
         sent = {file.data for file in files}
         for version in versions:
@@ -92,8 +109,10 @@ def test_no_hand_in_is_accepted_after_staff_moving_the_assignment_to_reviewing_h
     handed_in_before: list[int] = []
 
     def versions(session: Session) -> int:
-        return session.scalar(select(func.count()).select_from(SubmissionVersion).join(Submission)
-                              .where(Submission.assignment_id == cohort.assignment_id)) or 0
+        """Hand-ins kept: versions, and files waiting for their check."""
+        return sum(session.scalar(select(func.count()).select_from(table).join(Submission)
+                                  .where(Submission.assignment_id == cohort.assignment_id)) or 0
+                   for table in (SubmissionVersion, FileCheck))
 
     def act(index: int) -> object:
         if index == 0:  # staff, a moment after the hand-ins started
@@ -109,7 +128,7 @@ def test_no_hand_in_is_accepted_after_staff_moving_the_assignment_to_reviewing_h
     outcomes = all_at_once(51, act)
 
     hand_ins = outcomes[1:]
-    assert all(isinstance(outcome, SubmissionVersion | PhaseClosed) for outcome in hand_ins), hand_ins
+    assert all(isinstance(outcome, FileCheck | PhaseClosed) for outcome in hand_ins), hand_ins
     with postgres() as session:
         assert versions(session) == handed_in_before[0]  # nothing was added once the move committed
-        assert handed_in_before[0] - 50 == sum(isinstance(outcome, SubmissionVersion) for outcome in hand_ins)
+        assert handed_in_before[0] - 50 == sum(isinstance(outcome, FileCheck) for outcome in hand_ins)

@@ -72,7 +72,7 @@ def uses_postgres() -> bool:
 # 0-15) so that the low ones, such as the broker CI names (0), stay untouched. Each xdist worker gets a block of its
 # own: two workers never flush, fill or consume each other's database.
 FIRST_TEST_REDIS_DATABASE = 14
-REDIS_PURPOSES = ("broker", "rate limits")
+REDIS_PURPOSES = ("broker", "rate limits", "file checks")
 
 
 def redis_test_url(purpose: str) -> str:

@@ -161,3 +161,26 @@ def test_logs_are_json_in_production_and_text_elsewhere_unless_chosen(tmp_path):
     assert log_format() == "text" and log_format(PEERLTI_ENV="test") == "text"
     assert log_format(PEERLTI_ENV="production", LOG_FORMAT="text") == "text"
     assert log_format(LOG_FORMAT="json") == "json"
+
+
+def test_file_checks_have_bounded_defaults_and_each_limit_is_one_setting(tmp_path):
+    defaults = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)}).file_checks
+    assert (defaults.cpu_seconds, defaults.memory_mb, defaults.wall_seconds, defaults.stale_seconds) == (20, 512, 60, 300)
+    chosen = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "FILE_CHECK_CPU_SECONDS": "1",
+                                "FILE_CHECK_MEMORY_MB": "128", "FILE_CHECK_WALL_SECONDS": "2",
+                                "FILE_CHECK_STALE_SECONDS": "10"}).file_checks
+    assert (chosen.cpu_seconds, chosen.memory_mb, chosen.wall_seconds, chosen.stale_seconds) == (1, 128, 2, 10)
+
+
+def test_a_check_is_not_taken_for_abandoned_while_its_wall_clock_limit_lets_it_run(tmp_path):
+    base = {"PEERLTI_INSTANCE_PATH": str(tmp_path), "FILE_CHECK_WALL_SECONDS": "120"}
+    assert Settings.from_env(base | {"FILE_CHECK_STALE_SECONDS": "121"}).file_checks.stale_seconds == 121
+    with pytest.raises(SettingsError, match="FILE_CHECK_STALE_SECONDS"):
+        Settings.from_env(base | {"FILE_CHECK_STALE_SECONDS": "120"})
+
+
+@pytest.mark.parametrize(("name", "value"), [("FILE_CHECK_CPU_SECONDS", "0"), ("FILE_CHECK_MEMORY_MB", "127"),
+                                             ("FILE_CHECK_WALL_SECONDS", "3601"), ("FILE_CHECK_STALE_SECONDS", "9")])
+def test_a_file_check_limit_out_of_its_range_fails_naming_the_variable(tmp_path, name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), name: value})

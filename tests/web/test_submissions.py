@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from assessment.grading import LatePolicy
-from assessment.models import Assignment, Submission, SubmissionVersion
+from assessment.models import Assignment, FileCheck, FileCheckStatus, Submission, SubmissionVersion
 from assessment.services import update_settings
 from tests.support.documents import AUTHOR, ELF_PROGRAM, docx_naming_its_author, pdf_naming_its_author
 from tests.support.rows import row_counts, see_committed
@@ -33,6 +33,10 @@ def _uploads(lms) -> Path:
 def _stored_files(lms) -> list[Path]:
     root = _uploads(lms)
     return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+
+
+def _without_checks(counts: dict[str, int]) -> dict[str, int]:
+    return {table: count for table, count in counts.items() if table not in ("submissions", "file_checks")}
 
 
 def _move_deadline(session, *, due_in: timedelta, policy: LatePolicy) -> None:
@@ -143,7 +147,9 @@ def test_a_disguised_or_empty_file_is_refused_and_nothing_is_stored(student, ses
 
     assert response.status_code == 400
     assert words.lower() in page_text(response).lower()
-    assert row_counts(session) == counts and _stored_files(lms) == []
+    # Only the record of the refused hand-in is kept (its reason, for the student's page); no version, no file.
+    assert _without_checks(row_counts(session)) == _without_checks(counts) and _stored_files(lms) == []
+    assert see_committed(session).scalars(select(FileCheck.status)).all() == [FileCheckStatus.REFUSED]
 
 
 def test_a_file_over_the_assignments_limit_is_refused_while_reading(student, session, lms):
