@@ -48,11 +48,12 @@ def unreadable(label: str) -> Message:
               kind=label)
 
 
-def too_large() -> Message:
+def too_large(label: str) -> Message:
+    # One message for every size limit: whichever one a file passes, the student's remedy is the same.
     return N_(
-        "This file unpacks to more than %(max)s MB, too large to accept; "
-        "make it smaller, for example by compressing its pictures, and upload it again.",
-        max=MAX_UNPACKED_BYTES // 2**20,
+        "This file unpacks to far more data than %(kind)s holds, so it was not opened. Save it again from your word "
+        "processor, make it smaller (for example by compressing its pictures) and upload it again.",
+        kind=label,
     )
 
 
@@ -69,10 +70,10 @@ class Package:
         # The declared sizes first (cheap, and they stop an honest bomb before anything is inflated); the reads
         # below are bounded as well, since a crafted header can declare less than its data inflates to.
         if sum(entry.file_size for entry in entries) > MAX_UNPACKED_BYTES:
-            raise UploadRejected(too_large())
+            raise UploadRejected(too_large(label))
         for entry in entries:
             if entry.file_size > MAX_PART_BYTES or _ratio_too_high(entry.file_size, entry.compress_size):
-                raise UploadRejected(too_large())
+                raise UploadRejected(too_large(label))
         self._entries = {entry.filename: entry for entry in entries if not entry.is_dir()}
         self._unpacked = 0
 
@@ -89,9 +90,9 @@ class Package:
             data = stream.read(min(limit, MAX_PART_BYTES) + 1)
         self._unpacked += len(data)
         if len(data) > limit or self._unpacked > MAX_UNPACKED_BYTES:
-            raise UploadRejected(too_large())
+            raise UploadRejected(too_large(self._label))
         if _ratio_too_high(len(data), entry.compress_size):
-            raise UploadRejected(too_large())
+            raise UploadRejected(too_large(self._label))
         return data
 
     def xml(self, name: str) -> etree._Element:
