@@ -264,8 +264,13 @@ def check_file(self: Task, check_id: int) -> str | None:
     if ended.raw_key:
         storage.delete(ended.raw_key)
     if reading_copy_for is not None and libreoffice(settings).available:
-        # Made ahead, so reviewers read the DOCX or ODT at once (the reader also orders it if missing).
-        self.app.tasks["peerlti.make_reading_copy"].delay(reading_copy_for)
+        # Made ahead, so reviewers read the DOCX or ODT at once. Best effort: the reader orders it again if missing,
+        # so a broker that cannot take it now loses nothing.
+        try:
+            self.app.tasks["peerlti.make_reading_copy"].delay(reading_copy_for)
+        except Exception:
+            log.warning("reading copy of version %s not sent; the reader will order it", reading_copy_for,
+                        exc_info=True)
     return status
 
 
