@@ -15,10 +15,10 @@ from assessment.grading import (
     disagreement_limit,
     final_grade,
     needs_attention,
-    uncertainty_limit,
     review_spread,
     reviewing_grade,
     still_in_doubt,
+    uncertainty_limit,
     with_override,
 )
 from assessment.student_progress import GradeFacts, explain_grade
