@@ -177,6 +177,13 @@ def test_reliability_numbers_are_pinned_on_a_scale_that_does_not_start_at_zero()
     ]
 
 
+def test_reliability_is_least_certain_about_the_work_whose_reviews_miss_each_other_most():
+    # "b" got 3, 6 and 4 from reviewers who gave "a" 6, 8, 7 and "c" 9, 9, 8: after each reviewer's bias, its reviews
+    # still disagree most.
+    estimates = aggregate(reviews(*PINNED), "reliability", scale=SCALE)
+    assert estimates["b"].std > max(estimates["a"].std, estimates["c"].std) + 0.1
+
+
 def test_reliability_iterates_past_thirty_sweeps_until_the_scores_settle():
     estimates = aggregate(reviews(*ONE_TO_FIVE), "reliability", scale=(1, 5))
     assert estimates.sweeps == 41
