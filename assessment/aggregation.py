@@ -47,6 +47,13 @@ TRIMMED_EFFICIENCY = math.sqrt(1.2)
 # of passing its scores off as settled. Real courses need a few hundred sweeps.
 MAX_ITERATIONS = 5_000
 TOLERANCE = 1e-5
+# Each sweep moves the scores this many times as far as its update says (over-relaxation): the fit settles where it
+# would anyway, in about two thirds of the sweeps (heavy-tailed priors make the plain updates creep).
+OVER_RELAXATION = 1.6
+# True scores are Student-t about the cohort's mean as well, s_u ~ N(mu, 1/gamma_u), gamma_u ~ Gamma(SCORE_SHAPE,
+# SCORE_SHAPE / gamma): work far from the class's usual grade (missing parts, weak drafts) exists, and a normal prior
+# pulled it hard towards the middle when its reviews were noisy (reviews 2, 7 and 6 of 25 gave 10.9).
+SCORE_SHAPE = 2.0
 # Hyperpriors, as (prior variance, pseudo-count); variances are fractions of the scale width squared.
 SCORE_SPREAD_PRIOR = (0.15**2, 5.0)
 BIAS_SPREAD_PRIOR = (0.05**2, 5.0)
@@ -68,6 +75,12 @@ BIAS_SHAPE = 1.0
 # A near-perfect calibration over a few examples is luck as much as skill: nobody's prior noise variance goes below
 # this share of the cohort's typical one.
 NOISE_FLOOR_SHARE = 0.5
+# The model's variance of a score is checked against how far each review misses when predicted from the rest
+# (_held_out_factor): the class's misses set the level, a submission's own misses move its share, as if the class
+# had given it this many more reviews. (The median of a chi-square with one degree of freedom is 0.4549.)
+HELD_OUT_PSEUDO_REVIEWS = 4.0
+CHI2_1_MEDIAN = 0.454936
+LEVERAGE_FLOOR = 0.05
 
 
 # Ids need only be hashable; the estimates come back under the caller's own submission ids.
@@ -440,7 +453,7 @@ class _Fit:
 
     precision: np.ndarray  # per reviewer
     bias: np.ndarray  # per reviewer, a fraction of the scale
-    prior_precision: float  # 1 / the cohort's score variance: the weight of the cohort's mean
+    prior_precision: np.ndarray  # per submission, the weight of the cohort's mean (1 / its score variance)
     mu: float  # the cohort's mean, a fraction of the scale
     shift: float  # what every peer adds to staff's score, a fraction of the scale
     sweeps: int
@@ -483,15 +496,17 @@ def _reliability_fit(inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndar
     bias_spread = BIAS_SPREAD_PRIOR[0]
     noise = NOISE_PRIOR[0]
     precision = np.zeros(n_reviewers)
-    score_precision = np.full(n_submissions, 1 / score_spread)
-    fit = _Fit(precision, bias, 1 / score_spread, mu, shift, 0, False)
+    score_prior = np.full(n_submissions, 1 / score_spread)
+    score_precision = score_prior.copy()
+    fit = _Fit(precision, bias, score_prior, mu, shift, 0, False)
     anchor_rows = np.flatnonzero(is_known[u])
     sees_shift = bool(len(anchor_rows) or example_count.any())
     bias_of_review = np.zeros(len(z))
     for sweep in range(1, MAX_ITERATIONS + 1):
         # Reviewer precision: the prior from calibration (or the population), updated by the reviewer's residuals.
-        residual = z - score[u] - bias_of_review - shift
-        squared = np.bincount(v, residual * residual + score_variance[u], n_reviewers) + per_reviewer * bias_variance_each
+        residual = z - np.take(score, u) - bias_of_review - shift
+        squared = (np.bincount(v, residual * residual + np.take(score_variance, u), n_reviewers)
+                   + per_reviewer * bias_variance_each)
         noise_floor = NOISE_FLOOR_SHARE * noise
         prior_variance = np.where(calibrated, np.maximum(noise * relative_variance, noise_floor), noise)
         precision = (shape + per_reviewer / 2) / (shape * prior_variance + squared / 2)
@@ -501,8 +516,8 @@ def _reliability_fit(inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndar
         bias = precision * (np.bincount(v, residual, n_reviewers) + per_reviewer * bias
                             + example_count * (example_error - shift)) / bias_precision
         bias_variance_each = 1 / bias_precision
-        bias_of_review = bias[v]
-        weight = precision[v]
+        bias_of_review = np.take(bias, v)
+        weight = np.take(precision, v)
         if sees_shift:
             # The shift: only reviews of work whose score staff know (graded submissions, calibration examples) see
             # it; without them it is the prior's 0, which cannot be told apart from the cohort's mean.
@@ -512,9 +527,10 @@ def _reliability_fit(inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndar
                      + float(np.dot(precision * example_count, example_error - bias))) / shift_precision
             shift_variance = 1 / shift_precision
         # True scores: the precision-weighted mean of the de-biased reviews, shrunk towards the cohort's mean.
-        fit = _Fit(precision, bias, 1 / score_spread, mu, shift, sweep, False)
-        score_precision = 1 / score_spread + np.bincount(u, weight, n_submissions)
-        new_score = (mu / score_spread + np.bincount(u, weight * (z - bias_of_review - shift), n_submissions)
+        score_prior = (SCORE_SHAPE + 0.5) / (SCORE_SHAPE * score_spread + ((score - mu) ** 2 + score_variance) / 2)
+        fit = _Fit(precision, bias, score_prior, mu, shift, sweep, False)
+        score_precision = score_prior + np.bincount(u, weight, n_submissions)
+        new_score = (mu * score_prior + np.bincount(u, weight * (z - bias_of_review - shift), n_submissions)
                      ) / score_precision
         new_score = np.where(is_known, known_values, new_score)
         score_variance = np.where(is_known, 0.0, 1 / score_precision)
@@ -524,10 +540,12 @@ def _reliability_fit(inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndar
         bias_spread = _pooled(float(np.sum(bias * bias + bias_variance_each)), n_reviewers, BIAS_SPREAD_PRIOR)
         noise = _typical_noise(precision)
         change = float(np.max(np.abs(new_score - score)))
-        score = new_score
         if change < TOLERANCE:
             fit = replace(fit, converged=True)
             break
+        score = np.where(is_known, new_score, score + OVER_RELAXATION * (new_score - score))
+    # The scores are the last update's, exactly as its parts (the fit) make them up: explain() rebuilds them so.
+    score = new_score
     # The bias of each reviewer and the shared shift are uncertain too, and that passes to the scores they gave.
     share = precision[v] / score_precision[u]
     reviews_share = np.bincount(u, share, n_submissions)
@@ -538,13 +556,45 @@ def _reliability_fit(inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndar
     # mean precision, is what a review's error varies by (a Student-t's, not a normal's, spread).
     posterior_shape = shape + per_reviewer / 2
     noise_inflation = posterior_shape / np.maximum(posterior_shape - 1, 0.5)
-    prior_share = 1 / (score_spread * score_precision)
-    score_variance = np.where(is_known, 0.0, prior_share * prior_share * score_spread + np.bincount(
+    prior_share = score_prior / score_precision
+    score_variance = np.where(is_known, 0.0, prior_share * prior_share / score_prior + np.bincount(
         u, share * share * noise_inflation[v] / precision[v], n_submissions))
     variance = (score_variance + np.bincount(u, share * share * bias_variance_each[v], n_submissions)
                 + reviews_share * reviews_share * shift_variance)
+    variance = variance * _held_out_factor(
+        residual=z - score[u] - bias[v] - shift,
+        # How much of a review its own fit absorbed: its share of its submission's score and of its reviewer's bias.
+        leverage=np.where(is_known[u], 0.0, share) + precision[v] / bias_precision[v],
+        expected=(noise_inflation[v] / precision[v]
+                  + np.where(is_known[u], 0.0, 1 / np.maximum(score_precision[u] - precision[v], score_prior[u]))
+                  + 1 / np.maximum(bias_precision[v] - precision[v], 1 / bias_spread)),
+        submission=u, n_submissions=n_submissions)
     variance = np.where(is_known, 0.0, variance)
     return scale.low + score * scale.width, np.sqrt(variance) * scale.width, fit
+
+
+def _held_out_factor(residual: np.ndarray, leverage: np.ndarray, expected: np.ndarray, submission: np.ndarray,
+                     n_submissions: int) -> np.ndarray:
+    """What each submission's model variance is multiplied by so that it matches how far the class's reviews, and
+    its own, miss when each is predicted by the fit without it (a leave-one-review-out check).
+
+    The fit without a review predicts it with the miss residual / (1 - leverage), of variance `expected` if the model
+    is right. Mean-field fits judge reviewers' noise too small (the scores and biases are fitted to the same reviews),
+    and misfits the model cannot name (clipping at the scale's ends, colluders, lazy reviewers) show here too."""
+    kept = np.clip(1 - leverage, 0.0, 1.0)  # a review its own fit absorbed says little about how far it misses
+    ratio = np.where(kept > 0, residual * residual / np.maximum(kept, LEVERAGE_FLOOR) ** 2 / expected, 0.0)
+    # The class's level: the median ratio over that of a chi-square with one degree of freedom, so that the few
+    # wild reviews a heavy-tailed model expects do not set it.
+    telling = kept > 0.5
+    level = float(np.median(ratio[telling])) / CHI2_1_MEDIAN if telling.any() else 1.0
+    # A submission's own reviews pull its factor their way, worth their weight against the class's pseudo-reviews.
+    own = np.bincount(submission, kept, n_submissions)
+    factor = (HELD_OUT_PSEUDO_REVIEWS * level + np.bincount(submission, kept * ratio, n_submissions)) / (
+        HELD_OUT_PSEUDO_REVIEWS + own)
+    # Judged from this few reviews, the score's error is Student-t with that many degrees of freedom, whose
+    # variance is dof / (dof - 2) times its scale's.
+    dof = HELD_OUT_PSEUDO_REVIEWS + own
+    return factor * dof / (dof - 2)
 
 
 def _typical_noise(precision: np.ndarray) -> float:

@@ -256,6 +256,11 @@ def with_override(breakdown: GradeBreakdown, override: Override | None) -> float
 
 
 WIDE_UNCERTAINTY_SHARE = 0.1  # an estimate whose std exceeds this share of the scale needs a person to look
+# So does one much less certain than its classmates': a std above this many times the class's median std, once that
+# is above UNCERTAINTY_FLOOR_SHARE of the scale (a 95% interval of about +-10%: finer doubts are not worth a look).
+# On the benchmark's cohorts this picks 1-5% of a class, whose errors are on average 1.1-2 times the class's.
+WIDE_UNCERTAINTY_FACTOR = 1.5
+UNCERTAINTY_FLOOR_SHARE = 0.05
 # Reviews of one submission disagree widely when their sd exceeds this many times the class's median sd (and a tenth
 # of the scale): what counts as wide depends on how much this class's reviewers usually disagree.
 WIDE_DISAGREEMENT_FACTOR = 2.0
@@ -274,19 +279,32 @@ def disagreement_limit(spreads: Sequence[float], *, scale_width: float) -> float
     return max(floor, WIDE_DISAGREEMENT_FACTOR * statistics.median(spreads)) if spreads else floor
 
 
+def uncertainty_limit(stds: Sequence[float], *, scale_width: float) -> float:
+    """The std above which an estimate is widely uncertain, from the stds of the class's peer-scored estimates: a
+    tenth of the scale at most, WIDE_UNCERTAINTY_FACTOR times their median when that is less."""
+    ceiling = WIDE_UNCERTAINTY_SHARE * scale_width
+    finite = [std for std in stds if math.isfinite(std)]
+    if not finite:
+        return ceiling
+    return min(ceiling, max(UNCERTAINTY_FLOOR_SHARE * scale_width, WIDE_UNCERTAINTY_FACTOR * statistics.median(finite)))
+
+
 # What needs a person, as found by a grading run:
-# 1. Wide uncertainty: the estimate's std exceeds a tenth of the scale.
+# 1. Wide uncertainty: the estimate's std exceeds the class-relative limit (see uncertainty_limit), or a tenth of the
+#    scale when no limit is given.
 # 2. Wide disagreement: the reviews' spread exceeds the class-relative limit (see disagreement_limit).
 # 3. Too few reviews: fewer than the assignment asks for.
 # 4. An open flag on one of the reviews.
 # A staff assessment settles 1-3 (its score replaces the peers'); only an answer settles a flag.
 def needs_attention(estimate_std: float, reviews: int, required: int, open_flags: int, *, scale_width: float,
-                    spread: float = 0.0, spread_limit: float = math.inf, staff_assessed: bool = False) -> list[str]:
+                    spread: float = 0.0, spread_limit: float = math.inf, staff_assessed: bool = False,
+                    std_limit: float | None = None) -> list[str]:
     """Why a submission's grade needs a person to look at it; empty when it does not."""
     reasons: list[str] = []
     if not staff_assessed:
+        limit = WIDE_UNCERTAINTY_SHARE * scale_width if std_limit is None else std_limit
         # No estimate at all (a nan or infinite std) is as uncertain as it gets.
-        if not math.isfinite(estimate_std) or estimate_std > WIDE_UNCERTAINTY_SHARE * scale_width:
+        if not math.isfinite(estimate_std) or estimate_std > limit:
             reasons.append(N_("wide uncertainty"))
         if spread > spread_limit:
             reasons.append(N_("wide disagreement"))

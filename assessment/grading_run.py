@@ -24,6 +24,7 @@ from assessment.grading import (
     needs_attention,
     review_spread,
     reviewing_grade,
+    uncertainty_limit,
 )
 from assessment.messages import N_
 from assessment.models import (
@@ -183,6 +184,10 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     spread_limit = disagreement_limit([spread[s] for s, scores in scores_of.items() if len(scores) >= 2],
                                       scale_width=assignment.points_possible)
     staff_assessed = {review.submission_id for review in cohort.staff_reviews if review.score is not None}
+    # How uncertain is wide, from the peer-scored estimates of this class (a staff score's std of 0 says nothing).
+    std_limit = uncertainty_limit([estimate.std for submission, estimate in by_submission.items()
+                                   if submission not in staff_assessed and received.get(submission)],
+                                  scale_width=assignment.points_possible)
     existing = {g.person_id: g for g in session.scalars(select(Grade).where(Grade.assignment_id == assignment_id))}
     grades = []
     for student in cohort.students:
@@ -206,7 +211,7 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
             estimate.std if estimate else 0.0, received[submission.id] if submission else 0,
             assignment.reviews_per_submission, cohort.open_flags.get(submission.id, 0),
             scale_width=assignment.points_possible, spread=spread.get(submission.id, 0.0), spread_limit=spread_limit,
-            staff_assessed=submission.id in staff_assessed,
+            staff_assessed=submission.id in staff_assessed, std_limit=std_limit,
         ) if submission else []
         grade = existing.get(student.id) or Grade(assignment_id=assignment_id, person_id=student.id)
         grade.method, grade.computed_at = method, now

@@ -18,6 +18,7 @@ from assessment.grading import (
     review_spread,
     reviewing_grade,
     still_in_doubt,
+    uncertainty_limit,
     with_override,
 )
 from assessment.student_progress import GradeFacts, explain_grade
@@ -174,6 +175,26 @@ def test_uncertainty_is_wide_above_a_tenth_of_the_scale():
     assert needs_attention(1.0, 3, 3, 0, scale_width=10.0) == []
     assert needs_attention(1.01, 3, 3, 0, scale_width=10.0) == ["wide uncertainty"]
     assert needs_attention(float("nan"), 3, 3, 0, scale_width=10.0) == ["wide uncertainty"]
+
+
+def test_an_estimate_much_less_certain_than_its_classmates_needs_attention_though_under_a_tenth_of_the_scale():
+    # The class's median std is 0.4 of 10: 1.5 times it, 0.6, is the limit (above a twentieth of the scale, 0.5).
+    limit = uncertainty_limit([0.3, 0.4, 0.4, 0.5, 0.9], scale_width=10.0)
+    assert limit == pytest.approx(0.6)
+    assert needs_attention(0.6, 3, 3, 0, scale_width=10.0, std_limit=limit) == []
+    assert needs_attention(0.61, 3, 3, 0, scale_width=10.0, std_limit=limit) == ["wide uncertainty"]
+
+
+def test_the_uncertainty_limit_is_never_below_a_twentieth_nor_above_a_tenth_of_the_scale():
+    assert uncertainty_limit([0.1, 0.2, 0.2], scale_width=10.0) == pytest.approx(0.5)
+    assert uncertainty_limit([0.9, 1.0, 1.2], scale_width=10.0) == pytest.approx(1.0)
+    assert uncertainty_limit([], scale_width=20.0) == pytest.approx(2.0)
+    assert uncertainty_limit([float("nan"), 0.6], scale_width=10.0) == pytest.approx(0.9)
+
+
+def test_without_a_class_limit_uncertainty_is_wide_above_a_tenth_of_the_scale():
+    assert needs_attention(1.0, 3, 3, 0, scale_width=10.0, std_limit=None) == []
+    assert needs_attention(1.01, 3, 3, 0, scale_width=10.0, std_limit=None) == ["wide uncertainty"]
 
 
 # What a student reads adds up: every part is in hundredths and the total is their sum.
