@@ -15,6 +15,7 @@ from sandbox.course import Person
 from sandbox.flask_request import FlaskRequest
 from sandbox.messages import CourseMessage, DeepLinkingPlan, DeepLinkingRequest, LaunchPlan, ResourceLinkLaunch
 from sandbox.platform_storage import OFFERING_MODES, STORAGE_TARGET
+from sandbox.profiles import SPEC_PROFILE, LmsProfile
 from sandbox.runtime import Sandbox, current_sandbox
 
 blueprint = Blueprint("launch", __name__)
@@ -61,12 +62,18 @@ class MessageHint:
 
 class SandboxLogin(OIDCLoginAbstract):
     storage_target: str | None = None
+    profile: LmsProfile = SPEC_PROFILE
 
     def set_lti_message_hint(self, **kwargs: Any) -> None:
         self._lti_message_hint = kwargs["message_hint"]
 
     def prepare_preflight_url(self, user_id: str) -> str:
         url = super().prepare_preflight_url(user_id)
+        if self.profile.is_canvas:
+            # Canvas's login request names the deployment `deployment_id`, not `lti_deployment_id`, and adds where
+            # the account lives (app/models/lti/lti_advantage_adapter.rb login_request).
+            url = url.replace("&lti_deployment_id=", "&deployment_id=")
+            url += "&" + urlencode({"canvas_region": "not_configured", "canvas_environment": "prod"})
         if self.storage_target:
             url += "&" + urlencode({"lti_storage_target": self.storage_target})
         return url
@@ -91,6 +98,7 @@ def initiate_login(user_id: str) -> Response | tuple[str, int]:
     if locale is not None and not LOCALE_TAG.fullmatch(locale):
         return _problem(400, "Unknown language", "locale must be a language tag such as en-US or hi-IN.")
     login = SandboxLogin(FlaskRequest(request), sandbox.new_platform())
+    login.profile = sandbox.endpoints.profile
     login.set_lti_message_hint(message_hint=str(MessageHint(link.id, document_target, locale)))
     # Only the course page, which answers the storage messages, asks for it (?storage=...); plain initiations don't.
     if request.args.get("storage") in OFFERING_MODES:
@@ -121,12 +129,12 @@ def initiate_deep_linking(user_id: str) -> Response | tuple[str, int]:
                             f"There is no added resource link {link_id!r} whose content could be picked again.")
         subject = DEEP_LINKING_SUBJECT + REPICK_SEPARATOR + link_id
     login = SandboxLogin(FlaskRequest(request), sandbox.new_platform())
+    login.profile = sandbox.endpoints.profile
     login.set_lti_message_hint(message_hint=str(MessageHint(subject, document_target)))
     login.set_deeplinking_launch_url()
     return login.initiate_login(user_id)
 
 
-@blueprint.route("/auth", methods=["GET", "POST"])
 def authorize() -> Response | tuple[str, int]:
     sandbox = current_sandbox()
     # lti1p3platform reads the query string when there is one, else the form: do the same.

@@ -12,7 +12,7 @@ def registration_record(config: SandboxConfig) -> dict[str, Any]:
     endpoints = Endpoints.from_config(config)
     return {
         "name": "peerlti sandbox LMS",
-        "issuer": endpoints.base_url,
+        "issuer": endpoints.issuer,
         "client_id": config.client_id,
         "auth_login_url": endpoints.auth,
         "auth_token_url": endpoints.token,
