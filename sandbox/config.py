@@ -31,6 +31,8 @@ class SandboxConfig:
     due_dates: Mapping[str, str] = field(default_factory=dict)
     # Canvas: the developer key's custom_fields, sent with every launch (a link's own custom parameters win).
     custom_fields: Mapping[str, str] = field(default_factory=dict)
+    # Learners added to the demo course's roster (student-7, student-8, ...), to page through a large course.
+    extra_learners: int = 0
     # The LMS does not let the tool read the roster (NRPS is off for it); each profile refuses in its own way.
     roster_refused: bool = False
     # Canvas: the request throttle's leaky bucket (sandbox/throttle.py); None leaves it at Canvas's defaults.

@@ -114,6 +114,13 @@ MOODLE_SITE_ADMIN = Person("admin-1", "Admin", "User", "admin@example.edu",
                            (INSTRUCTOR, SYSTEM_ADMINISTRATOR, INSTITUTION_ADMINISTRATOR))
 
 
+def with_extra_learners(course: Course, count: int) -> Course:
+    """The course with `count` more students after its own, numbered on from them."""
+    first = len(course.learners) + 1
+    added = tuple(_student(n, f"Learner{n}", "Extra", f"learner{n}@example.edu") for n in range(first, first + count))
+    return replace(course, people=(*course.people, *added))
+
+
 def course_as_profile(course: Course, profile: LmsProfile) -> Course:
     """The demo course as the profile's LMS would describe it: its context id, and Moodle's site administrator."""
     if profile.context_id is not None:

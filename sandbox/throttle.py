@@ -13,13 +13,15 @@ from flask import Flask, Response, g, request
 # canvas-lms app/middleware/request_throttle.rb:
 # 1. every client has a bucket; a request first reserves `up_front_cost`, and when it ends that reservation is
 #    replaced by its real cost (CPU and database time), so parallel requests fill the bucket and serial ones barely;
-# 2. the bucket leaks `outflow` units a second; it is full at the high-water mark `hwm` (600 by default);
+# 2. the bucket leaks `outflow` units a second; it is full at the high-water mark `hwm` (600 by default) and holds
+#    up to `maximum` (800), so a client that overfilled it waits until it has leaked back below the mark;
 # 3. a request arriving at a full bucket is refused: 403 "403 Forbidden (Rate Limit Exceeded)" as text, with
 #    X-Rate-Limit-Remaining 0.0 (newer Canvas answers 429 Too Many Requests instead; no Retry-After either way);
 # 4. every answer to an identified client carries X-Rate-Limit-Remaining (hwm - level), and X-Request-Cost
 #    unless it was throttled. LTI Advantage routes (/api/lti/...) are bucketed by the token's client_id
 #    (app/controllers/lti/ims/concerns/lti_services.rb).
 CANVAS_HWM = 600.0
+CANVAS_MAXIMUM = 800.0
 CANVAS_OUTFLOW = 10.0
 CANVAS_UP_FRONT_COST = 50.0
 LTI_SERVICES_PREFIX = "/api/lti/"
@@ -29,6 +31,7 @@ BROWSER_PATHS = ("/api/lti/authorize", "/api/lti/security/jwks")
 @dataclass(frozen=True)
 class ThrottleSettings:
     hwm: float = CANVAS_HWM
+    maximum: float = CANVAS_MAXIMUM
     outflow: float = CANVAS_OUTFLOW
     up_front_cost: float = CANVAS_UP_FRONT_COST
     # What one request finally costs; in Canvas, the seconds of CPU and database time it took.
@@ -56,14 +59,15 @@ class LeakyBucket:
             self._leak()
             if self._level >= self.settings.hwm:
                 return False
-            self._level += self.settings.up_front_cost
+            self._level = min(self.settings.maximum, self._level + self.settings.up_front_cost)
             return True
 
     def settle(self) -> float:
         """Replace the reservation by the request's real cost; the remaining capacity after it."""
         with self._lock:
             self._leak()
-            self._level = max(0.0, self._level - self.settings.up_front_cost + self.settings.request_cost)
+            settled = self._level - self.settings.up_front_cost + self.settings.request_cost
+            self._level = min(self.settings.maximum, max(0.0, settled))
             return self.settings.hwm - self._level
 
     @property
@@ -73,10 +77,10 @@ class LeakyBucket:
             return self.settings.hwm - self._level
 
     def fill(self) -> None:
-        """Bring the bucket to its high-water mark, as a burst of parallel requests would."""
+        """Fill the bucket to its top, as a burst of parallel requests would."""
         with self._lock:
             self._leak()
-            self._level = max(self._level, self.settings.hwm)
+            self._level = self.settings.maximum
 
     def drain(self) -> None:
         with self._lock:

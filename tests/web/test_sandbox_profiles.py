@@ -359,7 +359,7 @@ def test_a_roster_the_lms_withholds_is_refused_as_that_lms_refuses_it(tmp_path, 
 
 @pytest.mark.parametrize("status", [403, 429])
 def test_canvas_throttles_a_client_whose_bucket_is_full_and_says_how_much_is_left(tmp_path, tool_key, status) -> None:
-    settings = ThrottleSettings(hwm=100, outflow=0.0, up_front_cost=50, request_cost=40, status=status)
+    settings = ThrottleSettings(hwm=100, maximum=200, outflow=0.0, up_front_cost=50, request_cost=40, status=status)
     app = profile_app(tmp_path, tool_key, "canvas", throttle=settings)
     client = app.test_client()
     headers = bearer(client, tool_key, endpoints_of(app))
@@ -375,7 +375,7 @@ def test_canvas_throttles_a_client_whose_bucket_is_full_and_says_how_much_is_lef
 
 def test_canvas_throttle_leaks_so_a_client_that_waits_is_served_again() -> None:
     clock = [0.0]
-    bucket = LeakyBucket(ThrottleSettings(hwm=10, outflow=1.0), clock=lambda: clock[0])
+    bucket = LeakyBucket(ThrottleSettings(hwm=10, maximum=10.5, outflow=1.0), clock=lambda: clock[0])
     bucket.fill()
 
     refused = bucket.reserve()
