@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from assessment.grading_run import release_grades
 from assessment.models import Enrollment, Grade, GradePosting, Person, PostingStatus, ResourceLink
+from sandbox.registration import registration_record
 from sandbox.throttle import ThrottleSettings
 from tests.support.faults import sandbox_scores
-from tests.support.rows import see_committed
+from tests.support.lms import auto_post_form
+from tests.support.rows import row_counts, see_committed
 from tests.support.visitor import page_text
 from tests.web.test_line_items_and_held_grades import _assignment_at_sandbox_link, _client
 from workers.passback import RetryPolicy, post_one
@@ -149,3 +152,26 @@ def test_a_roster_the_lms_withholds_is_reported_and_stores_nothing(lms, instruct
     assert response.status_code == 502
     assert f"HTTP {status}" in page_text(response) and meaning in page_text(response)
     assert see_committed(session).scalar(select(func.count()).select_from(Enrollment)) == before
+
+
+# Logins the LMS refuses
+
+
+@pytest.mark.parametrize("lms", ["moodle"], indirect=True)
+def test_a_login_moodle_refuses_ends_on_a_page_saying_the_lms_refused_it(lms, session):
+    browser = requests.Session()
+    record = registration_record(lms.sandbox_config)
+    # Moodle refuses (access_denied) a login hint that is not the person signed in to it, e.g. after signing in as
+    # someone else in another tab; it posts the refusal back to the tool instead of an id_token.
+    answer = browser.get(f"{lms.tool.url}/lti/login", params={
+        "iss": record["issuer"], "client_id": record["client_id"], "login_hint": "someone-else",
+        "target_link_uri": f"{lms.tool.url}/lti/launch", "lti_message_hint": "sandbox-link-1:iframe"}, timeout=10)
+    action, fields = auto_post_form(answer.text)
+    before = row_counts(session)
+
+    response = browser.post(action, data=fields, timeout=10)
+
+    assert fields["error"] == "access_denied"
+    assert response.status_code == 403
+    assert "refused to sign you in" in page_text(response) and "access_denied" in page_text(response)
+    assert row_counts(session) == before

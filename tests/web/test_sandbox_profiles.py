@@ -20,7 +20,7 @@ from sandbox.endpoints import Endpoints
 from sandbox.profiles import CANVAS_COURSE_ID, CANVAS_ISSUER, MOODLE_COURSE_ID
 from sandbox.registration import registration_record
 from sandbox.throttle import LeakyBucket, ThrottleSettings
-from tests.support.sandbox_setup import SANDBOX_URL, ToolKey, new_tool_key, sandbox_config
+from tests.support.sandbox_setup import SANDBOX_URL, TOOL_URL, ToolKey, new_tool_key, sandbox_config
 from tests.web.test_sandbox_platform import ALL_SCOPES, CLIENT_ID, authorisation_params, launch_form, token_request
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -389,3 +389,16 @@ def test_spec_and_moodle_profiles_do_not_throttle(tmp_path, tool_key) -> None:
     for lms in ("spec", "moodle"):
         app = profile_app(tmp_path / lms, tool_key, lms, throttle=ThrottleSettings(hwm=0))
         assert app.extensions["sandbox"].throttle is None
+
+
+def test_moodle_posts_a_refused_authentication_back_to_the_tool_with_its_error_and_state(tmp_path, tool_key) -> None:
+    client = profile_app(tmp_path, tool_key, "moodle").test_client()
+
+    answer = client.get("/mod/lti/auth.php", query_string=authorisation_params(login_hint="somebody-else"))
+    unregistered = client.get("/mod/lti/auth.php", query_string=authorisation_params(
+        login_hint="somebody-else", redirect_uri="https://elsewhere.test/"))
+
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and f'action="{TOOL_URL}/lti/launch"' in page
+    assert 'name="error" value="access_denied"' in page and 'name="state" value="state-456"' in page
+    assert unregistered.status_code == 400 and 'name="error"' not in unregistered.get_data(as_text=True)
