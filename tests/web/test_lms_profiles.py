@@ -9,11 +9,11 @@ import requests
 from sqlalchemy import func, select
 
 from assessment.grading_run import release_grades
-from assessment.models import Enrollment, Grade, GradePosting, Person, PostingStatus, ResourceLink
+from assessment.models import CourseRole, Enrollment, Grade, GradePosting, Person, PostingStatus, ResourceLink
 from sandbox.registration import registration_record
 from sandbox.throttle import ThrottleSettings
 from tests.support.faults import sandbox_scores
-from tests.support.lms import auto_post_form
+from tests.support.lms import auto_post_form, launch_as
 from tests.support.rows import row_counts, see_committed
 from tests.support.visitor import page_text
 from tests.web.test_line_items_and_held_grades import _assignment_at_sandbox_link, _client
@@ -175,3 +175,12 @@ def test_a_login_moodle_refuses_ends_on_a_page_saying_the_lms_refused_it(lms, se
     assert response.status_code == 403
     assert "refused to sign you in" in page_text(response) and "access_denied" in page_text(response)
     assert row_counts(session) == before
+
+
+@pytest.mark.parametrize("lms", ["moodle"], indirect=True)
+def test_a_moodle_site_administrator_launches_as_course_staff(lms, session):
+    response = launch_as(lms, "admin-1")
+
+    assert response.status_code == 200 and "Set up this peer assessment" in response.text
+    role = see_committed(session).scalars(select(Enrollment.role).join(Person).where(Person.subject == "admin-1")).one()
+    assert role is CourseRole.STAFF
