@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from typing import Any, Protocol
 
 import jwt
@@ -214,9 +215,22 @@ def _under(lineitem_url: str, service: str) -> str:
 
 
 def platform_reason(response: OutboundResponse) -> str:
-    """The platform's short OAuth-style reason, sanitised and capped (kept in its own words); else nothing.
+    """The platform's short reason, sanitised and capped (kept in its own words); else nothing.
 
-    Only a JSON `error_description` (or `error`) string is read: an HTML page or free text is not kept."""
+    Read, in this order: an OAuth-style JSON `error_description` (or `error`) string; Canvas's
+    `{"errors": {"message": ...}}` (or a list of such); Moodle's reason phrase when it is not the status's standard
+    one (its services answer "409 Refusing score with an earlier timestamp ..." with no body). An HTML page or
+    other free text in a body is never kept."""
+    reason = _json_reason(response) or _own_reason_phrase(response)
+    if not reason:
+        return ""
+    plain = " ".join(_NOT_PLAIN.sub(" ", reason).split())
+    if len(plain) > MAX_REASON_LENGTH:
+        plain = plain[:MAX_REASON_LENGTH - 1].rstrip() + "…"
+    return plain
+
+
+def _json_reason(response: OutboundResponse) -> str:
     try:
         document = response.json()
     except ValueError:
@@ -224,12 +238,21 @@ def platform_reason(response: OutboundResponse) -> str:
     if not isinstance(document, dict):
         return ""
     reason = document.get("error_description") or document.get("error")
-    if not isinstance(reason, str):
-        return ""
-    plain = " ".join(_NOT_PLAIN.sub(" ", reason).split())
-    if len(plain) > MAX_REASON_LENGTH:
-        plain = plain[:MAX_REASON_LENGTH - 1].rstrip() + "…"
-    return plain
+    if isinstance(reason, str):
+        return reason
+    errors = document.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors else errors
+    message = first.get("message") if isinstance(first, dict) else None
+    return message if isinstance(message, str) else ""
+
+
+def _own_reason_phrase(response: OutboundResponse) -> str:
+    try:
+        standard = HTTPStatus(response.status).phrase
+    except ValueError:
+        standard = ""
+    phrase = response.reason.strip()
+    return "" if phrase.lower() == standard.lower() else phrase
 
 
 def _json(response: OutboundResponse) -> Any:

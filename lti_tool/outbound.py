@@ -177,6 +177,8 @@ class OutboundResponse:
     status: int
     headers: Mapping[str, str]
     body: bytes
+    # The status line's reason phrase: Moodle's LTI services put their refusal's words there, not in the body.
+    reason: str = ""
 
     @property
     def ok(self) -> bool:
@@ -348,7 +350,8 @@ class OutboundClient:
                                          error=error.__class__.__name__)) from None
         if response.status_code >= 400:
             log.debug("%s %s answered HTTP %s: %r", method, url, response.status_code, body[:500])
-        return OutboundResponse(status=response.status_code, headers=response.headers, body=body)
+        return OutboundResponse(status=response.status_code, headers=response.headers, body=body,
+                                reason=response.reason or "")
 
 
 def _read_capped(response: requests.Response, limit: int, host: str) -> bytes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,11 +11,13 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from assessment.models import Course, Enrollment, Person
+from assessment.models import Course, CourseRole, Enrollment, Person
 from lti_tool.launch.roles import course_role
 from lti_tool.registry import Platform
 
 ACTIVE = "Active"
+# What a roster entry may tell about a person besides their id.
+PERSON_FIELDS = ("name", "given_name", "family_name", "email")
 
 
 @dataclass(frozen=True)
@@ -25,12 +27,15 @@ class RosterChanges:
 
 
 def apply_roster(session: Session, course: Course, members: Iterable[dict[str, Any]]) -> RosterChanges:
-    """Create or update the people and enrollments the LMS lists; inactive members are left as they are."""
+    """Create or update the people and enrollments the LMS lists; inactive members are left as they are.
+
+    Written in batches (one INSERT of the people missing, one of the enrollments missing, then the changes), not
+    row by row: a course of a thousand students is synced in a request's time."""
     people = {p.subject: p for p in session.scalars(select(Person).where(Person.platform_id == course.platform_id))}
     enrolled = {e.person_id: e for e in session.scalars(select(Enrollment).where(Enrollment.course_id == course.id))}
     platform = session.get(Platform, course.platform_id)
     assistants_are_staff = platform is not None and platform.learner_assistants_are_staff
-    added = updated = 0
+    listed: dict[str, tuple[CourseRole, list[str], dict[str, str]]] = {}
     for member in members:
         subject = member.get("user_id")
         if not subject or member.get("status", ACTIVE) != ACTIVE:
@@ -39,41 +44,58 @@ def apply_roster(session: Session, course: Course, members: Iterable[dict[str, A
         role = course_role(roles, learner_assistants_are_staff=assistants_are_staff)
         if role is None:
             continue  # mentors, observers and guests are no part of the course's work, as at launch
-        person = people.get(subject)
-        if person is None:
-            # Another sync (or a launch) may add the same person at this moment: insert or keep theirs.
-            _insert_missing(session, Person, {"platform_id": course.platform_id, "subject": subject},
-                            ("platform_id", "subject"))
-            person = session.scalars(select(Person).where(Person.platform_id == course.platform_id,
-                                                          Person.subject == subject)).one()
-            people[subject] = person
-        for field in ("name", "given_name", "family_name", "email"):
-            value = member.get(field)
-            if isinstance(value, str) and value.strip():
-                setattr(person, field, value.strip()[:255])
-        session.flush()
-        enrollment = enrolled.get(person.id)
-        if enrollment is None:
-            # Never launched yet: known from the roster, so progress views and grades include them; "last opened"
-            # stays empty until a real launch.
-            inserted = _insert_missing(session, Enrollment, {"person_id": person.id, "course_id": course.id,
-                                                             "role": role, "last_launch_at": None},
-                                       ("person_id", "course_id"))
-            enrollment = session.scalars(select(Enrollment).where(Enrollment.person_id == person.id,
-                                                                  Enrollment.course_id == course.id)).one()
-            enrolled[person.id] = enrollment
-            added += inserted
-        else:
-            updated += 1
-        enrollment.role = role
-        enrollment.lti_roles = roles
+        details = {field: value.strip()[:255] for field in PERSON_FIELDS
+                   if isinstance(value := member.get(field), str) and value.strip()}
+        listed[str(subject)] = (role, roles, details)
+
+    # Another sync (or a launch) may add the same people at this moment: insert or keep theirs.
+    new_subjects = [subject for subject in listed if subject not in people]
+    _insert_missing(session, Person, [{"platform_id": course.platform_id, "subject": subject, **listed[subject][2]}
+                                      for subject in new_subjects], ("platform_id", "subject"))
+    for chunk in _chunks(new_subjects):
+        people.update((p.subject, p) for p in session.scalars(
+            select(Person).where(Person.platform_id == course.platform_id, Person.subject.in_(chunk))))
+    for subject, (_, _, details) in listed.items():
+        for field, value in details.items():
+            if getattr(people[subject], field) != value:
+                setattr(people[subject], field, value)
+    session.flush()
+
+    # Never launched yet: known from the roster, so progress views and grades include them; "last opened" stays
+    # empty until a real launch.
+    new_ids = [people[subject].id for subject in listed if people[subject].id not in enrolled]
+    new_id_set = set(new_ids)
+    added = _insert_missing(session, Enrollment, [
+        {"person_id": people[subject].id, "course_id": course.id, "role": role, "lti_roles": roles,
+         "last_launch_at": None}
+        for subject, (role, roles, _) in listed.items() if people[subject].id in new_id_set
+    ], ("person_id", "course_id"))
+    for chunk in _chunks(new_ids):
+        enrolled.update((e.person_id, e) for e in session.scalars(
+            select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.person_id.in_(chunk))))
+    updated = 0
+    for subject, (role, roles, _) in listed.items():
+        enrollment = enrolled[people[subject].id]
+        updated += enrollment.person_id not in new_id_set
+        if enrollment.role != role:
+            enrollment.role = role
+        if enrollment.lti_roles != roles:
+            enrollment.lti_roles = roles
     session.flush()
     return RosterChanges(added=added, updated=updated)
 
 
-def _insert_missing(session: Session, model: type[Person] | type[Enrollment], values: dict[str, Any],
+def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _insert_missing(session: Session, model: type[Person] | type[Enrollment], rows: list[dict[str, Any]],
                     unique: tuple[str, ...]) -> int:
-    """INSERT ... ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike); 1 when this call added the row."""
+    """INSERT ... ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike), in chunks; how many rows this call added."""
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique)))
-    return int(getattr(result, "rowcount", 0) or 0)
+    added = 0
+    for chunk in _chunks(rows):
+        result = session.execute(insert(model).values(chunk).on_conflict_do_nothing(index_elements=list(unique)))
+        added += int(getattr(result, "rowcount", 0) or 0)
+    return added

@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from sandbox.app import create_sandbox_app
 from sandbox.config import SandboxConfig
+from sandbox.profiles import PROFILES
 from sandbox.registration import registration_record
 
 DEFAULT_PORT = 5001
@@ -26,6 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             instance_path="",
             client_id=args.client_id,
             deployment_id=args.deployment_id,
+            lms=args.lms,
         )
         json.dump(registration_record(config), sys.stdout, indent=2)
         print()
@@ -47,11 +49,12 @@ def _serve(args: argparse.Namespace) -> int:
         deployment_id=args.deployment_id,
         secret_key=args.secret_key,
         verify_tls=args.tool_ca or True,
+        lms=args.lms,
     )
     app = create_sandbox_app(config)
     ssl_context = (args.cert, args.key) if args.cert else None
     server = make_server(args.host, args.port, app, threaded=True, ssl_context=ssl_context)
-    print(f"peerlti sandbox LMS listening on {scheme}://{args.host}:{server.port}")
+    print(f"peerlti sandbox LMS ({args.lms} profile) listening on {scheme}://{args.host}:{server.port}")
     print(f"Open {base_url}/ to launch the tool at {config.tool_base_url}")
     print(f"Registration record for the tool: {base_url}/registration.json")
     print(f"Register a tool by LTI Dynamic Registration: {base_url}/admin/tools")
@@ -93,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_registration_ids(parser: argparse.ArgumentParser) -> None:
     defaults = SandboxConfig(base_url="", tool_base_url="", instance_path="")
+    parser.add_argument("--lms", choices=sorted(PROFILES), default=os.environ.get("SANDBOX_LMS", defaults.lms),
+                        help="behave like the specifications (spec), like Canvas or like Moodle")
     parser.add_argument("--client-id", default=os.environ.get("SANDBOX_CLIENT_ID", defaults.client_id))
     parser.add_argument("--deployment-id", default=os.environ.get("SANDBOX_DEPLOYMENT_ID", defaults.deployment_id))
 

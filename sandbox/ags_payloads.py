@@ -119,3 +119,57 @@ def _moment(body: dict[str, Any], name: str) -> datetime:
     if moment.tzinfo is None:
         raise InvalidPayload(f"{name} must include a time zone, got {value!r}.")
     return moment
+
+
+def canvas_score_record(body: Any, course: Course, *, concluded: bool) -> dict[str, Any]:
+    """The score as Canvas checks it, in the order of its before_actions (canvas-lms
+    app/controllers/lti/ims/scores_controller.rb, concerns/gradebook_services.rb):
+
+    1. the user must be an active student of the course: 422 "User not found in course or is not a student"
+       (a concluded course's enrolments are no longer active, so every score there gets it too);
+    2. userId, activityProgress, gradingProgress and timestamp are required (400);
+    3. the timestamp must parse (400);
+    4. scoreGiven needs scoreMaximum, which must be >= 0: 422. Canvas takes any progress value."""
+    if not isinstance(body, dict):
+        raise InvalidPayload("The body must be a JSON object.")
+    person = course.person(str(body.get("userId", "")))
+    if concluded or person is None or not person.is_learner:
+        raise InvalidPayload("User not found in course or is not a student", status=422)
+    for required in ("userId", "activityProgress", "gradingProgress", "timestamp"):
+        if body.get(required) in (None, ""):
+            raise InvalidPayload(f"param is missing or the value is empty: {required}")
+    try:
+        _moment(body, "timestamp")
+    except InvalidPayload:
+        raise InvalidPayload(f"Provided timestamp of {body['timestamp']} not a valid timestamp") from None
+    if body.get("scoreGiven") is not None and body["gradingProgress"] in ("FullyGraded", "PendingManual"):
+        if body.get("scoreMaximum") is None:
+            raise InvalidPayload("ScoreMaximum not supplied when ScoreGiven present.", status=422)
+        if not isinstance(body["scoreMaximum"], int | float) or body["scoreMaximum"] < 0:
+            raise InvalidPayload("ScoreMaximum must be greater than or equal to 0", status=422)
+    return dict(body)
+
+
+def moodle_score_record(body: Any, course: Course) -> dict[str, Any]:
+    """The score as Moodle checks it (mod/lti/service/gradebookservices/classes/local/resources/scores.php
+    get_json_for_post_request): any missing field, a bad timestamp or number, or a user who cannot be graded in
+    the course is one 400 "Incorrect score received"; scoreMaximum defaults to 1; a score that is not FullyGraded
+    loses its scoreGiven."""
+    if not isinstance(body, dict):
+        raise InvalidPayload("Incorrect score received")
+    person = course.person(str(body.get("userId", "")))
+    incomplete = any(body.get(name) in (None, "") for name in ("userId", "timestamp", "gradingProgress",
+                                                                "activityProgress"))
+    if incomplete or person is None or not person.is_learner:
+        raise InvalidPayload("Incorrect score received")
+    try:
+        _moment(body, "timestamp")
+        for name in ("scoreGiven", "scoreMaximum"):
+            if body.get(name) is not None:
+                _number(body, name)
+    except InvalidPayload:
+        raise InvalidPayload("Incorrect score received") from None
+    record = {"scoreMaximum": 1, **body}
+    if record.get("scoreGiven") is not None and record["gradingProgress"] != "FullyGraded":
+        record["scoreGiven"] = None
+    return record

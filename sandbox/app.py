@@ -7,15 +7,17 @@ from pathlib import Path
 
 from flask import Flask
 
-from sandbox import ags, deep_link_return, dynamic_registration, launch, nrps, pages, platform_storage, security
+from sandbox import deep_link_return, dynamic_registration, launch, pages, platform_storage
 from sandbox.config import SandboxConfig
-from sandbox.course import DEMO_COURSE
+from sandbox.course import DEMO_COURSE, course_as_profile, with_extra_learners
 from sandbox.deep_link_requests import PendingDeepLinks
 from sandbox.endpoints import Endpoints
 from sandbox.keys import load_or_create_platform_key
 from sandbox.platform import PlatformSetup
 from sandbox.runtime import EXTENSION_KEY, Sandbox
+from sandbox.service_routes import add_profile_routes
 from sandbox.store import GradebookStore
+from sandbox.throttle import Throttle, ThrottleSettings, guard_lti_services
 from sandbox.tool_keys import ToolKeySet
 from sandbox.tool_registrations import ToolRegistrations
 
@@ -38,9 +40,10 @@ def create_sandbox_app(config: SandboxConfig) -> Flask:
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    store = GradebookStore(instance_path, fixed_link_ids=[link.id for link in DEMO_COURSE.resource_links])
+    course = with_extra_learners(course_as_profile(DEMO_COURSE, endpoints.profile), config.extra_learners)
+    store = GradebookStore(instance_path, fixed_link_ids=[link.id for link in course.resource_links])
     if store.is_new:
-        for link in DEMO_COURSE.resource_links:
+        for link in course.resource_links:
             store.create_line_item({"label": link.title, "scoreMaximum": link.score_maximum, "resourceLinkId": link.id})
     setup = PlatformSetup(
         config=config,
@@ -48,10 +51,14 @@ def create_sandbox_app(config: SandboxConfig) -> Flask:
         key=load_or_create_platform_key(instance_path),
         tool_keys=ToolKeySet(endpoints.tool_jwks, config.verify_tls, config.tool_key_set),
     )
+    throttle = Throttle(config.throttle or ThrottleSettings()) if endpoints.profile.is_canvas else None
     app.extensions[EXTENSION_KEY] = Sandbox(
-        config, endpoints, DEMO_COURSE, store, setup, PendingDeepLinks(), ToolRegistrations(instance_path)
+        config, endpoints, course, store, setup, PendingDeepLinks(), ToolRegistrations(instance_path), throttle
     )
 
-    for module in (pages, launch, deep_link_return, security, ags, nrps, dynamic_registration, platform_storage):
+    for module in (pages, launch, deep_link_return, dynamic_registration, platform_storage):
         app.register_blueprint(module.blueprint)
+    add_profile_routes(app, endpoints.profile)
+    if throttle is not None:
+        guard_lti_services(app, throttle)
     return app

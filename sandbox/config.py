@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sandbox.throttle import ThrottleSettings
 
 
 @dataclass(frozen=True)
@@ -19,3 +22,18 @@ class SandboxConfig:
     verify_tls: bool | str = True
     # Whether the course page offers LTI platform storage (lti_storage_target) to the tool it frames, as Canvas does.
     platform_storage: bool = True
+    # Which LMS to behave like (sandbox/profiles.py): "spec" (the specifications), "canvas" or "moodle".
+    lms: str = "spec"
+    # Canvas: the course has concluded, so its students' enrolments are no longer active (scores get 422).
+    course_concluded: bool = False
+    # Canvas: due dates of the demo assignment by user id ("*" for everyone without an override), which
+    # `$Canvas.assignment.dueAt.iso8601` in a link's custom parameters expands to.
+    due_dates: Mapping[str, str] = field(default_factory=dict)
+    # Canvas: the developer key's custom_fields, sent with every launch (a link's own custom parameters win).
+    custom_fields: Mapping[str, str] = field(default_factory=dict)
+    # Learners added to the demo course's roster (student-7, student-8, ...), to page through a large course.
+    extra_learners: int = 0
+    # The LMS does not let the tool read the roster (NRPS is off for it); each profile refuses in its own way.
+    roster_refused: bool = False
+    # Canvas: the request throttle's leaky bucket (sandbox/throttle.py); None leaves it at Canvas's defaults.
+    throttle: ThrottleSettings | None = None

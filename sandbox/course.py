@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from sandbox.profiles import LmsProfile
+
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 TEACHING_ASSISTANT = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 COURSE_OFFERING = "http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"
+SYSTEM_ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"
+INSTITUTION_ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
 
 
 @dataclass(frozen=True)
@@ -101,3 +105,26 @@ DEMO_COURSE = Course(
     ),
     resource_links=(ResourceLink("sandbox-link-1", "Peer review: Essay 1", 100.0),),
 )
+
+
+# Moodle's site administrator, launching into a course they do not teach: mod/lti/locallib.php lti_get_ims_role
+# gives Instructor (they have every capability), drops Learner, and adds the system and institution
+# Administrator roles (urn:lti:sysrole / urn:lti:instrole, sent in LIS v2 form in LTI 1.3 launches).
+MOODLE_SITE_ADMIN = Person("admin-1", "Admin", "User", "admin@example.edu",
+                           (INSTRUCTOR, SYSTEM_ADMINISTRATOR, INSTITUTION_ADMINISTRATOR))
+
+
+def with_extra_learners(course: Course, count: int) -> Course:
+    """The course with `count` more students after its own, numbered on from them."""
+    first = len(course.learners) + 1
+    added = tuple(_student(n, f"Learner{n}", "Extra", f"learner{n}@example.edu") for n in range(first, first + count))
+    return replace(course, people=(*course.people, *added))
+
+
+def course_as_profile(course: Course, profile: LmsProfile) -> Course:
+    """The demo course as the profile's LMS would describe it: its context id, and Moodle's site administrator."""
+    if profile.context_id is not None:
+        course = replace(course, id=profile.context_id)
+    if profile.is_moodle:
+        course = replace(course, people=(*course.people, MOODLE_SITE_ADMIN))
+    return course

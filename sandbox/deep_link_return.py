@@ -46,7 +46,7 @@ def receive_response() -> str | tuple[str, int]:
 
 def _expected(sandbox: Sandbox) -> ExpectedResponse:
     return ExpectedResponse(
-        platform_issuer=sandbox.endpoints.base_url,
+        platform_issuer=sandbox.endpoints.issuer,
         client_id=sandbox.config.client_id,
         deployment_id=sandbox.config.deployment_id,
         tool_base_url=sandbox.endpoints.tool_base_url,

@@ -11,7 +11,6 @@ from lti1p3platform.exceptions import PreflightRequestValidationException
 
 from sandbox.flask_request import FlaskRequest
 from sandbox.launch import MessageHint, SandboxLogin
-from sandbox.messages import PRODUCT_FAMILY_CODE
 from sandbox.runtime import Sandbox, current_sandbox
 from sandbox.service_responses import json_response, service_error
 from sandbox.tool_registrations import ToolRegistration
@@ -33,7 +32,7 @@ SCOPES = (
 def openid_configuration() -> Response:
     endpoints = current_sandbox().endpoints
     return json_response({
-        "issuer": endpoints.base_url,
+        "issuer": endpoints.issuer,
         "authorization_endpoint": endpoints.auth,
         "token_endpoint": endpoints.token,
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
@@ -46,7 +45,7 @@ def openid_configuration() -> Response:
         "id_token_signing_alg_values_supported": ["RS256"],
         "claims_supported": ["iss", "sub", "aud", "name", "given_name", "family_name", "email"],
         PLATFORM_CONFIGURATION_CLAIM: {
-            "product_family_code": PRODUCT_FAMILY_CODE,
+            "product_family_code": endpoints.profile.product_family_code,
             "version": "1.0",
             "messages_supported": [{"type": "LtiResourceLinkRequest"}, {"type": "LtiDeepLinkingRequest"}],
         },

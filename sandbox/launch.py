@@ -15,6 +15,7 @@ from sandbox.course import Person
 from sandbox.flask_request import FlaskRequest
 from sandbox.messages import CourseMessage, DeepLinkingPlan, DeepLinkingRequest, LaunchPlan, ResourceLinkLaunch
 from sandbox.platform_storage import OFFERING_MODES, STORAGE_TARGET
+from sandbox.profiles import SPEC_PROFILE, LmsProfile
 from sandbox.runtime import Sandbox, current_sandbox
 
 blueprint = Blueprint("launch", __name__)
@@ -61,12 +62,18 @@ class MessageHint:
 
 class SandboxLogin(OIDCLoginAbstract):
     storage_target: str | None = None
+    profile: LmsProfile = SPEC_PROFILE
 
     def set_lti_message_hint(self, **kwargs: Any) -> None:
         self._lti_message_hint = kwargs["message_hint"]
 
     def prepare_preflight_url(self, user_id: str) -> str:
         url = super().prepare_preflight_url(user_id)
+        if self.profile.is_canvas:
+            # Canvas's login request names the deployment `deployment_id`, not `lti_deployment_id`, and adds where
+            # the account lives (app/models/lti/lti_advantage_adapter.rb login_request).
+            url = url.replace("&lti_deployment_id=", "&deployment_id=")
+            url += "&" + urlencode({"canvas_region": "not_configured", "canvas_environment": "prod"})
         if self.storage_target:
             url += "&" + urlencode({"lti_storage_target": self.storage_target})
         return url
@@ -91,6 +98,7 @@ def initiate_login(user_id: str) -> Response | tuple[str, int]:
     if locale is not None and not LOCALE_TAG.fullmatch(locale):
         return _problem(400, "Unknown language", "locale must be a language tag such as en-US or hi-IN.")
     login = SandboxLogin(FlaskRequest(request), sandbox.new_platform())
+    login.profile = sandbox.endpoints.profile
     login.set_lti_message_hint(message_hint=str(MessageHint(link.id, document_target, locale)))
     # Only the course page, which answers the storage messages, asks for it (?storage=...); plain initiations don't.
     if request.args.get("storage") in OFFERING_MODES:
@@ -121,19 +129,21 @@ def initiate_deep_linking(user_id: str) -> Response | tuple[str, int]:
                             f"There is no added resource link {link_id!r} whose content could be picked again.")
         subject = DEEP_LINKING_SUBJECT + REPICK_SEPARATOR + link_id
     login = SandboxLogin(FlaskRequest(request), sandbox.new_platform())
+    login.profile = sandbox.endpoints.profile
     login.set_lti_message_hint(message_hint=str(MessageHint(subject, document_target)))
     login.set_deeplinking_launch_url()
     return login.initiate_login(user_id)
 
 
-@blueprint.route("/auth", methods=["GET", "POST"])
 def authorize() -> Response | tuple[str, int]:
     sandbox = current_sandbox()
     # lti1p3platform reads the query string when there is one, else the form: do the same.
     params = request.args.to_dict() or request.form.to_dict()
     problem = _authorisation_problem(sandbox, params)
     if problem is not None:
-        return _problem(400, "The tool's authorisation request was refused", problem)
+        error, words = problem
+        return (_moodle_error_answer(sandbox, params, error)
+                or _problem(400, "The tool's authorisation request was refused", words))
     person = sandbox.course.person(params["login_hint"])
     tool = sandbox.tool(params["client_id"])
     assert person is not None and tool is not None
@@ -155,33 +165,48 @@ def authorize() -> Response | tuple[str, int]:
         return _problem(400, "The tool's authorisation request was refused", "It is incomplete.")
 
 
-def _authorisation_problem(sandbox: Sandbox, params: dict[str, str]) -> str | None:
-    """What is wrong with an OIDC authentication request (LTI 1.3 §5.1.1.2), in words, or None."""
+def _authorisation_problem(sandbox: Sandbox, params: dict[str, str]) -> tuple[str, str] | None:
+    """What is wrong with an OIDC authentication request (LTI 1.3 §5.1.1.2): its OAuth error code and, in words,
+    the problem; None when nothing is."""
     if params.get("response_type") != "id_token":
-        return "response_type must be id_token."
+        return "unsupported_response_type", "response_type must be id_token."
     if "openid" not in params.get("scope", "").split():
-        return "scope must be openid."
+        return "invalid_scope", "scope must be openid."
     if params.get("response_mode", "form_post") != "form_post":
-        return "response_mode must be form_post."
+        return "invalid_request", "response_mode must be form_post."
     tool = sandbox.tool(params.get("client_id", ""))
     if tool is None:
-        return f"client_id {params.get('client_id')!r} is not registered here (expected {sandbox.config.client_id!r})."
+        return ("unauthorized_client",
+                f"client_id {params.get('client_id')!r} is not registered here (expected {sandbox.config.client_id!r}).")
     if params.get("redirect_uri") not in tool.redirect_uris:
-        return f"redirect_uri {params.get('redirect_uri')!r} is not the tool's launch URL {tool.redirect_uris[0]}."
+        return ("invalid_request",
+                f"redirect_uri {params.get('redirect_uri')!r} is not the tool's launch URL {tool.redirect_uris[0]}.")
     login_hint = params.get("login_hint")
     if not login_hint or sandbox.course.person(login_hint) is None:
-        return f"login_hint {login_hint!r} is not a person of this course."
+        return "access_denied", f"login_hint {login_hint!r} is not a person of this course."
     if not params.get("nonce"):
-        return "nonce is required."
+        return "invalid_request", "nonce is required."
     if not params.get("state"):
-        return "state is required."
+        return "invalid_request", "state is required."
     if "lti_message_hint" in params:
         hint = MessageHint.parse(params["lti_message_hint"])
         known_subject = hint.is_deep_linking or sandbox.course.resource_link(hint.subject) is not None
         known_locale = hint.locale is None or LOCALE_TAG.fullmatch(hint.locale)
         if not known_subject or hint.document_target not in DOCUMENT_TARGETS or not known_locale:
-            return f"lti_message_hint {params['lti_message_hint']!r} was not issued by this platform."
+            return "invalid_request", f"lti_message_hint {params['lti_message_hint']!r} was not issued by this platform."
     return None
+
+
+def _moodle_error_answer(sandbox: Sandbox, params: dict[str, str], error: str) -> Response | None:
+    """Moodle (mod/lti/auth.php) posts a refused authentication back to the tool's redirect URI, with `error` and
+    the `state`, once it trusts that URI (a registered tool and one of its redirection URIs); otherwise it throws
+    its own error page, as the other profiles do."""
+    tool = sandbox.tool(params.get("client_id", ""))
+    if not sandbox.endpoints.profile.is_moodle or tool is None or params.get("redirect_uri") not in tool.redirect_uris:
+        return None
+    fields = {"error": error, **({"state": params["state"]} if params.get("state") else {})}
+    page = render_template("auth_error_form.html", redirect_uri=params["redirect_uri"], fields=fields)
+    return Response(page, headers={"Cache-Control": "no-store"})
 
 
 def _unknown_person(user_id: str) -> tuple[str, int]:

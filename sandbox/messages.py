@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,9 +11,9 @@ from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 
 from sandbox.course import COURSE_OFFERING, Person, ResourceLink
 from sandbox.flask_request import FlaskRequest
+from sandbox.profile_claims import expand_canvas_variables, profile_claims
 from sandbox.runtime import Sandbox
 
-PRODUCT_FAMILY_CODE = "peerlti-sandbox"
 PRESENTATION_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/launch_presentation"
 DEEP_LINKING_SETTINGS_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 # What the course accepts back: one link to the tool at a time, shown in its page or in a new window.
@@ -57,19 +56,12 @@ class CourseMessage(LTIAdvantageMessageLaunchAbstract):
         self.set_launch_presentation_claim(document_target, endpoints.course_page)
         if locale:
             self.lti_claim_launch_presentation[PRESENTATION_CLAIM]["locale"] = locale
-        self.set_nrps(endpoints.memberships(course.id))
-        self.set_extra_claims(
-            {
-                "given_name": person.given_name,
-                "family_name": person.family_name,
-                "https://purl.imsglobal.org/spec/lti/claim/tool_platform": {
-                    "guid": str(uuid.uuid5(uuid.NAMESPACE_URL, endpoints.base_url)),
-                    "name": "peerlti sandbox LMS",
-                    "product_family_code": PRODUCT_FAMILY_CODE,
-                    "url": endpoints.base_url,
-                },
-            }
-        )
+        if not self._sandbox.config.roster_refused:
+            # Neither Canvas (jwt_message.rb include_names_and_roles_service_claims?) nor Moodle offers NRPS to a tool
+            # that may not use it; the refusal is for a tool that calls it all the same.
+            self.set_nrps(endpoints.memberships(self._sandbox.service_course_id))
+        self.set_extra_claims({"given_name": person.given_name, "family_name": person.family_name,
+                               **profile_claims(endpoints, person)})
 
     def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> Response:
         page = render_template("launch_form.html", **launch_data)
@@ -85,17 +77,22 @@ class ResourceLinkLaunch(CourseMessage):
 
     def prepare_launch(self, preflight_response: dict[str, Any]) -> None:
         link = self._plan.link
-        course, endpoints = self._sandbox.course, self._sandbox.endpoints
+        endpoints = self._sandbox.endpoints
         self.set_course_claims(self._plan.person, self._plan.document_target, self._plan.locale)
         self.set_resource_link_claim(link.id, title=link.title)
         if link.url:
             # A link made through deep linking goes where its content item said (target_link_uri).
             self.set_launch_url(link.url)
-        if link.custom:
+        custom = dict(link.custom)
+        if endpoints.profile.is_canvas:
+            # resource_link_request.rb unexpanded_custom_parameters: the link's custom over the tool's.
+            custom = expand_canvas_variables({**self._sandbox.config.custom_fields, **custom}, self._plan.person,
+                                             link, self._sandbox.config.due_dates)
+        if custom:
             # How the tool recognises what it created for this link.
-            self.set_custom_parameters_claim(dict(link.custom))
+            self.set_custom_parameters_claim(custom)
         self.set_ags(
-            endpoints.lineitems(course.id),
+            endpoints.lineitems(self._sandbox.service_course_id),
             lineitem_url=self._sandbox.link_line_item_url(link.id),
             allow_creating_lineitems=True,
         )
@@ -113,7 +110,7 @@ class DeepLinkingRequest(CourseMessage):
         course, endpoints = self._sandbox.course, self._sandbox.endpoints
         self.set_course_claims(person, self._plan.document_target)
         # No line item yet: the tool may only say, in its response, which one the new link should get.
-        self.set_ags(endpoints.lineitems(course.id), allow_creating_lineitems=True)
+        self.set_ags(endpoints.lineitems(self._sandbox.service_course_id), allow_creating_lineitems=True)
         self.set_dl(
             endpoints.deep_link_return,
             title="Peer assessment",

@@ -60,7 +60,7 @@ class SandboxPlatform(LTI1P3PlatformConfAbstract):
         self._tool_keys: ToolKeySet = kwargs.get("tool_keys") or setup.tool_keys
         self._registration = (
             _KeyedRegistration(setup.key)
-            .set_iss(setup.endpoints.base_url)
+            .set_iss(setup.endpoints.issuer)
             .set_client_id(tool.client_id)
             .set_deployment_id(tool.deployment_id)
             .set_oidc_login_url(tool.login_url)

@@ -11,8 +11,8 @@ from sandbox.endpoints import Endpoints
 def registration_record(config: SandboxConfig) -> dict[str, Any]:
     endpoints = Endpoints.from_config(config)
     return {
-        "name": "peerlti sandbox LMS",
-        "issuer": endpoints.base_url,
+        "name": endpoints.profile.platform_name,
+        "issuer": endpoints.issuer,
         "client_id": config.client_id,
         "auth_login_url": endpoints.auth,
         "auth_token_url": endpoints.token,

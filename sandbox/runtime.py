@@ -14,6 +14,7 @@ from sandbox.deep_link_requests import PendingDeepLinks
 from sandbox.endpoints import Endpoints
 from sandbox.platform import PlatformSetup, SandboxPlatform
 from sandbox.store import GradebookStore
+from sandbox.throttle import Throttle
 from sandbox.tool_keys import ToolKeySet
 from sandbox.tool_registrations import ToolRegistration, ToolRegistrations, configured_tool
 
@@ -30,6 +31,8 @@ class Sandbox:
     platform_setup: PlatformSetup
     deep_links: PendingDeepLinks
     tools: ToolRegistrations
+    # Canvas's request throttle, when the sandbox behaves like Canvas.
+    throttle: Throttle | None = None
     _tool_key_sets: dict[str, ToolKeySet] = field(default_factory=dict, repr=False)
     _tool_key_sets_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -37,6 +40,11 @@ class Sandbox:
     def course(self) -> Course:
         """The course as it stands now, with every link added through deep linking."""
         return self.fixed_course.with_links([_stored_link(link) for link in self.store.resource_links()])
+
+    @property
+    def service_course_id(self) -> str:
+        """The course's id in service URLs: Canvas uses its number there, and an opaque id in the context claim."""
+        return self.endpoints.profile.service_course_id or self.fixed_course.id
 
     def tool(self, client_id: str) -> ToolRegistration | None:
         """The tool registered under this client id: the configured one or one registered dynamically."""
@@ -63,7 +71,7 @@ class Sandbox:
         """The URL of the line item the gradebook created for a resource link, if it still exists."""
         for line_item in self.store.line_items():
             if line_item.get("resourceLinkId") == resource_link_id:
-                return self.endpoints.lineitem(self.fixed_course.id, line_item["id"])
+                return self.endpoints.lineitem(self.service_course_id, line_item["id"])
         return None
 
 

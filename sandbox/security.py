@@ -1,4 +1,6 @@
-"""The LTI security framework's platform side: JWKS, the OAuth2 token endpoint and bearer checks."""
+"""The LTI security framework's platform side: JWKS, the OAuth2 token endpoint and bearer checks.
+
+The JWKS and token views are routed by sandbox/service_routes.py at the paths of the sandbox's LMS profile."""
 
 from __future__ import annotations
 
@@ -7,24 +9,20 @@ from collections.abc import Callable
 from typing import Any
 
 import jwt
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify, request
 from lti1p3platform.exceptions import LtiException, MissingRequiredClaim, UnsupportedGrantType
 
 from sandbox.platform import CLIENT_ASSERTION_TYPE, NoGrantableScope, SandboxPlatform
 from sandbox.runtime import current_sandbox
 from sandbox.service_responses import json_response, service_error
 
-blueprint = Blueprint("security", __name__)
-
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-@blueprint.get("/jwks")
 def jwks() -> Response:
     return jsonify(current_sandbox().new_platform().get_jwks())
 
 
-@blueprint.post("/token")
 def token() -> Response:
     form = request.form.to_dict()
     assertion_type = form.get("client_assertion_type")
@@ -70,7 +68,7 @@ def require_scope(*accepted_scopes: str) -> Callable[[Callable[..., Response]], 
 def _bearer_refusal(accepted_scopes: list[str]) -> Response | None:
     scheme, _, access_token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not access_token.strip():
-        return _token_refused(401, "invalid_token", "A bearer access token from /token is required.")
+        return _token_refused(401, "invalid_token", "A bearer access token from the token endpoint is required.")
     try:
         granted = current_sandbox().new_platform().token_grants(access_token.strip(), accepted_scopes)
     except (jwt.PyJWTError, LtiException) as error:

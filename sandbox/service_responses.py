@@ -1,28 +1,18 @@
-"""JSON responses of the LTI services: media types, errors and `Link: rel="next"` paging."""
+"""JSON responses of the LTI services: media types, and errors in the shape each LMS profile answers them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Response, current_app
 
+from sandbox.profiles import LmsProfile
 
-class BadPagingParameter(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    next_url: str | None
-
-    @property
-    def link_header(self) -> dict[str, str]:
-        # pylti1p3 only recognises the quoted form rel="next".
-        return {"Link": f'<{self.next_url}>; rel="next"'} if self.next_url else {}
+# The Rails status symbols Canvas names its errors by.
+CANVAS_ERROR_TYPES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                      412: "precondition_failed", 422: "unprocessable_entity"}
 
 
 def json_response(
@@ -36,23 +26,19 @@ def service_error(status: int, error: str, description: str) -> Response:
     return json_response({"error": error, "error_description": description}, status)
 
 
-def paginate(items: Sequence[Any], query: Mapping[str, str], url: str) -> Page:
-    """Slice by `limit` and `page` (1-based); the next page's URL keeps every other parameter."""
-    if "limit" not in query:
-        return Page(list(items), None)
-    limit = _positive_int(query, "limit")
-    page = _positive_int(query, "page") if "page" in query else 1
-    start = (page - 1) * limit
-    has_next = start + limit < len(items)
-    next_url = f"{url}?{urlencode({**query, 'page': page + 1})}" if has_next else None
-    return Page(list(items[start : start + limit]), next_url)
+def profile_error(profile: LmsProfile, status: int, error: str, description: str, *, moodle_body: str = "") -> Response:
+    """A refusal of an AGS or NRPS request, shaped as the profile's LMS shapes it.
 
-
-def _positive_int(query: Mapping[str, str], name: str) -> int:
-    try:
-        value = int(query[name])
-    except ValueError:
-        raise BadPagingParameter(f"{name} must be a positive integer") from None
-    if value < 1:
-        raise BadPagingParameter(f"{name} must be a positive integer")
-    return value
+    - spec: an OAuth-style `{"error", "error_description"}` object;
+    - Canvas: `{"errors": {"type": <status name>, "message": ...}}` (canvas-lms
+      app/controllers/lti/ims/concerns/lti_services.rb render_error);
+    - Moodle: the message as the HTTP reason phrase and no JSON at all (mod/lti/classes/local/ltiservice/response.php;
+      the resources set a code and a reason), except scores.php, whose body stays `[]`."""
+    if profile.is_canvas:
+        return json_response({"errors": {"type": CANVAS_ERROR_TYPES.get(status, str(status)),
+                                          "message": description}}, status)
+    if profile.is_moodle:
+        # A reason phrase is one latin-1 line.
+        reason = " ".join(description.split()).encode("latin-1", "replace").decode("latin-1") or HTTPStatus(status).phrase
+        return Response(moodle_body, status=f"{status} {reason}", mimetype="text/html")
+    return service_error(status, error, description)

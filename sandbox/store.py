@@ -119,13 +119,16 @@ class GradebookStore:
             self._state["scores"].pop(line_item_id, None)
             self._save()
 
-    def record_score(self, line_item_id: str, score: dict[str, Any]) -> None:
-        """Append a score to the user's history; `score["timestamp"]` must be ISO 8601 with a zone."""
+    def record_score(self, line_item_id: str, score: dict[str, Any], *, equal_is_stale: bool = True) -> None:
+        """Append a score to the user's history; `score["timestamp"]` must be ISO 8601 with a zone, and newer than
+        the last one (or, unless `equal_is_stale`, at least as new)."""
         with self._lock:
             if line_item_id not in self._state["line_items"]:
                 raise LineItemNotFound(line_item_id)
             history = self._state["scores"][line_item_id].setdefault(score["userId"], [])
-            if history and _moment(score["timestamp"]) <= _moment(history[-1]["timestamp"]):
+            last = _moment(history[-1]["timestamp"]) if history else None
+            if last is not None and (_moment(score["timestamp"]) < last or
+                                     (equal_is_stale and _moment(score["timestamp"]) == last)):
                 raise StaleScore(history[-1]["timestamp"])
             history.append(copy.deepcopy(score))
             self._save()

@@ -102,9 +102,18 @@ def sandbox_instance(tmp_path_factory: pytest.TempPathFactory):
     return tmp_path_factory.mktemp("sandbox")
 
 
+# The sandbox's LMS profiles (sandbox/profiles.py): tests parametrise `lms` over them, indirectly.
+LMS_PROFILES = ("spec", "canvas", "moodle")
+
+
 @pytest.fixture
-def lms(session, tmp_path, database_url, sandbox_instance) -> Iterator[RunningLMS]:
-    """The tool and the sandbox LMS as live HTTP servers on two ports of localhost (one site, two origins)."""
-    running = start_lms(session, lambda url: make_settings(tmp_path, database_url, url), sandbox_instance)
+def lms(request, session, tmp_path, database_url, sandbox_instance) -> Iterator[RunningLMS]:
+    """The tool and the sandbox LMS as live HTTP servers on two ports of localhost (one site, two origins).
+
+    Parametrised indirectly, its parameter is the LMS profile's name, or a dict of sandbox options."""
+    options = getattr(request, "param", None) or {}
+    options = {"lms": options} if isinstance(options, str) else options
+    running = start_lms(session, lambda url: make_settings(tmp_path, database_url, url), sandbox_instance,
+                        sandbox_options=options)
     yield running
     running.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -118,6 +119,16 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
 
     def validate_jwt_format(self) -> HardenedMessageLaunch:
         token = self._get_request_param("id_token")
+        refusal = self._get_request_param("error")
+        if not token and refusal:
+            # An OIDC authentication error response (OpenID Connect Core §3.1.2.6): Moodle's auth.php answers so,
+            # with `access_denied` when the login is for someone other than the person signed in to it.
+            raise LaunchRejected(
+                N_("Your LMS refused to sign you in to this tool (it answered %(error)s). Open the activity again "
+                   "from your course; if you are signed in to the LMS as someone else in another tab, sign out "
+                   "there first.", error=_oauth_error_code(refusal)),
+                status=403,
+            )
         if not token:
             raise LaunchRejected(N_("The launch has no id_token."))
         try:
@@ -248,3 +259,8 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
     @property
     def is_deep_linking(self) -> bool:
         return self.claims[CLAIM + "message_type"] == "LtiDeepLinkingRequest"
+
+
+def _oauth_error_code(value: str) -> str:
+    """An OAuth error code as the LMS sent it, if it is one (lower-case letters and underscores); never free text."""
+    return value if re.fullmatch(r"[a-z_]{1,64}", value) else "?"

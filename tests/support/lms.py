@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import requests
 from sqlalchemy.orm import Session
@@ -19,7 +21,9 @@ from lti_tool.keys import new_private_key_pem, tool_key_row
 from lti_tool.registry import PlatformSpec, ToolKey, current_tool_key, register_platform
 from sandbox.app import create_sandbox_app
 from sandbox.config import SandboxConfig
+from sandbox.course import DEMO_COURSE, course_as_profile
 from sandbox.keys import PlatformKey, load_or_create_platform_key
+from sandbox.profiles import profile_named
 from sandbox.registration import registration_record
 from tests.support.live import LiveServer, TLSFiles
 
@@ -30,6 +34,11 @@ class RunningLMS:
     sandbox: LiveServer
     sandbox_config: SandboxConfig
     settings: Settings
+
+    @property
+    def context_id(self) -> str:
+        """The course's id in launches, as the sandbox's LMS profile makes it."""
+        return sandbox_context_id(self.sandbox_config)
 
     @property
     def platform_key(self) -> PlatformKey:
@@ -48,8 +57,10 @@ class LMSHosts:
     tls: TLSFiles | None = None
 
 
-def start_lms(session: Session, settings_for, sandbox_instance: Path, hosts: LMSHosts = LMSHosts()) -> RunningLMS:
-    """Start both servers, register the sandbox with the tool, return their URLs."""
+def start_lms(session: Session, settings_for, sandbox_instance: Path, hosts: LMSHosts = LMSHosts(), *,
+              sandbox_options: Mapping[str, Any] | None = None) -> RunningLMS:
+    """Start both servers, register the sandbox with the tool, return their URLs. `sandbox_options` are further
+    fields of the sandbox's SandboxConfig (its LMS profile `lms`, for one)."""
     tool = LiveServer(hosts.tool_host, hosts.tls)
     sandbox = LiveServer(hosts.sandbox_host, hosts.tls)
     settings = settings_for(tool.url)
@@ -58,6 +69,7 @@ def start_lms(session: Session, settings_for, sandbox_instance: Path, hosts: LMS
         tool_base_url=tool.url,
         instance_path=str(sandbox_instance),
         verify_tls=str(hosts.tls.cert) if hosts.tls else True,
+        **dict(sandbox_options or {}),
     )
     register_sandbox(session, config)
     tool.start(create_app(settings))
@@ -118,3 +130,7 @@ def begin_launch(lms: RunningLMS, user_id: str, browser: requests.Session | None
 def launch_as(lms: RunningLMS, user_id: str, browser: requests.Session | None = None, *,
               locale: str | None = None) -> requests.Response:
     return begin_launch(lms, user_id, browser, locale=locale).post()
+
+
+def sandbox_context_id(config: SandboxConfig) -> str:
+    return course_as_profile(DEMO_COURSE, profile_named(config.lms)).id

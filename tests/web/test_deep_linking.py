@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 
 import jwt
+import pytest
 import requests
 from sqlalchemy import select
 
 from assessment.models import Assignment
 from lti_tool.key_vault import KeyVault
 from lti_tool.registry import ToolKey
+from tests.conftest import LMS_PROFILES
 from tests.support.lms import auto_post_form
 from tests.support.rows import row_counts, see_committed
 from tests.support.tokens import CLAIM, sign_token
@@ -31,6 +33,7 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)[1]
 
 
+@pytest.mark.parametrize("lms", LMS_PROFILES, indirect=True)
 def test_an_instructor_creates_an_assignment_through_the_content_picker_and_the_lms_adds_it(lms, session):
     browser, picker = _open_picker(lms)
     assert picker.status_code == 200 and "Add a peer assessment" in picker.text
@@ -54,6 +57,7 @@ def test_an_instructor_creates_an_assignment_through_the_content_picker_and_the_
     assert "Lab report review" in gradebook
 
 
+@pytest.mark.parametrize("lms", LMS_PROFILES, indirect=True)
 def test_the_first_launch_of_the_new_link_opens_the_assignment_it_created(lms, session):
     browser, picker = _open_picker(lms)
     answer = browser.post(picker.url, data={"csrf_token": _csrf(picker.text), "title": "Poster critique",

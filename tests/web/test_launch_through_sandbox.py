@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
 from sqlalchemy import select
 
 from assessment.models import Course, CourseRole, Enrollment, Person, ResourceLink
 from lti_tool.launch.replay import ConsumedNonce
+from tests.conftest import LMS_PROFILES
 from tests.support.lms import begin_launch, launch_as
 from tests.support.rows import row_counts
+
+# Every launch test runs against the sandbox behaving as the specifications, as Canvas and as Moodle.
+pytestmark = pytest.mark.parametrize("lms", LMS_PROFILES, indirect=True)
 
 LINK_PATH = re.compile(r"/links/(\d+)$")
 
@@ -30,7 +35,7 @@ def test_instructor_launch_lands_on_the_instructor_home_with_person_course_and_r
     person = session.scalars(select(Person).where(Person.subject == "instructor-1")).one()
     assert person.name == "Ada Instructor" and person.email == "ada@example.edu"
     course = session.scalars(select(Course)).one()
-    assert (course.context_id, course.label) == ("sandbox-course-1", "DEMO101")
+    assert (course.context_id, course.label) == (lms.context_id, "DEMO101")
     enrollment = session.scalars(select(Enrollment)).one()
     assert enrollment.role is CourseRole.STAFF
     assert "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor" in enrollment.lti_roles

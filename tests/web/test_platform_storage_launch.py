@@ -18,6 +18,7 @@ from sqlalchemy import update
 from lti_tool.launch.state import STATE_COOKIE_SLOTS
 from lti_tool.log_redaction import RedactSecrets
 from lti_tool.tab_session import TabSessionRow
+from tests.conftest import LMS_PROFILES
 from tests.support.lms import RunningLMS, auto_post_form, begin_launch
 from tests.support.rows import row_counts
 
@@ -111,6 +112,7 @@ def test_a_launch_that_lost_its_cookie_asks_the_platforms_storage_and_writes_not
     assert row_counts(session) == before
 
 
+@pytest.mark.parametrize("lms", LMS_PROFILES, indirect=True)
 def test_the_state_and_nonce_from_storage_complete_the_launch_and_the_tab_keeps_its_session(lms, session):
     login = storage_login(lms)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from assessment.db import make_session_factory
 from assessment.models import Course, CourseRole, Enrollment, Person, ResourceLink
 from lti_tool.roster import apply_roster
-from tests.conftest import make_settings
+from tests.conftest import LMS_PROFILES, make_settings
 from tests.support.concurrency import all_at_once_in_sessions, errors_among
 from tests.support.faults import refuse_roster
 from tests.support.lms import start_lms
@@ -20,6 +20,7 @@ from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
 
 
+@pytest.mark.parametrize("lms", LMS_PROFILES, indirect=True)
 def test_syncing_the_roster_brings_every_student_and_the_ta_even_those_who_never_launched(lms, instructor, session):
     response = instructor.post("/links/{link}/people/sync", {})
 
