@@ -19,6 +19,7 @@ from assessment.phases import Phase
 from assessment.reading_copies import make_reading_copy as make_copy
 from config.settings import Settings
 from lti_tool.advantage import AdvantageError
+from lti_tool.launch.replay import forget_expired_nonces
 from lti_tool.registry import Platform
 from lti_tool.roster import apply_roster
 from workers import passback
@@ -207,3 +208,13 @@ def reclaim_leases(self: Task) -> int:
         reclaimed = reclaim_expired_leases(session, utcnow())
         session.commit()
     return reclaimed
+
+
+@shared_task(name="peerlti.forget_expired_nonces", bind=True)
+def forget_expired_launch_nonces(self: Task) -> int:
+    """Delete the consumed nonces of id_tokens that have expired; how many went. Safe to repeat or run twice."""
+    settings = _settings(self)
+    with sessions(settings)() as session:
+        removed = forget_expired_nonces(session, utcnow())
+        session.commit()
+    return removed
