@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import requests
 from sqlalchemy import event, select
 
 from assessment.models import Enrollment, Person, ResourceLink
 from lti_tool.database import EXTENSION
 from lti_tool.launch.replay import ConsumedNonce
-from tests.support.lms import RunningLMS, begin_launch
+from tests.support.lms import RunningLMS, auto_post_form
 from tests.support.rows import see_committed
 
-# Where the launch's statements go for a person the tool already knows: one read of everything the launch names,
-# the nonce consumed, the enrollment's last launch noted, and room for the placement of an activity.
+# Where the launch's statements go for a person the tool already knows: the registration read with its deployment and
+# the nonce's use, the person, course, enrollment and link read together, the nonce consumed, the enrollment's last
+# launch noted; a link that names its activity adds the two reads of its placement.
 RETURNING_LAUNCH_STATEMENTS = 6
 
 
@@ -33,13 +36,28 @@ def _statements_of_the_tool(lms: RunningLMS) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
-def _launch_counting(lms: RunningLMS, user_id: str) -> list[str]:
+def _launch_counting(lms: RunningLMS, user_id: str, link: str | None = None) -> list[str]:
     """The statements of the launch request alone (not the login before it, nor the page it leads to)."""
-    pending = begin_launch(lms, user_id)
+    browser = requests.Session()
+    login = browser.get(f"{lms.sandbox.url}/launch/{user_id}", params={"link": link} if link else None, timeout=10)
+    launch_url, fields = auto_post_form(login.text)
     with _statements_of_the_tool(lms) as seen:
-        response = pending.browser.post(pending.launch_url, data=pending.fields, allow_redirects=False, timeout=10)
+        response = browser.post(launch_url, data=fields, allow_redirects=False, timeout=10)
     assert response.status_code == 303, response.text[:500]
     return seen
+
+
+def _link_added_by_the_content_picker(lms: RunningLMS) -> str:
+    """An instructor adds an activity through deep linking; the sandbox's id of the link it added."""
+    browser = requests.Session()
+    action, fields = auto_post_form(browser.get(f"{lms.sandbox.url}/deep-link/instructor-1", timeout=10).text)
+    picker = browser.post(action, data=fields, timeout=10)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', picker.text)[1]
+    answer = browser.post(picker.url, data={"csrf_token": csrf, "title": "Poster critique", "points_possible": "10",
+                                            "timezone": "UTC"}, timeout=10)
+    return_url, fields = auto_post_form(answer.text)
+    confirmation = browser.post(return_url, data=fields, timeout=10)
+    return re.search(r"launch-as/student-1\?link=([\w-]+)", confirmation.text)[1]
 
 
 def test_a_returning_students_launch_takes_at_most_six_statements(lms, session):
@@ -68,3 +86,12 @@ def test_a_first_launch_creates_its_rows_in_few_statements(lms, session):
     person = committed.scalars(select(Person).where(Person.subject == "student-2")).one()
     assert committed.scalars(select(Enrollment).where(Enrollment.person_id == person.id)).one()
     assert committed.scalars(select(ResourceLink)).one().ags_claim
+
+
+def test_a_returning_launch_of_a_link_that_names_its_activity_takes_at_most_six_statements(lms):
+    link = _link_added_by_the_content_picker(lms)
+    _launch_counting(lms, "student-1", link)
+
+    statements = _launch_counting(lms, "student-1", link)
+
+    assert len(statements) <= RETURNING_LAUNCH_STATEMENTS, "\n".join(statements)
