@@ -16,7 +16,7 @@ from assessment.messages import N_
 from lti_tool.launch.errors import CookiesLost, LaunchRejected
 from lti_tool.launch.platform_keys import PlatformKeyCache
 from lti_tool.launch.platform_storage import PlatformStorageAnswer, PlatformStorageNeeded
-from lti_tool.launch.registration import LaunchRegistration, find_launch_registration
+from lti_tool.launch.registration import LaunchNames, LaunchRegistration, find_launch_registration
 from lti_tool.launch.replay import nonce_was_used
 from lti_tool.launch.state import LoginState, StateCookies, StateSigner
 from lti_tool.registry import DatabaseToolConf, Platform, lti_registration
@@ -180,12 +180,9 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         return client_id
 
     def validate_registration(self) -> HardenedMessageLaunch:
-        body = self.claims
-        issuer, client_id = body["iss"], self.get_client_id()
-        # Read before the signature is checked, to find the key: nothing is written until the token is proven.
-        self.registration = find_launch_registration(
-            self._policy.session, issuer, client_id, str(body[CLAIM + "deployment_id"]), str(body["nonce"])
-        )
+        issuer, client_id = self.claims["iss"], self.get_client_id()
+        self.registration = find_launch_registration(self._policy.session, issuer, client_id,
+                                                     LaunchNames.of(self.claims))
         if self.registration is None:
             raise LaunchRejected(
                 N_("This tool has no registration for issuer %(issuer)s and client id %(client)s. "

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from assessment.messages import N_
 from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.platform_storage import origin_of, storage_target
-from lti_tool.launch.registration import find_launch_registration
+from lti_tool.launch.registration import find_login_registration
 from lti_tool.launch.state import LoginState, StateSigner
 from lti_tool.registry import Platform
 
@@ -34,7 +34,7 @@ def start_login(session: Session, params: Mapping[str, str], signer: StateSigner
     client_id = params.get("client_id") or None
     # Canvas names it deployment_id; the specification, lti_deployment_id.
     deployment_id = params.get("lti_deployment_id") or params.get("deployment_id")
-    registration = find_launch_registration(session, issuer, client_id, deployment_id)
+    registration = find_login_registration(session, issuer, client_id, deployment_id)
     if registration is None:
         raise LaunchRejected(
             N_("This tool has no registration for issuer %(issuer)s and client id %(client)s. "

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, false, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from assessment.messages import N_
 from assessment.models import Course, CourseRole, Enrollment, Person, ResourceLink
 from lti_tool.launch.errors import LaunchRejected
-from lti_tool.launch.registration import LaunchRegistration
+from lti_tool.launch.registration import KnownRows, LaunchRegistration, context_id_of
 from lti_tool.launch.replay import consume_nonce
 from lti_tool.launch.roles import course_role
 from lti_tool.registry import Deployment, Platform
@@ -55,15 +55,15 @@ def provision(session: Session, registration: LaunchRegistration, claims: dict[s
         # Nothing is created: no enrollment, so no student rights and no one's work to see. An enrollment an
         # earlier launch or the roster gave (a learner since made a mentor) ends, so that no earlier launch keeps
         # its rights: the latest launch is the LMS's word on the person's part in the course. The caller commits.
-        course_id = _end_enrollment(session, platform, claims)
+        course_id = _end_enrollment(session, registration.known)
         consume_nonce(session, platform.id, claims["nonce"],
                       datetime.fromtimestamp(claims["exp"], UTC) + timedelta(seconds=leeway_seconds))
         raise RoleRefused(course_id)
     deployment = registration.deployment or _new_deployment(session, platform, claims[CLAIM + "deployment_id"])
     link_claim = claims.get(CLAIM + "resource_link") or {}
     context = claims.get(CLAIM + "context") or {}
-    context_id = _context_id(context, link_claim)
-    known = _known_rows(session, platform, claims["sub"], context_id, link_claim.get("id"))
+    context_id = context_id_of(claims)
+    known = registration.known
     person = _person(session, known.person or Person(platform_id=platform.id, subject=claims["sub"]), claims)
     course = _course(session, known.course or Course(platform_id=platform.id, context_id=context_id), context,
                      link_claim)
@@ -99,16 +99,12 @@ class RoleRefused(LaunchRejected):
         self.course_id = course_id
 
 
-def _end_enrollment(session: Session, platform: Platform, claims: dict[str, Any]) -> int | None:
-    person_id = session.scalar(select(Person.id).where(Person.platform_id == platform.id,
-                                                        Person.subject == claims["sub"]))
-    context_id = _context_id(claims.get(CLAIM + "context") or {}, claims.get(CLAIM + "resource_link") or {})
-    course_id = session.scalar(select(Course.id).where(Course.platform_id == platform.id,
-                                                        Course.context_id == context_id))
-    if person_id is None or course_id is None:
+def _end_enrollment(session: Session, known: KnownRows) -> int | None:
+    if known.person is None or known.course is None:
         return None
-    session.execute(delete(Enrollment).where(Enrollment.person_id == person_id, Enrollment.course_id == course_id))
-    return course_id
+    session.execute(delete(Enrollment).where(Enrollment.person_id == known.person.id,
+                                             Enrollment.course_id == known.course.id))
+    return known.course.id
 
 
 def _new_deployment(session: Session, platform: Platform, deployment_id: str) -> Deployment:
@@ -119,32 +115,6 @@ def _new_deployment(session: Session, platform: Platform, deployment_id: str) ->
     return deployment
 
 
-@dataclass(frozen=True)
-class _KnownRows:
-    """What the tool already has of the person, course, enrollment and resource link a launch names (None: new)."""
-
-    person: Person | None
-    course: Course | None
-    enrollment: Enrollment | None
-    link: ResourceLink | None
-
-
-def _known_rows(session: Session, platform: Platform, subject: str, context_id: str, link_id: str | None
-                ) -> _KnownRows:
-    # One query for the four: each is found by its natural key, hanging off the platform's row.
-    link_matches = ResourceLink.resource_link_id == link_id if link_id else false()
-    query = (
-        select(Person, Course, Enrollment, ResourceLink)
-        .select_from(Platform)
-        .outerjoin(Person, and_(Person.platform_id == Platform.id, Person.subject == subject))
-        .outerjoin(Course, and_(Course.platform_id == Platform.id, Course.context_id == context_id))
-        .outerjoin(Enrollment, and_(Enrollment.person_id == Person.id, Enrollment.course_id == Course.id))
-        .outerjoin(ResourceLink, and_(ResourceLink.course_id == Course.id, link_matches))
-        .where(Platform.id == platform.id)
-    )
-    return _KnownRows(*session.execute(query).one())
-
-
 def _person(session: Session, person: Person, claims: dict[str, Any]) -> Person:
     session.add(person)
     # Platforms may withhold personal data; keep what an earlier launch told us rather than erase it.
@@ -153,12 +123,6 @@ def _person(session: Session, person: Person, claims: dict[str, Any]) -> Person:
         if isinstance(value, str) and value.strip():
             setattr(person, field, value.strip()[:255])
     return person
-
-
-def _context_id(context: dict[str, Any], link_claim: dict[str, Any]) -> str:
-    # A launch without a context still needs somewhere to live: the resource link becomes its own course
-    # (a deep-linking request always comes from a course, so it names a context).
-    return str(context.get("id") or f"resource-link:{link_claim.get('id', 'none')}")
 
 
 def _course(session: Session, course: Course, context: dict[str, Any], link_claim: dict[str, Any]) -> Course:
