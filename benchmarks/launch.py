@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import json
 import logging
@@ -121,12 +122,11 @@ def _server(serving: Serving, app: str, port: int, env: dict[str, str], workers:
 
 
 def _serve_one(app_spec: str, port: int) -> None:
-    """`launch.py serve module:factory() port`: Werkzeug's threaded server, when gunicorn is missing."""
-    module_name, _, factory = app_spec.partition(":")
+    """`launch.py serve module:app` or `module:factory()`: Werkzeug's threaded server, when gunicorn is missing."""
+    module_name, _, name = app_spec.partition(":")
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    module = __import__(module_name)
-    app = getattr(module, factory.removesuffix("()"))()
-    make_server("127.0.0.1", port, app, threaded=True).serve_forever()
+    app = getattr(importlib.import_module(module_name), name.removesuffix("()"))
+    make_server("127.0.0.1", port, app() if name.endswith("()") else app, threaded=True).serve_forever()
 
 
 # ---- one launch --------------------------------------------------------------------------------------------------
@@ -267,10 +267,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers of each tool")
     parser.add_argument("--sandbox-workers", type=int, default=4, help="gunicorn sync workers of each sandbox")
+    parser.add_argument("--werkzeug", action="store_true", help="serve with Werkzeug's threads even if gunicorn is here")
     args = parser.parse_args(argv)
 
-    serving = Serving(gunicorn=importlib.util.find_spec("gunicorn") is not None, workers=args.workers)
-    if not serving.gunicorn:
+    serving = Serving(gunicorn=not args.werkzeug and importlib.util.find_spec("gunicorn") is not None,
+                      workers=args.workers)
+    if not serving.gunicorn and not args.werkzeug:
         print("gunicorn is not installed: the tools run on Werkzeug's threaded server, which is not what production "
               "runs and gives other figures. `pip install gunicorn` to measure as intended.", file=sys.stderr)
     with ExitStack() as stack:
@@ -314,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
             rounds.append(result)
         print(json.dumps({
             "bench": "launch", "server": f"gunicorn, {args.workers} sync workers" if serving.gunicorn
-            else "werkzeug threaded (gunicorn missing)", "database": "postgresql", "rounds": args.rounds,
+            else "werkzeug threaded" + ("" if args.werkzeug else " (gunicorn missing)"), "database": "postgresql",
+            "rounds": args.rounds,
             "sequential_launches": args.sequential, "threads": args.threads, "concurrent_launches": args.concurrent,
             "peerlti_statements": {"first_launch": counts["first"], "returning_launch": counts["returning"]},
             "bare_pylti1p3_statements": 0,
