@@ -16,7 +16,7 @@ from assessment.messages import N_
 from lti_tool.launch.errors import CookiesLost, LaunchRejected
 from lti_tool.launch.platform_keys import PlatformKeyCache
 from lti_tool.launch.platform_storage import PlatformStorageAnswer, PlatformStorageNeeded
-from lti_tool.launch.registration import LaunchNames, LaunchRegistration, find_launch_registration
+from lti_tool.launch.registration import LaunchNames, LaunchRegistration, claim_object, find_launch_registration
 from lti_tool.launch.replay import nonce_was_used
 from lti_tool.launch.state import LoginState, StateCookies, StateSigner
 from lti_tool.registry import DatabaseToolConf, Platform, lti_registration
@@ -160,7 +160,7 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             raise LaunchRejected(N_("The id_token has no deployment_id claim."))
         if not isinstance(body.get(CLAIM + "roles"), list):
             raise LaunchRejected(N_("The id_token has no roles claim (it may be empty, but it must be there)."))
-        if message_type == "LtiResourceLinkRequest" and not (body.get(CLAIM + "resource_link") or {}).get("id"):
+        if message_type == "LtiResourceLinkRequest" and not claim_object(body, "resource_link").get("id"):
             raise LaunchRejected(N_("The id_token has no resource_link id."))
         return self
 

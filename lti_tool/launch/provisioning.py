@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from assessment.messages import N_
 from assessment.models import Course, CourseRole, Enrollment, Person, ResourceLink
 from lti_tool.launch.errors import LaunchRejected
-from lti_tool.launch.registration import KnownRows, LaunchRegistration, context_id_of
+from lti_tool.launch.registration import KnownRows, LaunchRegistration, claim_object, context_id_of
 from lti_tool.launch.replay import consume_nonce
 from lti_tool.launch.roles import course_role
 from lti_tool.registry import Deployment, Platform
@@ -60,8 +60,8 @@ def provision(session: Session, registration: LaunchRegistration, claims: dict[s
                       datetime.fromtimestamp(claims["exp"], UTC) + timedelta(seconds=leeway_seconds))
         raise RoleRefused(course_id)
     deployment = registration.deployment or _new_deployment(session, platform, claims[CLAIM + "deployment_id"])
-    link_claim = claims.get(CLAIM + "resource_link") or {}
-    context = claims.get(CLAIM + "context") or {}
+    link_claim = claim_object(claims, "resource_link")
+    context = claim_object(claims, "context")
     context_id = context_id_of(claims)
     known = registration.known
     person = _person(session, known.person or Person(platform_id=platform.id, subject=claims["sub"]), claims)
@@ -140,7 +140,7 @@ def _enroll(session: Session, enrollment: Enrollment, role: CourseRole, lti_role
 
 
 def _resource_link(session: Session, link: ResourceLink, deployment: Deployment, claims: dict[str, Any]) -> ResourceLink:
-    link_claim = claims[CLAIM + "resource_link"]
+    link_claim = claim_object(claims, "resource_link")
     session.add(link)
     link.deployment_id = deployment.id
     link.title = link_claim.get("title") or link.title

@@ -16,11 +16,17 @@ from lti_tool.registry import Deployment, Platform
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 
 
+def claim_object(claims: dict[str, Any], name: str) -> dict[str, Any]:
+    """An LTI claim that holds an object (context, resource_link), or {} when it is absent or not an object."""
+    value = claims.get(CLAIM + name)
+    return value if isinstance(value, dict) else {}
+
+
 def context_id_of(claims: dict[str, Any]) -> str:
     # A launch without a context still needs somewhere to live: the resource link becomes its own course
     # (a deep-linking request always comes from a course, so it names a context).
-    context = claims.get(CLAIM + "context") or {}
-    link_claim = claims.get(CLAIM + "resource_link") or {}
+    context = claim_object(claims, "context")
+    link_claim = claim_object(claims, "resource_link")
     return str(context.get("id") or f"resource-link:{link_claim.get('id', 'none')}")
 
 
@@ -36,7 +42,7 @@ class LaunchNames:
 
     @classmethod
     def of(cls, claims: dict[str, Any]) -> LaunchNames:
-        link_id = (claims.get(CLAIM + "resource_link") or {}).get("id")
+        link_id = claim_object(claims, "resource_link").get("id")
         return cls(str(claims[CLAIM + "deployment_id"]), str(claims["nonce"]), str(claims["sub"]),
                    context_id_of(claims), str(link_id) if link_id else None)
 
