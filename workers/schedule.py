@@ -11,6 +11,8 @@ BEAT_SCHEDULE = {
     "reclaim-expired-leases": {"task": "peerlti.reclaim_expired_leases", "schedule": 60.0},
     # Grades are computed once reviewing closes; staff then triage and release them.
     "grade-due-assignments": {"task": "peerlti.grade_due_assignments", "schedule": 300.0},
+    # Launches only read and add consumed nonces; the ones whose tokens have expired go here, in one statement.
+    "forget-expired-nonces": {"task": "peerlti.forget_expired_nonces", "schedule": 600.0},
     # Students who never launched still belong in progress views and in grading.
     "sync-rosters": {"task": "peerlti.sync_all_rosters", "schedule": 6 * 3600.0},
 }

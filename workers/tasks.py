@@ -23,6 +23,7 @@ from assessment.upload_check import CheckedFile
 from config.settings import Settings
 from lti_tool.advantage import AdvantageError
 from lti_tool.logging_setup import log_event
+from lti_tool.launch.replay import forget_expired_nonces
 from lti_tool.registry import Platform
 from lti_tool.roster import apply_roster
 from workers import passback
@@ -291,3 +292,13 @@ def sweep_file_checks(self: Task) -> int:
     for check_id in swept.due:
         checker.delay(check_id)
     return len(swept.due)
+
+
+@shared_task(name="peerlti.forget_expired_nonces", bind=True)
+def forget_expired_launch_nonces(self: Task) -> int:
+    """Delete the consumed nonces of id_tokens that have expired; how many went. Safe to repeat or run twice."""
+    settings = _settings(self)
+    with sessions(settings)() as session:
+        removed = forget_expired_nonces(session, utcnow())
+        session.commit()
+    return removed

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import jwt
@@ -17,9 +17,10 @@ from assessment.messages import N_
 from lti_tool.launch.errors import CookiesLost, LaunchRejected
 from lti_tool.launch.platform_keys import PlatformKeyCache
 from lti_tool.launch.platform_storage import PlatformStorageAnswer, PlatformStorageNeeded
+from lti_tool.launch.registration import LaunchNames, LaunchRegistration, claim_object, find_launch_registration
 from lti_tool.launch.replay import nonce_was_used
 from lti_tool.launch.state import LoginState, StateCookies, StateSigner
-from lti_tool.registry import DatabaseToolConf, Platform, find_platform
+from lti_tool.registry import DatabaseToolConf, Platform, lti_registration
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 MESSAGE_TYPES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
@@ -61,6 +62,8 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         # Set when the login was proven by the LMS's storage instead of the state cookie.
         self._storage_answer = storage_answer
         self.platform: Platform | None = None
+        # The platform, the deployment and the nonce's use, read once for the whole launch.
+        self.registration: LaunchRegistration | None = None
         self.login_state: LoginState | None = None
         # The state cookie that proved this browser started the login; deleted once the launch succeeds.
         self.state_cookie_name: str | None = None
@@ -132,8 +135,9 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         if not token:
             raise LaunchRejected(N_("The launch has no id_token."))
         try:
-            header = jwt.get_unverified_header(token)
-            body = jwt.decode(token, options={"verify_signature": False})
+            # Header and body from one parse: validating the base64 of a token costs more than reading it.
+            unverified = jwt.decode_complete(token, options={"verify_signature": False})
+            header, body = unverified["header"], unverified["payload"]
         except jwt.PyJWTError:
             raise LaunchRejected(N_("The id_token is not a valid JWT (it cannot be decoded).")) from None
         if header.get("alg") != "RS256":
@@ -167,7 +171,7 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             raise LaunchRejected(N_("The id_token has no deployment_id claim."))
         if not isinstance(body.get(CLAIM + "roles"), list):
             raise LaunchRejected(N_("The id_token has no roles claim (it may be empty, but it must be there)."))
-        if message_type == "LtiResourceLinkRequest" and not (body.get(CLAIM + "resource_link") or {}).get("id"):
+        if message_type == "LtiResourceLinkRequest" and not claim_object(body, "resource_link").get("id"):
             raise LaunchRejected(N_("The id_token has no resource_link id."))
         return self
 
@@ -189,14 +193,16 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
 
     def validate_registration(self) -> HardenedMessageLaunch:
         issuer, client_id = self.claims["iss"], self.get_client_id()
-        self.platform = find_platform(self._policy.session, issuer, client_id)
-        if self.platform is None:
+        self.registration = find_launch_registration(self._policy.session, issuer, client_id,
+                                                     LaunchNames.of(self.claims))
+        if self.registration is None:
             raise LaunchRejected(
                 N_("This tool has no registration for issuer %(issuer)s and client id %(client)s. "
                    "An administrator must register the platform first.", issuer=repr(issuer), client=repr(client_id)),
                 status=403,
             )
-        self._registration = self._tool_config.find_registration_by_params(issuer, client_id)
+        self.platform = self.registration.platform
+        self._registration = lti_registration(self.platform, None)
         return self
 
     def validate_jwt_signature(self) -> HardenedMessageLaunch:
@@ -218,20 +224,27 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         return self
 
     def validate_nonce(self) -> HardenedMessageLaunch:
-        assert self.platform is not None and self.login_state is not None
+        assert self.registration is not None and self.login_state is not None
         nonce = self.claims["nonce"]
         if nonce != self.login_state.nonce:
             raise LaunchRejected(N_("The id_token's nonce was not issued by this login."))
-        if nonce_was_used(self._policy.session, self.platform.id, nonce):
+        if self.registration.nonce_used:
             raise LaunchRejected(
                 N_("This launch was already used (replayed id_token). Open the activity again from your course.")
             )
         return self
 
+    def validate_nonce_again(self) -> HardenedMessageLaunch:
+        """The nonce check, reading the consumed nonces anew: a concurrent launch may have used it since."""
+        assert self.registration is not None
+        used = nonce_was_used(self._policy.session, self.registration.platform.id, self.claims["nonce"])
+        self.registration = replace(self.registration, nonce_used=used)
+        return self.validate_nonce()
+
     def validate_deployment(self) -> HardenedMessageLaunch:
-        body = self.claims
-        deployment_id = body[CLAIM + "deployment_id"]
-        if self._tool_config.find_deployment_by_params(body["iss"], deployment_id, self.get_client_id()) is None:
+        assert self.registration is not None
+        deployment_id = self.claims[CLAIM + "deployment_id"]
+        if not self.registration.deployment_allowed:
             raise LaunchRejected(
                 N_("Deployment %(deployment)s is not registered for this platform. "
                    "An administrator must add it (or allow new deployments).", deployment=repr(deployment_id)),

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from assessment.messages import N_
 from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.platform_storage import origin_of, storage_target
+from lti_tool.launch.registration import find_login_registration
 from lti_tool.launch.state import LoginState, StateSigner
-from lti_tool.registry import Platform, find_deployment, find_platform
+from lti_tool.registry import Platform
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,10 @@ def start_login(session: Session, params: Mapping[str, str], signer: StateSigner
     if not login_hint:
         raise LaunchRejected(N_("The login request has no login_hint; start the activity from your course."))
     client_id = params.get("client_id") or None
-    platform = find_platform(session, issuer, client_id)
-    if platform is None:
+    # Canvas names it deployment_id; the specification, lti_deployment_id.
+    deployment_id = params.get("lti_deployment_id") or params.get("deployment_id")
+    registration = find_login_registration(session, issuer, client_id, deployment_id)
+    if registration is None:
         raise LaunchRejected(
             N_("This tool has no registration for issuer %(issuer)s and client id %(client)s. "
                "An administrator must register the platform first.", issuer=repr(issuer), client=repr(client_id))
@@ -41,9 +44,8 @@ def start_login(session: Session, params: Mapping[str, str], signer: StateSigner
                "An administrator must register the platform first.", issuer=repr(issuer)),
             status=403,
         )
-    # Canvas names it deployment_id; the specification, lti_deployment_id.
-    deployment_id = params.get("lti_deployment_id") or params.get("deployment_id")
-    if deployment_id and not platform.accept_new_deployments and find_deployment(session, platform, deployment_id) is None:
+    platform = registration.platform
+    if deployment_id and not registration.deployment_allowed:
         raise LaunchRejected(
             N_("Deployment %(deployment)s is not registered for this platform.", deployment=repr(deployment_id)), status=403
         )

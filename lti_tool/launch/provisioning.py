@@ -6,15 +6,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from assessment.messages import N_
 from assessment.models import Course, CourseRole, Enrollment, Person, ResourceLink
 from lti_tool.launch.errors import LaunchRejected
-from lti_tool.launch.replay import consume_nonce, forget_expired_nonces
+from lti_tool.launch.registration import KnownRows, LaunchRegistration, claim_object, context_id_of
+from lti_tool.launch.replay import consume_nonce
 from lti_tool.launch.roles import course_role
-from lti_tool.registry import Deployment, Platform, find_deployment
+from lti_tool.registry import Deployment, Platform
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -32,36 +33,57 @@ class LaunchIdentity:
     deployment_id: int
 
 
-def provision(session: Session, platform: Platform, claims: dict[str, Any], *, leeway_seconds: int) -> LaunchIdentity:
-    """Create or update everything the launch names and consume its nonce; the caller commits."""
+@dataclass(frozen=True)
+class Provisioned:
+    """The launch's identity, with the rows the rest of the launch works on."""
+
+    identity: LaunchIdentity
+    deployment: Deployment
+    resource_link: ResourceLink | None
+
+
+def provision(session: Session, registration: LaunchRegistration, claims: dict[str, Any], *,
+              leeway_seconds: int) -> Provisioned:
+    """Create or update everything the launch names and consume its nonce; the caller commits.
+
+    Expired nonces are deleted by the workers' scheduled sweep, not here: a launch only reads what it names."""
     now = datetime.now(UTC)
+    platform = registration.platform
     role = course_role(claims.get(CLAIM + "roles") or [],
                        learner_assistants_are_staff=platform.learner_assistants_are_staff)
     if role is None:
         # Nothing is created: no enrollment, so no student rights and no one's work to see. An enrollment an
         # earlier launch or the roster gave (a learner since made a mentor) ends, so that no earlier launch keeps
         # its rights: the latest launch is the LMS's word on the person's part in the course. The caller commits.
-        course_id = _end_enrollment(session, platform, claims)
+        course_id = _end_enrollment(session, registration.known)
         consume_nonce(session, platform.id, claims["nonce"],
                       datetime.fromtimestamp(claims["exp"], UTC) + timedelta(seconds=leeway_seconds))
         raise RoleRefused(course_id)
-    deployment = _deployment(session, platform, claims[CLAIM + "deployment_id"])
-    person = _person(session, platform, claims)
-    link_claim = claims.get(CLAIM + "resource_link") or {}
-    course = _course(session, platform, claims.get(CLAIM + "context") or {}, link_claim)
-    _enroll(session, person, course, role, claims.get(CLAIM + "roles") or [], now)
-    link = _resource_link(session, course, deployment, link_claim, claims) if link_claim else None
+    deployment = registration.deployment or _new_deployment(session, platform, claims[CLAIM + "deployment_id"])
+    link_claim = claim_object(claims, "resource_link")
+    context = claim_object(claims, "context")
+    context_id = context_id_of(claims)
+    known = registration.known
+    person = _person(session, known.person or Person(platform_id=platform.id, subject=claims["sub"]), claims)
+    course = _course(session, known.course or Course(platform_id=platform.id, context_id=context_id), context,
+                     link_claim)
+    _enroll(session, known.enrollment or Enrollment(person=person, course=course), role,
+            claims.get(CLAIM + "roles") or [], now)
+    link = None
+    if link_claim:
+        link = _resource_link(session, known.link or ResourceLink(course=course, resource_link_id=link_claim["id"]),
+                              deployment, claims)
     expires_at = datetime.fromtimestamp(claims["exp"], UTC) + timedelta(seconds=leeway_seconds)
-    forget_expired_nonces(session, now)
     consume_nonce(session, platform.id, claims["nonce"], expires_at)
     session.flush()
-    return LaunchIdentity(
+    identity = LaunchIdentity(
         person_id=person.id,
         course_id=course.id,
         resource_link_id=link.id if link else None,
         role=role,
         deployment_id=deployment.id,
     )
+    return Provisioned(identity, deployment, link)
 
 
 class RoleRefused(LaunchRejected):
@@ -77,34 +99,24 @@ class RoleRefused(LaunchRejected):
         self.course_id = course_id
 
 
-def _end_enrollment(session: Session, platform: Platform, claims: dict[str, Any]) -> int | None:
-    person_id = session.scalar(select(Person.id).where(Person.platform_id == platform.id,
-                                                        Person.subject == claims["sub"]))
-    context_id = _context_id(claims.get(CLAIM + "context") or {}, claims.get(CLAIM + "resource_link") or {})
-    course_id = session.scalar(select(Course.id).where(Course.platform_id == platform.id,
-                                                        Course.context_id == context_id))
-    if person_id is None or course_id is None:
+def _end_enrollment(session: Session, known: KnownRows) -> int | None:
+    if known.person is None or known.course is None:
         return None
-    session.execute(delete(Enrollment).where(Enrollment.person_id == person_id, Enrollment.course_id == course_id))
-    return course_id
+    session.execute(delete(Enrollment).where(Enrollment.person_id == known.person.id,
+                                             Enrollment.course_id == known.course.id))
+    return known.course.id
 
 
-def _deployment(session: Session, platform: Platform, deployment_id: str) -> Deployment:
-    deployment = find_deployment(session, platform, deployment_id)
-    if deployment is None:  # only reached when the platform accepts new deployments
-        deployment = Deployment(platform=platform, deployment_id=deployment_id)
-        session.add(deployment)
-        session.flush()
+def _new_deployment(session: Session, platform: Platform, deployment_id: str) -> Deployment:
+    # Only reached when the platform accepts new deployments (the launch's validation checked).
+    deployment = Deployment(platform=platform, deployment_id=deployment_id)
+    session.add(deployment)
+    session.flush()
     return deployment
 
 
-def _person(session: Session, platform: Platform, claims: dict[str, Any]) -> Person:
-    person = session.scalars(
-        select(Person).where(Person.platform_id == platform.id, Person.subject == claims["sub"])
-    ).one_or_none()
-    if person is None:
-        person = Person(platform_id=platform.id, subject=claims["sub"])
-        session.add(person)
+def _person(session: Session, person: Person, claims: dict[str, Any]) -> Person:
+    session.add(person)
     # Platforms may withhold personal data; keep what an earlier launch told us rather than erase it.
     for field in ("name", "given_name", "family_name", "email"):
         value = claims.get(field)
@@ -113,52 +125,23 @@ def _person(session: Session, platform: Platform, claims: dict[str, Any]) -> Per
     return person
 
 
-def _context_id(context: dict[str, Any], link_claim: dict[str, Any]) -> str:
-    # A launch without a context still needs somewhere to live: the resource link becomes its own course
-    # (a deep-linking request always comes from a course, so it names a context).
-    return str(context.get("id") or f"resource-link:{link_claim.get('id', 'none')}")
-
-
-def _course(session: Session, platform: Platform, context: dict[str, Any], link_claim: dict[str, Any]) -> Course:
-    context_id = _context_id(context, link_claim)
-    course = session.scalars(
-        select(Course).where(Course.platform_id == platform.id, Course.context_id == context_id)
-    ).one_or_none()
-    if course is None:
-        course = Course(platform_id=platform.id, context_id=context_id)
-        session.add(course)
+def _course(session: Session, course: Course, context: dict[str, Any], link_claim: dict[str, Any]) -> Course:
+    session.add(course)
     course.label = context.get("label") or course.label
     course.title = context.get("title") or course.title or link_claim.get("title")
     return course
 
 
-def _enroll(session: Session, person: Person, course: Course, role: CourseRole, lti_roles: list[str], now: datetime) -> None:
-    enrollment = None
-    if person.id is not None and course.id is not None:
-        enrollment = session.scalars(
-            select(Enrollment).where(Enrollment.person_id == person.id, Enrollment.course_id == course.id)
-        ).one_or_none()
-    if enrollment is None:
-        enrollment = Enrollment(person=person, course=course)
-        session.add(enrollment)
+def _enroll(session: Session, enrollment: Enrollment, role: CourseRole, lti_roles: list[str], now: datetime) -> None:
+    session.add(enrollment)
     enrollment.role = role
     enrollment.lti_roles = [str(r) for r in lti_roles]
     enrollment.last_launch_at = now
 
 
-def _resource_link(
-    session: Session, course: Course, deployment: Deployment, link_claim: dict[str, Any], claims: dict[str, Any]
-) -> ResourceLink:
-    link = None
-    if course.id is not None:
-        link = session.scalars(
-            select(ResourceLink).where(
-                ResourceLink.course_id == course.id, ResourceLink.resource_link_id == link_claim["id"]
-            )
-        ).one_or_none()
-    if link is None:
-        link = ResourceLink(course=course, resource_link_id=link_claim["id"])
-        session.add(link)
+def _resource_link(session: Session, link: ResourceLink, deployment: Deployment, claims: dict[str, Any]) -> ResourceLink:
+    link_claim = claim_object(claims, "resource_link")
+    session.add(link)
     link.deployment_id = deployment.id
     link.title = link_claim.get("title") or link.title
     link.description = link_claim.get("description") or link.description

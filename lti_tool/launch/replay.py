@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from assessment.db import Base
+from assessment.db import Base, rows_changed
 
 
 class ConsumedNonce(Base):
@@ -32,5 +32,7 @@ def consume_nonce(session: Session, platform_id: int, nonce: str, expires_at: da
     session.add(ConsumedNonce(platform_id=platform_id, nonce=nonce, expires_at=expires_at))
 
 
-def forget_expired_nonces(session: Session, now: datetime) -> None:
-    session.execute(delete(ConsumedNonce).where(ConsumedNonce.expires_at < now))
+def forget_expired_nonces(session: Session, now: datetime) -> int:
+    """Delete the nonces whose id_tokens can no longer verify (their exp and the clock leeway passed): a replay of
+    such a token is refused as expired. How many went; the caller commits."""
+    return rows_changed(session, delete(ConsumedNonce).where(ConsumedNonce.expires_at < now))

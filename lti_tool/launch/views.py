@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
 
 from assessment.messages import N_
-from assessment.models import CourseRole, ResourceLink
+from assessment.models import CourseRole
 from assessment.services import Placement, place_assignment
 from lti_tool.database import db
 from lti_tool.i18n import remember_launch_locale
@@ -31,12 +31,12 @@ from lti_tool.launch.platform_storage import (
     origin_of,
     state_key,
 )
-from lti_tool.launch.provisioning import LaunchIdentity, RoleRefused, provision
+from lti_tool.launch.provisioning import Provisioned, RoleRefused, provision
 from lti_tool.launch.roles import is_platform_administrator
 from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateCookies, StateSigner
 from lti_tool.logging_setup import log_event
 from lti_tool.outbound import OutboundClient
-from lti_tool.registry import Deployment, find_platform
+from lti_tool.registry import find_platform
 from lti_tool.tab_session import start_tab_session
 
 CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
@@ -61,7 +61,10 @@ def _launch_url() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response:
     params = request.args if request.method == "GET" else request.form
-    login_redirect = start_login(db(), params, _signer(), _launch_url())
+    session = db()
+    # A login only reads the registration: outside a transaction it spends no round trips on BEGIN and ROLLBACK.
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    login_redirect = start_login(session, params, _signer(), _launch_url())
     response: Response
     if login_redirect.state.storage_target:
         # The LMS offers its storage (lti_storage_target): a page keeps the state there, then goes on to the LMS.
@@ -152,14 +155,16 @@ def _login_url() -> str:
 def _complete_launch(message: HardenedMessageLaunch) -> Response:
     settings = _settings()
     session = db()
-    assert message.platform is not None and message.login_state is not None
+    assert message.registration is not None and message.login_state is not None
     placement = Placement(None)
     try:
-        identity = provision(session, message.platform, message.claims, leeway_seconds=settings.clock_leeway_seconds)
+        provisioned = provision(session, message.registration, message.claims,
+                                leeway_seconds=settings.clock_leeway_seconds)
+        identity = provisioned.identity
         if message.is_deep_linking:
-            session_key, destination = _deep_linking_request(message, identity)
+            session_key, destination = _deep_linking_request(message, provisioned)
         else:
-            placement = _place_assignment(message, identity)
+            placement = _place_assignment(message, provisioned)
             session_key = None
             # A newer pick the link did not follow waits on the link: staff are asked on their pages, not here.
             destination = url_for("landing.resource_link", link_id=identity.resource_link_id)
@@ -174,7 +179,7 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
     except IntegrityError:
         # Two launches raced: the same replayed token, or two first launches into one new course.
         session.rollback()
-        message.validate_nonce()
+        message.validate_nonce_again()
         raise LaunchRejected(
             N_("Another launch changed the same records at this moment; open the activity again."), status=409
         ) from None
@@ -191,24 +196,26 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
     return redirect(destination, 303)
 
 
-def _deep_linking_request(message: HardenedMessageLaunch, identity: LaunchIdentity) -> tuple[str, str]:
+def _deep_linking_request(message: HardenedMessageLaunch, provisioned: Provisioned) -> tuple[str, str]:
+    identity = provisioned.identity
     if identity.role is not CourseRole.STAFF:
         raise LaunchRejected(N_("Only the course's instructors can add peerlti activities."), status=403)
-    session = db()
-    deployment = session.get(Deployment, identity.deployment_id)
-    assert message.platform is not None and deployment is not None
-    request = record_request(session, message.platform, deployment, message.claims,
+    assert message.platform is not None
+    request = record_request(db(), message.platform, provisioned.deployment, message.claims,
                              (identity.person_id, identity.course_id))
     return DEEP_LINK_SESSION_PREFIX + request.token, url_for("deep_linking.new_activity", token=request.token)
 
 
-def _place_assignment(message: HardenedMessageLaunch, identity: LaunchIdentity) -> Placement:
+def _place_assignment(message: HardenedMessageLaunch, provisioned: Provisioned) -> Placement:
     """A link created by deep linking names its assignment in a custom parameter: attach it, or follow a newer pick."""
-    link = db().get(ResourceLink, identity.resource_link_id)
+    link = provisioned.resource_link
     assert link is not None
     custom = message.claims.get(CUSTOM_CLAIM) or {}
     public_id = custom.get(ASSIGNMENT_PARAMETER)
-    return place_assignment(db(), link, public_id if isinstance(public_id, str) else None)
+    if not isinstance(public_id, str):
+        # A link that names no assignment has nothing to attach or follow; the link's page finds what it opens.
+        return Placement(None)
+    return place_assignment(db(), link, public_id)
 
 
 def _cookie_scope() -> dict[str, Any]:

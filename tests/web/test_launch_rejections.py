@@ -134,6 +134,20 @@ def test_a_token_signed_by_another_key_under_the_platform_kid_is_refused(lms, se
     _assert_refused(response, 401, "signature does not verify", before, session)
 
 
+@pytest.mark.parametrize(("claim", "status", "words"), [("context", 401, "signature does not verify"),
+                                                         ("resource_link", 400, "no resource_link id")])
+def test_a_forged_token_whose_claim_is_not_an_object_is_refused_naming_the_problem(lms, session, claim, status,
+                                                                                   words):
+    # The launch reads what a token names before it checks the signature: a forgery's odd claims must not break that.
+    pending, claims, header = genuine_launch(lms)
+    claims[CLAIM + claim] = "not an object"
+    before = row_counts(session)
+
+    response = pending.post(id_token=sign_token(lms, claims, header, key=_other_private_key()))
+
+    _assert_refused(response, status, words, before, session)
+
+
 def test_an_iat_slightly_in_the_future_is_accepted_within_the_clock_leeway(lms, session):
     pending, claims, header = genuine_launch(lms)
     claims["iat"] = int(time.time()) + 30

@@ -1,0 +1,112 @@
+"""What a login or launch names, read in one query: the platform, the deployment, the nonce's use and, for a launch,
+the person, course, enrollment and resource link the tool already has."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, false, literal, select
+from sqlalchemy.orm import Session
+
+from assessment.models import Course, Enrollment, Person, ResourceLink
+from lti_tool.launch.replay import ConsumedNonce
+from lti_tool.registry import Deployment, Platform
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+
+
+def claim_object(claims: dict[str, Any], name: str) -> dict[str, Any]:
+    """An LTI claim that holds an object (context, resource_link), or {} when it is absent or not an object."""
+    value = claims.get(CLAIM + name)
+    return value if isinstance(value, dict) else {}
+
+
+def context_id_of(claims: dict[str, Any]) -> str:
+    # A launch without a context still needs somewhere to live: the resource link becomes its own course
+    # (a deep-linking request always comes from a course, so it names a context).
+    context = claim_object(claims, "context")
+    link_claim = claim_object(claims, "resource_link")
+    return str(context.get("id") or f"resource-link:{link_claim.get('id', 'none')}")
+
+
+@dataclass(frozen=True)
+class LaunchNames:
+    """What a launch names besides its registration, each by the key the platform gives it."""
+
+    deployment_id: str
+    nonce: str
+    subject: str
+    context_id: str
+    link_id: str | None  # None for a deep-linking request
+
+    @classmethod
+    def of(cls, claims: dict[str, Any]) -> LaunchNames:
+        link_id = claim_object(claims, "resource_link").get("id")
+        return cls(str(claims[CLAIM + "deployment_id"]), str(claims["nonce"]), str(claims["sub"]),
+                   context_id_of(claims), str(link_id) if link_id else None)
+
+
+@dataclass(frozen=True)
+class KnownRows:
+    """The person, course, enrollment and resource link a launch names, as the tool has them (None: new)."""
+
+    person: Person | None = None
+    course: Course | None = None
+    enrollment: Enrollment | None = None
+    link: ResourceLink | None = None
+
+
+@dataclass(frozen=True)
+class LaunchRegistration:
+    platform: Platform
+    deployment: Deployment | None  # None: the deployment id is not registered (the platform may accept new ones)
+    nonce_used: bool = False
+    known: KnownRows = KnownRows()
+
+    @property
+    def deployment_allowed(self) -> bool:
+        return self.deployment is not None or self.platform.accept_new_deployments
+
+
+def find_login_registration(session: Session, issuer: str, client_id: str | None, deployment_id: str | None
+                            ) -> LaunchRegistration | None:
+    """The registration for issuer and client id (without a client id, the issuer's only one), with its deployment."""
+    deployment_matches = Deployment.deployment_id == deployment_id if deployment_id else false()
+    query = (
+        select(Platform, Deployment, literal(False))
+        .outerjoin(Deployment, and_(Deployment.platform_id == Platform.id, deployment_matches))
+        .where(Platform.issuer == issuer)
+    )
+    if client_id is not None:
+        query = query.where(Platform.client_id == client_id)
+    rows = session.execute(query.limit(2)).all()
+    if len(rows) != 1:  # none, or several registrations of the issuer and no client id to choose
+        return None
+    platform, deployment, _ = rows[0]
+    return LaunchRegistration(platform, deployment)
+
+
+def find_launch_registration(session: Session, issuer: str, client_id: str, names: LaunchNames
+                             ) -> LaunchRegistration | None:
+    """The registration for issuer and client id with everything the launch names, in one query.
+
+    Each row is found by its natural key, hanging off the platform's row. The launch reads them before the
+    signature is checked (it needs the platform's key set URL first); nothing is written until the token is proven."""
+    link_matches = ResourceLink.resource_link_id == names.link_id if names.link_id else false()
+    nonce_used = exists().where(ConsumedNonce.platform_id == Platform.id, ConsumedNonce.nonce == names.nonce)
+    query = (
+        select(Platform, Deployment, nonce_used, Person, Course, Enrollment, ResourceLink)
+        .outerjoin(Deployment, and_(Deployment.platform_id == Platform.id,
+                                    Deployment.deployment_id == names.deployment_id))
+        .outerjoin(Person, and_(Person.platform_id == Platform.id, Person.subject == names.subject))
+        .outerjoin(Course, and_(Course.platform_id == Platform.id, Course.context_id == names.context_id))
+        .outerjoin(Enrollment, and_(Enrollment.person_id == Person.id, Enrollment.course_id == Course.id))
+        .outerjoin(ResourceLink, and_(ResourceLink.course_id == Course.id, link_matches))
+        .where(Platform.issuer == issuer, Platform.client_id == client_id)
+    )
+    row = session.execute(query).one_or_none()
+    if row is None:
+        return None
+    platform, deployment, used, person, course, enrollment, link = row
+    return LaunchRegistration(platform, deployment, bool(used), KnownRows(person, course, enrollment, link))

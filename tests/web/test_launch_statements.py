@@ -1,0 +1,98 @@
+"""What a launch costs the database: a returning person's launch stays within a small, fixed number of statements."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import requests
+from sqlalchemy import event, select
+
+from assessment.models import Enrollment, Person, ResourceLink
+from lti_tool.database import EXTENSION
+from lti_tool.launch.replay import ConsumedNonce
+from tests.support.lms import RunningLMS, auto_post_form
+from tests.support.rows import see_committed
+
+# Where the launch's statements go for a person the tool already knows: one read of the registration, deployment,
+# nonce, person, course, enrollment and link, the nonce consumed, the enrollment's last launch noted; a link that
+# names its activity adds the reads of its placement.
+RETURNING_LAUNCH_STATEMENTS = 6
+# A first launch: the same read, then one insert per new row (person, course, enrollment, resource link, nonce).
+FIRST_LAUNCH_STATEMENTS = 6
+
+
+@contextmanager
+def _statements_of_the_tool(lms: RunningLMS) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    engine = lms.tool.app.extensions[EXTENSION].kw["bind"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _launch_counting(lms: RunningLMS, user_id: str, link: str | None = None) -> list[str]:
+    """The statements of the launch request alone (not the login before it, nor the page it leads to)."""
+    browser = requests.Session()
+    login = browser.get(f"{lms.sandbox.url}/launch/{user_id}", params={"link": link} if link else None, timeout=10)
+    launch_url, fields = auto_post_form(login.text)
+    with _statements_of_the_tool(lms) as seen:
+        response = browser.post(launch_url, data=fields, allow_redirects=False, timeout=10)
+    assert response.status_code == 303, response.text[:500]
+    return seen
+
+
+def _link_added_by_the_content_picker(lms: RunningLMS) -> str:
+    """An instructor adds an activity through deep linking; the sandbox's id of the link it added."""
+    browser = requests.Session()
+    action, fields = auto_post_form(browser.get(f"{lms.sandbox.url}/deep-link/instructor-1", timeout=10).text)
+    picker = browser.post(action, data=fields, timeout=10)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', picker.text)[1]
+    answer = browser.post(picker.url, data={"csrf_token": csrf, "title": "Poster critique", "points_possible": "10",
+                                            "timezone": "UTC"}, timeout=10)
+    return_url, fields = auto_post_form(answer.text)
+    confirmation = browser.post(return_url, data=fields, timeout=10)
+    return re.search(r"launch-as/student-1\?link=([\w-]+)", confirmation.text)[1]
+
+
+def test_a_returning_students_launch_takes_at_most_six_statements(lms, session):
+    _launch_counting(lms, "student-1")
+
+    statements = _launch_counting(lms, "student-1")
+
+    assert len(statements) <= RETURNING_LAUNCH_STATEMENTS, "\n".join(statements)
+    assert see_committed(session).scalar(select(ConsumedNonce.id).order_by(ConsumedNonce.id.desc()).limit(1))
+
+
+def test_a_returning_instructors_launch_takes_at_most_six_statements(lms):
+    _launch_counting(lms, "instructor-1")
+
+    statements = _launch_counting(lms, "instructor-1")
+
+    assert len(statements) <= RETURNING_LAUNCH_STATEMENTS, "\n".join(statements)
+
+
+def test_a_first_launch_creates_its_rows_in_few_statements(lms, session):
+    statements = _launch_counting(lms, "student-2")
+
+    assert len(statements) <= FIRST_LAUNCH_STATEMENTS, "\n".join(statements)
+    committed = see_committed(session)
+    person = committed.scalars(select(Person).where(Person.subject == "student-2")).one()
+    assert committed.scalars(select(Enrollment).where(Enrollment.person_id == person.id)).one()
+    assert committed.scalars(select(ResourceLink)).one().ags_claim
+
+
+def test_a_returning_launch_of_a_link_that_names_its_activity_takes_at_most_six_statements(lms):
+    link = _link_added_by_the_content_picker(lms)
+    _launch_counting(lms, "student-1", link)
+
+    statements = _launch_counting(lms, "student-1", link)
+
+    assert len(statements) <= RETURNING_LAUNCH_STATEMENTS, "\n".join(statements)
