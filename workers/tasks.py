@@ -22,8 +22,8 @@ from assessment.reading_copies import make_reading_copy as make_copy
 from assessment.upload_check import CheckedFile
 from config.settings import Settings
 from lti_tool.advantage import AdvantageError
-from lti_tool.logging_setup import log_event
 from lti_tool.launch.replay import forget_expired_nonces
+from lti_tool.logging_setup import log_event
 from lti_tool.registry import Platform
 from lti_tool.roster import apply_roster
 from workers import passback

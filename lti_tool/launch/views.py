@@ -183,6 +183,7 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
         raise LaunchRejected(
             N_("Another launch changed the same records at this moment; open the activity again."), status=409
         ) from None
+    assert message.platform is not None  # set by validation, which this launch passed
     log_event(log, "launch.accepted", platform_id=message.platform.id, deployment_id=identity.deployment_id,
               course_id=identity.course_id, resource_link_id=identity.resource_link_id, person_id=identity.person_id,
               role=identity.role.value, deep_linking=message.is_deep_linking)
