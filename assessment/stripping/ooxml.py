@@ -61,6 +61,11 @@ _ACTIVE_TARGET = re.compile(r"\s*(mhtml|ms-[a-z0-9-]+|vbscript|javascript)\s*:",
 # Field codes that run a program (DDE) when the document is opened.
 _ACTIVE_FIELD = re.compile(r"^\s*DDE(AUTO)?\b", re.IGNORECASE)
 _NAME_FIELD = re.compile(r"^\s*(AUTHOR|USERNAME|USERINITIALS|USERADDRESS|LASTSAVEDBY)\b", re.IGNORECASE)
+# Field codes that fetch a picture, text or data from outside the file when Word updates them (a picture pasted from a
+# web page is an INCLUDEPICTURE): the reviewer's computer would contact the author's server or share.
+_LINKED_FIELD = re.compile(r"^\s*(INCLUDEPICTURE|INCLUDETEXT|INCLUDE|LINK|IMPORT|DATABASE)\b", re.IGNORECASE)
+_HYPERLINK_FIELD = re.compile(r"^\s*HYPERLINK\s+(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+_WEB_TARGET = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
 _BOUND_PROPERTY = re.compile(r":(creator|lastModifiedBy|Company|Manager)\b", re.IGNORECASE)
 _PATH_LIKE = re.compile(r"^[A-Za-z]:[\\/]|^\\\\|^/|^file:", re.IGNORECASE)
 
@@ -171,6 +176,9 @@ def _rebuild(package: pkg.Package) -> bytes:
         fields = _fields(root)
         if any(_ACTIVE_FIELD.match(found.code) for found in fields):
             raise UploadRejected(_ACTIVE_CONTROL)
+        for found in fields:
+            if _fetches_from_outside(found.code):
+                _unlink(found)
         _neutralise_name_fields(fields)
         _neutralise_bound_properties(root)
         _scrub(root, {rel.id for rel in rebuild.relationships.get(name, [])})
@@ -200,6 +208,8 @@ class _Field:
     instruction: list[str] = field(default_factory=list)
     shown: list[etree._Element] = field(default_factory=list)  # the w:t elements of its last computed result
     in_result: bool = False
+    controls: list[etree._Element] = field(default_factory=list)  # its w:fldChar and w:instrText elements
+    simple: etree._Element | None = None  # the w:fldSimple that holds it, for a simple field
 
     @property
     def code(self) -> str:
@@ -213,20 +223,22 @@ def _fields(root: etree._Element) -> list[_Field]:
     for element in root.iter():
         name = pkg.local_name(element)
         if name == "fldSimple":
-            simple = _Field([_attribute(element, "instr")])
+            simple = _Field([_attribute(element, "instr")], simple=element)
             simple.shown = [text for text in element.iter() if pkg.local_name(text) == "t"]
             found.append(simple)
         elif name == "fldChar":
             kind = _attribute(element, "fldCharType")
             if kind == "begin":
-                open_fields.append(_Field())
+                open_fields.append(_Field(controls=[element]))
                 found.append(open_fields[-1])
             elif kind == "separate" and open_fields:
                 open_fields[-1].in_result = True
+                open_fields[-1].controls.append(element)
             elif kind == "end" and open_fields:
-                open_fields.pop()
+                open_fields.pop().controls.append(element)
         elif name == "instrText" and open_fields:
             open_fields[-1].instruction.append(element.text or "")
+            open_fields[-1].controls.append(element)
         elif name == "t" and open_fields and open_fields[-1].in_result:
             open_fields[-1].shown.append(element)
     return found
@@ -234,6 +246,26 @@ def _fields(root: etree._Element) -> list[_Field]:
 
 def _attribute(element: etree._Element, local_name: str) -> str:
     return next((str(value) for key, value in element.attrib.items() if etree.QName(key).localname == local_name), "")
+
+
+def _fetches_from_outside(code: str) -> bool:
+    if _LINKED_FIELD.match(code):
+        return True
+    hyperlink = _HYPERLINK_FIELD.match(code)
+    if hyperlink is None:
+        return False
+    rest = hyperlink.group("rest").strip()
+    # \l names a bookmark in this document; web and mail addresses are the student's own links, opened on a click.
+    return not rest.startswith("\\l") and not _WEB_TARGET.match(rest.strip('"'))
+
+
+def _unlink(found: _Field) -> None:
+    # What the field last showed stays, as plain content: the result of a linked picture is the picture stored in the
+    # file (its outside link, a relationship, is dropped with the other external ones).
+    if found.simple is not None:
+        pkg.unwrap(found.simple)
+    for control in found.controls:
+        pkg.remove(control)
 
 
 def _neutralise_name_fields(fields: list[_Field]) -> None:

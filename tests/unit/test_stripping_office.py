@@ -129,6 +129,41 @@ def test_fields_that_show_the_author_from_their_profile_show_a_neutral_name_and_
     assert "Anonymous" in text and "Anonymous wrote this; 1 March 2026" in text
 
 
+@pytest.mark.parametrize("code", [
+    'INCLUDEPICTURE "http://tracker.example/pixel.png" \\* MERGEFORMATINET',  # a picture pasted from a web page
+    'INCLUDEPICTURE "\\\\alice-pc\\share\\photo.jpg" \\d',  # a Windows share: the reviewer's login is offered
+    'INCLUDETEXT "C:\\Users\\alice.smith\\notes.docx"',
+    'LINK Excel.Sheet.12 "https://tracker.example/data.xlsx" "Sheet1!R1C1:R4C2" \\a \\p',
+    'HYPERLINK "file://alice-pc/share/draft.docx"',
+])
+def test_fields_that_fetch_from_outside_the_file_are_unlinked_keeping_what_they_show(code):
+    # Updating such a field (Word does on open or print for some) makes the reviewer's computer fetch the target.
+    body = ('<w:p><w:r><w:t xml:space="preserve">Before </w:t></w:r>'
+            '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+            f'<w:r><w:instrText xml:space="preserve"> {code} </w:instrText></w:r>'
+            '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>shown result</w:t></w:r>'
+            '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+            f'<w:fldSimple w:instr=" {code.replace(chr(34), "&quot;")} "><w:r><w:t> and simple</w:t></w:r></w:fldSimple>'
+            '<w:r><w:t xml:space="preserve"> after.</w:t></w:r></w:p>')
+    document = parts(strip_identity(hostile_docx(body=body), "docx"))["word/document.xml"]
+    root = etree.fromstring(document)
+    for target in (b"tracker.example", b"alice-pc", b"alice.smith"):
+        assert target not in document
+    assert not list(root.iter(f"{{{W}}}instrText")) and not list(root.iter(f"{{{W}}}fldSimple"))
+    text = "".join(node.text or "" for node in root.iter(f"{{{W}}}t"))
+    assert text.startswith("Before shown result and simple after.")
+
+
+def test_fields_computed_inside_the_file_stay_fields():
+    body = ('<w:p><w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>'
+            '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> HYPERLINK "https://example.org/source" '
+            '</w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>a source</w:t></w:r>'
+            '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>')
+    root = etree.fromstring(parts(strip_identity(hostile_docx(body=body), "docx"))["word/document.xml"])
+    assert [node.get(f"{{{W}}}instr") for node in root.iter(f"{{{W}}}fldSimple")] == [" PAGE "]
+    assert "https://example.org/source" in "".join(node.text or "" for node in root.iter(f"{{{W}}}instrText"))
+
+
 def test_a_cover_page_bound_to_the_author_property_shows_a_neutral_name():
     body = ('<w:sdt><w:sdtPr><w:alias w:val="Author"/><w:dataBinding w:prefixMappings="xmlns:ns0=\'http://purl.org/dc/'
             'elements/1.1/\' xmlns:ns1=\'http://schemas.openxmlformats.org/package/2006/metadata/core-properties\'" '
