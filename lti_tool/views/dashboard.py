@@ -340,10 +340,16 @@ def _reviewer_chart(facts: Dashboard) -> charts.Scatter | None:
         return None
     # One translation and a plain number format for what may be a thousand tooltips (Babel's formatter is slow).
     tooltip, decimal = gettext("%(name)s: bias %(bias)s, spread %(spread)s"), get_decimal_symbol(get_locale())
+    group = gettext("%(count)s reviewers: bias %(low)s to %(high)s, spread %(bottom)s to %(top)s")
     def number(value: float, sign: str = "") -> str:
         return format(round(value, 2), sign + "g").replace(".", decimal).replace("-", "\u2212")
-    return charts.scatter([(tooltip % {"name": r.name, "bias": number(r.bias, "+"), "spread": number(r.spread or 0.0)},
-                            r.bias, r.spread or 0.0) for r in shown])
+    def group_label(count: int, low: float, high: float, bottom: float, top: float) -> str:
+        return group % {"count": count, "low": number(low, "+"), "high": number(high, "+"), "bottom": number(bottom),
+                        "top": number(top)}
+    # Binned: a large class would otherwise send one dot per reviewer; every reviewer is in the reviews export.
+    return charts.binned_scatter([(tooltip % {"name": r.name, "bias": number(r.bias, "+"),
+                                              "spread": number(r.spread or 0.0)}, r.bias, r.spread or 0.0)
+                                  for r in shown], group_label)
 
 
 def _calibration_chart(assignment: Assignment, facts: Dashboard) -> charts.Histogram | None:
