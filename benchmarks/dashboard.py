@@ -34,6 +34,13 @@ def _seconds(work) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
+def _cpu_and_wall(work) -> tuple[float, float, object]:
+    # CPU time as well: on a shared machine the wall time also counts the waits for a core.
+    cpu = time.process_time()
+    wall, result = _seconds(work)
+    return time.process_time() - cpu, wall, result
+
+
 class SqlClock:
     """Counts the statements an engine sends and the time the database takes to answer them: the page's SQL floor."""
 
@@ -79,19 +86,21 @@ def measure(students: int, repeat: int) -> dict[str, object]:
             view = SimpleNamespace(link=link, course=session.get(Course, cohort.course_id), is_staff=True,
                                    assignment=assignment, require_assignment=lambda: assignment)
             context = {"view": view, "can_post_grades": True, "has_line_item": True, "has_roster": True}
-            page, sql, statements, size = [], [], 0, 0
+            page, cpu, sql, statements, size = [], [], [], 0, 0
             for _ in range(repeat):
                 with SqlClock(engine) as clock:
-                    seconds, html = _seconds(lambda: pages.render(view, context))
+                    processor, seconds, html = _cpu_and_wall(lambda: pages.render(view, context))
                 page.append(seconds)
+                cpu.append(processor)
                 sql.append(clock.seconds)
                 statements, size = clock.statements, len(html.encode())
             export, _ = _seconds(lambda: sum(1 for _ in review_records(session, assignment.id)))
             session.close()
         dispose_database(app)
     return {"bench": "dashboard", "database": "postgresql" if uses_postgres() else "sqlite", "students": students,
-            "page_seconds": round(min(page), 3), "reference_sql_seconds": round(min(sql), 3),
-            "statements": statements, "page_bytes": size, "reviews_export_seconds": round(export, 3)}
+            "page_seconds": round(min(page), 3), "page_cpu_seconds": round(min(cpu), 3),
+            "reference_sql_seconds": round(min(sql), 3), "statements": statements, "page_bytes": size,
+            "reviews_export_seconds": round(export, 3)}
 
 
 def main() -> None:

@@ -131,16 +131,20 @@ def scatter(points: Sequence[tuple[str, float, float]]) -> Scatter:
 
 
 # A binned scatter has at most COLUMNS x ROWS points, whatever the number of items: the page stays small for a large
-# class, and a dot's size tells how many items it stands for.
+# class, and a dot's size tells how many items it stands for. Up to INDIVIDUAL_POINTS items, each keeps its own dot.
 COLUMNS, ROWS = 30, 12
 MAX_RADIUS = 12.0
+INDIVIDUAL_POINTS = 200
 
 
 def binned_scatter(points: Sequence[tuple[str, float, float]],
-                   group_label: Callable[[int, float, float, float, float], str]) -> Scatter:
-    """As `scatter`, with the points gathered into a grid of cells: a cell holding one item shows it as it is; a
-    cell holding several, one larger dot at their mean, labelled by `group_label(count, x_low, x_high, y_low,
-    y_high)` with the cell's bounds."""
+                   group_label: Callable[[int, float, float, float, float], str], *,
+                   individually_up_to: int = INDIVIDUAL_POINTS) -> Scatter:
+    """As `scatter` up to `individually_up_to` points; beyond, the points are gathered into a grid of cells: a cell
+    holding one item shows it as it is, a cell holding several one larger dot at their mean, labelled by
+    `group_label(count, x_low, x_high, y_low, y_high)` with the cell's bounds."""
+    if len(points) <= individually_up_to:
+        return scatter(points)
     frame = _Frame.around(points)
     width, height = (frame.x_high - frame.x_low) / COLUMNS, frame.y_high / ROWS
     cells: dict[tuple[int, int], list[tuple[str, float, float]]] = {}

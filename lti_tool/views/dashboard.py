@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import statistics
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -197,7 +199,9 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
     """The staff landing page of a set-up assignment."""
     assignment = view.require_assignment()
     now = utcnow()
-    facts = dashboard(db(), assignment, now)
+    with collector_paused():
+        facts = dashboard(db(), assignment, now)
+        advice = grading_advice(db(), assignment, {row.person_id: row.name for row in facts.rows}, facts.graded)
     table = TableRequest.from_args(request.args)
     phase = assignment.phase_at(now)
     return render_template(
@@ -227,13 +231,26 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         reviewer_chart=_reviewer_chart(facts),
         reviewer_summary=_reviewer_summary(assignment, facts),
         reviewers=sorted(facts.reviewers, key=lambda r: (-abs(r.bias), r.name.casefold()))[:REVIEWERS_LISTED],
-        advice=grading_advice(db(), assignment, {row.person_id: row.name for row in facts.rows}),
+        advice=advice,
         assess_form=ActionForm(),
         calibration_chart=_calibration_chart(assignment, facts),
         calibration_passed=sum(row.calibration is not None and row.calibration.passed
                                and row.calibration.accuracy is not None for row in facts.rows),
         **context,
     )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The figures of a large class are tens of thousands of small objects that all live until the page is drawn:
+    the cyclic garbage collector's passes over them, while they are built, free nothing and cost a third of the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _timeline(assignment: Assignment, current: Phase) -> list[TimelineStep]:
