@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from assessment.allocation import QueueState, allocate, why_nothing_to_review
 from assessment.assignment_settings import AllocationMode
@@ -526,8 +526,11 @@ def staff_assessment(session: Session, assignment_id: int, submission_id: int, s
 
 
 def open_flags(session: Session, assignment_id: int) -> list[ReviewFlag]:
+    """Unanswered flags, oldest first, with the review, its reviewer and its author the flag queue shows."""
+    review = joinedload(ReviewFlag.review)
     return list(session.scalars(
         select(ReviewFlag).join(Review, ReviewFlag.review_id == Review.id)
+        .options(review.joinedload(Review.reviewer), review.joinedload(Review.submission).joinedload(Submission.author))
         .where(Review.assignment_id == assignment_id, ReviewFlag.resolved_at.is_(None))
         .order_by(ReviewFlag.created_at)
     ))

@@ -199,9 +199,13 @@ def student_rows(session: Session, assignment: Assignment, now: datetime) -> lis
 
 
 def _student_rows(session: Session, assignment: Assignment, now: datetime) -> tuple[list[StudentRow], list[GradedWork]]:
-    """The student rows, and the graded work whose explanations the grading advice reads: both from one statement
-    of columns (no models are loaded: a class of ten thousand would spend most of the page building them)."""
+    """The student rows, and the graded work whose explanations the grading advice reads: from columns only (no
+    models are loaded: a class of ten thousand would spend most of the page building them)."""
     found = session.execute(_students_query(assignment, now)).all()
+    # The grades apart: sorting the students with their grades' documents would take the sort out of memory.
+    grades = {grade.person_id: grade for grade in session.execute(
+        select(Grade.person_id, Grade.id.label("grade_id"), *(getattr(Grade, column) for column in GRADE_STATE_COLUMNS))
+        .where(Grade.assignment_id == assignment.id))}
     postings = _latest_postings(session, assignment.id)
     calibration = _calibration(session, assignment)
     rows, graded = [], []
@@ -210,10 +214,10 @@ def _student_rows(session: Session, assignment: Assignment, now: datetime) -> tu
         name = display_name(found_row)
         # A student who handed in nothing may not review when the assignment says so; they owe nothing then.
         may_review = handed_in or not assignment.reviewers_need_submission
-        has_grade = found_row.grade_id is not None
-        if has_grade and found_row.submission_id is not None:
-            graded.append(GradedWork(person_id, found_row.submission_id, found_row.score_explanation,
-                                     found_row.submission_std, found_row.override_total is not None))
+        grade = grades.get(person_id)
+        if grade is not None and found_row.submission_id is not None:
+            graded.append(GradedWork(person_id, found_row.submission_id, grade.score_explanation, grade.submission_std,
+                                     grade.override_total is not None))
         rows.append(StudentRow(
             person_id=person_id,
             name=name,
@@ -232,15 +236,15 @@ def _student_rows(session: Session, assignment: Assignment, now: datetime) -> tu
             reviews_received=found_row.received or 0,
             reviews_wanted=assignment.reviews_per_submission if handed_in else 0,
             open_flags=found_row.flags or 0,
-            grade=_grade_state(found_row) if has_grade else None,
+            grade=_grade_state(grade) if grade is not None else None,
             passback=postings.get(person_id),
         ))
     return rows, graded
 
 
 def _students_query(assignment: Assignment, now: datetime):
-    """Students, their submission's latest version, their review counts and their grade: one statement of grouped
-    subqueries, columns only."""
+    """Students, their submission's latest version and their review counts: one statement of grouped subqueries,
+    columns only."""
     peer = (Review.assignment_id == assignment.id, Review.kind == ReviewKind.PEER)
     versions = (
         select(SubmissionVersion.submission_id, func.max(SubmissionVersion.number).label("number"),
@@ -272,7 +276,7 @@ def _students_query(assignment: Assignment, now: datetime):
         select(Person.id.label("person_id"), Person.name, Person.given_name, Person.family_name, Person.email,
                Submission.id.label("submission_id"), Submission.pseudonym, latest.submitted_at, latest.is_late,
                latest.late_penalty, versions.c.versions, done.c.done, done.c.open, received.c.received,
-               flags.c.flags, Grade.id.label("grade_id"), *(getattr(Grade, column) for column in GRADE_STATE_COLUMNS))
+               flags.c.flags)
         .join(Enrollment, Enrollment.person_id == Person.id)
         .outerjoin(Submission, and_(Submission.author_id == Person.id, Submission.assignment_id == assignment.id))
         .outerjoin(versions, versions.c.submission_id == Submission.id)
@@ -280,7 +284,6 @@ def _students_query(assignment: Assignment, now: datetime):
         .outerjoin(done, done.c.reviewer_id == Person.id)
         .outerjoin(received, received.c.submission_id == Submission.id)
         .outerjoin(flags, flags.c.submission_id == Submission.id)
-        .outerjoin(Grade, and_(Grade.person_id == Person.id, Grade.assignment_id == assignment.id))
         .where(Enrollment.course_id == assignment.course_id, Enrollment.role == CourseRole.STUDENT)
         .order_by(Person.family_name, Person.given_name, Person.name, Person.id)
     )

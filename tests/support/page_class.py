@@ -42,12 +42,13 @@ class PageClass:
     staff_id: int
     student_ids: list[int]
     review_id: int  # a review the first student wrote
-    received_review_id: int  # a review of the first student's work, flagged by them
+    received_review_id: int  # a review of the first student's work, flagged by them (as every third student did)
 
 
-def page_class(session: Session, students: int, now: datetime) -> PageClass:
-    """A graded and released class at a resource link, with an instructor, calibration done by everyone and the
-    first student's flag on a review they received: every kind of row a page might load once per student."""
+def page_class(session: Session, students: int, now: datetime, *, released: bool = True) -> PageClass:
+    """A graded class at a resource link, with an instructor, calibration done by everyone and flags on reviews
+    (every kind of row a page might load once per student); its grades released, or still in review when not
+    `released`."""
     cohort = graded_cohort(session, students, now)
     course = session.get(Course, cohort.course_id)
     assert course is not None
@@ -70,17 +71,21 @@ def page_class(session: Session, students: int, now: datetime) -> PageClass:
         calibration_due=now - timedelta(days=1)))
     first = cohort.student_ids[0]
     written = session.scalars(select(Review.id).where(Review.reviewer_id == first).order_by(Review.id)).first()
-    received = session.scalars(select(Review.id).where(Review.submission_id == cohort.submission_ids[0])
-                               .order_by(Review.id)).first()
-    assert written is not None and received is not None
-    session.execute(insert(ReviewFlag).values(review_id=received, reason=FlagReason.UNFAIR,
-                                              explanation="It ignores my argument.", created_at=now))
+    # Every third student flagged the first review of their work: a page that loads flags one by one shows it.
+    flagged = [session.scalars(select(Review.id).where(Review.submission_id == submission).order_by(Review.id)).first()
+               for submission in cohort.submission_ids[::3]]
+    assert written is not None and all(flagged)
+    session.execute(insert(ReviewFlag), [{"review_id": review, "reason": FlagReason.UNFAIR,
+                                          "explanation": "It ignores my argument.", "created_at": now}
+                                         for review in flagged])
     session.commit()
-    release_grades(session, cohort.assignment_id, now)
-    session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id).values(
-        phase_override=None, results_release=now - timedelta(minutes=1)))
-    session.commit()
-    return PageClass(link, deployment, course.id, cohort.assignment_id, staff, cohort.student_ids, written, received)
+    if released:
+        release_grades(session, cohort.assignment_id, now)
+        session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id).values(
+            phase_override=None, results_release=now - timedelta(minutes=1)))
+        session.commit()
+    return PageClass(link, deployment, course.id, cohort.assignment_id, staff, cohort.student_ids, written,
+                     flagged[0])
 
 
 def launched_client(app: Flask, place: PageClass, person_id: int, role: CourseRole) -> FlaskClient:

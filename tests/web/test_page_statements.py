@@ -53,8 +53,9 @@ def test_a_page_sends_as_many_statements_for_a_class_ten_times_larger(app, small
     assert len(for_large) == len(for_small), "\n".join(for_large)
 
 
-def test_the_student_home_takes_at_most_four_statements(app, session):
-    place = page_class(session, SMALL, utcnow())
+@pytest.mark.parametrize("released", [False, True], ids=["in review", "released"])
+def test_the_student_home_takes_at_most_four_statements(app, session, released):
+    place = page_class(session, SMALL, utcnow(), released=released)
 
     statements = _statements(app, place, "student home")
 
