@@ -388,6 +388,7 @@ def received_reviews(session: Session, assignment_id: int, author_id: int, now: 
     return list(session.scalars(
         select(Review)
         .join(Submission, Review.submission_id == Submission.id)
+        .options(joinedload(Review.reviewer))  # for `reviewer_label`, which names reviewers only in open mode
         .where(Submission.assignment_id == assignment_id, Submission.author_id == author_id,
                Review.kind.in_((ReviewKind.PEER, ReviewKind.STAFF)),
                (Review.status == ReviewStatus.SUBMITTED)
