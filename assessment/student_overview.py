@@ -56,7 +56,8 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
     submission, grade, waiting = _standing(session, assignment, student_id, released)
     latest = submission.latest if submission else None
     example_ids, calibration = calibration_status_of(session, assignment, student_id)
-    reviews, received, flags, finished, own_review = _reviews(session, assignment.id, student_id, released)
+    mine = _reviews(session, assignment.id, student_id, released)
+    reviews, own_review = mine.peer, mine.self_assessment
     situation = Situation(
         now=now,
         phase=phase,
@@ -66,7 +67,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         calibration=_calibration(assignment, example_ids, calibration),
         reviewing=Reviewing(
             required=assignment.reviews_per_student,
-            done=finished,
+            done=mine.finished,
             in_progress=any(review.is_open(now) for review in reviews),
             available=_work_available(assignment, reviews, waiting, now),
             needs_submission=assignment.reviewers_need_submission,
@@ -86,9 +87,9 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         progress=progress(situation),
         grade=grade,
         explanation=_explanation(assignment, grade) if grade is not None and not _released(grade)["held"] else None,
-        received=received,
+        received=mine.received,
         staff_reason=_released(grade)["override_reason"] if grade is not None else "",
-        flags=flags,
+        flags=mine.flags,
         score_explanation=(from_stored(_released(grade).get("score_explanation"))
                            if grade is not None and not _released(grade)["held"] else None),
     )
@@ -112,13 +113,18 @@ def _standing(session: Session, assignment: Assignment, student_id: int, release
     return row.Submission, row.Grade, row.waiting
 
 
-def _reviews(session: Session, assignment_id: int, student_id: int, released: bool
-             ) -> tuple[list[Review], list[Review], dict[int, ReviewFlag], int, Review | None]:
-    """The reviews the student wrote and, once results are out, those of their work, with the flags on them: one
-    statement, sorted out here by the same rules as `my_peer_reviews`, `received_reviews` and `flags_on`.
+@dataclass(frozen=True)
+class _StudentReviews:
+    peer: list[Review]  # as `my_peer_reviews`
+    received: list[Review]  # as `received_reviews`, once results are out
+    flags: dict[int, ReviewFlag]  # on those, by review id
+    finished: int  # peer reviews the student finished (see `counts_as_finished`)
+    self_assessment: Review | None
 
-    Returns their peer reviews, the reviews they received, the flags by review id, the peer reviews they finished
-    and their self-assessment."""
+
+def _reviews(session: Session, assignment_id: int, student_id: int, released: bool) -> _StudentReviews:
+    """The reviews the student wrote and, once results are out, those of their work, with the flags on them: one
+    statement, sorted out here by the same rules as `my_peer_reviews`, `received_reviews` and `flags_on`."""
     own_work = select(Submission.id).where(Submission.assignment_id == assignment_id,
                                            Submission.author_id == student_id).scalar_subquery()
     theirs = or_(Review.reviewer_id == student_id, Review.submission_id == own_work) if released \
@@ -136,8 +142,8 @@ def _reviews(session: Session, assignment_id: int, student_id: int, released: bo
                        and is_shown_to_author(review)), key=lambda review: (review.submitted_at, review.id))
     shown = {review.id for review in received}
     flags = {review.id: flag for review, flag in rows if flag is not None and review.id in shown}
-    own_review = next((review for review in written if review.kind is ReviewKind.SELF), None)
-    return mine, received, flags, sum(counts_as_finished(review) for review in written), own_review
+    return _StudentReviews(mine, received, flags, sum(counts_as_finished(review) for review in written),
+                           next((review for review in written if review.kind is ReviewKind.SELF), None))
 
 
 def _dates(assignment: Assignment) -> Dates:
