@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from assessment.calibration import (
@@ -92,18 +92,27 @@ def _example(session: Session, assignment_id: int, example_id: int) -> Calibrati
 
 
 def student_status(session: Session, assignment: Assignment, student_id: int) -> CalibrationStatus:
-    example_list = examples(session, assignment.id)
-    attempts = session.execute(
-        select(CalibrationAttempt.example_id, CalibrationAttempt.accuracy)
-        .where(CalibrationAttempt.student_id == student_id,
-               CalibrationAttempt.example_id.in_([example.id for example in example_list]))
-        .order_by(CalibrationAttempt.number)
+    return calibration_status_of(session, assignment, student_id)[1]
+
+
+def calibration_status_of(session: Session, assignment: Assignment, student_id: int
+                          ) -> tuple[list[int], CalibrationStatus]:
+    """The assignment's examples in order and the student's calibration status, from one statement: every example
+    with the student's attempts on it, in the order they were made."""
+    rows = session.execute(
+        select(CalibrationExample.id, CalibrationAttempt.accuracy)
+        .outerjoin(CalibrationAttempt, and_(CalibrationAttempt.example_id == CalibrationExample.id,
+                                            CalibrationAttempt.student_id == student_id))
+        .where(CalibrationExample.assignment_id == assignment.id)
+        .order_by(CalibrationExample.position, CalibrationExample.id, CalibrationAttempt.number)
     ).all()
+    example_ids = list(dict.fromkeys(example_id for example_id, _ in rows))
     by_example: dict[int, list[float]] = {}
-    for example_id, value in attempts:
-        by_example.setdefault(example_id, []).append(value)
+    for example_id, value in rows:
+        if value is not None:
+            by_example.setdefault(example_id, []).append(value)
     records = [ExampleRecord(example_id, tuple(values)) for example_id, values in by_example.items()]
-    return calibration_status(assignment.calibration_policy, [example.id for example in example_list], records)
+    return example_ids, calibration_status(assignment.calibration_policy, example_ids, records)
 
 
 @dataclass(frozen=True)

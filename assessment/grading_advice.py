@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from assessment.models import Assignment, Grade, Person, Submission
+from assessment.models import Assignment, CourseRole, Enrollment, Grade, Person, Submission
 from assessment.reviewer_warnings import ReviewerWarnings, judged_reviews, reviewer_warnings
 from assessment.score_explanation import ScoreExplanation, from_stored
 from assessment.triage import grading_priorities
@@ -40,27 +41,47 @@ class GradingAdvice:
         return self.names.get(person_id, "")
 
 
-def grading_advice(session: Session, assignment: Assignment, names: Mapping[int, str] | None = None) -> GradingAdvice:
+@dataclass(frozen=True)
+class GradedWork:
+    """What the advice reads of one student's grade: the explanation kept with it, as stored."""
+
+    person_id: int
+    submission_id: int
+    stored_explanation: Mapping[str, Any] | None
+    std: float | None
+    overridden: bool
+
+
+def grading_advice(session: Session, assignment: Assignment, names: Mapping[int, str] | None = None,
+                   enrolled: Sequence[GradedWork] | None = None) -> GradingAdvice:
     """The advice drawn from the grades as last computed: the model's weights and corrections of every review kept
-    with each grade. Grades computed before explanations were kept, and grades staff overrode, are not offered."""
+    with each grade. Grades computed before explanations were kept, and grades staff overrode, are not offered.
+
+    `enrolled` is the graded work of the course's students when the caller has loaded it (the dashboard does, with
+    its rows); only the grades of people no longer enrolled as students are read then."""
+    others = (~exists().where(Enrollment.person_id == Grade.person_id, Enrollment.course_id == assignment.course_id,
+                              Enrollment.role == CourseRole.STUDENT),) if enrolled is not None else ()
     rows = session.execute(
-        select(Grade.person_id, Grade.score_explanation, Grade.submission_std, Grade.override_total, Submission.id)
+        select(Grade.person_id, Submission.id, Grade.score_explanation, Grade.submission_std, Grade.override_total)
         .join(Submission, and_(Submission.author_id == Grade.person_id, Submission.assignment_id == Grade.assignment_id))
-        .where(Grade.assignment_id == assignment.id)
-        .order_by(Grade.person_id)
+        .where(Grade.assignment_id == assignment.id, *others)
     ).all()
+    graded = [*(enrolled or ()), *(GradedWork(person, submission, stored, std, override is not None)
+                                   for person, submission, stored, std, override in rows)]
+    graded.sort(key=lambda work: work.person_id)
     explanations: dict[int, ScoreExplanation] = {}
     stds: dict[int, float] = {}
     settled: set[int] = set()
     submission_of: dict[int, int] = {}
-    for author, stored, std, override, submission_id in rows:
-        explanation = from_stored(stored)
+    for work in graded:
+        explanation = from_stored(work.stored_explanation)
         if explanation is None:
             continue
+        author = work.person_id
         explanations[author] = explanation
-        stds[author] = std or 0.0
-        submission_of[author] = submission_id
-        if override is not None:
+        stds[author] = work.std or 0.0
+        submission_of[author] = work.submission_id
+        if work.overridden:
             settled.add(author)
     scale = (0.0, float(assignment.points_possible))
     # Explanations are kept by author, so each "submission" here is its author's person id.

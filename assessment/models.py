@@ -48,8 +48,13 @@ class Person(Base):
 
     @property
     def display_name(self) -> str:
-        full = " ".join(part for part in (self.given_name, self.family_name) if part)
-        return self.name or full or self.email or "Unnamed participant"
+        return display_name(self)
+
+
+def display_name(person: Any) -> str:
+    """The name a person is shown by, from the columns of `Person` (a loaded person or a row of those columns)."""
+    full = " ".join(part for part in (person.given_name, person.family_name) if part)
+    return person.name or full or person.email or "Unnamed participant"
 
 
 class Course(Base):
@@ -490,36 +495,64 @@ class Grade(Base):
 
     def snapshot(self) -> dict[str, Any]:
         """Everything the student's page shows of this grade, as it stands now."""
-        return {
-            "final": self.final, "total": self.total, "held": self.held,
-            "submission_points": self.submission_points, "reviewing_points": self.reviewing_points,
-            "late_deduction": self.late_deduction, "reviews_received": self.reviews_received,
-            "peer_score": None if self.submission_score is None else round(self.submission_score, 2),
-            "override_reason": self.override_reason if self.override_total is not None else "",
-            "score_explanation": self.score_explanation,
-        }
+        return grade_snapshot(self)
 
     @property
     def released_final(self) -> float | None:
-        if self.released_snapshot is not None:
-            return float(self.released_snapshot["final"])
-        return self.released_total
+        return released_final(self)
 
     @property
     def changed_since_release(self) -> bool:
         """Released, and recomputed or overridden since, so that students and the gradebook hold an older grade."""
-        if self.released_snapshot is not None:
-            return self.snapshot() != self.released_snapshot
-        return self.released_total is not None and self.released_total != self.final
+        return changed_since_release(self)
 
     @property
     def final(self) -> float:
-        return self.override_total if self.override_total is not None else self.total
+        return final_grade(self)
 
     @property
     def held(self) -> bool:
         """Doubtful and not yet settled by staff: posted as PendingManual rather than as a final grade."""
-        return bool(self.attention) and self.override_total is None
+        return grade_held(self)
+
+
+# The rules of a grade's state as functions of its columns, so that a page reading the columns alone (a row of a
+# grades query, without loading the model) follows the very same rules as a loaded `Grade`.
+def final_grade(grade: Any) -> float:
+    return grade.override_total if grade.override_total is not None else grade.total
+
+
+def grade_held(grade: Any) -> bool:
+    return bool(grade.attention) and grade.override_total is None
+
+
+def grade_snapshot(grade: Any) -> dict[str, Any]:
+    return {
+        "final": final_grade(grade), "total": grade.total, "held": grade_held(grade),
+        "submission_points": grade.submission_points, "reviewing_points": grade.reviewing_points,
+        "late_deduction": grade.late_deduction, "reviews_received": grade.reviews_received,
+        "peer_score": None if grade.submission_score is None else round(grade.submission_score, 2),
+        "override_reason": grade.override_reason if grade.override_total is not None else "",
+        "score_explanation": grade.score_explanation,
+    }
+
+
+def released_final(grade: Any) -> float | None:
+    if grade.released_snapshot is not None:
+        return float(grade.released_snapshot["final"])
+    return grade.released_total
+
+
+def changed_since_release(grade: Any) -> bool:
+    if grade.released_snapshot is not None:
+        return grade_snapshot(grade) != grade.released_snapshot
+    return grade.released_total is not None and grade.released_total != final_grade(grade)
+
+
+# The columns those rules read.
+GRADE_STATE_COLUMNS = ("total", "override_total", "override_reason", "attention", "submission_score", "submission_std",
+                       "submission_points", "reviewing_points", "late_deduction", "reviews_received",
+                       "score_explanation", "released_at", "released_total", "released_snapshot")
 
 
 class PostingStatus(enum.StrEnum):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from assessment.allocation import QueueState, allocate, why_nothing_to_review
 from assessment.assignment_settings import AllocationMode
@@ -128,7 +128,7 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
     raise NothingToReview(N_("Many reviewers are asking for work at this moment; try again in a few seconds."))
 
 
-def _reviewable_by(assignment_id: int, reviewer: int) -> tuple:
+def reviewable_by(assignment_id: int, reviewer: int) -> tuple:
     """Rule 7 without the load: others' handed-in work the reviewer has not reviewed or held."""
     already = exists().where(Review.submission_id == Submission.id, Review.reviewer_id == reviewer,
                              Review.kind == ReviewKind.PEER)
@@ -140,20 +140,20 @@ def others_not_reviewed(session: Session, assignment_id: int, reviewer: int) -> 
     """Others' handed-in work the reviewer has not reviewed or held, however many reviewers it has (rule 10 serves
     it beyond k when nothing under k is left): none means the queue has nothing for them."""
     return session.scalar(select(func.count()).select_from(Submission)
-                          .where(*_reviewable_by(assignment_id, reviewer))) or 0
+                          .where(*reviewable_by(assignment_id, reviewer))) or 0
 
 
 def _under_quota_exists(session: Session, assignment: Assignment, reviewer: int) -> bool:
     """Whether eligible work under k exists, locked or not (so serving beyond k would be premature)."""
     return session.scalar(select(exists().where(
-        *_reviewable_by(assignment.id, reviewer), Submission.review_load < assignment.reviews_per_submission))) or False
+        *reviewable_by(assignment.id, reviewer), Submission.review_load < assignment.reviews_per_submission))) or False
 
 
 def _least_loaded_candidate(session: Session, assignment: Assignment, reviewer: int, *, within_quota: bool) -> int | None:
     under_k = Submission.review_load < assignment.reviews_per_submission
     query = (
         select(Submission.id)
-        .where(*_reviewable_by(assignment.id, reviewer), *([under_k] if within_quota else []))
+        .where(*reviewable_by(assignment.id, reviewer), *([under_k] if within_quota else []))
         .order_by(Submission.review_load, Submission.created_at, Submission.id)
         .limit(1)
         .with_for_update(skip_locked=True, of=Submission)
@@ -323,12 +323,31 @@ def save_review(session: Session, review_id: int, reviewer_id: int, entry: Revie
 
 
 def my_peer_reviews(session: Session, assignment_id: int, reviewer_id: int) -> list[Review]:
+    """The reviewer's peer reviews, assigned or submitted (`is_my_peer_review` is the same rule on a loaded review)."""
     return list(session.scalars(
         select(Review)
         .where(Review.assignment_id == assignment_id, Review.reviewer_id == reviewer_id, Review.kind == ReviewKind.PEER,
                Review.status.in_((ReviewStatus.ASSIGNED, ReviewStatus.SUBMITTED)))
         .order_by(Review.assigned_at, Review.id)
     ))
+
+
+def is_my_peer_review(review: Review) -> bool:
+    return review.kind is ReviewKind.PEER and review.status in (ReviewStatus.ASSIGNED, ReviewStatus.SUBMITTED)
+
+
+def counts_as_finished(review: Review) -> bool:
+    """A peer review its reviewer submitted, removed by staff afterwards or not: the reviewer did the work, and a
+    removal (an unfair review taken out of the grade) must not turn a finished step into a missed one."""
+    return (review.kind is ReviewKind.PEER and review.status in (ReviewStatus.SUBMITTED, ReviewStatus.REMOVED)
+            and review.submitted_at is not None)
+
+
+def is_shown_to_author(review: Review) -> bool:
+    """`received_reviews`' rule on a loaded review: a submitted peer or staff review, removed since or not."""
+    return review.kind in (ReviewKind.PEER, ReviewKind.STAFF) and (
+        review.status is ReviewStatus.SUBMITTED or (review.status is ReviewStatus.REMOVED
+                                                    and review.submitted_at is not None))
 
 
 def start_self_assessment(session: Session, assignment_id: int, author_id: int, now: datetime) -> Review:
@@ -369,6 +388,7 @@ def received_reviews(session: Session, assignment_id: int, author_id: int, now: 
     return list(session.scalars(
         select(Review)
         .join(Submission, Review.submission_id == Submission.id)
+        .options(joinedload(Review.reviewer))  # for `reviewer_label`, which names reviewers only in open mode
         .where(Submission.assignment_id == assignment_id, Submission.author_id == author_id,
                Review.kind.in_((ReviewKind.PEER, ReviewKind.STAFF)),
                (Review.status == ReviewStatus.SUBMITTED)
@@ -507,8 +527,11 @@ def staff_assessment(session: Session, assignment_id: int, submission_id: int, s
 
 
 def open_flags(session: Session, assignment_id: int) -> list[ReviewFlag]:
+    """Unanswered flags, oldest first, with the review, its reviewer and its author the flag queue shows."""
+    review = joinedload(ReviewFlag.review)
     return list(session.scalars(
         select(ReviewFlag).join(Review, ReviewFlag.review_id == Review.id)
+        .options(review.joinedload(Review.reviewer), review.joinedload(Review.submission).joinedload(Submission.author))
         .where(Review.assignment_id == assignment_id, ReviewFlag.resolved_at.is_(None))
         .order_by(ReviewFlag.created_at)
     ))

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from assessment.calibration import CalibrationStatus, ExampleRecord, calibration_status
 from assessment.grading import days_late, still_in_doubt
+from assessment.grading_advice import GradedWork
 from assessment.messages import message_from_document
 from assessment.models import (
+    GRADE_STATE_COLUMNS,
     Assignment,
     CalibrationAttempt,
     CalibrationExample,
@@ -30,6 +33,11 @@ from assessment.models import (
     ReviewStatus,
     Submission,
     SubmissionVersion,
+    changed_since_release,
+    display_name,
+    final_grade,
+    grade_held,
+    released_final,
 )
 
 # --- one row per student -----------------------------------------------------------------------------------------
@@ -173,54 +181,70 @@ class Dashboard:
     progress: Progress
     reviewers: list[ReviewerStats]
     flags: list[OpenFlag]
+    graded: list[GradedWork] = field(default_factory=list)  # what the grading advice reads, loaded with the rows
 
 
 def dashboard(session: Session, assignment: Assignment, now: datetime) -> Dashboard:
     """Everything the staff dashboard shows, in a fixed handful of queries whatever the size of the class."""
-    rows = student_rows(session, assignment, now)
+    rows, graded = _student_rows(session, assignment, now)
     flags = open_flags(session, assignment.id)
     names = {row.person_id: row.name for row in rows}
-    return Dashboard(rows, summarise(rows, assignment, len(flags)), reviewer_stats(session, assignment.id, names), flags)
+    return Dashboard(rows, summarise(rows, assignment, len(flags)), reviewer_stats(session, assignment.id, names), flags,
+                     graded)
 
 
 def student_rows(session: Session, assignment: Assignment, now: datetime) -> list[StudentRow]:
     """Every student of the course with their work, calibration, reviews and grade, in class-list order."""
+    return _student_rows(session, assignment, now)[0]
+
+
+def _student_rows(session: Session, assignment: Assignment, now: datetime) -> tuple[list[StudentRow], list[GradedWork]]:
+    """The student rows, and the graded work whose explanations the grading advice reads: from columns only (no
+    models are loaded: a class of ten thousand would spend most of the page building them)."""
     found = session.execute(_students_query(assignment, now)).all()
-    grades = {grade.person_id: grade for grade in session.scalars(
-        select(Grade).where(Grade.assignment_id == assignment.id))}
+    # The grades apart: sorting the students with their grades' documents would take the sort out of memory.
+    grades = {grade.person_id: grade for grade in session.execute(
+        select(Grade.person_id, Grade.id.label("grade_id"), *(getattr(Grade, column) for column in GRADE_STATE_COLUMNS))
+        .where(Grade.assignment_id == assignment.id))}
     postings = _latest_postings(session, assignment.id)
     calibration = _calibration(session, assignment)
-    rows = []
+    rows, graded = [], []
     for found_row in found:
-        person, handed_in = found_row.Person, found_row.submitted_at is not None
+        person_id, handed_in = found_row.person_id, found_row.submitted_at is not None
+        name = display_name(found_row)
         # A student who handed in nothing may not review when the assignment says so; they owe nothing then.
         may_review = handed_in or not assignment.reviewers_need_submission
+        grade = grades.get(person_id)
+        if grade is not None and found_row.submission_id is not None:
+            graded.append(GradedWork(person_id, found_row.submission_id, grade.score_explanation, grade.submission_std,
+                                     grade.override_total is not None))
         rows.append(StudentRow(
-            person_id=person.id,
-            name=person.display_name,
-            family_name=(person.family_name or person.display_name).casefold(),
-            email=person.email,
+            person_id=person_id,
+            name=name,
+            family_name=(found_row.family_name or name).casefold(),
+            email=found_row.email,
             pseudonym=found_row.pseudonym if handed_in else None,
             handed_in_at=found_row.submitted_at,
             versions=found_row.versions or 0,
             late=bool(found_row.is_late),
             days_late=days_late(found_row.submitted_at, assignment.submission_due) if found_row.is_late else 0,
             late_penalty=found_row.late_penalty or 0.0,
-            calibration=calibration(person.id) if calibration else None,
+            calibration=calibration(person_id) if calibration else None,
             reviews_done=found_row.done or 0,
             reviews_open=found_row.open or 0,
             reviews_required=assignment.reviews_per_student if may_review else 0,
             reviews_received=found_row.received or 0,
             reviews_wanted=assignment.reviews_per_submission if handed_in else 0,
             open_flags=found_row.flags or 0,
-            grade=_grade_state(grades.get(person.id)),
-            passback=postings.get(person.id),
+            grade=_grade_state(grade) if grade is not None else None,
+            passback=postings.get(person_id),
         ))
-    return rows
+    return rows, graded
 
 
 def _students_query(assignment: Assignment, now: datetime):
-    """Students, their submission's latest version and their review counts: one statement of grouped subqueries."""
+    """Students, their submission's latest version and their review counts: one statement of grouped subqueries,
+    columns only."""
     peer = (Review.assignment_id == assignment.id, Review.kind == ReviewKind.PEER)
     versions = (
         select(SubmissionVersion.submission_id, func.max(SubmissionVersion.number).label("number"),
@@ -249,8 +273,10 @@ def _students_query(assignment: Assignment, now: datetime):
         .group_by(Review.submission_id).subquery()
     )
     return (
-        select(Person, Submission.pseudonym, latest.submitted_at, latest.is_late, latest.late_penalty,
-               versions.c.versions, done.c.done, done.c.open, received.c.received, flags.c.flags)
+        select(Person.id.label("person_id"), Person.name, Person.given_name, Person.family_name, Person.email,
+               Submission.id.label("submission_id"), Submission.pseudonym, latest.submitted_at, latest.is_late,
+               latest.late_penalty, versions.c.versions, done.c.done, done.c.open, received.c.received,
+               flags.c.flags)
         .join(Enrollment, Enrollment.person_id == Person.id)
         .outerjoin(Submission, and_(Submission.author_id == Person.id, Submission.assignment_id == assignment.id))
         .outerjoin(versions, versions.c.submission_id == Submission.id)
@@ -263,16 +289,16 @@ def _students_query(assignment: Assignment, now: datetime):
     )
 
 
-def _grade_state(grade: Grade | None) -> GradeState | None:
-    if grade is None:
-        return None
+def _grade_state(grade: Any) -> GradeState:
+    """A grade's state from its columns (a row of `GRADE_STATE_COLUMNS`), by the rules a loaded `Grade` follows."""
+    changed = changed_since_release(grade)
     return GradeState(
-        final=grade.final, peer_score=grade.submission_score, uncertainty=grade.submission_std,
+        final=final_grade(grade), peer_score=grade.submission_score, uncertainty=grade.submission_std,
         submission_points=grade.submission_points, reviewing_points=grade.reviewing_points,
         late_deduction=grade.late_deduction, overridden=grade.override_total is not None,
-        attention=tuple(grade.attention), held=grade.held,
-        released=grade.released_at is not None and not grade.changed_since_release,
-        released_final=grade.released_final if grade.changed_since_release else None,
+        attention=tuple(grade.attention), held=grade_held(grade),
+        released=grade.released_at is not None and not changed,
+        released_final=released_final(grade) if changed else None,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from assessment.aggregation import Explanation
@@ -59,7 +60,7 @@ class ScoreExplanation:
     def class_contribution(self) -> float:
         return self.class_share * self.class_mean
 
-    @property
+    @cached_property  # read several times per grade by the triage of a whole class
     def unclipped(self) -> float:
         return math.fsum([line.contribution for line in self.lines] + [self.class_contribution])
 

@@ -6,19 +6,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, false, func, literal, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from assessment.assignment_settings import AllocationMode
 from assessment.calibration import CalibrationStatus
-from assessment.calibration_training import examples, student_status
+from assessment.calibration_training import calibration_status_of
 from assessment.errors import PhaseClosed
 from assessment.grading import Lateness
-from assessment.models import Assignment, Grade, Review, ReviewFlag, ReviewKind, ReviewStatus, Submission
-from assessment.peer_review import flags_on, my_peer_reviews, others_not_reviewed, received_reviews
+from assessment.models import Assignment, Grade, Person, Review, ReviewFlag, ReviewKind, ReviewStatus, Submission
+from assessment.peer_review import counts_as_finished, is_my_peer_review, is_shown_to_author, reviewable_by
 from assessment.phases import Phase
 from assessment.score_explanation import ScoreExplanation, from_stored
-from assessment.services import own_submission
 from assessment.student_progress import (
     Calibration,
     Dates,
@@ -50,16 +49,15 @@ class StudentOverview:
 
 
 def student_overview(session: Session, assignment: Assignment, student_id: int, now: datetime) -> StudentOverview:
+    """Everything the home shows, in three statements whatever the class: the student's standing, calibration and
+    reviews (see `_standing`, `calibration_status_of` and `_reviews`)."""
     phase = assignment.phase_at(now)
-    submission = own_submission(session, assignment.id, student_id)
-    latest = submission.latest if submission else None
-    example_ids = [example.id for example in examples(session, assignment.id)]
-    calibration = student_status(session, assignment, student_id)
-    reviews = my_peer_reviews(session, assignment.id, student_id)
-    own_review = _self_assessment(session, assignment.id, student_id)
     released = phase is Phase.RELEASED
-    received = received_reviews(session, assignment.id, student_id, now) if released else []
-    grade = _released_grade(session, assignment.id, student_id) if released else None
+    submission, grade, waiting = _standing(session, assignment, student_id, released)
+    latest = submission.latest if submission else None
+    example_ids, calibration = calibration_status_of(session, assignment, student_id)
+    mine = _reviews(session, assignment.id, student_id, released)
+    reviews, own_review = mine.peer, mine.self_assessment
     situation = Situation(
         now=now,
         phase=phase,
@@ -69,9 +67,9 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         calibration=_calibration(assignment, example_ids, calibration),
         reviewing=Reviewing(
             required=assignment.reviews_per_student,
-            done=_reviews_finished(session, assignment.id, student_id),
+            done=mine.finished,
             in_progress=any(review.is_open(now) for review in reviews),
-            available=_work_available(session, assignment, student_id, reviews, now),
+            available=_work_available(assignment, reviews, waiting, now),
             needs_submission=assignment.reviewers_need_submission,
         ),
         self_assessment=assignment.self_assessment,
@@ -89,12 +87,63 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         progress=progress(situation),
         grade=grade,
         explanation=_explanation(assignment, grade) if grade is not None and not _released(grade)["held"] else None,
-        received=received,
+        received=mine.received,
         staff_reason=_released(grade)["override_reason"] if grade is not None else "",
-        flags=flags_on(session, [review.id for review in received]),
+        flags=mine.flags,
         score_explanation=(from_stored(_released(grade).get("score_explanation"))
                            if grade is not None and not _released(grade)["held"] else None),
     )
+
+
+def _standing(session: Session, assignment: Assignment, student_id: int, released: bool
+              ) -> tuple[Submission | None, Grade | None, int | None]:
+    """The student's submission with its versions, their released grade (once results are out) and how much of
+    others' work the queue could still hand them (queue allocation only): one statement, anchored on the person."""
+    waiting = (select(func.count()).select_from(Submission).where(*reviewable_by(assignment.id, student_id))
+               .scalar_subquery() if assignment.allocation_mode is AllocationMode.QUEUE else literal(None))
+    own_grade = and_(Grade.person_id == Person.id, Grade.assignment_id == assignment.id, Grade.released_at.is_not(None))
+    row = session.execute(
+        select(Submission, Grade, waiting.label("waiting"))
+        .select_from(Person)
+        .outerjoin(Submission, and_(Submission.author_id == Person.id, Submission.assignment_id == assignment.id))
+        .outerjoin(Grade, own_grade if released else false())
+        .options(joinedload(Submission.versions))
+        .where(Person.id == student_id)
+    ).unique().one()
+    return row.Submission, row.Grade, row.waiting
+
+
+@dataclass(frozen=True)
+class _StudentReviews:
+    peer: list[Review]  # as `my_peer_reviews`
+    received: list[Review]  # as `received_reviews`, once results are out
+    flags: dict[int, ReviewFlag]  # on those, by review id
+    finished: int  # peer reviews the student finished (see `counts_as_finished`)
+    self_assessment: Review | None
+
+
+def _reviews(session: Session, assignment_id: int, student_id: int, released: bool) -> _StudentReviews:
+    """The reviews the student wrote and, once results are out, those of their work, with the flags on them: one
+    statement, sorted out here by the same rules as `my_peer_reviews`, `received_reviews` and `flags_on`."""
+    own_work = select(Submission.id).where(Submission.assignment_id == assignment_id,
+                                           Submission.author_id == student_id).scalar_subquery()
+    theirs = or_(Review.reviewer_id == student_id, Review.submission_id == own_work) if released \
+        else Review.reviewer_id == student_id
+    rows = session.execute(
+        select(Review, ReviewFlag)
+        .outerjoin(ReviewFlag, ReviewFlag.review_id == Review.id)
+        .options(joinedload(Review.submission), joinedload(Review.reviewer))
+        .where(Review.assignment_id == assignment_id, theirs)
+        .order_by(Review.assigned_at, Review.id)
+    ).all()
+    written = [review for review, _ in rows if review.reviewer_id == student_id]
+    mine = [review for review in written if is_my_peer_review(review)]
+    received = sorted((review for review, _ in rows if review.submission.author_id == student_id
+                       and is_shown_to_author(review)), key=lambda review: (review.submitted_at, review.id))
+    shown = {review.id for review in received}
+    flags = {review.id: flag for review, flag in rows if flag is not None and review.id in shown}
+    return _StudentReviews(mine, received, flags, sum(counts_as_finished(review) for review in written),
+                           next((review for review in written if review.kind is ReviewKind.SELF), None))
 
 
 def _dates(assignment: Assignment) -> Dates:
@@ -125,35 +174,13 @@ def _calibration(assignment: Assignment, example_ids: list[int], status: Calibra
     return Calibration(required=required, settled=settled, done=status.done, passed=status.passed)
 
 
-def _reviews_finished(session: Session, assignment_id: int, student_id: int) -> int:
-    """Peer reviews the student submitted, those staff removed afterwards included: the student did the work, and a
-    removal (an unfair review taken out of the grade) must not turn a finished step into a missed one."""
-    return session.scalar(select(func.count()).where(
-        Review.assignment_id == assignment_id, Review.reviewer_id == student_id, Review.kind == ReviewKind.PEER,
-        Review.status.in_((ReviewStatus.SUBMITTED, ReviewStatus.REMOVED)), Review.submitted_at.is_not(None),
-    )) or 0
-
-
-def _work_available(session: Session, assignment: Assignment, student_id: int, reviews: list[Review],
-                    now: datetime) -> bool:
+def _work_available(assignment: Assignment, reviews: list[Review], waiting: int | None, now: datetime) -> bool:
     """Whether asking for work now would hand the student something (a review they hold counts)."""
     if any(review.is_open(now) for review in reviews):
         return True
     if assignment.allocation_mode is AllocationMode.STATIC:
         return False  # reviews are handed out when reviewing opens, never on request
-    return others_not_reviewed(session, assignment.id, student_id) > 0
-
-
-def _self_assessment(session: Session, assignment_id: int, student_id: int) -> Review | None:
-    return session.scalars(select(Review).where(
-        Review.assignment_id == assignment_id, Review.reviewer_id == student_id, Review.kind == ReviewKind.SELF,
-    )).one_or_none()
-
-
-def _released_grade(session: Session, assignment_id: int, student_id: int) -> Grade | None:
-    return session.scalars(select(Grade).where(
-        Grade.assignment_id == assignment_id, Grade.person_id == student_id, Grade.released_at.is_not(None),
-    )).one_or_none()
+    return (waiting or 0) > 0
 
 
 def _released(grade: Grade) -> dict[str, Any]:

@@ -68,6 +68,8 @@ class Point:
     y_value: float
     x: float
     y: float
+    count: int = 1  # the items the point stands for: a binned chart draws one point per occupied cell
+    radius: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Scatter:
     y_ticks: list[Tick]
     zero_x: float | None  # where x = 0 falls, for the "no bias" line
     plot: Plot = Plot()
+    items: int = 0  # what the points stand for (more than the points, once binned)
     width: int = WIDTH
     height: int = HEIGHT
 
@@ -123,25 +126,88 @@ def histogram(values: Sequence[float], low: float, high: float, bins: int = 10, 
 
 def scatter(points: Sequence[tuple[str, float, float]]) -> Scatter:
     """(label, x, y) points: x centred on zero (bias), y from zero up (spread)."""
-    plot = Plot()
-    reach = max((abs(x) for _, x, _ in points), default=0.0) or 1.0
-    x_ticks = _ticks(-reach, reach)
-    x_low, x_high = x_ticks[0], x_ticks[-1]
-    y_ticks = _ticks(0.0, max((y for _, _, y in points), default=0.0) or 1.0)
-    y_high = y_ticks[-1]
+    frame = _Frame.around(points)
+    return frame.chart([Point(name, x, y, frame.x_of(x), frame.y_of(y)) for name, x, y in points], len(points))
 
-    def x_of(value: float) -> float:
-        return _round(plot.left + plot.width * (value - x_low) / (x_high - x_low))
 
-    def y_of(value: float) -> float:
-        return _round(plot.bottom - plot.height * value / y_high)
+# A binned scatter has at most COLUMNS x ROWS points, whatever the number of items: the page stays small for a large
+# class, and a dot's size tells how many items it stands for. Up to INDIVIDUAL_POINTS items, each keeps its own dot.
+COLUMNS, ROWS = 30, 12
+MAX_RADIUS = 12.0
+INDIVIDUAL_POINTS = 200
 
-    return Scatter(
-        points=[Point(name, x, y, x_of(x), y_of(y)) for name, x, y in points],
-        x_ticks=[Tick(value, x_of(value), number(value)) for value in x_ticks],
-        y_ticks=[Tick(value, y_of(value), number(value)) for value in y_ticks],
-        zero_x=x_of(0.0) if x_low < 0 < x_high else None,
-    )
+
+def binned_scatter(points: Sequence[tuple[str, float, float]],
+                   group_label: Callable[[int, float, float, float, float], str], *,
+                   individually_up_to: int = INDIVIDUAL_POINTS) -> Scatter:
+    """As `scatter` up to `individually_up_to` points; beyond, the points are gathered into a grid of cells: a cell
+    holding one item shows it as it is, a cell holding several one larger dot at their mean, labelled by
+    `group_label(count, x_low, x_high, y_low, y_high)` with the cell's bounds."""
+    if len(points) <= individually_up_to:
+        return scatter(points)
+    frame = _Frame.around(points)
+    width, height = (frame.x_high - frame.x_low) / COLUMNS, frame.y_high / ROWS
+    cells: dict[tuple[int, int], list[tuple[str, float, float]]] = {}
+    for point in points:
+        _, x, y = point
+        column = min(COLUMNS - 1, max(0, int((x - frame.x_low) // width)))
+        row = min(ROWS - 1, max(0, int(y // height)))
+        cells.setdefault((column, row), []).append(point)
+    drawn = []
+    for (column, row), members in sorted(cells.items()):
+        if len(members) == 1:
+            name, x, y = members[0]
+            drawn.append(Point(name, x, y, frame.x_of(x), frame.y_of(y)))
+            continue
+        x = math.fsum(member[1] for member in members) / len(members)
+        y = math.fsum(member[2] for member in members) / len(members)
+        x_low, y_low = frame.x_low + column * width, row * height
+        label = group_label(len(members), x_low, x_low + width, y_low, y_low + height)
+        # The area grows with the count, up to a cap: a crowded cell must not hide its neighbours.
+        radius = _round(min(MAX_RADIUS, 4.0 * math.sqrt(len(members))))
+        drawn.append(Point(label, x, y, frame.x_of(x), frame.y_of(y), len(members), radius))
+    return frame.chart(drawn, len(points))
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The axes of a scatter: x ticks symmetric around zero, y ticks from zero up."""
+
+    x_ticks: list[float]
+    y_ticks: list[float]
+    plot: Plot = Plot()
+
+    @classmethod
+    def around(cls, points: Sequence[tuple[str, float, float]]) -> _Frame:
+        reach = max((abs(x) for _, x, _ in points), default=0.0) or 1.0
+        return cls(_ticks(-reach, reach), _ticks(0.0, max((y for _, _, y in points), default=0.0) or 1.0))
+
+    @property
+    def x_low(self) -> float:
+        return self.x_ticks[0]
+
+    @property
+    def x_high(self) -> float:
+        return self.x_ticks[-1]
+
+    @property
+    def y_high(self) -> float:
+        return self.y_ticks[-1]
+
+    def x_of(self, value: float) -> float:
+        return _round(self.plot.left + self.plot.width * (value - self.x_low) / (self.x_high - self.x_low))
+
+    def y_of(self, value: float) -> float:
+        return _round(self.plot.bottom - self.plot.height * value / self.y_high)
+
+    def chart(self, points: list[Point], items: int) -> Scatter:
+        return Scatter(
+            points=points,
+            x_ticks=[Tick(value, self.x_of(value), number(value)) for value in self.x_ticks],
+            y_ticks=[Tick(value, self.y_of(value), number(value)) for value in self.y_ticks],
+            zero_x=self.x_of(0.0) if self.x_low < 0 < self.x_high else None,
+            items=items,
+        )
 
 
 def _ticks(low: float, high: float, *, target: int = 5, whole: bool = False) -> list[float]:

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from assessment.errors import NotAllowed, NotFound
 from assessment.messages import N_
 from assessment.models import Assignment, Course, CourseRole, Enrollment, Person, ResourceLink
-from assessment.services import assignment_for_link
 from lti_tool.database import db
 from lti_tool.identity import launch_identity, staff_identity
 from lti_tool.launch.provisioning import LaunchIdentity
@@ -37,12 +36,14 @@ class LaunchView:
 
 
 def load_launch_view(session: Session, identity: LaunchIdentity) -> LaunchView:
+    # One statement: every page starts here, and the assignment at the link comes along.
     row = session.execute(
-        select(ResourceLink, Course, Enrollment, Person, Platform)
+        select(ResourceLink, Course, Enrollment, Person, Platform, Assignment)
         .join(Course, ResourceLink.course_id == Course.id)
         .join(Enrollment, Enrollment.course_id == Course.id)
         .join(Person, Enrollment.person_id == Person.id)
         .join(Platform, Course.platform_id == Platform.id)
+        .outerjoin(Assignment, Assignment.resource_link_id == ResourceLink.id)
         .where(
             ResourceLink.id == identity.resource_link_id,
             Course.id == identity.course_id,
@@ -55,9 +56,9 @@ def load_launch_view(session: Session, identity: LaunchIdentity) -> LaunchView:
                                 "gave you no part in it. If you should take part, ask your instructor to add you "
                                 "to the course as a student, then open the activity again from your course."))
         raise NotFound(N_("This activity no longer exists in peerlti. Open it again from your course."))
-    link, course, enrollment, person, platform = row
+    link, course, enrollment, person, platform, assignment = row
     return LaunchView(person=person, course=course, link=link, enrollment=enrollment, platform=platform,
-                      assignment=assignment_for_link(session, link.id))
+                      assignment=assignment)
 
 
 def _enrollment_ended(session: Session, identity: LaunchIdentity) -> bool:

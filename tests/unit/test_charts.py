@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from lti_tool.charts import HEIGHT, WIDTH, histogram, percent, scatter
+from lti_tool.charts import (
+    COLUMNS,
+    HEIGHT,
+    INDIVIDUAL_POINTS,
+    MAX_RADIUS,
+    ROWS,
+    WIDTH,
+    binned_scatter,
+    histogram,
+    percent,
+    scatter,
+)
 
 
 def test_each_value_falls_in_its_bin_and_the_top_value_in_the_last():
@@ -69,3 +80,38 @@ def test_ticks_are_round_numbers_covering_the_data():
     steps = {round(b.value - a.value, 6) for a, b in zip(chart.y_ticks, chart.y_ticks[1:], strict=False)}
     assert len(steps) == 1 and steps.pop() in (0.5, 1.0)
     assert chart.y_ticks[-1].value >= 2.3 and chart.x_ticks[-1].value >= 0.37
+
+
+def _group(count: int, low: float, high: float, bottom: float, top: float) -> str:
+    return f"{count} between {low:g} and {high:g}, {bottom:g} and {top:g}"
+
+
+def test_a_binned_scatter_of_ten_thousand_points_draws_at_most_one_dot_per_cell_and_counts_them_all():
+    points = [(f"R{i}", (i % 97) / 10 - 4.8, (i % 31) / 10) for i in range(10_000)]
+
+    chart = binned_scatter(points, _group)
+
+    assert len(chart.points) <= COLUMNS * ROWS
+    assert chart.items == sum(point.count for point in chart.points) == 10_000
+    assert all(point.radius <= MAX_RADIUS for point in chart.points)
+
+
+def test_a_lone_reviewer_keeps_their_dot_and_close_ones_share_a_larger_dot_that_says_how_many():
+    chart = binned_scatter([("Ann", -2.0, 1.0), ("Bob", 1.01, 3.0), ("Cy", 1.02, 3.01), ("Di", 1.03, 3.02)], _group,
+                           individually_up_to=3)
+    ann, crowd = chart.points
+
+    assert (ann.label, ann.x_value, ann.y_value, ann.count, ann.radius) == ("Ann", -2.0, 1.0, 1, 4.0)
+    assert crowd.count == 3 and crowd.radius > ann.radius
+    assert crowd.label.startswith("3 between ") and crowd.x_value == pytest.approx(1.02)
+    assert scatter([("Ann", -2.0, 1.0)]).points[0].x == ann.x
+
+
+def test_a_few_points_keep_a_dot_each_even_when_close():
+    points = [(f"R{i}", 1.0 + i / 1000, 2.0) for i in range(INDIVIDUAL_POINTS)]
+
+    chart = binned_scatter(points, _group)
+
+    assert [point.label for point in chart.points] == [label for label, _, _ in points]
+    binned = binned_scatter([*points, ("One more", 1.0, 2.0)], _group)
+    assert len(binned.points) <= 3 and sum(point.count for point in binned.points) == INDIVIDUAL_POINTS + 1

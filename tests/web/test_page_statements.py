@@ -1,0 +1,62 @@
+"""Every main page sends as many SQL statements for a class ten times larger: none loads rows one student at a time."""
+
+from __future__ import annotations
+
+import pytest
+
+from assessment.db import utcnow
+from assessment.models import CourseRole
+from tests.support.page_class import PageClass, counted_statements, launched_client, page_class
+
+SMALL = 6
+STUDENT_HOME_MOST = 4
+
+# (who, address with the class's ids): the pages a student and staff open most.
+PAGES = {
+    "student home": (CourseRole.STUDENT, "/links/{link}"),
+    "feedback page": (CourseRole.STUDENT, "/links/{link}/feedback"),
+    "review page": (CourseRole.STUDENT, "/links/{link}/reviews/{review}"),
+    "staff dashboard": (CourseRole.STAFF, "/links/{link}"),
+    "grades page": (CourseRole.STAFF, "/links/{link}/grades"),
+    "roster page": (CourseRole.STAFF, "/links/{link}/people"),
+    "progress of submissions": (CourseRole.STAFF, "/links/{link}/submissions"),
+    "allocation page": (CourseRole.STAFF, "/links/{link}/allocation"),
+    "flag queue": (CourseRole.STAFF, "/links/{link}/flags"),
+    "staff work page": (CourseRole.STAFF, "/links/{link}/students/{student}/work"),
+}
+
+
+def _statements(app, place: PageClass, page: str) -> list[str]:
+    role, address = PAGES[page]
+    person = place.staff_id if role is CourseRole.STAFF else place.student_ids[0]
+    client = launched_client(app, place, person, role)
+    path = address.format(link=place.link_id, review=place.review_id, student=place.student_ids[0])
+    client.get(path)  # once before counting: what an app does once per process is not the page's
+    with counted_statements(app) as counted:
+        response = client.get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return counted.statements
+
+
+@pytest.fixture
+def small_and_large(app, session) -> tuple[PageClass, PageClass]:
+    now = utcnow()
+    return page_class(session, SMALL, now), page_class(session, 10 * SMALL, now)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_a_page_sends_as_many_statements_for_a_class_ten_times_larger(app, small_and_large, page):
+    small, large = small_and_large
+
+    for_small, for_large = _statements(app, small, page), _statements(app, large, page)
+
+    assert len(for_large) == len(for_small), "\n".join(for_large)
+
+
+@pytest.mark.parametrize("released", [False, True], ids=["in review", "released"])
+def test_the_student_home_takes_at_most_four_statements(app, session, released):
+    place = page_class(session, SMALL, utcnow(), released=released)
+
+    statements = _statements(app, place, "student home")
+
+    assert len(statements) <= STUDENT_HOME_MOST, "\n\n".join(statements)
