@@ -9,14 +9,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from assessment.aggregation import METHODS, CalibrationError, Estimates, Explanation, PeerScore, aggregate, explain
 from assessment.calibration_training import accuracies
+from assessment.db import cycle_collection_paused
 from assessment.errors import AssessmentError, InvalidInput, NotFound, PhaseClosed
 from assessment.grading import (
     GradeInputs,
@@ -125,17 +125,30 @@ def calibration_errors(session: Session, assignment: Assignment) -> dict[int, Ca
     if rubric is None or not assignment.calibration_examples_required:
         return {}
     differences: dict[int, list[float]] = defaultdict(list)
-    for student, selections, reference in session.execute(
-            select(CalibrationAttempt.student_id, CalibrationAttempt.selections, CalibrationExample.reference)
+    # A class makes few distinct assessments of the same examples: each is scored once, not once per attempt.
+    scored: dict[str, float | None] = {}
+
+    def score(selections: dict[str, float]) -> float | None:
+        key = repr(selections)  # exact: 1 and 1.0, or a criterion missing, stay apart
+        if key not in scored:
+            try:
+                scored[key] = rubric.score(selections, assignment.points_possible)
+            except AssessmentError:
+                scored[key] = None  # an attempt at a rubric changed since says nothing about the current one
+        return scored[key]
+
+    # Each example's reference is read (and scored) once, not once per attempt at it.
+    references = {example: score(reference) for example, reference in session.execute(
+        select(CalibrationExample.id, CalibrationExample.reference)
+        .where(CalibrationExample.assignment_id == assignment.id)) if reference is not None}
+    for student, example, selections in session.execute(
+            select(CalibrationAttempt.student_id, CalibrationAttempt.example_id, CalibrationAttempt.selections)
             .join(CalibrationExample, CalibrationExample.id == CalibrationAttempt.example_id)
             .where(CalibrationExample.assignment_id == assignment.id, CalibrationAttempt.number == 1)):
-        if reference is None:
-            continue
-        try:
-            differences[student].append(rubric.score(selections, assignment.points_possible)
-                                        - rubric.score(reference, assignment.points_possible))
-        except AssessmentError:
-            continue  # an attempt at a rubric changed since says nothing about the current one
+        expected = references.get(example)
+        given = score(selections) if expected is not None else None
+        if given is not None and expected is not None:
+            differences[student].append(given - expected)
     return {student: CalibrationError(math.fsum(values) / len(values), len(values))
             for student, values in differences.items()}
 
@@ -184,7 +197,16 @@ def _reviewing_quality(cohort: Cohort) -> dict[int, float]:
     )
 
 
-def run_grading(session: Session, assignment_id: int, now: datetime, method: str | None = None) -> list[Grade]:
+class Graded(NamedTuple):
+    """A grade a run computed: whose, its computed total, and whether it waits for staff."""
+
+    person_id: int
+    total: float
+    held: bool
+
+
+@cycle_collection_paused
+def run_grading(session: Session, assignment_id: int, now: datetime, method: str | None = None) -> list[Graded]:
     """Compute (or recompute) every student's grade; overrides and releases already made are kept."""
     assignment = get_assignment(session, assignment_id)
     ensure_gradable(assignment, now)
@@ -206,12 +228,21 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     for review in cohort.peer_reviews:
         if review.score is not None:
             scores_of[review.submission_id].append(review.score)
-    spread = {submission: review_spread(scores) for submission, scores in scores_of.items()}
+    # Scores come from a few rubric levels, so many submissions share a set of them; its spread is worked out once.
+    spread_of: dict[tuple[float, ...], float] = {}
+    for scores in scores_of.values():
+        key = tuple(sorted(scores))
+        if key not in spread_of:
+            spread_of[key] = review_spread(key)
+    spread = {submission: spread_of[tuple(sorted(scores))] for submission, scores in scores_of.items()}
     spread_limit = disagreement_limit([spread[s] for s, scores in scores_of.items() if len(scores) >= 2],
                                       scale_width=assignment.points_possible)
     staff_assessed = {review.submission_id for review in cohort.staff_reviews if review.score is not None}
-    existing = dict(session.execute(select(Grade.person_id, Grade.id).where(Grade.assignment_id == assignment_id)).all())
-    new_rows, changed_rows, graded = [], [], set()
+    existing, overrides = {}, {}
+    for grade_id, person, override in session.execute(
+            select(Grade.id, Grade.person_id, Grade.override_total).where(Grade.assignment_id == assignment_id)):
+        existing[person], overrides[grade_id] = grade_id, override
+    new_rows, changed_rows, graded = [], [], []
     for student in cohort.student_ids:
         submission = cohort.submissions.get(student)
         if submission is None and not assignment.zero_for_missing_work:
@@ -248,20 +279,19 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
             "submission_points": breakdown.submission_points, "reviewing_points": breakdown.reviewing_points,
             "late_deduction": breakdown.late_deduction, "total": breakdown.total, "attention": attention,
         }
-        graded.add(student)
         if student in existing:
             changed_rows.append({"id": existing[student], **computed})
         else:
             new_rows.append({"assignment_id": assignment_id, "person_id": student, **computed})
-    # One executemany each, rather than a flush per grade; NULLs written as such keep the rows in one batch.
+        override = overrides[existing[student]] if student in existing else None
+        graded.append(Graded(student, breakdown.total, bool(attention) and override is None))
+    # One executemany each, rather than a flush per grade; NULLs written as such keep the rows in one batch. The
+    # UPDATE by primary key also brings any of these grades the session holds up to date.
     if new_rows:
         session.execute(insert(Grade).execution_options(render_nulls=True), new_rows)
     if changed_rows:
         session.execute(update(Grade), changed_rows)
-    # Read back in one statement; populate_existing refreshes any of these grades the session already holds.
-    return [grade for grade in session.scalars(
-        select(Grade).where(Grade.assignment_id == assignment_id).order_by(Grade.person_id)
-        .execution_options(populate_existing=True)) if grade.person_id in graded]
+    return graded
 
 
 def compare_methods(session: Session, assignment_id: int) -> dict[str, Estimates[int]]:
@@ -293,7 +323,16 @@ def override_grade(session: Session, assignment_id: int, person_id: int, total: 
     return grade
 
 
-def release_grades(session: Session, assignment_id: int, now: datetime) -> list[GradePosting]:
+class Posted(NamedTuple):
+    """An outbox row a release wrote."""
+
+    id: int
+    person_id: int
+    score_given: float | None
+
+
+@cycle_collection_paused
+def release_grades(session: Session, assignment_id: int, now: datetime) -> list[Posted]:
     """Release every computed grade to its student and write one outbox row per student whose gradebook entry would
     change; students see the results from now on, whatever the dates said.
 
@@ -317,8 +356,8 @@ def release_grades(session: Session, assignment_id: int, now: datetime) -> list[
         # What the student reads from now on: exactly what this release stands for, parts and all.
         snapshot = grade.snapshot()
         if grade.released_at is None or grade.released_snapshot != snapshot:
-            released.append((grade, {"id": grade.id, "released_snapshot": snapshot, "released_total": grade.final,
-                                     "released_at": now}))
+            released.append({"id": grade.id, "released_snapshot": snapshot, "released_total": grade.final,
+                             "released_at": now})
         previous = latest.get(grade.person_id)
         if previous is not None and previous.status is not PostingStatus.FAILED and entry == previous.entry:
             continue  # already sent or on its way: sending it again would record the same score twice
@@ -332,19 +371,16 @@ def release_grades(session: Session, assignment_id: int, now: datetime) -> list[
         })
     # One executemany each, rather than a statement per student; NULLs written as such keep the rows in one batch.
     if released:
-        session.execute(update(Grade), [values for _, values in released])
-        for grade, values in released:
-            # The loaded grades say what the rows now hold, without being written a second time.
-            for key in ("released_snapshot", "released_total", "released_at"):
-                set_committed_value(grade, key, values[key])
+        session.execute(update(Grade), released)
     if posting_rows:
         session.execute(insert(GradePosting).execution_options(render_nulls=True), posting_rows)
     # One action publishes to both: students must not wait for the dates to read what the gradebook already shows.
     if assignment.phase_at(now) is not Phase.RELEASED:
         assignment.phase_override = Phase.RELEASED
     session.flush()
-    return list(session.scalars(select(GradePosting).where(GradePosting.release_id == release_id)
-                                .order_by(GradePosting.person_id))) if posting_rows else []
+    return [Posted(*row) for row in session.execute(
+        select(GradePosting.id, GradePosting.person_id, GradePosting.score_given)
+        .where(GradePosting.release_id == release_id).order_by(GradePosting.person_id))] if posting_rows else []
 
 
 @dataclass(frozen=True)
@@ -359,27 +395,30 @@ class _Entry:
 
 
 def _student_work(session: Session, assignment: Assignment) -> Callable[[int], StudentWork]:
-    """What each student did in the assignment, read in a few grouped queries."""
+    """What each student did in the assignment, counted by the database in three grouped queries."""
     handed_in = set(session.scalars(
-        select(Submission.author_id).join(SubmissionVersion, SubmissionVersion.submission_id == Submission.id)
-        .where(Submission.assignment_id == assignment.id)))
-    reviews: dict[int, list[tuple[ReviewKind, ReviewStatus]]] = defaultdict(list)
-    for reviewer, kind, status in session.execute(
-            select(Review.reviewer_id, Review.kind, Review.status).where(Review.assignment_id == assignment.id)):
-        reviews[reviewer].append((kind, status))
+        select(Submission.author_id).where(Submission.assignment_id == assignment.id, Submission.versions.any())))
+
+    def submitted(kind: ReviewKind) -> Any:
+        return func.sum(case((and_(Review.kind == kind, Review.status == ReviewStatus.SUBMITTED), 1), else_=0))
+
+    # Any review at all, in any state, shows the activity was used; peer reviews done and a self-assessment count.
+    reviews = {reviewer: (int(peer), bool(own)) for reviewer, peer, own in session.execute(
+        select(Review.reviewer_id, submitted(ReviewKind.PEER), submitted(ReviewKind.SELF))
+        .where(Review.assignment_id == assignment.id).group_by(Review.reviewer_id))}
     calibrated = set(session.scalars(
-        select(CalibrationAttempt.student_id)
+        select(CalibrationAttempt.student_id).distinct()
         .join(CalibrationExample, CalibrationExample.id == CalibrationAttempt.example_id)
         .where(CalibrationExample.assignment_id == assignment.id)))
 
     def of(person_id: int) -> StudentWork:
-        mine = reviews.get(person_id, [])
+        reviewed = reviews.get(person_id)
         return StudentWork(
             handed_in=person_id in handed_in,
-            reviews_done=sum(kind is ReviewKind.PEER and status is ReviewStatus.SUBMITTED for kind, status in mine),
+            reviews_done=reviewed[0] if reviewed else 0,
             reviews_required=assignment.reviews_per_student,
-            self_assessment_owed=assignment.self_assessment and (ReviewKind.SELF, ReviewStatus.SUBMITTED) not in mine,
-            other_work=bool(mine) or person_id in calibrated,
+            self_assessment_owed=assignment.self_assessment and not (reviewed and reviewed[1]),
+            other_work=reviewed is not None or person_id in calibrated,
         )
     return of
 

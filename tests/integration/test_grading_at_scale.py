@@ -79,20 +79,21 @@ def test_a_student_without_work_gets_a_zero_only_when_the_assignment_says_so_and
 def test_regrading_updates_the_grades_the_session_holds_and_keeps_overrides_and_releases(session):
     cohort = reviewed_cohort(session, 6, NOW)
     first, second = cohort.student_ids[:2]
-    held = {grade.person_id: grade for grade in run_grading(session, cohort.assignment_id, NOW, "mean")}
+    run_grading(session, cohort.assignment_id, NOW, "mean")
     override_grade(session, cohort.assignment_id, second, 5.0, "Checked by hand.", first, NOW)
     release_grades(session, cohort.assignment_id, NOW)
     session.commit()
-    before = held[first].submission_score
-    released = held[first].released_at
+    held = _grades(session, cohort.assignment_id)
+    before, released = held[first].submission_score, held[first].released_at
 
     session.execute(update(Review).where(Review.submission_id == cohort.submission_ids[0]).values(score=0.0))
     regraded = {grade.person_id: grade for grade in run_grading(session, cohort.assignment_id, NOW, "mean")}
 
-    assert regraded[first] is held[first]
     assert held[first].submission_score == 0.0 != before
+    assert regraded[first].total == held[first].total
     assert held[first].released_at == released and held[first].changed_since_release
     assert held[second].override_total == 5.0 and held[second].override_reason == "Checked by hand."
+    assert not regraded[second].held
 
 
 def test_the_late_penalty_is_the_latest_versions_for_every_student(session):
@@ -111,7 +112,7 @@ def test_the_late_penalty_is_the_latest_versions_for_every_student(session):
     graded = run_grading(session, cohort.assignment_id, NOW, "mean")
 
     assert len(graded) == 5
-    deductions = {grade.person_id: grade.late_deduction for grade in graded}
+    deductions = {person: grade.late_deduction for person, grade in _grades(session, cohort.assignment_id).items()}
     assert deductions[late] > 0 and deductions[on_time] == 0
 
 
