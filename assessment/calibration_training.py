@@ -118,14 +118,19 @@ def accuracies(session: Session, assignment: Assignment, student_ids: Collection
             .where(CalibrationExample.assignment_id == assignment.id)
             .order_by(CalibrationAttempt.number)):
         attempts[student][example].append(value)
-    found = {}
+    policy = assignment.calibration_policy
+    found: dict[int, float] = {}
+    # Students with the same attempts have the same accuracy: a class makes few distinct records, each settled once.
+    settled: dict[tuple[ExampleRecord, ...], float | None] = {}
     for student, by_example in attempts.items():
         if student not in student_ids:
             continue
-        status = calibration_status(assignment.calibration_policy, example_ids,
-                                    [ExampleRecord(example, tuple(values)) for example, values in by_example.items()])
-        if status.accuracy is not None:
-            found[student] = status.accuracy
+        records = tuple(ExampleRecord(example, tuple(values)) for example, values in by_example.items())
+        if records not in settled:
+            settled[records] = calibration_status(policy, example_ids, records).accuracy
+        accuracy = settled[records]
+        if accuracy is not None:
+            found[student] = accuracy
     return found
 
 
