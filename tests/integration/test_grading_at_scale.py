@@ -96,7 +96,7 @@ def test_regrading_updates_the_grades_the_session_holds_and_keeps_overrides_and_
     assert not regraded[second].held
 
 
-def test_the_late_penalty_is_the_latest_versions_for_every_student(session):
+def test_the_late_penalty_is_the_latest_versions_and_work_never_handed_in_is_graded_too(session):
     cohort = reviewed_cohort(session, 5, NOW)
     late, on_time = cohort.student_ids[1], cohort.student_ids[2]
     session.execute(insert(SubmissionVersion), [
@@ -108,12 +108,16 @@ def test_the_late_penalty_is_the_latest_versions_for_every_student(session):
     ])
     session.execute(update(SubmissionVersion).where(SubmissionVersion.submission_id == cohort.submission_ids[2],
                                                     SubmissionVersion.number == 1).values(late_penalty=0.5))
+    # A submission begun and never handed in has no version at all; its author is still graded.
+    session.execute(SubmissionVersion.__table__.delete().where(
+        SubmissionVersion.submission_id == cohort.submission_ids[3]))
 
     graded = run_grading(session, cohort.assignment_id, NOW, "mean")
 
-    assert len(graded) == 5
+    assert [grade.person_id for grade in graded] == cohort.student_ids
     deductions = {person: grade.late_deduction for person, grade in _grades(session, cohort.assignment_id).items()}
-    assert deductions[late] > 0 and deductions[on_time] == 0
+    assert deductions[late] > 0 and deductions[on_time] == 0 and deductions[cohort.student_ids[3]] == 0
+    assert _grades(session, cohort.assignment_id)[cohort.student_ids[3]].reviews_received == 3
 
 
 def test_each_students_calibration_accuracy_read_for_the_class_matches_their_own_status(session):
