@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -113,6 +114,33 @@ def calibration_status_of(session: Session, assignment: Assignment, student_id: 
             by_example.setdefault(example_id, []).append(value)
     records = [ExampleRecord(example_id, tuple(values)) for example_id, values in by_example.items()]
     return example_ids, calibration_status(assignment.calibration_policy, example_ids, records)
+
+
+def accuracies(session: Session, assignment: Assignment, student_ids: Collection[int]) -> dict[int, float]:
+    """Each of these students' calibration accuracy, as `student_status` gives it, read in two statements for the
+    class; a student who has not calibrated has none."""
+    example_ids = [example.id for example in examples(session, assignment.id)]
+    attempts: dict[int, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for student, example, value in session.execute(
+            select(CalibrationAttempt.student_id, CalibrationAttempt.example_id, CalibrationAttempt.accuracy)
+            .join(CalibrationExample, CalibrationExample.id == CalibrationAttempt.example_id)
+            .where(CalibrationExample.assignment_id == assignment.id)
+            .order_by(CalibrationAttempt.number)):
+        attempts[student][example].append(value)
+    policy = assignment.calibration_policy
+    found: dict[int, float] = {}
+    # Students with the same attempts have the same accuracy: a class makes few distinct records, each settled once.
+    settled: dict[tuple[ExampleRecord, ...], float | None] = {}
+    for student, by_example in attempts.items():
+        if student not in student_ids:
+            continue
+        records = tuple(ExampleRecord(example, tuple(values)) for example, values in by_example.items())
+        if records not in settled:
+            settled[records] = calibration_status(policy, example_ids, records).accuracy
+        accuracy = settled[records]
+        if accuracy is not None:
+            found[student] = accuracy
+    return found
 
 
 @dataclass(frozen=True)

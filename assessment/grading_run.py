@@ -9,12 +9,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from assessment.aggregation import METHODS, CalibrationError, Estimates, Explanation, PeerScore, aggregate, explain
-from assessment.calibration_training import student_status
+from assessment.calibration_training import accuracies
+from assessment.db import cycle_collection_paused
 from assessment.errors import AssessmentError, InvalidInput, NotFound, PhaseClosed
 from assessment.grading import (
     GradeInputs,
@@ -35,7 +37,6 @@ from assessment.models import (
     Enrollment,
     Grade,
     GradePosting,
-    Person,
     PostingStatus,
     Review,
     ReviewFlag,
@@ -53,41 +54,67 @@ from assessment.write_rules import ensure_gradable, ensure_releasable
 MAX_REASON_CHARACTERS = 2_000
 
 
+class ReviewRow(NamedTuple):
+    """What grading reads of a submitted review."""
+
+    id: int
+    submission_id: int
+    reviewer_id: int
+    kind: ReviewKind
+    score: float | None
+    selections: dict[str, float]
+
+
+class SubmissionRow(NamedTuple):
+    """What grading reads of a submission: whose it is and what lateness costs its latest version."""
+
+    id: int
+    author_id: int
+    late_penalty: float
+
+
 @dataclass(frozen=True)
 class Cohort:
-    """Everything a grading run reads, loaded once."""
+    """Everything a grading run reads, loaded once, in a number of statements that does not grow with the class."""
 
     assignment: Assignment
-    students: list[Person]
-    submissions: dict[int, Submission]  # by author
-    peer_reviews: list[Review]
-    staff_reviews: list[Review]
+    student_ids: list[int]
+    submissions: dict[int, SubmissionRow]  # by author
+    peer_reviews: list[ReviewRow]
+    staff_reviews: list[ReviewRow]
     accuracy: dict[int, float]  # calibration accuracy by reviewer
     open_flags: dict[int, int]  # by submission
     calibration_error: dict[int, CalibrationError]  # which way each reviewer leaned on the examples, by reviewer
 
 
 def _cohort(session: Session, assignment: Assignment) -> Cohort:
-    students = list(session.scalars(
-        select(Person).join(Enrollment, Enrollment.person_id == Person.id)
+    student_ids = list(session.scalars(
+        select(Enrollment.person_id)
         .where(Enrollment.course_id == assignment.course_id, Enrollment.role == CourseRole.STUDENT)
-        .order_by(Person.id)
+        .order_by(Enrollment.person_id)
     ))
-    submissions = {s.author_id: s for s in session.scalars(
-        select(Submission).where(Submission.assignment_id == assignment.id))}
-    reviews = list(session.scalars(select(Review).where(Review.assignment_id == assignment.id,
-                                                        Review.status == ReviewStatus.SUBMITTED)))
-    accuracy = {}
-    if assignment.calibration_examples_required:
-        for student in students:
-            status = student_status(session, assignment, student.id)
-            if status.accuracy is not None:
-                accuracy[student.id] = status.accuracy
+    # The latest version of each submission, joined in: a lazy load per submission would be one statement each.
+    latest = (select(SubmissionVersion.submission_id, func.max(SubmissionVersion.number).label("number"))
+              .join(Submission, Submission.id == SubmissionVersion.submission_id)
+              .where(Submission.assignment_id == assignment.id)
+              .group_by(SubmissionVersion.submission_id).subquery())
+    submissions = {row.author_id: SubmissionRow(row.id, row.author_id, row.late_penalty or 0.0) for row in session.execute(
+        select(Submission.id, Submission.author_id, SubmissionVersion.late_penalty)
+        .outerjoin(latest, latest.c.submission_id == Submission.id)
+        .outerjoin(SubmissionVersion, and_(SubmissionVersion.submission_id == Submission.id,
+                                           SubmissionVersion.number == latest.c.number))
+        .where(Submission.assignment_id == assignment.id))}
+    reviews = [ReviewRow(*row) for row in session.execute(
+        select(Review.id, Review.submission_id, Review.reviewer_id, Review.kind, Review.score, Review.selections)
+        .where(Review.assignment_id == assignment.id, Review.status == ReviewStatus.SUBMITTED)
+        .order_by(Review.id))]
+    accuracy = (accuracies(session, assignment, set(student_ids)) if assignment.calibration_examples_required
+                else {})
     flags = dict(session.execute(
         select(Review.submission_id, func.count()).join(ReviewFlag, ReviewFlag.review_id == Review.id)
         .where(Review.assignment_id == assignment.id, ReviewFlag.resolved_at.is_(None)).group_by(Review.submission_id)
     ).all())
-    return Cohort(assignment, students, submissions,
+    return Cohort(assignment, student_ids, submissions,
                   [r for r in reviews if r.kind is ReviewKind.PEER], [r for r in reviews if r.kind is ReviewKind.STAFF],
                   accuracy, flags, calibration_errors(session, assignment))
 
@@ -99,17 +126,30 @@ def calibration_errors(session: Session, assignment: Assignment) -> dict[int, Ca
     if rubric is None or not assignment.calibration_examples_required:
         return {}
     differences: dict[int, list[float]] = defaultdict(list)
-    for student, selections, reference in session.execute(
-            select(CalibrationAttempt.student_id, CalibrationAttempt.selections, CalibrationExample.reference)
+    # A class makes few distinct assessments of the same examples: each is scored once, not once per attempt.
+    scored: dict[str, float | None] = {}
+
+    def score(selections: dict[str, float]) -> float | None:
+        key = repr(selections)  # exact: 1 and 1.0, or a criterion missing, stay apart
+        if key not in scored:
+            try:
+                scored[key] = rubric.score(selections, assignment.points_possible)
+            except AssessmentError:
+                scored[key] = None  # an attempt at a rubric changed since says nothing about the current one
+        return scored[key]
+
+    # Each example's reference is read (and scored) once, not once per attempt at it.
+    references = {example: score(reference) for example, reference in session.execute(
+        select(CalibrationExample.id, CalibrationExample.reference)
+        .where(CalibrationExample.assignment_id == assignment.id)) if reference is not None}
+    for student, example, selections in session.execute(
+            select(CalibrationAttempt.student_id, CalibrationAttempt.example_id, CalibrationAttempt.selections)
             .join(CalibrationExample, CalibrationExample.id == CalibrationAttempt.example_id)
             .where(CalibrationExample.assignment_id == assignment.id, CalibrationAttempt.number == 1)):
-        if reference is None:
-            continue
-        try:
-            differences[student].append(rubric.score(selections, assignment.points_possible)
-                                        - rubric.score(reference, assignment.points_possible))
-        except AssessmentError:
-            continue  # an attempt at a rubric changed since says nothing about the current one
+        expected = references.get(example)
+        given = score(selections) if expected is not None else None
+        if given is not None and expected is not None:
+            differences[student].append(given - expected)
     return {student: CalibrationError(math.fsum(values) / len(values), len(values))
             for student, values in differences.items()}
 
@@ -138,7 +178,7 @@ def _reviewing_quality(cohort: Cohort) -> dict[int, float]:
     rubric = cohort.assignment.rubric
     if rubric is None or not cohort.peer_reviews:
         return {}
-    by_submission: dict[int, list[Review]] = defaultdict(list)
+    by_submission: dict[int, list[ReviewRow]] = defaultdict(list)
     for review in cohort.peer_reviews:
         by_submission[review.submission_id].append(review)
     # The consensus of a submission, criterion by criterion: the median of its reviews (a staff one wins).
@@ -158,7 +198,16 @@ def _reviewing_quality(cohort: Cohort) -> dict[int, float]:
     )
 
 
-def run_grading(session: Session, assignment_id: int, now: datetime, method: str | None = None) -> list[Grade]:
+class Graded(NamedTuple):
+    """A grade a run computed: whose, its computed total, and whether it waits for staff."""
+
+    person_id: int
+    total: float
+    held: bool
+
+
+@cycle_collection_paused
+def run_grading(session: Session, assignment_id: int, now: datetime, method: str | None = None) -> list[Graded]:
     """Compute (or recompute) every student's grade; overrides and releases already made are kept."""
     assignment = get_assignment(session, assignment_id)
     ensure_gradable(assignment, now)
@@ -180,7 +229,13 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     for review in cohort.peer_reviews:
         if review.score is not None:
             scores_of[review.submission_id].append(review.score)
-    spread = {submission: review_spread(scores) for submission, scores in scores_of.items()}
+    # Scores come from a few rubric levels, so many submissions share a set of them; its spread is worked out once.
+    spread_of: dict[tuple[float, ...], float] = {}
+    for scores in scores_of.values():
+        key = tuple(sorted(scores))
+        if key not in spread_of:
+            spread_of[key] = review_spread(key)
+    spread = {submission: spread_of[tuple(sorted(scores))] for submission, scores in scores_of.items()}
     spread_limit = disagreement_limit([spread[s] for s, scores in scores_of.items() if len(scores) >= 2],
                                       scale_width=assignment.points_possible)
     staff_assessed = {review.submission_id for review in cohort.staff_reviews if review.score is not None}
@@ -188,24 +243,26 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     std_limit = uncertainty_limit([estimate.std for submission, estimate in by_submission.items()
                                    if submission not in staff_assessed and received.get(submission)],
                                   scale_width=assignment.points_possible)
-    existing = {g.person_id: g for g in session.scalars(select(Grade).where(Grade.assignment_id == assignment_id))}
-    grades = []
-    for student in cohort.students:
-        submission = cohort.submissions.get(student.id)
+    existing, overrides = {}, {}
+    for grade_id, person, override in session.execute(
+            select(Grade.id, Grade.person_id, Grade.override_total).where(Grade.assignment_id == assignment_id)):
+        existing[person], overrides[grade_id] = grade_id, override
+    new_rows, changed_rows, graded = [], [], []
+    for student in cohort.student_ids:
+        submission = cohort.submissions.get(student)
         if submission is None and not assignment.zero_for_missing_work:
             continue  # the assignment gives no grade at all for missing work
         estimate = by_submission.get(submission.id) if submission else None
-        latest = submission.latest if submission else None
         breakdown = final_grade(GradeInputs(
             # The estimate is on the assignment's points; the grade composition takes the fraction of them.
             submission_score=estimate.score / assignment.points_possible if estimate else None,
             points_possible=assignment.points_possible,
             submission_weight=assignment.submission_weight,
-            reviewing_quality=quality.get(student.id),
-            calibration_accuracy=cohort.accuracy.get(student.id),
-            reviews_done=done[student.id],
+            reviewing_quality=quality.get(student),
+            calibration_accuracy=cohort.accuracy.get(student),
+            reviews_done=done[student],
             reviews_required=assignment.reviews_per_student,
-            late_penalty=latest.late_penalty if latest else 0.0,
+            late_penalty=submission.late_penalty if submission else 0.0,
         ))
         attention = needs_attention(
             estimate.std if estimate else 0.0, received[submission.id] if submission else 0,
@@ -213,22 +270,33 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
             scale_width=assignment.points_possible, spread=spread.get(submission.id, 0.0), spread_limit=spread_limit,
             staff_assessed=submission.id in staff_assessed, std_limit=std_limit,
         ) if submission else []
-        grade = existing.get(student.id) or Grade(assignment_id=assignment_id, person_id=student.id)
-        grade.method, grade.computed_at = method, now
-        grade.submission_score = estimate.score if estimate else None
-        grade.submission_std = estimate.std if estimate else None
         explanation = explained.get(submission.id) if submission else None
-        grade.score_explanation = to_stored(
-            explanation, method, {reviewer: review_of[submission.id, reviewer] for reviewer in
-                                  (part.reviewer for part in explanation.parts)}
-        ) if explanation and submission else None
-        grade.reviews_received = received[submission.id] if submission else 0
-        grade.submission_points, grade.reviewing_points = breakdown.submission_points, breakdown.reviewing_points
-        grade.late_deduction, grade.total, grade.attention = breakdown.late_deduction, breakdown.total, attention
-        session.add(grade)
-        grades.append(grade)
-    session.flush()
-    return grades
+        # Only what grading computes: an override and a release already made stay as they are.
+        computed = {
+            "method": method, "computed_at": now,
+            "submission_score": estimate.score if estimate else None,
+            "submission_std": estimate.std if estimate else None,
+            "score_explanation": to_stored(
+                explanation, method, {reviewer: review_of[submission.id, reviewer] for reviewer in
+                                      (part.reviewer for part in explanation.parts)}
+            ) if explanation and submission else None,
+            "reviews_received": received[submission.id] if submission else 0,
+            "submission_points": breakdown.submission_points, "reviewing_points": breakdown.reviewing_points,
+            "late_deduction": breakdown.late_deduction, "total": breakdown.total, "attention": attention,
+        }
+        if student in existing:
+            changed_rows.append({"id": existing[student], **computed})
+        else:
+            new_rows.append({"assignment_id": assignment_id, "person_id": student, **computed})
+        override = overrides[existing[student]] if student in existing else None
+        graded.append(Graded(student, breakdown.total, bool(attention) and override is None))
+    # One executemany each, rather than a flush per grade; NULLs written as such keep the rows in one batch. The
+    # UPDATE by primary key also brings any of these grades the session holds up to date.
+    if new_rows:
+        session.execute(insert(Grade).execution_options(render_nulls=True), new_rows)
+    if changed_rows:
+        session.execute(update(Grade), changed_rows)
+    return graded
 
 
 def compare_methods(session: Session, assignment_id: int) -> dict[str, Estimates[int]]:
@@ -260,7 +328,16 @@ def override_grade(session: Session, assignment_id: int, person_id: int, total: 
     return grade
 
 
-def release_grades(session: Session, assignment_id: int, now: datetime) -> list[GradePosting]:
+class Posted(NamedTuple):
+    """An outbox row a release wrote."""
+
+    id: int
+    person_id: int
+    score_given: float | None
+
+
+@cycle_collection_paused
+def release_grades(session: Session, assignment_id: int, now: datetime) -> list[Posted]:
     """Release every computed grade to its student and write one outbox row per student whose gradebook entry would
     change; students see the results from now on, whatever the dates said.
 
@@ -270,13 +347,13 @@ def release_grades(session: Session, assignment_id: int, now: datetime) -> list[
     session.execute(update(Assignment).where(Assignment.id == assignment_id).values(id=Assignment.id))
     assignment = get_assignment(session, assignment_id)
     ensure_releasable(assignment, now)
-    grades = list(session.scalars(select(Grade).where(Grade.assignment_id == assignment_id)))
+    grades = list(session.scalars(select(Grade).where(Grade.assignment_id == assignment_id).order_by(Grade.person_id)))
     if not grades:
         raise PhaseClosed(N_("Run grading before releasing grades."))
     latest = _latest_postings(session, assignment_id)
     work = _student_work(session, assignment)
     release_id = secrets.token_hex(16)
-    postings = []
+    released, posting_rows = [], []
     for grade in grades:
         entry = _Entry(None if grade.held else grade.final, float(assignment.points_possible),
                        grading_progress(grade.held).value, gradebook_comment(grade),
@@ -284,25 +361,31 @@ def release_grades(session: Session, assignment_id: int, now: datetime) -> list[
         # What the student reads from now on: exactly what this release stands for, parts and all.
         snapshot = grade.snapshot()
         if grade.released_at is None or grade.released_snapshot != snapshot:
-            grade.released_snapshot, grade.released_total, grade.released_at = snapshot, grade.final, now
+            released.append({"id": grade.id, "released_snapshot": snapshot, "released_total": grade.final,
+                             "released_at": now})
         previous = latest.get(grade.person_id)
-        if previous is not None and previous.status is not PostingStatus.FAILED and entry == _entry(previous):
+        if previous is not None and previous.status is not PostingStatus.FAILED and entry == previous.entry:
             continue  # already sent or on its way: sending it again would record the same score twice
         # Strictly increasing per student and column, even when two releases happen within a millisecond.
         timestamp = max(now, previous.timestamp + timedelta(milliseconds=1)) if previous else now
-        posting = GradePosting(
-            assignment_id=assignment_id, person_id=grade.person_id, release_id=release_id,
-            score_given=entry.score_given, score_maximum=entry.score_maximum,
-            grading_progress=entry.grading_progress, activity_progress=entry.activity_progress,
-            comment=entry.comment, timestamp=timestamp, next_attempt_at=now,
-        )
-        session.add(posting)
-        postings.append(posting)
+        posting_rows.append({
+            "assignment_id": assignment_id, "person_id": grade.person_id, "release_id": release_id,
+            "score_given": entry.score_given, "score_maximum": entry.score_maximum,
+            "grading_progress": entry.grading_progress, "activity_progress": entry.activity_progress,
+            "comment": entry.comment, "timestamp": timestamp, "next_attempt_at": now,
+        })
+    # One executemany each, rather than a statement per student; NULLs written as such keep the rows in one batch.
+    if released:
+        session.execute(update(Grade), released)
+    if posting_rows:
+        session.execute(insert(GradePosting).execution_options(render_nulls=True), posting_rows)
     # One action publishes to both: students must not wait for the dates to read what the gradebook already shows.
     if assignment.phase_at(now) is not Phase.RELEASED:
         assignment.phase_override = Phase.RELEASED
     session.flush()
-    return postings
+    return [Posted(*row) for row in session.execute(
+        select(GradePosting.id, GradePosting.person_id, GradePosting.score_given)
+        .where(GradePosting.release_id == release_id).order_by(GradePosting.person_id))] if posting_rows else []
 
 
 @dataclass(frozen=True)
@@ -317,42 +400,55 @@ class _Entry:
 
 
 def _student_work(session: Session, assignment: Assignment) -> Callable[[int], StudentWork]:
-    """What each student did in the assignment, read in a few grouped queries."""
+    """What each student did in the assignment, counted by the database in three grouped queries."""
     handed_in = set(session.scalars(
-        select(Submission.author_id).join(SubmissionVersion, SubmissionVersion.submission_id == Submission.id)
-        .where(Submission.assignment_id == assignment.id)))
-    reviews: dict[int, list[tuple[ReviewKind, ReviewStatus]]] = defaultdict(list)
-    for reviewer, kind, status in session.execute(
-            select(Review.reviewer_id, Review.kind, Review.status).where(Review.assignment_id == assignment.id)):
-        reviews[reviewer].append((kind, status))
+        select(Submission.author_id).where(Submission.assignment_id == assignment.id, Submission.versions.any())))
+
+    def submitted(kind: ReviewKind) -> Any:
+        return func.sum(case((and_(Review.kind == kind, Review.status == ReviewStatus.SUBMITTED), 1), else_=0))
+
+    # Any review at all, in any state, shows the activity was used; peer reviews done and a self-assessment count.
+    reviews = {reviewer: (int(peer), bool(own)) for reviewer, peer, own in session.execute(
+        select(Review.reviewer_id, submitted(ReviewKind.PEER), submitted(ReviewKind.SELF))
+        .where(Review.assignment_id == assignment.id).group_by(Review.reviewer_id))}
     calibrated = set(session.scalars(
-        select(CalibrationAttempt.student_id)
+        select(CalibrationAttempt.student_id).distinct()
         .join(CalibrationExample, CalibrationExample.id == CalibrationAttempt.example_id)
         .where(CalibrationExample.assignment_id == assignment.id)))
 
     def of(person_id: int) -> StudentWork:
-        mine = reviews.get(person_id, [])
+        reviewed = reviews.get(person_id)
         return StudentWork(
             handed_in=person_id in handed_in,
-            reviews_done=sum(kind is ReviewKind.PEER and status is ReviewStatus.SUBMITTED for kind, status in mine),
+            reviews_done=reviewed[0] if reviewed else 0,
             reviews_required=assignment.reviews_per_student,
-            self_assessment_owed=assignment.self_assessment and (ReviewKind.SELF, ReviewStatus.SUBMITTED) not in mine,
-            other_work=bool(mine) or person_id in calibrated,
+            self_assessment_owed=assignment.self_assessment and not (reviewed and reviewed[1]),
+            other_work=reviewed is not None or person_id in calibrated,
         )
     return of
 
 
-def _latest_postings(session: Session, assignment_id: int) -> dict[int, GradePosting]:
-    latest: dict[int, GradePosting] = {}
-    for posting in session.scalars(select(GradePosting).where(GradePosting.assignment_id == assignment_id)
-                                   .order_by(GradePosting.timestamp, GradePosting.id)):
-        latest[posting.person_id] = posting
-    return latest
+class _Latest(NamedTuple):
+    """What a release needs of a student's latest posting."""
+
+    status: PostingStatus
+    timestamp: datetime
+    entry: _Entry
 
 
-def _entry(posting: GradePosting) -> _Entry:
-    return _Entry(posting.score_given, float(posting.score_maximum), posting.grading_progress, posting.comment,
-                  posting.activity_progress)
+def _latest_postings(session: Session, assignment_id: int) -> dict[int, _Latest]:
+    """Each student's latest posting for this assignment: one row each comes back, however many releases came before
+    (the index on assignment, person and timestamp hands them over in order)."""
+    rank = func.row_number().over(partition_by=GradePosting.person_id,
+                                  order_by=(GradePosting.timestamp.desc(), GradePosting.id.desc())).label("rank")
+    ranked = (select(GradePosting.person_id, GradePosting.status, GradePosting.timestamp, GradePosting.score_given,
+                     GradePosting.score_maximum, GradePosting.grading_progress, GradePosting.comment,
+                     GradePosting.activity_progress, rank)
+              .where(GradePosting.assignment_id == assignment_id).subquery())
+    return {row.person_id: _Latest(row.status, row.timestamp,
+                                   _Entry(row.score_given, float(row.score_maximum), row.grading_progress, row.comment,
+                                          row.activity_progress))
+            for row in session.execute(select(ranked).where(ranked.c.rank == 1))}
 
 
 def gradebook_comment(grade: Grade) -> str:

@@ -569,10 +569,12 @@ class GradePosting(Base):
     __table_args__ = (
         UniqueConstraint("release_id", "person_id"),
         Index("ix_grade_postings_due", "status", "next_attempt_at"),
+        # A release reads each student's latest posting; the assignment alone would walk every release ever made.
+        Index("ix_grade_postings_latest", "assignment_id", "person_id", "timestamp"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     release_id: Mapped[str] = mapped_column(String(32))
     score_given: Mapped[float | None] = mapped_column(Float)

@@ -229,3 +229,50 @@ def test_upgrading_to_reading_copies_lets_existing_reviewers_download_and_downgr
 def test_upgrading_to_reading_copies_lets_existing_reviewers_download_and_downgrading_keeps_rows_on_postgresql():
     with throwaway_postgres_database() as url:
         _reading_columns_on_upgrade(url)
+
+
+def _latest_posting_index(url: str) -> None:
+    """0019 replaces the postings' index on the assignment by one on assignment, person and timestamp; rows stay."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from assessment.db import make_session_factory
+    from assessment.models import GradePosting
+    from tests.support.cohort import create_cohort
+
+    def indexes(connection) -> set[str]:
+        return {index["name"] for index in inspect(connection).get_indexes("grade_postings")}
+
+    migrate.upgrade(url, "0018")
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            cohort = create_cohort(session, 2, reviews_per_submission=1, reviews_per_student=1)
+            session.execute(insert(GradePosting), [
+                {"assignment_id": cohort.assignment_id, "person_id": person, "release_id": "r1", "score_given": 1.0,
+                 "score_maximum": 10.0, "grading_progress": "FullyGraded", "timestamp": datetime.now(UTC)}
+                for person in cohort.student_ids])
+            session.commit()
+
+        migrate.upgrade(url)
+        with engine.connect() as connection:
+            assert "ix_grade_postings_latest" in indexes(connection)
+            assert "ix_grade_postings_assignment_id" not in indexes(connection)
+
+        migrate.downgrade(url, "0018")
+        with engine.connect() as connection:
+            assert "ix_grade_postings_assignment_id" in indexes(connection)
+            assert "ix_grade_postings_latest" not in indexes(connection)
+            assert connection.execute(text("SELECT count(*) FROM grade_postings")).scalar_one() == 2
+    finally:
+        engine.dispose()
+
+
+def test_the_latest_posting_index_replaces_the_assignment_one_and_downgrading_keeps_postings_on_sqlite(tmp_path):
+    _latest_posting_index(sqlite_url(tmp_path))
+
+
+def test_the_latest_posting_index_replaces_the_assignment_one_and_downgrading_keeps_postings_on_postgresql():
+    with throwaway_postgres_database() as url:
+        _latest_posting_index(url)
