@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, false, func, literal, or_, select
+from sqlalchemy import and_, exists, false, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from assessment.assignment_settings import AllocationMode
@@ -14,7 +14,19 @@ from assessment.calibration import CalibrationStatus
 from assessment.calibration_training import calibration_status_of
 from assessment.errors import PhaseClosed
 from assessment.grading import Lateness
-from assessment.models import Assignment, Grade, Person, Review, ReviewFlag, ReviewKind, ReviewStatus, Submission
+from assessment.models import (
+    Assignment,
+    FileCheck,
+    FileCheckStatus,
+    Grade,
+    Person,
+    Review,
+    ReviewFlag,
+    ReviewKind,
+    ReviewStatus,
+    Submission,
+    SubmissionVersion,
+)
 from assessment.peer_review import counts_as_finished, is_my_peer_review, is_shown_to_author, reviewable_by
 from assessment.phases import Phase
 from assessment.score_explanation import ScoreExplanation, from_stored
@@ -46,6 +58,7 @@ class StudentOverview:
     staff_reason: str = ""  # why course staff set the released grade, when they did
     flags: dict[int, ReviewFlag] = field(default_factory=dict)  # the student's flags on those, by review id
     score_explanation: ScoreExplanation | None = None  # how the released peer score was reached
+    open_checks: bool = False  # a hand-in of theirs is being checked, or was refused since their latest version
 
 
 def student_overview(session: Session, assignment: Assignment, student_id: int, now: datetime) -> StudentOverview:
@@ -53,7 +66,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
     reviews (see `_standing`, `calibration_status_of` and `_reviews`)."""
     phase = assignment.phase_at(now)
     released = phase is Phase.RELEASED
-    submission, grade, waiting = _standing(session, assignment, student_id, released)
+    submission, grade, waiting, open_checks = _standing(session, assignment, student_id, released)
     latest = submission.latest if submission else None
     example_ids, calibration = calibration_status_of(session, assignment, student_id)
     mine = _reviews(session, assignment.id, student_id, released)
@@ -92,25 +105,34 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         flags=mine.flags,
         score_explanation=(from_stored(_released(grade).get("score_explanation"))
                            if grade is not None and not _released(grade)["held"] else None),
+        open_checks=bool(open_checks),
     )
 
 
 def _standing(session: Session, assignment: Assignment, student_id: int, released: bool
-              ) -> tuple[Submission | None, Grade | None, int | None]:
-    """The student's submission with its versions, their released grade (once results are out) and how much of
-    others' work the queue could still hand them (queue allocation only): one statement, anchored on the person."""
+              ) -> tuple[Submission | None, Grade | None, int | None, bool | None]:
+    """The student's submission with its versions, their released grade (once results are out), how much of others'
+    work the queue could still hand them (queue allocation only) and whether any of their hand-ins is being checked or
+    was refused since their latest version: one statement, anchored on the person."""
     waiting = (select(func.count()).select_from(Submission).where(*reviewable_by(assignment.id, student_id))
                .scalar_subquery() if assignment.allocation_mode is AllocationMode.QUEUE else literal(None))
     own_grade = and_(Grade.person_id == Person.id, Grade.assignment_id == assignment.id, Grade.released_at.is_not(None))
+    latest_number = (select(func.coalesce(func.max(SubmissionVersion.number), 0))
+                     .where(SubmissionVersion.submission_id == Submission.id).scalar_subquery())
+    open_checks = exists().where(
+        FileCheck.submission_id == Submission.id,
+        (FileCheck.status == FileCheckStatus.CHECKING)
+        | ((FileCheck.status == FileCheckStatus.REFUSED) & (FileCheck.number > latest_number)),
+    )
     row = session.execute(
-        select(Submission, Grade, waiting.label("waiting"))
+        select(Submission, Grade, waiting.label("waiting"), open_checks.label("open_checks"))
         .select_from(Person)
         .outerjoin(Submission, and_(Submission.author_id == Person.id, Submission.assignment_id == assignment.id))
         .outerjoin(Grade, own_grade if released else false())
         .options(joinedload(Submission.versions))
         .where(Person.id == student_id)
     ).unique().one()
-    return row.Submission, row.Grade, row.waiting
+    return row.Submission, row.Grade, row.waiting, row.open_checks
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from flask import current_app, render_template
 from assessment.db import utcnow
 from assessment.file_checks import checks_to_show, is_abandoned, refusal_of
 from assessment.models import FileCheck, FileCheckStatus
-from assessment.services import own_submission
 from assessment.student_overview import student_overview
 from lti_tool.database import db
 from lti_tool.durations import time_left
@@ -25,10 +24,15 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
         return render_template("student/not_set_up.html", view=view)
     now = utcnow()
     assignment = view.assignment
-    resume_abandoned(checks_to_show(db(), own_submission(db(), assignment.id, view.person.id)))
     overview = student_overview(db(), assignment, view.person.id, now)
+    checks = checks_to_show(db(), overview.submission) if overview.open_checks else []
+    if resume_abandoned(checks):
+        # A check ran again here, in its own transaction, and may have made a version: the page shows the work as it
+        # is now, not as this request first read it.
+        db().expire_all()
+        overview = student_overview(db(), assignment, view.person.id, now)
+        checks = checks_to_show(db(), overview.submission) if overview.open_checks else []
     received = labelled_for_author(assignment, overview.received)
-    checks = checks_to_show(db(), overview.submission)
     if form is None:
         form = SubmissionForm(formdata=None)
         if checks and checks[0].status is FileCheckStatus.REFUSED:
@@ -52,13 +56,15 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
     )
 
 
-def resume_abandoned(checks: list[FileCheck]) -> None:
+def resume_abandoned(checks: list[FileCheck]) -> bool:
     """Without a broker there is no scheduled sweep: a check the web process died in the middle of is run again when
-    its author next looks at it (with a broker, the sweep does it)."""
+    its author next looks at it (with a broker, the sweep does it). Whether any was run."""
     celery = current_app.extensions["peerlti.celery"]
     stale = timedelta(seconds=current_app.config["PEERLTI_SETTINGS"].file_checks.stale_seconds)
+    resumed = False
     if celery.conf.task_always_eager:
         for check in checks:
             if is_abandoned(check, utcnow(), stale):
                 enqueue("peerlti.check_file", check.id)
-                db().refresh(check)
+                resumed = True
+    return resumed

@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import zlib
 from base64 import b64encode
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -262,10 +263,13 @@ def signed_pdf() -> CorpusFile:
         field_name="Signature_of_Alice_Smith", name=AUTHOR, contact_info=EMAIL, location=f"{HOME}, {LATITUDE} N",
         reason=f"I, {AUTHOR}, wrote this",
     )
-    out = signers.sign_pdf(
-        writer, metadata, signer=signer,
-        new_field_spec=fields.SigFieldSpec("Signature_of_Alice_Smith", on_page=0, box=(150, 20, 280, 60)),
-    )
+    # pyHanko signs through asyncio.run, which refuses to run where an event loop already runs (a browser test's
+    # Playwright leaves one in this worker's thread): a thread of its own has none.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        out = thread.submit(
+            signers.sign_pdf, writer, metadata, signer=signer,
+            new_field_spec=fields.SigFieldSpec("Signature_of_Alice_Smith", on_page=0, box=(150, 20, 280, 60)),
+        ).result()
     return CorpusFile("signed", out.getvalue())
 
 

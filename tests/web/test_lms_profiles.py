@@ -27,9 +27,9 @@ def _released_posting(lms, session, total: float = 15) -> GradePosting:
     student = session.scalars(select(Person).where(Person.subject == "student-1")).one()
     session.add(Grade(assignment_id=assignment.id, person_id=student.id, method="mean", total=total))
     session.commit()
-    (posting,) = release_grades(session, assignment.id, datetime.now(UTC))
+    (posted,) = release_grades(session, assignment.id, datetime.now(UTC))
     session.commit()
-    return posting
+    return session.get(GradePosting, posted.id)
 
 
 def _record_newer_score_in_the_gradebook(lms, session, posting: GradePosting) -> None:
