@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from gunicorn import glogging
+
+# Metrics in multiprocess mode: each process writes its values to files in one directory, which /metrics sums. Set
+# before anything imports prometheus_client (the app, in each worker), which reads it once; a directory of our own
+# unless the operator chose one.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="peerlti-metrics-"))
 
 from assessment.db import make_engine
 from config.settings import Settings, SettingsError
@@ -71,6 +79,7 @@ logger_class = Logger
 
 def on_starting(server: Any) -> None:
     """Refuse to start on a database that is not at the migration head: one line, what to run, no traceback."""
+    _clear_metrics_directory()
     engine = make_engine(_settings.database_url)
     try:
         require_current_schema(engine)
@@ -81,3 +90,23 @@ def on_starting(server: Any) -> None:
                            "and that the database server is running") from None
     finally:
         engine.dispose()
+
+
+def _clear_metrics_directory() -> None:
+    # Files of an earlier run would be summed with this one's: the counters would not start from zero.
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A process that ended: its gauges leave the sums (its counters and histograms stay, as Prometheus expects)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    if os.environ["PROMETHEUS_MULTIPROC_DIR"].startswith(tempfile.gettempdir() + "/peerlti-metrics-"):
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -95,6 +95,10 @@ class Settings:
     # None ("off"): they are offered as downloads only.
     libreoffice: str | None = "soffice"
     file_checks: FileCheckLimits = FileCheckLimits()
+    # The bearer token a Prometheus scrape of /metrics must send; None: /metrics answers 404.
+    metrics_token: str | None = None
+    # Error reports to Sentry (the `sentry` extra) when set.
+    sentry_dsn: str | None = None
 
     @property
     def is_https(self) -> bool:
@@ -149,11 +153,23 @@ class Settings:
                                          "open" if environment == "development" else "invite"),
             libreoffice=_program(env, "LIBREOFFICE", "soffice"),
             file_checks=_file_check_limits(env),
+            metrics_token=_metrics_token(env),
+            sentry_dsn=env.get("SENTRY_DSN", "").strip() or None,
         )
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    value = env.get("METRICS_TOKEN", "").strip()
+    if not value:
+        return None
+    # A short token could be guessed by trying: /metrics answers anyone who can reach the tool.
+    if len(value) < 16:
+        raise SettingsError("METRICS_TOKEN must be 16 characters or more (or unset, which turns /metrics off)")
+    return value
 
 
 def _program(env: Mapping[str, str], name: str, default: str) -> str | None:
