@@ -1,8 +1,11 @@
 """Settings are read once, typed, and a wrong value names its variable."""
 
+import sys
+
 import pytest
 
 from config.settings import Settings, SettingsError
+from lti_tool.sentry import init_sentry
 
 SECRET = "x" * 40
 
@@ -195,10 +198,6 @@ def test_metrics_are_off_without_a_token_and_a_token_is_at_least_16_characters(t
 
 
 def test_sentry_is_off_without_a_dsn_and_never_imported(tmp_path):
-    import sys  # noqa: PLC0415
-
-    from lti_tool.sentry import init_sentry  # noqa: PLC0415
-
     settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SENTRY_DSN": " "})
     assert settings.sentry_dsn is None
     assert init_sentry(settings) is False
@@ -206,9 +205,7 @@ def test_sentry_is_off_without_a_dsn_and_never_imported(tmp_path):
 
 
 def test_a_sentry_dsn_without_the_package_stops_the_start_saying_what_to_install(tmp_path, monkeypatch):
-    from lti_tool.sentry import init_sentry  # noqa: PLC0415
-
-    monkeypatch.setitem(__import__("sys").modules, "sentry_sdk", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "sentry_sdk", None)  # as if not installed
     settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SENTRY_DSN": "https://k@sentry.example/1"})
     with pytest.raises(SettingsError, match=r"peerlti\[sentry\]"):
         init_sentry(settings)
