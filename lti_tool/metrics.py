@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -40,6 +41,13 @@ GRADING_SECONDS = Histogram(
 # Under gunicorn (config/gunicorn.py sets the directory) each process writes its values to files there. Read at import,
 # as prometheus_client itself does: a later change of the environment changes neither.
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
+def clear_values(directory: Path) -> None:
+    """Empty the multiprocess directory at start: files of an earlier run would be summed with this one's."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
 
 
 class OutboxCollector(Collector):

@@ -3,9 +3,12 @@ refused launches by reason, task durations and the grade outbox by state."""
 
 from __future__ import annotations
 
+import socket
+import time
 from datetime import datetime, timedelta
 
 import pytest
+import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from assessment.assignment_settings import default_settings
@@ -16,7 +19,10 @@ from lti_tool.app import create_app
 from lti_tool.database import dispose_database
 from lti_tool.enqueue import enqueue
 from lti_tool.registry import PlatformSpec, register_platform
-from tests.conftest import make_settings
+from tests.conftest import TEST_SECRET, make_settings
+from tests.integration.test_structured_logs import broker  # noqa: F401 - the fixture
+from tests.support.processes import stop_process
+from tests.support.workers import start_worker
 
 TOKEN = "metrics-token-0123456789abcdef"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -109,6 +115,45 @@ def test_a_task_run_in_process_records_its_duration(scraped_app, scraper):
     labels = {"task": "peerlti.ping", "state": "SUCCESS"}
     assert _value(after, count, **labels) == _value(before, count, **labels) + 1
     assert _value(after, total, **labels) > _value(before, total, **labels)
+
+
+@pytest.mark.slow
+def test_a_worker_serves_the_duration_of_the_tasks_it_ran_to_a_scrape_with_the_token(tmp_path, database_url, broker):  # noqa: F811
+    app = create_app(make_settings(tmp_path, database_url, CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=broker))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    worker = start_worker({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET, "METRICS_TOKEN": TOKEN,
+                           "WORKER_METRICS_PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")},
+                          tmp_path / "worker.log")
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        with app.test_request_context("/"):
+            result = enqueue("peerlti.ping", "through the broker")
+            assert result is not None and result.get(timeout=60) == "through the broker"
+            result.forget()
+        scraped = _scrape_when_listening(url)
+        refused = requests.get(url, headers={"Authorization": "Bearer wrong-token-0123456789abcdef"}, timeout=10)
+    finally:
+        stop_process(worker)
+        app.extensions["peerlti.celery"].close()
+        dispose_database(app)
+
+    assert refused.status_code == 401 and "peerlti_" not in refused.text
+    counted = [line for line in scraped.splitlines()
+               if line.startswith("peerlti_task_duration_seconds_count") and 'task="peerlti.ping"' in line]
+    assert len(counted) == 1 and 'state="SUCCESS"' in counted[0] and counted[0].endswith(" 1.0")
+
+
+def _scrape_when_listening(url: str) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return requests.get(url, headers=BEARER, timeout=10).text
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)  # the worker's server starts with the worker, which already answered the task
 
 
 def test_the_outbox_is_read_on_each_scrape_by_state_with_the_age_of_its_oldest_row(scraper, session):
