@@ -15,6 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.models import GradePosting
 
+# Under gunicorn (config/gunicorn.py sets the directory) each process writes its values to files there. Read at import,
+# as prometheus_client itself does: a later change of the environment changes neither.
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+if MULTIPROCESS:  # a process started without gunicorn's set-up (a worker, a command) writes there too
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+
 # Labels are bounded sets only (route rules, class names, states, HTTP statuses): never a path, an id or a person.
 REQUEST_SECONDS = Histogram(
     "peerlti_request_duration_seconds", "Time to answer a request, by route rule, method and status",
@@ -37,10 +43,6 @@ GRADING_SECONDS = Histogram(
     ["trigger"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
 )
 
-
-# Under gunicorn (config/gunicorn.py sets the directory) each process writes its values to files there. Read at import,
-# as prometheus_client itself does: a later change of the environment changes neither.
-MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 
 def clear_values(directory: Path) -> None:
