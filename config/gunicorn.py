@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from gunicorn import glogging
+
+# Metrics in multiprocess mode: each process writes its values to files in one directory, which /metrics sums. Set
+# before anything imports prometheus_client (the app, in each worker), which reads it once; a directory of our own
+# unless the operator chose one.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="peerlti-metrics-")
+
+from prometheus_client import multiprocess
 
 from assessment.db import make_engine
 from config.settings import Settings, SettingsError
 from lti_tool.log_redaction import RedactSecrets
 from lti_tool.logging_setup import ContextFields, configure_logging, make_formatter
+from lti_tool.metrics import clear_values
 from lti_tool.migrate import SchemaNotCurrent, require_current_schema
 
 try:
@@ -71,6 +83,7 @@ logger_class = Logger
 
 def on_starting(server: Any) -> None:
     """Refuse to start on a database that is not at the migration head: one line, what to run, no traceback."""
+    clear_values(Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]))  # counters start from zero with each start
     engine = make_engine(_settings.database_url)
     try:
         require_current_schema(engine)
@@ -81,3 +94,13 @@ def on_starting(server: Any) -> None:
                            "and that the database server is running") from None
     finally:
         engine.dispose()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A process that ended: its gauges leave the sums (its counters and histograms stay, as Prometheus expects)."""
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    if os.environ["PROMETHEUS_MULTIPROC_DIR"].startswith(tempfile.gettempdir() + "/peerlti-metrics-"):
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

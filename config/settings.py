@@ -95,6 +95,12 @@ class Settings:
     # None ("off"): they are offered as downloads only.
     libreoffice: str | None = "soffice"
     file_checks: FileCheckLimits = FileCheckLimits()
+    # The bearer token a Prometheus scrape of /metrics must send; None: /metrics answers 404.
+    metrics_token: str | None = None
+    # The port each Celery worker serves its pool's metrics on (same token); 0: not served.
+    worker_metrics_port: int = 0
+    # Error reports to Sentry (the `sentry` extra) when set.
+    sentry_dsn: str | None = None
 
     @property
     def is_https(self) -> bool:
@@ -149,11 +155,31 @@ class Settings:
                                          "open" if environment == "development" else "invite"),
             libreoffice=_program(env, "LIBREOFFICE", "soffice"),
             file_checks=_file_check_limits(env),
+            metrics_token=_metrics_token(env),
+            worker_metrics_port=_worker_metrics_port(env),
+            sentry_dsn=env.get("SENTRY_DSN", "").strip() or None,
         )
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    value = env.get("METRICS_TOKEN", "").strip()
+    if not value:
+        return None
+    # A short token could be guessed by trying: /metrics answers anyone who can reach the tool.
+    if len(value) < 16:
+        raise SettingsError("METRICS_TOKEN must be 16 characters or more (or unset, which turns /metrics off)")
+    return value
+
+
+def _worker_metrics_port(env: Mapping[str, str]) -> int:
+    port = _int(env, "WORKER_METRICS_PORT", 0, low=0, high=65535)
+    if port and _metrics_token(env) is None:
+        raise SettingsError("WORKER_METRICS_PORT needs METRICS_TOKEN: the workers' metrics are never served openly")
+    return port
 
 
 def _program(env: Mapping[str, str], name: str, default: str) -> str | None:

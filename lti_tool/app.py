@@ -40,13 +40,16 @@ from lti_tool.launch.views import bp as lti_bp
 from lti_tool.launch.views import init_launch
 from lti_tool.log_redaction import install_redaction
 from lti_tool.logging_setup import log_event
+from lti_tool.metrics import LAUNCH_REFUSALS
 from lti_tool.rate_limits import init_rate_limits
 from lti_tool.refusal_return import REFUSAL, activity_home, origin_page
 from lti_tool.request_id import init_request_ids
+from lti_tool.sentry import init_sentry
 from lti_tool.tab_session import init_tab_sessions
 from lti_tool.templating import init_templating
 from lti_tool.views import init_views
 from lti_tool.views.health import init_health
+from lti_tool.views.metrics import init_metrics
 from workers.celery_app import make_celery
 
 log = logging.getLogger("peerlti.launch")
@@ -74,6 +77,7 @@ def cookie_policy(settings: Settings) -> dict[str, object]:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
+    init_sentry(settings)
     app = Flask(__name__, instance_path=str(settings.instance_path))
     policy = cookie_policy(settings)
     app.config.update(
@@ -115,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_views(app)
     init_installation(app)
     init_health(app)
+    init_metrics(app)
     init_rate_limits(app, settings)  # after every blueprint: it wraps their views
     _register_error_pages(app)
     app.extensions[FRAMING] = FrameAncestorsCache(lambda: _frame_ancestors_in_database(app))
@@ -127,6 +132,7 @@ def _register_error_pages(app: Flask) -> None:
     def launch_rejected(error: LaunchRejected) -> tuple[str, int]:
         db().rollback()
         log_event(log, "launch.refused", status=error.status, kind=type(error).__name__, reason=str(error.reason))
+        LAUNCH_REFUSALS.labels(type(error).__name__).inc()  # the kind: a bounded set, unlike the sentence
         return render_template("launch_error.html", error=error), error.status
 
     @app.errorhandler(AssessmentError)

@@ -9,7 +9,8 @@ from typing import Any
 from celery import Celery, bootsteps
 
 from config.settings import Settings
-from workers import task_logging
+from lti_tool.sentry import init_sentry
+from workers import metrics_server, task_logging
 from workers.schedule import BEAT_SCHEDULE
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ def make_celery(settings: Settings | None = None) -> Celery:
     app.conf.peerlti_settings = settings
     app.conf.beat_schedule = BEAT_SCHEDULE
     app.steps["consumer"].add(SweepOnConnect)
+    init_sentry(settings)
+    metrics_server.install(settings)  # the pool's metrics on WORKER_METRICS_PORT, when set
     task_logging.install(settings)  # request ids into the tasks a request sends, and the workers' log format
     import workers.tasks  # noqa: F401  (registers the shared tasks on this app for callers that send them)
 

@@ -11,6 +11,7 @@ from celery import Task, signals
 
 from config.settings import Settings
 from lti_tool.logging_setup import REQUEST_ID, TASK, configure_logging, log_event
+from lti_tool.metrics import TASK_FAILURES, TASK_SECONDS
 from workers.schedule import BEAT_SCHEDULE
 
 # The message header that carries the request id from the web process to the worker.
@@ -58,6 +59,10 @@ def _finished(task_id: str, task: Task, retval: Any = None, state: str | None = 
         fields["count"] = retval  # the scheduled jobs answer how many rows they handled or queued
     log_event(log, "scheduled.run" if scheduled else "task.finished",
               logging.WARNING if state == "FAILURE" else logging.INFO, **fields)
+    if running is not None:
+        TASK_SECONDS.labels(task.name, state or "UNKNOWN").observe(time.perf_counter() - running[2])
+    if state == "FAILURE":
+        TASK_FAILURES.labels(task.name).inc()
     if running is not None:
         try:
             TASK.reset(running[1])

@@ -24,6 +24,7 @@ from config.settings import Settings
 from lti_tool.advantage import AdvantageError
 from lti_tool.launch.replay import forget_expired_nonces
 from lti_tool.logging_setup import log_event
+from lti_tool.metrics import GRADING_SECONDS, POSTING_FAILURES
 from lti_tool.registry import Platform
 from lti_tool.roster import apply_roster
 from workers import passback
@@ -110,6 +111,7 @@ def _log_posting(posting_id: int, attempts: int, last_status: int | None, outcom
         # Pending again (to retry) or failed for good: the platform's status says which failure it was.
         log_event(log, "grade.posting_failed", logging.WARNING, posting_id=posting_id, attempts=attempts,
                   status=last_status, outcome=outcome.status.value, retry_in=outcome.retry_in)
+        POSTING_FAILURES.labels(str(last_status or 0), outcome.status.value).inc()
 
 
 @shared_task(name="peerlti.sweep_grade_postings", bind=True)
@@ -184,7 +186,8 @@ def run_grading_task(self: Task, assignment_id: int) -> int:
         if not try_lock(session, "run_grading", assignment_id):
             return _busy("run_grading")
         try:
-            grades = run_grading(session, assignment_id, utcnow())
+            with GRADING_SECONDS.labels("schedule").time():
+                grades = run_grading(session, assignment_id, utcnow())
         except NotFound:
             _gone("assignment", assignment_id)
             return 0

@@ -35,6 +35,7 @@ from lti_tool.launch.provisioning import Provisioned, RoleRefused, provision
 from lti_tool.launch.roles import is_platform_administrator
 from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateCookies, StateSigner
 from lti_tool.logging_setup import log_event
+from lti_tool.metrics import LAUNCHES
 from lti_tool.outbound import OutboundClient
 from lti_tool.registry import find_platform
 from lti_tool.tab_session import start_tab_session
@@ -187,6 +188,7 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
     log_event(log, "launch.accepted", platform_id=message.platform.id, deployment_id=identity.deployment_id,
               course_id=identity.course_id, resource_link_id=identity.resource_link_id, person_id=identity.person_id,
               role=identity.role.value, deep_linking=message.is_deep_linking)
+    LAUNCHES.labels("deep_linking" if message.is_deep_linking else "resource_link").inc()
     roles = message.claims.get("https://purl.imsglobal.org/spec/lti/claim/roles") or []
     remember_launch(identity, key=session_key, platform_admin=is_platform_administrator(roles))
     remember_launch_locale(message.claims.get(PRESENTATION_CLAIM))

@@ -25,6 +25,7 @@ from lti_tool.database import db
 from lti_tool.enqueue import enqueue
 from lti_tool.forms import ActionForm
 from lti_tool.logging_setup import log_event
+from lti_tool.metrics import GRADING_SECONDS
 from lti_tool.views.course import staff_view
 from workers.locks import try_lock
 from workers.passback import retry_failed
@@ -68,7 +69,8 @@ def run(link_id: int) -> Response:
         flash(gettext("Grades are already being computed for this activity (by a colleague or by the schedule). "
                       "Reload this page in a moment to see them."))
         return redirect(url_for("grading.grades", link_id=link_id), 303)
-    computed = run_grading(db(), assignment_id, utcnow(), method)
+    with GRADING_SECONDS.labels("staff").time():
+        computed = run_grading(db(), assignment_id, utcnow(), method)
     db().commit()
     held = sum(1 for grade in computed if grade.held)
     flash(ngettext("Grades computed for %(num)s student.", "Grades computed for %(num)s students.", len(computed)))

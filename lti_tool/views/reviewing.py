@@ -10,7 +10,7 @@ from werkzeug import Response
 
 from assessment.calibration_training import student_status
 from assessment.db import utcnow
-from assessment.errors import InvalidInput, NotAllowed, NotFound, NothingToReview
+from assessment.errors import AssessmentError, InvalidInput, NotAllowed, NotFound, NothingToReview
 from assessment.messages import N_
 from assessment.models import Assignment, Review, ReviewKind
 from assessment.peer_review import (
@@ -30,6 +30,7 @@ from assessment.visibility import author_label
 from lti_tool.database import db
 from lti_tool.forms import ActionForm
 from lti_tool.i18n import translate
+from lti_tool.metrics import REVIEW_QUEUE
 from lti_tool.views.course import LaunchView, launched_view, staff_view
 from lti_tool.views.files import stored_file_download
 from lti_tool.views.reading import review_reader
@@ -44,8 +45,22 @@ def next_review(link_id: int) -> Response:
     view = launched_view(link_id)
     assignment = view.require_assignment()
     calibration = student_status(db(), assignment, view.person.id)
-    return _open_review(link_id, lambda: request_review(
-        db(), ReviewerContext(assignment.id, view.person.id, calibration.done), utcnow()))
+    return _open_review(link_id, lambda: _counted(lambda: request_review(
+        db(), ReviewerContext(assignment.id, view.person.id, calibration.done), utcnow())))
+
+
+def _counted(obtain: Callable[[], Review]) -> Review:
+    """The review queue's outcome for /metrics: work handed out, nothing to hand out now, or refused."""
+    try:
+        review = obtain()
+    except NothingToReview:
+        REVIEW_QUEUE.labels("nothing_to_review").inc()
+        raise
+    except AssessmentError:
+        REVIEW_QUEUE.labels("refused").inc()
+        raise
+    REVIEW_QUEUE.labels("handed_out").inc()
+    return review
 
 
 @bp.post("/links/<int:link_id>/self-assessment")

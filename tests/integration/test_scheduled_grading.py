@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,8 @@ from lti_tool.registry import PlatformSpec, register_platform
 from tests.conftest import TEST_SECRET
 from tests.support.concurrency import all_at_once
 from workers.celery_app import make_celery
+from workers.locks import try_lock
+from workers.schedule import BEAT_SCHEDULE
 
 
 def _assignment_due(session, due_ago: timedelta, *, opened: bool = True) -> int:
@@ -99,3 +102,35 @@ def test_grading_scheduled_twice_at_once_by_two_beats_runs_once(session, databas
 
     assert sorted(results, key=str) == [0, 1]
     assert len(runs) == 1
+
+
+# Every job the beat sends, and the lock it takes; the nonce clean-up takes none (a second delete finds nothing).
+LOCKED_BEAT_JOBS = {"peerlti.sweep_grade_postings": "sweep_grade_postings",
+                    "peerlti.sweep_file_checks": "sweep_file_checks",
+                    "peerlti.reclaim_expired_leases": "reclaim_expired_leases",
+                    "peerlti.grade_due_assignments": "grade_due_assignments", "peerlti.sync_all_rosters": "sync_all_rosters"}
+
+
+def test_every_scheduled_job_but_the_nonce_clean_up_takes_a_lock_a_second_beat_finds_taken():
+    scheduled = {entry["task"] for entry in BEAT_SCHEDULE.values()}
+    assert scheduled == set(LOCKED_BEAT_JOBS) | {"peerlti.forget_expired_nonces"}
+
+
+@pytest.mark.parametrize(("task", "lock"), sorted(LOCKED_BEAT_JOBS.items()))
+def test_a_scheduled_job_sent_by_a_second_beat_while_the_first_runs_does_nothing(
+        task, lock, session, database_url, tmp_path, caplog):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the lock of scheduled tasks is PostgreSQL's; SQLite runs one writer at a time")
+    _assignment_due(session, timedelta(hours=1))  # work there is for grade_due_assignments
+    celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
+                                            "DATABASE_URL": database_url}))
+    assert try_lock(session, lock)  # the first beat's run, inside its transaction
+    try:
+        with caplog.at_level(logging.INFO, logger="workers.tasks"):
+            result = celery.tasks[task].apply().result
+    finally:
+        session.rollback()
+        celery.close()
+
+    assert result == 0
+    assert f"{lock} is already running elsewhere; skipped" in caplog.text

@@ -24,6 +24,7 @@ from tests.support.lms import auto_post_form, register_sandbox
 from tests.support.services import sqlite_url
 
 pytestmark = pytest.mark.slow
+METRICS_TOKEN = "metrics-token-0123456789abcdef"
 
 
 def _environment(tmp_path, database_url: str, tool_url: str) -> dict[str, str]:
@@ -32,6 +33,7 @@ def _environment(tmp_path, database_url: str, tool_url: str) -> dict[str, str]:
         "SECRET_KEY": TEST_SECRET, "TOOL_BASE_URL": tool_url, "LOG_FORMAT": "json", "WEB_WORKERS": "2",
         # No broker: the launch needs none, and the suite's broker is not this server's.
         "CELERY_BROKER_URL": "", "RATE_LIMIT_STORAGE_URL": "",
+        "METRICS_TOKEN": METRICS_TOKEN, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }
 
 
@@ -56,6 +58,21 @@ def served(session, tmp_path, database_url, sandbox_instance) -> Iterator[Served
     finally:
         tool.stop()
         sandbox.stop()
+
+
+def test_metrics_sum_the_requests_every_gunicorn_process_answered(served):
+    # Fresh connections: gunicorn's processes take turns accepting them, so both answer some.
+    for _ in range(20):
+        assert requests.get(f"{served.tool.url}/healthz", timeout=10, headers={"Connection": "close"}).ok
+    refused = requests.get(f"{served.tool.url}/metrics", timeout=10)
+    scraped = requests.get(f"{served.tool.url}/metrics", timeout=10,
+                           headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+
+    assert refused.status_code == 401 and scraped.status_code == 200
+    counted = [line for line in scraped.text.splitlines()
+               if line.startswith("peerlti_request_duration_seconds_count") and 'route="/healthz"' in line]
+    assert len(counted) == 1 and float(counted[0].rsplit(" ", 1)[1]) >= 20
+    assert "peerlti_outbox_rows" in scraped.text
 
 
 def _json_lines(text: str) -> list[dict]:

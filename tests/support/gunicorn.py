@@ -15,7 +15,6 @@ import requests
 from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "config" / "gunicorn.py"
 
 
 def listening_socket() -> socket.socket:
@@ -54,6 +53,11 @@ class Gunicorn:
         stop_process(self.process, grace_seconds=35)  # gunicorn's graceful timeout is 30 s
 
 
+def serve_command(bind: str) -> list[str]:
+    """The production command (deploy/Dockerfile's CMD, compose.yaml's web, the systemd unit), run from the root."""
+    return ["gunicorn", "-c", "config/gunicorn.py", "--bind", bind, "lti_tool.wsgi:app"]
+
+
 def start_gunicorn(env: dict[str, str], log_file: Path, listener: socket.socket | None = None) -> Gunicorn:
     """Start gunicorn on `listener` (a fresh one if None) with `env` added to this process's environment; its
     output (access and error logs, and the app's) goes to `log_file`."""
@@ -61,8 +65,7 @@ def start_gunicorn(env: dict[str, str], log_file: Path, listener: socket.socket 
     port = listener.getsockname()[1]
     with log_file.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "--bind", f"fd://{listener.fileno()}",
-             "lti_tool.wsgi:app"],
+            [sys.executable, "-m", *serve_command(f"fd://{listener.fileno()}")],
             cwd=ROOT, env=os.environ | env, stdout=output, stderr=subprocess.STDOUT, pass_fds=(listener.fileno(),),
         )
     listener.close()  # the child holds its own copy

@@ -30,6 +30,7 @@ def _config(monkeypatch, tmp_path, **env: str) -> dict:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PEERLTI_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("SECRET_KEY", SECRET)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return runpy.run_path(str(CONFIG))
@@ -66,3 +67,31 @@ def test_the_access_log_format_has_no_query_string_referrer_or_tab(monkeypatch, 
 def test_a_wrong_setting_stops_gunicorn_with_the_variable_named(monkeypatch, tmp_path):
     with pytest.raises(SystemExit, match="WEB_WORKERS"):
         _config(monkeypatch, tmp_path, WEB_WORKERS="lots")
+
+
+def test_metrics_are_shared_by_the_processes_through_a_directory_cleared_at_start(monkeypatch, tmp_path):
+    config = _config(monkeypatch, tmp_path)
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    (directory / "counter_1234.db").write_bytes(b"stale")
+
+    with pytest.raises(RuntimeError):  # the instance's database was never migrated: cleared all the same, first
+        config["on_starting"](None)
+
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(directory)
+    assert list(directory.iterdir()) == []
+    assert callable(config["child_exit"])
+
+
+def test_without_a_metrics_directory_each_start_makes_its_own(monkeypatch, tmp_path):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.setenv("PEERLTI_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", SECRET)
+    try:
+        config = runpy.run_path(str(CONFIG))
+        made = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        assert made.is_dir() and made.name.startswith("peerlti-metrics-")
+        config["on_exit"](None)
+        assert not made.exists()
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)

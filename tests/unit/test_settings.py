@@ -1,8 +1,11 @@
 """Settings are read once, typed, and a wrong value names its variable."""
 
+import sys
+
 import pytest
 
 from config.settings import Settings, SettingsError
+from lti_tool.sentry import init_sentry
 
 SECRET = "x" * 40
 
@@ -184,3 +187,25 @@ def test_a_check_is_not_taken_for_abandoned_while_its_wall_clock_limit_lets_it_r
 def test_a_file_check_limit_out_of_its_range_fails_naming_the_variable(tmp_path, name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), name: value})
+
+
+def test_metrics_are_off_without_a_token_and_a_token_is_at_least_16_characters(tmp_path):
+    base = {"PEERLTI_INSTANCE_PATH": str(tmp_path)}
+    assert Settings.from_env(base).metrics_token is None
+    assert Settings.from_env(base | {"METRICS_TOKEN": "a" * 16}).metrics_token == "a" * 16
+    with pytest.raises(SettingsError, match="METRICS_TOKEN"):
+        Settings.from_env(base | {"METRICS_TOKEN": "a" * 15})
+
+
+def test_sentry_is_off_without_a_dsn_and_never_imported(tmp_path):
+    settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SENTRY_DSN": " "})
+    assert settings.sentry_dsn is None
+    assert init_sentry(settings) is False
+    assert "sentry_sdk" not in sys.modules
+
+
+def test_a_sentry_dsn_without_the_package_stops_the_start_saying_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sentry_sdk", None)  # as if not installed
+    settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SENTRY_DSN": "https://k@sentry.example/1"})
+    with pytest.raises(SettingsError, match=r"peerlti\[sentry\]"):
+        init_sentry(settings)

@@ -6,11 +6,13 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
 from assessment.models import Review, ReviewFlag, ReviewKind, ReviewStatus, Submission
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
+from tests.web.conftest import review_everything
 
 
 def _criteria_keys(session) -> tuple[str, str]:
@@ -546,3 +548,17 @@ def test_the_author_follows_a_flag_to_the_staffs_answer_and_a_removed_review_kee
     assert "Reviewer 1" in _section(after, first) and "Reviewer 3" in _section(after, third)
     home = page_text(author.get("/links/{link}"))
     assert "Reviewer 2" in home and "removed by course staff" in home and "course staff answered your flag" in home
+
+
+def test_the_queue_counts_work_handed_out_and_requests_with_nothing_to_hand_out(class_in_review, session):
+    def counted(outcome: str) -> float:
+        return REGISTRY.get_sample_value("peerlti_review_queue_requests_total", {"outcome": outcome}) or 0.0
+
+    before = {outcome: counted(outcome) for outcome in ("handed_out", "nothing_to_review")}
+    _review_id(_ask(class_in_review["student-1"]))
+    review_everything(class_in_review, session)
+    nothing = _ask(class_in_review["student-1"])  # every review the student owes is done
+
+    assert "/reviews/" not in nothing.url
+    assert counted("handed_out") == before["handed_out"] + 1
+    assert counted("nothing_to_review") == before["nothing_to_review"] + 1
