@@ -32,9 +32,6 @@ _MANIFEST = "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"
 # Thumbnails/, Configurations2/, embedded objects (Object N/ and their ObjectReplacements/), manifest.rdf, macros
 # (Basic/, Scripts/, Dialogs/) and anything else are left behind.
 _XML_PARTS = ("content.xml", "styles.xml", "settings.xml")
-_IMAGE_TYPES = {"JPEG": ("image/jpeg", ("jpg", "jpeg")), "PNG": ("image/png", ("png",)), "GIF": ("image/gif", ("gif",)),
-                "WEBP": ("image/webp", ("webp",))}
-_RASTER_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
 
 # As for DOCX: a hyperlink is the student's content and reaches a server only when the reviewer follows it, so http(s)
 # links stay; file://, \\host\share and relative links to the author's disk go (their words stay).
@@ -71,14 +68,7 @@ class _Rebuild:
 
 
 def strip_odt(data: bytes) -> bytes:
-    archive, package = pkg.open_package(data, LABEL)
-    with archive:
-        try:
-            return _rebuild(package)
-        except UploadRejected:
-            raise
-        except pkg.DAMAGED as error:
-            raise UploadRejected(pkg.unreadable(LABEL)) from error
+    return pkg.rebuilt(data, LABEL, _rebuild)
 
 
 def _rebuild(package: pkg.Package) -> bytes:
@@ -191,17 +181,10 @@ def _picture(rebuild: _Rebuild, href: str) -> str | None:
     if name is None or not name.startswith("Pictures/") or name not in rebuild.package:
         return None
     if name not in rebuild.renamed:
-        data = rebuild.package.read(name)
-        new_name = None
-        # Vector pictures (SVM, WMF, EMF, SVG) cannot be drawn again from pixels and can carry anything: left out.
-        if data.startswith(_RASTER_MAGIC):
-            image = reencode_image(data, unreadable=_UNREADABLE_PICTURE)
-            if image.format in _IMAGE_TYPES:
-                media_type, extensions = _IMAGE_TYPES[image.format]
-                stem, dot, extension = name.rpartition(".")
-                new_name = name if dot and extension.lower() in extensions else f"{stem or name}.{extensions[0]}"
-                rebuild.images[new_name] = (media_type, image.data)
-        rebuild.renamed[name] = new_name
+        picture = pkg.redrawn_picture(name, rebuild.package.read(name), _UNREADABLE_PICTURE)
+        if picture is not None:
+            rebuild.images[picture.name] = (picture.media_type, picture.data)
+        rebuild.renamed[name] = picture.name if picture else None
     return rebuild.renamed[name]
 
 
@@ -210,10 +193,10 @@ def _inline_picture(encoded: str) -> str | None:
         data = base64.b64decode("".join(encoded.split()), validate=True)
     except binascii.Error:
         return None
-    if not data.startswith(_RASTER_MAGIC):
+    if not data.startswith(pkg.RASTER_MAGIC):
         return None
     image = reencode_image(data, unreadable=_UNREADABLE_PICTURE)
-    return base64.b64encode(image.data).decode() if image.format in _IMAGE_TYPES else None
+    return base64.b64encode(image.data).decode() if image.format in pkg.IMAGE_TYPES else None
 
 
 def _scrub_settings(root: etree._Element) -> None:

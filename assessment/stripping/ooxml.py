@@ -11,7 +11,6 @@ from lxml import etree
 from assessment.errors import UploadRejected
 from assessment.messages import N_
 from assessment.stripping import package as pkg
-from assessment.stripping.images import reencode_image
 from assessment.stripping.neutral import NEUTRAL_INITIALS, NEUTRAL_NAME
 
 LABEL = "a Word document (DOCX)"
@@ -47,9 +46,6 @@ _KEPT_PARTS = {
     "theme": "application/vnd.openxmlformats-officedocument.theme+xml",
 }
 _MAIN_CONTENT_TYPE = _WML + "document.main+xml"
-_IMAGE_TYPES = {"JPEG": ("image/jpeg", ("jpeg", "jpg")), "PNG": ("image/png", ("png",)), "GIF": ("image/gif", ("gif",)),
-                "WEBP": ("image/webp", ("webp",))}
-_RASTER_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
 
 # An external hyperlink is the student's own content and reaches a server only when the reviewer chooses to follow
 # it, so http(s) links stay. Every other external relationship is fetched or opened by the reviewer's program on its
@@ -129,14 +125,7 @@ class _Rebuild:
 
 
 def strip_docx(data: bytes) -> bytes:
-    archive, package = pkg.open_package(data, LABEL)
-    with archive:
-        try:
-            return _rebuild(package)
-        except UploadRejected:
-            raise
-        except pkg.DAMAGED as error:
-            raise UploadRejected(pkg.unreadable(LABEL)) from error
+    return pkg.rebuilt(data, LABEL, _rebuild)
 
 
 def _rebuild(package: pkg.Package) -> bytes:
@@ -313,19 +302,12 @@ def _parse_relationships(package: pkg.Package, rels_name: str) -> list[Relations
 def _image(rebuild: _Rebuild, name: str) -> str | None:
     """The name the picture is stored under after it is drawn again from its pixels; None for a picture that is left
     out (vector drawings, EMF, WMF and SVG, which Pillow cannot redraw and which can carry anything)."""
-    if name in rebuild.renamed:
-        return rebuild.renamed[name]
-    data = rebuild.package.read(name)
-    new_name = None
-    if data.startswith(_RASTER_MAGIC):
-        image = reencode_image(data, unreadable=_UNREADABLE_PICTURE)
-        if image.format in _IMAGE_TYPES:
-            content_type, extensions = _IMAGE_TYPES[image.format]
-            stem, dot, extension = name.rpartition(".")
-            new_name = name if dot and extension.lower() in extensions else f"{stem or name}.{extensions[0]}"
-            rebuild.images[new_name] = (content_type, image.data)
-    rebuild.renamed[name] = new_name
-    return new_name
+    if name not in rebuild.renamed:
+        picture = pkg.redrawn_picture(name, rebuild.package.read(name), _UNREADABLE_PICTURE)
+        if picture is not None:
+            rebuild.images[picture.name] = (picture.media_type, picture.data)
+        rebuild.renamed[name] = picture.name if picture else None
+    return rebuild.renamed[name]
 
 
 def _relative(source: str, target: str) -> str:

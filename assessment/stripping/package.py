@@ -6,13 +6,14 @@ import io
 import posixpath
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from lxml import etree
 
 from assessment.errors import UploadRejected
 from assessment.messages import N_, Message
+from assessment.stripping.images import reencode_image
 
 # Limits on what a package may claim and what it may unpack to: generous for real work (a thesis with a hundred
 # photos), fatal for a zip bomb (the 284 KB DOCX that expanded to 190 MB of XML).
@@ -120,6 +121,45 @@ def open_package(data: bytes, label: str) -> tuple[zipfile.ZipFile, Package]:
     except BaseException:
         archive.close()
         raise
+
+
+def rebuilt(data: bytes, label: str, rebuild: Callable[[Package], bytes]) -> bytes:
+    """`rebuild` applied to the package in `data`; whatever it cannot read is refused as damaged, in the kind's name."""
+    archive, package = open_package(data, label)
+    with archive:
+        try:
+            return rebuild(package)
+        except UploadRejected:
+            raise
+        except DAMAGED as error:
+            raise UploadRejected(unreadable(label)) from error
+
+
+# Pictures drawn again from their pixels keep their format when it is one of these; the name's extension follows it.
+IMAGE_TYPES = {"JPEG": ("image/jpeg", ("jpg", "jpeg")), "PNG": ("image/png", ("png",)), "GIF": ("image/gif", ("gif",)),
+               "WEBP": ("image/webp", ("webp",))}
+RASTER_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
+
+
+@dataclass(frozen=True)
+class Picture:
+    name: str  # its name in the rebuilt package
+    media_type: str
+    data: bytes
+
+
+def redrawn_picture(name: str, data: bytes, unreadable_picture: Message) -> Picture | None:
+    """A picture of the package drawn again from its pixels, under a name whose extension says its format; None for
+    one left out (vector drawings: EMF, WMF, SVM and SVG cannot be redrawn from pixels and can carry anything)."""
+    if not data.startswith(RASTER_MAGIC):
+        return None
+    image = reencode_image(data, unreadable=unreadable_picture)
+    if image.format not in IMAGE_TYPES:
+        return None
+    media_type, extensions = IMAGE_TYPES[image.format]
+    stem, dot, extension = name.rpartition(".")
+    new_name = name if dot and extension.lower() in extensions else f"{stem or name}.{extensions[0]}"
+    return Picture(new_name, media_type, image.data)
 
 
 def write_package(parts: Iterable[Part]) -> bytes:
