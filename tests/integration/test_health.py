@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
@@ -18,7 +17,7 @@ from lti_tool.database import dispose_database
 from tests.conftest import TEST_SECRET, make_settings
 from tests.support.processes import stop_process
 from tests.support.redis_server import RedisServer, free_port
-from tests.support.services import redis_test_url, service_missing, sqlite_url
+from tests.support.services import sqlite_url
 from tests.support.workers import start_worker
 from workers.celery_app import make_celery
 
@@ -177,19 +176,6 @@ def test_doctor_names_each_failed_check_with_its_cause_and_exits_non_zero(tmp_pa
     assert "FAIL  workers:" in result.output
     assert "ok    storage: writable" in result.output
     assert "Error: not ready: database, broker, workers" in result.output
-
-
-@pytest.fixture
-def broker(monkeypatch) -> str:
-    url = redis_test_url("broker")
-    # Celery prefers these variables over its configuration, so point them at the test database too.
-    monkeypatch.setenv("CELERY_BROKER_URL", url)
-    monkeypatch.setenv("CELERY_RESULT_BACKEND", url)
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        service_missing(f"Redis is not reachable at {url}: {error}")
-    return url
 
 
 @pytest.mark.slow

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 import requests
 
 from lti_tool.app import create_app
@@ -18,7 +17,6 @@ from tests.conftest import TEST_SECRET, make_settings
 from tests.support.lms import begin_launch
 from tests.support.log_capture import Captured, captured_logs
 from tests.support.processes import stop_process
-from tests.support.services import redis_test_url, service_missing
 from tests.support.workers import start_worker
 
 
@@ -76,19 +74,6 @@ def test_a_task_run_in_process_logs_under_the_id_of_the_request_that_sent_it(app
 
     finished = [line for line in captured.lines() if line.get("event") == "task.finished"]
     assert [(line["task"], line["request_id"]) for line in finished] == [("peerlti.ping", "eager-request-0001")]
-
-
-@pytest.fixture
-def broker(monkeypatch) -> str:
-    url = redis_test_url("broker")
-    # Celery prefers these variables over its configuration, so point them at the test database too.
-    monkeypatch.setenv("CELERY_BROKER_URL", url)
-    monkeypatch.setenv("CELERY_RESULT_BACKEND", url)
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        service_missing(f"Redis is not reachable at {url}: {error}")
-    return url
 
 
 @pytest.mark.slow
