@@ -20,7 +20,6 @@ from lti_tool.database import dispose_database
 from lti_tool.enqueue import enqueue
 from lti_tool.registry import PlatformSpec, register_platform
 from tests.conftest import TEST_SECRET, make_settings
-from tests.integration.test_structured_logs import broker  # noqa: F401 - the fixture
 from tests.support.processes import stop_process
 from tests.support.workers import start_worker
 
@@ -118,7 +117,7 @@ def test_a_task_run_in_process_records_its_duration(scraped_app, scraper):
 
 
 @pytest.mark.slow
-def test_a_worker_serves_the_duration_of_the_tasks_it_ran_to_a_scrape_with_the_token(tmp_path, database_url, broker):  # noqa: F811
+def test_a_worker_serves_the_duration_of_the_tasks_it_ran_to_a_scrape_with_the_token(tmp_path, database_url, broker):
     app = create_app(make_settings(tmp_path, database_url, CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=broker))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
