@@ -15,6 +15,7 @@ from assessment.assignment_settings import AGGREGATION_METHODS
 from assessment.db import utcnow
 from assessment.errors import InvalidInput
 from assessment.grading import still_in_doubt
+from assessment.grading_advice import grading_advice
 from assessment.grading_run import compare_methods, override_grade, release_grades, run_grading
 from assessment.messages import N_
 from assessment.models import Grade, GradePosting, Person, Submission
@@ -50,7 +51,8 @@ def grades(link_id: int) -> str:
                            rows=sorted(rows, key=lambda row: not doubts[row[0].person_id]), postings=postings,
                            doubts=doubts, reviewer_names=reviewer_names(db(), assignment.id),
                            explanations={grade.person_id: from_stored(grade.score_explanation) for grade, _ in rows},
-                           methods=AGGREGATION_METHODS, form=ActionForm(),
+                           methods=AGGREGATION_METHODS, form=ActionForm(), assess_form=ActionForm(),
+                           advice=grading_advice(db(), assignment),
                            reviewing_goes_on=assignment.phase_at(utcnow()) in (Phase.SUBMISSION, Phase.CALIBRATION,
                                                                               Phase.REVIEW))
 
@@ -88,8 +90,10 @@ def compare(link_id: int) -> str:
     authors = dict(db().execute(select(Submission.id, Person.id).join(Person, Submission.author_id == Person.id)
                                 .where(Submission.assignment_id == assignment.id)).all())
     people = {p.id: p for p in db().scalars(select(Person).where(Person.id.in_(authors.values())))}
+    # The warnings and the work to grade first come from the grades as last computed, whichever method made them.
     return render_template("grading/compare.html", view=view, assignment=assignment, table=table,
-                           submissions=sorted(authors), authors=authors, people=people, methods=AGGREGATION_METHODS)
+                           submissions=sorted(authors), authors=authors, people=people, methods=AGGREGATION_METHODS,
+                           advice=grading_advice(db(), assignment), assess_form=ActionForm())
 
 
 @bp.post("/links/<int:link_id>/grades/<int:person_id>/override")

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from assessment.models import Person, Review, Submission
+from tests.support.access import visitor_of_kind
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
 from tests.web.conftest import review_everything
@@ -108,3 +109,45 @@ def test_before_grading_runs_nothing_is_offered_and_no_reviewer_is_warned_about(
     page = instructor.get("/links/{link}")
 
     assert 'id="grade-first"' not in page.text and 'id="reviewer-warnings"' not in page.text
+
+
+def _advice(page) -> str:
+    section = re.search(r'<section class="card" id="grading-advice".*?</section>', page.text, re.S)
+    assert section, page.text[:500]
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section[0])))
+
+
+@pytest.mark.parametrize("page", ["/links/{link}/grades", "/links/{link}/grades/compare"])
+@pytest.mark.parametrize("who", ["instructor", "teaching assistant"])
+def test_the_grades_page_and_the_method_comparison_show_the_warnings_and_the_work_to_grade_first(
+        lms, instructor, gamed_class, session, page, who):
+    names = _names(session)
+    staff = instructor if who == "instructor" else Visitor(lms, "ta-1")
+    if who == "teaching assistant":
+        staff.launch()
+
+    advice = _advice(staff.get(page))
+
+    assert re.search(re.escape(names["student-1"]) + r" scores barely vary their 3 scores vary by 0 points", advice)
+    assert f"{names['student-2']} gave {names['student-3']} 50 (consensus 27.5)" in advice
+    assert "Grade this one first" in advice and "expected error ±" in advice
+
+
+@pytest.mark.parametrize("page", ["/links/{link}/grades", "/links/{link}/grades/compare"])
+def test_no_advice_shows_on_the_grading_pages_before_grading_runs(instructor, class_in_review, session, page):
+    review_everything(class_in_review, session)
+
+    shown = instructor.get(page)
+
+    assert shown.status_code == 200 and 'id="grading-advice"' not in shown.text
+
+
+@pytest.mark.parametrize("kind", ["student", "student of another course", "instructor of another course"])
+def test_the_grading_pages_with_their_warnings_are_refused_to_students_and_other_courses_staff(
+        lms, instructor, gamed_class, kind):
+    visitor = visitor_of_kind(lms, kind, instructor.link_id)
+
+    for page in ("/links/{link}/grades", "/links/{link}/grades/compare"):
+        refused = visitor.get(page)
+        assert refused.status_code == 403
+        assert "reciprocal high marks" not in refused.text and "scores barely vary" not in refused.text
