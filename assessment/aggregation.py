@@ -210,12 +210,19 @@ def aggregate(
     inputs = _prepared(scores, method, scale, reviewer_accuracy, known, calibration_error)
     if inputs is None:
         return Estimates()
+    return _aggregated(method, inputs)[0]
+
+
+def _aggregated(method: str, inputs: _Inputs[SubmissionId]) -> tuple[Estimates[SubmissionId], _Fit | None]:
+    """The estimates, and the reliability model's fit that made them when the scores name no criteria."""
     bounds, reviews = inputs.scale, inputs.reviews
-    sweeps, converged = 0, True
+    sweeps, converged, fit = 0, True, None
     if len(reviews.score) == 0:
         estimate, std = np.zeros(len(reviews.submissions)), np.zeros(len(reviews.submissions))
     elif reviews.criterion is None:
-        estimate, std, sweeps, converged = _estimated(method, inputs)
+        estimate, std, fit = _estimated(method, inputs)
+        if fit is not None:
+            sweeps, converged = fit.sweeps, fit.converged
     else:
         estimate, std, sweeps, converged = _estimated_by_criteria(method, inputs)
     is_known, known_values = _known_arrays(reviews, inputs.known)
@@ -225,7 +232,7 @@ def aggregate(
     std = np.where(is_known, 0.0, np.minimum(std, bounds.width))
     estimate = np.clip(estimate, bounds.low, bounds.high)
     return Estimates(dict(zip(reviews.submissions, map(Estimate, estimate.tolist(), std.tolist()), strict=True)),
-                     sweeps=sweeps, converged=converged)
+                     sweeps=sweeps, converged=converged), fit
 
 
 def _staff_gap(estimate: np.ndarray, std: np.ndarray, known: np.ndarray, graded: np.ndarray) -> float:
@@ -239,19 +246,19 @@ def _staff_gap(estimate: np.ndarray, std: np.ndarray, known: np.ndarray, graded:
     return math.sqrt(beyond * count / (count + STAFF_GAP_PSEUDO_GRADES))
 
 
-def _estimated(method: str, inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndarray, int, bool]:
-    """Scores and their std by one method, with the sweeps it took and whether it settled."""
+def _estimated(method: str, inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndarray, _Fit | None]:
+    """Scores and their std by one method, with the reliability model's fit (the sweeps it took, whether it settled)
+    for that method."""
     reviews, bounds = inputs.reviews, inputs.scale
     if method == "mean":
-        return (*_mean(reviews, bounds), 0, True)
+        return (*_mean(reviews, bounds), None)
     if method == "median":
-        return (*_median(reviews, bounds), 0, True)
+        return (*_median(reviews, bounds), None)
     if method == "trimmed_mean":
-        return (*_trimmed_mean(reviews, bounds), 0, True)
+        return (*_trimmed_mean(reviews, bounds), None)
     if method == "calibrated":
-        return (*_calibrated(reviews, bounds, inputs.accuracy), 0, True)
-    estimate, std, fit = _reliability_fit(inputs)
-    return estimate, std, fit.sweeps, fit.converged
+        return (*_calibrated(reviews, bounds, inputs.accuracy), None)
+    return _reliability_fit(inputs)
 
 
 def _estimated_by_criteria(method: str, inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndarray, int, bool]:
@@ -269,8 +276,8 @@ def _estimated_by_criteria(method: str, inputs: _Inputs[SubmissionId]) -> tuple[
         errors = {reviewer: CalibrationError(error.by_criterion.get(criterion, error.mean), error.examples)
                   for reviewer, error in inputs.calibration_error.items()}
         # Staff grades are totals: they say nothing certain about one criterion, so they anchor only the total.
-        estimate, std, criterion_sweeps, criterion_converged = _estimated(
-            method, replace(inputs, reviews=part, known={}, calibration_error=errors))
+        estimate, std, fit = _estimated(method, replace(inputs, reviews=part, known={}, calibration_error=errors))
+        criterion_sweeps, criterion_converged = (fit.sweeps, fit.converged) if fit is not None else (0, True)
         weight = reviews.weights[index] * (part.counts > 0)
         total += weight * estimate
         variance += weight * weight * std * std
@@ -717,20 +724,34 @@ def explain(
 ) -> dict[SubmissionId, Explanation[ReviewerId]]:
     """How `aggregate` reached each submission's score: each review's share of it and its correction for the
     reviewer's measured bias, and any pull towards the cohort's mean. Same arguments, same scores."""
+    return explained_estimates(scores, method, scale=scale, reviewer_accuracy=reviewer_accuracy, known=known,
+                               calibration_error=calibration_error)[1]
+
+
+def explained_estimates(
+    scores: Sequence[PeerScore[SubmissionId, ReviewerId]],
+    method: str = "reliability",
+    *,
+    scale: tuple[float, float],
+    reviewer_accuracy: Mapping[ReviewerId, float] | None = None,
+    known: Mapping[SubmissionId, float] | None = None,
+    calibration_error: Mapping[ReviewerId, CalibrationError] | None = None,
+) -> tuple[Estimates[SubmissionId], dict[SubmissionId, Explanation[ReviewerId]]]:
+    """What `aggregate` and `explain` give, from one fit of the model: the explanations are of these very scores."""
     inputs = _prepared(scores, method, scale, reviewer_accuracy, known, calibration_error)
     if inputs is None:
-        return {}
+        return Estimates(), {}
     bounds, accuracy, known_scores, reviews = inputs.scale, inputs.accuracy, inputs.known, inputs.reviews
     if reviews.criterion is not None:
         raise ValueError("explain() explains totals: give it scores without criteria")
+    estimates, fit = _aggregated(method, inputs)
     n = len(reviews.score)
     share: np.ndarray = np.zeros(n)
     correction: np.ndarray = np.zeros(n)
     cohort_share: np.ndarray = np.zeros(len(reviews.submissions))
     cohort_mean = 0.0
     counts = reviews.counts
-    if n and method == "reliability":
-        _, _, fit = _reliability_fit(inputs)
+    if n and fit is not None:
         weight = fit.precision[reviews.reviewer]
         total = fit.prior_precision + np.bincount(reviews.submission, weight, len(reviews.submissions))
         share = weight / total[reviews.submission]
@@ -758,14 +779,12 @@ def explain(
             share[order] = kept / np.where(size >= 4, size - 2, size)
     elif n:
         share = 1.0 / counts[reviews.submission]
-    estimates = aggregate(scores, method, scale=scale, reviewer_accuracy=reviewer_accuracy, known=known,
-                          calibration_error=calibration_error)
     parts: dict[SubmissionId, list[ReviewPart[ReviewerId]]] = {submission: [] for submission in reviews.submissions}
     for index in range(n):
         submission = reviews.submissions[reviews.submission[index]]
         parts[submission].append(ReviewPart(
             scores[index].reviewer, float(reviews.score[index]), float(correction[index]), float(share[index])))
-    return {
+    return estimates, {
         submission: Explanation(
             parts=tuple(parts[submission]),
             cohort_mean=cohort_mean if cohort_share[position] else 0.0,

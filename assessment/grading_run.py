@@ -14,7 +14,15 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from assessment.aggregation import METHODS, CalibrationError, Estimates, Explanation, PeerScore, aggregate, explain
+from assessment.aggregation import (
+    METHODS,
+    CalibrationError,
+    Estimates,
+    Explanation,
+    PeerScore,
+    aggregate,
+    explained_estimates,
+)
 from assessment.calibration_training import accuracies
 from assessment.db import cycle_collection_paused
 from assessment.errors import AssessmentError, InvalidInput, NotFound, PhaseClosed
@@ -161,11 +169,12 @@ def estimates(cohort: Cohort, method: str) -> Estimates[int]:
                      reviewer_accuracy=cohort.accuracy, known=known, calibration_error=cohort.calibration_error)
 
 
-def explanations(cohort: Cohort, method: str) -> dict[int, Explanation[int]]:
-    """How `estimates` reached each submission's score, review by review."""
+def explained(cohort: Cohort, method: str) -> tuple[Estimates[int], dict[int, Explanation[int]]]:
+    """`estimates`, and how it reached each submission's score, review by review, from one fit of the model."""
     scores, known = _peer_and_staff_scores(cohort)
-    return explain(scores, method, scale=(0.0, cohort.assignment.points_possible),
-                   reviewer_accuracy=cohort.accuracy, known=known, calibration_error=cohort.calibration_error)
+    return explained_estimates(scores, method, scale=(0.0, cohort.assignment.points_possible),
+                               reviewer_accuracy=cohort.accuracy, known=known,
+                               calibration_error=cohort.calibration_error)
 
 
 def _peer_and_staff_scores(cohort: Cohort) -> tuple[list[PeerScore[int, int]], dict[int, float]]:
@@ -215,8 +224,7 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     if method not in METHODS:
         raise InvalidInput({"method": N_("Choose one of the listed ways to combine peer scores.")})
     cohort = _cohort(session, assignment)
-    by_submission = estimates(cohort, method)
-    explained = explanations(cohort, method)
+    by_submission, explanation_of = explained(cohort, method)
     review_of = {(r.submission_id, r.reviewer_id): r.id for r in cohort.peer_reviews}
     quality = _reviewing_quality(cohort)
     received: dict[int, int] = defaultdict(int)
@@ -270,7 +278,7 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
             scale_width=assignment.points_possible, spread=spread.get(submission.id, 0.0), spread_limit=spread_limit,
             staff_assessed=submission.id in staff_assessed, std_limit=std_limit,
         ) if submission else []
-        explanation = explained.get(submission.id) if submission else None
+        explanation = explanation_of.get(submission.id) if submission else None
         # Only what grading computes: an override and a release already made stay as they are.
         computed = {
             "method": method, "computed_at": now,

@@ -1,14 +1,19 @@
-"""What a grading run hands the model besides the reviews: each reviewer's signed error in calibration."""
+"""What a grading run hands the model besides the reviews (calibration's signed errors), and what it keeps of the fit."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy import select
+
+from assessment import aggregation
 from assessment.aggregation import CalibrationError
-from assessment.grading_run import calibration_errors
-from assessment.models import Assignment, CalibrationAttempt, CalibrationExample
+from assessment.grading_run import calibration_errors, run_grading
+from assessment.models import Assignment, CalibrationAttempt, CalibrationExample, Grade
+from assessment.score_explanation import from_stored
 from tests.support.cohort import CRITERION
-from tests.support.graded_class import graded_cohort
+from tests.support.graded_class import graded_cohort, reviewed_cohort
 
 NOW = datetime.now(UTC)
 
@@ -58,3 +63,28 @@ def test_an_assignment_without_calibration_gives_no_calibration_errors(session):
     assignment.calibration_examples_required = 1
     assert calibration_errors(session, assignment) == {
         cohort.student_ids[0]: CalibrationError(assignment.points_possible, 1)}
+
+
+def test_a_reliability_run_fits_the_model_once_and_keeps_the_explanation_of_the_very_scores_it_stored(
+        session, monkeypatch):
+    cohort = reviewed_cohort(session, 6, NOW, calibration_examples=2)
+    fits = []
+    real = aggregation._reliability_fit
+
+    def counted(inputs):
+        fits.append(1)
+        return real(inputs)
+
+    monkeypatch.setattr(aggregation, "_reliability_fit", counted)
+    run_grading(session, cohort.assignment_id, NOW, "reliability")
+    session.flush()
+
+    assert len(fits) == 1
+    grades = session.scalars(select(Grade).where(Grade.assignment_id == cohort.assignment_id)).all()
+    assert len(grades) == 6
+    for grade in grades:
+        explanation = from_stored(grade.score_explanation)
+        assert explanation is not None
+        # The stored score is the explained one, rebuilt from its parts: a second fit or a stale one would differ.
+        assert explanation.score == grade.submission_score
+        assert explanation.clipped or explanation.unclipped == pytest.approx(grade.submission_score, abs=1e-6)

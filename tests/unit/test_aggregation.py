@@ -641,3 +641,28 @@ def test_a_zero_reads_as_at_most_the_bottom_of_the_scale():
         return aggregate(reviews(*triples), "reliability", scale=SCALE)["low"].score
 
     assert bottom_work(0.0) < bottom_work(0.01) - 0.3
+
+
+def _counting_fits(monkeypatch) -> list[int]:
+    fits: list[int] = []
+    real = aggregation._reliability_fit
+
+    def counted(inputs):
+        fits.append(1)
+        return real(inputs)
+
+    monkeypatch.setattr(aggregation, "_reliability_fit", counted)
+    return fits
+
+
+def test_scores_and_their_explanations_come_from_one_fit_of_the_model(monkeypatch):
+    scores = reviews(*PINNED, ("top", "x", 10.0), ("top", "y", 10.0), ("top", "z", 9.0))
+    fits = _counting_fits(monkeypatch)
+
+    estimates, explanations = aggregation.explained_estimates(scores, scale=SCALE, known={"a": 7.5})
+
+    assert len(fits) == 1
+    assert estimates == aggregate(scores, scale=SCALE, known={"a": 7.5})
+    for work, explained in explanations.items():
+        assert explained.score == estimates[work].score
+        assert explained.unclipped == pytest.approx(explained.score, abs=1e-12) or explained.score == 10.0
