@@ -478,8 +478,8 @@ def _reliability_fit(inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndar
     n_submissions, n_reviewers = len(reviews.submissions), len(reviews.reviewers)
     given = (reviews.score - scale.low) / scale.width
     # A review at an end of the scale says only that the reviewer saw the work at or beyond it: it is censored.
-    at_top, at_bottom = given >= 1 - CENSORED_WITHIN, given <= CENSORED_WITHIN
-    censored = bool(at_top.any() or at_bottom.any())
+    ends = np.flatnonzero((given >= 1 - CENSORED_WITHIN) | (given <= CENSORED_WITHIN))
+    at_top = given[ends] >= 1 - CENSORED_WITHIN
     z = given
     per_submission = reviews.counts.astype(float)
     per_reviewer = np.bincount(v, minlength=n_reviewers).astype(float)
@@ -518,16 +518,18 @@ def _reliability_fit(inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndar
     anchor_rows = np.flatnonzero(is_known[u])
     sees_shift = bool(len(anchor_rows) or example_count.any())
     bias_of_review = np.zeros(len(z))
-    beyond = np.zeros(len(z))  # the variance of each censored review's unseen value
+    beyond: np.ndarray = np.zeros(n_reviewers)  # per reviewer, the summed variance of their censored reviews' unseen values
     for sweep in range(1, MAX_ITERATIONS + 1):
-        if censored and sweep > 1:
+        if len(ends) and sweep > 1:
             # A censored review stands for what the reviewer would have given on an unbounded scale: its expected
             # value beyond the end, given the model's prediction of it (the EM step of a censored, Tobit, model).
-            z, beyond = _uncensored(given, at_top, at_bottom, np.take(score, u) + bias_of_review + shift,
-                                    1 / np.take(precision, v))
+            read, spread = _uncensored(at_top, score[u[ends]] + bias_of_review[ends] + shift, 1 / precision[v[ends]])
+            z = given.copy()
+            z[ends] = read
+            beyond = np.bincount(v[ends], spread, n_reviewers).astype(float)
         # Reviewer precision: the prior from calibration (or the population), updated by the reviewer's residuals.
         residual = z - np.take(score, u) - bias_of_review - shift
-        squared = (np.bincount(v, residual * residual + np.take(score_variance, u) + beyond, n_reviewers)
+        squared = (np.bincount(v, residual * residual + np.take(score_variance, u), n_reviewers) + beyond
                    + per_reviewer * bias_variance_each)
         noise_floor = NOISE_FLOOR_SHARE * noise
         prior_variance = np.where(calibrated, np.maximum(noise * relative_variance, noise_floor), noise)
@@ -637,21 +639,15 @@ def _held_out_misses(residual: np.ndarray, leverage: np.ndarray, expected: np.nd
     return _HeldOutMisses(ratio, kept, level if level > 0 else 1.0)
 
 
-def _uncensored(given: np.ndarray, at_top: np.ndarray, at_bottom: np.ndarray, predicted: np.ndarray,
-                variance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each review as the fit reads it, with the variance of that reading: the review itself, unless it sits at an end
-    of the scale (0..1 here), when it is the mean of a normal about its prediction truncated to beyond that end."""
+def _uncensored(at_top: np.ndarray, predicted: np.ndarray, variance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reviews at an end of the scale (0..1 here; `at_top` tells which end) as the fit reads them, with the variance of
+    that reading: the mean of a normal about each one's prediction, truncated to beyond its end."""
     sd = np.sqrt(variance)
-    read, spread = given.copy(), np.zeros(len(given))
-    for ends, sign in ((at_top, 1.0), (at_bottom, -1.0)):
-        if ends.any():
-            # Beyond the top: y >= 1; beyond the bottom, mirrored: -y >= 0.
-            edge = 1.0 if sign > 0 else 0.0
-            alpha = sign * (edge - predicted[ends]) / sd[ends]
-            ratio = _inverse_mills(alpha)
-            read[ends] = predicted[ends] + sign * sd[ends] * ratio
-            spread[ends] = variance[ends] * np.maximum(1 + alpha * ratio - ratio * ratio, 0.0)
-    return read, spread
+    # Beyond the top: y >= 1; beyond the bottom, mirrored: -y >= 0.
+    sign = np.where(at_top, 1.0, -1.0)
+    alpha = sign * (at_top - predicted) / sd
+    ratio = _inverse_mills(alpha)
+    return predicted + sign * sd * ratio, variance * np.maximum(1 + alpha * ratio - ratio * ratio, 0.0)
 
 
 def _inverse_mills(alpha: np.ndarray) -> np.ndarray:
