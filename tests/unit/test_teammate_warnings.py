@@ -1,0 +1,204 @@
+"""Teammate warnings: free riders, overconfidence, manipulation, two camps and non-raters, each on both sides of its
+threshold, with its evidence as a translatable message."""
+
+import pytest
+
+from assessment.errors import InvalidInput
+from assessment.teammate_warnings import (
+    MAX_CAMPS_TEAM,
+    Camps,
+    DidNotRate,
+    FreeRider,
+    Manipulation,
+    Overconfident,
+    teammate_warnings,
+)
+
+FIVE = (1, 5)  # a five-point scale: a quarter of it is 1 point, half of it 2
+
+
+def _matrix(rows):
+    return {(rater, ratee): rating for rater, row in rows.items() for ratee, rating in row.items()}
+
+
+def _even(members, rating=4, **rows):
+    """Everyone rates every teammate `rating`, except the rows given."""
+    return _matrix({rater: rows.get(rater, {m: rating for m in members if m != rater}) for rater in members})
+
+
+def _warn(ratings, members, scale=FIVE):
+    return teammate_warnings(ratings, members, scale=scale)
+
+
+def test_an_even_team_raises_no_warning():
+    members = ["A", "B", "C", "D"]
+    ratings = {**_even(members), **{(m, m): 4 for m in members}}
+
+    assert len(_warn(ratings, members)) == 0
+
+
+# --- possible free rider -----------------------------------------------------------------------------------------
+
+
+def test_a_member_everyone_else_rates_two_steps_below_the_rest_is_a_possible_free_rider():
+    members = ["A", "B", "C", "F"]
+    ratings = _even(members, A={"B": 4, "C": 4, "F": 2}, B={"A": 4, "C": 4, "F": 2}, C={"A": 4, "B": 4, "F": 2})
+
+    found = _warn(ratings, members).free_riders
+
+    # 2 against a mean of 10/3: 0.6 of an equal share from each of three teammates.
+    assert found == [FreeRider("F", 3, pytest.approx(0.6), pytest.approx(0.6))]
+    assert found[0].label == "possible free rider"
+    assert found[0].evidence == ("each of the 3 teammates who rated them gave them at most 0.6 of an equal share "
+                                 "(0.6 on average)")
+    assert found[0].evidence.params == {"raters": 3, "highest": 0.6, "mean": 0.6}
+
+
+def test_seven_tenths_of_an_equal_share_from_everyone_is_far_below_and_a_little_more_is_not():
+    # 7 against 13: 7 over a mean of 10.
+    at = _even(["A", "B", "F"], A={"B": 13, "F": 7}, B={"A": 13, "F": 7})
+    above = _even(["A", "B", "F"], A={"B": 13, "F": 7.1}, B={"A": 13, "F": 7.1})
+
+    assert [w.member for w in _warn(at, ["A", "B", "F"], scale=(0, 20)).free_riders] == ["F"]
+    assert _warn(above, ["A", "B", "F"], scale=(0, 20)).free_riders == []
+
+
+def test_one_teammate_who_rates_a_member_low_is_not_enough():
+    one = _matrix({"A": {"B": 5, "F": 1}, "F": {"A": 4, "B": 4}})
+    two = _matrix({"A": {"B": 5, "F": 1}, "B": {"A": 5, "F": 1}})
+
+    assert _warn(one, ["A", "B", "F"]).free_riders == []
+    assert [w.member for w in _warn(two, ["A", "B", "F"]).free_riders] == ["F"]
+
+
+def test_a_member_one_teammate_rates_evenly_is_not_a_free_rider():
+    members = ["A", "B", "C", "F"]
+    ratings = _even(members, A={"B": 4, "C": 4, "F": 1}, B={"A": 4, "C": 4, "F": 1})
+
+    assert _warn(ratings, members).free_riders == []
+
+
+# --- overconfident -----------------------------------------------------------------------------------------------
+
+
+def test_a_self_rating_more_than_a_quarter_of_the_scale_above_the_teammates_view_is_overconfident():
+    members = ["A", "B", "M"]
+    base = _even(members, A={"B": 4, "M": 3}, B={"A": 4, "M": 3})
+
+    at_edge = _warn({**base, ("M", "M"): 4}, members).overconfident
+    over = _warn({**base, ("M", "M"): 4.01}, members).overconfident
+
+    assert at_edge == []
+    assert over == [Overconfident("M", 4.01, 3.0, 2)]
+    assert over[0].evidence == "rated themselves 4.01; the 2 teammates who rated them gave 3 on average"
+    assert over[0].evidence.template == (
+        "rated themselves %(own)s; the %(raters)s teammates who rated them gave %(others)s on average")
+
+
+def test_overconfidence_needs_a_self_rating_and_two_teammates_ratings():
+    no_self = _even(["A", "B", "M"], A={"B": 4, "M": 1}, B={"A": 4, "M": 1})
+    one_other = _matrix({"A": {"B": 4, "M": 1}, "M": {"M": 5, "A": 4, "B": 4}})
+
+    assert _warn(no_self, ["A", "B", "M"]).overconfident == []
+    assert _warn(one_other, ["A", "B", "M"]).overconfident == []
+
+
+# --- possible manipulation ---------------------------------------------------------------------------------------
+
+
+def test_rating_oneself_half_the_scale_above_every_teammate_is_possible_manipulation():
+    members = ["A", "B", "M"]
+    at = _warn({**_even(members), **_matrix({"M": {"M": 5, "A": 3, "B": 3}})}, members).manipulation
+    under = _warn({**_even(members), **_matrix({"M": {"M": 5, "A": 3, "B": 3.01}})}, members).manipulation
+
+    assert at == [Manipulation("M", 5.0, 3.0)]
+    assert at[0].evidence == "rated themselves 5 and no teammate above 3"
+    assert at[0].label == "possible manipulation"
+    assert under == []
+
+
+def test_low_ratings_of_everyone_without_a_high_self_rating_are_not_manipulation():
+    members = ["A", "B", "M"]
+    ratings = {**_even(members), **_matrix({"M": {"A": 1, "B": 1}})}
+
+    assert _warn(ratings, members).manipulation == []
+
+
+# --- two camps ---------------------------------------------------------------------------------------------------
+
+PAIR_AND_TRIO = ["P1", "P2", "T1", "T2", "T3"]
+
+
+def _camps_ratings(pair_to_trio=7):
+    # The pair give each other 11 and the trio 7 (shares 1.375 and 0.875 of a mean of 8); the trio give each other 5
+    # and the pair 3 (1.25 and 0.75 of a mean of 4): every rater's gap is exactly half an equal share.
+    pair = {rater: {**{m: 11 for m in ("P1", "P2") if m != rater}, **{t: pair_to_trio for t in ("T1", "T2", "T3")}}
+            for rater in ("P1", "P2")}
+    trio = {rater: {**{m: 5 for m in ("T1", "T2", "T3") if m != rater}, "P1": 3, "P2": 3} for rater in ("T1", "T2", "T3")}
+    return _matrix({**pair, **trio})
+
+
+def test_a_team_where_everyone_favours_their_own_group_by_half_an_equal_share_splits_into_two_camps():
+    found = _warn(_camps_ratings(), PAIR_AND_TRIO, scale=(0, 20)).camps
+
+    assert found == [Camps((("P1", "P2"), ("T1", "T2", "T3")), (2 * 1.375 + 6 * 1.25) / 8, (6 * 0.875 + 6 * 0.75) / 12, 0.5)]
+    assert found[0].evidence == ("everyone rates their own group at least 0.5 of an equal share above the other: "
+                                 "1.28 on average within the groups, 0.81 across them")
+
+
+def test_a_gap_a_little_under_half_an_equal_share_is_not_two_camps():
+    assert _warn(_camps_ratings(pair_to_trio=7.01), PAIR_AND_TRIO, scale=(0, 20)).camps == []
+
+
+def test_a_group_others_rate_low_while_it_rates_evenly_is_not_two_camps():
+    members = ["A", "B", "C", "D"]
+    ratings = _even(members, A={"B": 5, "C": 1, "D": 1}, B={"A": 5, "C": 1, "D": 1})
+
+    assert _warn(ratings, members).camps == []
+
+
+def test_teams_of_three_have_no_camps():
+    members = ["A", "B", "C"]
+    ratings = _matrix({"A": {"B": 5, "C": 1}, "B": {"A": 5, "C": 1}, "C": {"A": 1, "B": 1}})
+
+    assert _warn(ratings, members).camps == []
+
+
+def _two_halves(size):
+    members = [f"m{i}" for i in range(size)]
+    half = set(members[: size // 2])
+    return members, {(r, m): 5 if (r in half) == (m in half) else 1 for r in members for m in members if r != m}
+
+
+def test_teams_up_to_the_largest_searched_are_searched_for_camps():
+    members, ratings = _two_halves(MAX_CAMPS_TEAM)
+    assert [c.groups for c in _warn(ratings, members).camps] == [(tuple(members[:6]), tuple(members[6:]))]
+
+    members, ratings = _two_halves(MAX_CAMPS_TEAM + 1)
+    assert _warn(ratings, members).camps == []
+
+
+# --- did not rate ------------------------------------------------------------------------------------------------
+
+
+def test_a_member_who_rated_no_teammate_is_listed_even_with_a_self_rating():
+    members = ["A", "B", "C", "Q"]
+    ratings = {**_even(["A", "B", "C"]), ("A", "Q"): 4, ("Q", "Q"): 5}
+
+    found = _warn(ratings, members).did_not_rate
+
+    assert found == [DidNotRate("Q", 3)]
+    assert found[0].evidence == "rated none of their 3 teammates"
+    assert found[0].label == "did not rate"
+
+
+def test_a_team_of_one_has_nobody_to_rate():
+    assert len(_warn({}, ["A"])) == 0
+
+
+# --- input -------------------------------------------------------------------------------------------------------
+
+
+def test_ratings_out_of_the_scale_are_refused():
+    with pytest.raises(InvalidInput):
+        _warn({("A", "B"): 6}, ["A", "B"])
