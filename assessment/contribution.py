@@ -112,11 +112,11 @@ class FactorPolicy:
     def problems(self) -> dict[str, str]:
         problems: dict[str, str] = {}
         if not _fraction(self.weight):
-            problems["weight"] = N_("The share of the grade the contribution factor moves is from 0 to 100%.")
+            problems["weight"] = N_("The share of the grade the contribution factor moves is a percentage from 0 to 100.")
         if self.cap is not None and not (_is_number(self.cap) and math.isfinite(self.cap) and self.cap >= 1):
             problems["cap"] = N_("The cap on the contribution factor is a number of at least 1.")
         if isinstance(self.non_rater, Penalty) and not _fraction(self.non_rater.share):
-            problems["non_rater"] = N_("The penalty for not rating teammates is from 0 to 100%.")
+            problems["non_rater"] = N_("The penalty for not rating teammates is a percentage from 0 to 100.")
         if isinstance(self.non_rater, FixedFactor) and not _factor(self.non_rater.factor):
             problems["non_rater"] = N_("The factor for members who did not rate is a number of at least 0.")
         if self.points_possible is not None and not (_factor(self.points_possible) and self.points_possible > 0):

@@ -232,7 +232,7 @@ def test_a_rating_that_is_not_a_finite_number_is_refused(rating):
     with pytest.raises(InvalidInput) as refused:
         contribution_factors({("A", "B"): rating}, ["A", "B"])
 
-    assert refused.value.message == f"Each rating must be a number; one is {rating!r}."
+    assert refused.value.problems == {"ratings": f"Each rating must be a number; one is {rating!r}."}
     assert refused.value.message.template == "Each rating must be a number; one is %(value)s."
 
 
@@ -246,8 +246,10 @@ def test_a_rating_given_or_received_outside_the_team_is_refused(pair):
 
 @pytest.mark.parametrize("members", [[], ["A", "A"]])
 def test_a_team_is_at_least_one_member_each_listed_once(members):
-    with pytest.raises(ValueError, match="each of its members once"):
+    with pytest.raises(ValueError) as refused:
         check_ratings({}, members)
+
+    assert str(refused.value) == "a team lists each of its members once, and has at least one"
 
 
 @pytest.mark.parametrize("scale", [(-1, 5), (5, 5), (5, 1), (0, math.nan), (math.nan, 5), (True, 5)])
@@ -306,7 +308,8 @@ def test_weights_outside_zero_to_one_are_refused(weight):
     with pytest.raises(InvalidInput) as refused:
         _grades({"a": 1.0}, weight=weight)
 
-    assert refused.value.problems == {"weight": "The share of the grade the contribution factor moves is from 0 to 100%."}
+    assert refused.value.problems == {
+        "weight": "The share of the grade the contribution factor moves is a percentage from 0 to 100."}
 
 
 def test_a_factor_above_the_cap_counts_as_the_cap_and_one_at_or_below_it_as_it_is():
@@ -350,7 +353,7 @@ def test_a_penalty_outside_zero_to_one_is_refused(share):
     with pytest.raises(InvalidInput) as refused:
         _grades({"a": 1.0}, non_rater=Penalty(share))
 
-    assert refused.value.problems == {"non_rater": "The penalty for not rating teammates is from 0 to 100%."}
+    assert refused.value.problems == {"non_rater": "The penalty for not rating teammates is a percentage from 0 to 100."}
 
 
 def test_a_non_rater_with_a_fixed_factor_gets_it_weighted_and_uncapped():

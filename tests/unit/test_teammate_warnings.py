@@ -115,6 +115,13 @@ def test_a_self_rating_more_than_three_quarters_of_an_equal_share_above_the_team
                                          "rated them gave %(others)s on average")
 
 
+def test_overconfidence_is_found_on_a_scale_from_zero_to_one():
+    # The ratings above divided by ten: the same shares.
+    ratings = _matrix({"A": {"B": 0.5, "M": 0.3}, "B": {"A": 0.5, "M": 0.3}, "M": {"A": 0.4, "B": 0.4, "M": 0.601}})
+
+    assert [w.member for w in _warn(ratings, ["A", "B", "M"], scale=(0, 1)).overconfident] == ["M"]
+
+
 def test_a_free_rider_who_rates_themselves_highly_is_also_overconfident():
     members = ["A", "B", "F"]
     ratings = _matrix({"A": {"B": 5, "F": 1}, "B": {"A": 5, "F": 1}, "F": {"F": 5, "A": 4, "B": 4}})
@@ -212,6 +219,15 @@ def test_a_rater_who_rated_only_their_own_camp_is_passed_over_and_the_others_sti
     found = _warn(ratings, PAIR_AND_TRIO, scale=(0, 20)).camps
 
     assert [c.groups for c in found] == [(("P1", "P2"), ("T1", "T2", "T3"))]
+
+
+def test_of_equally_clear_splits_the_one_around_the_first_members_smallest_group_is_reported():
+    # Three pairs who rate only their partner highly: each pair against the other four is an equally clear split.
+    members = ["A", "B", "C", "D", "E", "F"]
+    partner = {"A": "B", "B": "A", "C": "D", "D": "C", "E": "F", "F": "E"}
+    ratings = {(r, m): 5 if partner[r] == m else 1 for r in members for m in members if r != m}
+
+    assert [c.groups for c in _warn(ratings, members).camps] == [(("A", "B"), ("C", "D", "E", "F"))]
 
 
 def test_a_gap_a_little_under_half_an_equal_share_is_not_two_camps():
