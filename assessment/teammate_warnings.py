@@ -29,10 +29,11 @@ from assessment.messages import N_, Message
 MIN_OTHER_RATERS = 2
 # On a five-point scale one step below the rest (4 against 5s: 0.86) is ordinary disagreement; two steps (3 against
 # 5s: 0.69, 2 against 4s: 0.6) are not. In simulated teams (benchmarks/teams.py: leniency sd 0.5, noise sd 0.6 points)
-# this finds 6 in 10 free riders in teams of three and 9 in 10 from four members, and almost never an honest member.
+# this finds 6 in 10 free riders in teams of three, 8 in 10 in teams of four, 9 in 10 from five, and 3 honest members
+# in 10,000.
 FAR_BELOW = 0.7
 # Honest members rate themselves a little above their teammates' view of them (0.4 points in the simulation); with
-# noise, a gap above 0.75 of an equal share flags 4 in 100 of them in teams of three, 1 in 100 in teams of four.
+# noise, a gap above 0.75 of an equal share flags 2 in 100 of them in teams of three, under 1 in 100 from four.
 OVERCONFIDENT_GAP = 0.75
 # Half the scale between oneself and the best-rated teammate (5 against at most 3 on a five-point scale) is a claim
 # to most of the work; combined with counted self-ratings it also buys the largest factor.
