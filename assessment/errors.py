@@ -58,3 +58,7 @@ class Conflict(AssessmentError):
 
 class StorageUnavailable(AssessmentError):
     """A file could not be written (disk full, read-only, missing directory); nothing of the request was kept."""
+
+
+class StorageUnreachable(StorageUnavailable):
+    """The file store did not answer (or refused the tool's credentials): nothing was written or read; retry later."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import BinaryIO
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -281,7 +283,7 @@ def rubrics_in_course(session: Session, course_id: int, except_assignment_id: in
 @dataclass(frozen=True)
 class UploadedFile:
     filename: str
-    data: bytes
+    data: bytes | BinaryIO  # a stream is stored from its position, in chunks
 
 
 @dataclass(frozen=True)
@@ -339,7 +341,7 @@ def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDep
         )
         # Written before the row is committed: a failed commit leaves at most this request's file, never a row
         # without its file.
-        deps.storage.save(raw_key, file.data)
+        deps.storage.save_stream(raw_key, io.BytesIO(file.data) if isinstance(file.data, bytes) else file.data)
     session.add(handed_in)
     try:
         session.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -49,16 +50,28 @@ _ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
 _FILETYPE_NAMES = {"pdf": "pdf", "png": "png", "apng": "png", "jpg": "jpeg"}
 
 
-def read_limited(stream: BinaryIO, limit_bytes: int, chunk_size: int = 64 * 1024) -> bytes:
-    """Read the whole stream, refusing it as soon as it passes `limit_bytes` (at most one byte more is read)."""
-    buffer = bytearray()
-    while True:
-        chunk = stream.read(min(chunk_size, limit_bytes + 1 - len(buffer)))
-        if not chunk:
-            return bytes(buffer)
-        buffer += chunk
-        if len(buffer) > limit_bytes:
+def limited_stream(stream: BinaryIO, limit_bytes: int, chunk_size: int = 64 * 1024) -> BinaryIO:
+    """`stream` at its start if it holds at most `limit_bytes`, else UploadRejected; never read whole into memory.
+
+    A seekable stream (the web server's spooled upload) is measured in place; any other is copied in chunks into a
+    temporary file that stays in memory only while small, refused as soon as it passes the limit."""
+    if stream.seekable():
+        start = stream.tell()
+        size = stream.seek(0, io.SEEK_END) - start
+        stream.seek(start)
+        if size > limit_bytes:
             raise UploadRejected(N_("The file is larger than the %(limit)s limit.", limit=_size(limit_bytes)))
+        return stream
+    copy = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - handed to the caller, open
+    copied = 0
+    while chunk := stream.read(min(chunk_size, limit_bytes + 1 - copied)):
+        copied += len(chunk)
+        if copied > limit_bytes:
+            copy.close()
+            raise UploadRejected(N_("The file is larger than the %(limit)s limit.", limit=_size(limit_bytes)))
+        copy.write(chunk)
+    copy.seek(0)
+    return copy  # type: ignore[return-value]  # a binary file object, as typeshed does not say of SpooledTemporaryFile
 
 
 def identify(filename: str, data: bytes, allowed: Collection[str]) -> FileKind:

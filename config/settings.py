@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +15,9 @@ from limits import parse_many
 ENVIRONMENTS = ("development", "test", "production")
 REGISTRATION_MODES = ("invite", "open")
 LOG_FORMATS = ("text", "json")
+ADDRESSING_STYLES = ("auto", "path", "virtual")
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+KEY_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # Hosts the tool may reach on loopback without saying so: the sandbox LMS in development and the tests.
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -50,6 +54,20 @@ class FileCheckLimits:
     wall_seconds: int = 60  # a child blocked without using CPU (waiting on nothing) is killed too
     # A check claimed this long ago and not finished belongs to a worker that died: the sweep runs it again.
     stale_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class ObjectStorage:
+    """An S3-compatible bucket for uploads (STORAGE_URL=s3://bucket/prefix and the S3_* settings)."""
+
+    bucket: str
+    prefix: str = ""
+    endpoint_url: str | None = None  # None: AWS S3 itself
+    region: str | None = None
+    # Both or neither; neither: boto3's own chain (AWS_* variables, a shared credentials file, an instance role).
+    access_key_id: str | None = None
+    secret_access_key: str | None = field(default=None, repr=False)
+    addressing_style: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -101,6 +119,8 @@ class Settings:
     worker_metrics_port: int = 0
     # Error reports to Sentry (the `sentry` extra) when set.
     sentry_dsn: str | None = None
+    # Where uploads live: an S3-compatible bucket, or None for the directory `uploads` of the instance path.
+    object_storage: ObjectStorage | None = None
 
     @property
     def is_https(self) -> bool:
@@ -158,11 +178,39 @@ class Settings:
             metrics_token=_metrics_token(env),
             worker_metrics_port=_worker_metrics_port(env),
             sentry_dsn=env.get("SENTRY_DSN", "").strip() or None,
+            object_storage=_object_storage(env),
         )
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+
+def _object_storage(env: Mapping[str, str]) -> ObjectStorage | None:
+    url = env.get("STORAGE_URL", "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    prefix = parts.path.strip("/")
+    if parts.scheme != "s3" or not BUCKET_NAME.fullmatch(parts.netloc) or parts.query or parts.fragment or any(
+            not KEY_SEGMENT.fullmatch(segment) or segment in (".", "..") for segment in prefix.split("/") if prefix):
+        raise SettingsError("STORAGE_URL must be s3://bucket or s3://bucket/prefix (a bucket name of 3 to 63 "
+                            f"lower-case letters, digits, dots and hyphens), or unset for a local directory; got {url!r}")
+    endpoint = env.get("S3_ENDPOINT_URL", "").strip() or None
+    if endpoint is not None and (urlsplit(endpoint).scheme not in ("http", "https") or not urlsplit(endpoint).netloc):
+        raise SettingsError(f"S3_ENDPOINT_URL must be an http(s) URL such as https://minio.example.edu:9000; got "
+                            f"{endpoint!r}")
+    key_id = env.get("S3_ACCESS_KEY_ID", "").strip() or None
+    secret = env.get("S3_SECRET_ACCESS_KEY", "").strip() or None
+    if (key_id is None) != (secret is None):
+        raise SettingsError("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither to use "
+                            "boto3's own credentials (AWS_* variables, an instance role)")
+    return ObjectStorage(
+        bucket=parts.netloc, prefix=prefix, endpoint_url=endpoint, region=env.get("S3_REGION", "").strip() or None,
+        access_key_id=key_id, secret_access_key=secret,
+        # Self-hosted stores (MinIO) answer on one host name, with the bucket in the path.
+        addressing_style=_choice(env, "S3_ADDRESSING_STYLE", ADDRESSING_STYLES, "path" if endpoint else "auto"),
+    )
 
 
 def _metrics_token(env: Mapping[str, str]) -> str | None:

@@ -23,13 +23,14 @@ from assessment.errors import (
     NotFound,
     PhaseClosed,
     StorageUnavailable,
+    StorageUnreachable,
 )
 from assessment.reading_copies import LibreOffice
 from assessment.services import SubmissionDeps
-from assessment.storage import LocalDirectoryStorage
 from config.settings import Settings
 from lti_tool.database import EXTENSION as SESSION_FACTORY
 from lti_tool.database import db, init_database
+from lti_tool.file_store import file_storage
 from lti_tool.framing import FrameAncestorsCache, registered_frame_ancestors
 from lti_tool.i18n import init_i18n, translate, translate_problems
 from lti_tool.input_guard import refuse_control_characters
@@ -57,7 +58,7 @@ csrf = CSRFProtect()
 FRAMING = "peerlti.frame_ancestors"
 
 ERROR_STATUS = {NotAllowed: 403, NotFound: 404, PhaseClosed: 409, Conflict: 409, InvalidInput: 400,
-                StorageUnavailable: 507}
+                StorageUnreachable: 503, StorageUnavailable: 507}
 HTTP_MESSAGES = {
     400: lazy_gettext("The request could not be understood. Go back and try again."),
     403: lazy_gettext("You are not allowed to open this page."),
@@ -106,7 +107,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_launch(app)
     csrf.exempt(lti_bp)  # the platform posts launches; they carry a signed id_token instead
     app.extensions["peerlti.submission_deps"] = SubmissionDeps(
-        storage=LocalDirectoryStorage(settings.instance_path / "uploads"), pseudonym_secret=settings.secret_key,
+        storage=file_storage(settings), pseudonym_secret=settings.secret_key,
         tool_origin=settings.tool_base_url,
     )
     app.extensions["peerlti.libreoffice"] = LibreOffice(settings.libreoffice)

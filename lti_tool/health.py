@@ -49,13 +49,15 @@ def broker(url: str, timeout_seconds: float) -> Check:
 
 
 def storage(files: FileStorage) -> Check:
-    """Write and delete a probe file: a full or read-only store fails here before an upload fails there."""
+    """Write and delete a probe file (in the local directory or the S3 bucket): a full, read-only or unreachable
+    store fails here before an upload fails there."""
     key = f"{PROBE_PREFIX}/probe-{uuid.uuid4().hex}"
     try:
         files.save(key, b"peerlti readiness probe")
         files.delete(key)
     except Exception as error:  # noqa: BLE001 - any failure to write is a store the tool cannot use
-        return Check("storage", False, "not writable", _cause(error))
+        # The store's own error (a refused connection, a missing bucket) tells the administrator what to fix.
+        return Check("storage", False, "not writable", _cause(error.__cause__ or error))
     return Check("storage", True, "writable")
 
 

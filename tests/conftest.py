@@ -17,6 +17,7 @@ from lti_tool.app import create_app
 from lti_tool.database import dispose_database
 from lti_tool.key_vault import KeyVault, bind_vault
 from tests.support.lms import RunningLMS, start_lms
+from tests.support.s3_server import S3Server, start_s3_server
 from tests.support.services import sqlite_url, throwaway_postgres_database, uses_postgres
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -112,8 +113,24 @@ def lms(request, session, tmp_path, database_url, sandbox_instance) -> Iterator[
 
     Parametrised indirectly, its parameter is the LMS profile's name, or a dict of sandbox options."""
     options = getattr(request, "param", None) or {}
-    options = {"lms": options} if isinstance(options, str) else options
-    running = start_lms(session, lambda url: make_settings(tmp_path, database_url, url), sandbox_instance,
+    options = {"lms": options} if isinstance(options, str) else dict(options)
+    # {"storage": "s3"}: the tool stores uploads in a fresh bucket of the tests' S3 server.
+    storage = options.pop("storage", "local")
+    extra = request.getfixturevalue("s3_server").env(request.getfixturevalue("s3_bucket")) if storage == "s3" else {}
+    running = start_lms(session, lambda url: make_settings(tmp_path, database_url, url, **extra), sandbox_instance,
                         sandbox_options=options)
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """moto's S3 server, one for the run: started on first use, answering before any test uses it."""
+    server = start_s3_server(tmp_path_factory.mktemp("s3") / "moto.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: S3Server) -> str:
+    return s3_server.new_bucket()

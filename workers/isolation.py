@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from assessment.messages import N_, Message
 from assessment.upload_check import CheckedFile, message_from_json
@@ -43,8 +44,10 @@ class IsolatedRun:
     cpu_seconds: float = 0.0  # user and system time of the child: what RLIMIT_CPU counts
 
 
-def run_isolated(data: bytes, claimed_name: str, allowed: Collection[str], limits: FileCheckLimits) -> IsolatedRun:
-    """Check and strip `data` in a child that sets its own rlimits first; the parent only waits, reads and kills.
+def run_isolated(data: bytes | BinaryIO, claimed_name: str, allowed: Collection[str],
+                 limits: FileCheckLimits) -> IsolatedRun:
+    """Check and strip `data` (the file, or a file object read to its end in chunks) in a child that sets its own
+    rlimits first; the parent only feeds it, waits, reads and kills.
 
     A fresh interpreter rather than a fork: the parent (a web or Celery worker) may hold threads, connections and
     hundreds of MB of address space that a forked child would inherit and count against its memory limit."""
@@ -68,7 +71,7 @@ def run_isolated(data: bytes, claimed_name: str, allowed: Collection[str], limit
         timer = threading.Timer(limits.wall_seconds, kill)
         timer.start()
         request = json.dumps({"name": claimed_name, "allowed": sorted(allowed)}).encode() + b"\n"
-        writer = threading.Thread(target=_feed, args=(child, request + data), daemon=True)
+        writer = threading.Thread(target=_feed, args=(child, request, data), daemon=True)
         writer.start()
         try:
             assert child.stdout is not None
@@ -93,10 +96,14 @@ def run_isolated(data: bytes, claimed_name: str, allowed: Collection[str], limit
     return IsolatedRun(outcome, seconds, reported or usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime)
 
 
-def _feed(child: subprocess.Popen[bytes], payload: bytes) -> None:
+def _feed(child: subprocess.Popen[bytes], request: bytes, data: bytes | BinaryIO) -> None:
     assert child.stdin is not None
     try:
-        child.stdin.write(payload)
+        child.stdin.write(request)
+        if isinstance(data, bytes):
+            child.stdin.write(data)
+        else:
+            shutil.copyfileobj(data, child.stdin, 256 * 1024)
     except (BrokenPipeError, OSError):
         pass  # the child stopped reading: it refused the file early, or a limit stopped it
     finally:

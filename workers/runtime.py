@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.db import make_engine, make_session_factory
 from assessment.reading_copies import LibreOffice
-from assessment.storage import FileStorage, LocalDirectoryStorage
 from config.settings import Settings
 from lti_tool.advantage import AdvantageClient, TokenCache, ToolCredentials
 from lti_tool.key_vault import KeyVault, bind_vault, current_signing_key
@@ -29,11 +28,6 @@ def _sessions(database_url: str, vault: KeyVault) -> sessionmaker[Session]:
     factory = make_session_factory(make_engine(database_url))
     bind_vault(factory, vault)
     return factory
-
-
-def file_storage(settings: Settings) -> FileStorage:
-    """The uploads the web app stores (create_app builds the same)."""
-    return LocalDirectoryStorage(settings.instance_path / "uploads")
 
 
 def libreoffice(settings: Settings) -> LibreOffice:

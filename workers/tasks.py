@@ -22,6 +22,7 @@ from assessment.reading_copies import make_reading_copy as make_copy
 from assessment.upload_check import CheckedFile
 from config.settings import Settings
 from lti_tool.advantage import AdvantageError
+from lti_tool.file_store import file_storage
 from lti_tool.launch.replay import forget_expired_nonces
 from lti_tool.logging_setup import log_event
 from lti_tool.metrics import GRADING_SECONDS, POSTING_FAILURES
@@ -30,7 +31,7 @@ from lti_tool.roster import apply_roster
 from workers import passback
 from workers.isolation import run_isolated
 from workers.locks import try_lock
-from workers.runtime import advantage_client, file_storage, libreoffice, presence, sessions
+from workers.runtime import advantage_client, libreoffice, presence, sessions
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +245,9 @@ def check_file(self: Task, check_id: int) -> str | None:
     if claim is None:
         return None
     try:
-        run = run_isolated(storage.read(claim.raw_key), claim.claimed_name, claim.file_types, limits)
+        # A local file fed to the child in chunks: from S3 it is fetched into a temporary file first.
+        with storage.local_copy(claim.raw_key) as raw:
+            run = run_isolated(raw, claim.claimed_name, claim.file_types, limits)
     except Exception:
         # The child could not even be started (no process left, a broken install): the sweep tries again later.
         log.exception("file check %s could not run; the sweep will try again", check_id)

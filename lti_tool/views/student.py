@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
 
 from assessment.db import utcnow
-from assessment.errors import AssessmentError, Conflict, InvalidInput, PhaseClosed, StorageUnavailable
+from assessment.errors import AssessmentError, Conflict, InvalidInput, PhaseClosed, StorageUnavailable, StorageUnreachable
 from assessment.file_checks import own_check, refusal_of
 from assessment.messages import Message
 from assessment.models import FileCheck, FileCheckStatus
@@ -22,7 +22,7 @@ from assessment.services import (
     submit,
     version_file,
 )
-from assessment.uploads import read_limited
+from assessment.uploads import limited_stream
 from lti_tool.database import db
 from lti_tool.enqueue import enqueue
 from lti_tool.forms import SubmissionForm
@@ -44,7 +44,8 @@ def hand_in(link_id: int) -> Response | tuple[str, int]:
             upload = form.file.data
             file = None
             if upload and upload.filename:
-                data = read_limited(upload.stream, assignment.max_file_mb * 1024 * 1024)
+                # Measured, not read: the file goes to storage in chunks, never whole in memory.
+                data = limited_stream(upload.stream, assignment.max_file_mb * 1024 * 1024)
                 file = UploadedFile(filename=upload.filename, data=data)
             version = submit(db(), HandIn(assignment_id=assignment.id, author_id=view.person.id,
                                           text_html=form.text.data or "", file=file), utcnow(), _deps())
@@ -57,10 +58,11 @@ def hand_in(link_id: int) -> Response | tuple[str, int]:
             form.form_errors.append(refusal.message)
             return home(view, form), 409
         except StorageUnavailable as refusal:
-            # The server could not write the file (507 Insufficient Storage): the page keeps the form to retry.
+            # The server could not write the file (507 Insufficient Storage; 503 when the file store does not
+            # answer): the page keeps the form to retry.
             db().rollback()
             form.form_errors.append(refusal.message)
-            return home(view, form), 507
+            return home(view, form), 503 if isinstance(refusal, StorageUnreachable) else 507
         except AssessmentError as refusal:
             db().rollback()
             form.form_errors.append(refusal.message)

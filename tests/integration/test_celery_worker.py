@@ -10,31 +10,19 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 
 from config.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.support.processes import stop_process
-from tests.support.services import redis_test_url, service_missing
 from workers.celery_app import make_celery
 from workers.tasks import ping
 
-# A database of its own, so the suite never consumes or leaves messages in anyone else's queue.
-BROKER_URL = redis_test_url("broker")
-
 
 @pytest.fixture
-def broker_settings(tmp_path, monkeypatch) -> Settings:
-    # Celery prefers these variables over its configuration, so point them at the test database too.
-    monkeypatch.setenv("CELERY_BROKER_URL", BROKER_URL)
-    monkeypatch.setenv("CELERY_RESULT_BACKEND", BROKER_URL)
-    try:
-        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        service_missing(f"Redis is not reachable at {BROKER_URL}: {error}")
+def broker_settings(tmp_path, broker) -> Settings:
     return Settings.from_env({
         "PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
-        "CELERY_BROKER_URL": BROKER_URL, "CELERY_RESULT_BACKEND": BROKER_URL,
+        "CELERY_BROKER_URL": broker, "CELERY_RESULT_BACKEND": broker,
     })
 
 

@@ -5,46 +5,38 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import select, update
 
 from assessment.assignment_settings import SubmissionKinds
 from assessment.db import make_engine, make_session_factory
 from assessment.models import Assignment, FileCheck, FileCheckStatus, SubmissionVersion
+from assessment.object_storage import S3Storage
 from assessment.phases import Phase
 from assessment.services import HandIn, SubmissionDeps, UploadedFile, submit
-from assessment.storage import LocalDirectoryStorage
+from assessment.storage import FileStorage, LocalDirectoryStorage
 from config.settings import Settings
 from lti_tool import migrate
 from tests.conftest import TEST_SECRET
 from tests.support.cohort import create_cohort
 from tests.support.documents import AUTHOR, pdf_naming_its_author, pdf_with_images
 from tests.support.processes import stop_process
-from tests.support.services import redis_test_url, service_missing
 from workers.celery_app import make_celery
-
-BROKER_URL = redis_test_url("file checks")
 
 
 def _environment(tmp_path: Path, **limits: str) -> dict[str, str]:
+    # The broker fixture named the broker in this process's environment, which the worker inherits.
     return {"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'peerlti.db'}",
-            "CELERY_BROKER_URL": BROKER_URL, "CELERY_RESULT_BACKEND": BROKER_URL} | limits
+            "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
+            "CELERY_RESULT_BACKEND": os.environ["CELERY_RESULT_BACKEND"]} | limits
 
 
 @pytest.fixture
-def database(tmp_path, monkeypatch):
-    monkeypatch.setenv("CELERY_BROKER_URL", BROKER_URL)
-    monkeypatch.setenv("CELERY_RESULT_BACKEND", BROKER_URL)
-    try:
-        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        service_missing(f"Redis is not reachable at {BROKER_URL}: {error}")
+def database(tmp_path, broker):
     url = _environment(tmp_path)["DATABASE_URL"]
     migrate.upgrade(url)
     engine = make_engine(url)
@@ -65,9 +57,8 @@ def pdf() -> bytes:
     return pdf_naming_its_author()
 
 
-@pytest.fixture
-def hand_in(database, tmp_path, pdf) -> Iterator[int]:
-    """A student's PDF handed in and committed, its check waiting for a worker; yields the check's id."""
+def _hand_in(database, storage: FileStorage, pdf: bytes) -> int:
+    """A student's PDF handed in and committed, its check waiting for a worker; the check's id."""
     now = datetime.now(UTC)
     with database() as session:
         cohort = create_cohort(session, 2, reviews_per_submission=1, reviews_per_student=1)
@@ -75,11 +66,16 @@ def hand_in(database, tmp_path, pdf) -> Iterator[int]:
             phase_override=Phase.SUBMISSION, submission_kinds=SubmissionKinds.BOTH, file_types=["pdf"],
             submission_due=now.replace(year=now.year + 1)))
         session.commit()
-        deps = SubmissionDeps(storage=LocalDirectoryStorage(tmp_path / "uploads"), pseudonym_secret="secret")
+        deps = SubmissionDeps(storage=storage, pseudonym_secret="secret")
         check = submit(session, HandIn(cohort.assignment_id, cohort.student_ids[0],
                                        file=UploadedFile("essay.pdf", pdf)), now, deps)
         session.commit()
-        yield check.id
+        return check.id
+
+
+@pytest.fixture
+def hand_in(database, tmp_path, pdf) -> int:
+    return _hand_in(database, LocalDirectoryStorage(tmp_path / "uploads"), pdf)
 
 
 def _check_through_the_worker(tmp_path: Path, check_id: int, **limits: str) -> object:
@@ -104,6 +100,24 @@ def test_a_worker_checks_a_handed_in_file_and_it_becomes_an_anonymised_version(d
         assert stored.startswith(b"%PDF") and AUTHOR.encode() not in stored
         assert session.get(FileCheck, hand_in).raw_key is None
     assert not list((tmp_path / "uploads" / "quarantine").iterdir())
+
+
+@pytest.mark.slow
+def test_a_worker_checks_a_file_held_in_s3_and_stores_its_anonymised_version_there(database, tmp_path, pdf,
+                                                                                    s3_server, s3_bucket):
+    check_id = _hand_in(database, S3Storage(s3_server.location(s3_bucket, prefix="uploads")), pdf)
+    assert [key.split("/")[1] for key in s3_server.objects(s3_bucket)] == ["quarantine"]
+
+    # The worker fetches the file into a temporary file for its child, then stores the result in the bucket.
+    assert _check_through_the_worker(tmp_path, check_id, **s3_server.env(s3_bucket)) == "ready"
+
+    objects = s3_server.objects(s3_bucket)
+    with database() as session:
+        version = session.scalars(select(SubmissionVersion).where(SubmissionVersion.file_key.is_not(None))).one()
+        assert list(objects) == [f"uploads/{version.file_key}"]  # the file as uploaded is gone
+    stored = objects[f"uploads/{version.file_key}"]
+    assert stored.startswith(b"%PDF") and AUTHOR.encode() not in stored
+    assert not (tmp_path / "uploads").exists()  # nothing went to the local directory
 
 
 @pytest.mark.slow

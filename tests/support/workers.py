@@ -20,3 +20,22 @@ def start_worker(env: dict[str, str], log_file: Path, loglevel: str = "INFO") ->
              "--without-heartbeat", "--without-gossip", "--without-mingle"],
             env=os.environ | env, stdout=output, stderr=subprocess.STDOUT,
         )
+
+
+def start_named_worker(env: dict[str, str], log_file: Path, name: str) -> subprocess.Popen:
+    """A worker with a node name of its own, as each of several workers on one host needs."""
+    with log_file.open("wb") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", *WORKER_COMMAND, "--pool", "solo", "--hostname", f"{name}@%h",
+             "--without-heartbeat", "--without-gossip", "--without-mingle"],
+            env=os.environ | env, stdout=output, stderr=subprocess.STDOUT,
+        )
+
+
+def start_beat(env: dict[str, str], log_file: Path, schedule_file: Path) -> subprocess.Popen:
+    """The one beat, its schedule state in `schedule_file` (not in the working directory)."""
+    with log_file.open("wb") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", *BEAT_COMMAND, "--schedule", str(schedule_file)],
+            env=os.environ | env, stdout=output, stderr=subprocess.STDOUT,
+        )

@@ -37,6 +37,17 @@ def test_a_file_that_passes_comes_back_stripped_from_the_child():
     assert 0 < run.peak_memory_bytes < LIMITS.memory_mb * 2**20
 
 
+def test_a_file_given_as_a_local_file_is_fed_to_the_child_in_chunks_with_the_same_outcome(tmp_path):
+    # As a worker gives it: the stored file, or its temporary copy fetched from S3.
+    path = tmp_path / "essay.pdf"
+    path.write_bytes(pdf_naming_its_author())
+    with path.open("rb") as file:
+        run = run_isolated(file, "essay.pdf", ["pdf"], LIMITS)
+
+    assert isinstance(run.outcome, CheckedFile) and run.outcome.kind == "pdf"
+    assert run.outcome.data.startswith(b"%PDF") and AUTHOR.encode() not in run.outcome.data
+
+
 def test_a_refusal_comes_back_as_a_translatable_message_with_its_parameters():
     run = run_isolated(pdf_naming_its_author(), "essay.pdf", ["docx"], LIMITS)
 

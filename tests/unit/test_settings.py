@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from config.settings import Settings, SettingsError
+from config.settings import ObjectStorage, Settings, SettingsError
 from lti_tool.sentry import init_sentry
 
 SECRET = "x" * 40
@@ -209,3 +209,38 @@ def test_a_sentry_dsn_without_the_package_stops_the_start_saying_what_to_install
     settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SENTRY_DSN": "https://k@sentry.example/1"})
     with pytest.raises(SettingsError, match=r"peerlti\[sentry\]"):
         init_sentry(settings)
+
+
+def test_uploads_stay_in_a_local_directory_unless_a_storage_url_names_a_bucket(tmp_path):
+    assert Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)}).object_storage is None
+    assert Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "STORAGE_URL": " "}).object_storage is None
+
+    aws = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "STORAGE_URL": "s3://peerlti-uploads",
+                             "S3_REGION": "eu-west-1"}).object_storage
+    assert aws == ObjectStorage(bucket="peerlti-uploads", region="eu-west-1", addressing_style="auto")
+
+    minio = Settings.from_env({
+        "PEERLTI_INSTANCE_PATH": str(tmp_path), "STORAGE_URL": "s3://peerlti/prod/uploads/",
+        "S3_ENDPOINT_URL": "http://minio:9000", "S3_ACCESS_KEY_ID": "peerlti", "S3_SECRET_ACCESS_KEY": "s3cret-key",
+    }).object_storage
+    assert minio == ObjectStorage(bucket="peerlti", prefix="prod/uploads", endpoint_url="http://minio:9000",
+                                  access_key_id="peerlti", secret_access_key="s3cret-key", addressing_style="path")
+    assert "s3cret-key" not in repr(minio)
+
+
+@pytest.mark.parametrize(("environ", "name"), [
+    ({"STORAGE_URL": "/srv/uploads"}, "STORAGE_URL"),
+    ({"STORAGE_URL": "https://peerlti.s3.amazonaws.com"}, "STORAGE_URL"),
+    ({"STORAGE_URL": "s3://"}, "STORAGE_URL"),
+    ({"STORAGE_URL": "s3://Peerlti_Uploads"}, "STORAGE_URL"),
+    ({"STORAGE_URL": "s3://ab"}, "STORAGE_URL"),
+    ({"STORAGE_URL": "s3://peerlti/../escape"}, "STORAGE_URL"),
+    ({"STORAGE_URL": "s3://peerlti/up loads"}, "STORAGE_URL"),
+    ({"STORAGE_URL": "s3://peerlti", "S3_ENDPOINT_URL": "minio:9000"}, "S3_ENDPOINT_URL"),
+    ({"STORAGE_URL": "s3://peerlti", "S3_ACCESS_KEY_ID": "peerlti"}, "S3_SECRET_ACCESS_KEY"),
+    ({"STORAGE_URL": "s3://peerlti", "S3_SECRET_ACCESS_KEY": "x"}, "S3_ACCESS_KEY_ID"),
+    ({"STORAGE_URL": "s3://peerlti", "S3_ADDRESSING_STYLE": "dns"}, "S3_ADDRESSING_STYLE"),
+])
+def test_a_wrong_storage_setting_fails_naming_its_variable(tmp_path, environ, name):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)} | environ)

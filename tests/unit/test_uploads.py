@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfWriter
 
 from assessment.errors import UploadRejected
-from assessment.uploads import KNOWN_KINDS, identify, read_limited
+from assessment.uploads import KNOWN_KINDS, identify, limited_stream
 
 MB = 1024 * 1024
 PDF_AND_DOCX = ("pdf", "docx")
@@ -169,6 +169,9 @@ class CountingStream:
         self._chunks = self._generate(total, piece)
         self._pending = b""
 
+    def seekable(self) -> bool:
+        return False  # as a socket: it can only be read on
+
     @staticmethod
     def _generate(total: int, piece: int) -> Iterator[bytes]:
         while total > 0:
@@ -188,17 +191,29 @@ class CountingStream:
 def test_reading_stops_as_soon_as_the_limit_is_passed():
     stream = CountingStream(total=500 * MB)
     with pytest.raises(UploadRejected) as raised:
-        read_limited(stream, 20 * MB)
+        limited_stream(stream, 20 * MB)
     assert raised.value.message == "The file is larger than the 20 MB limit."
     assert stream.read_bytes == 20 * MB + 1
 
 
-def test_a_file_within_the_limit_is_read_whole_despite_short_reads():
+def test_a_file_within_the_limit_is_copied_whole_despite_short_reads():
     stream = CountingStream(total=3 * MB + 7, piece=1000)
-    assert len(read_limited(stream, 20 * MB)) == 3 * MB + 7
+    with limited_stream(stream, 20 * MB) as copy:
+        assert copy.read() == b"x" * (3 * MB + 7)
 
 
 def test_a_file_exactly_at_the_limit_is_accepted():
-    assert read_limited(io.BytesIO(b"x" * 1024), 1024, chunk_size=100) == b"x" * 1024
+    with limited_stream(CountingStream(total=1024, piece=100), 1024, chunk_size=100) as copy:
+        assert copy.read() == b"x" * 1024
     with pytest.raises(UploadRejected, match="larger than the 1 KB limit"):
-        read_limited(io.BytesIO(b"x" * 1025), 1024, chunk_size=100)
+        limited_stream(CountingStream(total=1025, piece=100), 1024, chunk_size=100)
+
+
+def test_a_seekable_upload_is_measured_in_place_not_read():
+    upload = io.BytesIO(b"x" * 1024)
+    assert limited_stream(upload, 1024) is upload
+    assert upload.tell() == 0
+    upload.seek(10)
+    with pytest.raises(UploadRejected, match="larger than the 1 KB limit"):
+        limited_stream(io.BytesIO(b"x" * 1025), 1024)
+    assert limited_stream(upload, 1014).read() == b"x" * 1014  # measured from where it stands

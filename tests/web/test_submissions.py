@@ -9,6 +9,7 @@ import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from pypdf import PdfReader
@@ -270,9 +271,9 @@ def test_a_hand_in_that_meets_another_tabs_version_number_gets_a_409_saying_so_a
 
     student.post("/links/{link}/submission", {"text": "<p>First version</p>"})
     storage = lms.tool.app.extensions["peerlti.submission_deps"].storage
-    save = storage.save
+    save = storage.save_stream
 
-    def save_while_another_tab_takes_the_number(key: str, data: bytes) -> None:
+    def save_while_another_tab_takes_the_number(key: str, data: BinaryIO) -> None:
         # Where no lock orders the two (SQLite), the other tab's version lands between numbering and storing.
         save(key, data)
         taken = db().scalar(select(func.max(SubmissionVersion.number))) + 1
@@ -280,7 +281,7 @@ def test_a_hand_in_that_meets_another_tabs_version_number_gets_a_409_saying_so_a
         db().execute(insert(SubmissionVersion).values(submission_id=submission_id, number=taken, text_html="",
                                                       is_late=False, late_penalty=0.0))
 
-    monkeypatch.setattr(storage, "save", save_while_another_tab_takes_the_number)
+    monkeypatch.setattr(storage, "save_stream", save_while_another_tab_takes_the_number)
     response = student.post("/links/{link}/submission", files={"file": ("essay.pdf", pdf_naming_its_author(),
                                                                                 "application/pdf")})
 
