@@ -134,7 +134,8 @@ def test_a_roster_of_a_thousand_students_is_read_through_every_page(lms, instruc
 
 
 @pytest.mark.parametrize(("lms", "status", "meaning"), [
-    ({"lms": "canvas", "roster_refused": True}, 401, "did not accept peerlti's credentials"),
+    ({"lms": "canvas", "roster_refused": True}, 401, "developer key does not include the Names and Role "
+                                                     "Provisioning scope"),
     ({"lms": "moodle", "roster_refused": True}, 403, "refused to give peerlti this course's roster"),
 ], indirect=["lms"])
 def test_a_roster_the_lms_withholds_is_reported_and_stores_nothing(lms, instructor, session, status, meaning):
@@ -151,7 +152,10 @@ def test_a_roster_the_lms_withholds_is_reported_and_stores_nothing(lms, instruct
 
     assert response.status_code == 502
     assert f"HTTP {status}" in page_text(response) and meaning in page_text(response)
+    assert "did not accept peerlti's credentials" not in page_text(response)
     assert see_committed(session).scalar(select(func.count()).select_from(Enrollment)) == before
+    # The People page says the same of the recorded sync.
+    assert meaning in page_text(instructor.get("/links/{link}/people"))
 
 
 # Logins the LMS refuses
