@@ -20,7 +20,7 @@ def roster_refusal(status: int | None, retryable: bool = True, cause: str | None
         return gettext(
             "Canvas refused peerlti the roster (HTTP %(status)s, “Insufficient permissions”): peerlti's developer key "
             "does not include the Names and Role Provisioning scope (“Can retrieve user data associated with the "
-            "context the tool is installed in”). A Canvas administrator must edit peerlti's key under Admin › "
+            "context the tool is installed in”). A Canvas administrator must edit peerlti's key under Admin, "
             "Developer Keys, turn that scope on under LTI Advantage Services, and save; if the key's Privacy Level is "
             "Anonymous, set it to Public so that names come through. Then sync again. Students still appear as "
             "they open the activity.", status=status) + " " + gettext("Nothing was changed.")
