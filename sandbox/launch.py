@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, redirect, render_template, request
 from lti1p3platform.exceptions import PreflightRequestValidationException
@@ -156,7 +156,7 @@ def authorize() -> Response | tuple[str, int]:
     sandbox = current_sandbox()
     # lti1p3platform reads the query string when there is one, else the form: do the same.
     params = request.args.to_dict() or request.form.to_dict()
-    problem = _authorisation_problem(sandbox, params)
+    problem = _lost_moodle_session(sandbox) or _authorisation_problem(sandbox, params)
     if problem is not None:
         error, words = problem
         return (_moodle_error_answer(sandbox, params, error)
@@ -186,6 +186,21 @@ def authorize() -> Response | tuple[str, int]:
         return message.lti_launch()
     except PreflightRequestValidationException:
         return _problem(400, "The tool's authorisation request was refused", "It is incomplete.")
+
+
+def _lost_moodle_session(sandbox: Sandbox) -> tuple[str, str] | None:
+    """Moodle 4.5 sets its session cookie SameSite=Lax (lib/classes/session/manager.php), so a browser leaves it out
+    of a cross-site POST: auth.php then finds nobody signed in, whom the login hint cannot be (mod/lti/auth.php
+    answers access_denied). A GET redirect, as peerlti and pylti1p3 send, keeps it."""
+    if not sandbox.endpoints.profile.is_moodle or request.method != "POST":
+        return None
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    cross_site = fetch_site == "cross-site" if fetch_site else (
+        origin is not None and urlsplit(origin).hostname != urlsplit(sandbox.endpoints.base_url).hostname)
+    if not cross_site:
+        return None
+    return "access_denied", "The Moodle session cookie (SameSite=Lax) was not sent with this cross-site POST."
 
 
 def _authorisation_problem(sandbox: Sandbox, params: dict[str, str]) -> tuple[str, str] | None:
