@@ -188,3 +188,18 @@ def test_a_moodle_site_administrator_launches_as_course_staff(lms, session):
     assert response.status_code == 200 and "Set up this peer assessment" in response.text
     role = see_committed(session).scalars(select(Enrollment.role).join(Person).where(Person.subject == "admin-1")).one()
     assert role is CourseRole.STAFF
+
+
+@pytest.mark.parametrize("lms", ["moodle"], indirect=True)
+def test_peerlti_sends_the_browser_to_moodles_auth_php_by_get_which_keeps_its_lax_session_cookie(lms):
+    record = registration_record(lms.sandbox_config)
+
+    answer = requests.get(f"{lms.tool.url}/lti/login", allow_redirects=False, timeout=10, params={
+        "iss": record["issuer"], "client_id": record["client_id"], "login_hint": "student-1",
+        "target_link_uri": f"{lms.tool.url}/lti/launch", "lti_message_hint": "sandbox-link-1:iframe"})
+    # The browser follows a redirect with a GET even across sites, and sends Moodle's SameSite=Lax cookie with it.
+    authorised = requests.get(answer.headers["Location"], headers={"Sec-Fetch-Site": "cross-site"}, timeout=10)
+
+    assert answer.status_code == 302 and answer.headers["Location"].startswith(f"{lms.sandbox.url}/mod/lti/auth.php?")
+    assert 'name="id_token"' in authorised.text
+
