@@ -108,8 +108,9 @@ def initiate_login(user_id: str) -> Response | tuple[str, int]:
     subject, target = link.id, link.url
     # From the gradebook: ?submission=<line item>/<student> (Canvas SpeedGrader) or ?review_for=<student> (Moodle).
     if request.args.get("submission") or request.args.get("review_for"):
-        subject = (submission_subject(*request.args["submission"].partition("/")[::2])
-                   if request.args.get("submission") else review_subject(link.id, request.args["review_for"]))
+        line_item_id, _, student_id = request.args.get("submission", "").partition("/")
+        subject = (submission_subject(line_item_id, student_id) if request.args.get("submission")
+                   else review_subject(link.id, request.args["review_for"]))
         graded = grader_launch(sandbox, subject)
         if graded is None:
             return _problem(404, "Nothing to grade", "This gradebook has no such submission to open.")
