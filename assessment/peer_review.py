@@ -385,6 +385,12 @@ def received_reviews(session: Session, assignment_id: int, author_id: int, now: 
     A submitted review that staff removed stays in the list (its status says so): the author is told it no longer
     counts, and the reviews after it keep their numbers."""
     ensure_feedback_open(get_assignment(session, assignment_id), now)
+    return reviews_received_by(session, assignment_id, author_id)
+
+
+def reviews_received_by(session: Session, assignment_id: int, author_id: int) -> list[Review]:
+    """The submitted (or submitted, then removed) peer and staff reviews of the author's work, released or not: what
+    staff read on a student's page and the author reads once results are released."""
     return list(session.scalars(
         select(Review)
         .join(Submission, Review.submission_id == Submission.id)

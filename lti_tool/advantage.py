@@ -84,6 +84,10 @@ class AdvantageClient:
         self._http = http
         self.tokens_requested = 0
 
+    @property
+    def platform(self) -> Platform:
+        return self._platform
+
     # --- tokens ---------------------------------------------------------------------------------------------
 
     def _token_key(self, scopes: tuple[str, ...]) -> str:

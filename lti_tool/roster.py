@@ -13,9 +13,12 @@ from sqlalchemy.orm import Session
 
 from assessment.models import Course, CourseRole, Enrollment, Person
 from lti_tool.launch.roles import course_role
+from lti_tool.lms_gradebooks import is_canvas
 from lti_tool.registry import Platform
 
 ACTIVE = "Active"
+# A refusal's cause, when the LMS's answer tells it (kept with the sync's outcome, read by the People page).
+CANVAS_SCOPE_MISSING = "canvas_scope_missing"
 # What a roster entry may tell about a person besides their id.
 PERSON_FIELDS = ("name", "given_name", "family_name", "email")
 
@@ -99,3 +102,14 @@ def _insert_missing(session: Session, model: type[Person] | type[Enrollment], ro
         result = session.execute(insert(model).values(chunk).on_conflict_do_nothing(index_elements=list(unique)))
         added += int(getattr(result, "rowcount", 0) or 0)
     return added
+
+
+def refusal_cause(platform: Platform, status: int | None, reason: object) -> str | None:
+    """What a roster refusal means, when more can be said than its status.
+
+    Canvas answers 401 "Insufficient permissions" to a token without the NRPS scope (canvas-lms
+    app/controllers/lti/ims/concerns/lti_services.rb verify_access_scope): peerlti's credentials were accepted,
+    its developer key just does not grant the roster."""
+    if status == 401 and is_canvas(platform) and str(reason).strip().lower() == "insufficient permissions":
+        return CANVAS_SCOPE_MISSING
+    return None

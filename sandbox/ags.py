@@ -69,7 +69,8 @@ def create_line_item(context_id: str) -> Response:
     if refusal is not None:
         return refusal
     try:
-        fields = line_item_fields(request.get_json(force=True, silent=True), sandbox.course)
+        fields = line_item_fields(request.get_json(force=True, silent=True), sandbox.course,
+                                  canvas=sandbox.endpoints.profile.is_canvas)
     except InvalidPayload as error:
         # lineitems.php get_json_for_post_request: a missing label or scoreMaximum is one 400.
         message = "No label or Score Maximum" if sandbox.endpoints.profile.is_moodle else str(error)
@@ -94,7 +95,8 @@ def update_line_item(context_id: str, line_item_id: str) -> Response:
     if current is None:
         return _unknown_line_item(sandbox, line_item_id)
     try:
-        fields = line_item_fields(request.get_json(force=True, silent=True), sandbox.course)
+        fields = line_item_fields(request.get_json(force=True, silent=True), sandbox.course,
+                                  canvas=sandbox.endpoints.profile.is_canvas)
     except InvalidPayload as error:
         return profile_error(sandbox.endpoints.profile, error.status, "invalid_request", str(error))
     # Like Canvas, a line item stays bound to the link it was created for.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox.course import Course
@@ -21,8 +21,21 @@ class InvalidPayload(ValueError):
         self.status = status
 
 
-def line_item_fields(body: Any, course: Course) -> dict[str, Any]:
-    """The stored fields of a line item sent by a tool (its `id` is the platform's business)."""
+# canvas-lms app/controllers/lti/ims/line_items_controller.rb: the submission type extension Canvas keeps on a line
+# item, `type` "none" or "external_tool" (an external tool assignment, launching `external_tool_url`).
+CANVAS_SUBMISSION_TYPE = "https://canvas.instructure.com/lti/submission_type"
+CANVAS_LINE_ITEM_SUBMISSION_TYPES = ("none", "external_tool")
+# app/controllers/lti/ims/scores_controller.rb: the score's submission extension and the types it accepts.
+CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
+CANVAS_SCORE_SUBMISSION_TYPES = ("none", "basic_lti_launch", "online_text_entry", "online_url", "external_tool",
+                                 "online_upload")
+# verify_valid_submitted_at: Setting 'ags_submitted_at_future_buffer', one minute.
+CANVAS_SUBMITTED_AT_BUFFER = timedelta(minutes=1)
+
+
+def line_item_fields(body: Any, course: Course, *, canvas: bool = False) -> dict[str, Any]:
+    """The stored fields of a line item sent by a tool (its `id` is the platform's business); Canvas keeps its
+    submission type extension too."""
     if not isinstance(body, dict):
         raise InvalidPayload("The body must be a JSON object.")
     label = body.get("label")
@@ -45,7 +58,19 @@ def line_item_fields(body: Any, course: Course) -> dict[str, Any]:
         if not isinstance(body["gradesReleased"], bool):
             raise InvalidPayload("gradesReleased must be true or false.")
         fields["gradesReleased"] = body["gradesReleased"]
+    if canvas and body.get(CANVAS_SUBMISSION_TYPE) is not None:
+        fields[CANVAS_SUBMISSION_TYPE] = _canvas_submission_type(body[CANVAS_SUBMISSION_TYPE])
     return fields
+
+
+def _canvas_submission_type(extension: Any) -> dict[str, Any]:
+    if not isinstance(extension, dict) or extension.get("type") not in CANVAS_LINE_ITEM_SUBMISSION_TYPES:
+        raise InvalidPayload(f"{CANVAS_SUBMISSION_TYPE} type must be one of "
+                             f"{', '.join(CANVAS_LINE_ITEM_SUBMISSION_TYPES)}.")
+    if extension["type"] == "external_tool" and not isinstance(extension.get("external_tool_url"), str):
+        raise InvalidPayload(f"{CANVAS_SUBMISSION_TYPE} external_tool_url is required for type external_tool.")
+    return {"type": extension["type"], **({"external_tool_url": extension["external_tool_url"]}
+                                          if extension["type"] == "external_tool" else {})}
 
 
 def score_record(body: Any, course: Course) -> dict[str, Any]:
@@ -147,7 +172,28 @@ def canvas_score_record(body: Any, course: Course, *, concluded: bool) -> dict[s
             raise InvalidPayload("ScoreMaximum not supplied when ScoreGiven present.", status=422)
         if not isinstance(body["scoreMaximum"], int | float) or body["scoreMaximum"] < 0:
             raise InvalidPayload("ScoreMaximum must be greater than or equal to 0", status=422)
-    return dict(body)
+    record = dict(body)
+    extension = body.get(CANVAS_SUBMISSION)
+    if isinstance(extension, dict):
+        _check_submitted_at(extension.get("submitted_at"))
+        # submit_homework: a type outside SCORE_SUBMISSION_TYPES is ignored (the default, external_tool, applies).
+        if extension.get("submission_type") not in CANVAS_SCORE_SUBMISSION_TYPES:
+            record[CANVAS_SUBMISSION] = {**extension, "submission_type": "external_tool"}
+    return record
+
+
+def _check_submitted_at(value: Any) -> None:
+    """scores_controller.rb verify_valid_submitted_at: unparsable, or more than a minute ahead, is a 400."""
+    if value in (None, ""):
+        return
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidPayload(f"Provided submitted_at timestamp of {value} not a valid timestamp") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if moment > datetime.now(UTC) + CANVAS_SUBMITTED_AT_BUFFER:
+        raise InvalidPayload(f"Provided submitted_at timestamp of {value} in the future")
 
 
 def moodle_score_record(body: Any, course: Course) -> dict[str, Any]:

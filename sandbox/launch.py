@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, redirect, render_template, request
 from lti1p3platform.exceptions import PreflightRequestValidationException
@@ -13,7 +13,15 @@ from lti1p3platform.oidc_login import OIDCLoginAbstract
 
 from sandbox.course import Person
 from sandbox.flask_request import FlaskRequest
-from sandbox.messages import CourseMessage, DeepLinkingPlan, DeepLinkingRequest, LaunchPlan, ResourceLinkLaunch
+from sandbox.grader_launches import grader_launch, is_grader_subject, review_subject, submission_subject
+from sandbox.messages import (
+    CourseMessage,
+    DeepLinkingPlan,
+    DeepLinkingRequest,
+    LaunchPlan,
+    ResourceLinkLaunch,
+    SubmissionReviewLaunch,
+)
 from sandbox.platform_storage import OFFERING_MODES, STORAGE_TARGET
 from sandbox.profiles import SPEC_PROFILE, LmsProfile
 from sandbox.runtime import Sandbox, current_sandbox
@@ -97,15 +105,25 @@ def initiate_login(user_id: str) -> Response | tuple[str, int]:
     locale = request.args.get("locale") or None
     if locale is not None and not LOCALE_TAG.fullmatch(locale):
         return _problem(400, "Unknown language", "locale must be a language tag such as en-US or hi-IN.")
+    subject, target = link.id, link.url
+    # From the gradebook: ?submission=<line item>/<student> (Canvas SpeedGrader) or ?review_for=<student> (Moodle).
+    if request.args.get("submission") or request.args.get("review_for"):
+        line_item_id, _, student_id = request.args.get("submission", "").partition("/")
+        subject = (submission_subject(line_item_id, student_id) if request.args.get("submission")
+                   else review_subject(link.id, request.args["review_for"]))
+        graded = grader_launch(sandbox, subject)
+        if graded is None:
+            return _problem(404, "Nothing to grade", "This gradebook has no such submission to open.")
+        target = graded.target_link_uri or target
     login = SandboxLogin(FlaskRequest(request), sandbox.new_platform())
     login.profile = sandbox.endpoints.profile
-    login.set_lti_message_hint(message_hint=str(MessageHint(link.id, document_target, locale)))
+    login.set_lti_message_hint(message_hint=str(MessageHint(subject, document_target, locale)))
     # Only the course page, which answers the storage messages, asks for it (?storage=...); plain initiations don't.
     if request.args.get("storage") in OFFERING_MODES:
         login.storage_target = STORAGE_TARGET
-    if link.url:
+    if target:
         # The login's target_link_uri must be the one the id_token will carry.
-        login.set_launch_url(link.url)
+        login.set_launch_url(target)
     return login.initiate_login(user_id)
 
 
@@ -139,7 +157,7 @@ def authorize() -> Response | tuple[str, int]:
     sandbox = current_sandbox()
     # lti1p3platform reads the query string when there is one, else the form: do the same.
     params = request.args.to_dict() or request.form.to_dict()
-    problem = _authorisation_problem(sandbox, params)
+    problem = _lost_moodle_session(sandbox) or _authorisation_problem(sandbox, params)
     if problem is not None:
         error, words = problem
         return (_moodle_error_answer(sandbox, params, error)
@@ -154,6 +172,12 @@ def authorize() -> Response | tuple[str, int]:
             return _not_staff(person)
         message = DeepLinkingRequest(sandbox.new_platform(tool), sandbox, DeepLinkingPlan(person, hint.document_target,
                                                                                   hint.repicked_link))
+    elif hint is not None and is_grader_subject(hint.subject):
+        graded = grader_launch(sandbox, hint.subject)
+        assert graded is not None  # checked with the request
+        plan = LaunchPlan(person, graded.link, hint.document_target, hint.locale, target_link_uri=graded.target_link_uri)
+        message = (SubmissionReviewLaunch(sandbox.new_platform(tool), sandbox, plan, graded.student_id)
+                   if graded.is_submission_review else ResourceLinkLaunch(sandbox.new_platform(tool), sandbox, plan))
     else:
         link = sandbox.course.resource_link(hint.subject) if hint else sandbox.course.resource_links[0]
         assert link is not None
@@ -163,6 +187,21 @@ def authorize() -> Response | tuple[str, int]:
         return message.lti_launch()
     except PreflightRequestValidationException:
         return _problem(400, "The tool's authorisation request was refused", "It is incomplete.")
+
+
+def _lost_moodle_session(sandbox: Sandbox) -> tuple[str, str] | None:
+    """Moodle 4.5 sets its session cookie SameSite=Lax (lib/classes/session/manager.php), so a browser leaves it out
+    of a cross-site POST: auth.php then finds nobody signed in, whom the login hint cannot be (mod/lti/auth.php
+    answers access_denied). A GET redirect, as peerlti and pylti1p3 send, keeps it."""
+    if not sandbox.endpoints.profile.is_moodle or request.method != "POST":
+        return None
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    cross_site = fetch_site == "cross-site" if fetch_site else (
+        origin is not None and urlsplit(origin).hostname != urlsplit(sandbox.endpoints.base_url).hostname)
+    if not cross_site:
+        return None
+    return "access_denied", "The Moodle session cookie (SameSite=Lax) was not sent with this cross-site POST."
 
 
 def _authorisation_problem(sandbox: Sandbox, params: dict[str, str]) -> tuple[str, str] | None:
@@ -190,7 +229,8 @@ def _authorisation_problem(sandbox: Sandbox, params: dict[str, str]) -> tuple[st
         return "invalid_request", "state is required."
     if "lti_message_hint" in params:
         hint = MessageHint.parse(params["lti_message_hint"])
-        known_subject = hint.is_deep_linking or sandbox.course.resource_link(hint.subject) is not None
+        known_subject = (hint.is_deep_linking or sandbox.course.resource_link(hint.subject) is not None
+                         or (is_grader_subject(hint.subject) and grader_launch(sandbox, hint.subject) is not None))
         known_locale = hint.locale is None or LOCALE_TAG.fullmatch(hint.locale)
         if not known_subject or hint.document_target not in DOCUMENT_TARGETS or not known_locale:
             return "invalid_request", f"lti_message_hint {params['lti_message_hint']!r} was not issued by this platform."

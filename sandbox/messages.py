@@ -29,6 +29,7 @@ class LaunchPlan:
     link: ResourceLink
     document_target: str
     locale: str | None = None  # the language the person reads the LMS in, when the launch names one
+    target_link_uri: str | None = None  # where a gradebook launch goes instead of the link's own URL
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,10 @@ class ResourceLinkLaunch(CourseMessage):
         endpoints = self._sandbox.endpoints
         self.set_course_claims(self._plan.person, self._plan.document_target, self._plan.locale)
         self.set_resource_link_claim(link.id, title=link.title)
-        if link.url:
-            # A link made through deep linking goes where its content item said (target_link_uri).
-            self.set_launch_url(link.url)
+        if self._plan.target_link_uri or link.url:
+            # A link made through deep linking goes where its content item said (target_link_uri); SpeedGrader's
+            # launch of a submission, to the submission's URL.
+            self.set_launch_url(self._plan.target_link_uri or link.url)
         custom = dict(link.custom)
         if endpoints.profile.is_canvas:
             # resource_link_request.rb unexpanded_custom_parameters: the link's custom over the tool's.
@@ -130,3 +132,27 @@ class DeepLinkingRequest(CourseMessage):
                 "data": pending.data,
             }
         )
+
+
+class SubmissionReviewLaunch(ResourceLinkLaunch):
+    """LtiSubmissionReviewRequest: Moodle's grade report opens the tool's view of one student's work
+    (mod/lti/grade.php redirects to view.php?action=gradeReport&user=N; mod/lti/locallib.php sends the message with
+    the `for_user` claim naming that student, and the link's AGS claim with its line item)."""
+
+    def __init__(self, platform_config: LTI1P3PlatformConfAbstract, sandbox: Sandbox, plan: LaunchPlan,
+                 student_id: str) -> None:
+        super().__init__(platform_config, sandbox, plan)
+        self._student_id = student_id
+
+    def prepare_launch(self, preflight_response: dict[str, Any]) -> None:
+        super().prepare_launch(preflight_response)
+        student = self._sandbox.course.person(self._student_id)
+        assert student is not None
+        # Extra claims are written last (lti1p3platform get_launch_message), over the resource link message type.
+        self.set_extra_claims({
+            "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiSubmissionReviewRequest",
+            "https://purl.imsglobal.org/spec/lti/claim/for_user": {
+                "user_id": student.user_id, "given_name": student.given_name, "family_name": student.family_name,
+                "name": student.name, "email": student.email, "roles": list(student.roles),
+            },
+        })

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, session
 
+from sandbox.grader_launches import submission_url
 from sandbox.platform_storage import origin_of, other_origin, storage_mode
 from sandbox.registration import registration_record
 from sandbox.runtime import current_sandbox
@@ -70,7 +71,10 @@ def gradebook() -> str:
     course = sandbox.course
     columns = [{"line_item": item, "history": history} for item, history in sandbox.store.snapshot()]
     link_titles = {link.id: link.title for link in course.resource_links}
-    return render_template("gradebook.html", course=course, columns=columns, cell=_cell, link_titles=link_titles)
+    # The grader a gradebook launch is made as: the course's first instructor, as in SpeedGrader or the grader report.
+    return render_template("gradebook.html", course=course, columns=columns, cell=_cell, link_titles=link_titles,
+                           profile=sandbox.endpoints.profile, grader=course.staff[0] if course.staff else None,
+                           submission_url=lambda item, user_id: submission_url(sandbox, item["id"], user_id))
 
 
 @blueprint.get("/roster")

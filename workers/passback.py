@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from assessment.db import rows_changed
 from assessment.errors import NotFound
 from assessment.messages import N_
-from assessment.models import Assignment, GradePosting, Person, PostingStatus, ResourceLink
+from assessment.models import (
+    Assignment,
+    GradePosting,
+    Person,
+    PostingStatus,
+    ResourceLink,
+    Submission,
+    SubmissionVersion,
+)
 from lti_tool.advantage import AdvantageClient, AdvantageError
+from lti_tool.lms_gradebooks import canvas_line_item_extension, canvas_score_extension, is_canvas
 from workers.liveness import live_lock_keys, lock_key
 
 log = logging.getLogger(__name__)
@@ -57,15 +66,20 @@ def claim(session: Session, posting_id: int, now: datetime, claimant: str | None
 
 
 def post_one(session: Session, posting_id: int, client: AdvantageClient, now: datetime,
-             policy: RetryPolicy = RetryPolicy(), *, claimant: str | None = None) -> Outcome:
-    """Post a claimed row; the outcome is committed before returning, so a crash after it re-posts nothing."""
+             policy: RetryPolicy = RetryPolicy(), *, claimant: str | None = None,
+             launch_url: str | None = None) -> Outcome:
+    """Post a claimed row; the outcome is committed before returning, so a crash after it re-posts nothing.
+
+    `launch_url` is peerlti's LTI launch URL: with it, a Canvas gradebook learns where SpeedGrader opens each
+    student's work (see lti_tool/lms_gradebooks.py)."""
     if not claim(session, posting_id, now, claimant):
         return Outcome(status=None)
     posting = session.get(GradePosting, posting_id)
     assert posting is not None
     try:
-        lineitem = line_item_url(session, client, posting)
-        body = score_body(session, posting)
+        canvas_launch_url = launch_url if launch_url and is_canvas(client.platform) else None
+        lineitem = line_item_url(session, client, posting, canvas_launch_url)
+        body = score_body(session, posting, canvas_launch_url)
     except AdvantageError as error:
         return _record_failure(session, posting, error, now, policy)
     # A retry may follow an attempt that reached the gradebook but whose answer was lost: look before posting,
@@ -135,7 +149,8 @@ def _mark_posted(session: Session, posting: GradePosting, now: datetime) -> Outc
     return Outcome(status=PostingStatus.POSTED)
 
 
-def line_item_url(session: Session, client: AdvantageClient, posting: GradePosting) -> str:
+def line_item_url(session: Session, client: AdvantageClient, posting: GradePosting,
+                  canvas_launch_url: str | None = None) -> str:
     """The gradebook column of the posting's activity: one per resource link, ever.
 
     1. The line item the launch's AGS claim names (the LMS made it, or deep linking asked for it) wins.
@@ -164,6 +179,7 @@ def line_item_url(session: Session, client: AdvantageClient, posting: GradePosti
         item = client.find_or_create_line_item(claim_data["lineitems"], {
             "label": assignment.title, "scoreMaximum": assignment.points_possible,
             "resourceId": assignment.public_id, "tag": "peerlti", "resourceLinkId": link.resource_link_id,
+            **(canvas_line_item_extension(canvas_launch_url) if canvas_launch_url else {}),
         })
     except AdvantageError:
         session.rollback()
@@ -177,7 +193,9 @@ def line_item_url(session: Session, client: AdvantageClient, posting: GradePosti
     return str(item["id"])
 
 
-def score_body(session: Session, posting: GradePosting) -> dict[str, object]:
+def score_body(session: Session, posting: GradePosting, canvas_launch_url: str | None = None) -> dict[str, object]:
+    """The AGS score; for Canvas (`canvas_launch_url` given) with the submission SpeedGrader opens, when the student
+    handed work in (a submission without work would show them as having submitted in Canvas)."""
     person = session.get(Person, posting.person_id)
     assert person is not None
     body: dict[str, object] = {
@@ -190,7 +208,18 @@ def score_body(session: Session, posting: GradePosting) -> dict[str, object]:
     }
     if posting.score_given is not None:
         body["scoreGiven"] = posting.score_given
+    if canvas_launch_url:
+        submitted_at = session.scalar(
+            select(func.max(SubmissionVersion.submitted_at)).join(Submission)
+            .where(Submission.assignment_id == posting.assignment_id, Submission.author_id == posting.person_id))
+        if submitted_at is not None:
+            body.update(canvas_score_extension(canvas_launch_url, person.subject, _aware(submitted_at)))
     return body
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for UTC columns.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _record_failure(session: Session, posting: GradePosting, error: AdvantageError, now: datetime,

@@ -14,6 +14,7 @@ from assessment.db import utcnow
 from assessment.errors import NotFound
 from assessment.file_checks import claim_check, finish_check, sweep_checks
 from assessment.grading_run import run_grading
+from assessment.messages import Message
 from assessment.models import Assignment, Course, Grade, GradePosting, PostingStatus, ResourceLink
 from assessment.peer_review import reclaim_expired_leases
 from assessment.phases import Phase
@@ -24,10 +25,11 @@ from config.settings import Settings
 from lti_tool.advantage import AdvantageError
 from lti_tool.file_store import file_storage
 from lti_tool.launch.replay import forget_expired_nonces
+from lti_tool.lms_gradebooks import LAUNCH_PATH
 from lti_tool.logging_setup import log_event
 from lti_tool.metrics import GRADING_SECONDS, POSTING_FAILURES
 from lti_tool.registry import Platform
-from lti_tool.roster import apply_roster
+from lti_tool.roster import apply_roster, refusal_cause
 from workers import passback
 from workers.isolation import run_isolated
 from workers.locks import try_lock
@@ -85,7 +87,8 @@ def post_grade(self: Task, posting_id: int) -> str | None:
         client = advantage_client(session, platform, settings)
         # Eager runs post inside a web request, which is no worker to watch: their rows wait for the stuck delay.
         claimant = None if self.app.conf.task_always_eager else presence(settings).claimant()
-        outcome = passback.post_one(session, posting_id, client, utcnow(), _retry_policy(settings), claimant=claimant)
+        outcome = passback.post_one(session, posting_id, client, utcnow(), _retry_policy(settings), claimant=claimant,
+                                    launch_url=settings.tool_base_url + LAUNCH_PATH)
         _log_posting(posting_id, posting.attempts, posting.last_status, outcome)
     if outcome.retry_in is not None and not self.app.conf.task_always_eager:
         self.apply_async(args=(posting_id,), countdown=outcome.retry_in)
@@ -154,7 +157,9 @@ def sync_roster(self: Task, resource_link_id: int) -> dict[str, Any] | None:
             session.rollback()  # pages already read are not kept: a roster is stored whole or not at all
             log_event(log, "roster.refused", logging.WARNING, resource_link_id=resource_link_id, status=error.status,
                       retryable=error.retryable, error=str(error))
-            outcome: dict[str, Any] = {"refused": {"status": error.status, "retryable": error.retryable}}
+            reason = error.message.params.get("reason") if isinstance(error.message, Message) else None
+            outcome: dict[str, Any] = {"refused": {"status": error.status, "retryable": error.retryable,
+                                                   "cause": refusal_cause(platform, error.status, reason)}}
         else:
             outcome = {"added": changes.added, "updated": changes.updated}
             log_event(log, "roster.synced", resource_link_id=resource_link_id, added=changes.added,

@@ -23,7 +23,12 @@ from lti_tool.launch.state import LoginState, StateCookies, StateSigner
 from lti_tool.registry import DatabaseToolConf, Platform, lti_registration
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
-MESSAGE_TYPES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
+# LtiSubmissionReviewRequest: Moodle's grade report opens a student's work with it (mod/lti/grade.php, then
+# mod/lti/locallib.php lti_get_jwt_message_type_mapping). pylti1p3 2.0 has a validator for it (its AGS claim must
+# name the line item, its for_user claim a user_id: message_validators/submission_review.py), run by
+# validate_message; only this list of accepted types is the tool's own.
+MESSAGE_TYPES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest", "LtiSubmissionReviewRequest")
+LINKED_MESSAGE_TYPES = ("LtiResourceLinkRequest", "LtiSubmissionReviewRequest")
 SIGNATURE_PROBLEMS = (
     (jwt.ExpiredSignatureError, N_("The id_token has expired. Open the activity again from your course.")),
     (jwt.ImmatureSignatureError, N_("The id_token was issued in the future (iat); check the platform's clock.")),
@@ -171,8 +176,11 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             raise LaunchRejected(N_("The id_token has no deployment_id claim."))
         if not isinstance(body.get(CLAIM + "roles"), list):
             raise LaunchRejected(N_("The id_token has no roles claim (it may be empty, but it must be there)."))
-        if message_type == "LtiResourceLinkRequest" and not claim_object(body, "resource_link").get("id"):
+        if message_type in LINKED_MESSAGE_TYPES and not claim_object(body, "resource_link").get("id"):
             raise LaunchRejected(N_("The id_token has no resource_link id."))
+        if message_type == "LtiSubmissionReviewRequest" and not claim_object(body, "for_user").get("user_id"):
+            raise LaunchRejected(N_("The submission review request does not name the student whose work it opens "
+                                    "(no for_user user_id claim)."))
         return self
 
     def get_client_id(self) -> str:

@@ -8,11 +8,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
 
 from assessment.messages import N_
-from assessment.models import CourseRole
+from assessment.models import CourseRole, Enrollment, Person
 from assessment.services import Placement, place_assignment
 from lti_tool.database import db
 from lti_tool.i18n import remember_launch_locale
@@ -31,9 +32,10 @@ from lti_tool.launch.platform_storage import (
     origin_of,
     state_key,
 )
-from lti_tool.launch.provisioning import Provisioned, RoleRefused, provision
+from lti_tool.launch.provisioning import LaunchIdentity, Provisioned, RoleRefused, provision
 from lti_tool.launch.roles import is_platform_administrator
 from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateCookies, StateSigner
+from lti_tool.lms_gradebooks import named_student
 from lti_tool.logging_setup import log_event
 from lti_tool.metrics import LAUNCHES
 from lti_tool.outbound import OutboundClient
@@ -168,7 +170,8 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
             placement = _place_assignment(message, provisioned)
             session_key = None
             # A newer pick the link did not follow waits on the link: staff are asked on their pages, not here.
-            destination = url_for("landing.resource_link", link_id=identity.resource_link_id)
+            destination = (_student_work_destination(message, identity)
+                           or url_for("landing.resource_link", link_id=identity.resource_link_id))
         session.commit()
     except RoleRefused as refusal:
         # The refusal ends the person's enrollment in the course (see provision): kept, with this browser's
@@ -207,6 +210,34 @@ def _deep_linking_request(message: HardenedMessageLaunch, provisioned: Provision
     request = record_request(db(), message.platform, provisioned.deployment, message.claims,
                              (identity.person_id, identity.course_id))
     return DEEP_LINK_SESSION_PREFIX + request.token, url_for("deep_linking.new_activity", token=request.token)
+
+
+def _student_work_destination(message: HardenedMessageLaunch, identity: LaunchIdentity) -> str | None:
+    """Where a gradebook launch naming a student goes (Canvas SpeedGrader, Moodle's submission review); None for an
+    ordinary launch.
+
+    1. Staff open that student's work, reviews and grade; the student must be enrolled in the launch's course as a
+       student (404 otherwise: the LMS names someone peerlti does not have there).
+    2. A student may open only their own: their own page. Naming anyone else is refused (403), never shown."""
+    subject = named_student(message.claims, _launch_url())
+    if subject is None:
+        return None
+    if identity.role is not CourseRole.STAFF:
+        if subject != message.claims["sub"]:
+            raise LaunchRejected(N_("This gradebook link opens another student's work, which only the course's "
+                                    "instructors and teaching assistants can see."), status=403)
+        return url_for("landing.resource_link", link_id=identity.resource_link_id)
+    assert message.platform is not None
+    student_id = db().scalar(
+        select(Person.id).join(Enrollment, Enrollment.person_id == Person.id)
+        .where(Person.platform_id == message.platform.id, Person.subject == subject,
+               Enrollment.course_id == identity.course_id, Enrollment.role == CourseRole.STUDENT))
+    if student_id is None:
+        raise LaunchRejected(N_("The LMS asked to open the work of user %(user)s, who is not a student of this course "
+                                "in peerlti: they never opened the activity and the roster was not synced since they "
+                                "joined. Sync the roster on the People page, or ask the student to open the "
+                                "activity once.", user=repr(subject[:64])), status=404)
+    return url_for("instructor.work", link_id=identity.resource_link_id, person_id=student_id)
 
 
 def _place_assignment(message: HardenedMessageLaunch, provisioned: Provisioned) -> Placement:

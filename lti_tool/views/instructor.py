@@ -13,7 +13,8 @@ from assessment.db import utcnow
 from assessment.errors import InvalidInput, NotAllowed
 from assessment.file_checks import checks_to_show, refusal_of
 from assessment.messages import N_
-from assessment.models import Assignment, Enrollment, Person
+from assessment.models import Assignment, Enrollment, Grade, Person
+from assessment.peer_review import reviews_received_by
 from assessment.services import (
     create_assignment,
     keep_assignment,
@@ -130,7 +131,8 @@ def sync_people(link_id: int) -> Response | tuple[str, int]:
     outcome = result.result if isinstance(result.result, dict) else {}
     if "refused" in outcome:
         refused = outcome["refused"]
-        return lms_refusal_page(roster_refusal(refused.get("status"), bool(refused.get("retryable", True))))
+        return lms_refusal_page(roster_refusal(refused.get("status"), bool(refused.get("retryable", True)),
+                                               refused.get("cause")))
     flash(gettext("Roster synced from the LMS."))
     return redirect(url_for("instructor.people", link_id=link_id), 303)
 
@@ -145,11 +147,15 @@ def submissions(link_id: int) -> str:
 
 @bp.get("/links/<int:link_id>/students/<int:person_id>/work")
 def work(link_id: int, person_id: int) -> str:
-    """A student's work as they handed it in, text and files, every version: for course staff only."""
+    """A student's work as they handed it in, text and files, every version, with the reviews it received and the
+    grade: for course staff only. The LMS gradebooks open it (SpeedGrader, Moodle's submission review)."""
     view = staff_view(link_id)
     assignment = view.require_assignment()
     row = student_work(db(), assignment.id, person_id)
     versions = row.submission.versions if row.submission else []
     readers = {version.id: version_reader(link_id, version) for version in versions if version.file_key is not None}
+    grade = db().scalars(select(Grade).where(Grade.assignment_id == assignment.id,
+                                             Grade.person_id == person_id)).one_or_none()
     return render_template("instructor/work.html", view=view, assignment=assignment, row=row, readers=readers,
-                           checks=checks_to_show(db(), row.submission), refusal_of=refusal_of)
+                           checks=checks_to_show(db(), row.submission), refusal_of=refusal_of, grade=grade,
+                           reviews=reviews_received_by(db(), assignment.id, person_id))

@@ -9,10 +9,21 @@ from typing import Any
 from flask import render_template
 from flask_babel import gettext
 
+from lti_tool.roster import CANVAS_SCOPE_MISSING
 
-def roster_refusal(status: int | None, retryable: bool = True) -> str:
+
+def roster_refusal(status: int | None, retryable: bool = True, cause: str | None = None) -> str:
     """The page text for a roster (NRPS) call the LMS refused with `status` (None: no usable answer at all;
-    then `retryable` False means trying again will not help: an answer too large, an address refused)."""
+    then `retryable` False means trying again will not help: an answer too large, an address refused), or with a
+    known `cause` (lti_tool/roster.py refusal_cause)."""
+    if cause == CANVAS_SCOPE_MISSING:
+        return gettext(
+            "Canvas refused peerlti the roster (HTTP %(status)s, “Insufficient permissions”): peerlti's developer key "
+            "does not include the Names and Role Provisioning scope (“Can retrieve user data associated with the "
+            "context the tool is installed in”). A Canvas administrator must edit peerlti's key under Admin, "
+            "Developer Keys, turn that scope on under LTI Advantage Services, and save; if the key's Privacy Level is "
+            "Anonymous, set it to Public so that names come through. Then sync again. Students still appear as "
+            "they open the activity.", status=status) + " " + gettext("Nothing was changed.")
     if status is None and not retryable:
         return gettext(
             "peerlti could not use the LMS's answer for the roster: it was larger than peerlti reads, or the "
@@ -63,7 +74,8 @@ def last_roster_sync(recorded: dict[str, Any] | None) -> RosterSyncOutcome | Non
     at = datetime.fromisoformat(recorded["at"])
     refused = recorded.get("refused")
     if isinstance(refused, dict):
-        return RosterSyncOutcome(at, roster_refusal(refused.get("status"), bool(refused.get("retryable", True))), True)
+        return RosterSyncOutcome(at, roster_refusal(refused.get("status"), bool(refused.get("retryable", True)),
+                                                    refused.get("cause")), True)
     message = gettext("%(added)s people added, %(updated)s updated.",
                       added=recorded.get("added", 0), updated=recorded.get("updated", 0))
     return RosterSyncOutcome(at, message, False)

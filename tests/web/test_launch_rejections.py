@@ -80,6 +80,18 @@ TOKEN_CASES = [
     ("unknown deployment", _set(CLAIM + "deployment_id", "not-registered"), 403, "not registered for this platform"),
     ("nonce of another login", _set("nonce", "forged-nonce"), 400, "nonce was not issued by this login"),
     ("unknown message type", _set(CLAIM + "message_type", "LtiStartProctoring"), 400, "does not handle"),
+    ("submission review naming no student", _set(CLAIM + "message_type", "LtiSubmissionReviewRequest"), 400,
+     "no for_user user_id claim"),
+    ("submission review with an empty for_user", _both(_set(CLAIM + "message_type", "LtiSubmissionReviewRequest"),
+                                                        _set(CLAIM + "for_user", {"user_id": ""})), 400,
+     "no for_user user_id claim"),
+    ("submission review without a resource link", _both(_set(CLAIM + "message_type", "LtiSubmissionReviewRequest"),
+                                                         _set(CLAIM + "for_user", {"user_id": "student-1"}),
+                                                         _without(CLAIM + "resource_link")), 400,
+     "no resource_link id"),
+    ("submission review without its line item", _both(
+        _set(CLAIM + "message_type", "LtiSubmissionReviewRequest"), _set(CLAIM + "for_user", {"user_id": "student-1"}),
+        _without("https://purl.imsglobal.org/spec/lti-ags/claim/endpoint")), 400, "Grade services must be included"),
 ]
 
 

@@ -134,7 +134,8 @@ def test_a_roster_of_a_thousand_students_is_read_through_every_page(lms, instruc
 
 
 @pytest.mark.parametrize(("lms", "status", "meaning"), [
-    ({"lms": "canvas", "roster_refused": True}, 401, "did not accept peerlti's credentials"),
+    ({"lms": "canvas", "roster_refused": True}, 401, "developer key does not include the Names and Role "
+                                                     "Provisioning scope"),
     ({"lms": "moodle", "roster_refused": True}, 403, "refused to give peerlti this course's roster"),
 ], indirect=["lms"])
 def test_a_roster_the_lms_withholds_is_reported_and_stores_nothing(lms, instructor, session, status, meaning):
@@ -151,7 +152,10 @@ def test_a_roster_the_lms_withholds_is_reported_and_stores_nothing(lms, instruct
 
     assert response.status_code == 502
     assert f"HTTP {status}" in page_text(response) and meaning in page_text(response)
+    assert "did not accept peerlti's credentials" not in page_text(response)
     assert see_committed(session).scalar(select(func.count()).select_from(Enrollment)) == before
+    # The People page says the same of the recorded sync.
+    assert meaning in page_text(instructor.get("/links/{link}/people"))
 
 
 # Logins the LMS refuses
@@ -184,3 +188,18 @@ def test_a_moodle_site_administrator_launches_as_course_staff(lms, session):
     assert response.status_code == 200 and "Set up this peer assessment" in response.text
     role = see_committed(session).scalars(select(Enrollment.role).join(Person).where(Person.subject == "admin-1")).one()
     assert role is CourseRole.STAFF
+
+
+@pytest.mark.parametrize("lms", ["moodle"], indirect=True)
+def test_peerlti_sends_the_browser_to_moodles_auth_php_by_get_which_keeps_its_lax_session_cookie(lms):
+    record = registration_record(lms.sandbox_config)
+
+    answer = requests.get(f"{lms.tool.url}/lti/login", allow_redirects=False, timeout=10, params={
+        "iss": record["issuer"], "client_id": record["client_id"], "login_hint": "student-1",
+        "target_link_uri": f"{lms.tool.url}/lti/launch", "lti_message_hint": "sandbox-link-1:iframe"})
+    # The browser follows a redirect with a GET even across sites, and sends Moodle's SameSite=Lax cookie with it.
+    authorised = requests.get(answer.headers["Location"], headers={"Sec-Fetch-Site": "cross-site"}, timeout=10)
+
+    assert answer.status_code == 302 and answer.headers["Location"].startswith(f"{lms.sandbox.url}/mod/lti/auth.php?")
+    assert 'name="id_token"' in authorised.text
+

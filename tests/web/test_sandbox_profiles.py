@@ -402,3 +402,86 @@ def test_moodle_posts_a_refused_authentication_back_to_the_tool_with_its_error_a
     assert answer.status_code == 200 and f'action="{TOOL_URL}/lti/launch"' in page
     assert 'name="error" value="access_denied"' in page and 'name="state" value="state-456"' in page
     assert unregistered.status_code == 400 and 'name="error"' not in unregistered.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("headers", "refused"), [
+    ({"Sec-Fetch-Site": "cross-site"}, True),
+    ({"Origin": "https://tool.example.org"}, True),
+    ({"Sec-Fetch-Site": "same-site", "Origin": "https://tool.example.org"}, False),
+    ({}, False),
+])
+def test_moodle_loses_its_lax_session_cookie_on_a_cross_site_post_to_auth_php(tmp_path, tool_key, headers, refused):
+    client = profile_app(tmp_path, tool_key, "moodle").test_client()
+
+    posted = client.post("/mod/lti/auth.php", data=authorisation_params(), headers=headers)
+    fetched = client.get("/mod/lti/auth.php", query_string=authorisation_params(), headers=headers)
+
+    page = posted.get_data(as_text=True)
+    assert ('name="error" value="access_denied"' in page) is refused
+    assert 'name="id_token"' in fetched.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lms", ["canvas", "spec"])
+def test_a_cross_site_post_to_the_auth_endpoint_is_answered_outside_moodle(tmp_path, tool_key, lms) -> None:
+    app = profile_app(tmp_path, tool_key, lms)
+    client = app.test_client()
+
+    posted = client.post(urlsplit(endpoints_of(app).auth).path, data=authorisation_params(),
+                         headers={"Sec-Fetch-Site": "cross-site"}, follow_redirects=True)
+
+    assert 'name="id_token"' in posted.get_data(as_text=True)
+
+
+CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
+CANVAS_SUBMISSION_TYPE = "https://canvas.instructure.com/lti/submission_type"
+
+
+def test_canvas_keeps_a_line_items_submission_type_and_refuses_an_unknown_one(tmp_path, tool_key) -> None:
+    app = profile_app(tmp_path, tool_key, "canvas")
+    client = app.test_client()
+    headers = bearer(client, tool_key, endpoints_of(app))
+    url = relative(endpoints_of(app).lineitems(CANVAS_COURSE_ID))
+    extension = {"type": "external_tool", "external_tool_url": f"{TOOL_URL}/lti/launch"}
+
+    kept = client.post(url, json={"label": "Essay", "scoreMaximum": 10, CANVAS_SUBMISSION_TYPE: extension},
+                       headers=headers)
+    unknown = client.post(url, json={"label": "Essay", "scoreMaximum": 10,
+                                     CANVAS_SUBMISSION_TYPE: {"type": "online_upload"}}, headers=headers)
+    no_url = client.post(url, json={"label": "Essay", "scoreMaximum": 10,
+                                    CANVAS_SUBMISSION_TYPE: {"type": "external_tool"}}, headers=headers)
+
+    assert kept.status_code == 201 and kept.get_json()[CANVAS_SUBMISSION_TYPE] == extension
+    assert unknown.status_code == no_url.status_code == 400
+
+
+def test_other_profiles_drop_canvas_line_item_extensions(tmp_path, tool_key) -> None:
+    app = profile_app(tmp_path, tool_key, "moodle")
+    client = app.test_client()
+    headers = bearer(client, tool_key, endpoints_of(app))
+    url = relative(endpoints_of(app).lineitems(MOODLE_COURSE_ID))
+
+    created = client.post(url, json={"label": "Essay", "scoreMaximum": 10, CANVAS_SUBMISSION_TYPE: {
+        "type": "external_tool", "external_tool_url": f"{TOOL_URL}/lti/launch"}}, headers=headers)
+
+    assert created.status_code == 201 and CANVAS_SUBMISSION_TYPE not in created.get_json()
+
+
+def test_canvas_refuses_a_submission_dated_in_the_future_or_unreadable_and_keeps_a_valid_one(tmp_path, tool_key):
+    app = profile_app(tmp_path, tool_key, "canvas")
+    client = app.test_client()
+    headers = bearer(client, tool_key, endpoints_of(app))
+    url = scores_url(demo_line_item(client, app))
+    now = datetime.now(UTC)
+
+    def posted(submitted_at: str, at: datetime):
+        return client.post(url, headers=headers, json=score("student-1", at, **{CANVAS_SUBMISSION: {
+            "submission_type": "basic_lti_launch", "submission_data": f"{TOOL_URL}/lti/launch?for_user=student-1",
+            "submitted_at": submitted_at}}))
+
+    future = posted((now + timedelta(minutes=2)).isoformat(), now)
+    within_a_minute = posted((now + timedelta(seconds=30)).isoformat(), now)
+    unreadable = posted("yesterday", now + timedelta(seconds=1))
+
+    assert future.status_code == 400 and "in the future" in future.get_json()["errors"]["message"]
+    assert within_a_minute.status_code == 200
+    assert unreadable.status_code == 400 and "not a valid timestamp" in unreadable.get_json()["errors"]["message"]
