@@ -6,8 +6,7 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email import policy
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import parseaddr
 
 from assessment.reminder_outbox import Failure
@@ -41,7 +40,7 @@ class Mailer:
         self._sender = parseaddr(mail.mail_from)[1]
         self._connection: smtplib.SMTP | None = None
 
-    def send_all(self, messages: Sequence[tuple[int, EmailMessage, str]]) -> Outcome:
+    def send_all(self, messages: Sequence[tuple[int, Message, str]]) -> Outcome:
         """Send (id, message, recipient) in order; which were taken and which failed, and whether to retry them."""
         outcome = Outcome()
         for position, (reminder_id, message, recipient) in enumerate(messages):
@@ -91,7 +90,7 @@ class Mailer:
         self._connection = connection
         return connection
 
-    def _send_one(self, connection: smtplib.SMTP, reminder_id: int, message: EmailMessage,
+    def _send_one(self, connection: smtplib.SMTP, reminder_id: int, message: Message,
                   recipient: str) -> Failure | None:
         try:
             code, reply = connection.mail(self._sender)
@@ -108,7 +107,7 @@ class Mailer:
             self._drop()
             return Failure(reminder_id, f"The mail server dropped the connection: {error}", retryable=True)
         try:
-            connection.data(message.as_bytes(policy=policy.SMTP))
+            connection.data(message.as_bytes())
         except smtplib.SMTPDataError as refusal:
             self._reset()
             return Failure(reminder_id, str(_Refused(refusal.smtp_code, refusal.smtp_error, "message")),
