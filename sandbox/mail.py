@@ -56,7 +56,7 @@ class _Handler:
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         part = message.get_body(("plain",))
-        body = part.get_content() if part is not None else ""
+        body = part.get_content().replace("\r\n", "\n") if part is not None else ""
         for recipient in envelope.rcpt_tos:
             self._mailbox.add(Mail(recipient=recipient, sender=str(message.get("From", "")),
                                    subject=str(message.get("Subject", "")), body=body,
