@@ -192,9 +192,9 @@ class Assignment(Base):
     calibration_examples_required: Mapped[int] = mapped_column(Integer, default=0)
     calibration_pass_accuracy: Mapped[float] = mapped_column(Float, default=0.8)
     calibration_attempts: Mapped[int] = mapped_column(Integer, default=2)
-    # Hours before each deadline that students who still owe the step are reminded, nearest last.
-    reminder_hours: Mapped[list[int]] = mapped_column(JSONDocument, default=lambda: list(DEFAULT_REMINDER_HOURS),
-                                                    server_default="[48, 6]")
+    # Hours before each deadline that students who still owe the step are reminded, nearest last. Only a server
+    # default (DEFAULT_REMINDER_HOURS), as instructions_markdown: inserts by the schema of older revisions omit it.
+    reminder_hours: Mapped[list[int]] = mapped_column(JSONDocument, server_default="[48, 6]")
     rubric_document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
