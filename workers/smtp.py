@@ -6,7 +6,6 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.message import Message
 from email.utils import parseaddr
 
 from assessment.reminder_outbox import Failure
@@ -40,7 +39,7 @@ class Mailer:
         self._sender = parseaddr(mail.mail_from)[1]
         self._connection: smtplib.SMTP | None = None
 
-    def send_all(self, messages: Sequence[tuple[int, Message, str]]) -> Outcome:
+    def send_all(self, messages: Sequence[tuple[int, bytes, str]]) -> Outcome:
         """Send (id, message, recipient) in order; which were taken and which failed, and whether to retry them."""
         outcome = Outcome()
         for position, (reminder_id, message, recipient) in enumerate(messages):
@@ -90,7 +89,7 @@ class Mailer:
         self._connection = connection
         return connection
 
-    def _send_one(self, connection: smtplib.SMTP, reminder_id: int, message: Message,
+    def _send_one(self, connection: smtplib.SMTP, reminder_id: int, message: bytes,
                   recipient: str) -> Failure | None:
         try:
             code, reply = connection.mail(self._sender)
@@ -107,7 +106,7 @@ class Mailer:
             self._drop()
             return Failure(reminder_id, f"The mail server dropped the connection: {error}", retryable=True)
         try:
-            connection.data(message.as_bytes())
+            connection.data(message)
         except smtplib.SMTPDataError as refusal:
             self._reset()
             return Failure(reminder_id, str(_Refused(refusal.smtp_code, refusal.smtp_error, "message")),
