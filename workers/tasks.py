@@ -311,7 +311,7 @@ def forget_expired_launch_nonces(self: Task) -> int:
 
 
 # Sent, then marked, this many at a time: a run that dies mid-way leaves at most this many "not known to have arrived".
-REMINDER_BATCH = 100
+REMINDER_BATCH = 500
 
 
 @shared_task(name="peerlti.send_reminders", bind=True)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 from assessment.assignment_settings import default_settings
@@ -24,6 +25,7 @@ from assessment.models import (
 from assessment.reminder_outbox import STALE_SENDING, claim_due, delivery
 from assessment.services import create_assignment, set_phase
 from config.settings import Settings
+from lti_tool.cli import main as cli
 from lti_tool.registry import Deployment, PlatformSpec, register_platform
 from tests.conftest import TEST_SECRET
 from tests.support.mail_server import free_port, hanging_up_server, smtp_server
@@ -274,3 +276,16 @@ def test_the_claims_take_the_same_number_of_statements_for_10_and_100_students(s
         session.commit()
         assert made
     assert counts[0] == counts[1]
+
+
+def test_the_command_sends_what_is_due_without_a_broker_and_refuses_without_smtp(session, database_url, tmp_path):
+    _class(session, 1, due_in=timedelta(hours=5))
+    env = {"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET, "DATABASE_URL": database_url,
+           "CELERY_BROKER_URL": ""}
+    refused = CliRunner().invoke(cli, ["reminders", "send"], env=env)
+    assert refused.exit_code == 1 and "SMTP_URL is not set" in refused.output
+    with smtp_server() as (url, received):
+        result = CliRunner().invoke(cli, ["reminders", "send"], env=env | {"SMTP_URL": url})
+    assert result.exit_code == 0, result.output
+    assert "'sent': 2" in result.output
+    assert sorted(received.recipients) == ["student0@uni.example", "teacher@uni.example"]
