@@ -6,6 +6,10 @@ TOOL_PORT ?= 5000
 SANDBOX_PORT ?= 5001
 TOOL_URL := http://localhost:$(TOOL_PORT)
 SANDBOX_URL := http://localhost:$(SANDBOX_PORT)
+# The sandbox LMS receives the tool's e-mails (reminders) here and shows each person's inbox at $(SANDBOX_URL)/mail;
+# without Celery beat, `peerlti reminders send --every 60` sends what is due each minute.
+SANDBOX_SMTP_PORT ?= 8025
+SANDBOX_SMTP_URL := smtp://127.0.0.1:$(SANDBOX_SMTP_PORT)
 # axe-core, pinned in tests/e2e/package-lock.json, for the browser tests' accessibility checks.
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 # pdf.js, pinned in vendor/package-lock.json: its built files are committed under lti_tool/static/pdfjs, so the tool
@@ -65,11 +69,13 @@ run: $(VENV)/.installed translations
 	@echo ""
 	@echo "  peerlti is ready. Open the sandbox LMS:  $(SANDBOX_URL)/"
 	@echo "  and press a 'Launch as' button to open the tool as the instructor or a student."
+	@echo "  Reminder e-mails arrive in the sandbox's inboxes: $(SANDBOX_URL)/mail"
 	@echo ""
 	$(BIN)/python -m sandbox serve --port $(SANDBOX_PORT) --base-url $(SANDBOX_URL) --tool-url $(TOOL_URL) \
-		--instance-path instance/sandbox & SANDBOX_PID=$$!; \
-	trap 'kill $$SANDBOX_PID 2>/dev/null' EXIT INT TERM; \
-	TOOL_BASE_URL=$(TOOL_URL) $(BIN)/peerlti serve --port $(TOOL_PORT)
+		--instance-path instance/sandbox --smtp-port $(SANDBOX_SMTP_PORT) & SANDBOX_PID=$$!; \
+	TOOL_BASE_URL=$(TOOL_URL) SMTP_URL=$(SANDBOX_SMTP_URL) $(BIN)/peerlti reminders send --every 60 & REMINDERS_PID=$$!; \
+	trap 'kill $$SANDBOX_PID $$REMINDERS_PID 2>/dev/null' EXIT INT TERM; \
+	TOOL_BASE_URL=$(TOOL_URL) SMTP_URL=$(SANDBOX_SMTP_URL) $(BIN)/peerlti serve --port $(TOOL_PORT)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

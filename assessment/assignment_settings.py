@@ -16,6 +16,7 @@ from assessment.errors import InvalidInput
 from assessment.grading import LatePolicy
 from assessment.messages import N_
 from assessment.phases import Timeline
+from assessment.reminders import DEFAULT_REMINDER_HOURS, REMINDER_HOURS_PROBLEM, normalised_hours
 from assessment.uploads import KNOWN_KINDS
 
 AGGREGATION_METHODS = {
@@ -84,6 +85,7 @@ class AssignmentSettings:
     zero_for_missing_work: bool = True  # otherwise a student who handed in nothing gets no grade at all
     review_strictness: int = 5  # 1 (lax) to 9 (strict): how fast the reviewing grade falls away from the consensus
     calibration: CalibrationPolicy = field(default=CalibrationPolicy(examples_required=0, pass_accuracy=0.8, attempts=2))
+    reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS  # before each deadline; () for no reminders
 
     def problems(self) -> dict[str, str]:
         problems = dict(self.timeline.problems())
@@ -118,6 +120,10 @@ class AssignmentSettings:
         if not 1 <= self.lease_hours <= 24 * 14:
             problems["lease_hours"] = N_("A reviewer keeps a review for between 1 hour and 14 days.")
         problems.update({f"calibration_{key}": text for key, text in self.calibration.problems().items()})
+        try:
+            normalised_hours(self.reminder_hours)
+        except ValueError:
+            problems["reminder_hours"] = REMINDER_HOURS_PROBLEM
         return problems
 
     def validate(self) -> None:

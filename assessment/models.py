@@ -15,6 +15,7 @@ from assessment.db import Base, JSONDocument, utcnow
 from assessment.grading import LatePolicy
 from assessment.messages import message_document, message_from_document
 from assessment.phases import Phase, Timeline
+from assessment.reminders import DEFAULT_REMINDER_HOURS
 from assessment.rubric import Rubric
 
 
@@ -43,6 +44,8 @@ class Person(Base):
     given_name: Mapped[str | None] = mapped_column(String(255))
     family_name: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(320))
+    # The language the LMS last launched them in ("en", "hi"): what their reminders are written in.
+    locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -91,6 +94,8 @@ class Enrollment(Base):
     role: Mapped[CourseRole] = mapped_column(_enum(CourseRole, 16))
     lti_roles: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     last_launch_at: Mapped[datetime | None] = mapped_column(default=utcnow)  # None: known from the roster only
+    # The student asked for no reminder e-mails from this course. Only a server default, as rows of older revisions.
+    reminders_off: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     person: Mapped[Person] = relationship()
     course: Mapped[Course] = relationship(back_populates="enrollments")
@@ -119,6 +124,9 @@ class ResourceLink(Base):
     last_roster_sync: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     # The gradebook column peerlti created for this link when the launch named none: created once, then reused.
     line_item_url: Mapped[str | None] = mapped_column(String(1024), unique=True)
+    # Where the activity opens in the LMS (the `activity_url` custom parameter), so that a reminder's link goes
+    # through the launch; None when the platform gives none.
+    lms_url: Mapped[str | None] = mapped_column(String(1024))
     # A newer pick in the LMS that the link did not follow (an assignment's public id), until staff answer whether
     # to open it; and the last pick staff chose not to open, which later launches then carry without asking again.
     waiting_pick: Mapped[str | None] = mapped_column(String(32))
@@ -184,6 +192,9 @@ class Assignment(Base):
     calibration_examples_required: Mapped[int] = mapped_column(Integer, default=0)
     calibration_pass_accuracy: Mapped[float] = mapped_column(Float, default=0.8)
     calibration_attempts: Mapped[int] = mapped_column(Integer, default=2)
+    # Hours before each deadline that students who still owe the step are reminded, nearest last. Only a server
+    # default (DEFAULT_REMINDER_HOURS), as instructions_markdown: inserts by the schema of older revisions omit it.
+    reminder_hours: Mapped[list[int]] = mapped_column(JSONDocument, server_default="[48, 6]")
     rubric_document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -241,6 +252,7 @@ class Assignment(Base):
             zero_for_missing_work=self.zero_for_missing_work,
             review_strictness=self.review_strictness,
             calibration=self.calibration_policy,
+            reminder_hours=tuple(self.reminder_hours if self.reminder_hours is not None else DEFAULT_REMINDER_HOURS),
         )
 
     @property
@@ -283,6 +295,7 @@ class Assignment(Base):
         self.calibration_examples_required = settings.calibration.examples_required
         self.calibration_pass_accuracy = settings.calibration.pass_accuracy
         self.calibration_attempts = settings.calibration.attempts
+        self.reminder_hours = list(settings.reminder_hours)
 
 
 class Submission(Base):
@@ -660,3 +673,43 @@ class FileCheck(Base):
 
     submission: Mapped[Submission] = relationship()
     version: Mapped[SubmissionVersion | None] = relationship()
+
+
+class ReminderStatus(enum.StrEnum):
+    SENDING = "sending"  # claimed by a run before the message is handed to the mail server
+    SENT = "sent"
+    RETRY = "retry"  # the server refused before taking the message: sent again by a later run
+    FAILED = "failed"  # given up, or not known to have arrived: never sent again, shown to staff
+    NO_ADDRESS = "no_address"  # the LMS gave no e-mail address for the person
+
+
+class Reminder(Base):
+    """One e-mail to one person: a student's reminder before a deadline, or a staff member's daily summary.
+
+    The row is claimed (inserted, unique) and committed before the message is sent, so that no run, retry or second
+    beat sends it twice; a run that dies between the two leaves it "sending", which is later marked failed and shown
+    to staff rather than sent again (at most once)."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("person_id", "assignment_id", "kind", "hours", "period"),
+        Index("ix_reminders_status", "status", "next_attempt_at"),
+        Index("ix_reminders_assignment", "assignment_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # a ReminderKind, or "summary" for staff's daily summary
+    hours: Mapped[int] = mapped_column(Integer, default=0)  # before the deadline; 0 for a summary
+    period: Mapped[str] = mapped_column(String(10), default="")  # the summary's day (YYYY-MM-DD); "" for a reminder
+    deadline: Mapped[datetime | None]  # the deadline reminded of, as it stood when the reminder was due
+    status: Mapped[ReminderStatus] = mapped_column(_enum(ReminderStatus, 16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")  # the mail server's answer, for staff
+    # A summary's counts as they stood when it was due, so that a retry sends the same figures.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+

@@ -7,8 +7,9 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from limits import parse_many
 
@@ -71,6 +72,20 @@ class ObjectStorage:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    """The SMTP relay reminders go through (SMTP_URL), who they come from and where replies go."""
+
+    host: str
+    port: int
+    implicit_tls: bool  # smtps://: TLS from the first byte; smtp:// upgrades with STARTTLS when the server offers it
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    mail_from: str = "peerlti@localhost"
+    reply_to: str | None = None
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     instance_path: Path
@@ -121,6 +136,8 @@ class Settings:
     sentry_dsn: str | None = None
     # Where uploads live: an S3-compatible bucket, or None for the directory `uploads` of the instance path.
     object_storage: ObjectStorage | None = None
+    # Reminder e-mails; None: no e-mail is sent, reminders show on the students' pages only.
+    mail: MailSettings | None = None
 
     @property
     def is_https(self) -> bool:
@@ -179,6 +196,7 @@ class Settings:
             worker_metrics_port=_worker_metrics_port(env),
             sentry_dsn=env.get("SENTRY_DSN", "").strip() or None,
             object_storage=_object_storage(env),
+            mail=_mail(env, _http_url(env, "TOOL_BASE_URL", "http://localhost:5000")),
         )
 
     @property
@@ -211,6 +229,44 @@ def _object_storage(env: Mapping[str, str]) -> ObjectStorage | None:
         # Self-hosted stores (MinIO) answer on one host name, with the bucket in the path.
         addressing_style=_choice(env, "S3_ADDRESSING_STYLE", ADDRESSING_STYLES, "path" if endpoint else "auto"),
     )
+
+
+def _mail(env: Mapping[str, str], tool_base_url: str) -> MailSettings | None:
+    raw = env.get("SMTP_URL", "").strip()
+    if not raw:
+        return None
+    example = "such as smtps://user:password@smtp.example.edu:465 or smtp://localhost:25"
+    parts = urlsplit(raw)
+    try:
+        port = parts.port
+    except ValueError:
+        raise SettingsError(f"SMTP_URL has an invalid port; it must be an smtp:// or smtps:// URL {example}") from None
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        # The password is never echoed back: only the scheme and host are named.
+        raise SettingsError(f"SMTP_URL must be an smtp:// or smtps:// URL {example}; got scheme {parts.scheme!r} "
+                            f"and host {parts.hostname!r}")
+    implicit_tls = parts.scheme == "smtps"
+    host = urlsplit(tool_base_url).hostname or "localhost"
+    return MailSettings(
+        host=parts.hostname,
+        port=port or (465 if implicit_tls else 25),
+        implicit_tls=implicit_tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        mail_from=_address(env, "MAIL_FROM") or f"peerlti@{host}",
+        reply_to=_address(env, "MAIL_REPLY_TO"),
+    )
+
+
+def _address(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    _, address = parseaddr(value)
+    if "@" not in address or any(character in value for character in "\r\n\0"):
+        raise SettingsError(f"{name} must be an e-mail address such as 'Peer assessment <peerlti@example.edu>'; "
+                            f"got {value!r}")
+    return value
 
 
 def _metrics_token(env: Mapping[str, str]) -> str | None:

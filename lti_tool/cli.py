@@ -405,6 +405,40 @@ def keys_reencrypt(ctx: Context) -> None:
         click.echo("SECRET_KEY_PREVIOUS is no longer needed for the keys; remove it.")
 
 
+@main.group()
+def reminders() -> None:
+    """Reminder e-mails to students and daily summaries to staff."""
+
+
+@reminders.command("send")
+@click.option("--every", type=click.IntRange(min=0), default=0,
+              help="Seconds between runs, until stopped (0: run once). For a tool without Celery beat, as `make run`.")
+@pass_context
+def reminders_send(ctx: Context, every: int) -> None:
+    """Send the reminders and summaries due now (with a broker, Celery beat does this every 15 minutes)."""
+    import time
+
+    from lti_tool.app import create_app
+    from lti_tool.enqueue import enqueue
+
+    if ctx.settings.mail is None:
+        raise click.ClickException("SMTP_URL is not set: reminders show on the students' pages only")
+    app = create_app(ctx.settings)
+    try:
+        while True:
+            with app.app_context():
+                result = enqueue("peerlti.send_reminders")
+            if result is not None and app.extensions["peerlti.celery"].conf.task_always_eager:
+                click.echo(f"reminders: {result.get()}")
+            else:
+                click.echo("reminders: handed to the workers" if result is not None else "reminders: broker down")
+            if not every:
+                break
+            time.sleep(every)
+    finally:
+        dispose_database(app)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)

@@ -35,6 +35,7 @@ from assessment.assignment_settings import (
 from assessment.calibration import CalibrationPolicy
 from assessment.grading import LatePolicy
 from assessment.phases import PHASE_NAMES, Phase, Timeline
+from assessment.reminders import parse_hours
 from assessment.rubric import CommentPrompt, Criterion, Level
 from assessment.uploads import KNOWN_KINDS
 from lti_tool.i18n import lazy_translate, reader_region
@@ -102,6 +103,13 @@ class ActionForm(TranslatedForm):
     """A button that changes something: nothing to fill in but the CSRF token."""
 
 
+class ReminderEmailsForm(TranslatedForm):
+    """A student's choice of reminder e-mails: "on" or "off"."""
+
+    emails = RadioField(_l("Reminder e-mails"), choices=[SelectChoice("on", _l("On")), SelectChoice("off", _l("Off"))],
+                        validators=[required()])
+
+
 class NewActivityForm(TranslatedForm):
     title = StringField(_l("Title"), validators=[required(), at_most(200)])
     points_possible = DecimalField(_l("Points possible"), default=100, places=None,
@@ -166,6 +174,9 @@ class SettingsForm(NewActivityForm):
                                              validators=[required(), between(1, 100)])
     calibration_attempts = IntegerField(_l("Attempts per calibration example"), default=2,
                                         validators=[required(), between(1, 10)])
+    reminder_hours = StringField(_l("Remind students who still owe a step this many hours before each deadline "
+                                    "(comma-separated; empty: no reminders)"), default="48, 6",
+                                 validators=[at_most(40)])
 
     DATE_FIELDS = ("submission_opens", "submission_due", "calibration_opens", "calibration_due",
                    "review_opens", "review_due", "results_release", "late_until")
@@ -214,7 +225,15 @@ class SettingsForm(NewActivityForm):
             calibration=CalibrationPolicy(examples_required=self.calibration_examples_required.data,
                                           pass_accuracy=self.calibration_pass_accuracy.data / 100,
                                           attempts=self.calibration_attempts.data),
+            reminder_hours=self._reminder_hours(),
         )
+
+    def _reminder_hours(self) -> tuple[int, ...]:
+        try:
+            return parse_hours(self.reminder_hours.data or "")
+        except ValueError:
+            # Out of range on purpose: the settings' own check refuses it with its message on this field.
+            return (0,)
 
     def _instructions(self) -> dict[str, str]:
         text = self.instructions.data or ""
@@ -252,6 +271,7 @@ class SettingsForm(NewActivityForm):
             calibration_examples_required=settings.calibration.examples_required,
             calibration_pass_accuracy=round(settings.calibration.pass_accuracy * 100),
             calibration_attempts=settings.calibration.attempts,
+            reminder_hours=", ".join(str(hours) for hours in settings.reminder_hours),
         )
 
 

@@ -13,25 +13,12 @@ from flask_babel import Babel, format_decimal, get_locale, gettext
 from flask_babel.speaklater import LazyString
 
 from assessment.messages import Message
+from lti_tool.languages import DEFAULT_LOCALE, SUPPORTED_LOCALES, launch_locale, supported_locale
 
-SUPPORTED_LOCALES = ("en", "hi")
-DEFAULT_LOCALE = "en"
+__all__ = ["DEFAULT_LOCALE", "SUPPORTED_LOCALES", "launch_locale", "supported_locale"]
+
 SESSION_KEY = "locale"
 REGION_SESSION_KEY = "locale_region"
-
-
-def supported_locale(tag: str | None) -> str | None:
-    """The supported language a BCP 47 tag asks for ("hi-IN" -> "hi"), or None."""
-    if not tag:
-        return None
-    language = tag.replace("_", "-").split("-", 1)[0].lower()
-    return language if language in SUPPORTED_LOCALES else None
-
-
-def launch_locale(presentation: object) -> str | None:
-    """The supported language of a launch's `launch_presentation` claim, whatever shape the LMS gave it."""
-    tag = presentation.get("locale") if isinstance(presentation, dict) else None
-    return supported_locale(tag) if isinstance(tag, str) else None
 
 
 def remember_launch_locale(presentation: object) -> None:

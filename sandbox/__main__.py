@@ -12,8 +12,10 @@ from werkzeug.serving import make_server
 
 from sandbox.app import create_sandbox_app
 from sandbox.config import SandboxConfig
+from sandbox.mail import start_mail_server
 from sandbox.profiles import PROFILES
 from sandbox.registration import registration_record
+from sandbox.runtime import EXTENSION_KEY
 
 DEFAULT_PORT = 5001
 
@@ -50,8 +52,15 @@ def _serve(args: argparse.Namespace) -> int:
         secret_key=args.secret_key,
         verify_tls=args.tool_ca or True,
         lms=args.lms,
+        activity_urls=True,
     )
     app = create_sandbox_app(config)
+    mail_server = None
+    if args.smtp_port:
+        # Reminders from the tool (SMTP_URL=smtp://127.0.0.1:PORT) land in the inboxes of the Mail page.
+        mail_server = start_mail_server(app.extensions[EXTENSION_KEY].mailbox, args.host, args.smtp_port)
+        app.config["SANDBOX_SMTP_PORT"] = args.smtp_port
+        print(f"Mail to the course's people: SMTP on {args.host}:{args.smtp_port}, read at {base_url}/mail")
     ssl_context = (args.cert, args.key) if args.cert else None
     server = make_server(args.host, args.port, app, threaded=True, ssl_context=ssl_context)
     print(f"peerlti sandbox LMS ({args.lms} profile) listening on {scheme}://{args.host}:{server.port}")
@@ -64,6 +73,8 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     finally:
         server.server_close()
+        if mail_server is not None:
+            mail_server.stop()
     return 0
 
 
@@ -78,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--base-url", default=env.get("SANDBOX_BASE_URL"), help="issuer URL (default: http(s)://localhost:PORT)"
     )
+    serve.add_argument("--smtp-port", type=int, default=int(env.get("SANDBOX_SMTP_PORT", 0)),
+                       help="receive the tool's e-mails by SMTP on this port and show them at /mail (0: off)")
     serve.add_argument("--tool-url", default=env.get("SANDBOX_TOOL_URL", "http://localhost:5000"))
     serve.add_argument("--instance-path", default=env.get("SANDBOX_INSTANCE_PATH", "instance/sandbox"))
     serve.add_argument("--secret-key", default=env.get("SANDBOX_SECRET_KEY"))

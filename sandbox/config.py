@@ -35,5 +35,8 @@ class SandboxConfig:
     extra_learners: int = 0
     # The LMS does not let the tool read the roster (NRPS is off for it); each profile refuses in its own way.
     roster_refused: bool = False
+    # Every launch names the link's page in the LMS in the `activity_url` custom parameter, as an administrator sets
+    # it up for the tool's reminder e-mails to link through the LMS.
+    activity_urls: bool = False
     # Canvas: the request throttle's leaky bucket (sandbox/throttle.py); None leaves it at Canvas's defaults.
     throttle: ThrottleSettings | None = None

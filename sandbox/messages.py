@@ -90,6 +90,8 @@ class ResourceLinkLaunch(CourseMessage):
             # resource_link_request.rb unexpanded_custom_parameters: the link's custom over the tool's.
             custom = expand_canvas_variables({**self._sandbox.config.custom_fields, **custom}, self._plan.person,
                                              link, self._sandbox.config.due_dates)
+        if self._sandbox.config.activity_urls:
+            custom["activity_url"] = f"{endpoints.base_url}/?link={link.id}"
         if custom:
             # How the tool recognises what it created for this link.
             self.set_custom_parameters_claim(custom)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, session
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, session
 
 from sandbox.grader_launches import submission_url
 from sandbox.platform_storage import origin_of, other_origin, storage_mode
@@ -80,6 +80,18 @@ def gradebook() -> str:
 @blueprint.get("/roster")
 def roster() -> str:
     return render_template("roster.html", course=current_sandbox().course)
+
+
+@blueprint.get("/mail")
+def mail() -> str:
+    """Each person's inbox: what the tool e-mailed them through the sandbox's mail server."""
+    sandbox = current_sandbox()
+    course = sandbox.course
+    known = {person.email.casefold() for person in course.people}
+    inboxes = [(person, sandbox.mailbox.to(person.email)) for person in course.people]
+    others = [mail for mail in sandbox.mailbox.all() if mail.recipient.casefold() not in known]
+    return render_template("mail.html", course=course, inboxes=inboxes, others=others,
+                           smtp_port=current_app.config.get("SANDBOX_SMTP_PORT"))
 
 
 @blueprint.get("/registration.json")

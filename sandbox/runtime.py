@@ -12,6 +12,7 @@ from sandbox.config import SandboxConfig
 from sandbox.course import Course, ResourceLink
 from sandbox.deep_link_requests import PendingDeepLinks
 from sandbox.endpoints import Endpoints
+from sandbox.mail import Mailbox
 from sandbox.platform import PlatformSetup, SandboxPlatform
 from sandbox.store import GradebookStore
 from sandbox.throttle import Throttle
@@ -33,6 +34,8 @@ class Sandbox:
     tools: ToolRegistrations
     # Canvas's request throttle, when the sandbox behaves like Canvas.
     throttle: Throttle | None = None
+    # What the sandbox's mail server received (`python -m sandbox serve --smtp-port`), shown as each person's inbox.
+    mailbox: Mailbox = field(default_factory=Mailbox)
     _tool_key_sets: dict[str, ToolKeySet] = field(default_factory=dict, repr=False)
     _tool_key_sets_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

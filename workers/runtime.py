@@ -15,6 +15,7 @@ from lti_tool.key_vault import KeyVault, bind_vault, current_signing_key
 from lti_tool.outbound import OutboundClient
 from lti_tool.registry import Platform
 from workers.liveness import Presence
+from workers.smtp import Mailer
 from workers.token_cache import DatabaseTokenCache, RedisTokenCache
 
 
@@ -69,3 +70,10 @@ def advantage_client(session: Session, platform: Platform, settings: Settings) -
 def outbound_client(settings: Settings) -> OutboundClient:
     """One guarded client per worker process, so connections to a platform are kept alive between tasks."""
     return OutboundClient.from_settings(settings)
+
+
+def mailer(settings: Settings) -> Mailer:
+    """A connection to the SMTP relay for one run of reminders (SMTP_URL must be set)."""
+    if settings.mail is None:
+        raise RuntimeError("SMTP_URL is not set")
+    return Mailer(settings.mail)

@@ -13,6 +13,9 @@ BEAT_SCHEDULE = {
     "grade-due-assignments": {"task": "peerlti.grade_due_assignments", "schedule": 300.0},
     # Launches only read and add consumed nonces; the ones whose tokens have expired go here, in one statement.
     "forget-expired-nonces": {"task": "peerlti.forget_expired_nonces", "schedule": 600.0},
+    # Reminders before each deadline and staff's daily summaries; each claimed once, so a frequent beat sends nothing
+    # twice, and a reminder's moment is met within the quarter hour.
+    "send-reminders": {"task": "peerlti.send_reminders", "schedule": 900.0},
     # Students who never launched still belong in progress views and in grading.
     "sync-rosters": {"task": "peerlti.sync_all_rosters", "schedule": 6 * 3600.0},
 }

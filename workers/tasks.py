@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Task, shared_task
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.db import utcnow
 from assessment.errors import NotFound
@@ -20,6 +20,7 @@ from assessment.peer_review import reclaim_expired_leases
 from assessment.phases import Phase
 from assessment.reading import needs_reading_copy
 from assessment.reading_copies import make_reading_copy as make_copy
+from assessment.reminder_outbox import RetryPolicy, claim_due, outgoing, record_outcomes
 from assessment.upload_check import CheckedFile
 from config.settings import Settings
 from lti_tool.advantage import AdvantageError
@@ -33,7 +34,9 @@ from lti_tool.roster import apply_roster, refusal_cause
 from workers import passback
 from workers.isolation import run_isolated
 from workers.locks import try_lock
-from workers.runtime import advantage_client, libreoffice, presence, sessions
+from workers.reminder_mail import compose
+from workers.runtime import advantage_client, libreoffice, mailer, presence, sessions
+from workers.smtp import Mailer
 
 log = logging.getLogger(__name__)
 
@@ -313,3 +316,52 @@ def forget_expired_launch_nonces(self: Task) -> int:
         removed = forget_expired_nonces(session, utcnow())
         session.commit()
     return removed
+
+
+# Sent, then marked, this many at a time: a run that dies mid-way leaves at most this many "not known to have arrived".
+REMINDER_BATCH = 500
+
+
+@shared_task(name="peerlti.send_reminders", bind=True)
+def send_reminders(self: Task) -> dict[str, int]:
+    """Claim the reminders and summaries due now (committed first: each is sent at most once), then send them.
+
+    Without SMTP_URL nothing is claimed: students read their reminders on their home page."""
+    settings = _settings(self)
+    if settings.mail is None:
+        return {"sent": 0, "failed": 0, "no_address": 0}
+    sender = mailer(settings)
+    try:
+        return deliver_reminders(settings, sessions(settings), sender, utcnow())
+    finally:
+        sender.close()
+
+
+def deliver_reminders(settings: Settings, factory: sessionmaker[Session], sender: Mailer, now: datetime
+                      ) -> dict[str, int]:
+    """One run of reminders at `now`: claim, commit, then send batch by batch, recording each batch's outcome."""
+    assert settings.mail is not None
+    with factory() as session:
+        if not try_lock(session, "send_reminders"):
+            _busy("send_reminders")
+            return {"sent": 0, "failed": 0, "no_address": 0, "busy": 1}
+        claimed = claim_due(session, now)
+        session.commit()
+    sent = failed = 0
+    for start in range(0, len(claimed.ids), REMINDER_BATCH):
+        with factory() as session:
+            batch = outgoing(session, claimed.ids[start:start + REMINDER_BATCH])
+            messages = [(item.reminder_id, compose(item, settings.mail, settings.tool_base_url), item.email)
+                        for item in batch]
+            outcome = sender.send_all(messages)
+            record_outcomes(session, outcome.sent, outcome.failures, utcnow(), RetryPolicy())
+            session.commit()
+        sent += len(outcome.sent)
+        failed += len(outcome.failures)
+        for failure in outcome.failures:
+            # The server's answer stays on the row for staff: it may name the recipient, which logs never do.
+            log_event(log, "reminder.failed", logging.WARNING, reminder_id=failure.reminder_id,
+                      retryable=failure.retryable)
+    log_event(log, "reminders.sent", sent=sent, failed=failed, no_address=claimed.no_address,
+              given_up=claimed.given_up)
+    return {"sent": sent, "failed": failed, "no_address": claimed.no_address}

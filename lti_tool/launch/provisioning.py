@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from assessment.messages import N_
 from assessment.models import Course, CourseRole, Enrollment, Person, ResourceLink
+from lti_tool.languages import launch_locale
 from lti_tool.launch.errors import LaunchRejected
 from lti_tool.launch.registration import KnownRows, LaunchRegistration, claim_object, context_id_of
 from lti_tool.launch.replay import consume_nonce
@@ -20,6 +21,10 @@ from lti_tool.registry import Deployment, Platform
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+PRESENTATION_CLAIM = CLAIM + "launch_presentation"
+CUSTOM_CLAIM = CLAIM + "custom"
+# The custom parameter an LMS sets to the activity's own address in it (where a reminder's link goes).
+ACTIVITY_URL_PARAMETER = "activity_url"
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,8 @@ def _person(session: Session, person: Person, claims: dict[str, Any]) -> Person:
         value = claims.get(field)
         if isinstance(value, str) and value.strip():
             setattr(person, field, value.strip()[:255])
+    # Reminders are written in the language of the person's latest launch that named one.
+    person.locale = launch_locale(claims.get(PRESENTATION_CLAIM)) or person.locale
     return person
 
 
@@ -148,4 +155,14 @@ def _resource_link(session: Session, link: ResourceLink, deployment: Deployment,
     # Workers post grades and read rosters later, without a request: keep the service claims.
     link.ags_claim = claims.get(AGS_CLAIM) or link.ags_claim
     link.nrps_claim = claims.get(NRPS_CLAIM) or link.nrps_claim
+    link.lms_url = _activity_url(claims) or link.lms_url
     return link
+
+
+def _activity_url(claims: dict[str, Any]) -> str | None:
+    custom = claims.get(CUSTOM_CLAIM)
+    value = custom.get(ACTIVITY_URL_PARAMETER) if isinstance(custom, dict) else None
+    # A variable the LMS could not expand comes as written ("$ResourceLink.url"): only a web address is kept.
+    if isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) <= 1024:
+        return value
+    return None

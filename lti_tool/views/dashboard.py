@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from babel.numbers import get_decimal_symbol
-from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
 from flask_babel import format_decimal, format_percent, get_locale, gettext, lazy_gettext, ngettext
 from sqlalchemy import func, select
 
@@ -35,6 +35,7 @@ from assessment.progress import (
     student_rows,
     triage,
 )
+from assessment.reminder_outbox import delivery
 from assessment.services import rubric_lock_reason
 from lti_tool import charts
 from lti_tool.database import db
@@ -234,6 +235,8 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         advice=advice,
         assess_form=ActionForm(),
         calibration_chart=_calibration_chart(assignment, facts),
+        mail_on=current_app.config["PEERLTI_SETTINGS"].mail is not None,
+        reminder_delivery=delivery(db(), assignment.id),
         calibration_passed=sum(row.calibration is not None and row.calibration.passed
                                and row.calibration.accuracy is not None for row in facts.rows),
         **context,

@@ -8,10 +8,19 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
 
 from assessment.db import utcnow
-from assessment.errors import AssessmentError, Conflict, InvalidInput, PhaseClosed, StorageUnavailable, StorageUnreachable
+from assessment.errors import (
+    AssessmentError,
+    Conflict,
+    InvalidInput,
+    NotAllowed,
+    PhaseClosed,
+    StorageUnavailable,
+    StorageUnreachable,
+)
 from assessment.file_checks import own_check, refusal_of
-from assessment.messages import Message
+from assessment.messages import N_, Message
 from assessment.models import FileCheck, FileCheckStatus
+from assessment.reminder_outbox import set_reminders_off
 from assessment.services import (
     HandIn,
     SubmissionDeps,
@@ -25,13 +34,30 @@ from assessment.services import (
 from assessment.uploads import limited_stream
 from lti_tool.database import db
 from lti_tool.enqueue import enqueue
-from lti_tool.forms import SubmissionForm
+from lti_tool.forms import ReminderEmailsForm, SubmissionForm
 from lti_tool.views.course import launched_view
 from lti_tool.views.files import stored_file_download
 from lti_tool.views.form_errors import show_problems
 from lti_tool.views.student_home import home, resume_abandoned
 
 bp = Blueprint("student", __name__)
+
+
+@bp.post("/links/<int:link_id>/reminders")
+def reminder_emails(link_id: int) -> Response:
+    """A student turns reminder e-mails from this course off, or back on; in any phase, as it changes no work."""
+    view = launched_view(link_id)
+    if view.is_staff:
+        raise NotAllowed(N_("Reminder e-mails are for the course's students; staff get a daily summary instead."))
+    form = ReminderEmailsForm()
+    if not form.validate_on_submit():
+        raise InvalidInput({"emails": N_("Choose whether to get reminder e-mails, then send the form again.")})
+    off = form.emails.data == "off"
+    set_reminders_off(db(), view.person.id, view.course.id, off)
+    db().commit()
+    flash(gettext("You will get no reminder e-mails from this course.") if off
+          else gettext("You will get reminder e-mails before each deadline."))
+    return redirect(url_for("landing.resource_link", link_id=link_id), 303)
 
 
 @bp.post("/links/<int:link_id>/submission")

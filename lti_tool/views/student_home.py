@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from flask import current_app, render_template
 
 from assessment.db import utcnow
 from assessment.file_checks import checks_to_show, is_abandoned, refusal_of
-from assessment.models import FileCheck, FileCheckStatus
-from assessment.student_overview import student_overview
+from assessment.models import Assignment, FileCheck, FileCheckStatus
+from assessment.reminders import DueReminder, Owing, deadlines, due_reminders
+from assessment.student_overview import StudentOverview, student_overview
+from assessment.student_progress import StepKind, StepState
 from lti_tool.database import db
 from lti_tool.durations import time_left
 from lti_tool.enqueue import enqueue
-from lti_tool.forms import ActionForm, SubmissionForm
+from lti_tool.forms import ActionForm, ReminderEmailsForm, SubmissionForm
 from lti_tool.views.course import LaunchView
 from lti_tool.views.feedback import labelled_for_author
 
@@ -53,7 +55,20 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
         action_form=ActionForm(),
         time_left=partial(time_left, now=now),
         now=now,
+        reminders=home_reminders(assignment, overview, now),
+        mail_on=current_app.config["PEERLTI_SETTINGS"].mail is not None,
+        reminder_form=ReminderEmailsForm(formdata=None),
     )
+
+
+def home_reminders(assignment: Assignment, overview: StudentOverview, now: datetime) -> list[DueReminder]:
+    """The reminders this student has now, by the rules the e-mails follow (assessment.reminders)."""
+    review = overview.progress.step(StepKind.REVIEW)
+    owing = Owing(handed_in=bool(overview.submission and overview.submission.latest),
+                  calibrated=overview.calibration.done or not assignment.calibration_examples_required,
+                  owes_reviews=review is not None and review.state in (StepState.CURRENT, StepState.UPCOMING))
+    steps = deadlines(assignment.timeline, assignment.calibration_examples_required > 0)
+    return due_reminders(steps, tuple(assignment.reminder_hours or ()), now, owing)
 
 
 def resume_abandoned(checks: list[FileCheck]) -> bool:

@@ -244,3 +244,43 @@ def test_uploads_stay_in_a_local_directory_unless_a_storage_url_names_a_bucket(t
 def test_a_wrong_storage_setting_fails_naming_its_variable(tmp_path, environ, name):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)} | environ)
+def test_smtp_url_with_user_and_password_gives_the_mail_settings(tmp_path):
+    settings = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SMTP_URL": "smtps://ann%40uni:p%3Ass@mail.uni.edu",
+                                  "MAIL_FROM": "Peer assessment <peer@uni.edu>", "MAIL_REPLY_TO": "help@uni.edu"})
+    mail = settings.mail
+    assert mail is not None
+    assert (mail.host, mail.port, mail.implicit_tls) == ("mail.uni.edu", 465, True)
+    assert (mail.username, mail.password) == ("ann@uni", "p:ss")
+    assert (mail.mail_from, mail.reply_to) == ("Peer assessment <peer@uni.edu>", "help@uni.edu")
+    assert "p:ss" not in repr(settings)
+
+
+def test_smtp_url_without_credentials_defaults_its_port_and_sender(tmp_path):
+    mail = Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SMTP_URL": "smtp://127.0.0.1:2525",
+                              "TOOL_BASE_URL": "https://peer.uni.edu"}).mail
+    assert mail is not None and (mail.port, mail.implicit_tls, mail.username) == (2525, False, None)
+    assert mail.mail_from == "peerlti@peer.uni.edu" and mail.reply_to is None
+    assert Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SMTP_URL": "smtp://relay"}).mail.port == 25
+
+
+def test_without_smtp_url_no_mail_is_sent(tmp_path):
+    assert Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path)}).mail is None
+
+
+@pytest.mark.parametrize("value", ["http://mail.uni.edu", "mail.uni.edu:25", "smtp://", "smtp://host:99999",
+                                   "smtp://host:port", "smtp://host/inbox", "smtp://host?tls=1"])
+def test_an_invalid_smtp_url_fails_at_start_up_naming_the_variable(tmp_path, value):
+    with pytest.raises(SettingsError, match="SMTP_URL"):
+        Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SMTP_URL": value})
+
+
+def test_an_invalid_smtp_url_never_echoes_its_password(tmp_path):
+    with pytest.raises(SettingsError) as refusal:
+        Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SMTP_URL": "smtp://ann:s3cret@host/x"})
+    assert "s3cret" not in str(refusal.value)
+
+
+@pytest.mark.parametrize(("name", "value"), [("MAIL_FROM", "not an address"), ("MAIL_REPLY_TO", "a@b\r\nBcc: x@y")])
+def test_an_invalid_sender_or_reply_to_fails_naming_the_variable(tmp_path, name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SMTP_URL": "smtp://relay", name: value})

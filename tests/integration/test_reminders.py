@@ -1,0 +1,291 @@
+"""Reminders reach students who still owe a step before each deadline, once each, by a real SMTP server; staff get a
+daily summary and see what failed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select, update
+
+from assessment.assignment_settings import default_settings
+from assessment.models import (
+    Course,
+    CourseRole,
+    Enrollment,
+    Person,
+    Reminder,
+    ReminderStatus,
+    ResourceLink,
+    Submission,
+    SubmissionVersion,
+)
+from assessment.reminder_outbox import STALE_SENDING, claim_due, delivery
+from assessment.services import create_assignment, set_phase
+from config.settings import Settings
+from lti_tool.cli import main as cli
+from lti_tool.registry import Deployment, PlatformSpec, register_platform
+from tests.conftest import TEST_SECRET
+from tests.support.mail_server import free_port, hanging_up_server, smtp_server
+from tests.support.statements import statements_sent
+from workers.celery_app import make_celery
+
+LMS_URL = "https://lms.example/course/1/activity/7"
+
+
+def _class(session, students: int, *, due_in: timedelta, with_email: bool = True, hindi: tuple[int, ...] = (),
+           lms_url: str | None = LMS_URL) -> dict:
+    """A course with `students` students (student-0...), an instructor, and an activity whose submissions close
+    `due_in` from now; committed."""
+    platform = register_platform(session, PlatformSpec("LMS", "https://lms.example", "c", "https://lms.example/a",
+                                                       "https://lms.example/t", "https://lms.example/k",
+                                                       deployment_ids=("d1",)))
+    course = Course(platform_id=platform.id, context_id="c1", title="Writing 101")
+    session.add(course)
+    session.flush()
+    deployment = session.scalars(select(Deployment)).one()
+    link = ResourceLink(course_id=course.id, deployment_id=deployment.id, resource_link_id="rl-1", lms_url=lms_url)
+    people = [Person(platform_id=platform.id, subject=f"student-{index}", name=f"Student {index}",
+                     email=f"student{index}@uni.example" if with_email else None,
+                     locale="hi" if index in hindi else "en") for index in range(students)]
+    teacher = Person(platform_id=platform.id, subject="teacher", name="Teacher", email="teacher@uni.example")
+    session.add_all([link, teacher, *people])
+    session.flush()
+    session.add_all([Enrollment(person_id=person.id, course_id=course.id, role=CourseRole.STUDENT) for person in people])
+    session.add(Enrollment(person_id=teacher.id, course_id=course.id, role=CourseRole.STAFF))
+    now = datetime.now(UTC)
+    settings = default_settings("Essay", now - timedelta(days=3))
+    due = now + due_in
+    timeline = replace(settings.timeline, submission_due=due, review_opens=due, review_due=due + timedelta(days=7),
+                       results_release=due + timedelta(days=8))
+    assignment = create_assignment(session, course.id, replace(settings, timeline=timeline),
+                                   resource_link_id=link.id)
+    set_phase(session, assignment.id, None)  # opened: follows its dates
+    session.commit()
+    return {"assignment": assignment.id, "course": course.id, "people": [person.id for person in people],
+            "teacher": teacher.id, "due": due}
+
+
+def _hand_in(session, assignment_id: int, person_id: int) -> None:
+    submission = Submission(assignment_id=assignment_id, author_id=person_id, pseudonym=f"P{person_id}")
+    session.add(submission)
+    session.flush()
+    session.add(SubmissionVersion(submission_id=submission.id, number=1, text_html="<p>Work</p>"))
+    session.commit()
+
+
+@pytest.fixture
+def celery_for(database_url, tmp_path):
+    """A Celery app (eager) whose settings send mail to `smtp_url`."""
+    made = []
+
+    def make(smtp_url: str | None):
+        env = {"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET, "DATABASE_URL": database_url,
+               "TOOL_BASE_URL": "https://peerlti.example"}
+        celery = make_celery(Settings.from_env(env | ({"SMTP_URL": smtp_url} if smtp_url else {})))
+        made.append(celery)
+        return celery.tasks["peerlti.send_reminders"]
+
+    yield make
+    for celery in made:
+        celery.close()
+
+
+def _statuses(session) -> dict[str, int]:
+    session.expire_all()
+    return dict(session.execute(select(Reminder.status, func.count()).where(Reminder.kind != "summary")
+                                .group_by(Reminder.status)).all())
+
+
+def test_students_who_have_not_handed_in_get_one_reminder_each_and_staff_one_summary(session, celery_for):
+    made = _class(session, 3, due_in=timedelta(hours=5))
+    _hand_in(session, made["assignment"], made["people"][1])
+    with smtp_server() as (url, received):
+        send = celery_for(url)
+        assert send.delay().get() == {"sent": 3, "failed": 0, "no_address": 0}  # two students and the teacher
+        assert send.delay().get() == {"sent": 0, "failed": 0, "no_address": 0}  # a second beat sends nothing again
+
+    assert sorted(received.recipients) == ["student0@uni.example", "student2@uni.example", "teacher@uni.example"]
+    reminder = received.to("student0@uni.example")[0]
+    assert reminder["Subject"] == "Reminder: hand in your work for Essay"
+    body = reminder.get_content()
+    assert "Hello Student 0," in body and "You have not handed in your work for Essay yet." in body
+    assert f"Open the activity: {LMS_URL}" in body
+    assert "peerlti.example" not in body  # never a tool address that would skip the launch
+    # The 6-hour reminder, recorded sent, once.
+    session.expire_all()
+    rows = session.scalars(select(Reminder).where(Reminder.kind == "submission")).all()
+    assert {(row.hours, row.status) for row in rows} == {(6, ReminderStatus.SENT)} and len(rows) == 2
+    summary = received.to("teacher@uni.example")[0].get_content()
+    assert "Submissions short of their reviews: 1 of 1" in summary
+    assert "Flagged reviews waiting for staff: 0" in summary and "Grades needing attention: 0" in summary
+
+
+def test_a_reminder_is_written_in_the_students_language(session, celery_for):
+    made = _class(session, 2, due_in=timedelta(hours=30), hindi=(1,))
+    with smtp_server() as (url, received):
+        assert celery_for(url).delay().get()["sent"] == 3
+    hindi = received.to("student1@uni.example")[0]
+    english = received.to("student0@uni.example")[0]
+    assert hindi["Content-Language"] == "hi" and english["Content-Language"] == "en"
+    assert english["Subject"] == "Reminder: hand in your work for Essay"
+    # The deadline is written as Hindi writes dates (Devanagari month and day names); English has none of them.
+    assert any("\u0900" <= character <= "\u097f" for character in hindi.get_content())
+    assert not any("\u0900" <= character <= "\u097f" for character in english.get_content())
+    assert str(made["due"].year) in english.get_content()
+
+
+def test_without_a_link_from_the_lms_the_email_says_to_open_the_activity_from_the_course(session, celery_for):
+    _class(session, 1, due_in=timedelta(hours=5), lms_url=None)
+    with smtp_server() as (url, received):
+        celery_for(url).delay().get()
+    body = received.to("student0@uni.example")[0].get_content()
+    assert "Open the activity from your course Writing 101 in your learning platform." in body
+    assert "http" not in body
+
+
+def test_a_tool_address_given_as_the_lms_link_is_never_used(session, celery_for):
+    _class(session, 1, due_in=timedelta(hours=5), lms_url="https://peerlti.example/links/1")
+    with smtp_server() as (url, received):
+        celery_for(url).delay().get()
+    assert "https://peerlti.example" not in received.to("student0@uni.example")[0].get_content()
+
+
+def test_no_reminder_before_its_hours_nor_after_the_deadline(session, celery_for):
+    _class(session, 2, due_in=timedelta(hours=49))
+    with smtp_server() as (url, received):
+        send = celery_for(url)
+        assert send.delay().get()["sent"] == 1  # the staff summary only
+    assert received.recipients == ["teacher@uni.example"]
+
+
+def test_a_student_who_opted_out_gets_no_reminder(session, celery_for):
+    made = _class(session, 2, due_in=timedelta(hours=5))
+    session.execute(update(Enrollment).where(Enrollment.person_id == made["people"][0]).values(reminders_off=True))
+    session.commit()
+    with smtp_server() as (url, received):
+        celery_for(url).delay().get()
+    assert "student0@uni.example" not in received.recipients and "student1@uni.example" in received.recipients
+
+
+def test_a_student_without_an_address_is_skipped_and_counted_for_staff(session, celery_for):
+    made = _class(session, 2, due_in=timedelta(hours=5), with_email=False)
+    with smtp_server() as (url, received):
+        assert celery_for(url).delay().get() == {"sent": 1, "failed": 0, "no_address": 2}
+        assert celery_for(url).delay().get()["no_address"] == 0  # counted once, not again each beat
+    assert received.recipients == ["teacher@uni.example"]
+    assert delivery(session, made["assignment"]).no_address == 2
+
+
+def test_a_refused_connection_is_retried_later_and_sent_once(session, celery_for):
+    made = _class(session, 2, due_in=timedelta(hours=5))
+    nobody = f"smtp://127.0.0.1:{free_port()}"
+    assert celery_for(nobody).delay().get() == {"sent": 0, "failed": 3, "no_address": 0}
+    assert _statuses(session) == {ReminderStatus.RETRY: 2}
+    state = delivery(session, made["assignment"])
+    assert state.waiting == 2 and "could not be reached" in state.last_error
+    with smtp_server() as (url, received):
+        send = celery_for(url)
+        assert send.delay().get()["sent"] == 0  # not before its backoff
+        session.execute(update(Reminder).values(next_attempt_at=datetime.now(UTC)))
+        session.commit()
+        assert send.delay().get()["sent"] == 3
+        assert send.delay().get()["sent"] == 0
+    assert sorted(received.recipients) == ["student0@uni.example", "student1@uni.example", "teacher@uni.example"]
+    assert _statuses(session) == {ReminderStatus.SENT: 2}
+
+
+def test_a_server_that_hangs_up_at_once_is_retried_then_given_up_and_shown_to_staff(session, celery_for):
+    made = _class(session, 1, due_in=timedelta(hours=5))
+    with hanging_up_server() as url:
+        send = celery_for(url)
+        for attempt in range(5):
+            session.execute(update(Reminder).values(next_attempt_at=datetime.now(UTC)))
+            session.commit()
+            assert send.delay().get() == {"sent": 0, "failed": 2, "no_address": 0}, attempt
+    assert _statuses(session) == {ReminderStatus.FAILED: 1}
+    state = delivery(session, made["assignment"])
+    assert state.failed == 1 and state.waiting == 0
+
+
+def test_a_temporary_refusal_of_the_recipient_is_retried_and_a_permanent_one_is_not(session, celery_for):
+    _class(session, 1, due_in=timedelta(hours=5))
+    with smtp_server() as (url, received):
+        received.mode = "refuse_recipient"
+        assert celery_for(url).delay().get()["failed"] == 2
+        assert _statuses(session) == {ReminderStatus.RETRY: 1}
+        received.mode = "reject_recipient"
+        session.execute(update(Reminder).values(next_attempt_at=datetime.now(UTC)))
+        session.commit()
+        celery_for(url).delay().get()
+        assert _statuses(session) == {ReminderStatus.FAILED: 1}
+        assert "550" in session.scalars(select(Reminder.last_error).where(Reminder.kind == "submission")).one()
+    assert received.messages == []
+
+
+def test_a_connection_lost_after_the_message_was_sent_is_never_sent_again(session, celery_for):
+    _class(session, 1, due_in=timedelta(hours=5))
+    with smtp_server() as (url, received):
+        received.mode = "hang_up_after_data"
+        celery_for(url).delay().get()
+        session.execute(update(Reminder).values(next_attempt_at=datetime.now(UTC)))
+        session.commit()
+        received.mode = "accept"
+        assert celery_for(url).delay().get()["sent"] == 0
+    assert received.recipients.count("student0@uni.example") == 1
+    assert _statuses(session) == {ReminderStatus.FAILED: 1}
+
+
+def test_a_run_that_died_after_claiming_never_sends_and_its_rows_are_shown_failed(session, celery_for):
+    made = _class(session, 2, due_in=timedelta(hours=5))
+    claimed = claim_due(session, datetime.now(UTC))  # claimed and committed; the process then "dies"
+    session.commit()
+    assert len(claimed.ids) == 3
+    with smtp_server() as (url, received):
+        assert celery_for(url).delay().get()["sent"] == 0  # still "sending": not sent a second time
+        session.execute(update(Reminder).values(claimed_at=datetime.now(UTC) - STALE_SENDING - timedelta(minutes=1)))
+        session.commit()
+        assert celery_for(url).delay().get()["sent"] == 0
+    assert received.messages == []
+    assert _statuses(session) == {ReminderStatus.FAILED: 2}
+    assert delivery(session, made["assignment"]).failed == 2
+
+
+def test_without_smtp_nothing_is_claimed_or_sent(session, celery_for):
+    _class(session, 2, due_in=timedelta(hours=5))
+    assert celery_for(None).delay().get() == {"sent": 0, "failed": 0, "no_address": 0}
+    assert session.scalar(select(func.count()).select_from(Reminder)) == 0
+
+
+def test_the_claims_take_the_same_number_of_statements_for_10_and_100_students(session, engine):
+    counts = []
+    for size in (10, 100):
+        made = _class(session, size, due_in=timedelta(hours=5))
+        with statements_sent(engine) as seen:
+            claimed = claim_due(session, datetime.now(UTC))
+            session.commit()
+        assert len(claimed.ids) == size + 1
+        counts.append(len(seen))
+        # The next class starts from an empty database.
+        session.execute(Reminder.__table__.delete())
+        session.execute(Enrollment.__table__.delete())
+        session.execute(Person.__table__.delete())
+        session.execute(Course.__table__.delete())
+        session.commit()
+        assert made
+    assert counts[0] == counts[1]
+
+
+def test_the_command_sends_what_is_due_without_a_broker_and_refuses_without_smtp(session, database_url, tmp_path):
+    _class(session, 1, due_in=timedelta(hours=5))
+    env = {"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET, "DATABASE_URL": database_url,
+           "CELERY_BROKER_URL": ""}
+    refused = CliRunner().invoke(cli, ["reminders", "send"], env=env)
+    assert refused.exit_code == 1 and "SMTP_URL is not set" in refused.output
+    with smtp_server() as (url, received):
+        result = CliRunner().invoke(cli, ["reminders", "send"], env=env | {"SMTP_URL": url})
+    assert result.exit_code == 0, result.output
+    assert "'sent': 2" in result.output
+    assert sorted(received.recipients) == ["student0@uni.example", "teacher@uni.example"]
