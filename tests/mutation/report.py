@@ -42,15 +42,15 @@ def main() -> int:
     equivalents = _equivalents()
     mutmut = Path(sys.executable).with_name("mutmut")
     rows, used = [], set()
+    # One run for every module asked for: mutmut's start (copying, the clean run of the tests) is paid once.
+    patterns = [module.removesuffix(".py").replace("/", ".") + ".*" for module in modules]
+    run = subprocess.run([mutmut, "run", "--max-children", str(args.children), *patterns], cwd=ROOT, check=False,
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        print(run.stdout[-5000:], run.stderr[-5000:], sep="\n")
+        print(f"mutmut stopped (exit code {run.returncode}); see above.")
+        return 2
     for module in modules:
-        dotted = module.removesuffix(".py").replace("/", ".")
-        # One module at a time, so a run can be limited to one and the machine is not swamped.
-        run = subprocess.run([mutmut, "run", "--max-children", str(args.children), f"{dotted}.*"], cwd=ROOT,
-                             check=False, capture_output=True, text=True)
-        if run.returncode != 0:
-            print(run.stdout[-5000:], run.stderr[-5000:], sep="\n")
-            print(f"mutmut could not test {module} (exit code {run.returncode}); see above.")
-            return 2
         killed, survivors = _results(module)
         judged = [mutant for mutant in survivors if mutant.key in equivalents]
         used.update(mutant.key for mutant in judged)
@@ -58,6 +58,7 @@ def main() -> int:
         rows.append((module, killed, killed + len(rest), len(judged)))
         for mutant in rest:
             print(f"\nSurvived: {mutant.name} ({mutant.function})\n  - {mutant.original}\n  + {mutant.mutated}")
+        print(f"\n{module}: {killed} of {killed + len(rest)} killed, {len(judged)} equivalent", flush=True)
     print(f"\n{'module':<32} {'killed':>7} {'total':>6} {'score':>7} {'equivalent':>11}")
     below = []
     for module, killed, total, judged in rows:
