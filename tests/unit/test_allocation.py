@@ -514,3 +514,23 @@ def test_the_repair_evens_out_loads_several_apart_step_by_step():
     assigned = [[0], [0], [0], [0], [0], [0]]
     allocation._repair(assigned, 3, lambda reviewer, submission: True, budget=1000)
     assert sorted(Counter(chain.from_iterable(assigned)).values()) == [2, 2, 2]
+
+
+@pytest.mark.parametrize(("queue_state", "message"), [
+    (state(phase_open=False), "Reviewing is not open right now; the assignment's dates say when it opens."),
+    (state(has_submission=False), "Submit your own work first; you can review others' work once yours is in."),
+    (state(calibration_done=False),
+     "Finish the calibration examples first; reviewing opens for you once they are done."),
+    (state(open_lease=True), "You already have a review in progress; finish it before starting another."),
+    (state(completed_reviews=3), "You have done all 3 reviews this assignment asks for; thank you."),
+    (state(completed_reviews=4), "You have done all 3 reviews this assignment asks for; thank you."),
+    (state(required_reviews=1, completed_reviews=1), "You have done the review this assignment asks for; thank you."),
+    (state(completed_reviews=2, eligible_submissions=1),
+     "Every submission has enough reviewers right now; late submissions join the pool as they arrive, "
+     "so try again later."),
+    (state(completed_reviews=2, eligible_submissions=0),
+     "There is no submission you can review yet; late submissions join the pool as they arrive, "
+     "so try again later."),
+])
+def test_the_queue_says_in_full_why_it_has_nothing(queue_state, message):
+    assert why_nothing_to_review(queue_state) == message

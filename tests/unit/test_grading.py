@@ -391,3 +391,11 @@ def test_a_total_one_hundredth_over_the_points_possible_is_taken_back_from_revie
     assert breakdown.total <= 0.01
     assert breakdown.total == round(breakdown.submission_points - breakdown.late_deduction
                                     + breakdown.reviewing_points, 2)
+
+
+def test_a_criterion_whose_range_is_one_point_wide_still_counts():
+    reviews = [ReviewerAccuracy("ana", "s", {"pass": 0.0})]
+    assert reviewing_grade(reviews, {"s": {"pass": 1.0}}, {"pass": (0.0, 1.0)}, {"pass": 1.0}, strictness=5.0) == {
+        "ana": 0.0}
+    halfway = [ReviewerAccuracy("ana", "s", {"pass": 0.5})]
+    assert reviewing_grade(halfway, {"s": {"pass": 1.0}}, {"pass": (0.0, 0.5)}, {"pass": 1.0}) == {"ana": 0.0}

@@ -109,3 +109,7 @@ def test_locked_settings_say_that_nothing_was_saved_and_name_each_field():
     assert error.problems == problems
     problems.clear()
     assert error.problems == {"k": "Reviews are under way."}
+
+
+def test_text_stored_without_a_document_or_text_reads_as_empty():
+    assert message_from_document(None) == ""
