@@ -394,3 +394,10 @@ def test_with_exactly_one_spare_the_retry_takes_it():
 def test_a_reached_mark_is_the_mark_less_only_the_tolerance():
     assert reaches(0.8, 0.8) and reaches(0.8 - 1e-9, 0.8) and reaches(0.81, 0.8)
     assert not reaches(0.8 - 2e-9, 0.8)
+
+
+def test_accuracy_never_exceeds_one_even_for_a_rubric_with_a_negative_weight():
+    # Rubric.validate refuses such a rubric; accuracy still keeps within 0..1 for one read before validation.
+    odd = Rubric((Criterion(key="a", title="A", score_range=(0.0, 10.0), weight=2.0),
+                  Criterion(key="b", title="B", score_range=(0.0, 10.0), weight=-1.0)))
+    assert accuracy(odd, {"a": 5.0, "b": 10.0}, {"a": 5.0, "b": 0.0}) == 1.0

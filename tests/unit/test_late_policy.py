@@ -1,6 +1,6 @@
 """Late work: when it is still accepted, how late it is, and what it costs."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import pytest
 
@@ -164,3 +164,12 @@ def test_refusals_say_when_submissions_open_and_when_late_work_closed():
 def test_a_penalty_that_is_not_a_finite_number_is_a_programming_error(penalty):
     with pytest.raises(ValueError, match="a late penalty is a fraction from 0 to 1, not"):
         apply_late_penalty(80, penalty)
+
+
+def test_a_last_moment_whose_time_zone_gives_no_offset_is_refused_as_naive():
+    class NoOffset(tzinfo):
+        def utcoffset(self, moment):
+            return None
+
+    problems = LatePolicy(accept_late=True, late_until=datetime(2026, 3, 10, tzinfo=NoOffset())).problems(DUE)
+    assert problems == {"until": "Give the last moment for late work with its time zone."}

@@ -526,3 +526,10 @@ def test_a_malformed_document_says_what_could_not_be_read(document, message):
     with pytest.raises(InvalidInput) as raised:
         Rubric.from_dict(document)
     assert raised.value.message == message
+
+
+def test_the_tolerance_for_a_level_is_absolute_even_for_large_points():
+    rubric = Rubric((levels_criterion(levels=(Level(0, "None"), Level(5000, "All"))),))
+    assert rubric.score({"c1": 5000 + 1e-10}, 10) == 10
+    with pytest.raises(InvalidInput):
+        rubric.score({"c1": 5000 + 1e-6}, 10)
