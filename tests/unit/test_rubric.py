@@ -533,3 +533,17 @@ def test_the_tolerance_for_a_level_is_absolute_even_for_large_points():
     assert rubric.score({"c1": 5000 + 1e-10}, 10) == 10
     with pytest.raises(InvalidInput):
         rubric.score({"c1": 5000 + 1e-6}, 10)
+
+
+def test_a_level_whose_points_are_not_a_number_is_unreadable_and_says_why():
+    with pytest.raises(InvalidInput) as raised:
+        Rubric.from_dict({"criteria": [{"key": "a", "title": "A", "levels": [{"points": "1", "descriptor": "One"}]}]})
+    assert str(raised.value.__cause__) == "expected a number, got '1'"
+
+
+def test_an_unreadable_criterion_is_named_by_its_position():
+    for document in ({"criteria": [{"key": "a", "title": "A"}, 42]},
+                     {"criteria": [{"key": "a", "title": "A"}, {"title": "No key"}]}):
+        with pytest.raises(InvalidInput) as raised:
+            Rubric.from_dict(document)
+        assert raised.value.problems == {"criteria.1": "Criterion 2 could not be read."}
