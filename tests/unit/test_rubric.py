@@ -547,3 +547,14 @@ def test_an_unreadable_criterion_is_named_by_its_position():
         with pytest.raises(InvalidInput) as raised:
             Rubric.from_dict(document)
         assert raised.value.problems == {"criteria.1": "Criterion 2 could not be read."}
+
+
+@pytest.mark.parametrize(("document", "message"), [
+    (None, "The rubric could not be read; it is not a rubric document."),
+    ({"version": 2, "criteria": []}, "This rubric was saved in an unknown format (version 2)."),
+    ({"criteria": None}, "The rubric could not be read; it has no list of criteria."),
+])
+def test_a_document_that_is_not_a_rubric_puts_its_problem_on_the_criteria(document, message):
+    with pytest.raises(InvalidInput) as raised:
+        Rubric.from_dict(document)
+    assert raised.value.problems == {"criteria": message}
