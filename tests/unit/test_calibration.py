@@ -356,8 +356,9 @@ def test_a_policy_out_of_bounds_says_what_to_change_for_each_field(policy, probl
 
 
 def test_example_ids_listed_twice_are_refused():
-    with pytest.raises(ValueError, match="must not repeat an example"):
+    with pytest.raises(ValueError) as raised:
         calibration_status(POLICY, [11, 11], [])
+    assert str(raised.value) == "example_ids must not repeat an example"
 
 
 def test_a_record_without_attempts_counts_as_not_started():
@@ -401,3 +402,15 @@ def test_accuracy_never_exceeds_one_even_for_a_rubric_with_a_negative_weight():
     odd = Rubric((Criterion(key="a", title="A", score_range=(0.0, 10.0), weight=2.0),
                   Criterion(key="b", title="B", score_range=(0.0, 10.0), weight=-1.0)))
     assert accuracy(odd, {"a": 5.0, "b": 10.0}, {"a": 5.0, "b": 0.0}) == 1.0
+
+
+def test_tries_after_the_last_requirement_is_settled_are_not_counted():
+    status = calibration_status(CalibrationPolicy(1, 0.8, 2), [11, 12], [ExampleRecord(11, (0.9,)),
+                                                                         ExampleRecord(12, (0.1, 0.2))])
+    assert (status.done, status.passed, status.settled) == (True, True, 1)
+
+
+def test_a_failure_on_a_later_requirement_takes_the_spare_left_for_it():
+    status = calibration_status(CalibrationPolicy(2, 0.8, 2), [11, 12, 13], [ExampleRecord(11, (0.9,)),
+                                                                             ExampleRecord(12, (0.5,))])
+    assert (status.settled, status.next_example, status.attempts_left) == (1, 13, 1)
