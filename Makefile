@@ -29,7 +29,7 @@ MO_FILES := $(PO_FILES:.po=.mo)
 # The marker functions besides gettext's usual names: lazy labels in forms, and N_ for the domain's messages.
 EXTRACT_KEYWORDS := -k _l -k lazy_gettext -k N_
 
-.PHONY: run test lint lock clean translations catalogues vendor
+.PHONY: run test lint lock clean translations catalogues vendor mutation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,7 @@ $(VENV)/.installed-test: pyproject.toml $(LOCK) | $(BIN)/python
 lock: | $(BIN)/python
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet $(LOCK_FLAGS) --strip-extras --no-emit-index-url --no-emit-find-links \
-		--extra test --extra sandbox --output-file $(LOCK) pyproject.toml
+		--extra test --extra sandbox --extra mutation --output-file $(LOCK) pyproject.toml
 
 translations: $(MO_FILES)
 
@@ -104,5 +104,21 @@ PYTEST_FLAGS ?= -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal --duratio
 test: lint translations $(AXE) $(PDFJS_PACKAGE)/package.json
 	$(BIN)/python -m pytest $(PYTEST_FLAGS)
 
+# Mutation testing of the pure core (minutes per module; not part of `make test`): mutmut changes the code one small
+# edit at a time and runs tests/unit against each change; a change no test notices is a gap in the tests. Prints
+# each module's score and the surviving mutants not judged equivalent in tests/mutation/equivalents.toml.
+# `make mutation MODULES=assessment/rubric.py` for one module; MUTATION_CHILDREN test processes at a time.
+MUTATION_MODULES := allocation anonymity calibration errors grading messages phases rubric score_explanation \
+	score_progress visibility
+MODULES ?= $(addprefix assessment/,$(addsuffix .py,$(MUTATION_MODULES)))
+MUTATION_CHILDREN ?= 2
+
+$(VENV)/.installed-mutation: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(LOCK) -e ".[test,sandbox,mutation]"
+	touch $@ $(VENV)/.installed $(VENV)/.installed-test
+
+mutation: $(VENV)/.installed-mutation
+	$(BIN)/python -m tests.mutation.report --children $(MUTATION_CHILDREN) $(MODULES)
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache tests/e2e/node_modules vendor/node_modules $(MO_FILES)
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache mutants tests/e2e/node_modules vendor/node_modules $(MO_FILES)

@@ -246,9 +246,8 @@ def _criterion_problems(index: int, criterion: Criterion, seen_keys: dict[str, i
         problems.update(_level_problems(where, number, criterion.levels))
     else:
         problems.update(_range_problems(where, number, criterion.score_range))
-    if criterion.comment is not None and not (
-        isinstance(criterion.comment.min_length, int) and 0 <= criterion.comment.min_length <= MAX_COMMENT_MIN_LENGTH
-    ):
+    min_length = None if criterion.comment is None else criterion.comment.min_length
+    if min_length is not None and not (_is_whole(min_length) and 0 <= min_length <= MAX_COMMENT_MIN_LENGTH):
         problems[f"{where}.comment"] = (
             N_("The shortest comment for criterion %(number)s must be from 0 to %(max)s characters.",
                number=number, max=MAX_COMMENT_MIN_LENGTH)
@@ -329,6 +328,11 @@ def _as_float(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"expected a number, got {value!r}")
     return float(value)
+
+
+def _is_whole(value: object) -> bool:
+    # A checkbox's True is not a length, though Python counts it as the integer 1.
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value: object) -> bool:

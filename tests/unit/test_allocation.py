@@ -1,12 +1,15 @@
 """Allocation: who reviews which submission, and what the review queue tells a student when it has nothing."""
 
+import gc
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, replace
+from itertools import chain
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assessment import allocation
 from assessment.allocation import QueueState, allocate, why_nothing_to_review
 
 # Derandomized so a run is repeatable; small classes keep 200 examples per property well under a second each.
@@ -409,3 +412,125 @@ def test_with_no_required_number_of_reviews_the_queue_never_says_they_are_all_do
 def test_late_submissions_are_promised_when_nothing_is_eligible():
     for eligible in (0, 3):
         assert "late submissions join the pool as they arrive" in why_nothing_to_review(state(eligible_submissions=eligible))
+
+
+# Fixed cases for what random classes rarely reach.
+
+def test_in_a_class_of_six_each_reviewing_three_no_submission_ever_gets_the_same_reviewer_twice():
+    authors = {FIRST_SUBMISSION + person: person for person in range(6)}
+    for seed in range(50):
+        pairs = allocate(authors, list(range(6)), 3, seed=seed)
+        assert len(set(pairs)) == len(pairs) == 18
+        assert Counter(submission for _, submission in pairs) == dict.fromkeys(authors, 3)
+        assert loads(pairs, list(range(6))) == dict.fromkeys(range(6), 3)
+        assert not any(FIRST_SUBMISSION + person == submission for person, submission in pairs)
+
+
+@pytest.mark.parametrize("k", [2.5, True, "2", 0, -1])
+def test_k_must_be_a_whole_number_of_at_least_one(k):
+    with pytest.raises(ValueError) as raised:
+        allocate({1: "ann"}, ["ann", "bob"], k, seed=1)
+    assert str(raised.value) == f"k must be a whole number of at least 1, not {k!r}"
+
+
+def test_k_of_one_gives_each_submission_one_reviewer():
+    authors = {FIRST_SUBMISSION + person: person for person in range(5)}
+    pairs = allocate(authors, list(range(5)), 1, seed=3)
+    assert Counter(submission for _, submission in pairs) == dict.fromkeys(authors, 1)
+    assert loads(pairs, list(range(5))) == dict.fromkeys(range(5), 1)
+
+
+def test_the_garbage_collector_is_running_again_after_an_allocation():
+    authors = {FIRST_SUBMISSION + person: person for person in range(8)}
+    assert gc.isenabled()
+    allocate(authors, list(range(8)), 2, seed=1)
+    assert gc.isenabled()
+    allocate(authors, [*range(8), 99], 2, seed=1, forbidden=lambda person, submission: False)
+    assert gc.isenabled()
+
+
+def test_an_allocation_leaves_a_paused_garbage_collector_paused():
+    gc.disable()
+    try:
+        allocate({FIRST_SUBMISSION + person: person for person in range(8)}, list(range(8)), 2, seed=1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_garbage_collector_is_running_again_after_an_allocation_that_fails(monkeypatch):
+    class Broken:
+        @staticmethod
+        def from_iterable(_):
+            raise RuntimeError("broken")
+
+    monkeypatch.setattr(allocation, "chain", Broken)
+    with pytest.raises(RuntimeError, match="broken"):
+        allocate({FIRST_SUBMISSION + person: person for person in range(8)}, list(range(8)), 2, seed=1)
+    assert gc.isenabled()
+
+
+def test_the_repair_hands_a_review_along_a_chain_only_to_reviewers_who_may_take_it():
+    # Reviewer 0 has submissions 0 and 1, reviewer 1 has submission 2, reviewer 2 nothing. Reviewer 2 may review only
+    # submission 2, reviewer 1 only submissions 0 and 2: the only levelling is 0 -> 1 (submission 0), 1 -> 2 (2).
+    assigned = [[0], [0], [1]]
+    allowed = {(0, 0), (0, 1), (1, 0), (1, 2), (2, 2)}
+    checked: list[tuple[int, int]] = []
+
+    def may_review(reviewer, submission):
+        checked.append((reviewer, submission))
+        return (reviewer, submission) in allowed
+
+    allocation._repair(assigned, 3, may_review, budget=1000)
+    assert assigned == [[1], [0], [2]]
+    assert (2, 0) in checked and (2, 1) in checked  # a direct hand-over was tried and refused first
+
+
+def test_the_repair_never_gives_a_reviewer_a_second_review_of_one_submission():
+    # Reviewer 0 has both reviews of submission 0 and one of submission 1 ... reviewer 2 already reviews submission 0
+    # and 1, so it may take neither; reviewer 1 reviews submission 0 and may take submission 1 from 0 only.
+    assigned = [[0, 2], [0, 2], [1, 0]]
+    allocation._repair(assigned, 4, lambda reviewer, submission: reviewer != 3 or submission == 2, budget=1000)
+    counted = Counter(chain.from_iterable(assigned))
+    assert all(len(set(chosen)) == len(chosen) for chosen in assigned)
+    assert max(counted[reviewer] for reviewer in range(4)) - min(counted[reviewer] for reviewer in range(4)) <= 1
+
+
+def test_the_repair_stops_when_its_budget_is_spent():
+    assigned = [[0], [0], [0]]
+    allocation._repair(assigned, 2, lambda reviewer, submission: True, budget=0)
+    assert assigned == [[0], [0], [0]]
+    allocation._repair(assigned, 2, lambda reviewer, submission: True, budget=1)
+    assert sorted(chain.from_iterable(assigned)) == [0, 0, 1]
+
+
+def test_the_repair_leaves_loads_that_differ_by_one_alone():
+    assigned = [[0], [0], [1]]
+    allocation._repair(assigned, 2, lambda reviewer, submission: True, budget=1000)
+    assert assigned == [[0], [0], [1]]
+
+
+def test_the_repair_evens_out_loads_several_apart_step_by_step():
+    assigned = [[0], [0], [0], [0], [0], [0]]
+    allocation._repair(assigned, 3, lambda reviewer, submission: True, budget=1000)
+    assert sorted(Counter(chain.from_iterable(assigned)).values()) == [2, 2, 2]
+
+
+@pytest.mark.parametrize(("queue_state", "message"), [
+    (state(phase_open=False), "Reviewing is not open right now; the assignment's dates say when it opens."),
+    (state(has_submission=False), "Submit your own work first; you can review others' work once yours is in."),
+    (state(calibration_done=False),
+     "Finish the calibration examples first; reviewing opens for you once they are done."),
+    (state(open_lease=True), "You already have a review in progress; finish it before starting another."),
+    (state(completed_reviews=3), "You have done all 3 reviews this assignment asks for; thank you."),
+    (state(completed_reviews=4), "You have done all 3 reviews this assignment asks for; thank you."),
+    (state(required_reviews=1, completed_reviews=1), "You have done the review this assignment asks for; thank you."),
+    (state(completed_reviews=2, eligible_submissions=1),
+     "Every submission has enough reviewers right now; late submissions join the pool as they arrive, "
+     "so try again later."),
+    (state(completed_reviews=2, eligible_submissions=0),
+     "There is no submission you can review yet; late submissions join the pool as they arrive, "
+     "so try again later."),
+])
+def test_the_queue_says_in_full_why_it_has_nothing(queue_state, message):
+    assert why_nothing_to_review(queue_state) == message

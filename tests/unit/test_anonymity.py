@@ -70,6 +70,29 @@ def test_a_neutral_filename_refuses_unsafe_parts(name, extension):
         neutral_filename(name, extension)
 
 
+def test_a_pseudonym_is_the_documented_hmac_of_the_scope_and_person_read_in_the_unambiguous_alphabet():
+    # HMAC-SHA256 under the secret of "peerlti-pseudonym-v1", NUL, "12:assignment:1", NUL, "42", read as a big-endian
+    # number, its base-31 digits from the lowest: a change of the scheme would rename every student in every course.
+    assert pseudonym("secret", "assignment:1", 42) == "PP3ZWDKM"
+    assert pseudonym("s", "", 0) == "VWFMH8E8"
+
+
+def test_a_neutral_filename_takes_a_pseudonym_of_up_to_32_letters_and_an_extension_of_up_to_10():
+    assert neutral_filename("A" * 32, "abcdefghij") == f"submission-{'A' * 32}.abcdefghij"
+    assert neutral_filename("a1", "7z") == "submission-a1.7z"
+    for name, extension in (("A" * 33, "pdf"), ("K7", "abcdefghijk"), ("K7-", "pdf"), ("K7", "p-f")):
+        with pytest.raises(ValueError) as raised:
+            neutral_filename(name, extension)
+        assert str(raised.value) == (
+            f"unsafe pseudonym or extension for a file name: {name!r}, {extension.lower().lstrip('.')!r}")
+
+
+def test_a_missing_secret_says_why_one_is_needed():
+    with pytest.raises(ValueError) as raised:
+        pseudonym("", "assignment:1", 42)
+    assert str(raised.value) == "a pseudonym needs a secret, or anyone could recompute who is behind it"
+
+
 def test_kinds_without_author_records_come_back_unchanged():
     assert strip_identity(b"Written by Ada Lovelace", "txt") == b"Written by Ada Lovelace"
 

@@ -10,6 +10,7 @@ from assessment.calibration import (
     accuracy,
     calibration_status,
     compare,
+    reaches,
 )
 from assessment.errors import InvalidInput
 from assessment.rubric import Criterion, Level, Rubric
@@ -272,3 +273,144 @@ def test_failing_every_try_on_spares_settles_the_requirement_not_passed():
     status = calibration_status(POLICY, [11, 12, 13, 14], records)
     assert status.done and not status.passed and status.settled == 2
     assert status.revealed == frozenset({11, 12, 13})
+
+
+# Limits on both sides, the messages, and a rubric of one criterion.
+
+ONE_CRITERION = Rubric((Criterion(key="only", title="Only", score_range=(0.0, 10.0)),))
+
+
+def test_with_a_single_criterion_of_weight_one_accuracy_is_one_minus_the_distance():
+    assert accuracy(ONE_CRITERION, {"only": 5.0}, {"only": 10.0}) == 0.5
+    assert accuracy(ONE_CRITERION, {"only": 9.0}, {"only": 10.0}) == pytest.approx(0.9)
+
+
+def test_a_rubric_where_nothing_counts_leaves_nothing_to_disagree_on():
+    nothing = Rubric((Criterion(key="only", title="Only", score_range=(0.0, 10.0), weight=0.0),))
+    assert accuracy(nothing, {"only": 0.0}, {"only": 10.0}) == 1.0
+
+
+def test_a_distance_beyond_the_span_counts_as_the_whole_span():
+    comparison = compare(ONE_CRITERION, {"only": 15.0}, {"only": 0.0}, {})
+    assert comparison[0].distance == 1.0
+    assert accuracy(ONE_CRITERION, {"only": 15.0}, {"only": 0.0}) == 0.0
+
+
+def test_every_missing_or_unknown_score_of_both_sides_is_named_at_once():
+    with pytest.raises(InvalidInput) as raised:
+        accuracy(RUBRIC, {"thesis": True, "extra": 1.0}, {"thesis": 1.0, "evidence": float("inf")})
+    assert raised.value.problems == {
+        "extra": "This rubric has no such criterion; reload the page to get the current rubric.",
+        "thesis": "Choose a score for “Thesis”.",
+        "evidence": "Choose a score for “Evidence”.",
+        "style": "Choose a score for “Style”.",
+        "reference.evidence": "The reference has no score for “Evidence”.",
+        "reference.style": "The reference has no score for “Style”.",
+    }
+
+
+def test_a_comparison_without_an_explanation_shows_none():
+    comparison = compare(ONE_CRITERION, {"only": 4}, {"only": 6}, {"other": "Not this one."})
+    assert comparison == [CriterionComparison(key="only", title="Only", yours=4.0, reference=6.0, explanation="",
+                                              distance=0.2)]
+    assert isinstance(comparison[0].yours, float) and isinstance(comparison[0].reference, float)
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        CalibrationPolicy(examples_required=10, pass_accuracy=0.01, attempts=10),
+        CalibrationPolicy(examples_required=0, pass_accuracy=1, attempts=1),
+    ],
+)
+def test_a_policy_at_its_limits_has_no_problems(policy):
+    assert policy.problems() == {}
+
+
+EXAMPLES_MESSAGE = "The number of calibration examples must be a whole number from 0 to 10."
+PASS_MESSAGE = "The accuracy needed to pass must be above 0% and at most 100%."
+ATTEMPTS_MESSAGE = "The number of attempts at each example must be a whole number from 1 to 10."
+
+
+@pytest.mark.parametrize(
+    ("policy", "problems"),
+    [
+        (CalibrationPolicy(11, 0.8, 2), {"examples_required": EXAMPLES_MESSAGE}),
+        (CalibrationPolicy(2.0, 0.8, 2), {"examples_required": EXAMPLES_MESSAGE}),
+        (CalibrationPolicy(True, 0.8, 2), {"examples_required": EXAMPLES_MESSAGE}),
+        (CalibrationPolicy(2, float("inf"), 2), {"pass_accuracy": PASS_MESSAGE}),
+        (CalibrationPolicy(2, True, 2), {"pass_accuracy": PASS_MESSAGE}),
+        (CalibrationPolicy(2, "0.8", 2), {"pass_accuracy": PASS_MESSAGE}),
+        (CalibrationPolicy(2, -0.5, 2), {"pass_accuracy": PASS_MESSAGE}),
+        (CalibrationPolicy(2, 0.8, 11), {"attempts": ATTEMPTS_MESSAGE}),
+        (CalibrationPolicy(2, 0.8, 1.5), {"attempts": ATTEMPTS_MESSAGE}),
+        (CalibrationPolicy(-1, 0, 0), {"examples_required": EXAMPLES_MESSAGE, "pass_accuracy": PASS_MESSAGE,
+                                       "attempts": ATTEMPTS_MESSAGE}),
+    ],
+)
+def test_a_policy_out_of_bounds_says_what_to_change_for_each_field(policy, problems):
+    assert policy.problems() == problems
+    with pytest.raises(InvalidInput) as raised:
+        policy.validate()
+    assert raised.value.problems == problems
+
+
+def test_example_ids_listed_twice_are_refused():
+    with pytest.raises(ValueError) as raised:
+        calibration_status(POLICY, [11, 11], [])
+    assert str(raised.value) == "example_ids must not repeat an example"
+
+
+def test_a_record_without_attempts_counts_as_not_started():
+    status = calibration_status(POLICY, EXAMPLES, [ExampleRecord(11, ())])
+    assert status == CalibrationStatus(done=False, passed=False, accuracy=None, next_example=11, attempts_left=2)
+
+
+@pytest.mark.parametrize(("tries", "passed"), [((0.5, 0.8), True), ((0.5, 0.8 - 1e-12), True), ((0.5, 0.79), False)])
+def test_a_best_attempt_exactly_at_the_pass_mark_on_the_last_try_passes(tries, passed):
+    status = calibration_status(CalibrationPolicy(1, 0.8, 2), [11], [ExampleRecord(11, tries)])
+    assert status == CalibrationStatus(done=True, passed=passed, accuracy=0.5, next_example=None, attempts_left=0,
+                                       settled=1, revealed=frozenset({11}))
+
+
+def test_a_pass_at_the_mark_counts_towards_passing_only_once_per_requirement():
+    # Two required: one passed at the mark, the other failed on every try: done, not passed.
+    policy = CalibrationPolicy(2, 0.8, 2)
+    status = calibration_status(policy, [11, 12], [ExampleRecord(11, (0.8,)), ExampleRecord(12, (0.1, 0.2))])
+    assert (status.done, status.passed, status.settled) == (True, False, 2)
+
+
+def test_three_attempts_allowed_leave_two_after_one_failure_and_one_after_two():
+    policy = CalibrationPolicy(1, 0.8, 3)
+    assert calibration_status(policy, [11], [ExampleRecord(11, (0.1,))]).attempts_left == 2
+    after_two = calibration_status(policy, [11], [ExampleRecord(11, (0.1, 0.2))])
+    assert (after_two.attempts_left, after_two.next_example, after_two.done) == (1, 11, False)
+
+
+def test_with_exactly_one_spare_the_retry_takes_it():
+    status = calibration_status(CalibrationPolicy(1, 0.8, 2), [11, 12], [ExampleRecord(11, (0.5,))])
+    assert (status.next_example, status.revealed) == (12, frozenset({11}))
+
+
+def test_a_reached_mark_is_the_mark_less_only_the_tolerance():
+    assert reaches(0.8, 0.8) and reaches(0.8 - 1e-9, 0.8) and reaches(0.81, 0.8)
+    assert not reaches(0.8 - 2e-9, 0.8)
+
+
+def test_accuracy_never_exceeds_one_even_for_a_rubric_with_a_negative_weight():
+    # Rubric.validate refuses such a rubric; accuracy still keeps within 0..1 for one read before validation.
+    odd = Rubric((Criterion(key="a", title="A", score_range=(0.0, 10.0), weight=2.0),
+                  Criterion(key="b", title="B", score_range=(0.0, 10.0), weight=-1.0)))
+    assert accuracy(odd, {"a": 5.0, "b": 10.0}, {"a": 5.0, "b": 0.0}) == 1.0
+
+
+def test_tries_after_the_last_requirement_is_settled_are_not_counted():
+    status = calibration_status(CalibrationPolicy(1, 0.8, 2), [11, 12], [ExampleRecord(11, (0.9,)),
+                                                                         ExampleRecord(12, (0.1, 0.2))])
+    assert (status.done, status.passed, status.settled) == (True, True, 1)
+
+
+def test_a_failure_on_a_later_requirement_takes_the_spare_left_for_it():
+    status = calibration_status(CalibrationPolicy(2, 0.8, 2), [11, 12, 13], [ExampleRecord(11, (0.9,)),
+                                                                             ExampleRecord(12, (0.5,))])
+    assert (status.settled, status.next_example, status.attempts_left) == (1, 13, 1)

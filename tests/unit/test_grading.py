@@ -301,3 +301,117 @@ def test_the_flags_counted_now_replace_those_counted_when_grading_ran():
     assert still_in_doubt(("too few reviews", "open flag"), open_flags=0, overridden=False) == ["too few reviews"]
     assert still_in_doubt(("too few reviews",), open_flags=2, overridden=False) == ["too few reviews", "open flag"]
     assert still_in_doubt((), open_flags=0, overridden=False) == []
+
+
+# Limits on both sides, and refusals of what is not a number in range, with the reason.
+
+@pytest.mark.parametrize("strictness", [float("inf"), True, "5"])
+def test_a_strictness_that_is_not_a_finite_number_is_refused(strictness):
+    with pytest.raises(ValueError) as raised:
+        grade(review("ana", "essay", 6, 2), strictness=strictness)
+    assert str(raised.value) == (
+        f"strictness is a positive number such as one of (1.0, 3.0, 5.0, 7.0, 9.0), not {strictness!r}")
+
+
+def test_the_laxest_strictness_takes_a_fifth_as_much_off_as_the_middle_one():
+    far = review("ana", "essay", 4, 2)  # 2 of 10 off the argument, weighing 3 of 4: distance 0.15
+    assert grade(far, strictness=1.0)["ana"] == pytest.approx(1 - 0.15 / 5)
+    assert grade(far, strictness=5.0)["ana"] == pytest.approx(0.85)
+    assert grade(far, strictness=0.01)["ana"] == pytest.approx(1 - 0.15 * 0.01 / 5)
+
+
+@pytest.mark.parametrize("weight", [-1.0, float("nan"), float("inf"), True])
+def test_a_criterion_weight_that_is_not_a_number_of_at_least_0_is_refused(weight):
+    with pytest.raises(ValueError) as raised:
+        reviewing_grade([review("ana", "essay", 6, 2)], CONSENSUS, RANGES, {"argument": weight, "style": 1.0})
+    assert str(raised.value) == "criterion weights must be numbers of at least 0"
+
+
+def test_a_weight_of_zero_is_allowed_and_only_zero_weights_make_every_review_perfect():
+    assert reviewing_grade([review("ana", "essay", 0, 0)], CONSENSUS, RANGES, {"argument": 0.0, "style": 0.0}) == {
+        "ana": 1.0}
+    assert reviewing_grade([review("ana", "essay", 0, 2)], CONSENSUS, RANGES, {"argument": 1.0, "style": 0.0}) == {
+        "ana": pytest.approx(0.4)}
+
+
+def test_a_weighted_criterion_without_a_range_is_refused_by_name():
+    with pytest.raises(ValueError) as raised:
+        reviewing_grade([review("ana", "essay", 6, 2)], CONSENSUS, RANGES, {**WEIGHTS, "depth": 1.0})
+    assert str(raised.value) == "criterion 'depth' has a weight but no range"
+
+
+def test_a_consensus_missing_a_weighted_criterion_is_refused_by_name():
+    consensus = {"essay": {"argument": 6.0}}
+    with pytest.raises(ValueError) as raised:
+        reviewing_grade([review("ana", "essay", 6, 2)], consensus, RANGES, WEIGHTS)
+    assert str(raised.value) == "criterion 'style' is missing from a review or from its consensus"
+
+
+def test_a_gap_beyond_a_criterions_range_costs_at_most_the_whole_range():
+    assert grade(review("ana", "essay", 30, 2), strictness=1.0) == {"ana": pytest.approx(1 - 0.75 / 5)}
+
+
+def test_a_review_exactly_at_the_strictest_distance_gets_zero():
+    # A distance of 0.5 at strictness 10 takes everything off; a little less leaves a little.
+    ranges = {"argument": (0.0, 10.0)}
+    assert reviewing_grade([ReviewerAccuracy("ana", "s", {"argument": 5.0})], {"s": {"argument": 0.0}}, ranges,
+                           {"argument": 1.0}, strictness=10.0) == {"ana": 0.0}
+    assert reviewing_grade([ReviewerAccuracy("ana", "s", {"argument": 4.0})], {"s": {"argument": 0.0}}, ranges,
+                           {"argument": 1.0}, strictness=10.0) == {"ana": pytest.approx(0.2)}
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"submission_score": True}, "submission_score is a fraction from 0 to 1, not True"),
+    ({"submission_score": float("inf")}, "submission_score is a fraction from 0 to 1, not inf"),
+    ({"submission_score": 1.01}, "submission_score is a fraction from 0 to 1, not 1.01"),
+    ({"reviewing_quality": float("nan")}, "reviewing_quality is a fraction from 0 to 1, not nan"),
+    ({"calibration_accuracy": -0.01}, "calibration_accuracy is a fraction from 0 to 1, not -0.01"),
+    ({"late_penalty": True}, "late_penalty is a fraction from 0 to 1, not True"),
+    ({"points_possible": float("inf")}, "points_possible must be a number of at least 0, not inf"),
+    ({"points_possible": True}, "points_possible must be a number of at least 0, not True"),
+    ({"submission_weight": float("nan")}, "submission_weight is a percentage from 0 to 100, not nan"),
+    ({"submission_weight": -1}, "submission_weight is a percentage from 0 to 100, not -1"),
+    ({"reviews_done": True}, "reviews_done must be a whole number of at least 0, not True"),
+    ({"reviews_done": 1.0}, "reviews_done must be a whole number of at least 0, not 1.0"),
+    ({"reviews_required": -1}, "reviews_required must be a whole number of at least 0, not -1"),
+])
+def test_grade_inputs_out_of_range_are_refused_naming_the_input_and_the_value(changes, message):
+    with pytest.raises(ValueError) as raised:
+        final_grade(inputs(**changes))
+    assert str(raised.value) == message
+
+
+def test_grade_inputs_at_their_limits_are_allowed():
+    assert final_grade(inputs(points_possible=0.0)).total == 0.0
+    assert final_grade(inputs(submission_weight=0.0, submission_score=1.0)).total == 90.0
+    assert final_grade(inputs(submission_score=1.0, reviewing_quality=0.0, calibration_accuracy=1.0)).total == 60.0
+    assert final_grade(inputs(late_penalty=1.0, reviewing_quality=1.0)).total == 40.0
+    assert final_grade(inputs(reviews_done=0, reviews_required=0, reviewing_quality=1.0)).total == 88.0
+
+
+def test_a_total_one_hundredth_over_the_points_possible_is_taken_back_from_reviewing():
+    # 0.6 * 1.005 rounds up to 0.60 and 0.4 * 1.005 to 0.40: 1.00 exactly; on 0.5 points the parts 0.3 + 0.2 sum right.
+    breakdown = final_grade(inputs(points_possible=0.01, submission_score=1.0, reviewing_quality=1.0,
+                                   submission_weight=50.0))
+    assert breakdown.total <= 0.01
+    assert breakdown.total == round(breakdown.submission_points - breakdown.late_deduction
+                                    + breakdown.reviewing_points, 2)
+
+
+def test_a_criterion_whose_range_is_one_point_wide_still_counts():
+    reviews = [ReviewerAccuracy("ana", "s", {"pass": 0.0})]
+    assert reviewing_grade(reviews, {"s": {"pass": 1.0}}, {"pass": (0.0, 1.0)}, {"pass": 1.0}, strictness=5.0) == {
+        "ana": 0.0}
+    halfway = [ReviewerAccuracy("ana", "s", {"pass": 0.5})]
+    assert reviewing_grade(halfway, {"s": {"pass": 1.0}}, {"pass": (0.0, 0.5)}, {"pass": 1.0}) == {"ana": 0.0}
+
+
+def test_a_review_without_a_consensus_does_not_stop_the_reviews_after_it_from_counting():
+    assert grade(review("ana", "unknown", 0, 0), review("ana", "essay", 6, 2), review("bo", "poem", 8, 4)) == {
+        "ana": 1.0, "bo": 1.0}
+
+
+def test_without_a_measured_spread_no_limit_makes_a_disagreement():
+    assert needs_attention(0.1, 3, 3, 0, scale_width=10.0, spread_limit=0.5) == []
+    assert needs_attention(0.1, 3, 3, 0, scale_width=10.0, spread=0.5, spread_limit=0.5) == []
+    assert needs_attention(0.1, 3, 3, 0, scale_width=10.0, spread=0.51, spread_limit=0.5) == ["wide disagreement"]

@@ -1,6 +1,6 @@
 """Late work: when it is still accepted, how late it is, and what it costs."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import pytest
 
@@ -107,3 +107,69 @@ def test_applying_a_penalty_takes_that_fraction_off_the_score():
 def test_a_penalty_outside_0_to_1_is_a_programming_error(penalty):
     with pytest.raises(ValueError, match="fraction from 0 to 1"):
         apply_late_penalty(80, penalty)
+
+
+@pytest.mark.parametrize("penalty", [0, 0.5, 100])
+def test_a_daily_penalty_from_0_to_100_percent_is_allowed(penalty):
+    assert LatePolicy(accept_late=True, late_until=DUE + SECOND, penalty_per_day=penalty).problems(DUE) == {}
+
+
+@pytest.mark.parametrize("penalty", [True, "10"])
+def test_a_daily_penalty_that_is_not_a_number_is_refused(penalty):
+    problems = LatePolicy(accept_late=True, late_until=DUE + DAY, penalty_per_day=penalty).problems(DUE)
+    assert problems == {"penalty_per_day": "The late penalty must be between 0 and 100 percent per day."}
+
+
+def test_a_policy_refusing_late_work_ignores_its_other_fields():
+    assert LatePolicy(accept_late=False, late_until=None, penalty_per_day=500).problems(DUE) == {}
+
+
+@pytest.mark.parametrize(("late_until", "message"), [
+    (None, "Choose the last moment late work is accepted."),
+    (datetime(2026, 3, 10), "Give the last moment for late work with its time zone."),
+    (DUE, "Late work must be accepted until some time after the submission deadline."),
+    (DUE - SECOND, "Late work must be accepted until some time after the submission deadline."),
+])
+def test_the_last_moment_for_late_work_says_what_to_change(late_until, message):
+    problems = LatePolicy(accept_late=True, late_until=late_until, penalty_per_day=-5).problems(DUE)
+    assert problems == {"until": message, "penalty_per_day": "The late penalty must be between 0 and 100 percent per day."}
+
+
+def test_a_full_daily_penalty_takes_everything_from_the_first_day():
+    assert LatePolicy(True, DUE + DAY, 100).penalty_for(1) == 1.0
+    assert LatePolicy(True, DUE + DAY, 100).penalty_for(0) == 0.0
+    assert LatePolicy(True, DUE + DAY, 30).penalty_for(4) == 1.0
+    assert LatePolicy(True, DUE + DAY, 30).penalty_for(3) == pytest.approx(0.9)
+
+
+def test_refusals_say_when_submissions_open_and_when_late_work_closed():
+    with pytest.raises(PhaseClosed) as before:
+        window().check(OPENS - SECOND)
+    assert before.value.message == "Submissions are not open yet; they open on 1 March 2026 at 09:00 UTC."
+    assert window().check(OPENS) == Lateness.on_time()
+    with pytest.raises(PhaseClosed) as refused:
+        window(accept_late=False).check(DUE + SECOND)
+    assert refused.value.message == ("The deadline passed on 8 March 2026 at 23:59 UTC and this assignment does not "
+                                     "accept late work. Ask your instructor if you need an extension.")
+    with pytest.raises(PhaseClosed) as closed:
+        window().check(DUE + 3 * DAY + SECOND)
+    assert closed.value.message == ("Late submissions closed on 11 March 2026 at 23:59 UTC. Ask your instructor if you "
+                                    "need an extension.")
+    with pytest.raises(PhaseClosed) as without_a_last_moment:
+        window(late_until=None).check(DUE + SECOND)
+    assert without_a_last_moment.value.message.startswith("Late submissions closed on 8 March 2026 at 23:59 UTC.")
+
+
+@pytest.mark.parametrize("penalty", [True, float("inf")])
+def test_a_penalty_that_is_not_a_finite_number_is_a_programming_error(penalty):
+    with pytest.raises(ValueError, match="a late penalty is a fraction from 0 to 1, not"):
+        apply_late_penalty(80, penalty)
+
+
+def test_a_last_moment_whose_time_zone_gives_no_offset_is_refused_as_naive():
+    class NoOffset(tzinfo):
+        def utcoffset(self, moment):
+            return None
+
+    problems = LatePolicy(accept_late=True, late_until=datetime(2026, 3, 10, tzinfo=NoOffset())).problems(DUE)
+    assert problems == {"until": "Give the last moment for late work with its time zone."}

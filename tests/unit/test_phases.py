@@ -1,7 +1,7 @@
 """The phase timeline: dates in order, the phase open at each moment, and what comes next."""
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import pytest
 
@@ -150,3 +150,87 @@ def test_next_change_skips_a_phase_that_would_last_no_time():
 def test_phases_are_strings_for_storage_and_templates():
     assert Phase.REVIEW == "review"
     assert Phase("released") is Phase.RELEASED
+
+
+# Each order rule on both sides, and every problem at once.
+
+@pytest.mark.parametrize(("changes", "problems"), [
+    ({"submission_due": day(1)}, {"submission_due": "The submission deadline must be after submissions open."}),
+    ({"calibration_opens": day(8) - SECOND},
+     {"calibration_opens": "Calibration can open only once the submission deadline has passed."}),
+    ({"calibration_due": day(9)}, {"calibration_due": "The calibration deadline must be after calibration opens."}),
+    ({"review_opens": day(11) - SECOND},
+     {"review_opens": "Reviews can open only once the calibration deadline has passed."}),
+    ({"review_due": day(12)}, {"review_due": "The review deadline must be after reviews open."}),
+    ({"results_release": day(19) - SECOND},
+     {"results_release": "Results can be released only once the review deadline has passed."}),
+])
+def test_each_date_a_second_too_early_is_refused_with_its_message(changes, problems):
+    assert timeline(**changes).problems() == problems
+
+
+@pytest.mark.parametrize("changes", [
+    {"submission_due": day(1) + SECOND},
+    {"calibration_opens": day(8)},
+    {"calibration_due": day(9) + SECOND},
+    {"review_opens": day(11)},
+    {"review_due": day(12) + SECOND},
+    {"results_release": day(19)},
+])
+def test_each_date_at_its_earliest_is_allowed(changes):
+    assert timeline(**changes).problems() == {}
+
+
+def test_a_date_already_refused_is_not_compared_again_and_its_successor_is_still_checked():
+    # Calibration opening before the deadline is one problem; reviews opening before calibration closes is another;
+    # reviews opening before the deadline too adds nothing to review_opens, which keeps its first message.
+    problems = timeline(calibration_opens=day(7), review_opens=day(7, 1), review_due=day(7, 2)).problems()
+    assert problems == {
+        "calibration_opens": "Calibration can open only once the submission deadline has passed.",
+        "review_opens": "Reviews can open only once the calibration deadline has passed.",
+    }
+
+
+def test_every_naive_date_is_named_and_a_missing_calibration_date_too():
+    naive = datetime(2026, 3, 1)
+    problems = timeline(submission_opens=naive, results_release=naive, calibration_due=None).problems()
+    assert problems == {
+        "submission_opens": "Give this date with its time zone.",
+        "results_release": "Give this date with its time zone.",
+        "calibration_due": "Give both calibration dates, or neither to skip calibration.",
+    }
+
+
+def test_a_time_zone_without_an_offset_is_naive():
+    class NoOffset(tzinfo):
+        def utcoffset(self, moment):
+            return None
+
+    problems = timeline(review_due=datetime(2026, 3, 19, tzinfo=NoOffset())).problems()
+    assert problems == {"review_due": "Give this date with its time zone."}
+    with pytest.raises(ValueError) as raised:
+        timeline().next_change(datetime(2026, 3, 5, tzinfo=NoOffset()))
+    assert str(raised.value) == "naive datetimes are ambiguous; pass an aware datetime"
+
+
+def test_the_milestones_are_each_phase_start_in_order():
+    assert timeline().milestones() == (
+        (Phase.SUBMISSION, day(1)), (Phase.CALIBRATION, day(9)), (Phase.REVIEW, day(12)), (Phase.GRADING, day(19)),
+        (Phase.RELEASED, day(21)),
+    )
+    assert [phase for phase, _ in timeline(calibration_due=None).milestones()] == [
+        Phase.SUBMISSION, Phase.REVIEW, Phase.GRADING, Phase.RELEASED]
+    assert not timeline(calibration_opens=None).has_calibration
+
+
+def test_next_change_from_the_last_instant_before_a_phase_is_that_phase():
+    assert timeline().next_change(day(9) - SECOND) == (Phase.CALIBRATION, day(9))
+    assert timeline().next_change(day(21) - SECOND) == (Phase.RELEASED, day(21))
+    assert timeline().next_change(day(30)) is None
+
+
+def test_next_change_is_a_real_change_even_on_dates_out_of_order():
+    # Calibration set to open after reviews (refused by validate): its start changes nothing, so it is not next.
+    plan = timeline(calibration_opens=day(15), calibration_due=day(16))
+    assert plan.phase_at(day(13)) is Phase.REVIEW
+    assert plan.next_change(day(13)) == (Phase.GRADING, day(19))

@@ -72,3 +72,50 @@ def test_only_the_reliability_method_measures_reviewers_leniency():
     for method, measures in (("reliability", True), ("mean", False), ("calibrated", False), ("median", False)):
         kept = from_stored(to_stored(explain(scores, method, scale=SCALE)["work"], method, {1: 1, 2: 2}))
         assert kept.measures_bias is measures
+
+
+def stored(**changes) -> dict:
+    return {"method": "mean", "set_by_staff": False, "class_mean": 50.0, "class_share": 0.0,
+            "parts": [{"review": 1, "reviewer": 4, "score": 60.0, "correction": 0.0, "share": 1.0}], "score": 60.0,
+            **changes}
+
+
+def test_an_explanation_is_kept_with_every_part_named():
+    scores = [PeerScore("work", 1, 30.0), PeerScore("work", 2, 50.0)]
+    kept = to_stored(explain(scores, "mean", scale=SCALE)["work"], "mean", {1: 11, 2: 12})
+    assert kept == {
+        "method": "mean",
+        "parts": [{"review": 11, "reviewer": 1, "score": 30.0, "correction": 0.0, "share": 0.5},
+                  {"review": 12, "reviewer": 2, "score": 50.0, "correction": 0.0, "share": 0.5}],
+        "class_mean": kept["class_mean"], "class_share": 0.0, "set_by_staff": False, "score": 40.0,
+    }
+
+
+def test_a_kept_explanation_reads_back_field_by_field():
+    kept = from_stored(stored(class_mean=55.5, class_share=0.25, score=58.875, set_by_staff=0,
+                              parts=[{"review": "3", "reviewer": "9", "score": "61", "correction": -1, "share": "0.75"}]))
+    assert kept.lines == (ReviewLine(review_id=3, reviewer_id=9, score=61.0, correction=-1.0, share=0.75),)
+    assert (kept.method, kept.class_mean, kept.class_share, kept.set_by_staff, kept.score) == (
+        "mean", 55.5, 0.25, False, 58.875)
+    assert kept.class_contribution == pytest.approx(13.875)
+    assert kept.unclipped == pytest.approx(0.75 * 60 + 13.875)
+
+
+def test_a_score_a_twentieth_of_a_point_from_its_parts_is_clipped_and_closer_is_not():
+    nothing = [{"review": 1, "reviewer": 4, "score": 0.0, "correction": 0.0, "share": 1.0}]
+    assert from_stored(stored(parts=nothing, score=0.05)).clipped
+    assert from_stored(stored(score=59.9)).clipped
+    assert not from_stored(stored(parts=nothing, score=0.0499)).clipped
+    assert not from_stored(stored(score=70.0, set_by_staff=True)).clipped
+
+
+def test_a_review_of_zero_share_is_set_aside_and_any_positive_share_counts():
+    kept = from_stored(stored(parts=[{"review": 1, "reviewer": 4, "score": 60.0, "correction": 0.0, "share": 0.0},
+                                     {"review": 2, "reviewer": 5, "score": 60.0, "correction": 0.0, "share": 1e-9}]))
+    assert [line.review_id for line in kept.counted] == [2]
+    assert [line.review_id for line in kept.not_counted] == [1]
+
+
+def test_a_correction_of_exactly_a_twentieth_of_a_point_either_way_counts():
+    assert ReviewLine(1, 7, 90.0, -0.05, 1.0).corrected_for_bias
+    assert not ReviewLine(1, 7, 90.0, 0.0499, 1.0).corrected_for_bias
