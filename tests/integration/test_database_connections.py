@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -36,7 +37,12 @@ def _drop_on_server(url: str, backend: int) -> None:
 def _pings(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[object]:
     seen: list[object] = []
     ping = engine.dialect.do_ping
-    monkeypatch.setattr(engine.dialect, "do_ping", lambda connection: seen.append(connection) or ping(connection))
+
+    def counted(connection: Any) -> bool:
+        seen.append(connection)
+        return ping(connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted)
     return seen
 
 
