@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import functools
 import gc
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar, cast
 
 from sqlalchemy import JSON, CursorResult, DateTime, Engine, MetaData, UpdateBase, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -75,11 +78,43 @@ def cycle_collection_paused(work: Callable[P, R]) -> Callable[P, R]:
     return paused
 
 
-def make_engine(database_url: str) -> Engine:
-    engine = create_engine(database_url, pool_pre_ping=True)
+# A pooled connection idle this long is pinged before use; one in steady use is not (a ping is a round trip).
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def make_engine(database_url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> Engine:
+    """The engine of the app and workers; a database restart costs at most the one request that finds it (the pool
+    is then renewed), and a connection left idle across one is replaced before use."""
+    engine = create_engine(database_url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        _ping_when_idle(engine, ping_after_idle)
     return engine
+
+
+def _ping_when_idle(engine: Engine, after: float) -> None:
+    # pool_pre_ping pings at every checkout: one more round trip for every request, a third of a short one. A
+    # connection given back a moment ago is as alive as a ping could tell; one idle for a while may have been cut
+    # by a restart, a failover or a firewall, so it alone is pinged, and replaced when the ping fails.
+
+    @event.listens_for(engine, "checkin")
+    def idle_from_now(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < after:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            alive = not engine.dialect.is_disconnect(error, dbapi_connection, None)
+            if alive:
+                raise
+        if not alive:
+            raise DisconnectionError  # the pool drops this connection and checks out a new one
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -14,6 +14,7 @@ from assessment.errors import AssessmentError, InvalidInput, NotAllowed, NotFoun
 from assessment.messages import N_
 from assessment.models import Assignment, Review, ReviewKind
 from assessment.peer_review import (
+    HandedOut,
     ReviewChanged,
     ReviewerContext,
     ReviewInput,
@@ -49,7 +50,7 @@ def next_review(link_id: int) -> Response:
         db(), ReviewerContext(assignment.id, view.person.id, calibration.done), utcnow())))
 
 
-def _counted(obtain: Callable[[], Review]) -> Review:
+def _counted(obtain: Callable[[], HandedOut]) -> HandedOut:
     """The review queue's outcome for /metrics: work handed out, nothing to hand out now, or refused."""
     try:
         review = obtain()
@@ -70,7 +71,7 @@ def self_assessment(link_id: int) -> Response:
         db(), view.require_assignment().id, view.person.id, utcnow()))
 
 
-def _open_review(link_id: int, obtain: Callable[[], Review]) -> Response:
+def _open_review(link_id: int, obtain: Callable[[], Review | HandedOut]) -> Response:
     """Go to the review the queue hands out, or back to the activity saying why there is none."""
     try:
         review = obtain()
