@@ -84,6 +84,7 @@ class AssignmentSettings:
     zero_for_missing_work: bool = True  # otherwise a student who handed in nothing gets no grade at all
     review_strictness: int = 5  # 1 (lax) to 9 (strict): how fast the reviewing grade falls away from the consensus
     calibration: CalibrationPolicy = field(default=CalibrationPolicy(examples_required=0, pass_accuracy=0.8, attempts=2))
+    team_assignment: bool = False  # work handed in and reviewed team by team
 
     def problems(self) -> dict[str, str]:
         problems = dict(self.timeline.problems())
