@@ -327,6 +327,7 @@ class Submission(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[Person] = relationship()
+    team: Mapped[Team | None] = relationship()
     versions: Mapped[list[SubmissionVersion]] = relationship(
         back_populates="submission", order_by="SubmissionVersion.number", passive_deletes=True
     )

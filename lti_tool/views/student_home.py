@@ -11,6 +11,7 @@ from assessment.db import utcnow
 from assessment.file_checks import checks_to_show, is_abandoned, refusal_of
 from assessment.models import FileCheck, FileCheckStatus
 from assessment.student_overview import student_overview
+from assessment.team_work import my_team
 from lti_tool.database import db
 from lti_tool.durations import time_left
 from lti_tool.enqueue import enqueue
@@ -51,6 +52,7 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
         refusal_of=refusal_of,
         form=form,
         action_form=ActionForm(),
+        team=my_team(db(), assignment.id, view.person.id) if assignment.team_assignment else None,
         time_left=partial(time_left, now=now),
         now=now,
     )
