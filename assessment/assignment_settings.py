@@ -86,6 +86,7 @@ class AssignmentSettings:
     review_strictness: int = 5  # 1 (lax) to 9 (strict): how fast the reviewing grade falls away from the consensus
     calibration: CalibrationPolicy = field(default=CalibrationPolicy(examples_required=0, pass_accuracy=0.8, attempts=2))
     reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS  # before each deadline; () for no reminders
+    team_assignment: bool = False  # work handed in and reviewed team by team
 
     def problems(self) -> dict[str, str]:
         problems = dict(self.timeline.problems())

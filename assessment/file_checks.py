@@ -101,7 +101,7 @@ def finish_check(session: Session, check_id: int, outcome: CheckedFile | Message
         submission_id=submission.id, number=check.number, text_html=check.text_html, file_key=written,
         file_name=neutral_filename(submission.pseudonym, outcome.extension), file_kind=outcome.kind,
         file_size=len(outcome.data), submitted_at=check.submitted_at, is_late=check.is_late,
-        late_penalty=check.late_penalty,
+        late_penalty=check.late_penalty, handed_in_by_id=check.handed_in_by_id,
     )
     storage.save(written, outcome.data)
     session.add(version)
@@ -173,7 +173,8 @@ def checks_to_show(session: Session, submission: Submission | None) -> list[File
 def own_check(session: Session, check_id: int, assignment_id: int, author_id: int) -> FileCheck:
     """A check of the author's own hand-in: one answer for "missing" and "not yours", so ids cannot be probed."""
     check = session.get(FileCheck, check_id)
-    if check is None or check.submission.assignment_id != assignment_id or check.submission.author_id != author_id:
+    if (check is None or check.submission.assignment_id != assignment_id
+            or author_id not in (check.submission.author_id, check.handed_in_by_id)):
         raise NotFound(N_("That hand-in does not exist."))
     return check
 

@@ -57,6 +57,7 @@ from assessment.phases import Phase
 from assessment.score_explanation import to_stored
 from assessment.score_progress import StudentWork, activity_progress, grading_progress
 from assessment.services import get_assignment, plain_text
+from assessment.team_work import current_teams
 from assessment.write_rules import ensure_gradable, ensure_releasable
 
 MAX_REASON_CHARACTERS = 2_000
@@ -106,12 +107,18 @@ def _cohort(session: Session, assignment: Assignment) -> Cohort:
               .join(Submission, Submission.id == SubmissionVersion.submission_id)
               .where(Submission.assignment_id == assignment.id)
               .group_by(SubmissionVersion.submission_id).subquery())
-    submissions = {row.author_id: SubmissionRow(row.id, row.author_id, row.late_penalty or 0.0) for row in session.execute(
-        select(Submission.id, Submission.author_id, SubmissionVersion.late_penalty)
+    rows = session.execute(
+        select(Submission.id, Submission.author_id, Submission.team_id, SubmissionVersion.late_penalty)
         .outerjoin(latest, latest.c.submission_id == Submission.id)
         .outerjoin(SubmissionVersion, and_(SubmissionVersion.submission_id == Submission.id,
                                            SubmissionVersion.number == latest.c.number))
-        .where(Submission.assignment_id == assignment.id))}
+        .where(Submission.assignment_id == assignment.id)).all()
+    submissions = {row.author_id: SubmissionRow(row.id, row.author_id, row.late_penalty or 0.0) for row in rows}
+    if assignment.team_assignment:
+        # A team's work is every member's: each is graded on it (late penalty included), as the team is now.
+        by_team = {row.team_id: submissions[row.author_id] for row in rows if row.team_id is not None}
+        submissions |= {person: by_team[team] for person, team in current_teams(session, assignment.id).items()
+                        if team in by_team}
     reviews = [ReviewRow(*row) for row in session.execute(
         select(Review.id, Review.submission_id, Review.reviewer_id, Review.kind, Review.score, Review.selections)
         .where(Review.assignment_id == assignment.id, Review.status == ReviewStatus.SUBMITTED)
@@ -411,6 +418,11 @@ def _student_work(session: Session, assignment: Assignment) -> Callable[[int], S
     """What each student did in the assignment, counted by the database in three grouped queries."""
     handed_in = set(session.scalars(
         select(Submission.author_id).where(Submission.assignment_id == assignment.id, Submission.versions.any())))
+    if assignment.team_assignment:
+        teams_with_work = set(session.scalars(select(Submission.team_id).where(
+            Submission.assignment_id == assignment.id, Submission.team_id.is_not(None), Submission.versions.any())))
+        handed_in |= {person for person, team in current_teams(session, assignment.id).items()
+                      if team in teams_with_work}
 
     def submitted(kind: ReviewKind) -> Any:
         return func.sum(case((and_(Review.kind == kind, Review.status == ReviewStatus.SUBMITTED), 1), else_=0))

@@ -6,7 +6,20 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, true
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assessment.assignment_settings import AllocationMode, Anonymity, AssignmentSettings, SubmissionKinds
@@ -195,6 +208,9 @@ class Assignment(Base):
     # Hours before each deadline that students who still owe the step are reminded, nearest last. Only a server
     # default (DEFAULT_REMINDER_HOURS), as instructions_markdown: inserts by the schema of older revisions omit it.
     reminder_hours: Mapped[list[int]] = mapped_column(JSONDocument, server_default="[48, 6]")
+    # Work is handed in and reviewed team by team (see assessment.team_work). Only a server default, as
+    # instructions_markdown: rows inserted by the schema of older revisions leave it to the database.
+    team_assignment: Mapped[bool] = mapped_column(Boolean, server_default=false())
     rubric_document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -253,6 +269,7 @@ class Assignment(Base):
             review_strictness=self.review_strictness,
             calibration=self.calibration_policy,
             reminder_hours=tuple(self.reminder_hours if self.reminder_hours is not None else DEFAULT_REMINDER_HOURS),
+            team_assignment=self.team_assignment,
         )
 
     @property
@@ -296,6 +313,7 @@ class Assignment(Base):
         self.calibration_pass_accuracy = settings.calibration.pass_accuracy
         self.calibration_attempts = settings.calibration.attempts
         self.reminder_hours = list(settings.reminder_hours)
+        self.team_assignment = settings.team_assignment
 
 
 class Submission(Base):
@@ -310,8 +328,11 @@ class Submission(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    # In a team assignment: the member who first handed in (kept on a remaining member when they leave the team).
     author_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    # What reviewers see instead of the author's name.
+    # The team whose work this is, in a team assignment: one submission per team, any member hands in.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), unique=True)
+    # What reviewers see instead of the author's name (a team's anonymous code for a team's work).
     pseudonym: Mapped[str] = mapped_column(String(16))
     # Peer reviews submitted or held under an unexpired lease: the review queue's ordering key, kept on the row
     # so that PostgreSQL re-checks it when two reviewers reach for the same submission at once.
@@ -319,6 +340,7 @@ class Submission(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[Person] = relationship()
+    team: Mapped[Team | None] = relationship()
     versions: Mapped[list[SubmissionVersion]] = relationship(
         back_populates="submission", order_by="SubmissionVersion.number", passive_deletes=True
     )
@@ -348,8 +370,53 @@ class SubmissionVersion(Base):
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     is_late: Mapped[bool] = mapped_column(Boolean, default=False)
     late_penalty: Mapped[float] = mapped_column(Float, default=0.0)  # fraction of the grade taken off
+    # Which member handed this version in (a team's work); shown to staff only. None before it was kept.
+    handed_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
 
     submission: Mapped[Submission] = relationship(back_populates="versions")
+    handed_in_by: Mapped[Person | None] = relationship()
+
+
+class Team(Base):
+    """A team of a team assignment: its name, for staff, and the anonymous code reviewers know its work by."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("assignment_id", "code"), UniqueConstraint("assignment_id", "name"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(8))  # "T3KQ": reviewers read "Team T3KQ", never the name or members
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TeamMembership(Base):
+    """A student's time in a team: from, until (None while they are in it), and who placed them there and when.
+
+    A move ends one membership and starts another, so every change stays on record."""
+
+    __tablename__ = "team_memberships"
+    __table_args__ = (
+        # A student is in at most one team of an assignment at a time.
+        Index("uq_team_memberships_current", "assignment_id", "person_id", unique=True,
+              postgresql_where=text("until IS NULL"), sqlite_where=text("until IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    since: Mapped[datetime]
+    until: Mapped[datetime | None]
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who ended the membership (moved the student on), kept with `until`.
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+    team: Mapped[Team] = relationship()
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    changed_by: Mapped[Person | None] = relationship(foreign_keys=[changed_by_id])
+    ended_by: Mapped[Person | None] = relationship(foreign_keys=[ended_by_id])
 
 
 class CalibrationExample(Base):
@@ -662,6 +729,7 @@ class FileCheck(Base):
     submitted_at: Mapped[datetime]  # the upload: what lateness is counted from, however long the check takes
     is_late: Mapped[bool] = mapped_column(Boolean, default=False)
     late_penalty: Mapped[float] = mapped_column(Float, default=0.0)
+    handed_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     status: Mapped[FileCheckStatus] = mapped_column(_enum(FileCheckStatus, 16), default=FileCheckStatus.CHECKING)
     # Why the file was refused: a translatable message ({"template", "params"}), shown in the reader's language.
     refusal: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)

@@ -42,9 +42,11 @@ from assessment.models import (
     ReviewStatus,
     Submission,
     SubmissionVersion,
+    TeamMembership,
 )
 from assessment.phases import Phase, Timeline
 from assessment.services import get_assignment, plain_text
+from assessment.team_work import current_teams, ever_in_team, own_work
 from assessment.write_rules import ensure_feedback_open, ensure_open, ensure_review_writable
 
 MAX_COMMENT_CHARACTERS = 20_000
@@ -83,7 +85,8 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
     5. In static mode nothing new is handed out: reviews were allocated when reviewing opened.
     6. Leases that ran out go back to the pool: the reviewer's own at once, everyone's when nothing under k is
        eligible, and every minute by the scheduled sweep (so the common request stays short).
-    7. Eligible: not the reviewer's own, never reviewed or held by them before, with a handed-in version,
+    7. Eligible: not the reviewer's own nor any team's they are or were in, never reviewed or held by them before,
+       with a handed-in version,
        and fewer than k reviews submitted or under an unexpired lease (its `review_load`).
     8. Among the eligible, the least loaded, then the oldest (first handed in), then the lowest id.
     9. The chosen submission is locked (FOR UPDATE SKIP LOCKED: concurrent reviewers take different ones) and
@@ -190,7 +193,7 @@ def _standing_statement() -> Executable:
         assignment.reviews_per_submission, assignment.reviews_per_student, assignment.lease_hours,
         select(enrollment.role).where(enrollment.person_id == reviewer, enrollment.course_id == assignment.course_id)
         .scalar_subquery(),
-        select(submission.id).where(submission.assignment_id == assignment.id, submission.author_id == reviewer,
+        select(submission.id).where(submission.assignment_id == assignment.id, own_work(assignment.id, reviewer),
                                     exists().where(version.submission_id == submission.id))
         .scalar_subquery(),
         select(func.count()).where(*mine, review.status == ReviewStatus.SUBMITTED).scalar_subquery(),
@@ -251,7 +254,10 @@ def reviewable_by(assignment_id: int | BindParameter[int], reviewer: int | BindP
     already = exists().where(Review.submission_id == submission.id, Review.reviewer_id == reviewer,
                              Review.kind == ReviewKind.PEER)
     handed_in = exists().where(SubmissionVersion.submission_id == submission.id)
-    return submission.assignment_id == assignment_id, submission.author_id != reviewer, ~already, handed_in
+    # Individual work (no team) skips the team check, so the queue costs what it did outside team assignments.
+    not_own_team = or_(submission.team_id.is_(None), ~ever_in_team(reviewer, submission.team_id))
+    return (submission.assignment_id == assignment_id, submission.author_id != reviewer, not_own_team, ~already,
+            handed_in)
 
 
 def others_not_reviewed(session: Session, assignment_id: int, reviewer: int) -> int:
@@ -293,16 +299,28 @@ def allocate_statically(session: Session, assignment_id: int, now: datetime, see
                                                  Review.kind == ReviewKind.PEER)):
         raise NotAllowed(N_("Reviews are already allocated for this assignment; adjust them by hand in the table."))
     submissions = session.execute(
-        select(Submission.id, Submission.author_id)
+        select(Submission.id, Submission.author_id, Submission.team_id)
         .where(Submission.assignment_id == assignment_id, exists().where(SubmissionVersion.submission_id == Submission.id))
     ).all()
-    authors = {submission_id: author for submission_id, author in submissions}
-    reviewers = sorted(set(authors.values()) if assignment.reviewers_need_submission
-                       else set(_students(session, assignment.course_id)))
+    authors = {submission_id: author for submission_id, author, _ in submissions}
+    teams = current_teams(session, assignment_id) if assignment.team_assignment else {}
+    # A team's work was handed in by every member: each of them reviews when reviewers need a submission.
+    handed_in = {team for _, _, team in submissions if team is not None}
+    reviewers = sorted(set(authors.values()) | {person for person, team in teams.items() if team in handed_in}
+                       if assignment.reviewers_need_submission else set(_students(session, assignment.course_id)))
     if not authors or len(reviewers) < 2:
         raise InvalidInput({"allocation": N_("There are not enough submissions and reviewers to allocate reviews yet.")})
-    k = min(assignment.reviews_per_submission, len(reviewers) - 1)
-    pairs = allocate(authors, reviewers, k, seed=seed)
+    # Nobody reviews their own team's work: a submission has at most the reviewers outside its team.
+    def may_review(reviewer: int, submission: int) -> bool:
+        team = teams.get(reviewer)
+        return reviewer != authors[submission] and (team is None or team != teams.get(authors[submission]))
+
+    outside = (min(sum(may_review(reviewer, submission) for reviewer in reviewers) for submission in authors)
+               if teams else len(reviewers) - 1)
+    k = min(assignment.reviews_per_submission, outside)
+    if k < 1:
+        raise InvalidInput({"allocation": N_("There are not enough submissions and reviewers to allocate reviews yet.")})
+    pairs = allocate(authors, reviewers, k, seed=seed, teams=teams or None)
     versions = _latest_versions(session, list(authors))
     session.add_all(
         Review(assignment_id=assignment_id, submission_id=submission, reviewer_id=reviewer, kind=ReviewKind.PEER,
@@ -501,7 +519,7 @@ def reviews_received_by(session: Session, assignment_id: int, author_id: int) ->
         select(Review)
         .join(Submission, Review.submission_id == Submission.id)
         .options(joinedload(Review.reviewer))  # for `reviewer_label`, which names reviewers only in open mode
-        .where(Submission.assignment_id == assignment_id, Submission.author_id == author_id,
+        .where(Submission.assignment_id == assignment_id, own_work(assignment_id, author_id),
                Review.kind.in_((ReviewKind.PEER, ReviewKind.STAFF)),
                (Review.status == ReviewStatus.SUBMITTED)
                | ((Review.status == ReviewStatus.REMOVED) & Review.submitted_at.is_not(None)))
@@ -519,7 +537,8 @@ def flags_on(session: Session, review_ids: list[int]) -> dict[int, ReviewFlag]:
 
 def _received(session: Session, review_id: int, author_id: int, now: datetime) -> Review:
     review = _review_for_update(session, review_id)
-    if review is None or review.submission.author_id != author_id or review.status is not ReviewStatus.SUBMITTED:
+    if (review is None or review.status is not ReviewStatus.SUBMITTED
+            or _own_submission_id(session, review.assignment_id, author_id) != review.submission_id):
         raise NotFound(N_("That review does not exist."))
     ensure_feedback_open(get_assignment(session, review.assignment_id), now)
     return review
@@ -591,6 +610,9 @@ def assign_reviewer(session: Session, assignment_id: int, submission_id: int, re
     _ensure_student(session, reviewer_id, assignment.course_id)
     if submission.author_id == reviewer_id:
         raise InvalidInput({"reviewer": N_("A student cannot review their own work.")})
+    if submission.team_id is not None and session.scalar(select(exists().where(
+            TeamMembership.team_id == submission.team_id, TeamMembership.person_id == reviewer_id))):
+        raise InvalidInput({"reviewer": N_("A student cannot review their own team's work.")})
     existing = session.scalars(select(Review).where(Review.submission_id == submission_id,
                                                     Review.reviewer_id == reviewer_id,
                                                     Review.kind == ReviewKind.PEER)).one_or_none()
@@ -702,7 +724,7 @@ def _students(session: Session, course_id: int) -> list[int]:
 
 def _own_submission_id(session: Session, assignment_id: int, author_id: int) -> int | None:
     return session.scalar(
-        select(Submission.id).where(Submission.assignment_id == assignment_id, Submission.author_id == author_id,
+        select(Submission.id).where(Submission.assignment_id == assignment_id, own_work(assignment_id, author_id),
                                     exists().where(SubmissionVersion.submission_id == Submission.id))
     )
 

@@ -31,16 +31,21 @@ from assessment.models import (
     Review,
     Submission,
     SubmissionVersion,
+    Team,
+    TeamMembership,
 )
 from assessment.phases import PHASE_NAMES, Phase
 from assessment.reading import file_is_ready
 from assessment.rich_text import clean_rich_text, render_markdown
 from assessment.rubric import Criterion, Rubric
 from assessment.storage import FileStorage
+from assessment.team_work import own_work
 from assessment.write_rules import hand_in_lateness
 
 # Phases from which the rubric is fixed, so every review of the assignment is made against the same rubric.
 RUBRIC_LOCKED_PHASES = (Phase.REVIEW, Phase.GRADING, Phase.RELEASED)
+TEAM_SETTING_LOCKED: str = N_("Work has been handed in, so the assignment can no longer switch between individual and "
+                              "team work.")
 MAX_TEXT_CHARACTERS = 200_000
 # Control characters other than tab and newline: invisible, and some break XML exports or terminals. A carriage
 # return goes too, so the newlines browsers send as CR LF are stored as one newline.
@@ -84,6 +89,8 @@ def update_settings(session: Session, assignment_id: int, settings: AssignmentSe
         refused = locked_changes(assignment.settings, settings)
         if refused:
             raise SettingsLocked(refused)
+    if settings.team_assignment != assignment.team_assignment and _has_work(session, assignment):
+        raise SettingsLocked({"team_assignment": TEAM_SETTING_LOCKED})
     assignment.apply(_sanitised(settings))
     session.flush()
     return assignment
@@ -107,7 +114,10 @@ def reviewing_started(session: Session, assignment: Assignment, now: datetime) -
 
 def settings_locks(session: Session, assignment: Assignment, now: datetime) -> dict[str, str]:
     """Each setting locked now (by its form field's name), with why; empty before reviewing starts."""
-    return review_locks(assignment.settings) if reviewing_started(session, assignment, now) else {}
+    locks = review_locks(assignment.settings) if reviewing_started(session, assignment, now) else {}
+    if _has_work(session, assignment):
+        locks["team_assignment"] = TEAM_SETTING_LOCKED
+    return locks
 
 
 @dataclass(frozen=True)
@@ -318,9 +328,11 @@ def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDep
     """
     assignment = _locked_for_hand_in(session, hand_in.assignment_id)
     _ensure_student_of(session, hand_in.author_id, assignment.course_id)
+    team = _team_handing_in(session, assignment, hand_in.author_id)
+    # A team's work follows the late policy as one: its lateness is the hand-in's, whichever member hands in.
     lateness = hand_in_lateness(assignment, now)
     text_html, file = _checked_content(assignment, hand_in, deps.tool_origin)
-    submission = _locked_submission(session, assignment, hand_in.author_id, deps.pseudonym_secret)
+    submission = _locked_submission(session, assignment, hand_in.author_id, deps.pseudonym_secret, team)
     number = max(
         session.scalar(select(func.max(SubmissionVersion.number))
                        .where(SubmissionVersion.submission_id == submission.id)) or 0,
@@ -330,7 +342,7 @@ def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDep
     if file is None:
         handed_in = SubmissionVersion(
             submission_id=submission.id, number=number, text_html=text_html, submitted_at=now,
-            is_late=lateness.is_late, late_penalty=lateness.penalty,
+            is_late=lateness.is_late, late_penalty=lateness.penalty, handed_in_by_id=hand_in.author_id,
         )
     else:
         raw_key = quarantine_key()
@@ -338,6 +350,7 @@ def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDep
             submission_id=submission.id, number=number, text_html=text_html, claimed_name=claimed_name(file.filename),
             file_types=list(assignment.file_types), raw_key=raw_key, submitted_at=now,
             is_late=lateness.is_late, late_penalty=lateness.penalty, status=FileCheckStatus.CHECKING, attempts=0,
+            handed_in_by_id=hand_in.author_id,
         )
         # Written before the row is committed: a failed commit leaves at most this request's file, never a row
         # without its file.
@@ -383,9 +396,25 @@ def _locked_for_hand_in(session: Session, assignment_id: int) -> Assignment:
     return assignment
 
 
-def _locked_submission(session: Session, assignment: Assignment, author_id: int, secret: str) -> Submission:
-    """The author's submission row, created if missing (two first hand-ins at once create one), locked FOR UPDATE."""
-    query = (select(Submission).where(Submission.assignment_id == assignment.id, Submission.author_id == author_id)
+def _team_handing_in(session: Session, assignment: Assignment, person_id: int) -> Team | None:
+    """The team a member hands in for, in a team assignment (None otherwise); a student in no team cannot."""
+    if not assignment.team_assignment:
+        return None
+    team = session.scalars(select(Team).join(TeamMembership, TeamMembership.team_id == Team.id).where(
+        TeamMembership.assignment_id == assignment.id, TeamMembership.person_id == person_id,
+        TeamMembership.until.is_(None))).one_or_none()
+    if team is None:
+        raise NotAllowed(N_("This is a team assignment and you are not in a team yet: ask your instructor to place "
+                            "you in one, then hand in your team's work."))
+    return team
+
+
+def _locked_submission(session: Session, assignment: Assignment, author_id: int, secret: str,
+                       team: Team | None = None) -> Submission:
+    """The author's (or their team's) submission row, created if missing (two first hand-ins at once create one),
+    locked FOR UPDATE."""
+    whose = Submission.team_id == team.id if team is not None else Submission.author_id == author_id
+    query = (select(Submission).where(Submission.assignment_id == assignment.id, whose)
              .with_for_update().execution_options(populate_existing=True))
     submission = session.scalars(query).one_or_none()
     if submission is not None:
@@ -393,10 +422,12 @@ def _locked_submission(session: Session, assignment: Assignment, author_id: int,
     # INSERT ... ON CONFLICT DO NOTHING: a concurrent first hand-in's row wins, and is found and locked below. (A
     # savepoint would do on PostgreSQL, but the SQLite driver commits when it releases one.)
     dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # A team's work is known to reviewers by the team's anonymous code, never by the member who handed it in.
     session.execute(dialect_insert(Submission).values(
         assignment_id=assignment.id, author_id=author_id, review_load=0, created_at=utcnow(),
-        pseudonym=pseudonym(secret, f"assignment:{assignment.public_id}", author_id),
-    ).on_conflict_do_nothing(index_elements=["assignment_id", "author_id"]))
+        team_id=team.id if team is not None else None,
+        pseudonym=team.code if team is not None else pseudonym(secret, f"assignment:{assignment.public_id}", author_id),
+    ).on_conflict_do_nothing())
     submission = session.scalars(query).one_or_none()
     if submission is None:
         raise newer_version_conflict()
@@ -433,11 +464,13 @@ def _ensure_student_of(session: Session, person_id: int, course_id: int) -> None
 
 
 def own_submission(session: Session, assignment_id: int, author_id: int) -> Submission | None:
+    """The student's submission: their own, or in a team assignment their team's (every member sees it)."""
     return session.scalars(
         select(Submission)
         .options(selectinload(Submission.versions))
-        .where(Submission.assignment_id == assignment_id, Submission.author_id == author_id)
+        .where(Submission.assignment_id == assignment_id, own_work(assignment_id, author_id))
     ).one_or_none()
+
 
 
 @dataclass(frozen=True)
@@ -454,7 +487,7 @@ def version_file(session: Session, assignment_id: int, version_id: int, viewer: 
         version is None
         or not file_is_ready(version)
         or version.submission.assignment_id != assignment_id
-        or (version.submission.author_id != viewer.person_id and not viewer.is_staff)
+        or (not viewer.is_staff and own_submission(session, assignment_id, viewer.person_id) != version.submission)
     ):
         raise NotFound(N_("That file does not exist."))
     return version
@@ -501,8 +534,9 @@ def student_work(session: Session, assignment_id: int, person_id: int) -> Roster
     ).one_or_none()
     if student is None:
         raise NotFound(N_("That student is not in this course."))
+    # A member of a team reads as their team's work, with who handed in each version.
     submission = session.scalars(
-        select(Submission).options(selectinload(Submission.versions))
-        .where(Submission.assignment_id == assignment_id, Submission.author_id == person_id)
+        select(Submission).options(selectinload(Submission.versions).joinedload(SubmissionVersion.handed_in_by))
+        .where(Submission.assignment_id == assignment_id, own_work(assignment_id, person_id))
     ).one_or_none()
     return RosterRow(person=student, submission=submission)

@@ -41,6 +41,7 @@ from assessment.student_progress import (
     explain_grade,
     progress,
 )
+from assessment.team_work import own_work
 from assessment.write_rules import hand_in_lateness
 
 
@@ -127,7 +128,7 @@ def _standing(session: Session, assignment: Assignment, student_id: int, release
     row = session.execute(
         select(Submission, Grade, waiting.label("waiting"), open_checks.label("open_checks"))
         .select_from(Person)
-        .outerjoin(Submission, and_(Submission.author_id == Person.id, Submission.assignment_id == assignment.id))
+        .outerjoin(Submission, and_(own_work(assignment.id, Person.id), Submission.assignment_id == assignment.id))
         .outerjoin(Grade, own_grade if released else false())
         .options(joinedload(Submission.versions))
         .where(Person.id == student_id)
@@ -147,9 +148,9 @@ class _StudentReviews:
 def _reviews(session: Session, assignment_id: int, student_id: int, released: bool) -> _StudentReviews:
     """The reviews the student wrote and, once results are out, those of their work, with the flags on them: one
     statement, sorted out here by the same rules as `my_peer_reviews`, `received_reviews` and `flags_on`."""
-    own_work = select(Submission.id).where(Submission.assignment_id == assignment_id,
-                                           Submission.author_id == student_id).scalar_subquery()
-    theirs = or_(Review.reviewer_id == student_id, Review.submission_id == own_work) if released \
+    own = select(Submission.id).where(Submission.assignment_id == assignment_id,
+                                      own_work(assignment_id, student_id)).scalar_subquery()
+    theirs = or_(Review.reviewer_id == student_id, Review.submission_id == own) if released \
         else Review.reviewer_id == student_id
     rows = session.execute(
         select(Review, ReviewFlag)
@@ -160,7 +161,9 @@ def _reviews(session: Session, assignment_id: int, student_id: int, released: bo
     ).all()
     written = [review for review, _ in rows if review.reviewer_id == student_id]
     mine = [review for review in written if is_my_peer_review(review)]
-    received = sorted((review for review, _ in rows if review.submission.author_id == student_id
+    # What others wrote is of the student's (or their team's) work: nothing else was read.
+    received = sorted((review for review, _ in rows
+                       if (review.reviewer_id != student_id or review.submission.author_id == student_id)
                        and is_shown_to_author(review)), key=lambda review: (review.submitted_at, review.id))
     shown = {review.id for review in received}
     flags = {review.id: flag for review, flag in rows if flag is not None and review.id in shown}

@@ -19,3 +19,11 @@ def reviewer_label(anonymity: Anonymity, position: int, reviewer_name: str, *, s
     if viewer_is_staff or anonymity is Anonymity.OPEN:
         return reviewer_name
     return N_("Course staff") if staff_review else N_("Reviewer %(number)s", number=position)
+
+
+def team_label(anonymity: Anonymity, code: str, team_name: str, *, viewer_is_staff: bool) -> str:
+    """What a reviewer (or staff) sees in place of the team whose work it is: never its members, and in double-blind
+    mode only its anonymous code."""
+    if viewer_is_staff or anonymity is not Anonymity.DOUBLE_BLIND:
+        return team_name
+    return N_("Team %(code)s", code=code)

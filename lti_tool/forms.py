@@ -145,6 +145,7 @@ class SettingsForm(NewActivityForm):
     reviews_per_student = IntegerField(_l("Reviews each student must do"), default=3,
                                        validators=[required(), between(1, 20)])
     self_assessment = BooleanField(_l("Students also assess their own work"))
+    team_assignment = BooleanField(_l("Team assignment: students hand in and are reviewed as teams"))
     anonymity = RadioField(_l("Anonymity"), choices=ANONYMITY_CHOICES, default=Anonymity.DOUBLE_BLIND.value)
     submission_weight = DecimalField(_l("Weight of the submission grade (%); the rest rewards reviewing"), default=80,
                                      places=None, validators=[required(), between(0, 100)])
@@ -209,6 +210,7 @@ class SettingsForm(NewActivityForm):
             reviews_per_submission=self.reviews_per_submission.data,
             reviews_per_student=self.reviews_per_student.data,
             self_assessment=self.self_assessment.data,
+            team_assignment=self.team_assignment.data,
             anonymity=Anonymity(self.anonymity.data),
             submission_weight=float(self.submission_weight.data),
             aggregation=self.aggregation.data,
@@ -262,6 +264,7 @@ class SettingsForm(NewActivityForm):
             accept_late=late.accept_late, late_until=local(late.late_until), late_penalty_per_day=late.penalty_per_day,
             reviews_per_submission=settings.reviews_per_submission, reviews_per_student=settings.reviews_per_student,
             self_assessment=settings.self_assessment, anonymity=settings.anonymity.value,
+            team_assignment=settings.team_assignment,
             submission_weight=settings.submission_weight, aggregation=settings.aggregation,
             submission_kinds=settings.submission_kinds.value, file_types=list(settings.file_types),
             max_file_mb=settings.max_file_mb, reviewers_may_download=settings.reviewers_may_download,
@@ -351,6 +354,15 @@ def format_points(points: float) -> str:
 
 class CopyRubricForm(TranslatedForm):
     source = SelectField(_l("Copy the rubric of"), coerce=int)
+
+
+class TeamSizesForm(TranslatedForm):
+    smallest = IntegerField(_l("Smallest team"), default=3, validators=[required(), between(1, 50)])
+    largest = IntegerField(_l("Largest team"), default=4, validators=[required(), between(1, 50)])
+
+
+class TeamsFileForm(TranslatedForm):
+    file = FileField(_l("CSV file of teams"))
 
 
 class SubmissionForm(TranslatedForm):

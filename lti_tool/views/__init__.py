@@ -20,8 +20,9 @@ def init_views(app: Flask) -> None:
         reviewing,
         rubric,
         student,
+        teams,
     )
 
     for module in (landing, instructor, assignment_settings, rubric, student, deep_linking, calibration, reviewing,
-                   reading, feedback, review_admin, grading, dashboard):
+                   reading, feedback, review_admin, grading, dashboard, teams):
         app.register_blueprint(module.bp)

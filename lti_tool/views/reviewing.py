@@ -27,7 +27,7 @@ from assessment.peer_review import (
     why_review_is_closed,
 )
 from assessment.reading import DOWNLOAD_TURNED_OFF, file_is_ready, may_download_under_review
-from assessment.visibility import author_label
+from assessment.visibility import author_label, team_label
 from lti_tool.database import db
 from lti_tool.forms import ActionForm
 from lti_tool.i18n import translate
@@ -142,10 +142,19 @@ def _review_page(view: LaunchView, assignment: Assignment, item: Review, selecti
     return render_template(
         "reviewing/review.html", view=view, assignment=assignment, review=item, form=ActionForm(),
         selections=selections, comments=comments, problems=problems, now=utcnow(), changed=changed,
-        author=translate(author_label(assignment.anonymity, item.submission.pseudonym, item.submission.author.display_name,
-                                      viewer_is_staff=view.is_staff or item.kind is ReviewKind.SELF)),
+        author=translate(_whose_work(assignment, item, view)),
         version=version, reader=reader, closed=translate(closed) if closed else None,
     )
+
+
+def _whose_work(assignment: Assignment, item: Review, view: LaunchView) -> str:
+    """The author (or team) of the work under review as this reader may know it; a team is never named by members."""
+    viewer_is_staff = view.is_staff or item.kind is ReviewKind.SELF
+    team = item.submission.team
+    if team is not None:
+        return team_label(assignment.anonymity, team.code, team.name, viewer_is_staff=viewer_is_staff)
+    return author_label(assignment.anonymity, item.submission.pseudonym, item.submission.author.display_name,
+                        viewer_is_staff=viewer_is_staff)
 
 
 def _may_download(view: LaunchView, assignment: Assignment, item: Review) -> bool:

@@ -1,8 +1,8 @@
 """reminders: e-mails before each deadline and staff's daily summaries, each claimed once; a person's language,
 a student's opt-out, the activity's address in the LMS and the hours before a deadline that students are reminded
 
-Revision ID: 0022
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-02
 """
 
@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql
 
 import assessment.db
 
-revision = '0022'
-down_revision = '0019'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,141 @@
+"""Forming teams: made from the roster (at random or balanced by an attribute), or read from an instructor's CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from assessment.errors import InvalidInput
+from assessment.messages import N_
+
+PersonId = TypeVar("PersonId", bound=Hashable)
+MAX_TEAM_SIZE = 50
+# Letters and digits people read aloud without confusing them (no 0/O, 1/I/L), as pseudonyms use.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 4
+
+
+def team_count(students: int, smallest: int, largest: int) -> int:
+    """How many teams `students` make with every team of `smallest` to `largest` members: the fewest possible.
+
+    With t teams dealt in turn, sizes are floor(n/t) and ceil(n/t); the fewest t with ceil(n/t) <= largest
+    works exactly when floor(n/t) >= smallest still holds."""
+    if not 1 <= smallest <= largest <= MAX_TEAM_SIZE:
+        raise InvalidInput({"sizes": N_("Team sizes run from a smallest to a largest size, between 1 and %(max)s.",
+                                        max=MAX_TEAM_SIZE)})
+    if students == 0:
+        raise InvalidInput({"sizes": N_("There are no students in the course yet to put in teams.")})
+    count = -(-students // largest)
+    if students // count < smallest:
+        raise InvalidInput({"sizes": N_(
+            "%(students)s students cannot be split into teams of %(smallest)s to %(largest)s members; "
+            "widen the sizes.", students=students, smallest=smallest, largest=largest)})
+    return count
+
+
+def form_teams(students: Sequence[PersonId], smallest: int, largest: int, *, seed: int,
+               attribute: Mapping[PersonId, str] | None = None) -> list[list[PersonId]]:
+    """Every student in exactly one team of `smallest` to `largest` members; sizes differ by at most one.
+
+    Random by default (the same seed gives the same teams, whatever the order of `students`). With `attribute`
+    (person -> value, such as a programme or a tutorial group), each value is spread over the teams as evenly as
+    the numbers allow: students are dealt in turn to the teams, grouped by value."""
+    people = sorted(set(students), key=repr)
+    count = team_count(len(people), smallest, largest)
+    rng = random.Random(seed)  # noqa: S311 - reproducible teams from a seed, not a secret
+    if attribute:
+        groups: dict[str, list[PersonId]] = {}
+        for person in people:
+            groups.setdefault(attribute.get(person, ""), []).append(person)
+        order: list[PersonId] = []
+        for value in sorted(groups):
+            members = groups[value]
+            rng.shuffle(members)
+            order.extend(members)
+    else:
+        order = list(people)
+        rng.shuffle(order)
+    teams: list[list[PersonId]] = [[] for _ in range(count)]
+    for index, person in enumerate(order):
+        teams[index % count].append(person)
+    return teams
+
+
+def team_code(rng: random.Random) -> str:
+    """An anonymous code reviewers know a team by ("T3KQ"), saying nothing of its name or members."""
+    return "".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+@dataclass(frozen=True)
+class CsvTeam:
+    name: str
+    members: tuple[Hashable, ...]
+    line: int  # where the team is first named
+
+
+def read_team_csv(text: str, roster: Mapping[str, Hashable]) -> list[CsvTeam]:
+    """Teams from a CSV with a `team` column and a `student` column (the student's email or LMS user id).
+
+    `roster` maps each way of naming a student of the course (lower case) to the student. Every problem is
+    reported with its line, all at once (InvalidInput, one entry per line): unknown students, a student in two
+    teams, a line without a team, empty teams and teams of one."""
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    if not rows:
+        raise InvalidInput({"file": N_("The file is empty. Upload a CSV with a team column and a student column.")})
+    header = [cell.strip().lower() for cell in rows[0]]
+    if "team" not in header or "student" not in header:
+        raise InvalidInput({"file": N_(
+            "Line 1 must name the columns: team and student (the student's email or LMS user id).")})
+    team_column, student_column = header.index("team"), header.index("student")
+    problems: dict[str, str] = {}
+    members: dict[str, list[Hashable]] = {}
+    first_line: dict[str, int] = {}
+    placed: dict[Hashable, tuple[str, int]] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        team = _cell(row, team_column)
+        student = _cell(row, student_column)
+        key = f"line {line}"
+        if not team:
+            problems[key] = N_("Line %(line)s: the team is missing.", line=line)
+            continue
+        first_line.setdefault(team, line)
+        members.setdefault(team, [])
+        if not student:
+            continue  # a team named without a student: empty unless other lines fill it (checked below)
+        person = roster.get(student.lower())
+        if person is None:
+            problems[key] = N_("Line %(line)s: no student %(student)s in this course.", line=line, student=student)
+        elif person in placed:
+            other_team, other_line = placed[person]
+            problems[key] = N_("Line %(line)s: %(student)s is already in team %(team)s (line %(first)s); a student "
+                               "is in one team only.", line=line, student=student, team=other_team, first=other_line)
+        else:
+            placed[person] = (team, line)
+            members[team].append(person)
+    for team, people in members.items():
+        line = first_line[team]
+        key = f"team {team}"
+        if not people and not any(f"line {n}" in problems for n in _lines_of(rows, team_column, team)):
+            problems[key] = N_("Team %(team)s (line %(line)s) has no members.", team=team, line=line)
+        elif len(people) == 1 and not any(f"line {n}" in problems for n in _lines_of(rows, team_column, team)):
+            problems[key] = N_("Team %(team)s (line %(line)s) has only one member; a team needs at least two.",
+                               team=team, line=line)
+    if problems:
+        raise InvalidInput(problems, N_("The teams were not saved: correct the lines below and upload the file again."))
+    if not members:
+        raise InvalidInput({"file": N_("The file names no teams.")})
+    return [CsvTeam(team, tuple(people), first_line[team]) for team, people in members.items()]
+
+
+def _cell(row: list[str], column: int) -> str:
+    return row[column].strip() if column < len(row) else ""
+
+
+def _lines_of(rows: list[list[str]], column: int, team: str) -> list[int]:
+    return [line for line, row in enumerate(rows[1:], start=2) if _cell(row, column) == team]
