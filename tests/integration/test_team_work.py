@@ -242,7 +242,7 @@ def test_the_queue_never_hands_a_student_their_own_teams_work(session, deps):
             review = request_review(session, ReviewerContext(cohort.assignment_id, person, True), NOW)
             save_review(session, review.id, person, ReviewInput(VALID_SELECTIONS, {}, submit=True), NOW)
             session.commit()
-            served.append((person, review.submission.author_id))
+            served.append((person, session.get(Submission, review.submission_id).author_id))
         with pytest.raises(NothingToReview):
             request_review(session, ReviewerContext(cohort.assignment_id, person, True), NOW)
     assert len(served) == 12
@@ -255,7 +255,8 @@ def test_a_member_who_did_not_hand_in_still_reviews_as_their_team_did(session, d
 
     review = request_review(session, ReviewerContext(cohort.assignment_id, non_author, True), NOW)
 
-    assert review.submission.team_id is not None and review.submission.author_id not in teams[0]
+    work = session.get(Submission, review.submission_id)
+    assert work.team_id is not None and work.author_id not in teams[0]
 
 
 def test_static_allocation_gives_every_member_reviews_of_other_teams_only(session, deps):
