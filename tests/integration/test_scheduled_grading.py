@@ -113,7 +113,26 @@ LOCKED_BEAT_JOBS = {"peerlti.sweep_grade_postings": "sweep_grade_postings",
 
 def test_every_scheduled_job_but_the_nonce_clean_up_takes_a_lock_a_second_beat_finds_taken():
     scheduled = {entry["task"] for entry in BEAT_SCHEDULE.values()}
-    assert scheduled == set(LOCKED_BEAT_JOBS) | {"peerlti.forget_expired_nonces"}
+    # Reminders take their lock only when e-mail is on: the next test.
+    assert scheduled == set(LOCKED_BEAT_JOBS) | {"peerlti.forget_expired_nonces", "peerlti.send_reminders"}
+
+
+def test_reminders_sent_by_a_second_beat_while_the_first_runs_send_nothing(session, database_url, tmp_path, caplog):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the lock of scheduled tasks is PostgreSQL's; SQLite runs one writer at a time")
+    # No server listens on port 9: a run that got past the lock would record a failed delivery, not a skip.
+    celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
+                                            "DATABASE_URL": database_url, "SMTP_URL": "smtp://127.0.0.1:9"}))
+    assert try_lock(session, "send_reminders")  # the first beat's run, inside its transaction
+    try:
+        with caplog.at_level(logging.INFO, logger="workers.tasks"):
+            result = celery.tasks["peerlti.send_reminders"].apply().result
+    finally:
+        session.rollback()
+        celery.close()
+
+    assert result == {"sent": 0, "failed": 0, "no_address": 0, "busy": 1}
+    assert "send_reminders is already running elsewhere; skipped" in caplog.text
 
 
 @pytest.mark.parametrize(("task", "lock"), sorted(LOCKED_BEAT_JOBS.items()))
