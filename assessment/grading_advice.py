@@ -14,6 +14,7 @@ from assessment.models import Assignment, CourseRole, Enrollment, Grade, Person,
 from assessment.reviewer_warnings import ReviewerWarnings, judged_reviews, reviewer_warnings
 from assessment.score_explanation import ScoreExplanation, from_stored
 from assessment.triage import grading_priorities
+from assessment.warning_dismissals import Dismissal, dismissals
 
 # Staff grade about this share of the class first: enough to inform most reviewers' measured bias, few enough to do.
 STAFF_SHARE = 0.05
@@ -33,12 +34,24 @@ class Suggestion:
 
 @dataclass(frozen=True)
 class GradingAdvice:
-    warnings: ReviewerWarnings  # reviewers and members by person id
+    warnings: ReviewerWarnings  # those staff have not dismissed; reviewers and members by person id
     names: Mapping[int, str]
     grade_first: list[Suggestion]
+    dismissed: ReviewerWarnings  # still found by the last run, but dismissed by staff
+    dismissals: Mapping[tuple[int, str], Dismissal]
 
     def name(self, person_id: int) -> str:
         return self.names.get(person_id, "")
+
+    @property
+    def any_warnings(self) -> bool:
+        return bool(len(self.warnings) or len(self.dismissed))
+
+    def dismissal(self, reviewer: int | tuple[int, ...], kind: str) -> Dismissal | None:
+        """Who dismissed the warning and when; for a clique, whoever dismissed it last."""
+        found = [self.dismissals.get((person, kind)) for person in (reviewer if isinstance(reviewer, tuple)
+                                                                     else (reviewer,))]
+        return max((d for d in found if d is not None), key=lambda d: d.at, default=None)
 
 
 @dataclass(frozen=True)
@@ -85,13 +98,16 @@ def grading_advice(session: Session, assignment: Assignment, names: Mapping[int,
             settled.add(author)
     scale = (0.0, float(assignment.points_possible))
     # Explanations are kept by author, so each "submission" here is its author's person id.
-    warnings = reviewer_warnings(judged_reviews(explanations, scale=scale), {author: author for author in explanations},
-                                 scale_width=scale[1])
+    found = reviewer_warnings(judged_reviews(explanations, scale=scale), {author: author for author in explanations},
+                              scale_width=scale[1])
+    dismissed = dismissals(session, assignment.id)
+    warnings = found.open(dismissed.keys())
+    # A dismissed warning no longer makes its reviewer's other work count double (assessment.warning_dismissals).
     ranked = [p for p in grading_priorities(explanations, stds, warned=warnings.reviewers)
               if p.submission not in settled]
     count = min(MAX_SUGGESTED, math.ceil(STAFF_SHARE * len(ranked)))
     known = dict(names or {})
-    wanted = set(warnings.reviewers) | {p.submission for p in ranked[:count]}
+    wanted = set(found.reviewers) | {p.submission for p in ranked[:count]}
     missing = wanted - known.keys()
     if missing:  # people no longer enrolled as students
         known.update((person.id, person.display_name)
@@ -99,4 +115,4 @@ def grading_advice(session: Session, assignment: Assignment, names: Mapping[int,
     suggestions = [Suggestion(p.submission, known.get(p.submission, ""), submission_of[p.submission], math.sqrt(p.own),
                               p.informs)
                    for p in ranked[:count]]
-    return GradingAdvice(warnings, known, suggestions)
+    return GradingAdvice(warnings, known, suggestions, found.dismissed(dismissed.keys()), dismissed)

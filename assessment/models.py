@@ -781,3 +781,18 @@ class Reminder(Base):
     # A summary's counts as they stood when it was due, so that a retry sends the same figures.
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
 
+
+
+class WarningDismissal(Base):
+    """Staff's decision that one kind of reviewer warning about one reviewer needs nothing more, until undone."""
+
+    __tablename__ = "warning_dismissals"
+    # One row per warning: a second dismissal (another tab, a colleague) finds the first and stores nothing.
+    __table_args__ = (UniqueConstraint("assignment_id", "reviewer_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # one of assessment.reviewer_warnings.WARNING_KINDS
+    dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    dismissed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -30,6 +30,11 @@ MARGIN_SHARE = 0.1
 # beyond this.
 ONE_SIDED_SHARE = 0.15
 SAME_SIDE_SHARE = 0.8
+
+# The kinds of warning staff can dismiss, one reviewer at a time (a reciprocal clique: each member).
+ONE_SIDED, FLAT, RECIPROCAL = "one_sided", "flat", "reciprocal"
+WARNING_KINDS = (ONE_SIDED, FLAT, RECIPROCAL)
+Dismissed = Collection[tuple[Hashable, str]]  # (reviewer, kind) pairs staff dismissed
 
 
 SubmissionId = TypeVar("SubmissionId", bound=Hashable)
@@ -101,6 +106,22 @@ class ReviewerWarnings:
 
     def __len__(self) -> int:
         return len(self.flat) + len(self.one_sided) + len(self.reciprocal)
+
+    def open(self, dismissed: Dismissed) -> ReviewerWarnings:
+        """The warnings staff have not dismissed: those the advice counts and the work to grade first weighs."""
+        return self._split(dismissed, keep_dismissed=False)
+
+    def dismissed(self, dismissed: Dismissed) -> ReviewerWarnings:
+        """The warnings staff dismissed; a clique only while every member is dismissed, so a new member shows it."""
+        return self._split(dismissed, keep_dismissed=True)
+
+    def _split(self, dismissed: Dismissed, *, keep_dismissed: bool) -> ReviewerWarnings:
+        gone = set(dismissed)
+        return ReviewerWarnings(
+            [w for w in self.flat if ((w.reviewer, FLAT) in gone) == keep_dismissed],
+            [w for w in self.one_sided if ((w.reviewer, ONE_SIDED) in gone) == keep_dismissed],
+            [clique for clique in self.reciprocal
+             if all((member, RECIPROCAL) in gone for member in clique.members) == keep_dismissed])
 
 
 def judged_reviews(explanations: Mapping[SubmissionId, ScoreExplanation], *,

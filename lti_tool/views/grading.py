@@ -22,6 +22,7 @@ from assessment.models import Grade, GradePosting, Person, Submission
 from assessment.peer_review import open_flags_by_author, reviewer_names
 from assessment.phases import Phase
 from assessment.score_explanation import from_stored
+from assessment.warning_dismissals import WarningChoice, dismiss_warning, undo_dismissal
 from lti_tool.database import db
 from lti_tool.enqueue import enqueue
 from lti_tool.forms import ActionForm
@@ -140,6 +141,39 @@ def retry(link_id: int, posting_id: int) -> Response:
     log_event(log, "grade.posting_retried", posting_id=posting_id, person_id=view.person.id)
     flash(gettext("Sent again.") if _send([posting_id]) else gettext("It will be sent again shortly."))
     return redirect(url_for("grading.grades", link_id=link_id), 303)
+
+
+# The pages whose advice lists the warnings, by the "back" field of their forms: the dismissal leads back there.
+ADVICE_PAGES = {"dashboard": "landing.resource_link", "grades": "grading.grades", "compare": "grading.compare"}
+
+
+@bp.post("/links/<int:link_id>/grades/warnings/dismiss")
+def dismiss(link_id: int) -> Response:
+    view = staff_view(link_id)
+    choice = WarningChoice.parse(request.form.getlist("reviewer"), request.form.get("kind", ""))
+    dismiss_warning(db(), view.require_assignment().id, choice, view.person.id, utcnow())
+    db().commit()
+    log_event(log, "warning.dismissed", link_id=link_id, person_id=view.person.id, kind=choice.kind,
+              reviewers=len(choice.reviewers))
+    flash(gettext("Warning dismissed. It stays dismissed, whatever later grading runs find, until you undo it."))
+    return _back_to_advice(link_id)
+
+
+@bp.post("/links/<int:link_id>/grades/warnings/undo")
+def undo_dismiss(link_id: int) -> Response:
+    view = staff_view(link_id)
+    choice = WarningChoice.parse(request.form.getlist("reviewer"), request.form.get("kind", ""))
+    undo_dismissal(db(), view.require_assignment().id, choice)
+    db().commit()
+    log_event(log, "warning.restored", link_id=link_id, person_id=view.person.id, kind=choice.kind,
+              reviewers=len(choice.reviewers))
+    flash(gettext("The warning is shown again."))
+    return _back_to_advice(link_id)
+
+
+def _back_to_advice(link_id: int) -> Response:
+    endpoint = ADVICE_PAGES.get(request.form.get("back", ""), "grading.grades")
+    return redirect(url_for(endpoint, link_id=link_id), 303)
 
 
 def _send(posting_ids: Iterable[int]) -> bool:

@@ -5,6 +5,10 @@ import pytest
 
 from assessment.aggregation import PeerScore, explain
 from assessment.reviewer_warnings import (
+    FLAT,
+    ONE_SIDED,
+    RECIPROCAL,
+    WARNING_KINDS,
     Exchange,
     JudgedReview,
     judged_reviews,
@@ -197,3 +201,53 @@ def test_in_a_varied_class_a_reviewer_who_gives_everyone_the_same_score_is_flat_
 
     assert [w.reviewer for w in found.flat] == [0]
     assert [set(clique.members) for clique in found.reciprocal] == [{4, 10}]
+
+
+# --- dismissed warnings ------------------------------------------------------------------------------------------
+
+
+def _mixed_warnings():
+    """A flat reviewer F, a lenient reviewer L (also flat) and the clique A, B, C."""
+    flat = _reviews("F", [(5.0, 2.0), (5.0, 5.0), (5.0, 8.0)])
+    lenient_and_flat = _reviews("L", [(9.0, 2.0), (9.0, 5.0), (9.0, 8.0)])
+    clique = [_exchange("A", "B", 10.0, 7.0), _exchange("B", "A", 10.0, 7.0),
+              _exchange("B", "C", 10.0, 7.0), _exchange("C", "B", 10.0, 7.0)]
+    return _warn(flat + lenient_and_flat + clique, AUTHORS)
+
+
+def test_a_dismissed_warning_leaves_the_open_ones_and_the_reviewers_warned_about():
+    warnings = _mixed_warnings()
+    assert {w.reviewer for w in warnings.flat} == {"F", "L"} and [w.reviewer for w in warnings.one_sided] == ["L"]
+
+    still = warnings.open({("F", FLAT), ("L", ONE_SIDED)})
+
+    assert [w.reviewer for w in still.flat] == ["L"] and still.one_sided == [] and len(still.reciprocal) == 1
+    assert len(still) == 2 and still.reviewers == {"L", "A", "B", "C"}
+    gone = warnings.dismissed({("F", FLAT), ("L", ONE_SIDED)})
+    assert [w.reviewer for w in gone.flat] == ["F"] and [w.reviewer for w in gone.one_sided] == ["L"]
+    assert gone.reciprocal == [] and len(gone) == 2
+
+
+def test_a_dismissal_is_of_one_kind_of_warning_only():
+    warnings = _mixed_warnings()
+
+    still = warnings.open({("L", FLAT), ("F", RECIPROCAL), ("A", ONE_SIDED)})
+
+    assert [w.reviewer for w in still.flat] == ["F"] and [w.reviewer for w in still.one_sided] == ["L"]
+    assert len(still.reciprocal) == 1 and "L" in still.reviewers
+
+
+def test_a_clique_is_dismissed_only_when_every_member_is_and_a_new_member_brings_it_back():
+    warnings = _mixed_warnings()
+
+    assert len(warnings.open({("A", RECIPROCAL), ("B", RECIPROCAL)}).reciprocal) == 1
+    everyone = {("A", RECIPROCAL), ("B", RECIPROCAL), ("C", RECIPROCAL)}
+    assert warnings.open(everyone).reciprocal == [] and warnings.open(everyone).reviewers == {"F", "L"}
+    assert len(warnings.dismissed(everyone).reciprocal) == 1
+
+
+def test_no_dismissal_leaves_every_warning_open():
+    warnings = _mixed_warnings()
+
+    assert warnings.open(frozenset()) == warnings and len(warnings.dismissed(frozenset())) == 0
+    assert WARNING_KINDS == (ONE_SIDED, FLAT, RECIPROCAL)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from assessment.reviewer_warnings import FLAT, ONE_SIDED, JudgedReview, reviewer_warnings
 from assessment.score_explanation import ReviewLine, ScoreExplanation
 from assessment.triage import grading_priorities
 
@@ -72,3 +73,21 @@ def test_work_graded_by_staff_is_not_offered_but_still_measures_its_reviewers():
     assert set(ranked) == {"open", "next"}
     # x: residuals 4 (against the staff grade), 0, 0 -> variance 16/3 over 3 reviews; gain 16/3 / 12 = 4/9.
     assert ranked["open"].gain - ranked["open"].own == pytest.approx(4 / 9 * 0.25)
+
+
+def test_a_dismissed_warning_no_longer_makes_its_reviewers_other_work_count_double():
+    explanations = {"hub": _explanation([(1, "x", 4.0), (2, "y", 8.0)]),
+                    "other": _explanation([(3, "x", 7.0), (4, "z", 3.0)])}
+    # x gives 9 to work the consensus puts at 2, 5 and 8: flat and lenient.
+    warnings = reviewer_warnings([JudgedReview(n, "x", 9.0, consensus) for n, consensus in enumerate((2.0, 5.0, 8.0))],
+                                 {}, scale_width=10.0)
+    assert warnings.reviewers == {"x"} and len(warnings) == 2
+
+    def spill(dismissed):
+        warned = warnings.open(dismissed).reviewers
+        return {p.submission: p.gain - p.own for p in grading_priorities(explanations, {}, warned=warned)}
+
+    plain = {p.submission: p.gain - p.own for p in grading_priorities(explanations, {})}
+    assert spill(frozenset())["hub"] == pytest.approx(2 * plain["hub"]) and plain["hub"] > 0
+    assert spill({("x", FLAT)})["hub"] == pytest.approx(2 * plain["hub"])  # still warned as lenient
+    assert spill({("x", FLAT), ("x", ONE_SIDED)}) == pytest.approx(plain)

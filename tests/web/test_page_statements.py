@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import insert
 
 from assessment.db import utcnow
-from assessment.models import CourseRole
+from assessment.models import CourseRole, WarningDismissal
+from assessment.reviewer_warnings import WARNING_KINDS
 from tests.support.page_class import PageClass, counted_statements, launched_client, page_class
 
 SMALL = 6
@@ -60,3 +62,25 @@ def test_the_student_home_takes_at_most_four_statements(app, session, released):
     statements = _statements(app, place, "student home")
 
     assert len(statements) <= STUDENT_HOME_MOST, "\n\n".join(statements)
+
+
+def _dismiss_every_warning(session, place: PageClass) -> None:
+    """Every kind of warning about every student dismissed by the class's staff member, whichever the run found."""
+    session.execute(insert(WarningDismissal), [
+        {"assignment_id": place.assignment_id, "reviewer_id": student, "kind": kind, "dismissed_by_id": place.staff_id,
+         "dismissed_at": utcnow()} for student in place.student_ids for kind in WARNING_KINDS])
+    session.commit()
+
+
+@pytest.mark.parametrize("page", ["staff dashboard", "grades page"])
+def test_dismissed_warnings_cost_as_many_statements_for_a_class_ten_times_larger(app, session, small_and_large, page):
+    small, large = small_and_large
+    for place in small_and_large:
+        _dismiss_every_warning(session, place)
+
+    for_small, for_large = _statements(app, small, page), _statements(app, large, page)
+
+    assert len(for_large) == len(for_small), "\n".join(for_large)
+    shown = launched_client(app, small, small.staff_id, CourseRole.STAFF).get(f"/links/{small.link_id}/grades")
+    assert 'id="dismissed-warnings"' in shown.get_data(as_text=True)
+    assert 'id="reviewer-warnings"' not in shown.get_data(as_text=True)
