@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, aliased
 
 from assessment.calibration import CalibrationStatus, ExampleRecord, calibration_status
 from assessment.grading import days_late, still_in_doubt
-from assessment.grading_advice import GradedWork
 from assessment.messages import message_from_document
 from assessment.models import (
     GRADE_STATE_COLUMNS,
@@ -181,26 +180,19 @@ class Dashboard:
     progress: Progress
     reviewers: list[ReviewerStats]
     flags: list[OpenFlag]
-    graded: list[GradedWork] = field(default_factory=list)  # what the grading advice reads, loaded with the rows
 
 
 def dashboard(session: Session, assignment: Assignment, now: datetime) -> Dashboard:
     """Everything the staff dashboard shows, in a fixed handful of queries whatever the size of the class."""
-    rows, graded = _student_rows(session, assignment, now)
+    rows = student_rows(session, assignment, now)
     flags = open_flags(session, assignment.id)
     names = {row.person_id: row.name for row in rows}
-    return Dashboard(rows, summarise(rows, assignment, len(flags)), reviewer_stats(session, assignment.id, names), flags,
-                     graded)
+    return Dashboard(rows, summarise(rows, assignment, len(flags)), reviewer_stats(session, assignment.id, names), flags)
 
 
 def student_rows(session: Session, assignment: Assignment, now: datetime) -> list[StudentRow]:
-    """Every student of the course with their work, calibration, reviews and grade, in class-list order."""
-    return _student_rows(session, assignment, now)[0]
-
-
-def _student_rows(session: Session, assignment: Assignment, now: datetime) -> tuple[list[StudentRow], list[GradedWork]]:
-    """The student rows, and the graded work whose explanations the grading advice reads: from columns only (no
-    models are loaded: a class of ten thousand would spend most of the page building them)."""
+    """Every student of the course with their work, calibration, reviews and grade, in class-list order: from columns
+    only (no models are loaded: a class of ten thousand would spend most of the page building them)."""
     found = session.execute(_students_query(assignment, now)).all()
     # The grades apart: sorting the students with their grades' documents would take the sort out of memory.
     grades = {grade.person_id: grade for grade in session.execute(
@@ -208,16 +200,13 @@ def _student_rows(session: Session, assignment: Assignment, now: datetime) -> tu
         .where(Grade.assignment_id == assignment.id))}
     postings = _latest_postings(session, assignment.id)
     calibration = _calibration(session, assignment)
-    rows, graded = [], []
+    rows = []
     for found_row in found:
         person_id, handed_in = found_row.person_id, found_row.submitted_at is not None
         name = display_name(found_row)
         # A student who handed in nothing may not review when the assignment says so; they owe nothing then.
         may_review = handed_in or not assignment.reviewers_need_submission
         grade = grades.get(person_id)
-        if grade is not None and found_row.submission_id is not None:
-            graded.append(GradedWork(person_id, found_row.submission_id, grade.score_explanation, grade.submission_std,
-                                     grade.override_total is not None))
         rows.append(StudentRow(
             person_id=person_id,
             name=name,
@@ -239,7 +228,7 @@ def _student_rows(session: Session, assignment: Assignment, now: datetime) -> tu
             grade=_grade_state(grade) if grade is not None else None,
             passback=postings.get(person_id),
         ))
-    return rows, graded
+    return rows
 
 
 def _students_query(assignment: Assignment, now: datetime):
