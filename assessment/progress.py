@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from assessment.calibration import CalibrationStatus, ExampleRecord, calibration_status
@@ -195,8 +195,13 @@ def student_rows(session: Session, assignment: Assignment, now: datetime) -> lis
     only (no models are loaded: a class of ten thousand would spend most of the page building them)."""
     found = session.execute(_students_query(assignment, now)).all()
     # The grades apart: sorting the students with their grades' documents would take the sort out of memory.
+    columns = {column: getattr(Grade, column) for column in GRADE_STATE_COLUMNS}
+    # A grade's explanation is read here only to tell whether it changed since its release: the grades of a class not
+    # yet released leave theirs in the database rather than decode ten thousand documents nobody reads.
+    columns["score_explanation"] = case((Grade.released_snapshot.is_not(None), Grade.score_explanation)
+                                        ).label("score_explanation")
     grades = {grade.person_id: grade for grade in session.execute(
-        select(Grade.person_id, Grade.id.label("grade_id"), *(getattr(Grade, column) for column in GRADE_STATE_COLUMNS))
+        select(Grade.person_id, Grade.id.label("grade_id"), *columns.values())
         .where(Grade.assignment_id == assignment.id))}
     postings = _latest_postings(session, assignment.id)
     calibration = _calibration(session, assignment)
