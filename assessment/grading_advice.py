@@ -5,13 +5,24 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from assessment.models import Assignment, CourseRole, Enrollment, Grade, Person, Submission
-from assessment.reviewer_warnings import ReviewerWarnings, judged_reviews, reviewer_warnings
+from assessment.db import rows_changed
+from assessment.models import Assignment, CourseRole, Enrollment, Grade, Person, StoredAdvice, Submission
+from assessment.reviewer_warnings import (
+    Exchange,
+    FlatScoring,
+    OneSidedScoring,
+    ReciprocalMarks,
+    ReviewerWarnings,
+    judged_reviews,
+    reviewer_warnings,
+)
 from assessment.score_explanation import ScoreExplanation, from_stored
 from assessment.triage import grading_priorities
 from assessment.warning_dismissals import Dismissal, dismissals
@@ -65,13 +76,62 @@ class GradedWork:
     overridden: bool
 
 
-def grading_advice(session: Session, assignment: Assignment, names: Mapping[int, str] | None = None,
-                   enrolled: Sequence[GradedWork] | None = None) -> GradingAdvice:
-    """The advice drawn from the grades as last computed: the model's weights and corrections of every review kept
-    with each grade. Grades computed before explanations were kept, and grades staff overrode, are not offered.
+def grading_advice(session: Session, assignment: Assignment, names: Mapping[int, str] | None = None) -> GradingAdvice:
+    """The advice as the last grading run (or override since) kept it, with the names people bear now; `names` (by
+    person id) spares loading the people the caller has already loaded. Grades computed before the advice was kept
+    have theirs worked out here, as it was before it was kept."""
+    document = session.scalar(select(StoredAdvice.document).where(StoredAdvice.assignment_id == assignment.id))
+    if document is None:
+        document = advice_document(session, assignment)
+    found = _warnings_from(document["warnings"])
+    dismissed = dismissals(session, assignment.id)
+    grade_first = document["grade_first"]
+    known = dict(names or {})
+    wanted = set(found.reviewers) | {item[0] for item in grade_first}
+    missing = wanted - known.keys()
+    if missing:  # people no longer enrolled as students
+        known.update((person.id, person.display_name)
+                     for person in session.scalars(select(Person).where(Person.id.in_(missing))))
+    suggestions = [Suggestion(person, known.get(person, ""), submission, error, informs)
+                   for person, submission, error, informs in grade_first]
+    return GradingAdvice(found.open(dismissed.keys()), known, suggestions, found.dismissed(dismissed.keys()), dismissed)
 
-    `enrolled` is the graded work of the course's students when the caller has loaded it (the dashboard does, with
-    its rows); only the grades of people no longer enrolled as students are read then."""
+
+def keep_grading_advice(session: Session, assignment: Assignment, now: datetime,
+                        enrolled: Sequence[GradedWork] | None = None) -> None:
+    """Work out the advice from the grades as they now stand and keep it, for every write that changes what it reads:
+    a grading run (which passes the graded work of the course's students it has at hand) and an override.
+
+    The advice row is locked first, so two overrides at once each read the other's grade once it is committed: the
+    last one kept has both."""
+    locked = rows_changed(session, update(StoredAdvice).where(StoredAdvice.assignment_id == assignment.id)
+                          .values(assignment_id=StoredAdvice.assignment_id))
+    document = advice_document(session, assignment, enrolled)
+    if locked:
+        session.execute(update(StoredAdvice).where(StoredAdvice.assignment_id == assignment.id)
+                        .values(document=document, computed_at=now))
+    else:
+        session.execute(_insert_or_replace(session).values(assignment_id=assignment.id, document=document,
+                                                           computed_at=now))
+
+
+def _insert_or_replace(session: Session) -> postgresql.Insert | sqlite.Insert:
+    # Both dialects spell "insert, or replace the row another transaction inserted first" alike, each in its module.
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(StoredAdvice)
+    return statement.on_conflict_do_update(index_elements=[StoredAdvice.assignment_id],
+                                           set_={"document": statement.excluded.document,
+                                                 "computed_at": statement.excluded.computed_at})
+
+
+def advice_document(session: Session, assignment: Assignment,
+                    enrolled: Sequence[GradedWork] | None = None) -> dict[str, Any]:
+    """The advice drawn from the grades as last computed, by person id, as it is kept: the model's weights and
+    corrections of every review kept with each grade. Grades computed before explanations were kept, and grades staff
+    overrode, are not offered.
+
+    `enrolled` is the graded work of the course's students when the caller has it at hand (a grading run does); only
+    the grades of people no longer enrolled as students are read then."""
     others = (~exists().where(Enrollment.person_id == Grade.person_id, Enrollment.course_id == assignment.course_id,
                               Enrollment.role == CourseRole.STUDENT),) if enrolled is not None else ()
     rows = session.execute(
@@ -106,13 +166,25 @@ def grading_advice(session: Session, assignment: Assignment, names: Mapping[int,
     ranked = [p for p in grading_priorities(explanations, stds, warned=warnings.reviewers)
               if p.submission not in settled]
     count = min(MAX_SUGGESTED, math.ceil(STAFF_SHARE * len(ranked)))
-    known = dict(names or {})
-    wanted = set(found.reviewers) | {p.submission for p in ranked[:count]}
-    missing = wanted - known.keys()
-    if missing:  # people no longer enrolled as students
-        known.update((person.id, person.display_name)
-                     for person in session.scalars(select(Person).where(Person.id.in_(missing))))
-    suggestions = [Suggestion(p.submission, known.get(p.submission, ""), submission_of[p.submission], math.sqrt(p.own),
-                              p.informs)
-                   for p in ranked[:count]]
-    return GradingAdvice(warnings, known, suggestions, found.dismissed(dismissed.keys()), dismissed)
+    # Every warning found is kept, dismissed or not: a dismissal or its undoing shows at once, and the ranking
+    # below (which dismissals change) is worked out again when one is made (assessment.warning_dismissals).
+    return {"warnings": _warnings_document(found),
+            "grade_first": [[p.submission, submission_of[p.submission], math.sqrt(p.own), p.informs]
+                            for p in ranked[:count]]}
+
+
+# The kept form of the warnings: lists in the order of each dataclass's fields, person ids for people.
+def _warnings_document(warnings: ReviewerWarnings) -> dict[str, Any]:
+    return {"flat": [[w.reviewer, w.reviews, w.spread, w.consensus_spread] for w in warnings.flat],
+            "one_sided": [[w.reviewer, w.reviews, w.same_side, w.difference] for w in warnings.one_sided],
+            "reciprocal": [[list(clique.members), [[e.giver, e.receiver, e.score, e.consensus]
+                                                   for e in clique.exchanges]]
+                           for clique in warnings.reciprocal]}
+
+
+def _warnings_from(document: Mapping[str, Any]) -> ReviewerWarnings:
+    return ReviewerWarnings(
+        flat=[FlatScoring(*fields) for fields in document["flat"]],
+        one_sided=[OneSidedScoring(*fields) for fields in document["one_sided"]],
+        reciprocal=[ReciprocalMarks(tuple(members), tuple(Exchange(*fields) for fields in exchanges))
+                    for members, exchanges in document["reciprocal"]])

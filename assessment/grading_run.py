@@ -36,6 +36,7 @@ from assessment.grading import (
     reviewing_grade,
     uncertainty_limit,
 )
+from assessment.grading_advice import GradedWork, keep_grading_advice
 from assessment.messages import N_
 from assessment.models import (
     Assignment,
@@ -262,7 +263,7 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     for grade_id, person, override in session.execute(
             select(Grade.id, Grade.person_id, Grade.override_total).where(Grade.assignment_id == assignment_id)):
         existing[person], overrides[grade_id] = grade_id, override
-    new_rows, changed_rows, graded = [], [], []
+    new_rows, changed_rows, graded, advised = [], [], [], []
     for student in cohort.student_ids:
         submission = cohort.submissions.get(student)
         if submission is None and not assignment.zero_for_missing_work:
@@ -286,15 +287,20 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
             staff_assessed=submission.id in staff_assessed, std_limit=std_limit,
         ) if submission else []
         explanation = explanation_of.get(submission.id) if submission else None
+        stored_explanation = to_stored(
+            explanation, method, {reviewer: review_of[submission.id, reviewer] for reviewer in
+                                  (part.reviewer for part in explanation.parts)}
+        ) if explanation and submission else None
+        override = overrides[existing[student]] if student in existing else None
+        if submission is not None and submission.author_id == student:  # the advice reads each author's own work
+            advised.append(GradedWork(student, submission.id, stored_explanation, estimate.std if estimate else None,
+                                      override is not None))
         # Only what grading computes: an override and a release already made stay as they are.
         computed = {
             "method": method, "computed_at": now,
             "submission_score": estimate.score if estimate else None,
             "submission_std": estimate.std if estimate else None,
-            "score_explanation": to_stored(
-                explanation, method, {reviewer: review_of[submission.id, reviewer] for reviewer in
-                                      (part.reviewer for part in explanation.parts)}
-            ) if explanation and submission else None,
+            "score_explanation": stored_explanation,
             "reviews_received": received[submission.id] if submission else 0,
             "submission_points": breakdown.submission_points, "reviewing_points": breakdown.reviewing_points,
             "late_deduction": breakdown.late_deduction, "total": breakdown.total, "attention": attention,
@@ -303,7 +309,6 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
             changed_rows.append({"id": existing[student], **computed})
         else:
             new_rows.append({"assignment_id": assignment_id, "person_id": student, **computed})
-        override = overrides[existing[student]] if student in existing else None
         graded.append(Graded(student, breakdown.total, bool(attention) and override is None))
     # One executemany each, rather than a flush per grade; NULLs written as such keep the rows in one batch. The
     # UPDATE by primary key also brings any of these grades the session holds up to date.
@@ -311,6 +316,8 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
         session.execute(insert(Grade).execution_options(render_nulls=True), new_rows)
     if changed_rows:
         session.execute(update(Grade), changed_rows)
+    # After the grades, so that a concurrent override (which locks a grade, then the advice) never waits in a circle.
+    keep_grading_advice(session, assignment, now, advised)
     return graded
 
 
@@ -340,6 +347,8 @@ def override_grade(session: Session, assignment_id: int, person_id: int, total: 
     grade.override_total, grade.override_reason = total, reason if total is not None else ""
     grade.override_by_id, grade.override_at = (staff_id, now) if total is not None else (None, None)
     session.flush()
+    # Overridden work is settled: the advice stops offering it for a staff grade (and offers it again once cleared).
+    keep_grading_advice(session, assignment, now)
     return grade
 
 

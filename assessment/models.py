@@ -635,6 +635,17 @@ GRADE_STATE_COLUMNS = ("total", "override_total", "override_reason", "attention"
                        "score_explanation", "released_at", "released_total", "released_snapshot")
 
 
+class StoredAdvice(Base):
+    """The grading advice of an assignment (see assessment.grading_advice) as its last grading run or override left it:
+    person ids only, so that names are those of the day the advice is read."""
+
+    __tablename__ = "grading_advice"
+
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+
 class PostingStatus(enum.StrEnum):
     PENDING = "pending"
     IN_FLIGHT = "in_flight"

@@ -202,7 +202,7 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
     now = utcnow()
     with collector_paused():
         facts = dashboard(db(), assignment, now)
-        advice = grading_advice(db(), assignment, {row.person_id: row.name for row in facts.rows}, facts.graded)
+        advice = grading_advice(db(), assignment, {row.person_id: row.name for row in facts.rows})
     table = TableRequest.from_args(request.args)
     phase = assignment.phase_at(now)
     return render_template(

@@ -15,7 +15,7 @@ from assessment.assignment_settings import AGGREGATION_METHODS
 from assessment.db import utcnow
 from assessment.errors import InvalidInput
 from assessment.grading import still_in_doubt
-from assessment.grading_advice import grading_advice
+from assessment.grading_advice import grading_advice, keep_grading_advice
 from assessment.grading_run import compare_methods, override_grade, release_grades, run_grading
 from assessment.messages import N_
 from assessment.models import Grade, GradePosting, Person, Submission
@@ -151,7 +151,9 @@ ADVICE_PAGES = {"dashboard": "landing.resource_link", "grades": "grading.grades"
 def dismiss(link_id: int) -> Response:
     view = staff_view(link_id)
     choice = WarningChoice.parse(request.form.getlist("reviewer"), request.form.get("kind", ""))
-    dismiss_warning(db(), view.require_assignment().id, choice, view.person.id, utcnow())
+    assignment, now = view.require_assignment(), utcnow()
+    dismiss_warning(db(), assignment.id, choice, view.person.id, now)
+    keep_grading_advice(db(), assignment, now)  # the work to grade first weighs open warnings only
     db().commit()
     log_event(log, "warning.dismissed", link_id=link_id, person_id=view.person.id, kind=choice.kind,
               reviewers=len(choice.reviewers))
@@ -163,7 +165,9 @@ def dismiss(link_id: int) -> Response:
 def undo_dismiss(link_id: int) -> Response:
     view = staff_view(link_id)
     choice = WarningChoice.parse(request.form.getlist("reviewer"), request.form.get("kind", ""))
-    undo_dismissal(db(), view.require_assignment().id, choice)
+    assignment = view.require_assignment()
+    undo_dismissal(db(), assignment.id, choice)
+    keep_grading_advice(db(), assignment, utcnow())
     db().commit()
     log_event(log, "warning.restored", link_id=link_id, person_id=view.person.id, kind=choice.kind,
               reviewers=len(choice.reviewers))

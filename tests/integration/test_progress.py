@@ -16,6 +16,7 @@ from assessment.models import (
     CalibrationAttempt,
     CalibrationExample,
     FlagReason,
+    Grade,
     Review,
     ReviewFlag,
     ReviewKind,
@@ -164,3 +165,20 @@ def test_the_review_export_lists_every_review_with_both_names(session):
     assert len(records) == 15
     assert all(record.reviewer != record.author and record.selections == {CRITERION: 2.0} for record in records)
     assert {record.pseudonym for record in records} == {f"S{index:06d}" for index in range(5)}
+
+
+def test_a_released_grade_whose_explanation_alone_changed_shows_as_changed_since_release(session):
+    cohort = _reviewed_cohort(session, 4)
+    assignment = session.get(Assignment, cohort.assignment_id)
+    release_grades(session, assignment.id, NOW)
+    changed = cohort.student_ids[1]
+    grade = session.scalars(select(Grade).where(Grade.assignment_id == assignment.id, Grade.person_id == changed)).one()
+    # A new run weighed the same scores differently: the student's explanation changed, their total did not.
+    grade.score_explanation = {**grade.score_explanation, "class_share": 0.5}
+    session.commit()
+
+    rows = {row.person_id: row for row in dashboard(session, assignment, NOW).rows}
+
+    assert rows[changed].grade.changed_since_release and not rows[changed].grade.released
+    assert not any(row.grade.changed_since_release for person, row in rows.items() if person != changed)
+    assert all(row.grade.released for person, row in rows.items() if person != changed)

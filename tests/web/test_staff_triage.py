@@ -3,13 +3,14 @@ to students."""
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from assessment.models import Person, Review, Submission
+from assessment.models import Person, Review, StoredAdvice, Submission
 from tests.support.access import visitor_of_kind
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
@@ -151,3 +152,68 @@ def test_the_grading_pages_with_their_warnings_are_refused_to_students_and_other
         refused = visitor.get(page)
         assert refused.status_code == 403
         assert "reciprocal high marks" not in refused.text and "scores barely vary" not in refused.text
+
+
+def _honest_reviews(session) -> None:
+    """Everyone now gives each piece of work what it deserves: no reviewer is flat, no pair inflates."""
+    session = see_committed(session)
+    subject = dict(session.execute(select(Person.id, Person.subject)).all())
+    for review, author in session.execute(select(Review, Submission.author_id)
+                                          .join(Submission, Review.submission_id == Submission.id)).all():
+        review.score = DESERVED[subject[author]] * POINTS
+    session.commit()
+
+
+def test_a_new_grading_run_replaces_the_advice_the_last_one_left(instructor, gamed_class, session):
+    assert "scores barely vary" in _triage(instructor.get("/links/{link}"))
+    _honest_reviews(session)
+
+    before_the_run = _triage(instructor.get("/links/{link}"))
+    instructor.post("/links/{link}/grades/run", {"method": "mean"})
+    after_the_run = _triage(instructor.get("/links/{link}"))
+
+    # The advice is that of the grades: reviews changed since the last run change it only when grading runs again.
+    assert "scores barely vary" in before_the_run and "reciprocal high marks" in before_the_run
+    assert "Reviewers to check" not in after_the_run
+    assert "scores barely vary" not in after_the_run and "reciprocal high marks" not in after_the_run
+
+
+def test_clearing_an_override_offers_the_work_for_grading_first_again(instructor, gamed_class, session):
+    page = instructor.get("/links/{link}")
+    suggested = int(re.search(r'id="grade-first">.*?/students/(\d+)/work', page.text, re.S)[1])
+    instructor.post(f"/links/{{link}}/grades/{suggested}/override", {"total": "40", "reason": "Read it myself."})
+    overridden = instructor.get("/links/{link}").text
+
+    instructor.post(f"/links/{{link}}/grades/{suggested}/override", {"total": "", "reason": ""})
+    cleared = instructor.get("/links/{link}").text
+
+    assert int(re.search(r'id="grade-first">.*?/students/(\d+)/work', overridden, re.S)[1]) != suggested
+    assert int(re.search(r'id="grade-first">.*?/students/(\d+)/work', cleared, re.S)[1]) == suggested
+
+
+@pytest.mark.parametrize("page", ["/links/{link}", "/links/{link}/grades", "/links/{link}/grades/compare"])
+def test_the_advice_names_people_as_they_are_called_now_not_as_when_grading_ran(instructor, gamed_class, session,
+                                                                               page):
+    session = see_committed(session)
+    flat = session.scalars(select(Person).where(Person.subject == "student-1")).one()
+    old_name = flat.display_name
+    flat.name, flat.given_name, flat.family_name = "Renamed Reviewer", "Renamed", "Reviewer"
+    session.commit()
+
+    shown = unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", instructor.get(page).text)))
+
+    assert re.search(re.escape(flat.display_name) + r" scores barely vary", shown)
+    assert old_name not in shown
+    kept = json.dumps(session.scalars(select(StoredAdvice.document)).one())
+    assert old_name not in kept and flat.display_name not in kept
+
+
+def test_grades_computed_before_the_advice_was_kept_still_get_their_advice(instructor, gamed_class, session):
+    kept_advice = _triage(instructor.get("/links/{link}"))
+    session = see_committed(session)
+    session.execute(delete(StoredAdvice))
+    session.commit()
+
+    worked_out = _triage(instructor.get("/links/{link}"))
+
+    assert worked_out == kept_advice and "scores barely vary" in worked_out and "Grade this one first" in worked_out
