@@ -8,7 +8,8 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from assessment.models import Grade, Person, WarningDismissal
+from assessment.grading_advice import advice_document
+from assessment.models import Assignment, Grade, Person, StoredAdvice, WarningDismissal
 from tests.support.access import VISITORS, observed_and_expected, visitor_of_kind
 from tests.support.rows import row_counts, see_committed
 from tests.support.visitor import Visitor
@@ -168,3 +169,30 @@ def test_each_dismissal_route_admits_exactly_the_visitors_it_should(
 
     assert observed == expected
     assert _dismissals(session) == []  # staff dismissed and undid; nobody else stored anything
+
+
+def test_the_kept_advice_is_worked_out_again_when_a_warning_is_dismissed_and_undone(
+        instructor, gamed_class, session):  # noqa: F811
+    """The work to grade first weighs open warnings only: a dismissal that left the advice as the grading run kept
+    it would go on ranking work by warnings staff dismissed."""
+    people = _people(session)
+    assignment = see_committed(session).scalar(select(Grade.assignment_id).limit(1))
+
+    def kept() -> tuple:
+        current = see_committed(session)
+        return current.execute(select(StoredAdvice.computed_at, StoredAdvice.document)
+                               .where(StoredAdvice.assignment_id == assignment)).one()
+
+    def fresh() -> list:
+        current = see_committed(session)
+        return advice_document(current, current.get(Assignment, assignment))["grade_first"]
+
+    graded_at, _ = kept()
+    pair = [str(people["student-2"].id), str(people["student-3"].id)]
+    instructor.post(DISMISS, {"reviewer": pair, "kind": "reciprocal", "back": "grades"})
+    dismissed_at, document = kept()
+    assert dismissed_at > graded_at and document["grade_first"] == fresh()
+
+    instructor.post(UNDO, {"reviewer": pair, "kind": "reciprocal", "back": "grades"})
+    undone_at, document = kept()
+    assert undone_at > dismissed_at and document["grade_first"] == fresh()
