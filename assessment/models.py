@@ -30,6 +30,7 @@ from assessment.messages import message_document, message_from_document
 from assessment.phases import Phase, Timeline
 from assessment.reminders import DEFAULT_REMINDER_HOURS
 from assessment.rubric import Rubric
+from assessment.teammate_evaluation import TeammateEvaluation
 
 
 def _enum(kind: type[enum.Enum], length: int = 32) -> Enum:
@@ -211,6 +212,9 @@ class Assignment(Base):
     # Work is handed in and reviewed team by team (see assessment.team_work). Only a server default, as
     # instructions_markdown: rows inserted by the schema of older revisions leave it to the database.
     team_assignment: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Teammates' ratings of each other (assessment.teammate_evaluation.TeammateEvaluation's document); None: a team
+    # assignment without them, where every member gets the team's grade.
+    teammate_evaluation_document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     rubric_document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -234,6 +238,12 @@ class Assignment(Base):
         return LatePolicy(
             accept_late=self.accept_late, late_until=self.late_until, penalty_per_day=self.late_penalty_per_day
         )
+
+    @property
+    def teammate_evaluation(self) -> TeammateEvaluation | None:
+        if not self.team_assignment or self.teammate_evaluation_document is None:
+            return None
+        return TeammateEvaluation.from_document(self.teammate_evaluation_document, self.points_possible)
 
     @property
     def rubric(self) -> Rubric | None:
@@ -417,6 +427,44 @@ class TeamMembership(Base):
     person: Mapped[Person] = relationship(foreign_keys=[person_id])
     changed_by: Mapped[Person | None] = relationship(foreign_keys=[changed_by_id])
     ended_by: Mapped[Person | None] = relationship(foreign_keys=[ended_by_id])
+
+
+class TeammateRating(Base):
+    """One member's ratings of one teammate (or of themselves) on the evaluation's criteria, and their comment.
+
+    Teammates never see each other's rows; staff see them all."""
+
+    __tablename__ = "teammate_ratings"
+    # One row per pair: a second save (another tab) updates it rather than adding a second opinion.
+    __table_args__ = (UniqueConstraint("assignment_id", "rater_id", "ratee_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    ratee_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    scores: Mapped[dict[str, float]] = mapped_column(JSONDocument)  # criterion key -> rating
+    comment: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    rater: Mapped[Person] = relationship(foreign_keys=[rater_id])
+    ratee: Mapped[Person] = relationship(foreign_keys=[ratee_id])
+
+
+class ContributionOverride(Base):
+    """A contribution factor staff set for one member in place of the one their teammates' ratings give, and why."""
+
+    __tablename__ = "contribution_overrides"
+    __table_args__ = (UniqueConstraint("assignment_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    factor: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)  # the member reads it on their grade's explanation
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CalibrationExample(Base):
