@@ -22,6 +22,7 @@ from assessment.models import (
     Submission,
     SubmissionVersion,
 )
+from assessment.rubric import Criterion, Level, Rubric
 from tests.support.lms import auto_post_form, launch_as
 from tests.support.rows import row_counts, see_committed
 from tests.support.visitor import page_text
@@ -44,8 +45,12 @@ def _graded_work(lms, session, *, handed_in: bool = True):
         session.flush()
         session.add(SubmissionVersion(submission_id=submission.id, number=1, text_html="<p>My essay on tides</p>",
                                       submitted_at=HANDED_IN))
+        assignment.rubric_document = Rubric((Criterion(key="k1", title="Thesis", levels=(
+            Level(0, "Missing"), Level(4, "Clear"))),)).to_dict()
+        first = assignment.rubric.criteria[0]
         session.add(Review(assignment_id=assignment.id, submission_id=submission.id, reviewer_id=reviewer.id,
                            kind=ReviewKind.PEER, status=ReviewStatus.SUBMITTED, score=16.0,
+                           selections={first.key: first.high}, comments={first.key: "A clear thesis"},
                            submitted_at=HANDED_IN + timedelta(days=1)))
     session.add(Grade(assignment_id=assignment.id, person_id=student.id, method="mean", total=17.5))
     session.commit()
@@ -147,6 +152,7 @@ def test_speedgrader_opens_the_students_work_reviews_and_grade_for_staff(lms, se
     assert "Work of Amara Okafor" in text and "My essay on tides" in text
     assert "Reviews received" in text and "Ben Carter" in text and "16 / 20" in text
     assert "17.5 / 20" in text and "Released: 17.5" in text
+    assert "Thesis 4 / 4 A clear thesis" in text
 
 
 @pytest.mark.parametrize("lms", ["canvas"], indirect=True)
