@@ -53,6 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
         verify_tls=args.tool_ca or True,
         lms=args.lms,
         activity_urls=True,
+        team_project=True,
     )
     app = create_sandbox_app(config)
     mail_server = None

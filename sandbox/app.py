@@ -9,7 +9,7 @@ from flask import Flask
 
 from sandbox import deep_link_return, dynamic_registration, launch, pages, platform_storage
 from sandbox.config import SandboxConfig
-from sandbox.course import DEMO_COURSE, course_as_profile, with_extra_learners
+from sandbox.course import DEMO_COURSE, course_as_profile, with_extra_learners, with_team_project
 from sandbox.deep_link_requests import PendingDeepLinks
 from sandbox.endpoints import Endpoints
 from sandbox.keys import load_or_create_platform_key
@@ -41,6 +41,8 @@ def create_sandbox_app(config: SandboxConfig) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     course = with_extra_learners(course_as_profile(DEMO_COURSE, endpoints.profile), config.extra_learners)
+    if config.team_project:
+        course = with_team_project(course)
     store = GradebookStore(instance_path, fixed_link_ids=[link.id for link in course.resource_links])
     if store.is_new:
         for link in course.resource_links:

@@ -38,5 +38,8 @@ class SandboxConfig:
     # Every launch names the link's page in the LMS in the `activity_url` custom parameter, as an administrator sets
     # it up for the tool's reminder e-mails to link through the LMS.
     activity_urls: bool = False
+    # The course has a second link, "Team project: Poster", for the instructor to set up as a team assignment (the
+    # demo of `make run`; the tests' sandbox keeps the one essay link their gradebooks expect).
+    team_project: bool = False
     # Canvas: the request throttle's leaky bucket (sandbox/throttle.py); None leaves it at Canvas's defaults.
     throttle: ThrottleSettings | None = None

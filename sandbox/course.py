@@ -107,6 +107,9 @@ DEMO_COURSE = Course(
 )
 
 
+TEAM_PROJECT = ResourceLink("sandbox-link-2", "Team project: Poster", 100.0)
+
+
 # Moodle's site administrator, launching into a course they do not teach: mod/lti/locallib.php lti_get_ims_role
 # gives Instructor (they have every capability), drops Learner, and adds the system and institution
 # Administrator roles (urn:lti:sysrole / urn:lti:instrole, sent in LIS v2 form in LTI 1.3 launches).
@@ -119,6 +122,11 @@ def with_extra_learners(course: Course, count: int) -> Course:
     first = len(course.learners) + 1
     added = tuple(_student(n, f"Learner{n}", "Extra", f"learner{n}@example.edu") for n in range(first, first + count))
     return replace(course, people=(*course.people, *added))
+
+
+def with_team_project(course: Course) -> Course:
+    """The course with the team project's link after its own."""
+    return replace(course, resource_links=(*course.resource_links, TEAM_PROJECT))
 
 
 def course_as_profile(course: Course, profile: LmsProfile) -> Course:

@@ -203,6 +203,22 @@ def test_course_page_offers_a_launch_for_the_instructor_and_every_student(client
     assert 'href="/roster"' in page
 
 
+def test_the_demo_course_of_make_run_has_a_team_project_link_with_its_gradebook_column(config: SandboxConfig,
+                                                                                       tool_key: ToolKey) -> None:
+    plain = create_sandbox_app(config).test_client()
+    demo = create_sandbox_app(replace(config, team_project=True,
+                                      instance_path=config.instance_path + "-demo")).test_client()
+    headers = bearer(demo, tool_key, [SCOPE_LINEITEM])
+
+    assert "Team project: Poster" not in plain.get("/").get_data(as_text=True)
+    page = demo.get("/").get_data(as_text=True)
+    assert "Team project: Poster" in page
+    assert "/course/launch-as/student-3?link=sandbox-link-2" in page
+    columns = demo.get(urlsplit(LINEITEMS_URL).path, headers=headers).get_json()
+    assert [(item["label"], item["resourceLinkId"]) for item in columns] == [
+        ("Peer review: Essay 1", "sandbox-link-1"), ("Team project: Poster", "sandbox-link-2")]
+
+
 def test_launch_as_page_frames_the_tool_launch_and_offers_a_new_window(client: FlaskClient) -> None:
     response = client.get("/course/launch-as/student-2")
     page = response.get_data(as_text=True)
