@@ -26,6 +26,7 @@ from assessment.models import (
     TeamMembership,
 )
 from assessment.phases import Phase, Timeline
+from assessment.student_progress import TeammateRatingFacts
 from assessment.teammate_evaluation import COMMENT_LIMIT, TeammateEvaluation
 
 EVALUATION_OFF: str = N_("This assignment has no teammate evaluation: there is nothing to rate here.")
@@ -287,3 +288,16 @@ def team_ratings(session: Session, assignment: Assignment) -> list[TeamRatings]:
             if other.id != member.id or evaluation.include_self)]
         rows.append(TeamRatings(team, members, ratings.get(team.id, []), owed))
     return rows
+
+
+def rating_facts(session: Session, assignment: Assignment, person_id: int, now: datetime) -> TeammateRatingFacts | None:
+    """Where the student stands with rating their teammates, for their checklist; None when there is nothing to rate
+    (no teammate evaluation, or not in a team)."""
+    if not assignment.team_assignment or assignment.teammate_evaluation is None:
+        return None
+    try:
+        sheet = rating_sheet(session, assignment, person_id, now)
+    except (NotFound, NotAllowed):
+        return None
+    return TeammateRatingFacts(rated=len(sheet.ratees) - sheet.owed, to_rate=len(sheet.ratees),
+                               window=sheet.window.state.value, opens=sheet.window.opens, closes=sheet.window.closes)

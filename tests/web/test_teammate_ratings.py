@@ -3,6 +3,8 @@ the window, every bad rating refused with its reason, and ratings kept from team
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import delete, func, select, update
 
@@ -383,3 +385,39 @@ def test_a_member_never_sees_anyones_ratings_but_their_own_and_staff_see_them_al
                                               "Ben-on-Farhan: fine."))
     assert "Still to rate everyone: Farhan Siddiqui" in staff or "Farhan Siddiqui" in staff
     assert see_committed(session).scalar(select(func.count()).select_from(TeammateRating)) == 3
+
+
+# --- the student's home -----------------------------------------------------------------------------------------------
+
+def _step_text(visitor: Visitor) -> str:
+    page = visitor.get("/links/{link}")
+    match = re.search(r'<li class="step step-(\w+)"\s+id="step-rate_teammates".*?</li>', page.text, re.S)
+    assert match, "no rating step on the home page"
+    return match.group(1) + " " + re.sub(r"<[^>]+>|\s+", " ", match.group(0))
+
+
+def test_the_home_shows_rating_teammates_as_a_step_owed_then_done(handed_in, session):
+    amara = handed_in["student-1"]
+
+    owed, home = _step_text(amara), page_text(amara.get("/links/{link}"))
+    rate(amara, session, "student-2", GOOD)
+    half = _step_text(amara)
+    rate(amara, session, "student-6", GOOD)
+    done = _step_text(amara)
+
+    assert owed.startswith("current") and "Rate your teammates" in owed and "0 of 2 ratings done" in owed
+    assert "Next: rate your teammates" in home
+    assert half.startswith("current") and "1 of 2 ratings done" in half
+    assert done.startswith("done") and "2 of 2 ratings done" in done and "See or change your ratings" in done
+
+
+def test_the_rating_step_waits_until_the_team_hands_in(team):
+    assert _step_text(team["student-1"]).startswith("upcoming")
+
+
+def test_without_teammate_evaluation_the_home_has_no_rating_step(instructor, handed_in):
+    instructor.post("/links/{link}/teammate-evaluation", DEFAULTS | {"enabled": ""})
+
+    page = handed_in["student-1"].get("/links/{link}")
+
+    assert page.status_code == 200 and "step-rate_teammates" not in page.text
