@@ -373,8 +373,9 @@ def test_a_member_never_sees_anyones_ratings_but_their_own_and_staff_see_them_al
     rate(amara, session, "student-2", GOOD | {"comment": "Amara-on-Ben: steady."})
     rate(ben, session, "student-6", GOOD | {"comment": "Ben-on-Farhan: fine."})
 
-    seen = {user: page_text(visitor.get("/links/{link}/teammates")) + page_text(visitor.get("/links/{link}"))
-            for user, visitor in handed_in.items()}
+    pages = ("/links/{link}/teammates", "/links/{link}", "/links/{link}/me", "/links/{link}/feedback")
+    seen = {user: " ".join(visitor.get(path).text for path in pages) for user, visitor in handed_in.items()}
+    refused = rate(ben, session, "student-6", GOOD | {"score-ideas": "9"})
     staff = page_text(instructor.get("/links/{link}/teammate-ratings"))
 
     assert "Amara-on-Farhan" in seen["student-1"] and "Ben-on-Farhan" not in seen["student-1"]
@@ -383,7 +384,9 @@ def test_a_member_never_sees_anyones_ratings_but_their_own_and_staff_see_them_al
     assert not any("Amara-on" in seen[user] or "Ben-on" in seen[user] for user in ("student-3", "student-4"))
     assert all(phrase in staff for phrase in ("Amara-on-Farhan: never came.", "Amara-on-Ben: steady.",
                                               "Ben-on-Farhan: fine."))
-    assert "Still to rate everyone: Farhan Siddiqui" in staff or "Farhan Siddiqui" in staff
+    assert "Still to rate everyone: Ben Carter, Farhan Siddiqui" in staff
+    assert refused.status_code == 400 and "A rating is a whole number from 1 to 5." in page_text(refused)
+    assert "Amara-on" not in refused.text
     assert see_committed(session).scalar(select(func.count()).select_from(TeammateRating)) == 3
 
 
