@@ -51,7 +51,7 @@ class EvaluationForm(TranslatedForm):
     non_rater = RadioField(_l("Members who did not rate"), default=PENALTY, choices=[
         SelectChoice(PENALTY, _l("Keep the factor their teammates gave them, less a penalty")),
         SelectChoice(FACTOR, _l("Get a fixed factor instead"))], validators=[required()])
-    non_rater_penalty = DecimalField(_l("Penalty for not rating (% of the grade)"), default=Decimal(0),
+    non_rater_penalty = DecimalField(_l("Penalty for not rating (%), taken off the grade"), default=Decimal(0),
                                      validators=[Optional()])
     non_rater_factor = DecimalField(_l("Fixed factor for members who did not rate"), default=Decimal(1),
                                     validators=[Optional()])

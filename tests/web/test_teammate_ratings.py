@@ -300,6 +300,20 @@ def test_without_teammate_evaluation_or_teams_there_is_nothing_to_rate(instructo
     assert ratings(session) == []
 
 
+def test_a_student_in_no_team_is_told_so(lms, handed_in, session):
+    elena = Visitor(lms, "student-5")
+    elena.launch()
+
+    page = elena.get("/links/{link}/teammates")
+    response = rate(elena, session, "student-2", GOOD)
+    home = elena.get("/links/{link}")
+
+    assert page.status_code == 404 and "You are in no team" in page_text(page)
+    assert response.status_code == 404 and "You are in no team" in page_text(response)
+    assert home.status_code == 200 and "step-rate_teammates" not in home.text
+    assert ratings(session) == []
+
+
 def test_rating_waits_for_the_teams_work_and_nothing_is_saved_before(team, session):
     page = team["student-1"].get("/links/{link}/teammates")
     before = row_counts(session)
