@@ -42,6 +42,7 @@ from assessment.student_progress import (
     progress,
 )
 from assessment.team_work import own_work
+from assessment.teammate_ratings import rating_facts
 from assessment.write_rules import hand_in_lateness
 
 
@@ -91,6 +92,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         self_assessment_started=own_review is not None,
         grade_released=grade is not None,
         grade_held=grade is not None and _released(grade)["held"],
+        teammate_rating=rating_facts(session, assignment, student_id, now),
     )
     return StudentOverview(
         phase=phase,

@@ -17,6 +17,7 @@ class StepKind(enum.StrEnum):
     CALIBRATE = "calibrate"
     REVIEW = "review"
     SELF_ASSESS = "self_assess"
+    RATE_TEAMMATES = "rate_teammates"
     FEEDBACK = "feedback"
 
 
@@ -49,6 +50,7 @@ class Action(enum.StrEnum):
     REVIEW = "review"
     CONTINUE_REVIEW = "continue_review"
     SELF_ASSESS = "self_assess"
+    RATE_TEAMMATES = "rate_teammates"
     READ_FEEDBACK = "read_feedback"
     WAIT = "wait"
     NONE = "none"
@@ -84,6 +86,17 @@ class Reviewing:
 
 
 @dataclass(frozen=True)
+class TeammateRatingFacts:
+    """A team member's ratings of their teammates (assessment.teammate_ratings decides the window)."""
+
+    rated: int  # teammates (and themselves, when asked) rated so far
+    to_rate: int
+    window: str  # "not_yet", "open" or "closed"
+    opens: datetime | None
+    closes: datetime | None
+
+
+@dataclass(frozen=True)
 class Situation:
     """Where one student stands, as plain facts."""
 
@@ -99,6 +112,7 @@ class Situation:
     self_assessment_started: bool
     grade_released: bool
     grade_held: bool
+    teammate_rating: TeammateRatingFacts | None = None  # None: the assignment has no teammate evaluation
 
 
 @dataclass(frozen=True)
@@ -155,6 +169,8 @@ def progress(situation: Situation) -> Progress:
     steps.append(_review_step(situation, submit, can_review))
     if situation.self_assessment:
         steps.append(_self_assessment_step(situation, submit))
+    if situation.teammate_rating is not None:
+        steps.append(_teammate_rating_step(situation.teammate_rating))
     steps.append(_feedback_step(situation))
     return Progress(steps=tuple(steps), next=_next_step(steps))
 
@@ -249,6 +265,21 @@ def _self_assessment_step(s: Situation, submit: Step) -> Step:
                 note=Note.IN_PROGRESS if s.self_assessment_started else None)
 
 
+# The teammate-rating step (only with teammate evaluation): done once every teammate is rated; not needed with
+# nobody to rate; otherwise it follows the rating window: upcoming, open until results are released, then missed.
+def _teammate_rating_step(facts: TeammateRatingFacts) -> Step:
+    counts: _Counts = {"done_count": min(facts.rated, facts.to_rate), "total_count": facts.to_rate}
+    if facts.to_rate == 0:
+        return Step(StepKind.RATE_TEAMMATES, StepState.NOT_NEEDED, **counts)
+    if facts.rated >= facts.to_rate:
+        return Step(StepKind.RATE_TEAMMATES, StepState.DONE, **counts)
+    if facts.window == "open":
+        return Step(StepKind.RATE_TEAMMATES, StepState.CURRENT, due=facts.closes, **counts)
+    if facts.window == "not_yet":
+        return Step(StepKind.RATE_TEAMMATES, StepState.UPCOMING, opens=facts.opens, **counts)
+    return Step(StepKind.RATE_TEAMMATES, StepState.MISSED, **counts)
+
+
 def _feedback_step(s: Situation) -> Step:
     if s.phase is not Phase.RELEASED:
         return Step(StepKind.FEEDBACK, StepState.UPCOMING, opens=_future(s.dates.results_release, s.now))
@@ -261,6 +292,7 @@ _ACTIONS = {
     StepKind.CALIBRATE: Action.PRACTISE,
     StepKind.REVIEW: Action.REVIEW,
     StepKind.SELF_ASSESS: Action.SELF_ASSESS,
+    StepKind.RATE_TEAMMATES: Action.RATE_TEAMMATES,
     StepKind.FEEDBACK: Action.READ_FEEDBACK,
 }
 

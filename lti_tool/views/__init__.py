@@ -20,9 +20,11 @@ def init_views(app: Flask) -> None:
         reviewing,
         rubric,
         student,
+        teammate_ratings,
         teams,
     )
 
     for module in (landing, instructor, assignment_settings, rubric, student, deep_linking, calibration, reviewing,
-                   reading, feedback, review_admin, grading, dashboard, teams):
+                   reading, feedback, review_admin, grading, dashboard, teams,
+                   teammate_ratings):
         app.register_blueprint(module.bp)
