@@ -642,30 +642,30 @@ def _exact_score_variance(model: _LinearModel) -> np.ndarray:
     u, v, precision = model.submission, model.reviewer, model.precision
     n_reviewers = len(precision)
     free = ~model.is_known
+    scores = int(free.sum())
     position = np.cumsum(free) - 1  # each estimated submission's place among them
     estimated = free[u]
-    rows = np.concatenate([position[u[estimated]], len(position[free]) + v[estimated]])
-    size = int(free.sum()) + n_reviewers
-    weight = precision[v[estimated]]
-    joint = np.zeros((size, size))
-    # Reviews of staff-graded work inform their reviewer's bias alone.
-    diagonal = np.concatenate([model.score_prior[free], model.bias_prior + np.bincount(
-        v[~estimated], precision[v[~estimated]], n_reviewers)])
-    scores = int(free.sum())
-    np.add.at(joint, (rows[:len(weight)], rows[len(weight):]), weight)
-    joint += joint.T
-    np.add.at(joint, (rows, rows), np.concatenate([weight, weight]))
-    joint[np.arange(size), np.arange(size)] += diagonal
-    inverse = np.linalg.inv(joint)[:scores]
-    # Each review moves its score and its reviewer's bias: its column of X H^-1, for the estimated scores.
-    column = inverse[:, rows[:len(weight)]] + inverse[:, rows[len(weight):]]
-    beyond = weight * (model.noise_factor[v[estimated]] - 1)
-    variance = np.diag(inverse) + column * column @ beyond
+    work, who = position[u[estimated]], v[estimated]
+    weight = precision[who]
+    # H = [[Ds, B], [B', Db]], both diagonal blocks diagonal; reviews of staff-graded work inform their reviewer's
+    # bias alone. Its inverse through the biases' Schur complement S = Db - B' Ds^-1 B, the smaller system.
+    score_diagonal = model.score_prior[free] + np.bincount(work, weight, scores)
+    bias_diagonal = (model.bias_prior + np.bincount(who, weight, n_reviewers)
+                     + np.bincount(v[~estimated], precision[v[~estimated]], n_reviewers))
+    coupling = np.zeros((scores, n_reviewers))
+    np.add.at(coupling, (work, who), weight)
+    scaled = coupling / score_diagonal[:, None]  # Ds^-1 B
+    complement = np.diag(bias_diagonal) - coupling.T @ scaled
+    score_to_bias = -scaled @ np.linalg.inv(complement)  # the scores' rows of H^-1, bias columns
+    score_block = np.diag(1 / score_diagonal) - score_to_bias @ scaled.T  # the scores' rows, score columns
+    # Each review moves its score and its reviewer's bias: its column of H^-1 X', for the estimated scores.
+    column = score_block[:, work] + score_to_bias[:, who]
+    variance = np.diag(score_block) + column * column @ (weight * (model.noise_factor[who] - 1))
     # Staff-graded reviews err too, through the biases they teach.
-    graded = ~estimated
-    if graded.any():
-        bias_column = inverse[:, scores + v[graded]]
-        variance = variance + bias_column * bias_column @ (precision[v[graded]] * (model.noise_factor[v[graded]] - 1))
+    graded = v[~estimated]
+    if len(graded):
+        bias_column = score_to_bias[:, graded]
+        variance = variance + bias_column * bias_column @ (precision[graded] * (model.noise_factor[graded] - 1))
     result = np.zeros(len(free))
     result[free] = variance
     return result
