@@ -658,9 +658,14 @@ def _exact_score_variance(model: _LinearModel) -> np.ndarray:
     complement = np.diag(bias_diagonal) - coupling.T @ scaled
     score_to_bias = -scaled @ np.linalg.inv(complement)  # the scores' rows of H^-1, bias columns
     score_block = np.diag(1 / score_diagonal) - score_to_bias @ scaled.T  # the scores' rows, score columns
-    # Each review moves its score and its reviewer's bias: its column of H^-1 X', for the estimated scores.
-    column = score_block[:, work] + score_to_bias[:, who]
-    variance = np.diag(score_block) + column * column @ (weight * (model.noise_factor[who] - 1))
+    # Each review moves its score and its reviewer's bias: its column of H^-1 X' is score_block[:, u] +
+    # score_to_bias[:, v]. Summed over the reviews, squared and weighed by their noise beyond the weights, review by
+    # review would take a row per review; gathered by (submission, reviewer) pair it takes the class's size.
+    beyond = np.zeros((scores, n_reviewers))
+    np.add.at(beyond, (work, who), weight * (model.noise_factor[who] - 1))
+    variance = (np.diag(score_block) + score_block * score_block @ beyond.sum(axis=1)
+                + score_to_bias * score_to_bias @ beyond.sum(axis=0)
+                + 2 * np.sum((score_block @ beyond) * score_to_bias, axis=1))
     # Staff-graded reviews err too, through the biases they teach.
     graded = v[~estimated]
     if len(graded):
