@@ -82,9 +82,20 @@ NOISE_FLOOR_SHARE = 0.8
 # 0.4549.)
 HELD_OUT_PSEUDO_REVIEWS = 4.0
 CHI2_1_MEDIAN = 0.454936
+# A review held out from a reviewer with no other review is predicted by the prior alone; with UNCALIBRATED_SHAPE 1
+# that prior's noise has no finite variance, so the held-out shape is kept at least this (a Student-t of 2.5 degrees
+# of freedom).
+MIN_HELD_OUT_SHAPE = 1.25
 LEVERAGE_FLOOR = 0.05
 # A review within this share of the scale's width of an end sits at that end (censored).
 CENSORED_WITHIN = 1e-9
+# Mean-field fits treat each reviewer's bias as known apart from its own reviews, but reviewers who marked the same
+# work have biases that err together (their common offset trades against those works' scores), and under shifted
+# permutations neighbours share most of their work: on the benchmark's classes the bias part of a score's error was
+# 2-4 times what the mean-field form gave. A class with up to this many submissions and reviewers (together) gets the
+# exact posterior variance of the linear model instead (a dense inverse: about 0.1 s at this size); larger ones keep
+# the mean-field form.
+EXACT_VARIANCE_LIMIT = 1_500
 
 
 # Ids need only be hashable; the estimates come back under the caller's own submission ids.
@@ -580,13 +591,18 @@ def _reliability_fit(inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndar
     # mean precision, is what a review's error varies by (a Student-t's, not a normal's, spread).
     posterior_shape = shape + per_reviewer / 2
     noise_inflation = posterior_shape / np.maximum(posterior_shape - 1, 0.5)
+    residual = z - score[u] - bias[v] - shift
     misses = _held_out_misses(
-        residual=z - score[u] - bias[v] - shift,
+        residual=residual,
         # How much of a review its own fit absorbed: its share of its submission's score and of its reviewer's bias.
-        leverage=np.where(is_known[u], 0.0, share) + precision[v] / bias_precision[v],
-        expected=(noise_inflation[v] / precision[v]
-                  + np.where(is_known[u], 0.0, 1 / np.maximum(score_precision[u] - precision[v], score_prior[u]))
-                  + 1 / np.maximum(bias_precision[v] - precision[v], 1 / bias_spread)))
+        leverage=_joint_leverage(np.where(is_known[u], 0.0, share), precision[v] / bias_precision[v]),
+        noise=_held_out_noise(
+            # What each review added to its reviewer's noise estimate, as the precision update sums it.
+            contribution=residual * residual + score_variance[u] + 1 / bias_precision[v],
+            rate=((shape + per_reviewer / 2) / precision)[v], shape=shape[v], reviews=per_reviewer[v],
+            least=shape[v] * prior_variance[v]),
+        estimation=(np.where(is_known[u], 0.0, 1 / np.maximum(score_precision[u] - precision[v], score_prior[u]))
+                    + 1 / np.maximum(bias_precision[v] - precision[v], 1 / bias_spread)))
     # A reviewer whose reviews miss more than the model expects, when each is predicted without it, is noisier than
     # the fit judged (one who gives everyone the same score pulls the scores they gave towards it, and so looks
     # careful): the noise their reviews bring to a score grows by as much.
@@ -595,9 +611,79 @@ def _reliability_fit(inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndar
         u, share * share * noise_inflation[v] / precision[v] * misses.factor(v, n_reviewers)[v], n_submissions))
     variance = (score_variance + np.bincount(u, share * share * bias_variance_each[v], n_submissions)
                 + reviews_share * reviews_share * shift_variance)
+    if int((~is_known).sum()) + n_reviewers <= EXACT_VARIANCE_LIMIT:
+        variance = _exact_score_variance(
+            _LinearModel(u, v, precision, noise_inflation * misses.factor(v, n_reviewers), score_prior,
+                         bias_prior + precision * example_count, is_known)
+        ) + reviews_share * reviews_share * shift_variance
     variance = variance * misses.submission_factor(u, n_submissions)
     variance = np.where(is_known, 0.0, variance)
     return scale.low + score * scale.width, np.sqrt(variance) * scale.width, fit
+
+
+@dataclass(frozen=True)
+class _LinearModel:
+    """The fitted model with its precisions held fixed: reviews z = s_u + b_v + noise, in the indices of _Reviews."""
+
+    submission: np.ndarray
+    reviewer: np.ndarray
+    precision: np.ndarray  # per reviewer: the weight the fit gave their reviews
+    noise_factor: np.ndarray  # per reviewer: their reviews' actual noise variance over 1 / precision
+    score_prior: np.ndarray  # per submission
+    bias_prior: np.ndarray  # per reviewer (calibration examples included)
+    is_known: np.ndarray  # per submission: staff-graded, so not estimated
+
+
+def _exact_score_variance(model: _LinearModel) -> np.ndarray:
+    """Each score's error variance with the scores and biases estimated jointly, every correlation between them
+    counted: with H the joint precision of (scores, biases) the fit solved with, the estimates err by H^-1 X' T e,
+    and reviews' noise e of variance noise_factor / precision makes that H^-1 + H^-1 X' T (noise_factor - 1) X H^-1
+    (the second part: the noise beyond what the weights assumed)."""
+    u, v, precision = model.submission, model.reviewer, model.precision
+    n_reviewers = len(precision)
+    free = ~model.is_known
+    scores = int(free.sum())
+    position = np.cumsum(free) - 1  # each estimated submission's place among them
+    estimated = free[u]
+    work, who = position[u[estimated]], v[estimated]
+    weight = precision[who]
+    # H = [[Ds, B], [B', Db]], both diagonal blocks diagonal; reviews of staff-graded work inform their reviewer's
+    # bias alone. Its inverse through the biases' Schur complement S = Db - B' Ds^-1 B, the smaller system.
+    score_diagonal = model.score_prior[free] + np.bincount(work, weight, scores)
+    bias_diagonal = (model.bias_prior + np.bincount(who, weight, n_reviewers)
+                     + np.bincount(v[~estimated], precision[v[~estimated]], n_reviewers))
+    coupling = np.zeros((scores, n_reviewers))
+    np.add.at(coupling, (work, who), weight)
+    scaled = coupling / score_diagonal[:, None]  # Ds^-1 B
+    complement = np.diag(bias_diagonal) - coupling.T @ scaled
+    score_to_bias = -scaled @ np.linalg.inv(complement)  # the scores' rows of H^-1, bias columns
+    score_block = np.diag(1 / score_diagonal) - score_to_bias @ scaled.T  # the scores' rows, score columns
+    # Each review moves its score and its reviewer's bias: its column of H^-1 X' is score_block[:, u] +
+    # score_to_bias[:, v]. Summed over the reviews, squared and weighed by their noise beyond the weights, review by
+    # review would take a row per review; gathered by (submission, reviewer) pair it takes the class's size.
+    beyond = np.zeros((scores, n_reviewers))
+    np.add.at(beyond, (work, who), weight * (model.noise_factor[who] - 1))
+    variance = (np.diag(score_block) + score_block * score_block @ beyond.sum(axis=1)
+                + score_to_bias * score_to_bias @ beyond.sum(axis=0)
+                + 2 * np.sum((score_block @ beyond) * score_to_bias, axis=1))
+    # Staff-graded reviews err too, through the biases they teach.
+    graded = v[~estimated]
+    if len(graded):
+        bias_column = score_to_bias[:, graded]
+        variance = variance + bias_column * bias_column @ (precision[graded] * (model.noise_factor[graded] - 1))
+    result = np.zeros(len(free))
+    result[free] = variance
+    return result
+
+
+def _joint_leverage(score_share: np.ndarray, bias_share: np.ndarray) -> np.ndarray:
+    """How much of a review its own prediction (score plus its reviewer's bias) absorbs, when the score and the bias
+    are fitted together. Moving the review by dz moves the score by a (dz - d bias) and the bias by c (dz - d score),
+    a and c being the review's shares of each: solved, d score = a (1 - c) / (1 - a c) dz and d bias =
+    c (1 - a) / (1 - a c) dz. (Adding the shares as if each fit ignored the other overstated it: with three reviews
+    each, a held-out miss looked a fifth larger than it was.)"""
+    joint = score_share * bias_share
+    return (score_share + bias_share - 2 * joint) / np.maximum(1 - joint, LEVERAGE_FLOOR)
 
 
 @dataclass(frozen=True)
@@ -624,14 +710,53 @@ class _HeldOutMisses:
         return self.level * self.factor(submission, n_submissions) * dof / (dof - 2)
 
 
-def _held_out_misses(residual: np.ndarray, leverage: np.ndarray, expected: np.ndarray) -> _HeldOutMisses:
+@dataclass(frozen=True)
+class _HeldOutNoise:
+    """What the other reviews of a review's reviewer say about that review's noise: its variance, and the degrees of
+    freedom of the Student-t it follows (the noise variance being itself estimated from those few reviews)."""
+
+    variance: np.ndarray
+    dof: np.ndarray
+
+
+def _held_out_noise(contribution: np.ndarray, rate: np.ndarray, shape: np.ndarray, reviews: np.ndarray,
+                    least: np.ndarray) -> _HeldOutNoise:
+    """Each review's noise as its reviewer's other reviews predict it: their gamma posterior of the precision, the
+    review's own contribution taken out (judged with it, a review that happened to land close made its reviewer look
+    careful and so itself unsurprising). Per review: `contribution` to the rate, the reviewer's posterior `rate`, prior
+    `shape` and count of `reviews`; `least` keeps the rate above a part of the prior's."""
+    shape_without = np.maximum(shape + (reviews - 1) / 2, MIN_HELD_OUT_SHAPE)
+    rate_without = np.maximum(rate - contribution / 2, least / 2)
+    # A normal of gamma-distributed precision is a Student-t with 2 * shape degrees of freedom; its variance is
+    # rate / (shape - 1).
+    return _HeldOutNoise(rate_without / (shape_without - 1), 2 * shape_without)
+
+
+def _median_of_squared_t(dof: np.ndarray) -> np.ndarray:
+    """The median of t^2 / Var(t) for a Student-t of `dof` degrees of freedom: the square of its upper quartile (by the
+    Cornish-Fisher expansion, within 1e-4 from 2.5 degrees of freedom on), times (dof - 2) / dof. 0.4549 for a normal."""
+    z = 0.6744897501960817  # the standard normal's upper quartile
+    quartile = (z + (z**3 + z) / (4 * dof) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * dof**2)
+                + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * dof**3))
+    return quartile * quartile * (dof - 2) / dof
+
+
+def _held_out_misses(residual: np.ndarray, leverage: np.ndarray, noise: _HeldOutNoise,
+                     estimation: np.ndarray) -> _HeldOutMisses:
     """A leave-one-review-out check of the model's variances.
 
-    The fit without a review predicts it with the miss residual / (1 - leverage), of variance `expected` if the model
-    is right. Mean-field fits judge reviewers' noise too small (the scores and biases are fitted to the same reviews),
-    and misfits the model cannot name (colluders, lazy reviewers) show here too."""
+    The fit without a review predicts it with the miss residual / (1 - leverage), of variance noise + estimation (the
+    error of the score and bias it is predicted from) if the model is right. Mean-field fits misjudge reviewers' noise
+    (the scores and biases are fitted to the same reviews), and misfits the model cannot name (colluders, lazy
+    reviewers) show here too."""
     kept = np.clip(1 - leverage, 0.0, 1.0)  # a review its own fit absorbed says little about how far it misses
+    expected = noise.variance + estimation
+    # The median a review's ratio has if the model is right: the noise part of a miss is Student-t (heavy tails put
+    # its median below a normal's), the estimation part normal; weighed by their shares of the variance.
+    noise_share = noise.variance / expected
+    median = noise_share * _median_of_squared_t(noise.dof) + (1 - noise_share) * CHI2_1_MEDIAN
     ratio = np.where(kept > 0, residual * residual / np.maximum(kept, LEVERAGE_FLOOR) ** 2 / expected, 0.0)
+    ratio = ratio * CHI2_1_MEDIAN / median  # so that, for every review, a median of CHI2_1_MEDIAN means all is well
     # The class's level: the median ratio over that of a chi-square with one degree of freedom, so that the few
     # wild reviews a heavy-tailed model expects do not set it.
     telling = kept > 0.5
