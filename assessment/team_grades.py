@@ -249,3 +249,11 @@ def contribution_lines(document: Mapping[str, Any] | None) -> list[Message | str
     if not document:
         return []
     return [message_from_document(line) for line in document.get("explanation", [])]
+
+
+def warning_lines(document: Mapping[str, Any] | None) -> list[tuple[Message | str, Message | str]]:
+    """The warnings kept on a member's grade, (label, evidence), for staff."""
+    if not document:
+        return []
+    return [(message_from_document(w["label"]), message_from_document(w["evidence"]))
+            for w in document.get("warnings", [])]

@@ -20,9 +20,10 @@ def init_views(app: Flask) -> None:
         reviewing,
         rubric,
         student,
+        team_grades,
         teams,
     )
 
     for module in (landing, instructor, assignment_settings, rubric, student, deep_linking, calibration, reviewing,
-                   reading, feedback, review_admin, grading, dashboard, teams):
+                   reading, feedback, review_admin, grading, dashboard, teams, team_grades):
         app.register_blueprint(module.bp)
