@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from assessment.models import (
 from assessment.services import get_assignment, plain_text
 from assessment.team_work import current_teams
 from assessment.teammate_evaluation import TeammateEvaluation, pair_totals
-from assessment.teammate_warnings import TeammateWarnings, teammate_warnings
+from assessment.teammate_warnings import DidNotRate, TeammateWarnings, teammate_warnings
 from assessment.write_rules import ensure_gradable
 
 MAX_REASON_CHARACTERS = 2_000
@@ -67,9 +67,9 @@ class TeamRatings:
 
     def warnings_of(self, person_id: int) -> list[_Warning]:
         """The warnings that concern one member, camps included."""
-        found: list[_Warning] = [w for w in (*self.warnings.free_riders, *self.warnings.overconfident,
-                                              *self.warnings.manipulation, *self.warnings.did_not_rate)
-                                 if w.member == person_id]
+        members: list[Any] = [*self.warnings.free_riders, *self.warnings.overconfident, *self.warnings.manipulation,
+                              *self.warnings.did_not_rate]
+        found: list[_Warning] = [w for w in members if w.member == person_id]
         found += [camps for camps in self.warnings.camps if any(person_id in group for group in camps.groups)]
         return found
 
@@ -113,7 +113,8 @@ def team_ratings(session: Session, assignment: Assignment, evaluation: TeammateE
         found[team] = TeamRatings(
             team, people, totals, set_aside[team],
             contribution_factors(totals, people, include_self=evaluation.include_self, scale=scale), idle,
-            teammate_warnings(totals, people, scale=scale) if len(people) > 1 else TeammateWarnings())
+            teammate_warnings(cast(Mapping[tuple[Hashable, Hashable], float], totals), people, scale=scale)
+            if len(people) > 1 else TeammateWarnings())
     return found
 
 
@@ -128,7 +129,7 @@ def doubts(warnings: list[dict[str, Any]], overridden: bool) -> list[str]:
 
 def _warning_documents(warnings: list[_Warning]) -> list[dict[str, Any]]:
     return [{"label": message_document(w.label), "evidence": message_document(w.evidence),
-             "holds": type(w).__name__ != "DidNotRate"} for w in warnings]
+             "holds": not isinstance(w, DidNotRate)} for w in warnings]
 
 
 def contribution_document(team_points: float, factor: float, *, policy: FactorPolicy, did_not_rate: bool,

@@ -15,6 +15,7 @@ from assessment.models import Assignment, Grade, Person, Submission, Team, Teamm
 from assessment.team_grades import SetAside, TeamRatings, overrides_of, team_ratings
 from assessment.team_work import teams_overview
 from assessment.teammate_evaluation import TeammateEvaluation
+from assessment.teammate_warnings import Camps
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def team_grades(session: Session, assignment: Assignment) -> TeamGrades:
 def _member(person: Person, found: TeamRatings | None, grade: Grade | None, override: Override | None) -> MemberRow:
     if found is None or person.id not in found.factors:
         return MemberRow(person, None, None, False, override, grade, [])
-    warnings = [(w.label, w.evidence) for w in found.warnings_of(person.id) if type(w).__name__ != "Camps"]
+    warnings = [(w.label, w.evidence) for w in found.warnings_of(person.id) if not isinstance(w, Camps)]
     applied = grade.contribution["applied"] if grade is not None and grade.contribution else None
     return MemberRow(person, found.factors[person.id], applied, person.id in found.did_not_rate, override, grade,
                      warnings)

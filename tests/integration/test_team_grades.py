@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import delete, select, update
 
+from assessment.contribution import FactorPolicy, FixedFactor, Penalty
 from assessment.errors import InvalidInput, PhaseClosed
 from assessment.grading_run import release_grades, run_grading
 from assessment.messages import message_from_document
@@ -25,10 +26,9 @@ from assessment.peer_review import ReviewerContext, ReviewInput, request_review,
 from assessment.phases import Phase
 from assessment.services import HandIn, SubmissionDeps, submit
 from assessment.storage import LocalDirectoryStorage
-from assessment.team_grades import team_ratings, override_factor
+from assessment.team_grades import override_factor, team_ratings
 from assessment.team_work import current_teams, make_teams, teams_overview
 from assessment.teammate_evaluation import RatingCriterion, TeammateEvaluation
-from assessment.contribution import FactorPolicy, FixedFactor, Penalty
 from tests.integration.test_team_work import _phase, _team_class
 from tests.support.cohort import VALID_SELECTIONS
 
@@ -217,7 +217,7 @@ def test_a_rating_of_someone_outside_the_team_is_ignored_with_a_note_for_staff(s
 
 def test_staff_override_a_factor_with_a_reason_and_the_grade_and_its_hold_follow(session, deps):
     cohort, teams = _graded_teams(session, deps, evaluation=TeammateEvaluation(criteria=ONE_CRITERION))
-    a, b, c = teams[0]
+    a, _, c = teams[0]
     _free_rider(session, cohort, teams[0])
     run_grading(session, cohort.assignment_id, NOW)
     session.commit()
@@ -270,7 +270,7 @@ def test_the_limits_of_an_override_are_accepted(session, deps):
     cohort, teams = _graded_teams(session, deps, evaluation=TeammateEvaluation(criteria=ONE_CRITERION))
     run_grading(session, cohort.assignment_id, NOW)
     session.commit()
-    a, b, c = teams[0]
+    a, b, _ = teams[0]
 
     override_factor(session, cohort.assignment_id, a, 0.0, "Did none of it", b, NOW)
     override_factor(session, cohort.assignment_id, b, 3.0, "Did all of it", a, NOW)

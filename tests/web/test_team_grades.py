@@ -88,7 +88,7 @@ def test_a_members_grade_page_explains_their_factor_without_naming_who_gave_what
     assert "Your teammates' ratings give you a contribution factor of 0.79" in grade
     assert "Your grade is 4.71; the team's grade is 6." in grade
     assert "6.71 out of 50 points" in grade
-    assert "−1.29" in grade
+    assert "\u22121.29" in grade
     whole = page_text(page)
     assert "Ben barely showed up" not in whole and "Solid work" not in whole
     assert "Amara" not in grade and "0.57" not in grade and "1.43" not in grade
@@ -132,12 +132,12 @@ def test_staff_see_each_team_with_its_members_factors_grades_warnings_and_left_o
     page = page_text(instructor.get("/links/{link}/teams/grades"))
 
     assert "Red" in page and "Blue" in page
-    assert "Team’s work points: 6" in page
+    assert "Team\u2019s work points: 6" in page
     assert "Amara Okafor" in page and "Ben Carter" in page and "Chloé Dubois" in page
     assert "1.21" in page and "0.79" in page  # the factors from the ratings
     assert "possible manipulation rated themselves 5 and no teammate above 2" in page
     assert "1 rating left out" in page
-    assert "Amara Okafor’s rating of Chloé Dubois: set aside: the two are not both members of this team now" in page
+    assert "Amara Okafor\u2019s rating of Chloé Dubois: set aside: the two are not both members of this team now" in page
     assert people["Chloé Dubois"]
 
 
