@@ -124,6 +124,9 @@ def test_a_free_riders_grade_follows_their_factor_and_the_gradebook_receives_eac
     assert postings[a] == postings[b] == 9.29
     assert postings[c] is None  # held: PendingManual until staff settle it
     assert postings[teams[1][0]] == 8.0
+    comment = session.scalar(select(GradePosting.comment).where(GradePosting.person_id == a))
+    assert comment == "Peer assessment: 7.29 for your part of the team's work (after your teammates' ratings), " \
+                      "2 for reviewing."
 
 
 def test_the_policy_weight_cap_and_non_rater_rule_move_the_grade_as_set(session, deps):
