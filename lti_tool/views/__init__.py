@@ -9,6 +9,7 @@ def init_views(app: Flask) -> None:
     from lti_tool.views import (
         assignment_settings,
         calibration,
+        coverage,
         dashboard,
         deep_linking,
         feedback,
@@ -24,5 +25,5 @@ def init_views(app: Flask) -> None:
     )
 
     for module in (landing, instructor, assignment_settings, rubric, student, deep_linking, calibration, reviewing,
-                   reading, feedback, review_admin, grading, dashboard, teams):
+                   reading, feedback, review_admin, grading, dashboard, coverage, teams):
         app.register_blueprint(module.bp)
