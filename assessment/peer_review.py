@@ -81,6 +81,7 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
     1. Reviewing must be open (the review phase), and the reviewer a student of the course.
     2. When the assignment says so, only students who handed in work review; calibration comes first.
     3. A review the reviewer already holds (assigned, lease not run out) is served again before anything new.
+       A lease runs `lease_hours`, cut short at the review deadline (`lease_end`).
     4. Once the reviewer has submitted the reviews each student must do, nothing more is handed out.
     5. In static mode nothing new is handed out: reviews were allocated when reviewing opened.
     6. Leases that ran out go back to the pool: the reviewer's own at once, everyone's when nothing under k is
@@ -138,7 +139,7 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
             raise NothingToReview(why_nothing_to_review(replace(state, eligible_submissions=waiting)))
         review = session.execute(_handing_out_statement(), {
             "assignment": asking.assignment_id, "submission": claimed, "reviewer": reviewer, "now": now,
-            "beyond_quota": beyond_quota, "lease_expires_at": now + timedelta(hours=standing.lease_hours),
+            "beyond_quota": beyond_quota, "lease_expires_at": lease_end(now, standing.lease_hours, standing.review_due),
         }).scalar_one()
         return HandedOut(review, claimed)
     raise NothingToReview(N_("Many reviewers are asking for work at this moment; try again in a few seconds."))
@@ -154,6 +155,7 @@ class _Standing:
     reviews_per_submission: int
     reviews_per_student: int
     lease_hours: int
+    review_due: datetime
     role: CourseRole | None  # None: not enrolled in the course
     own_submission: int | None  # their handed-in submission
     completed: int  # peer reviews submitted
@@ -170,7 +172,17 @@ def _standing(session: Session, asking: ReviewerContext, now: datetime) -> _Stan
     override, needs_submission, mode, per_submission, per_student, lease_hours = row[7:13]
     role, own, completed, held, lapsed = row[13:]
     return _Standing(timeline.phase_at(now, override), needs_submission, mode is AllocationMode.STATIC,
-                     per_submission, per_student, lease_hours, role, own, completed or 0, held, bool(lapsed))
+                     per_submission, per_student, lease_hours, timeline.review_due, role, own, completed or 0, held,
+                     bool(lapsed))
+
+
+def lease_end(now: datetime, lease_hours: int, review_due: datetime) -> datetime:
+    """When a lease handed out now runs out: after its hours, but never after the review deadline, so that work held
+    near the deadline goes back to the pool (and into the coverage figures) when reviewing closes. Once the deadline
+    has passed, reviewing is open only because staff moved the phase by hand: the date no longer closes it, so the
+    lease runs its hours."""
+    full = now + timedelta(hours=lease_hours)
+    return min(full, review_due) if review_due > now else full
 
 
 # The queue's statements are built once and take their values as parameters, and they name columns rather than load
