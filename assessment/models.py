@@ -211,6 +211,13 @@ class Assignment(Base):
     # Work is handed in and reviewed team by team (see assessment.team_work). Only a server default, as
     # instructions_markdown: rows inserted by the schema of older revisions leave it to the database.
     team_assignment: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Points each bonus review adds to the reviewing part (within the points possible); 0, the default, counts them
+    # for nothing: bonus reviews are a favour to classmates, and a grade that rewards them would turn the offer into
+    # pressure. Only a server default, as instructions_markdown.
+    bonus_review_points: Mapped[float] = mapped_column(Float, server_default="0")
+    # Flexible grading: this many days after the review deadline, work short of its k reviews is graded from the
+    # reviews it has (flagged for triage) instead of waiting for staff; None, the default, never.
+    flexible_grading_days: Mapped[int | None] = mapped_column(Integer)
     rubric_document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -489,6 +496,9 @@ class Review(Base):
     lease_expires_at: Mapped[datetime | None]  # None: assigned for good (static allocation, staff, self)
     # Served after every submission had its k reviews, so a reviewer who still owed reviews could finish.
     beyond_quota: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Offered to, and taken by, a reviewer who had done their quota, for work short of its k reviews. Only a server
+    # default, as instructions_markdown: inserts by the schema of older revisions omit it.
+    bonus: Mapped[bool] = mapped_column(Boolean, server_default=false())
     submitted_at: Mapped[datetime | None]
     selections: Mapped[dict[str, float]] = mapped_column(JSONDocument, default=dict)
     comments: Mapped[dict[str, str]] = mapped_column(JSONDocument, default=dict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from assessment.models import Person, Review, ReviewKind, ReviewStatus, Submission
 from tests.support.access import visitor_of_kind
@@ -140,3 +140,31 @@ def test_taking_work_from_the_backup_queue_is_refused_to_students_and_other_cour
 
     assert refused.status_code == (403 if visitor._csrf else 400)
     assert see_committed(session).scalars(select(Review).where(Review.kind == ReviewKind.STAFF)).all() == []
+
+
+def test_while_reviewing_goes_on_the_dashboard_names_the_work_that_will_end_with_no_review_at_this_pace(
+        instructor, class_in_review, session):
+    from datetime import UTC, datetime, timedelta
+
+    from assessment.models import Assignment
+
+    _reviewed_once(class_in_review, session)
+    now = datetime.now(UTC)
+    # One review in the 10 hours since reviewing opened, one hour left: no more reviews are expected.
+    see_committed(session).execute(update(Assignment).values(
+        submission_opens=now - timedelta(days=3), submission_due=now - timedelta(days=2), calibration_opens=None,
+        calibration_due=None, review_opens=now - timedelta(hours=10), review_due=now + timedelta(hours=1),
+        results_release=now + timedelta(days=1), phase_override=None))
+    session.commit()
+    reviewed = see_committed(session).scalars(select(Submission).join(Review, Review.submission_id == Submission.id)
+                                              .where(Review.status == ReviewStatus.SUBMITTED)).one()
+    unreviewed = sorted((name for user, name in _names(session).items()
+                         if user in STUDENTS and name != reviewed.author.display_name),
+                        key=lambda name: _order(session, name))
+
+    dashboard = page_text(instructor.get("/links/{link}"))
+    coverage = page_text(instructor.get("/links/{link}/coverage"))
+
+    assert f"At this pace these submissions end the review phase with no review: {', '.join(unreviewed)}." in dashboard
+    assert "At the current pace, 4 submissions will still be short at the review deadline." in dashboard
+    assert "0 more reviews are expected before then." in coverage
