@@ -184,6 +184,9 @@ class GradeInputs:
     reviews_done: int
     reviews_required: int
     late_penalty: float  # 0..1, on the submission part only
+    # Points the bonus reviews earn (their count times the assignment's points per bonus review): they make up for
+    # reviewing points lost to missing or weak reviews, never beyond the reviewing share of the grade.
+    bonus_points: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,8 @@ class GradeBreakdown:
 
 def final_grade(inputs: GradeInputs) -> GradeBreakdown:
     """The grade out of `points_possible`: the submission's share scaled by its score, less the late penalty, plus
-    the reviewing share scaled by how many of the required reviews were done and how well."""
+    the reviewing share scaled by how many of the required reviews were done and how well, plus any bonus points
+    within that share."""
     _check_grade_inputs(inputs)
     points = inputs.points_possible
     submission_share = points * inputs.submission_weight / 100
@@ -209,7 +213,8 @@ def final_grade(inputs: GradeInputs) -> GradeBreakdown:
         quality = inputs.calibration_accuracy
     else:
         quality = 1.0  # no measure of quality: doing the reviews earns the share
-    reviewing_points = (points - submission_share) * completion * quality
+    reviewing_share = points - submission_share
+    reviewing_points = min(reviewing_share, reviewing_share * completion * quality + inputs.bonus_points)
     # Every part is rounded to hundredths first and the total is their sum, so the parts a student reads always add
     # up to the total they read (rounding the total alone could leave it a hundredth off its shown parts).
     submission_points = round(submission_points, 2)
@@ -230,6 +235,8 @@ def _check_grade_inputs(inputs: GradeInputs) -> None:
         "calibration_accuracy": inputs.calibration_accuracy,
         "late_penalty": inputs.late_penalty,
     }
+    if not (_is_number(inputs.bonus_points) and inputs.bonus_points >= 0):
+        raise ValueError(f"bonus_points must be a number of at least 0, not {inputs.bonus_points!r}")
     for name, value in fractions.items():
         if value is not None and not (_is_number(value) and 0 <= value <= 1):
             raise ValueError(f"{name} is a fraction from 0 to 1, not {value!r}")

@@ -73,6 +73,7 @@ class ReviewRow(NamedTuple):
     kind: ReviewKind
     score: float | None
     selections: dict[str, float]
+    bonus: bool  # a bonus review, beyond the reviewer's quota
 
 
 class SubmissionRow(NamedTuple):
@@ -121,7 +122,8 @@ def _cohort(session: Session, assignment: Assignment) -> Cohort:
         submissions |= {person: by_team[team] for person, team in current_teams(session, assignment.id).items()
                         if team in by_team}
     reviews = [ReviewRow(*row) for row in session.execute(
-        select(Review.id, Review.submission_id, Review.reviewer_id, Review.kind, Review.score, Review.selections)
+        select(Review.id, Review.submission_id, Review.reviewer_id, Review.kind, Review.score, Review.selections,
+               Review.bonus)
         .where(Review.assignment_id == assignment.id, Review.status == ReviewStatus.SUBMITTED)
         .order_by(Review.id))]
     accuracy = (accuracies(session, assignment, set(student_ids)) if assignment.calibration_examples_required
@@ -239,8 +241,10 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     for review in cohort.peer_reviews:
         received[review.submission_id] += 1
     done: dict[int, int] = defaultdict(int)
+    bonus: dict[int, int] = defaultdict(int)
     for review in cohort.peer_reviews:
         done[review.reviewer_id] += 1
+        bonus[review.reviewer_id] += review.bonus
     scores_of: dict[int, list[float]] = defaultdict(list)
     for review in cohort.peer_reviews:
         if review.score is not None:
@@ -279,6 +283,7 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
             reviews_done=done[student],
             reviews_required=assignment.reviews_per_student,
             late_penalty=submission.late_penalty if submission else 0.0,
+            bonus_points=bonus[student] * assignment.bonus_review_points,
         ))
         attention = needs_attention(
             estimate.std if estimate else 0.0, received[submission.id] if submission else 0,

@@ -272,6 +272,8 @@ class Assignment(Base):
             allocation_mode=self.allocation_mode,
             reviewers_need_submission=self.reviewers_need_submission,
             lease_hours=self.lease_hours,
+            bonus_review_points=self.bonus_review_points if self.bonus_review_points is not None else 0.0,
+            flexible_grading_days=self.flexible_grading_days,
             zero_for_missing_work=self.zero_for_missing_work,
             review_strictness=self.review_strictness,
             calibration=self.calibration_policy,
@@ -314,6 +316,8 @@ class Assignment(Base):
         self.allocation_mode = settings.allocation_mode
         self.reviewers_need_submission = settings.reviewers_need_submission
         self.lease_hours = settings.lease_hours
+        self.bonus_review_points = settings.bonus_review_points
+        self.flexible_grading_days = settings.flexible_grading_days
         self.zero_for_missing_work = settings.zero_for_missing_work
         self.review_strictness = settings.review_strictness
         self.calibration_examples_required = settings.calibration.examples_required

@@ -140,6 +140,52 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
         review = session.execute(_handing_out_statement(), {
             "assignment": asking.assignment_id, "submission": claimed, "reviewer": reviewer, "now": now,
             "beyond_quota": beyond_quota, "lease_expires_at": lease_end(now, standing.lease_hours, standing.review_due),
+            "bonus": False,
+        }).scalar_one()
+        return HandedOut(review, claimed)
+    raise NothingToReview(N_("Many reviewers are asking for work at this moment; try again in a few seconds."))
+
+
+def request_bonus_review(session: Session, asking: ReviewerContext, now: datetime) -> HandedOut:
+    """Hand a reviewer who has done their quota one more review, of work short of its k reviews: offered, never
+    required (the reviewing grade counts it as the assignment's `bonus_review_points` say).
+
+    The rules:
+    1. The queue's rules 1, 2 and 5 hold: reviewing open, a student of the course, their own work handed in when the
+       assignment asks for it, calibration behind them, and no static allocation.
+    2. Only once their quota is submitted: before that, the ordinary queue serves them.
+    3. A review they hold (a bonus one included) is served again before anything new.
+    4. Only work under k is served, by the queue's rules 7 to 9; never work beyond k, which needs no more reviews.
+    """
+    standing = _standing(session, asking, now)
+    if standing.role is not CourseRole.STUDENT:
+        raise NotAllowed(N_("Only students of this course review peers' work."))
+    if standing.phase is not Phase.REVIEW:
+        raise NothingToReview(N_("Reviewing is closed, so no extra review can be taken."))
+    if (standing.needs_submission and standing.own_submission is None) or not asking.calibration_done:
+        raise NothingToReview(N_("Extra reviews are offered once your own reviews are done."))
+    if standing.held is not None:
+        return HandedOut(standing.held, session.execute(select(Review.submission_id)
+                                                        .where(Review.id == standing.held)).scalar_one())
+    if standing.completed < standing.reviews_per_student:
+        raise NothingToReview(N_("Extra reviews are offered once your own reviews are done."))
+    if standing.static:
+        raise NothingToReview(N_("Reviews were allocated for this assignment: no extra review can be taken."))
+    if standing.lapsed:
+        reclaim_expired_leases(session, now, asking.assignment_id)
+    for attempt in range(CLAIM_TRIES):
+        claimed = _claim(session, asking, standing.reviews_per_submission)
+        if claimed is None and _under_quota_exists(session, asking.assignment_id, asking.reviewer_id,
+                                                   standing.reviews_per_submission):
+            time.sleep(0.01 * (attempt + 1))  # other reviewers hold its locks for a moment
+            continue
+        if claimed is None:
+            raise NothingToReview(N_("Every classmate's work you could review has its reviews: no extra review is "
+                                     "needed now. Thank you for offering."))
+        review = session.execute(_handing_out_statement(), {
+            "assignment": asking.assignment_id, "submission": claimed, "reviewer": asking.reviewer_id, "now": now,
+            "beyond_quota": False, "lease_expires_at": lease_end(now, standing.lease_hours, standing.review_due),
+            "bonus": True,
         }).scalar_one()
         return HandedOut(review, claimed)
     raise NothingToReview(N_("Many reviewers are asking for work at this moment; try again in a few seconds."))
@@ -254,7 +300,7 @@ def _handing_out_statement() -> ReturningInsert[int]:
     return insert(reviews).values(
         assignment_id=bindparam("assignment"), submission_id=submission, reviewer_id=bindparam("reviewer"),
         kind=ReviewKind.PEER, submission_version_id=latest, status=ReviewStatus.ASSIGNED,
-        assigned_at=bindparam("now"), beyond_quota=bindparam("beyond_quota"),
+        assigned_at=bindparam("now"), beyond_quota=bindparam("beyond_quota"), bonus=bindparam("bonus"),
         lease_expires_at=bindparam("lease_expires_at"),
     ).returning(reviews.c.id)
 

@@ -415,3 +415,25 @@ def test_without_a_measured_spread_no_limit_makes_a_disagreement():
     assert needs_attention(0.1, 3, 3, 0, scale_width=10.0, spread_limit=0.5) == []
     assert needs_attention(0.1, 3, 3, 0, scale_width=10.0, spread=0.5, spread_limit=0.5) == []
     assert needs_attention(0.1, 3, 3, 0, scale_width=10.0, spread=0.51, spread_limit=0.5) == ["wide disagreement"]
+
+
+# Bonus reviews.
+
+
+def test_bonus_points_add_to_the_reviewing_part():
+    # Reviewing share 40 points; quality 0.5 earns 20; two bonus reviews at 1.5 points each add 3.
+    assert final_grade(inputs(reviewing_quality=0.5, bonus_points=3.0)).reviewing_points == 23.0
+    assert final_grade(inputs(reviewing_quality=0.5)).reviewing_points == 20.0
+
+
+def test_bonus_points_never_pass_the_reviewing_share():
+    # Quality 0.9 earns 36 of 40: a bonus of 3.9 reaches 39.9, of 4 exactly 40, of 4.1 still 40.
+    assert final_grade(inputs(bonus_points=3.9)).reviewing_points == 39.9
+    assert final_grade(inputs(bonus_points=4.0)).reviewing_points == 40.0
+    assert final_grade(inputs(bonus_points=4.1)).reviewing_points == 40.0
+    assert final_grade(inputs(bonus_points=4.1)).total == 88.0
+
+
+def test_negative_bonus_points_are_refused():
+    with pytest.raises(ValueError, match="bonus_points"):
+        final_grade(inputs(bonus_points=-1.0))
