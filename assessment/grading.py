@@ -272,6 +272,8 @@ UNCERTAINTY_FLOOR_SHARE = 0.05
 # of the scale): what counts as wide depends on how much this class's reviewers usually disagree.
 WIDE_DISAGREEMENT_FACTOR = 2.0
 OPEN_FLAG = N_("open flag")
+# Flexible grading's doubt: graded from fewer than k reviews. Staff see it in triage; it does not hold the grade.
+FEWER_REVIEWS = N_("graded from fewer reviews")
 
 
 def review_spread(scores: Sequence[float]) -> float:
@@ -300,12 +302,14 @@ def uncertainty_limit(stds: Sequence[float], *, scale_width: float) -> float:
 # 1. Wide uncertainty: the estimate's std exceeds the class-relative limit (see uncertainty_limit), or a tenth of the
 #    scale when no limit is given.
 # 2. Wide disagreement: the reviews' spread exceeds the class-relative limit (see disagreement_limit).
-# 3. Too few reviews: fewer than the assignment asks for.
+# 3. Too few reviews: fewer than the assignment asks for. Under flexible grading (`flexible_grading_open`) work with
+#    at least one review is graded from what it has: the doubt is then FEWER_REVIEWS, shown in triage without holding
+#    the grade back. Work with no review at all is never graded from nothing: it waits for staff.
 # 4. An open flag on one of the reviews.
 # A staff assessment settles 1-3 (its score replaces the peers'); only an answer settles a flag.
 def needs_attention(estimate_std: float, reviews: int, required: int, open_flags: int, *, scale_width: float,
                     spread: float = 0.0, spread_limit: float = math.inf, staff_assessed: bool = False,
-                    std_limit: float | None = None) -> list[str]:
+                    std_limit: float | None = None, flexible: bool = False) -> list[str]:
     """Why a submission's grade needs a person to look at it; empty when it does not."""
     reasons: list[str] = []
     if not staff_assessed:
@@ -316,10 +320,20 @@ def needs_attention(estimate_std: float, reviews: int, required: int, open_flags
         if spread > spread_limit:
             reasons.append(N_("wide disagreement"))
         if reviews < required:
-            reasons.append(N_("too few reviews"))
+            reasons.append(FEWER_REVIEWS if flexible and reviews > 0 else N_("too few reviews"))
     if open_flags > 0:
         reasons.append(OPEN_FLAG)
     return reasons
+
+
+def holds_grade(attention: Sequence[str]) -> bool:
+    """Whether these doubts hold a grade back until staff settle it: any doubt but flexible grading's."""
+    return any(reason != FEWER_REVIEWS for reason in attention)
+
+
+def flexible_grading_open(review_due: datetime, days: int | None, now: datetime) -> bool:
+    """Whether work short of reviews is graded from the reviews it has: `days` (None: never) after the deadline."""
+    return days is not None and now >= review_due + timedelta(days=days)
 
 
 def still_in_doubt(attention: Sequence[str], *, open_flags: int, overridden: bool) -> list[str]:

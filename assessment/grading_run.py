@@ -31,6 +31,7 @@ from assessment.grading import (
     ReviewerAccuracy,
     disagreement_limit,
     final_grade,
+    flexible_grading_open,
     needs_attention,
     review_spread,
     reviewing_grade,
@@ -263,6 +264,7 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     std_limit = uncertainty_limit([estimate.std for submission, estimate in by_submission.items()
                                    if submission not in staff_assessed and received.get(submission)],
                                   scale_width=assignment.points_possible)
+    flexible = flexible_grading_open(assignment.review_due, assignment.flexible_grading_days, now)
     existing, overrides = {}, {}
     for grade_id, person, override in session.execute(
             select(Grade.id, Grade.person_id, Grade.override_total).where(Grade.assignment_id == assignment_id)):
@@ -289,7 +291,7 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
             estimate.std if estimate else 0.0, received[submission.id] if submission else 0,
             assignment.reviews_per_submission, cohort.open_flags.get(submission.id, 0),
             scale_width=assignment.points_possible, spread=spread.get(submission.id, 0.0), spread_limit=spread_limit,
-            staff_assessed=submission.id in staff_assessed, std_limit=std_limit,
+            staff_assessed=submission.id in staff_assessed, std_limit=std_limit, flexible=flexible,
         ) if submission else []
         explanation = explanation_of.get(submission.id) if submission else None
         stored_explanation = to_stored(

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from assessment.assignment_settings import AllocationMode, Anonymity, AssignmentSettings, SubmissionKinds
 from assessment.calibration import CalibrationPolicy
 from assessment.db import Base, JSONDocument, utcnow
-from assessment.grading import LatePolicy
+from assessment.grading import LatePolicy, holds_grade
 from assessment.messages import message_document, message_from_document
 from assessment.phases import Phase, Timeline
 from assessment.reminders import DEFAULT_REMINDER_HOURS
@@ -617,7 +617,7 @@ def final_grade(grade: Any) -> float:
 
 
 def grade_held(grade: Any) -> bool:
-    return bool(grade.attention) and grade.override_total is None
+    return holds_grade(grade.attention or ()) and grade.override_total is None
 
 
 def grade_snapshot(grade: Any) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, render_template
 
 from assessment.db import utcnow
@@ -19,4 +21,4 @@ def show(link_id: int) -> str:
     assignment = view.require_assignment()
     now = utcnow()
     return render_template("instructor/coverage.html", view=view, assignment=assignment,
-                           report=coverage_report(db(), assignment, now), form=ActionForm())
+                           report=coverage_report(db(), assignment, now), form=ActionForm(), timedelta=timedelta)

@@ -94,6 +94,7 @@ ATTENTION_LABELS = {
     "wide uncertainty": lazy_gettext("wide uncertainty"),
     "wide disagreement": lazy_gettext("wide disagreement"),
     "too few reviews": lazy_gettext("too few reviews"),
+    "graded from fewer reviews": lazy_gettext("graded from fewer reviews"),
     "open flag": lazy_gettext("open flag"),
 }
 KIND_LABELS = {ReviewKind.PEER: lazy_gettext("peer"), ReviewKind.SELF: lazy_gettext("self"),

@@ -1,6 +1,6 @@
 """Grades: the grade for reviewing, the final composition, staff overrides and what needs a person's attention."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,12 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assessment.grading import (
+    FEWER_REVIEWS,
     GradeBreakdown,
     GradeInputs,
     Override,
     ReviewerAccuracy,
     disagreement_limit,
     final_grade,
+    flexible_grading_open,
+    holds_grade,
     needs_attention,
     review_spread,
     reviewing_grade,
@@ -437,3 +440,30 @@ def test_bonus_points_never_pass_the_reviewing_share():
 def test_negative_bonus_points_are_refused():
     with pytest.raises(ValueError, match="bonus_points"):
         final_grade(inputs(bonus_points=-1.0))
+
+
+# Flexible grading.
+
+
+def test_flexible_grading_turns_too_few_reviews_into_a_doubt_that_does_not_hold_the_grade():
+    strict = needs_attention(0.1, 2, 3, 0, scale_width=10.0)
+    flexible = needs_attention(0.1, 2, 3, 0, scale_width=10.0, flexible=True)
+
+    assert strict == ["too few reviews"] and flexible == [FEWER_REVIEWS]
+    assert holds_grade(strict) is True and holds_grade(flexible) is False
+    assert holds_grade([FEWER_REVIEWS, "wide uncertainty"]) is True
+
+
+def test_flexible_grading_never_grades_work_with_no_review():
+    assert needs_attention(0.1, 0, 3, 0, scale_width=10.0, flexible=True) == ["too few reviews"]
+    assert needs_attention(0.1, 1, 3, 0, scale_width=10.0, flexible=True) == [FEWER_REVIEWS]
+    assert needs_attention(0.1, 3, 3, 0, scale_width=10.0, flexible=True) == []
+
+
+def test_grading_turns_flexible_exactly_the_set_days_after_the_review_deadline():
+    due = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+    assert flexible_grading_open(due, 2, due + timedelta(days=2) - timedelta(seconds=1)) is False
+    assert flexible_grading_open(due, 2, due + timedelta(days=2)) is True
+    assert flexible_grading_open(due, 0, due) is True
+    assert flexible_grading_open(due, None, due + timedelta(days=365)) is False

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from assessment.models import Person, Review, ReviewKind, ReviewStatus, Submission
+from assessment.models import Assignment, Person, Review, ReviewKind, ReviewStatus, Submission
 from tests.support.access import visitor_of_kind
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
 from tests.web.conftest import STUDENTS
+from tests.web.test_assignment_settings import _settings_form
 
 
 def _names(session) -> dict[str, str]:
@@ -31,8 +33,6 @@ def _reviewed_once(class_in_review: dict[str, Visitor], session) -> None:
 
 
 def _rubric(session):
-    from assessment.models import Assignment
-
     return see_committed(session).scalars(select(Assignment)).one().rubric
 
 
@@ -144,10 +144,6 @@ def test_taking_work_from_the_backup_queue_is_refused_to_students_and_other_cour
 
 def test_while_reviewing_goes_on_the_dashboard_names_the_work_that_will_end_with_no_review_at_this_pace(
         instructor, class_in_review, session):
-    from datetime import UTC, datetime, timedelta
-
-    from assessment.models import Assignment
-
     _reviewed_once(class_in_review, session)
     now = datetime.now(UTC)
     # One review in the 10 hours since reviewing opened, one hour left: no more reviews are expected.
@@ -168,3 +164,16 @@ def test_while_reviewing_goes_on_the_dashboard_names_the_work_that_will_end_with
     assert f"At this pace these submissions end the review phase with no review: {', '.join(unreviewed)}." in dashboard
     assert "At the current pace, 4 submissions will still be short at the review deadline." in dashboard
     assert "0 more reviews are expected before then." in coverage
+
+
+def test_the_backup_queue_says_when_flexible_grading_takes_over(instructor, class_in_review, session):
+    without = page_text(instructor.get("/links/{link}/coverage"))
+    saved = instructor.post("/links/{link}/settings", _settings_form(instructor) | {"flexible_grading_days": "3"})
+    instructor.post("/links/{link}/phase", {"phase": "grading"})
+
+    backup = page_text(instructor.get("/links/{link}/coverage"))
+
+    assert saved.status_code == 200, page_text(saved)[:300]
+    assert see_committed(session).scalars(select(Assignment)).one().flexible_grading_days == 3
+    assert "Flexible grading" not in without
+    assert "Flexible grading: from" in backup and "Work with no review waits for you." in backup
