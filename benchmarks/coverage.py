@@ -33,7 +33,8 @@ K = 3
 
 
 def _class_half_way(session, students: int, now: datetime):
-    """Reviewing opened 2 days ago and closes in 2; most students did some reviews, some hold one under way."""
+    """Reviewing opened 2 days ago and closes in 2; students did 0 to K reviews, some hold one under way. No
+    submission has all K yet: the page lists every one, its worst case."""
     cohort = create_cohort(session, students, reviews_per_submission=K, reviews_per_student=K, now=now)
     session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id).values(
         review_opens=now - timedelta(days=2), review_due=now + timedelta(days=2), phase_override=None))
