@@ -29,6 +29,7 @@ AGGREGATION_METHODS = {
 MAX_POINTS = 10_000
 STRICTNESS_LEVELS = (1, 3, 5, 7, 9)
 MAX_REVIEWS = 20
+MAX_FLEXIBLE_DAYS = 60
 MAX_FILE_MB = 100
 DEFAULT_FILE_TYPES = ("pdf", "docx")
 
@@ -82,6 +83,8 @@ class AssignmentSettings:
     allocation_mode: AllocationMode = AllocationMode.QUEUE
     reviewers_need_submission: bool = True
     lease_hours: int = 24
+    bonus_review_points: float = 0.0  # per bonus review, added to the reviewing part; 0: bonus reviews count for nothing
+    flexible_grading_days: int | None = None  # days after the review deadline to grade short work anyway; None: never
     zero_for_missing_work: bool = True  # otherwise a student who handed in nothing gets no grade at all
     review_strictness: int = 5  # 1 (lax) to 9 (strict): how fast the reviewing grade falls away from the consensus
     calibration: CalibrationPolicy = field(default=CalibrationPolicy(examples_required=0, pass_accuracy=0.8, attempts=2))
@@ -120,6 +123,11 @@ class AssignmentSettings:
             problems["review_strictness"] = N_("Strictness is 1 (lax), 3, 5, 7 or 9 (strict).")
         if not 1 <= self.lease_hours <= 24 * 14:
             problems["lease_hours"] = N_("A reviewer keeps a review for between 1 hour and 14 days.")
+        if not (math.isfinite(self.bonus_review_points) and 0 <= self.bonus_review_points <= self.points_possible):
+            problems["bonus_review_points"] = N_("A bonus review adds between 0 and the points possible.")
+        if self.flexible_grading_days is not None and not 0 <= self.flexible_grading_days <= MAX_FLEXIBLE_DAYS:
+            problems["flexible_grading_days"] = N_("Grade short work between 0 and %(max)s days after the review "
+                                                   "deadline, or leave it empty.", max=MAX_FLEXIBLE_DAYS)
         problems.update({f"calibration_{key}": text for key, text in self.calibration.problems().items()})
         try:
             normalised_hours(self.reminder_hours)

@@ -184,6 +184,9 @@ class GradeInputs:
     reviews_done: int
     reviews_required: int
     late_penalty: float  # 0..1, on the submission part only
+    # Points the bonus reviews earn (their count times the assignment's points per bonus review): they make up for
+    # reviewing points lost to missing or weak reviews, never beyond the reviewing share of the grade.
+    bonus_points: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,8 @@ class GradeBreakdown:
 
 def final_grade(inputs: GradeInputs) -> GradeBreakdown:
     """The grade out of `points_possible`: the submission's share scaled by its score, less the late penalty, plus
-    the reviewing share scaled by how many of the required reviews were done and how well."""
+    the reviewing share scaled by how many of the required reviews were done and how well, plus any bonus points
+    within that share."""
     _check_grade_inputs(inputs)
     points = inputs.points_possible
     submission_share = points * inputs.submission_weight / 100
@@ -209,7 +213,8 @@ def final_grade(inputs: GradeInputs) -> GradeBreakdown:
         quality = inputs.calibration_accuracy
     else:
         quality = 1.0  # no measure of quality: doing the reviews earns the share
-    reviewing_points = (points - submission_share) * completion * quality
+    reviewing_share = points - submission_share
+    reviewing_points = min(reviewing_share, reviewing_share * completion * quality + inputs.bonus_points)
     # Every part is rounded to hundredths first and the total is their sum, so the parts a student reads always add
     # up to the total they read (rounding the total alone could leave it a hundredth off its shown parts).
     submission_points = round(submission_points, 2)
@@ -230,6 +235,8 @@ def _check_grade_inputs(inputs: GradeInputs) -> None:
         "calibration_accuracy": inputs.calibration_accuracy,
         "late_penalty": inputs.late_penalty,
     }
+    if not (_is_number(inputs.bonus_points) and inputs.bonus_points >= 0):
+        raise ValueError(f"bonus_points must be a number of at least 0, not {inputs.bonus_points!r}")
     for name, value in fractions.items():
         if value is not None and not (_is_number(value) and 0 <= value <= 1):
             raise ValueError(f"{name} is a fraction from 0 to 1, not {value!r}")
@@ -265,6 +272,8 @@ UNCERTAINTY_FLOOR_SHARE = 0.05
 # of the scale): what counts as wide depends on how much this class's reviewers usually disagree.
 WIDE_DISAGREEMENT_FACTOR = 2.0
 OPEN_FLAG = N_("open flag")
+# Flexible grading's doubt: graded from fewer than k reviews. Staff see it in triage; it does not hold the grade.
+FEWER_REVIEWS = N_("graded from fewer reviews")
 
 
 def review_spread(scores: Sequence[float]) -> float:
@@ -293,12 +302,14 @@ def uncertainty_limit(stds: Sequence[float], *, scale_width: float) -> float:
 # 1. Wide uncertainty: the estimate's std exceeds the class-relative limit (see uncertainty_limit), or a tenth of the
 #    scale when no limit is given.
 # 2. Wide disagreement: the reviews' spread exceeds the class-relative limit (see disagreement_limit).
-# 3. Too few reviews: fewer than the assignment asks for.
+# 3. Too few reviews: fewer than the assignment asks for. Under flexible grading (`flexible_grading_open`) work with
+#    at least one review is graded from what it has: the doubt is then FEWER_REVIEWS, shown in triage without holding
+#    the grade back. Work with no review at all is never graded from nothing: it waits for staff.
 # 4. An open flag on one of the reviews.
 # A staff assessment settles 1-3 (its score replaces the peers'); only an answer settles a flag.
 def needs_attention(estimate_std: float, reviews: int, required: int, open_flags: int, *, scale_width: float,
                     spread: float = 0.0, spread_limit: float = math.inf, staff_assessed: bool = False,
-                    std_limit: float | None = None) -> list[str]:
+                    std_limit: float | None = None, flexible: bool = False) -> list[str]:
     """Why a submission's grade needs a person to look at it; empty when it does not."""
     reasons: list[str] = []
     if not staff_assessed:
@@ -309,10 +320,20 @@ def needs_attention(estimate_std: float, reviews: int, required: int, open_flags
         if spread > spread_limit:
             reasons.append(N_("wide disagreement"))
         if reviews < required:
-            reasons.append(N_("too few reviews"))
+            reasons.append(FEWER_REVIEWS if flexible and reviews > 0 else N_("too few reviews"))
     if open_flags > 0:
         reasons.append(OPEN_FLAG)
     return reasons
+
+
+def holds_grade(attention: Sequence[str]) -> bool:
+    """Whether these doubts hold a grade back until staff settle it: any doubt but flexible grading's."""
+    return any(reason != FEWER_REVIEWS for reason in attention)
+
+
+def flexible_grading_open(review_due: datetime, days: int | None, now: datetime) -> bool:
+    """Whether work short of reviews is graded from the reviews it has: `days` (None: never) after the deadline."""
+    return days is not None and now >= review_due + timedelta(days=days)
 
 
 def still_in_doubt(attention: Sequence[str], *, open_flags: int, overridden: bool) -> list[str]:

@@ -31,6 +31,7 @@ from assessment.grading import (
     ReviewerAccuracy,
     disagreement_limit,
     final_grade,
+    flexible_grading_open,
     needs_attention,
     review_spread,
     reviewing_grade,
@@ -74,6 +75,7 @@ class ReviewRow(NamedTuple):
     kind: ReviewKind
     score: float | None
     selections: dict[str, float]
+    bonus: bool  # a bonus review, beyond the reviewer's quota
 
 
 class SubmissionRow(NamedTuple):
@@ -122,7 +124,8 @@ def _cohort(session: Session, assignment: Assignment) -> Cohort:
         submissions |= {person: by_team[team] for person, team in current_teams(session, assignment.id).items()
                         if team in by_team}
     reviews = [ReviewRow(*row) for row in session.execute(
-        select(Review.id, Review.submission_id, Review.reviewer_id, Review.kind, Review.score, Review.selections)
+        select(Review.id, Review.submission_id, Review.reviewer_id, Review.kind, Review.score, Review.selections,
+               Review.bonus)
         .where(Review.assignment_id == assignment.id, Review.status == ReviewStatus.SUBMITTED)
         .order_by(Review.id))]
     accuracy = (accuracies(session, assignment, set(student_ids)) if assignment.calibration_examples_required
@@ -240,8 +243,10 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     for review in cohort.peer_reviews:
         received[review.submission_id] += 1
     done: dict[int, int] = defaultdict(int)
+    bonus: dict[int, int] = defaultdict(int)
     for review in cohort.peer_reviews:
         done[review.reviewer_id] += 1
+        bonus[review.reviewer_id] += review.bonus
     scores_of: dict[int, list[float]] = defaultdict(list)
     for review in cohort.peer_reviews:
         if review.score is not None:
@@ -260,6 +265,7 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     std_limit = uncertainty_limit([estimate.std for submission, estimate in by_submission.items()
                                    if submission not in staff_assessed and received.get(submission)],
                                   scale_width=assignment.points_possible)
+    flexible = flexible_grading_open(assignment.review_due, assignment.flexible_grading_days, now)
     existing, overrides = {}, {}
     for grade_id, person, override in session.execute(
             select(Grade.id, Grade.person_id, Grade.override_total).where(Grade.assignment_id == assignment_id)):
@@ -282,12 +288,13 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
             reviews_done=done[student],
             reviews_required=assignment.reviews_per_student,
             late_penalty=submission.late_penalty if submission else 0.0,
+            bonus_points=bonus[student] * assignment.bonus_review_points,
         ))
         attention = needs_attention(
             estimate.std if estimate else 0.0, received[submission.id] if submission else 0,
             assignment.reviews_per_submission, cohort.open_flags.get(submission.id, 0),
             scale_width=assignment.points_possible, spread=spread.get(submission.id, 0.0), spread_limit=spread_limit,
-            staff_assessed=submission.id in staff_assessed, std_limit=std_limit,
+            staff_assessed=submission.id in staff_assessed, std_limit=std_limit, flexible=flexible,
         ) if submission else []
         explanation = explanation_of.get(submission.id) if submission else None
         stored_explanation = to_stored(

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from assessment.assignment_settings import AllocationMode, Anonymity, AssignmentSettings, SubmissionKinds
 from assessment.calibration import CalibrationPolicy
 from assessment.db import Base, JSONDocument, utcnow
-from assessment.grading import LatePolicy
+from assessment.grading import LatePolicy, holds_grade
 from assessment.messages import message_document, message_from_document
 from assessment.phases import Phase, Timeline
 from assessment.reminders import DEFAULT_REMINDER_HOURS
@@ -215,6 +215,13 @@ class Assignment(Base):
     # Teammates' ratings of each other (assessment.teammate_evaluation.TeammateEvaluation's document); None: a team
     # assignment without them, where every member gets the team's grade.
     teammate_evaluation_document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    # Points each bonus review adds to the reviewing part (within the points possible); 0, the default, counts them
+    # for nothing: bonus reviews are a favour to classmates, and a grade that rewards them would turn the offer into
+    # pressure. Only a server default, as instructions_markdown.
+    bonus_review_points: Mapped[float] = mapped_column(Float, server_default="0")
+    # Flexible grading: this many days after the review deadline, work short of its k reviews is graded from the
+    # reviews it has (flagged for triage) instead of waiting for staff; None, the default, never.
+    flexible_grading_days: Mapped[int | None] = mapped_column(Integer)
     rubric_document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -275,6 +282,8 @@ class Assignment(Base):
             allocation_mode=self.allocation_mode,
             reviewers_need_submission=self.reviewers_need_submission,
             lease_hours=self.lease_hours,
+            bonus_review_points=self.bonus_review_points if self.bonus_review_points is not None else 0.0,
+            flexible_grading_days=self.flexible_grading_days,
             zero_for_missing_work=self.zero_for_missing_work,
             review_strictness=self.review_strictness,
             calibration=self.calibration_policy,
@@ -317,6 +326,8 @@ class Assignment(Base):
         self.allocation_mode = settings.allocation_mode
         self.reviewers_need_submission = settings.reviewers_need_submission
         self.lease_hours = settings.lease_hours
+        self.bonus_review_points = settings.bonus_review_points
+        self.flexible_grading_days = settings.flexible_grading_days
         self.zero_for_missing_work = settings.zero_for_missing_work
         self.review_strictness = settings.review_strictness
         self.calibration_examples_required = settings.calibration.examples_required
@@ -537,6 +548,9 @@ class Review(Base):
     lease_expires_at: Mapped[datetime | None]  # None: assigned for good (static allocation, staff, self)
     # Served after every submission had its k reviews, so a reviewer who still owed reviews could finish.
     beyond_quota: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Offered to, and taken by, a reviewer who had done their quota, for work short of its k reviews. Only a server
+    # default, as instructions_markdown: inserts by the schema of older revisions omit it.
+    bonus: Mapped[bool] = mapped_column(Boolean, server_default=false())
     submitted_at: Mapped[datetime | None]
     selections: Mapped[dict[str, float]] = mapped_column(JSONDocument, default=dict)
     comments: Mapped[dict[str, str]] = mapped_column(JSONDocument, default=dict)
@@ -653,7 +667,7 @@ def final_grade(grade: Any) -> float:
 
 
 def grade_held(grade: Any) -> bool:
-    return bool(grade.attention) and grade.override_total is None
+    return holds_grade(grade.attention or ()) and grade.override_total is None
 
 
 def grade_snapshot(grade: Any) -> dict[str, Any]:

@@ -81,6 +81,7 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
     1. Reviewing must be open (the review phase), and the reviewer a student of the course.
     2. When the assignment says so, only students who handed in work review; calibration comes first.
     3. A review the reviewer already holds (assigned, lease not run out) is served again before anything new.
+       A lease runs `lease_hours`, cut short at the review deadline (`lease_end`).
     4. Once the reviewer has submitted the reviews each student must do, nothing more is handed out.
     5. In static mode nothing new is handed out: reviews were allocated when reviewing opened.
     6. Leases that ran out go back to the pool: the reviewer's own at once, everyone's when nothing under k is
@@ -138,7 +139,53 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
             raise NothingToReview(why_nothing_to_review(replace(state, eligible_submissions=waiting)))
         review = session.execute(_handing_out_statement(), {
             "assignment": asking.assignment_id, "submission": claimed, "reviewer": reviewer, "now": now,
-            "beyond_quota": beyond_quota, "lease_expires_at": now + timedelta(hours=standing.lease_hours),
+            "beyond_quota": beyond_quota, "lease_expires_at": lease_end(now, standing.lease_hours, standing.review_due),
+            "bonus": False,
+        }).scalar_one()
+        return HandedOut(review, claimed)
+    raise NothingToReview(N_("Many reviewers are asking for work at this moment; try again in a few seconds."))
+
+
+def request_bonus_review(session: Session, asking: ReviewerContext, now: datetime) -> HandedOut:
+    """Hand a reviewer who has done their quota one more review, of work short of its k reviews: offered, never
+    required (the reviewing grade counts it as the assignment's `bonus_review_points` say).
+
+    The rules:
+    1. The queue's rules 1, 2 and 5 hold: reviewing open, a student of the course, their own work handed in when the
+       assignment asks for it, calibration behind them, and no static allocation.
+    2. Only once their quota is submitted: before that, the ordinary queue serves them.
+    3. A review they hold (a bonus one included) is served again before anything new.
+    4. Only work under k is served, by the queue's rules 7 to 9; never work beyond k, which needs no more reviews.
+    """
+    standing = _standing(session, asking, now)
+    if standing.role is not CourseRole.STUDENT:
+        raise NotAllowed(N_("Only students of this course review peers' work."))
+    if standing.phase is not Phase.REVIEW:
+        raise NothingToReview(N_("Reviewing is closed, so no extra review can be taken."))
+    if (standing.needs_submission and standing.own_submission is None) or not asking.calibration_done:
+        raise NothingToReview(N_("Extra reviews are offered once your own reviews are done."))
+    if standing.held is not None:
+        return HandedOut(standing.held, session.execute(select(Review.submission_id)
+                                                        .where(Review.id == standing.held)).scalar_one())
+    if standing.completed < standing.reviews_per_student:
+        raise NothingToReview(N_("Extra reviews are offered once your own reviews are done."))
+    if standing.static:
+        raise NothingToReview(N_("Reviews were allocated for this assignment: no extra review can be taken."))
+    if standing.lapsed:
+        reclaim_expired_leases(session, now, asking.assignment_id)
+    for attempt in range(CLAIM_TRIES):
+        claimed = _claim(session, asking, standing.reviews_per_submission)
+        if claimed is None and _under_quota_exists(session, asking.assignment_id, asking.reviewer_id,
+                                                   standing.reviews_per_submission):
+            time.sleep(0.01 * (attempt + 1))  # other reviewers hold its locks for a moment
+            continue
+        if claimed is None:
+            raise NothingToReview(N_("Every classmate's work you could review has its reviews: no extra review is "
+                                     "needed now. Thank you for offering."))
+        review = session.execute(_handing_out_statement(), {
+            "assignment": asking.assignment_id, "submission": claimed, "reviewer": asking.reviewer_id, "now": now,
+            "beyond_quota": False, "lease_expires_at": lease_end(now, standing.lease_hours, standing.review_due),
+            "bonus": True,
         }).scalar_one()
         return HandedOut(review, claimed)
     raise NothingToReview(N_("Many reviewers are asking for work at this moment; try again in a few seconds."))
@@ -154,6 +201,7 @@ class _Standing:
     reviews_per_submission: int
     reviews_per_student: int
     lease_hours: int
+    review_due: datetime
     role: CourseRole | None  # None: not enrolled in the course
     own_submission: int | None  # their handed-in submission
     completed: int  # peer reviews submitted
@@ -170,7 +218,17 @@ def _standing(session: Session, asking: ReviewerContext, now: datetime) -> _Stan
     override, needs_submission, mode, per_submission, per_student, lease_hours = row[7:13]
     role, own, completed, held, lapsed = row[13:]
     return _Standing(timeline.phase_at(now, override), needs_submission, mode is AllocationMode.STATIC,
-                     per_submission, per_student, lease_hours, role, own, completed or 0, held, bool(lapsed))
+                     per_submission, per_student, lease_hours, timeline.review_due, role, own, completed or 0, held,
+                     bool(lapsed))
+
+
+def lease_end(now: datetime, lease_hours: int, review_due: datetime) -> datetime:
+    """When a lease handed out now runs out: after its hours, but never after the review deadline, so that work held
+    near the deadline goes back to the pool (and into the coverage figures) when reviewing closes. Once the deadline
+    has passed, reviewing is open only because staff moved the phase by hand: the date no longer closes it, so the
+    lease runs its hours."""
+    full = now + timedelta(hours=lease_hours)
+    return min(full, review_due) if review_due > now else full
 
 
 # The queue's statements are built once and take their values as parameters, and they name columns rather than load
@@ -242,7 +300,7 @@ def _handing_out_statement() -> ReturningInsert[int]:
     return insert(reviews).values(
         assignment_id=bindparam("assignment"), submission_id=submission, reviewer_id=bindparam("reviewer"),
         kind=ReviewKind.PEER, submission_version_id=latest, status=ReviewStatus.ASSIGNED,
-        assigned_at=bindparam("now"), beyond_quota=bindparam("beyond_quota"),
+        assigned_at=bindparam("now"), beyond_quota=bindparam("beyond_quota"), bonus=bindparam("bonus"),
         lease_expires_at=bindparam("lease_expires_at"),
     ).returning(reviews.c.id)
 

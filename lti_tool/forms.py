@@ -169,6 +169,11 @@ class SettingsForm(NewActivityForm):
     zero_for_missing_work = BooleanField(_l("Students who hand in nothing get zero (otherwise no grade is sent)"))
     lease_hours = IntegerField(_l("Hours a reviewer keeps a review before it returns to the pool"), default=24,
                                validators=[required(), between(1, 336)])
+    bonus_review_points = DecimalField(_l("Points each optional bonus review adds to the reviewing grade (0: none)"),
+                                       default=0, places=None, validators=[Optional(), between(0, 100)])
+    flexible_grading_days = IntegerField(_l("Days after the review deadline when work short of reviews is graded "
+                                            "from the reviews it has (empty: never, staff assess it)"),
+                                         validators=[Optional(), between(0, 60)])
     calibration_examples_required = IntegerField(_l("Calibration examples each student assesses first (0: none)"),
                                                  default=0, validators=[required(), between(0, 10)])
     calibration_pass_accuracy = IntegerField(_l("Accuracy that passes calibration (%)"), default=80,
@@ -222,6 +227,8 @@ class SettingsForm(NewActivityForm):
             allocation_mode=AllocationMode(self.allocation_mode.data),
             reviewers_need_submission=self.reviewers_need_submission.data,
             lease_hours=self.lease_hours.data,
+            bonus_review_points=float(self.bonus_review_points.data or 0),
+            flexible_grading_days=self.flexible_grading_days.data,
             zero_for_missing_work=self.zero_for_missing_work.data,
             review_strictness=self.review_strictness.data,
             calibration=CalibrationPolicy(examples_required=self.calibration_examples_required.data,
@@ -270,6 +277,7 @@ class SettingsForm(NewActivityForm):
             max_file_mb=settings.max_file_mb, reviewers_may_download=settings.reviewers_may_download,
             allocation_mode=settings.allocation_mode.value,
             reviewers_need_submission=settings.reviewers_need_submission, lease_hours=settings.lease_hours,
+            bonus_review_points=settings.bonus_review_points, flexible_grading_days=settings.flexible_grading_days,
             zero_for_missing_work=settings.zero_for_missing_work, review_strictness=settings.review_strictness,
             calibration_examples_required=settings.calibration.examples_required,
             calibration_pass_accuracy=round(settings.calibration.pass_accuracy * 100),

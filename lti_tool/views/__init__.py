@@ -9,6 +9,7 @@ def init_views(app: Flask) -> None:
     from lti_tool.views import (
         assignment_settings,
         calibration,
+        coverage,
         dashboard,
         deep_linking,
         feedback,
@@ -26,5 +27,6 @@ def init_views(app: Flask) -> None:
     )
 
     for module in (landing, instructor, assignment_settings, rubric, student, deep_linking, calibration, reviewing,
-                   reading, feedback, review_admin, grading, dashboard, teams, team_grades, teammate_ratings):
+                   reading, feedback, review_admin, grading, dashboard, coverage, teams, team_grades,
+                   teammate_ratings):
         app.register_blueprint(module.bp)

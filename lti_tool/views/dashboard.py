@@ -36,6 +36,7 @@ from assessment.progress import (
     triage,
 )
 from assessment.reminder_outbox import delivery
+from assessment.review_coverage import CoverageReport, coverage_report
 from assessment.services import rubric_lock_reason
 from lti_tool import charts
 from lti_tool.database import db
@@ -93,6 +94,7 @@ ATTENTION_LABELS = {
     "wide uncertainty": lazy_gettext("wide uncertainty"),
     "wide disagreement": lazy_gettext("wide disagreement"),
     "too few reviews": lazy_gettext("too few reviews"),
+    "graded from fewer reviews": lazy_gettext("graded from fewer reviews"),
     "open flag": lazy_gettext("open flag"),
     # Teammates' ratings (assessment.teammate_warnings): they hold a team member's grade until staff look.
     "possible free rider": lazy_gettext("possible free rider"),
@@ -208,6 +210,7 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
     with collector_paused():
         facts = dashboard(db(), assignment, now)
         advice = grading_advice(db(), assignment, {row.person_id: row.name for row in facts.rows})
+        coverage = coverage_report(db(), assignment, now)
     table = TableRequest.from_args(request.args)
     phase = assignment.phase_at(now)
     return render_template(
@@ -221,7 +224,8 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         phase_form=PhaseForm(phase=assignment.phase_override.value if assignment.phase_override else ""),
         facts=facts,
         progress=facts.progress,
-        todo=_todo(view, assignment, facts, phase),
+        todo=_todo(view, assignment, facts, phase, coverage),
+        coverage=coverage,
         setup=_setup(assignment, now) if phase is Phase.SETUP else None,
         triage=triage(facts.rows)[:QUEUE_LENGTH],
         flags=facts.flags[:QUEUE_LENGTH],
@@ -307,7 +311,8 @@ class Todo:
     href: str
 
 
-def _todo(view: LaunchView, assignment: Assignment, facts: Dashboard, phase: Phase) -> list[Todo]:
+def _todo(view: LaunchView, assignment: Assignment, facts: Dashboard, phase: Phase,
+          coverage: CoverageReport) -> list[Todo]:
     """What staff should do next, most pressing first; empty when nothing waits for them."""
     link, progress, todo = view.link.id, facts.progress, []
     # In setup, the setup checklist says what is missing, beside the button that opens the activity.
@@ -322,6 +327,11 @@ def _todo(view: LaunchView, assignment: Assignment, facts: Dashboard, phase: Pha
     if progress.open_flags:
         todo.append(Todo(ngettext("Answer %(num)d flagged review.", "Answer %(num)d flagged reviews.", progress.open_flags),
                          url_for("review_admin.flags", link_id=link)))
+    short = len(coverage.short_now) if coverage.deadline_passed else 0
+    if short:
+        todo.append(Todo(ngettext("Assess %(num)d submission that reviewing left short of reviews.",
+                                  "Assess %(num)d submissions that reviewing left short of reviews.", short),
+                         url_for("coverage.show", link_id=link)))
     if progress.held:
         todo.append(Todo(ngettext("Settle %(num)d grade that needs attention.", "Settle %(num)d grades that need attention.",
                                   progress.held),

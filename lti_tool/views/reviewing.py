@@ -18,6 +18,7 @@ from assessment.peer_review import (
     ReviewChanged,
     ReviewerContext,
     ReviewInput,
+    request_bonus_review,
     request_review,
     review_for,
     review_to_read,
@@ -47,6 +48,16 @@ def next_review(link_id: int) -> Response:
     assignment = view.require_assignment()
     calibration = student_status(db(), assignment, view.person.id)
     return _open_review(link_id, lambda: _counted(lambda: request_review(
+        db(), ReviewerContext(assignment.id, view.person.id, calibration.done), utcnow())))
+
+
+@bp.post("/links/<int:link_id>/reviews/bonus")
+def bonus_review(link_id: int) -> Response:
+    """An extra review a student who did their quota chose to take, of work short of its reviews."""
+    view = launched_view(link_id)
+    assignment = view.require_assignment()
+    calibration = student_status(db(), assignment, view.person.id)
+    return _open_review(link_id, lambda: _counted(lambda: request_bonus_review(
         db(), ReviewerContext(assignment.id, view.person.id, calibration.done), utcnow())))
 
 

@@ -7,9 +7,11 @@ from functools import partial
 
 from flask import current_app, render_template
 
+from assessment.assignment_settings import AllocationMode
 from assessment.db import utcnow
 from assessment.file_checks import checks_to_show, is_abandoned, refusal_of
 from assessment.models import Assignment, FileCheck, FileCheckStatus
+from assessment.phases import Phase
 from assessment.reminders import DueReminder, Owing, deadlines, due_reminders
 from assessment.student_overview import StudentOverview, student_overview
 from assessment.student_progress import StepKind, StepState
@@ -58,9 +60,18 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
         time_left=partial(time_left, now=now),
         now=now,
         reminders=home_reminders(assignment, overview, now),
+        bonus_offer=bonus_offered(assignment, overview, now),
         mail_on=current_app.config["PEERLTI_SETTINGS"].mail is not None,
         reminder_form=ReminderEmailsForm(formdata=None),
     )
+
+
+def bonus_offered(assignment: Assignment, overview: StudentOverview, now: datetime) -> bool:
+    """Whether the home offers an extra review: reviewing is open in queue mode and the student's reviews are done.
+    The offer costs the page no query; whether work is still short is found when they take it."""
+    review = overview.progress.step(StepKind.REVIEW)
+    return (assignment.phase_at(now) is Phase.REVIEW and assignment.allocation_mode is AllocationMode.QUEUE
+            and review is not None and review.state is StepState.DONE)
 
 
 def home_reminders(assignment: Assignment, overview: StudentOverview, now: datetime) -> list[DueReminder]:

@@ -1,6 +1,6 @@
 """Grades: the grade for reviewing, the final composition, staff overrides and what needs a person's attention."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,12 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assessment.grading import (
+    FEWER_REVIEWS,
     GradeBreakdown,
     GradeInputs,
     Override,
     ReviewerAccuracy,
     disagreement_limit,
     final_grade,
+    flexible_grading_open,
+    holds_grade,
     needs_attention,
     review_spread,
     reviewing_grade,
@@ -415,3 +418,52 @@ def test_without_a_measured_spread_no_limit_makes_a_disagreement():
     assert needs_attention(0.1, 3, 3, 0, scale_width=10.0, spread_limit=0.5) == []
     assert needs_attention(0.1, 3, 3, 0, scale_width=10.0, spread=0.5, spread_limit=0.5) == []
     assert needs_attention(0.1, 3, 3, 0, scale_width=10.0, spread=0.51, spread_limit=0.5) == ["wide disagreement"]
+
+
+# Bonus reviews.
+
+
+def test_bonus_points_add_to_the_reviewing_part():
+    # Reviewing share 40 points; quality 0.5 earns 20; two bonus reviews at 1.5 points each add 3.
+    assert final_grade(inputs(reviewing_quality=0.5, bonus_points=3.0)).reviewing_points == 23.0
+    assert final_grade(inputs(reviewing_quality=0.5)).reviewing_points == 20.0
+
+
+def test_bonus_points_never_pass_the_reviewing_share():
+    # Quality 0.9 earns 36 of 40: a bonus of 3.9 reaches 39.9, of 4 exactly 40, of 4.1 still 40.
+    assert final_grade(inputs(bonus_points=3.9)).reviewing_points == 39.9
+    assert final_grade(inputs(bonus_points=4.0)).reviewing_points == 40.0
+    assert final_grade(inputs(bonus_points=4.1)).reviewing_points == 40.0
+    assert final_grade(inputs(bonus_points=4.1)).total == 88.0
+
+
+def test_negative_bonus_points_are_refused():
+    with pytest.raises(ValueError, match="bonus_points"):
+        final_grade(inputs(bonus_points=-1.0))
+
+
+# Flexible grading.
+
+
+def test_flexible_grading_turns_too_few_reviews_into_a_doubt_that_does_not_hold_the_grade():
+    strict = needs_attention(0.1, 2, 3, 0, scale_width=10.0)
+    flexible = needs_attention(0.1, 2, 3, 0, scale_width=10.0, flexible=True)
+
+    assert strict == ["too few reviews"] and flexible == [FEWER_REVIEWS]
+    assert holds_grade(strict) is True and holds_grade(flexible) is False
+    assert holds_grade([FEWER_REVIEWS, "wide uncertainty"]) is True
+
+
+def test_flexible_grading_never_grades_work_with_no_review():
+    assert needs_attention(0.1, 0, 3, 0, scale_width=10.0, flexible=True) == ["too few reviews"]
+    assert needs_attention(0.1, 1, 3, 0, scale_width=10.0, flexible=True) == [FEWER_REVIEWS]
+    assert needs_attention(0.1, 3, 3, 0, scale_width=10.0, flexible=True) == []
+
+
+def test_grading_turns_flexible_exactly_the_set_days_after_the_review_deadline():
+    due = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+    assert flexible_grading_open(due, 2, due + timedelta(days=2) - timedelta(seconds=1)) is False
+    assert flexible_grading_open(due, 2, due + timedelta(days=2)) is True
+    assert flexible_grading_open(due, 0, due) is True
+    assert flexible_grading_open(due, None, due + timedelta(days=365)) is False

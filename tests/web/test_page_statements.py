@@ -24,6 +24,7 @@ PAGES = {
     "progress of submissions": (CourseRole.STAFF, "/links/{link}/submissions"),
     "allocation page": (CourseRole.STAFF, "/links/{link}/allocation"),
     "flag queue": (CourseRole.STAFF, "/links/{link}/flags"),
+    "coverage page": (CourseRole.STAFF, "/links/{link}/coverage"),
     "staff work page": (CourseRole.STAFF, "/links/{link}/students/{student}/work"),
 }
 

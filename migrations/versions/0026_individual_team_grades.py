@@ -1,7 +1,7 @@
 """individual grades in team work: how teammates' ratings moved each member's grade, kept on the grade
 
-Revision ID: 0029
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = '0029'
-down_revision = '0024'
+revision = '0026'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,95 @@
+"""The coverage projection: the reviews to come at the class's pace, handed out as the review queue hands them."""
+
+from datetime import UTC, datetime, timedelta
+
+from assessment.coverage import Pace, WorkCoverage, pace_at, project
+
+OPENS = datetime(2026, 3, 1, 9, tzinfo=UTC)
+DUE = OPENS + timedelta(hours=100)
+
+
+def _pace(hours_in: float, done: int, owed: int = 1000, static: bool = False) -> Pace:
+    return pace_at(OPENS + timedelta(hours=hours_in), OPENS, DUE, done=done, owed=owed, static=static)
+
+
+def test_the_pace_so_far_over_the_time_left_gives_the_reviews_to_come():
+    # 30 reviews in 25 hours, 75 hours left: 90 more.
+    assert _pace(25, done=30).expected() == 90
+    # 10 in 30 hours, 70 left: 23.33, so 23 whole reviews.
+    assert _pace(30, done=10).expected() == 23
+
+
+def test_reviewers_stop_at_their_quota_so_the_owed_reviews_cap_the_pace():
+    assert _pace(25, done=30, owed=89).expected() == 89
+    assert _pace(25, done=30, owed=90).expected() == 90
+    assert _pace(25, done=30, owed=91).expected() == 90
+
+
+def test_no_pace_is_known_before_reviewing_opens_or_before_the_first_review():
+    assert _pace(0, done=0).expected() is None
+    assert _pace(-5, done=0).expected() is None
+    assert _pace(10, done=0).expected() is None
+    # One review in the first minutes is a pace: the owed reviews then bound it.
+    assert _pace(0.5, done=1, owed=5).expected() == 5
+
+
+def test_nothing_more_is_expected_once_the_deadline_passed():
+    assert _pace(100, done=0).expected() == 0
+    assert _pace(130, done=40).expected() == 0
+    assert Pace(done=40, elapsed=timedelta(hours=100), remaining=timedelta(0), owed=9).expected() == 0
+
+
+def test_reviews_under_way_finish_first_then_the_least_reviewed_oldest_work_gets_the_rest():
+    works = [WorkCoverage("a", 0, 0, False), WorkCoverage("b", 2, 1, False), WorkCoverage("c", 1, 0, False),
+             WorkCoverage("d", 0, 0, False)]
+    # 5 done in 25 hours, 75 left: 15 at this pace, capped at the 4 owed.
+    projection = project(works, 3, _pace(25, done=5, owed=4))
+
+    # b's held review finishes (3); then a (0 -> 1), d (0 -> 1), then a, c and d tie at 1: a, the oldest, gets 2.
+    assert projection.expected == 4
+    assert projection.reviews == {"a": 2, "b": 3, "c": 1, "d": 1}
+    assert projection.short(works, 3) == ["a", "c", "d"]
+
+
+def test_enough_reviews_to_come_leave_no_work_short():
+    works = [WorkCoverage("a", 0, 0, False), WorkCoverage("b", 1, 0, False)]
+    projection = project(works, 2, _pace(50, done=10, owed=3))
+
+    assert projection.reviews == {"a": 2, "b": 2}
+    assert projection.short(works, 2) == []
+
+
+def test_one_review_short_of_covering_everything_leaves_exactly_one_submission_short():
+    works = [WorkCoverage("a", 0, 0, False), WorkCoverage("b", 1, 0, False)]
+    projection = project(works, 2, _pace(50, done=10, owed=2))
+
+    assert projection.reviews == {"a": 2, "b": 1}
+    assert projection.short(works, 2) == ["b"]
+
+
+def test_work_at_k_takes_no_projected_review_while_other_work_is_short():
+    works = [WorkCoverage("full", 3, 0, False), WorkCoverage("empty", 0, 0, False)]
+    projection = project(works, 3, _pace(50, done=10, owed=2))
+
+    assert projection.reviews == {"full": 3, "empty": 2}
+
+
+def test_a_staff_assessment_covers_work_whatever_its_peer_reviews():
+    works = [WorkCoverage("staff", 0, 0, True), WorkCoverage("peer", 0, 0, False)]
+
+    assert works[0].short_of(3) is False and works[1].short_of(3) is True
+    assert project(works, 3, _pace(100, done=0)).short(works, 3) == ["peer"]
+
+
+def test_static_allocation_finishes_only_the_reviews_it_handed_out():
+    works = [WorkCoverage("a", 1, 2, False), WorkCoverage("b", 0, 1, False), WorkCoverage("c", 0, 0, False)]
+    projection = project(works, 3, _pace(50, done=4, owed=10, static=True))
+
+    assert projection.reviews == {"a": 3, "b": 1, "c": 0}
+
+
+def test_without_a_pace_there_is_no_projection():
+    works = [WorkCoverage("a", 0, 0, False)]
+    projection = project(works, 3, _pace(10, done=0))
+
+    assert projection.expected is None and projection.reviews is None and projection.short(works, 3) is None
