@@ -144,6 +144,8 @@ def _enroll(session: Session, enrollment: Enrollment, role: CourseRole, lti_role
     enrollment.role = role
     enrollment.lti_roles = [str(r) for r in lti_roles]
     enrollment.last_launch_at = now
+    if enrollment.id is None:
+        enrollment.enrolled_at = now  # first seen at this launch: a late arrival if reviewing already opened
 
 
 def _resource_link(session: Session, link: ResourceLink, deployment: Deployment, claims: dict[str, Any]) -> ResourceLink:
