@@ -28,8 +28,10 @@ from assessment.models import (
     SubmissionVersion,
 )
 from assessment.peer_review import counts_as_finished, is_my_peer_review, is_shown_to_author, reviewable_by
+from assessment.personal_dates import PersonalDates
 from assessment.phases import Phase
 from assessment.score_explanation import ScoreExplanation, from_stored
+from assessment.student_dates import dates_of
 from assessment.student_progress import (
     Calibration,
     Dates,
@@ -42,7 +44,7 @@ from assessment.student_progress import (
     progress,
 )
 from assessment.team_work import own_work
-from assessment.write_rules import hand_in_lateness
+from assessment.write_rules import hand_in_lateness, phase_for
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ class StudentOverview:
 def student_overview(session: Session, assignment: Assignment, student_id: int, now: datetime) -> StudentOverview:
     """Everything the home shows, in three statements whatever the class: the student's standing, calibration and
     reviews (see `_standing`, `calibration_status_of` and `_reviews`)."""
-    phase = assignment.phase_at(now)
+    own = dates_of(session, assignment, student_id)  # an extension moves the student's phase and deadlines
+    phase = phase_for(assignment, now, own)
     released = phase is Phase.RELEASED
     submission, grade, waiting, open_checks = _standing(session, assignment, student_id, released)
     latest = submission.latest if submission else None
@@ -75,7 +78,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
     situation = Situation(
         now=now,
         phase=phase,
-        dates=_dates(assignment),
+        dates=_dates(assignment, own),
         submitted=latest is not None,
         submitted_late=bool(latest and latest.is_late),
         calibration=_calibration(assignment, example_ids, calibration),
@@ -97,7 +100,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         submission=submission,
         calibration=calibration,
         reviews=reviews,
-        hand_in=_hand_in_now(assignment, now),
+        hand_in=_hand_in_now(assignment, now, own),
         progress=progress(situation),
         grade=grade,
         explanation=_explanation(assignment, grade) if grade is not None and not _released(grade)["held"] else None,
@@ -171,23 +174,24 @@ def _reviews(session: Session, assignment_id: int, student_id: int, released: bo
                            next((review for review in written if review.kind is ReviewKind.SELF), None))
 
 
-def _dates(assignment: Assignment) -> Dates:
+def _dates(assignment: Assignment, own: PersonalDates) -> Dates:
+    timeline = own.timeline
     return Dates(
-        submission_opens=assignment.submission_opens,
-        submission_due=assignment.submission_due,
-        late_until=assignment.late_until if assignment.accept_late else None,
-        calibration_opens=assignment.calibration_opens,
-        calibration_due=assignment.calibration_due,
-        review_opens=assignment.review_opens,
-        review_due=assignment.review_due,
-        results_release=assignment.results_release,
+        submission_opens=timeline.submission_opens,
+        submission_due=timeline.submission_due,
+        late_until=own.late_policy.late_until if assignment.accept_late else None,
+        calibration_opens=timeline.calibration_opens,
+        calibration_due=timeline.calibration_due,
+        review_opens=timeline.review_opens,
+        review_due=timeline.review_due,
+        results_release=timeline.results_release,
     )
 
 
-def _hand_in_now(assignment: Assignment, now: datetime) -> Lateness | None:
+def _hand_in_now(assignment: Assignment, now: datetime, own: PersonalDates) -> Lateness | None:
     """What handing in now would give, by the very rules a hand-in is checked by; None when none is accepted."""
     try:
-        return hand_in_lateness(assignment, now)
+        return hand_in_lateness(assignment, now, own)
     except PhaseClosed:
         return None
 
