@@ -6,11 +6,25 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy.orm import Mapped, Session
 
 from assessment.models import Assignment, Extension, TeamMembership
 from assessment.personal_dates import Grant, PersonalDates, personal_dates
+
+
+def has_extension(assignment_id: int, person: ColumnElement[int] | Mapped[int] | int) -> ColumnElement[bool]:
+    """Whether any extension concerns the person (their own or their current team's), to fold into a statement."""
+    team = (select(TeamMembership.team_id)
+            .where(TeamMembership.assignment_id == assignment_id, TeamMembership.person_id == person,
+                   TeamMembership.until.is_(None)).scalar_subquery())
+    return exists().where(Extension.assignment_id == assignment_id,
+                          or_(Extension.person_id == person, Extension.team_id == team))
+
+
+def no_extension(assignment: Assignment) -> PersonalDates:
+    """The dates of a student without an extension: the class's."""
+    return personal_dates(assignment.timeline, assignment.late_policy, [])
 
 
 def dates_of(session: Session, assignment: Assignment, person_id: int) -> PersonalDates:

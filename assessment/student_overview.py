@@ -31,7 +31,7 @@ from assessment.peer_review import counts_as_finished, is_my_peer_review, is_sho
 from assessment.personal_dates import PersonalDates
 from assessment.phases import Phase
 from assessment.score_explanation import ScoreExplanation, from_stored
-from assessment.student_dates import dates_of
+from assessment.student_dates import dates_of, has_extension, no_extension
 from assessment.student_progress import (
     Calibration,
     Dates,
@@ -66,11 +66,14 @@ class StudentOverview:
 
 def student_overview(session: Session, assignment: Assignment, student_id: int, now: datetime) -> StudentOverview:
     """Everything the home shows, in three statements whatever the class: the student's standing, calibration and
-    reviews (see `_standing`, `calibration_status_of` and `_reviews`)."""
-    own = dates_of(session, assignment, student_id)  # an extension moves the student's phase and deadlines
+    reviews (see `_standing`, `calibration_status_of` and `_reviews`); one more for a student with an extension."""
+    submission, grade, waiting, open_checks, extended = _standing(
+        session, assignment, student_id, assignment.phase_at(now) is Phase.RELEASED)
+    # An extension moves the student's phase and deadlines; others work to the class's.
+    own = dates_of(session, assignment, student_id) if extended else no_extension(assignment)
     phase = phase_for(assignment, now, own)
     released = phase is Phase.RELEASED
-    submission, grade, waiting, open_checks = _standing(session, assignment, student_id, released)
+    grade = grade if released else None  # the class's results are out, theirs wait for their own dates
     latest = submission.latest if submission else None
     example_ids, calibration = calibration_status_of(session, assignment, student_id)
     mine = _reviews(session, assignment.id, student_id, released)
@@ -114,10 +117,11 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
 
 
 def _standing(session: Session, assignment: Assignment, student_id: int, released: bool
-              ) -> tuple[Submission | None, Grade | None, int | None, bool | None]:
+              ) -> tuple[Submission | None, Grade | None, int | None, bool | None, bool | None]:
     """The student's submission with its versions, their released grade (once results are out), how much of others'
     work the queue could still hand them (queue allocation only) and whether any of their hand-ins is being checked or
-    was refused since their latest version: one statement, anchored on the person."""
+    was refused since their latest version, and whether an extension concerns them: one statement, anchored on the
+    person."""
     waiting = (select(func.count()).select_from(Submission).where(*reviewable_by(assignment.id, student_id))
                .scalar_subquery() if assignment.allocation_mode is AllocationMode.QUEUE else literal(None))
     own_grade = and_(Grade.person_id == Person.id, Grade.assignment_id == assignment.id, Grade.released_at.is_not(None))
@@ -129,14 +133,15 @@ def _standing(session: Session, assignment: Assignment, student_id: int, release
         | ((FileCheck.status == FileCheckStatus.REFUSED) & (FileCheck.number > latest_number)),
     )
     row = session.execute(
-        select(Submission, Grade, waiting.label("waiting"), open_checks.label("open_checks"))
+        select(Submission, Grade, waiting.label("waiting"), open_checks.label("open_checks"),
+               has_extension(assignment.id, Person.id).label("extended"))
         .select_from(Person)
         .outerjoin(Submission, and_(own_work(assignment.id, Person.id), Submission.assignment_id == assignment.id))
         .outerjoin(Grade, own_grade if released else false())
         .options(joinedload(Submission.versions))
         .where(Person.id == student_id)
     ).unique().one()
-    return row.Submission, row.Grade, row.waiting, row.open_checks
+    return row.Submission, row.Grade, row.waiting, row.open_checks, row.extended
 
 
 @dataclass(frozen=True)

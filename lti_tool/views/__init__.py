@@ -11,6 +11,7 @@ def init_views(app: Flask) -> None:
         calibration,
         dashboard,
         deep_linking,
+        extensions,
         feedback,
         grading,
         instructor,
@@ -24,5 +25,5 @@ def init_views(app: Flask) -> None:
     )
 
     for module in (landing, instructor, assignment_settings, rubric, student, deep_linking, calibration, reviewing,
-                   reading, feedback, review_admin, grading, dashboard, teams):
+                   reading, feedback, review_admin, grading, dashboard, teams, extensions):
         app.register_blueprint(module.bp)
