@@ -62,6 +62,7 @@ class StudentOverview:
     flags: dict[int, ReviewFlag] = field(default_factory=dict)  # the student's flags on those, by review id
     score_explanation: ScoreExplanation | None = None  # how the released peer score was reached
     open_checks: bool = False  # a hand-in of theirs is being checked, or was refused since their latest version
+    own_dates: PersonalDates | None = None  # the dates they work to: the class's, or their own after an extension
 
 
 def student_overview(session: Session, assignment: Assignment, student_id: int, now: datetime) -> StudentOverview:
@@ -113,6 +114,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         score_explanation=(from_stored(_released(grade).get("score_explanation"))
                            if grade is not None and not _released(grade)["held"] else None),
         open_checks=bool(open_checks),
+        own_dates=own,
     )
 
 
