@@ -61,9 +61,9 @@ def test_a_late_arrival_hands_in_late_reviews_is_reviewed_and_is_marked_for_staf
     assert (review.submission_id, review.status) == (work.id, ReviewStatus.SUBMITTED)
 
     dashboard = instructor.get("/links/{link}")
-    row = re.search(r'<tr id="student-%d">(.*?)</tr>' % person, dashboard.text, re.S)
+    row = re.search(rf'<tr id="student-{person}">(.*?)</tr>', dashboard.text, re.S)
     assert row is not None and "late arrival" in row.group(1)
-    others = re.search(r'<tr id="student-%d">(.*?)</tr>' % review.reviewer_id, dashboard.text, re.S)
+    others = re.search(rf'<tr id="student-{review.reviewer_id}">(.*?)</tr>', dashboard.text, re.S)
     assert others is not None and "late arrival" not in others.group(1)
 
 
