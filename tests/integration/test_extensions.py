@@ -21,11 +21,14 @@ from assessment.models import (
     Person,
     Submission,
     SubmissionVersion,
+    Team,
+    TeamMembership,
 )
 from assessment.peer_review import ReviewerContext, ReviewInput, request_review, save_review
 from assessment.personal_dates import Step
 from assessment.services import HandIn, SubmissionDeps, submit
 from assessment.storage import LocalDirectoryStorage
+from assessment.student_dates import waiting_students
 from assessment.student_overview import student_overview
 from tests.support.cohort import VALID_SELECTIONS, create_cohort
 
@@ -180,3 +183,23 @@ def test_a_csv_with_an_unknown_student_saves_nothing_and_names_each_bad_line(ses
     session.commit()
     assert given == 2
     assert session.scalar(select(Extension.extra_minutes).where(Extension.person_id == late)) == 48 * 60
+
+
+def test_a_team_extension_moves_every_member_and_no_one_else(session, deps):
+    cohort, late, staff = _class(session)
+    teammate, outsider = cohort.student_ids[-2], cohort.student_ids[0]
+    team = session.scalar(insert(Team).returning(Team.id).values(assignment_id=cohort.assignment_id, name="Red",
+                                                                   code="T3KQ"))
+    session.execute(insert(TeamMembership), [
+        {"assignment_id": cohort.assignment_id, "team_id": team, "person_id": person, "since": NOW - DAY}
+        for person in (late, teammate)])
+    session.commit()
+    grant_extension(session, ExtensionRequest(cohort.assignment_id, Step.REVIEW, "Field trip", team_id=team,
+                                              until=NOW + 3 * DAY), staff, NOW)
+    session.commit()
+    after = NOW + 2 * DAY  # the class's reviewing has closed
+    review = request_review(session, ReviewerContext(cohort.assignment_id, teammate, True), after)
+    assert review.id
+    with pytest.raises(NothingToReview):
+        request_review(session, ReviewerContext(cohort.assignment_id, outsider, True), after)
+    assert waiting_students(session, session.get(Assignment, cohort.assignment_id), after) == {late, teammate}
