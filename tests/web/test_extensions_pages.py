@@ -106,3 +106,16 @@ def test_a_clean_csv_gives_every_extension_and_staff_can_withdraw_one(instructor
 
     assert withdrawn.status_code == 200 and "Extension withdrawn." in page_text(withdrawn)
     assert len(see_committed(session).scalars(select(Extension)).all()) == 1
+
+
+def test_the_grades_page_says_whose_grade_waits_for_an_extension(instructor, students, session):
+    person = _person(session, "student-1")
+    instructor.post("/links/{link}/extensions", {"who": f"person:{person}", "step": "review", "extra_hours": "24",
+                                                 "reason": "Illness"})
+    instructor.post("/links/{link}/grades/run", {})
+
+    page = instructor.get("/links/{link}/grades")
+
+    assert "1 student with an extension still running is left out" in page_text(page)
+    rest = page_text(page).split("left out", 1)[1]
+    assert "Ben Carter" in rest and "Amara Okafor" not in rest  # graded without her
