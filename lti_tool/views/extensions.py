@@ -24,12 +24,12 @@ from assessment.extensions import (
 )
 from assessment.messages import N_
 from assessment.models import CourseRole, Enrollment, Person, Team
-from assessment.personal_dates import Step
+from assessment.personal_dates import STEP_NAMES, Step
 from assessment.student_dates import dates_by_student
 from assessment.uploads import limited_stream
 from lti_tool.database import db
 from lti_tool.forms import ActionForm, ExtensionForm, ExtensionsFileForm
-from lti_tool.i18n import translate, translate_problems
+from lti_tool.i18n import lazy_translate, translate, translate_problems
 from lti_tool.views.course import LaunchView, staff_view
 
 bp = Blueprint("extensions", __name__)
@@ -65,7 +65,8 @@ def _page(view: LaunchView, problems: list[str] | None = None, form: ExtensionFo
     own = dates_by_student(db(), assignment)
     return render_template("instructor/extensions.html", view=view, assignment=assignment,
                            extensions=extensions_of(db(), assignment.id), own=own, problems=problems or [],
-                           form=form or _form(view), file_form=ExtensionsFileForm(formdata=None), action=ActionForm())
+                           form=form or _form(view), file_form=ExtensionsFileForm(formdata=None), action=ActionForm(),
+                           step_names={step: lazy_translate(STEP_NAMES[step], capitalize=True) for step in Step})
 
 
 def _refused(view: LaunchView, refusal: AssessmentError, form: ExtensionForm | None = None) -> tuple[str, int]:
