@@ -523,7 +523,8 @@ def received_reviews(session: Session, assignment_id: int, author_id: int, now: 
 
     A submitted review that staff removed stays in the list (its status says so): the author is told it no longer
     counts, and the reviews after it keep their numbers."""
-    ensure_feedback_open(get_assignment(session, assignment_id), now)
+    assignment = get_assignment(session, assignment_id)
+    ensure_feedback_open(assignment, now, dates_of(session, assignment, author_id))
     return reviews_received_by(session, assignment_id, author_id)
 
 
@@ -555,7 +556,8 @@ def _received(session: Session, review_id: int, author_id: int, now: datetime) -
     if (review is None or review.status is not ReviewStatus.SUBMITTED
             or _own_submission_id(session, review.assignment_id, author_id) != review.submission_id):
         raise NotFound(N_("That review does not exist."))
-    ensure_feedback_open(get_assignment(session, review.assignment_id), now)
+    assignment = get_assignment(session, review.assignment_id)
+    ensure_feedback_open(assignment, now, dates_of(session, assignment, author_id))
     return review
 
 

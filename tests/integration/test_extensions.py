@@ -24,7 +24,7 @@ from assessment.models import (
     Team,
     TeamMembership,
 )
-from assessment.peer_review import ReviewerContext, ReviewInput, request_review, save_review
+from assessment.peer_review import ReviewerContext, ReviewInput, received_reviews, request_review, save_review
 from assessment.personal_dates import Step
 from assessment.services import HandIn, SubmissionDeps, submit
 from assessment.storage import LocalDirectoryStorage
@@ -203,3 +203,16 @@ def test_a_team_extension_moves_every_member_and_no_one_else(session, deps):
     with pytest.raises(NothingToReview):
         request_review(session, ReviewerContext(cohort.assignment_id, outsider, True), after)
     assert waiting_students(session, session.get(Assignment, cohort.assignment_id), after) == {late, teammate}
+
+
+def test_an_extended_student_reads_no_feedback_until_their_own_results_while_the_class_does(session, deps):
+    cohort, late, staff = _class(session)
+    _extend(session, cohort, late, staff, until=NOW + 3 * DAY)
+    _hand_in(session, cohort, late, deps, NOW)
+    grading = NOW + 2 * DAY
+    run_grading(session, cohort.assignment_id, grading)
+    release_grades(session, cohort.assignment_id, grading)
+    session.commit()
+    assert received_reviews(session, cohort.assignment_id, cohort.student_ids[0], grading) == []
+    with pytest.raises(PhaseClosed):
+        received_reviews(session, cohort.assignment_id, late, grading)
