@@ -4,6 +4,7 @@ against the roster line by line with nothing saved until it is clean, and refusa
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -119,3 +120,17 @@ def test_the_grades_page_says_whose_grade_waits_for_an_extension(instructor, stu
     assert "1 student with an extension still running is left out" in page_text(page)
     rest = page_text(page).split("left out", 1)[1]
     assert "Ben Carter" in rest and "Amara Okafor" not in rest  # graded without her
+
+
+def test_the_dashboard_row_of_an_extended_student_shows_their_last_own_date(instructor, students, session):
+    person = _person(session, "student-1")
+    review_due = see_committed(session).scalar(select(Assignment.review_due))
+    instructor.post("/links/{link}/extensions", {"who": f"person:{person}", "step": "review", "extra_hours": "24",
+                                                 "reason": "Illness"})
+
+    dashboard = instructor.get("/links/{link}")
+
+    row = re.search(rf'<tr id="student-{person}">(.*?)</tr>', dashboard.text, re.S)
+    assert row is not None and "own dates until" in row.group(1)
+    assert (review_due + timedelta(hours=24)).isoformat() in row.group(1)
+    assert f"/extensions?person={person}" in row.group(1)
