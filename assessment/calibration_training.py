@@ -23,6 +23,8 @@ from assessment.messages import N_
 from assessment.models import Assignment, CalibrationAttempt, CalibrationExample, CourseRole, Enrollment, Person
 from assessment.phases import Phase
 from assessment.services import get_assignment, plain_text, sanitise_html
+from assessment.student_dates import dates_of
+from assessment.write_rules import phase_for
 
 # Calibration is practised before reviewing and may be finished during it.
 CALIBRATION_PHASES = (Phase.CALIBRATION, Phase.REVIEW)
@@ -159,7 +161,7 @@ def attempt_example(session: Session, assignment_id: int, example_id: int, stude
                     selections: Mapping[str, float], now: datetime) -> AttemptResult:
     """Record a student's blind assessment of the example they are on, and compare it with the reference."""
     assignment = get_assignment(session, assignment_id)
-    if assignment.phase_at(now) not in CALIBRATION_PHASES:
+    if phase_for(assignment, now, dates_of(session, assignment, student_id)) not in CALIBRATION_PHASES:
         raise PhaseClosed(N_("Calibration is open before and during reviewing."))
     status = student_status(session, assignment, student_id)
     if status.next_example != example_id:

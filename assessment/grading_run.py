@@ -59,6 +59,7 @@ from assessment.phases import Phase
 from assessment.score_explanation import to_stored
 from assessment.score_progress import StudentWork, activity_progress, grading_progress
 from assessment.services import get_assignment, plain_text
+from assessment.student_dates import waiting_students
 from assessment.team_grades import TeamGrading
 from assessment.team_work import current_teams
 from assessment.write_rules import ensure_gradable, ensure_releasable
@@ -229,7 +230,8 @@ class Graded(NamedTuple):
 
 @cycle_collection_paused
 def run_grading(session: Session, assignment_id: int, now: datetime, method: str | None = None) -> list[Graded]:
-    """Compute (or recompute) every student's grade; overrides and releases already made are kept."""
+    """Compute (or recompute) every student's grade but those whose extension still runs; overrides and releases
+    already made are kept."""
     assignment = get_assignment(session, assignment_id)
     ensure_gradable(assignment, now)
     method = method or assignment.aggregation
@@ -273,7 +275,11 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     # With teammate evaluation, each member's part of the team's work follows their teammates' ratings.
     team_grading = TeamGrading.load(session, assignment, cohort.student_ids) if assignment.team_assignment else None
     new_rows, changed_rows, graded, advised = [], [], [], []
+    # A student whose extension still runs is graded once it ends: their work and reviews may still come.
+    waiting = waiting_students(session, assignment, now)
     for student in cohort.student_ids:
+        if student in waiting:
+            continue
         submission = cohort.submissions.get(student)
         if submission is None and not assignment.zero_for_missing_work:
             continue  # the assignment gives no grade at all for missing work
@@ -395,7 +401,12 @@ def release_grades(session: Session, assignment_id: int, now: datetime) -> list[
     work = _student_work(session, assignment)
     release_id = secrets.token_hex(16)
     released, posting_rows = [], []
+    # Released without the students whose extension still runs; a release after it ends sends theirs (and only
+    # what changed for the others, as any release does).
+    waiting = waiting_students(session, assignment, now)
     for grade in grades:
+        if grade.person_id in waiting:
+            continue
         entry = _Entry(None if grade.held else grade.final, float(assignment.points_possible),
                        grading_progress(grade.held).value, gradebook_comment(grade),
                        activity_progress(work(grade.person_id)).value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -27,6 +27,7 @@ from assessment.calibration import CalibrationPolicy
 from assessment.db import Base, JSONDocument, utcnow
 from assessment.grading import LatePolicy, holds_grade
 from assessment.messages import message_document, message_from_document
+from assessment.personal_dates import Grant, Step
 from assessment.phases import Phase, Timeline
 from assessment.reminders import DEFAULT_REMINDER_HOURS
 from assessment.rubric import Rubric
@@ -110,6 +111,10 @@ class Enrollment(Base):
     last_launch_at: Mapped[datetime | None] = mapped_column(default=utcnow)  # None: known from the roster only
     # The student asked for no reminder e-mails from this course. Only a server default, as rows of older revisions.
     reminders_off: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # When the tool first learnt of the enrolment (launch or roster sync): a student enrolled after reviewing opened
+    # is a late arrival. None for enrolments from before this was kept (set by the code that enrols, without a
+    # default, so that inserts by the schema of older revisions leave it out).
+    enrolled_at: Mapped[datetime | None]
 
     person: Mapped[Person] = relationship()
     course: Mapped[Course] = relationship(back_populates="enrollments")
@@ -884,3 +889,39 @@ class WarningDismissal(Base):
     kind: Mapped[str] = mapped_column(String(16))  # one of assessment.reviewer_warnings.WARNING_KINDS
     dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     dismissed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Extension(Base):
+    """Extra time or a date of their own for one step, given to one student or one team, with who, when and why.
+
+    A row with `from_lms` holds the submission date the LMS sent for the student (Canvas's per-student due date)."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (
+        # One grant per step for a student (one from staff, one from the LMS) and for a team: a new one replaces it.
+        Index("uq_extensions_person_step", "assignment_id", "person_id", "step", "from_lms", unique=True,
+              postgresql_where=text("person_id IS NOT NULL"), sqlite_where=text("person_id IS NOT NULL")),
+        Index("uq_extensions_team_step", "assignment_id", "team_id", "step", unique=True,
+              postgresql_where=text("team_id IS NOT NULL"), sqlite_where=text("team_id IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    step: Mapped[Step] = mapped_column(_enum(Step, 16))
+    extra_minutes: Mapped[int | None] = mapped_column(Integer)
+    until: Mapped[datetime | None]
+    from_lms: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person | None] = relationship(foreign_keys=[person_id])
+    team: Mapped[Team | None] = relationship()
+    granted_by: Mapped[Person | None] = relationship(foreign_keys=[granted_by_id])
+
+    @property
+    def grant(self) -> Grant:
+        extra = timedelta(minutes=self.extra_minutes) if self.extra_minutes is not None else None
+        return Grant(self.step, extra=extra, until=self.until, from_lms=self.from_lms)

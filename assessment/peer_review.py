@@ -34,6 +34,7 @@ from assessment.models import (
     Assignment,
     CourseRole,
     Enrollment,
+    Extension,
     FlagReason,
     Person,
     Review,
@@ -46,8 +47,9 @@ from assessment.models import (
 )
 from assessment.phases import Phase, Timeline
 from assessment.services import get_assignment, plain_text
+from assessment.student_dates import dates_of
 from assessment.team_work import current_teams, ever_in_team, own_work
-from assessment.write_rules import ensure_feedback_open, ensure_open, ensure_review_writable
+from assessment.write_rules import ensure_feedback_open, ensure_open, ensure_review_writable, phase_for
 
 MAX_COMMENT_CHARACTERS = 20_000
 # Claiming a submission can lose a race on SQLite (no SKIP LOCKED); a few tries settle it.
@@ -216,10 +218,16 @@ def _standing(session: Session, asking: ReviewerContext, now: datetime) -> _Stan
         raise NotFound(N_("This assignment no longer exists."))
     timeline = Timeline(*row[:7])
     override, needs_submission, mode, per_submission, per_student, lease_hours = row[7:13]
-    role, own, completed, held, lapsed = row[13:]
-    return _Standing(timeline.phase_at(now, override), needs_submission, mode is AllocationMode.STATIC,
-                     per_submission, per_student, lease_hours, timeline.review_due, role, own, completed or 0, held,
-                     bool(lapsed))
+    role, own, completed, held, lapsed, extended = row[13:]
+    phase, review_due = timeline.phase_at(now, override), timeline.review_due
+    if extended:
+        # Rule 1 by the reviewer's own dates: one statement more, for extended students only. Their leases end by
+        # their own review deadline.
+        dates = dates_of(session, get_assignment(session, asking.assignment_id), asking.reviewer_id)
+        phase, review_due = dates.phase_at(now, override), dates.timeline.review_due
+    return _Standing(phase, needs_submission, mode is AllocationMode.STATIC, per_submission, per_student, lease_hours,
+                     review_due, role, own, completed or 0, held, bool(lapsed))
+
 
 
 def lease_end(now: datetime, lease_hours: int, review_due: datetime) -> datetime:
@@ -240,6 +248,7 @@ def _standing_statement() -> Executable:
     """The assignment's queue settings and where the reviewer stands, in one round trip instead of five."""
     assignment, enrollment = Assignment.__table__.c, Enrollment.__table__.c
     submission, version, review = Submission.__table__.c, SubmissionVersion.__table__.c, Review.__table__.c
+    extension, membership = Extension.__table__.c, TeamMembership.__table__.c
     reviewer = bindparam("reviewer", type_=Integer)
     now = bindparam("now", type_=UTCDateTime())
     mine = (review.assignment_id == assignment.id, review.reviewer_id == reviewer, review.kind == ReviewKind.PEER)
@@ -258,6 +267,11 @@ def _standing_statement() -> Executable:
         select(review.id).where(*mine, assigned, or_(review.lease_expires_at.is_(None), review.lease_expires_at > now))
         .order_by(review.assigned_at, review.id).limit(1).scalar_subquery(),
         exists().where(*mine, assigned, review.lease_expires_at <= now),
+        exists().where(extension.assignment_id == assignment.id, or_(
+            extension.person_id == reviewer,
+            extension.team_id == select(membership.team_id).where(
+                membership.assignment_id == assignment.id, membership.person_id == reviewer,
+                membership.until.is_(None)).scalar_subquery())),
     ).where(assignment.id == bindparam("assignment", type_=Integer))
 
 
@@ -449,7 +463,8 @@ def review_to_read(session: Session, review_id: int, reviewer_id: int, now: date
 def why_review_is_closed(session: Session, review: Review, now: datetime) -> str | None:
     """Why the reviewer can no longer change this review, shown on its page; None while they can."""
     try:
-        ensure_review_writable(get_assignment(session, review.assignment_id), review, now,
+        assignment = get_assignment(session, review.assignment_id)
+        ensure_review_writable(assignment, review, now, dates=dates_of(session, assignment, review.reviewer_id),
                                flagged=_flagged(session, review.id))
     except PhaseClosed as closed:
         return closed.message
@@ -472,7 +487,8 @@ def save_review(session: Session, review_id: int, reviewer_id: int, entry: Revie
     if entry.version is not None and entry.version != review.version:
         raise ReviewChanged(review)
     assignment = get_assignment(session, review.assignment_id)
-    ensure_review_writable(assignment, review, now, flagged=_flagged(session, review.id))
+    ensure_review_writable(assignment, review, now, flagged=_flagged(session, review.id),
+                           dates=dates_of(session, assignment, review.reviewer_id))
     rubric = assignment.rubric
     if rubric is None:
         raise PhaseClosed(N_("This assignment has no rubric yet, so it cannot be reviewed."))
@@ -544,7 +560,7 @@ def start_self_assessment(session: Session, assignment_id: int, author_id: int, 
         raise NothingToReview(N_(
             "Finish your %(count)s peer reviews first; then assess your own work.", count=assignment.reviews_per_student
         ))
-    if assignment.phase_at(now) is not Phase.REVIEW:
+    if phase_for(assignment, now, dates_of(session, assignment, author_id)) is not Phase.REVIEW:
         raise NothingToReview(N_("Self-assessment is open while reviewing is."))
     existing = session.scalars(select(Review).where(Review.submission_id == own, Review.reviewer_id == author_id,
                                                     Review.kind == ReviewKind.SELF)).one_or_none()
@@ -566,7 +582,8 @@ def received_reviews(session: Session, assignment_id: int, author_id: int, now: 
 
     A submitted review that staff removed stays in the list (its status says so): the author is told it no longer
     counts, and the reviews after it keep their numbers."""
-    ensure_feedback_open(get_assignment(session, assignment_id), now)
+    assignment = get_assignment(session, assignment_id)
+    ensure_feedback_open(assignment, now, dates_of(session, assignment, author_id))
     return reviews_received_by(session, assignment_id, author_id)
 
 
@@ -598,7 +615,8 @@ def _received(session: Session, review_id: int, author_id: int, now: datetime) -
     if (review is None or review.status is not ReviewStatus.SUBMITTED
             or _own_submission_id(session, review.assignment_id, author_id) != review.submission_id):
         raise NotFound(N_("That review does not exist."))
-    ensure_feedback_open(get_assignment(session, review.assignment_id), now)
+    assignment = get_assignment(session, review.assignment_id)
+    ensure_feedback_open(assignment, now, dates_of(session, assignment, author_id))
     return review
 
 

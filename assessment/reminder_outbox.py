@@ -27,6 +27,7 @@ from assessment.models import (
 from assessment.phases import Phase
 from assessment.progress import StudentRow, open_flags, student_rows, summarise
 from assessment.reminders import Owing, deadlines, due_reminders
+from assessment.student_dates import dates_by_student
 
 SUMMARY_KIND = "summary"
 # Staff hear about an activity from when work may be handed in until a week after results are out (late triage).
@@ -135,9 +136,14 @@ def _insert_ignoring_claimed(session: Session) -> postgresql.Insert | sqlite.Ins
 
 
 def _due_rows(session: Session, assignment: Assignment, now: datetime, *, summaries: bool) -> list[dict[str, Any]]:
-    steps = deadlines(assignment.timeline, assignment.calibration_examples_required > 0)
+    calibrates = assignment.calibration_examples_required > 0
+    steps = deadlines(assignment.timeline, calibrates)
     hours = tuple(assignment.reminder_hours or ())
-    student_due = any(due_reminders(steps, hours, now, Owing(False, False, True)))
+    # Extended students are reminded before their own deadlines, not the class's.
+    own_steps = {person: deadlines(dates.timeline, calibrates)
+                 for person, dates in dates_by_student(session, assignment).items()}
+    student_due = any(any(due_reminders(each, hours, now, Owing(False, False, True)))
+                      for each in (steps, *own_steps.values()))
     if not student_due and not summaries:
         return []
     rows = student_rows(session, assignment, now)
@@ -148,7 +154,7 @@ def _due_rows(session: Session, assignment: Assignment, now: datetime, *, summar
         for row in rows:
             if row.person_id in off:
                 continue
-            for reminder in due_reminders(steps, hours, now, owing(row)):
+            for reminder in due_reminders(own_steps.get(row.person_id, steps), hours, now, owing(row)):
                 found.append(_row(assignment.id, row.person_id, reminder.kind.value, reminder.hours, "",
                                   reminder.due, row.email, now))
     if summaries:

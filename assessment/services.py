@@ -39,6 +39,7 @@ from assessment.reading import file_is_ready
 from assessment.rich_text import clean_rich_text, render_markdown
 from assessment.rubric import Criterion, Rubric
 from assessment.storage import FileStorage
+from assessment.student_dates import dates_of
 from assessment.team_work import own_work
 from assessment.write_rules import hand_in_lateness
 
@@ -330,7 +331,7 @@ def submit(session: Session, hand_in: HandIn, now: datetime, deps: SubmissionDep
     _ensure_student_of(session, hand_in.author_id, assignment.course_id)
     team = _team_handing_in(session, assignment, hand_in.author_id)
     # A team's work follows the late policy as one: its lateness is the hand-in's, whichever member hands in.
-    lateness = hand_in_lateness(assignment, now)
+    lateness = hand_in_lateness(assignment, now, dates_of(session, assignment, hand_in.author_id))
     text_html, file = _checked_content(assignment, hand_in, deps.tool_origin)
     submission = _locked_submission(session, assignment, hand_in.author_id, deps.pseudonym_secret, team)
     number = max(

@@ -28,8 +28,10 @@ from assessment.models import (
     SubmissionVersion,
 )
 from assessment.peer_review import counts_as_finished, is_my_peer_review, is_shown_to_author, reviewable_by
+from assessment.personal_dates import PersonalDates
 from assessment.phases import Phase
 from assessment.score_explanation import ScoreExplanation, from_stored
+from assessment.student_dates import dates_of, has_extension, no_extension
 from assessment.student_progress import (
     Calibration,
     Dates,
@@ -43,7 +45,7 @@ from assessment.student_progress import (
 )
 from assessment.team_work import own_work
 from assessment.teammate_ratings import rating_facts
-from assessment.write_rules import hand_in_lateness
+from assessment.write_rules import hand_in_lateness, phase_for
 
 
 @dataclass(frozen=True)
@@ -61,14 +63,19 @@ class StudentOverview:
     flags: dict[int, ReviewFlag] = field(default_factory=dict)  # the student's flags on those, by review id
     score_explanation: ScoreExplanation | None = None  # how the released peer score was reached
     open_checks: bool = False  # a hand-in of theirs is being checked, or was refused since their latest version
+    own_dates: PersonalDates | None = None  # the dates they work to: the class's, or their own after an extension
 
 
 def student_overview(session: Session, assignment: Assignment, student_id: int, now: datetime) -> StudentOverview:
     """Everything the home shows, in three statements whatever the class: the student's standing, calibration and
-    reviews (see `_standing`, `calibration_status_of` and `_reviews`)."""
-    phase = assignment.phase_at(now)
+    reviews (see `_standing`, `calibration_status_of` and `_reviews`); one more for a student with an extension."""
+    submission, grade, waiting, open_checks, extended = _standing(
+        session, assignment, student_id, assignment.phase_at(now) is Phase.RELEASED)
+    # An extension moves the student's phase and deadlines; others work to the class's.
+    own = dates_of(session, assignment, student_id) if extended else no_extension(assignment)
+    phase = phase_for(assignment, now, own)
     released = phase is Phase.RELEASED
-    submission, grade, waiting, open_checks = _standing(session, assignment, student_id, released)
+    grade = grade if released else None  # the class's results are out, theirs wait for their own dates
     latest = submission.latest if submission else None
     example_ids, calibration = calibration_status_of(session, assignment, student_id)
     mine = _reviews(session, assignment.id, student_id, released)
@@ -76,7 +83,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
     situation = Situation(
         now=now,
         phase=phase,
-        dates=_dates(assignment),
+        dates=_dates(assignment, own),
         submitted=latest is not None,
         submitted_late=bool(latest and latest.is_late),
         calibration=_calibration(assignment, example_ids, calibration),
@@ -99,7 +106,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         submission=submission,
         calibration=calibration,
         reviews=reviews,
-        hand_in=_hand_in_now(assignment, now),
+        hand_in=_hand_in_now(assignment, now, own),
         progress=progress(situation),
         grade=grade,
         explanation=_explanation(assignment, grade) if grade is not None and not _released(grade)["held"] else None,
@@ -109,14 +116,16 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         score_explanation=(from_stored(_released(grade).get("score_explanation"))
                            if grade is not None and not _released(grade)["held"] else None),
         open_checks=bool(open_checks),
+        own_dates=own,
     )
 
 
 def _standing(session: Session, assignment: Assignment, student_id: int, released: bool
-              ) -> tuple[Submission | None, Grade | None, int | None, bool | None]:
+              ) -> tuple[Submission | None, Grade | None, int | None, bool | None, bool | None]:
     """The student's submission with its versions, their released grade (once results are out), how much of others'
     work the queue could still hand them (queue allocation only) and whether any of their hand-ins is being checked or
-    was refused since their latest version: one statement, anchored on the person."""
+    was refused since their latest version, and whether an extension concerns them: one statement, anchored on the
+    person."""
     waiting = (select(func.count()).select_from(Submission).where(*reviewable_by(assignment.id, student_id))
                .scalar_subquery() if assignment.allocation_mode is AllocationMode.QUEUE else literal(None))
     own_grade = and_(Grade.person_id == Person.id, Grade.assignment_id == assignment.id, Grade.released_at.is_not(None))
@@ -128,14 +137,15 @@ def _standing(session: Session, assignment: Assignment, student_id: int, release
         | ((FileCheck.status == FileCheckStatus.REFUSED) & (FileCheck.number > latest_number)),
     )
     row = session.execute(
-        select(Submission, Grade, waiting.label("waiting"), open_checks.label("open_checks"))
+        select(Submission, Grade, waiting.label("waiting"), open_checks.label("open_checks"),
+               has_extension(assignment.id, Person.id).label("extended"))
         .select_from(Person)
         .outerjoin(Submission, and_(own_work(assignment.id, Person.id), Submission.assignment_id == assignment.id))
         .outerjoin(Grade, own_grade if released else false())
         .options(joinedload(Submission.versions))
         .where(Person.id == student_id)
     ).unique().one()
-    return row.Submission, row.Grade, row.waiting, row.open_checks
+    return row.Submission, row.Grade, row.waiting, row.open_checks, row.extended
 
 
 @dataclass(frozen=True)
@@ -173,23 +183,24 @@ def _reviews(session: Session, assignment_id: int, student_id: int, released: bo
                            next((review for review in written if review.kind is ReviewKind.SELF), None))
 
 
-def _dates(assignment: Assignment) -> Dates:
+def _dates(assignment: Assignment, own: PersonalDates) -> Dates:
+    timeline = own.timeline
     return Dates(
-        submission_opens=assignment.submission_opens,
-        submission_due=assignment.submission_due,
-        late_until=assignment.late_until if assignment.accept_late else None,
-        calibration_opens=assignment.calibration_opens,
-        calibration_due=assignment.calibration_due,
-        review_opens=assignment.review_opens,
-        review_due=assignment.review_due,
-        results_release=assignment.results_release,
+        submission_opens=timeline.submission_opens,
+        submission_due=timeline.submission_due,
+        late_until=own.late_policy.late_until if assignment.accept_late else None,
+        calibration_opens=timeline.calibration_opens,
+        calibration_due=timeline.calibration_due,
+        review_opens=timeline.review_opens,
+        review_due=timeline.review_due,
+        results_release=timeline.results_release,
     )
 
 
-def _hand_in_now(assignment: Assignment, now: datetime) -> Lateness | None:
+def _hand_in_now(assignment: Assignment, now: datetime, own: PersonalDates) -> Lateness | None:
     """What handing in now would give, by the very rules a hand-in is checked by; None when none is accepted."""
     try:
-        return hand_in_lateness(assignment, now)
+        return hand_in_lateness(assignment, now, own)
     except PhaseClosed:
         return None
 

@@ -8,6 +8,7 @@ from assessment.errors import PhaseClosed
 from assessment.grading import Lateness, SubmissionWindow
 from assessment.messages import N_
 from assessment.models import Assignment, Review, ReviewKind, ReviewStatus
+from assessment.personal_dates import PersonalDates
 from assessment.phases import HAND_IN_PHASES, PHASE_NAMES, Phase
 
 # The rules, checked against the phase (the dates, or the phase staff moved the assignment to by hand) and the dates:
@@ -15,7 +16,9 @@ from assessment.phases import HAND_IN_PHASES, PHASE_NAMES, Phase
 #    students or staff: only the activity itself (settings, rubric, calibration examples) is written.
 # 1. Handing in a version: in the submission phase, within the dates' window (late work as the late policy allows).
 # 2. In the calibration and review phases only late work is taken, and only when the late policy accepts it and its
-#    dates still allow; once grading starts (or in setup) nothing is handed in, whatever the dates say.
+#    dates still allow; once grading starts (or in setup) nothing is handed in, whatever the dates say. A student with
+#    an extension works to their own dates (assessment.personal_dates): their phase, their deadline (work up to it
+#    is on time, whatever phase the class is in) and their late window, counted from their own deadline.
 # 3. Peer reviews and self-assessments (drafts and submissions, first or edited) are written in the review phase only.
 # 4. Staff assessments are written in any phase but setup: staff settle doubtful grades after reviewing closes.
 # 5. A review is written only while it is the reviewer's: assigned under an unexpired lease, or submitted by them;
@@ -37,20 +40,32 @@ def ensure_open(assignment: Assignment, now: datetime) -> None:
         raise PhaseClosed(SETUP_CLOSED)
 
 
-def hand_in_lateness(assignment: Assignment, now: datetime) -> Lateness:
+def phase_for(assignment: Assignment, now: datetime, dates: PersonalDates | None) -> Phase:
+    """The phase a student is in: the class's, or their own where an extension moved their dates."""
+    return dates.phase_at(now, assignment.phase_override) if dates is not None else assignment.phase_at(now)
+
+
+def hand_in_lateness(assignment: Assignment, now: datetime, dates: PersonalDates | None = None) -> Lateness:
     """How late a hand-in at `now` is (rules 0, 1 and 2); PhaseClosed when the assignment takes no work now."""
-    phase = assignment.phase_at(now)
+    phase = phase_for(assignment, now, dates)
+    due = dates.timeline.submission_due if dates is not None else assignment.submission_due
+    policy = dates.late_policy if dates is not None else assignment.late_policy
     if phase is Phase.SETUP:
         raise PhaseClosed(N_("Submissions are not open yet."))
-    if phase not in HAND_IN_PHASES or (phase is not Phase.SUBMISSION and not assignment.accept_late):
+    # Up to and including their own deadline, an extended student hands in whatever phase they are in (at that very
+    # instant their own reviewing may have closed, as the class's closes at its review deadline).
+    within_own_date = dates is not None and dates.extended and now <= due
+    if not within_own_date and (phase not in HAND_IN_PHASES
+                                or (phase is not Phase.SUBMISSION and not assignment.accept_late)):
         raise PhaseClosed(N_(
             "The assignment is in its %(phase)s phase and no longer accepts work. "
             "Ask your instructor if you need an extension.", phase=PHASE_NAMES[phase]))
-    return SubmissionWindow(assignment.submission_opens, assignment.submission_due, assignment.late_policy).check(now)
+    return SubmissionWindow(assignment.submission_opens, due, policy).check(now)
 
 
-def ensure_review_writable(assignment: Assignment, review: Review, now: datetime, *, flagged: bool) -> None:
-    """Refuse a change to a review that rules 0 and 3 to 6 close."""
+def ensure_review_writable(assignment: Assignment, review: Review, now: datetime, *, flagged: bool,
+                           dates: PersonalDates | None = None) -> None:
+    """Refuse a change to a review that rules 0 and 3 to 6 close; `dates` are the reviewer's own, if extended."""
     if review.status is not ReviewStatus.SUBMITTED and not review.is_open(now):
         raise PhaseClosed(N_("This review is no longer yours to complete: its time ran out or staff removed it. "
                              "Ask for another submission to review."))
@@ -58,15 +73,15 @@ def ensure_review_writable(assignment: Assignment, review: Review, now: datetime
         raise PhaseClosed(N_("This review was flagged by its author, so it can no longer be changed: course staff "
                              "decide on the review as it was flagged."))
     ensure_open(assignment, now)
-    phase = assignment.phase_at(now)
+    phase = phase_for(assignment, now, dates if review.kind is not ReviewKind.STAFF else None)
     if review.kind is not ReviewKind.STAFF and phase is not Phase.REVIEW:
         raise PhaseClosed(N_("Reviewing is closed: the assignment is in its %(phase)s phase, so reviews can no "
                              "longer be written or changed.", phase=PHASE_NAMES[phase]))
 
 
-def ensure_feedback_open(assignment: Assignment, now: datetime) -> None:
-    """Rule 7."""
-    if assignment.phase_at(now) is not Phase.RELEASED:
+def ensure_feedback_open(assignment: Assignment, now: datetime, dates: PersonalDates | None = None) -> None:
+    """Rule 7; an author whose extension still runs reads their feedback with their grade, once it ends."""
+    if phase_for(assignment, now, dates) is not Phase.RELEASED:
         raise PhaseClosed(N_("Feedback is shown once results are released."))
 
 

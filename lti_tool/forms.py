@@ -34,6 +34,7 @@ from assessment.assignment_settings import (
 )
 from assessment.calibration import CalibrationPolicy
 from assessment.grading import LatePolicy
+from assessment.personal_dates import STEP_NAMES, Step
 from assessment.phases import PHASE_NAMES, Phase, Timeline
 from assessment.reminders import parse_hours
 from assessment.rubric import CommentPrompt, Criterion, Level
@@ -371,6 +372,22 @@ class TeamSizesForm(TranslatedForm):
 
 class TeamsFileForm(TranslatedForm):
     file = FileField(_l("CSV file of teams"))
+
+
+class ExtensionForm(TranslatedForm):
+    """An extension for one student or team: extra hours or a new date (in the assignment's time zone), and why."""
+
+    who = SelectField(_l("Student or team"), validators=[required()])
+    step = SelectField(_l("Step"), validators=[required()], choices=[
+        SelectChoice(step.value, lazy_translate(STEP_NAMES[step], capitalize=True)) for step in Step])
+    extra_hours = DecimalField(_l("Extra hours after the class deadline"), places=None,
+                               validators=[Optional(), between(0, 24 * 366)])
+    until = DateTimeLocalField(_l("Or a new deadline"), format=DATETIME_FORMAT, validators=[Optional()])
+    reason = StringField(_l("Reason (kept, shown to staff only)"), validators=[required(), at_most(500)])
+
+
+class ExtensionsFileForm(TranslatedForm):
+    file = FileField(_l("CSV file of extensions"))
 
 
 class SubmissionForm(TranslatedForm):

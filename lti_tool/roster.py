@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -68,9 +69,10 @@ def apply_roster(session: Session, course: Course, members: Iterable[dict[str, A
     # empty until a real launch.
     new_ids = [people[subject].id for subject in listed if people[subject].id not in enrolled]
     new_id_set = set(new_ids)
+    now = datetime.now(UTC)
     added = _insert_missing(session, Enrollment, [
         {"person_id": people[subject].id, "course_id": course.id, "role": role, "lti_roles": roles,
-         "last_launch_at": None}
+         "last_launch_at": None, "enrolled_at": now}
         for subject, (role, roles, _) in listed.items() if people[subject].id in new_id_set
     ], ("person_id", "course_id"))
     for chunk in _chunks(new_ids):

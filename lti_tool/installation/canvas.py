@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lti_tool.installation.values import TOOL_DESCRIPTION, TOOL_NAME, ToolValues
+from lti_tool.launch.provisioning import DUE_AT_PARAMETER
 
 PLATFORM = "canvas.instructure.com"
 
@@ -39,6 +40,7 @@ CANVAS_ENVIRONMENTS = {
     )
 }
 DEFAULT_ISSUER = "https://canvas.instructure.com"
+CANVAS_DUE_AT_VARIABLE = "$Canvas.assignment.dueAt.iso8601"
 
 
 def canvas_configuration(values: ToolValues) -> dict[str, Any]:
@@ -66,7 +68,9 @@ def canvas_configuration(values: ToolValues) -> dict[str, Any]:
                 "settings": {"text": TOOL_NAME, "placements": placements},
             }
         ],
-        "custom_fields": {},
+        # Each student's own due date (Canvas's per-student and per-section overrides): the tool uses it as their
+        # submission deadline and shows it as the LMS's.
+        "custom_fields": {DUE_AT_PARAMETER: CANVAS_DUE_AT_VARIABLE},
     }
 
 

@@ -25,6 +25,9 @@ PRESENTATION_CLAIM = CLAIM + "launch_presentation"
 CUSTOM_CLAIM = CLAIM + "custom"
 # The custom parameter an LMS sets to the activity's own address in it (where a reminder's link goes).
 ACTIVITY_URL_PARAMETER = "activity_url"
+# Canvas expands `$Canvas.assignment.dueAt.iso8601` in this custom field to the student's own due date (their
+# override's, else the assignment's); the tool's Canvas configuration asks for it.
+DUE_AT_PARAMETER = "due_at"
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,8 @@ def _enroll(session: Session, enrollment: Enrollment, role: CourseRole, lti_role
     enrollment.role = role
     enrollment.lti_roles = [str(r) for r in lti_roles]
     enrollment.last_launch_at = now
+    if enrollment.id is None:
+        enrollment.enrolled_at = now  # first seen at this launch: a late arrival if reviewing already opened
 
 
 def _resource_link(session: Session, link: ResourceLink, deployment: Deployment, claims: dict[str, Any]) -> ResourceLink:
@@ -166,3 +171,19 @@ def _activity_url(claims: dict[str, Any]) -> str | None:
     if isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) <= 1024:
         return value
     return None
+
+
+def lms_due_at(claims: dict[str, Any]) -> tuple[bool, datetime | None]:
+    """Whether the launch carries the LMS's due date for the student, and the date (None when the LMS has none, or
+    sent something that is not a date with its zone, such as the variable unexpanded)."""
+    custom = claims.get(CUSTOM_CLAIM)
+    if not isinstance(custom, dict) or DUE_AT_PARAMETER not in custom:
+        return False, None
+    value = custom[DUE_AT_PARAMETER]
+    try:
+        due = datetime.fromisoformat(value) if isinstance(value, str) and len(value) <= 64 else None
+    except ValueError:
+        due = None
+    if due is None or due.tzinfo is None or due.utcoffset() is None:
+        return True, None
+    return True, due.astimezone(UTC)

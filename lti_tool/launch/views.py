@@ -12,8 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
 
+from assessment.db import utcnow
+from assessment.extensions import keep_lms_due
 from assessment.messages import N_
-from assessment.models import CourseRole, Enrollment, Person
+from assessment.models import Assignment, CourseRole, Enrollment, Person
 from assessment.services import Placement, place_assignment
 from lti_tool.database import db
 from lti_tool.i18n import remember_launch_locale
@@ -32,7 +34,7 @@ from lti_tool.launch.platform_storage import (
     origin_of,
     state_key,
 )
-from lti_tool.launch.provisioning import LaunchIdentity, Provisioned, RoleRefused, provision
+from lti_tool.launch.provisioning import LaunchIdentity, Provisioned, RoleRefused, lms_due_at, provision
 from lti_tool.launch.roles import is_platform_administrator
 from lti_tool.launch.state import STATE_MAX_AGE_SECONDS, StateCookies, StateSigner
 from lti_tool.lms_gradebooks import named_student
@@ -168,6 +170,7 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
             session_key, destination = _deep_linking_request(message, provisioned)
         else:
             placement = _place_assignment(message, provisioned)
+            _keep_lms_due_date(message, provisioned, placement)
             session_key = None
             # A newer pick the link did not follow waits on the link: staff are asked on their pages, not here.
             destination = (_student_work_destination(message, identity)
@@ -200,6 +203,17 @@ def _complete_launch(message: HardenedMessageLaunch) -> Response:
                       "“%(earlier)s”, which it opened before, had no work handed in and is no longer opened here.",
                       title=placement.assignment.title, earlier=placement.replaced.title))
     return redirect(destination, 303)
+
+
+def _keep_lms_due_date(message: HardenedMessageLaunch, provisioned: Provisioned, placement: Placement) -> None:
+    """A student's own due date from the LMS (Canvas's per-student overrides), kept as their submission deadline."""
+    carried, due = lms_due_at(message.claims)
+    if not carried or provisioned.identity.role is not CourseRole.STUDENT or provisioned.resource_link is None:
+        return
+    assignment = placement.assignment or db().scalar(
+        select(Assignment).where(Assignment.resource_link_id == provisioned.resource_link.id))
+    if assignment is not None:
+        keep_lms_due(db(), assignment, provisioned.identity.person_id, due, utcnow())
 
 
 def _deep_linking_request(message: HardenedMessageLaunch, provisioned: Provisioned) -> tuple[str, str]:

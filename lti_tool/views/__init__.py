@@ -12,6 +12,7 @@ def init_views(app: Flask) -> None:
         coverage,
         dashboard,
         deep_linking,
+        extensions,
         feedback,
         grading,
         instructor,
@@ -27,6 +28,6 @@ def init_views(app: Flask) -> None:
     )
 
     for module in (landing, instructor, assignment_settings, rubric, student, deep_linking, calibration, reviewing,
-                   reading, feedback, review_admin, grading, dashboard, coverage, teams, team_grades,
+                   reading, feedback, review_admin, grading, dashboard, coverage, extensions, teams, team_grades,
                    teammate_ratings):
         app.register_blueprint(module.bp)

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from assessment.db import utcnow
 from assessment.grading import WIDE_UNCERTAINTY_SHARE
 from assessment.grading_advice import grading_advice
+from assessment.late_arrivals import late_arrivals
 from assessment.models import Assignment, CalibrationExample, PostingStatus, ReviewKind, ReviewStatus
 from assessment.phases import Phase
 from assessment.progress import (
@@ -38,6 +39,7 @@ from assessment.progress import (
 from assessment.reminder_outbox import delivery
 from assessment.review_coverage import CoverageReport, coverage_report
 from assessment.services import rubric_lock_reason
+from assessment.student_dates import dates_by_student
 from lti_tool import charts
 from lti_tool.database import db
 from lti_tool.forms import ActionForm, PhaseForm
@@ -248,6 +250,8 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         reminder_delivery=delivery(db(), assignment.id),
         calibration_passed=sum(row.calibration is not None and row.calibration.passed
                                and row.calibration.accuracy is not None for row in facts.rows),
+        own_dates=dates_by_student(db(), assignment),
+        late_arrivals=late_arrivals(db(), assignment),
         **context,
     )
 

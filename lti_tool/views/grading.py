@@ -22,6 +22,7 @@ from assessment.models import Grade, GradePosting, Person, Submission
 from assessment.peer_review import open_flags_by_author, reviewer_names
 from assessment.phases import Phase
 from assessment.score_explanation import from_stored
+from assessment.student_dates import waiting_students
 from assessment.team_grades import warning_lines
 from assessment.warning_dismissals import WarningChoice, dismiss_warning, undo_dismissal
 from lti_tool.database import db
@@ -56,6 +57,7 @@ def grades(link_id: int) -> str:
                            teammate_warnings={grade.person_id: warning_lines(grade.contribution) for grade, _ in rows},
                            methods=AGGREGATION_METHODS, form=ActionForm(), assess_form=ActionForm(),
                            advice=grading_advice(db(), assignment),
+                           waiting=waiting_students(db(), assignment, utcnow()),
                            reviewing_goes_on=assignment.phase_at(utcnow()) in (Phase.SUBMISSION, Phase.CALIBRATION,
                                                                               Phase.REVIEW))
 
@@ -96,7 +98,8 @@ def compare(link_id: int) -> str:
     # The warnings and the work to grade first come from the grades as last computed, whichever method made them.
     return render_template("grading/compare.html", view=view, assignment=assignment, table=table,
                            submissions=sorted(authors), authors=authors, people=people, methods=AGGREGATION_METHODS,
-                           advice=grading_advice(db(), assignment), assess_form=ActionForm())
+                           advice=grading_advice(db(), assignment),
+                           waiting=waiting_students(db(), assignment, utcnow()), assess_form=ActionForm())
 
 
 @bp.post("/links/<int:link_id>/grades/<int:person_id>/override")

@@ -80,7 +80,8 @@ def home_reminders(assignment: Assignment, overview: StudentOverview, now: datet
     owing = Owing(handed_in=bool(overview.submission and overview.submission.latest),
                   calibrated=overview.calibration.done or not assignment.calibration_examples_required,
                   owes_reviews=review is not None and review.state in (StepState.CURRENT, StepState.UPCOMING))
-    steps = deadlines(assignment.timeline, assignment.calibration_examples_required > 0)
+    timeline = overview.own_dates.timeline if overview.own_dates is not None else assignment.timeline
+    steps = deadlines(timeline, assignment.calibration_examples_required > 0)
     return due_reminders(steps, tuple(assignment.reminder_hours or ()), now, owing)
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 from assessment.assignment_settings import default_settings
+from assessment.extensions import ExtensionRequest, grant_extension
 from assessment.models import (
     Course,
     CourseRole,
@@ -22,6 +23,7 @@ from assessment.models import (
     Submission,
     SubmissionVersion,
 )
+from assessment.personal_dates import Step
 from assessment.reminder_outbox import STALE_SENDING, claim_due, delivery
 from assessment.services import create_assignment, set_phase
 from config.settings import Settings
@@ -289,3 +291,19 @@ def test_the_command_sends_what_is_due_without_a_broker_and_refuses_without_smtp
     assert result.exit_code == 0, result.output
     assert "'sent': 2" in result.output
     assert sorted(received.recipients) == ["student0@uni.example", "teacher@uni.example"]
+
+
+def test_an_extended_student_is_reminded_before_their_own_deadline_not_the_classs(session):
+    made = _class(session, 2, due_in=timedelta(hours=5))
+    extended, other = made["people"]
+    own_due = made["due"] + timedelta(days=3)
+    grant_extension(session, ExtensionRequest(made["assignment"], Step.SUBMISSION, "Illness", person_id=extended,
+                                              until=own_due), made["teacher"], datetime.now(UTC))
+    session.commit()
+    claim_due(session, datetime.now(UTC), summaries=False)
+    session.commit()
+    assert session.scalars(select(Reminder.person_id).where(Reminder.kind == "submission")).all() == [other]
+    claim_due(session, own_due - timedelta(hours=6), summaries=False)
+    session.commit()
+    reminded = session.execute(select(Reminder.hours, Reminder.deadline).where(Reminder.person_id == extended)).all()
+    assert reminded == [(6, own_due)]

@@ -1,0 +1,188 @@
+"""Use cases of extensions: staff give, replace or withdraw a student's or a team's extra time, one by one or from a
+CSV file, and the LMS's own date for a student is kept."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
+
+from assessment.errors import InvalidInput, NotFound
+from assessment.messages import N_
+from assessment.models import Assignment, CourseRole, Enrollment, Extension, Person, Team
+from assessment.personal_dates import STEP_NAMES, Grant, Step, grant_problems
+from assessment.services import get_assignment, plain_text
+
+MAX_REASON_CHARACTERS = 500
+MAX_CSV_LINES = 5_000
+CSV_COLUMNS = ("student", "step", "extra_hours", "until", "reason")
+
+
+@dataclass(frozen=True)
+class ExtensionRequest:
+    """One extension as staff ask for it: for a student or a team, extra time or a date, and why."""
+
+    assignment_id: int
+    step: Step
+    reason: str
+    person_id: int | None = None
+    team_id: int | None = None
+    extra: timedelta | None = None
+    until: datetime | None = None
+
+
+def extensions_of(session: Session, assignment_id: int) -> list[Extension]:
+    """Every extension of the assignment, staff's and the LMS's, with whom it concerns and who gave it."""
+    return list(session.scalars(
+        select(Extension).where(Extension.assignment_id == assignment_id)
+        .options(selectinload(Extension.person), selectinload(Extension.team), selectinload(Extension.granted_by))
+        .order_by(Extension.step, Extension.id)))
+
+
+def grant_extension(session: Session, request: ExtensionRequest, staff_id: int, now: datetime) -> Extension:
+    """Give (or replace) an extension after checking it; the caller commits."""
+    assignment = get_assignment(session, request.assignment_id)
+    problems = _problems(session, assignment, request)
+    if problems:
+        raise InvalidInput(problems)
+    return _keep(session, assignment, request, staff_id, now)
+
+
+def withdraw_extension(session: Session, assignment_id: int, extension_id: int) -> None:
+    """Remove a staff extension; the student works to the class's dates again (or the LMS's, if it sent one)."""
+    found = session.scalar(select(Extension).where(Extension.id == extension_id,
+                                                   Extension.assignment_id == assignment_id,
+                                                   Extension.from_lms.is_(False)))
+    if found is None:
+        raise NotFound(N_("This extension no longer exists."))
+    session.delete(found)
+    session.flush()
+
+
+def import_extensions(session: Session, assignment_id: int, text: str, staff_id: int, now: datetime) -> int:
+    """Give every extension a CSV file lists, or none: each line is checked against the roster and the dates first,
+    and every line with a problem is named. Returns how many were given; the caller commits.
+
+    Columns: student (the e-mail or LMS user id), step (submission, calibration or review), extra_hours or until
+    (ISO 8601; without a zone, in the assignment's), reason."""
+    assignment = get_assignment(session, assignment_id)
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    if not rows:
+        raise InvalidInput({"file": N_("The file has no lines of extensions under its header.")})
+    missing = [column for column in ("student", "step") if column not in rows[0]]
+    if missing or not {"extra_hours", "until"} & set(rows[0].keys()):
+        raise InvalidInput({"file": N_("The first line must name the columns: student, step, extra_hours or until, "
+                                       "reason.")})
+    if len(rows) > MAX_CSV_LINES:
+        raise InvalidInput({"file": N_("A file can give at most %(count)s extensions.", count=MAX_CSV_LINES)})
+    students = _students_by_key(session, assignment)
+    requests: list[ExtensionRequest] = []
+    problems: dict[str, str] = {}
+    for number, row in enumerate(rows, start=2):  # line 1 is the header
+        request, problem = _request_from(assignment, students, row)
+        if request is not None:
+            problem = next(iter(_problems(session, assignment, request).values()), None)
+        if problem is not None:
+            problems[f"line {number}"] = N_("Line %(line)s: %(problem)s", line=number, problem=problem)
+        elif request is not None:
+            requests.append(request)
+    if problems:
+        raise InvalidInput(problems, N_("Nothing was saved: correct the lines named below and upload the file again."))
+    for request in requests:
+        _keep(session, assignment, request, staff_id, now)
+    return len(requests)
+
+
+def keep_lms_due(session: Session, assignment: Assignment, person_id: int, due: datetime | None, now: datetime) -> None:
+    """Keep the submission date the LMS sent for the student at launch, when it differs from the assignment's; a
+    launch without one (or with the class date) drops an earlier one. A date the dates cannot hold (before
+    submissions open, after results) is not kept. The caller commits."""
+    usable = (due is not None and due != assignment.submission_due
+              and assignment.submission_opens < due <= assignment.results_release)
+    existing = session.scalar(select(Extension).where(Extension.assignment_id == assignment.id,
+                                                      Extension.person_id == person_id, Extension.from_lms.is_(True)))
+    if not usable:
+        if existing is not None:
+            session.delete(existing)
+        return
+    if existing is None:
+        session.add(Extension(assignment_id=assignment.id, person_id=person_id, step=Step.SUBMISSION, until=due,
+                              from_lms=True, reason="", granted_at=now))
+    elif existing.until != due:
+        existing.until, existing.granted_at = due, now
+
+
+def _problems(session: Session, assignment: Assignment, request: ExtensionRequest) -> dict[str, str]:
+    if (request.person_id is None) == (request.team_id is None):
+        return {"student": N_("Choose a student or a team.")}
+    if request.person_id is not None and session.scalar(select(Enrollment.role).where(
+            Enrollment.person_id == request.person_id,
+            Enrollment.course_id == assignment.course_id)) is not CourseRole.STUDENT:
+        return {"student": N_("Extensions are given to students of this course only.")}
+    if request.team_id is not None and session.scalar(select(Team.assignment_id).where(
+            Team.id == request.team_id)) != assignment.id:
+        return {"student": N_("This team is not one of this assignment's.")}
+    if not plain_text(request.reason, MAX_REASON_CHARACTERS):
+        return {"reason": N_("Say why the extension is given, so colleagues understand it later.")}
+    return grant_problems(assignment.timeline, Grant(request.step, extra=request.extra, until=request.until))
+
+
+def _keep(session: Session, assignment: Assignment, request: ExtensionRequest, staff_id: int,
+          now: datetime) -> Extension:
+    # A new extension of the same step for the same student or team replaces the one before.
+    session.execute(delete(Extension).where(
+        Extension.assignment_id == assignment.id, Extension.step == request.step, Extension.from_lms.is_(False),
+        Extension.person_id == request.person_id if request.person_id is not None
+        else Extension.team_id == request.team_id))
+    extension = Extension(
+        assignment_id=assignment.id, person_id=request.person_id, team_id=request.team_id, step=request.step,
+        extra_minutes=round(request.extra.total_seconds() / 60) if request.extra is not None else None,
+        until=request.until, from_lms=False, reason=plain_text(request.reason, MAX_REASON_CHARACTERS),
+        granted_by_id=staff_id, granted_at=now)
+    session.add(extension)
+    session.flush()
+    return extension
+
+
+def _students_by_key(session: Session, assignment: Assignment) -> dict[str, int]:
+    """The course's students by lower-cased e-mail and by LMS user id."""
+    keys: dict[str, int] = {}
+    for person_id, subject, email in session.execute(
+            select(Person.id, Person.subject, Person.email).join(Enrollment, Enrollment.person_id == Person.id)
+            .where(Enrollment.course_id == assignment.course_id, Enrollment.role == CourseRole.STUDENT)):
+        keys[subject.lower()] = person_id
+        if email:
+            keys[email.strip().lower()] = person_id
+    return keys
+
+
+def _request_from(assignment: Assignment, students: dict[str, int],
+                  row: dict[str, str | None]) -> tuple[ExtensionRequest | None, str | None]:
+    """A line of the file as a request, or what is wrong with it."""
+    student = (row.get("student") or "").strip()
+    if student.lower() not in students:
+        return None, N_("“%(student)s” is not a student of this course.", student=student)
+    try:
+        step = Step((row.get("step") or "").strip().lower())
+    except ValueError:
+        return None, N_("The step must be one of: %(steps)s.", steps=", ".join(STEP_NAMES))
+    extra_text, until_text = (row.get("extra_hours") or "").strip(), (row.get("until") or "").strip()
+    extra = until = None
+    try:
+        if extra_text:
+            extra = timedelta(hours=float(extra_text))
+        if until_text:
+            until = datetime.fromisoformat(until_text)
+            if until.tzinfo is None:
+                until = until.replace(tzinfo=ZoneInfo(assignment.timezone))
+    except (ValueError, OverflowError):
+        return None, N_("Give extra_hours as a number of hours, or until as a date like 2026-03-20T17:00.")
+    return ExtensionRequest(assignment.id, step, row.get("reason") or "", person_id=students[student.lower()],
+                            extra=extra, until=until), None
+
+
