@@ -58,6 +58,7 @@ from assessment.phases import Phase
 from assessment.score_explanation import to_stored
 from assessment.score_progress import StudentWork, activity_progress, grading_progress
 from assessment.services import get_assignment, plain_text
+from assessment.team_grades import TeamGrading
 from assessment.team_work import current_teams
 from assessment.write_rules import ensure_gradable, ensure_releasable
 
@@ -263,6 +264,8 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     for grade_id, person, override in session.execute(
             select(Grade.id, Grade.person_id, Grade.override_total).where(Grade.assignment_id == assignment_id)):
         existing[person], overrides[grade_id] = grade_id, override
+    # With teammate evaluation, each member's part of the team's work follows their teammates' ratings.
+    team_grading = TeamGrading.load(session, assignment, cohort.student_ids) if assignment.team_assignment else None
     new_rows, changed_rows, graded, advised = [], [], [], []
     for student in cohort.student_ids:
         submission = cohort.submissions.get(student)
@@ -291,6 +294,12 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
             explanation, method, {reviewer: review_of[submission.id, reviewer] for reviewer in
                                   (part.reviewer for part in explanation.parts)}
         ) if explanation and submission else None
+        total, contribution = breakdown.total, None
+        individual = team_grading.grade(student, breakdown.submission_points - breakdown.late_deduction,
+                                        breakdown.reviewing_points) if team_grading else None
+        if individual is not None:
+            total, contribution, doubts = individual
+            attention = attention + doubts
         override = overrides[existing[student]] if student in existing else None
         if submission is not None and submission.author_id == student:  # the advice reads each author's own work
             advised.append(GradedWork(student, submission.id, stored_explanation, estimate.std if estimate else None,
@@ -303,13 +312,14 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
             "score_explanation": stored_explanation,
             "reviews_received": received[submission.id] if submission else 0,
             "submission_points": breakdown.submission_points, "reviewing_points": breakdown.reviewing_points,
-            "late_deduction": breakdown.late_deduction, "total": breakdown.total, "attention": attention,
+            "late_deduction": breakdown.late_deduction, "total": total, "attention": attention,
+            "contribution": contribution,
         }
         if student in existing:
             changed_rows.append({"id": existing[student], **computed})
         else:
             new_rows.append({"assignment_id": assignment_id, "person_id": student, **computed})
-        graded.append(Graded(student, breakdown.total, bool(attention) and override is None))
+        graded.append(Graded(student, total, bool(attention) and override is None))
     # One executemany each, rather than a flush per grade; NULLs written as such keep the rows in one batch. The
     # UPDATE by primary key also brings any of these grades the session holds up to date.
     if new_rows:
@@ -487,6 +497,10 @@ def gradebook_comment(grade: Grade) -> str:
     if grade.override_total is not None:
         return "Peer assessment: grade set by course staff."
     work, reviewing = gradebook_number(grade.submission_points), gradebook_number(grade.reviewing_points)
+    if grade.contribution is not None:
+        # The member's own part, lateness and teammates' ratings included: the team's points alone would not add up.
+        return (f"Peer assessment: {gradebook_number(grade.contribution['points'])} for your part of the team's work "
+                f"(after your teammates' ratings), {reviewing} for reviewing.")
     return (f"Peer assessment: {work} for your work, {reviewing} for reviewing"
             + (f", {gradebook_number(grade.late_deduction)} off for lateness." if grade.late_deduction else "."))
 

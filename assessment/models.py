@@ -609,6 +609,8 @@ class Grade(Base):
     attention: Mapped[list[str]] = mapped_column(JSONDocument, default=list)  # why staff should look first
     # How the peer score was reached, review by review (see assessment.score_explanation); None before it was kept.
     score_explanation: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    # How teammates' ratings moved a team member's grade (see assessment.team_grades); None: not moved by them.
+    contribution: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     override_total: Mapped[float | None] = mapped_column(Float)
     override_reason: Mapped[str] = mapped_column(Text, default="")
@@ -655,7 +657,7 @@ def grade_held(grade: Any) -> bool:
 
 
 def grade_snapshot(grade: Any) -> dict[str, Any]:
-    return {
+    snapshot = {
         "final": final_grade(grade), "total": grade.total, "held": grade_held(grade),
         "submission_points": grade.submission_points, "reviewing_points": grade.reviewing_points,
         "late_deduction": grade.late_deduction, "reviews_received": grade.reviews_received,
@@ -663,6 +665,19 @@ def grade_snapshot(grade: Any) -> dict[str, Any]:
         "override_reason": grade.override_reason if grade.override_total is not None else "",
         "score_explanation": grade.score_explanation,
     }
+    # Only where teammates' ratings moved the grade: snapshots released before they could stay equal to it.
+    if grade.contribution is not None:
+        snapshot["contribution"] = student_contribution(grade.contribution)
+    return snapshot
+
+
+# What a member may read of their contribution: their own numbers and the explanation; the warnings about them and
+# the team's notes are for staff only.
+STUDENT_CONTRIBUTION_KEYS = ("team_points", "factor", "applied", "points", "explanation")
+
+
+def student_contribution(document: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if document is None else {key: document[key] for key in STUDENT_CONTRIBUTION_KEYS if key in document}
 
 
 def released_final(grade: Any) -> float | None:
@@ -680,7 +695,7 @@ def changed_since_release(grade: Any) -> bool:
 # The columns those rules read.
 GRADE_STATE_COLUMNS = ("total", "override_total", "override_reason", "attention", "submission_score", "submission_std",
                        "submission_points", "reviewing_points", "late_deduction", "reviews_received",
-                       "score_explanation", "released_at", "released_total", "released_snapshot")
+                       "score_explanation", "released_at", "released_total", "released_snapshot", "contribution")
 
 
 class StoredAdvice(Base):

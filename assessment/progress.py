@@ -202,6 +202,7 @@ def student_rows(session: Session, assignment: Assignment, now: datetime) -> lis
     # yet released leave theirs in the database rather than decode ten thousand documents nobody reads.
     columns["score_explanation"] = case((Grade.released_snapshot.is_not(None), Grade.score_explanation)
                                         ).label("score_explanation")
+    columns["contribution"] = case((Grade.released_snapshot.is_not(None), Grade.contribution)).label("contribution")
     columns["attention"] = type_coerce(cast(Grade.attention, Text), _Doubts()).label("attention")
     grades = {grade.person_id: grade for grade in session.execute(
         select(Grade.person_id, Grade.id.label("grade_id"), *columns.values())

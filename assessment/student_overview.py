@@ -233,4 +233,5 @@ def _explanation(assignment: Assignment, grade: Grade) -> GradeExplanation:
         # Only a staff override is shown as a change: the computed total is the sum of the parts shown.
         computed_total=computed,
         released_total=final,
+        contribution=released.get("contribution"),
     ))

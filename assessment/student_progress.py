@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
+from assessment.messages import message_from_document
 from assessment.phases import HAND_IN_PHASES, Phase
 
 BEFORE_REVIEW = (Phase.SETUP, Phase.SUBMISSION, Phase.CALIBRATION)
@@ -328,6 +330,7 @@ class GradeFacts:
     late_deduction: float
     computed_total: float
     released_total: float  # what the student got: the computed total or a staff override
+    contribution: Mapping[str, Any] | None = None  # how teammates' ratings moved a team member's work points
 
 
 @dataclass(frozen=True)
@@ -342,6 +345,10 @@ class GradeExplanation:
     late_deduction: float
     adjustment: float  # set by course staff on top of the computed total; 0 without an override
     final: float
+    # Team work with teammates' ratings: the points they added to (or took from) the team's work, and why, in the
+    # member's own numbers only.
+    contribution_change: float = 0.0
+    contribution_lines: tuple[str, ...] = ()
 
 
 def explain_grade(facts: GradeFacts) -> GradeExplanation:
@@ -358,4 +365,8 @@ def explain_grade(facts: GradeFacts) -> GradeExplanation:
         late_deduction=round(facts.late_deduction, 2),
         adjustment=round(facts.released_total - facts.computed_total, 2),
         final=facts.released_total,
+        contribution_change=round(facts.contribution["points"] - facts.contribution["team_points"], 2)
+        if facts.contribution else 0.0,
+        contribution_lines=tuple(message_from_document(line) for line in facts.contribution.get("explanation", ()))
+        if facts.contribution else (),
     )

@@ -20,11 +20,12 @@ def init_views(app: Flask) -> None:
         reviewing,
         rubric,
         student,
+        team_grades,
         teammate_ratings,
         teams,
     )
 
     for module in (landing, instructor, assignment_settings, rubric, student, deep_linking, calibration, reviewing,
-                   reading, feedback, review_admin, grading, dashboard, teams,
+                   reading, feedback, review_admin, grading, dashboard, teams, team_grades,
                    teammate_ratings):
         app.register_blueprint(module.bp)

@@ -94,6 +94,11 @@ ATTENTION_LABELS = {
     "wide disagreement": lazy_gettext("wide disagreement"),
     "too few reviews": lazy_gettext("too few reviews"),
     "open flag": lazy_gettext("open flag"),
+    # Teammates' ratings (assessment.teammate_warnings): they hold a team member's grade until staff look.
+    "possible free rider": lazy_gettext("possible free rider"),
+    "rates themselves far above their teammates' view": lazy_gettext("rates themselves far above their teammates' view"),
+    "possible manipulation": lazy_gettext("possible manipulation"),
+    "two camps": lazy_gettext("two camps"),
 }
 KIND_LABELS = {ReviewKind.PEER: lazy_gettext("peer"), ReviewKind.SELF: lazy_gettext("self"),
                ReviewKind.STAFF: lazy_gettext("staff")}

@@ -22,6 +22,7 @@ from assessment.models import Grade, GradePosting, Person, Submission
 from assessment.peer_review import open_flags_by_author, reviewer_names
 from assessment.phases import Phase
 from assessment.score_explanation import from_stored
+from assessment.team_grades import warning_lines
 from assessment.warning_dismissals import WarningChoice, dismiss_warning, undo_dismissal
 from lti_tool.database import db
 from lti_tool.enqueue import enqueue
@@ -52,6 +53,7 @@ def grades(link_id: int) -> str:
                            rows=sorted(rows, key=lambda row: not doubts[row[0].person_id]), postings=postings,
                            doubts=doubts, reviewer_names=reviewer_names(db(), assignment.id),
                            explanations={grade.person_id: from_stored(grade.score_explanation) for grade, _ in rows},
+                           teammate_warnings={grade.person_id: warning_lines(grade.contribution) for grade, _ in rows},
                            methods=AGGREGATION_METHODS, form=ActionForm(), assess_form=ActionForm(),
                            advice=grading_advice(db(), assignment),
                            reviewing_goes_on=assignment.phase_at(utcnow()) in (Phase.SUBMISSION, Phase.CALIBRATION,
