@@ -79,9 +79,9 @@ def test_a_team_project_from_teams_made_by_the_tool_to_individual_grades(chromiu
     for name, student in students.items():
         student.launch(LINK)
         other = second_code if codes[name] == first_code else first_code
-        score = ["3"] if other == first_code else ["2"]
-        [heading] = review_peers(student, 1, score, comment="Clear headings; the sources could be bigger.",
-                                 screenshot="team-review" if name == second[1] else None)
+        # The first team's work is scored below full marks, so its members' factors show unclipped in the grades.
+        score = ["2"] if other == first_code else ["3"]
+        [heading] = review_peers(student, 1, score, comment="Clear headings; the sources could be bigger.")
         assert heading == f"Review of Team {other}", heading
         assert not any(member in heading for member in NAMES)
 
@@ -111,7 +111,10 @@ def test_a_team_project_from_teams_made_by_the_tool_to_individual_grades(chromiu
     assert grades[second[0]] == grades[second[1]] == grades[second[2]], grades
     assert grades[free_rider] < grades[first[0]] == grades[first[1]], grades
     # The free rider's grade is held for staff; they confirm the factor the ratings give, with a reason.
-    confirm_factor(ada, free_rider, "Both teammates report no part in the poster; confirmed with the team.")
+    # WebPA: each teammate gave the free rider 1 of 5 beside 4 of 5 (a share of 0.2), the free rider gave each of
+    # them 0.5; factors are the mean share times the 2 members each rated: 0.4 and (0.8 + 0.5) / 2 * 2 = 1.3.
+    assert confirm_factor(ada, free_rider, "Both teammates report no part in the poster; confirmed with the team.") \
+        == {free_rider: "0.4", first[0]: "1.3", first[1]: "1.3"}
     ada.navigate("Grades")
     settle_doubtful_grades(ada, "Checked by hand: the reviews agree.")
     ada.seen("team-grades-settled")
@@ -129,19 +132,24 @@ def test_a_team_project_from_teams_made_by_the_tool_to_individual_grades(chromiu
     ada.seen("team-gradebook", readme_name="team-gradebook")
 
 
-def confirm_factor(instructor: Person, name: str, reason: str) -> None:
-    """On the Team grades page, set the member's factor to the one their teammates' ratings give."""
+def confirm_factor(instructor: Person, name: str, reason: str) -> dict[str, str]:
+    """On the Team grades page, set the member's factor to the one their teammates' ratings give, once they are warned
+    of as a possible free rider; the factors from ratings of the member's team, by name."""
     tool = instructor.tool
     instructor.navigate("Teams")
     instructor.follow(tool.get_by_role("link", name="Team grades, factors and warnings"))
-    row = tool.locator("table.team-members tbody tr").filter(has=tool.locator("td", has_text=name))
-    assert row.locator(".badge.warn").count() >= 1, row.inner_text()
-    factor = row.locator("td").nth(1).inner_text().split()[0]
+    team = tool.locator("section.team").filter(has=tool.locator("td", has_text=name))
+    factors = {row.locator("td").first.inner_text(): row.locator("td").nth(1).inner_text().split()[0]
+               for row in team.locator("tbody tr").all()}
+    row = team.locator("tbody tr").filter(has=tool.locator("td", has_text=name))
+    assert row.locator(".badge.warn", has_text="possible free rider").count() == 1, row.inner_text()
+    factor = factors[name]
     instructor.seen("team-grades", readme_name="team-grades")
     row.locator("input[name=factor]").fill(factor)
     row.locator("input[name=reason]").fill(reason)
     instructor.follow(row.get_by_role("button", name="save"))
     tool.get_by_text("Contribution factor set").wait_for()
+    return factors
 
 
 def _grades_table(instructor: Person) -> dict[str, float]:

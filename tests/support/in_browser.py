@@ -36,6 +36,9 @@ class Evidence:
     def _whole_frame_screenshot(page: Any, path: Path, tallest: int = 1500) -> None:
         """The LMS page with its iframe grown to the tool's page (up to `tallest` pixels), as a reader sees it."""
         frame = page.frame(name="tool-frame")
+        if frame is None:  # an LMS page of its own, such as the gradebook
+            page.screenshot(path=path, full_page=True)
+            return
         height = min(frame.evaluate("() => document.documentElement.scrollHeight"), tallest)
         iframe = page.locator(TOOL_FRAME)
         iframe.evaluate("(element, height) => { element.style.height = height + 'px'; }", height)
