@@ -27,6 +27,7 @@ from assessment.phases import Phase
 from assessment.services import HandIn, SubmissionDeps, submit
 from assessment.storage import LocalDirectoryStorage
 from assessment.team_grades import override_factor, team_ratings
+from assessment.team_overview import team_grades
 from assessment.team_work import current_teams, make_teams, teams_overview
 from assessment.teammate_evaluation import RatingCriterion, TeammateEvaluation
 from tests.integration.test_team_work import _phase, _team_class
@@ -197,6 +198,29 @@ def test_a_member_who_left_the_course_is_left_out_and_their_ratings_set_aside(se
     team = current_teams(session, cohort.assignment_id)[b]
     assert found[team].members == (b, c)
     assert sorted((s.rater_id, s.ratee_id) for s in found[team].set_aside) == sorted([(a, b), (a, c), (b, a), (c, a)])
+    # Staff still see the member in the team they left, with no factor.
+    view = team_grades(session, session.get(Assignment, cohort.assignment_id))
+    row = next(row for row in view.teams if row.team_id == team)
+    assert {m.person.id: m.factor for m in row.members} == {a: None, b: 1.0, c: 1.0}
+
+
+def test_a_stored_rating_off_the_scale_is_set_aside_rather_than_failing_the_run(session, deps):
+    cohort, teams = _graded_teams(session, deps, evaluation=TeammateEvaluation(criteria=ONE_CRITERION))
+    a, b, c = teams[0]
+    _rate(session, cohort, teams[0], a, {b: 9, c: 1})
+    _rate(session, cohort, teams[0], b, {a: 4, c: 2})
+
+    run_grading(session, cohort.assignment_id, NOW)
+    session.commit()
+
+    grades = _grades(session, cohort)
+    # a's rating of b is left out: a rated c alone (a share of 1); b gave a 4/3 and c 2/3. b, rated by nobody
+    # counted, keeps 1.
+    assert [grades[m].contribution["factor"] for m in teams[0]] == pytest.approx([4 / 3, 1.0, 5 / 6])
+    found = team_ratings(session, session.get(Assignment, cohort.assignment_id),
+                         TeammateEvaluation(criteria=ONE_CRITERION))
+    notes = found[current_teams(session, cohort.assignment_id)[a]].set_aside
+    assert [(s.rater_id, s.ratee_id) for s in notes] == [(a, b)] and "not rated on every criterion" in notes[0].reason
 
 
 def test_a_rating_of_someone_outside_the_team_is_ignored_with_a_note_for_staff(session, deps):
@@ -224,8 +248,8 @@ def test_staff_override_a_factor_with_a_reason_and_the_grade_and_its_hold_follow
     _free_rider(session, cohort, teams[0])
     run_grading(session, cohort.assignment_id, NOW)
     session.commit()
-    advice_before = session.scalar(select(StoredAdvice.computed_at).where(
-        StoredAdvice.assignment_id == cohort.assignment_id))
+    assert session.scalar(select(StoredAdvice.computed_at).where(
+        StoredAdvice.assignment_id == cohort.assignment_id)) == NOW
 
     later = datetime.now(UTC)
     override_factor(session, cohort.assignment_id, c, 0.9, "Was ill for a week; the log shows the rest", a, later)
@@ -237,9 +261,9 @@ def test_staff_override_a_factor_with_a_reason_and_the_grade_and_its_hold_follow
     assert grade.attention == [] and not grade.held
     explanation = [str(message_from_document(line)) for line in grade.contribution["explanation"]]
     assert "Staff set your factor to 0.9: Was ill for a week; the log shows the rest" in explanation
-    advice_after = session.scalar(select(StoredAdvice.computed_at).where(
-        StoredAdvice.assignment_id == cohort.assignment_id))
-    assert advice_before is None or advice_after >= advice_before
+    # The stored advice is worked out again with the new grade.
+    assert session.scalar(select(StoredAdvice.computed_at).where(
+        StoredAdvice.assignment_id == cohort.assignment_id)) == later
     # A new run keeps the override.
     run_grading(session, cohort.assignment_id, later)
     session.commit()

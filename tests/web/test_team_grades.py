@@ -211,3 +211,28 @@ def test_the_exports_list_every_member_and_every_rating_with_formulas_kept_as_te
     assert comments[("Amara Okafor", "Ben Carter")] == ("'=HYPERLINK(\"http://x\")", "yes")
     assert comments[("Amara Okafor", "Chloé Dubois")][1].startswith("set aside")
     assert len(rating_rows) == 1 + 5
+
+
+def test_without_teammate_evaluation_the_team_view_says_every_member_gets_the_teams_grade(instructor, students,
+                                                                                         session):
+    session.execute(update(Assignment).values(teammate_evaluation_document=None))
+    session.commit()
+
+    page = page_text(instructor.get("/links/{link}/teams/grades"))
+    ratings = instructor.get("/links/{link}/export/teammate-ratings.csv")
+
+    assert "Teammates do not rate each other in this activity" in page and "Set the factor" not in page
+    assert "Amara Okafor" in page and "Not graded yet" in page
+    assert ratings.status_code == 200 and len(ratings.content.decode("utf-8-sig").splitlines()) == 1
+
+
+def test_an_individual_assignment_has_no_team_view_and_no_factor_to_set(instructor, students, session):
+    session.execute(update(Assignment).values(team_assignment=False))
+    session.commit()
+    person = _people(session)["Ben Carter"]
+
+    page = instructor.get("/links/{link}/teams/grades")
+    refused = instructor.post(f"/links/{{link}}/teams/grades/{person}/factor", {"factor": "1", "reason": "why"})
+
+    assert page.status_code == 200 and "This is not a team assignment." in page_text(page)
+    assert refused.status_code == 400 and "no teammate evaluation" in page_text(refused)
