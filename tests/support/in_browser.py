@@ -36,6 +36,9 @@ class Evidence:
     def _whole_frame_screenshot(page: Any, path: Path, tallest: int = 1500) -> None:
         """The LMS page with its iframe grown to the tool's page (up to `tallest` pixels), as a reader sees it."""
         frame = page.frame(name="tool-frame")
+        if frame is None:  # an LMS page of its own, such as the gradebook
+            page.screenshot(path=path, full_page=True)
+            return
         height = min(frame.evaluate("() => document.documentElement.scrollHeight"), tallest)
         iframe = page.locator(TOOL_FRAME)
         iframe.evaluate("(element, height) => { element.style.height = height + 'px'; }", height)
@@ -138,6 +141,14 @@ def add_activity_by_deep_linking(instructor: Person, title: str, points: str) ->
     return link_id
 
 
+def create_at_link(instructor: Person, link_id: str, title: str, points: str) -> None:
+    """Make the peer assessment of a course link that has none yet; it waits in setup, on its settings page."""
+    tool = instructor.launch(link_id)
+    tool.get_by_label("Title").fill(title)
+    tool.get_by_label("Points possible").fill(points)
+    instructor.follow(tool.get_by_role("button", name="Create the peer assessment"))
+
+
 def open_activity(instructor: Person, link_id: str | None = None) -> None:
     """Open a new activity, which waits in setup until staff open it, so it follows its dates."""
     tool = instructor.launch(link_id)
@@ -145,10 +156,13 @@ def open_activity(instructor: Person, link_id: str | None = None) -> None:
     tool.get_by_text("The activity is open").wait_for()
 
 
-def save_settings(instructor: Person, values: dict[str, str]) -> None:
+def save_settings(instructor: Person, values: dict[str, str], ticked: tuple[str, ...] = ()) -> None:
+    """Fill in the settings (by label), tick the `ticked` checkboxes, and save."""
     instructor.navigate("Settings")
     for label, value in values.items():
         instructor.tool.get_by_label(label).fill(value)
+    for label in ticked:
+        instructor.tool.get_by_label(label).check()
     instructor.seen()
     instructor.tool.get_by_role("button", name="Save settings").click()
     instructor.tool.get_by_text("Settings saved.").wait_for()
@@ -217,11 +231,14 @@ def calibrate(student: Person, answers: list[list[str]]) -> list[bool]:
 
 
 def review_peers(student: Person, reviews: int, scores: list[str], comment: str | None = None,
-                 screenshot: str | None = None) -> None:
+                 screenshot: str | None = None) -> list[str]:
+    """Review `reviews` submissions the queue hands out; the heading of each review page, naming whose work it was."""
     tool = student.tool
+    headings = []
     for number in range(reviews):
         tool.get_by_role("button", name="Review a submission").click()
         tool.locator("#submission").wait_for()
+        headings.append(tool.locator("main h1").first.inner_text())
         _score(tool, scores)
         if comment:
             for box in tool.locator("main form textarea").all():
@@ -230,12 +247,59 @@ def review_peers(student: Person, reviews: int, scores: list[str], comment: str 
         tool.get_by_role("button", name="Submit review").click()
         tool.get_by_text("Review submitted. Thank you!").wait_for()
     student.seen()
+    return headings
 
 
 def _score(tool: Any, scores: list[str]) -> None:
     """Choose one level per criterion, criteria in the rubric's order."""
     for criterion, points in zip(tool.locator("fieldset.criterion").all(), scores, strict=True):
         criterion.locator(f'input[type=radio][value="{points}"]').check()
+
+
+# --- team work -----------------------------------------------------------------------------------------------------
+
+
+def sync_roster(instructor: Person) -> None:
+    """Bring the course's roster from the LMS, so students who never opened the activity can be placed in teams."""
+    instructor.navigate("People")
+    instructor.follow(instructor.tool.get_by_role("button", name="Sync the roster from the LMS"))
+    instructor.tool.get_by_text("Roster synced from the LMS.").wait_for()
+
+
+def make_teams(instructor: Person, smallest: int, largest: int) -> dict[str, list[str]]:
+    """Teams made by the tool from the roster; each team's anonymous code and its members' names, as staff see them."""
+    tool = instructor.tool
+    instructor.navigate("Teams")
+    tool.get_by_label("Smallest team").fill(str(smallest))
+    tool.get_by_label("Largest team").fill(str(largest))
+    instructor.follow(tool.get_by_role("button", name="Make teams"))
+    tool.get_by_text(re.compile(r"\d+ teams? made")).wait_for()
+    return {row.locator("td").nth(1).inner_text(): row.locator("td").nth(2).locator("li").all_inner_texts()
+            for row in tool.locator("#teams tbody tr").all()}
+
+
+def set_teammate_evaluation(instructor: Person) -> None:
+    """Teammates rate each other on the default criteria and scale, the factor moving the whole grade."""
+    tool = instructor.tool
+    instructor.navigate("Teams")
+    instructor.follow(tool.get_by_role("link", name="Teammate evaluation settings"))
+    tool.get_by_label("Teammates rate each other after the work is in").check()
+    instructor.seen()
+    instructor.follow(tool.get_by_role("button", name="Save", exact=True))
+    tool.get_by_text("Teammate evaluation saved.").wait_for()
+
+
+def rate_teammates(student: Person, ratings: dict[str, tuple[str, str]]) -> None:
+    """From the student's home, rate each teammate (by name): the same score on every criterion, and a comment."""
+    tool = student.tool
+    student.follow(tool.locator("#rate-teammates-link"))
+    for name, (score, comment) in ratings.items():
+        section = tool.locator("section[id^=teammate-]").filter(has=tool.locator("h2", has_text=name))
+        for criterion in section.locator("fieldset").all():
+            criterion.locator(f'input[type=radio][value="{score}"]').check()
+        section.locator("textarea").fill(comment)
+        student.follow(section.get_by_role("button", name="Save the rating"))
+        tool.get_by_text("Rating saved.").wait_for()
 
 
 # --- grading, triage and release, as the instructor ------------------------------------------------------------
