@@ -223,7 +223,7 @@ def _hand_out(connection: Connection, lease: Mapping[str, object], k: int | None
 
 
 @functools.cache
-def _claim_statement(within_quota: bool) -> ReturningUpdate[tuple[int]]:
+def _claim_statement(within_quota: bool) -> ReturningUpdate[int]:
     """Rules 8 and 9 in one statement: lock the least loaded eligible submission and raise its load."""
     submissions = Base.metadata.tables["submissions"]
     candidate = submissions.alias("candidate")  # the table is named twice: what is picked, what is updated
@@ -267,7 +267,7 @@ def _new_review(submission: ColumnElement[int], beyond_quota: ColumnElement[bool
 
 
 @functools.cache
-def _claim_and_review_statement(within_quota: bool) -> ReturningInsert[tuple[int, int]]:
+def _claim_and_review_statement(within_quota: bool) -> ReturningInsert[int, int]:
     """The claim and the new review in one round trip (PostgreSQL): no row when nothing was claimed."""
     reviews = Base.metadata.tables["reviews"]
     claimed = _claim_statement(within_quota).cte("claimed")
@@ -278,7 +278,7 @@ def _claim_and_review_statement(within_quota: bool) -> ReturningInsert[tuple[int
 
 
 @functools.cache
-def _handing_out_statement() -> ReturningInsert[tuple[int]]:
+def _handing_out_statement() -> ReturningInsert[int]:
     """The new review of the submission claimed (SQLite), its latest version found in the same statement."""
     columns = _new_review(bindparam("submission", type_=Integer), bindparam("beyond_quota", type_=Boolean))
     return insert(Base.metadata.tables["reviews"]).values(columns).returning(Review.__table__.c.id)
