@@ -11,19 +11,23 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
+    Boolean,
+    ColumnElement,
+    Connection,
     Executable,
     Integer,
-    Update,
+    ScalarSelect,
     bindparam,
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
 )
 from sqlalchemy.orm import Session, joinedload, selectinload
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
 from assessment.allocation import QueueState, allocate, why_nothing_to_review
 from assessment.assignment_settings import AllocationMode
@@ -98,6 +102,8 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
        they have not reviewed is served beyond k, marked as such, so that no student is left unable to finish
        (the last reviewers would otherwise find only their own work short of reviews).
     """
+    session.flush()  # the statements below go to the connection, past the session's autoflush
+    connection = session.connection()
     standing = _standing(session, asking, now)
     reviewer = asking.reviewer_id
     if standing.role is not CourseRole.STUDENT:
@@ -115,36 +121,31 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
     if not state.phase_open or (state.needs_submission and not state.has_submission) or not state.calibration_done:
         raise NothingToReview(why_nothing_to_review(state))
     if standing.held is not None:
-        return HandedOut(standing.held, session.execute(select(Review.submission_id)
-                                                        .where(Review.id == standing.held)).scalar_one())
+        return standing.held
     if standing.completed >= standing.reviews_per_student or standing.static:
         raise NothingToReview(why_nothing_to_review(state))
     if standing.lapsed:
         reclaim_expired_leases(session, now, asking.assignment_id)
+    lease = {"assignment": asking.assignment_id, "reviewer": reviewer, "now": now, "bonus": False,
+             "lease_expires_at": lease_end(now, standing.lease_hours, standing.review_due)}
     reclaimed_everyone = False
     for attempt in range(CLAIM_TRIES):
-        claimed = _claim(session, asking, standing.reviews_per_submission)
-        if claimed is None and _under_quota_exists(session, asking.assignment_id, reviewer,
+        handed = _hand_out(connection, lease, standing.reviews_per_submission)
+        if handed is None and _under_quota_exists(session, asking.assignment_id, reviewer,
                                                    standing.reviews_per_submission):
             # Work under k exists but other reviewers hold its locks for a moment: look again shortly.
             time.sleep(0.01 * (attempt + 1))
             continue
-        if claimed is None and not reclaimed_everyone:
+        if handed is None and not reclaimed_everyone:
             reclaimed_everyone = True
             if reclaim_expired_leases(session, now, asking.assignment_id):
                 continue
-        beyond_quota = claimed is None
-        if beyond_quota:
-            claimed = _claim(session, asking, None)
-        if claimed is None:
+        if handed is None:
+            handed = _hand_out(connection, lease, None)
+        if handed is None:
             waiting = others_not_reviewed(session, asking.assignment_id, reviewer)
             raise NothingToReview(why_nothing_to_review(replace(state, eligible_submissions=waiting)))
-        review = session.execute(_handing_out_statement(), {
-            "assignment": asking.assignment_id, "submission": claimed, "reviewer": reviewer, "now": now,
-            "beyond_quota": beyond_quota, "lease_expires_at": lease_end(now, standing.lease_hours, standing.review_due),
-            "bonus": False,
-        }).scalar_one()
-        return HandedOut(review, claimed)
+        return handed
     raise NothingToReview(N_("Many reviewers are asking for work at this moment; try again in a few seconds."))
 
 
@@ -159,6 +160,7 @@ def request_bonus_review(session: Session, asking: ReviewerContext, now: datetim
     3. A review they hold (a bonus one included) is served again before anything new.
     4. Only work under k is served, by the queue's rules 7 to 9; never work beyond k, which needs no more reviews.
     """
+    session.flush()  # the statements below go to the connection, past the session's autoflush
     standing = _standing(session, asking, now)
     if standing.role is not CourseRole.STUDENT:
         raise NotAllowed(N_("Only students of this course review peers' work."))
@@ -167,29 +169,25 @@ def request_bonus_review(session: Session, asking: ReviewerContext, now: datetim
     if (standing.needs_submission and standing.own_submission is None) or not asking.calibration_done:
         raise NothingToReview(N_("Extra reviews are offered once your own reviews are done."))
     if standing.held is not None:
-        return HandedOut(standing.held, session.execute(select(Review.submission_id)
-                                                        .where(Review.id == standing.held)).scalar_one())
+        return standing.held
     if standing.completed < standing.reviews_per_student:
         raise NothingToReview(N_("Extra reviews are offered once your own reviews are done."))
     if standing.static:
         raise NothingToReview(N_("Reviews were allocated for this assignment: no extra review can be taken."))
     if standing.lapsed:
         reclaim_expired_leases(session, now, asking.assignment_id)
+    lease = {"assignment": asking.assignment_id, "reviewer": asking.reviewer_id, "now": now, "bonus": True,
+             "lease_expires_at": lease_end(now, standing.lease_hours, standing.review_due)}
     for attempt in range(CLAIM_TRIES):
-        claimed = _claim(session, asking, standing.reviews_per_submission)
-        if claimed is None and _under_quota_exists(session, asking.assignment_id, asking.reviewer_id,
-                                                   standing.reviews_per_submission):
+        handed = _hand_out(session.connection(), lease, standing.reviews_per_submission)
+        if handed is None and _under_quota_exists(session, asking.assignment_id, asking.reviewer_id,
+                                                  standing.reviews_per_submission):
             time.sleep(0.01 * (attempt + 1))  # other reviewers hold its locks for a moment
             continue
-        if claimed is None:
+        if handed is None:
             raise NothingToReview(N_("Every classmate's work you could review has its reviews: no extra review is "
                                      "needed now. Thank you for offering."))
-        review = session.execute(_handing_out_statement(), {
-            "assignment": asking.assignment_id, "submission": claimed, "reviewer": asking.reviewer_id, "now": now,
-            "beyond_quota": False, "lease_expires_at": lease_end(now, standing.lease_hours, standing.review_due),
-            "bonus": True,
-        }).scalar_one()
-        return HandedOut(review, claimed)
+        return handed
     raise NothingToReview(N_("Many reviewers are asking for work at this moment; try again in a few seconds."))
 
 
@@ -207,18 +205,18 @@ class _Standing:
     role: CourseRole | None  # None: not enrolled in the course
     own_submission: int | None  # their handed-in submission
     completed: int  # peer reviews submitted
-    held: int | None  # the review they hold open, first assigned first (rule 3)
+    held: HandedOut | None  # the review they hold open, first assigned first (rule 3)
     lapsed: bool  # whether they hold a lease that ran out
 
 
 def _standing(session: Session, asking: ReviewerContext, now: datetime) -> _Standing:
-    row = session.execute(_standing_statement(),
-                          {"assignment": asking.assignment_id, "reviewer": asking.reviewer_id, "now": now}).first()
+    row = session.connection().execute(_standing_statement(),
+                             {"assignment": asking.assignment_id, "reviewer": asking.reviewer_id, "now": now}).first()
     if row is None:
         raise NotFound(N_("This assignment no longer exists."))
     timeline = Timeline(*row[:7])
     override, needs_submission, mode, per_submission, per_student, lease_hours = row[7:13]
-    role, own, completed, held, lapsed, extended = row[13:]
+    role, own, completed, held, held_submission, lapsed, extended = row[13:]
     phase, review_due = timeline.phase_at(now, override), timeline.review_due
     if extended:
         # Rule 1 by the reviewer's own dates: one statement more, for extended students only. Their leases end by
@@ -226,8 +224,8 @@ def _standing(session: Session, asking: ReviewerContext, now: datetime) -> _Stan
         dates = dates_of(session, get_assignment(session, asking.assignment_id), asking.reviewer_id)
         phase, review_due = dates.phase_at(now, override), dates.timeline.review_due
     return _Standing(phase, needs_submission, mode is AllocationMode.STATIC, per_submission, per_student, lease_hours,
-                     review_due, role, own, completed or 0, held, bool(lapsed))
-
+                     review_due, role, own, completed or 0, None if held is None else HandedOut(held, held_submission),
+                     bool(lapsed))
 
 
 def lease_end(now: datetime, lease_hours: int, review_due: datetime) -> datetime:
@@ -253,6 +251,8 @@ def _standing_statement() -> Executable:
     now = bindparam("now", type_=UTCDateTime())
     mine = (review.assignment_id == assignment.id, review.reviewer_id == reviewer, review.kind == ReviewKind.PEER)
     assigned = review.status == ReviewStatus.ASSIGNED
+    held = (select().where(*mine, assigned, or_(review.lease_expires_at.is_(None), review.lease_expires_at > now))
+            .order_by(review.assigned_at, review.id).limit(1))
     return select(
         assignment.submission_opens, assignment.submission_due, assignment.calibration_opens,
         assignment.calibration_due, assignment.review_opens, assignment.review_due, assignment.results_release,
@@ -264,8 +264,7 @@ def _standing_statement() -> Executable:
                                     exists().where(version.submission_id == submission.id))
         .scalar_subquery(),
         select(func.count()).where(*mine, review.status == ReviewStatus.SUBMITTED).scalar_subquery(),
-        select(review.id).where(*mine, assigned, or_(review.lease_expires_at.is_(None), review.lease_expires_at > now))
-        .order_by(review.assigned_at, review.id).limit(1).scalar_subquery(),
+        held.add_columns(review.id).scalar_subquery(), held.add_columns(review.submission_id).scalar_subquery(),
         exists().where(*mine, assigned, review.lease_expires_at <= now),
         exists().where(extension.assignment_id == assignment.id, or_(
             extension.person_id == reviewer,
@@ -275,15 +274,23 @@ def _standing_statement() -> Executable:
     ).where(assignment.id == bindparam("assignment", type_=Integer))
 
 
-def _claim(session: Session, asking: ReviewerContext, k: int | None) -> int | None:
-    """The submission claimed for the reviewer (under k, or beyond it when k is None); None when nothing is eligible
-    or other reviewers lock every candidate."""
-    return session.execute(_claim_statement(k is not None),
-                           {"assignment": asking.assignment_id, "reviewer": asking.reviewer_id, "k": k}).scalar()
+def _hand_out(connection: Connection, lease: Mapping[str, object], k: int | None) -> HandedOut | None:
+    """Claim a submission for the reviewer (under k, or beyond it when k is None) and insert their review of it; None
+    when nothing is eligible or other reviewers lock every candidate."""
+    values = {**lease, "k": k, "beyond_quota": k is None}
+    if connection.dialect.name == "postgresql":
+        row = connection.execute(_claim_and_review_statement(k is not None), values).first()
+        return None if row is None else HandedOut(row[0], row[1])
+    # SQLite has no data-changing WITH: the claim, then the review, in the same transaction.
+    claimed = connection.execute(_claim_statement(k is not None), values).scalar()
+    if claimed is None:
+        return None
+    return HandedOut(connection.execute(_handing_out_statement(), {**values, "submission": claimed}).scalar_one(),
+                     claimed)
 
 
 @functools.cache
-def _claim_statement(within_quota: bool) -> Update:
+def _claim_statement(within_quota: bool) -> ReturningUpdate[int]:
     """Rules 8 and 9 in one statement: lock the least loaded eligible submission and raise its load."""
     submissions = Base.metadata.tables["submissions"]
     candidate = submissions.alias("candidate")  # the table is named twice: what is picked, what is updated
@@ -304,19 +311,45 @@ def _claim_statement(within_quota: bool) -> Update:
             .values(review_load=submissions.c.review_load + 1).returning(submissions.c.id))
 
 
+def _latest_version(submission: ColumnElement[int]) -> ScalarSelect[int]:
+    """The submission's latest version: what a review handed out now assesses."""
+    versions = Base.metadata.tables["submission_versions"]
+    return (select(versions.c.id).where(versions.c.submission_id == submission)
+            .order_by(versions.c.number.desc()).limit(1).scalar_subquery())
+
+
+def _new_review(submission: ColumnElement[int], beyond_quota: ColumnElement[bool]) -> dict[str, Any]:
+    """The columns of a review the queue hands out, for the submission given."""
+    return {
+        "assignment_id": bindparam("assignment", type_=Integer), "submission_id": submission,
+        "reviewer_id": bindparam("reviewer", type_=Integer), "kind": literal(ReviewKind.PEER, Review.kind.type),
+        "submission_version_id": _latest_version(submission),
+        "status": literal(ReviewStatus.ASSIGNED, Review.status.type),
+        "assigned_at": bindparam("now", type_=UTCDateTime()), "beyond_quota": beyond_quota,
+        "lease_expires_at": bindparam("lease_expires_at", type_=UTCDateTime()),
+        "bonus": bindparam("bonus", type_=Boolean),
+        "selections": literal({}, Review.selections.type), "comments": literal({}, Review.comments.type),
+        "helpfulness_comment": literal("", Review.helpfulness_comment.type),
+        "updated_at": bindparam("now", type_=UTCDateTime()),
+    }
+
+
+@functools.cache
+def _claim_and_review_statement(within_quota: bool) -> ReturningInsert[int, int]:
+    """The claim and the new review in one round trip (PostgreSQL): no row when nothing was claimed."""
+    reviews = Base.metadata.tables["reviews"]
+    claimed = _claim_statement(within_quota).cte("claimed")
+    columns = _new_review(claimed.c.id, literal(not within_quota, Boolean))
+    return (insert(reviews)
+            .from_select(list(columns), select(*columns.values()).select_from(claimed), include_defaults=False)
+            .returning(reviews.c.id, reviews.c.submission_id))
+
+
 @functools.cache
 def _handing_out_statement() -> ReturningInsert[int]:
-    """The new review, with the submission's latest version (what it assesses) found in the same statement."""
-    reviews, versions = Base.metadata.tables["reviews"], Base.metadata.tables["submission_versions"]
-    submission = bindparam("submission", type_=Integer)
-    latest = (select(versions.c.id).where(versions.c.submission_id == submission)
-              .order_by(versions.c.number.desc()).limit(1).scalar_subquery())
-    return insert(reviews).values(
-        assignment_id=bindparam("assignment"), submission_id=submission, reviewer_id=bindparam("reviewer"),
-        kind=ReviewKind.PEER, submission_version_id=latest, status=ReviewStatus.ASSIGNED,
-        assigned_at=bindparam("now"), beyond_quota=bindparam("beyond_quota"), bonus=bindparam("bonus"),
-        lease_expires_at=bindparam("lease_expires_at"),
-    ).returning(reviews.c.id)
+    """The new review of the submission claimed (SQLite), its latest version found in the same statement."""
+    columns = _new_review(bindparam("submission", type_=Integer), bindparam("beyond_quota", type_=Boolean))
+    return insert(Base.metadata.tables["reviews"]).values(columns).returning(Review.__table__.c.id)
 
 
 def reviewable_by(assignment_id: int | BindParameter[int], reviewer: int | BindParameter[int],

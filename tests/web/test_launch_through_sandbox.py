@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 import requests
 from sqlalchemy import select
 
 from assessment.models import Course, CourseRole, Enrollment, Person, ResourceLink
+from lti_tool.launch import hardening
+from lti_tool.launch.registration import find_launch_registration
 from lti_tool.launch.replay import ConsumedNonce
 from tests.conftest import LMS_PROFILES
 from tests.support.lms import begin_launch, launch_as
-from tests.support.rows import row_counts
+from tests.support.rows import row_counts, see_committed
 
 # Every launch test runs against the sandbox behaving as the specifications, as Canvas and as Moodle.
 pytestmark = pytest.mark.parametrize("lms", LMS_PROFILES, indirect=True)
@@ -136,3 +139,24 @@ def test_the_tool_jwks_is_public_json(lms):
     assert response.status_code == 200
     key = response.json()["keys"][0]
     assert key["alg"] == "RS256" and key["kid"] and "d" not in key
+
+
+def test_a_replay_racing_its_first_launch_past_the_read_is_refused_and_notes_no_launch_time(lms, session, monkeypatch):
+    pending = begin_launch(lms, "student-4")
+    state_cookie = {c.name: c.value for c in pending.browser.cookies if c.name.startswith("lti1p3-state-")}
+    assert pending.post().status_code == 200
+    launched_at = see_committed(session).scalar(select(Enrollment.last_launch_at).join(Person)
+                                                .where(Person.subject == "student-4"))
+    before = row_counts(session)
+    # The replay's read ran before the first launch committed: it finds the nonce unused, and only the write that
+    # consumes it (the one that also notes the launch time) meets the first launch's nonce.
+    monkeypatch.setattr(hardening, "find_launch_registration",
+                        lambda *args: replace(find_launch_registration(*args), nonce_used=False))
+
+    replay = requests.post(pending.launch_url, data=pending.fields, cookies=state_cookie, timeout=10)
+
+    assert replay.status_code == 400
+    assert "already used (replayed id_token)" in replay.text
+    assert row_counts(session) == before
+    assert see_committed(session).scalar(select(Enrollment.last_launch_at).join(Person)
+                                         .where(Person.subject == "student-4")) == launched_at

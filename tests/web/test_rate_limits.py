@@ -3,12 +3,16 @@ that says when to try again."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from config.settings import Settings
 from lti_tool.app import create_app
 from lti_tool.database import dispose_database
 from lti_tool.keys import ensure_tool_key
+from lti_tool.rate_limits import EXTENSION
 from lti_tool.registry import PlatformSpec, register_platform
 from tests.conftest import TEST_SECRET
 from tests.support.lms import start_lms
@@ -133,3 +137,35 @@ def test_uploads_are_limited_per_person_not_per_address(tight_lms):
     assert handed_in == [200, 200, 429]
     assert neighbour.status_code == 200
 
+
+
+def test_counting_in_memory_starts_no_thread_per_request(limited, monkeypatch):
+    client = limited(RATE_LIMIT_LOGIN="100 per minute")
+    client.get("/lti/login", query_string=LOGIN, **_from("10.0.0.3"))  # the storage is made at the first request
+    started: list[threading.Thread] = []
+    start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: (started.append(thread), start(thread))[1])
+
+    for _ in range(3):
+        time.sleep(0.02)  # longer than the library's own expiry timer lives
+        assert client.get("/lti/login", query_string=LOGIN, **_from("10.0.0.3")).status_code == 302
+
+    assert started == []
+
+
+def test_counters_in_memory_run_out_with_their_window_and_are_swept_away(limited, monkeypatch):
+    client = limited(RATE_LIMIT_LOGIN="2 per second")
+    clock = [1_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+
+    assert [client.get("/lti/login", query_string=LOGIN, **_from("10.0.0.4")).status_code
+            for _ in range(3)] == [302, 302, 429]
+    clock[0] += 0.99  # still within the window: refused
+    assert client.get("/lti/login", query_string=LOGIN, **_from("10.0.0.4")).status_code == 429
+    clock[0] += 0.02  # the window has passed: allowed again
+    assert client.get("/lti/login", query_string=LOGIN, **_from("10.0.0.4")).status_code == 302
+    storage = client.application.extensions[EXTENSION].storage
+    clock[0] += 5  # counters of addresses gone quiet do not pile up
+    client.get("/lti/login", query_string=LOGIN, **_from("10.0.0.5"))
+    assert not any("10.0.0.4" in key for key in storage.storage)
