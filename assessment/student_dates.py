@@ -40,15 +40,15 @@ def dates_of(session: Session, assignment: Assignment, person_id: int) -> Person
 
 def grants_by_student(session: Session, assignment: Assignment,
                       students: Iterable[int] | None = None) -> dict[int, list[Grant]]:
-    """Every extended student's grants (their own and their current team's), in two statements for the class."""
-    team_of = dict(session.execute(select(TeamMembership.person_id, TeamMembership.team_id).where(
-        TeamMembership.assignment_id == assignment.id, TeamMembership.until.is_(None))).all())
-    members: dict[int, list[int]] = defaultdict(list)
-    for person, team in team_of.items():
-        members[team].append(person)
+    """Every extended student's grants (their own and their current team's), in one statement for the class."""
+    member = (select(TeamMembership.person_id, TeamMembership.team_id)
+              .where(TeamMembership.assignment_id == assignment.id, TeamMembership.until.is_(None)).subquery())
     grants: dict[int, list[Grant]] = defaultdict(list)
-    for row in session.scalars(select(Extension).where(Extension.assignment_id == assignment.id)):
-        for person in ([row.person_id] if row.person_id is not None else members.get(row.team_id or 0, [])):
+    for row, team_member in session.execute(
+            select(Extension, member.c.person_id).outerjoin(member, member.c.team_id == Extension.team_id)
+            .where(Extension.assignment_id == assignment.id)):
+        person = row.person_id if row.person_id is not None else team_member
+        if person is not None:
             grants[person].append(row.grant)
     wanted = set(students) if students is not None else None
     return {person: found for person, found in grants.items() if wanted is None or person in wanted}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -318,10 +319,24 @@ def release_grades(instructor: Person, students: int | None) -> None:
     instructor.tool.get_by_text(released).first.wait_for()
 
 
-def gradebook_scores(person: Person) -> dict[str, tuple[float, str]]:
-    """The sandbox gradebook's newest column: each graded student's latest score and grading progress."""
+def gradebook_scores(person: Person, expected: int = 0) -> dict[str, tuple[float, str]]:
+    """The sandbox gradebook's newest column: each graded student's latest score and grading progress.
+
+    With `expected`, the page is read again until that many students have a score (postings that a busy worker
+    sends a moment after the release), for at most 20 seconds."""
     page = person.page
-    page.goto(f"{person.lms.sandbox.url}/gradebook")
+    deadline = time.monotonic() + 20
+    while True:
+        page.goto(f"{person.lms.sandbox.url}/gradebook")
+        scores = _newest_column(page)
+        if len(scores) >= expected or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(250)
+    person.seen()
+    return scores
+
+
+def _newest_column(page: Any) -> dict[str, tuple[float, str]]:
     column = page.locator("td[data-user-id]").last.get_attribute("data-line-item-id")
     scores = {}
     for cell in page.locator(f'td[data-line-item-id="{column}"]').all():
@@ -330,7 +345,6 @@ def gradebook_scores(person: Person) -> dict[str, tuple[float, str]]:
             given = entry.locator(".score").inner_text() if entry.locator(".score").count() else "nan/0"
             progress = entry.locator(".tag").last.inner_text()
             scores[cell.get_attribute("data-user-id")] = (float(given.split("/")[0]), progress)
-    person.seen()
     return scores
 
 
