@@ -136,6 +136,16 @@ def test_every_problem_is_named_at_once_with_those_of_the_dates_late_policy_and_
     assert {"review_due", "late_until", "calibration_examples_required"} <= set(problems)
 
 
+@pytest.mark.parametrize(("after_due", "problems"), [
+    (timedelta(0), {"late_until": "Late work must be accepted until some time after the submission deadline."}),
+    (timedelta(minutes=1), {}),
+])
+def test_late_work_is_accepted_only_until_a_moment_after_this_assignments_own_deadline(after_due, problems):
+    late = LatePolicy(accept_late=True, late_until=SETTINGS.timeline.submission_due + after_due)
+
+    assert replace(SETTINGS, late_policy=late).problems() == problems
+
+
 def test_validate_refuses_settings_with_problems_naming_each_and_accepts_the_rest():
     SETTINGS.validate()
 
