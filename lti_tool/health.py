@@ -22,7 +22,7 @@ PROBE_PREFIX = "health"
 DATABASE_TIMEOUT_SECONDS = 2.0
 # The database check each engine is waiting for: one at a time, so that a hung database costs one thread and one
 # connection, not one per probe; a probe that comes meanwhile waits for that check's answer.
-_pending: dict[int, _PendingCheck] = {}
+_pending: dict[Engine, _PendingCheck] = {}
 _pending_lock = threading.Lock()
 
 @dataclass(frozen=True)
@@ -48,17 +48,17 @@ def database(engine: Engine, timeout_seconds: float = DATABASE_TIMEOUT_SECONDS) 
     check runs in a thread of its own, which a host that accepts and never answers, a stopped server process or
     a lock may hold for longer (the server ends a blocked statement itself shortly after)."""
     with _pending_lock:
-        pending = _pending.get(id(engine))
+        pending = _pending.get(engine)
         joined = pending is not None
         if pending is None:
-            pending = _pending[id(engine)] = _PendingCheck(time.monotonic(), threading.Event(), [])
+            pending = _pending[engine] = _PendingCheck(time.monotonic(), threading.Event(), [])
 
     def check() -> None:
         try:
             pending.verdict.append(_database(engine, timeout_seconds))
         finally:
             with _pending_lock:
-                _pending.pop(id(engine), None)
+                _pending.pop(engine, None)
             pending.done.set()
 
     if not joined:
