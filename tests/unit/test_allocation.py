@@ -218,8 +218,9 @@ def test_k_below_one_is_refused():
 
 
 def test_a_reviewer_listed_twice_is_refused():
-    with pytest.raises(ValueError, match="repeat"):
+    with pytest.raises(ValueError) as raised:
         allocate({1: "ann"}, ["bob", "bob"], 1, seed=1)
+    assert str(raised.value) == "reviewers must not repeat a person"
 
 
 def test_no_submissions_or_no_reviewers_give_no_pairs():
