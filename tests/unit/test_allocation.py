@@ -551,3 +551,20 @@ def test_a_class_in_teams_with_students_who_handed_in_nothing_is_allocated_sound
         assert not any(teams.get(person, person) == teams.get(authors[submission], authors[submission])
                        for person, submission in pairs), seed
         assert set(Counter(person for person, _ in pairs).values()) <= {2, 3}, seed
+
+
+@pytest.mark.parametrize(("budget", "loads_after"), [(1, [3, 1]), (2, [2, 2])])
+def test_each_eligibility_check_spends_one_of_the_repair_budget(budget, loads_after):
+    # Each hand-over here costs exactly one check: a budget of one pays for one, of two for both that level the loads.
+    assigned = [[0], [0], [0], [0]]
+    allocation._repair(assigned, 2, lambda reviewer, submission: True, budget=budget)
+    counted = Counter(chain.from_iterable(assigned))
+    assert [counted[0], counted[1]] == loads_after
+
+
+@pytest.mark.parametrize(("budget", "moved"), [(1, False), (2, True)])
+def test_the_search_for_a_hand_over_stops_as_soon_as_a_refused_check_spends_the_last_of_the_budget(budget, moved):
+    # Reviewer 1 may review nothing, reviewer 2 anything: the first check (1 takes submission 0) is refused.
+    assigned = [[0], [0]]
+    allocation._repair(assigned, 3, lambda reviewer, submission: reviewer != 1, budget=budget)
+    assert (assigned == [[2], [0]]) is moved and (assigned == [[0], [0]]) is not moved
