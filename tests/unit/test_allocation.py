@@ -5,6 +5,7 @@ from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, replace
 from itertools import chain
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -568,3 +569,32 @@ def test_the_search_for_a_hand_over_stops_as_soon_as_a_refused_check_spends_the_
     assigned = [[0], [0]]
     allocation._repair(assigned, 3, lambda reviewer, submission: reviewer != 1, budget=budget)
     assert (assigned == [[2], [0]]) is moved and (assigned == [[0], [0]]) is not moved
+
+
+def _passes(reviewer_groups: list[int], submission_groups: list[int], k: int, seed: int):
+    return allocation._passes(np.array(reviewer_groups), np.array(submission_groups), k, np.random.default_rng(seed))
+
+
+def test_the_array_passes_allocate_a_class_in_teams_themselves_without_falling_back_under_every_seed():
+    # The passes are what keeps a large class O(n k); the general stream they fall back to is sound but slower.
+    reviewer_groups = [person // 3 for person in range(12)] + [4, 5, 6, 7]  # four teams of three, four on their own
+    submission_groups = reviewer_groups[:13]
+    for seed in range(200):
+        stream = _passes(reviewer_groups, submission_groups, 3, seed)
+        assert stream is not None, seed
+        table = stream.reshape(13, 3)
+        assert all(len(set(row)) == 3 for row in table.tolist()), seed
+        assert not any(reviewer_groups[reviewer] == submission_groups[submission]
+                       for submission, row in enumerate(table.tolist()) for reviewer in row), seed
+        assert set(np.bincount(stream, minlength=16).tolist()) <= {2, 3}, seed
+
+
+@pytest.mark.parametrize(("reviewer_groups", "submission_groups", "taken"), [
+    ([0, 0, 0, 1, 2, 3], [0, 1, 2], True),  # 3 reviewers outside the largest group: k + 1
+    ([0, 0, 0, 1, 2], [0, 1, 2], False),  # only k: no room to swap
+    ([0, 1, 2, 3, 4], [0, 1], True),  # two submissions
+    ([0, 1, 2, 3, 4], [0], False),  # one: nothing to swap with
+])
+def test_the_array_passes_are_tried_only_where_every_submission_has_room_to_swap(reviewer_groups, submission_groups,
+                                                                                  taken):
+    assert all((_passes(reviewer_groups, submission_groups, 2, seed) is not None) is taken for seed in range(20))
