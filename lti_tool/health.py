@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 
 from celery import Celery
 from kombu import Connection as BrokerConnection
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from assessment.storage import FileStorage
 from lti_tool.migrate import schema_status
 
 log = logging.getLogger(__name__)
 PROBE_PREFIX = "health"
-
+# How long /readyz and `peerlti doctor` wait for the database: a load balancer's probe must get an answer, and a
+# database that takes this long to read one row cannot serve a page either.
+DATABASE_TIMEOUT_SECONDS = 2.0
+# The database check each engine is waiting for: one at a time, so that a hung database costs one thread and one
+# connection, not one per probe; a probe that comes meanwhile waits for that check's answer.
+_pending: dict[Engine, _PendingCheck] = {}
+_pending_lock = threading.Lock()
 
 @dataclass(frozen=True)
 class Check:
@@ -28,9 +36,50 @@ class Check:
     cause: str = ""
 
 
-def database(engine: Engine) -> Check:
+@dataclass
+class _PendingCheck:
+    started: float
+    done: threading.Event
+    verdict: list[Check]
+
+
+def database(engine: Engine, timeout_seconds: float = DATABASE_TIMEOUT_SECONDS) -> Check:
+    """Reachable and at the migration head, answered within `timeout_seconds` whatever the database does: the
+    check runs in a thread of its own, which a host that accepts and never answers, a stopped server process or
+    a lock may hold for longer (the server ends a blocked statement itself shortly after)."""
+    with _pending_lock:
+        pending = _pending.get(engine)
+        joined = pending is not None
+        if pending is None:
+            pending = _pending[engine] = _PendingCheck(time.monotonic(), threading.Event(), [])
+
+    def check() -> None:
+        try:
+            pending.verdict.append(_database(engine, timeout_seconds))
+        finally:
+            with _pending_lock:
+                _pending.pop(engine, None)
+            pending.done.set()
+
+    if not joined:
+        threading.Thread(target=check, name="readiness-database", daemon=True).start()
+    if pending.done.wait(timeout_seconds) and pending.verdict:
+        return pending.verdict[0]
+    waited = f"no answer within {timeout_seconds:g} s"
+    if joined:
+        waited += f" (to a check started {time.monotonic() - pending.started:.0f} s ago)"
+    return Check("database", False, waited,
+                 "the database accepted no connection or answered no query in time (a hung server or host, a lock "
+                 "held on alembic_version, a network that drops packets)")
+
+
+def _database(engine: Engine, timeout_seconds: float) -> Check:
     try:
         with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                # The server ends a blocked statement (and so frees this thread and its connection) soon after
+                # the caller stopped waiting; SET LOCAL lasts until the connection goes back to the pool.
+                connection.execute(text(f"SET LOCAL statement_timeout = {int(timeout_seconds * 1000) + 1000}"))
             status = schema_status(connection)
     except Exception as error:  # noqa: BLE001 - whatever stops a connection makes the database unusable
         return Check("database", False, "unreachable", _cause(error))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,11 +15,13 @@ from sqlalchemy import create_engine, text
 from lti_tool import health, migrate
 from lti_tool.app import create_app
 from lti_tool.cli import main
+from lti_tool.database import EXTENSION as SESSION_FACTORY
 from lti_tool.database import dispose_database
 from tests.conftest import TEST_SECRET, make_settings
+from tests.support.postgres_server import PostgresCluster
 from tests.support.processes import stop_process
 from tests.support.redis_server import RedisServer, free_port
-from tests.support.services import sqlite_url
+from tests.support.services import sqlite_url, uses_postgres
 from tests.support.workers import start_worker
 from workers.celery_app import make_celery
 
@@ -79,6 +83,76 @@ def test_readyz_is_red_naming_the_database_when_postgresql_is_unreachable(tmp_pa
     assert body["failed"] == ["database"] and body["checks"]["database"]["detail"] == "unreachable"
     assert url.rsplit("@", 1)[1] not in response.get_data(as_text=True)  # no address for anyone who asks
     assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port that accepts connections and never says a word: a database host that hangs."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                return
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+    for connection in accepted:
+        connection.close()
+
+
+def test_readyz_is_red_within_its_time_limit_when_the_database_host_accepts_and_never_answers(tmp_path, silent_server,
+                                                                                             serve_with):
+    client = serve_with(tmp_path, f"postgresql://postgres@127.0.0.1:{silent_server}/peerlti")
+
+    started = time.monotonic()
+    response = client.get("/readyz")
+    took = time.monotonic() - started
+
+    assert response.status_code == 503
+    assert took < health.DATABASE_TIMEOUT_SECONDS + 1
+    body = response.get_json()
+    assert body["failed"] == ["database"]
+    assert body["checks"]["database"]["detail"] == f"no answer within {health.DATABASE_TIMEOUT_SECONDS:g} s"
+
+
+def test_readyz_is_red_within_its_time_limit_when_the_database_is_blocked_and_green_once_it_is_not(
+        tmp_path, database_url, engine, serve_with):
+    if not uses_postgres():
+        pytest.skip("a lock that blocks readers is PostgreSQL's")
+    client = serve_with(tmp_path, database_url)
+    assert _readiness(client) == (200, [])
+
+    with engine.connect() as blocker:
+        blocker.execute(text("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE"))
+        started = time.monotonic()
+        response = client.get("/readyz")
+        took = time.monotonic() - started
+        blocker.rollback()
+    back = _readiness(client)
+
+    assert response.status_code == 503 and took < health.DATABASE_TIMEOUT_SECONDS + 1
+    assert response.get_json()["checks"]["database"]["detail"] == (
+        f"no answer within {health.DATABASE_TIMEOUT_SECONDS:g} s")
+    assert back == (200, [])
+
+
+def test_a_probe_during_a_hung_database_check_waits_for_that_check_instead_of_starting_another(tmp_path,
+                                                                                               silent_server):
+    # Every probe of a load balancer would otherwise leave one more thread and connection waiting on the host.
+    app = create_app(make_settings(tmp_path, f"postgresql://postgres@127.0.0.1:{silent_server}/peerlti"))
+    bound = app.extensions[SESSION_FACTORY].kw["bind"]
+    try:
+        first = health.database(bound, timeout_seconds=0.2)
+        second = health.database(bound, timeout_seconds=0.2)
+    finally:
+        dispose_database(app)
+
+    assert first.detail == "no answer within 0.2 s"
+    assert not second.ok and second.detail == "no answer within 0.2 s (to a check started 0 s ago)"
 
 
 def test_readyz_is_red_naming_the_revision_when_the_database_is_behind_the_head(tmp_path, serve_with):
@@ -148,6 +222,39 @@ def test_readyz_goes_red_when_redis_stops_and_green_when_it_returns(tmp_path, da
     assert down == (503, ["broker"])
     assert took < BROKER_TIMEOUT * 3  # a stopped broker costs the probe its timeout at most, not minutes
     assert back == (200, [])
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster().create()
+    yield cluster
+    cluster.remove()
+
+
+@pytest.mark.slow
+def test_readyz_and_doctor_go_red_when_postgresql_stops_and_green_when_it_returns(tmp_path, own_postgres, serve_with):
+    url = own_postgres.url  # the cluster is the test's own: its first database will do
+    migrate.upgrade(url)
+    client = serve_with(tmp_path, url)
+    assert _readiness(client) == (200, [])
+    assert _doctor(tmp_path, url).exit_code == 0
+
+    own_postgres.stop()
+    started = time.monotonic()
+    down = client.get("/readyz")
+    took = time.monotonic() - started
+    doctor_down = _doctor(tmp_path, url)
+    own_postgres.start()
+    back = _readiness(client)  # the same app: its pool drops the dead connections and makes new ones
+    doctor_back = _doctor(tmp_path, url)
+
+    assert down.status_code == 503 and took < health.DATABASE_TIMEOUT_SECONDS + 1
+    assert down.get_json()["failed"] == ["database"]
+    assert down.get_json()["checks"]["database"]["detail"] == "unreachable"
+    assert doctor_down.exit_code == 1
+    assert "FAIL  database: unreachable (OperationalError: " in doctor_down.output
+    assert back == (200, [])
+    assert doctor_back.exit_code == 0 and "ok    database: reachable, at the migration head" in doctor_back.output
 
 
 def _doctor(tmp_path, database_url: str, **extra: str):

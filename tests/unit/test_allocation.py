@@ -5,6 +5,7 @@ from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, replace
 from itertools import chain
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -218,8 +219,9 @@ def test_k_below_one_is_refused():
 
 
 def test_a_reviewer_listed_twice_is_refused():
-    with pytest.raises(ValueError, match="repeat"):
+    with pytest.raises(ValueError) as raised:
         allocate({1: "ann"}, ["bob", "bob"], 1, seed=1)
+    assert str(raised.value) == "reviewers must not repeat a person"
 
 
 def test_no_submissions_or_no_reviewers_give_no_pairs():
@@ -534,3 +536,65 @@ def test_the_repair_evens_out_loads_several_apart_step_by_step():
 ])
 def test_the_queue_says_in_full_why_it_has_nothing(queue_state, message):
     assert why_nothing_to_review(queue_state) == message
+
+
+def test_a_class_in_teams_with_students_who_handed_in_nothing_is_allocated_soundly_under_every_seed():
+    # Not everyone reviews each other, and no rule is forbidden: the array passes allocate it. With 16 reviewers
+    # and 3 reviews each, submissions straddle two passes, and teams of three put a reviewer in the author's team
+    # often: every misplaced slot must be swapped away, whatever the seed.
+    people = list(range(16))
+    teams = {person: person // 3 for person in range(12)}  # four teams of three; 12 to 15 are on their own
+    authors = {FIRST_SUBMISSION + person: person for person in range(13)}  # 13 to 15 handed in nothing
+    for seed in range(200):
+        pairs = allocate(authors, people, 3, seed=seed, teams=teams)
+        assert len(set(pairs)) == len(pairs) == 39, seed
+        assert Counter(submission for _, submission in pairs) == dict.fromkeys(authors, 3), seed
+        assert not any(teams.get(person, person) == teams.get(authors[submission], authors[submission])
+                       for person, submission in pairs), seed
+        assert set(Counter(person for person, _ in pairs).values()) <= {2, 3}, seed
+
+
+@pytest.mark.parametrize(("budget", "loads_after"), [(1, [3, 1]), (2, [2, 2])])
+def test_each_eligibility_check_spends_one_of_the_repair_budget(budget, loads_after):
+    # Each hand-over here costs exactly one check: a budget of one pays for one, of two for both that level the loads.
+    assigned = [[0], [0], [0], [0]]
+    allocation._repair(assigned, 2, lambda reviewer, submission: True, budget=budget)
+    counted = Counter(chain.from_iterable(assigned))
+    assert [counted[0], counted[1]] == loads_after
+
+
+@pytest.mark.parametrize(("budget", "moved"), [(1, False), (2, True)])
+def test_the_search_for_a_hand_over_stops_as_soon_as_a_refused_check_spends_the_last_of_the_budget(budget, moved):
+    # Reviewer 1 may review nothing, reviewer 2 anything: the first check (1 takes submission 0) is refused.
+    assigned = [[0], [0]]
+    allocation._repair(assigned, 3, lambda reviewer, submission: reviewer != 1, budget=budget)
+    assert (assigned == [[2], [0]]) is moved and (assigned == [[0], [0]]) is not moved
+
+
+def _passes(reviewer_groups: list[int], submission_groups: list[int], k: int, seed: int):
+    return allocation._passes(np.array(reviewer_groups), np.array(submission_groups), k, np.random.default_rng(seed))
+
+
+def test_the_array_passes_allocate_a_class_in_teams_themselves_without_falling_back_under_every_seed():
+    # The passes are what keeps a large class O(n k); the general stream they fall back to is sound but slower.
+    reviewer_groups = [person // 3 for person in range(12)] + [4, 5, 6, 7]  # four teams of three, four on their own
+    submission_groups = reviewer_groups[:13]
+    for seed in range(200):
+        stream = _passes(reviewer_groups, submission_groups, 3, seed)
+        assert stream is not None, seed
+        table = stream.reshape(13, 3)
+        assert all(len(set(row)) == 3 for row in table.tolist()), seed
+        assert not any(reviewer_groups[reviewer] == submission_groups[submission]
+                       for submission, row in enumerate(table.tolist()) for reviewer in row), seed
+        assert set(np.bincount(stream, minlength=16).tolist()) <= {2, 3}, seed
+
+
+@pytest.mark.parametrize(("reviewer_groups", "submission_groups", "taken"), [
+    ([0, 0, 0, 1, 2, 3], [0, 1, 2], True),  # 3 reviewers outside the largest group: k + 1
+    ([0, 0, 0, 1, 2], [0, 1, 2], False),  # only k: no room to swap
+    ([0, 1, 2, 3, 4], [0, 1], True),  # two submissions
+    ([0, 1, 2, 3, 4], [0], False),  # one: nothing to swap with
+])
+def test_the_array_passes_are_tried_only_where_every_submission_has_room_to_swap(reviewer_groups, submission_groups,
+                                                                                  taken):
+    assert all((_passes(reviewer_groups, submission_groups, 2, seed) is not None) is taken for seed in range(20))

@@ -10,10 +10,13 @@ from assessment.student_progress import (
     Action,
     Calibration,
     Dates,
+    GradeExplanation,
     GradeFacts,
+    NextStep,
     Note,
     Reviewing,
     Situation,
+    Step,
     StepKind,
     StepState,
     explain_grade,
@@ -260,3 +263,204 @@ def test_the_grade_is_explained_as_work_plus_reviewing_less_lateness_and_any_sta
     assert explained.adjustment == pytest.approx(2.1)
     parts = explained.submission_points - explained.late_deduction + explained.reviewing_points + explained.adjustment
     assert parts == pytest.approx(explained.final)
+
+
+# Whole checklists, every field of every step: a student on an assignment with every step (two calibration examples,
+# three reviews, a self-assessment), each date distinct so that a step showing the wrong one is seen.
+FULL_DATES = Dates(
+    submission_opens=NOW - 5 * DAY, submission_due=NOW + 2 * DAY, late_until=NOW + 3 * DAY,
+    calibration_opens=NOW + 4 * DAY, calibration_due=NOW + 5 * DAY,
+    review_opens=NOW + 6 * DAY, review_due=NOW + 10 * DAY, results_release=NOW + 12 * DAY,
+)
+UNSETTLED = Calibration(required=2, settled=0, done=False, passed=False)
+FULL = replace(FRESH, dates=FULL_DATES, calibration=UNSETTLED, self_assessment=True)
+
+
+def _checklist(situation: Situation) -> tuple[tuple[Step, ...], NextStep]:
+    result = progress(situation)
+    return result.steps, result.next
+
+
+def test_the_whole_checklist_while_handing_in_shows_when_each_later_step_opens():
+    steps, next_step = _checklist(FULL)
+
+    assert steps == (
+        Step(StepKind.SUBMIT, StepState.CURRENT, due=FULL_DATES.submission_due),
+        Step(StepKind.CALIBRATE, StepState.UPCOMING, opens=FULL_DATES.calibration_opens, done_count=0, total_count=2),
+        Step(StepKind.REVIEW, StepState.UPCOMING, opens=FULL_DATES.review_opens, done_count=0, total_count=3),
+        Step(StepKind.SELF_ASSESS, StepState.UPCOMING, opens=FULL_DATES.review_opens),
+        Step(StepKind.FEEDBACK, StepState.UPCOMING, opens=FULL_DATES.results_release),
+    )
+    assert next_step == NextStep(Action.SUBMIT, StepKind.SUBMIT, FULL_DATES.submission_due)
+
+
+def test_without_a_calibration_date_calibration_opens_with_reviewing():
+    steps, _ = _checklist(replace(FULL, dates=replace(FULL_DATES, calibration_opens=None)))
+
+    assert steps[1] == Step(StepKind.CALIBRATE, StepState.UPCOMING, opens=FULL_DATES.review_opens, done_count=0,
+                            total_count=2)
+
+
+def test_in_the_calibration_phase_practice_is_due_by_the_calibration_deadline():
+    steps, next_step = _checklist(replace(FULL, phase=Phase.CALIBRATION, submitted=True,
+                                          calibration=replace(UNSETTLED, settled=1)))
+
+    assert steps[1:3] == (
+        Step(StepKind.CALIBRATE, StepState.CURRENT, due=FULL_DATES.calibration_due, done_count=1, total_count=2),
+        Step(StepKind.REVIEW, StepState.UPCOMING, opens=FULL_DATES.review_opens, done_count=0, total_count=3),
+    )
+    assert next_step == NextStep(Action.PRACTISE, StepKind.CALIBRATE, FULL_DATES.calibration_due)
+
+
+def test_in_the_review_phase_unfinished_practice_is_due_by_the_review_deadline_and_holds_back_reviewing():
+    # Reviewing opened early by hand: the calibration deadline is still ahead, but no longer the one that counts.
+    steps, next_step = _checklist(replace(FULL, phase=Phase.REVIEW, submitted=True))
+
+    assert steps[1:4] == (
+        Step(StepKind.CALIBRATE, StepState.CURRENT, due=FULL_DATES.review_due, done_count=0, total_count=2),
+        Step(StepKind.REVIEW, StepState.UPCOMING, due=FULL_DATES.review_due, done_count=0, total_count=3,
+             note=Note.AFTER_CALIBRATION),
+        Step(StepKind.SELF_ASSESS, StepState.UPCOMING, due=FULL_DATES.review_due, note=Note.AFTER_REVIEWS),
+    )
+    assert next_step == NextStep(Action.PRACTISE, StepKind.CALIBRATE, FULL_DATES.review_due)
+
+
+def test_in_the_review_phase_work_still_to_hand_in_late_holds_back_reviewing_and_self_assessment():
+    steps, next_step = _checklist(replace(FULL, phase=Phase.REVIEW, now=FULL_DATES.submission_due + timedelta(hours=1)))
+
+    assert steps[:4] == (
+        Step(StepKind.SUBMIT, StepState.CURRENT, due=FULL_DATES.late_until, note=Note.LATE_WINDOW),
+        Step(StepKind.CALIBRATE, StepState.CURRENT, due=FULL_DATES.review_due, done_count=0, total_count=2),
+        Step(StepKind.REVIEW, StepState.UPCOMING, due=FULL_DATES.review_due, done_count=0, total_count=3,
+             note=Note.NEEDS_SUBMISSION),
+        Step(StepKind.SELF_ASSESS, StepState.UPCOMING, due=FULL_DATES.review_due, note=Note.NEEDS_SUBMISSION),
+    )
+    assert next_step == NextStep(Action.SUBMIT, StepKind.SUBMIT, FULL_DATES.late_until, Note.LATE_WINDOW)
+
+
+@pytest.mark.parametrize(("started", "note"), [(False, None), (True, Note.IN_PROGRESS)])
+def test_with_practice_settled_and_reviews_done_the_self_assessment_is_open(started, note):
+    settled = Calibration(required=2, settled=2, done=True, passed=False)
+    reviewing = replace(FULL.reviewing, done=4)
+    steps, next_step = _checklist(replace(FULL, phase=Phase.REVIEW, submitted=True, calibration=settled,
+                                          reviewing=reviewing, self_assessment_started=started))
+
+    assert steps[1:4] == (
+        Step(StepKind.CALIBRATE, StepState.DONE, done_count=2, total_count=2, note=Note.NOT_PASSED),
+        Step(StepKind.REVIEW, StepState.DONE, done_count=3, total_count=3),
+        Step(StepKind.SELF_ASSESS, StepState.CURRENT, due=FULL_DATES.review_due, note=note),
+    )
+    assert next_step == NextStep(Action.SELF_ASSESS, StepKind.SELF_ASSESS, FULL_DATES.review_due, note)
+
+
+def test_a_passed_calibration_is_done_without_a_note():
+    steps, _ = _checklist(replace(FULL, calibration=Calibration(required=2, settled=2, done=True, passed=True)))
+
+    assert steps[1] == Step(StepKind.CALIBRATE, StepState.DONE, done_count=2, total_count=2)
+
+
+def test_a_started_review_is_continued_by_the_review_deadline():
+    reviewing = replace(FULL.reviewing, done=1, in_progress=True)
+    steps, next_step = _checklist(replace(FULL, phase=Phase.REVIEW, submitted=True, reviewing=reviewing,
+                                          calibration=NO_CALIBRATION))
+
+    assert steps[1] == Step(StepKind.REVIEW, StepState.CURRENT, due=FULL_DATES.review_due, done_count=1,
+                            total_count=3, note=Note.IN_PROGRESS)
+    assert next_step == NextStep(Action.CONTINUE_REVIEW, StepKind.REVIEW, FULL_DATES.review_due, Note.IN_PROGRESS)
+
+
+def test_with_no_work_to_hand_out_the_student_waits_within_the_review_deadline():
+    reviewing = replace(FULL.reviewing, available=False)
+    _, next_step = _checklist(replace(FULL, phase=Phase.REVIEW, submitted=True, reviewing=reviewing,
+                                      calibration=NO_CALIBRATION))
+
+    assert next_step == NextStep(Action.WAIT, StepKind.REVIEW, FULL_DATES.review_due, Note.NOTHING_YET)
+
+
+def test_after_the_review_phase_unfinished_steps_are_missed_with_the_counts_reached():
+    steps, next_step = _checklist(replace(FULL, phase=Phase.GRADING, submitted=True,
+                                          calibration=replace(UNSETTLED, settled=1),
+                                          reviewing=replace(FULL.reviewing, done=1)))
+
+    assert steps == (
+        Step(StepKind.SUBMIT, StepState.DONE),
+        Step(StepKind.CALIBRATE, StepState.MISSED, done_count=1, total_count=2),
+        Step(StepKind.REVIEW, StepState.MISSED, done_count=1, total_count=3),
+        Step(StepKind.SELF_ASSESS, StepState.MISSED),
+        Step(StepKind.FEEDBACK, StepState.UPCOMING, opens=FULL_DATES.results_release),
+    )
+    assert next_step == NextStep(Action.WAIT, StepKind.FEEDBACK, FULL_DATES.results_release)
+
+
+def test_without_own_work_where_reviewing_needs_it_only_the_feedback_is_left():
+    late = replace(FULL, phase=Phase.REVIEW, dates=replace(FULL_DATES, late_until=None),
+                   now=FULL_DATES.submission_due + DAY)
+
+    steps, next_step = _checklist(late)
+
+    assert steps == (
+        Step(StepKind.SUBMIT, StepState.MISSED, due=FULL_DATES.submission_due),
+        Step(StepKind.CALIBRATE, StepState.NOT_NEEDED, done_count=0, total_count=2),
+        Step(StepKind.REVIEW, StepState.MISSED, done_count=0, total_count=3, note=Note.NEEDS_SUBMISSION),
+        Step(StepKind.SELF_ASSESS, StepState.NOT_NEEDED),
+        Step(StepKind.FEEDBACK, StepState.UPCOMING, opens=FULL_DATES.results_release),
+    )
+    assert next_step == NextStep(Action.WAIT, StepKind.FEEDBACK, FULL_DATES.results_release)
+
+
+def test_once_self_assessed_the_step_is_done():
+    steps, _ = _checklist(replace(FULL, phase=Phase.GRADING, submitted=True, self_assessed=True))
+
+    assert steps[3] == Step(StepKind.SELF_ASSESS, StepState.DONE)
+
+
+def test_released_results_are_read_next_with_no_deadline():
+    _, next_step = _checklist(replace(FULL, phase=Phase.RELEASED, submitted=True, grade_released=True))
+
+    assert next_step == NextStep(Action.READ_FEEDBACK, StepKind.FEEDBACK, None)
+
+
+def test_a_date_exactly_now_is_not_shown_as_still_to_come():
+    steps, _ = _checklist(replace(FULL, phase=Phase.CALIBRATION, submitted=True, now=FULL_DATES.review_opens))
+
+    assert steps[2] == Step(StepKind.REVIEW, StepState.UPCOMING, done_count=0, total_count=3)
+
+
+def test_an_assignment_without_calibration_has_no_calibration_step():
+    assert progress(FRESH).step(StepKind.CALIBRATE) is None
+
+
+# The hand-in step on each side of each of its dates.
+@pytest.mark.parametrize(("phase", "now", "late_until", "expected"), [
+    (Phase.SETUP, NOW, None, Step(StepKind.SUBMIT, StepState.UPCOMING)),  # opened by date, held back by the phase
+    (Phase.SUBMISSION, NOW - 5 * DAY - timedelta(seconds=1), None,
+     Step(StepKind.SUBMIT, StepState.UPCOMING, opens=NOW - 5 * DAY)),
+    (Phase.SUBMISSION, NOW - 5 * DAY, None, Step(StepKind.SUBMIT, StepState.CURRENT, due=NOW + 2 * DAY)),
+    (Phase.SUBMISSION, NOW + 2 * DAY, None, Step(StepKind.SUBMIT, StepState.CURRENT, due=NOW + 2 * DAY)),
+    (Phase.SUBMISSION, NOW + 2 * DAY + timedelta(seconds=1), None,
+     Step(StepKind.SUBMIT, StepState.MISSED, due=NOW + 2 * DAY)),
+    (Phase.SUBMISSION, NOW + 3 * DAY, NOW + 3 * DAY,
+     Step(StepKind.SUBMIT, StepState.CURRENT, due=NOW + 3 * DAY, note=Note.LATE_WINDOW)),
+    (Phase.SUBMISSION, NOW + 3 * DAY + timedelta(seconds=1), NOW + 3 * DAY,
+     Step(StepKind.SUBMIT, StepState.MISSED, due=NOW + 3 * DAY)),
+    (Phase.GRADING, NOW + 2 * DAY + timedelta(seconds=1), NOW + 3 * DAY,
+     Step(StepKind.SUBMIT, StepState.MISSED, due=NOW + 3 * DAY)),  # grading takes no late work, window or not
+])
+def test_the_hand_in_step_on_each_side_of_its_dates(phase, now, late_until, expected):
+    situation = replace(FRESH, phase=phase, now=now, dates=replace(DATES, late_until=late_until))
+
+    assert progress(situation).step(StepKind.SUBMIT) == expected
+
+
+def test_an_on_time_hand_in_is_done_without_a_note():
+    assert progress(replace(FRESH, submitted=True)).step(StepKind.SUBMIT) == Step(StepKind.SUBMIT, StepState.DONE)
+
+
+def test_the_grade_explained_keeps_the_facts_and_rounds_each_part_to_the_hundredth():
+    facts = GradeFacts(points_possible=20, submission_weight=75, peer_score=14.5, reviews_received=4,
+                       submission_points=10.8767, reviewing_points=4.1234, late_deduction=1.0876,
+                       computed_total=13.9125, released_total=14.25)
+
+    assert explain_grade(facts) == GradeExplanation(
+        points_possible=20, peer_score=14.5, reviews_received=4, submission_share=15.0, submission_points=10.88,
+        reviewing_share=5.0, reviewing_points=4.12, late_deduction=1.09, adjustment=0.34, final=14.25)
