@@ -123,7 +123,9 @@ class AssignmentSettings:
             problems["review_strictness"] = N_("Strictness is 1 (lax), 3, 5, 7 or 9 (strict).")
         if not 1 <= self.lease_hours <= 24 * 14:
             problems["lease_hours"] = N_("A reviewer keeps a review for between 1 hour and 14 days.")
-        if not (math.isfinite(self.bonus_review_points) and 0 <= self.bonus_review_points <= self.points_possible):
+        # Against the points possible only when those are valid: a bad total is its own problem, not the bonus's.
+        if not (math.isfinite(self.bonus_review_points) and self.bonus_review_points >= 0) or (
+                "points_possible" not in problems and self.bonus_review_points > self.points_possible):
             problems["bonus_review_points"] = N_("A bonus review adds between 0 and the points possible.")
         if self.flexible_grading_days is not None and not 0 <= self.flexible_grading_days <= MAX_FLEXIBLE_DAYS:
             problems["flexible_grading_days"] = N_("Grade short work between 0 and %(max)s days after the review "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
 
@@ -16,6 +17,7 @@ from lti_tool import models as _models  # noqa: F401  (every table on the metada
 from lti_tool.app import create_app
 from lti_tool.database import dispose_database
 from lti_tool.key_vault import KeyVault, bind_vault
+from sandbox.store import STATE_FILE_NAME
 from tests.support.lms import RunningLMS, start_lms
 from tests.support.s3_server import S3Server, start_s3_server
 from tests.support.services import sqlite_url, throwaway_postgres_database, uses_postgres
@@ -117,7 +119,13 @@ def lms(request, session, tmp_path, database_url, sandbox_instance) -> Iterator[
     # {"storage": "s3"}: the tool stores uploads in a fresh bucket of the tests' S3 server.
     storage = options.pop("storage", "local")
     extra = request.getfixturevalue("s3_server").env(request.getfixturevalue("s3_bucket")) if storage == "s3" else {}
-    running = start_lms(session, lambda url: make_settings(tmp_path, database_url, url, **extra), sandbox_instance,
+    instance = sandbox_instance
+    if options.get("team_project"):
+        # Its course has a second link with a gradebook column of its own: a gradebook apart from the run's shared
+        # one (which the other tests read), with the run's platform key.
+        instance = tmp_path / "sandbox-with-team-project"
+        shutil.copytree(sandbox_instance, instance, ignore=shutil.ignore_patterns(STATE_FILE_NAME))
+    running = start_lms(session, lambda url: make_settings(tmp_path, database_url, url, **extra), instance,
                         sandbox_options=options)
     yield running
     running.stop()

@@ -31,6 +31,7 @@ NOW = datetime(2026, 11, 22, 12, 34, 56, 789, tzinfo=UTC)
 SETTINGS = default_settings("Essay", NOW)
 
 POINTS = "Points possible must be more than 0 and at most 10,000."
+BONUS = "A bonus review adds between 0 and the points possible."
 PER_SUBMISSION = "Each submission needs between 1 and 20 reviews."
 PER_STUDENT = "Each student must do between 1 and 20 reviews."
 WEIGHT = "The weight of the submission grade is a percentage from 0 to 100."
