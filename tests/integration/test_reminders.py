@@ -3,6 +3,7 @@ daily summary and see what failed."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -20,11 +21,15 @@ from assessment.models import (
     Reminder,
     ReminderStatus,
     ResourceLink,
+    Review,
+    ReviewKind,
+    ReviewStatus,
     Submission,
     SubmissionVersion,
 )
 from assessment.personal_dates import Step
 from assessment.reminder_outbox import STALE_SENDING, claim_due, delivery
+from assessment.db import make_session_factory
 from assessment.services import create_assignment, set_phase
 from config.settings import Settings
 from lti_tool.cli import main as cli
@@ -70,12 +75,13 @@ def _class(session, students: int, *, due_in: timedelta, with_email: bool = True
             "teacher": teacher.id, "due": due}
 
 
-def _hand_in(session, assignment_id: int, person_id: int) -> None:
+def _hand_in(session, assignment_id: int, person_id: int) -> int:
     submission = Submission(assignment_id=assignment_id, author_id=person_id, pseudonym=f"P{person_id}")
     session.add(submission)
     session.flush()
     session.add(SubmissionVersion(submission_id=submission.id, number=1, text_html="<p>Work</p>"))
     session.commit()
+    return submission.id
 
 
 @pytest.fixture
@@ -307,3 +313,122 @@ def test_an_extended_student_is_reminded_before_their_own_deadline_not_the_class
     session.commit()
     reminded = session.execute(select(Reminder.hours, Reminder.deadline).where(Reminder.person_id == extended)).all()
     assert reminded == [(6, own_due)]
+
+
+def _reminded(session, person_id: int) -> list[tuple[int, datetime]]:
+    session.expire_all()
+    return sorted(session.execute(select(Reminder.hours, Reminder.deadline).where(
+        Reminder.person_id == person_id, Reminder.kind == "submission")).tuples())
+
+
+def test_an_extension_granted_after_a_reminder_brings_the_reminders_of_the_new_date_and_no_duplicate(session):
+    made = _class(session, 2, due_in=timedelta(hours=30))
+    extended, other = made["people"]
+    class_due = made["due"]
+    now = datetime.now(UTC)
+    claim_due(session, now, summaries=False)
+    session.commit()
+    assert _reminded(session, extended) == _reminded(session, other) == [(48, class_due)]
+
+    own_due = class_due + timedelta(days=3)
+    grant_extension(session, ExtensionRequest(made["assignment"], Step.SUBMISSION, "Illness", person_id=extended,
+                                              until=own_due), made["teacher"], now)
+    # The other student's submission date does not move: an extension of their reviewing only.
+    grant_extension(session, ExtensionRequest(made["assignment"], Step.REVIEW, "Travel", person_id=other,
+                                              extra=timedelta(days=1)), made["teacher"], now)
+    session.commit()
+    claim_due(session, now + timedelta(minutes=1), summaries=False)
+    session.commit()
+    assert _reminded(session, other) == [(48, class_due)]  # the same deadline: not reminded twice
+    assert _reminded(session, extended) == [(48, class_due)]  # their own deadline is not near yet
+
+    for moment in (own_due - timedelta(hours=30), own_due - timedelta(hours=29)):  # two beats of the new 48 hours
+        claim_due(session, moment, summaries=False)
+        session.commit()
+    assert _reminded(session, extended) == [(48, class_due), (48, own_due)]
+    claim_due(session, own_due - timedelta(hours=5), summaries=False)
+    session.commit()
+    assert _reminded(session, extended) == [(6, own_due), (48, class_due), (48, own_due)]
+    assert _reminded(session, other) == [(48, class_due)]
+
+
+def test_two_beats_claiming_at_once_claim_each_reminder_once(session, engine):
+    made = _class(session, 30, due_in=timedelta(hours=5))
+    factory = make_session_factory(engine)
+    now = datetime.now(UTC)
+    start = threading.Barrier(2)
+    claimed: list[list[int]] = []
+
+    def beat() -> None:
+        with factory() as own:
+            start.wait()
+            found = claim_due(own, now)
+            own.commit()
+            claimed.append(found.ids)
+
+    beats = [threading.Thread(target=beat) for _ in range(2)]
+    for each in beats:
+        each.start()
+    for each in beats:
+        each.join()
+    first, second = claimed
+    assert len(first) + len(second) == 31 and not set(first) & set(second)  # 30 students and the teacher
+    rows = session.scalars(select(Reminder.person_id).where(Reminder.assignment_id == made["assignment"])).all()
+    assert sorted(rows) == sorted([*made["people"], made["teacher"]])
+
+
+def _review(session, made: dict, submission_id: int, reviewer: int) -> None:
+    session.add(Review(assignment_id=made["assignment"], submission_id=submission_id, reviewer_id=reviewer,
+                       kind=ReviewKind.PEER, status=ReviewStatus.SUBMITTED, submitted_at=datetime.now(UTC)))
+    session.commit()
+
+
+def test_the_summary_names_the_work_that_ended_reviewing_without_a_review(session, celery_for):
+    made = _class(session, 3, due_in=timedelta(hours=5))
+    works = [_hand_in(session, made["assignment"], person) for person in made["people"]]
+    _review(session, made, works[1], made["people"][0])
+    review_due = made["due"] + timedelta(days=7)
+    with smtp_server() as (url, received):
+        # Before the review deadline the work still waiting for reviews is not named.
+        claim_due(session, review_due - timedelta(hours=1))
+        session.commit()
+        claim_due(session, review_due + timedelta(hours=1) + timedelta(days=1))
+        session.commit()
+        celery_for(url).delay().get()
+    summaries = sorted((message.get_content() for message in received.to("teacher@uni.example")), key=len)
+    assert len(summaries) == 2
+    assert "no review at all" not in summaries[0]
+    assert "These submissions have no review at all: Student 0, Student 2." in summaries[1]
+
+
+def test_the_summary_names_one_unreviewed_work_in_the_singular(session, celery_for):
+    made = _class(session, 2, due_in=timedelta(hours=5))
+    works = [_hand_in(session, made["assignment"], person) for person in made["people"]]
+    _review(session, made, works[0], made["people"][1])
+    claim_due(session, made["due"] + timedelta(days=7, hours=1))
+    session.commit()
+    with smtp_server() as (url, received):
+        celery_for(url).delay().get()
+    assert "This submission has no review at all: Student 1." in received.to("teacher@uni.example")[0].get_content()
+
+
+def test_the_summary_takes_the_same_number_of_statements_for_12_and_120_students_after_reviewing(session, engine):
+    counts = []
+    for size in (12, 120):
+        made = _class(session, size, due_in=timedelta(hours=5))
+        for person in made["people"]:
+            _hand_in(session, made["assignment"], person)
+        with statements_sent(engine) as seen:
+            claimed = claim_due(session, made["due"] + timedelta(days=7, hours=1))
+            session.commit()
+        assert len(claimed.ids) == 1  # the summary: every deadline has passed
+        details = session.scalars(select(Reminder.details)).one()
+        assert len(details["unreviewed"]) == size
+        counts.append(len(seen))
+        session.execute(Reminder.__table__.delete())
+        session.execute(Submission.__table__.delete())
+        session.execute(Enrollment.__table__.delete())
+        session.execute(Person.__table__.delete())
+        session.execute(Course.__table__.delete())
+        session.commit()
+    assert counts[0] == counts[1]
