@@ -853,7 +853,13 @@ class Reminder(Base):
 
     __tablename__ = "reminders"
     __table_args__ = (
-        UniqueConstraint("person_id", "assignment_id", "kind", "hours", "period"),
+        # The claim: a reminder once per deadline and hours before it, so that a student whose own deadline moved
+        # is reminded of the new one and never twice of the same; a summary once a day. A reminder always names its
+        # deadline and a summary never does, so between them the two indexes hold every row.
+        Index("uq_reminders_deadline", "person_id", "assignment_id", "kind", "hours", "deadline", unique=True,
+              postgresql_where=text("deadline IS NOT NULL"), sqlite_where=text("deadline IS NOT NULL")),
+        Index("uq_reminders_summary_day", "person_id", "assignment_id", "kind", "period", unique=True,
+              postgresql_where=text("deadline IS NULL"), sqlite_where=text("deadline IS NULL")),
         Index("ix_reminders_status", "status", "next_attempt_at"),
         Index("ix_reminders_assignment", "assignment_id", "status"),
     )
@@ -864,7 +870,7 @@ class Reminder(Base):
     kind: Mapped[str] = mapped_column(String(16))  # a ReminderKind, or "summary" for staff's daily summary
     hours: Mapped[int] = mapped_column(Integer, default=0)  # before the deadline; 0 for a summary
     period: Mapped[str] = mapped_column(String(10), default="")  # the summary's day (YYYY-MM-DD); "" for a reminder
-    deadline: Mapped[datetime | None]  # the deadline reminded of, as it stood when the reminder was due
+    deadline: Mapped[datetime | None]  # the deadline reminded of (the class's or the student's own); None for a summary
     status: Mapped[ReminderStatus] = mapped_column(_enum(ReminderStatus, 16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]

@@ -317,8 +317,8 @@ def test_an_extended_student_is_reminded_before_their_own_deadline_not_the_class
 
 def _reminded(session, person_id: int) -> list[tuple[int, datetime]]:
     session.expire_all()
-    return sorted(session.execute(select(Reminder.hours, Reminder.deadline).where(
-        Reminder.person_id == person_id, Reminder.kind == "submission")).tuples())
+    return sorted(tuple(row) for row in session.execute(select(Reminder.hours, Reminder.deadline).where(
+        Reminder.person_id == person_id, Reminder.kind == "submission")).all())
 
 
 def test_an_extension_granted_after_a_reminder_brings_the_reminders_of_the_new_date_and_no_duplicate(session):
