@@ -27,6 +27,7 @@ from assessment.models import (
 from assessment.phases import Phase
 from assessment.progress import StudentRow, open_flags, student_rows, summarise
 from assessment.reminders import Owing, deadlines, due_reminders
+from assessment.review_coverage import coverage_report
 from assessment.student_dates import dates_by_student
 
 SUMMARY_KIND = "summary"
@@ -179,9 +180,19 @@ def _summary_rows(session: Session, assignment: Assignment, rows: list[StudentRo
     counts["undelivered"] = session.scalar(select(func.count()).select_from(Reminder).where(
         Reminder.assignment_id == assignment.id, Reminder.kind != SUMMARY_KIND,
         Reminder.status.in_((ReminderStatus.FAILED, ReminderStatus.NO_ADDRESS)))) or 0
+    counts["unreviewed"] = unreviewed_names(session, assignment, now)
     # Staff without an address are left out, not counted: the summary is for them, and they see the page.
     return [_row(assignment.id, person_id, SUMMARY_KIND, 0, day, None, email, now) | {"details": counts}
             for person_id, email in staff if email]
+
+
+def unreviewed_names(session: Session, assignment: Assignment, now: datetime) -> list[str]:
+    """Once reviewing is over, the work it left with no review at all, by its author's (or team's) name, as the
+    dashboard names it: staff are told which, not only how many. Two statements whatever the class's size."""
+    if assignment.phase_at(now) not in (Phase.GRADING, Phase.RELEASED):
+        return []
+    report = coverage_report(session, assignment, now)
+    return [work.name for work in report.unreviewed] if report.deadline_passed else []
 
 
 def summary_counts(rows: list[StudentRow], assignment: Assignment, flag_count: int) -> dict[str, Any]:

@@ -44,6 +44,8 @@ SUMMARY_LINES = (
     N_("Grades needing attention: %(count)s"),
     N_("Reminders not delivered (failed or no address): %(count)s"),
 )
+# The dashboard's words for work that ended reviewing with no review (instructor/overview.html).
+UNREVIEWED = ("This submission has no review at all: %(names)s.", "These submissions have no review at all: %(names)s.")
 
 
 @cache
@@ -89,6 +91,9 @@ def compose(outgoing: Outgoing, mail: MailSettings, tool_base_url: str) -> bytes
                 _(SUMMARY_LINES[1], count=counts.get("flagged_reviews", 0)),
                 _(SUMMARY_LINES[2], count=counts.get("grades_needing_attention", 0)),
                 _(SUMMARY_LINES[3], count=counts.get("undelivered", 0))]
+        unreviewed = list(counts.get("unreviewed") or ())
+        if unreviewed:
+            body.append(catalogue.ngettext(*UNREVIEWED, len(unreviewed)) % {"names": ", ".join(unreviewed)})
     else:
         kind = ReminderKind(outgoing.kind)
         due = _moment(outgoing.deadline, outgoing.timezone, locale) if outgoing.deadline else ""

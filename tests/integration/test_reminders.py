@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 from assessment.assignment_settings import default_settings
+from assessment.db import make_session_factory
 from assessment.extensions import ExtensionRequest, grant_extension
 from assessment.models import (
     Course,
@@ -29,7 +30,6 @@ from assessment.models import (
 )
 from assessment.personal_dates import Step
 from assessment.reminder_outbox import STALE_SENDING, claim_due, delivery
-from assessment.db import make_session_factory
 from assessment.services import create_assignment, set_phase
 from config.settings import Settings
 from lti_tool.cli import main as cli
@@ -38,6 +38,8 @@ from tests.conftest import TEST_SECRET
 from tests.support.mail_server import free_port, hanging_up_server, smtp_server
 from tests.support.statements import statements_sent
 from workers.celery_app import make_celery
+from workers.runtime import mailer, sessions
+from workers.tasks import deliver_reminders
 
 LMS_URL = "https://lms.example/course/1/activity/7"
 
@@ -99,6 +101,23 @@ def celery_for(database_url, tmp_path):
     yield make
     for celery in made:
         celery.close()
+
+
+@pytest.fixture
+def deliver_at(database_url, tmp_path):
+    """One reminder run at a given moment, sending to `smtp_url`, as the beat's task runs it."""
+
+    def deliver(smtp_url: str, now: datetime) -> dict[str, int]:
+        env = {"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET, "DATABASE_URL": database_url,
+               "TOOL_BASE_URL": "https://peerlti.example", "SMTP_URL": smtp_url}
+        settings = Settings.from_env(env)
+        sender = mailer(settings)
+        try:
+            return deliver_reminders(settings, sessions(settings), sender, now)
+        finally:
+            sender.close()
+
+    return deliver
 
 
 def _statuses(session) -> dict[str, int]:
@@ -383,33 +402,35 @@ def _review(session, made: dict, submission_id: int, reviewer: int) -> None:
     session.commit()
 
 
-def test_the_summary_names_the_work_that_ended_reviewing_without_a_review(session, celery_for):
+def test_the_summary_names_the_work_that_ended_reviewing_without_a_review(session, deliver_at):
     made = _class(session, 3, due_in=timedelta(hours=5))
     works = [_hand_in(session, made["assignment"], person) for person in made["people"]]
     _review(session, made, works[1], made["people"][0])
     review_due = made["due"] + timedelta(days=7)
     with smtp_server() as (url, received):
-        # Before the review deadline the work still waiting for reviews is not named.
-        claim_due(session, review_due - timedelta(hours=1))
-        session.commit()
-        claim_due(session, review_due + timedelta(hours=1) + timedelta(days=1))
-        session.commit()
-        celery_for(url).delay().get()
-    summaries = sorted((message.get_content() for message in received.to("teacher@uni.example")), key=len)
-    assert len(summaries) == 2
-    assert "no review at all" not in summaries[0]
-    assert "These submissions have no review at all: Student 0, Student 2." in summaries[1]
+        # The day before the review deadline, the work still waiting for its reviews is not named.
+        deliver_at(url, review_due - timedelta(days=1))
+        deliver_at(url, review_due + timedelta(hours=1))
+    before, after = (message.get_content() for message in received.to("teacher@uni.example"))
+    assert "no review at all" not in before
+    assert "These submissions have no review at all: Student 0, Student 2." in after
 
 
-def test_the_summary_names_one_unreviewed_work_in_the_singular(session, celery_for):
+def test_the_summary_names_one_unreviewed_work_in_the_singular_in_the_readers_language(session, deliver_at):
     made = _class(session, 2, due_in=timedelta(hours=5))
     works = [_hand_in(session, made["assignment"], person) for person in made["people"]]
     _review(session, made, works[0], made["people"][1])
-    claim_due(session, made["due"] + timedelta(days=7, hours=1))
+    hindi = Person(platform_id=session.get(Course, made["course"]).platform_id, subject="ta", name="TA",
+                   email="ta@uni.example", locale="hi")
+    session.add(hindi)
+    session.flush()
+    session.add(Enrollment(person_id=hindi.id, course_id=made["course"], role=CourseRole.STAFF))
     session.commit()
     with smtp_server() as (url, received):
-        celery_for(url).delay().get()
+        deliver_at(url, made["due"] + timedelta(days=7, hours=1))
     assert "This submission has no review at all: Student 1." in received.to("teacher@uni.example")[0].get_content()
+    in_hindi = received.to("ta@uni.example")[0].get_content()
+    assert "Student 1" in in_hindi and "This submission has no review at all" not in in_hindi
 
 
 def test_the_summary_takes_the_same_number_of_statements_for_12_and_120_students_after_reviewing(session, engine):
