@@ -855,10 +855,10 @@ class Reminder(Base):
     __table_args__ = (
         # The claim: a reminder once per deadline and hours before it, so that a student whose own deadline moved
         # is reminded of the new one and never twice of the same; a summary once a day. A reminder always names its
-        # deadline and a summary never does, so between them the two indexes hold every row.
+        # deadline and a summary never does; a row without one is keyed as every row was before deadlines counted.
         Index("uq_reminders_deadline", "person_id", "assignment_id", "kind", "hours", "deadline", unique=True,
               postgresql_where=text("deadline IS NOT NULL"), sqlite_where=text("deadline IS NOT NULL")),
-        Index("uq_reminders_summary_day", "person_id", "assignment_id", "kind", "period", unique=True,
+        Index("uq_reminders_without_deadline", "person_id", "assignment_id", "kind", "hours", "period", unique=True,
               postgresql_where=text("deadline IS NULL"), sqlite_where=text("deadline IS NULL")),
         Index("ix_reminders_status", "status", "next_attempt_at"),
         Index("ix_reminders_assignment", "assignment_id", "status"),

@@ -29,7 +29,7 @@ def upgrade() -> None:
         batch_op.create_index('uq_reminders_deadline', ['person_id', 'assignment_id', 'kind', 'hours', 'deadline'],
                               unique=True, postgresql_where=sa.text('deadline IS NOT NULL'),
                               sqlite_where=sa.text('deadline IS NOT NULL'))
-        batch_op.create_index('uq_reminders_summary_day', ['person_id', 'assignment_id', 'kind', 'period'],
+        batch_op.create_index('uq_reminders_without_deadline', ['person_id', 'assignment_id', 'kind', 'hours', 'period'],
                               unique=True, postgresql_where=sa.text('deadline IS NULL'),
                               sqlite_where=sa.text('deadline IS NULL'))
 
@@ -42,6 +42,6 @@ def downgrade() -> None:
         "AND later.kind = reminders.kind AND later.hours = reminders.hours AND later.period = reminders.period "
         "AND later.id > reminders.id)"))
     with op.batch_alter_table('reminders', schema=None) as batch_op:
-        batch_op.drop_index('uq_reminders_summary_day')
+        batch_op.drop_index('uq_reminders_without_deadline')
         batch_op.drop_index('uq_reminders_deadline')
         batch_op.create_unique_constraint(batch_op.f(OLD_KEY), ['person_id', 'assignment_id', 'kind', 'hours', 'period'])
