@@ -276,3 +276,53 @@ def test_the_latest_posting_index_replaces_the_assignment_one_and_downgrading_ke
 def test_the_latest_posting_index_replaces_the_assignment_one_and_downgrading_keeps_postings_on_postgresql():
     with throwaway_postgres_database() as url:
         _latest_posting_index(url)
+
+
+def _reminder_deadlines_on_upgrade_and_downgrade(url: str) -> None:
+    """Reminders from before 0028 without a deadline take the class's; downgrading keeps one row per old key."""
+    from assessment.db import make_session_factory
+    from tests.support.cohort import create_cohort
+
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            cohort = create_cohort(session, 1, reviews_per_submission=1, reviews_per_student=1)
+        migrate.downgrade(url, "0027")
+        insert_row = text("INSERT INTO reminders (assignment_id, person_id, kind, hours, period, deadline, status, "
+                          "attempts, claimed_at, last_error) SELECT a.id, p.id, :kind, :hours, :period, NULL, 'sent', "
+                          "0, CURRENT_TIMESTAMP, '' FROM assignments a, people p WHERE a.id = :assignment")
+        with engine.begin() as connection:
+            for kind, hours, period in (("review", 48, ""), ("submission", 6, ""), ("summary", 0, "2026-12-01")):
+                connection.execute(insert_row, {"kind": kind, "hours": hours, "period": period,
+                                                "assignment": cohort.assignment_id})
+        migrate.upgrade(url)
+        with engine.begin() as connection:
+            backfilled = connection.execute(text(
+                "SELECT r.kind, r.deadline = a.review_due, r.deadline = a.submission_due, r.deadline IS NULL "
+                "FROM reminders r JOIN assignments a ON a.id = r.assignment_id ORDER BY r.id")).all()
+            assert [tuple(row) for row in backfilled] == [("review", True, False, False),
+                                                          ("submission", False, True, False),
+                                                          ("summary", None, None, True)]
+            # The same reminder before a moved deadline: a row of its own now.
+            connection.execute(text(
+                "INSERT INTO reminders (assignment_id, person_id, kind, hours, period, deadline, status, attempts, "
+                "claimed_at, last_error) SELECT assignment_id, person_id, kind, hours, period, :later, 'sent', 0, "
+                "CURRENT_TIMESTAMP, '' FROM reminders WHERE kind = 'review'"), {"later": "2099-01-01 00:00:00+00:00"})
+        migrate.downgrade(url, "0027")
+        with engine.connect() as connection:
+            kept = connection.execute(text("SELECT kind, deadline FROM reminders ORDER BY id")).all()
+        assert [row[0] for row in kept] == ["submission", "summary", "review"]
+        assert str(kept[2][1]).startswith("2099-01-01")  # the later deadline's row is the one kept
+        migrate.upgrade(url)
+    finally:
+        engine.dispose()
+
+
+def test_reminders_without_a_deadline_take_the_classs_on_upgrade_on_sqlite(tmp_path):
+    _reminder_deadlines_on_upgrade_and_downgrade(sqlite_url(tmp_path))
+
+
+def test_reminders_without_a_deadline_take_the_classs_on_upgrade_on_postgresql():
+    with throwaway_postgres_database() as url:
+        _reminder_deadlines_on_upgrade_and_downgrade(url)
