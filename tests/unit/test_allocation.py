@@ -615,6 +615,10 @@ def test_a_seed_gives_exactly_this_allocation_when_everyone_reviews_each_other()
     (1, {100: [6, 11, 7], 101: [10, 14, 4], 102: [5, 8, 11], 103: [9, 2, 13], 104: [0, 6, 10], 105: [8, 0, 13],
          106: [5, 1, 3], 107: [1, 11, 12], 108: [9, 15, 10], 109: [4, 7, 14], 110: [15, 2, 3], 111: [12, 8, 13],
          112: [14, 0, 9]}),
+    # Here a submission straddling two passes draws one reviewer twice: the pin covers finding and swapping that slot.
+    (2, {100: [7, 5, 6], 101: [4, 15, 7], 102: [13, 15, 12], 103: [9, 11, 7], 104: [9, 14, 8], 105: [1, 8, 10],
+         106: [3, 14, 10], 107: [12, 0, 5], 108: [11, 13, 4], 109: [2, 6, 1], 110: [2, 3, 13], 111: [5, 1, 6],
+         112: [2, 11, 0]}),
 ])
 def test_a_seed_gives_exactly_this_allocation_to_a_class_in_teams(seed, reviewers_of):
     teams = {person: person // 3 for person in range(12)}
