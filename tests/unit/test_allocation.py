@@ -598,3 +598,90 @@ def test_the_array_passes_allocate_a_class_in_teams_themselves_without_falling_b
 def test_the_array_passes_are_tried_only_where_every_submission_has_room_to_swap(reviewer_groups, submission_groups,
                                                                                   taken):
     assert all((_passes(reviewer_groups, submission_groups, 2, seed) is not None) is taken for seed in range(20))
+
+
+# The same seed gives the same allocation: these pin what one seed gives on each path, so a change to how the random
+# draws are used (which an allocation's soundness alone would not show) is noticed.
+def test_a_seed_gives_exactly_this_allocation_when_everyone_reviews_each_other():
+    pairs = allocate({FIRST_SUBMISSION + person: person for person in range(7)}, list(range(7)), 2, seed=3)
+    assert pairs == [(6, 100), (2, 100), (3, 101), (0, 101), (4, 102), (3, 102), (5, 103), (6, 103), (0, 104),
+                     (5, 104), (2, 105), (1, 105), (1, 106), (4, 106)]
+
+
+@pytest.mark.parametrize(("seed", "reviewers_of"), [
+    (0, {100: [7, 11, 3], 101: [10, 9, 8], 102: [7, 5, 14], 103: [12, 6, 9], 104: [13, 8, 12], 105: [15, 2, 11],
+         106: [14, 5, 12], 107: [4, 1, 0], 108: [4, 10, 13], 109: [6, 2, 0], 110: [3, 15, 13], 111: [2, 15, 8],
+         112: [1, 4, 7]}),
+    (1, {100: [6, 11, 7], 101: [10, 14, 4], 102: [5, 8, 11], 103: [9, 2, 13], 104: [0, 6, 10], 105: [8, 0, 13],
+         106: [5, 1, 3], 107: [1, 11, 12], 108: [9, 15, 10], 109: [4, 7, 14], 110: [15, 2, 3], 111: [12, 8, 13],
+         112: [14, 0, 9]}),
+    # Here a submission straddling two passes draws one reviewer twice: the pin covers finding and swapping that slot.
+    (2, {100: [7, 5, 6], 101: [4, 15, 7], 102: [13, 15, 12], 103: [9, 11, 7], 104: [9, 14, 8], 105: [1, 8, 10],
+         106: [3, 14, 10], 107: [12, 0, 5], 108: [11, 13, 4], 109: [2, 6, 1], 110: [2, 3, 13], 111: [5, 1, 6],
+         112: [2, 11, 0]}),
+])
+def test_a_seed_gives_exactly_this_allocation_to_a_class_in_teams(seed, reviewers_of):
+    teams = {person: person // 3 for person in range(12)}
+    pairs = allocate({FIRST_SUBMISSION + person: person for person in range(13)}, list(range(16)), 3, seed=seed,
+                     teams=teams)
+    assert pairs == [(person, submission) for submission, people in reviewers_of.items() for person in people]
+
+
+def _refuse(*_args, **_kwargs):
+    raise AssertionError("this path must not be taken")
+
+
+def test_a_class_that_reviews_each_other_is_allocated_by_the_circulant_design_alone(monkeypatch):
+    monkeypatch.setattr(allocation, "_passes", _refuse)
+    monkeypatch.setattr(allocation, "_stream", _refuse)
+    pairs = allocate({FIRST_SUBMISSION + person: person for person in range(40)}, list(range(40)), 3, seed=5)
+    assert loads(pairs, list(range(40))) == dict.fromkeys(range(40), 3)
+
+
+def test_a_class_in_teams_without_forbidden_pairs_is_allocated_by_the_array_passes_alone(monkeypatch):
+    monkeypatch.setattr(allocation, "_stream", _refuse)
+    teams = {person: person // 3 for person in range(12)}
+    pairs = allocate({FIRST_SUBMISSION + person: person for person in range(13)}, list(range(16)), 3, seed=7,
+                     teams=teams)
+    assert Counter(submission for _, submission in pairs) == dict.fromkeys(range(100, 113), 3)
+
+
+def test_the_repair_may_spend_two_checks_per_allocated_pair_beyond_its_base_budget(monkeypatch):
+    budgets = []
+    repair = allocation._repair
+    monkeypatch.setattr(allocation, "_repair", lambda *args, budget: budgets.append(budget) or repair(*args, budget=budget))
+    allocate({FIRST_SUBMISSION + person: person for person in range(5)}, list(range(5)), 3, seed=1,
+             forbidden=lambda person, submission: False)
+    assert budgets == [allocation.REPAIR_BASE_BUDGET + 2 * 5 * 3]
+
+
+@pytest.mark.parametrize(("budget", "levelled"), [(6, True), (5, False)])
+def test_a_chain_found_with_the_last_of_the_budget_is_made_whole(budget, levelled):
+    # As in the chain above: two refused direct hand-overs, three relay checks (one accepted), then the hand-over from
+    # the relay: six checks. The whole chain is made at once, so six are enough and five are not.
+    assigned = [[0], [0], [1]]
+    allowed = {(0, 0), (0, 1), (1, 0), (1, 2), (2, 2)}
+    allocation._repair(assigned, 3, lambda reviewer, submission: (reviewer, submission) in allowed, budget=budget)
+    assert assigned == ([[1], [0], [2]] if levelled else [[0], [0], [1]])
+
+
+@pytest.mark.parametrize("budget", [3, 4, 5])
+def test_a_search_for_a_relay_spends_exactly_its_budget(budget):
+    # Reviewer 0 has two reviews, reviewer 1 none, and nobody else may take anything: two direct checks, then up to
+    # four relay checks (reviewers 1 and 2 for each of 0's two submissions) before the search gives up.
+    assigned = [[0], [0], [2]]
+    checked = []
+    allocation._repair(assigned, 3, lambda reviewer, submission: checked.append((reviewer, submission)) and False,
+                       budget=budget)
+    assert len(checked) == budget
+    assert assigned == [[0], [0], [2]]
+
+
+def test_once_the_loads_are_level_the_repair_checks_nothing_more():
+    # Loads 3, 1, 1: one hand-over from reviewer 0 to reviewer 1 leaves 2, 2, 1, and that is the end of it.
+    assigned = [[0], [0], [0], [1], [2]]
+    checked = []
+    allocation._repair(assigned, 3, lambda reviewer, submission: checked.append((reviewer, submission)) or True,
+                       budget=1000)
+    assert checked == [(1, 0)]
+    assert assigned == [[1], [0], [0], [1], [2]]
