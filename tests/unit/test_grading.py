@@ -467,3 +467,24 @@ def test_grading_turns_flexible_exactly_the_set_days_after_the_review_deadline()
     assert flexible_grading_open(due, 2, due + timedelta(days=2)) is True
     assert flexible_grading_open(due, 0, due) is True
     assert flexible_grading_open(due, None, due + timedelta(days=365)) is False
+
+
+def test_without_a_measure_of_quality_half_the_required_reviews_earn_half_the_reviewing_share():
+    breakdown = final_grade(inputs(reviewing_quality=None, reviews_done=1, reviews_required=2))
+    assert (breakdown.reviewing_points, breakdown.total) == (20.0, 68.0)
+
+
+@pytest.mark.parametrize("weight", [100.0, 0.0])
+def test_a_submission_weight_of_0_or_100_percent_is_allowed(weight):
+    assert final_grade(inputs(submission_weight=weight, submission_score=1.0, reviewing_quality=1.0)).total == 100.0
+
+
+@pytest.mark.parametrize("weight", [100.5, -0.5])
+def test_a_submission_weight_just_outside_0_to_100_percent_is_refused_with_its_value(weight):
+    with pytest.raises(ValueError, match=rf"^submission_weight is a percentage from 0 to 100, not {weight}$"):
+        final_grade(inputs(submission_weight=weight))
+
+
+def test_the_late_deduction_is_kept_to_the_hundredth_not_rounded_to_whole_points():
+    breakdown = final_grade(inputs(late_penalty=0.1))
+    assert (breakdown.late_deduction, breakdown.total) == (4.8, 79.2)
