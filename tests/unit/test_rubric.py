@@ -296,6 +296,11 @@ def test_a_rubric_of_100_criteria_is_allowed_and_one_of_101_is_refused():
     assert problems == {"criteria": "A rubric can have at most 100 criteria."}
 
 
+def test_too_many_criteria_of_zero_weight_are_told_the_limit_first():
+    problems = Rubric(tuple(levels_criterion(f"c{index}", weight=0) for index in range(101))).problems()
+    assert problems == {"criteria": "A rubric can have at most 100 criteria."}
+
+
 def test_a_criterion_of_20_levels_is_allowed_and_one_of_21_is_refused():
     def levels(count):
         return tuple(Level(points, f"Level {points}") for points in range(count))
