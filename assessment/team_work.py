@@ -56,7 +56,8 @@ class TeamsOverview:
     history: list[TeamMembership] = field(default_factory=list)
 
 
-def _locked_team_assignment(session: Session, assignment_id: int) -> Assignment:
+def locked_team_assignment(session: Session, assignment_id: int) -> Assignment:
+    """The team assignment, its row locked for the change to come; refused when it is gone or not a team one."""
     assignment = session.scalars(select(Assignment).where(Assignment.id == assignment_id).with_for_update()
                                  .execution_options(populate_existing=True)).one_or_none()
     if assignment is None:
@@ -104,7 +105,7 @@ def _replace_teams(session: Session, assignment: Assignment, teams: list[tuple[s
 def make_teams(session: Session, assignment_id: int, sizes: tuple[int, int], staff_id: int, now: datetime, *,
                seed: int, balance_by: Mapping[int, str] | None = None) -> list[Team]:
     """The tool makes teams of every student of the course, `sizes` = (smallest, largest) members."""
-    assignment = _locked_team_assignment(session, assignment_id)
+    assignment = locked_team_assignment(session, assignment_id)
     students = _students(session, assignment.course_id)
     grouped = form_teams([person.id for person in students], sizes[0], sizes[1], seed=seed, attribute=balance_by)
     return _replace_teams(session, assignment, [(N_("Team %(number)s", number=number), members)
@@ -114,7 +115,7 @@ def make_teams(session: Session, assignment_id: int, sizes: tuple[int, int], sta
 
 def import_teams(session: Session, assignment_id: int, csv_text: str, staff_id: int, now: datetime) -> list[Team]:
     """Teams from the instructor's CSV (team, student by email or LMS user id), checked line by line."""
-    assignment = _locked_team_assignment(session, assignment_id)
+    assignment = locked_team_assignment(session, assignment_id)
     roster: dict[str, int] = {}
     for person in _students(session, assignment.course_id):
         for name in (person.email, person.subject):
@@ -129,7 +130,7 @@ def import_teams(session: Session, assignment_id: int, csv_text: str, staff_id: 
 def move_student(session: Session, assignment_id: int, person_id: int, team_id: int, staff_id: int,
                  now: datetime) -> TeamMembership:
     """Staff move a student into a team (out of their current one, if any); rules 3 to 5."""
-    assignment = _locked_team_assignment(session, assignment_id)
+    assignment = locked_team_assignment(session, assignment_id)
     _ensure_teams_changeable(session, assignment, now)
     team = session.get(Team, team_id)
     if team is None or team.assignment_id != assignment.id:

@@ -27,6 +27,7 @@ from assessment.models import (
 )
 from assessment.phases import Phase, Timeline
 from assessment.student_progress import TeammateRatingFacts
+from assessment.team_work import locked_team_assignment
 from assessment.teammate_evaluation import COMMENT_LIMIT, TeammateEvaluation
 
 EVALUATION_OFF: str = N_("This assignment has no teammate evaluation: there is nothing to rate here.")
@@ -74,12 +75,7 @@ def evaluation_locks(session: Session, assignment: Assignment) -> dict[str, str]
 # 3. Once any rating exists, evaluation stays on and its criteria, scale and self-rating stay as they are; the
 #    weight, cap and non-rater rule still change, since they only decide how the ratings move grades.
 def set_teammate_evaluation(session: Session, assignment_id: int, evaluation: TeammateEvaluation | None) -> None:
-    assignment = session.scalars(select(Assignment).where(Assignment.id == assignment_id).with_for_update()
-                                 .execution_options(populate_existing=True)).one_or_none()
-    if assignment is None:
-        raise NotFound(N_("This assignment no longer exists."))
-    if not assignment.team_assignment:
-        raise NotAllowed(N_("This is not a team assignment; make it one in the settings first."))
+    assignment = locked_team_assignment(session, assignment_id)
     if evaluation is not None:
         evaluation.validate()
     if ratings_exist(session, assignment.id):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
+from sqlalchemy.orm import Session
 from werkzeug import Response
 
 from assessment.calibration_training import student_status
@@ -41,23 +43,23 @@ from lti_tool.views.rubric_entry import read_rubric_entry
 bp = Blueprint("reviewing", __name__)
 
 
-
 @bp.post("/links/<int:link_id>/reviews/next")
 def next_review(link_id: int) -> Response:
-    view = launched_view(link_id)
-    assignment = view.require_assignment()
-    calibration = student_status(db(), assignment, view.person.id)
-    return _open_review(link_id, lambda: _counted(lambda: request_review(
-        db(), ReviewerContext(assignment.id, view.person.id, calibration.done), utcnow())))
+    return _hand_out(link_id, request_review)
 
 
 @bp.post("/links/<int:link_id>/reviews/bonus")
 def bonus_review(link_id: int) -> Response:
     """An extra review a student who did their quota chose to take, of work short of its reviews."""
+    return _hand_out(link_id, request_bonus_review)
+
+
+def _hand_out(link_id: int, hand_out: Callable[[Session, ReviewerContext, datetime], HandedOut]) -> Response:
+    """Open the review the queue hands the student (their next one, or a bonus one), or say why there is none."""
     view = launched_view(link_id)
     assignment = view.require_assignment()
     calibration = student_status(db(), assignment, view.person.id)
-    return _open_review(link_id, lambda: _counted(lambda: request_bonus_review(
+    return _open_review(link_id, lambda: _counted(lambda: hand_out(
         db(), ReviewerContext(assignment.id, view.person.id, calibration.done), utcnow())))
 
 
