@@ -881,7 +881,6 @@ class Reminder(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
 
 
-
 class WarningDismissal(Base):
     """Staff's decision that one kind of reviewer warning about one reviewer needs nothing more, until undone."""
 

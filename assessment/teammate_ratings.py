@@ -27,7 +27,7 @@ from assessment.models import (
 )
 from assessment.phases import Phase, Timeline
 from assessment.student_progress import TeammateRatingFacts
-from assessment.team_work import locked_team_assignment
+from assessment.team_work import current_team, locked_team_assignment
 from assessment.teammate_evaluation import COMMENT_LIMIT, TeammateEvaluation
 
 EVALUATION_OFF: str = N_("This assignment has no teammate evaluation: there is nothing to rate here.")
@@ -146,9 +146,7 @@ def _evaluation(assignment: Assignment) -> TeammateEvaluation:
 
 
 def _team_of(session: Session, assignment_id: int, person_id: int) -> Team:
-    team = session.scalars(select(Team).join(TeamMembership, TeamMembership.team_id == Team.id).where(
-        TeamMembership.assignment_id == assignment_id, TeamMembership.person_id == person_id,
-        TeamMembership.until.is_(None))).one_or_none()
+    team = current_team(session, assignment_id, person_id)
     if team is None:
         raise NotFound(N_("You are in no team, so there are no teammates for you to rate. If you worked in a team, "
                           "ask your instructor to place you in it."))

@@ -26,6 +26,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from assessment.assignment_settings import (
     AGGREGATION_METHODS,
+    MAX_FLEXIBLE_DAYS,
+    MAX_POINTS,
     AllocationMode,
     Anonymity,
     AssignmentSettings,
@@ -171,10 +173,10 @@ class SettingsForm(NewActivityForm):
     lease_hours = IntegerField(_l("Hours a reviewer keeps a review before it returns to the pool"), default=24,
                                validators=[required(), between(1, 336)])
     bonus_review_points = DecimalField(_l("Points each optional bonus review adds to the reviewing grade (0: none)"),
-                                       default=0, places=None, validators=[Optional(), between(0, 100)])
+                                       default=0, places=None, validators=[Optional(), between(0, MAX_POINTS)])
     flexible_grading_days = IntegerField(_l("Days after the review deadline when work short of reviews is graded "
                                             "from the reviews it has (empty: never, staff assess it)"),
-                                         validators=[Optional(), between(0, 60)])
+                                         validators=[Optional(), between(0, MAX_FLEXIBLE_DAYS)])
     calibration_examples_required = IntegerField(_l("Calibration examples each student assesses first (0: none)"),
                                                  default=0, validators=[required(), between(0, 10)])
     calibration_pass_accuracy = IntegerField(_l("Accuracy that passes calibration (%)"), default=80,

@@ -25,6 +25,7 @@ DATABASE_TIMEOUT_SECONDS = 2.0
 _pending: dict[Engine, _PendingCheck] = {}
 _pending_lock = threading.Lock()
 
+
 @dataclass(frozen=True)
 class Check:
     """One check's verdict. `detail` is safe to show anyone (no address, no credential); `cause` is for the
@@ -78,7 +79,7 @@ def _database(engine: Engine, timeout_seconds: float) -> Check:
         with engine.connect() as connection:
             if engine.dialect.name == "postgresql":
                 # The server ends a blocked statement (and so frees this thread and its connection) soon after
-                # the caller stopped waiting; SET LOCAL lasts until the connection goes back to the pool.
+                # the caller stopped waiting; SET LOCAL lasts until this check's transaction ends.
                 connection.execute(text(f"SET LOCAL statement_timeout = {int(timeout_seconds * 1000) + 1000}"))
             status = schema_status(connection)
     except Exception as error:  # noqa: BLE001 - whatever stops a connection makes the database unusable

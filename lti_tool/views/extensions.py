@@ -49,7 +49,7 @@ def page(link_id: int) -> str:
 
 def _form(view: LaunchView, formdata: object = None) -> ExtensionForm:
     assignment = view.require_assignment()
-    form = ExtensionForm(formdata=formdata) if formdata is not None else ExtensionForm(formdata=None)
+    form = ExtensionForm(formdata=formdata)
     students = db().execute(
         select(Person).join(Enrollment, Enrollment.person_id == Person.id)
         .where(Enrollment.course_id == view.course.id, Enrollment.role == CourseRole.STUDENT)
