@@ -32,6 +32,7 @@ from assessment.grading import (
     disagreement_limit,
     final_grade,
     flexible_grading_open,
+    holds_grade,
     needs_attention,
     review_spread,
     reviewing_grade,
@@ -332,7 +333,7 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
             changed_rows.append({"id": existing[student], **computed})
         else:
             new_rows.append({"assignment_id": assignment_id, "person_id": student, **computed})
-        graded.append(Graded(student, total, bool(attention) and override is None))
+        graded.append(Graded(student, total, holds_grade(attention) and override is None))
     # One executemany each, rather than a flush per grade; NULLs written as such keep the rows in one batch. The
     # UPDATE by primary key also brings any of these grades the session holds up to date.
     if new_rows:

@@ -178,12 +178,19 @@ def request_bonus_review(session: Session, asking: ReviewerContext, now: datetim
         reclaim_expired_leases(session, now, asking.assignment_id)
     lease = {"assignment": asking.assignment_id, "reviewer": asking.reviewer_id, "now": now, "bonus": True,
              "lease_expires_at": lease_end(now, standing.lease_hours, standing.review_due)}
+    connection = session.connection()
+    reclaimed_everyone = False
     for attempt in range(CLAIM_TRIES):
-        handed = _hand_out(session.connection(), lease, standing.reviews_per_submission)
+        handed = _hand_out(connection, lease, standing.reviews_per_submission)
         if handed is None and _under_quota_exists(session, asking.assignment_id, asking.reviewer_id,
                                                   standing.reviews_per_submission):
             time.sleep(0.01 * (attempt + 1))  # other reviewers hold its locks for a moment
             continue
+        if handed is None and not reclaimed_everyone:
+            # As the queue's rule 6: work whose only open reviews ran out of time is short again.
+            reclaimed_everyone = True
+            if reclaim_expired_leases(session, now, asking.assignment_id):
+                continue
         if handed is None:
             raise NothingToReview(N_("Every classmate's work you could review has its reviews: no extra review is "
                                      "needed now. Thank you for offering."))

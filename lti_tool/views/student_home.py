@@ -60,17 +60,18 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
         time_left=partial(time_left, now=now),
         now=now,
         reminders=home_reminders(assignment, overview, now),
-        bonus_offer=bonus_offered(assignment, overview, now),
+        bonus_offer=bonus_offered(assignment, overview),
         mail_on=current_app.config["PEERLTI_SETTINGS"].mail is not None,
         reminder_form=ReminderEmailsForm(formdata=None),
     )
 
 
-def bonus_offered(assignment: Assignment, overview: StudentOverview, now: datetime) -> bool:
+def bonus_offered(assignment: Assignment, overview: StudentOverview) -> bool:
     """Whether the home offers an extra review: reviewing is open in queue mode and the student's reviews are done.
     The offer costs the page no query; whether work is still short is found when they take it."""
     review = overview.progress.step(StepKind.REVIEW)
-    return (assignment.phase_at(now) is Phase.REVIEW and assignment.allocation_mode is AllocationMode.QUEUE
+    # The student's own phase: an extended reviewer may still be reviewing after the class has moved on.
+    return (overview.phase is Phase.REVIEW and assignment.allocation_mode is AllocationMode.QUEUE
             and review is not None and review.state is StepState.DONE)
 
 

@@ -19,6 +19,7 @@ from lti_tool.spreadsheet import csv_lines, file_name
 from lti_tool.templating import stored_message
 from lti_tool.views.course import staff_view
 from lti_tool.views.dashboard import _csv_response, _moment, _number
+from workers.locks import try_lock
 
 bp = Blueprint("team_grades", __name__)
 
@@ -41,8 +42,15 @@ def set_factor(link_id: int, person_id: int) -> Response:
         factor = float(raw) if raw else None
     except ValueError:
         factor = math.nan  # refused below with the range, as any other number out of it
-    override_factor(db(), view.require_assignment().id, person_id, factor, request.form.get("reason", ""),
-                    view.person.id, utcnow())
+    assignment_id = view.require_assignment().id
+    # The grading run's lock: a run that read the overrides before this one and wrote grades after it would leave the
+    # member's grade without the factor just set.
+    if not try_lock(db(), "run_grading", assignment_id):
+        db().rollback()
+        flash(gettext("Grades are already being computed for this activity (by a colleague or by the schedule). "
+                      "Reload this page in a moment to see them."))
+        return redirect(url_for("team_grades.page", link_id=link_id), 303)
+    override_factor(db(), assignment_id, person_id, factor, request.form.get("reason", ""), view.person.id, utcnow())
     db().commit()
     flash(gettext("Contribution factor set; the member's grade is worked out again. Release grades to send it.")
           if factor is not None else gettext("Contribution factor cleared; the ratings decide it again."))

@@ -70,6 +70,21 @@ def test_no_bonus_review_is_handed_out_for_work_that_has_its_reviews(session):
     assert session.scalar(select(func.count()).select_from(Review)) == 4
 
 
+def test_work_held_only_by_a_classmates_run_out_lease_is_served_as_a_bonus_review(session):
+    cohort, now = _class_with_reviews(session, [(0, 1), (1, 2), (3, 0)])
+    session.execute(insert(Review).values(
+        assignment_id=cohort.assignment_id, submission_id=cohort.submission_ids[3], reviewer_id=cohort.student_ids[2],
+        kind=ReviewKind.PEER, status=ReviewStatus.ASSIGNED, assigned_at=now - timedelta(days=2),
+        lease_expires_at=now - timedelta(hours=1), selections={}, comments={}, beyond_quota=False))
+    session.execute(update(Submission).where(Submission.id == cohort.submission_ids[3])
+                    .values(review_load=Submission.review_load + 1))
+    session.commit()
+
+    handed = request_bonus_review(session, _asking(cohort, 0), now)
+
+    assert handed.submission_id == cohort.submission_ids[3]
+
+
 def test_the_ordinary_queue_still_hands_out_nothing_once_the_quota_is_done(session):
     cohort, now = _class_with_reviews(session, [(0, 1)])
 

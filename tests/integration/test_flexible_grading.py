@@ -32,12 +32,14 @@ def _graded(session, flexible_days: int | None, days_since_deadline: float
         review_opens=deadline - timedelta(days=3), review_due=deadline, results_release=now + timedelta(days=5),
         phase_override=None, flexible_grading_days=flexible_days))
     session.commit()
-    run_grading(session, cohort.assignment_id, now, "mean")
+    ran = run_grading(session, cohort.assignment_id, now, "mean")
     session.commit()
     by_person = {grade.person_id: grade for grade in session.scalars(select(Grade))}
     graded = {index: by_person[student] for index, student in enumerate(cohort.student_ids)}
     assignment = session.get(Assignment, cohort.assignment_id)
     in_triage = {row.person_id: row.doubts for row in triage(student_rows(session, assignment, now))}
+    # What the run tells staff ("N grades need your attention") holds a grade as its stored row does.
+    assert {item.person_id: item.held for item in ran} == {person: grade.held for person, grade in by_person.items()}
     return graded, {index: in_triage.get(student) for index, student in enumerate(cohort.student_ids)}
 
 

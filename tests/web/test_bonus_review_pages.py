@@ -4,11 +4,13 @@ the review phase, counted in the reviewing grade as the instructor sets."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from assessment.models import Assignment, Review, ReviewStatus
+from assessment.models import Assignment, Extension, Person, Review, ReviewStatus
+from assessment.personal_dates import Step
 from tests.support.access import visitor_of_kind
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
@@ -66,6 +68,27 @@ def test_no_extra_review_is_taken_once_reviewing_closed(instructor, class_in_rev
     assert "Reviewing is closed, so no extra review can be taken." in page_text(refused)
     assert "Optional: one more review" not in page_text(student.get("/links/{link}"))
     assert len(see_committed(session).scalars(select(Review)).all()) == 1
+
+
+def test_a_reviewer_whose_extension_runs_after_the_class_deadline_is_still_offered_an_extra_review(
+        class_in_review, session):
+    _one_review_each(session)
+    student = class_in_review["student-1"]
+    _review(student, "/links/{link}/reviews/next", session)
+    now = datetime.now(UTC)
+    committed = see_committed(session)
+    person = committed.scalars(select(Person).where(Person.subject == "student-1")).one()
+    assignment = committed.scalars(select(Assignment)).one()
+    assignment.review_due = now - timedelta(hours=1)  # the class has moved on to grading; this student has not
+    committed.add(Extension(assignment_id=assignment.id, person_id=person.id, step=Step.REVIEW,
+                            until=now + timedelta(days=2), reason="Hospital stay"))
+    committed.commit()
+
+    offered = page_text(student.get("/links/{link}"))
+    bonus = _review(student, "/links/{link}/reviews/bonus", session)
+
+    assert "Optional: one more review" in offered
+    assert see_committed(session).get(Review, bonus).bonus is True
 
 
 @pytest.mark.parametrize("kind", ["instructor", "teaching assistant", "student of another course"])

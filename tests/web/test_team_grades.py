@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
 from assessment.grading_run import release_grades
 from assessment.models import Assignment, ContributionOverride, Grade, Person, Team, TeammateRating, TeamMembership
@@ -17,7 +18,9 @@ from assessment.team_grades import TeamGrading
 from assessment.teammate_evaluation import RatingCriterion, TeammateEvaluation
 from tests.support.access import STAFF, VISITORS, observed_and_expected, visitor_of_kind
 from tests.support.rows import see_committed
+from tests.support.services import uses_postgres
 from tests.support.visitor import Visitor, page_text
+from workers.locks import try_lock
 
 STUDENTS = ("student-1", "student-2", "student-3", "student-4")
 CSV = "team,student\nRed,amara.okafor@example.edu\nRed,student-2\nBlue,chloe.dubois@example.edu\nBlue,student-4\n"
@@ -149,6 +152,21 @@ def test_the_grades_triage_shows_the_teammate_warnings_with_their_evidence(instr
 
     assert "possible manipulation: rated themselves 5 and no teammate above 2" in page
     assert "possible manipulation" in overview
+
+
+def test_a_factor_set_while_grades_are_being_computed_is_refused_and_nothing_is_kept(instructor, students,
+                                                                                     session, engine):
+    if not uses_postgres():
+        pytest.skip("SQLite runs one writer at a time: a grading run and an override cannot overlap there")
+    people = graded_with_ratings(instructor, session)
+    assignment_id = see_committed(session).scalar(select(Assignment.id))
+    with engine.connect() as running:  # a grading run in progress holds its lock until its transaction ends
+        assert try_lock(Session(running), "run_grading", assignment_id)
+        refused = instructor.post(f"/links/{{link}}/teams/grades/{people['Amara Okafor']}/factor",
+                                  {"factor": "1.1", "reason": "Led the work"})
+
+    assert "Grades are already being computed for this activity" in page_text(refused)
+    assert see_committed(session).scalars(select(ContributionOverride)).all() == []
 
 
 def test_staff_set_a_factor_with_a_reason_and_the_member_reads_it_after_release(instructor, students, session):
