@@ -116,7 +116,7 @@ def test_the_instructor_sets_what_a_bonus_review_adds_and_the_offer_says_it(inst
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"bonus_review_points": "-1"}, "Number must be between 0 and 100."),
+    ({"bonus_review_points": "-1"}, "Number must be between 0 and 10000."),
     ({"bonus_review_points": "60"}, "A bonus review adds between 0 and the points possible."),
     ({"flexible_grading_days": "61"}, "Number must be between 0 and 60."),
     ({"flexible_grading_days": "two"}, "Not a valid integer value."),
