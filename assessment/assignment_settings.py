@@ -90,6 +90,7 @@ class AssignmentSettings:
     calibration: CalibrationPolicy = field(default=CalibrationPolicy(examples_required=0, pass_accuracy=0.8, attempts=2))
     reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS  # before each deadline; () for no reminders
     team_assignment: bool = False  # work handed in and reviewed team by team
+    reviews_by_team: bool = False  # in a team assignment: one review per team, not one per member
 
     def problems(self) -> dict[str, str]:
         problems = dict(self.timeline.problems())

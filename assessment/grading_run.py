@@ -62,6 +62,7 @@ from assessment.score_progress import StudentWork, activity_progress, grading_pr
 from assessment.services import get_assignment, plain_text
 from assessment.student_dates import waiting_students
 from assessment.team_grades import TeamGrading
+from assessment.team_reviews import reviews_by_team, team_credit
 from assessment.team_work import current_teams
 from assessment.write_rules import ensure_gradable, ensure_releasable
 
@@ -78,6 +79,7 @@ class ReviewRow(NamedTuple):
     score: float | None
     selections: dict[str, float]
     bonus: bool  # a bonus review, beyond the reviewer's quota
+    reviewing_team_id: int | None = None  # a team's review (where each team writes one)
 
 
 class SubmissionRow(NamedTuple):
@@ -127,7 +129,7 @@ def _cohort(session: Session, assignment: Assignment) -> Cohort:
                         if team in by_team}
     reviews = [ReviewRow(*row) for row in session.execute(
         select(Review.id, Review.submission_id, Review.reviewer_id, Review.kind, Review.score, Review.selections,
-               Review.bonus)
+               Review.bonus, Review.reviewing_team_id)
         .where(Review.assignment_id == assignment.id, Review.status == ReviewStatus.SUBMITTED)
         .order_by(Review.id))]
     accuracy = (accuracies(session, assignment, set(student_ids)) if assignment.calibration_examples_required
@@ -197,7 +199,7 @@ def _peer_and_staff_scores(cohort: Cohort) -> tuple[list[PeerScore[int, int]], d
     return scores, known
 
 
-def _reviewing_quality(cohort: Cohort) -> dict[int, float]:
+def _reviewing_quality(cohort: Cohort) -> dict[int | tuple[str, int], float]:
     rubric = cohort.assignment.rubric
     if rubric is None or not cohort.peer_reviews:
         return {}
@@ -213,7 +215,9 @@ def _reviewing_quality(cohort: Cohort) -> dict[int, float]:
     for review in cohort.staff_reviews:
         consensus[review.submission_id] = dict(review.selections)
     return reviewing_grade(
-        [ReviewerAccuracy(r.reviewer_id, r.submission_id, r.selections) for r in cohort.peer_reviews],
+        # A team's review is graded as the team's (team_reviews' rule 6); its members are credited with it below.
+        [ReviewerAccuracy(team_credit(r.reviewer_id, r.reviewing_team_id), r.submission_id, r.selections)
+         for r in cohort.peer_reviews],
         consensus,
         {c.key: (c.low, c.high) for c in rubric.criteria},
         {c.key: c.weight for c in rubric.criteria},
@@ -245,11 +249,15 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     received: dict[int, int] = defaultdict(int)
     for review in cohort.peer_reviews:
         received[review.submission_id] += 1
-    done: dict[int, int] = defaultdict(int)
-    bonus: dict[int, int] = defaultdict(int)
+    done: dict[int | tuple[str, int], int] = defaultdict(int)
+    bonus: dict[int | tuple[str, int], int] = defaultdict(int)
     for review in cohort.peer_reviews:
-        done[review.reviewer_id] += 1
-        bonus[review.reviewer_id] += review.bonus
+        done[team_credit(review.reviewer_id, review.reviewing_team_id)] += 1
+        bonus[team_credit(review.reviewer_id, review.reviewing_team_id)] += review.bonus
+    # Where each team writes one review, every member is credited with the team's reviews (team_reviews' rule 6).
+    credit: dict[int, int | tuple[str, int]] = {
+        person: team_credit(person, team) for person, team in current_teams(session, assignment.id).items()
+    } if reviews_by_team(assignment) else {}
     scores_of: dict[int, list[float]] = defaultdict(list)
     for review in cohort.peer_reviews:
         if review.score is not None:
@@ -285,17 +293,18 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
         if submission is None and not assignment.zero_for_missing_work:
             continue  # the assignment gives no grade at all for missing work
         estimate = by_submission.get(submission.id) if submission else None
+        credited = credit.get(student, student)
         breakdown = final_grade(GradeInputs(
             # The estimate is on the assignment's points; the grade composition takes the fraction of them.
             submission_score=estimate.score / assignment.points_possible if estimate else None,
             points_possible=assignment.points_possible,
             submission_weight=assignment.submission_weight,
-            reviewing_quality=quality.get(student),
+            reviewing_quality=quality.get(credited),
             calibration_accuracy=cohort.accuracy.get(student),
-            reviews_done=done[student],
+            reviews_done=done[credited],
             reviews_required=assignment.reviews_per_student,
             late_penalty=submission.late_penalty if submission else 0.0,
-            bonus_points=bonus[student] * assignment.bonus_review_points,
+            bonus_points=bonus[credited] * assignment.bonus_review_points,
         ))
         attention = needs_attention(
             estimate.std if estimate else 0.0, received[submission.id] if submission else 0,
@@ -469,6 +478,16 @@ def _student_work(session: Session, assignment: Assignment) -> Callable[[int], S
     reviews = {reviewer: (int(peer), bool(own)) for reviewer, peer, own in session.execute(
         select(Review.reviewer_id, submitted(ReviewKind.PEER), submitted(ReviewKind.SELF))
         .where(Review.assignment_id == assignment.id).group_by(Review.reviewer_id))}
+    if reviews_by_team(assignment):
+        # Each member has done the team's reviews (team_reviews' rule 6); their own self-assessment stays theirs.
+        by_team = dict(session.execute(
+            select(Review.reviewing_team_id, submitted(ReviewKind.PEER))
+            .where(Review.assignment_id == assignment.id, Review.reviewing_team_id.is_not(None))
+            .group_by(Review.reviewing_team_id)).all())
+        for person, team in current_teams(session, assignment.id).items():
+            own_row = reviews.get(person)
+            if team in by_team or own_row is not None:
+                reviews[person] = (int(by_team.get(team) or 0), bool(own_row and own_row[1]))
     calibrated = set(session.scalars(
         select(CalibrationAttempt.student_id).distinct()
         .join(CalibrationExample, CalibrationExample.id == CalibrationAttempt.example_id)

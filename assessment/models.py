@@ -217,6 +217,9 @@ class Assignment(Base):
     # Work is handed in and reviewed team by team (see assessment.team_work). Only a server default, as
     # instructions_markdown: rows inserted by the schema of older revisions leave it to the database.
     team_assignment: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # In a team assignment, each team writes one review of each work it reviews (any member writes it) instead of
+    # every member reviewing alone (see assessment.team_reviews). Only a server default, as instructions_markdown.
+    reviews_by_team: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # Teammates' ratings of each other (assessment.teammate_evaluation.TeammateEvaluation's document); None: a team
     # assignment without them, where every member gets the team's grade.
     teammate_evaluation_document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
@@ -294,6 +297,7 @@ class Assignment(Base):
             calibration=self.calibration_policy,
             reminder_hours=tuple(self.reminder_hours if self.reminder_hours is not None else DEFAULT_REMINDER_HOURS),
             team_assignment=self.team_assignment,
+            reviews_by_team=bool(self.reviews_by_team),
         )
 
     @property
@@ -340,6 +344,7 @@ class Assignment(Base):
         self.calibration_attempts = settings.calibration.attempts
         self.reminder_hours = list(settings.reminder_hours)
         self.team_assignment = settings.team_assignment
+        self.reviews_by_team = settings.team_assignment and settings.reviews_by_team
 
 
 class Submission(Base):
@@ -546,7 +551,10 @@ class Review(Base):
     submission_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("submission_versions.id", ondelete="CASCADE"), index=True
     )
+    # The student who took the review (of a team's review: the member who claimed it for the team).
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    # A team's review (the assignment's reviews_by_team): every member of this team may read and write it.
+    reviewing_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     kind: Mapped[ReviewKind] = mapped_column(_enum(ReviewKind, 16))
     status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus, 16))
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -572,6 +580,7 @@ class Review(Base):
     submission: Mapped[Submission] = relationship()
     submission_version: Mapped[SubmissionVersion | None] = relationship()
     reviewer: Mapped[Person] = relationship()
+    reviewing_team: Mapped[Team | None] = relationship()
 
     @property
     def assessed_version(self) -> SubmissionVersion | None:
@@ -584,6 +593,23 @@ class Review(Base):
     def is_open(self, now: datetime) -> bool:
         """Still the reviewer's to work on: assigned, and its lease (if any) not run out."""
         return self.status is ReviewStatus.ASSIGNED and (self.lease_expires_at is None or self.lease_expires_at > now)
+
+
+class ReviewSave(Base):
+    """One save of a team's review: which member saved (or submitted) it, when, and the review's version it made.
+
+    Staff read them to see who wrote what; the authors and the other teams never do."""
+
+    __tablename__ = "review_saves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(Integer)
+    submitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person | None] = relationship()
 
 
 class FlagReason(enum.StrEnum):

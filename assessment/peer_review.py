@@ -52,6 +52,18 @@ from assessment.models import (
 from assessment.phases import Phase, Timeline
 from assessment.services import get_assignment, plain_text
 from assessment.student_dates import dates_of
+from assessment.team_reviews import (
+    TeamClaim,
+    claim_for_team,
+    is_member_now,
+    lock_team,
+    record_save,
+    reviews_by_team,
+    team_standing,
+    written_by,
+)
+from assessment.team_reviews import others_not_reviewed as team_others_not_reviewed
+from assessment.team_reviews import under_quota_exists as team_under_quota_exists
 from assessment.team_work import current_teams, ever_in_team, own_work
 from assessment.write_rules import ensure_feedback_open, ensure_open, ensure_review_writable, phase_for
 
@@ -104,8 +116,9 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
     """
     session.flush()  # the statements below go to the connection, past the session's autoflush
     connection = session.connection()
-    standing = _standing(session, asking, now)
+    standing = _as_team(session, _standing(session, asking, now), asking.assignment_id, now)
     reviewer = asking.reviewer_id
+    team = standing.reviewing_team
     if standing.role is not CourseRole.STUDENT:
         raise NotAllowed(N_("Only students of this course review peers' work."))
     state = QueueState(
@@ -130,9 +143,9 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
              "lease_expires_at": lease_end(now, standing.lease_hours, standing.review_due)}
     reclaimed_everyone = False
     for attempt in range(CLAIM_TRIES):
-        handed = _hand_out(connection, lease, standing.reviews_per_submission)
-        if handed is None and _under_quota_exists(session, asking.assignment_id, reviewer,
-                                                   standing.reviews_per_submission):
+        handed = _claim(session, lease, standing.reviews_per_submission, team)
+        if handed is None and _work_under_quota(session, asking.assignment_id, reviewer, team,
+                                                standing.reviews_per_submission):
             # Work under k exists but other reviewers hold its locks for a moment: look again shortly.
             time.sleep(0.01 * (attempt + 1))
             continue
@@ -141,9 +154,10 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
             if reclaim_expired_leases(session, now, asking.assignment_id):
                 continue
         if handed is None:
-            handed = _hand_out(connection, lease, None)
+            handed = _claim(session, lease, None, team)
         if handed is None:
-            waiting = others_not_reviewed(session, asking.assignment_id, reviewer)
+            waiting = (team_others_not_reviewed(session, asking.assignment_id, team) if team is not None
+                       else others_not_reviewed(session, asking.assignment_id, reviewer))
             raise NothingToReview(why_nothing_to_review(replace(state, eligible_submissions=waiting)))
         return handed
     raise NothingToReview(N_("Many reviewers are asking for work at this moment; try again in a few seconds."))
@@ -164,6 +178,9 @@ def request_bonus_review(session: Session, asking: ReviewerContext, now: datetim
     standing = _standing(session, asking, now)
     if standing.role is not CourseRole.STUDENT:
         raise NotAllowed(N_("Only students of this course review peers' work."))
+    if standing.reviewing_team is not None:
+        raise NothingToReview(N_("Extra reviews are not offered when each team writes one review of the work it "
+                                 "reviews."))
     if standing.phase is not Phase.REVIEW:
         raise NothingToReview(N_("Reviewing is closed, so no extra review can be taken."))
     if (standing.needs_submission and standing.own_submission is None) or not asking.calibration_done:
@@ -214,6 +231,7 @@ class _Standing:
     completed: int  # peer reviews submitted
     held: HandedOut | None  # the review they hold open, first assigned first (rule 3)
     lapsed: bool  # whether they hold a lease that ran out
+    reviewing_team: int | None = None  # their team, where each team writes one review (assessment.team_reviews)
 
 
 def _standing(session: Session, asking: ReviewerContext, now: datetime) -> _Standing:
@@ -223,7 +241,7 @@ def _standing(session: Session, asking: ReviewerContext, now: datetime) -> _Stan
         raise NotFound(N_("This assignment no longer exists."))
     timeline = Timeline(*row[:7])
     override, needs_submission, mode, per_submission, per_student, lease_hours = row[7:13]
-    role, own, completed, held, held_submission, lapsed, extended = row[13:]
+    role, own, completed, held, held_submission, lapsed, extended, team = row[13:]
     phase, review_due = timeline.phase_at(now, override), timeline.review_due
     if extended:
         # Rule 1 by the reviewer's own dates: one statement more, for extended students only. Their leases end by
@@ -232,7 +250,17 @@ def _standing(session: Session, asking: ReviewerContext, now: datetime) -> _Stan
         phase, review_due = dates.phase_at(now, override), dates.timeline.review_due
     return _Standing(phase, needs_submission, mode is AllocationMode.STATIC, per_submission, per_student, lease_hours,
                      review_due, role, own, completed or 0, None if held is None else HandedOut(held, held_submission),
-                     bool(lapsed))
+                     bool(lapsed), team)
+
+
+def _as_team(session: Session, standing: _Standing, assignment_id: int, now: datetime) -> _Standing:
+    """Where the reviewer's team stands, for an assignment whose teams review as one (team_reviews' rules 3 and 4)."""
+    if standing.reviewing_team is None:
+        return standing
+    lock_team(session, standing.reviewing_team)
+    team = team_standing(session, assignment_id, standing.reviewing_team, now)
+    return replace(standing, completed=team.completed, lapsed=team.lapsed,
+                   held=None if team.held is None else HandedOut(*team.held))
 
 
 def lease_end(now: datetime, lease_hours: int, review_due: datetime) -> datetime:
@@ -278,7 +306,26 @@ def _standing_statement() -> Executable:
             extension.team_id == select(membership.team_id).where(
                 membership.assignment_id == assignment.id, membership.person_id == reviewer,
                 membership.until.is_(None)).scalar_subquery())),
+        # Their team, where each team writes one review: the queue then serves the team.
+        select(membership.team_id).where(
+            assignment.team_assignment, assignment.reviews_by_team, membership.assignment_id == assignment.id,
+            membership.person_id == reviewer, membership.until.is_(None)).scalar_subquery(),
     ).where(assignment.id == bindparam("assignment", type_=Integer))
+
+
+def _claim(session: Session, lease: Mapping[str, Any], k: int | None, team: int | None) -> HandedOut | None:
+    """Claim work for the reviewer, or for their team where each team writes one review."""
+    if team is None:
+        return _hand_out(session.connection(), lease, k)
+    claimed = claim_for_team(session, TeamClaim(lease["assignment"], team, lease["reviewer"], lease["now"],
+                                                lease["lease_expires_at"]), k)
+    return None if claimed is None else HandedOut(*claimed)
+
+
+def _work_under_quota(session: Session, assignment_id: int, reviewer: int, team: int | None, k: int) -> bool:
+    if team is None:
+        return _under_quota_exists(session, assignment_id, reviewer, k)
+    return team_under_quota_exists(session, assignment_id, team, k)
 
 
 def _hand_out(connection: Connection, lease: Mapping[str, object], k: int | None) -> HandedOut | None:
@@ -416,6 +463,8 @@ def allocate_statically(session: Session, assignment_id: int, now: datetime, see
     ).all()
     authors = {submission_id: author for submission_id, author, _ in submissions}
     teams = current_teams(session, assignment_id) if assignment.team_assignment else {}
+    if reviews_by_team(assignment):
+        return _allocate_to_teams(session, assignment, submissions, teams, now, seed)
     # A team's work was handed in by every member: each of them reviews when reviewers need a submission.
     handed_in = {team for _, _, team in submissions if team is not None}
     reviewers = sorted(set(authors.values()) | {person for person, team in teams.items() if team in handed_in}
@@ -449,6 +498,38 @@ def allocate_statically(session: Session, assignment_id: int, now: datetime, see
     return len(pairs)
 
 
+def _allocate_to_teams(session: Session, assignment: Assignment, submissions: Any, teams: Mapping[int, int],
+                       now: datetime, seed: int) -> int:
+    """Static allocation where each team writes one review: the teams are the reviewers (team_reviews' rules), and
+    each review is recorded under the team's first member until a member saves it."""
+    work = {submission: team for submission, _, team in submissions if team is not None}
+    members: dict[int, list[int]] = {}
+    for person, team in sorted(teams.items()):
+        members.setdefault(team, []).append(person)
+    reviewing = sorted(set(work.values()) if assignment.reviewers_need_submission else set(members))
+    reviewing = [team for team in reviewing if members.get(team)]
+    # A team is its own "author", so allocate's rule that nobody reviews their own work keeps teams off their own.
+    k = min(assignment.reviews_per_submission, len(reviewing) - 1)
+    if not work or k < 1:
+        raise InvalidInput({"allocation": N_("There are not enough submissions and reviewers to allocate reviews yet.")})
+    pairs = allocate(work, reviewing, k, seed=seed)
+    versions = _latest_versions(session, list(work))
+    session.add_all(
+        Review(assignment_id=assignment.id, submission_id=submission, reviewer_id=members[team][0],
+               reviewing_team_id=team, kind=ReviewKind.PEER, submission_version_id=versions[submission],
+               status=ReviewStatus.ASSIGNED, assigned_at=now)
+        for team, submission in pairs
+    )
+    loads: dict[int, int] = {}
+    for _, submission in pairs:
+        loads[submission] = loads.get(submission, 0) + 1
+    for submission, load in loads.items():
+        session.execute(update(Submission).where(Submission.id == submission)
+                        .values(review_load=Submission.review_load + load))
+    session.flush()
+    return len(pairs)
+
+
 # --- the review form -------------------------------------------------------------------------------------------
 
 
@@ -462,17 +543,29 @@ class ReviewInput:
 
 def review_for(session: Session, review_id: int, reviewer_id: int) -> Review:
     review = session.get(Review, review_id)
-    if review is None or review.reviewer_id != reviewer_id:
+    if review is None or not _writes(session, review, reviewer_id):
         raise NotFound(N_("That review does not exist."))
     return review
+
+
+def _writes(session: Session, review: Review, person_id: int) -> bool:
+    """Whether the person writes this review: theirs, or their team's (any member now writes a team's review)."""
+    return review.reviewer_id == person_id or (
+        review.reviewing_team_id is not None and is_member_now(session, review.reviewing_team_id, person_id))
 
 
 class ReviewChanged(Conflict):
     """The review was saved from another tab since this form was loaded; `review` holds what is saved now."""
 
     def __init__(self, review: Review) -> None:
-        super().__init__(N_("This review was changed in another tab or window since you opened it, so your changes "
-                            "were not saved. Below is what is saved now; make your changes again and save."))
+        if review.reviewing_team_id is not None:
+            super().__init__(N_("Your team's review was saved by a teammate (or by you in another tab) since you "
+                                "opened it, so your changes were not saved. Below is what is saved now; make your "
+                                "changes again and save."))
+        else:
+            super().__init__(N_("This review was changed in another tab or window since you opened it, so your "
+                                "changes were not saved. Below is what is saved now; make your changes again and "
+                                "save."))
         self.review = review
 
 
@@ -484,7 +577,7 @@ def _review_for_update(session: Session, review_id: int) -> Review | None:
 
 def _locked_review(session: Session, review_id: int, reviewer_id: int) -> Review:
     review = _review_for_update(session, review_id)
-    if review is None or review.reviewer_id != reviewer_id:
+    if review is None or not _writes(session, review, reviewer_id):
         raise NotFound(N_("That review does not exist."))
     return review
 
@@ -557,14 +650,18 @@ def save_review(session: Session, review_id: int, reviewer_id: int, entry: Revie
             review.submitted_at = now
         review.status = ReviewStatus.SUBMITTED
     session.flush()
+    if review.reviewing_team_id is not None:
+        record_save(session, review, reviewer_id, now)
     return review
 
 
 def my_peer_reviews(session: Session, assignment_id: int, reviewer_id: int) -> list[Review]:
-    """The reviewer's peer reviews, assigned or submitted (`is_my_peer_review` is the same rule on a loaded review)."""
+    """The reviewer's peer reviews (their team's, where each team writes one), assigned or submitted
+    (`is_my_peer_review` is the same rule on a loaded review)."""
     return list(session.scalars(
         select(Review)
-        .where(Review.assignment_id == assignment_id, Review.reviewer_id == reviewer_id, Review.kind == ReviewKind.PEER,
+        .where(Review.assignment_id == assignment_id, written_by(assignment_id, reviewer_id),
+               Review.kind == ReviewKind.PEER,
                Review.status.in_((ReviewStatus.ASSIGNED, ReviewStatus.SUBMITTED)))
         .order_by(Review.assigned_at, Review.id)
     ))
@@ -734,8 +831,15 @@ def assign_reviewer(session: Session, assignment_id: int, submission_id: int, re
                                                     Review.kind == ReviewKind.PEER)).one_or_none()
     if existing is not None and existing.status in (ReviewStatus.ASSIGNED, ReviewStatus.SUBMITTED):
         raise InvalidInput({"reviewer": N_("That student already reviews this submission.")})
+    # Where each team writes one review, the student added brings their team: the review is the team's.
+    team = current_teams(session, assignment_id).get(reviewer_id) if reviews_by_team(assignment) else None
+    if team is not None and session.scalar(select(exists().where(
+            Review.submission_id == submission_id, Review.reviewing_team_id == team, Review.kind == ReviewKind.PEER,
+            Review.status.in_((ReviewStatus.ASSIGNED, ReviewStatus.SUBMITTED))))):
+        raise InvalidInput({"reviewer": N_("That student's team already reviews this submission.")})
     review = existing or Review(assignment_id=assignment_id, submission_id=submission_id, reviewer_id=reviewer_id,
                                 kind=ReviewKind.PEER)
+    review.reviewing_team_id = team
     review.status, review.assigned_at, review.lease_expires_at = ReviewStatus.ASSIGNED, now, None
     review.submission_version_id = _latest_versions(session, [submission_id])[submission_id]
     session.add(review)
@@ -847,7 +951,7 @@ def _own_submission_id(session: Session, assignment_id: int, author_id: int) -> 
 
 def _completed_peer_reviews(session: Session, assignment_id: int, reviewer_id: int) -> int:
     return session.scalar(select(func.count()).where(
-        Review.assignment_id == assignment_id, Review.reviewer_id == reviewer_id, Review.kind == ReviewKind.PEER,
+        Review.assignment_id == assignment_id, written_by(assignment_id, reviewer_id), Review.kind == ReviewKind.PEER,
         Review.status == ReviewStatus.SUBMITTED)) or 0
 
 

@@ -34,12 +34,14 @@ from assessment.models import (
     ReviewStatus,
     Submission,
     SubmissionVersion,
+    TeamMembership,
     changed_since_release,
     display_name,
     final_grade,
     grade_held,
     released_final,
 )
+from assessment.team_reviews import reviews_by_team
 
 # --- one row per student -----------------------------------------------------------------------------------------
 
@@ -278,6 +280,13 @@ def _students_query(assignment: Assignment, now: datetime):
                func.count().filter(Review.status == ReviewStatus.SUBMITTED).label("done"),
                func.count().filter(still_open).label("open"))
         .where(*peer).group_by(Review.reviewer_id).subquery()
+    ) if not reviews_by_team(assignment) else (
+        # Each member has done (and holds) their team's reviews (team_reviews' rule 6).
+        select(TeamMembership.person_id.label("reviewer_id"),
+               func.count().filter(Review.status == ReviewStatus.SUBMITTED).label("done"),
+               func.count().filter(still_open).label("open"))
+        .join(Review, Review.reviewing_team_id == TeamMembership.team_id)
+        .where(*peer, TeamMembership.until.is_(None)).group_by(TeamMembership.person_id).subquery()
     )
     received = (
         select(Review.submission_id, func.count().label("received"))

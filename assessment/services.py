@@ -47,6 +47,8 @@ from assessment.write_rules import hand_in_lateness
 RUBRIC_LOCKED_PHASES = (Phase.REVIEW, Phase.GRADING, Phase.RELEASED)
 TEAM_SETTING_LOCKED: str = N_("Work has been handed in, so the assignment can no longer switch between individual and "
                               "team work.")
+TEAM_REVIEWS_LOCKED: str = N_("Reviewing has started, so who writes the reviews (each member, or one review per "
+                              "team) can no longer change: reviews were handed out and are graded that way.")
 MAX_TEXT_CHARACTERS = 200_000
 # Control characters other than tab and newline: invisible, and some break XML exports or terminals. A carriage
 # return goes too, so the newlines browsers send as CR LF are stored as one newline.
@@ -92,6 +94,9 @@ def update_settings(session: Session, assignment_id: int, settings: AssignmentSe
             raise SettingsLocked(refused)
     if settings.team_assignment != assignment.team_assignment and _has_work(session, assignment):
         raise SettingsLocked({"team_assignment": TEAM_SETTING_LOCKED})
+    if (settings.team_assignment and settings.reviews_by_team) != bool(assignment.reviews_by_team) and \
+            reviewing_started(session, assignment, now):
+        raise SettingsLocked({"reviews_by_team": TEAM_REVIEWS_LOCKED})
     assignment.apply(_sanitised(settings))
     session.flush()
     return assignment
@@ -118,6 +123,8 @@ def settings_locks(session: Session, assignment: Assignment, now: datetime) -> d
     locks = review_locks(assignment.settings) if reviewing_started(session, assignment, now) else {}
     if _has_work(session, assignment):
         locks["team_assignment"] = TEAM_SETTING_LOCKED
+    if "reviews_per_student" in locks:  # reviewing has started
+        locks["reviews_by_team"] = TEAM_REVIEWS_LOCKED
     return locks
 
 

@@ -43,6 +43,7 @@ from assessment.student_progress import (
     explain_grade,
     progress,
 )
+from assessment.team_reviews import current_team_id, written_by
 from assessment.team_work import own_work
 from assessment.teammate_ratings import rating_facts
 from assessment.write_rules import hand_in_lateness, phase_for
@@ -162,8 +163,10 @@ def _reviews(session: Session, assignment_id: int, student_id: int, released: bo
     statement, sorted out here by the same rules as `my_peer_reviews`, `received_reviews` and `flags_on`."""
     own = select(Submission.id).where(Submission.assignment_id == assignment_id,
                                       own_work(assignment_id, student_id)).scalar_subquery()
-    theirs = or_(Review.reviewer_id == student_id, Review.submission_id == own) if released \
-        else Review.reviewer_id == student_id
+    # Their team's reviews are theirs too, where each team writes one (assessment.team_reviews).
+    team = session.scalar(current_team_id(assignment_id, student_id))
+    wrote = written_by(assignment_id, student_id)
+    theirs = or_(wrote, Review.submission_id == own) if released else wrote
     rows = session.execute(
         select(Review, ReviewFlag)
         .outerjoin(ReviewFlag, ReviewFlag.review_id == Review.id)
@@ -171,11 +174,14 @@ def _reviews(session: Session, assignment_id: int, student_id: int, released: bo
         .where(Review.assignment_id == assignment_id, theirs)
         .order_by(Review.assigned_at, Review.id)
     ).all()
-    written = [review for review, _ in rows if review.reviewer_id == student_id]
+    def by_them(review: Review) -> bool:
+        return review.reviewer_id == student_id or (team is not None and review.reviewing_team_id == team)
+
+    written = [review for review, _ in rows if by_them(review)]
     mine = [review for review in written if is_my_peer_review(review)]
     # What others wrote is of the student's (or their team's) work: nothing else was read.
     received = sorted((review for review, _ in rows
-                       if (review.reviewer_id != student_id or review.submission.author_id == student_id)
+                       if (not by_them(review) or review.submission.author_id == student_id)
                        and is_shown_to_author(review)), key=lambda review: (review.submitted_at, review.id))
     shown = {review.id for review in received}
     flags = {review.id: flag for review, flag in rows if flag is not None and review.id in shown}

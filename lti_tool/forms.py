@@ -149,6 +149,8 @@ class SettingsForm(NewActivityForm):
                                        validators=[required(), between(1, 20)])
     self_assessment = BooleanField(_l("Students also assess their own work"))
     team_assignment = BooleanField(_l("Team assignment: students hand in and are reviewed as teams"))
+    reviews_by_team = BooleanField(_l("One review per team: each team writes one review of each work it reviews "
+                                      "(any member writes it) instead of every member reviewing alone"))
     anonymity = RadioField(_l("Anonymity"), choices=ANONYMITY_CHOICES, default=Anonymity.DOUBLE_BLIND.value)
     submission_weight = DecimalField(_l("Weight of the submission grade (%); the rest rewards reviewing"), default=80,
                                      places=None, validators=[required(), between(0, 100)])
@@ -219,6 +221,7 @@ class SettingsForm(NewActivityForm):
             reviews_per_student=self.reviews_per_student.data,
             self_assessment=self.self_assessment.data,
             team_assignment=self.team_assignment.data,
+            reviews_by_team=self.reviews_by_team.data,
             anonymity=Anonymity(self.anonymity.data),
             submission_weight=float(self.submission_weight.data),
             aggregation=self.aggregation.data,
@@ -274,7 +277,7 @@ class SettingsForm(NewActivityForm):
             accept_late=late.accept_late, late_until=local(late.late_until), late_penalty_per_day=late.penalty_per_day,
             reviews_per_submission=settings.reviews_per_submission, reviews_per_student=settings.reviews_per_student,
             self_assessment=settings.self_assessment, anonymity=settings.anonymity.value,
-            team_assignment=settings.team_assignment,
+            team_assignment=settings.team_assignment, reviews_by_team=settings.reviews_by_team,
             submission_weight=settings.submission_weight, aggregation=settings.aggregation,
             submission_kinds=settings.submission_kinds.value, file_types=list(settings.file_types),
             max_file_mb=settings.max_file_mb, reviewers_may_download=settings.reviewers_may_download,

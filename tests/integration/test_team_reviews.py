@@ -1,0 +1,243 @@
+"""One review per team: the queue and allocation serve teams, any member writes the team's review, saves are
+recorded by member, and every member gets the team's reviewing points."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, func, select, update
+
+from assessment.errors import NotFound, NothingToReview, PhaseClosed, SettingsLocked
+from assessment.grading_run import run_grading
+from assessment.models import Assignment, Grade, Review, ReviewSave, ReviewStatus, Submission, SubmissionVersion
+from assessment.peer_review import (
+    ReviewChanged,
+    ReviewerContext,
+    ReviewInput,
+    allocate_statically,
+    my_peer_reviews,
+    request_bonus_review,
+    request_review,
+    review_for,
+    save_review,
+)
+from assessment.phases import Phase
+from assessment.services import HandIn, SubmissionDeps, submit, update_settings
+from assessment.storage import LocalDirectoryStorage
+from assessment.team_reviews import saves_of
+from assessment.team_work import make_teams, teams_overview
+from tests.support.cohort import CRITERION, VALID_SELECTIONS, create_cohort
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def deps(tmp_path) -> SubmissionDeps:
+    return SubmissionDeps(storage=LocalDirectoryStorage(tmp_path), pseudonym_secret="secret")
+
+
+def _class_in_review(session, deps, students: int = 6, per_team: int = 2):
+    """Teams of two, each with its work handed in, reviewing one review per team, in the review phase."""
+    cohort = create_cohort(session, students, reviews_per_submission=2, reviews_per_student=2, now=NOW)
+    session.execute(delete(SubmissionVersion).where(SubmissionVersion.submission_id.in_(cohort.submission_ids)))
+    session.execute(delete(Submission).where(Submission.assignment_id == cohort.assignment_id))
+    session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id).values(
+        team_assignment=True, reviews_by_team=True, reviews_per_student=per_team, phase_override=Phase.SUBMISSION,
+        submission_opens=NOW - timedelta(days=1), submission_due=NOW + timedelta(days=1),
+        review_opens=NOW + timedelta(days=2)))
+    session.commit()
+    make_teams(session, cohort.assignment_id, (2, 2), cohort.student_ids[0], NOW, seed=1)
+    session.commit()
+    teams = [[person.id for person in row.members] for row in teams_overview(session, cohort.assignment_id).teams]
+    for members in teams:
+        submit(session, HandIn(cohort.assignment_id, members[0], text_html="<p>Our work</p>"), NOW, deps)
+        session.commit()
+    _phase(session, cohort.assignment_id, Phase.REVIEW)
+    return cohort, teams
+
+
+def _phase(session, assignment_id: int, phase: Phase) -> None:
+    session.execute(update(Assignment).where(Assignment.id == assignment_id).values(phase_override=phase))
+    session.commit()
+
+
+def _ask(session, assignment_id: int, person: int):
+    handed = request_review(session, ReviewerContext(assignment_id, person, True), NOW)
+    session.commit()
+    return handed
+
+
+def test_a_member_claims_the_teams_review_and_a_teammate_is_served_the_same_one(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+    first, second = teams[0]
+
+    claimed = _ask(session, cohort.assignment_id, first)
+    continued = _ask(session, cohort.assignment_id, second)
+
+    assert continued == claimed
+    review = session.get(Review, claimed.id)
+    assert review.reviewer_id == first and review.reviewing_team_id is not None
+    assert session.get(Submission, review.submission_id).team_id != review.reviewing_team_id
+    assert [r.id for r in my_peer_reviews(session, cohort.assignment_id, second)] == [claimed.id]
+
+
+def test_a_teammate_continues_the_draft_and_every_save_is_recorded_with_its_member(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+    first, second = teams[0]
+    claimed = _ask(session, cohort.assignment_id, first)
+    loaded = session.get(Review, claimed.id).version
+    save_review(session, claimed.id, first, ReviewInput({CRITERION: 0.0}, {}, submit=False, version=loaded), NOW)
+    session.commit()
+    version = session.get(Review, claimed.id).version
+
+    assert session.get(Review, claimed.id).selections == {CRITERION: 0.0}  # the teammate opens the team's draft
+    save_review(session, claimed.id, second, ReviewInput(VALID_SELECTIONS, {}, submit=True, version=version), NOW)
+    session.commit()
+
+    review = session.get(Review, claimed.id)
+    assert review.status is ReviewStatus.SUBMITTED and review.selections == VALID_SELECTIONS
+    saves = saves_of(session, cohort.assignment_id)[claimed.id]
+    assert [(save.person_id, save.version, save.submitted) for save in saves] == [
+        (first, version, False), (second, version + 1, True)]
+
+
+def test_a_save_from_a_form_loaded_before_a_teammates_save_is_refused_and_names_the_teammate(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+    first, second = teams[0]
+    claimed = _ask(session, cohort.assignment_id, first)
+    loaded = session.get(Review, claimed.id).version
+    save_review(session, claimed.id, first, ReviewInput({CRITERION: 0.0}, {}, submit=False, version=loaded), NOW)
+    session.commit()
+
+    with pytest.raises(ReviewChanged, match="saved by a teammate"):
+        save_review(session, claimed.id, second, ReviewInput({CRITERION: 2.0}, {}, submit=False, version=loaded), NOW)
+    session.rollback()
+
+    assert session.get(Review, claimed.id).selections == {CRITERION: 0.0}
+    assert len(saves_of(session, cohort.assignment_id)[claimed.id]) == 1
+
+
+def test_a_student_outside_the_team_can_neither_open_nor_save_its_review(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+    claimed = _ask(session, cohort.assignment_id, teams[0][0])
+    outsider = teams[1][0]
+
+    with pytest.raises(NotFound):
+        review_for(session, claimed.id, outsider)
+    with pytest.raises(NotFound):
+        save_review(session, claimed.id, outsider, ReviewInput(VALID_SELECTIONS, {}, submit=True), NOW)
+
+
+def test_each_team_owes_k_reviews_never_of_its_own_work_and_each_work_gets_k(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+    team_work = {members[0]: index for index, members in enumerate(teams)}
+    for index, members in enumerate(teams):
+        for turn in range(2):
+            member = members[turn]  # the two members take one review each for the team
+            handed = _ask(session, cohort.assignment_id, member)
+            save_review(session, handed.id, member, ReviewInput(VALID_SELECTIONS, {}, submit=True), NOW)
+            session.commit()
+            assert team_work[session.get(Submission, handed.submission_id).author_id] != index
+        for member in members:
+            with pytest.raises(NothingToReview):
+                request_review(session, ReviewerContext(cohort.assignment_id, member, True), NOW)
+            session.rollback()
+
+    loads = session.execute(select(Submission.review_load).where(Submission.assignment_id == cohort.assignment_id))
+    assert sorted(load for (load,) in loads) == [2, 2, 2]
+    assert session.scalar(select(func.count()).select_from(Review)
+                          .where(Review.assignment_id == cohort.assignment_id)) == 6
+
+
+def test_every_member_gets_the_teams_reviewing_points_whoever_wrote_its_reviews(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+    for members in teams:
+        for _ in range(2):  # the first member writes both of the team's reviews
+            handed = _ask(session, cohort.assignment_id, members[0])
+            save_review(session, handed.id, members[0], ReviewInput(VALID_SELECTIONS, {}, submit=True), NOW)
+            session.commit()
+    _phase(session, cohort.assignment_id, Phase.GRADING)
+
+    run_grading(session, cohort.assignment_id, NOW)
+    session.commit()
+
+    grades = {g.person_id: g for g in session.scalars(select(Grade).where(Grade.assignment_id == cohort.assignment_id))}
+    for writer, teammate in teams:
+        # Every review agrees with the consensus: the full reviewing part, 20% of 10 points, for both members.
+        assert grades[writer].reviewing_points == grades[teammate].reviewing_points == pytest.approx(2.0)
+        assert grades[writer].total == grades[teammate].total == pytest.approx(10.0)
+
+
+def test_a_team_that_did_not_review_gets_no_reviewing_points_for_any_member(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+    for members in teams[1:]:
+        for _ in range(2):
+            handed = _ask(session, cohort.assignment_id, members[1])
+            save_review(session, handed.id, members[1], ReviewInput(VALID_SELECTIONS, {}, submit=True), NOW)
+            session.commit()
+    _phase(session, cohort.assignment_id, Phase.GRADING)
+
+    run_grading(session, cohort.assignment_id, NOW)
+    session.commit()
+
+    grades = {g.person_id: g for g in session.scalars(select(Grade).where(Grade.assignment_id == cohort.assignment_id))}
+    assert [grades[member].reviewing_points for member in teams[0]] == [0.0, 0.0]
+    assert all(grades[member].reviewing_points == pytest.approx(2.0) for members in teams[1:] for member in members)
+
+
+def test_writing_the_teams_review_is_refused_once_reviewing_closed(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+    claimed = _ask(session, cohort.assignment_id, teams[0][0])
+    _phase(session, cohort.assignment_id, Phase.GRADING)
+
+    with pytest.raises(PhaseClosed):
+        save_review(session, claimed.id, teams[0][1], ReviewInput(VALID_SELECTIONS, {}, submit=True), NOW)
+
+
+def test_static_allocation_hands_each_team_k_reviews_of_other_teams(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+    session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id).values(allocation_mode="static"))
+    session.commit()
+    team_of = {person: index for index, members in enumerate(teams) for person in members}
+
+    count = allocate_statically(session, cohort.assignment_id, NOW, seed=4)
+    session.commit()
+
+    rows = session.execute(select(Review.reviewing_team_id, Review.reviewer_id, Submission.author_id, Submission.team_id)
+                           .join(Submission).where(Review.assignment_id == cohort.assignment_id)).all()
+    assert count == 6 and len(rows) == 6
+    assert all(reviewing != team and team_of[reviewer] != team_of[author] for reviewing, reviewer, author, team in rows)
+    assert sorted(sum(1 for row in rows if row[0] == team) for team in {row[0] for row in rows}) == [2, 2, 2]
+    # The second member, who was not recorded on the review, opens it as the team's.
+    second = teams[0][1]
+    assert len(my_peer_reviews(session, cohort.assignment_id, second)) == 2
+
+
+def test_extra_reviews_are_not_offered_when_teams_review_as_one(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+
+    with pytest.raises(NothingToReview, match="each team writes one review"):
+        request_bonus_review(session, ReviewerContext(cohort.assignment_id, teams[0][0], True), NOW)
+
+
+def test_the_choice_is_refused_with_its_reason_once_reviewing_has_started(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+    _phase(session, cohort.assignment_id, Phase.SUBMISSION)
+    assignment = session.get(Assignment, cohort.assignment_id)
+    update_settings(session, cohort.assignment_id, replace(assignment.settings, reviews_by_team=False), NOW)
+    session.commit()
+    update_settings(session, cohort.assignment_id, replace(assignment.settings, reviews_by_team=True), NOW)
+    session.commit()
+    _ask_in_review = (_phase(session, cohort.assignment_id, Phase.REVIEW),
+                      _ask(session, cohort.assignment_id, teams[0][0]))
+    _phase(session, cohort.assignment_id, Phase.SUBMISSION)  # moved back by hand: the reviews handed out remain
+    assert _ask_in_review[1] is not None
+
+    with pytest.raises(SettingsLocked) as refusal:
+        update_settings(session, cohort.assignment_id,
+                        replace(session.get(Assignment, cohort.assignment_id).settings, reviews_by_team=False), NOW)
+
+    assert set(refusal.value.problems) == {"reviews_by_team"}
+    assert "Reviewing has started" in refusal.value.problems["reviews_by_team"]
