@@ -22,6 +22,7 @@ from assessment.peer_review import (
     remove_review,
     resolve_flag,
 )
+from assessment.team_reviews import saves_of
 from lti_tool.database import db
 from lti_tool.forms import ActionForm, whole_number
 from lti_tool.i18n import translate, translate_problems
@@ -41,7 +42,8 @@ def table(link_id: int) -> str:
         .order_by(Person.family_name, Person.given_name, Person.id)
     ).all()
     return render_template("reviewing/allocation.html", view=view, assignment=assignment,
-                           rows=allocation_table(db(), assignment.id), students=students, form=ActionForm())
+                           rows=allocation_table(db(), assignment.id), students=students, form=ActionForm(),
+                           saves=saves_of(db(), assignment.id))
 
 
 @bp.post("/links/<int:link_id>/allocation/static")
