@@ -17,6 +17,7 @@ MAX_TEAM_SIZE = 50
 # Letters and digits people read aloud without confusing them (no 0/O, 1/I/L), as pseudonyms use.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 4
+MAX_ATTRIBUTE_CHARACTERS = 100
 
 
 def team_count(students: int, smallest: int, largest: int) -> int:
@@ -131,6 +132,50 @@ def read_team_csv(text: str, roster: Mapping[str, Hashable]) -> list[CsvTeam]:
     if not members:
         raise InvalidInput({"file": N_("The file names no teams.")})
     return [CsvTeam(team, tuple(people), first_line[team]) for team, people in members.items()]
+
+
+def read_attribute_csv(text: str, roster: Mapping[str, PersonId]) -> dict[PersonId, str]:
+    """Each listed student's value of an attribute to balance teams by, from a two-column CSV: the student (email or
+    LMS user id), then the value (a programme, a prior-grade band...). A first line whose first cell is "student" is
+    a header. Students not listed form a group of their own.
+
+    `roster` as for `read_team_csv`. Every problem is reported with its line, all at once (InvalidInput): an unknown
+    student, a student listed twice, a line without a value, a value too long, a line of more than two columns."""
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    start = 2 if rows and _cell(rows[0], 0).lower() == "student" else 1
+    problems: dict[str, str] = {}
+    values: dict[PersonId, str] = {}
+    seen: dict[PersonId, int] = {}
+    for line, row in enumerate(rows[start - 1:], start=start):
+        if not any(cell.strip() for cell in row):
+            continue
+        key = f"line {line}"
+        student, value = _cell(row, 0), _cell(row, 1)
+        person = roster.get(student.lower()) if student else None
+        if any(cell.strip() for cell in row[2:]):
+            problems[key] = N_("Line %(line)s: give two columns only, the student and the value.", line=line)
+        elif not student:
+            problems[key] = N_("Line %(line)s: the student is missing.", line=line)
+        elif person is None:
+            problems[key] = N_("Line %(line)s: no student %(student)s in this course.", line=line, student=student)
+        elif person in seen:
+            problems[key] = N_("Line %(line)s: %(student)s is already listed on line %(first)s; list each student "
+                               "once.", line=line, student=student, first=seen[person])
+        else:
+            seen[person] = line
+            if not value:
+                problems[key] = N_("Line %(line)s: the value for %(student)s is missing.", line=line, student=student)
+            elif len(value) > MAX_ATTRIBUTE_CHARACTERS:
+                problems[key] = N_("Line %(line)s: keep the value to at most %(max)s characters.", line=line,
+                                   max=MAX_ATTRIBUTE_CHARACTERS)
+            else:
+                values[person] = value
+    if problems:
+        raise InvalidInput(problems, N_("No teams were made: correct the lines below and upload the file again."))
+    if not values:
+        raise InvalidInput({"attribute_file": N_(
+            "The file lists no students. Give one line per student: their email or LMS user id, then the value.")})
+    return values
 
 
 def _cell(row: list[str], column: int) -> str:

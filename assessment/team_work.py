@@ -24,7 +24,7 @@ from assessment.models import (
     TeamMembership,
 )
 from assessment.phases import Phase
-from assessment.team_formation import CsvTeam, form_teams, read_team_csv, team_code
+from assessment.team_formation import CsvTeam, form_teams, read_attribute_csv, read_team_csv, team_code
 
 # Teams change by these rules, checked under a lock on the assignment row (hand-ins hold a share lock on it, so a
 # change waits for hand-ins under way and hand-ins after it see the new teams):
@@ -116,15 +116,27 @@ def make_teams(session: Session, assignment_id: int, sizes: tuple[int, int], sta
 def import_teams(session: Session, assignment_id: int, csv_text: str, staff_id: int, now: datetime) -> list[Team]:
     """Teams from the instructor's CSV (team, student by email or LMS user id), checked line by line."""
     assignment = locked_team_assignment(session, assignment_id)
-    roster: dict[str, int] = {}
-    for person in _students(session, assignment.course_id):
-        for name in (person.email, person.subject):
-            if name:
-                roster[name.lower()] = person.id
-    teams: list[CsvTeam] = read_team_csv(csv_text, roster)
+    teams: list[CsvTeam] = read_team_csv(csv_text, _roster(session, assignment.course_id))
     # The roster maps names to person ids, so every member read from the file is one.
     return _replace_teams(session, assignment, [(team.name, [cast(int, m) for m in team.members]) for team in teams],
                           staff_id, now)
+
+
+def balance_values(session: Session, assignment_id: int, csv_text: str) -> dict[int, str]:
+    """Each listed student's value to balance teams by, from the instructor's CSV, checked line by line against the
+    roster (for `make_teams`' balance_by)."""
+    assignment = locked_team_assignment(session, assignment_id)
+    return read_attribute_csv(csv_text, _roster(session, assignment.course_id))
+
+
+def _roster(session: Session, course_id: int) -> dict[str, int]:
+    """Each way a CSV may name a student of the course (email, LMS user id), lower case -> the student."""
+    roster: dict[str, int] = {}
+    for person in _students(session, course_id):
+        for name in (person.email, person.subject):
+            if name:
+                roster[name.lower()] = person.id
+    return roster
 
 
 def move_student(session: Session, assignment_id: int, person_id: int, team_id: int, staff_id: int,

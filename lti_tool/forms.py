@@ -373,6 +373,8 @@ class CopyRubricForm(TranslatedForm):
 class TeamSizesForm(TranslatedForm):
     smallest = IntegerField(_l("Smallest team"), default=3, validators=[required(), between(1, 50)])
     largest = IntegerField(_l("Largest team"), default=4, validators=[required(), between(1, 50)])
+    attribute_file = FileField(_l("Balance by (optional): a CSV of each student (email or LMS user id) and their "
+                                  "value, such as a programme or a prior-grade band"))
 
 
 class TeamsFileForm(TranslatedForm):

@@ -7,11 +7,12 @@ import secrets
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from werkzeug import Response
+from werkzeug.datastructures import FileStorage
 
 from assessment.db import utcnow
 from assessment.errors import AssessmentError, InvalidInput, NotAllowed, PhaseClosed, UploadRejected
 from assessment.messages import N_
-from assessment.team_work import import_teams, make_teams, move_student, teams_overview
+from assessment.team_work import balance_values, import_teams, make_teams, move_student, teams_overview
 from assessment.uploads import limited_stream
 from lti_tool.database import db
 from lti_tool.forms import ActionForm, TeamsFileForm, TeamSizesForm, whole_number
@@ -54,12 +55,20 @@ def make(link_id: int) -> Response | tuple[str, int]:
     if not sizes.validate_on_submit():
         return _page(view, [str(error) for errors in sizes.errors.values() for error in errors], sizes), 400
     try:
+        upload = sizes.attribute_file.data
+        # With a file of each student's value, teams are balanced by it; without, random.
+        balance_by = (balance_values(db(), assignment.id, _csv_text(upload, "attribute_file"))
+                      if upload and upload.filename else None)
         teams = make_teams(db(), assignment.id, (sizes.smallest.data, sizes.largest.data), view.person.id, utcnow(),
-                           seed=secrets.randbits(32))
-    except (InvalidInput, PhaseClosed, NotAllowed) as refusal:
+                           seed=secrets.randbits(32), balance_by=balance_by)
+    except (InvalidInput, PhaseClosed, NotAllowed, UploadRejected) as refusal:
         return _refused(view, refusal, sizes)
     db().commit()
-    flash(ngettext("%(num)s team made.", "%(num)s teams made.", len(teams)))
+    if balance_by:
+        flash(ngettext("%(num)s team made, balanced by the values in the file.",
+                       "%(num)s teams made, balanced by the values in the file.", len(teams)))
+    else:
+        flash(ngettext("%(num)s team made.", "%(num)s teams made.", len(teams)))
     return redirect(url_for("teams.page", link_id=link_id), 303)
 
 
@@ -74,17 +83,21 @@ def upload(link_id: int) -> Response | tuple[str, int]:
         upload = file_form.file.data
         if not upload or not upload.filename:
             raise InvalidInput({"file": N_("Choose the CSV file of teams to upload.")})
-        try:
-            text = limited_stream(upload.stream, MAX_CSV_BYTES).read().decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput({"file": N_("The file is not a CSV saved as UTF-8 text; save it as \"CSV UTF-8\" "
-                                           "and upload it again.")}) from None
-        teams = import_teams(db(), assignment.id, text, view.person.id, utcnow())
+        teams = import_teams(db(), assignment.id, _csv_text(upload, "file"), view.person.id, utcnow())
     except (InvalidInput, PhaseClosed, NotAllowed, UploadRejected) as refusal:
         return _refused(view, refusal)
     db().commit()
     flash(ngettext("%(num)s team imported.", "%(num)s teams imported.", len(teams)))
     return redirect(url_for("teams.page", link_id=link_id), 303)
+
+
+def _csv_text(upload: FileStorage, field: str) -> str:
+    """The uploaded CSV as text: at most MAX_CSV_BYTES, and UTF-8 (as spreadsheets save "CSV UTF-8")."""
+    try:
+        return limited_stream(upload.stream, MAX_CSV_BYTES).read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput({field: N_("The file is not a CSV saved as UTF-8 text; save it as \"CSV UTF-8\" "
+                                      "and upload it again.")}) from None
 
 
 @bp.post("/links/<int:link_id>/teams/move")

@@ -7,7 +7,14 @@ import random
 import pytest
 
 from assessment.errors import InvalidInput
-from assessment.team_formation import form_teams, read_team_csv, team_code, team_count
+from assessment.team_formation import (
+    MAX_ATTRIBUTE_CHARACTERS,
+    form_teams,
+    read_attribute_csv,
+    read_team_csv,
+    team_code,
+    team_count,
+)
 
 ROSTER = {"ana@example.edu": 1, "ben@example.edu": 2, "cy@example.edu": 3, "dee@example.edu": 4, "student-5": 5}
 
@@ -105,3 +112,48 @@ def test_a_csv_without_the_columns_or_without_teams_is_refused(text):
     with pytest.raises(InvalidInput) as refusal:
         read_team_csv(text, ROSTER)
     assert "file" in refusal.value.problems
+
+
+# --- the attribute to balance teams by, from a CSV ------------------------------------------------------------------
+
+
+def test_an_attribute_csv_gives_each_listed_students_value_by_email_or_user_id_header_or_not():
+    with_header = read_attribute_csv("\ufeffStudent,programme\r\nANA@example.edu,Law\r\n\r\nstudent-5,Biology\r\n",
+                                     ROSTER)
+    without = read_attribute_csv("ben@example.edu, Band B \n", ROSTER)
+
+    assert with_header == {1: "Law", 5: "Biology"}
+    assert without == {2: "Band B"}
+
+
+def test_each_bad_line_of_an_attribute_csv_is_named_with_what_is_wrong():
+    text = ("student,band\n"
+            "nobody@example.edu,A\n"  # 2: unknown
+            "ana@example.edu,A\n"
+            "ana@example.edu,B\n"  # 4: listed twice
+            "ben@example.edu,\n"  # 5: empty value
+            f"cy@example.edu,{'x' * (MAX_ATTRIBUTE_CHARACTERS + 1)}\n"  # 6: too long
+            ",A\n"  # 7: no student
+            "dee@example.edu,A,extra\n")  # 8: three columns
+    with pytest.raises(InvalidInput) as refusal:
+        read_attribute_csv(text, ROSTER)
+
+    problems = refusal.value.problems
+    assert sorted(problems) == ["line 2", "line 4", "line 5", "line 6", "line 7", "line 8"]
+    assert "no student nobody@example.edu" in str(problems["line 2"])
+    assert "already listed on line 3" in str(problems["line 4"])
+    assert "value for ben@example.edu is missing" in str(problems["line 5"])
+    assert f"at most {MAX_ATTRIBUTE_CHARACTERS} characters" in str(problems["line 6"])
+    assert "student is missing" in str(problems["line 7"])
+    assert "two columns only" in str(problems["line 8"])
+
+
+def test_a_value_of_exactly_the_limit_is_accepted():
+    assert read_attribute_csv(f"ana@example.edu,{'x' * MAX_ATTRIBUTE_CHARACTERS}\n", ROSTER) == {
+        1: "x" * MAX_ATTRIBUTE_CHARACTERS}
+
+
+@pytest.mark.parametrize("text", ["", "student,band\n", "\n\n"])
+def test_an_attribute_csv_that_lists_nobody_is_refused(text):
+    with pytest.raises(InvalidInput, match="lists no students"):
+        read_attribute_csv(text, ROSTER)

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from assessment.models import Assignment, Review, Team, TeamMembership
+from assessment.models import Assignment, Person, Review, Team, TeamMembership
 from tests.support.access import VISITORS, observed_and_expected, visitor_of_kind
 from tests.support.documents import pdf_naming_its_author
 from tests.support.rows import see_committed
@@ -68,6 +68,64 @@ def test_staff_make_teams_from_the_roster_and_see_them(instructor, students, ses
     text = page_text(response)
     assert all(name in text for name in ("Amara Okafor", "Ben Carter", "Chloé Dubois", "Daniel Kim"))
     assert all(team.code in text for team in teams)
+
+
+def _make_balanced(visitor: Visitor, text: str | bytes, smallest: str = "2", largest: str = "2"):
+    data = text.encode() if isinstance(text, str) else text
+    return visitor.post("/links/{link}/teams/make", {"smallest": smallest, "largest": largest},
+                        files={"attribute_file": ("programmes.csv", data, "text/csv")})
+
+
+def test_staff_make_teams_balanced_by_the_values_of_an_uploaded_file(instructor, students, session):
+    text = "student,programme\namara.okafor@example.edu,Law\nstudent-2,Law\nstudent-3,Biology\nstudent-4,Biology\n"
+
+    response = _make_balanced(instructor, text)
+
+    assert response.status_code == 200 and "2 teams made, balanced by the values in the file." in page_text(response)
+    programme = {"student-1": "Law", "student-2": "Law", "student-3": "Biology", "student-4": "Biology"}
+    rows = see_committed(session).execute(select(TeamMembership.team_id, Person.subject)
+                                          .join(Person, Person.id == TeamMembership.person_id)).all()
+    teams: dict[int, list[str]] = {}
+    for team, subject in rows:
+        teams.setdefault(team, []).append(programme[subject])
+    assert sorted(sorted(values) for values in teams.values()) == [["Biology", "Law"], ["Biology", "Law"]]
+
+
+def test_a_balancing_file_with_bad_lines_is_refused_naming_each_line_and_makes_no_teams(instructor, students,
+                                                                                         session):
+    text = ("student,band\nnobody@example.edu,A\nstudent-2,A\nstudent-2,B\nstudent-3,\n"
+            f"student-4,{'x' * 101}\n")
+
+    response = _make_balanced(instructor, text)
+
+    page = page_text(response)
+    assert response.status_code == 400 and "No teams were made: correct the lines below" in page
+    assert "Line 2: no student nobody@example.edu in this course." in page
+    assert "Line 4: student-2 is already listed on line 3; list each student once." in page
+    assert "Line 5: the value for student-3 is missing." in page
+    assert "Line 6: keep the value to at most 100 characters." in page
+    assert see_committed(session).scalars(select(Team)).all() == []
+
+
+def test_a_balancing_file_not_utf8_or_listing_nobody_is_refused_and_values_at_the_limit_are_accepted(
+        instructor, students, session):
+    assert _make_balanced(instructor, b"\xff\xfe\x00t").status_code == 400
+    empty = _make_balanced(instructor, "student,band\n")
+    assert empty.status_code == 400 and "The file lists no students" in page_text(empty)
+    assert see_committed(session).scalars(select(Team)).all() == []
+
+    accepted = _make_balanced(instructor, f"student-1,{'x' * 100}\nstudent-2,y\n")
+    assert accepted.status_code == 200 and len(see_committed(session).scalars(select(Team)).all()) == 2
+
+
+def test_balanced_teams_are_refused_once_a_team_handed_in(instructor, students, session):
+    _upload(instructor, CSV)
+    students["student-1"].post("/links/{link}/submission", {"text": "Red essay."})
+
+    response = _make_balanced(instructor, "student-1,Law\nstudent-3,Biology\n")
+
+    assert response.status_code == 409 and "already handed in work" in page_text(response)
+    assert sorted(team.name for team in see_committed(session).scalars(select(Team))) == ["Blue", "Red"]
 
 
 def test_sizes_the_class_cannot_fill_are_refused_on_the_page(instructor, students, session):
