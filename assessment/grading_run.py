@@ -25,7 +25,7 @@ from assessment.aggregation import (
 )
 from assessment.calibration_training import accuracies
 from assessment.db import cycle_collection_paused
-from assessment.errors import AssessmentError, InvalidInput, NotFound, PhaseClosed
+from assessment.errors import AssessmentError, Conflict, InvalidInput, NotFound, PhaseClosed
 from assessment.grading import (
     GradeInputs,
     ReviewerAccuracy,
@@ -55,6 +55,8 @@ from assessment.models import (
     ReviewStatus,
     Submission,
     SubmissionVersion,
+    TeammateRating,
+    TeamMembership,
 )
 from assessment.phases import Phase
 from assessment.score_explanation import to_stored
@@ -393,6 +395,22 @@ class Posted(NamedTuple):
     score_given: float | None
 
 
+RATINGS_AFTER_GRADING: str = N_("Teammates saved ratings after grading last ran, so some individual grades do not "
+                                "include them yet; nothing was released. Run grading again, check the grades, then "
+                                "release them.")
+
+
+def _graded_before_ratings(session: Session, assignment_id: int) -> set[int]:
+    """The students whose grade was computed before a rating in their team was last saved: their factor is stale."""
+    return set(session.scalars(
+        select(Grade.person_id).distinct()
+        .join(TeamMembership, and_(TeamMembership.person_id == Grade.person_id,
+                                   TeamMembership.assignment_id == assignment_id, TeamMembership.until.is_(None)))
+        .join(TeammateRating, and_(TeammateRating.team_id == TeamMembership.team_id,
+                                   TeammateRating.assignment_id == assignment_id))
+        .where(Grade.assignment_id == assignment_id, TeammateRating.updated_at > Grade.computed_at)))
+
+
 @cycle_collection_paused
 def release_grades(session: Session, assignment_id: int, now: datetime) -> list[Posted]:
     """Release every computed grade to its student and write one outbox row per student whose gradebook entry would
@@ -407,13 +425,16 @@ def release_grades(session: Session, assignment_id: int, now: datetime) -> list[
     grades = list(session.scalars(select(Grade).where(Grade.assignment_id == assignment_id).order_by(Grade.person_id)))
     if not grades:
         raise PhaseClosed(N_("Run grading before releasing grades."))
+    # Released without the students whose extension still runs; a release after it ends sends theirs (and only
+    # what changed for the others, as any release does).
+    waiting = waiting_students(session, assignment, now)
+    if assignment.teammate_evaluation is not None and _graded_before_ratings(session, assignment_id) - waiting:
+        # Refused rather than graded here: staff check the grades a run gives (warnings, holds) before releasing.
+        raise Conflict(RATINGS_AFTER_GRADING)
     latest = _latest_postings(session, assignment_id)
     work = _student_work(session, assignment)
     release_id = secrets.token_hex(16)
     released, posting_rows = [], []
-    # Released without the students whose extension still runs; a release after it ends sends theirs (and only
-    # what changed for the others, as any release does).
-    waiting = waiting_students(session, assignment, now)
     for grade in grades:
         if grade.person_id in waiting:
             continue
