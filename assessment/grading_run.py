@@ -501,10 +501,10 @@ def _student_work(session: Session, assignment: Assignment) -> Callable[[int], S
         .where(Review.assignment_id == assignment.id).group_by(Review.reviewer_id))}
     if reviews_by_team(assignment):
         # Each member has done the team's reviews (team_reviews' rule 6); their own self-assessment stays theirs.
-        by_team = dict(session.execute(
+        by_team: dict[int, int] = {team: int(count) for team, count in session.execute(
             select(Review.reviewing_team_id, submitted(ReviewKind.PEER))
             .where(Review.assignment_id == assignment.id, Review.reviewing_team_id.is_not(None))
-            .group_by(Review.reviewing_team_id)).all())
+            .group_by(Review.reviewing_team_id))}
         for person, team in current_teams(session, assignment.id).items():
             own_row = reviews.get(person)
             if team in by_team or own_row is not None:

@@ -115,7 +115,6 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
        (the last reviewers would otherwise find only their own work short of reviews).
     """
     session.flush()  # the statements below go to the connection, past the session's autoflush
-    connection = session.connection()
     standing = _as_team(session, _standing(session, asking, now), asking.assignment_id, now)
     reviewer = asking.reviewer_id
     team = standing.reviewing_team

@@ -43,7 +43,7 @@ from assessment.student_progress import (
     explain_grade,
     progress,
 )
-from assessment.team_reviews import current_team_id, written_by
+from assessment.team_reviews import current_team_id, reviewable_by_team, reviews_by_team, written_by
 from assessment.team_work import own_work
 from assessment.teammate_ratings import rating_facts
 from assessment.write_rules import hand_in_lateness, phase_for
@@ -127,7 +127,10 @@ def _standing(session: Session, assignment: Assignment, student_id: int, release
     work the queue could still hand them (queue allocation only) and whether any of their hand-ins is being checked or
     was refused since their latest version, and whether an extension concerns them: one statement, anchored on the
     person."""
-    waiting = (select(func.count()).select_from(Submission).where(*reviewable_by(assignment.id, student_id))
+    # Where each team writes one review, what the queue could hand their team.
+    team = session.scalar(current_team_id(assignment.id, student_id)) if reviews_by_team(assignment) else None
+    reviewable = reviewable_by(assignment.id, student_id) if team is None else reviewable_by_team(assignment.id, team)
+    waiting = (select(func.count()).select_from(Submission).where(*reviewable)
                .scalar_subquery() if assignment.allocation_mode is AllocationMode.QUEUE else literal(None))
     own_grade = and_(Grade.person_id == Person.id, Grade.assignment_id == assignment.id, Grade.released_at.is_not(None))
     latest_number = (select(func.coalesce(func.max(SubmissionVersion.number), 0))

@@ -40,13 +40,13 @@ def reviews_by_team(assignment: Assignment) -> bool:
     return bool(assignment.team_assignment and assignment.reviews_by_team)
 
 
-def members_now(team_id: int | ColumnElement[int]) -> Select[tuple[int]]:
+def members_now(team_id: int | ColumnElement[int]) -> Select[int]:
     """The team's members now, as a subquery of person ids."""
     return select(TeamMembership.person_id).where(TeamMembership.team_id == team_id, TeamMembership.until.is_(None))
 
 
 def current_team_id(assignment_id: int | ColumnElement[int],
-                    person_id: int | ColumnElement[int]) -> Select[tuple[int]]:
+                    person_id: int | ColumnElement[int]) -> Select[int]:
     """The team the person is in now, as a scalar subquery's select."""
     return select(TeamMembership.team_id).where(TeamMembership.assignment_id == assignment_id,
                                                 TeamMembership.person_id == person_id,

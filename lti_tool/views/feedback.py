@@ -36,8 +36,10 @@ def labelled_for_author(assignment: Assignment, reviews: list[Review]) -> list[t
     peers = [review for review in reviews if review.kind is ReviewKind.PEER]
     return [
         (reviewer_label(assignment.anonymity, peers.index(review) + 1 if review in peers else 0,
-                        review.reviewer.display_name, staff_review=review.kind is ReviewKind.STAFF,
-                        viewer_is_staff=False), review)
+                        # A team's review is the team's, named (in open mode only) by the team, not its claimer.
+                        review.reviewing_team.name if review.reviewing_team is not None
+                        else review.reviewer.display_name,
+                        staff_review=review.kind is ReviewKind.STAFF, viewer_is_staff=False), review)
         for review in reviews
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import BinaryIO, cast
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
@@ -94,7 +95,7 @@ def upload(link_id: int) -> Response | tuple[str, int]:
 def _csv_text(upload: FileStorage, field: str) -> str:
     """The uploaded CSV as text: at most MAX_CSV_BYTES, and UTF-8 (as spreadsheets save "CSV UTF-8")."""
     try:
-        return limited_stream(upload.stream, MAX_CSV_BYTES).read().decode("utf-8")
+        return limited_stream(cast(BinaryIO, upload.stream), MAX_CSV_BYTES).read().decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput({field: N_("The file is not a CSV saved as UTF-8 text; save it as \"CSV UTF-8\" "
                                       "and upload it again.")}) from None

@@ -11,11 +11,18 @@ from sqlalchemy import select, update
 from assessment.errors import Conflict
 from assessment.grading_run import release_grades, run_grading
 from assessment.models import Grade, GradePosting, TeammateRating
+from assessment.services import SubmissionDeps
+from assessment.storage import LocalDirectoryStorage
 from assessment.team_grades import override_factor
 from assessment.teammate_evaluation import TeammateEvaluation
-from tests.integration.test_team_grades import ONE_CRITERION, _graded_teams, _rate, deps  # noqa: F401
+from tests.integration.test_team_grades import ONE_CRITERION, _graded_teams, _rate
 
 EVALUATION = TeammateEvaluation(criteria=ONE_CRITERION)
+
+
+@pytest.fixture
+def deps(tmp_path) -> SubmissionDeps:
+    return SubmissionDeps(storage=LocalDirectoryStorage(tmp_path), pseudonym_secret="secret")
 
 
 def _rated_and_graded(session, deps):

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 
 from assessment.errors import NotFound, NothingToReview, PhaseClosed, SettingsLocked
 from assessment.grading_run import run_grading
-from assessment.models import Assignment, Grade, Review, ReviewSave, ReviewStatus, Submission, SubmissionVersion
+from assessment.models import Assignment, Grade, Review, ReviewStatus, Submission, SubmissionVersion
 from assessment.peer_review import (
     ReviewChanged,
     ReviewerContext,
@@ -24,6 +24,7 @@ from assessment.peer_review import (
     save_review,
 )
 from assessment.phases import Phase
+from assessment.progress import student_rows
 from assessment.services import HandIn, SubmissionDeps, submit, update_settings
 from assessment.storage import LocalDirectoryStorage
 from assessment.team_reviews import saves_of
@@ -241,3 +242,17 @@ def test_the_choice_is_refused_with_its_reason_once_reviewing_has_started(sessio
 
     assert set(refusal.value.problems) == {"reviews_by_team"}
     assert "Reviewing has started" in refusal.value.problems["reviews_by_team"]
+
+
+def test_staff_progress_counts_the_teams_reviews_for_every_member(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+    first, second = teams[0]
+    handed = _ask(session, cohort.assignment_id, first)
+    save_review(session, handed.id, first, ReviewInput(VALID_SELECTIONS, {}, submit=True), NOW)
+    session.commit()
+    _ask(session, cohort.assignment_id, second)  # the team's second review, open
+
+    rows = {row.person_id: row for row in student_rows(session, session.get(Assignment, cohort.assignment_id), NOW)}
+
+    assert (rows[first].reviews_done, rows[second].reviews_done) == (1, 1)
+    assert all(rows[person].reviews_done == 0 for members in teams[1:] for person in members)

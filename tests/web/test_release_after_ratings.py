@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
-from assessment.models import GradePosting, TeammateRating
+from assessment.models import Assignment, GradePosting, TeammateRating
 from tests.support.rows import see_committed
-from tests.support.visitor import page_text
-from tests.web.test_team_grades import graded_with_ratings, students  # noqa: F401  (the fixture)
+from tests.support.visitor import Visitor, page_text
+from tests.web.test_team_grades import CSV, EVALUATION, STUDENTS, graded_with_ratings
+
+
+@pytest.fixture
+def students(lms, instructor, session) -> dict[str, Visitor]:
+    """Red and Blue with teammate evaluation on, as the team grades pages' tests have them."""
+    visitors = {}
+    for user in STUDENTS:
+        visitors[user] = Visitor(lms, user)
+        visitors[user].launch()
+    session.execute(update(Assignment).values(team_assignment=True,
+                                              teammate_evaluation_document=EVALUATION.to_document()))
+    session.commit()
+    instructor.post("/links/{link}/teams/import", files={"file": ("teams.csv", CSV.encode(), "text/csv")})
+    return visitors
 
 
 def test_a_release_after_a_newer_rating_is_refused_with_409_and_asks_to_run_grading_again(instructor, students,

@@ -63,6 +63,7 @@ def test_a_member_takes_the_teams_review_and_a_teammate_continues_the_same_one(t
     continued = ben.post("/links/{link}/reviews/next", {})
 
     assert _review_id(continued) == review_id
+    assert "Your team writes this review together" in page_text(continued)
     assert "Blue essay." in page_text(continued) and "Red essay." not in page_text(continued)
     assert re.search(rf'name="score-{key}"[^>]*value="2"[^>]*checked|value="2"[^>]*name="score-{key}"[^>]*checked',
                      continued.text)
@@ -70,6 +71,18 @@ def test_a_member_takes_the_teams_review_and_a_teammate_continues_the_same_one(t
     assert submitted.status_code == 200
     review = see_committed(session).get(Review, review_id)
     assert review.status is ReviewStatus.SUBMITTED and review.selections == {key: 4.0}
+
+
+def test_a_teammate_who_did_not_write_it_sees_the_teams_review_done_on_their_page(teams_in_review, session):
+    amara, ben = teams_in_review["student-1"], teams_in_review["student-2"]
+    before = page_text(ben.get("/links/{link}"))
+    review_id = _review_id(amara.post("/links/{link}/reviews/next", {}))
+    _draft(amara, review_id, _key(session), "4", submit=True)
+
+    after = page_text(ben.get("/links/{link}"))
+
+    assert "0 of 1 review done" in before
+    assert "1 of 1 review done" in after and "Review a submission" not in after
 
 
 def test_a_student_of_another_team_and_staff_cannot_open_or_save_a_teams_review(teams_in_review, instructor, session):
@@ -130,6 +143,20 @@ def test_the_authors_never_learn_which_team_reviewed_them(teams_in_review, instr
     red = see_committed(session).scalars(select(Team).where(Team.name == "Red")).one()
     assert "Reviewer 1" in received or "Review 1" in received
     assert not re.search(rf"Amara|Okafor|Ben Carter|\bRed\b|{red.code}", received.replace("Red essay", ""))
+
+
+def test_in_open_mode_the_authors_read_the_reviewing_teams_name_not_the_member_who_took_it(teams_in_review,
+                                                                                            instructor, session):
+    session.execute(update(Assignment).values(anonymity="open"))
+    session.commit()
+    ben = teams_in_review["student-2"]
+    review_id = _review_id(ben.post("/links/{link}/reviews/next", {}))
+    _draft(ben, review_id, _key(session), "4", submit=True)
+    instructor.post("/links/{link}/phase", {"phase": "released"})
+
+    received = page_text(teams_in_review["student-4"].get("/links/{link}/feedback"))
+
+    assert re.search(r"\bRed\b", received) and "Ben Carter" not in received
 
 
 def test_the_choice_is_refused_with_its_reason_once_reviewing_has_started(teams_in_review, instructor, session):
