@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import gc
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -94,6 +94,66 @@ def allocate(
     _repair(assigned, len(people), may_review, budget=REPAIR_BASE_BUDGET + 2 * len(submissions) * k)
     reviewer_indices = np.fromiter(chain.from_iterable(assigned), dtype=np.int64, count=sum(map(len, assigned)))
     return _pairs(people, reviewer_indices, submissions, map(len, assigned))
+
+
+@dataclass(frozen=True)
+class Allocated(Generic[PersonId, SubmissionId]):
+    """A static allocation as it stands, for `top_up`."""
+
+    authors: Mapping[SubmissionId, PersonId]  # every handed-in submission
+    reviewers: Sequence[PersonId]  # everyone who can still review now
+    active: Collection[tuple[PersonId, SubmissionId]]  # reviews assigned or submitted: they count
+    ever: Collection[tuple[PersonId, SubmissionId]]  # every pair there ever was: never handed out again
+
+
+# Topping up a static allocation, for work handed in after it (a late arrival, an extension) and its authors:
+# 1. Each submission under k, the least reviewed first (then in `authors`' order), gets reviewers until it has k:
+#    among those who may review it (not its author, nor of its team, nor a forbidden pair, never paired with it),
+#    first those who still owe reviews, then the least loaded (then in `reviewers`' order).
+# 2. Then each reviewer the allocation left out (no active review: they arrived or handed in after it) gets work until
+#    they reach the quota: among the submissions they may review, the least reviewed first; beyond k only when no
+#    work under k is left for them, so that no student is left unable to do their reviews (the queue's rule 10).
+#    Reviewers the allocation included keep the load it gave them.
+# Nothing already allocated moves; a reviewer's load is their active reviews. Latecomers are few: each step looks
+# through the class once per review it adds.
+def top_up(allocated: Allocated[PersonId, SubmissionId], k: int, quota: int, *,
+           may_review: Callable[[PersonId, SubmissionId], bool]) -> list[tuple[PersonId, SubmissionId]]:
+    """The pairs to add so that every submission has k reviewers and every reviewer their quota, where the eligible
+    allow it."""
+    taken = set(allocated.ever) | set(allocated.active)
+    reviews: dict[SubmissionId, int] = dict.fromkeys(allocated.authors, 0)
+    load: dict[PersonId, int] = dict.fromkeys(allocated.reviewers, 0)
+    for reviewer, submission in allocated.active:
+        reviews[submission] = reviews.get(submission, 0) + 1
+        load[reviewer] = load.get(reviewer, 0) + 1
+    left_out = [reviewer for reviewer in allocated.reviewers if load[reviewer] == 0]
+    order = {submission: position for position, submission in enumerate(allocated.authors)}
+    rank = {reviewer: position for position, reviewer in enumerate(allocated.reviewers)}
+    added: list[tuple[PersonId, SubmissionId]] = []
+
+    def eligible(reviewer: PersonId, submission: SubmissionId) -> bool:
+        return (reviewer, submission) not in taken and allocated.authors[submission] != reviewer \
+            and may_review(reviewer, submission)
+
+    def add(reviewer: PersonId, submission: SubmissionId) -> None:
+        taken.add((reviewer, submission))
+        added.append((reviewer, submission))
+        reviews[submission] += 1
+        load[reviewer] += 1
+
+    for submission in sorted((s for s in allocated.authors if reviews[s] < k), key=lambda s: (reviews[s], order[s])):
+        while reviews[submission] < k:
+            candidates = [r for r in allocated.reviewers if eligible(r, submission)]
+            if not candidates:
+                break
+            add(min(candidates, key=lambda r: (load[r] >= quota, load[r], rank[r])), submission)
+    for reviewer in sorted(left_out, key=lambda r: (load[r], rank[r])):
+        while load[reviewer] < quota:
+            works = [s for s in allocated.authors if eligible(reviewer, s)]
+            if not works:
+                break
+            add(reviewer, min(works, key=lambda s: (reviews[s], order[s])))
+    return added
 
 
 def _pairs(

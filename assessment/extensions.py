@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from assessment.errors import InvalidInput, NotFound
@@ -101,20 +102,29 @@ def import_extensions(session: Session, assignment_id: int, text: str, staff_id:
 def keep_lms_due(session: Session, assignment: Assignment, person_id: int, due: datetime | None, now: datetime) -> None:
     """Keep the submission date the LMS sent for the student at launch, when it differs from the assignment's; a
     launch without one (or with the class date) drops an earlier one. A date the dates cannot hold (before
-    submissions open, after results) is not kept. The caller commits."""
+    submissions open, after results) is not kept. The caller commits.
+
+    One statement either way: two launches of the student at once (two tabs, a double click) each write the row or
+    replace it, and neither fails on the one the other inserted first."""
     usable = (due is not None and due != assignment.submission_due
               and assignment.submission_opens < due <= assignment.results_release)
-    existing = session.scalar(select(Extension).where(Extension.assignment_id == assignment.id,
-                                                      Extension.person_id == person_id, Extension.from_lms.is_(True)))
+    mine = (Extension.assignment_id == assignment.id, Extension.person_id == person_id, Extension.from_lms.is_(True))
     if not usable:
-        if existing is not None:
-            session.delete(existing)
+        session.execute(delete(Extension).where(*mine))
         return
-    if existing is None:
-        session.add(Extension(assignment_id=assignment.id, person_id=person_id, step=Step.SUBMISSION, until=due,
-                              from_lms=True, reason="", granted_at=now))
-    elif existing.until != due:
-        existing.until, existing.granted_at = due, now
+    # Both dialects spell "insert, or update the row another transaction inserted first" alike, each in its module.
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Extension).values(
+        assignment_id=assignment.id, person_id=person_id, step=Step.SUBMISSION, until=due, from_lms=True, reason="",
+        granted_at=now)
+    # The target is the partial unique index of a student's grants (uq_extensions_person_step); an unchanged date
+    # keeps its time of granting. Returned with populate_existing: a row this session holds reads the new date.
+    session.scalars(statement.on_conflict_do_update(
+        index_elements=[Extension.assignment_id, Extension.person_id, Extension.step, Extension.from_lms],
+        index_where=Extension.person_id.is_not(None),
+        set_={"until": statement.excluded.until, "granted_at": statement.excluded.granted_at},
+        where=Extension.until != statement.excluded.until,
+    ).returning(Extension), execution_options={"populate_existing": True}).all()
 
 
 def _problems(session: Session, assignment: Assignment, request: ExtensionRequest) -> dict[str, str]:

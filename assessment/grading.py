@@ -336,6 +336,17 @@ def flexible_grading_open(review_due: datetime, days: int | None, now: datetime)
     return days is not None and now >= review_due + timedelta(days=days)
 
 
+def grading_owed_since(review_due: datetime, flexible_days: int | None, now: datetime) -> datetime | None:
+    """The latest moment by `now` at which grades must be computed afresh (None before the review deadline): the
+    deadline, then, under flexible grading, the end of its days, when work short of reviews becomes gradable. A run
+    computed at or after it owes nothing more."""
+    if now < review_due:
+        return None
+    if flexible_days is not None and flexible_grading_open(review_due, flexible_days, now):
+        return review_due + timedelta(days=flexible_days)
+    return review_due
+
+
 def still_in_doubt(attention: Sequence[str], *, open_flags: int, overridden: bool) -> list[str]:
     """What still needs staff now: the grading run's doubts unless an override settled the grade, and the flags open
     now (counted afresh: a flag raised or answered since the run counts as it stands)."""

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
-from assessment.allocation import QueueState, allocate, why_nothing_to_review
+from assessment.allocation import Allocated, QueueState, allocate, top_up, why_nothing_to_review
 from assessment.assignment_settings import AllocationMode
 from assessment.db import Base, UTCDateTime
 from assessment.errors import Conflict, InvalidInput, NotAllowed, NotFound, NothingToReview, PhaseClosed
@@ -51,7 +51,7 @@ from assessment.models import (
 )
 from assessment.phases import Phase, Timeline
 from assessment.services import get_assignment, plain_text
-from assessment.student_dates import dates_of
+from assessment.student_dates import dates_by_student, dates_of
 from assessment.team_reviews import (
     TeamClaim,
     claim_for_team,
@@ -101,7 +101,8 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
     3. A review the reviewer already holds (assigned, lease not run out) is served again before anything new.
        A lease runs `lease_hours`, cut short at the review deadline (`lease_end`).
     4. Once the reviewer has submitted the reviews each student must do, nothing more is handed out.
-    5. In static mode nothing new is handed out: reviews were allocated when reviewing opened.
+    5. In static mode nothing new is handed out: reviews were allocated when reviewing opened. A student the
+       allocation left out is allocated reviews when they ask (`serve_latecomers`).
     6. Leases that ran out go back to the pool: the reviewer's own at once, everyone's when nothing under k is
        eligible, and every minute by the scheduled sweep (so the common request stays short).
     7. Eligible: not the reviewer's own nor any team's they are or were in, never reviewed or held by them before,
@@ -134,6 +135,11 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
         raise NothingToReview(why_nothing_to_review(state))
     if standing.held is not None:
         return standing.held
+    if standing.static and standing.completed < standing.reviews_per_student:
+        # Rule 5's exception: a student the allocation left out (arrived or handed in after it) is allocated now.
+        served = serve_latecomers(session, asking.assignment_id, now) and _standing(session, asking, now).held
+        if served:
+            return served
     if standing.completed >= standing.reviews_per_student or standing.static:
         raise NothingToReview(why_nothing_to_review(state))
     if standing.lapsed:
@@ -527,6 +533,70 @@ def _allocate_to_teams(session: Session, assignment: Assignment, submissions: An
                         .values(review_load=Submission.review_load + load))
     session.flush()
     return len(pairs)
+
+
+def serve_latecomers(session: Session, assignment_id: int, now: datetime) -> int:
+    """Keep a static allocation whole as work arrives after it (a late arrival, an extension): each submission gets
+    its k reviewers and each student the allocation left out their reviews (`top_up`'s rules), from those who can
+    still review now; how many reviews were added. Safe to repeat and to run at once: the second run adds nothing.
+
+    Who can still review: a student of the course (with work handed in when the assignment asks for it) whose own
+    phase is reviewing, the class's or, with an extension, their own."""
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None or assignment.allocation_mode is not AllocationMode.STATIC:
+        return 0
+    peer = (Review.assignment_id == assignment_id, Review.kind == ReviewKind.PEER)
+    if not session.scalar(select(exists().where(*peer))):
+        return 0  # not allocated yet: the allocation itself will include everyone
+    # An UPDATE rather than SELECT ... FOR UPDATE: it also takes SQLite's write lock before anything is read, so two
+    # runs at once add each review once.
+    session.execute(update(Assignment).where(Assignment.id == assignment_id).values(id=Assignment.id))
+    submissions = session.execute(
+        select(Submission.id, Submission.author_id, Submission.team_id)
+        .where(Submission.assignment_id == assignment_id, exists().where(SubmissionVersion.submission_id == Submission.id))
+        .order_by(Submission.created_at, Submission.id)).all()
+    authors = {submission: author for submission, author, _ in submissions}
+    teams = current_teams(session, assignment_id) if assignment.team_assignment else {}
+    handed_in = set(authors.values()) | {person for person, team in teams.items()
+                                         if team in {team for _, _, team in submissions if team is not None}}
+    students = _students(session, assignment.course_id)
+    extended = dates_by_student(session, assignment)
+    class_reviewing = assignment.phase_at(now) is Phase.REVIEW
+
+    def reviewing(person: int) -> bool:
+        dates = extended.get(person)
+        return (dates.phase_at(now, assignment.phase_override) is Phase.REVIEW) if dates else class_reviewing
+
+    reviewers = sorted(person for person in students if reviewing(person)
+                       and (person in handed_in or not assignment.reviewers_need_submission))
+    pairs = session.execute(select(Review.reviewer_id, Review.submission_id, Review.status).where(*peer)).all()
+    allocated = Allocated(
+        authors, reviewers,
+        active=[(reviewer, submission) for reviewer, submission, status in pairs
+                if status in (ReviewStatus.ASSIGNED, ReviewStatus.SUBMITTED)],
+        ever=[(reviewer, submission) for reviewer, submission, _ in pairs])
+
+    def may_review(reviewer: int, submission: int) -> bool:
+        team = teams.get(reviewer)
+        return team is None or team != teams.get(authors[submission])
+
+    added = top_up(allocated, assignment.reviews_per_submission, assignment.reviews_per_student,
+                   may_review=may_review)
+    if not added:
+        return 0
+    versions = _latest_versions(session, sorted({submission for _, submission in added}))
+    session.add_all(
+        Review(assignment_id=assignment_id, submission_id=submission, reviewer_id=reviewer, kind=ReviewKind.PEER,
+               submission_version_id=versions[submission], status=ReviewStatus.ASSIGNED, assigned_at=now)
+        for reviewer, submission in added)
+    loads: dict[int, int] = {}
+    for _, submission in added:
+        loads[submission] = loads.get(submission, 0) + 1
+    for submission, load in loads.items():
+        session.execute(update(Submission).where(Submission.id == submission)
+                        .values(review_load=Submission.review_load + load))
+    session.flush()
+    return len(added)
 
 
 # --- the review form -------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""The coverage report staff read: every handed-in submission's reviews, who is short now and at the deadline."""
+"""The coverage report staff read: every handed-in submission's reviews, who is short now and at its deadline."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -10,7 +11,7 @@ from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from assessment.assignment_settings import AllocationMode
-from assessment.coverage import Projection, WorkCoverage, pace_at, project
+from assessment.coverage import LaterReviewers, Projection, WorkCoverage, pace_at, project
 from assessment.models import (
     Assignment,
     CourseRole,
@@ -24,7 +25,9 @@ from assessment.models import (
     Team,
     display_name,
 )
+from assessment.personal_dates import PersonalDates
 from assessment.phases import Phase
+from assessment.student_dates import dates_by_student
 from assessment.team_work import own_work
 
 
@@ -37,7 +40,8 @@ class CoveredWork:
     name: str  # the author's name, or the team's: staff only, never shown to reviewers
     coverage: WorkCoverage[int]
     staff_taken_by: str | None  # the staff member assessing it now (an open staff assessment), if any
-    projected: int | None  # its reviews at the deadline at this pace; None without a pace
+    projected: int | None  # its reviews at its deadline at this pace; None without a pace
+    own_due: datetime | None = None  # its author's own review deadline, while an extension keeps it open
 
     @property
     def received(self) -> int:
@@ -48,17 +52,35 @@ class CoveredWork:
         """No review of any kind submitted: the work that must never end without staff knowing."""
         return self.coverage.received == 0 and not self.coverage.staff_assessed
 
+    @property
+    def still_open(self) -> bool:
+        """Its author's extension still runs: reviews may still come, so it is not due."""
+        return self.own_due is not None
+
 
 @dataclass(frozen=True)
 class CoverageReport:
     k: int
     works: list[CoveredWork]  # every handed-in submission, in the queue's order (oldest first)
     expected: int | None  # reviews the class should still submit before the deadline; None without a pace
-    deadline_passed: bool  # reviewing is over (its deadline passed, or staff closed it): the backup queue's time
+    deadline_passed: bool  # reviewing is over for the class (its deadline passed, or staff closed it): the backup
+    # queue's time
 
     @property
     def short_now(self) -> list[CoveredWork]:
         return [work for work in self.works if work.coverage.short_of(self.k)]
+
+    @property
+    def backup(self) -> list[CoveredWork]:
+        """Once reviewing is over for the class, the work it left short that is due: staff's to assess."""
+        if not self.deadline_passed:
+            return []
+        return [work for work in self.short_now if not work.still_open]
+
+    @property
+    def still_open(self) -> list[CoveredWork]:
+        """Work whose author's extension still runs, latest deadline last."""
+        return [work for work in self.works if work.still_open]
 
     @property
     def short_at_deadline(self) -> list[CoveredWork] | None:
@@ -68,26 +90,55 @@ class CoverageReport:
 
     @property
     def unreviewed(self) -> list[CoveredWork]:
-        return [work for work in self.works if work.unreviewed]
+        """Work with no review at all that is due (an extension still running leaves time for reviews)."""
+        return [work for work in self.works if work.unreviewed and not work.still_open]
 
 
 def coverage_report(session: Session, assignment: Assignment, now: datetime) -> CoverageReport:
-    """The coverage of the assignment's handed-in work at `now`, in two statements whatever the class's size."""
+    """The coverage of the assignment's handed-in work at `now`, each submission at its deadline (its author's own
+    while an extension runs), in three statements whatever the class's size."""
     rows = session.execute(_works_statement(assignment, now)).all()
-    works = [WorkCoverage(row.submission_id, row.received or 0, row.held or 0, bool(row.staff_done)) for row in rows]
-    done = sum(work.received for work in works)
-    # Reviewing is over at its deadline, or earlier when staff moved the phase on by hand: no peer review comes after.
+    # Reviewing is over at its deadline, or earlier when staff moved the phase on by hand: no peer review comes after
+    # from the class; students whose extension runs go on.
     over = assignment.phase_at(now) in (Phase.GRADING, Phase.RELEASED)
-    pace = pace_at(now, assignment.review_opens, now if over else assignment.review_due, done=done,
-                   owed=_owed(session, assignment), static=assignment.allocation_mode is AllocationMode.STATIC)
+    class_due = now if over else assignment.review_due
+    later = _later_dates(dates_by_student(session, assignment), assignment, now, class_due)
+    works = [WorkCoverage(row.submission_id, row.received or 0, row.held or 0, bool(row.staff_done),
+                          later=later[row.author_id] - now if row.author_id in later else None, author=row.author_id)
+             for row in rows]
+    done = sum(work.received for work in works)
+    owed = _owed(session, assignment)
+    pace = pace_at(now, assignment.review_opens, class_due, done=done, owed=sum(owed.values()),
+                   static=assignment.allocation_mode is AllocationMode.STATIC, reviewers=len(owed),
+                   later=_later_reviewers(later, owed, now))
     k = assignment.reviews_per_submission
     projection: Projection[int] = project(works, k, pace)
     named = [
         CoveredWork(row.submission_id, row.author_id, row.team_name or display_name(row), work, _taker(row),
-                    projection.reviews[work.submission] if projection.reviews is not None else None)
+                    projection.reviews[work.submission] if projection.reviews is not None else None,
+                    later.get(row.author_id))
         for row, work in zip(rows, works, strict=True)
     ]
     return CoverageReport(k, named, projection.expected, deadline_passed=over)
+
+
+def _later_dates(dates: dict[int, PersonalDates], assignment: Assignment, now: datetime, class_due: datetime
+                 ) -> dict[int, datetime]:
+    """The students whose own review deadline is still ahead and later than the class's, and that deadline; a
+    phase staff moved by hand holds for them as it does on their pages (`PersonalDates.phase_at`)."""
+    return {person: own.timeline.review_due for person, own in dates.items()
+            if own.timeline.review_due > max(now, class_due)
+            and own.phase_at(now, assignment.phase_override) in (Phase.SUBMISSION, Phase.CALIBRATION, Phase.REVIEW)}
+
+
+def _later_reviewers(later: dict[int, datetime], owed: dict[int, int], now: datetime) -> tuple[LaterReviewers, ...]:
+    """The extended students who may review, grouped by their own review deadline."""
+    groups: dict[datetime, list[int]] = defaultdict(list)
+    for person, due in later.items():
+        if person in owed:
+            groups[due].append(person)
+    return tuple(LaterReviewers(due - now, frozenset(members), sum(owed[person] for person in members))
+                 for due, members in sorted(groups.items()))
 
 
 def _taker(row) -> str | None:
@@ -132,8 +183,8 @@ def _works_statement(assignment: Assignment, now: datetime):
     )
 
 
-def _owed(session: Session, assignment: Assignment) -> int:
-    """Reviews the class still owes: each student who may review, their quota less what they submitted."""
+def _owed(session: Session, assignment: Assignment) -> dict[int, int]:
+    """Each student who may review, and the reviews they still owe: their quota less what they submitted."""
     done = (
         select(Review.reviewer_id, func.count().label("done"))
         .where(Review.assignment_id == assignment.id, Review.kind == ReviewKind.PEER,
@@ -148,8 +199,9 @@ def _owed(session: Session, assignment: Assignment) -> int:
                                         exists().where(SubmissionVersion.submission_id == Submission.id)))
     submitted = func.coalesce(done.c.done, 0)
     left = case((submitted >= quota, 0), else_=quota - submitted)  # bonus reviews beyond the quota owe nothing back
-    return session.scalar(
-        select(func.coalesce(func.sum(left), 0))
+    # One row a student (not a sum): extended reviewers' share is counted apart, at their own pace.
+    return dict(session.execute(
+        select(Enrollment.person_id, left)
         .select_from(Enrollment).outerjoin(done, done.c.reviewer_id == Enrollment.person_id)
         .where(*reviewers)
-    ) or 0
+    ).all())

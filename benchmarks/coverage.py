@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as `
 from flask import render_template
 from sqlalchemy import insert, text, update
 
-from assessment.models import Assignment, Course, Review, ReviewKind, ReviewStatus
+from assessment.models import Assignment, Course, Extension, Review, ReviewKind, ReviewStatus
+from assessment.personal_dates import Step
 from assessment.review_coverage import coverage_report
 from benchmarks.dashboard import SqlClock
 from config.settings import Settings
@@ -32,9 +33,10 @@ from tests.support.services import sqlite_url, throwaway_postgres_database, uses
 K = 3
 
 
-def _class_half_way(session, students: int, now: datetime):
+def _class_half_way(session, students: int, now: datetime, extended_every: int = 0):
     """Reviewing opened 2 days ago and closes in 2; students did 0 to K reviews, some hold one under way. No
-    submission has all K yet: the page lists every one, its worst case."""
+    submission has all K yet: the page lists every one, its worst case. Every `extended_every`-th student (none for 0)
+    reviews, and has their work reviewed, until a day or two after the class."""
     cohort = create_cohort(session, students, reviews_per_submission=K, reviews_per_student=K, now=now)
     session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id).values(
         review_opens=now - timedelta(days=2), review_due=now + timedelta(days=2), phase_override=None))
@@ -50,11 +52,16 @@ def _class_half_way(session, students: int, now: datetime):
                          "lease_expires_at": now + timedelta(hours=5) if held else None,
                          "selections": {CRITERION: 2.0}, "comments": {}, "score": 5.0, "beyond_quota": False})
     session.execute(insert(Review), rows)
+    if extended_every:
+        session.execute(insert(Extension), [
+            {"assignment_id": cohort.assignment_id, "person_id": person, "step": Step.REVIEW,
+             "extra_minutes": (24 + index % 24) * 60, "from_lms": False, "reason": "Accommodation", "granted_at": now}
+            for index, person in enumerate(cohort.student_ids) if index % extended_every == 0])
     session.commit()
     return cohort
 
 
-def measure(students: int, repeat: int) -> dict[str, object]:
+def measure(students: int, repeat: int, extended_every: int = 10) -> dict[str, object]:
     with ExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         url = stack.enter_context(throwaway_postgres_database()) if uses_postgres() else sqlite_url(directory)
@@ -65,7 +72,7 @@ def measure(students: int, repeat: int) -> dict[str, object]:
         with app.test_request_context("/links/1/coverage"):
             session = db()
             now = datetime.now(UTC)
-            cohort = _class_half_way(session, students, now)
+            cohort = _class_half_way(session, students, now, extended_every)
             if uses_postgres():
                 session.execute(text("ANALYZE"))
                 session.commit()
@@ -93,16 +100,19 @@ def measure(students: int, repeat: int) -> dict[str, object]:
             "report_seconds": round(min(report_seconds), 3), "reference_sql_seconds": round(min(sql_seconds), 3),
             "page_seconds": round(min(page_seconds), 3), "statements": statements,
             "short_now": len(report.short_now), "short_at_deadline": None if short_later is None else len(short_later),
-            "expected_reviews": report.expected}
+            "expected_reviews": report.expected, "extended_every": extended_every,
+            "still_open": len(report.still_open)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--students", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--repeat", type=int, default=3, help="the best of this many runs is reported")
+    parser.add_argument("--extended-every", type=int, default=10,
+                        help="every this many students has an extension (0: nobody)")
     arguments = parser.parse_args()
     for students in arguments.students:
-        print(json.dumps(measure(students, arguments.repeat)), flush=True)
+        print(json.dumps(measure(students, arguments.repeat, arguments.extended_every)), flush=True)
 
 
 if __name__ == "__main__":

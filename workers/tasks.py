@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from assessment.db import utcnow
 from assessment.errors import NotFound
 from assessment.file_checks import claim_check, finish_check, sweep_checks
+from assessment.grading import grading_owed_since
 from assessment.grading_run import run_grading
 from assessment.messages import Message
 from assessment.models import Assignment, Course, Grade, GradePosting, PostingStatus, ResourceLink
@@ -206,22 +207,28 @@ def run_grading_task(self: Task, assignment_id: int) -> int:
 
 @shared_task(name="peerlti.grade_due_assignments", bind=True)
 def grade_due_assignments(self: Task) -> int:
-    """At the review deadline, grade every assignment not graded since its deadline passed."""
+    """Grade every assignment not graded since grading was last owed: at its review deadline and, under flexible
+    grading, once its days have passed (work short of reviews is graded then, flagged for staff)."""
     settings = _settings(self)
     now = utcnow()
     with sessions(settings)() as session:
         # Held until the grading is handed over (done, when eager): a second beat's run then finds nothing due.
         if not try_lock(session, "grade_due_assignments"):
             return _busy("grade_due_assignments")
-        last_graded = func.max(Grade.computed_at)
-        due = list(session.scalars(
-            select(Assignment.id).outerjoin(Grade, Grade.assignment_id == Assignment.id)
+        candidates = session.execute(
+            select(Assignment.id, Assignment.review_due, Assignment.flexible_grading_days,
+                   func.max(Grade.computed_at).label("last_graded"))
+            .outerjoin(Grade, Grade.assignment_id == Assignment.id)
             .where(Assignment.review_due <= now)
             # An activity still in setup was never opened: grading it would give every student a grade for nothing.
             .where(or_(Assignment.phase_override.is_(None), Assignment.phase_override != Phase.SETUP))
-            .group_by(Assignment.id, Assignment.review_due)
-            .having(or_(last_graded.is_(None), last_graded < Assignment.review_due))
-        ))
+            .group_by(Assignment.id, Assignment.review_due, Assignment.flexible_grading_days)
+        ).all()
+        due = []
+        for assignment_id, review_due, flexible_days, last_graded in candidates:
+            owed_since = grading_owed_since(review_due, flexible_days, now)
+            if owed_since is not None and (last_graded is None or last_graded < owed_since):
+                due.append(assignment_id)
         grader = self.app.tasks["peerlti.run_grading"]
         for assignment_id in due:
             grader.delay(assignment_id)

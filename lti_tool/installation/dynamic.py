@@ -10,8 +10,10 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from lti_tool.installation.canvas import CANVAS_DUE_AT_VARIABLE
 from lti_tool.installation.values import CLAIMS, TOOL_DESCRIPTION, TOOL_NAME, ToolValues
 from lti_tool.keys import ensure_tool_key
+from lti_tool.launch.provisioning import DUE_AT_PARAMETER
 from lti_tool.outbound import (
     OutboundClient,
     OutboundError,
@@ -36,6 +38,8 @@ ENCODED_SEPARATORS = ("%2f", "%2e", "%5c")
 # Where each message appears: IMS's name for a content picker, and Canvas's names (other platforms ignore them).
 DEEP_LINKING_PLACEMENTS = ("ContentArea", "assignment_selection", "link_selection")
 RESOURCE_LINK_PLACEMENTS = ("course_navigation",)
+# The product family code Canvas gives in its platform configuration.
+CANVAS_FAMILY = "canvas"
 
 
 class RegistrationFailed(Exception):
@@ -171,8 +175,24 @@ def issuer_matches(issuer: str, url: str) -> bool:
     return theirs.path.split("/")[:len(issuer_segments)] == issuer_segments
 
 
-def registration_request(values: ToolValues) -> dict[str, Any]:
-    """The tool's client registration (§3.6): OpenID Connect client metadata and the LTI tool configuration."""
+def registration_request(values: ToolValues, product_family_code: str = "") -> dict[str, Any]:
+    """The tool's client registration (§3.6): OpenID Connect client metadata and the LTI tool configuration; Canvas is
+    also asked for each student's own due date, as the tool's Canvas configuration asks."""
+    tool_configuration: dict[str, Any] = {
+        "domain": values.domain,
+        "description": TOOL_DESCRIPTION,
+        "target_link_uri": values.launch_url,
+        "claims": list(CLAIMS),
+        "messages": [
+            {"type": "LtiResourceLinkRequest", "target_link_uri": values.launch_url,
+             "label": TOOL_NAME, "placements": list(RESOURCE_LINK_PLACEMENTS)},
+            {"type": "LtiDeepLinkingRequest", "target_link_uri": values.deep_linking_url,
+             "label": TOOL_NAME, "placements": list(DEEP_LINKING_PLACEMENTS)},
+        ],
+    }
+    if product_family_code.lower() == CANVAS_FAMILY:
+        # Only Canvas expands this variable: another LMS would send it as written at every launch.
+        tool_configuration["custom_parameters"] = {DUE_AT_PARAMETER: CANVAS_DUE_AT_VARIABLE}
     return {
         "application_type": "web",
         "client_name": TOOL_NAME,
@@ -183,18 +203,7 @@ def registration_request(values: ToolValues) -> dict[str, Any]:
         "jwks_uri": values.jwks_url,
         "token_endpoint_auth_method": "private_key_jwt",
         "scope": " ".join(values.scopes),
-        TOOL_CONFIGURATION_CLAIM: {
-            "domain": values.domain,
-            "description": TOOL_DESCRIPTION,
-            "target_link_uri": values.launch_url,
-            "claims": list(CLAIMS),
-            "messages": [
-                {"type": "LtiResourceLinkRequest", "target_link_uri": values.launch_url,
-                 "label": TOOL_NAME, "placements": list(RESOURCE_LINK_PLACEMENTS)},
-                {"type": "LtiDeepLinkingRequest", "target_link_uri": values.deep_linking_url,
-                 "label": TOOL_NAME, "placements": list(DEEP_LINKING_PLACEMENTS)},
-            ],
-        },
+        TOOL_CONFIGURATION_CLAIM: tool_configuration,
     }
 
 
@@ -208,7 +217,7 @@ def register_with_platform(configuration: PlatformConfiguration, registration_to
         headers["Authorization"] = f"Bearer {registration_token}"
     what = _l("The platform's registration endpoint")
     response = _send(client, "POST", configuration.registration_endpoint, what, headers=headers,
-                     json=registration_request(values))
+                     json=registration_request(values, configuration.product_family_code))
     if response.status not in (200, 201):
         # The platform's own words stay in the log: its body is not echoed to whoever opened this page.
         raise RegistrationFailed(_l(

@@ -116,7 +116,7 @@ def register_page() -> str | tuple[str, int]:
     )
     values = _values()
     return render_template("installation/register.html", form=form, platform=configuration, values=values,
-                           request_body=registration_request(values))
+                           request_body=registration_request(values, configuration.product_family_code))
 
 
 @bp.post("/lti/register")

@@ -331,7 +331,7 @@ def _todo(view: LaunchView, assignment: Assignment, facts: Dashboard, phase: Pha
     if progress.open_flags:
         todo.append(Todo(ngettext("Answer %(num)d flagged review.", "Answer %(num)d flagged reviews.", progress.open_flags),
                          url_for("review_admin.flags", link_id=link)))
-    short = len(coverage.short_now) if coverage.deadline_passed else 0
+    short = len(coverage.backup)
     if short:
         todo.append(Todo(ngettext("Assess %(num)d submission that reviewing left short of reviews.",
                                   "Assess %(num)d submissions that reviewing left short of reviews.", short),

@@ -7,6 +7,7 @@ from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
 
+from assessment.assignment_settings import AllocationMode
 from assessment.db import utcnow
 from assessment.errors import (
     AssessmentError,
@@ -19,7 +20,8 @@ from assessment.errors import (
 )
 from assessment.file_checks import own_check, refusal_of
 from assessment.messages import N_, Message
-from assessment.models import FileCheck, FileCheckStatus
+from assessment.models import Assignment, FileCheck, FileCheckStatus
+from assessment.peer_review import serve_latecomers
 from assessment.reminder_outbox import set_reminders_off
 from assessment.services import (
     HandIn,
@@ -114,10 +116,19 @@ def hand_in(link_id: int) -> Response | tuple[str, int]:
                     flash(gettext("Handed in: version %(number)s. Your file is being checked; this page shows the "
                                   "result as soon as it is done.", number=version.number))
                     return redirect(url_for("landing.resource_link", link_id=link_id), 303)
+            _serve_if_allocated(assignment)
             flash(gettext("Submitted: version %(number)s (late).", number=version.number) if version.is_late
                   else gettext("Submitted: version %(number)s.", number=version.number))
             return redirect(url_for("landing.resource_link", link_id=link_id), 303)
     return home(view, form), 400
+
+
+def _serve_if_allocated(assignment: Assignment) -> None:
+    """Work handed in after a static allocation gets its reviewers at once (and its author their reviews); a file
+    still being checked is served when its author asks for reviews."""
+    if assignment.allocation_mode is AllocationMode.STATIC:
+        serve_latecomers(db(), assignment.id, utcnow())
+        db().commit()
 
 
 def _check_handed_in(check: FileCheck) -> Message | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, update
 
-from assessment.models import Assignment, Person, Review, ReviewKind, ReviewStatus
+from assessment.models import Assignment, Extension, Person, Review, ReviewKind, ReviewStatus
+from assessment.personal_dates import Step
+from assessment.reminder_outbox import unreviewed_names
 from assessment.review_coverage import coverage_report
 from tests.support.cohort import CRITERION, create_cohort
 from tests.support.statements import statements_sent
@@ -84,4 +86,65 @@ def test_the_report_takes_two_statements_for_a_class_of_12_and_of_120(engine, se
         assert len(report.works) == students
         counts.append(len(sent))
 
-    assert counts == [2, 2]
+    assert counts == [3, 3]  # the works, what the class owes, and the extensions
+
+
+def _class_an_hour_past_its_deadline_with_two_extended_students(session, now: datetime):
+    """5 students, k = 2 and 2 reviews each; reviewing opened 10 hours ago and closed an hour ago for the class.
+    Student 2 reviews until 24 hours from now, Student 3 until 48 hours from now, and their work, handed in, is due
+    then too. Reviews submitted: Student 1 and 2 of work 0, Student 0 of work 1; the others have none."""
+    cohort = _class_ten_hours_into_reviewing(session, now, students=5)
+    s0, s1, s2, s3, _ = cohort.student_ids
+    due = now - timedelta(hours=1)
+    session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id).values(review_due=due))
+    session.execute(insert(Extension), [
+        {"assignment_id": cohort.assignment_id, "person_id": person, "step": Step.REVIEW, "extra_minutes": minutes,
+         "from_lms": False, "reason": "Illness", "granted_at": now}
+        for person, minutes in ((s2, 25 * 60), (s3, 49 * 60))])
+    session.execute(insert(Review), [_review(cohort, 0, s1, now), _review(cohort, 0, s2, now),
+                                     _review(cohort, 1, s0, now)])
+    session.commit()
+    return cohort, due
+
+
+def test_work_of_an_extended_author_is_not_due_at_the_class_deadline_nor_sent_to_the_backup_queue(session):
+    now = datetime.now(UTC)
+    cohort, due = _class_an_hour_past_its_deadline_with_two_extended_students(session, now)
+    assignment = session.get(Assignment, cohort.assignment_id)
+
+    report = coverage_report(session, assignment, now)
+
+    assert report.deadline_passed is True
+    assert [work.name for work in report.short_now] == ["Student 1", "Student 2", "Student 3", "Student 4"]
+    assert [work.name for work in report.backup] == ["Student 1", "Student 4"]
+    assert [(work.name, work.own_due) for work in report.still_open] == [
+        ("Student 2", due + timedelta(hours=25)), ("Student 3", due + timedelta(hours=49))]
+    assert [work.name for work in report.unreviewed] == ["Student 4"]  # staff are told of work that is due
+    assert unreviewed_names(session, assignment, now) == ["Student 4"]
+
+
+def test_extended_reviewers_reviews_after_the_class_deadline_count_for_work_still_open(session):
+    now = datetime.now(UTC)
+    cohort, _ = _class_an_hour_past_its_deadline_with_two_extended_students(session, now)
+
+    report = coverage_report(session, session.get(Assignment, cohort.assignment_id), now)
+
+    # 3 reviews in 10 hours by 5 reviewers: 0.06 an hour each. By 24 hours from now Student 2 (owing 1) gives 1, to
+    # work 3, and Student 3 gives 1, to work 2 (never their own); by 48 hours Student 3's second finds no work of
+    # theirs to do: work 2 is due by then. Due work gets nothing more.
+    assert [work.projected for work in report.works] == [2, 1, 1, 1, 0]
+    assert [work.name for work in report.short_at_deadline] == ["Student 1", "Student 2", "Student 3", "Student 4"]
+    assert report.expected == 0
+
+
+def test_without_extensions_the_backup_queue_is_every_work_short_once_reviewing_closed(session):
+    now = datetime.now(UTC)
+    cohort, _ = _class_an_hour_past_its_deadline_with_two_extended_students(session, now)
+    session.execute(delete(Extension))
+    session.commit()
+
+    report = coverage_report(session, session.get(Assignment, cohort.assignment_id), now)
+
+    assert [work.name for work in report.backup] == [work.name for work in report.short_now] == [
+        "Student 1", "Student 2", "Student 3", "Student 4"]
+    assert report.still_open == [] and [work.projected for work in report.works] == [2, 1, 0, 0, 0]

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assessment import allocation
-from assessment.allocation import QueueState, allocate, why_nothing_to_review
+from assessment.allocation import Allocated, QueueState, allocate, top_up, why_nothing_to_review
 
 # Derandomized so a run is repeatable; small classes keep 200 examples per property well under a second each.
 PROPERTY = settings(max_examples=200, derandomize=True, deadline=None)
@@ -685,3 +685,58 @@ def test_once_the_loads_are_level_the_repair_checks_nothing_more():
                        budget=1000)
     assert checked == [(1, 0)]
     assert assigned == [[1], [0], [0], [1], [2]]
+
+
+def _allocated(authors, reviewers, active, ever=()):
+    return Allocated(authors, reviewers, active, list(ever) + list(active))
+
+
+def _anyone(reviewer, submission) -> bool:
+    return True
+
+
+# A, B and C reviewed each other (k = 2, quota 2); D handed in "d" after the allocation.
+ON_TIME = [("a_", "b"), ("a_", "c"), ("b_", "a"), ("b_", "c"), ("c_", "a"), ("c_", "b")]
+AUTHORS = {"a": "a_", "b": "b_", "c": "c_", "d": "d_"}
+
+
+def test_work_handed_in_after_the_allocation_gets_k_reviewers_and_its_author_their_quota():
+    added = top_up(_allocated(AUTHORS, ["a_", "b_", "c_", "d_"], ON_TIME), 2, 2, may_review=_anyone)
+
+    # The least loaded first, in the reviewers' order: A and B review "d"; every work then has 2, so D reviews the
+    # first two in the authors' order.
+    assert added == [("a_", "d"), ("b_", "d"), ("d_", "a"), ("d_", "b")]
+
+
+def test_latecomers_review_each_others_work_first_as_they_owe_reviews():
+    authors = AUTHORS | {"e": "e_"}
+    added = top_up(_allocated(authors, ["a_", "b_", "c_", "d_", "e_"], ON_TIME), 2, 2, may_review=_anyone)
+
+    assert ("e_", "d") in added and ("d_", "e") in added
+    received = {submission: sum(1 for _, s in added if s == submission) for submission in ("d", "e")}
+    assert received == {"d": 2, "e": 2}
+    assert sum(1 for reviewer, _ in added if reviewer == "d_") == 2 == sum(1 for reviewer, _ in added if reviewer == "e_")
+    assert all(AUTHORS.get(s, "e_") != reviewer for reviewer, s in added)
+
+
+def test_the_top_up_respects_forbidden_pairs_and_never_repeats_a_pair_there_was():
+    def not_a_on_d(reviewer, submission) -> bool:
+        return (reviewer, submission) != ("a_", "d")
+
+    added = top_up(_allocated(AUTHORS, ["a_", "b_", "c_", "d_"], ON_TIME, ever=[("b_", "d")]), 2, 2,
+                   may_review=not_a_on_d)
+
+    # Only C may still review "d": it gets the one reviewer it can have, not two.
+    assert [pair for pair in added if pair[1] == "d"] == [("c_", "d")]
+
+
+def test_a_whole_allocation_gets_nothing_more_and_nobody_it_included_is_given_more():
+    assert top_up(_allocated({k: v for k, v in AUTHORS.items() if k != "d"}, ["a_", "b_", "c_"], ON_TIME), 2, 2,
+                  may_review=_anyone) == []
+    # With a quota above what the allocation gave (3 > 2), those it included keep their load.
+    assert top_up(_allocated({k: v for k, v in AUTHORS.items() if k != "d"}, ["a_", "b_", "c_"], ON_TIME), 2, 3,
+                  may_review=_anyone) == []
+
+
+def test_without_anyone_who_can_still_review_late_work_waits_for_staff():
+    assert top_up(_allocated(AUTHORS, ["d_"], ON_TIME), 2, 2, may_review=_anyone) == [("d_", "a"), ("d_", "b")]

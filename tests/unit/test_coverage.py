@@ -1,8 +1,9 @@
 """The coverage projection: the reviews to come at the class's pace, handed out as the review queue hands them."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from assessment.coverage import Pace, WorkCoverage, pace_at, project
+from assessment.coverage import LaterReviewers, Pace, WorkCoverage, pace_at, project
 
 OPENS = datetime(2026, 3, 1, 9, tzinfo=UTC)
 DUE = OPENS + timedelta(hours=100)
@@ -93,3 +94,62 @@ def test_without_a_pace_there_is_no_projection():
     projection = project(works, 3, _pace(10, done=0))
 
     assert projection.expected is None and projection.reviews is None and projection.short(works, 3) is None
+
+
+def _work(submission: str, received: int) -> WorkCoverage[str]:
+    return WorkCoverage(submission, received, 0, False)
+
+
+def _extended(hours_left: float, members: set[str], owed: int) -> LaterReviewers:
+    return LaterReviewers(timedelta(hours=hours_left), frozenset(members), owed)
+
+
+def test_extended_reviewers_go_on_after_the_class_deadline_at_the_class_pace_up_to_what_they_owe():
+    # 2 reviews in 50 hours by 10 reviewers: 0.004 an hour each; a group of 5 does 0.02 an hour.
+    group = _extended(150, {"a", "b", "c", "d", "e"}, owed=4)
+    pace = pace_at(OPENS + timedelta(hours=50), OPENS, DUE, done=2, owed=1000, reviewers=10, later=(group,))
+
+    # 1 review before the class deadline (50 hours left), 2 in the 100 hours after it.
+    assert pace.expected_later(group, timedelta(hours=150)) == 2
+    assert pace.expected_later(group, timedelta(hours=50)) == 0
+    assert pace.expected_later(group, timedelta(hours=400)) == 2  # not past their own deadline
+    assert pace.expected_later(replace(group, owed=2), timedelta(hours=150)) == 1  # owed 2, 1 done before
+    assert pace.expected_later(replace(group, owed=1), timedelta(hours=150)) == 0
+
+
+def test_work_of_an_extended_author_is_counted_at_their_own_deadline_with_the_extended_reviewers_reviews():
+    group = _extended(150, {"a", "b", "c", "d", "e"}, owed=4)
+    pace = pace_at(OPENS + timedelta(hours=50), OPENS, DUE, done=2, owed=1000, reviewers=10, later=(group,))
+    works = [_work("class", 0), WorkCoverage("extended", 0, 0, False, later=timedelta(hours=150), author="y")]
+
+    projection = project(works, 3, pace)
+
+    # The class's 2 reviews go one to each; the group's 2 later ones to the extended work only.
+    assert projection.reviews == {"class": 1, "extended": 3}
+    assert projection.short(works, 3) == ["class"]
+
+
+def test_an_extended_reviewer_never_counts_as_reviewing_their_own_work():
+    group = _extended(150, {"a", "b", "c", "d", "y"}, owed=4)
+    pace = pace_at(OPENS + timedelta(hours=50), OPENS, DUE, done=2, owed=1000, reviewers=10, later=(group,))
+    works = [_work("class", 0), WorkCoverage("extended", 0, 0, False, later=timedelta(hours=150), author="y")]
+
+    assert project(works, 3, pace).reviews == {"class": 1, "extended": 1}
+
+
+def test_later_deadlines_are_taken_in_order_each_counting_what_came_before_it():
+    # 10 reviews in 50 hours by 10 reviewers; a group of 5 does 0.1 an hour: 5 before the class deadline, 2 more by
+    # 75 hours from now, 10 more by 150 hours, no more than the 4 left of the 9 they owe.
+    group = _extended(150, {"a", "b", "c", "d", "e"}, owed=9)
+    pace = pace_at(OPENS + timedelta(hours=50), OPENS, DUE, done=10, owed=2, reviewers=10, later=(group,))
+    works = [_work("class", 0), WorkCoverage("sooner", 0, 0, False, later=timedelta(hours=75), author="y"),
+             WorkCoverage("later", 0, 0, False, later=timedelta(hours=150), author="z")]
+
+    assert project(works, 3, pace).reviews == {"class": 1, "sooner": 2, "later": 3}
+
+
+def test_without_extensions_the_projection_is_the_class_one():
+    pace = pace_at(OPENS + timedelta(hours=50), OPENS, DUE, done=2, owed=1000, reviewers=10)
+    works = [_work("one", 0), _work("two", 0)]
+
+    assert project(works, 3, pace).reviews == {"one": 1, "two": 1}

@@ -16,6 +16,7 @@ from assessment.grading import (
     disagreement_limit,
     final_grade,
     flexible_grading_open,
+    grading_owed_since,
     holds_grade,
     needs_attention,
     review_spread,
@@ -488,3 +489,14 @@ def test_a_submission_weight_just_outside_0_to_100_percent_is_refused_with_its_v
 def test_the_late_deduction_is_kept_to_the_hundredth_not_rounded_to_whole_points():
     breakdown = final_grade(inputs(late_penalty=0.1))
     assert (breakdown.late_deduction, breakdown.total) == (4.8, 79.2)
+
+
+def test_grading_is_owed_from_the_review_deadline_and_again_when_flexible_grading_opens():
+    due = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    second = timedelta(seconds=1)
+
+    assert grading_owed_since(due, 2, due - second) is None
+    assert grading_owed_since(due, 2, due) == due
+    assert grading_owed_since(due, 2, due + timedelta(days=2) - second) == due
+    assert grading_owed_since(due, 2, due + timedelta(days=2)) == due + timedelta(days=2)
+    assert grading_owed_since(due, None, due + timedelta(days=30)) == due

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from assessment.models import Assignment, Person, Review, ReviewKind, ReviewStatus, Submission
+from assessment.models import Assignment, Extension, Person, Review, ReviewKind, ReviewStatus, Submission
+from assessment.personal_dates import Step
 from tests.support.access import visitor_of_kind
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
@@ -177,3 +178,27 @@ def test_the_backup_queue_says_when_flexible_grading_takes_over(instructor, clas
     assert see_committed(session).scalars(select(Assignment)).one().flexible_grading_days == 3
     assert "Flexible grading" not in without
     assert "Flexible grading: from" in backup and "Work with no review waits for you." in backup
+
+
+def test_work_of_a_student_with_an_extension_waits_outside_the_backup_queue_until_their_own_deadline(
+        lms, instructor, class_in_review, session):
+    _reviewed_once(class_in_review, session)
+    instructor.post("/links/{link}/phase", {"phase": "grading"})
+    assignment = see_committed(session).scalars(select(Assignment)).one()
+    extended = see_committed(session).scalars(select(Person).where(Person.subject == "student-2")).one()
+    own_due = assignment.review_due + timedelta(days=2)
+    session.add(Extension(assignment_id=assignment.id, person_id=extended.id, step=Step.REVIEW, until=own_due,
+                          from_lms=False, reason="Illness", granted_at=datetime.now(UTC)))
+    session.commit()
+    work = see_committed(session).scalars(select(Submission.id).where(Submission.author_id == extended.id)).one()
+
+    backup = instructor.get("/links/{link}/coverage")
+    dashboard = page_text(instructor.get("/links/{link}"))
+
+    text = page_text(backup)
+    assert "Backup queue 3" in text and text.count("Take it and assess as staff") == 3
+    assert f'id="backup-{work}"' not in backup.text and f'id="open-{work}"' in backup.text
+    assert "Work still open for an extension 1" in text
+    assert own_due.isoformat() in backup.text
+    assert "Assess 3 submissions that reviewing left short of reviews." in dashboard
+    assert extended.display_name not in dashboard.split("These submissions have no review at all:")[1].split(".")[0]

@@ -96,3 +96,26 @@ def test_a_student_added_by_roster_sync_after_reviewing_opened_is_a_late_arrival
     assignment = session.scalars(select(Assignment)).one()
     newcomer = session.scalar(select(Person.id).where(Person.subject == "newcomer"))
     assert late_arrivals(session, assignment) == {newcomer}
+
+
+def test_with_reviews_allocated_up_front_a_late_arrivals_work_gets_its_reviewers_at_hand_in_and_they_review(
+        lms, instructor, class_in_review, session):
+    _reviewing_opened_an_hour_ago(session, accept_late=True)
+    session.execute(update(Assignment).values(allocation_mode="static"))
+    session.commit()
+    allocated = instructor.post("/links/{link}/allocation/static", {})
+    assert "12 reviews allocated." in page_text(allocated)
+
+    late = Visitor(lms, "student-5")
+    late.launch()
+    assert late.post("/links/{link}/submission", {"text": "My essay, written in a hurry."}).status_code == 200
+    person = see_committed(session).scalar(select(Person.id).where(Person.subject == "student-5"))
+    work = see_committed(session).scalars(select(Submission.id).where(Submission.author_id == person)).one()
+
+    # k = 3: three classmates were given the late work when it was handed in.
+    reviewers = see_committed(session).scalars(select(Review.reviewer_id).where(Review.submission_id == work)).all()
+    assert len(set(reviewers)) == 3 == len(reviewers) and person not in reviewers
+    # The late arrival is given their three reviews when they ask, of others' work.
+    reviewed = [see_committed(session).get(Review, _complete(late, _ask(late), session)) for _ in range(3)]
+    assert {review.reviewer_id for review in reviewed} == {person}
+    assert len({review.submission_id for review in reviewed}) == 3 and work not in {r.submission_id for r in reviewed}

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from assessment.models import Assignment, Extension
 from lti_tool.installation.canvas import canvas_configuration
+from lti_tool.installation.dynamic import registration_request
 from lti_tool.installation.values import ToolValues
 from tests.support.rows import see_committed
 from tests.support.tokens import CLAIM, genuine_launch, sign_token
@@ -54,3 +56,21 @@ def test_a_launch_without_the_field_leaves_the_kept_lms_date_as_it_is(lms, instr
     _launch_with_due_at(lms, (assignment.submission_due + timedelta(days=2)).isoformat())
     Visitor(lms, "student-1").launch()  # the sandbox's launch names no due_at: nothing is known, nothing changes
     assert see_committed(session).scalar(select(Extension.until)) == assignment.submission_due + timedelta(days=2)
+
+
+def test_a_dynamic_registration_with_canvas_asks_for_each_students_due_date():
+    body = registration_request(ToolValues("https://peerlti.example.edu"), "canvas")
+    tool = body["https://purl.imsglobal.org/spec/lti-tool-configuration"]
+
+    assert tool["custom_parameters"] == {"due_at": "$Canvas.assignment.dueAt.iso8601"}
+    assert [message["type"] for message in tool["messages"]] == ["LtiResourceLinkRequest", "LtiDeepLinkingRequest"]
+
+
+@pytest.mark.parametrize("family", ["moodle", "Moodle", "", "fake"])
+def test_a_dynamic_registration_with_another_lms_asks_for_no_canvas_variable(family):
+    # Moodle would send the variable unexpanded at every launch: it is not Canvas's to expand there.
+    body = registration_request(ToolValues("https://peerlti.example.edu"), family)
+    tool = body["https://purl.imsglobal.org/spec/lti-tool-configuration"]
+
+    assert "custom_parameters" not in tool
+    assert all("custom_parameters" not in message for message in tool["messages"])
