@@ -18,7 +18,7 @@ from lti_tool.forms import ActionForm
 from lti_tool.spreadsheet import csv_lines, csv_response, file_name, number_cell, time_cell
 from lti_tool.templating import stored_message
 from lti_tool.views.course import staff_view
-from workers.locks import try_lock
+from lti_tool.views.grading import take_grading_lock
 
 bp = Blueprint("team_grades", __name__)
 
@@ -44,10 +44,7 @@ def set_factor(link_id: int, person_id: int) -> Response:
     assignment_id = view.require_assignment().id
     # The grading run's lock: a run that read the overrides before this one and wrote grades after it would leave the
     # member's grade without the factor just set.
-    if not try_lock(db(), "run_grading", assignment_id):
-        db().rollback()
-        flash(gettext("Grades are already being computed for this activity (by a colleague or by the schedule). "
-                      "Reload this page in a moment to see them."))
+    if not take_grading_lock(assignment_id):
         return redirect(url_for("team_grades.page", link_id=link_id), 303)
     override_factor(db(), assignment_id, person_id, factor, request.form.get("reason", ""), view.person.id, utcnow())
     db().commit()
