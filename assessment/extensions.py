@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -82,12 +83,13 @@ def import_extensions(session: Session, assignment_id: int, text: str, staff_id:
     if len(rows) > MAX_CSV_LINES:
         raise InvalidInput({"file": N_("A file can give at most %(count)s extensions.", count=MAX_CSV_LINES)})
     students = _students_by_key(session, assignment)
+    roster = set(students.values())  # read once: a line's student is checked against it, not the database
     requests: list[ExtensionRequest] = []
     problems: dict[str, str] = {}
     for number, row in enumerate(rows, start=2):  # line 1 is the header
         request, problem = _request_from(assignment, students, row)
         if request is not None:
-            problem = next(iter(_problems(session, assignment, request).values()), None)
+            problem = next(iter(_problems(session, assignment, request, roster).values()), None)
         if problem is not None:
             problems[f"line {number}"] = N_("Line %(line)s: %(problem)s", line=number, problem=problem)
         elif request is not None:
@@ -127,12 +129,12 @@ def keep_lms_due(session: Session, assignment: Assignment, person_id: int, due: 
     ).returning(Extension), execution_options={"populate_existing": True}).all()
 
 
-def _problems(session: Session, assignment: Assignment, request: ExtensionRequest) -> dict[str, str]:
+def _problems(session: Session, assignment: Assignment, request: ExtensionRequest,
+              students: Collection[int] | None = None) -> dict[str, str]:
+    """What is wrong with the request; `students`: the course's students when already read (an import)."""
     if (request.person_id is None) == (request.team_id is None):
         return {"student": N_("Choose a student or a team.")}
-    if request.person_id is not None and session.scalar(select(Enrollment.role).where(
-            Enrollment.person_id == request.person_id,
-            Enrollment.course_id == assignment.course_id)) is not CourseRole.STUDENT:
+    if request.person_id is not None and not _is_student(session, assignment, request.person_id, students):
         return {"student": N_("Extensions are given to students of this course only.")}
     if request.team_id is not None and session.scalar(select(Team.assignment_id).where(
             Team.id == request.team_id)) != assignment.id:
@@ -140,6 +142,14 @@ def _problems(session: Session, assignment: Assignment, request: ExtensionReques
     if not plain_text(request.reason, MAX_REASON_CHARACTERS):
         return {"reason": N_("Say why the extension is given, so colleagues understand it later.")}
     return grant_problems(assignment.timeline, Grant(request.step, extra=request.extra, until=request.until))
+
+
+def _is_student(session: Session, assignment: Assignment, person_id: int, students: Collection[int] | None) -> bool:
+    if students is not None:
+        return person_id in students
+    return session.scalar(select(Enrollment.role).where(Enrollment.person_id == person_id,
+                                                        Enrollment.course_id == assignment.course_id)
+                          ) is CourseRole.STUDENT
 
 
 def _keep(session: Session, assignment: Assignment, request: ExtensionRequest, staff_id: int,

@@ -284,7 +284,7 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
             select(Grade.id, Grade.person_id, Grade.override_total).where(Grade.assignment_id == assignment_id)):
         existing[person], overrides[grade_id] = grade_id, override
     # With teammate evaluation, each member's part of the team's work follows their teammates' ratings.
-    team_grading = TeamGrading.load(session, assignment, cohort.student_ids) if assignment.team_assignment else None
+    team_grading = TeamGrading.load(session, assignment) if assignment.team_assignment else None
     new_rows, changed_rows, graded, advised = [], [], [], []
     # A student whose extension still runs is graded once it ends: their work and reviews may still come.
     waiting = waiting_students(session, assignment, now)

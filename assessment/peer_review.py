@@ -70,6 +70,7 @@ from assessment.write_rules import ensure_feedback_open, ensure_open, ensure_rev
 MAX_COMMENT_CHARACTERS = 20_000
 # Claiming a submission can lose a race on SQLite (no SKIP LOCKED); a few tries settle it.
 CLAIM_TRIES = 5
+STUDENTS_ONLY: str = N_("Only students of this course review peers' work.")
 
 
 # --- the review queue ------------------------------------------------------------------------------------------
@@ -117,10 +118,9 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
     """
     session.flush()  # the statements below go to the connection, past the session's autoflush
     standing = _as_team(session, _standing(session, asking, now), asking.assignment_id, now)
-    reviewer = asking.reviewer_id
     team = standing.reviewing_team
     if standing.role is not CourseRole.STUDENT:
-        raise NotAllowed(N_("Only students of this course review peers' work."))
+        raise NotAllowed(STUDENTS_ONLY)
     state = QueueState(
         phase_open=standing.phase is Phase.REVIEW,
         needs_submission=standing.needs_submission,
@@ -142,30 +142,12 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
             return served
     if standing.completed >= standing.reviews_per_student or standing.static:
         raise NothingToReview(why_nothing_to_review(state))
-    if standing.lapsed:
-        reclaim_expired_leases(session, now, asking.assignment_id)
-    lease = {"assignment": asking.assignment_id, "reviewer": reviewer, "now": now, "bonus": False,
-             "lease_expires_at": lease_end(now, standing.lease_hours, standing.review_due)}
-    reclaimed_everyone = False
-    for attempt in range(CLAIM_TRIES):
-        handed = _claim(session, lease, standing.reviews_per_submission, team)
-        if handed is None and _work_under_quota(session, asking.assignment_id, reviewer, team,
-                                                standing.reviews_per_submission):
-            # Work under k exists but other reviewers hold its locks for a moment: look again shortly.
-            time.sleep(0.01 * (attempt + 1))
-            continue
-        if handed is None and not reclaimed_everyone:
-            reclaimed_everyone = True
-            if reclaim_expired_leases(session, now, asking.assignment_id):
-                continue
-        if handed is None:
-            handed = _claim(session, lease, None, team)
-        if handed is None:
-            waiting = (team_others_not_reviewed(session, asking.assignment_id, team) if team is not None
-                       else others_not_reviewed(session, asking.assignment_id, reviewer))
-            raise NothingToReview(why_nothing_to_review(replace(state, eligible_submissions=waiting)))
-        return handed
-    raise NothingToReview(N_("Many reviewers are asking for work at this moment; try again in a few seconds."))
+    handed = _serve(session, asking, now, standing, bonus=False)
+    if handed is None:
+        waiting = (team_others_not_reviewed(session, asking.assignment_id, team) if team is not None
+                   else others_not_reviewed(session, asking.assignment_id, asking.reviewer_id))
+        raise NothingToReview(why_nothing_to_review(replace(state, eligible_submissions=waiting)))
+    return handed
 
 
 def request_bonus_review(session: Session, asking: ReviewerContext, now: datetime) -> HandedOut:
@@ -182,7 +164,7 @@ def request_bonus_review(session: Session, asking: ReviewerContext, now: datetim
     session.flush()  # the statements below go to the connection, past the session's autoflush
     standing = _standing(session, asking, now)
     if standing.role is not CourseRole.STUDENT:
-        raise NotAllowed(N_("Only students of this course review peers' work."))
+        raise NotAllowed(STUDENTS_ONLY)
     if standing.reviewing_team is not None:
         raise NothingToReview(N_("Extra reviews are not offered when each team writes one review of the work it "
                                  "reviews."))
@@ -196,26 +178,36 @@ def request_bonus_review(session: Session, asking: ReviewerContext, now: datetim
         raise NothingToReview(N_("Extra reviews are offered once your own reviews are done."))
     if standing.static:
         raise NothingToReview(N_("Reviews were allocated for this assignment: no extra review can be taken."))
+    handed = _serve(session, asking, now, standing, bonus=True)
+    if handed is None:
+        raise NothingToReview(N_("Every classmate's work you could review has its reviews: no extra review is "
+                                 "needed now. Thank you for offering."))
+    return handed
+
+
+def _serve(session: Session, asking: ReviewerContext, now: datetime, standing: _Standing, *,
+           bonus: bool) -> HandedOut | None:
+    """The queue's rules 6 to 10 for a reviewer who may take new work: claim and lease a submission under k (the
+    ordinary queue, not a bonus review, then one beyond k); None when nothing is eligible."""
     if standing.lapsed:
         reclaim_expired_leases(session, now, asking.assignment_id)
-    lease = {"assignment": asking.assignment_id, "reviewer": asking.reviewer_id, "now": now, "bonus": True,
+    lease = {"assignment": asking.assignment_id, "reviewer": asking.reviewer_id, "now": now, "bonus": bonus,
              "lease_expires_at": lease_end(now, standing.lease_hours, standing.review_due)}
-    connection = session.connection()
+    k, team = standing.reviews_per_submission, standing.reviewing_team
     reclaimed_everyone = False
     for attempt in range(CLAIM_TRIES):
-        handed = _hand_out(connection, lease, standing.reviews_per_submission)
-        if handed is None and _under_quota_exists(session, asking.assignment_id, asking.reviewer_id,
-                                                  standing.reviews_per_submission):
-            time.sleep(0.01 * (attempt + 1))  # other reviewers hold its locks for a moment
+        handed = _claim(session, lease, k, team)
+        if handed is None and _work_under_quota(session, asking.assignment_id, asking.reviewer_id, team, k):
+            # Work under k exists but other reviewers hold its locks for a moment: look again shortly.
+            time.sleep(0.01 * (attempt + 1))
             continue
         if handed is None and not reclaimed_everyone:
-            # As the queue's rule 6: work whose only open reviews ran out of time is short again.
+            # As rule 6: work whose only open reviews ran out of time is short again.
             reclaimed_everyone = True
             if reclaim_expired_leases(session, now, asking.assignment_id):
                 continue
-        if handed is None:
-            raise NothingToReview(N_("Every classmate's work you could review has its reviews: no extra review is "
-                                     "needed now. Thank you for offering."))
+        if handed is None and not bonus:
+            handed = _claim(session, lease, None, team)
         return handed
     raise NothingToReview(N_("Many reviewers are asking for work at this moment; try again in a few seconds."))
 
@@ -1003,7 +995,7 @@ def _ensure_student(session: Session, person_id: int, course_id: int) -> None:
     role = session.scalar(select(Enrollment.role).where(Enrollment.person_id == person_id,
                                                         Enrollment.course_id == course_id))
     if role is not CourseRole.STUDENT:
-        raise NotAllowed(N_("Only students of this course review peers' work."))
+        raise NotAllowed(STUDENTS_ONLY)
 
 
 def _students(session: Session, course_id: int) -> list[int]:

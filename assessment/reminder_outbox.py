@@ -140,9 +140,9 @@ def _due_rows(session: Session, assignment: Assignment, now: datetime, *, summar
     calibrates = assignment.calibration_examples_required > 0
     steps = deadlines(assignment.timeline, calibrates)
     hours = tuple(assignment.reminder_hours or ())
-    # Extended students are reminded before their own deadlines, not the class's.
+    # Extended students are reminded before their own deadlines, not the class's; without reminder hours nobody is.
     own_steps = {person: deadlines(dates.timeline, calibrates)
-                 for person, dates in dates_by_student(session, assignment).items()}
+                 for person, dates in dates_by_student(session, assignment).items()} if hours else {}
     student_due = any(any(due_reminders(each, hours, now, Owing(False, False, True)))
                       for each in (steps, *own_steps.values()))
     if not student_due and not summaries:

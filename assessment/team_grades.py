@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import defaultdict
-from collections.abc import Collection, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, cast
@@ -20,13 +20,11 @@ from assessment.messages import N_, Message, message_document, message_from_docu
 from assessment.models import (
     Assignment,
     ContributionOverride,
-    CourseRole,
-    Enrollment,
     Grade,
     TeammateRating,
 )
 from assessment.services import get_assignment, plain_text
-from assessment.team_work import current_teams
+from assessment.team_work import current_members
 from assessment.teammate_evaluation import TeammateEvaluation, pair_totals
 from assessment.teammate_warnings import DidNotRate, TeammateWarnings, teammate_warnings
 from assessment.write_rules import ensure_gradable
@@ -74,17 +72,11 @@ class TeamRatings:
         return found
 
 
-def team_ratings(session: Session, assignment: Assignment, evaluation: TeammateEvaluation,
-                 students: Collection[int] | None = None) -> dict[int, TeamRatings]:
+def team_ratings(session: Session, assignment: Assignment, evaluation: TeammateEvaluation) -> dict[int, TeamRatings]:
     """Every team's ratings, factors and warnings. Ratings naming someone not in the rater's team now (moved, left the
     course, or never a member) are set aside with the reason, rather than refusing the whole team's factors."""
-    if students is None:
-        students = set(session.scalars(select(Enrollment.person_id).where(
-            Enrollment.course_id == assignment.course_id, Enrollment.role == CourseRole.STUDENT)))
-    members: dict[int, list[int]] = defaultdict(list)
-    for person, team in sorted(current_teams(session, assignment.id).items()):
-        if person in students:  # a member who left the course is graded on nothing and rates nobody now
-            members[team].append(person)
+    members = {team: sorted(person.id for person in people)
+               for team, people in current_members(session, assignment).items()}
     rows: dict[int, list[tuple[int, int, dict[str, float]]]] = defaultdict(list)
     set_aside: dict[int, list[SetAside]] = defaultdict(list)
     for team, rater, ratee, scores in session.execute(
@@ -168,11 +160,11 @@ class TeamGrading:
     overrides: dict[int, Override]
 
     @classmethod
-    def load(cls, session: Session, assignment: Assignment, students: Collection[int]) -> TeamGrading | None:
+    def load(cls, session: Session, assignment: Assignment) -> TeamGrading | None:
         evaluation = assignment.teammate_evaluation
         if evaluation is None:
             return None
-        ratings = team_ratings(session, assignment, evaluation, set(students))
+        ratings = team_ratings(session, assignment, evaluation)
         return cls(work_policy(assignment, evaluation), float(assignment.points_possible), ratings,
                    {person: team for team, found in ratings.items() for person in found.members},
                    overrides_of(session, assignment.id))

@@ -204,6 +204,21 @@ def my_team(session: Session, assignment_id: int, person_id: int) -> tuple[Team,
     return (rows[0][0], [person for _, person in rows]) if rows else None
 
 
+def current_members(session: Session, assignment: Assignment, team_id: int | None = None) -> dict[int, list[Person]]:
+    """Each team's members now who are still students of the course, by name (of one team when `team_id` is given):
+    a member who left the course neither rates nor is rated, and is graded on nothing."""
+    one_team = [TeamMembership.team_id == team_id] if team_id is not None else []
+    members: dict[int, list[Person]] = {}
+    for team, person in session.execute(
+            select(TeamMembership.team_id, Person).join(Person, Person.id == TeamMembership.person_id)
+            .join(Enrollment, Enrollment.person_id == Person.id)
+            .where(TeamMembership.assignment_id == assignment.id, TeamMembership.until.is_(None), *one_team,
+                   Enrollment.course_id == assignment.course_id, Enrollment.role == CourseRole.STUDENT)
+            .order_by(Person.family_name, Person.given_name, Person.name, Person.id)):
+        members.setdefault(team, []).append(person)
+    return members
+
+
 def current_teams(session: Session, assignment_id: int) -> dict[int, int]:
     """Each placed student's team now, person id -> team id (for allocation and grading)."""
     return {person: team for person, team in session.execute(select(TeamMembership.person_id, TeamMembership.team_id)

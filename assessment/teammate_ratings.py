@@ -23,11 +23,10 @@ from assessment.models import (
     SubmissionVersion,
     Team,
     TeammateRating,
-    TeamMembership,
 )
 from assessment.phases import Phase, Timeline
 from assessment.student_progress import TeammateRatingFacts
-from assessment.team_work import current_team, locked_team_assignment
+from assessment.team_work import current_members, current_team, locked_team_assignment
 from assessment.teammate_evaluation import COMMENT_LIMIT, TeammateEvaluation
 
 EVALUATION_OFF: str = N_("This assignment has no teammate evaluation: there is nothing to rate here.")
@@ -153,16 +152,6 @@ def _team_of(session: Session, assignment_id: int, person_id: int) -> Team:
     return team
 
 
-def _rateable(session: Session, assignment: Assignment, team_id: int) -> list[Person]:
-    """The team's current members still students of the course: a member who left the course is not rated."""
-    return list(session.scalars(
-        select(Person).join(TeamMembership, TeamMembership.person_id == Person.id)
-        .join(Enrollment, Enrollment.person_id == Person.id)
-        .where(TeamMembership.team_id == team_id, TeamMembership.until.is_(None),
-               Enrollment.course_id == assignment.course_id, Enrollment.role == CourseRole.STUDENT)
-        .order_by(Person.family_name, Person.given_name, Person.name, Person.id)))
-
-
 def _team_handed_in(session: Session, team_id: int) -> bool:
     return bool(session.scalar(select(exists().where(SubmissionVersion.submission_id == Submission.id,
                                                      Submission.team_id == team_id))))
@@ -181,7 +170,7 @@ def rating_sheet(session: Session, assignment: Assignment, person_id: int, now: 
     evaluation = _evaluation(assignment)
     _require_student(session, assignment, person_id)
     team = _team_of(session, assignment.id, person_id)
-    members = _rateable(session, assignment, team.id)
+    members = current_members(session, assignment, team.id).get(team.id, [])
     ratees = [person for person in members if person.id != person_id]
     if evaluation.include_self:
         ratees += [person for person in members if person.id == person_id]
@@ -273,9 +262,10 @@ def team_ratings(session: Session, assignment: Assignment) -> list[TeamRatings]:
                                   .where(TeammateRating.assignment_id == assignment.id)
                                   .order_by(TeammateRating.rater_id, TeammateRating.ratee_id)):
         ratings.setdefault(rating.team_id, []).append(rating)
+    members_of = current_members(session, assignment)
     rows = []
     for team in teams:
-        members = _rateable(session, assignment, team.id)
+        members = members_of.get(team.id, [])
         given = {(rating.rater_id, rating.ratee_id) for rating in ratings.get(team.id, [])}
         owed = [member for member in members if any(
             (member.id, other.id) not in given for other in members

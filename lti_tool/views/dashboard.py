@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
 
 from babel.numbers import get_decimal_symbol
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import format_decimal, format_percent, get_locale, gettext, lazy_gettext, ngettext
 from sqlalchemy import func, select
 
@@ -43,7 +42,7 @@ from assessment.student_dates import dates_by_student
 from lti_tool import charts
 from lti_tool.database import db
 from lti_tool.forms import ActionForm, PhaseForm
-from lti_tool.spreadsheet import csv_lines, file_name
+from lti_tool.spreadsheet import csv_lines, csv_response, file_name, number_cell, time_cell
 from lti_tool.templating import stored_message
 from lti_tool.views.course import LaunchView, staff_view
 
@@ -417,7 +416,7 @@ def grades_csv(link_id: int) -> Response:
               gettext("Overridden"), gettext("Needs attention"), gettext("Gradebook"),
               gettext("Gradebook message")]
     lines = (_grade_line(row, assignment) for row in rows)
-    return _csv_response(csv_lines(header, lines), file_name("grades", assignment.title))
+    return csv_response(csv_lines(header, lines), file_name("grades", assignment.title))
 
 
 def _grade_line(row: StudentRow, assignment: Assignment) -> list[object]:
@@ -425,14 +424,14 @@ def _grade_line(row: StudentRow, assignment: Assignment) -> list[object]:
     return [
         row.name, row.email or "",
         gettext("handed in") if row.handed_in else gettext("not handed in"),
-        _moment(row.handed_in_at, assignment), row.days_late if row.handed_in else "",
-        _number(row.late_penalty * 100) if row.handed_in else "",
-        _number(calibration.accuracy * 100) if calibration and calibration.accuracy is not None else "",
+        time_cell(row.handed_in_at, assignment.timezone), row.days_late if row.handed_in else "",
+        number_cell(row.late_penalty * 100) if row.handed_in else "",
+        number_cell(calibration.accuracy * 100) if calibration and calibration.accuracy is not None else "",
         row.reviews_done, row.reviews_required, row.reviews_received if row.handed_in else "",
-        _number(grade.peer_score) if grade else "", _number(grade.uncertainty) if grade else "",
-        _number(grade.submission_points) if grade else "", _number(grade.reviewing_points) if grade else "",
-        _number(grade.late_deduction) if grade else "", _number(grade.final) if grade else "",
-        *_release(grade), _number(assignment.points_possible),
+        number_cell(grade.peer_score) if grade else "", number_cell(grade.uncertainty) if grade else "",
+        number_cell(grade.submission_points) if grade else "", number_cell(grade.reviewing_points) if grade else "",
+        number_cell(grade.late_deduction) if grade else "", number_cell(grade.final) if grade else "",
+        *_release(grade), number_cell(assignment.points_possible),
         (gettext("yes") if grade.overridden else gettext("no")) if grade else "",
         "; ".join(str(ATTENTION_LABELS.get(reason, reason)) for reason in grade.attention) if grade else "",
         str(PASSBACK_LABELS[row.passback.status]) if row.passback else gettext("not released"),
@@ -444,7 +443,7 @@ def _release(grade: GradeState | None) -> tuple[object, object]:
     """What students and the gradebook hold, and whether the grade changed since (as the grades page marks it)."""
     if grade is None or grade.released_grade is None:
         return "", ""
-    return _number(grade.released_grade), gettext("yes") if grade.changed_since_release else gettext("no")
+    return number_cell(grade.released_grade), gettext("yes") if grade.changed_since_release else gettext("no")
 
 
 @bp.get("/links/<int:link_id>/export/reviews.csv")
@@ -466,7 +465,7 @@ def reviews_csv(link_id: int) -> Response:
         for record in review_records(db(), assignment.id):
             yield _review_line(record, keys, assignment)
 
-    return _csv_response(csv_lines(header, lines()), file_name("reviews", assignment.title))
+    return csv_response(csv_lines(header, lines()), file_name("reviews", assignment.title))
 
 
 def _review_line(record: ReviewRecord, keys: list[str], assignment: Assignment) -> list[object]:
@@ -475,26 +474,9 @@ def _review_line(record: ReviewRecord, keys: list[str], assignment: Assignment) 
                           gettext("yes") if record.beyond_quota else gettext("no")]
     for key in keys:
         score = record.selections.get(key)
-        line += [_number(score) if score is not None else "", record.comments.get(key, "")]
-    line += [_number(record.score) if record.score is not None else "", _moment(record.assigned_at, assignment),
-             _moment(record.submitted_at, assignment), record.helpfulness if record.helpfulness is not None else "",
+        line += [number_cell(score) if score is not None else "", record.comments.get(key, "")]
+    line += [number_cell(record.score) if record.score is not None else "",
+             time_cell(record.assigned_at, assignment.timezone), time_cell(record.submitted_at, assignment.timezone),
+             record.helpfulness if record.helpfulness is not None else "",
              gettext("yes") if record.flagged else gettext("no")]
     return line
-
-
-def _csv_response(lines: Iterator[str], name: str) -> Response:
-    # Streamed: the request context (and its database session) stays open until the last line is sent.
-    return Response(stream_with_context(lines), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "Cache-Control": "no-store"})
-
-
-def _moment(moment: datetime | None, assignment: Assignment) -> str:
-    """ISO 8601 in the assignment's time zone, with its offset: spreadsheets sort it and people read it."""
-    if moment is None:
-        return ""
-    return moment.astimezone(ZoneInfo(assignment.timezone)).isoformat(timespec="seconds")
-
-
-def _number(value: float | None) -> str | float:
-    return "" if value is None else round(float(value), 2)

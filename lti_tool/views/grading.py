@@ -62,6 +62,17 @@ def grades(link_id: int) -> str:
                                                                               Phase.REVIEW))
 
 
+def take_grading_lock(assignment_id: int) -> bool:
+    """Take the lock of the grading run (the scheduled one's too, workers/tasks.py) for this request's transaction;
+    when a run holds it, roll back and tell staff so (False)."""
+    if try_lock(db(), "run_grading", assignment_id):
+        return True
+    db().rollback()
+    flash(gettext("Grades are already being computed for this activity (by a colleague or by the schedule). "
+                  "Reload this page in a moment to see them."))
+    return False
+
+
 @bp.post("/links/<int:link_id>/grades/run")
 def run(link_id: int) -> Response:
     view = staff_view(link_id)
@@ -69,12 +80,9 @@ def run(link_id: int) -> Response:
     if method is not None and method not in METHODS:
         raise InvalidInput({"method": N_("Choose one of the listed ways to combine peer scores.")})
     assignment_id = view.require_assignment().id
-    # The lock of the scheduled run (workers/tasks.py): two tabs, two colleagues, or a tab and the schedule would
-    # otherwise compute at once and the second would collide on the grades the first is writing.
-    if not try_lock(db(), "run_grading", assignment_id):
-        db().rollback()
-        flash(gettext("Grades are already being computed for this activity (by a colleague or by the schedule). "
-                      "Reload this page in a moment to see them."))
+    # Two tabs, two colleagues, or a tab and the schedule would otherwise compute at once and the second would
+    # collide on the grades the first is writing.
+    if not take_grading_lock(assignment_id):
         return redirect(url_for("grading.grades", link_id=link_id), 303)
     with GRADING_SECONDS.labels("staff").time():
         computed = run_grading(db(), assignment_id, utcnow(), method)

@@ -15,11 +15,10 @@ from assessment.team_grades import MAX_OVERRIDE_FACTOR, override_factor
 from assessment.team_overview import MemberRow, RatingRecord, TeamGradesRow, rating_records, team_grades
 from lti_tool.database import db
 from lti_tool.forms import ActionForm
-from lti_tool.spreadsheet import csv_lines, file_name
+from lti_tool.spreadsheet import csv_lines, csv_response, file_name, number_cell, time_cell
 from lti_tool.templating import stored_message
 from lti_tool.views.course import staff_view
-from lti_tool.views.dashboard import _csv_response, _moment, _number
-from workers.locks import try_lock
+from lti_tool.views.grading import take_grading_lock
 
 bp = Blueprint("team_grades", __name__)
 
@@ -45,10 +44,7 @@ def set_factor(link_id: int, person_id: int) -> Response:
     assignment_id = view.require_assignment().id
     # The grading run's lock: a run that read the overrides before this one and wrote grades after it would leave the
     # member's grade without the factor just set.
-    if not try_lock(db(), "run_grading", assignment_id):
-        db().rollback()
-        flash(gettext("Grades are already being computed for this activity (by a colleague or by the schedule). "
-                      "Reload this page in a moment to see them."))
+    if not take_grading_lock(assignment_id):
         return redirect(url_for("team_grades.page", link_id=link_id), 303)
     override_factor(db(), assignment_id, person_id, factor, request.form.get("reason", ""), view.person.id, utcnow())
     db().commit()
@@ -73,7 +69,7 @@ def teams_csv(link_id: int) -> Response:
             for member in team.members:
                 yield _team_line(team, member, assignment)
 
-    return _csv_response(csv_lines(header, lines()), file_name("teams", assignment.title))
+    return csv_response(csv_lines(header, lines()), file_name("teams", assignment.title))
 
 
 def _team_line(team: TeamGradesRow, member: MemberRow, assignment: Assignment) -> list[object]:
@@ -82,12 +78,12 @@ def _team_line(team: TeamGradesRow, member: MemberRow, assignment: Assignment) -
     return [
         team.name, team.code, member.person.display_name, member.person.email or "",
         gettext("yes") if team.submission is not None and team.submission.versions else gettext("no"),
-        _number(team.team_points) if team.team_points is not None else "",
-        _number(round(member.factor, 3)) if member.factor is not None else "",
+        number_cell(team.team_points) if team.team_points is not None else "",
+        number_cell(round(member.factor, 3)) if member.factor is not None else "",
         (gettext("yes") if member.did_not_rate else gettext("no")) if member.factor is not None else "",
-        _number(override.factor) if override else "", override.reason if override else "",
-        _number(round(member.applied, 3)) if member.applied is not None else "",
-        _number(grade.final) if grade else "", _number(assignment.points_possible),
+        number_cell(override.factor) if override else "", override.reason if override else "",
+        number_cell(round(member.applied, 3)) if member.applied is not None else "",
+        number_cell(grade.final) if grade else "", number_cell(assignment.points_possible),
         "; ".join(f"{stored_message(label)}: {stored_message(evidence)}" for label, evidence in warnings),
     ]
 
@@ -107,12 +103,12 @@ def ratings_csv(link_id: int) -> Response:
         for record in rating_records(db(), assignment):
             yield _rating_line(record, [criterion.key for criterion in criteria], assignment)
 
-    return _csv_response(csv_lines(header, lines()), file_name("teammate-ratings", assignment.title))
+    return csv_response(csv_lines(header, lines()), file_name("teammate-ratings", assignment.title))
 
 
 def _rating_line(record: RatingRecord, keys: list[str], assignment: Assignment) -> list[object]:
-    scores = [_number(record.scores[key]) if key in record.scores else "" for key in keys]
+    scores = [number_cell(record.scores[key]) if key in record.scores else "" for key in keys]
     return [record.team, record.rater.display_name, record.rater.email or "", record.ratee.display_name,
-            record.ratee.email or "", *scores, _number(record.total), record.comment,
-            _moment(record.submitted_at, assignment),
+            record.ratee.email or "", *scores, number_cell(record.total), record.comment,
+            time_cell(record.submitted_at, assignment.timezone),
             gettext("yes") if record.set_aside is None else stored_message(record.set_aside)]

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import make_settings
+from tests.support.in_browser import Evidence
 from tests.support.live import make_self_signed_certificate
 from tests.support.lms import LMSHosts, RunningLMS, start_lms
 from tests.support.services import service_missing
 
+README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
@@ -23,6 +27,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("e2e"):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def evidence(tmp_path) -> Evidence:
+    """Where a story's screenshots go; into the README's folder too when PEERLTI_README_SCREENSHOTS=1."""
+    directory = tmp_path / "screenshots"
+    directory.mkdir()
+    readme = README_SCREENSHOTS if os.environ.get("PEERLTI_README_SCREENSHOTS") == "1" else None
+    return Evidence(directory, readme)
 
 
 @pytest.fixture(scope="session")

@@ -4,15 +4,11 @@ gradebook."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from sandbox.course import DEMO_COURSE, TEAM_PROJECT
 from tests.support.in_browser import (
     INSTRUCTOR,
-    Evidence,
     Person,
     add_criterion,
     create_at_link,
@@ -33,18 +29,9 @@ from tests.support.in_browser import (
 )
 
 pytestmark = pytest.mark.e2e
-README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 LINK = TEAM_PROJECT.id
 NAMES = {person.name: person.user_id for person in DEMO_COURSE.learners}
 LAZY = "Missed every meeting and sent nothing for the poster."
-
-
-@pytest.fixture
-def evidence(tmp_path) -> Evidence:
-    directory = tmp_path / "screenshots"
-    directory.mkdir()
-    readme = README_SCREENSHOTS if os.environ.get("PEERLTI_README_SCREENSHOTS") == "1" else None
-    return Evidence(directory, readme)
 
 
 @pytest.mark.parametrize("lms", [{"team_project": True}], indirect=True)

@@ -3,15 +3,12 @@ axe-core and for its fit in an 800 px iframe, a screenshot of each step."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from tests.support.in_browser import (
     INSTRUCTOR,
-    Evidence,
     Person,
     add_activity_by_deep_linking,
     add_calibration_example,
@@ -35,17 +32,8 @@ from tests.support.in_browser import (
 
 pytestmark = pytest.mark.e2e
 STUDENTS = [f"student-{n}" for n in range(1, 7)]
-README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 HARSH_COMMENT = "No argument at all."
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
-
-
-@pytest.fixture
-def evidence(tmp_path) -> Evidence:
-    directory = tmp_path / "screenshots"
-    directory.mkdir()
-    readme = README_SCREENSHOTS if os.environ.get("PEERLTI_README_SCREENSHOTS") == "1" else None
-    return Evidence(directory, readme)
 
 
 def test_an_activity_from_the_content_picker_to_feedback_read_in_hindi(chromium, lms, evidence):

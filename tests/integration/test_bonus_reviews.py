@@ -9,8 +9,9 @@ from sqlalchemy import func, insert, select, update
 
 from assessment.errors import NothingToReview
 from assessment.grading_run import run_grading
-from assessment.models import Assignment, Grade, Review, ReviewKind, ReviewStatus, Submission
+from assessment.models import Assignment, Extension, Grade, Review, ReviewKind, ReviewStatus, Submission
 from assessment.peer_review import ReviewerContext, request_bonus_review, request_review
+from assessment.personal_dates import Step
 from assessment.phases import Phase
 from tests.support.cohort import CRITERION, create_cohort
 
@@ -111,6 +112,22 @@ def test_a_bonus_lease_also_ends_at_the_review_deadline(session):
 
     assert session.get(Review, handed.id).lease_expires_at == now + timedelta(hours=3)
 
+
+
+def test_an_extended_reviewers_bonus_lease_ends_by_their_own_review_deadline_after_the_classs(session):
+    cohort, now = _class_with_reviews(session, [(0, 1)])
+    session.execute(update(Assignment).values(review_due=now - timedelta(hours=1), phase_override=None))
+    session.execute(insert(Extension).values(assignment_id=cohort.assignment_id, person_id=cohort.student_ids[0],
+                                             step=Step.REVIEW, until=now + timedelta(hours=5), from_lms=False,
+                                             reason="Illness", granted_at=now))
+    session.commit()
+
+    handed = request_bonus_review(session, _asking(cohort, 0), now)
+
+    assert session.get(Review, handed.id).lease_expires_at == now + timedelta(hours=5)
+    # A classmate without an extension works to the class's closed deadline.
+    with pytest.raises(NothingToReview, match="Reviewing is closed"):
+        request_bonus_review(session, _asking(cohort, 1), now)
 
 def _graded_reviewing_points(session, bonus_review_points: float) -> float:
     """Five students, k = 3; the first reviews three classmates and takes a bonus review, scoring every one of them

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from assessment.errors import InvalidInput, NothingToReview, PhaseClosed
 from assessment.extensions import ExtensionRequest, grant_extension, import_extensions, withdraw_extension
@@ -31,6 +31,7 @@ from assessment.storage import LocalDirectoryStorage
 from assessment.student_dates import waiting_students
 from assessment.student_overview import student_overview
 from tests.support.cohort import VALID_SELECTIONS, create_cohort
+from tests.support.statements import statements_sent
 
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -184,6 +185,21 @@ def test_a_csv_with_an_unknown_student_saves_nothing_and_names_each_bad_line(ses
     assert given == 2
     assert session.scalar(select(Extension.extra_minutes).where(Extension.person_id == late)) == 48 * 60
 
+
+
+@pytest.mark.parametrize("lines", [2, 200])
+def test_a_csv_import_reads_the_roster_once_however_many_lines_it_has(session, lines):
+    cohort = create_cohort(session, 200, reviews_per_submission=2, reviews_per_student=2, now=NOW)
+    staff = cohort.student_ids[0]
+    text = "student,step,extra_hours,reason\n" + "".join(f"student-{index},review,24,Illness\n"
+                                                          for index in range(lines))
+    with statements_sent(session.get_bind()) as seen:
+        given = import_extensions(session, cohort.assignment_id, text, staff, NOW)
+    session.commit()
+    assert given == lines
+    assert sum("enrollments" in statement for statement in seen) == 1
+    assert session.scalar(select(func.count()).select_from(Extension)
+                          .where(Extension.assignment_id == cohort.assignment_id)) == lines
 
 def test_a_team_extension_moves_every_member_and_no_one_else(session, deps):
     cohort, late, staff = _class(session)

@@ -15,6 +15,7 @@ from assessment.assignment_settings import default_settings
 from assessment.db import make_session_factory
 from assessment.extensions import ExtensionRequest, grant_extension
 from assessment.models import (
+    Assignment,
     Course,
     CourseRole,
     Enrollment,
@@ -304,6 +305,19 @@ def test_the_claims_take_the_same_number_of_statements_for_10_and_100_students(s
         assert made
     assert counts[0] == counts[1]
 
+
+
+@pytest.mark.parametrize("hours, extension_reads", [([], 0), ([6], 1)])
+def test_students_own_dates_are_read_only_for_an_activity_that_sends_reminders(session, engine, hours,
+                                                                               extension_reads):
+    made = _class(session, 3, due_in=timedelta(hours=5))
+    session.execute(update(Assignment).where(Assignment.id == made["assignment"]).values(reminder_hours=hours))
+    session.commit()
+    with statements_sent(engine) as seen:
+        claimed = claim_due(session, datetime.now(UTC), summaries=False)
+        session.commit()
+    assert len(claimed.ids) == (3 if hours else 0)
+    assert sum("extensions" in statement for statement in seen) == extension_reads
 
 def test_the_command_sends_what_is_due_without_a_broker_and_refuses_without_smtp(session, database_url, tmp_path):
     _class(session, 1, due_in=timedelta(hours=5))

@@ -64,7 +64,7 @@ def graded_with_ratings(instructor, session, *, outsider_rated: bool = False) ->
     session = see_committed(session)
     assignment = session.scalar(select(Assignment))
     members = list(session.scalars(select(TeamMembership.person_id)))
-    team_grading = TeamGrading.load(session, assignment, members)
+    team_grading = TeamGrading.load(session, assignment)
     for person in members:
         total, document, doubts = team_grading.grade(person, 6.0, 2.0)
         session.execute(insert(Grade).values(assignment_id=assignment.id, person_id=person, method="mean",
