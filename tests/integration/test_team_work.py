@@ -12,8 +12,11 @@ from assessment.errors import InvalidInput, NothingToReview, PhaseClosed, Settin
 from assessment.grading_run import release_grades, run_grading
 from assessment.models import (
     Assignment,
+    CourseRole,
+    Enrollment,
     Grade,
     GradePosting,
+    Person,
     Review,
     ReviewKind,
     Submission,
@@ -33,7 +36,14 @@ from assessment.peer_review import (
 from assessment.phases import Phase
 from assessment.services import HandIn, SubmissionDeps, own_submission, submit, update_settings
 from assessment.storage import LocalDirectoryStorage
-from assessment.team_work import current_teams, import_teams, make_teams, move_student, teams_overview
+from assessment.team_work import (
+    current_members,
+    current_teams,
+    import_teams,
+    make_teams,
+    move_student,
+    teams_overview,
+)
 from tests.support.cohort import VALID_SELECTIONS, create_cohort
 
 NOW = datetime.now(UTC)
@@ -223,6 +233,23 @@ def test_a_csv_of_teams_is_checked_against_the_roster_line_by_line(session):
     assert current_teams(session, cohort.assignment_id) == {ids[0]: teams[0].id, ids[1]: teams[0].id,
                                                             ids[2]: teams[1].id, ids[3]: teams[1].id}
 
+
+
+def test_a_teams_current_members_are_its_students_now_by_name_without_movers_or_those_who_left_the_course(session):
+    cohort = _team_class(session)
+    teams = _teams_of_two(session, cohort)
+    team_ids = [row.team.id for row in teams_overview(session, cohort.assignment_id).teams]
+    mover, leaver = teams[0][0], teams[1][0]
+    move_student(session, cohort.assignment_id, mover, team_ids[2], cohort.student_ids[0], NOW)
+    session.execute(update(Enrollment).where(Enrollment.person_id == leaver).values(role=CourseRole.STAFF))
+    session.commit()
+    assignment = session.get(Assignment, cohort.assignment_id)
+
+    members = {team: [person.id for person in people] for team, people in current_members(session, assignment).items()}
+
+    assert members == {team_ids[0]: [teams[0][1]], team_ids[1]: [teams[1][1]],
+                       team_ids[2]: sorted([*teams[2], mover], key=lambda person: session.get(Person, person).name)}
+    assert current_members(session, assignment, team_ids[1]) == {team_ids[1]: [session.get(Person, teams[1][1])]}
 
 def _class_in_review(session, deps, students=6):
     cohort = _team_class(session, students)
