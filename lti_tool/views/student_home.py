@@ -15,6 +15,7 @@ from assessment.phases import Phase
 from assessment.reminders import DueReminder, Owing, deadlines, due_reminders
 from assessment.student_overview import StudentOverview, student_overview
 from assessment.student_progress import StepKind, StepState
+from assessment.team_reviews import reviews_by_team
 from assessment.team_work import my_team
 from lti_tool.database import db
 from lti_tool.durations import time_left
@@ -71,8 +72,9 @@ def bonus_offered(assignment: Assignment, overview: StudentOverview) -> bool:
     The offer costs the page no query; whether work is still short is found when they take it."""
     review = overview.progress.step(StepKind.REVIEW)
     # The student's own phase: an extended reviewer may still be reviewing after the class has moved on.
+    # Teams that write one review each take no extra reviews (assessment.team_reviews).
     return (overview.phase is Phase.REVIEW and assignment.allocation_mode is AllocationMode.QUEUE
-            and review is not None and review.state is StepState.DONE)
+            and not reviews_by_team(assignment) and review is not None and review.state is StepState.DONE)
 
 
 def home_reminders(assignment: Assignment, overview: StudentOverview, now: datetime) -> list[DueReminder]:

@@ -83,6 +83,7 @@ def test_a_teammate_who_did_not_write_it_sees_the_teams_review_done_on_their_pag
 
     assert "0 of 1 review done" in before
     assert "1 of 1 review done" in after and "Review a submission" not in after
+    assert "Optional: one more review" not in after  # a team takes no extra reviews
 
 
 def test_a_student_of_another_team_and_staff_cannot_open_or_save_a_teams_review(teams_in_review, instructor, session):
