@@ -135,8 +135,9 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
         raise NothingToReview(why_nothing_to_review(state))
     if standing.held is not None:
         return standing.held
-    if standing.static and standing.completed < standing.reviews_per_student:
-        # Rule 5's exception: a student the allocation left out (arrived or handed in after it) is allocated now.
+    if standing.static and standing.completed == 0:
+        # Rule 5's exception: a student the allocation left out (arrived or handed in after it: no review held or
+        # done) is allocated now; one it included keeps the load it gave them, without a look at the class each ask.
         served = serve_latecomers(session, asking.assignment_id, now) and _standing(session, asking, now).held
         if served:
             return served

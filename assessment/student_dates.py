@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Mapped, Session
 
 from assessment.models import Assignment, Extension, TeamMembership
-from assessment.personal_dates import Grant, PersonalDates, personal_dates
+from assessment.personal_dates import Grant, PersonalDates, personal_dates, personal_timeline
 
 
 def has_extension(assignment_id: int, person: ColumnElement[int] | Mapped[int] | int) -> ColumnElement[bool]:
@@ -65,3 +65,16 @@ def waiting_students(session: Session, assignment: Assignment, now: datetime) ->
     """Students whose own steps still run: their grade waits while the rest of the class is graded and released."""
     return {person for person, dates in dates_by_student(session, assignment).items()
             if dates.waiting(now, assignment.phase_override)}
+
+
+def extensions_ended(session: Session, assignment_ids: Iterable[int], now: datetime) -> dict[int, datetime]:
+    """For each of the assignments, the latest own review deadline an extension gave that has passed by `now`: from
+    then the grade that waited for it is owed. One statement for them all."""
+    ended: dict[int, datetime] = {}
+    for extension, assignment in session.execute(
+            select(Extension, Assignment).join(Assignment, Assignment.id == Extension.assignment_id)
+            .where(Extension.assignment_id.in_(list(assignment_ids)))):
+        due = personal_timeline(assignment.timeline, [extension.grant]).review_due
+        if due <= now and (assignment.id not in ended or due > ended[assignment.id]):
+            ended[assignment.id] = due
+    return ended

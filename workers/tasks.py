@@ -22,6 +22,7 @@ from assessment.phases import Phase
 from assessment.reading import needs_reading_copy
 from assessment.reading_copies import make_reading_copy as make_copy
 from assessment.reminder_outbox import RetryPolicy, claim_due, outgoing, record_outcomes
+from assessment.student_dates import extensions_ended
 from assessment.upload_check import CheckedFile
 from config.settings import Settings
 from lti_tool.advantage import AdvantageError
@@ -207,8 +208,8 @@ def run_grading_task(self: Task, assignment_id: int) -> int:
 
 @shared_task(name="peerlti.grade_due_assignments", bind=True)
 def grade_due_assignments(self: Task) -> int:
-    """Grade every assignment not graded since grading was last owed: at its review deadline and, under flexible
-    grading, once its days have passed (work short of reviews is graded then, flagged for staff)."""
+    """Grade every assignment not graded since grading was last owed: at its review deadline, under flexible grading
+    once its days have passed (work short of reviews is graded then, flagged for staff), and when an extension ends."""
     settings = _settings(self)
     now = utcnow()
     with sessions(settings)() as session:
@@ -224,9 +225,12 @@ def grade_due_assignments(self: Task) -> int:
             .where(or_(Assignment.phase_override.is_(None), Assignment.phase_override != Phase.SETUP))
             .group_by(Assignment.id, Assignment.review_due, Assignment.flexible_grading_days)
         ).all()
+        # A student's grade that waited for their extension is owed once it ends, as the class's was at the deadline.
+        ended = extensions_ended(session, [row.id for row in candidates], now)
         due = []
         for assignment_id, review_due, flexible_days, last_graded in candidates:
-            owed_since = grading_owed_since(review_due, flexible_days, now)
+            owed_since = max((moment for moment in (grading_owed_since(review_due, flexible_days, now),
+                                                    ended.get(assignment_id)) if moment is not None), default=None)
             if owed_since is not None and (last_graded is None or last_graded < owed_since):
                 due.append(assignment_id)
         grader = self.app.tasks["peerlti.run_grading"]

@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 import workers.tasks
 from assessment.assignment_settings import default_settings
-from assessment.models import Course, Enrollment, Grade, Person
+from assessment.grading_run import run_grading
+from assessment.models import Assignment, Course, Enrollment, Extension, Grade, Person
+from assessment.personal_dates import Step
 from assessment.services import create_assignment, set_phase
 from config.settings import Settings
 from lti_tool.registry import PlatformSpec, register_platform
@@ -68,8 +70,6 @@ def test_an_activity_never_opened_is_not_graded_when_its_review_deadline_passes(
 
 def test_missing_work_gets_no_grade_when_the_assignment_says_so(session, database_url, tmp_path):
     assignment_id = _assignment_due(session, timedelta(hours=1))
-    from assessment.models import Assignment
-
     session.get(Assignment, assignment_id).zero_for_missing_work = False
     session.commit()
     celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
@@ -153,3 +153,48 @@ def test_a_scheduled_job_sent_by_a_second_beat_while_the_first_runs_does_nothing
 
     assert result == 0
     assert f"{lock} is already running elsewhere; skipped" in caplog.text
+
+
+def _graded_at_the_deadline_without_an_extended_student(session, own_due_from_now: timedelta
+                                                        ) -> tuple[int, list[int]]:
+    """A class of two: one student's review step runs until `own_due_from_now`; the class's deadline passed a day ago
+    and the beat graded the class then (the extended student's grade waited)."""
+    assignment_id = _assignment_due(session, timedelta(days=1))
+    assignment = session.get(Assignment, assignment_id)
+    student = session.scalar(select(Enrollment.person_id).where(Enrollment.course_id == assignment.course_id))
+    classmate = Person(platform_id=session.get(Person, student).platform_id, subject="s2")
+    session.add(classmate)
+    session.flush()
+    session.add(Enrollment(person_id=classmate.id, course_id=assignment.course_id, role="student"))
+    now = datetime.now(UTC)
+    session.add(Extension(assignment_id=assignment_id, person_id=student, step=Step.REVIEW,
+                          until=now + own_due_from_now, from_lms=False, reason="Illness", granted_at=now))
+    session.commit()
+    graded = run_grading(session, assignment_id, assignment.review_due + timedelta(minutes=5))
+    session.commit()
+    assert [grade.person_id for grade in graded] == [classmate.id]
+    return assignment_id, sorted([student, classmate.id])
+
+
+def test_when_a_students_extension_ends_the_beat_grades_them_once(session, database_url, tmp_path):
+    assignment_id, students = _graded_at_the_deadline_without_an_extended_student(session, -timedelta(minutes=1))
+    celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
+                                            "DATABASE_URL": database_url}))
+    beat = celery.tasks["peerlti.grade_due_assignments"]
+
+    assert beat.delay().get() == 1
+    assert beat.delay().get() == 0
+    celery.close()
+
+    session.expire_all()
+    graded = session.scalars(select(Grade.person_id).where(Grade.assignment_id == assignment_id)).all()
+    assert sorted(graded) == students
+
+
+def test_while_a_students_extension_runs_the_beat_does_not_grade_again(session, database_url, tmp_path):
+    _graded_at_the_deadline_without_an_extended_student(session, timedelta(minutes=10))
+    celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
+                                            "DATABASE_URL": database_url}))
+
+    assert celery.tasks["peerlti.grade_due_assignments"].delay().get() == 0
+    celery.close()

@@ -7,8 +7,10 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from assessment.assignment_settings import AllocationMode
+from assessment.db import make_session_factory
 from assessment.errors import NothingToReview
 from assessment.models import Assignment, Review, ReviewKind, ReviewStatus, Submission
 from assessment.peer_review import ReviewerContext, allocate_statically, request_review, serve_latecomers
@@ -16,6 +18,8 @@ from assessment.personal_dates import Step
 from assessment.services import SubmissionDeps
 from assessment.storage import LocalDirectoryStorage
 from tests.integration.test_extensions import DAY, NOW, _class, _extend, _hand_in
+from tests.support.concurrency import all_at_once_in_sessions, errors_among
+from tests.support.rows import see_committed
 
 
 @pytest.fixture
@@ -101,3 +105,21 @@ def test_a_student_allocated_their_reviews_is_given_nothing_more_and_is_told_why
     with pytest.raises(NothingToReview):
         request_review(session, ReviewerContext(cohort.assignment_id, reviewer, True), NOW)
     assert serve_latecomers(session, cohort.assignment_id, NOW) == 0
+
+
+def test_serving_latecomers_from_several_requests_at_once_adds_each_review_once(session, engine, deps):
+    cohort, late, staff = _static_class_allocated(session)
+    _extend(session, cohort, late, staff, until=NOW + 2 * DAY)
+    _hand_in(session, cohort, late, deps, NOW)
+    factory = make_session_factory(engine)
+
+    def serve(own: Session, _: int) -> int:
+        added = serve_latecomers(own, cohort.assignment_id, NOW)
+        own.commit()
+        return added
+
+    outcomes = all_at_once_in_sessions(factory, [1, 2, 3], serve)
+
+    assert errors_among(outcomes) == [] and sorted(outcomes) == [0, 0, 4]
+    pairs = _active(see_committed(session), cohort.assignment_id)
+    assert len(pairs) == len(set(pairs)) == 5 * 2 + 4  # the allocation of the five on time, and the 4 added
