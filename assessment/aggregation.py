@@ -584,9 +584,6 @@ def _reliability_fit(inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndar
     # The bias of each reviewer and the shared shift are uncertain too, and that passes to the scores they gave.
     share = precision[v] / score_precision[u]
     reviews_share = np.bincount(u, share, n_submissions)
-    # A bias is learned from the other scores its reviewer gave, themselves uncertain: that passes on too.
-    bias_share = precision / bias_precision
-    bias_variance_each = bias_variance_each + bias_share * bias_share * np.bincount(v, score_variance[u], n_reviewers)
     # A reviewer's noise variance is uncertain as well: its posterior mean, (shape) / (shape - 1) times one over the
     # mean precision, is what a review's error varies by (a Student-t's, not a normal's, spread).
     posterior_shape = shape + per_reviewer / 2
@@ -606,16 +603,18 @@ def _reliability_fit(inputs: _Inputs[SubmissionId]) -> tuple[np.ndarray, np.ndar
     # A reviewer whose reviews miss more than the model expects, when each is predicted without it, is noisier than
     # the fit judged (one who gives everyone the same score pulls the scores they gave towards it, and so looks
     # careful): the noise their reviews bring to a score grows by as much.
-    prior_share = score_prior / score_precision
-    score_variance = np.where(is_known, 0.0, prior_share * prior_share / score_prior + np.bincount(
-        u, share * share * noise_inflation[v] / precision[v] * misses.factor(v, n_reviewers)[v], n_submissions))
-    variance = (score_variance + np.bincount(u, share * share * bias_variance_each[v], n_submissions)
-                + reviews_share * reviews_share * shift_variance)
+    noise_factor = noise_inflation * misses.factor(v, n_reviewers)
     if int((~is_known).sum()) + n_reviewers <= EXACT_VARIANCE_LIMIT:
-        variance = _exact_score_variance(
-            _LinearModel(u, v, precision, noise_inflation * misses.factor(v, n_reviewers), score_prior,
-                         bias_prior + precision * example_count, is_known)
-        ) + reviews_share * reviews_share * shift_variance
+        variance = _exact_score_variance(_LinearModel(u, v, precision, noise_factor, score_prior,
+                                                      bias_prior + precision * example_count, is_known))
+    else:
+        # A bias is learned from the other scores its reviewer gave, themselves uncertain: that passes on too.
+        bias_share = precision / bias_precision
+        bias_variance = bias_variance_each + bias_share * bias_share * np.bincount(v, score_variance[u], n_reviewers)
+        prior_share = score_prior / score_precision
+        variance = prior_share * prior_share / score_prior + np.bincount(
+            u, share * share * (noise_factor[v] / precision[v] + bias_variance[v]), n_submissions)
+    variance = variance + reviews_share * reviews_share * shift_variance
     variance = variance * misses.submission_factor(u, n_submissions)
     variance = np.where(is_known, 0.0, variance)
     return scale.low + score * scale.width, np.sqrt(variance) * scale.width, fit

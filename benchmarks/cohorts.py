@@ -170,6 +170,17 @@ def _strategic(cohort: Cohort, rng: np.random.Generator) -> Cohort:
         good[cohort.submission[rows]], np.rint((high - low) / 3), 0.0)[:, None])
 
 
+def _compressing(cohort: Cohort, rng: np.random.Generator) -> Cohort:
+    # A third of the reviewers use part of the scale only: their scores keep 30-70% of how far work lies from the
+    # class's mean, rounded to the scale's steps as before.
+    n = len(cohort.truth)
+    squeezing = rng.random(n) < 1 / 3
+    keep = rng.uniform(0.3, 0.7, n)
+    centre = cohort.given.mean(axis=0)
+    return _replace_reviews(cohort, squeezing, lambda rows: np.rint(
+        centre + keep[cohort.reviewer[rows]][:, None] * (cohort.given[rows] - centre)))
+
+
 def _zero(cohort: Cohort, rng: np.random.Generator) -> Cohort:
     # One reviewer gives 0 to everyone they review.
     who = np.zeros(len(cohort.truth), dtype=bool)
@@ -184,6 +195,7 @@ FAMILIES: dict[str, tuple[_Spec, Twist | None]] = {
     "colluding_pairs": (_Spec(students=300, reviews_each=4), _colluding),
     "strategic": (_Spec(students=300, reviews_each=4), _strategic),
     "one_zero_reviewer": (_Spec(students=60, reviews_each=3), _zero),
+    "compressed_scale": (_Spec(students=300, reviews_each=4), _compressing),
     "ceiling": (_Spec(students=300, reviews_each=4, true_mean=0.9, true_sd=0.1), None),
     "integer_levels": (_Spec(students=300, reviews_each=3, criteria=1, levels=(1.0, 5.0)), None),
     "per_criterion_bias": (_Spec(students=300, reviews_each=3, criteria=4, levels=(0.0, 4.0), bias_sd=0.04,
@@ -193,11 +205,17 @@ FAMILIES: dict[str, tuple[_Spec, Twist | None]] = {
 }
 
 
+# Each family's place in its cohorts' seed: a family added later goes last, so that the others keep their cohorts.
+_SEED_ORDER = ("ceiling", "colluding_pairs", "constant_scores", "integer_levels", "one_zero_reviewer",
+               "per_criterion_bias", "shifted_permutations", "small_class", "staff_offset", "strategic",
+               "compressed_scale")
+
+
 def cohort(family: str, seed: int, students: int | None = None) -> Cohort:
     """A class of the named family; `students` overrides the family's size (the small class keeps its own)."""
     spec, twist = FAMILIES[family]
     if students is not None and family not in ("small_class", "one_zero_reviewer"):
         spec = replace(spec, students=students)
-    rng = np.random.default_rng([seed, sorted(FAMILIES).index(family)])
+    rng = np.random.default_rng([seed, _SEED_ORDER.index(family)])
     result = _base(family, spec, rng)
     return twist(result, rng) if twist else result
