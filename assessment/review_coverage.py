@@ -148,8 +148,9 @@ def _owed(session: Session, assignment: Assignment) -> int:
                                         exists().where(SubmissionVersion.submission_id == Submission.id)))
     submitted = func.coalesce(done.c.done, 0)
     left = case((submitted >= quota, 0), else_=quota - submitted)  # bonus reviews beyond the quota owe nothing back
-    return session.scalar(
+    # PostgreSQL sums integers as numeric: the count comes back a Decimal, which plural forms and arithmetic refuse.
+    return int(session.scalar(
         select(func.coalesce(func.sum(left), 0))
         .select_from(Enrollment).outerjoin(done, done.c.reviewer_id == Enrollment.person_id)
         .where(*reviewers)
-    ) or 0
+    ) or 0)
