@@ -157,20 +157,24 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     ada.launch(LINK)
     ada.follow(ada.tool.get_by_role("link", name="Open the backup queue"))
     backup = short_work(ada, "#backup-queue")
+    print("BACKUP", backup, "SHORT", short)
     ada.seen("backup-queue")
-    for name in backup:
+    assert backup, "reviewing left nothing short: the backup queue has nothing to show"
+    for number, name in enumerate(backup):
+        if number:  # an assessment done leads back to the dashboard
+            ada.follow(ada.tool.get_by_role("link", name="Open the backup queue"))
         row = ada.tool.locator("#backup-queue tbody tr", has_text=name)
         ada.follow(row.get_by_role("button", name="Take it and assess as staff"))
         ada.tool.locator('fieldset.criterion input[type=radio][value="2"]').first.check()
         ada.seen()
         ada.follow(ada.tool.get_by_role("button", name="Submit review"))
         ada.tool.get_by_text("Review submitted. Thank you!").wait_for()
-    ada.launch(LINK)
     ada.follow(ada.tool.get_by_role("link", name="Open the backup queue"))
     assert short_work(ada, "#backup-queue") == []
 
     # Grading: the class without the extended student, whose own dates still run.
     run_grading(ada, students=6)
+    print("GRADES", ada.tool.locator("#grades tbody tr").all_inner_texts())
     assert ada.tool.locator("#grades-waiting").count() == 1
     settle_doubtful_grades(ada, "Checked by hand: the reviews agree.")
     release_grades(ada, students=6)
@@ -181,6 +185,7 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     ada.seen("gradebook-without-the-extension")
 
     # The extended student's date passes: their grade is computed and released, and reaches the gradebook.
+    ada.launch(LINK)
     set_dates(ada, review_opens=_this_minute() - timedelta(hours=49))
     run_grading(ada, students=7)
     assert ada.tool.locator("#grades-waiting").count() == 0
@@ -213,11 +218,7 @@ def set_dates(instructor: Person, review_opens: datetime, more: dict[str, str] |
         tool.get_by_label(label).check()
     instructor.seen()
     tool.get_by_role("button", name="Save settings").click()
-    try:
-        tool.get_by_text("Settings saved.").wait_for(timeout=3000)
-    except Exception:
-        print(tool.locator(".error, [role=alert], .problem, .field-error").all_inner_texts())
-        raise
+    tool.get_by_text("Settings saved.").wait_for()
 
 
 def _add_criterion(instructor: Person) -> None:
