@@ -41,15 +41,14 @@ TITLE = "Essay 2: Evidence"
 NAMES = {person.user_id: person.name for person in DEMO_COURSE.learners}
 ON_TIME = ["student-1", "student-3", "student-4", "student-5"]
 EXTENDED, FORGETFUL, LATE = "student-2", "student-6", "student-7"
-LATE_NAME = "Learner7 Extra"
+LATE_NAME = "Grace Hopper"
 EXTENSION_REASON = "In hospital for the week the essay was due."
 
 
 @pytest.fixture
 def lms_with_mail(session, tmp_path, database_url, sandbox_instance) -> Iterator[tuple[RunningLMS, dict[str, str]]]:
     """The tool and the sandbox as `make run` starts them: the sandbox's SMTP server receives the tool's mail (shown
-    at /mail), and each launch names the link's page in the LMS for the reminders' links. A gradebook of its own, and
-    a seventh student on the roster, who opens the activity only once reviewing has started.
+    at /mail), and each launch names the link's page in the LMS for the reminders' links. A gradebook of its own.
 
     With the running LMS, the environment `peerlti reminders send` runs in."""
     instance = tmp_path / "sandbox-with-mail"
@@ -59,7 +58,7 @@ def lms_with_mail(session, tmp_path, database_url, sandbox_instance) -> Iterator
            "SECRET_KEY": TEST_SECRET, "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
            "CELERY_BROKER_URL": None}  # eager, as in `make run`
     running = start_lms(session, lambda url: make_settings(tmp_path, database_url, url, SMTP_URL=env["SMTP_URL"]),
-                        instance, sandbox_options={"activity_urls": True, "extra_learners": 1})
+                        instance, sandbox_options={"activity_urls": True})
     sandbox_app = running.sandbox.app
     mail_server = start_mail_server(sandbox_app.extensions[EXTENSION_KEY].mailbox, "127.0.0.1", smtp_port)
     sandbox_app.config["SANDBOX_SMTP_PORT"] = smtp_port
@@ -79,7 +78,7 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     lms, reminder_env = lms_with_mail
     ada = Person(INSTRUCTOR, new_browser_page(chromium), lms, evidence)
     lab = new_browser_page(chromium)
-    students = {user: Person(user, lab, lms, evidence) for user in [*NAMES, LATE]}
+    students = {user: Person(user, lab, lms, evidence) for user in NAMES}
 
     # The class started three minutes ago (in the tool's clock): everyone but the late student was enrolled before
     # reviewing opens below, to the minute the dates are given in.
@@ -103,8 +102,9 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
         students[user].launch(LINK)
         review_peers(students[user], 2, ["2"], comment="Cite the study you rely on.")
 
-    # A student enrols late, hands in as the late policy allows, and is served work to review like anyone.
-    late = students[LATE]
+    # A student enrols in the course now, hands in as the late policy allows, and is served work to review.
+    assert enrol_on_roster(lab, lms, LATE_NAME, "grace.hopper@example.edu") == LATE
+    late = students[LATE] = Person(LATE, lab, lms, evidence)
     tool = late.launch(LINK)
     tool.get_by_label("Your answer").fill("Essay 7: written in the week I joined the course.")
     tool.get_by_role("button", name="Submit").click()
@@ -120,6 +120,10 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     assert [mail["subject"] for mail in inboxes[FORGETFUL]] == [f"Reminder: finish your reviews for {TITLE}"]
     assert f"Reminder: hand in your work for {TITLE}" in [mail["subject"] for mail in inboxes[EXTENDED]]
     assert all(not inboxes[user] for user in [*ON_TIME, LATE]), inboxes
+    # Staff get the day's summary: the coverage, with the late student's work, not reviewed yet, counted short.
+    [summary] = inboxes[INSTRUCTOR]
+    assert summary["subject"] == f"Daily summary for {TITLE}", summary
+    assert "Submissions short of their reviews: 1 of 6" in summary["body"], summary["body"]
     reminder = inboxes[FORGETFUL][0]["body"]
     assert reminder.startswith(f"Hello {NAMES[FORGETFUL]},") and lms.sandbox.url in reminder, reminder
     assert lms.tool.url not in reminder, reminder
@@ -133,13 +137,13 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     tool.get_by_text("Submitted: version 1.").wait_for()
     review_peers(extended, 2, ["2"], comment="Cite the study you rely on.")
 
-    # Staff see the work short of its reviews by name: the extended student's, handed in last.
+    # Staff see the late arrival marked, and the work short of its reviews by name: the late student's (reviewed
+    # once, by the extended student; nobody else was left to review it) and the extended student's, handed in last.
     ada.launch(LINK)
     assert ada.tool.locator("#student-table .late-arrival").count() == 1
     assert LATE_NAME in ada.tool.locator("#student-table tr", has=ada.tool.locator(".late-arrival")).inner_text()
     ada.follow(ada.tool.get_by_role("link", name="See the work short of reviews"))
-    short = short_work(ada, "#short-work")
-    assert NAMES[EXTENDED] in short, short
+    assert short_work(ada, "#short-work") == {LATE_NAME: "1 of 2", NAMES[EXTENDED]: "0 of 2"}
     ada.seen("coverage")
 
     # A student who did their reviews is offered a bonus review and takes it: it serves work short of reviews.
@@ -151,15 +155,17 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     tool.locator("main form textarea").first.fill("One more source would settle it.")
     bonus.follow(tool.get_by_role("button", name="Submit review"))
     tool.get_by_text("Review submitted. Thank you!").wait_for()
+    ada.launch(LINK)
+    ada.follow(ada.tool.get_by_role("link", name="See the work short of reviews"))
+    assert short_work(ada, "#short-work") == {LATE_NAME: "1 of 2", NAMES[EXTENDED]: "1 of 2"}
 
     # The review deadline passes: what is still short goes to the backup queue, and staff assess it.
     set_dates(ada, review_opens=_this_minute() - timedelta(days=1))
     ada.launch(LINK)
     ada.follow(ada.tool.get_by_role("link", name="Open the backup queue"))
     backup = short_work(ada, "#backup-queue")
-    print("BACKUP", backup, "SHORT", short)
+    assert backup == {LATE_NAME: "1 of 2", NAMES[EXTENDED]: "1 of 2"}, backup
     ada.seen("backup-queue")
-    assert backup, "reviewing left nothing short: the backup queue has nothing to show"
     for number, name in enumerate(backup):
         if number:  # an assessment done leads back to the dashboard
             ada.follow(ada.tool.get_by_role("link", name="Open the backup queue"))
@@ -170,12 +176,12 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
         ada.follow(ada.tool.get_by_role("button", name="Submit review"))
         ada.tool.get_by_text("Review submitted. Thank you!").wait_for()
     ada.follow(ada.tool.get_by_role("link", name="Open the backup queue"))
-    assert short_work(ada, "#backup-queue") == []
+    assert short_work(ada, "#backup-queue") == {}
 
     # Grading: the class without the extended student, whose own dates still run.
     run_grading(ada, students=6)
-    print("GRADES", ada.tool.locator("#grades tbody tr").all_inner_texts())
     assert ada.tool.locator("#grades-waiting").count() == 1
+    assert NAMES[EXTENDED] not in reviews_received(ada)
     settle_doubtful_grades(ada, "Checked by hand: the reviews agree.")
     release_grades(ada, students=6)
     gradebook = gradebook_scores(ada, expected=6)
@@ -189,10 +195,14 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     set_dates(ada, review_opens=_this_minute() - timedelta(hours=49))
     run_grading(ada, students=7)
     assert ada.tool.locator("#grades-waiting").count() == 0
+    # Each of the three has their work reviewed: the forgetful student's by two peers, the late and the extended
+    # students' by one peer and by staff from the backup queue.
+    received = reviews_received(ada)
+    assert [received[name] for name in (NAMES[FORGETFUL], LATE_NAME, NAMES[EXTENDED])] == [2, 1, 1], received
     settle_doubtful_grades(ada, "Checked by hand: the reviews agree.")
     release_grades(ada, students=None)
     gradebook = gradebook_scores(ada, expected=7)
-    assert sorted(gradebook) == sorted([*NAMES, LATE]), gradebook
+    assert sorted(gradebook) == sorted([*NAMES, LATE]) and gradebook[EXTENDED][0] > 0, gradebook
     assert all(progress == "FullyGraded" for _, progress in gradebook.values()), gradebook
     ada.seen("gradebook-with-the-extension")
 
@@ -207,7 +217,8 @@ def set_dates(instructor: Person, review_opens: datetime, more: dict[str, str] |
     (late work taken until its end), results two days later (in UTC, to the minute, as the settings form takes them)."""
     opens = review_opens.replace(second=0, microsecond=0)
     dates = {"submission_opens": opens - timedelta(days=3), "submission_due": opens, "review_opens": opens,
-             "review_due": opens + timedelta(days=1), "results_release": opens + timedelta(days=3), "late_until": opens + timedelta(days=1)}
+             "review_due": opens + timedelta(days=1), "late_until": opens + timedelta(days=1),
+             "results_release": opens + timedelta(days=3)}
     tool = instructor.tool
     instructor.navigate("Settings")
     for field, when in dates.items():
@@ -244,12 +255,25 @@ def give_extension(instructor: Person, name: str, hours: str, reason: str) -> No
     instructor.seen("extension-given")
 
 
+def enrol_on_roster(page, lms: RunningLMS, name: str, email: str) -> str:
+    """Enrol a student on the sandbox's roster page, as the registrar does; their user id in the LMS."""
+    page.goto(f"{lms.sandbox.url}/roster")
+    given, family = name.split(" ", 1)
+    page.get_by_label("Given name").fill(given)
+    page.get_by_label("Family name").fill(family)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_role("button", name="Enrol").click()
+    row = page.locator("tbody tr", has_text=email)
+    row.wait_for()
+    return row.locator("code").first.inner_text()
+
+
 def read_inboxes(person: Person) -> dict[str, list[dict[str, str]]]:
     """The sandbox's Mail page: each person's inbox (by user id), newest first, each mail's subject and body."""
     page = person.page
     page.goto(f"{person.lms.sandbox.url}/mail")
     inboxes = {}
-    for section in page.locator("section.inbox[id^=inbox-student-]").all():
+    for section in page.locator("section.inbox:not(#inbox-others)").all():
         user = section.get_attribute("id").removeprefix("inbox-")
         inboxes[user] = [{"subject": mail.locator("summary strong").inner_text(),
                           "body": mail.locator("pre").text_content()} for mail in section.locator("details").all()]
@@ -257,7 +281,13 @@ def read_inboxes(person: Person) -> dict[str, list[dict[str, str]]]:
     return inboxes
 
 
-def short_work(instructor: Person, section: str) -> list[str]:
-    """The names of the work a coverage page lists as short of its reviews."""
+def short_work(instructor: Person, section: str) -> dict[str, str]:
+    """The work a coverage page lists as short of its reviews: the author's name, and the reviews it has of k."""
     rows = instructor.tool.locator(f"{section} tbody tr").filter(has=instructor.tool.locator("a"))
-    return [row.locator("td").first.inner_text() for row in rows.all()]
+    return {row.locator("td").first.inner_text(): row.locator("td").nth(1).inner_text() for row in rows.all()}
+
+
+def reviews_received(instructor: Person) -> dict[str, int]:
+    """The peer reviews each graded student's work received, by name, from the Grades page."""
+    rows = instructor.tool.locator("#grades tbody tr").all()
+    return {row.locator("td").first.inner_text(): int(row.locator("td").nth(2).inner_text()) for row in rows}
