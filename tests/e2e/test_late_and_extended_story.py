@@ -97,13 +97,14 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
         give_extension(ada, NAMES[EXTENDED], hours="48", reason=EXTENSION_REASON)
 
     # Reviewing opens (the dates move on as the days would).
-    set_dates(ada, review_opens=_this_minute())
+    opened = _this_minute()
+    set_dates(ada, review_opens=opened)
     for user in ON_TIME:
         students[user].launch(LINK)
         review_peers(students[user], 2, ["2"], comment="Cite the study you rely on.")
 
     # A student enrols in the course now, hands in as the late policy allows, and is served work to review.
-    assert enrol_on_roster(lab, lms, LATE_NAME, "grace.hopper@example.edu") == LATE
+    assert enrol_on_roster(ada, LATE_NAME, "grace.hopper@example.edu") == LATE
     late = students[LATE] = Person(LATE, lab, lms, evidence)
     tool = late.launch(LINK)
     tool.get_by_label("Your answer").fill("Essay 7: written in the week I joined the course.")
@@ -118,7 +119,10 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     assert result.exit_code == 0 and "reminders:" in result.output, result.output
     inboxes = read_inboxes(ada)
     assert [mail["subject"] for mail in inboxes[FORGETFUL]] == [f"Reminder: finish your reviews for {TITLE}"]
-    assert f"Reminder: hand in your work for {TITLE}" in [mail["subject"] for mail in inboxes[EXTENDED]]
+    # The extended student's reminder names their own date, two days after the class's.
+    [own] = [mail["body"] for mail in inboxes[EXTENDED] if mail["subject"] == f"Reminder: hand in your work for {TITLE}"]
+    due = opened + timedelta(hours=48)
+    assert f"Submissions close on {due:%a, %b} {due.day}, {due:%Y, %H:%M} UTC." in own, own
     assert all(not inboxes[user] for user in [*ON_TIME, LATE]), inboxes
     # Staff get the day's summary: the coverage, with the late student's work, not reviewed yet, counted short.
     [summary] = inboxes[INSTRUCTOR]
@@ -255,9 +259,10 @@ def give_extension(instructor: Person, name: str, hours: str, reason: str) -> No
     instructor.seen("extension-given")
 
 
-def enrol_on_roster(page, lms: RunningLMS, name: str, email: str) -> str:
+def enrol_on_roster(person: Person, name: str, email: str) -> str:
     """Enrol a student on the sandbox's roster page, as the registrar does; their user id in the LMS."""
-    page.goto(f"{lms.sandbox.url}/roster")
+    page = person.page
+    page.goto(f"{person.lms.sandbox.url}/roster")
     given, family = name.split(" ", 1)
     page.get_by_label("Given name").fill(given)
     page.get_by_label("Family name").fill(family)
@@ -265,6 +270,7 @@ def enrol_on_roster(page, lms: RunningLMS, name: str, email: str) -> str:
     page.get_by_role("button", name="Enrol").click()
     row = page.locator("tbody tr", has_text=email)
     row.wait_for()
+    person.seen()
     return row.locator("code").first.inner_text()
 
 

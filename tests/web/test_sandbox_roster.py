@@ -33,6 +33,7 @@ def test_a_student_enrolled_on_the_roster_page_is_listed_can_launch_and_is_a_lea
     assert grace.is_learner and not grace.is_staff and len(course.learners) == 7
     roster = client.get("/roster").get_data(as_text=True)
     assert "Grace Hopper" in roster and "<code>student-7</code>" in roster and "7 students" in roster
+    assert roster.count('id="enrol"') == 1 and "<title>Roster · " in roster
     assert client.get("/course/launch-as/student-7").status_code == 200
     assert "Grace Hopper" in client.get("/").get_data(as_text=True)
 
