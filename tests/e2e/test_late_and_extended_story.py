@@ -146,6 +146,8 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     ada.launch(LINK)
     assert ada.tool.locator("#student-table .late-arrival").count() == 1
     assert LATE_NAME in ada.tool.locator("#student-table tr", has=ada.tool.locator(".late-arrival")).inner_text()
+    extended_row = ada.tool.locator("#student-table tr", has=ada.tool.locator(".extended")).inner_text()
+    assert NAMES[EXTENDED] in extended_row and "own dates until" in extended_row, extended_row
     ada.follow(ada.tool.get_by_role("link", name="See the work short of reviews"))
     assert short_work(ada, "#short-work") == {LATE_NAME: "1 of 2", NAMES[EXTENDED]: "0 of 2"}
     ada.seen("coverage")
@@ -209,6 +211,11 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     assert sorted(gradebook) == sorted([*NAMES, LATE]) and gradebook[EXTENDED][0] > 0, gradebook
     assert all(progress == "FullyGraded" for _, progress in gradebook.values()), gradebook
     ada.seen("gradebook-with-the-extension")
+    # Each of the three reads on their own page the grade the gradebook got.
+    for user in (EXTENDED, LATE, FORGETFUL):
+        home = students[user].launch(LINK)
+        shown = home.locator("#grade .grade-final").inner_text()
+        assert float(shown.split(" out of ")[0]) == gradebook[user][0], (user, shown, gradebook[user])
 
 
 def _this_minute() -> datetime:
