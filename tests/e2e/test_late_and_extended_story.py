@@ -80,9 +80,9 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     lab = new_browser_page(chromium)
     students = {user: Person(user, lab, lms, evidence) for user in NAMES}
 
-    # The class started three minutes ago (in the tool's clock): everyone but the late student was enrolled before
-    # reviewing opens below, to the minute the dates are given in.
-    with freeze_time(datetime.now(UTC) - timedelta(minutes=3), tick=True, real_asyncio=True):
+    # The class started ten minutes ago, in the clock of the tool (and of the sandbox, in this process): the dates are
+    # given to the minute, and everyone but the late student must have been enrolled before reviewing opens below.
+    with freeze_time(datetime.now(UTC) - timedelta(minutes=10), tick=True, real_asyncio=True):
         create_at_link(ada, LINK, TITLE, "100")
         set_dates(ada, review_opens=datetime.now(UTC) + timedelta(days=1),
                   more={"Reviews each submission needs": "2", "Reviews each student must do": "2",
