@@ -27,6 +27,7 @@ from tests.support.in_browser import (
     hand_in,
     new_browser_page,
     open_activity,
+    open_feedback,
     release_grades,
     review_peers,
     run_grading,
@@ -216,6 +217,10 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
         home = students[user].launch(LINK)
         shown = home.locator("#grade .grade-final").inner_text()
         assert float(shown.split(" out of ")[0]) == gradebook[user][0], (user, shown, gradebook[user])
+    # And the extended student reads the reviews their work received, as the class did once its grades were out.
+    students[EXTENDED].launch(LINK)
+    feedback = open_feedback(students[EXTENDED])
+    assert feedback.locator("section.card", has_text="One more source would settle it.").count() == 1
 
 
 def _this_minute() -> datetime:
