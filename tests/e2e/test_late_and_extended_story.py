@@ -133,6 +133,9 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     assert reminder.startswith(f"Hello {NAMES[FORGETFUL]},") and lms.sandbox.url in reminder, reminder
     assert lms.tool.url not in reminder, reminder
     ada.seen("sandbox-inboxes")
+    # The next run (`make run` sends every minute) sends nobody the same reminder again.
+    CliRunner().invoke(peerlti, ["reminders", "send"], env=reminder_env, catch_exceptions=False)
+    assert read_inboxes(ada) == inboxes
 
     # The extended student hands in within their own date (on time for them) and reviews.
     extended = students[EXTENDED]
