@@ -124,17 +124,23 @@ class PersonalDates:
         1. Without an extension, the class's phase (staff's override, or the dates).
         2. With one, their own dates, except that a staff move by hand to an earlier phase, or to setup, holds for
            them too; a move to grading or release (a release moves the class on) does not cut their extension short.
+        3. Once their own steps have ended, a move by hand holds for them as for the class: their grade, released
+           after their date, is read as the gradebook shows it.
         """
         own = self.timeline.phase_at(now)
         if override is None:
             return own
-        if self.extended and override in (Phase.GRADING, Phase.RELEASED):
-            return min(override, own, key=PHASE_ORDER.index)
+        if self.extended and override in (Phase.GRADING, Phase.RELEASED) and _before(own, Phase.GRADING):
+            return own
         return override
 
     def waiting(self, now: datetime, override: Phase | None) -> bool:
         """Whether this student's grade waits: their own steps still run while the class is graded."""
-        return self.extended and PHASE_ORDER.index(self.phase_at(now, override)) < PHASE_ORDER.index(Phase.GRADING)
+        return self.extended and _before(self.phase_at(now, override), Phase.GRADING)
+
+
+def _before(phase: Phase, other: Phase) -> bool:
+    return PHASE_ORDER.index(phase) < PHASE_ORDER.index(other)
 
 
 def personal_dates(timeline: Timeline, late_policy: LatePolicy, grants: Sequence[Grant]) -> PersonalDates:

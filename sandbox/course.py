@@ -124,6 +124,16 @@ def with_extra_learners(course: Course, count: int) -> Course:
     return replace(course, people=(*course.people, *added))
 
 
+def with_people(course: Course, added: Sequence[Person]) -> Course:
+    """The course with people enrolled while it runs (on the roster page) after its own."""
+    return replace(course, people=(*course.people, *added)) if added else course
+
+
+def next_learner(course: Course, given_name: str, family_name: str, email: str) -> Person:
+    """A student to enrol in the course, numbered on from its students (student-7 after the demo's six)."""
+    return _student(len(course.learners) + 1, given_name, family_name, email)
+
+
 def with_team_project(course: Course) -> Course:
     """The course with the team project's link after its own."""
     return replace(course, resource_links=(*course.resource_links, TEAM_PROJECT))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, session
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 
 from sandbox.grader_launches import submission_url
 from sandbox.platform_storage import origin_of, other_origin, storage_mode
@@ -77,9 +77,37 @@ def gradebook() -> str:
                            submission_url=lambda item, user_id: submission_url(sandbox, item["id"], user_id))
 
 
+# Longest given name, family name or e-mail address the roster page takes.
+MAX_FIELD = 100
+
+
 @blueprint.get("/roster")
 def roster() -> str:
-    return render_template("roster.html", course=current_sandbox().course)
+    return render_template("roster.html", course=current_sandbox().course, problem=None, entered={})
+
+
+@blueprint.post("/roster")
+def enrol() -> Response | tuple[str, int]:
+    """Enrol a student while the course runs, as a registrar does after term started: a late arrival for the tool."""
+    sandbox = current_sandbox()
+    entered = {name: request.form.get(name, "").strip() for name in ("given_name", "family_name", "email")}
+    problem = _enrolment_problem(entered)
+    if problem is None and sandbox.enrol(**entered) is None:
+        problem = "Someone in the course already has this e-mail address."
+    if problem is not None:
+        return render_template("roster.html", course=sandbox.course, problem=problem, entered=entered), 400
+    return redirect(url_for("pages.roster"), 303)
+
+
+def _enrolment_problem(entered: dict[str, str]) -> str | None:
+    if not entered["given_name"] or not entered["family_name"]:
+        return "Give the student's given and family names."
+    if any(len(value) > MAX_FIELD for value in entered.values()):
+        return f"Names and the e-mail address are at most {MAX_FIELD} characters."
+    local, at, domain = entered["email"].partition("@")
+    if not (local and at and "." in domain) or any(character.isspace() for character in entered["email"]):
+        return "Give an e-mail address such as name@example.edu."
+    return None
 
 
 @blueprint.get("/mail")

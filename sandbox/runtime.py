@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 
 from sandbox.config import SandboxConfig
-from sandbox.course import Course, ResourceLink
+from sandbox.course import Course, Person, ResourceLink, next_learner, with_people
 from sandbox.deep_link_requests import PendingDeepLinks
 from sandbox.endpoints import Endpoints
 from sandbox.mail import Mailbox
@@ -36,13 +36,29 @@ class Sandbox:
     throttle: Throttle | None = None
     # What the sandbox's mail server received (`python -m sandbox serve --smtp-port`), shown as each person's inbox.
     mailbox: Mailbox = field(default_factory=Mailbox)
+    # Students enrolled on the roster page while the sandbox runs (kept until it restarts): late arrivals.
+    _enrolled: list[Person] = field(default_factory=list, repr=False)
+    _enrolled_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _tool_key_sets: dict[str, ToolKeySet] = field(default_factory=dict, repr=False)
     _tool_key_sets_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def course(self) -> Course:
-        """The course as it stands now, with every link added through deep linking."""
-        return self.fixed_course.with_links([_stored_link(link) for link in self.store.resource_links()])
+        """The course as it stands now, with every student enrolled and every link added through deep linking."""
+        with self._enrolled_lock:
+            enrolled = tuple(self._enrolled)
+        return with_people(self.fixed_course, enrolled).with_links(
+            [_stored_link(link) for link in self.store.resource_links()])
+
+    def enrol(self, given_name: str, family_name: str, email: str) -> Person | None:
+        """Enrol a student under the next number; None when someone in the course already has the address."""
+        with self._enrolled_lock:
+            course = with_people(self.fixed_course, self._enrolled)
+            if any(person.email.casefold() == email.casefold() for person in course.people):
+                return None
+            person = next_learner(course, given_name, family_name, email)
+            self._enrolled.append(person)
+            return person
 
     @property
     def service_course_id(self) -> str:

@@ -95,9 +95,18 @@ def test_a_release_by_staff_does_not_cut_a_running_extension_short():
     dates = personal_dates(timeline(), LatePolicy(accept_late=False), [Grant(Step.SUBMISSION, until=day(20))])
     assert dates.phase_at(day(19), Phase.RELEASED) is Phase.REVIEW
     assert dates.waiting(day(20) - SECOND, Phase.RELEASED)
-    assert dates.phase_at(day(20), Phase.RELEASED) is Phase.GRADING
     assert not dates.waiting(day(20), Phase.RELEASED)
     assert dates.phase_at(day(19), Phase.SUBMISSION) is Phase.SUBMISSION  # a move back holds for everyone
     unextended = personal_dates(timeline(), LatePolicy(accept_late=False), [])
     assert unextended.phase_at(day(15), Phase.RELEASED) is Phase.RELEASED
     assert not unextended.waiting(day(15), None)
+
+
+def test_once_the_extension_has_ended_a_release_by_staff_holds_for_the_student_too():
+    # Their grade, released after their date, is the gradebook's: they read it (and its feedback) as the class did.
+    dates = personal_dates(timeline(), LatePolicy(accept_late=False), [Grant(Step.SUBMISSION, until=day(20))])
+    assert dates.phase_at(day(20) - SECOND, Phase.RELEASED) is Phase.REVIEW
+    assert dates.phase_at(day(20), Phase.RELEASED) is Phase.RELEASED
+    assert dates.phase_at(day(20), Phase.GRADING) is Phase.GRADING
+    assert dates.phase_at(day(20), None) is Phase.GRADING  # by the dates alone, results come on the class's date
+    assert dates.phase_at(day(21), None) is Phase.RELEASED

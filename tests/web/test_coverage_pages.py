@@ -202,3 +202,19 @@ def test_work_of_a_student_with_an_extension_waits_outside_the_backup_queue_unti
     assert own_due.isoformat() in backup.text
     assert "Assess 3 submissions that reviewing left short of reviews." in dashboard
     assert extended.display_name not in dashboard.split("These submissions have no review at all:")[1].split(".")[0]
+def test_the_coverage_page_counts_the_reviews_still_owed_when_the_pace_would_bring_more(instructor, class_in_review,
+                                                                                     session):
+    _reviewed_once(class_in_review, session)
+    now = datetime.now(UTC)
+    # One review in the hour since reviewing opened, ten days left: the pace would bring 240 more, but the four
+    # students owe only 11 (3 each, less the one done), so 11 are expected.
+    see_committed(session).execute(update(Assignment).values(
+        submission_opens=now - timedelta(days=3), submission_due=now - timedelta(days=2), calibration_opens=None,
+        calibration_due=None, review_opens=now - timedelta(hours=1), review_due=now + timedelta(days=10),
+        results_release=now + timedelta(days=11), phase_override=None))
+    session.commit()
+
+    coverage = instructor.get("/links/{link}/coverage")
+
+    assert coverage.status_code == 200
+    assert "11 more reviews are expected before then." in page_text(coverage)
