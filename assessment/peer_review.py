@@ -138,7 +138,10 @@ def request_review(session: Session, asking: ReviewerContext, now: datetime) -> 
     if standing.static and standing.completed == 0:
         # Rule 5's exception: a student the allocation left out (arrived or handed in after it: no review held or
         # done) is allocated now; one it included keeps the load it gave them, without a look at the class each ask.
-        served = serve_latecomers(session, asking.assignment_id, now) and _standing(session, asking, now).held
+        serve_latecomers(session, asking.assignment_id, now)
+        # Read again even when this run added nothing: a teammate asking at the same moment may have served the team
+        # (where locks are absent, SQLite, nothing made this request wait for theirs).
+        served = _as_team(session, _standing(session, asking, now), asking.assignment_id, now).held
         if served:
             return served
     if standing.completed >= standing.reviews_per_student or standing.static:
@@ -480,43 +483,50 @@ def allocate_statically(session: Session, assignment_id: int, now: datetime, see
     if k < 1:
         raise InvalidInput({"allocation": N_("There are not enough submissions and reviewers to allocate reviews yet.")})
     pairs = allocate(authors, reviewers, k, seed=seed, teams=teams or None)
-    versions = _latest_versions(session, list(authors))
-    session.add_all(
-        Review(assignment_id=assignment_id, submission_id=submission, reviewer_id=reviewer, kind=ReviewKind.PEER,
-               submission_version_id=versions[submission], status=ReviewStatus.ASSIGNED, assigned_at=now)
-        for reviewer, submission in pairs
-    )
-    loads: dict[int, int] = {}
-    for _, submission in pairs:
-        loads[submission] = loads.get(submission, 0) + 1
-    for submission, load in loads.items():
-        session.execute(update(Submission).where(Submission.id == submission)
-                        .values(review_load=Submission.review_load + load))
-    session.flush()
-    return len(pairs)
+    return _assign(session, assignment_id, pairs, now)
 
 
 def _allocate_to_teams(session: Session, assignment: Assignment, submissions: Any, teams: Mapping[int, int],
                        now: datetime, seed: int) -> int:
     """Static allocation where each team writes one review: the teams are the reviewers (team_reviews' rules), and
     each review is recorded under the team's first member until a member saves it."""
-    work = {submission: team for submission, _, team in submissions if team is not None}
-    members: dict[int, list[int]] = {}
-    for person, team in sorted(teams.items()):
-        members.setdefault(team, []).append(person)
+    work = _team_work(submissions)
+    members = _members_by_team(teams)
     reviewing = sorted(set(work.values()) if assignment.reviewers_need_submission else set(members))
     reviewing = [team for team in reviewing if members.get(team)]
     # A team is its own "author", so allocate's rule that nobody reviews their own work keeps teams off their own.
     k = min(assignment.reviews_per_submission, len(reviewing) - 1)
     if not work or k < 1:
         raise InvalidInput({"allocation": N_("There are not enough submissions and reviewers to allocate reviews yet.")})
-    pairs = allocate(work, reviewing, k, seed=seed)
-    versions = _latest_versions(session, list(work))
+    return _assign(session, assignment.id, allocate(work, reviewing, k, seed=seed), now, members)
+
+
+def _team_work(submissions: Any) -> dict[int, int]:
+    """Submission -> its team, for the team work among (id, author, team) rows: what teams review, a team being the
+    "author" of its work (so that no team is given its own)."""
+    return {submission: team for submission, _, team in submissions if team is not None}
+
+
+def _members_by_team(teams: Mapping[int, int]) -> dict[int, list[int]]:
+    """Each team's members now, in id order, from person -> team."""
+    members: dict[int, list[int]] = {}
+    for person, team in sorted(teams.items()):
+        members.setdefault(team, []).append(person)
+    return members
+
+
+def _assign(session: Session, assignment_id: int, pairs: list[tuple[int, int]], now: datetime,
+            members: Mapping[int, list[int]] | None = None) -> int:
+    """Assign the allocated (reviewer, submission) reviews and raise the submissions' loads; how many. Given
+    `members`, the reviewers are teams: each review is the team's, recorded under its first member listed until a
+    member saves it."""
+    versions = _latest_versions(session, sorted({submission for _, submission in pairs}))
     session.add_all(
-        Review(assignment_id=assignment.id, submission_id=submission, reviewer_id=members[team][0],
-               reviewing_team_id=team, kind=ReviewKind.PEER, submission_version_id=versions[submission],
-               status=ReviewStatus.ASSIGNED, assigned_at=now)
-        for team, submission in pairs
+        Review(assignment_id=assignment_id, submission_id=submission,
+               reviewer_id=reviewer if members is None else members[reviewer][0],
+               reviewing_team_id=None if members is None else reviewer, kind=ReviewKind.PEER,
+               submission_version_id=versions[submission], status=ReviewStatus.ASSIGNED, assigned_at=now)
+        for reviewer, submission in pairs
     )
     loads: dict[int, int] = {}
     for _, submission in pairs:
@@ -534,7 +544,9 @@ def serve_latecomers(session: Session, assignment_id: int, now: datetime) -> int
     still review now; how many reviews were added. Safe to repeat and to run at once: the second run adds nothing.
 
     Who can still review: a student of the course (with work handed in when the assignment asks for it) whose own
-    phase is reviewing, the class's or, with an extension, their own."""
+    phase is reviewing, the class's or, with an extension, their own. Where each team writes one review, the teams
+    are the reviewers, as in `_allocate_to_teams`: a team can still review when one of its members can, and its new
+    reviews are recorded under such a member."""
     assignment = session.get(Assignment, assignment_id)
     if assignment is None or assignment.allocation_mode is not AllocationMode.STATIC:
         return 0
@@ -560,36 +572,39 @@ def serve_latecomers(session: Session, assignment_id: int, now: datetime) -> int
         dates = extended.get(person)
         return (dates.phase_at(now, assignment.phase_override) is Phase.REVIEW) if dates else class_reviewing
 
+    if reviews_by_team(assignment):
+        # Teams were fixed when reviews were first handed out, so top_up's rule that nobody reviews their own work
+        # (a team being its work's "author") is the whole of team_reviews' rule 2.
+        members = {team: sorted(people, key=lambda person: not reviewing(person))  # those who can review first
+                   for team, people in _members_by_team(teams).items() if any(map(reviewing, people))}
+        work = _team_work(submissions)
+        team_reviewers = sorted(team for team in members
+                                if team in work.values() or not assignment.reviewers_need_submission)
+        held = session.execute(select(Review.reviewing_team_id, Review.submission_id, Review.status)
+                               .where(*peer, Review.reviewing_team_id.is_not(None))).all()
+        added = top_up(_allocated(work, team_reviewers, held), assignment.reviews_per_submission,
+                       assignment.reviews_per_student, may_review=lambda team, submission: True)
+        return _assign(session, assignment_id, added, now, members) if added else 0
     reviewers = sorted(person for person in students if reviewing(person)
                        and (person in handed_in or not assignment.reviewers_need_submission))
     pairs = session.execute(select(Review.reviewer_id, Review.submission_id, Review.status).where(*peer)).all()
-    allocated = Allocated(
-        authors, reviewers,
-        active=[(reviewer, submission) for reviewer, submission, status in pairs
-                if status in (ReviewStatus.ASSIGNED, ReviewStatus.SUBMITTED)],
-        ever=[(reviewer, submission) for reviewer, submission, _ in pairs])
 
     def may_review(reviewer: int, submission: int) -> bool:
         team = teams.get(reviewer)
         return team is None or team != teams.get(authors[submission])
 
-    added = top_up(allocated, assignment.reviews_per_submission, assignment.reviews_per_student,
-                   may_review=may_review)
-    if not added:
-        return 0
-    versions = _latest_versions(session, sorted({submission for _, submission in added}))
-    session.add_all(
-        Review(assignment_id=assignment_id, submission_id=submission, reviewer_id=reviewer, kind=ReviewKind.PEER,
-               submission_version_id=versions[submission], status=ReviewStatus.ASSIGNED, assigned_at=now)
-        for reviewer, submission in added)
-    loads: dict[int, int] = {}
-    for _, submission in added:
-        loads[submission] = loads.get(submission, 0) + 1
-    for submission, load in loads.items():
-        session.execute(update(Submission).where(Submission.id == submission)
-                        .values(review_load=Submission.review_load + load))
-    session.flush()
-    return len(added)
+    added = top_up(_allocated(authors, reviewers, pairs), assignment.reviews_per_submission,
+                   assignment.reviews_per_student, may_review=may_review)
+    return _assign(session, assignment_id, added, now) if added else 0
+
+
+def _allocated(authors: dict[int, int], reviewers: list[int], pairs: Any) -> Allocated[int, int]:
+    """The static allocation as it stands, from its (reviewer, submission, status) rows, for `top_up`."""
+    return Allocated(
+        authors, reviewers,
+        active=[(reviewer, submission) for reviewer, submission, status in pairs
+                if status in (ReviewStatus.ASSIGNED, ReviewStatus.SUBMITTED)],
+        ever=[(reviewer, submission) for reviewer, submission, _ in pairs])
 
 
 # --- the review form -------------------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ from assessment.models import (
 from assessment.personal_dates import PersonalDates
 from assessment.phases import Phase
 from assessment.student_dates import dates_by_student
-from assessment.team_work import own_work
+from assessment.team_reviews import reviews_by_team
+from assessment.team_work import current_teams, own_work
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +186,8 @@ def _works_statement(assignment: Assignment, now: datetime):
 
 def _owed(session: Session, assignment: Assignment) -> dict[int, int]:
     """Each student who may review, and the reviews they still owe: their quota less what they submitted."""
+    if reviews_by_team(assignment):
+        return _owed_by_teams(session, assignment)
     done = (
         select(Review.reviewer_id, func.count().label("done"))
         .where(Review.assignment_id == assignment.id, Review.kind == ReviewKind.PEER,
@@ -205,3 +208,22 @@ def _owed(session: Session, assignment: Assignment) -> dict[int, int]:
         .select_from(Enrollment).outerjoin(done, done.c.reviewer_id == Enrollment.person_id)
         .where(*reviewers)
     ).all())
+
+
+def _owed_by_teams(session: Session, assignment: Assignment) -> dict[int, int]:
+    """Where each team writes one review, the team is the reviewer: each team that may review, under its first member
+    now, and the reviews it still owes (its quota less what any member submitted for it)."""
+    done = dict(session.execute(
+        select(Review.reviewing_team_id, func.count())
+        .where(Review.assignment_id == assignment.id, Review.kind == ReviewKind.PEER,
+               Review.status == ReviewStatus.SUBMITTED, Review.reviewing_team_id.is_not(None))
+        .group_by(Review.reviewing_team_id)).all())
+    handed_in = set(session.scalars(select(Submission.team_id).where(
+        Submission.assignment_id == assignment.id, Submission.team_id.is_not(None),
+        exists().where(SubmissionVersion.submission_id == Submission.id))))
+    first_member: dict[int, int] = {}
+    for person, team in sorted(current_teams(session, assignment.id).items()):
+        first_member.setdefault(team, person)
+    quota = assignment.reviews_per_student
+    return {person: max(quota - done.get(team, 0), 0) for team, person in first_member.items()
+            if team in handed_in or not assignment.reviewers_need_submission}

@@ -25,6 +25,7 @@ from assessment.peer_review import (
 )
 from assessment.phases import Phase
 from assessment.progress import student_rows
+from assessment.review_coverage import coverage_report
 from assessment.services import HandIn, SubmissionDeps, submit, update_settings
 from assessment.storage import LocalDirectoryStorage
 from assessment.team_reviews import saves_of
@@ -256,3 +257,21 @@ def test_staff_progress_counts_the_teams_reviews_for_every_member(session, deps)
 
     assert (rows[first].reviews_done, rows[second].reviews_done) == (1, 1)
     assert all(rows[person].reviews_done == 0 for members in teams[1:] for person in members)
+
+
+def test_coverage_counts_what_each_team_still_owes_not_each_member(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+    session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id).values(
+        review_opens=NOW - timedelta(days=1), review_due=NOW + timedelta(days=29)))
+    session.commit()
+    # The first team's members write one of its two reviews each; the second team writes one; the third none.
+    for member in (*teams[0], teams[1][0]):
+        handed = _ask(session, cohort.assignment_id, member)
+        save_review(session, handed.id, member, ReviewInput(VALID_SELECTIONS, {}, submit=True), NOW)
+        session.commit()
+
+    report = coverage_report(session, session.get(Assignment, cohort.assignment_id), NOW)
+
+    # At 3 reviews a day for 29 days more the pace would give 87, but the teams owe 0 + 1 + 2 = 3 (their members, one
+    # by one, would owe 1 + 1 + 1 + 2 + 2 + 2 = 9).
+    assert report.expected == 3
