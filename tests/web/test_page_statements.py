@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from assessment.db import utcnow
-from assessment.models import CourseRole, WarningDismissal
+from assessment.models import CourseRole, Review, ReviewStatus, WarningDismissal
 from assessment.reviewer_warnings import WARNING_KINDS
+from tests.support.cohort import CRITERION
 from tests.support.page_class import PageClass, counted_statements, launched_client, page_class
 
 SMALL = 6
@@ -85,3 +88,34 @@ def test_dismissed_warnings_cost_as_many_statements_for_a_class_ten_times_larger
     shown = launched_client(app, small, small.staff_id, CourseRole.STAFF).get(f"/links/{small.link_id}/grades")
     assert 'id="dismissed-warnings"' in shown.get_data(as_text=True)
     assert 'id="reviewer-warnings"' not in shown.get_data(as_text=True)
+
+
+# A student without an extension works to the class's dates: whether one concerns them comes along with the page's
+# first statement, so their dates cost no statement of their own.
+@pytest.mark.parametrize(("page", "most"), [("feedback page", 3), ("review page", 6)])
+def test_a_student_without_an_extension_costs_no_statement_for_their_dates(app, session, page, most):
+    place = page_class(session, SMALL, utcnow())
+
+    statements = _statements(app, place, page)
+
+    assert len(statements) == most, "\n\n".join(statements)
+    assert not any(statement.startswith("SELECT extensions.") for statement in statements)
+
+
+def test_saving_a_review_draft_takes_five_statements(app, session):
+    place = page_class(session, SMALL, utcnow(), released=False)
+    session.execute(update(Review).where(Review.id == place.review_id).values(status=ReviewStatus.ASSIGNED,
+                                                                               lease_expires_at=None))
+    session.commit()
+    client = launched_client(app, place, place.student_ids[0], CourseRole.STUDENT)
+    path = f"/links/{place.link_id}/reviews/{place.review_id}"
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get(path).get_data(as_text=True))[1]
+
+    with counted_statements(app) as counted:
+        response = client.post(path, data={"csrf_token": csrf, "action": "draft", "comment-" + CRITERION: "Clear."})
+
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    # The launch, the review, the review locked, its flag and the student's extension in one, the update.
+    assert counted.count == 5, "\n\n".join(counted.statements)
+    session.expire_all()
+    assert session.get(Review, place.review_id).comments == {CRITERION: "Clear."}
