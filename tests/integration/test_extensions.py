@@ -237,7 +237,7 @@ def test_an_extension_given_in_the_transaction_that_knew_the_student_had_none_mo
 
 
 def test_joining_an_extended_team_in_the_transaction_that_knew_the_student_had_none_moves_their_dates(session):
-    cohort, late, staff = _class(session)
+    cohort, late, _ = _class(session)
     team = session.scalar(insert(Team).returning(Team.id).values(assignment_id=cohort.assignment_id, name="Red",
                                                                    code="T3KQ"))
     session.execute(insert(Extension).values(assignment_id=cohort.assignment_id, team_id=team, step=Step.SUBMISSION,
@@ -251,7 +251,7 @@ def test_joining_an_extended_team_in_the_transaction_that_knew_the_student_had_n
 
 
 def test_what_a_transaction_knew_of_extensions_ends_with_it(session):
-    cohort, late, staff = _class(session)
+    cohort, late, _ = _class(session)
     assignment = _dates_known_unextended(session, cohort, late)
     session.commit()
     # Given meanwhile by another transaction (here: written without the session's knowledge of it).

@@ -8,8 +8,18 @@ import pytest
 from sqlalchemy import insert, update
 
 from assessment.db import utcnow
-from assessment.models import CourseRole, Review, ReviewStatus, WarningDismissal
+from assessment.models import (
+    Assignment,
+    CourseRole,
+    Review,
+    ReviewStatus,
+    Team,
+    TeammateRating,
+    TeamMembership,
+    WarningDismissal,
+)
 from assessment.reviewer_warnings import WARNING_KINDS
+from assessment.teammate_evaluation import TeammateEvaluation
 from tests.support.cohort import CRITERION
 from tests.support.page_class import PageClass, counted_statements, launched_client, page_class
 
@@ -66,6 +76,43 @@ def test_the_student_home_takes_at_most_four_statements(app, session, released):
     statements = _statements(app, place, "student home")
 
     assert len(statements) <= STUDENT_HOME_MOST, "\n\n".join(statements)
+
+
+def _in_teams_rating_each_other(session, place: PageClass) -> None:
+    """The class works in teams of three with teammate evaluation on; the first student rated one teammate."""
+    session.execute(update(Assignment).where(Assignment.id == place.assignment_id).values(
+        team_assignment=True, teammate_evaluation_document=TeammateEvaluation().to_document()))
+    teams = []
+    for number, start in enumerate(range(0, len(place.student_ids), 3)):
+        teams.append(team := session.scalar(insert(Team).returning(Team.id).values(
+            assignment_id=place.assignment_id, name=f"Team {number}", code=f"T{number:03d}")))
+        session.execute(insert(TeamMembership), [
+            {"assignment_id": place.assignment_id, "team_id": team, "person_id": person, "since": utcnow()}
+            for person in place.student_ids[start:start + 3]])
+    first, teammate = place.student_ids[:2]
+    session.execute(insert(TeammateRating).values(
+        assignment_id=place.assignment_id, team_id=teams[0], rater_id=first, ratee_id=teammate,
+        scores={criterion.key: 3 for criterion in TeammateEvaluation().criteria}, comment="", updated_at=utcnow()))
+    session.commit()
+
+
+@pytest.mark.parametrize("released", [False, True], ids=["in review", "released"])
+def test_the_student_home_of_a_team_assignment_takes_at_most_five_statements_whatever_the_class(app, session,
+                                                                                                 released):
+    now = utcnow()
+    small, large = page_class(session, SMALL, now, released=released), page_class(session, 10 * SMALL, now,
+                                                                                   released=released)
+    for place in (small, large):
+        _in_teams_rating_each_other(session, place)
+
+    for_small, for_large = _statements(app, small, "student home"), _statements(app, large, "student home")
+
+    # The home's four, and one for the team: its members, whom the student rated and whether its work is in.
+    assert len(for_small) == len(for_large) <= STUDENT_HOME_MOST + 1, "\n\n".join(for_large)
+    shown = launched_client(app, small, small.student_ids[0], CourseRole.STUDENT).get(f"/links/{small.link_id}")
+    page = shown.get_data(as_text=True)
+    assert "Your team: Team 0" in page
+    assert "1 of 2 ratings done" in page  # of their two teammates, they rated one
 
 
 def _dismiss_every_warning(session, place: PageClass) -> None:
