@@ -243,6 +243,13 @@ def student_rows(session: Session, assignment: Assignment, now: datetime) -> lis
     return rows
 
 
+def reviews_owed(rows: list[StudentRow]) -> int:
+    """Reviews the class still owes, from its student rows: each student's quota less what they submitted (bonus
+    reviews beyond it owe nothing back). The coverage report's count for an assignment of individuals: the rows know
+    no team's hand-in."""
+    return sum(max(0, row.reviews_required - row.reviews_done) for row in rows)
+
+
 class _Doubts(TypeDecorator[tuple[str, ...]]):
     """A grade's doubts, read as their JSON text and decoded once per distinct text: a class of ten thousand shares a
     handful of them, and decoding each grade's list apart was a tenth of the dashboard's time."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -56,38 +57,43 @@ class CoverageReport:
     expected: int | None  # reviews the class should still submit before the deadline; None without a pace
     deadline_passed: bool  # reviewing is over (its deadline passed, or staff closed it): the backup queue's time
 
-    @property
+    @functools.cached_property
     def short_now(self) -> list[CoveredWork]:
         return [work for work in self.works if work.coverage.short_of(self.k)]
 
-    @property
+    @functools.cached_property
     def short_at_deadline(self) -> list[CoveredWork] | None:
         if self.expected is None:
             return None
         return [work for work in self.works if work.coverage.short_of(self.k, work.projected)]
 
-    @property
+    @functools.cached_property
     def unreviewed(self) -> list[CoveredWork]:
         return [work for work in self.works if work.unreviewed]
 
 
-def coverage_report(session: Session, assignment: Assignment, now: datetime) -> CoverageReport:
-    """The coverage of the assignment's handed-in work at `now`, in two statements whatever the class's size."""
-    rows = session.execute(_works_statement(assignment, now)).all()
+def coverage_report(session: Session, assignment: Assignment, now: datetime, *, owed: int | None = None,
+                    named: bool = True) -> CoverageReport:
+    """The coverage of the assignment's handed-in work at `now`, in two statements whatever the class's size; one
+    when the caller knows the reviews the class still owes (`owed`, as `_owed` counts them). Without `named`, the
+    works carry no names (the counts alone, as the dashboard shows them: ten thousand names cost more than the
+    rest)."""
+    rows = session.execute(_works_statement(assignment, now, named)).all()
     works = [WorkCoverage(row.submission_id, row.received or 0, row.held or 0, bool(row.staff_done)) for row in rows]
     done = sum(work.received for work in works)
     # Reviewing is over at its deadline, or earlier when staff moved the phase on by hand: no peer review comes after.
     over = assignment.phase_at(now) in (Phase.GRADING, Phase.RELEASED)
     pace = pace_at(now, assignment.review_opens, now if over else assignment.review_due, done=done,
-                   owed=_owed(session, assignment), static=assignment.allocation_mode is AllocationMode.STATIC)
+                   owed=_owed(session, assignment) if owed is None else owed,
+                   static=assignment.allocation_mode is AllocationMode.STATIC)
     k = assignment.reviews_per_submission
     projection: Projection[int] = project(works, k, pace)
-    named = [
-        CoveredWork(row.submission_id, row.author_id, row.team_name or display_name(row), work, _taker(row),
-                    projection.reviews[work.submission] if projection.reviews is not None else None)
+    projected = projection.reviews
+    return CoverageReport(k, [
+        CoveredWork(row.submission_id, row.author_id, (row.team_name or display_name(row)) if named else "", work,
+                    _taker(row) if named else None, projected[work.submission] if projected is not None else None)
         for row, work in zip(rows, works, strict=True)
-    ]
-    return CoverageReport(k, named, projection.expected, deadline_passed=over)
+    ], projection.expected, deadline_passed=over)
 
 
 def _taker(row) -> str | None:
@@ -97,7 +103,7 @@ def _taker(row) -> str | None:
                                         family_name=row.taker_family_name, email=row.taker_email))
 
 
-def _works_statement(assignment: Assignment, now: datetime):
+def _works_statement(assignment: Assignment, now: datetime, named: bool = True):
     peer = (Review.assignment_id == assignment.id, Review.kind == ReviewKind.PEER)
     counts = (
         select(Review.submission_id,
@@ -114,6 +120,14 @@ def _works_statement(assignment: Assignment, now: datetime):
         .where(Review.assignment_id == assignment.id, Review.kind == ReviewKind.STAFF)
         .group_by(Review.submission_id).subquery()
     )
+    if not named:
+        return (select(Submission.id.label("submission_id"), Submission.author_id, counts.c.received, counts.c.held,
+                       staff.c.staff_done)
+                .outerjoin(counts, counts.c.submission_id == Submission.id)
+                .outerjoin(staff, staff.c.submission_id == Submission.id)
+                .where(Submission.assignment_id == assignment.id,
+                       exists().where(SubmissionVersion.submission_id == Submission.id))
+                .order_by(Submission.created_at, Submission.id))
     taker = aliased(Person)
     return (
         select(Submission.id.label("submission_id"), Submission.author_id, Person.name, Person.given_name,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, update
 
 from assessment.models import Assignment, Person, Review, ReviewKind, ReviewStatus
+from assessment.progress import reviews_owed, student_rows
 from assessment.review_coverage import coverage_report
 from tests.support.cohort import CRITERION, create_cohort
 from tests.support.statements import statements_sent
@@ -85,3 +86,27 @@ def test_the_report_takes_two_statements_for_a_class_of_12_and_of_120(engine, se
         counts.append(len(sent))
 
     assert counts == [2, 2]
+
+
+def test_the_dashboards_counts_take_one_statement_and_match_the_full_report(engine, session):
+    now = datetime.now(UTC)
+    cohort = _class_ten_hours_into_reviewing(session, now)
+    s0, s1, s2, s3 = cohort.student_ids
+    session.execute(insert(Review), [
+        _review(cohort, 0, s1, now), _review(cohort, 0, s2, now), _review(cohort, 1, s0, now),
+        _review(cohort, 1, s3, now, status=ReviewStatus.ASSIGNED, lease=now + timedelta(hours=1))])
+    session.commit()
+    assignment = session.get(Assignment, cohort.assignment_id)
+    full = coverage_report(session, assignment, now)
+    rows = student_rows(session, assignment, now)
+
+    with statements_sent(engine) as sent:
+        counts = coverage_report(session, assignment, now, owed=reviews_owed(rows), named=False)
+
+    assert len(sent) == 1
+    # 3 peer reviews in 10 hours, 5 hours left: 1.5, so 1 more; 5 are still owed (0 + 1 + 2 + 2), as the full count.
+    assert reviews_owed(rows) == 5
+    assert counts.expected == full.expected == 1
+    assert [(work.submission_id, work.received, work.coverage.held, work.projected) for work in counts.works] == [
+        (work.submission_id, work.received, work.coverage.held, work.projected) for work in full.works]
+    assert (len(counts.short_now), len(counts.short_at_deadline), len(counts.unreviewed)) == (3, 2, 2)

@@ -149,6 +149,17 @@ def test_a_student_without_an_extension_costs_no_statement_for_their_dates(app, 
     assert not any(statement.startswith("SELECT extensions.") for statement in statements)
 
 
+def test_the_staff_dashboard_reads_coverage_once_with_the_reviews_owed_from_its_student_rows(app, session):
+    place = page_class(session, SMALL, utcnow(), released=False)
+
+    statements = _statements(app, place, "staff dashboard")
+
+    assert len(statements) == 17, "\n\n".join(statements)
+    # The coverage's counts in one statement, without its authors' names (the coverage page shows those).
+    coverage = [statement for statement in statements if "staff_done" in statement]
+    assert len(coverage) == 1 and "people" not in coverage[0].split("FROM", 1)[1], coverage
+
+
 def test_saving_a_review_draft_takes_five_statements(app, session):
     place = page_class(session, SMALL, utcnow(), released=False)
     session.execute(update(Review).where(Review.id == place.review_id).values(status=ReviewStatus.ASSIGNED,
