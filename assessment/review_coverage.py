@@ -72,13 +72,11 @@ class CoverageReport:
         return [work for work in self.works if work.unreviewed]
 
 
-def coverage_report(session: Session, assignment: Assignment, now: datetime, *, owed: int | None = None,
-                    named: bool = True) -> CoverageReport:
+def coverage_report(session: Session, assignment: Assignment, now: datetime, *, owed: int | None = None
+                    ) -> CoverageReport:
     """The coverage of the assignment's handed-in work at `now`, in two statements whatever the class's size; one
-    when the caller knows the reviews the class still owes (`owed`, as `_owed` counts them). Without `named`, the
-    works carry no names (the counts alone, as the dashboard shows them: ten thousand names cost more than the
-    rest)."""
-    rows = session.execute(_works_statement(assignment, now, named)).all()
+    when the caller knows the reviews the class still owes (`owed`, as `_owed` counts them)."""
+    rows = session.execute(_works_statement(assignment, now)).all()
     works = [WorkCoverage(row.submission_id, row.received or 0, row.held or 0, bool(row.staff_done)) for row in rows]
     done = sum(work.received for work in works)
     # Reviewing is over at its deadline, or earlier when staff moved the phase on by hand: no peer review comes after.
@@ -88,12 +86,12 @@ def coverage_report(session: Session, assignment: Assignment, now: datetime, *, 
                    static=assignment.allocation_mode is AllocationMode.STATIC)
     k = assignment.reviews_per_submission
     projection: Projection[int] = project(works, k, pace)
-    projected = projection.reviews
-    return CoverageReport(k, [
-        CoveredWork(row.submission_id, row.author_id, (row.team_name or display_name(row)) if named else "", work,
-                    _taker(row) if named else None, projected[work.submission] if projected is not None else None)
+    named = [
+        CoveredWork(row.submission_id, row.author_id, row.team_name or display_name(row), work, _taker(row),
+                    projection.reviews[work.submission] if projection.reviews is not None else None)
         for row, work in zip(rows, works, strict=True)
-    ], projection.expected, deadline_passed=over)
+    ]
+    return CoverageReport(k, named, projection.expected, deadline_passed=over)
 
 
 def _taker(row) -> str | None:
@@ -103,7 +101,7 @@ def _taker(row) -> str | None:
                                         family_name=row.taker_family_name, email=row.taker_email))
 
 
-def _works_statement(assignment: Assignment, now: datetime, named: bool = True):
+def _works_statement(assignment: Assignment, now: datetime):
     peer = (Review.assignment_id == assignment.id, Review.kind == ReviewKind.PEER)
     counts = (
         select(Review.submission_id,
@@ -120,14 +118,6 @@ def _works_statement(assignment: Assignment, now: datetime, named: bool = True):
         .where(Review.assignment_id == assignment.id, Review.kind == ReviewKind.STAFF)
         .group_by(Review.submission_id).subquery()
     )
-    if not named:
-        return (select(Submission.id.label("submission_id"), Submission.author_id, counts.c.received, counts.c.held,
-                       staff.c.staff_done)
-                .outerjoin(counts, counts.c.submission_id == Submission.id)
-                .outerjoin(staff, staff.c.submission_id == Submission.id)
-                .where(Submission.assignment_id == assignment.id,
-                       exists().where(SubmissionVersion.submission_id == Submission.id))
-                .order_by(Submission.created_at, Submission.id))
     taker = aliased(Person)
     return (
         select(Submission.id.label("submission_id"), Submission.author_id, Person.name, Person.given_name,

@@ -213,8 +213,8 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
     with collector_paused():
         facts = dashboard(db(), assignment, now)
         advice = grading_advice(db(), assignment, {row.person_id: row.name for row in facts.rows})
-        # The counts alone, with the reviews owed from the student rows just read (they know no team's hand-in).
-        coverage = coverage_report(db(), assignment, now, named=False,
+        # The reviews owed from the student rows just read (they know no team's hand-in).
+        coverage = coverage_report(db(), assignment, now,
                                    owed=None if assignment.team_assignment else reviews_owed(facts.rows))
     table = TableRequest.from_args(request.args)
     phase = assignment.phase_at(now)

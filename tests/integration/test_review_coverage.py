@@ -88,7 +88,7 @@ def test_the_report_takes_two_statements_for_a_class_of_12_and_of_120(engine, se
     assert counts == [2, 2]
 
 
-def test_the_dashboards_counts_take_one_statement_and_match_the_full_report(engine, session):
+def test_with_the_reviews_owed_from_the_student_rows_the_report_takes_one_statement_and_counts_the_same(engine, session):
     now = datetime.now(UTC)
     cohort = _class_ten_hours_into_reviewing(session, now)
     s0, s1, s2, s3 = cohort.student_ids
@@ -101,12 +101,12 @@ def test_the_dashboards_counts_take_one_statement_and_match_the_full_report(engi
     rows = student_rows(session, assignment, now)
 
     with statements_sent(engine) as sent:
-        counts = coverage_report(session, assignment, now, owed=reviews_owed(rows), named=False)
+        counts = coverage_report(session, assignment, now, owed=reviews_owed(rows))
 
     assert len(sent) == 1
     # 3 peer reviews in 10 hours, 5 hours left: 1.5, so 1 more; 5 are still owed (0 + 1 + 2 + 2), as the full count.
     assert reviews_owed(rows) == 5
     assert counts.expected == full.expected == 1
-    assert [(work.submission_id, work.received, work.coverage.held, work.projected) for work in counts.works] == [
-        (work.submission_id, work.received, work.coverage.held, work.projected) for work in full.works]
+    assert [(work.name, work.received, work.coverage.held, work.projected) for work in counts.works] == [
+        (work.name, work.received, work.coverage.held, work.projected) for work in full.works]
     assert (len(counts.short_now), len(counts.short_at_deadline), len(counts.unreviewed)) == (3, 2, 2)
