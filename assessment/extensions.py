@@ -101,18 +101,29 @@ def import_extensions(session: Session, assignment_id: int, text: str, staff_id:
     return len(requests)
 
 
-def keep_lms_due(session: Session, assignment: Assignment, person_id: int, due: datetime | None, now: datetime) -> None:
+def lms_due_kept(session: Session, assignment_id: int, person_id: int) -> Extension | None:
+    """The submission date kept from the LMS for the student, if any."""
+    return session.scalar(select(Extension).where(Extension.assignment_id == assignment_id,
+                                                  Extension.person_id == person_id, Extension.from_lms.is_(True)))
+
+
+def keep_lms_due(session: Session, assignment: Assignment, person_id: int, due: datetime | None, now: datetime,
+                 existing: Extension | None) -> None:
     """Keep the submission date the LMS sent for the student at launch, when it differs from the assignment's; a
     launch without one (or with the class date) drops an earlier one. A date the dates cannot hold (before
-    submissions open, after results) is not kept. The caller commits.
+    submissions open, after results) is not kept. `existing`: the date kept before (`lms_due_kept`, or read along
+    with the launch). The caller commits.
 
-    One statement either way: two launches of the student at once (two tabs, a double click) each write the row or
-    replace it, and neither fails on the one the other inserted first."""
+    Two launches of the student at once (two tabs, a double click) each write the row or replace it, and neither
+    fails on the one the other inserted first; a launch that changes nothing writes nothing."""
     usable = (due is not None and due != assignment.submission_due
               and assignment.submission_opens < due <= assignment.results_release)
     mine = (Extension.assignment_id == assignment.id, Extension.person_id == person_id, Extension.from_lms.is_(True))
     if not usable:
-        session.execute(delete(Extension).where(*mine))
+        if existing is not None:
+            session.execute(delete(Extension).where(*mine))
+        return
+    if existing is not None and existing.until == due:
         return
     # Both dialects spell "insert, or update the row another transaction inserted first" alike, each in its module.
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite

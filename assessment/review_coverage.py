@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,7 +49,7 @@ class CoveredWork:
     def received(self) -> int:
         return self.coverage.received
 
-    @property
+    @functools.cached_property
     def unreviewed(self) -> bool:
         """No review of any kind submitted: the work that must never end without staff knowing."""
         return self.coverage.received == 0 and not self.coverage.staff_assessed
@@ -67,7 +68,7 @@ class CoverageReport:
     deadline_passed: bool  # reviewing is over for the class (its deadline passed, or staff closed it): the backup
     # queue's time
 
-    @property
+    @functools.cached_property
     def short_now(self) -> list[CoveredWork]:
         return [work for work in self.works if work.coverage.short_of(self.k)]
 
@@ -83,13 +84,13 @@ class CoverageReport:
         """Work whose author's extension still runs, latest deadline last."""
         return [work for work in self.works if work.still_open]
 
-    @property
+    @functools.cached_property
     def short_at_deadline(self) -> list[CoveredWork] | None:
         if self.expected is None:
             return None
         return [work for work in self.works if work.coverage.short_of(self.k, work.projected)]
 
-    @property
+    @functools.cached_property
     def unreviewed(self) -> list[CoveredWork]:
         """Work with no review at all that is due (an extension still running leaves time for reviews)."""
         return [work for work in self.works if work.unreviewed and not work.still_open]

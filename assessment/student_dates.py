@@ -6,8 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, or_, select
-from sqlalchemy.orm import Mapped, Session
+from sqlalchemy import ColumnElement, event, exists, or_, select
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction
 
 from assessment.models import Assignment, Extension, TeamMembership
 from assessment.personal_dates import Grant, PersonalDates, personal_dates, personal_timeline
@@ -22,13 +22,50 @@ def has_extension(assignment_id: int, person: ColumnElement[int] | Mapped[int] |
                           or_(Extension.person_id == person, Extension.team_id == team))
 
 
+# Whether an extension concerns a person, read along with a statement the request made anyway (the launched page's
+# first), by (assignment id, person id): `dates_of` then needs no statement for the many students without one. Kept
+# in the session for its transaction only, and forgotten as soon as the transaction writes extensions or teams.
+_KNOWN = "peerlti.extension_known"
+_MOVES_DATES = frozenset({Extension.__tablename__, TeamMembership.__tablename__})
+
+
+def note_extension(session: Session, assignment_id: int, person_id: int, extended: bool) -> None:
+    """Remember for this transaction whether any extension concerns the person (see `has_extension`)."""
+    session.info.setdefault(_KNOWN, {})[(assignment_id, person_id)] = bool(extended)
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_KNOWN, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        _forget(session)
+
+
+@event.listens_for(Session, "before_flush")
+def _flushing(session: Session, _context: object, _instances: object) -> None:
+    if any(isinstance(row, Extension | TeamMembership) for row in (*session.new, *session.dirty, *session.deleted)):
+        _forget(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executing(state: ORMExecuteState) -> None:
+    if (state.is_insert or state.is_update or state.is_delete) and getattr(
+            state.statement, "table", None) is not None and state.statement.table.name in _MOVES_DATES:
+        _forget(state.session)
+
+
 def no_extension(assignment: Assignment) -> PersonalDates:
     """The dates of a student without an extension: the class's."""
     return personal_dates(assignment.timeline, assignment.late_policy, [])
 
 
 def dates_of(session: Session, assignment: Assignment, person_id: int) -> PersonalDates:
-    """The dates the student works to: one statement, and none beyond it for a student without extensions."""
+    """The dates the student works to: one statement, and none for a student known to have no extension."""
+    if session.info.get(_KNOWN, {}).get((assignment.id, person_id)) is False:
+        return no_extension(assignment)
     team = (select(TeamMembership.team_id)
             .where(TeamMembership.assignment_id == assignment.id, TeamMembership.person_id == person_id,
                    TeamMembership.until.is_(None)).scalar_subquery())

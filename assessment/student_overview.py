@@ -45,7 +45,7 @@ from assessment.student_progress import (
 )
 from assessment.team_reviews import current_team_id, reviewable_by_team, reviews_by_team, written_by
 from assessment.team_work import own_work
-from assessment.teammate_ratings import rating_facts
+from assessment.teammate_ratings import TeamAtHome, team_at_home
 from assessment.write_rules import hand_in_lateness, phase_for
 
 
@@ -65,11 +65,13 @@ class StudentOverview:
     score_explanation: ScoreExplanation | None = None  # how the released peer score was reached
     open_checks: bool = False  # a hand-in of theirs is being checked, or was refused since their latest version
     own_dates: PersonalDates | None = None  # the dates they work to: the class's, or their own after an extension
+    team: TeamAtHome | None = None  # their team now, on a team assignment
 
 
 def student_overview(session: Session, assignment: Assignment, student_id: int, now: datetime) -> StudentOverview:
     """Everything the home shows, in three statements whatever the class: the student's standing, calibration and
-    reviews (see `_standing`, `calibration_status_of` and `_reviews`); one more for a student with an extension."""
+    reviews (see `_standing`, `calibration_status_of` and `_reviews`); one more for a student with an extension, and
+    one more on a team assignment (`team_at_home`)."""
     submission, grade, waiting, open_checks, extended = _standing(
         session, assignment, student_id, assignment.phase_at(now) is Phase.RELEASED)
     # An extension moves the student's phase and deadlines; others work to the class's.
@@ -79,6 +81,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
     grade = grade if released else None  # the class's results are out, theirs wait for their own dates
     latest = submission.latest if submission else None
     example_ids, calibration = calibration_status_of(session, assignment, student_id)
+    team = team_at_home(session, assignment, student_id, now)
     mine = _reviews(session, assignment.id, student_id, released)
     reviews, own_review = mine.peer, mine.self_assessment
     situation = Situation(
@@ -100,7 +103,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
         self_assessment_started=own_review is not None,
         grade_released=grade is not None,
         grade_held=grade is not None and _released(grade)["held"],
-        teammate_rating=rating_facts(session, assignment, student_id, now),
+        teammate_rating=team.rating if team is not None else None,
     )
     return StudentOverview(
         phase=phase,
@@ -118,6 +121,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
                            if grade is not None and not _released(grade)["held"] else None),
         open_checks=bool(open_checks),
         own_dates=own,
+        team=team,
     )
 
 

@@ -192,18 +192,6 @@ def current_team(session: Session, assignment_id: int, person_id: int) -> Team |
         TeamMembership.until.is_(None))).one_or_none()
 
 
-def my_team(session: Session, assignment_id: int, person_id: int) -> tuple[Team, list[Person]] | None:
-    """The student's team now and its members (themselves included), in one statement; None when in no team."""
-    mine = (select(TeamMembership.team_id).where(TeamMembership.assignment_id == assignment_id,
-                                                 TeamMembership.person_id == person_id, TeamMembership.until.is_(None))
-            .scalar_subquery())
-    rows = session.execute(select(Team, Person).join(TeamMembership, TeamMembership.team_id == Team.id)
-                           .join(Person, Person.id == TeamMembership.person_id)
-                           .where(Team.id == mine, TeamMembership.until.is_(None))
-                           .order_by(Person.family_name, Person.given_name, Person.name, Person.id)).all()
-    return (rows[0][0], [person for _, person in rows]) if rows else None
-
-
 def current_members(session: Session, assignment: Assignment, team_id: int | None = None) -> dict[int, list[Person]]:
     """Each team's members now who are still students of the course, by name (of one team when `team_id` is given):
     a member who left the course neither rates nor is rated, and is graded on nothing."""

@@ -23,6 +23,7 @@ from assessment.models import (
     SubmissionVersion,
     Team,
     TeammateRating,
+    TeamMembership,
 )
 from assessment.phases import Phase, Timeline
 from assessment.student_progress import TeammateRatingFacts
@@ -274,14 +275,46 @@ def team_ratings(session: Session, assignment: Assignment) -> list[TeamRatings]:
     return rows
 
 
-def rating_facts(session: Session, assignment: Assignment, person_id: int, now: datetime) -> TeammateRatingFacts | None:
-    """Where the student stands with rating their teammates, for their checklist; None when there is nothing to rate
-    (no teammate evaluation, or not in a team)."""
-    if not assignment.team_assignment or assignment.teammate_evaluation is None:
+@dataclass(frozen=True)
+class TeamAtHome:
+    """The student's team on their home: who is in it, and where they stand with rating their teammates."""
+
+    team: Team
+    members: list[Person]  # its members now, the student included, by name
+    rating: TeammateRatingFacts | None  # None when there is nothing to rate (no teammate evaluation, not a student)
+
+
+def team_at_home(session: Session, assignment: Assignment, person_id: int, now: datetime) -> TeamAtHome | None:
+    """The student's team now, its members and, with teammate evaluation, where they stand with rating them (by
+    `rating_sheet`'s rules), in one statement whatever the class; None outside a team assignment or a team."""
+    if not assignment.team_assignment:
         return None
-    try:
-        sheet = rating_sheet(session, assignment, person_id, now)
-    except (NotFound, NotAllowed):
+    mine = (select(TeamMembership.team_id).where(TeamMembership.assignment_id == assignment.id,
+                                                 TeamMembership.person_id == person_id, TeamMembership.until.is_(None))
+            .scalar_subquery())
+
+    def a_student(person: object) -> object:
+        return exists().where(Enrollment.person_id == person, Enrollment.course_id == assignment.course_id,
+                              Enrollment.role == CourseRole.STUDENT)
+
+    rows = session.execute(
+        select(Team, Person, a_student(Person.id).label("rateable"),
+               exists().where(TeammateRating.assignment_id == assignment.id, TeammateRating.rater_id == person_id,
+                              TeammateRating.ratee_id == Person.id).label("rated"),
+               exists().where(SubmissionVersion.submission_id == Submission.id, Submission.team_id == Team.id)
+               .label("handed_in"), a_student(person_id).label("rater_is_student"))
+        .join(TeamMembership, TeamMembership.team_id == Team.id).join(Person, Person.id == TeamMembership.person_id)
+        .where(Team.id == mine, TeamMembership.until.is_(None))
+        .order_by(Person.family_name, Person.given_name, Person.name, Person.id)).all()
+    if not rows:
         return None
-    return TeammateRatingFacts(rated=len(sheet.ratees) - sheet.owed, to_rate=len(sheet.ratees),
-                               window=sheet.window.state.value, opens=sheet.window.opens, closes=sheet.window.closes)
+    team, members = rows[0].Team, [row.Person for row in rows]
+    evaluation = assignment.teammate_evaluation
+    if evaluation is None or not rows[0].rater_is_student:
+        return TeamAtHome(team, members, None)
+    # As `rating_sheet`: members still students of the course, themselves only when they rate themselves.
+    ratees = [row for row in rows if row.rateable and (row.Person.id != person_id or evaluation.include_self)]
+    window = rating_window(assignment.timeline, assignment.phase_at(now), bool(rows[0].handed_in), now)
+    return TeamAtHome(team, members, TeammateRatingFacts(
+        rated=sum(bool(row.rated) for row in ratees), to_rate=len(ratees), window=window.state.value,
+        opens=window.opens, closes=window.closes))

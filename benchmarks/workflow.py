@@ -9,6 +9,7 @@ import re
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -347,7 +348,11 @@ def measure(tree: Path, server_url: str, students: int, concurrency: int, worker
         tool_env = {"PEERLTI_ENV": "development", "PEERLTI_INSTANCE_PATH": str(instance / "tool"),
                     "DATABASE_URL": database_url, "SECRET_KEY": SECRET, "TOOL_BASE_URL": tool_url,
                     "RATE_LIMIT_LOGIN": NO_LIMIT, "RATE_LIMIT_LAUNCH": NO_LIMIT, "LIBREOFFICE": "off",
-                    "WEB_WORKERS": str(workers), "LOG_LEVEL": "WARNING", "PYTHONPATH": str(tree)}
+                    "WEB_WORKERS": str(workers), "LOG_LEVEL": "WARNING", "PYTHONPATH": str(tree),
+                    # No worker recycling during a run: a gthread worker replaced after its max_requests drops the
+                    # keep-alive connections idle in it without an answer, and a request sent on one at that moment
+                    # fails with "connection aborted" (the reference's sync workers keep no connection alive).
+                    "WEB_MAX_REQUESTS": "0"}
         if broker:
             tool_env["CELERY_BROKER_URL"] = broker
             stack.enter_context(_process([sys.executable, "-m", "celery", "--quiet", "-A", "workers.celery_app",
@@ -368,22 +373,50 @@ def measure(tree: Path, server_url: str, students: int, concurrency: int, worker
         return {"server": server} | result | {"database": check_database(database_url, len(users))}
 
 
-def _reference(commit: str, work: Path, run: Callable[[Path], dict[str, object]]) -> dict[str, object]:
-    """The same workload against `commit`, checked out beside this tree and run with this tree's virtualenv."""
+@contextmanager
+def _reference_tree(commit: str, work: Path) -> Iterator[tuple[Path | None, dict[str, object]]]:
+    """`commit` checked out beside this tree (run with this tree's virtualenv), with a note on how; None when it cannot
+    be checked out."""
     tree = work / "reference-tree"
     added = _git("worktree", "add", "--detach", str(tree), commit)
     if added.returncode != 0:
-        return {"commit": commit, "skipped": f"cannot check it out: {added.stderr[-300:]}"}
+        yield None, {"commit": commit, "skipped": f"cannot check it out: {added.stderr[-300:]}"}
+        return
     try:
         changed = _git("diff", "--quiet", commit, "HEAD", "--", "requirements.lock", "pyproject.toml").returncode != 0
         note = ("run with this tree's virtualenv; its requirements differ from this tree's" if changed
                 else "run with this tree's virtualenv (same requirements)")
-        try:
-            return {"commit": commit, "note": note} | run(tree)
-        except Exception as error:  # noqa: BLE001 - a reference that cannot start is reported, not fatal
-            return {"commit": commit, "note": note, "skipped": f"{type(error).__name__}: {str(error)[-800:]}"}
+        yield tree, {"commit": commit, "note": note}
     finally:
         _git("worktree", "remove", "--force", str(tree))
+
+
+def _guarded(run: Callable[[], dict[str, object]]) -> dict[str, object]:
+    try:
+        return run()
+    except Exception as error:  # noqa: BLE001 - a run that cannot start is reported, not fatal
+        return {"skipped": f"{type(error).__name__}: {str(error)[-800:]}"}
+
+
+def summary(runs: list[dict[str, object]]) -> dict[str, object]:
+    """Min, median and max over the rounds of the throughput and of each step's percentiles; the errors summed."""
+    done = [run for run in runs if "workflows_per_s" in run]
+    if not done:
+        return {"rounds": len(runs), "skipped": [run.get("skipped") for run in runs]}
+
+    def spread(values: list[float]) -> dict[str, float]:
+        return {"min": min(values), "median": round(statistics.median(values), 2), "max": max(values)}
+
+    steps = {step: {figure: spread([run["steps"][step][figure] for run in done if figure in run["steps"][step]])
+                    for figure in ("p50_ms", "p95_ms", "p99_ms")} for step in STEPS}
+    return {
+        "rounds": len(runs), "workflows_per_s": spread([run["workflows_per_s"] for run in done]),
+        "requests_per_s": spread([run["requests_per_s"] for run in done]), "steps": steps,
+        "errors": sum(sum(run["errors"].values()) for run in done),
+        "database_ok": all(run["database"]["ok"] for run in done),
+        "violations": [run["database"]["violations"] for run in done if not run["database"]["ok"]],
+        "error_samples": [run["error_samples"] for run in done if run["error_samples"]][:2],
+    }
 
 
 def _git(*args: str) -> subprocess.CompletedProcess[str]:
@@ -399,24 +432,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers of the tool")
     parser.add_argument("--broker", help="a Redis URL: file checks go to a real Celery worker instead of eager tasks")
     parser.add_argument("--reference-commit", help="also run the same workload against this commit")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds; with a reference, each round runs both, the first to go alternating")
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="workflow-bench-") as directory:
+    with tempfile.TemporaryDirectory(prefix="workflow-bench-") as directory, ExitStack() as stack:
         work = Path(directory)
         (work / "platform-key").mkdir()
         load_or_create_platform_key(work / "platform-key")  # one key for every run's sandbox
-
-        def run(tree: Path, label: str) -> dict[str, object]:
-            return measure(tree, args.server, args.students, args.concurrency, args.workers, args.broker, work, label)
-
         out: dict[str, object] = {"bench": "workflow", "database": "postgresql",
                                   "tasks": f"celery worker on {args.broker}" if args.broker else "eager, in the web process",
-                                  "current": run(ROOT, "current")}
+                                  "students": args.students, "concurrency": args.concurrency}
+        trees: dict[str, Path] = {"current": ROOT}
         if args.reference_commit:
-            out["reference"] = _reference(args.reference_commit, work, lambda tree: run(tree, "reference"))
-            current, reference = out["current"], out["reference"]
-            if isinstance(current, dict) and isinstance(reference, dict) and reference.get("workflows_per_s"):
-                out["throughput_ratio"] = round(current["workflows_per_s"] / reference["workflows_per_s"], 2)
+            reference_tree, out["reference_commit"] = stack.enter_context(_reference_tree(args.reference_commit, work))
+            if reference_tree is not None:
+                trees["reference"] = reference_tree
+        runs: dict[str, list[dict[str, object]]] = {label: [] for label in trees}
+        for number in range(args.rounds):
+            # Interleaved, the order alternating round by round: a machine that grows busier or quieter during the
+            # benchmark weighs on both sides alike.
+            order = list(trees) if number % 2 == 0 else list(reversed(trees))
+            for label in order:
+                name = f"{label}_{number}"
+                runs[label].append(_guarded(lambda tree=trees[label], name=name: measure(
+                    tree, args.server, args.students, args.concurrency, args.workers, args.broker, work, name)))
+        for label, done in runs.items():
+            out[label] = summary(done) | {"server": next((run["server"] for run in done if "server" in run), None),
+                                          "per_round_workflows_per_s": [run.get("workflows_per_s") for run in done]}
+        current, reference = out["current"], out.get("reference")
+        if isinstance(reference, dict) and "workflows_per_s" in reference and "workflows_per_s" in current:
+            out["throughput_ratio"] = {
+                figure: round(current["workflows_per_s"][figure] / reference["workflows_per_s"][figure], 2)
+                for figure in ("median", "max")}
         print(json.dumps(out, indent=1), flush=True)
     return 0
 

@@ -15,7 +15,13 @@ from assessment.messages import N_
 from assessment.models import Course, CourseRole, Enrollment, Person, ResourceLink
 from lti_tool.languages import launch_locale
 from lti_tool.launch.errors import LaunchRejected
-from lti_tool.launch.registration import KnownRows, LaunchRegistration, claim_object, context_id_of
+from lti_tool.launch.registration import (
+    DUE_AT_PARAMETER,
+    KnownRows,
+    LaunchRegistration,
+    claim_object,
+    context_id_of,
+)
 from lti_tool.launch.replay import consume_nonce
 from lti_tool.launch.roles import course_role
 from lti_tool.registry import Deployment, Platform
@@ -27,9 +33,6 @@ PRESENTATION_CLAIM = CLAIM + "launch_presentation"
 CUSTOM_CLAIM = CLAIM + "custom"
 # The custom parameter an LMS sets to the activity's own address in it (where a reminder's link goes).
 ACTIVITY_URL_PARAMETER = "activity_url"
-# Canvas expands `$Canvas.assignment.dueAt.iso8601` in this custom field to the student's own due date (their
-# override's, else the assignment's); the tool's Canvas configuration asks for it.
-DUE_AT_PARAMETER = "due_at"
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,14 @@ from typing import Any
 from sqlalchemy import and_, exists, false, literal, select
 from sqlalchemy.orm import Session
 
-from assessment.models import Course, Enrollment, Person, ResourceLink
+from assessment.models import Assignment, Course, Enrollment, Extension, Person, ResourceLink
 from lti_tool.launch.replay import ConsumedNonce
 from lti_tool.registry import Deployment, Platform
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+# Canvas expands `$Canvas.assignment.dueAt.iso8601` in this custom field to the student's own due date (their
+# override's, else the assignment's); the tool's Canvas configuration asks for it.
+DUE_AT_PARAMETER = "due_at"
 
 
 def claim_object(claims: dict[str, Any], name: str) -> dict[str, Any]:
@@ -39,12 +42,14 @@ class LaunchNames:
     subject: str
     context_id: str
     link_id: str | None  # None for a deep-linking request
+    lms_due: bool = False  # the launch carries the LMS's due date for the person
 
     @classmethod
     def of(cls, claims: dict[str, Any]) -> LaunchNames:
         link_id = claim_object(claims, "resource_link").get("id")
         return cls(str(claims[CLAIM + "deployment_id"]), str(claims["nonce"]), str(claims["sub"]),
-                   context_id_of(claims), str(link_id) if link_id else None)
+                   context_id_of(claims), str(link_id) if link_id else None,
+                   DUE_AT_PARAMETER in claim_object(claims, "custom"))
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,10 @@ class KnownRows:
     course: Course | None = None
     enrollment: Enrollment | None = None
     link: ResourceLink | None = None
+    # Read only for a launch carrying the LMS's due date: the assignment at the link, and the date kept for the person.
+    lms_due_read: bool = False
+    assignment: Assignment | None = None
+    lms_due_kept: Extension | None = None
 
 
 @dataclass(frozen=True)
@@ -105,8 +114,17 @@ def find_launch_registration(session: Session, issuer: str, client_id: str, name
         .outerjoin(ResourceLink, and_(ResourceLink.course_id == Course.id, link_matches))
         .where(Platform.issuer == issuer, Platform.client_id == client_id)
     )
+    if names.lms_due:
+        # What keeping the LMS's date needs, in the same read rather than two more.
+        query = (query.add_columns(Assignment, Extension)
+                 .outerjoin(Assignment, Assignment.resource_link_id == ResourceLink.id)
+                 .outerjoin(Extension, and_(Extension.assignment_id == Assignment.id, Extension.person_id == Person.id,
+                                            Extension.from_lms.is_(True))))
     row = session.execute(query).one_or_none()
     if row is None:
         return None
-    platform, deployment, used, person, course, enrollment, link = row
-    return LaunchRegistration(platform, deployment, bool(used), KnownRows(person, course, enrollment, link))
+    platform, deployment, used, person, course, enrollment, link, *due = row
+    known = KnownRows(person, course, enrollment, link)
+    if names.lms_due:
+        known = KnownRows(person, course, enrollment, link, lms_due_read=True, assignment=due[0], lms_due_kept=due[1])
+    return LaunchRegistration(platform, deployment, bool(used), known)

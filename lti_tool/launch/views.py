@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug import Response
 
 from assessment.db import utcnow
-from assessment.extensions import keep_lms_due
+from assessment.extensions import keep_lms_due, lms_due_kept
 from assessment.messages import N_
 from assessment.models import Assignment, CourseRole, Enrollment, Person
 from assessment.services import Placement, place_assignment
@@ -210,10 +210,17 @@ def _keep_lms_due_date(message: HardenedMessageLaunch, provisioned: Provisioned,
     carried, due = lms_due_at(message.claims)
     if not carried or provisioned.identity.role is not CourseRole.STUDENT or provisioned.resource_link is None:
         return
-    assignment = placement.assignment or db().scalar(
-        select(Assignment).where(Assignment.resource_link_id == provisioned.resource_link.id))
-    if assignment is not None:
-        keep_lms_due(db(), assignment, provisioned.identity.person_id, due, utcnow())
+    known = message.registration.known if message.registration is not None else None
+    read = known is not None and known.lms_due_read
+    assignment = placement.assignment or (known.assignment if read and known is not None else db().scalar(
+        select(Assignment).where(Assignment.resource_link_id == provisioned.resource_link.id)))
+    if assignment is None:
+        return
+    person_id = provisioned.identity.person_id
+    # The date kept before came with the launch's read, unless the link now opens another assignment.
+    kept = (known.lms_due_kept if read and known is not None and known.assignment is not None
+            and known.assignment.id == assignment.id else lms_due_kept(db(), assignment.id, person_id))
+    keep_lms_due(db(), assignment, person_id, due, utcnow(), kept)
 
 
 def _deep_linking_request(message: HardenedMessageLaunch, provisioned: Provisioned) -> tuple[str, str]:

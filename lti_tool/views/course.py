@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from assessment.errors import NotAllowed, NotFound
 from assessment.messages import N_
 from assessment.models import Assignment, Course, CourseRole, Enrollment, Person, ResourceLink
+from assessment.student_dates import has_extension, note_extension
 from lti_tool.database import db
 from lti_tool.identity import launch_identity, staff_identity
 from lti_tool.launch.provisioning import LaunchIdentity
@@ -38,7 +39,8 @@ class LaunchView:
 def load_launch_view(session: Session, identity: LaunchIdentity) -> LaunchView:
     # One statement: every page starts here, and the assignment at the link comes along.
     row = session.execute(
-        select(ResourceLink, Course, Enrollment, Person, Platform, Assignment)
+        select(ResourceLink, Course, Enrollment, Person, Platform, Assignment,
+               has_extension(Assignment.id, Person.id).label("extended"))
         .join(Course, ResourceLink.course_id == Course.id)
         .join(Enrollment, Enrollment.course_id == Course.id)
         .join(Person, Enrollment.person_id == Person.id)
@@ -56,7 +58,9 @@ def load_launch_view(session: Session, identity: LaunchIdentity) -> LaunchView:
                                 "gave you no part in it. If you should take part, ask your instructor to add you "
                                 "to the course as a student, then open the activity again from your course."))
         raise NotFound(N_("This activity no longer exists in peerlti. Open it again from your course."))
-    link, course, enrollment, person, platform, assignment = row
+    link, course, enrollment, person, platform, assignment, extended = row
+    if assignment is not None:
+        note_extension(session, assignment.id, person.id, extended)  # their dates then cost no statement
     return LaunchView(person=person, course=course, link=link, enrollment=enrollment, platform=platform,
                       assignment=assignment)
 

@@ -16,7 +16,6 @@ from assessment.reminders import DueReminder, Owing, deadlines, due_reminders
 from assessment.student_overview import StudentOverview, student_overview
 from assessment.student_progress import StepKind, StepState
 from assessment.team_reviews import reviews_by_team
-from assessment.team_work import my_team
 from lti_tool.database import db
 from lti_tool.durations import time_left
 from lti_tool.enqueue import enqueue
@@ -57,7 +56,7 @@ def home(view: LaunchView, form: SubmissionForm | None = None) -> str:
         refusal_of=refusal_of,
         form=form,
         action_form=ActionForm(),
-        team=my_team(db(), assignment.id, view.person.id) if assignment.team_assignment else None,
+        team=(overview.team.team, overview.team.members) if overview.team is not None else None,
         time_left=partial(time_left, now=now),
         now=now,
         reminders=home_reminders(assignment, overview, now),

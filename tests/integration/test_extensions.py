@@ -28,7 +28,7 @@ from assessment.peer_review import ReviewerContext, ReviewInput, received_review
 from assessment.personal_dates import Step
 from assessment.services import HandIn, SubmissionDeps, submit
 from assessment.storage import LocalDirectoryStorage
-from assessment.student_dates import waiting_students
+from assessment.student_dates import dates_of, note_extension, waiting_students
 from assessment.student_overview import student_overview
 from tests.support.cohort import VALID_SELECTIONS, create_cohort
 from tests.support.statements import statements_sent
@@ -232,3 +232,48 @@ def test_an_extended_student_reads_no_feedback_until_their_own_results_while_the
     assert received_reviews(session, cohort.assignment_id, cohort.student_ids[0], grading) == []
     with pytest.raises(PhaseClosed):
         received_reviews(session, cohort.assignment_id, late, grading)
+
+
+def _dates_known_unextended(session, cohort, person):
+    """As a launched page leaves the session: it read that no extension concerns the person."""
+    assignment = session.get(Assignment, cohort.assignment_id)
+    note_extension(session, cohort.assignment_id, person, False)
+    assert dates_of(session, assignment, person).timeline.submission_due == NOW - DAY
+    return assignment
+
+
+def test_an_extension_given_in_the_transaction_that_knew_the_student_had_none_moves_their_dates(session):
+    cohort, late, staff = _class(session)
+    assignment = _dates_known_unextended(session, cohort, late)
+
+    grant_extension(session, ExtensionRequest(cohort.assignment_id, Step.SUBMISSION, "Illness", person_id=late,
+                                              until=NOW + 2 * DAY), staff, NOW)
+
+    assert dates_of(session, assignment, late).timeline.submission_due == NOW + 2 * DAY
+
+
+def test_joining_an_extended_team_in_the_transaction_that_knew_the_student_had_none_moves_their_dates(session):
+    cohort, late, _ = _class(session)
+    team = session.scalar(insert(Team).returning(Team.id).values(assignment_id=cohort.assignment_id, name="Red",
+                                                                   code="T3KQ"))
+    session.execute(insert(Extension).values(assignment_id=cohort.assignment_id, team_id=team, step=Step.SUBMISSION,
+                                             until=NOW + 2 * DAY, from_lms=False, reason="Trip", granted_at=NOW))
+    assignment = _dates_known_unextended(session, cohort, late)
+
+    session.execute(insert(TeamMembership).values(assignment_id=cohort.assignment_id, team_id=team, person_id=late,
+                                                  since=NOW))
+
+    assert dates_of(session, assignment, late).timeline.submission_due == NOW + 2 * DAY
+
+
+def test_what_a_transaction_knew_of_extensions_ends_with_it(session):
+    cohort, late, _ = _class(session)
+    assignment = _dates_known_unextended(session, cohort, late)
+    session.commit()
+    # Given meanwhile by another transaction (here: written without the session's knowledge of it).
+    with session.get_bind().begin() as other:
+        other.execute(insert(Extension).values(assignment_id=cohort.assignment_id, person_id=late,
+                                               step=Step.SUBMISSION, until=NOW + 2 * DAY, from_lms=False,
+                                               reason="Illness", granted_at=NOW))
+
+    assert dates_of(session, assignment, late).timeline.submission_due == NOW + 2 * DAY

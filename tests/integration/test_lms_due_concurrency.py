@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assessment.db import make_session_factory
-from assessment.extensions import keep_lms_due
+from assessment.extensions import keep_lms_due, lms_due_kept
 from assessment.models import Assignment, Extension
 from tests.support.cohort import create_cohort
 from tests.support.concurrency import all_at_once_in_sessions, errors_among
@@ -28,7 +28,8 @@ def test_launches_at_once_carrying_the_lms_due_date_keep_one_row_and_none_fails(
     factory = make_session_factory(engine)
 
     def launch(own_session: Session, _: int) -> None:
-        keep_lms_due(own_session, own_session.get(Assignment, cohort.assignment_id), student, own, NOW)
+        keep_lms_due(own_session, own_session.get(Assignment, cohort.assignment_id), student, own, NOW,
+                     lms_due_kept(own_session, cohort.assignment_id, student))
         own_session.commit()
 
     outcomes = all_at_once_in_sessions(factory, list(range(launches)), launch)
@@ -48,7 +49,8 @@ def test_launches_at_once_with_different_lms_dates_leave_one_of_them(session, en
     factory = make_session_factory(engine)
 
     def launch(own_session: Session, due: datetime) -> None:
-        keep_lms_due(own_session, own_session.get(Assignment, cohort.assignment_id), student, due, NOW)
+        keep_lms_due(own_session, own_session.get(Assignment, cohort.assignment_id), student, due, NOW,
+                     lms_due_kept(own_session, cohort.assignment_id, student))
         own_session.commit()
 
     outcomes = all_at_once_in_sessions(factory, dates, launch)
@@ -64,13 +66,15 @@ def test_a_later_launch_with_another_date_replaces_the_kept_one_and_the_class_da
     assignment = session.get(Assignment, cohort.assignment_id)
     first, second = assignment.submission_due + timedelta(days=1), assignment.submission_due + timedelta(days=2)
 
-    keep_lms_due(session, assignment, student, first, NOW)
+    keep_lms_due(session, assignment, student, first, NOW, lms_due_kept(session, assignment.id, student))
     session.commit()
-    keep_lms_due(session, assignment, student, second, NOW + timedelta(hours=1))
+    keep_lms_due(session, assignment, student, second, NOW + timedelta(hours=1),
+                 lms_due_kept(session, assignment.id, student))
     session.commit()
     assert see_committed(session).execute(select(Extension.until, Extension.granted_at)).all() == [
         (second, NOW + timedelta(hours=1))]
 
-    keep_lms_due(session, assignment, student, assignment.submission_due, NOW)
+    keep_lms_due(session, assignment, student, assignment.submission_due, NOW,
+                 lms_due_kept(session, assignment.id, student))
     session.commit()
     assert see_committed(session).scalars(select(Extension)).all() == []

@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, timedelta
 
 import requests
 from sqlalchemy import event, func, select
 
-from assessment.models import Enrollment, Person, ResourceLink
+from assessment.models import Assignment, Enrollment, Extension, Person, ResourceLink
 from lti_tool.database import EXTENSION
 from lti_tool.launch.replay import ConsumedNonce
 from tests.support.lms import RunningLMS, auto_post_form
 from tests.support.rows import see_committed
+from tests.support.tokens import CLAIM, genuine_launch, sign_token
 
 # Where the launch's statements go for a person the tool already knows: one read of the registration, deployment,
 # nonce, person, course, enrollment and link, then the nonce consumed and the enrollment's last launch noted (one
@@ -111,3 +113,36 @@ def test_a_returning_launch_of_a_link_that_names_its_activity_takes_at_most_six_
     statements = _launch_counting(lms, "student-1", link)
 
     assert len(statements) <= RETURNING_LAUNCH_STATEMENTS, "\n".join(statements)
+
+
+def _launch_carrying_due_at(lms: RunningLMS, due_at: str) -> list[str]:
+    """A returning student's launch whose custom claims carry Canvas's due date for them: its statements alone."""
+    pending, claims, header = genuine_launch(lms, "student-1")
+    claims[CLAIM + "custom"] = {**(claims.get(CLAIM + "custom") or {}), "due_at": due_at}
+    with _statements_of_the_tool(lms) as seen:
+        response = pending.browser.post(pending.launch_url, data=pending.fields | {
+            "id_token": sign_token(lms, claims, header)}, allow_redirects=False, timeout=10)
+    assert response.status_code == 303, response.text[:500]
+    return seen
+
+
+def test_a_returning_launch_carrying_the_lms_due_date_takes_as_many_statements_as_one_without(lms, instructor,
+                                                                                               session):
+    own = (see_committed(session).scalar(select(Assignment.submission_due)) + timedelta(days=2)).astimezone(UTC)
+    _launch_carrying_due_at(lms, own.isoformat())  # the first: the student's date is kept
+
+    statements = _launch_carrying_due_at(lms, own.isoformat())
+
+    assert len(statements) == _returning_launch(lms), "\n".join(statements)
+    assert see_committed(session).scalar(select(Extension.until).where(Extension.from_lms.is_(True))) == own
+
+
+def test_a_returning_launch_carrying_a_new_lms_due_date_moves_the_kept_one_within_six_statements(lms, instructor,
+                                                                                                  session):
+    due = see_committed(session).scalar(select(Assignment.submission_due))
+    _launch_carrying_due_at(lms, (due + timedelta(days=2)).isoformat())
+
+    statements = _launch_carrying_due_at(lms, (due + timedelta(days=3)).isoformat())
+
+    assert len(statements) <= RETURNING_LAUNCH_STATEMENTS, "\n".join(statements)
+    assert see_committed(session).scalars(select(Extension.until)).all() == [due + timedelta(days=3)]
