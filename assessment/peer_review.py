@@ -236,8 +236,9 @@ class _Standing:
 
 
 def _standing(session: Session, asking: ReviewerContext, now: datetime) -> _Standing:
-    row = _prepared(_standing_statement()).first(
-        session.connection(), {"assignment": asking.assignment_id, "reviewer": asking.reviewer_id, "now": now})
+    row = session.connection().execute(_standing_statement(),
+                                       {"assignment": asking.assignment_id, "reviewer": asking.reviewer_id,
+                                        "now": now}).first()
     if row is None:
         raise NotFound(N_("This assignment no longer exists."))
     timeline = Timeline(*row[:7])
@@ -277,42 +278,6 @@ def lease_end(now: datetime, lease_hours: int, review_due: datetime) -> datetime
 # models: building and loading cost more CPU than the database takes to run them, on the busiest path of the
 # review phase (many reviewers asking at once).
 
-
-class _Prepared:
-    """A statement compiled once per dialect, its constants (kinds, statuses, empty documents: dozens of them) bound
-    and converted once: an execution converts only the values it is given, and the row it reads. Executing it through
-    the ORM converted every constant again on each request, which cost more CPU than the database spent on it."""
-
-    def __init__(self, statement: Executable) -> None:
-        self._statement = statement
-        self._compiled: dict[str, tuple[Any, ...]] = {}
-
-    def _for(self, dialect: Any) -> tuple[Any, ...]:
-        if dialect.name not in self._compiled:
-            compiled = self._statement.compile(dialect=dialect)
-            converters = compiled._bind_processors  # the conversions the ORM would apply
-            given = {param.key for param in compiled.binds.values() if param.value is None and not param.callable}
-            constants = compiled.construct_params({name: None for name in given}, _check=False)
-            constants = {name: converters[name](value) if name in converters and name not in given else value
-                         for name, value in constants.items()}
-            readers = [entry[3]._cached_result_processor(dialect, None)
-                       for entry in compiled._result_columns]
-            self._compiled[dialect.name] = (compiled.string, constants, converters, compiled.positiontup, readers)
-        return self._compiled[dialect.name]
-
-    def first(self, connection: Connection, values: Mapping[str, object]) -> tuple[Any, ...] | None:
-        sql, constants, converters, positions, readers = self._for(connection.dialect)
-        bound = {**constants, **{name: converters[name](value) if name in converters else value
-                                 for name, value in values.items()}}
-        row = connection.exec_driver_sql(sql, tuple(bound[name] for name in positions) if positions else bound).first()
-        if row is None:
-            return None
-        return tuple(read(value) if read is not None else value for read, value in zip(readers, row, strict=True))
-
-
-@functools.cache
-def _prepared(statement: Executable) -> _Prepared:
-    return _Prepared(statement)
 
 @functools.cache
 def _standing_statement() -> Executable:
@@ -371,7 +336,7 @@ def _hand_out(connection: Connection, lease: Mapping[str, object], k: int | None
     when nothing is eligible or other reviewers lock every candidate."""
     values = {**lease, "k": k, "beyond_quota": k is None}
     if connection.dialect.name == "postgresql":
-        row = _prepared(_claim_and_review_statement(k is not None)).first(connection, values)
+        row = connection.execute(_claim_and_review_statement(k is not None), values).first()
         return None if row is None else HandedOut(row[0], row[1])
     # SQLite has no data-changing WITH: the claim, then the review, in the same transaction.
     claimed = connection.execute(_claim_statement(k is not None), values).scalar()

@@ -13,7 +13,8 @@ from assessment.models import Assignment, Extension, TeamMembership
 from assessment.personal_dates import Grant, PersonalDates, personal_dates, personal_timeline
 
 
-def has_extension(assignment_id: int, person: ColumnElement[int] | Mapped[int] | int) -> ColumnElement[bool]:
+def has_extension(assignment_id: ColumnElement[int] | Mapped[int] | int,
+                  person: ColumnElement[int] | Mapped[int] | int) -> ColumnElement[bool]:
     """Whether any extension concerns the person (their own or their current team's), to fold into a statement."""
     team = (select(TeamMembership.team_id)
             .where(TeamMembership.assignment_id == assignment_id, TeamMembership.person_id == person,
@@ -52,8 +53,8 @@ def _flushing(session: Session, _context: object, _instances: object) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _executing(state: ORMExecuteState) -> None:
-    if (state.is_insert or state.is_update or state.is_delete) and getattr(
-            state.statement, "table", None) is not None and state.statement.table.name in _MOVES_DATES:
+    table = getattr(state.statement, "table", None)
+    if (state.is_insert or state.is_update or state.is_delete) and table is not None and table.name in _MOVES_DATES:
         _forget(state.session)
 
 

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, Exists, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Mapped, Session, selectinload
 
 from assessment.errors import InvalidInput, NotAllowed, NotFound, PhaseClosed
 from assessment.messages import N_
@@ -293,7 +293,7 @@ def team_at_home(session: Session, assignment: Assignment, person_id: int, now: 
                                                  TeamMembership.person_id == person_id, TeamMembership.until.is_(None))
             .scalar_subquery())
 
-    def a_student(person: object) -> object:
+    def a_student(person: ColumnElement[int] | Mapped[int] | int) -> Exists:
         return exists().where(Enrollment.person_id == person, Enrollment.course_id == assignment.course_id,
                               Enrollment.role == CourseRole.STUDENT)
 

@@ -4,7 +4,7 @@ the person, course, enrollment and resource link the tool already has."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, exists, false, literal, select
 from sqlalchemy.orm import Session
@@ -123,8 +123,9 @@ def find_launch_registration(session: Session, issuer: str, client_id: str, name
     row = session.execute(query).one_or_none()
     if row is None:
         return None
-    platform, deployment, used, person, course, enrollment, link, *due = row
+    platform, deployment, used, person, course, enrollment, link = row[:7]
     known = KnownRows(person, course, enrollment, link)
     if names.lms_due:
-        known = KnownRows(person, course, enrollment, link, lms_due_read=True, assignment=due[0], lms_due_kept=due[1])
+        assignment, kept = cast(tuple[Any, ...], row)[7:9]  # the columns added above
+        known = KnownRows(person, course, enrollment, link, lms_due_read=True, assignment=assignment, lms_due_kept=kept)
     return LaunchRegistration(platform, deployment, bool(used), known)
