@@ -16,9 +16,11 @@ from assessment.personal_dates import Grant, PersonalDates, personal_dates, pers
 def has_extension(assignment_id: ColumnElement[int] | Mapped[int] | int,
                   person: ColumnElement[int] | Mapped[int] | int) -> ColumnElement[bool]:
     """Whether any extension concerns the person (their own or their current team's), to fold into a statement."""
+    # Correlated by hand: `person` is a column of the statement two levels out, past the EXISTS, which automatic
+    # correlation (the immediately enclosing SELECT only) would miss, reading every person's team.
     team = (select(TeamMembership.team_id)
             .where(TeamMembership.assignment_id == assignment_id, TeamMembership.person_id == person,
-                   TeamMembership.until.is_(None)).scalar_subquery())
+                   TeamMembership.until.is_(None)).correlate_except(TeamMembership).scalar_subquery())
     return exists().where(Extension.assignment_id == assignment_id,
                           or_(Extension.person_id == person, Extension.team_id == team))
 

@@ -137,8 +137,11 @@ def _standing(session: Session, assignment: Assignment, student_id: int, release
     waiting = (select(func.count()).select_from(Submission).where(*reviewable)
                .scalar_subquery() if assignment.allocation_mode is AllocationMode.QUEUE else literal(None))
     own_grade = and_(Grade.person_id == Person.id, Grade.assignment_id == assignment.id, Grade.released_at.is_not(None))
+    # Correlated by hand to the submission two levels out, past the EXISTS: automatic correlation would read the
+    # latest version of every submission.
     latest_number = (select(func.coalesce(func.max(SubmissionVersion.number), 0))
-                     .where(SubmissionVersion.submission_id == Submission.id).scalar_subquery())
+                     .where(SubmissionVersion.submission_id == Submission.id)
+                     .correlate_except(SubmissionVersion).scalar_subquery())
     open_checks = exists().where(
         FileCheck.submission_id == Submission.id,
         (FileCheck.status == FileCheckStatus.CHECKING)

@@ -16,6 +16,8 @@ from assessment.models import (
     CourseRole,
     Enrollment,
     Extension,
+    FileCheck,
+    FileCheckStatus,
     Grade,
     GradePosting,
     Person,
@@ -28,7 +30,7 @@ from assessment.peer_review import ReviewerContext, ReviewInput, received_review
 from assessment.personal_dates import Step
 from assessment.services import HandIn, SubmissionDeps, submit
 from assessment.storage import LocalDirectoryStorage
-from assessment.student_dates import dates_of, note_extension, waiting_students
+from assessment.student_dates import dates_of, has_extension, note_extension, waiting_students
 from assessment.student_overview import student_overview
 from tests.support.cohort import VALID_SELECTIONS, create_cohort
 from tests.support.statements import statements_sent
@@ -277,3 +279,40 @@ def test_what_a_transaction_knew_of_extensions_ends_with_it(session):
                                                reason="Illness", granted_at=NOW))
 
     assert dates_of(session, assignment, late).timeline.submission_due == NOW + 2 * DAY
+
+
+def test_whether_an_extension_concerns_each_student_is_read_per_student_in_a_class_of_teams(session):
+    """Read for every student at once (one row a person, as a launched page's first statement does): each student's
+    own team counts, not another's, even with several teams placed."""
+    cohort, _, staff = _class(session)
+    first, second, third, fourth = cohort.student_ids[:4]
+    red, blue = (session.scalar(insert(Team).returning(Team.id).values(assignment_id=cohort.assignment_id, name=name,
+                                                                       code=code))
+                 for name, code in (("Red", "T3KQ"), ("Blue", "T4KQ")))
+    session.execute(insert(TeamMembership), [
+        {"assignment_id": cohort.assignment_id, "team_id": team, "person_id": person, "since": NOW - DAY}
+        for team, person in ((red, first), (red, second), (blue, third), (blue, fourth))])
+    session.commit()
+    grant_extension(session, ExtensionRequest(cohort.assignment_id, Step.REVIEW, "Field trip", team_id=blue,
+                                              until=NOW + 3 * DAY), staff, NOW)
+    session.commit()
+
+    extended = dict(session.execute(select(Person.id, has_extension(cohort.assignment_id, Person.id))
+                                    .where(Person.id.in_(cohort.student_ids))).all())
+
+    assert {person for person, concerned in extended.items() if concerned} == {third, fourth}
+
+
+def test_a_refused_hand_in_shows_on_the_home_whatever_other_students_versions_number(session):
+    """The refusal is newer than the student's own latest version; another student's later versions do not hide it."""
+    cohort, *_ = _class(session)
+    own, other = cohort.submission_ids[0], cohort.submission_ids[1]
+    session.execute(insert(SubmissionVersion), [{"submission_id": other, "number": number, "text_html": "<p>v</p>",
+                                                 "submitted_at": NOW} for number in (2, 3)])
+    session.execute(insert(FileCheck).values(submission_id=own, number=2, claimed_name="upload.pdf", submitted_at=NOW,
+                                             status=FileCheckStatus.REFUSED))
+    session.commit()
+
+    overview = student_overview(session, session.get(Assignment, cohort.assignment_id), cohort.student_ids[0], NOW)
+
+    assert overview.open_checks is True
