@@ -109,8 +109,8 @@ test: lint translations $(AXE) $(PDFJS_PACKAGE)/package.json
 # each module's score and the surviving mutants not judged equivalent in tests/mutation/equivalents.toml.
 # `make mutation MODULES=assessment/rubric.py` for one module; MUTATION_CHILDREN test processes at a time.
 MUTATION_MODULES := allocation anonymity assignment_settings calibration contribution coverage errors grading messages \
-	personal_dates phases reminders reviewer_warnings rich_text rubric score_explanation score_progress student_progress \
-	team_formation teammate_evaluation teammate_warnings triage visibility
+	personal_dates phases reading reminders reviewer_warnings rich_text rubric score_explanation score_progress \
+	student_progress team_formation teammate_evaluation teammate_warnings triage visibility write_rules
 MODULES ?= $(addprefix assessment/,$(addsuffix .py,$(MUTATION_MODULES)))
 MUTATION_CHILDREN ?= 2
 

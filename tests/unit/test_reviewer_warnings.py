@@ -325,3 +325,10 @@ def test_a_reviewer_with_too_few_reviews_does_not_stop_the_others_being_checked(
     judged = _reviews("few", [(7.0, 2.0), (7.0, 4.0)]) + _reviews("flat", [(7.0, 4.0), (7.0, 6.0), (7.0, 8.0)])
 
     assert [w.reviewer for w in _warn(judged).flat] == ["flat"]
+
+
+def test_cliques_are_listed_by_their_largest_excess_over_the_consensus_first():
+    judged = [_exchange("A", "B", 10.0, 7.0), _exchange("B", "A", 9.5, 6.0),   # 3 and 3.5 above
+              _exchange("C", "D", 8.0, 3.0), _exchange("D", "C", 5.0, 3.0)]    # 5 and 2 above
+
+    assert [set(clique.members) for clique in _warn(judged, AUTHORS).reciprocal] == [{"C", "D"}, {"A", "B"}]
