@@ -105,3 +105,8 @@ def test_only_word_processor_files_need_a_reading_copy(kind):
 def test_a_reading_copy_replaces_only_the_last_extension():
     assert reading_copy_key("assignments/a.1/K7Q2.tar.gz") == "assignments/a.1/K7Q2.tar.reading.pdf"
     assert reading_copy_key("assignments/a1/K7Q2") == "assignments/a1/K7Q2.reading.pdf"
+
+
+def test_a_file_not_ready_or_without_a_converter_is_unavailable_in_the_page():
+    assert reading_of(_version("pdf", key=None), can_convert=True).view is View.UNAVAILABLE
+    assert reading_of(_version("docx"), can_convert=False).view is View.UNAVAILABLE

@@ -154,3 +154,7 @@ def test_nothing_is_empty_text():
 
 def test_html_inside_markdown_is_rendered_and_its_tables_and_strikethrough_too():
     assert render_markdown("<em>html</em> and ~~gone~~", TOOL) == "<p><em>html</em> and <s>gone</s></p>"
+
+
+def test_a_mail_link_is_kept():
+    assert 'href="mailto:tutor@example.edu"' in clean_rich_text('<a href="mailto:tutor@example.edu">mail</a>', TOOL)

@@ -194,3 +194,32 @@ def test_grades_are_computed_and_released_in_any_phase_but_setup():
     for phase in [p for p in Phase if p is not Phase.SETUP]:
         ensure_gradable(_assignment(phase), CREATED)
         ensure_releasable(_assignment(phase), CREATED)
+
+
+def test_an_activity_following_its_dates_is_graded_and_released_only_once_submissions_open():
+    opened = _assignment(None, created=CREATED + timedelta(days=1))
+    opens = opened.submission_opens
+
+    _closed(ensure_gradable, opened, opens - SECOND)
+    _closed(ensure_releasable, opened, opens - SECOND)
+    ensure_gradable(opened, opens)
+    ensure_releasable(opened, opens)
+
+
+def test_an_extended_student_hands_in_late_by_their_own_phase_when_staff_moved_the_class_to_grading():
+    assignment, dates = _extended(DUE + timedelta(days=1), accept_late=True)
+    assignment.accept_late = True
+    assignment.phase_override = Phase.GRADING
+    now = DUE + timedelta(days=1) + SECOND
+
+    assert phase_for(assignment, now, dates) is Phase.REVIEW
+    late = hand_in_lateness(assignment, now, dates)
+    assert (late.is_late, late.days_late) == (True, 1)
+    _closed(hand_in_lateness, assignment, now)
+
+
+def test_a_staff_move_back_holds_for_an_extended_student_too():
+    assignment, dates = _extended(RELEASE - timedelta(hours=1))
+    assignment.phase_override = Phase.SETUP
+
+    assert phase_for(assignment, REVIEW_DUE + SECOND, dates) is Phase.SETUP
