@@ -49,7 +49,7 @@ class CoveredWork:
     def received(self) -> int:
         return self.coverage.received
 
-    @functools.cached_property
+    @property
     def unreviewed(self) -> bool:
         """No review of any kind submitted: the work that must never end without staff knowing."""
         return self.coverage.received == 0 and not self.coverage.staff_assessed

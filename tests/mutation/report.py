@@ -41,6 +41,12 @@ def main() -> int:
         parser.error(f"not measured (see [tool.mutmut] only_mutate in pyproject.toml): {', '.join(unknown)}")
     equivalents = _equivalents()
     mutmut = Path(sys.executable).with_name("mutmut")
+    for module in modules:
+        # A module added to only_mutate after a run has a plain copy in mutants/ (mutmut copies every source file),
+        # which mutmut takes as up to date and never mutates: the copy goes, so that it is mutated this time.
+        copy = ROOT / "mutants" / module
+        if copy.exists() and not copy.with_name(copy.name + ".meta").exists():
+            copy.unlink()
     rows, used = [], set()
     # One run for every module asked for: mutmut's start (copying, the clean run of the tests) is paid once.
     patterns = [module.removesuffix(".py").replace("/", ".") + ".*" for module in modules]

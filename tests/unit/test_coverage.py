@@ -153,3 +153,32 @@ def test_without_extensions_the_projection_is_the_class_one():
     works = [_work("one", 0), _work("two", 0)]
 
     assert project(works, 3, pace).reviews == {"one": 1, "two": 1}
+def test_reviews_beyond_what_brings_all_work_to_k_are_not_followed():
+    works = [WorkCoverage("full", 3, 0, False), WorkCoverage("empty", 0, 0, False), WorkCoverage("two", 2, 0, False)]
+    # 10 reviews to come; 3 + 1 bring everything to k, the other 6 go to work already at k and change no shortfall.
+    projection = project(works, 3, _pace(50, done=10, owed=10))
+
+    assert projection.expected == 10
+    assert projection.reviews == {"full": 3, "empty": 3, "two": 3}
+    assert projection.short(works, 3) == []
+
+
+def test_static_allocation_still_reports_the_reviews_to_come():
+    works = [WorkCoverage("a", 1, 2, False)]
+
+    assert project(works, 3, _pace(50, done=4, owed=10, static=True)).expected == 4
+
+
+def test_the_pace_counts_until_the_last_moment_before_the_deadline():
+    # 10 reviews in 10 hours, 5 hours left: 5 more; reviewing is not over until the deadline itself.
+    assert Pace(done=10, elapsed=timedelta(hours=10), remaining=timedelta(hours=5), owed=99).expected() == 5
+    assert Pace(done=10, elapsed=timedelta(hours=10), remaining=timedelta(hours=23), owed=99).expected() == 23
+
+
+def test_reviews_submitted_at_the_very_opening_give_no_pace_yet():
+    assert Pace(done=3, elapsed=timedelta(0), remaining=timedelta(hours=5), owed=9).expected() is None
+    assert Pace(done=3, elapsed=timedelta(seconds=1), remaining=timedelta(hours=5), owed=9).expected() == 9
+
+
+def test_the_pace_is_dynamic_unless_said_otherwise():
+    assert pace_at(OPENS, OPENS, DUE, done=0, owed=0).static is False

@@ -2,6 +2,7 @@
 
 import copy
 import pickle
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -113,3 +114,13 @@ def test_locked_settings_say_that_nothing_was_saved_and_name_each_field():
 
 def test_text_stored_without_a_document_or_text_reads_as_empty():
     assert message_from_document(None) == ""
+
+
+def test_a_moment_is_shown_in_utc_whatever_the_servers_own_time_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert display(datetime(2026, 3, 2, 9, 30, tzinfo=UTC)) == "2 March 2026 at 09:30 UTC"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

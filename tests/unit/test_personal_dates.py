@@ -1,7 +1,7 @@
 """A student's own dates: extensions move their deadlines, never shorten a step, and stop at the results date."""
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from assessment.grading import LatePolicy
 from assessment.personal_dates import Grant, Step, grant_problems, personal_dates, personal_timeline
@@ -110,3 +110,71 @@ def test_once_the_extension_has_ended_a_release_by_staff_holds_for_the_student_t
     assert dates.phase_at(day(20), Phase.GRADING) is Phase.GRADING
     assert dates.phase_at(day(20), None) is Phase.GRADING  # by the dates alone, results come on the class's date
     assert dates.phase_at(day(21), None) is Phase.RELEASED
+class _NoOffset(tzinfo):
+    """A time zone that does not know its offset: a date in it is as good as naive."""
+
+    def utcoffset(self, moment):
+        return None
+
+    def dst(self, moment):
+        return None
+
+
+def test_each_refused_extension_is_told_what_to_change():
+    assert grant_problems(without_calibration(), Grant(Step.CALIBRATION, extra=SECOND)) == {
+        "step": "This assignment has no calibration step to extend."}
+    assert grant_problems(timeline(), Grant(Step.REVIEW)) == {"until": "Give either extra time or a new date, not both."}
+    assert grant_problems(timeline(), Grant(Step.REVIEW, extra=SECOND, until=day(20))) == {
+        "until": "Give either extra time or a new date, not both."}
+    assert grant_problems(timeline(), Grant(Step.REVIEW, until=datetime(2026, 3, 20))) == {
+        "until": "Give the new date with its time zone."}
+    assert grant_problems(timeline(), Grant(Step.REVIEW, until=datetime(2026, 3, 20, tzinfo=_NoOffset()))) == {
+        "until": "Give the new date with its time zone."}
+    assert grant_problems(timeline(), Grant(Step.SUBMISSION, until=day(8))) == {
+        "until": "An extension must end after the submission deadline of the class, 8 March 2026 at 00:00 UTC."}
+    too_late = grant_problems(timeline(), Grant(Step.REVIEW, until=day(21) + SECOND))
+    assert too_late == {"until": "An extension cannot end after results are released, 21 March 2026 at 00:00 UTC; "
+                                 "move the results date first if this student needs longer."}
+    assert too_late["until"].params == {"release": day(21)}
+
+
+def test_extra_time_of_nothing_or_less_is_refused_as_such():
+    for extra in (timedelta(0), -SECOND):
+        assert grant_problems(timeline(), Grant(Step.REVIEW, extra=extra)) == {
+            "extra": "Extra time must be more than nothing."}
+
+
+def test_the_class_deadline_an_extension_must_pass_is_named_with_its_step():
+    problems = grant_problems(timeline(), Grant(Step.CALIBRATION, extra=SECOND, until=None))
+    assert problems == {}
+    refused = grant_problems(timeline(), Grant(Step.CALIBRATION, until=day(11)))
+    assert refused == {"until": "An extension must end after the calibration deadline of the class, "
+                                "11 March 2026 at 00:00 UTC."}
+    assert refused["until"].params == {"step": "calibration", "due": day(11)}
+
+
+def test_a_staff_move_back_keeps_an_extended_student_waiting_after_their_own_dates_ended():
+    dates = personal_dates(timeline(), LatePolicy(accept_late=False), [Grant(Step.SUBMISSION, until=day(10))])
+    # By the dates the class and the student are being graded; staff moved everyone back to reviewing.
+    assert dates.phase_at(day(20), None) is Phase.GRADING
+    assert not dates.waiting(day(20), None)
+    assert dates.waiting(day(20), Phase.REVIEW)
+
+
+def test_only_an_lms_submission_date_is_the_lms_due_date():
+    policy = LatePolicy(accept_late=False)
+    assert personal_dates(timeline(), policy, [Grant(Step.SUBMISSION, until=day(7), from_lms=True)]).lms_due == day(7)
+    assert personal_dates(timeline(), policy, [Grant(Step.SUBMISSION, until=day(9))]).lms_due is None
+    assert personal_dates(timeline(), policy, [Grant(Step.REVIEW, until=day(20), from_lms=True)]).lms_due is None
+    assert personal_dates(timeline(), policy, []).lms_due is None
+
+
+def test_a_date_for_another_step_does_not_move_the_submission_deadline():
+    assert personal_timeline(timeline(), [Grant(Step.REVIEW, until=day(20))]).submission_due == day(8)
+    assert personal_timeline(timeline(), [Grant(Step.REVIEW, until=day(20))]).review_due == day(20)
+    assert personal_timeline(timeline(), [Grant(Step.REVIEW, until=day(20), from_lms=True)]).submission_due == day(8)
+
+
+def test_a_grant_without_extra_time_or_a_date_ends_at_the_class_deadline():
+    assert Grant(Step.REVIEW).due(day(19)) == day(19)
+    assert Grant(Step.REVIEW, extra=SECOND).due(day(19)) == day(19) + SECOND

@@ -82,3 +82,17 @@ def test_hours_are_read_from_text_sorted_far_to_near_without_repeats():
 def test_hours_out_of_range_or_not_whole_numbers_are_refused(text):
     with pytest.raises(ValueError, match="whole numbers of hours"):
         parse_hours(text)
+
+
+def test_a_reminder_is_due_from_the_moment_the_step_opens():
+    late_opening = Deadline(ReminderKind.REVIEW, DUE - timedelta(hours=10), DUE)
+    assert current_offset(late_opening, (48, 6), DUE - timedelta(hours=10)) == 48
+    assert current_offset(late_opening, (48, 6), DUE - timedelta(hours=10, microseconds=1)) is None
+
+
+def test_four_reminders_are_allowed_and_five_are_not():
+    assert parse_hours("1,2,3,4") == (4, 3, 2, 1)
+    with pytest.raises(ValueError) as refused:
+        parse_hours("1,2,3,4,5")
+    assert str(refused.value) == ("Write up to 4 whole numbers of hours between 1 and 336, separated by commas, such as "
+                                  "48, 6 (or leave it empty for no reminders).")

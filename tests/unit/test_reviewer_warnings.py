@@ -251,3 +251,84 @@ def test_no_dismissal_leaves_every_warning_open():
 
     assert warnings.open(frozenset()) == warnings and len(warnings.dismissed(frozenset())) == 0
     assert WARNING_KINDS == (ONE_SIDED, FLAT, RECIPROCAL)
+
+
+class _SameText:
+    """An id whose text is the same as every other's: only its hash tells the order of a pair."""
+
+    def __init__(self, number):
+        self.number = number
+
+    def __eq__(self, other):
+        return isinstance(other, _SameText) and other.number == self.number
+
+    def __hash__(self):
+        return self.number
+
+    def __str__(self):
+        return "student"
+
+
+@pytest.mark.parametrize(("first", "second"), [("A", "B"), ("ann", "bob"), (4, 10), (_SameText(1), _SameText(2))])
+def test_a_reciprocal_pair_is_reported_once_with_each_direction_once(first, second):
+    authors = {"work of first": first, "work of second": second}
+    judged = [JudgedReview("work of second", first, 10.0, 7.0), JudgedReview("work of first", second, 9.5, 6.0)]
+
+    found = _warn(judged, authors).reciprocal
+
+    assert len(found) == 1 and len(found[0].members) == 2 and set(found[0].members) == {first, second}
+    assert len(found[0].exchanges) == 2
+    assert set(found[0].exchanges) == {Exchange(first, second, 10.0, 7.0), Exchange(second, first, 9.5, 6.0)}
+
+
+def test_others_carrying_at_most_a_billionth_of_the_score_count_alike():
+    # The others' shares add up to exactly 1e-9: their plain mean, 6.5, not their weighted one, 7.75.
+    at_limit = _explanation([("A", 4.0, 0.0, 0.25e-9), ("B", 6.0, 0.0, 1.0 - 1e-9), ("C", 9.0, 0.0, 0.75e-9)])
+
+    judged = {r.reviewer: r.consensus for r in judged_reviews({"s": at_limit}, scale=(0.0, WIDTH))}
+
+    assert judged["B"] == pytest.approx(6.5)
+
+
+def test_flat_reviewers_are_listed_flattest_first_then_the_most_varied_consensus_first():
+    judged = (_reviews("P", [(4.6, 3.0), (5.0, 5.0), (5.4, 7.0)])     # sd 0.4 against 2: a fifth
+              + _reviews("Q", [(4.5, 0.0), (5.0, 5.0), (5.5, 10.0)])  # sd 0.5 against 5: a tenth
+              + _reviews("R", [(5.0, 3.0), (5.0, 5.0), (5.0, 7.0)])   # no spread against 2
+              + _reviews("S", [(5.0, 1.0), (5.0, 5.0), (5.0, 9.0)]))  # no spread against 4
+
+    found = _warn(judged)
+
+    assert [(w.reviewer, w.spread, w.consensus_spread) for w in found.flat] == [
+        ("S", 0.0, 4.0), ("R", 0.0, 2.0), ("Q", pytest.approx(0.5), 5.0), ("P", pytest.approx(0.4), 2.0)]
+    assert found.one_sided == []
+
+
+def test_one_sided_reviewers_are_listed_furthest_from_the_consensus_first():
+    judged = _reviews("lenient", [(8.0, 6.0)] * 3) + _reviews("harsh", [(3.0, 6.0)] * 3)
+
+    assert [(w.reviewer, w.difference) for w in _warn(judged).one_sided] == [("harsh", -3.0), ("lenient", 2.0)]
+
+
+def test_a_review_at_the_consensus_is_on_neither_side():
+    # 3 + 3 + 0 + 1 = 1.75 above on average, but only three of four reviews above: 75%, not the 80% needed.
+    found = _warn(_reviews("three", [(9.0, 6.0), (9.0, 6.0), (6.0, 6.0), (7.0, 6.0)]))
+    assert found.one_sided == []
+
+
+def test_a_review_a_little_above_the_consensus_is_on_the_lenient_side():
+    # 2.5, 2.5 and 0.5 above: every review on the side of the 1.83 average.
+    found = _warn(_reviews("all", [(8.5, 6.0), (8.5, 6.0), (6.5, 6.0)])).one_sided
+    assert [(w.reviewer, w.reviews, w.same_side) for w in found] == [("all", 3, 3)]
+
+
+def test_a_reviewer_with_too_few_reviews_does_not_stop_the_others_being_checked():
+    judged = _reviews("few", [(7.0, 2.0), (7.0, 4.0)]) + _reviews("flat", [(7.0, 4.0), (7.0, 6.0), (7.0, 8.0)])
+
+    assert [w.reviewer for w in _warn(judged).flat] == ["flat"]
+
+
+def test_cliques_are_listed_by_their_largest_excess_over_the_consensus_first():
+    judged = [_exchange("A", "B", 10.0, 7.0), _exchange("B", "A", 9.5, 6.0),   # 3 and 3.5 above
+              _exchange("C", "D", 8.0, 3.0), _exchange("D", "C", 5.0, 3.0)]    # 5 and 2 above
+
+    assert [set(clique.members) for clique in _warn(judged, AUTHORS).reciprocal] == [{"C", "D"}, {"A", "B"}]

@@ -111,3 +111,50 @@ def test_html_written_inside_markdown_keeps_its_formatting():
 
 def test_empty_markdown_is_empty_html():
     assert render_markdown("", TOOL) == render_markdown("  \n ", TOOL) == ""
+
+
+@pytest.mark.parametrize("href", [
+    "https://elsewhere.example/?_\nt=eyJ.sig",      # browsers drop tabs and line breaks before reading a URL
+    "https://elsewhere.example/?_\tt=eyJ.sig",
+    "https://elsewhere.example/?_\rt=eyJ.sig",
+    "https://elsewhere.example/?_T=eyJ.sig",
+    "https://elsewhere.example/?x=1&%255Ft=eyJ.sig",  # encoded twice
+    "https:///links/3",                               # no host: the browser takes the path on the page's own host
+    "https://peerlti.example.edu./links/3",           # the tool's host written with its final dot
+    "https:\\\\peerlti.example.edu/links/3",          # backslashes read as slashes
+])
+def test_links_that_browsers_read_as_reaching_the_tool_or_carrying_a_token_are_dropped(href):
+    cleaned = clean_rich_text(f'<a href="{href}">look</a>', TOOL)
+
+    assert cleaned == '<a rel="noopener noreferrer" target="_blank">look</a>'
+
+
+def test_a_link_elsewhere_written_with_backslashes_is_kept_as_browsers_read_it():
+    cleaned = clean_rich_text('<a href="https:\\\\en.wikipedia.org/wiki/Peer_review">source</a>', TOOL)
+
+    assert 'href="https:\\\\en.wikipedia.org/wiki/Peer_review"' in cleaned
+
+
+def test_the_tools_own_host_is_known_with_or_without_its_final_dot():
+    assert "href" not in clean_rich_text('<a href="https://peerlti.example.edu/links/3">x</a>',
+                                         "https://peerlti.example.edu.")
+    assert "href" in clean_rich_text('<a href="https://elsewhere.example/">x</a>', "https://peerlti.example.edu.")
+
+
+def test_an_image_written_into_the_text_is_kept_whatever_the_case_of_its_type():
+    png = "DATA:IMAGE/PNG;base64,iVBORw0KGgo="
+
+    assert f'src="{png}"' in clean_rich_text(f'<img src="{png}" alt="chart">', TOOL)
+
+
+def test_nothing_is_empty_text():
+    assert clean_rich_text("", TOOL) == clean_rich_text(None, TOOL) == ""
+    assert render_markdown(None, TOOL) == ""
+
+
+def test_html_inside_markdown_is_rendered_and_its_tables_and_strikethrough_too():
+    assert render_markdown("<em>html</em> and ~~gone~~", TOOL) == "<p><em>html</em> and <s>gone</s></p>"
+
+
+def test_a_mail_link_is_kept():
+    assert 'href="mailto:tutor@example.edu"' in clean_rich_text('<a href="mailto:tutor@example.edu">mail</a>', TOOL)

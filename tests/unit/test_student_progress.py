@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from assessment.messages import N_, message_document
 from assessment.phases import Phase
 from assessment.student_progress import (
     Action,
@@ -464,3 +465,21 @@ def test_the_grade_explained_keeps_the_facts_and_rounds_each_part_to_the_hundred
     assert explain_grade(facts) == GradeExplanation(
         points_possible=20, peer_score=14.5, reviews_received=4, submission_share=15.0, submission_points=10.88,
         reviewing_share=5.0, reviewing_points=4.12, late_deduction=1.09, adjustment=0.34, final=14.25)
+
+
+def test_a_team_members_grade_explained_shows_how_their_teammates_ratings_moved_it():
+    line = N_("Your grade is %(grade)s; the team's grade is %(team_grade)s.", grade=12.35, team_grade=10)
+    facts = GradeFacts(points_possible=20, submission_weight=75, peer_score=14.5, reviews_received=4,
+                       submission_points=12.3456, reviewing_points=4.0, late_deduction=0.0, computed_total=16.3456,
+                       released_total=16.3456,
+                       contribution={"points": 12.3456, "team_points": 10.0, "explanation": [message_document(line)]})
+
+    explained = explain_grade(facts)
+
+    assert explained.contribution_change == 2.35
+    assert explained.contribution_lines == ("Your grade is 12.35; the team's grade is 10.",)
+    assert explained.contribution_lines[0].template == "Your grade is %(grade)s; the team's grade is %(team_grade)s."
+    without_lines = explain_grade(replace(facts, contribution={"points": 9.0, "team_points": 10.0}))
+    assert (without_lines.contribution_change, without_lines.contribution_lines) == (-1.0, ())
+    alone = explain_grade(replace(facts, contribution=None))
+    assert (alone.contribution_change, alone.contribution_lines) == (0.0, ())

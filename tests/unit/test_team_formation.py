@@ -157,3 +157,87 @@ def test_a_value_of_exactly_the_limit_is_accepted():
 def test_an_attribute_csv_that_lists_nobody_is_refused(text):
     with pytest.raises(InvalidInput, match="lists no students"):
         read_attribute_csv(text, ROSTER)
+def _refusal(call, *args, **kwargs) -> InvalidInput:
+    with pytest.raises(InvalidInput) as refusal:
+        call(*args, **kwargs)
+    return refusal.value
+
+
+@pytest.mark.parametrize(("students", "smallest", "largest", "teams"), [(3, 1, 1, 3), (4, 1, 2, 2), (50, 50, 50, 1)])
+def test_sizes_from_1_to_50_are_accepted(students, smallest, largest, teams):
+    assert team_count(students, smallest, largest) == teams
+
+
+@pytest.mark.parametrize(("smallest", "largest"), [(0, 3), (2, 51), (51, 51), (4, 3)])
+def test_sizes_outside_1_to_50_are_refused_with_the_limits(smallest, largest):
+    refusal = _refusal(team_count, 60, smallest, largest)
+    assert refusal.problems == {"sizes": "Team sizes run from a smallest to a largest size, between 1 and 50."}
+    assert refusal.problems["sizes"].params == {"max": 50}
+
+
+def test_a_class_without_students_or_that_the_sizes_cannot_split_is_told_so():
+    assert _refusal(team_count, 0, 2, 3).problems == {
+        "sizes": "There are no students in the course yet to put in teams."}
+    refusal = _refusal(team_count, 5, 3, 4)
+    assert refusal.problems == {"sizes": "5 students cannot be split into teams of 3 to 4 members; widen the sizes."}
+    assert refusal.problems["sizes"].params == {"students": 5, "smallest": 3, "largest": 4}
+
+
+def test_students_of_any_kind_of_id_are_formed_into_teams():
+    teams = form_teams([1, "b", 2.5, ("c",)], 2, 2, seed=1)
+    assert sorted(map(repr, (person for team in teams for person in team))) == ["'b'", "('c',)", "1", "2.5"]
+
+
+def test_students_without_a_value_of_the_attribute_are_dealt_first_as_a_group_of_their_own():
+    # Dealt in turn to 4 teams: the two without a value, then Law's three, then Maths' three.
+    programme = {"c": "Law", "d": "Law", "e": "Law", "f": "Maths", "g": "Maths", "h": "Maths"}
+    teams = form_teams(list("abcdefgh"), 2, 2, seed=5, attribute=programme)
+    assert [sorted(programme.get(person, "") for person in team) for team in teams] == [
+        ["", "Law"], ["", "Maths"], ["Law", "Maths"], ["Law", "Maths"]]
+
+
+def test_a_csv_teams_line_is_where_it_is_first_named():
+    teams = read_team_csv("team,student\nRed,ana@example.edu\nBlue,cy@example.edu\nRed,ben@example.edu\n"
+                          "Blue,dee@example.edu\n", ROSTER)
+    assert [(team.name, team.members, team.line) for team in teams] == [("Red", (1, 2), 2), ("Blue", (3, 4), 3)]
+
+
+def test_a_short_line_has_an_empty_student():
+    refusal = _refusal(read_team_csv, "team,student\nRed\nBlue,ana@example.edu\nBlue,ben@example.edu\n", ROSTER)
+    assert refusal.problems == {"team Red": "Team Red (line 2) has no members."}
+
+
+def test_checking_goes_on_after_a_blank_line_a_line_without_a_team_and_a_team_without_a_student():
+    text = ("team,student\n"
+            ",ana@example.edu\n"              # line 2: no team
+            "Red,\n"                          # line 3: a team named without a student, filled below
+            "\n"                              # line 4: blank
+            "Red,ben@example.edu\n"
+            "Red,nobody@example.edu\n")       # line 6: unknown
+    refusal = _refusal(read_team_csv, text, ROSTER)
+    assert refusal.problems == {"line 2": "Line 2: the team is missing.",
+                                "line 6": "Line 6: no student nobody@example.edu in this course."}
+    assert refusal.message == "The teams were not saved: correct the lines below and upload the file again."
+    assert refusal.message.template == refusal.message
+
+
+def test_a_team_left_with_one_member_by_a_bad_line_is_told_only_the_bad_line():
+    refusal = _refusal(read_team_csv, "team,student\nSolo,cy@example.edu\nSolo,nobody@example.edu\n", ROSTER)
+    assert refusal.problems == {"line 3": "Line 3: no student nobody@example.edu in this course."}
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("", "The file is empty. Upload a CSV with a team column and a student column."),
+    ("team,name\nRed,ana@example.edu\n", "Line 1 must name the columns: team and student (the student's email or LMS "
+                                          "user id)."),
+    ("name,student\nRed,ana@example.edu\n", "Line 1 must name the columns: team and student (the student's email or "
+                                             "LMS user id)."),
+    # Only a byte-order mark is taken off the start: a column called XTeam is not the team column.
+    ("XTeam,student\nRed,ana@example.edu\n", "Line 1 must name the columns: team and student (the student's email or "
+                                              "LMS user id)."),
+    ("team,student\n\n", "The file names no teams."),
+])
+def test_a_csv_without_the_columns_or_without_teams_is_told_what_to_upload(text, problem):
+    refusal = _refusal(read_team_csv, text, ROSTER)
+    assert refusal.problems == {"file": problem}
+    assert refusal.problems["file"].template == problem

@@ -97,3 +97,38 @@ def test_pair_totals_sum_the_criteria_and_keep_self_ratings():
     rows = [(1, 2, {"a": 4, "b": 5}), (1, 1, {"a": 5, "b": 5}), (2, 1, {"a": 1, "b": 2})]
     assert pair_totals(evaluation, rows) == {(1, 2): 9.0, (1, 1): 10.0, (2, 1): 3.0}
 
+
+
+def test_a_document_without_the_optional_settings_reads_as_the_defaults():
+    document = {"criteria": [{"key": "effort", "label": "Effort"}], "low": 1, "high": 5}
+
+    evaluation = TeammateEvaluation.from_document(document)
+
+    assert evaluation == TeammateEvaluation(criteria=(RatingCriterion("effort", "Effort"),), low=1, high=5,
+                                            include_self=False, policy=FactorPolicy())
+    assert evaluation.policy == FactorPolicy(weight=1.0, cap=None, non_rater=Penalty(0.0), points_possible=None)
+    assert TeammateEvaluation.from_document({**document, "non_rater": {}}).policy.non_rater == Penalty(0.0)
+
+
+def test_each_settings_problem_is_told_in_words():
+    criteria = (RatingCriterion("a", "A"), RatingCriterion("a", "B"))
+    assert TeammateEvaluation(criteria=()).problems() == {
+        "criteria": "Teammates rate each other on between 1 and 10 criteria."}
+    assert TeammateEvaluation(criteria=criteria).problems() == {"criteria": "Each criterion needs its own name."}
+    assert TeammateEvaluation(criteria=(RatingCriterion("a", "x" * 201),)).problems() == {
+        "criteria": "Each criterion needs a name of at most 200 characters."}
+    assert TeammateEvaluation(low=0, high=11).problems() == {
+        "scale": "Ratings run from a whole number of at least 0 to a higher one of at most 10."}
+
+
+def test_each_score_problem_is_told_in_words_with_the_scale():
+    evaluation = TeammateEvaluation(criteria=(RatingCriterion("a", "A"), RatingCriterion("b", "B"),
+                                              RatingCriterion("c", "C")), low=2, high=7)
+
+    problems = evaluation.score_problems({"a": 1, "b": 8, "x": 3})
+
+    assert problems == {"a": "A rating is a whole number from 2 to 7.", "b": "A rating is a whole number from 2 to 7.",
+                        "c": "Rate this teammate on every criterion.", "criteria": "Rate only on the criteria listed."}
+    assert problems["a"].params == {"low": 2, "high": 7}
+    assert problems["c"].template == "Rate this teammate on every criterion."
+    assert problems["criteria"].template == "Rate only on the criteria listed."

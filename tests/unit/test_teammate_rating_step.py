@@ -58,3 +58,18 @@ def test_the_rating_step_comes_before_the_feedback_step():
     _, result = _step()
 
     assert [step.kind for step in result.steps][-2:] == [StepKind.RATE_TEAMMATES, StepKind.FEEDBACK]
+
+
+def test_the_step_counts_the_teammates_rated_in_every_state():
+    counts = {
+        "not needed": _step(to_rate=0)[0],
+        "done": _step(rated=3),
+        "upcoming": _step(rated=1, window="not_yet", opens=DATES.submission_due)[0],
+    }
+    counts["done"] = counts["done"][0]
+    assert {name: (step.done_count, step.total_count) for name, step in counts.items()} == {
+        "not needed": (0, 0), "done": (2, 2), "upcoming": (1, 2)}
+    situation = replace(FRESH, phase=Phase.RELEASED, now=DATES.results_release + timedelta(hours=1), submitted=True,
+                        teammate_rating=replace(OPEN, rated=1, window="closed", closes=None))
+    missed = progress(situation).step(StepKind.RATE_TEAMMATES)
+    assert (missed.state, missed.done_count, missed.total_count) == (StepState.MISSED, 1, 2)

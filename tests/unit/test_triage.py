@@ -91,3 +91,46 @@ def test_a_dismissed_warning_no_longer_makes_its_reviewers_other_work_count_doub
     assert spill(frozenset())["hub"] == pytest.approx(2 * plain["hub"]) and plain["hub"] > 0
     assert spill({("x", FLAT)})["hub"] == pytest.approx(2 * plain["hub"])  # still warned as lenient
     assert spill({("x", FLAT), ("x", ONE_SIDED)}) == pytest.approx(plain)
+
+
+def test_the_disagreement_of_three_reviews_is_scaled_by_three_halves():
+    explanations = {"three": _explanation([(1, "a", 3.0), (2, "b", 6.0), (3, "c", 9.0)])}
+
+    ranked = grading_priorities(explanations, {})
+
+    # Around 6: (1/3)^2 * (9 + 0 + 9) = 2, times 3 / 2.
+    assert ranked[0].own == pytest.approx(3.0)
+
+
+def test_reviews_the_method_set_aside_do_not_count_in_the_disagreement():
+    parts = (ReviewLine(1, "a", 4.0, 0.0, 0.5), ReviewLine(2, "b", 8.0, 0.0, 0.5), ReviewLine(3, "c", 10.0, 0.0, 0.0))
+    explanations = {"median": ScoreExplanation("median", parts, 0.0, 0.0, False, 6.0)}
+
+    # Two counted reviews, 2 points either side: 2 * (1/2)^2 * 4 * 2 / 1 = 4 (with the third, 3 / 2 instead of 2).
+    assert grading_priorities(explanations, {})[0].own == pytest.approx(4.0)
+
+
+def test_a_single_review_without_a_known_std_has_no_own_error_to_remove():
+    explanations = {"single": _explanation([(1, "a", 7.0)])}
+
+    ranked = grading_priorities(explanations, {})
+
+    assert ranked[0].own == 0.0 and ranked[0].gain == 0.0
+
+
+def test_equal_gains_are_ranked_by_the_submissions_id():
+    explanations = {"b": _explanation([(1, "x", 5.0)]), "a": _explanation([(2, "y", 5.0)])}
+
+    assert [p.submission for p in grading_priorities(explanations, {"b": 1.0, "a": 1.0})] == ["a", "b"]
+
+
+def test_a_reviewers_residuals_on_open_work_are_measured_from_the_score_before_it_was_held_within_the_scale():
+    # "held": 12 and 10 give 11, held at 10 on a 0-10 scale; x is 1 above the unclipped 11, not 2 above 10.
+    held = ScoreExplanation("mean", (ReviewLine(1, "x", 12.0, 0.0, 0.5), ReviewLine(2, "y", 10.0, 0.0, 0.5)),
+                            0.0, 0.0, False, 10.0)
+    explanations = {"held": held, "open": _explanation([(3, "x", 6.0), (4, "z", 6.0)])}
+
+    ranked = {p.submission: p for p in grading_priorities(explanations, {})}
+
+    # x: residuals 1 and 0 -> variance 1/2 over 2 reviews, a gain of 1/12, times x's share of "held" squared.
+    assert ranked["open"].gain - ranked["open"].own == pytest.approx(1 / 12 * 0.25)

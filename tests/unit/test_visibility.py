@@ -3,7 +3,7 @@
 import pytest
 
 from assessment.assignment_settings import Anonymity
-from assessment.visibility import author_label, reviewer_label
+from assessment.visibility import author_label, reviewer_label, team_label
 
 
 def test_a_reviewer_sees_a_pseudonym_in_place_of_the_author_in_double_blind_mode():
@@ -42,3 +42,12 @@ def test_an_author_sees_every_reviewers_name_in_open_mode(staff_review):
 @pytest.mark.parametrize("anonymity", list(Anonymity))
 def test_staff_always_see_the_reviewers_name(anonymity):
     assert reviewer_label(anonymity, 1, "Bob Roy", staff_review=False, viewer_is_staff=True) == "Bob Roy"
+
+
+def test_a_reviewer_sees_only_the_teams_code_in_double_blind_mode_and_its_name_otherwise():
+    label = team_label(Anonymity.DOUBLE_BLIND, "T3KQ", "The Owls", viewer_is_staff=False)
+    assert label == "Team T3KQ"
+    assert (label.template, label.params) == ("Team %(code)s", {"code": "T3KQ"})
+    assert team_label(Anonymity.DOUBLE_BLIND, "T3KQ", "The Owls", viewer_is_staff=True) == "The Owls"
+    assert team_label(Anonymity.REVIEWERS_ANONYMOUS, "T3KQ", "The Owls", viewer_is_staff=False) == "The Owls"
+    assert team_label(Anonymity.OPEN, "T3KQ", "The Owls", viewer_is_staff=False) == "The Owls"
