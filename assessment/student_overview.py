@@ -72,8 +72,10 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
     """Everything the home shows, in three statements whatever the class: the student's standing, calibration and
     reviews (see `_standing`, `calibration_status_of` and `_reviews`); one more for a student with an extension, and
     one more on a team assignment (`team_at_home`)."""
+    # Where each team writes one review, the team the student reviews with (one statement more).
+    reviewing_team = session.scalar(current_team_id(assignment.id, student_id)) if reviews_by_team(assignment) else None
     submission, grade, waiting, open_checks, extended = _standing(
-        session, assignment, student_id, assignment.phase_at(now) is Phase.RELEASED)
+        session, assignment, student_id, assignment.phase_at(now) is Phase.RELEASED, reviewing_team)
     # An extension moves the student's phase and deadlines; others work to the class's.
     own = dates_of(session, assignment, student_id) if extended else no_extension(assignment)
     phase = phase_for(assignment, now, own)
@@ -82,7 +84,7 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
     latest = submission.latest if submission else None
     example_ids, calibration = calibration_status_of(session, assignment, student_id)
     team = team_at_home(session, assignment, student_id, now)
-    mine = _reviews(session, assignment.id, student_id, released)
+    mine = _reviews(session, assignment.id, student_id, released, reviewing_team)
     reviews, own_review = mine.peer, mine.self_assessment
     situation = Situation(
         now=now,
@@ -125,14 +127,13 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
     )
 
 
-def _standing(session: Session, assignment: Assignment, student_id: int, released: bool
+def _standing(session: Session, assignment: Assignment, student_id: int, released: bool, team: int | None
               ) -> tuple[Submission | None, Grade | None, int | None, bool | None, bool | None]:
     """The student's submission with its versions, their released grade (once results are out), how much of others'
     work the queue could still hand them (queue allocation only) and whether any of their hand-ins is being checked or
     was refused since their latest version, and whether an extension concerns them: one statement, anchored on the
     person."""
-    # Where each team writes one review, what the queue could hand their team.
-    team = session.scalar(current_team_id(assignment.id, student_id)) if reviews_by_team(assignment) else None
+    # Where each team writes one review (`team`), what the queue could hand their team.
     reviewable = reviewable_by(assignment.id, student_id) if team is None else reviewable_by_team(assignment.id, team)
     waiting = (select(func.count()).select_from(Submission).where(*reviewable)
                .scalar_subquery() if assignment.allocation_mode is AllocationMode.QUEUE else literal(None))
@@ -168,14 +169,14 @@ class _StudentReviews:
     self_assessment: Review | None
 
 
-def _reviews(session: Session, assignment_id: int, student_id: int, released: bool) -> _StudentReviews:
+def _reviews(session: Session, assignment_id: int, student_id: int, released: bool, team: int | None
+             ) -> _StudentReviews:
     """The reviews the student wrote and, once results are out, those of their work, with the flags on them: one
     statement, sorted out here by the same rules as `my_peer_reviews`, `received_reviews` and `flags_on`."""
     own = select(Submission.id).where(Submission.assignment_id == assignment_id,
                                       own_work(assignment_id, student_id)).scalar_subquery()
-    # Their team's reviews are theirs too, where each team writes one (assessment.team_reviews).
-    team = session.scalar(current_team_id(assignment_id, student_id))
-    wrote = written_by(assignment_id, student_id)
+    # Their team's reviews are theirs too, where each team writes one (`team`, assessment.team_reviews).
+    wrote = written_by(assignment_id, student_id) if team is not None else Review.reviewer_id == student_id
     theirs = or_(wrote, Review.submission_id == own) if released else wrote
     rows = session.execute(
         select(Review, ReviewFlag)
