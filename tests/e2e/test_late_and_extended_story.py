@@ -169,24 +169,16 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     ada.follow(ada.tool.get_by_role("link", name="See the work short of reviews"))
     assert short_work(ada, "#short-work") == {LATE_NAME: "1 of 2", NAMES[EXTENDED]: "1 of 2"}
 
-    # The review deadline passes: what is still short goes to the backup queue, and staff assess it.
+    # The class's review deadline passes: what is still short and due goes to the backup queue, and staff assess it.
+    # The extended student's work waits outside it while their own dates run: reviewers with an extension still review.
     set_dates(ada, review_opens=_this_minute() - timedelta(days=1))
     ada.launch(LINK)
     ada.follow(ada.tool.get_by_role("link", name="Open the backup queue"))
     backup = short_work(ada, "#backup-queue")
-    assert backup == {LATE_NAME: "1 of 2", NAMES[EXTENDED]: "1 of 2"}, backup
+    assert backup == {LATE_NAME: "1 of 2"}, backup
+    assert short_work(ada, "#still-open") == {NAMES[EXTENDED]: "1 of 2"}
     ada.seen("backup-queue")
-    for number, name in enumerate(backup):
-        if number:  # an assessment done leads back to the dashboard
-            ada.follow(ada.tool.get_by_role("link", name="Open the backup queue"))
-        row = ada.tool.locator("#backup-queue tbody tr", has_text=name)
-        ada.follow(row.get_by_role("button", name="Take it and assess as staff"))
-        ada.tool.locator('fieldset.criterion input[type=radio][value="2"]').first.check()
-        ada.seen()
-        ada.follow(ada.tool.get_by_role("button", name="Submit review"))
-        ada.tool.get_by_text("Review submitted. Thank you!").wait_for()
-    ada.follow(ada.tool.get_by_role("link", name="Open the backup queue"))
-    assert short_work(ada, "#backup-queue") == {}
+    assess_from_backup_queue(ada, backup)
 
     # Grading: the class without the extended student, whose own dates still run.
     run_grading(ada, students=6)
@@ -200,9 +192,15 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     assert gradebook[FORGETFUL][0] < gradebook["student-1"][0], gradebook
     ada.seen("gradebook-without-the-extension")
 
-    # The extended student's date passes: their grade is computed and released, and reaches the gradebook.
+    # The extended student's date passes: their work, still short, joins the backup queue and staff assess it; their
+    # grade is computed and released, and reaches the gradebook.
     ada.launch(LINK)
     set_dates(ada, review_opens=_this_minute() - timedelta(hours=49))
+    ada.launch(LINK)
+    ada.follow(ada.tool.get_by_role("link", name="Open the backup queue"))
+    backup = short_work(ada, "#backup-queue")
+    assert backup == {NAMES[EXTENDED]: "1 of 2"}, backup
+    assess_from_backup_queue(ada, backup)
     run_grading(ada, students=7)
     assert ada.tool.locator("#grades-waiting").count() == 0
     # Each of the three has their work reviewed: the forgetful student's by two peers, the late and the extended
@@ -224,6 +222,21 @@ def test_an_extended_a_late_and_a_forgetful_student_all_end_reviewed_and_graded(
     students[EXTENDED].launch(LINK)
     feedback = open_feedback(students[EXTENDED])
     assert feedback.locator("section.card", has_text="One more source would settle it.").count() == 1
+
+
+def assess_from_backup_queue(instructor: Person, names: dict[str, str]) -> None:
+    """Staff take each named work from the backup queue and assess it, until the queue is empty."""
+    for number, name in enumerate(names):
+        if number:  # an assessment done leads back to the dashboard
+            instructor.follow(instructor.tool.get_by_role("link", name="Open the backup queue"))
+        row = instructor.tool.locator("#backup-queue tbody tr", has_text=name)
+        instructor.follow(row.get_by_role("button", name="Take it and assess as staff"))
+        instructor.tool.locator('fieldset.criterion input[type=radio][value="2"]').first.check()
+        instructor.seen()
+        instructor.follow(instructor.tool.get_by_role("button", name="Submit review"))
+        instructor.tool.get_by_text("Review submitted. Thank you!").wait_for()
+    instructor.follow(instructor.tool.get_by_role("link", name="Open the backup queue"))
+    assert short_work(instructor, "#backup-queue") == {}
 
 
 def _this_minute() -> datetime:
