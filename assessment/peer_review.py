@@ -304,11 +304,13 @@ def _standing_statement() -> Executable:
         select(func.count()).where(*mine, review.status == ReviewStatus.SUBMITTED).scalar_subquery(),
         held.add_columns(review.id).scalar_subquery(), held.add_columns(review.submission_id).scalar_subquery(),
         exists().where(*mine, assigned, review.lease_expires_at <= now),
+        # Correlated by hand to the assignment two levels out, past the EXISTS: automatic correlation would read the
+        # reviewer's team on every assignment they are in.
         exists().where(extension.assignment_id == assignment.id, or_(
             extension.person_id == reviewer,
             extension.team_id == select(membership.team_id).where(
                 membership.assignment_id == assignment.id, membership.person_id == reviewer,
-                membership.until.is_(None)).scalar_subquery())),
+                membership.until.is_(None)).correlate(Assignment.__table__).scalar_subquery())),
         # Their team, where each team writes one review: the queue then serves the team.
         select(membership.team_id).where(
             assignment.team_assignment, assignment.reviews_by_team, membership.assignment_id == assignment.id,

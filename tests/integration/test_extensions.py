@@ -316,3 +316,25 @@ def test_a_refused_hand_in_shows_on_the_home_whatever_other_students_versions_nu
     overview = student_overview(session, session.get(Assignment, cohort.assignment_id), cohort.student_ids[0], NOW)
 
     assert overview.open_checks is True
+
+
+def test_a_student_in_teams_of_two_assignments_asks_for_a_review_and_their_own_teams_extension_is_read(session, deps):
+    """The queue reads whether an extension concerns the reviewer by the team they are in on this assignment, not on
+    any other the course has (two rows there raised a cardinality error on PostgreSQL)."""
+    cohort, late, staff = _class(session)
+    reviewer = cohort.student_ids[0]
+    first = session.get(Assignment, cohort.assignment_id)
+    columns = {column.key: getattr(first, column.key) for column in Assignment.__table__.columns
+               if column.key not in ("id", "public_id")}
+    second = session.scalar(insert(Assignment).returning(Assignment.id).values(**columns, public_id="second-essay"))
+    for assignment_id, code in ((cohort.assignment_id, "T3KQ"), (second, "T4KQ")):
+        team = session.scalar(insert(Team).returning(Team.id).values(assignment_id=assignment_id, name="Red",
+                                                                       code=code))
+        session.execute(insert(TeamMembership).values(assignment_id=assignment_id, team_id=team, person_id=reviewer,
+                                                      since=NOW - DAY))
+    session.commit()
+    _extend(session, cohort, late, staff, until=NOW + 3 * DAY)
+
+    review = request_review(session, ReviewerContext(cohort.assignment_id, reviewer, True), NOW)
+
+    assert review.id
