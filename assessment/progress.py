@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from assessment.calibration import CalibrationStatus, ExampleRecord, calibration_status
 from assessment.grading import days_late, still_in_doubt
+from assessment.late_arrivals import arrived_late
 from assessment.messages import message_from_document
 from assessment.models import (
     GRADE_STATE_COLUMNS,
@@ -101,6 +102,7 @@ class StudentRow:
     open_flags: int  # unresolved flags on reviews of their work
     grade: GradeState | None
     passback: Passback | None  # the latest posting to the gradebook, if grades were ever released
+    late_arrival: bool = False  # enrolled after reviewing opened (`assessment.late_arrivals`)
 
     @property
     def handed_in(self) -> bool:
@@ -247,6 +249,7 @@ def student_rows(session: Session, assignment: Assignment, now: datetime,
             open_flags=found_row.flags or 0,
             grade=_grade_state(grade) if grade is not None else None,
             passback=postings.get(person_id),
+            late_arrival=bool(found_row.late_arrival),
         ))
     return rows
 
@@ -308,7 +311,7 @@ def _students_query(assignment: Assignment, now: datetime):
         select(Person.id.label("person_id"), Person.name, Person.given_name, Person.family_name, Person.email,
                Submission.id.label("submission_id"), Submission.pseudonym, latest.submitted_at, latest.is_late,
                latest.late_penalty, versions.c.versions, done.c.done, done.c.open, received.c.received,
-               flags.c.flags)
+               flags.c.flags, arrived_late(assignment).label("late_arrival"))
         .join(Enrollment, Enrollment.person_id == Person.id)
         .outerjoin(Submission, and_(Submission.author_id == Person.id, Submission.assignment_id == assignment.id))
         .outerjoin(versions, versions.c.submission_id == Submission.id)

@@ -18,7 +18,6 @@ from flask_babel import format_decimal, format_percent, get_locale, gettext, laz
 from assessment.db import utcnow
 from assessment.grading import WIDE_UNCERTAINTY_SHARE
 from assessment.grading_advice import grading_advice
-from assessment.late_arrivals import late_arrivals
 from assessment.models import Assignment, PostingStatus, ReviewKind, ReviewStatus
 from assessment.phases import Phase
 from assessment.progress import (
@@ -251,7 +250,7 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         calibration_passed=sum(row.calibration is not None and row.calibration.passed
                                and row.calibration.accuracy is not None for row in facts.rows),
         own_dates=own_dates,
-        late_arrivals=late_arrivals(db(), assignment),
+        late_arrivals={row.person_id for row in facts.rows if row.late_arrival},
         **context,
     )
 
