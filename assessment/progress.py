@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from assessment.calibration import CalibrationStatus, ExampleRecord, calibration_status
 from assessment.grading import days_late, still_in_doubt
+from assessment.late_arrivals import arrived_late
 from assessment.messages import message_from_document
 from assessment.models import (
     GRADE_STATE_COLUMNS,
@@ -101,6 +102,7 @@ class StudentRow:
     open_flags: int  # unresolved flags on reviews of their work
     grade: GradeState | None
     passback: Passback | None  # the latest posting to the gradebook, if grades were ever released
+    late_arrival: bool = False  # enrolled after reviewing opened (`assessment.late_arrivals`)
 
     @property
     def handed_in(self) -> bool:
@@ -184,19 +186,25 @@ class Dashboard:
     progress: Progress
     reviewers: list[ReviewerStats]
     flags: list[OpenFlag]
+    examples_written: int = 0  # calibration examples staff wrote, counted only where calibration is required
 
 
 def dashboard(session: Session, assignment: Assignment, now: datetime) -> Dashboard:
     """Everything the staff dashboard shows, in a fixed handful of queries whatever the size of the class."""
-    rows = student_rows(session, assignment, now)
+    # The examples are read once, for each student's calibration and for the count staff see beside what is needed.
+    example_ids = calibration_example_ids(session, assignment) if assignment.calibration_policy.examples_required else []
+    rows = student_rows(session, assignment, now, example_ids=example_ids)
     flags = open_flags(session, assignment.id)
     names = {row.person_id: row.name for row in rows}
-    return Dashboard(rows, summarise(rows, assignment, len(flags)), reviewer_stats(session, assignment.id, names), flags)
+    return Dashboard(rows, summarise(rows, assignment, len(flags)), reviewer_stats(session, assignment.id, names), flags,
+                     examples_written=len(example_ids))
 
 
-def student_rows(session: Session, assignment: Assignment, now: datetime) -> list[StudentRow]:
+def student_rows(session: Session, assignment: Assignment, now: datetime,
+                 example_ids: list[int] | None = None) -> list[StudentRow]:
     """Every student of the course with their work, calibration, reviews and grade, in class-list order: from columns
-    only (no models are loaded: a class of ten thousand would spend most of the page building them)."""
+    only (no models are loaded: a class of ten thousand would spend most of the page building them). A caller that
+    already read the calibration examples (`calibration_example_ids`) passes them as `example_ids`."""
     found = session.execute(_students_query(assignment, now)).all()
     # The grades apart: sorting the students with their grades' documents would take the sort out of memory.
     columns = {column: getattr(Grade, column) for column in GRADE_STATE_COLUMNS}
@@ -210,7 +218,7 @@ def student_rows(session: Session, assignment: Assignment, now: datetime) -> lis
         select(Grade.person_id, Grade.id.label("grade_id"), *columns.values())
         .where(Grade.assignment_id == assignment.id))}
     postings = _latest_postings(session, assignment.id)
-    calibration = _calibration(session, assignment)
+    calibration = _calibration(session, assignment, example_ids)
     rows = []
     # Read once, not once per student: each read of a mapped attribute goes through the ORM's instrumentation.
     need_submission, due = assignment.reviewers_need_submission, assignment.submission_due
@@ -241,6 +249,7 @@ def student_rows(session: Session, assignment: Assignment, now: datetime) -> lis
             open_flags=found_row.flags or 0,
             grade=_grade_state(grade) if grade is not None else None,
             passback=postings.get(person_id),
+            late_arrival=bool(found_row.late_arrival),
         ))
     return rows
 
@@ -302,7 +311,7 @@ def _students_query(assignment: Assignment, now: datetime):
         select(Person.id.label("person_id"), Person.name, Person.given_name, Person.family_name, Person.email,
                Submission.id.label("submission_id"), Submission.pseudonym, latest.submitted_at, latest.is_late,
                latest.late_penalty, versions.c.versions, done.c.done, done.c.open, received.c.received,
-               flags.c.flags)
+               flags.c.flags, arrived_late(assignment).label("late_arrival"))
         .join(Enrollment, Enrollment.person_id == Person.id)
         .outerjoin(Submission, and_(Submission.author_id == Person.id, Submission.assignment_id == assignment.id))
         .outerjoin(versions, versions.c.submission_id == Submission.id)
@@ -338,14 +347,22 @@ def _latest_postings(session: Session, assignment_id: int) -> dict[int, Passback
             for person, status, error, document in rows}
 
 
-def _calibration(session: Session, assignment: Assignment) -> Callable[[int], CalibrationStatus] | None:
-    """Each student's calibration status from two queries, decided by the same rules as the student's own page."""
+def calibration_example_ids(session: Session, assignment: Assignment) -> list[int]:
+    """The assignment's calibration examples in the order students meet them, in one statement."""
+    return list(session.scalars(
+        select(CalibrationExample.id).where(CalibrationExample.assignment_id == assignment.id)
+        .order_by(CalibrationExample.position, CalibrationExample.id)))
+
+
+def _calibration(session: Session, assignment: Assignment,
+                 example_ids: list[int] | None = None) -> Callable[[int], CalibrationStatus] | None:
+    """Each student's calibration status from two queries (one when the examples are given), decided by the same
+    rules as the student's own page."""
     policy = assignment.calibration_policy
     if not policy.examples_required:
         return None
-    example_ids = list(session.scalars(
-        select(CalibrationExample.id).where(CalibrationExample.assignment_id == assignment.id)
-        .order_by(CalibrationExample.position, CalibrationExample.id)))
+    if example_ids is None:
+        example_ids = calibration_example_ids(session, assignment)
     attempts: dict[int, dict[int, list[float]]] = {}
     for student, example, value in session.execute(
         select(CalibrationAttempt.student_id, CalibrationAttempt.example_id, CalibrationAttempt.accuracy)

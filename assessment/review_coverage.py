@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -96,15 +97,17 @@ class CoverageReport:
         return [work for work in self.works if work.unreviewed and not work.still_open]
 
 
-def coverage_report(session: Session, assignment: Assignment, now: datetime) -> CoverageReport:
+def coverage_report(session: Session, assignment: Assignment, now: datetime,
+                    dates: Mapping[int, PersonalDates] | None = None) -> CoverageReport:
     """The coverage of the assignment's handed-in work at `now`, each submission at its deadline (its author's own
-    while an extension runs), in three statements whatever the class's size."""
+    while an extension runs), in three statements whatever the class's size; two when the caller already read the
+    students' own dates (`dates_by_student`) and passes them as `dates`."""
     rows = session.execute(_works_statement(assignment, now)).all()
     # Reviewing is over at its deadline, or earlier when staff moved the phase on by hand: no peer review comes after
     # from the class; students whose extension runs go on.
     over = assignment.phase_at(now) in (Phase.GRADING, Phase.RELEASED)
     class_due = now if over else assignment.review_due
-    later = _later_dates(dates_by_student(session, assignment), assignment, now, class_due)
+    later = _later_dates(dates_by_student(session, assignment) if dates is None else dates, assignment, now, class_due)
     works = [WorkCoverage(row.submission_id, row.received or 0, row.held or 0, bool(row.staff_done),
                           later=later[row.author_id] - now if row.author_id in later else None, author=row.author_id)
              for row in rows]
@@ -124,7 +127,7 @@ def coverage_report(session: Session, assignment: Assignment, now: datetime) -> 
     return CoverageReport(k, named, projection.expected, deadline_passed=over)
 
 
-def _later_dates(dates: dict[int, PersonalDates], assignment: Assignment, now: datetime, class_due: datetime
+def _later_dates(dates: Mapping[int, PersonalDates], assignment: Assignment, now: datetime, class_due: datetime
                  ) -> dict[int, datetime]:
     """The students whose own review deadline is still ahead and later than the class's, and that deadline; a
     phase staff moved by hand holds for them as it does on their pages (`PersonalDates.phase_at`)."""

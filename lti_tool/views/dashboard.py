@@ -14,13 +14,11 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from babel.numbers import get_decimal_symbol
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import format_decimal, format_percent, get_locale, gettext, lazy_gettext, ngettext
-from sqlalchemy import func, select
 
 from assessment.db import utcnow
 from assessment.grading import WIDE_UNCERTAINTY_SHARE
 from assessment.grading_advice import grading_advice
-from assessment.late_arrivals import late_arrivals
-from assessment.models import Assignment, CalibrationExample, PostingStatus, ReviewKind, ReviewStatus
+from assessment.models import Assignment, PostingStatus, ReviewKind, ReviewStatus
 from assessment.phases import Phase
 from assessment.progress import (
     FILTERS,
@@ -211,7 +209,9 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
     with collector_paused():
         facts = dashboard(db(), assignment, now)
         advice = grading_advice(db(), assignment, {row.person_id: row.name for row in facts.rows})
-        coverage = coverage_report(db(), assignment, now)
+        # Read once: the student table marks the extended students, and coverage waits for their own deadlines.
+        own_dates = dates_by_student(db(), assignment)
+        coverage = coverage_report(db(), assignment, now, dates=own_dates)
     table = TableRequest.from_args(request.args)
     phase = assignment.phase_at(now)
     return render_template(
@@ -227,7 +227,7 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         progress=facts.progress,
         todo=_todo(view, assignment, facts, phase, coverage),
         coverage=coverage,
-        setup=_setup(assignment, now) if phase is Phase.SETUP else None,
+        setup=_setup(assignment, facts, now) if phase is Phase.SETUP else None,
         triage=triage(facts.rows)[:QUEUE_LENGTH],
         flags=facts.flags[:QUEUE_LENGTH],
         table=table,
@@ -249,8 +249,8 @@ def render(view: LaunchView, context: dict[str, object]) -> str:
         reminder_delivery=delivery(db(), assignment.id),
         calibration_passed=sum(row.calibration is not None and row.calibration.passed
                                and row.calibration.accuracy is not None for row in facts.rows),
-        own_dates=dates_by_student(db(), assignment),
-        late_arrivals=late_arrivals(db(), assignment),
+        own_dates=own_dates,
+        late_arrivals={row.person_id for row in facts.rows if row.late_arrival},
         **context,
     )
 
@@ -299,13 +299,10 @@ class SetupState:
         return self.examples_have < self.examples_needed
 
 
-def _setup(assignment: Assignment, now: datetime) -> SetupState:
-    needed = assignment.calibration_examples_required
-    have = 0
-    if needed:
-        have = db().scalar(select(func.count()).where(CalibrationExample.assignment_id == assignment.id)) or 0
+def _setup(assignment: Assignment, facts: Dashboard, now: datetime) -> SetupState:
     return SetupState(held=assignment.phase_override is Phase.SETUP, rubric_written=assignment.rubric is not None,
-                      dates_passed=assignment.submission_due <= now, examples_have=have, examples_needed=needed)
+                      dates_passed=assignment.submission_due <= now, examples_have=facts.examples_written,
+                      examples_needed=assignment.calibration_examples_required)
 
 
 @dataclass(frozen=True)
@@ -323,7 +320,7 @@ def _todo(view: LaunchView, assignment: Assignment, facts: Dashboard, phase: Pha
         todo.append(Todo(gettext("Write the rubric reviewers will use."), url_for("rubric.show", link_id=link)))
     needed = assignment.calibration_examples_required
     if needed and phase is not Phase.SETUP:
-        have = db().scalar(select(func.count()).where(CalibrationExample.assignment_id == assignment.id)) or 0
+        have = facts.examples_written
         if have < needed:
             todo.append(Todo(gettext("Add calibration examples: %(have)s written, %(needed)s needed.",
                                      have=have, needed=needed), url_for("calibration.manage", link_id=link)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from assessment.models import Assignment, Grade, Submission
+from assessment.models import Assignment, CalibrationExample, Grade, Submission
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
 
@@ -117,3 +117,23 @@ def test_the_grades_page_warns_that_releasing_before_grading_ends_reviewing(inst
 
     warning = "releasing now ends handing in and reviewing"
     assert warning in during_review and warning not in once_grading
+
+
+def test_the_dashboard_counts_the_calibration_examples_written_in_setup_and_once_open(lms, session):
+    teacher = _new_activity(lms)
+    assignment = see_committed(session).scalars(select(Assignment)).one()
+    assignment.calibration_examples_required = 2
+    session.add(CalibrationExample(assignment_id=assignment.id, title="Model essay", text_html="<p>Model</p>"))
+    session.commit()
+
+    in_setup = page_text(teacher.get("/links/{link}"))
+    teacher.post("/links/{link}/phase", {"phase": ""})
+    opened = page_text(teacher.get("/links/{link}"))
+    session.add(CalibrationExample(assignment_id=assignment.id, title="Weak essay", text_html="<p>Weak</p>",
+                                   position=1))
+    session.commit()
+    both_written = page_text(teacher.get("/links/{link}"))
+
+    assert "Add calibration examples: 1 written, 2 needed." in in_setup
+    assert "Add calibration examples: 1 written, 2 needed." in opened
+    assert "Add calibration examples" not in both_written
