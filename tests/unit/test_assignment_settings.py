@@ -38,6 +38,7 @@ WEIGHT = "The weight of the submission grade is a percentage from 0 to 100."
 SIZE = "The size limit is between 1 and 100 MB."
 STRICTNESS = "Strictness is 1 (lax), 3, 5, 7 or 9 (strict)."
 LEASE = "A reviewer keeps a review for between 1 hour and 14 days."
+FLEXIBLE = "Grade short work between 0 and 60 days after the review deadline, or leave it empty."
 
 
 def test_a_new_assignment_gets_a_week_to_hand_in_a_week_to_review_and_results_the_day_after():
@@ -117,6 +118,53 @@ def test_a_new_assignment_takes_the_points_and_time_zone_given():
 ])
 def test_each_setting_is_refused_outside_its_limits_and_accepted_on_them(changes, problems):
     assert replace(SETTINGS, **changes).problems() == problems
+
+
+@pytest.mark.parametrize(("changes", "problems"), [
+    ({"bonus_review_points": 0}, {}),
+    ({"bonus_review_points": 0.01}, {}),
+    ({"bonus_review_points": -0.01}, {"bonus_review_points": BONUS}),
+    ({"bonus_review_points": 100}, {}),  # the points possible themselves
+    ({"bonus_review_points": 100.01}, {"bonus_review_points": BONUS}),
+    ({"points_possible": 40, "bonus_review_points": 40}, {}),
+    ({"points_possible": 40, "bonus_review_points": 40.01}, {"bonus_review_points": BONUS}),
+    ({"bonus_review_points": math.nan}, {"bonus_review_points": BONUS}),
+    ({"bonus_review_points": math.inf}, {"bonus_review_points": BONUS}),
+    ({"bonus_review_points": -math.inf}, {"bonus_review_points": BONUS}),
+    # A bad total is its own problem: the bonus is not also refused for exceeding it.
+    ({"points_possible": 0, "bonus_review_points": 5}, {"points_possible": POINTS}),
+    ({"points_possible": math.nan, "bonus_review_points": 5}, {"points_possible": POINTS}),
+    ({"points_possible": 10_000.01, "bonus_review_points": 10_000.01}, {"points_possible": POINTS}),
+    # ...but a bonus bad on its own is still named beside it.
+    ({"points_possible": 0, "bonus_review_points": -1}, {"points_possible": POINTS, "bonus_review_points": BONUS}),
+    ({"points_possible": math.inf, "bonus_review_points": math.nan},
+     {"points_possible": POINTS, "bonus_review_points": BONUS}),
+    # After another problem, the bonus's is added, not put in its place.
+    ({"title": "", "bonus_review_points": 100.01},
+     {"title": "Give the assignment a title.", "bonus_review_points": BONUS}),
+    ({"lease_hours": 0, "bonus_review_points": -1}, {"lease_hours": LEASE, "bonus_review_points": BONUS}),
+])
+def test_a_bonus_review_adds_between_nothing_and_the_points_possible(changes, problems):
+    assert replace(SETTINGS, **changes).problems() == problems
+
+
+@pytest.mark.parametrize(("days", "problems"), [
+    (None, {}),
+    (-1, {"flexible_grading_days": FLEXIBLE}),
+    (0, {}),
+    (60, {}),
+    (61, {"flexible_grading_days": FLEXIBLE}),
+])
+def test_short_work_is_graded_anyway_between_0_and_60_days_after_the_review_deadline_or_never(days, problems):
+    assert replace(SETTINGS, flexible_grading_days=days).problems() == problems
+
+
+def test_the_bonus_problem_comes_with_the_others_and_is_refused_by_validate():
+    with pytest.raises(InvalidInput) as refused:
+        replace(SETTINGS, title="", bonus_review_points=-1, flexible_grading_days=61).validate()
+
+    assert refused.value.problems == {"title": "Give the assignment a title.", "bonus_review_points": BONUS,
+                                      "flexible_grading_days": FLEXIBLE}
 
 
 def test_every_problem_is_named_at_once_with_those_of_the_dates_late_policy_and_calibration():
