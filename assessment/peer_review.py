@@ -674,11 +674,13 @@ def review_to_read(session: Session, review_id: int, reviewer_id: int, now: date
     return review
 
 
-def why_review_is_closed(session: Session, review: Review, now: datetime) -> str | None:
-    """Why the reviewer can no longer change this review, shown on its page; None while they can."""
+def why_review_is_closed(session: Session, review: Review, now: datetime, writer_id: int | None = None) -> str | None:
+    """Why the reviewer (`writer_id`: a teammate, for a team's review) can no longer change this review, shown on its
+    page; None while they can."""
     try:
         assignment = get_assignment(session, review.assignment_id)
-        ensure_review_writable(assignment, review, now, dates=dates_of(session, assignment, review.reviewer_id),
+        writer = review.reviewer_id if writer_id is None else writer_id
+        ensure_review_writable(assignment, review, now, dates=dates_of(session, assignment, writer),
                                flagged=_flagged(session, review.id))
     except PhaseClosed as closed:
         return closed.message
@@ -701,8 +703,9 @@ def save_review(session: Session, review_id: int, reviewer_id: int, entry: Revie
     if entry.version is not None and entry.version != review.version:
         raise ReviewChanged(review)
     assignment = get_assignment(session, review.assignment_id)
+    # The writer's own dates: a team's review is written by any member, each within their own reviewing time.
     ensure_review_writable(assignment, review, now, flagged=_flagged(session, review.id),
-                           dates=dates_of(session, assignment, review.reviewer_id))
+                           dates=dates_of(session, assignment, reviewer_id))
     rubric = assignment.rubric
     if rubric is None:
         raise PhaseClosed(N_("This assignment has no rubric yet, so it cannot be reviewed."))

@@ -147,7 +147,7 @@ def review(link_id: int, review_id: int) -> Response | str | tuple[str, int]:
 
 def _review_page(view: LaunchView, assignment: Assignment, item: Review, selections: Mapping[str, float],
                  comments: Mapping[str, str], problems: dict[str, str], changed: str | None = None) -> str:
-    closed = why_review_is_closed(db(), item, utcnow())
+    closed = why_review_is_closed(db(), item, utcnow(), view.person.id)
     version = item.assessed_version
     reader = None
     if version is not None and version.file_key is not None:

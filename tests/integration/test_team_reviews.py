@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 
 from assessment.errors import NotFound, NothingToReview, PhaseClosed, SettingsLocked
 from assessment.grading_run import run_grading
-from assessment.models import Assignment, Grade, Review, ReviewStatus, Submission, SubmissionVersion
+from assessment.models import Assignment, Extension, Grade, Review, ReviewStatus, Submission, SubmissionVersion
 from assessment.peer_review import (
     ReviewChanged,
     ReviewerContext,
@@ -22,7 +22,9 @@ from assessment.peer_review import (
     request_review,
     review_for,
     save_review,
+    why_review_is_closed,
 )
+from assessment.personal_dates import Step
 from assessment.phases import Phase
 from assessment.progress import student_rows
 from assessment.review_coverage import coverage_report
@@ -275,3 +277,33 @@ def test_coverage_counts_what_each_team_still_owes_not_each_member(session, deps
     # At 3 reviews a day for 29 days more the pace would give 87, but the teams owe 0 + 1 + 2 = 3 (their members, one
     # by one, would owe 1 + 1 + 1 + 2 + 2 + 2 = 9).
     assert report.expected == 3
+
+
+def _class_after_its_review_deadline_with_an_extended_member(session, deps):
+    """The class's reviewing closed an hour ago by the dates; the first member of the first team reviews until
+    tomorrow, their teammate until the class's deadline. The extended member took the team's review in time."""
+    cohort, teams = _class_in_review(session, deps)
+    extended, teammate = teams[0]
+    session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id).values(
+        phase_override=None, submission_opens=NOW - timedelta(days=4), submission_due=NOW - timedelta(days=3),
+        review_opens=NOW - timedelta(days=3), review_due=NOW - timedelta(hours=1),
+        results_release=NOW + timedelta(days=5)))
+    session.add(Extension(assignment_id=cohort.assignment_id, person_id=extended, step=Step.REVIEW,
+                          until=NOW + timedelta(days=1), from_lms=False, reason="Illness", granted_at=NOW))
+    session.commit()
+    claimed = request_review(session, ReviewerContext(cohort.assignment_id, extended, True), NOW - timedelta(hours=2))
+    session.commit()
+    return claimed, extended, teammate
+
+
+def test_a_teammate_without_an_extension_cannot_write_the_teams_review_after_the_class_deadline(session, deps):
+    claimed, extended, teammate = _class_after_its_review_deadline_with_an_extended_member(session, deps)
+
+    with pytest.raises(PhaseClosed):
+        save_review(session, claimed.id, teammate, ReviewInput(VALID_SELECTIONS, {}, submit=True), NOW)
+    session.rollback()
+    assert why_review_is_closed(session, session.get(Review, claimed.id), NOW, teammate) is not None
+
+    save_review(session, claimed.id, extended, ReviewInput(VALID_SELECTIONS, {}, submit=True), NOW)
+    session.commit()
+    assert session.get(Review, claimed.id).status is ReviewStatus.SUBMITTED
