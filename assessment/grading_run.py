@@ -254,8 +254,9 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     done: dict[int | tuple[str, int], int] = defaultdict(int)
     bonus: dict[int | tuple[str, int], int] = defaultdict(int)
     for review in cohort.peer_reviews:
-        done[team_credit(review.reviewer_id, review.reviewing_team_id)] += 1
-        bonus[team_credit(review.reviewer_id, review.reviewing_team_id)] += review.bonus
+        reviewer = team_credit(review.reviewer_id, review.reviewing_team_id)
+        done[reviewer] += 1
+        bonus[reviewer] += review.bonus
     # Where each team writes one review, every member is credited with the team's reviews (team_reviews' rule 6).
     credit: dict[int, int | tuple[str, int]] = {
         person: team_credit(person, team) for person, team in current_teams(session, assignment.id).items()
