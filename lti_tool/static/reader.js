@@ -29,7 +29,7 @@ class PdfReader {
     this.document = null;
     this.pageNumber = 1;
     this.zoom = 1; // relative to the page fitted to the reader's width
-    this.rendering = null;
+    this.drawing = false;
     this.pending = false;
   }
 
@@ -84,13 +84,28 @@ class PdfReader {
   }
 
   async draw() {
-    // One drawing at a time: a click during one draws the latest request once it ends.
-    if (this.rendering) { this.pending = true; return; }
+    // One drawing at a time, from the page number to the words: a request during one is drawn once it ends, with the
+    // page and zoom asked for last. Two drawings at once would race for the canvas and the text layer.
+    if (this.drawing) { this.pending = true; return; }
+    this.drawing = true;
+    this.root.dataset.drawing = "";
+    try {
+      do {
+        this.pending = false;
+        await this.drawPage(this.pageNumber, this.zoom);
+      } while (this.pending);
+    } finally {
+      this.drawing = false;
+      delete this.root.dataset.drawing;
+    }
+  }
+
+  async drawPage(number, zoom) {
     const pages = this.document.numPages;
-    const page = await this.document.getPage(this.pageNumber);
+    const page = await this.document.getPage(number);
     const natural = page.getViewport({ scale: 1 });
     const fitted = Math.max(0.1, (this.pages.clientWidth - 2) / natural.width);
-    const viewport = page.getViewport({ scale: fitted * this.zoom });
+    const viewport = page.getViewport({ scale: fitted * zoom });
     const ratio = window.devicePixelRatio || 1;
     this.canvas.width = Math.floor(viewport.width * ratio);
     this.canvas.height = Math.floor(viewport.height * ratio);
@@ -102,39 +117,36 @@ class PdfReader {
     this.sheet.style.setProperty("--total-scale-factor", String(viewport.scale));
     this.sheet.style.setProperty("--scale-round-x", "1px");
     this.sheet.style.setProperty("--scale-round-y", "1px");
-    const words = { page: this.pageNumber, pages };
+    const words = { page: number, pages };
     this.canvas.setAttribute("aria-label", fill(this.root.dataset.canvasLabel, words));
-    this.pageInput.value = String(this.pageNumber);
+    this.pageInput.value = String(number);
     this.count.textContent = fill(this.root.dataset.countText, words);
     this.root.querySelector(".reader-announce").textContent = fill(this.root.dataset.pageText, words);
-    this.zoomText.textContent = fill(this.root.dataset.zoomText, { percent: Math.round(this.zoom * 100) });
+    this.zoomText.textContent = fill(this.root.dataset.zoomText, { percent: Math.round(zoom * 100) });
     const previous = this.root.querySelector("[data-action=previous]");
     const next = this.root.querySelector("[data-action=next]");
     const focused = document.activeElement;
-    previous.disabled = this.pageNumber <= 1;
-    next.disabled = this.pageNumber >= pages;
+    previous.disabled = number <= 1;
+    next.disabled = number >= pages;
     // A button disabled under the keyboard's focus would drop the focus to the page's start: it moves to the other.
     if (focused === next && next.disabled && !previous.disabled) { previous.focus(); }
     if (focused === previous && previous.disabled && !next.disabled) { next.focus(); }
-    this.root.dataset.page = String(this.pageNumber);
+    this.root.dataset.page = String(number);
     this.root.dataset.pages = String(pages);
-    this.rendering = page.render({
+    const rendering = page.render({
       canvas: this.canvas,
       canvasContext: this.canvas.getContext("2d"),
       viewport,
       transform: ratio === 1 ? null : [ratio, 0, 0, ratio, 0, 0],
     });
     try {
-      await this.rendering.promise;
+      await rendering.promise;
       this.textLayer.replaceChildren();
       await new TextLayer({ textContentSource: page.streamTextContent(), container: this.textLayer, viewport }).render();
-      this.root.dataset.drawn = String(this.pageNumber);
+      this.root.dataset.drawn = String(number);
     } catch (error) {
-      if (error?.name !== "RenderingCancelledException") { this.fail(error); }
-    } finally {
-      this.rendering = null;
+      this.fail(error);
     }
-    if (this.pending) { this.pending = false; await this.draw(); }
   }
 }
 

@@ -79,6 +79,29 @@ def _read_by_keyboard(reader: Person) -> None:
     # The focus stays in the reader, on the button that still leads somewhere.
     assert frame.evaluate(FOCUS_RING)["text"] == "Previous page"
 
+    # Pages turned faster than they are drawn: each drawing waits for the one before, and the last page asked for is
+    # the one shown, with its own words (never the words of a page whose drawing started earlier).
+    frame.evaluate("""() => {
+        const reader = document.querySelector('.reader');
+        reader.querySelector('[data-action=fit]').click();
+        const turnTo = (number) => {
+            const input = reader.querySelector('[data-action=page]');
+            input.value = String(number);
+            input.dispatchEvent(new Event('change'));
+        };
+        turnTo(1);
+        reader.querySelector('[data-action=zoom-in]').click();
+        turnTo(2);
+        delete reader.dataset.drawn;
+    }""")
+    frame.wait_for_function("() => { const reader = document.querySelector('.reader');"
+                            " return reader.dataset.drawn === '2' && !('drawing' in reader.dataset); }")
+    assert frame.locator(".reader .reader-status").is_hidden()
+    words = frame.locator(".reader .textLayer").inner_text()
+    assert "weighs the evidence" in words and "teaches judgement" not in words, words
+    assert frame.locator(".reader-announce").inner_text() == "Page 2 of 2"
+    assert frame.locator(".reader-zoom").inner_text() == "Zoom: 125%"
+
 
 def test_a_reviewer_reads_a_pdf_and_a_docx_inline_by_keyboard(chromium, lms, tmp_path, files):
     evidence = Evidence(tmp_path)
