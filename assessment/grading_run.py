@@ -244,6 +244,11 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     method = method or assignment.aggregation
     if method not in METHODS:
         raise InvalidInput({"method": N_("Choose one of the listed ways to combine peer scores.")})
+    # The run itself is recorded, whether or not it writes a grade, so the beat owes none until something changes.
+    # First, before the grades: a release locks the assignment, then the grades, and a run takes them in that order.
+    session.execute(update(Assignment).where(Assignment.id == assignment_id)
+                    .values(graded_at=now, updated_at=Assignment.updated_at),
+                    execution_options={"synchronize_session": False})
     cohort = _cohort(session, assignment)
     by_submission, explanation_of = explained(cohort, method)
     review_of = {(r.submission_id, r.reviewer_id): r.id for r in cohort.peer_reviews}

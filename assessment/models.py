@@ -230,6 +230,10 @@ class Assignment(Base):
     # Flexible grading: this many days after the review deadline, work short of its k reviews is graded from the
     # reviews it has (flagged for triage) instead of waiting for staff; None, the default, never.
     flexible_grading_days: Mapped[int | None] = mapped_column(Integer)
+    # When grading last ran (by the beat or by staff), whether or not it wrote a grade: a run that graded nobody (every
+    # student's extension still running, no work and no grade for missing work) is not owed again until something
+    # changes.
+    graded_at: Mapped[datetime | None] = mapped_column()
     rubric_document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Task, shared_task
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.db import utcnow
@@ -16,7 +16,7 @@ from assessment.file_checks import claim_check, finish_check, sweep_checks
 from assessment.grading import grading_owed_since
 from assessment.grading_run import run_grading
 from assessment.messages import Message
-from assessment.models import Assignment, Course, Grade, GradePosting, PostingStatus, ResourceLink
+from assessment.models import Assignment, Course, GradePosting, PostingStatus, ResourceLink
 from assessment.peer_review import reclaim_expired_leases
 from assessment.phases import Phase
 from assessment.reading import needs_reading_copy
@@ -217,13 +217,11 @@ def grade_due_assignments(self: Task) -> int:
         if not try_lock(session, "grade_due_assignments"):
             return _busy("grade_due_assignments")
         candidates = session.execute(
-            select(Assignment.id, Assignment.review_due, Assignment.flexible_grading_days,
-                   func.max(Grade.computed_at).label("last_graded"))
-            .outerjoin(Grade, Grade.assignment_id == Assignment.id)
+            # The last run, not the last grade: a run that wrote none (every student waiting on an extension) ran.
+            select(Assignment.id, Assignment.review_due, Assignment.flexible_grading_days, Assignment.graded_at)
             .where(Assignment.review_due <= now)
             # An activity still in setup was never opened: grading it would give every student a grade for nothing.
             .where(or_(Assignment.phase_override.is_(None), Assignment.phase_override != Phase.SETUP))
-            .group_by(Assignment.id, Assignment.review_due, Assignment.flexible_grading_days)
         ).all()
         # A student's grade that waited for their extension is owed once it ends, as the class's was at the deadline.
         ended = extensions_ended(session, [row.id for row in candidates], now)

@@ -198,3 +198,74 @@ def test_while_a_students_extension_runs_the_beat_does_not_grade_again(session, 
 
     assert celery.tasks["peerlti.grade_due_assignments"].delay().get() == 0
     celery.close()
+
+
+def _beats_with_every_student_waiting(session, database_url, tmp_path, monkeypatch) -> tuple[list[int], list[int]]:
+    """A class of one whose student's review step runs for ten minutes more: grading at the deadline graded nobody.
+    Two beats with nothing changed: what each returned, and the grading runs they set off."""
+    assignment_id = _assignment_due(session, timedelta(hours=1))
+    student = session.scalar(select(Enrollment.person_id).where(
+        Enrollment.course_id == session.get(Assignment, assignment_id).course_id))
+    now = datetime.now(UTC)
+    session.add(Extension(assignment_id=assignment_id, person_id=student, step=Step.REVIEW,
+                          until=now + timedelta(minutes=10), from_lms=False, reason="Illness", granted_at=now))
+    session.commit()
+    runs: list[int] = []
+    real_run = workers.tasks.run_grading
+
+    def counted_run(*args, **kwargs):
+        runs.append(args[1])
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(workers.tasks, "run_grading", counted_run)
+    celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
+                                            "DATABASE_URL": database_url}))
+    beat = celery.tasks["peerlti.grade_due_assignments"]
+    results = [beat.delay().get(), beat.delay().get()]
+    celery.close()
+    return results, runs
+
+
+def test_while_every_student_waits_on_an_extension_a_second_beat_runs_no_grading(
+        session, database_url, tmp_path, monkeypatch):
+    results, runs = _beats_with_every_student_waiting(session, database_url, tmp_path, monkeypatch)
+
+    assert results == [1, 0]
+    assert len(runs) == 1
+    assert session.scalars(select(Grade)).all() == []  # the student's grade still waits for their extension
+
+
+def test_missing_work_without_a_grade_is_not_graded_again_by_every_beat(session, database_url, tmp_path, monkeypatch):
+    assignment_id = _assignment_due(session, timedelta(hours=1))
+    session.get(Assignment, assignment_id).zero_for_missing_work = False  # the run writes no grade at all
+    session.commit()
+    runs: list[int] = []
+    real_run = workers.tasks.run_grading
+    monkeypatch.setattr(workers.tasks, "run_grading", lambda *args, **kwargs: runs.append(args[1]) or real_run(
+        *args, **kwargs))
+    celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
+                                            "DATABASE_URL": database_url}))
+    beat = celery.tasks["peerlti.grade_due_assignments"]
+
+    assert [beat.delay().get(), beat.delay().get()] == [1, 0]
+    celery.close()
+    assert runs == [assignment_id]
+
+
+def test_a_student_whose_extension_ends_after_a_run_that_graded_nobody_is_graded_once(
+        session, database_url, tmp_path, monkeypatch):
+    _, runs = _beats_with_every_student_waiting(session, database_url, tmp_path, monkeypatch)
+    # Time passes: the beats above ran two minutes ago, and the extension ended a minute ago.
+    now = datetime.now(UTC)
+    session.scalars(select(Assignment)).one().graded_at = now - timedelta(minutes=2)
+    session.scalars(select(Extension)).one().until = now - timedelta(minutes=1)
+    session.commit()
+    celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
+                                            "DATABASE_URL": database_url}))
+    beat = celery.tasks["peerlti.grade_due_assignments"]
+
+    assert [beat.delay().get(), beat.delay().get()] == [1, 0]
+    celery.close()
+    assert len(runs) == 2
+    session.expire_all()
+    assert len(session.scalars(select(Grade)).all()) == 1
