@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -31,7 +31,7 @@ from assessment.personal_dates import PersonalDates
 from assessment.phases import Phase
 from assessment.student_dates import dates_by_student
 from assessment.team_reviews import reviews_by_team
-from assessment.team_work import current_teams, own_work
+from assessment.team_work import current_members, own_work
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +108,16 @@ def coverage_report(session: Session, assignment: Assignment, now: datetime,
     over = assignment.phase_at(now) in (Phase.GRADING, Phase.RELEASED)
     class_due = now if over else assignment.review_due
     later = _later_dates(dates_by_student(session, assignment) if dates is None else dates, assignment, now, class_due)
+    by_team = reviews_by_team(assignment)
     works = [WorkCoverage(row.submission_id, row.received or 0, row.held or 0, bool(row.staff_done),
-                          later=later[row.author_id] - now if row.author_id in later else None, author=row.author_id)
+                          later=later[row.author_id] - now if row.author_id in later else None,
+                          author=_team(row.team_id) if by_team and row.team_id is not None else row.author_id)
              for row in rows]
     done = sum(work.received for work in works)
-    owed = _owed(session, assignment)
+    owed, reviewers_later = _owed_by_teams(session, assignment, later) if by_team else _owed(session, assignment, later)
     pace = pace_at(now, assignment.review_opens, class_due, done=done, owed=sum(owed.values()),
                    static=assignment.allocation_mode is AllocationMode.STATIC, reviewers=len(owed),
-                   later=_later_reviewers(later, owed, now))
+                   later=_later_reviewers(reviewers_later, owed, now))
     k = assignment.reviews_per_submission
     projection: Projection[int] = project(works, k, pace)
     named = [
@@ -136,9 +138,10 @@ def _later_dates(dates: Mapping[int, PersonalDates], assignment: Assignment, now
             and own.phase_at(now, assignment.phase_override) in (Phase.SUBMISSION, Phase.CALIBRATION, Phase.REVIEW)}
 
 
-def _later_reviewers(later: dict[int, datetime], owed: dict[int, int], now: datetime) -> tuple[LaterReviewers, ...]:
-    """The extended students who may review, grouped by their own review deadline."""
-    groups: dict[datetime, list[int]] = defaultdict(list)
+def _later_reviewers(later: Mapping[Hashable, datetime], owed: Mapping[Hashable, int], now: datetime
+                     ) -> tuple[LaterReviewers, ...]:
+    """The extended reviewers (students, or teams) who may review, grouped by their own review deadline."""
+    groups: dict[datetime, list[Hashable]] = defaultdict(list)
     for person, due in later.items():
         if person in owed:
             groups[due].append(person)
@@ -172,9 +175,9 @@ def _works_statement(assignment: Assignment, now: datetime):
     )
     taker = aliased(Person)
     return (
-        select(Submission.id.label("submission_id"), Submission.author_id, Person.name, Person.given_name,
-               Person.family_name, Person.email, Team.name.label("team_name"), counts.c.received, counts.c.held,
-               staff.c.staff_done, taker.id.label("taker_id"), taker.name.label("taker_name"),
+        select(Submission.id.label("submission_id"), Submission.author_id, Submission.team_id, Person.name,
+               Person.given_name, Person.family_name, Person.email, Team.name.label("team_name"), counts.c.received,
+               counts.c.held, staff.c.staff_done, taker.id.label("taker_id"), taker.name.label("taker_name"),
                taker.given_name.label("taker_given_name"), taker.family_name.label("taker_family_name"),
                taker.email.label("taker_email"))
         .join(Person, Person.id == Submission.author_id)
@@ -188,10 +191,10 @@ def _works_statement(assignment: Assignment, now: datetime):
     )
 
 
-def _owed(session: Session, assignment: Assignment) -> dict[int, int]:
-    """Each student who may review, and the reviews they still owe: their quota less what they submitted."""
-    if reviews_by_team(assignment):
-        return _owed_by_teams(session, assignment)
+def _owed(session: Session, assignment: Assignment, later: Mapping[int, datetime]
+          ) -> tuple[dict[Hashable, int], dict[Hashable, datetime]]:
+    """Each student who may review, and the reviews they still owe: their quota less what they submitted; with the
+    later own review deadlines among them (`later`)."""
     done = (
         select(Review.reviewer_id, func.count().label("done"))
         .where(Review.assignment_id == assignment.id, Review.kind == ReviewKind.PEER,
@@ -207,16 +210,27 @@ def _owed(session: Session, assignment: Assignment) -> dict[int, int]:
     submitted = func.coalesce(done.c.done, 0)
     left = case((submitted >= quota, 0), else_=quota - submitted)  # bonus reviews beyond the quota owe nothing back
     # One row a student (not a sum): extended reviewers' share is counted apart, at their own pace.
-    return dict(session.execute(
+    owed: dict[Hashable, int] = dict(session.execute(
         select(Enrollment.person_id, left)
         .select_from(Enrollment).outerjoin(done, done.c.reviewer_id == Enrollment.person_id)
         .where(*reviewers)
     ).all())
+    return owed, {person: due for person, due in later.items()}
 
 
-def _owed_by_teams(session: Session, assignment: Assignment) -> dict[int, int]:
-    """Where each team writes one review, the team is the reviewer: each team that may review, under its first member
-    now, and the reviews it still owes (its quota less what any member submitted for it)."""
+def _team(team_id: int) -> tuple[str, int]:
+    """A team as a reviewer (or an author) of the coverage figures: never equal to a person's id."""
+    return ("team", team_id)
+
+
+def _owed_by_teams(session: Session, assignment: Assignment, later: Mapping[int, datetime]
+                   ) -> tuple[dict[Hashable, int], dict[Hashable, datetime]]:
+    """Where each team writes one review, the team is the reviewer: each team that may review and the reviews it
+    still owes (its quota less what any member submitted for it); with each team's later review deadline.
+
+    A team reviews while it has a member now who is a student of the course: one whose members all left owes
+    nothing. Each member writes the team's review within their own dates, so the team goes on until the latest
+    own review deadline among its current members."""
     done = dict(session.execute(
         select(Review.reviewing_team_id, func.count())
         .where(Review.assignment_id == assignment.id, Review.kind == ReviewKind.PEER,
@@ -225,9 +239,14 @@ def _owed_by_teams(session: Session, assignment: Assignment) -> dict[int, int]:
     handed_in = set(session.scalars(select(Submission.team_id).where(
         Submission.assignment_id == assignment.id, Submission.team_id.is_not(None),
         exists().where(SubmissionVersion.submission_id == Submission.id))))
-    first_member: dict[int, int] = {}
-    for person, team in sorted(current_teams(session, assignment.id).items()):
-        first_member.setdefault(team, person)
     quota = assignment.reviews_per_student
-    return {person: max(quota - done.get(team, 0), 0) for team, person in first_member.items()
-            if team in handed_in or not assignment.reviewers_need_submission}
+    owed: dict[Hashable, int] = {}
+    team_later: dict[Hashable, datetime] = {}
+    for team, members in current_members(session, assignment).items():
+        if team not in handed_in and assignment.reviewers_need_submission:
+            continue
+        owed[_team(team)] = max(quota - done.get(team, 0), 0)
+        dues = [later[member.id] for member in members if member.id in later]
+        if dues:
+            team_later[_team(team)] = max(dues)
+    return owed, team_later

@@ -11,7 +11,16 @@ from sqlalchemy import delete, func, select, update
 
 from assessment.errors import NotFound, NothingToReview, PhaseClosed, SettingsLocked
 from assessment.grading_run import run_grading
-from assessment.models import Assignment, Extension, Grade, Review, ReviewStatus, Submission, SubmissionVersion
+from assessment.models import (
+    Assignment,
+    Enrollment,
+    Extension,
+    Grade,
+    Review,
+    ReviewStatus,
+    Submission,
+    SubmissionVersion,
+)
 from assessment.peer_review import (
     ReviewChanged,
     ReviewerContext,
@@ -307,3 +316,68 @@ def test_a_teammate_without_an_extension_cannot_write_the_teams_review_after_the
     save_review(session, claimed.id, extended, ReviewInput(VALID_SELECTIONS, {}, submit=True), NOW)
     session.commit()
     assert session.get(Review, claimed.id).status is ReviewStatus.SUBMITTED
+
+
+def _teams_whose_reviewing_closed_an_hour_ago(session, deps):
+    """Reviewing opened three days ago and closed an hour ago; the third team gave the first two teams' work one
+    review each before the deadline, the other teams none. Returns the cohort, the teams and each team's work."""
+    cohort, teams = _class_in_review(session, deps)
+    session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id).values(
+        phase_override=None, submission_opens=NOW - timedelta(days=4), submission_due=NOW - timedelta(days=3),
+        review_opens=NOW - timedelta(days=3), review_due=NOW - timedelta(hours=1),
+        results_release=NOW + timedelta(days=40)))
+    session.commit()
+    for _ in range(2):
+        handed = request_review(session, ReviewerContext(cohort.assignment_id, teams[2][0], True),
+                                NOW - timedelta(hours=2))
+        save_review(session, handed.id, teams[2][0], ReviewInput(VALID_SELECTIONS, {}, submit=True),
+                    NOW - timedelta(hours=2))
+        session.commit()
+    work = dict(session.execute(select(Submission.team_id, Submission.id)
+                                .where(Submission.assignment_id == cohort.assignment_id)).all())
+    team_ids = [session.scalar(select(Submission.team_id).where(Submission.assignment_id == cohort.assignment_id,
+                                                                Submission.author_id.in_(members)))
+                for members in teams]
+    return cohort, teams, [work[team] for team in team_ids]
+
+
+def _extend(session, assignment_id: int, person: int, days: int) -> None:
+    session.add(Extension(assignment_id=assignment_id, person_id=person, step=Step.REVIEW,
+                          until=NOW + timedelta(days=days), from_lms=False, reason="Illness", granted_at=NOW))
+    session.commit()
+
+
+def test_coverage_projects_a_team_at_the_extension_of_a_member_who_is_not_its_first(session, deps):
+    cohort, teams, works = _teams_whose_reviewing_closed_an_hour_ago(session, deps)
+    second_team_author = session.scalar(select(Submission.author_id).where(Submission.id == works[1]))
+    _extend(session, cohort.assignment_id, second_team_author, 20)  # the second team's work stays open 20 days
+    _extend(session, cohort.assignment_id, max(teams[0]), 30)  # the first team's member with the higher id
+
+    report = coverage_report(session, session.get(Assignment, cohort.assignment_id), NOW)
+
+    # 2 reviews in 72 hours by 3 teams: 0.0093 an hour a team; in the 20 days (480 hours) the second team's work stays
+    # open the first team, through its extended member, gives 4 at that pace, capped at the 2 it owes: that work (1
+    # review) reaches k = 2. The second team never reviews its own work.
+    by_work = {work.submission_id: work.projected for work in report.works}
+    assert by_work[works[1]] == 2
+    assert [work.submission_id for work in report.still_open] == [works[1]]
+
+
+def test_coverage_counts_nothing_owed_by_a_team_whose_members_all_left_the_course(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+    session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id).values(
+        review_opens=NOW - timedelta(days=1), review_due=NOW + timedelta(days=29)))
+    session.commit()
+    for member in (*teams[0], teams[1][0]):
+        handed = _ask(session, cohort.assignment_id, member)
+        save_review(session, handed.id, member, ReviewInput(VALID_SELECTIONS, {}, submit=True), NOW)
+        session.commit()
+    # The third team's members leave the course (their memberships stay, as the roster leaves them).
+    session.execute(delete(Enrollment).where(Enrollment.person_id.in_(teams[2])))
+    session.execute(delete(Enrollment).where(Enrollment.person_id == teams[1][0]))  # the second team keeps one
+    session.commit()
+
+    report = coverage_report(session, session.get(Assignment, cohort.assignment_id), NOW)
+
+    # The teams owe 0 + 1 (the second team, through the member who stayed); the third team, 2, no longer.
+    assert report.expected == 1
