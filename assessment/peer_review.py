@@ -64,7 +64,7 @@ from assessment.team_reviews import (
 )
 from assessment.team_reviews import others_not_reviewed as team_others_not_reviewed
 from assessment.team_reviews import under_quota_exists as team_under_quota_exists
-from assessment.team_work import current_teams, ever_in_team, own_work
+from assessment.team_work import current_members, current_teams, ever_in_team, own_work
 from assessment.write_rules import ensure_feedback_open, ensure_open, ensure_review_writable, phase_for
 
 MAX_COMMENT_CHARACTERS = 20_000
@@ -493,9 +493,10 @@ def allocate_statically(session: Session, assignment_id: int, now: datetime, see
 def _allocate_to_teams(session: Session, assignment: Assignment, submissions: Any, teams: Mapping[int, int],
                        now: datetime, seed: int) -> int:
     """Static allocation where each team writes one review: the teams are the reviewers (team_reviews' rules), and
-    each review is recorded under the team's first member until a member saves it."""
+    each review is recorded under one of the team's members in the course (any member writes it). A team whose
+    members all left the course reviews nothing."""
     work = _team_work(submissions)
-    members = _members_by_team(teams)
+    members = _members_in_course(session, assignment)
     reviewing = sorted(set(work.values()) if assignment.reviewers_need_submission else set(members))
     reviewing = [team for team in reviewing if members.get(team)]
     # A team is its own "author", so allocate's rule that nobody reviews their own work keeps teams off their own.
@@ -511,19 +512,18 @@ def _team_work(submissions: Any) -> dict[int, int]:
     return {submission: team for submission, _, team in submissions if team is not None}
 
 
-def _members_by_team(teams: Mapping[int, int]) -> dict[int, list[int]]:
-    """Each team's members now, in id order, from person -> team."""
-    members: dict[int, list[int]] = {}
-    for person, team in sorted(teams.items()):
-        members.setdefault(team, []).append(person)
-    return members
+def _members_in_course(session: Session, assignment: Assignment) -> dict[int, list[int]]:
+    """Each team's members now who are still students of the course, in id order: those who can write its reviews (a
+    member who left the course keeps their membership, but never launches again)."""
+    return {team: sorted(person.id for person in people)
+            for team, people in current_members(session, assignment).items()}
 
 
 def _assign(session: Session, assignment_id: int, pairs: list[tuple[int, int]], now: datetime,
             members: Mapping[int, list[int]] | None = None) -> int:
     """Assign the allocated (reviewer, submission) reviews and raise the submissions' loads; how many. Given
-    `members`, the reviewers are teams: each review is the team's, recorded under its first member listed until a
-    member saves it."""
+    `members`, the reviewers are teams: each review is the team's, recorded under its first member listed (one still
+    in the course); any member writes it."""
     versions = _latest_versions(session, sorted({submission for _, submission in pairs}))
     session.add_all(
         Review(assignment_id=assignment_id, submission_id=submission,
@@ -580,7 +580,7 @@ def serve_latecomers(session: Session, assignment_id: int, now: datetime) -> int
         # Teams were fixed when reviews were first handed out, so top_up's rule that nobody reviews their own work
         # (a team being its work's "author") is the whole of team_reviews' rule 2.
         members = {team: sorted(people, key=lambda person: not reviewing(person))  # those who can review first
-                   for team, people in _members_by_team(teams).items() if any(map(reviewing, people))}
+                   for team, people in _members_in_course(session, assignment).items() if any(map(reviewing, people))}
         work = _team_work(submissions)
         team_reviewers = sorted(team for team in members
                                 if team in work.values() or not assignment.reviewers_need_submission)

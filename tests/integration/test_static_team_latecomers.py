@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from assessment.assignment_settings import AllocationMode
 from assessment.db import make_session_factory
-from assessment.models import Assignment, Review, ReviewKind, ReviewStatus, Submission, SubmissionVersion
+from assessment.models import Assignment, Enrollment, Review, ReviewKind, ReviewStatus, Submission, SubmissionVersion
 from assessment.peer_review import ReviewerContext, allocate_statically, my_peer_reviews, request_review, serve_latecomers
 from assessment.phases import Phase
 from assessment.services import HandIn, SubmissionDeps, submit
@@ -182,3 +182,32 @@ def test_members_of_a_team_left_out_asking_at_once_share_one_review(session, eng
     committed = see_committed(session)
     assert len(_reviews(committed, cohort.assignment_id)) == 10
     _check_one_review_per_team(committed, cohort.assignment_id, teams, team_ids)
+
+
+def test_a_late_team_whose_first_member_left_the_course_is_served_under_the_member_still_there(session, deps):
+    cohort, teams, team_ids = _allocated_without_the_last_team(session, deps)
+    gone, stays = sorted(teams[-1])
+    _hand_in_late(session, cohort, [stays, gone], deps)
+    session.execute(delete(Enrollment).where(Enrollment.person_id == gone))
+    session.commit()
+
+    assert serve_latecomers(session, cohort.assignment_id, NOW) == 4
+    session.commit()
+
+    ours = [reviewer for reviewing, reviewer, _, _ in _reviews(session, cohort.assignment_id) if reviewing == team_ids[-1]]
+    assert ours == [stays, stays]
+    assert len(my_peer_reviews(session, cohort.assignment_id, stays)) == 2
+
+
+def test_a_late_team_whose_members_all_left_the_course_is_given_no_reviews(session, deps):
+    cohort, teams, team_ids = _allocated_without_the_last_team(session, deps)
+    late = _hand_in_late(session, cohort, teams[-1], deps)
+    session.execute(delete(Enrollment).where(Enrollment.person_id.in_(teams[-1])))
+    session.commit()
+
+    assert serve_latecomers(session, cohort.assignment_id, NOW) == 2  # its work still gets its 2 reviewing teams
+    session.commit()
+
+    rows = _reviews(session, cohort.assignment_id)
+    assert [reviewing for reviewing, *_ in rows].count(team_ids[-1]) == 0
+    assert len([1 for _, _, submission, _ in rows if submission == late]) == 2

@@ -26,6 +26,7 @@ from assessment.peer_review import (
     ReviewerContext,
     ReviewInput,
     allocate_statically,
+    allocation_table,
     my_peer_reviews,
     request_bonus_review,
     request_review,
@@ -381,3 +382,42 @@ def test_coverage_counts_nothing_owed_by_a_team_whose_members_all_left_the_cours
 
     # The teams owe 0 + 1 (the second team, through the member who stayed); the third team, 2, no longer.
     assert report.expected == 1
+
+
+def _static(session, assignment_id: int) -> None:
+    session.execute(update(Assignment).where(Assignment.id == assignment_id).values(allocation_mode="static"))
+    session.commit()
+
+
+def test_static_allocation_records_a_teams_reviews_under_a_member_still_in_the_course(session, deps):
+    cohort, teams = _class_in_review(session, deps)
+    _static(session, cohort.assignment_id)
+    gone, stays = min(teams[0]), max(teams[0])  # the team's first member leaves the course
+    session.execute(delete(Enrollment).where(Enrollment.person_id == gone))
+    session.commit()
+
+    allocate_statically(session, cohort.assignment_id, NOW, seed=4)
+    session.commit()
+
+    team = session.scalar(select(Submission.team_id).where(Submission.author_id.in_(teams[0])))
+    ours = session.scalars(select(Review).where(Review.reviewing_team_id == team)).all()
+    assert len(ours) == 2 and {review.reviewer_id for review in ours} == {stays}
+    # The staff table names the member still there; the team's home lists its reviews for them.
+    table = {review.id: review.reviewer_id for row in allocation_table(session, cohort.assignment_id)
+             for review in row.reviews}
+    assert {table[review.id] for review in ours} == {stays}
+    assert {review.id for review in my_peer_reviews(session, cohort.assignment_id, stays)} == {r.id for r in ours}
+
+
+def test_static_allocation_gives_no_reviews_to_a_team_whose_members_all_left_the_course(session, deps):
+    cohort, teams = _class_in_review(session, deps, students=8)
+    _static(session, cohort.assignment_id)
+    session.execute(delete(Enrollment).where(Enrollment.person_id.in_(teams[0])))
+    session.commit()
+
+    count = allocate_statically(session, cohort.assignment_id, NOW, seed=4)
+    session.commit()
+
+    team = session.scalar(select(Submission.team_id).where(Submission.author_id.in_(teams[0])))
+    assert session.scalars(select(Review).where(Review.reviewing_team_id == team)).all() == []
+    assert count == 8  # its work is still reviewed: 4 works, k = 2, by the 3 teams that remain
