@@ -549,26 +549,40 @@ def serve_latecomers(session: Session, assignment_id: int, now: datetime) -> int
 
     Who can still review: a student of the course (with work handed in when the assignment asks for it) whose own
     phase is reviewing, the class's or, with an extension, their own. Where each team writes one review, the teams
-    are the reviewers, as in `_allocate_to_teams`: a team can still review when one of its members can, and its new
-    reviews are recorded under such a member."""
+    are the reviewers, as in `_allocate_to_teams`: a team can still review when one of its members in the course can,
+    and its new reviews are recorded under such a member.
+
+    It runs on students' requests (a hand-in, asking for work), so it locks nothing while there is nothing to serve:
+    the allocation is read as it stands, and only when it lacks something is the assignment locked and read again
+    (runs at once then add each review once: the second finds it added)."""
     assignment = session.get(Assignment, assignment_id)
     if assignment is None or assignment.allocation_mode is not AllocationMode.STATIC:
         return 0
-    peer = (Review.assignment_id == assignment_id, Review.kind == ReviewKind.PEER)
-    if not session.scalar(select(exists().where(*peer))):
+    if not session.scalar(select(exists().where(Review.assignment_id == assignment_id,
+                                                Review.kind == ReviewKind.PEER))):
         return 0  # not allocated yet: the allocation itself will include everyone
-    # An UPDATE rather than SELECT ... FOR UPDATE: it also takes SQLite's write lock before anything is read, so two
-    # runs at once add each review once.
-    session.execute(update(Assignment).where(Assignment.id == assignment_id).values(id=Assignment.id))
+    if not _latecomers_plan(session, assignment, now)[0]:
+        return 0
+    # An UPDATE rather than SELECT ... FOR UPDATE: it also takes SQLite's write lock before the allocation is read
+    # again. The date it would touch is kept: serving latecomers changes no setting.
+    session.execute(update(Assignment).where(Assignment.id == assignment_id)
+                    .values(id=Assignment.id, updated_at=Assignment.updated_at),
+                    execution_options={"synchronize_session": False})
+    added, members = _latecomers_plan(session, assignment, now)
+    return _assign(session, assignment_id, added, now, members) if added else 0
+
+
+def _latecomers_plan(session: Session, assignment: Assignment, now: datetime
+                     ) -> tuple[list[tuple[int, int]], dict[int, list[int]] | None]:
+    """The reviews `serve_latecomers` would add now, as (reviewer, submission) pairs, with each reviewing team's
+    members (those who can review first) where the reviewers are teams."""
+    assignment_id = assignment.id
+    peer = (Review.assignment_id == assignment_id, Review.kind == ReviewKind.PEER)
     submissions = session.execute(
         select(Submission.id, Submission.author_id, Submission.team_id)
         .where(Submission.assignment_id == assignment_id, exists().where(SubmissionVersion.submission_id == Submission.id))
         .order_by(Submission.created_at, Submission.id)).all()
     authors = {submission: author for submission, author, _ in submissions}
-    teams = current_teams(session, assignment_id) if assignment.team_assignment else {}
-    handed_in = set(authors.values()) | {person for person, team in teams.items()
-                                         if team in {team for _, _, team in submissions if team is not None}}
-    students = _students(session, assignment.course_id)
     extended = dates_by_student(session, assignment)
     class_reviewing = assignment.phase_at(now) is Phase.REVIEW
 
@@ -586,10 +600,12 @@ def serve_latecomers(session: Session, assignment_id: int, now: datetime) -> int
                                 if team in work.values() or not assignment.reviewers_need_submission)
         held = session.execute(select(Review.reviewing_team_id, Review.submission_id, Review.status)
                                .where(*peer, Review.reviewing_team_id.is_not(None))).all()
-        added = top_up(_allocated(work, team_reviewers, held), assignment.reviews_per_submission,
-                       assignment.reviews_per_student, may_review=lambda team, submission: True)
-        return _assign(session, assignment_id, added, now, members) if added else 0
-    reviewers = sorted(person for person in students if reviewing(person)
+        return top_up(_allocated(work, team_reviewers, held), assignment.reviews_per_submission,
+                      assignment.reviews_per_student, may_review=lambda team, submission: True), members
+    teams = current_teams(session, assignment_id) if assignment.team_assignment else {}
+    handed_in = set(authors.values()) | {person for person, team in teams.items()
+                                         if team in {team for _, _, team in submissions if team is not None}}
+    reviewers = sorted(person for person in _students(session, assignment.course_id) if reviewing(person)
                        and (person in handed_in or not assignment.reviewers_need_submission))
     pairs = session.execute(select(Review.reviewer_id, Review.submission_id, Review.status).where(*peer)).all()
 
@@ -597,9 +613,8 @@ def serve_latecomers(session: Session, assignment_id: int, now: datetime) -> int
         team = teams.get(reviewer)
         return team is None or team != teams.get(authors[submission])
 
-    added = top_up(_allocated(authors, reviewers, pairs), assignment.reviews_per_submission,
-                   assignment.reviews_per_student, may_review=may_review)
-    return _assign(session, assignment_id, added, now) if added else 0
+    return top_up(_allocated(authors, reviewers, pairs), assignment.reviews_per_submission,
+                  assignment.reviews_per_student, may_review=may_review), None
 
 
 def _allocated(authors: dict[int, int], reviewers: list[int], pairs: Any) -> Allocated[int, int]:

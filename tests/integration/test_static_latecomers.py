@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from assessment.assignment_settings import AllocationMode
@@ -20,6 +20,7 @@ from assessment.storage import LocalDirectoryStorage
 from tests.integration.test_extensions import DAY, NOW, _class, _extend, _hand_in
 from tests.support.concurrency import all_at_once_in_sessions, errors_among
 from tests.support.rows import see_committed
+from tests.support.statements import statements_sent
 
 
 @pytest.fixture
@@ -123,3 +124,61 @@ def test_serving_latecomers_from_several_requests_at_once_adds_each_review_once(
     assert errors_among(outcomes) == [] and sorted(outcomes) == [0, 0, 4]
     pairs = _active(see_committed(session), cohort.assignment_id)
     assert len(pairs) == len(set(pairs)) == 5 * 2 + 4  # the allocation of the five on time, and the 4 added
+
+
+def _holding_the_assignment_lock(engine, assignment_id: int):
+    """Another request's transaction, holding the assignment's row as serving latecomers does while it adds reviews."""
+    holder = make_session_factory(engine)()
+    holder.execute(select(Assignment.id).where(Assignment.id == assignment_id).with_for_update())
+    return holder
+
+
+def test_serving_latecomers_with_nothing_to_serve_waits_for_no_lock(session, engine, deps):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite writes one transaction at a time")
+    cohort, _, _ = _static_class_allocated(session)
+    holder = _holding_the_assignment_lock(engine, cohort.assignment_id)
+    try:
+        # Waiting for the holder would end in a refusal after this long (without the lock, it never waits).
+        session.execute(text("SET LOCAL lock_timeout = '2s'"))
+        with statements_sent(engine) as sent:
+            added = serve_latecomers(session, cohort.assignment_id, NOW)
+        session.commit()
+    finally:
+        holder.rollback()
+        holder.close()
+
+    assert added == 0
+    assert not [statement for statement in sent if statement.lstrip().upper().startswith("UPDATE")]
+
+
+def test_a_students_request_for_work_in_static_mode_waits_for_no_other_request(session, engine, deps):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite writes one transaction at a time")
+    cohort, _, _ = _static_class_allocated(session)
+    # A student whose allocated reviews staff handed to classmates, and who once held every other work (their leases
+    # ran out): every work keeps its k reviewers and nothing is left for them, each time they ask.
+    reviewer = cohort.student_ids[0]
+    for review in session.scalars(select(Review).where(Review.reviewer_id == reviewer)).all():
+        taken = set(session.scalars(select(Review.reviewer_id).where(Review.submission_id == review.submission_id)))
+        author = session.get(Submission, review.submission_id).author_id
+        review.reviewer_id = next(student for student in cohort.student_ids
+                                  if student not in taken | {author, reviewer})
+    session.flush()
+    for submission in session.scalars(select(Submission.id).where(Submission.assignment_id == cohort.assignment_id,
+                                                                  Submission.author_id != reviewer)):
+        session.add(Review(assignment_id=cohort.assignment_id, submission_id=submission, reviewer_id=reviewer,
+                           kind=ReviewKind.PEER, status=ReviewStatus.EXPIRED, assigned_at=NOW,
+                           selections={}, comments={}))
+    session.commit()
+    assert serve_latecomers(session, cohort.assignment_id, NOW) == 0
+    session.commit()
+    holder = _holding_the_assignment_lock(engine, cohort.assignment_id)
+    try:
+        session.execute(text("SET LOCAL lock_timeout = '2s'"))
+        with pytest.raises(NothingToReview):
+            request_review(session, ReviewerContext(cohort.assignment_id, reviewer, True), NOW)
+        session.rollback()
+    finally:
+        holder.rollback()
+        holder.close()
