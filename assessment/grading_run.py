@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from assessment.aggregation import (
@@ -48,6 +49,7 @@ from assessment.models import (
     Enrollment,
     Grade,
     GradePosting,
+    GradingRun,
     PostingStatus,
     Review,
     ReviewFlag,
@@ -244,11 +246,6 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
     method = method or assignment.aggregation
     if method not in METHODS:
         raise InvalidInput({"method": N_("Choose one of the listed ways to combine peer scores.")})
-    # The run itself is recorded, whether or not it writes a grade, so the beat owes none until something changes.
-    # First, before the grades: a release locks the assignment, then the grades, and a run takes them in that order.
-    session.execute(update(Assignment).where(Assignment.id == assignment_id)
-                    .values(graded_at=now, updated_at=Assignment.updated_at),
-                    execution_options={"synchronize_session": False})
     cohort = _cohort(session, assignment)
     by_submission, explanation_of = explained(cohort, method)
     review_of = {(r.submission_id, r.reviewer_id): r.id for r in cohort.peer_reviews}
@@ -359,7 +356,16 @@ def run_grading(session: Session, assignment_id: int, now: datetime, method: str
         session.execute(update(Grade), changed_rows)
     # After the grades, so that a concurrent override (which locks a grade, then the advice) never waits in a circle.
     keep_grading_advice(session, assignment, now, advised)
+    _record_run(session, assignment_id, now)
     return graded
+
+
+def _record_run(session: Session, assignment_id: int, now: datetime) -> None:
+    """The run itself, whether or not it wrote a grade: the beat owes none again until something changes."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(GradingRun).values(assignment_id=assignment_id, ran_at=now)
+    session.execute(statement.on_conflict_do_update(index_elements=[GradingRun.assignment_id],
+                                                    set_={"ran_at": statement.excluded.ran_at}))
 
 
 def compare_methods(session: Session, assignment_id: int) -> dict[str, Estimates[int]]:

@@ -230,10 +230,6 @@ class Assignment(Base):
     # Flexible grading: this many days after the review deadline, work short of its k reviews is graded from the
     # reviews it has (flagged for triage) instead of waiting for staff; None, the default, never.
     flexible_grading_days: Mapped[int | None] = mapped_column(Integer)
-    # When grading last ran (by the beat or by staff), whether or not it wrote a grade: a run that graded nobody (every
-    # student's extension still running, no work and no grade for missing work) is not owed again until something
-    # changes.
-    graded_at: Mapped[datetime | None] = mapped_column()
     rubric_document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -756,6 +752,18 @@ class StoredAdvice(Base):
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+
+class GradingRun(Base):
+    """When grading last ran for an assignment (by the beat or by staff), whether or not it wrote a grade: a run that
+    graded nobody (every student's extension still running; no work, and no grade for missing work) is not owed
+    again until something changes. A row of its own, written after the grades: the assignment's row would make every
+    hand-in and rating wait for a run, and a release (which locks the assignment, then the grades) wait in a circle."""
+
+    __tablename__ = "grading_runs"
+
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True)
+    ran_at: Mapped[datetime]
 
 
 class PostingStatus(enum.StrEnum):

@@ -16,7 +16,7 @@ from assessment.file_checks import claim_check, finish_check, sweep_checks
 from assessment.grading import grading_owed_since
 from assessment.grading_run import run_grading
 from assessment.messages import Message
-from assessment.models import Assignment, Course, GradePosting, PostingStatus, ResourceLink
+from assessment.models import Assignment, Course, GradePosting, GradingRun, PostingStatus, ResourceLink
 from assessment.peer_review import reclaim_expired_leases
 from assessment.phases import Phase
 from assessment.reading import needs_reading_copy
@@ -218,7 +218,8 @@ def grade_due_assignments(self: Task) -> int:
             return _busy("grade_due_assignments")
         candidates = session.execute(
             # The last run, not the last grade: a run that wrote none (every student waiting on an extension) ran.
-            select(Assignment.id, Assignment.review_due, Assignment.flexible_grading_days, Assignment.graded_at)
+            select(Assignment.id, Assignment.review_due, Assignment.flexible_grading_days, GradingRun.ran_at)
+            .outerjoin(GradingRun, GradingRun.assignment_id == Assignment.id)
             .where(Assignment.review_due <= now)
             # An activity still in setup was never opened: grading it would give every student a grade for nothing.
             .where(or_(Assignment.phase_override.is_(None), Assignment.phase_override != Phase.SETUP))

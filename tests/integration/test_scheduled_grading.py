@@ -13,7 +13,7 @@ from sqlalchemy import select
 import workers.tasks
 from assessment.assignment_settings import default_settings
 from assessment.grading_run import run_grading
-from assessment.models import Assignment, Course, Enrollment, Extension, Grade, Person
+from assessment.models import Assignment, Course, Enrollment, Extension, Grade, GradingRun, Person
 from assessment.personal_dates import Step
 from assessment.services import create_assignment, set_phase
 from config.settings import Settings
@@ -257,7 +257,7 @@ def test_a_student_whose_extension_ends_after_a_run_that_graded_nobody_is_graded
     _, runs = _beats_with_every_student_waiting(session, database_url, tmp_path, monkeypatch)
     # Time passes: the beats above ran two minutes ago, and the extension ended a minute ago.
     now = datetime.now(UTC)
-    session.scalars(select(Assignment)).one().graded_at = now - timedelta(minutes=2)
+    session.scalars(select(GradingRun)).one().ran_at = now - timedelta(minutes=2)
     session.scalars(select(Extension)).one().until = now - timedelta(minutes=1)
     session.commit()
     celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
