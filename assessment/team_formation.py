@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from assessment.csv_input import csv_rows
 from assessment.errors import InvalidInput
 from assessment.messages import N_
 
@@ -84,7 +83,7 @@ def read_team_csv(text: str, roster: Mapping[str, Hashable]) -> list[CsvTeam]:
     `roster` maps each way of naming a student of the course (lower case) to the student. Every problem is
     reported with its line, all at once (InvalidInput, one entry per line): unknown students, a student in two
     teams, a line without a team, empty teams and teams of one."""
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    rows = csv_rows(text)
     if not rows:
         raise InvalidInput({"file": N_("The file is empty. Upload a CSV with a team column and a student column.")})
     header = [cell.strip().lower() for cell in rows[0]]
@@ -141,7 +140,7 @@ def read_attribute_csv(text: str, roster: Mapping[str, PersonId]) -> dict[Person
 
     `roster` as for `read_team_csv`. Every problem is reported with its line, all at once (InvalidInput): an unknown
     student, a student listed twice, a line without a value, a value too long, a line of more than two columns."""
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    rows = csv_rows(text, "attribute_file")
     start = 2 if rows and _cell(rows[0], 0).lower() == "student" else 1
     problems: dict[str, str] = {}
     values: dict[PersonId, str] = {}

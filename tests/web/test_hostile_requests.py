@@ -1,0 +1,119 @@
+"""Hostile and careless requests to the team, extension and grading pages: odd files, odd numbers, stale forms and
+posts after the phase moved each get a page a person can act on, and nothing is lost or doubled."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from assessment.models import Assignment, Extension, Team
+from tests.support.rows import see_committed
+from tests.support.visitor import Visitor, page_text
+
+STUDENTS = ("student-1", "student-2", "student-3", "student-4")
+# A cell longer than Python's csv module reads by default (131,072 characters), in a file under the upload limit.
+HUGE_CELL = "x" * 200_000
+
+
+@pytest.fixture
+def students(lms, instructor, session) -> dict[str, Visitor]:
+    visitors = {}
+    for user in STUDENTS:
+        visitors[user] = Visitor(lms, user)
+        visitors[user].launch()
+    return visitors
+
+
+def _team_assignment(session) -> None:
+    session.execute(update(Assignment).values(team_assignment=True))
+    session.commit()
+
+
+def _file(visitor: Visitor, path: str, field: str, data: bytes, form: dict | None = None):
+    return visitor.post(path, form or {}, files={field: ("list.csv", data, "text/csv")})
+
+
+@pytest.mark.parametrize(("path", "field", "form", "text"), [
+    ("/links/{link}/teams/import", "file", None, f"team,student\nRed,{HUGE_CELL}\n"),
+    ("/links/{link}/teams/make", "attribute_file", {"smallest": "2", "largest": "2"}, f"student-1,{HUGE_CELL}\n"),
+    ("/links/{link}/extensions/import", "file", None,
+     f"student,step,extra_hours,reason\nstudent-1,submission,24,{HUGE_CELL}\n"),
+])
+def test_a_csv_with_a_cell_too_long_to_read_is_refused_with_a_message_and_saves_nothing(
+        instructor, students, session, path, field, form, text):
+    _team_assignment(session)
+
+    response = _file(instructor, path, field, text.encode(), form)
+
+    assert response.status_code == 400, response.status_code
+    assert "could not be read as CSV" in page_text(response)
+    assert see_committed(session).scalars(select(Team)).all() == []
+    assert see_committed(session).scalars(select(Extension)).all() == []
+
+
+def test_an_extensions_csv_saved_by_a_spreadsheet_with_a_bom_crlf_and_capitalised_header_is_accepted(
+        instructor, students, session):
+    text = "\ufeffStudent, Step ,Extra_Hours,Reason\r\nstudent-1,submission,24,Illness\r\n\r\nstudent-2,Review,12,Bereavement\r\n"
+
+    response = _file(instructor, "/links/{link}/extensions/import", "file", text.encode())
+
+    assert response.status_code == 200 and "2 extensions given." in page_text(response)
+    given = see_committed(session).scalars(select(Extension).order_by(Extension.id)).all()
+    assert [(extension.step.value, extension.extra_minutes, extension.reason) for extension in given] == [
+        ("submission", 24 * 60, "Illness"), ("review", 12 * 60, "Bereavement")]
+
+
+def test_an_extensions_csv_names_the_true_line_after_a_blank_one(instructor, students, session):
+    text = "student,step,extra_hours,reason\n\nnobody@example.edu,submission,24,Illness\n"
+
+    response = _file(instructor, "/links/{link}/extensions/import", "file", text.encode())
+
+    assert response.status_code == 400
+    assert "Line 3: “nobody@example.edu” is not a student of this course." in page_text(response)
+
+
+def test_an_extensions_csv_listing_a_student_and_step_twice_is_refused_naming_both_lines(instructor, students,
+                                                                                        session):
+    text = ("student,step,extra_hours,reason\nstudent-1,submission,24,Illness\nstudent-2,submission,24,Illness\n"
+            "student-1,submission,48,Still ill\nstudent-1,review,1,Still ill\n")
+
+    response = _file(instructor, "/links/{link}/extensions/import", "file", text.encode())
+
+    assert response.status_code == 400
+    assert ("Line 4: this student's submission already has an extension on line 2; keep one line."
+            in page_text(response))
+    assert "Line 5" not in page_text(response), page_text(response)
+    assert see_committed(session).scalars(select(Extension)).all() == []
+
+
+@pytest.mark.parametrize(("path", "field", "form"), [
+    ("/links/{link}/teams/import", "file", None),
+    ("/links/{link}/teams/make", "attribute_file", {"smallest": "2", "largest": "2"}),
+    ("/links/{link}/extensions/import", "file", None),
+])
+@pytest.mark.parametrize("data", ["student,step\nstudent-1,é\n".encode("utf-16"), "Zoë,é\n".encode("latin-1")])
+def test_a_csv_in_utf16_or_latin1_is_refused_asking_for_csv_utf8(instructor, students, session, path, field, form,
+                                                                  data):
+    _team_assignment(session)
+
+    response = _file(instructor, path, field, data, form)
+
+    assert response.status_code == 400 and "CSV UTF-8" in page_text(response)
+    assert see_committed(session).scalars(select(Team)).all() == []
+
+
+@pytest.mark.parametrize(("path", "field", "form"), [
+    ("/links/{link}/teams/import", "file", None),
+    ("/links/{link}/teams/make", "attribute_file", {"smallest": "2", "largest": "2"}),
+    ("/links/{link}/extensions/import", "file", None),
+])
+@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"team,student\r\n", b"student,step,extra_hours,reason\n"])
+def test_an_empty_or_header_only_csv_is_refused_with_a_message(instructor, students, session, path, field, form, data):
+    _team_assignment(session)
+
+    response = _file(instructor, path, field, data, form)
+
+    assert response.status_code == 400, page_text(response)[:300]
+    assert "Internal" not in page_text(response)
+    assert see_committed(session).scalars(select(Team)).all() == []
+    assert see_committed(session).scalars(select(Extension)).all() == []
