@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from assessment.models import Assignment, Extension, Team
+from assessment.models import Assignment, Extension, Person, Team
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
+from tests.web.conftest import LEVELS, RANGE
+from tests.web.test_assignment_settings import _settings_form
 
 STUDENTS = ("student-1", "student-2", "student-3", "student-4")
 # A cell longer than Python's csv module reads by default (131,072 characters), in a file under the upload limit.
@@ -117,3 +119,93 @@ def test_an_empty_or_header_only_csv_is_refused_with_a_message(instructor, stude
     assert "Internal" not in page_text(response)
     assert see_committed(session).scalars(select(Team)).all() == []
     assert see_committed(session).scalars(select(Extension)).all() == []
+
+
+# Python's decimal module reads "sNaN" (a signalling not-a-number) and fails when it is compared: every number field.
+@pytest.mark.parametrize("value", ["sNaN", "-sNaN", "sNaN123"])
+def test_a_signalling_nan_in_an_extensions_hours_is_refused_beside_the_field(instructor, students, session, value):
+    person = see_committed(session).scalar(select(Person.id).where(Person.subject == "student-1"))
+
+    response = instructor.post("/links/{link}/extensions", {"who": f"person:{person}", "step": "submission",
+                                                            "extra_hours": value, "reason": "Illness"})
+
+    assert response.status_code == 400 and "Not a valid decimal value." in page_text(response)
+    assert see_committed(session).scalars(select(Extension)).all() == []
+
+
+@pytest.mark.parametrize("field", ["weight", "cap", "non_rater_penalty", "non_rater_factor"])
+def test_a_signalling_nan_in_a_teammate_evaluation_setting_is_refused_and_nothing_changes(instructor, students,
+                                                                                         session, field):
+    _team_assignment(session)
+    form = {"enabled": "y", "criteria": "Effort", "low": "1", "high": "5", "weight": "100", "cap": "",
+            "non_rater": "factor" if field == "non_rater_factor" else "penalty", "non_rater_penalty": "0",
+            "non_rater_factor": "1"}
+
+    response = instructor.post("/links/{link}/teammate-evaluation", form | {field: "sNaN"})
+
+    assert response.status_code == 400 and "Not a valid decimal value." in page_text(response)
+    assert see_committed(session).scalars(select(Assignment)).one().teammate_evaluation_document is None
+
+
+@pytest.mark.parametrize("field", ["weight", "range_low", "range_high"])
+def test_a_signalling_nan_in_a_rubric_criterion_is_refused_and_adds_no_criterion(instructor, session, field):
+    response = instructor.post("/links/{link}/rubric/criteria", RANGE | {field: "sNaN"})
+
+    assert response.status_code == 400 and "Not a valid decimal value." in page_text(response)
+    assert see_committed(session).scalars(select(Assignment)).one().rubric is None
+
+
+@pytest.mark.parametrize("field", ["points_possible", "late_penalty_per_day", "submission_weight",
+                                   "bonus_review_points"])
+def test_a_signalling_nan_in_a_setting_is_refused_and_nothing_changes(instructor, session, field):
+    before = see_committed(session).scalars(select(Assignment)).one().points_possible
+
+    response = instructor.post("/links/{link}/settings", _settings_form(instructor) | {field: "sNaN"})
+
+    assert response.status_code == 400 and "Not a valid decimal value." in page_text(response)
+    assert see_committed(session).scalars(select(Assignment)).one().points_possible == before
+
+
+# Ids are 32-bit in the database: a larger one in an address or a form is no row of the tool, not a database error.
+TOO_BIG = str(2**64)
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("POST", "/links/{link}/extensions/{id}/withdraw"),
+    ("GET", "/links/{link}/reviews/{id}"),
+    ("POST", "/links/{link}/reviews/{id}"),
+    ("GET", "/links/{link}/files/{id}"),
+    ("GET", "/links/{link}/students/{id}/work"),
+    ("POST", "/links/{link}/grades/{id}/override"),
+    ("POST", "/links/{link}/teams/grades/{id}/factor"),
+    ("POST", "/links/{link}/flags/{id}/resolve"),
+    ("GET", "/links/{link}/hand-ins/{id}/status"),
+    ("POST", "/links/{link}/feedback/{id}/rating"),
+    ("POST", "/links/{link}/grades/postings/{id}/retry"),
+    ("POST", "/links/{link}/allocation/reviews/{id}/remove"),
+    ("POST", "/links/{link}/submissions/{id}/staff-review"),
+])
+def test_an_id_in_the_address_beyond_what_the_database_holds_is_not_found(instructor, method, path):
+    address = path.replace("{id}", TOO_BIG)
+
+    response = instructor.get(address) if method == "GET" else instructor.post(address, {"reason": "x"})
+
+    assert response.status_code == 404, (address, response.status_code)
+    assert instructor.get(path.replace("{id}", str(2**31 - 1))).status_code in (404, 405)
+
+
+@pytest.mark.parametrize(("path", "form"), [
+    ("/links/{link}/teams/move", {"person": TOO_BIG, "team": "1"}),
+    ("/links/{link}/teams/move", {"person": "1", "team": TOO_BIG}),
+    ("/links/{link}/allocation/assign", {"reviewer": TOO_BIG, "submission": "1"}),
+    ("/links/{link}/allocation/assign", {"reviewer": "1", "submission": "-" + TOO_BIG}),
+])
+def test_an_id_in_a_staff_form_beyond_what_the_database_holds_is_refused_with_a_message(instructor, students,
+                                                                                       session, path, form):
+    _team_assignment(session)
+
+    response = instructor.post(path, form)
+
+    assert 400 <= response.status_code < 500, response.status_code
+    assert "Internal" not in page_text(response)
+
