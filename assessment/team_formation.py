@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -17,6 +18,7 @@ MAX_TEAM_SIZE = 50
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 4
 MAX_ATTRIBUTE_CHARACTERS = 100
+MAX_TEAM_NAME_CHARACTERS = 200  # as the teams table holds them
 
 
 def team_count(students: int, smallest: int, largest: int) -> int:
@@ -103,6 +105,14 @@ def read_team_csv(text: str, roster: Mapping[str, Hashable]) -> list[CsvTeam]:
         key = f"line {line}"
         if not team:
             problems[key] = N_("Line %(line)s: the team is missing.", line=line)
+            continue
+        if len(team) > MAX_TEAM_NAME_CHARACTERS:
+            # Cut to fit, two long names could become one, and the database refuses a team name twice.
+            problems[key] = N_("Line %(line)s: keep the team's name to at most %(max)s characters.", line=line,
+                               max=MAX_TEAM_NAME_CHARACTERS)
+            continue
+        if any(unicodedata.category(character) == "Cc" for character in team):
+            problems[key] = N_("Line %(line)s: the team's name holds control characters; type it again.", line=line)
             continue
         first_line.setdefault(team, line)
         members.setdefault(team, [])

@@ -209,3 +209,33 @@ def test_an_id_in_a_staff_form_beyond_what_the_database_holds_is_refused_with_a_
     assert 400 <= response.status_code < 500, response.status_code
     assert "Internal" not in page_text(response)
 
+
+
+def test_a_team_csv_with_a_name_over_200_characters_or_control_characters_is_refused_naming_the_lines(
+        instructor, students, session):
+    _team_assignment(session)
+    long_name = "T" * 200
+    text = (f"team,student\n{long_name}A,student-1\n{long_name}A,student-2\n{long_name}B,student-3\n"
+            f"{long_name}B,student-4\n")
+
+    too_long = _file(instructor, "/links/{link}/teams/import", "file", text.encode())
+    controls = _file(instructor, "/links/{link}/teams/import", "file",
+                     b"team,student\nRed\x00,student-1\nRed\x00,student-2\nBlue\x1b,student-3\nBlue\x1b,student-4\n")
+
+    assert too_long.status_code == 400, too_long.status_code
+    assert "Line 2: keep the team's name to at most 200 characters." in page_text(too_long)
+    assert "Line 4: keep the team's name to at most 200 characters." in page_text(too_long)
+    assert controls.status_code == 400, controls.status_code
+    assert "Line 2: the team's name holds control characters; type it again." in page_text(controls)
+    assert see_committed(session).scalars(select(Team)).all() == []
+
+
+def test_a_team_csv_with_a_name_of_exactly_200_characters_is_accepted(instructor, students, session):
+    _team_assignment(session)
+    name = "T" * 200
+
+    response = _file(instructor, "/links/{link}/teams/import", "file",
+                     f"team,student\n{name},student-1\n{name},student-2\n".encode())
+
+    assert response.status_code == 200, response.status_code
+    assert [team.name for team in see_committed(session).scalars(select(Team))] == [name]
