@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from assessment.models import Assignment, Extension, Person, Team
+from assessment.models import Assignment, Course, Extension, Person, ResourceLink, Team
 from tests.support.rows import see_committed
+from tests.support.tokens import CLAIM, genuine_launch, sign_token
 from tests.support.visitor import Visitor, page_text
 from tests.web.conftest import LEVELS, RANGE
 from tests.web.test_assignment_settings import _settings_form
@@ -239,3 +240,23 @@ def test_a_team_csv_with_a_name_of_exactly_200_characters_is_accepted(instructor
 
     assert response.status_code == 200, response.status_code
     assert [team.name for team in see_committed(session).scalars(select(Team))] == [name]
+
+
+def test_a_launch_whose_names_and_titles_hold_control_characters_or_run_long_lands_with_them_cleaned(
+        lms, instructor, session):
+    pending, claims, header = genuine_launch(lms, "student-1")
+    claims |= {"name": "Amara\x00 Okafor\x1b", "given_name": "Am\x00ara", "family_name": "Oka\x07for",
+               "email": "amara.okafor@example.edu\x00"}
+    claims[CLAIM + "context"] |= {"label": "L\x00" + "l" * 300, "title": "C\x00" + "c" * 2000}
+    claims[CLAIM + "resource_link"] |= {"title": "T\x00" + "t" * 2000, "description": "D\x00" + "d" * 5000}
+
+    landing = pending.post(id_token=sign_token(lms, claims, header))
+
+    assert landing.status_code == 200, landing.status_code
+    person = see_committed(session).scalars(select(Person).where(Person.subject == "student-1")).one()
+    assert (person.name, person.given_name, person.family_name, person.email) == (
+        "Amara Okafor", "Amara", "Okafor", "amara.okafor@example.edu")
+    course = see_committed(session).scalars(select(Course)).one()
+    assert (course.label, course.title) == ("L" + "l" * 254, "C" + "c" * 1023)
+    link = see_committed(session).scalars(select(ResourceLink)).one()
+    assert (link.title, link.description) == ("T" + "t" * 1023, "D" + "d" * 4095)
