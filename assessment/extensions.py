@@ -3,8 +3,6 @@ CSV file, and the LMS's own date for a student is kept."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
+from assessment.csv_input import csv_rows
 from assessment.errors import InvalidInput, NotFound
 from assessment.messages import N_
 from assessment.models import Assignment, CourseRole, Enrollment, Extension, Person, Team
@@ -73,11 +72,14 @@ def import_extensions(session: Session, assignment_id: int, text: str, staff_id:
     Columns: student (the e-mail or LMS user id), step (submission, calibration or review), extra_hours or until
     (ISO 8601; without a zone, in the assignment's), reason."""
     assignment = get_assignment(session, assignment_id)
-    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    lines = csv_rows(text)
+    # Spreadsheets write headers as people typed them ("Student", " Step"); blank lines keep their number.
+    header = [cell.strip().lower() for cell in lines[0]] if lines else []
+    rows = [(number, dict(zip(header, line, strict=False))) for number, line in enumerate(lines[1:], start=2)
+            if any(cell.strip() for cell in line)]
     if not rows:
         raise InvalidInput({"file": N_("The file has no lines of extensions under its header.")})
-    missing = [column for column in ("student", "step") if column not in rows[0]]
-    if missing or not {"extra_hours", "until"} & set(rows[0].keys()):
+    if "student" not in header or "step" not in header or not {"extra_hours", "until"} & set(header):
         raise InvalidInput({"file": N_("The first line must name the columns: student, step, extra_hours or until, "
                                        "reason.")})
     if len(rows) > MAX_CSV_LINES:
@@ -86,10 +88,17 @@ def import_extensions(session: Session, assignment_id: int, text: str, staff_id:
     roster = set(students.values())  # read once: a line's student is checked against it, not the database
     requests: list[ExtensionRequest] = []
     problems: dict[str, str] = {}
-    for number, row in enumerate(rows, start=2):  # line 1 is the header
+    first_line: dict[tuple[int | None, Step], int] = {}
+    for number, row in rows:
         request, problem = _request_from(assignment, students, row)
         if request is not None:
             problem = next(iter(_problems(session, assignment, request, roster).values()), None)
+        if request is not None and problem is None:
+            # A second line for the same student and step would silently replace the first: staff choose.
+            first = first_line.setdefault((request.person_id, request.step), number)
+            if first != number:
+                problem = N_("this student's %(step)s already has an extension on line %(first)s; keep one line.",
+                             step=STEP_NAMES[request.step], first=first)
         if problem is not None:
             problems[f"line {number}"] = N_("Line %(line)s: %(problem)s", line=number, problem=problem)
         elif request is not None:
@@ -193,7 +202,7 @@ def _students_by_key(session: Session, assignment: Assignment) -> dict[str, int]
 
 
 def _request_from(assignment: Assignment, students: dict[str, int],
-                  row: dict[str, str | None]) -> tuple[ExtensionRequest | None, str | None]:
+                  row: dict[str, str]) -> tuple[ExtensionRequest | None, str | None]:
     """A line of the file as a request, or what is wrong with it."""
     student = (row.get("student") or "").strip()
     if student.lower() not in students:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import random
+import unicodedata
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from assessment.csv_input import csv_rows
 from assessment.errors import InvalidInput
 from assessment.messages import N_
 
@@ -18,6 +18,7 @@ MAX_TEAM_SIZE = 50
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 4
 MAX_ATTRIBUTE_CHARACTERS = 100
+MAX_TEAM_NAME_CHARACTERS = 200  # as the teams table holds them
 
 
 def team_count(students: int, smallest: int, largest: int) -> int:
@@ -84,7 +85,7 @@ def read_team_csv(text: str, roster: Mapping[str, Hashable]) -> list[CsvTeam]:
     `roster` maps each way of naming a student of the course (lower case) to the student. Every problem is
     reported with its line, all at once (InvalidInput, one entry per line): unknown students, a student in two
     teams, a line without a team, empty teams and teams of one."""
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    rows = csv_rows(text)
     if not rows:
         raise InvalidInput({"file": N_("The file is empty. Upload a CSV with a team column and a student column.")})
     header = [cell.strip().lower() for cell in rows[0]]
@@ -104,6 +105,14 @@ def read_team_csv(text: str, roster: Mapping[str, Hashable]) -> list[CsvTeam]:
         key = f"line {line}"
         if not team:
             problems[key] = N_("Line %(line)s: the team is missing.", line=line)
+            continue
+        if len(team) > MAX_TEAM_NAME_CHARACTERS:
+            # Cut to fit, two long names could become one, and the database refuses a team name twice.
+            problems[key] = N_("Line %(line)s: keep the team's name to at most %(max)s characters.", line=line,
+                               max=MAX_TEAM_NAME_CHARACTERS)
+            continue
+        if any(unicodedata.category(character) == "Cc" for character in team):
+            problems[key] = N_("Line %(line)s: the team's name holds control characters; type it again.", line=line)
             continue
         first_line.setdefault(team, line)
         members.setdefault(team, [])
@@ -141,7 +150,7 @@ def read_attribute_csv(text: str, roster: Mapping[str, PersonId]) -> dict[Person
 
     `roster` as for `read_team_csv`. Every problem is reported with its line, all at once (InvalidInput): an unknown
     student, a student listed twice, a line without a value, a value too long, a line of more than two columns."""
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    rows = csv_rows(text, "attribute_file")
     start = 2 if rows and _cell(rows[0], 0).lower() == "student" else 1
     problems: dict[str, str] = {}
     values: dict[PersonId, str] = {}

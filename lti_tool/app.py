@@ -33,7 +33,7 @@ from lti_tool.database import db, init_database
 from lti_tool.file_store import file_storage
 from lti_tool.framing import FrameAncestorsCache, registered_frame_ancestors
 from lti_tool.i18n import init_i18n, translate, translate_problems
-from lti_tool.input_guard import refuse_control_characters
+from lti_tool.input_guard import RowIdConverter, refuse_control_characters
 from lti_tool.installation.views import init_installation
 from lti_tool.key_vault import UndecryptableKey
 from lti_tool.launch.errors import LaunchRejected
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     init_sentry(settings)
     app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added: each reads it when added
     policy = cookie_policy(settings)
     app.config.update(
         SECRET_KEY=settings.secret_key,

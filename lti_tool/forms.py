@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_translations, gettext
@@ -12,7 +13,6 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    DecimalField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -21,6 +21,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms import DecimalField as WTFormsDecimalField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -44,6 +45,7 @@ from assessment.uploads import KNOWN_KINDS
 from lti_tool.i18n import lazy_translate, reader_region
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers in the database (as RowIdConverter knows)
 INSTRUCTIONS_MARKDOWN, INSTRUCTIONS_HTML = "markdown", "html"
 MAX_INSTRUCTIONS_CHARACTERS = 50_000
 ANONYMITY_CHOICES = [
@@ -91,6 +93,17 @@ def required() -> InputRequired:
 
 def at_most(length: int) -> Length:
     return Length(max=length, message=_l("Field cannot be longer than %(max)d characters."))
+
+
+class DecimalField(WTFormsDecimalField):
+    """A decimal number that is finite: "sNaN", which Python's decimal reads and then fails to compare, and "NaN"
+    or "Infinity", which no setting means, are refused as unreadable like any other text."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
 
 
 def between(low: float, high: float) -> NumberRange:
@@ -403,8 +416,10 @@ class SubmissionForm(TranslatedForm):
 
 
 def whole_number(raw: str | None) -> int:
-    """A posted whole number, or 0 for anything else (the use case then refuses it with its own message)."""
+    """A posted whole number, or 0 for anything else (the use case then refuses it with its own message), and for a
+    number no row id can be: the database would refuse to compare it with an id."""
     try:
-        return int(raw or "")
+        number = int(raw or "")
     except ValueError:
         return 0
+    return number if abs(number) <= MAX_ROW_ID else 0

@@ -1,4 +1,5 @@
-"""Refuse query parameters and form fields holding NUL or other control characters, before any view sees them."""
+"""Refuse input before any view sees it: query parameters and form fields holding NUL or other control characters,
+and ids in addresses beyond what the database holds."""
 
 from __future__ import annotations
 
@@ -9,10 +10,20 @@ from flask import request
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter, Map
 
 # C0 controls (NUL among them), DEL and C1 controls: no one types them, and the database or a parser chokes on
 # some (PostgreSQL refuses NUL in text). Tab and line breaks are ordinary text in multi-line fields.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in routes: at most the largest 32-bit id, so a larger number is a 404 like any id of no row, rather
+    than a number PostgreSQL refuses to compare with an id (a 500)."""
+
+    def __init__(self, url_map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002 - Werkzeug's names
+                 max: int | None = 2**31 - 1, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 def refuse_control_characters() -> None:

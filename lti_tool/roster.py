@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,16 @@ ACTIVE = "Active"
 CANVAS_SCOPE_MISSING = "canvas_scope_missing"
 # What a roster entry may tell about a person besides their id.
 PERSON_FIELDS = ("name", "given_name", "family_name", "email")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tabs and line breaks become spaces below
+
+
+def lms_text(value: object, limit: int = 255) -> str | None:
+    """A name, address or title the LMS sent, as kept: without control characters (PostgreSQL refuses NUL, and no
+    one's name holds one), trimmed and capped at `limit` characters, its column's size; None when it is no text or
+    nothing is left."""
+    if not isinstance(value, str):
+        return None
+    return " ".join(_CONTROL.sub("", value).split())[:limit] or None
 
 
 @dataclass(frozen=True)
@@ -48,8 +59,7 @@ def apply_roster(session: Session, course: Course, members: Iterable[dict[str, A
         role = course_role(roles, learner_assistants_are_staff=assistants_are_staff)
         if role is None:
             continue  # mentors, observers and guests are no part of the course's work, as at launch
-        details = {field: value.strip()[:255] for field in PERSON_FIELDS
-                   if isinstance(value := member.get(field), str) and value.strip()}
+        details = {field: value for field in PERSON_FIELDS if (value := lms_text(member.get(field)))}
         listed[str(subject)] = (role, roles, details)
 
     # Another sync (or a launch) may add the same people at this moment: insert or keep theirs.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
@@ -104,6 +105,9 @@ def _enrolment_problem(entered: dict[str, str]) -> str | None:
         return "Give the student's given and family names."
     if any(len(value) > MAX_FIELD for value in entered.values()):
         return f"Names and the e-mail address are at most {MAX_FIELD} characters."
+    if any(unicodedata.category(character) == "Cc" for value in entered.values() for character in value):
+        # They would reach the tool in every launch and roster of the student.
+        return "Names and the e-mail address cannot hold control characters; type them again."
     local, at, domain = entered["email"].partition("@")
     if not (local and at and "." in domain) or any(character.isspace() for character in entered["email"]):
         return "Give an e-mail address such as name@example.edu."

@@ -25,6 +25,7 @@ from lti_tool.launch.registration import (
 from lti_tool.launch.replay import consume_nonce
 from lti_tool.launch.roles import course_role
 from lti_tool.registry import Deployment, Platform
+from lti_tool.roster import lms_text
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -132,9 +133,9 @@ def _person(session: Session, person: Person, claims: dict[str, Any]) -> Person:
     session.add(person)
     # Platforms may withhold personal data; keep what an earlier launch told us rather than erase it.
     for field in ("name", "given_name", "family_name", "email"):
-        value = claims.get(field)
-        if isinstance(value, str) and value.strip():
-            setattr(person, field, value.strip()[:255])
+        value = lms_text(claims.get(field))
+        if value:
+            setattr(person, field, value)
     # Reminders are written in the language of the person's latest launch that named one.
     person.locale = launch_locale(claims.get(PRESENTATION_CLAIM)) or person.locale
     return person
@@ -142,8 +143,8 @@ def _person(session: Session, person: Person, claims: dict[str, Any]) -> Person:
 
 def _course(session: Session, course: Course, context: dict[str, Any], link_claim: dict[str, Any]) -> Course:
     session.add(course)
-    course.label = context.get("label") or course.label
-    course.title = context.get("title") or course.title or link_claim.get("title")
+    course.label = lms_text(context.get("label")) or course.label
+    course.title = lms_text(context.get("title"), 1024) or course.title or lms_text(link_claim.get("title"), 1024)
     return course
 
 
@@ -175,8 +176,8 @@ def _resource_link(session: Session, link: ResourceLink, deployment: Deployment,
     link_claim = claim_object(claims, "resource_link")
     session.add(link)
     link.deployment_id = deployment.id
-    link.title = link_claim.get("title") or link.title
-    link.description = link_claim.get("description") or link.description
+    link.title = lms_text(link_claim.get("title"), 1024) or link.title
+    link.description = lms_text(link_claim.get("description"), 4096) or link.description
     # Workers post grades and read rosters later, without a request: keep the service claims.
     link.ags_claim = claims.get(AGS_CLAIM) or link.ags_claim
     link.nrps_claim = claims.get(NRPS_CLAIM) or link.nrps_claim

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug import Response
-from wtforms import BooleanField, DecimalField, IntegerField, RadioField, SelectChoice, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import Optional
 
 from assessment.contribution import FactorPolicy, FixedFactor, Penalty
@@ -28,7 +28,7 @@ from assessment.teammate_ratings import (
     team_ratings,
 )
 from lti_tool.database import db
-from lti_tool.forms import ActionForm, TranslatedForm, required
+from lti_tool.forms import ActionForm, DecimalField, TranslatedForm, required
 from lti_tool.i18n import translate
 from lti_tool.views.course import LaunchView, launched_view, staff_view
 from lti_tool.views.form_errors import show_problems

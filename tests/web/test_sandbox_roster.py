@@ -65,3 +65,18 @@ def test_an_enrolment_without_a_name_or_a_usable_new_address_is_refused_and_adds
 
     assert refused.status_code == 400 and problem in unescape(refused.get_data(as_text=True))
     assert len(sandbox.extensions[EXTENSION_KEY].course.learners) == 6
+
+
+@pytest.mark.parametrize(("given", "family", "email"), [
+    ("Gr\x00ace", "Hopper", "grace.hopper@example.edu"),
+    ("Grace", "Hop\x1bper", "grace.hopper@example.edu"),
+    ("Grace", "Hopper", "grace.hopper@example.edu\x7f"),
+])
+def test_an_enrolment_with_control_characters_is_refused_and_adds_nobody(sandbox, given, family, email):
+    client = sandbox.test_client()
+
+    refused = _enrol(client, given, family, email)
+
+    assert refused.status_code == 400
+    assert "Names and the e-mail address cannot hold control characters" in unescape(refused.get_data(as_text=True))
+    assert len(sandbox.extensions[EXTENSION_KEY].course.learners) == 6
