@@ -108,7 +108,7 @@ test: lint translations $(AXE) $(PDFJS_PACKAGE)/package.json
 # edit at a time and runs tests/unit against each change; a change no test notices is a gap in the tests. Prints
 # each module's score and the surviving mutants not judged equivalent in tests/mutation/equivalents.toml.
 # `make mutation MODULES=assessment/rubric.py` for one module; MUTATION_CHILDREN test processes at a time.
-MUTATION_MODULES := allocation anonymity assignment_settings calibration contribution coverage errors grading messages \
+MUTATION_MODULES := aggregation allocation anonymity assignment_settings calibration contribution coverage errors grading messages \
 	personal_dates phases reading reminders reviewer_warnings rich_text rubric score_explanation score_progress \
 	student_progress team_formation teammate_evaluation teammate_warnings triage visibility write_rules
 MODULES ?= $(addprefix assessment/,$(addsuffix .py,$(MUTATION_MODULES)))

@@ -102,13 +102,13 @@ class AssignmentSettings:
             problems["title"] = N_("Keep the title under 200 characters.")
         if self.timezone not in available_timezones():
             problems["timezone"] = N_("Choose a time zone from the list, such as Europe/Paris or America/Chicago.")
-        if not (math.isfinite(self.points_possible) and 0 < self.points_possible <= MAX_POINTS):
+        if not (_is_number(self.points_possible) and 0 < self.points_possible <= MAX_POINTS):
             problems["points_possible"] = N_("Points possible must be more than 0 and at most %(max)s.", max=MAX_POINTS)
-        if not 1 <= self.reviews_per_submission <= MAX_REVIEWS:
+        if not (_is_whole(self.reviews_per_submission) and 1 <= self.reviews_per_submission <= MAX_REVIEWS):
             problems["reviews_per_submission"] = N_("Each submission needs between 1 and %(max)s reviews.", max=MAX_REVIEWS)
-        if not 1 <= self.reviews_per_student <= MAX_REVIEWS:
+        if not (_is_whole(self.reviews_per_student) and 1 <= self.reviews_per_student <= MAX_REVIEWS):
             problems["reviews_per_student"] = N_("Each student must do between 1 and %(max)s reviews.", max=MAX_REVIEWS)
-        if not (math.isfinite(self.submission_weight) and 0 <= self.submission_weight <= 100):
+        if not (_is_number(self.submission_weight) and 0 <= self.submission_weight <= 100):
             problems["submission_weight"] = N_("The weight of the submission grade is a percentage from 0 to 100.")
         if self.aggregation not in AGGREGATION_METHODS:
             problems["aggregation"] = N_("Choose one of the listed ways to combine peer scores.")
@@ -118,17 +118,18 @@ class AssignmentSettings:
                 problems["file_types"] = N_("Choose at least one file type, or accept text only.")
             elif unknown:
                 problems["file_types"] = N_("Unknown file types: %(types)s.", types=", ".join(unknown))
-            if not 1 <= self.max_file_mb <= MAX_FILE_MB:
+            if not (_is_whole(self.max_file_mb) and 1 <= self.max_file_mb <= MAX_FILE_MB):
                 problems["max_file_mb"] = N_("The size limit is between 1 and %(max)s MB.", max=MAX_FILE_MB)
-        if self.review_strictness not in STRICTNESS_LEVELS:
+        if not (_is_whole(self.review_strictness) and self.review_strictness in STRICTNESS_LEVELS):
             problems["review_strictness"] = N_("Strictness is 1 (lax), 3, 5, 7 or 9 (strict).")
-        if not 1 <= self.lease_hours <= 24 * 14:
+        if not (_is_whole(self.lease_hours) and 1 <= self.lease_hours <= 24 * 14):
             problems["lease_hours"] = N_("A reviewer keeps a review for between 1 hour and 14 days.")
         # Against the points possible only when those are valid: a bad total is its own problem, not the bonus's.
-        if not (math.isfinite(self.bonus_review_points) and self.bonus_review_points >= 0) or (
+        if not (_is_number(self.bonus_review_points) and self.bonus_review_points >= 0) or (
                 "points_possible" not in problems and self.bonus_review_points > self.points_possible):
             problems["bonus_review_points"] = N_("A bonus review adds between 0 and the points possible.")
-        if self.flexible_grading_days is not None and not 0 <= self.flexible_grading_days <= MAX_FLEXIBLE_DAYS:
+        days = self.flexible_grading_days
+        if days is not None and not (_is_whole(days) and 0 <= days <= MAX_FLEXIBLE_DAYS):
             problems["flexible_grading_days"] = N_("Grade short work between 0 and %(max)s days after the review "
                                                    "deadline, or leave it empty.", max=MAX_FLEXIBLE_DAYS)
         problems.update({f"calibration_{key}": text for key, text in self.calibration.problems().items()})
@@ -142,6 +143,15 @@ class AssignmentSettings:
         problems = self.problems()
         if problems:
             raise InvalidInput(problems)
+
+
+# True and False are ints to Python, but a tick box is neither a number of points nor a count.
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # How much each anonymity hides; once reviewing has started it may only rise, since people reviewed and were reviewed

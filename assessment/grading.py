@@ -61,11 +61,12 @@ class SubmissionWindow:
     def check(self, now: datetime) -> Lateness:
         """How late a hand-in at `now` is; raises PhaseClosed when work cannot be handed in at all."""
         # 1. Before the window opens nothing is accepted.
-        # 2. Up to and including the deadline, work is on time.
-        # 3. After it, only a policy that accepts late work, and only up to and including `late_until`.
+        # 2. Before the deadline, work is on time. A deadline is the first instant after its step, as each phase ends
+        #    where the next begins (reviewing may open at that very instant): work at the deadline itself is late.
+        # 3. From the deadline on, only a policy that accepts late work, and only before `late_until`.
         if now < self.opens:
             raise PhaseClosed(N_("Submissions are not open yet; they open on %(opens)s.", opens=self.opens))
-        if now <= self.due:
+        if now < self.due:
             return Lateness.on_time()
         if not self.policy.accept_late:
             raise PhaseClosed(N_(
@@ -73,7 +74,7 @@ class SubmissionWindow:
                 "Ask your instructor if you need an extension.",
                 due=self.due,
             ))
-        if self.policy.late_until is None or now > self.policy.late_until:
+        if self.policy.late_until is None or now >= self.policy.late_until:
             closed = self.policy.late_until or self.due
             raise PhaseClosed(N_("Late submissions closed on %(closed)s. Ask your instructor if you need an extension.",
                                  closed=closed))
@@ -82,12 +83,13 @@ class SubmissionWindow:
 
 
 def days_late(submitted_at: datetime, due: datetime) -> int:
-    """Started 24-hour periods after the deadline: one second late is one day, 24 h and one second are two."""
+    """Started 24-hour periods from the deadline: the deadline itself and up to 24 h after it are one day, 24 h and
+    a microsecond two; before the deadline, none."""
     late_by = submitted_at - due
-    if late_by <= timedelta(0):
+    if late_by < timedelta(0):
         return 0
     whole, rest = divmod(late_by, DAY)
-    return whole + (1 if rest else 0)
+    return max(1, whole + (1 if rest else 0))
 
 
 def apply_late_penalty(score: float, penalty: float) -> float:

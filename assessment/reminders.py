@@ -97,7 +97,9 @@ def parse_hours(text: str) -> tuple[int, ...]:
 
 
 def normalised_hours(hours: Sequence[int]) -> tuple[int, ...]:
-    if len(hours) > MAX_REMINDERS or any(not 1 <= h <= MAX_REMINDER_HOURS for h in hours):
+    # A tick box (True == 1) or a fraction of an hour is not a number of hours.
+    if len(hours) > MAX_REMINDERS or any(isinstance(h, bool) or not isinstance(h, int) or not 1 <= h <= MAX_REMINDER_HOURS
+                                         for h in hours):
         raise ValueError(REMINDER_HOURS_PROBLEM)
     return tuple(sorted(set(hours), reverse=True))
 

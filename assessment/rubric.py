@@ -122,7 +122,7 @@ class Rubric:
 
     def score(self, selections: Mapping[str, float], points_possible: float) -> float:
         """The weighted total on the assignment's points: each criterion counts by its weight, as a fraction of its span."""
-        if not (math.isfinite(points_possible) and points_possible >= 0):
+        if not (_is_number(points_possible) and points_possible >= 0):
             raise ValueError(f"points_possible must be a finite number >= 0, not {points_possible!r}")
         self.validate()
         problems: dict[str, str] = {}

@@ -185,7 +185,8 @@ def _future(moment: datetime | None, now: datetime) -> datetime | None:
 # The hand-in step:
 # 1. Handed in: done (noting lateness).
 # 2. Open while the phase takes work and the dates accept it: up to the deadline, then in the late window; after the
-#    submission phase, only when the late policy accepts late work (rule 2 of assessment/write_rules.py).
+#    submission phase, only when the late policy accepts late work (rule 2 of assessment/write_rules.py). Each date
+#    is the first instant after what it closes, as in assessment/grading.py's SubmissionWindow.
 # 3. Before the window opens: upcoming. After it closes (or once the phase moved past hand-in): missed.
 def _submit_step(s: Situation) -> Step:
     dates = s.dates
@@ -195,9 +196,9 @@ def _submit_step(s: Situation) -> Step:
         return Step(StepKind.SUBMIT, StepState.UPCOMING, opens=_future(dates.submission_opens, s.now))
     # Past the submission phase only late work is taken, so only where the policy gives a late window.
     if s.phase is Phase.SUBMISSION or (s.phase in HAND_IN_PHASES and dates.late_until is not None):
-        if s.now <= dates.submission_due:
+        if s.now < dates.submission_due:
             return Step(StepKind.SUBMIT, StepState.CURRENT, due=dates.submission_due)
-        if dates.late_until is not None and s.now <= dates.late_until:
+        if dates.late_until is not None and s.now < dates.late_until:
             return Step(StepKind.SUBMIT, StepState.CURRENT, due=dates.late_until, note=Note.LATE_WINDOW)
     return Step(StepKind.SUBMIT, StepState.MISSED, due=dates.late_until or dates.submission_due)
 

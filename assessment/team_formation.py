@@ -26,7 +26,9 @@ def team_count(students: int, smallest: int, largest: int) -> int:
 
     With t teams dealt in turn, sizes are floor(n/t) and ceil(n/t); the fewest t with ceil(n/t) <= largest
     works exactly when floor(n/t) >= smallest still holds."""
-    if not 1 <= smallest <= largest <= MAX_TEAM_SIZE:
+    # A tick box (True == 1) or half a person is not a team size.
+    whole = all(isinstance(size, int) and not isinstance(size, bool) for size in (smallest, largest))
+    if not (whole and 1 <= smallest <= largest <= MAX_TEAM_SIZE):
         raise InvalidInput({"sizes": N_("Team sizes run from a smallest to a largest size, between 1 and %(max)s.",
                                         max=MAX_TEAM_SIZE)})
     if students == 0:

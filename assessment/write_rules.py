@@ -17,8 +17,9 @@ from assessment.phases import HAND_IN_PHASES, PHASE_NAMES, Phase
 # 1. Handing in a version: in the submission phase, within the dates' window (late work as the late policy allows).
 # 2. In the calibration and review phases only late work is taken, and only when the late policy accepts it and its
 #    dates still allow; once grading starts (or in setup) nothing is handed in, whatever the dates say. A student with
-#    an extension works to their own dates (assessment.personal_dates): their phase, their deadline (work up to it
-#    is on time, whatever phase the class is in) and their late window, counted from their own deadline.
+#    an extension works to their own dates (assessment.personal_dates): their phase, their deadline (work before it
+#    is on time, whatever phase the class is in) and their late window, counted from their own deadline. Every
+#    deadline is the first instant after its step, as each phase ends where the next begins.
 # 3. Peer reviews and self-assessments (drafts and submissions, first or edited) are written in the review phase only.
 # 4. Staff assessments are written in any phase but setup: staff settle doubtful grades after reviewing closes.
 # 5. A review is written only while it is the reviewer's: assigned under an unexpired lease, or submitted by them;
@@ -52,9 +53,9 @@ def hand_in_lateness(assignment: Assignment, now: datetime, dates: PersonalDates
     policy = dates.late_policy if dates is not None else assignment.late_policy
     if phase is Phase.SETUP:
         raise PhaseClosed(N_("Submissions are not open yet."))
-    # Up to and including their own deadline, an extended student hands in whatever phase they are in (at that very
-    # instant their own reviewing may have closed, as the class's closes at its review deadline).
-    within_own_date = dates is not None and dates.extended and now <= due
+    # Before their own deadline, an extended student hands in whatever phase they are in (their own reviewing may
+    # close at that very deadline, as the class's closes at its review deadline).
+    within_own_date = dates is not None and dates.extended and now < due
     if not within_own_date and (phase not in HAND_IN_PHASES
                                 or (phase is not Phase.SUBMISSION and not assignment.accept_late)):
         raise PhaseClosed(N_(

@@ -38,6 +38,7 @@ from tests.support.statements import statements_sent
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
+MICRO = timedelta(microseconds=1)
 
 
 @pytest.fixture
@@ -82,28 +83,28 @@ def test_without_an_extension_work_after_the_deadline_is_refused(session, deps):
         _hand_in(session, cohort, late, deps, NOW)
 
 
-def test_an_extended_student_hands_in_on_time_up_to_their_own_date_while_the_class_reviews(session, deps):
+def test_an_extended_student_hands_in_on_time_before_their_own_date_while_the_class_reviews(session, deps):
     cohort, late, staff = _class(session)
     _extend(session, cohort, late, staff, until=NOW + 2 * DAY)
     overview = student_overview(session, session.get(Assignment, cohort.assignment_id), late, NOW)
     assert overview.hand_in is not None and not overview.hand_in.is_late
-    version = _hand_in(session, cohort, late, deps, NOW + 2 * DAY)
+    version = _hand_in(session, cohort, late, deps, NOW + 2 * DAY - MICRO)
     assert (version.is_late, version.late_penalty) == (False, 0.0)
 
 
-def test_after_their_own_date_an_extended_student_is_refused_without_a_late_policy(session, deps):
+def test_from_their_own_date_an_extended_student_is_refused_without_a_late_policy(session, deps):
     cohort, late, staff = _class(session)
     _extend(session, cohort, late, staff, until=NOW + 2 * DAY)
     with pytest.raises(PhaseClosed):
-        _hand_in(session, cohort, late, deps, NOW + 2 * DAY + SECOND)
+        _hand_in(session, cohort, late, deps, NOW + 2 * DAY)
 
 
 def test_the_late_penalty_counts_from_the_students_own_date(session, deps):
     cohort, late, staff = _class(session, accept_late=True)
     _extend(session, cohort, late, staff, extra=timedelta(hours=36))  # own date: NOW + 12 h
-    on_time = _hand_in(session, cohort, late, deps, NOW + timedelta(hours=12))
+    on_time = _hand_in(session, cohort, late, deps, NOW + timedelta(hours=12) - MICRO)
     assert (on_time.is_late, on_time.late_penalty) == (False, 0.0)
-    version = _hand_in(session, cohort, late, deps, NOW + timedelta(hours=12) + SECOND)
+    version = _hand_in(session, cohort, late, deps, NOW + timedelta(hours=12))
     assert (version.is_late, version.late_penalty) == (True, pytest.approx(0.1))  # one started day, not two
 
 
@@ -138,7 +139,7 @@ def test_the_class_is_graded_and_released_without_a_student_whose_extension_runs
     session.commit()
     assert graded == posted == set(cohort.student_ids) - {late}
     # The release moved the class to released; the extended student still hands in within their date.
-    _hand_in(session, cohort, late, deps, NOW + 3 * DAY)
+    _hand_in(session, cohort, late, deps, NOW + 3 * DAY - MICRO)
     after = NOW + 3 * DAY + SECOND
     run_grading(session, cohort.assignment_id, after)
     second = release_grades(session, cohort.assignment_id, after)

@@ -261,3 +261,45 @@ def test_changes_reviews_do_not_depend_on_are_free_and_several_locked_ones_are_a
     assert locked_changes(SETTINGS, free) == {}
     assert locked_changes(SETTINGS, several) == {"reviews_per_student": REVIEW_RULES_LOCKED,
                                                  "anonymity": ANONYMITY_LOCKED}
+
+
+# A tick box is not a number (True == 1 to Python), and a count of reviews, megabytes, hours or days is whole.
+@pytest.mark.parametrize(("changes", "problems"), [
+    ({"points_possible": True}, {"points_possible": POINTS}),
+    ({"points_possible": 1}, {}),
+    ({"submission_weight": True}, {"submission_weight": WEIGHT}),
+    ({"submission_weight": False}, {"submission_weight": WEIGHT}),
+    ({"submission_weight": 1}, {}),
+    ({"submission_weight": math.inf}, {"submission_weight": WEIGHT}),
+    ({"bonus_review_points": True}, {"bonus_review_points": BONUS}),
+    ({"bonus_review_points": False}, {"bonus_review_points": BONUS}),
+    ({"bonus_review_points": 1}, {}),
+    ({"reviews_per_submission": True}, {"reviews_per_submission": PER_SUBMISSION}),
+    ({"reviews_per_submission": 2.5}, {"reviews_per_submission": PER_SUBMISSION}),
+    ({"reviews_per_submission": 3.0}, {"reviews_per_submission": PER_SUBMISSION}),
+    ({"reviews_per_submission": math.nan}, {"reviews_per_submission": PER_SUBMISSION}),
+    ({"reviews_per_submission": 3}, {}),
+    ({"reviews_per_student": True}, {"reviews_per_student": PER_STUDENT}),
+    ({"reviews_per_student": 2.5}, {"reviews_per_student": PER_STUDENT}),
+    ({"reviews_per_student": math.inf}, {"reviews_per_student": PER_STUDENT}),
+    ({"reviews_per_student": 2}, {}),
+    ({"max_file_mb": True}, {"max_file_mb": SIZE}),
+    ({"max_file_mb": 20.5}, {"max_file_mb": SIZE}),
+    ({"max_file_mb": 21}, {}),
+    ({"review_strictness": True}, {"review_strictness": STRICTNESS}),
+    ({"review_strictness": 5.0}, {"review_strictness": STRICTNESS}),
+    ({"review_strictness": 3}, {}),
+    ({"lease_hours": True}, {"lease_hours": LEASE}),
+    ({"lease_hours": 23.5}, {"lease_hours": LEASE}),
+    ({"lease_hours": 23}, {}),
+    ({"flexible_grading_days": True}, {"flexible_grading_days": FLEXIBLE}),
+    ({"flexible_grading_days": False}, {"flexible_grading_days": FLEXIBLE}),
+    ({"flexible_grading_days": 1.5}, {"flexible_grading_days": FLEXIBLE}),
+    ({"flexible_grading_days": 1}, {}),
+    ({"reminder_hours": (True,)}, {"reminder_hours": REMINDER_HOURS_PROBLEM}),
+    ({"reminder_hours": (6.5,)}, {"reminder_hours": REMINDER_HOURS_PROBLEM}),
+    ({"reminder_hours": (math.nan,)}, {"reminder_hours": REMINDER_HOURS_PROBLEM}),
+    ({"reminder_hours": (7,)}, {}),
+])
+def test_booleans_and_broken_numbers_are_refused_where_a_number_or_a_whole_number_is_set(changes, problems):
+    assert replace(SETTINGS, **changes).problems() == problems

@@ -11,6 +11,7 @@ OPENS = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 DUE = datetime(2026, 3, 8, 23, 59, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 DAY = timedelta(days=1)
+MICRO = timedelta(microseconds=1)
 
 
 def window(accept_late=True, late_until=DUE + 3 * DAY, penalty_per_day=10.0) -> SubmissionWindow:
@@ -19,7 +20,8 @@ def window(accept_late=True, late_until=DUE + 3 * DAY, penalty_per_day=10.0) -> 
 
 @pytest.mark.parametrize(("submitted_at", "days"), [
     (DUE - DAY, 0),
-    (DUE, 0),
+    (DUE - MICRO, 0),
+    (DUE, 1),  # the deadline itself starts the first day
     (DUE + timedelta(microseconds=1), 1),
     (DUE + SECOND, 1),
     (DUE + DAY, 1),
@@ -31,9 +33,19 @@ def test_days_late_counts_started_24_hour_periods(submitted_at, days):
     assert days_late(submitted_at, DUE) == days
 
 
-def test_work_handed_in_by_the_deadline_is_on_time():
+def test_work_handed_in_before_the_deadline_is_on_time_and_at_the_deadline_is_late():
+    # The deadline is the first instant after the submission step, as every phase ends where the next begins.
     assert window().check(OPENS) == Lateness(is_late=False, days_late=0, penalty=0.0)
-    assert window().check(DUE) == Lateness(is_late=False, days_late=0, penalty=0.0)
+    assert window().check(DUE - MICRO) == Lateness(is_late=False, days_late=0, penalty=0.0)
+    assert window().check(DUE) == Lateness(is_late=True, days_late=1, penalty=pytest.approx(0.1))
+    assert window().check(DUE + MICRO) == Lateness(is_late=True, days_late=1, penalty=pytest.approx(0.1))
+
+
+@pytest.mark.parametrize("moment", [DUE, DUE + MICRO])
+def test_work_at_or_after_the_deadline_is_refused_without_late_work(moment):
+    assert window(accept_late=False).check(DUE - MICRO).is_late is False
+    with pytest.raises(PhaseClosed, match="The deadline passed on 8 March 2026 at 23:59 UTC"):
+        window(accept_late=False).check(moment)
 
 
 def test_one_second_late_costs_one_day_of_penalty():
@@ -68,10 +80,11 @@ def test_late_work_is_refused_when_the_policy_does_not_accept_it():
     )
 
 
-def test_late_work_is_accepted_up_to_and_including_the_last_late_moment():
-    assert window().check(DUE + 3 * DAY).days_late == 3
+@pytest.mark.parametrize("moment", [DUE + 3 * DAY, DUE + 3 * DAY + MICRO])
+def test_late_work_is_accepted_until_the_late_limit_and_refused_from_it(moment):
+    assert window().check(DUE + 3 * DAY - MICRO).days_late == 3
     with pytest.raises(PhaseClosed, match="Late submissions closed on 11 March 2026 at 23:59 UTC"):
-        window().check(DUE + 3 * DAY + SECOND)
+        window().check(moment)
 
 
 def test_a_policy_refusing_late_work_needs_nothing_else():

@@ -563,3 +563,11 @@ def test_a_document_that_is_not_a_rubric_puts_its_problem_on_the_criteria(docume
     with pytest.raises(InvalidInput) as raised:
         Rubric.from_dict(document)
     assert raised.value.problems == {"criteria": message}
+
+
+def test_points_possible_given_as_a_tick_box_are_refused_and_one_point_is_scored():
+    rubric = Rubric((range_criterion(),))
+    assert rubric.score({"c2": 10}, 1) == 1
+    for points in (True, False):
+        with pytest.raises(ValueError, match=f"points_possible must be a finite number >= 0, not {points}"):
+            rubric.score({"c2": 10}, points)

@@ -26,6 +26,7 @@ from assessment.student_progress import (
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+MICRO = timedelta(microseconds=1)
 DATES = Dates(
     submission_opens=NOW - 5 * DAY, submission_due=NOW + 2 * DAY, late_until=None,
     calibration_opens=None, calibration_due=None,
@@ -437,12 +438,20 @@ def test_an_assignment_without_calibration_has_no_calibration_step():
     (Phase.SUBMISSION, NOW - 5 * DAY - timedelta(seconds=1), None,
      Step(StepKind.SUBMIT, StepState.UPCOMING, opens=NOW - 5 * DAY)),
     (Phase.SUBMISSION, NOW - 5 * DAY, None, Step(StepKind.SUBMIT, StepState.CURRENT, due=NOW + 2 * DAY)),
-    (Phase.SUBMISSION, NOW + 2 * DAY, None, Step(StepKind.SUBMIT, StepState.CURRENT, due=NOW + 2 * DAY)),
-    (Phase.SUBMISSION, NOW + 2 * DAY + timedelta(seconds=1), None,
-     Step(StepKind.SUBMIT, StepState.MISSED, due=NOW + 2 * DAY)),
-    (Phase.SUBMISSION, NOW + 3 * DAY, NOW + 3 * DAY,
+    # A deadline is the first instant after its step: work is on time before it, late work taken before the limit.
+    (Phase.SUBMISSION, NOW + 2 * DAY - MICRO, None, Step(StepKind.SUBMIT, StepState.CURRENT, due=NOW + 2 * DAY)),
+    (Phase.SUBMISSION, NOW + 2 * DAY, None, Step(StepKind.SUBMIT, StepState.MISSED, due=NOW + 2 * DAY)),
+    (Phase.SUBMISSION, NOW + 2 * DAY + MICRO, None, Step(StepKind.SUBMIT, StepState.MISSED, due=NOW + 2 * DAY)),
+    (Phase.SUBMISSION, NOW + 2 * DAY - MICRO, NOW + 3 * DAY,
+     Step(StepKind.SUBMIT, StepState.CURRENT, due=NOW + 2 * DAY)),
+    (Phase.SUBMISSION, NOW + 2 * DAY, NOW + 3 * DAY,
      Step(StepKind.SUBMIT, StepState.CURRENT, due=NOW + 3 * DAY, note=Note.LATE_WINDOW)),
-    (Phase.SUBMISSION, NOW + 3 * DAY + timedelta(seconds=1), NOW + 3 * DAY,
+    (Phase.REVIEW, NOW + 2 * DAY, NOW + 3 * DAY,
+     Step(StepKind.SUBMIT, StepState.CURRENT, due=NOW + 3 * DAY, note=Note.LATE_WINDOW)),
+    (Phase.SUBMISSION, NOW + 3 * DAY - MICRO, NOW + 3 * DAY,
+     Step(StepKind.SUBMIT, StepState.CURRENT, due=NOW + 3 * DAY, note=Note.LATE_WINDOW)),
+    (Phase.SUBMISSION, NOW + 3 * DAY, NOW + 3 * DAY, Step(StepKind.SUBMIT, StepState.MISSED, due=NOW + 3 * DAY)),
+    (Phase.SUBMISSION, NOW + 3 * DAY + MICRO, NOW + 3 * DAY,
      Step(StepKind.SUBMIT, StepState.MISSED, due=NOW + 3 * DAY)),
     (Phase.GRADING, NOW + 2 * DAY + timedelta(seconds=1), NOW + 3 * DAY,
      Step(StepKind.SUBMIT, StepState.MISSED, due=NOW + 3 * DAY)),  # grading takes no late work, window or not

@@ -241,3 +241,11 @@ def test_a_csv_without_the_columns_or_without_teams_is_told_what_to_upload(text,
     refusal = _refusal(read_team_csv, text, ROSTER)
     assert refusal.problems == {"file": problem}
     assert refusal.problems["file"].template == problem
+
+
+@pytest.mark.parametrize(("smallest", "largest"), [(True, 3), (2, True), (2.5, 3), (2, 3.5), (2, float("nan")),
+                                                   (2, float("inf"))])
+def test_sizes_that_are_not_whole_numbers_are_refused_with_the_limits(smallest, largest):
+    refusal = _refusal(team_count, 6, smallest, largest)
+    assert refusal.problems == {"sizes": "Team sizes run from a smallest to a largest size, between 1 and 50."}
+    assert team_count(6, 2, 3) == 2

@@ -8,7 +8,7 @@ import pytest
 
 from assessment.assignment_settings import default_settings
 from assessment.errors import PhaseClosed
-from assessment.grading import LatePolicy
+from assessment.grading import Lateness, LatePolicy
 from assessment.models import Assignment, Review, ReviewKind, ReviewStatus
 from assessment.personal_dates import Grant, Step, personal_dates
 from assessment.phases import Phase
@@ -74,6 +74,7 @@ DUE = datetime(2026, 3, 9, 23, 59, tzinfo=UTC)
 REVIEW_DUE = DUE + timedelta(days=7)
 RELEASE = DUE + timedelta(days=8)
 SECOND = timedelta(seconds=1)
+MICRO = timedelta(microseconds=1)
 
 
 def _late_assignment(late_until: datetime | None = None) -> Assignment:
@@ -121,13 +122,50 @@ def test_late_work_is_taken_in_the_review_phase_when_the_policy_accepts_it_and_n
                             "if you need an extension.")
 
 
-def test_an_extended_student_hands_in_on_time_up_to_their_own_deadline_whatever_the_class_phase():
+@pytest.mark.parametrize("moment", [RELEASE, RELEASE + MICRO])
+def test_an_extended_student_hands_in_on_time_before_their_own_deadline_whatever_the_class_phase(moment):
     assignment, dates = _extended(RELEASE)
-    on_time = hand_in_lateness(assignment, RELEASE, dates)
+    on_time = hand_in_lateness(assignment, RELEASE - MICRO, dates)
     assert (on_time.is_late, on_time.days_late) == (False, 0)
-    refusal = _closed(hand_in_lateness, assignment, RELEASE + SECOND, dates)
+    refusal = _closed(hand_in_lateness, assignment, moment, dates)
     assert str(refusal) == ("The assignment is in its released phase and no longer accepts work. Ask your instructor "
                             "if you need an extension.")
+
+
+# The default dates open reviewing at the submission deadline: that instant is the review phase's, and work is on
+# time only before it, as the phase rule says (a hand-in at the deadline is late work, where the policy takes it).
+@pytest.mark.parametrize("moment", [DUE, DUE + MICRO])
+def test_with_the_default_dates_work_is_on_time_before_the_deadline_and_refused_from_it(moment):
+    assert hand_in_lateness(_assignment(None), DUE - MICRO) == Lateness(is_late=False, days_late=0, penalty=0.0)
+    refusal = _closed(hand_in_lateness, _assignment(None), moment)
+    assert str(refusal) == ("The assignment is in its review phase and no longer accepts work. Ask your instructor if "
+                            "you need an extension.")
+
+
+@pytest.mark.parametrize("moment", [DUE, DUE + MICRO])
+def test_with_the_default_dates_and_late_work_a_hand_in_from_the_deadline_on_is_one_day_late(moment):
+    assert hand_in_lateness(_late_assignment(), DUE - MICRO).is_late is False
+    late = hand_in_lateness(_late_assignment(), moment)
+    assert (late.is_late, late.days_late, late.penalty) == (True, 1, pytest.approx(0.1))
+
+
+@pytest.mark.parametrize("moment", [DUE, DUE + MICRO])
+def test_where_reviewing_opens_later_a_hand_in_at_the_deadline_is_late_in_the_submission_phase(moment):
+    assignment = _assignment(None)
+    assignment.review_opens = DUE + timedelta(days=1)
+    assert assignment.phase_at(moment) is Phase.SUBMISSION
+    assert hand_in_lateness(assignment, DUE - MICRO).is_late is False
+    with pytest.raises(PhaseClosed, match="The deadline passed on 9 March 2026 at 23:59 UTC"):
+        hand_in_lateness(assignment, moment)
+
+
+@pytest.mark.parametrize("moment", [REVIEW_DUE, REVIEW_DUE + MICRO])
+def test_late_work_is_taken_until_the_late_limit_and_refused_from_it(moment):
+    assignment = _late_assignment(late_until=REVIEW_DUE - timedelta(days=1))
+    limit = assignment.late_until
+    assert hand_in_lateness(assignment, limit - MICRO).days_late == 6
+    with pytest.raises(PhaseClosed, match="Late submissions closed on 15 March 2026 at 23:59 UTC"):
+        hand_in_lateness(assignment, moment - timedelta(days=1))
 
 
 def test_an_extended_students_late_work_follows_their_own_late_window():
