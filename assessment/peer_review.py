@@ -22,6 +22,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     update,
@@ -278,6 +279,11 @@ def lease_end(now: datetime, lease_hours: int, review_due: datetime) -> datetime
 # models: building and loading cost more CPU than the database takes to run them, on the busiest path of the
 # review phase (many reviewers asking at once).
 
+# Their LIMIT is written in the SQL, not sent as a parameter: PostgreSQL reuses the plan of a prepared statement only
+# when that plan looks as cheap as a fresh one, and a LIMIT it cannot see makes it look dear, so each claim was
+# planned afresh (more database time than running it).
+ONE = literal_column("1", Integer)
+
 
 @functools.cache
 def _standing_statement() -> Executable:
@@ -290,7 +296,7 @@ def _standing_statement() -> Executable:
     mine = (review.assignment_id == assignment.id, review.reviewer_id == reviewer, review.kind == ReviewKind.PEER)
     assigned = review.status == ReviewStatus.ASSIGNED
     held = (select().where(*mine, assigned, or_(review.lease_expires_at.is_(None), review.lease_expires_at > now))
-            .order_by(review.assigned_at, review.id).limit(1))
+            .order_by(review.assigned_at, review.id).limit(ONE))
     return select(
         assignment.submission_opens, assignment.submission_due, assignment.calibration_opens,
         assignment.calibration_due, assignment.review_opens, assignment.review_due, assignment.results_release,
@@ -360,7 +366,7 @@ def _claim_statement(within_quota: bool) -> ReturningUpdate[int]:
                               candidate.c),
                *([candidate.c.review_load < k] if within_quota else []))
         .order_by(candidate.c.review_load, candidate.c.created_at, candidate.c.id)
-        .limit(1)
+        .limit(ONE)
         .with_for_update(skip_locked=True, of=candidate)
         .scalar_subquery()
     )
@@ -374,7 +380,7 @@ def _latest_version(submission: ColumnElement[int]) -> ScalarSelect[int]:
     """The submission's latest version: what a review handed out now assesses."""
     versions = Base.metadata.tables["submission_versions"]
     return (select(versions.c.id).where(versions.c.submission_id == submission)
-            .order_by(versions.c.number.desc()).limit(1).scalar_subquery())
+            .order_by(versions.c.number.desc()).limit(ONE).scalar_subquery())
 
 
 def _new_review(submission: ColumnElement[int], beyond_quota: ColumnElement[bool]) -> dict[str, Any]:

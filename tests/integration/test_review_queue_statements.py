@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select, update
+import pytest
+from sqlalchemy import Engine, select, text, update
 
 from assessment.models import Review, ReviewStatus, Submission, SubmissionVersion
-from assessment.peer_review import ReviewerContext, request_review
+from assessment.peer_review import (
+    ReviewerContext,
+    _claim_and_review_statement,
+    _standing_statement,
+    request_review,
+)
 from tests.support.cohort import create_cohort
 from tests.support.statements import statements_sent
 
@@ -79,3 +85,27 @@ def test_asking_again_while_holding_a_review_serves_it_with_one_statement(engine
         again = request_review(session, asking, datetime.now(UTC))
     assert again == first
     assert len(sent) == 1
+
+
+def test_the_queue_statements_write_their_limit_so_postgresql_can_plan_them_once(engine):
+    # A LIMIT sent as a parameter makes PostgreSQL plan each claim afresh (its plan for any LIMIT looks dear).
+    for statement in (_standing_statement(), _claim_and_review_statement(True), _claim_and_review_statement(False)):
+        sql = str(statement.compile(dialect=engine.dialect))
+        assert sql.count("LIMIT 1") == sql.count("LIMIT") > 0, sql
+
+
+def test_postgresql_reuses_one_plan_for_the_claim_of_every_request(engine, session):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("plans of prepared statements are PostgreSQL's")
+    # Large enough, with its statistics, for the planner to weigh a LIMIT it cannot see as it does in a real class.
+    cohort = create_cohort(session, 2000, reviews_per_submission=2, reviews_per_student=2)
+    session.execute(text("ANALYZE"))
+    session.commit()
+    connection = session.connection()  # one connection throughout: prepared statements are per connection
+    for reviewer in cohort.student_ids[:12]:
+        request_review(session, ReviewerContext(cohort.assignment_id, reviewer, True), datetime.now(UTC))
+    plans = connection.exec_driver_sql(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE starts_with(statement, 'WITH claimed AS')").one()
+    session.rollback()
+    # psycopg prepares a statement on its sixth run; PostgreSQL then tries five custom plans before its generic one.
+    assert plans == (2, 5)
