@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from assessment.db import rows_changed
-from assessment.models import Assignment, CourseRole, Enrollment, Grade, Person, StoredAdvice, Submission
+from assessment.models import Assignment, CourseRole, Enrollment, Grade, Person, StoredAdvice, Submission, Team
 from assessment.reviewer_warnings import (
     Exchange,
     FlatScoring,
@@ -24,6 +24,8 @@ from assessment.reviewer_warnings import (
     reviewer_warnings,
 )
 from assessment.score_explanation import ScoreExplanation, from_stored
+from assessment.team_reviews import reviewing_teams, reviews_by_team
+from assessment.team_work import current_members
 from assessment.triage import grading_priorities
 from assessment.warning_dismissals import Dismissal, dismissals
 
@@ -94,7 +96,22 @@ def grading_advice(session: Session, assignment: Assignment, names: Mapping[int,
                      for person in session.scalars(select(Person).where(Person.id.in_(missing))))
     suggestions = [Suggestion(person, known.get(person, ""), submission, error, informs)
                    for person, submission, error, informs in grade_first]
+    if reviews_by_team(assignment):
+        known.update(_team_labels(session, assignment, found.reviewers))
     return GradingAdvice(found.open(dismissed.keys()), known, suggestions, found.dismissed(dismissed.keys()), dismissed)
+
+
+def _team_labels(session: Session, assignment: Assignment, reviewers: Collection[Hashable]) -> dict[int, str]:
+    """Where each team writes one review, a warning names the team, with its members in the course now (staff only):
+    by the person id it is kept under."""
+    teams = reviewing_teams(session, assignment.id)
+    standing_for = {person: team for team, person in teams.shown_as.items() if person in reviewers}
+    if not standing_for:
+        return {}
+    names = dict(session.execute(select(Team.id, Team.name).where(Team.id.in_(standing_for.values()))).all())
+    members = current_members(session, assignment)
+    return {person: f"{names[team]} ({', '.join(member.display_name for member in members[team])})"
+            if members.get(team) else names[team] for person, team in standing_for.items()}
 
 
 def keep_grading_advice(session: Session, assignment: Assignment, now: datetime,
@@ -158,12 +175,25 @@ def advice_document(session: Session, assignment: Assignment,
             settled.add(author)
     scale = (0.0, float(assignment.points_possible))
     # Explanations are kept by author, so each "submission" here is its author's person id.
-    found = reviewer_warnings(judged_reviews(explanations, scale=scale), {author: author for author in explanations},
-                              scale_width=scale[1])
+    judged = judged_reviews(explanations, scale=scale)
+    authors: dict[int, Hashable] = {author: author for author in explanations}
+    teams = reviewing_teams(session, assignment.id) if reviews_by_team(assignment) else None
+    if teams is not None:
+        # Where each team writes one review, the team is the reviewer (team_reviews' rule 1): its reviews are judged
+        # together, whichever member took each, and its work is its own in a reciprocal pair.
+        judged = [replace(review, reviewer=teams.reviewer(review.reviewer)) for review in judged]
+        authors.update((author, teams.shown_as.get(team, author)) for author, team in session.execute(
+            select(Submission.author_id, Submission.team_id)
+            .where(Submission.assignment_id == assignment.id, Submission.team_id.is_not(None))).all()
+            if team is not None)
+    found = reviewer_warnings(judged, authors, scale_width=scale[1])
     dismissed = dismissals(session, assignment.id)
     warnings = found.open(dismissed.keys())
+    warned = warnings.reviewers
+    if teams is not None:  # every member's reviews of a team warned of
+        warned = warned | {member for member in teams.team_of if teams.reviewer(member) in warned}
     # A dismissed warning no longer makes its reviewer's other work count double (assessment.warning_dismissals).
-    ranked = [p for p in grading_priorities(explanations, stds, warned=warnings.reviewers)
+    ranked = [p for p in grading_priorities(explanations, stds, warned=warned)
               if p.submission not in settled]
     count = min(MAX_SUGGESTED, math.ceil(STAFF_SHARE * len(ranked)))
     # Every warning found is kept, dismissed or not: a dismissal or its undoing shows at once, and the ranking

@@ -16,6 +16,7 @@ The rules of a team's reviews (the assignment's `reviews_by_team`, in a team ass
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -171,6 +172,35 @@ def saves_of(session: Session, assignment_id: int) -> dict[int, list[ReviewSave]
             .order_by(ReviewSave.saved_at, ReviewSave.id)):
         saves.setdefault(save.review_id, []).append(save)
     return saves
+
+
+@dataclass(frozen=True)
+class ReviewingTeams:
+    """Who wrote the team reviews of an assignment, for judging each team as one reviewer (reviewer warnings)."""
+
+    team_of: dict[int, int]  # member who took a team review -> their team
+    shown_as: dict[int, int]  # team -> the member who took its first review: the person id a warning is kept under
+
+    def reviewer(self, member: Hashable) -> Hashable:
+        """The person id that stands for the member's team (the member themself outside a team review)."""
+        team = self.team_of.get(member) if isinstance(member, int) else None
+        return member if team is None else self.shown_as[team]
+
+
+def reviewing_teams(session: Session, assignment_id: int) -> ReviewingTeams:
+    """Rule 1 read back: each member who took a team review, their team, and the member standing for each team (the
+    taker of its first review: a review row stays, so the choice never moves and a dismissal keeps holding)."""
+    team_of: dict[int, int] = {}
+    shown_as: dict[int, int] = {}
+    for member, team in session.execute(
+            select(Review.reviewer_id, Review.reviewing_team_id)
+            .where(Review.assignment_id == assignment_id, Review.kind == ReviewKind.PEER,
+                   Review.reviewing_team_id.is_not(None))
+            .order_by(Review.id)).all():
+        if team is not None:  # as the statement says: a type checker cannot tell
+            team_of[member] = team
+            shown_as.setdefault(team, member)
+    return ReviewingTeams(team_of, shown_as)
 
 
 def team_credit(reviewer_id: int, reviewing_team_id: int | None) -> int | tuple[str, int]:

@@ -269,3 +269,19 @@ def test_a_student_whose_extension_ends_after_a_run_that_graded_nobody_is_graded
     assert len(runs) == 2
     session.expire_all()
     assert len(session.scalars(select(Grade)).all()) == 1
+
+
+def test_a_grade_changed_by_staff_after_an_extension_ended_does_not_pass_for_the_grading_it_owes(
+        session, database_url, tmp_path):
+    assignment_id, students = _graded_at_the_deadline_without_an_extended_student(session, -timedelta(minutes=1))
+    # Staff set a member's contribution factor a moment ago: their grade is written again (its computed_at), but the
+    # extended student's grade, owed since their extension ended, was not computed.
+    session.scalars(select(Grade)).one().computed_at = datetime.now(UTC)
+    session.commit()
+    celery = make_celery(Settings.from_env({"PEERLTI_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET,
+                                            "DATABASE_URL": database_url}))
+
+    assert celery.tasks["peerlti.grade_due_assignments"].delay().get() == 1
+    celery.close()
+    session.expire_all()
+    assert sorted(session.scalars(select(Grade.person_id).where(Grade.assignment_id == assignment_id))) == students

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from assessment.errors import NotFound, NothingToReview, PhaseClosed, SettingsLocked
+from assessment.grading_advice import grading_advice
 from assessment.grading_run import run_grading
 from assessment.models import (
     Assignment,
@@ -38,10 +39,12 @@ from assessment.personal_dates import Step
 from assessment.phases import Phase
 from assessment.progress import student_rows
 from assessment.review_coverage import coverage_report
+from assessment.reviewer_warnings import RECIPROCAL
 from assessment.services import HandIn, SubmissionDeps, submit, update_settings
 from assessment.storage import LocalDirectoryStorage
 from assessment.team_reviews import saves_of
 from assessment.team_work import make_teams, teams_overview
+from assessment.warning_dismissals import WarningChoice, dismiss_warning
 from tests.support.cohort import CRITERION, VALID_SELECTIONS, create_cohort
 
 NOW = datetime.now(UTC)
@@ -421,3 +424,63 @@ def test_static_allocation_gives_no_reviews_to_a_team_whose_members_all_left_the
     team = session.scalar(select(Submission.team_id).where(Submission.author_id.in_(teams[0])))
     assert session.scalars(select(Review).where(Review.reviewing_team_id == team)).all() == []
     assert count == 8  # its work is still reviewed: 4 works, k = 2, by the 3 teams that remain
+
+
+def test_a_team_whose_reviews_were_split_between_its_members_is_warned_of_as_one_reviewer(session, deps):
+    cohort, teams = _class_in_review(session, deps, students=8, per_team=3)
+    # Four teams each review the three others' work; the first team gives full marks to all, the others none. Its
+    # first member takes two of its reviews, the second one: neither alone reaches the 3 reviews a warning needs.
+    takers = {0: [teams[0][0], teams[0][0], teams[0][1]]}
+    first_reviews = []
+    for turn in range(3):
+        for index, members in enumerate(teams):
+            member = takers.get(index, members)[turn % len(takers.get(index, members))]
+            handed = _ask(session, cohort.assignment_id, member)
+            score = 2.0 if index == 0 else 0.0
+            save_review(session, handed.id, member, ReviewInput({CRITERION: score}, {}, submit=True), NOW)
+            session.commit()
+            if turn == 0 and index == 0:
+                first_reviews.append(handed.id)
+    _phase(session, cohort.assignment_id, Phase.GRADING)
+    run_grading(session, cohort.assignment_id, NOW)
+    session.commit()
+
+    advice = grading_advice(session, session.get(Assignment, cohort.assignment_id))
+
+    [warning] = advice.warnings.one_sided
+    assert warning.lenient and warning.reviews == 3 and warning.same_side == 3
+    # Shown as the team, with its members (staff may see names); stored under the member who took its first review.
+    assert warning.reviewer == session.get(Review, first_reviews[0]).reviewer_id
+    team = teams_overview(session, cohort.assignment_id).teams[0]
+    label = advice.name(warning.reviewer)
+    assert label.startswith(f"{team.team.name} (") and all(person.display_name in label for person in team.members)
+
+
+def test_two_teams_that_gave_each_other_high_marks_are_one_reciprocal_pair_staff_can_dismiss(session, deps):
+    cohort, teams = _class_in_review(session, deps, students=8, per_team=3)
+    team_ids = [session.scalar(select(Submission.team_id).where(Submission.author_id.in_(members)))
+                for members in teams]
+    # The first two teams' second members (not those who handed the work in) take all their team's reviews and give
+    # full marks to the other team's work only; every other review gives none.
+    friends = {team_ids[0]: team_ids[1], team_ids[1]: team_ids[0]}
+    for _ in range(3):
+        for index, members in enumerate(teams):
+            member = members[1] if index < 2 else members[_ % 2]
+            handed = _ask(session, cohort.assignment_id, member)
+            reviewed = session.get(Submission, handed.submission_id).team_id
+            score = 2.0 if friends.get(team_ids[index]) == reviewed else 0.0
+            save_review(session, handed.id, member, ReviewInput({CRITERION: score}, {}, submit=True), NOW)
+            session.commit()
+    _phase(session, cohort.assignment_id, Phase.GRADING)
+    run_grading(session, cohort.assignment_id, NOW)
+    session.commit()
+    assignment = session.get(Assignment, cohort.assignment_id)
+
+    [clique] = grading_advice(session, assignment).warnings.reciprocal
+    assert sorted(clique.members) == sorted([teams[0][1], teams[1][1]])  # each team, by the member standing for it
+    assert all(exchange.score == 10 and exchange.consensus == 0 for exchange in clique.exchanges)
+
+    dismiss_warning(session, cohort.assignment_id, WarningChoice(clique.members, RECIPROCAL), teams[2][0], NOW)
+    session.commit()
+    advice = grading_advice(session, assignment)
+    assert len(advice.warnings.reciprocal) == 0 and len(advice.dismissed.reciprocal) == 1

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from assessment.models import Assignment, Review, ReviewStatus, Team
+from assessment.models import Assignment, Enrollment, Person, Review, ReviewStatus, Team
 from tests.support.rows import see_committed
 from tests.support.visitor import Visitor, page_text
 from tests.web.conftest import LEVELS
@@ -183,3 +183,21 @@ def test_the_choice_is_saved_from_the_settings_page_before_reviewing(lms, instru
 
     assert response.status_code == 200 and "Settings saved." in page_text(response)
     assert see_committed(session).scalars(select(Assignment)).one().reviews_by_team is True
+
+
+def test_a_static_allocation_gives_the_teams_review_to_the_member_still_in_the_course(teams_in_review, instructor,
+                                                                                      session):
+    # Amara, who handed in Red's work, has left the course; Ben stays.
+    amara = see_committed(session).scalar(select(Person.id).where(Person.email == "amara.okafor@example.edu"))
+    session.execute(delete(Enrollment).where(Enrollment.person_id == amara))
+    session.execute(update(Assignment).values(allocation_mode="static"))
+    session.commit()
+
+    assert instructor.post("/links/{link}/allocation/static", {}).status_code == 200
+
+    table = page_text(instructor.get("/links/{link}/allocation"))
+    assert "Red, taken by Ben Carter" in table and "taken by Amara Okafor" not in table
+    home = page_text(teams_in_review["student-2"].get("/links/{link}"))
+    assert "0 of 1 review done" in home
+    review_id = _review_id(teams_in_review["student-2"].post("/links/{link}/reviews/next", {}))
+    assert "Blue essay." in page_text(teams_in_review["student-2"].get(f"/links/{{link}}/reviews/{review_id}"))
