@@ -28,14 +28,17 @@ def test_a_class_whose_median_miss_is_the_models_keeps_its_level():
 
 # Reviewers whose scores vary less than the work they reviewed.
 
-def test_a_reviewers_spread_shortfall_is_how_far_their_reviews_spread_less_than_the_work():
+def test_a_reviewers_shortfall_is_how_far_their_reviews_spread_less_than_the_work():
     # Works fitted at 5, 7 and 9 (sum of squares 8): reviews 7, 7, 7 fall short by all of it; 6, 7, 8 (sum of squares 2)
     # by (sqrt 8 - sqrt 2)^2 = 2; 4, 7, 10 spread more, so not at all.
     work = np.array([0, 1, 2] * 3)
     reviewer = np.repeat([0, 1, 2], 3)
     given = np.array([7.0, 7, 7, 6, 7, 8, 4, 7, 10])
-    shortfall = aggregation._spread_shortfall(given, np.array([5.0, 7, 9]), work, reviewer, 3)
-    assert shortfall == pytest.approx([8.0, 2.0, 0.0], abs=1e-12)
+    count = np.bincount(reviewer).astype(float)
+    assert aggregation._sums_of_squares(given, reviewer, count) == pytest.approx([0.0, 2.0, 18.0], abs=1e-12)
+    work_spread = aggregation._sums_of_squares(np.array([5.0, 7, 9])[work], reviewer, count)
+    assert work_spread == pytest.approx([8.0] * 3, abs=1e-12)
+    assert aggregation._shortfall(work_spread, np.array([0.0, 2.0, 18.0])) == pytest.approx([8.0, 2.0, 0.0], abs=1e-12)
 
 
 def _class_with_constant_reviewers(seed: int) -> tuple[list[PeerScore], np.ndarray]:
