@@ -14,6 +14,7 @@ from sqlalchemy import Text, TypeDecorator, and_, case, cast, func, select, type
 from sqlalchemy.orm import Session, aliased
 
 from assessment.calibration import CalibrationStatus, ExampleRecord, calibration_status
+from assessment.db import column_rows
 from assessment.grading import days_late, still_in_doubt
 from assessment.late_arrivals import arrived_late
 from assessment.messages import message_from_document
@@ -205,7 +206,7 @@ def student_rows(session: Session, assignment: Assignment, now: datetime,
     """Every student of the course with their work, calibration, reviews and grade, in class-list order: from columns
     only (no models are loaded: a class of ten thousand would spend most of the page building them). A caller that
     already read the calibration examples (`calibration_example_ids`) passes them as `example_ids`."""
-    found = session.execute(_students_query(assignment, now)).all()
+    found = column_rows(session, _students_query(assignment, now))
     # The grades apart: sorting the students with their grades' documents would take the sort out of memory.
     columns = {column: getattr(Grade, column) for column in GRADE_STATE_COLUMNS}
     # A grade's explanation is read here only to tell whether it changed since its release: the grades of a class not
@@ -214,8 +215,8 @@ def student_rows(session: Session, assignment: Assignment, now: datetime,
                                         ).label("score_explanation")
     columns["contribution"] = case((Grade.released_snapshot.is_not(None), Grade.contribution)).label("contribution")
     columns["attention"] = type_coerce(cast(Grade.attention, Text), _Doubts()).label("attention")
-    grades = {grade.person_id: grade for grade in session.execute(
-        select(Grade.person_id, Grade.id.label("grade_id"), *columns.values())
+    grades = {grade.person_id: grade for grade in column_rows(
+        session, select(Grade.person_id, Grade.id.label("grade_id"), *columns.values())
         .where(Grade.assignment_id == assignment.id))}
     postings = _latest_postings(session, assignment.id)
     calibration = _calibration(session, assignment, example_ids)
@@ -422,15 +423,15 @@ def reviewer_stats(session: Session, assignment_id: int, names: Mapping[int, str
     id) spares loading the people again when the caller has them.
     """
     difference = Review.score - Grade.submission_score
-    rows = session.execute(
+    rows = column_rows(
+        session,
         select(Review.reviewer_id, func.count(), func.avg(difference), func.avg(difference * difference))
         .join(Submission, Review.submission_id == Submission.id)
         .join(Grade, and_(Grade.assignment_id == Review.assignment_id, Grade.person_id == Submission.author_id))
         .where(Review.assignment_id == assignment_id, Review.kind == ReviewKind.PEER,
                Review.status == ReviewStatus.SUBMITTED, Review.score.is_not(None), Grade.submission_score.is_not(None))
         .group_by(Review.reviewer_id)
-        .order_by(Review.reviewer_id)
-    ).all()
+        .order_by(Review.reviewer_id))
     known = dict(names or {})
     missing = [reviewer for reviewer, *_ in rows if reviewer not in known]
     if missing:  # reviewers no longer enrolled as students

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from assessment.assignment_settings import AllocationMode
 from assessment.coverage import LaterReviewers, Projection, WorkCoverage, pace_at, project
+from assessment.db import column_rows
 from assessment.models import (
     Assignment,
     CourseRole,
@@ -102,7 +103,7 @@ def coverage_report(session: Session, assignment: Assignment, now: datetime,
     """The coverage of the assignment's handed-in work at `now`, each submission at its deadline (its author's own
     while an extension runs), in three statements whatever the class's size; two when the caller already read the
     students' own dates (`dates_by_student`) and passes them as `dates`."""
-    rows = session.execute(_works_statement(assignment, now)).all()
+    rows = column_rows(session, _works_statement(assignment, now))
     # Reviewing is over at its deadline, or earlier when staff moved the phase on by hand: no peer review comes after
     # from the class; students whose extension runs go on.
     over = assignment.phase_at(now) in (Phase.GRADING, Phase.RELEASED)
@@ -210,11 +211,11 @@ def _owed(session: Session, assignment: Assignment, later: Mapping[int, datetime
     submitted = func.coalesce(done.c.done, 0)
     left = case((submitted >= quota, 0), else_=quota - submitted)  # bonus reviews beyond the quota owe nothing back
     # One row a student (not a sum): extended reviewers' share is counted apart, at their own pace.
-    owed: dict[Hashable, int] = dict(session.execute(
-        select(Enrollment.person_id, left)
+    owed: dict[Hashable, int] = dict(column_rows(
+        session, select(Enrollment.person_id, left)
         .select_from(Enrollment).outerjoin(done, done.c.reviewer_id == Enrollment.person_id)
         .where(*reviewers)
-    ).all())
+    ))
     return owed, {person: due for person, due in later.items()}
 
 

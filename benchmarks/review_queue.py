@@ -86,9 +86,8 @@ def peerlti_reviewer(url: str, cohort: Cohort, students: Students, think: float,
     timings: list[float] = []
     nothing = 0
     pause = random.Random(seed)
-    with sessions() as session:
-        session.connection()  # connecting is not part of a request
-        session.commit()
+    # Each reviewer holds one connection, as the floor's do: the session begins and commits its transactions on it.
+    with sessions.kw["bind"].connect() as connection, sessions(bind=connection) as session:
         while (student := students.take()) is not None:
             if think:
                 time.sleep(pause.uniform(0, 2 * think))  # spread out, so that reviewers do not ask in lockstep

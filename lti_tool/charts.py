@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 # Every chart is drawn in this coordinate box and scaled by the browser to the width of its container.
 WIDTH, HEIGHT = 600, 240
@@ -137,17 +138,19 @@ MAX_RADIUS = 12.0
 INDIVIDUAL_POINTS = 200
 
 
-def binned_scatter(points: Sequence[tuple[str, float, float]],
+def binned_scatter(points: Sequence[tuple[Any, float, float]],
                    group_label: Callable[[int, float, float, float, float], str], *,
-                   individually_up_to: int = INDIVIDUAL_POINTS) -> Scatter:
+                   label: Callable[[Any], str] = str, individually_up_to: int = INDIVIDUAL_POINTS) -> Scatter:
     """As `scatter` up to `individually_up_to` points; beyond, the points are gathered into a grid of cells: a cell
     holding one item shows it as it is, a cell holding several one larger dot at their mean, labelled by
-    `group_label(count, x_low, x_high, y_low, y_high)` with the cell's bounds."""
+    `group_label(count, x_low, x_high, y_low, y_high)` with the cell's bounds. Points are (item, x, y); `label(item)`
+    names an item drawn with a dot of its own, and only those: a large class's thousands of tooltips are never
+    written."""
     if len(points) <= individually_up_to:
-        return scatter(points)
+        return scatter([(label(item), x, y) for item, x, y in points])
     frame = _Frame.around(points)
     width, height = (frame.x_high - frame.x_low) / COLUMNS, frame.y_high / ROWS
-    cells: dict[tuple[int, int], list[tuple[str, float, float]]] = {}
+    cells: dict[tuple[int, int], list[tuple[Any, float, float]]] = {}
     for point in points:
         _, x, y = point
         column = min(COLUMNS - 1, max(0, int((x - frame.x_low) // width)))
@@ -156,16 +159,16 @@ def binned_scatter(points: Sequence[tuple[str, float, float]],
     drawn = []
     for (column, row), members in sorted(cells.items()):
         if len(members) == 1:
-            name, x, y = members[0]
-            drawn.append(Point(name, x, y, frame.x_of(x), frame.y_of(y)))
+            item, x, y = members[0]
+            drawn.append(Point(label(item), x, y, frame.x_of(x), frame.y_of(y)))
             continue
         x = math.fsum(member[1] for member in members) / len(members)
         y = math.fsum(member[2] for member in members) / len(members)
         x_low, y_low = frame.x_low + column * width, row * height
-        label = group_label(len(members), x_low, x_low + width, y_low, y_low + height)
+        named = group_label(len(members), x_low, x_low + width, y_low, y_low + height)
         # The area grows with the count, up to a cap: a crowded cell must not hide its neighbours.
         radius = _round(min(MAX_RADIUS, 4.0 * math.sqrt(len(members))))
-        drawn.append(Point(label, x, y, frame.x_of(x), frame.y_of(y), len(members), radius))
+        drawn.append(Point(named, x, y, frame.x_of(x), frame.y_of(y), len(members), radius))
     return frame.chart(drawn, len(points))
 
 

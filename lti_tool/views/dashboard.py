@@ -25,6 +25,7 @@ from assessment.progress import (
     SORTS,
     Dashboard,
     GradeState,
+    ReviewerStats,
     ReviewRecord,
     StudentRow,
     arrange,
@@ -382,9 +383,10 @@ def _reviewer_chart(facts: Dashboard) -> charts.Scatter | None:
         return group % {"count": count, "low": number(low, "+"), "high": number(high, "+"), "bottom": number(bottom),
                         "top": number(top)}
     # Binned: a large class would otherwise send one dot per reviewer; every reviewer is in the reviews export.
-    return charts.binned_scatter([(tooltip % {"name": r.name, "bias": number(r.bias, "+"),
-                                              "spread": number(r.spread or 0.0)}, r.bias, r.spread or 0.0)
-                                  for r in shown], group_label)
+    def label(reviewer: ReviewerStats) -> str:
+        return tooltip % {"name": reviewer.name, "bias": number(reviewer.bias, "+"),
+                          "spread": number(reviewer.spread or 0.0)}
+    return charts.binned_scatter([(r, r.bias, r.spread or 0.0) for r in shown], group_label, label=label)
 
 
 def _calibration_chart(assignment: Assignment, facts: Dashboard) -> charts.Histogram | None:

@@ -17,6 +17,7 @@ from assessment.models import (
     CalibrationExample,
     FlagReason,
     Grade,
+    Person,
     Review,
     ReviewFlag,
     ReviewKind,
@@ -24,6 +25,7 @@ from assessment.models import (
     SubmissionVersion,
 )
 from assessment.progress import dashboard, review_records
+from assessment.review_coverage import coverage_report
 from tests.support.cohort import CRITERION
 from tests.support.graded_class import graded_cohort
 
@@ -182,3 +184,28 @@ def test_a_released_grade_whose_explanation_alone_changed_shows_as_changed_since
     assert rows[changed].grade.changed_since_release and not rows[changed].grade.released
     assert not any(row.grade.changed_since_release for person, row in rows.items() if person != changed)
     assert all(row.grade.released for person, row in rows.items() if person != changed)
+
+
+def test_the_dashboard_and_coverage_read_what_the_session_has_not_yet_flushed(session):
+    # The large queries run on the session's connection, past the ORM: they must still see the session's own writes.
+    cohort = _reviewed_cohort(session, 4)
+    assignment = session.get(Assignment, cohort.assignment_id)
+    done_before = {row.person_id: row.reviews_done for row in dashboard(session, assignment, NOW).rows}
+    first = session.get(Person, cohort.student_ids[0])
+    first.name = "Renamed Student"
+    grade = session.scalars(select(Grade).where(Grade.person_id == cohort.student_ids[1])).one()
+    grade.override_total = 7.5
+    review = session.scalars(select(Review).where(Review.reviewer_id == cohort.student_ids[2])).first()
+    review.status = ReviewStatus.ASSIGNED
+    review.lease_expires_at = NOW + timedelta(hours=1)
+
+    facts = dashboard(session, assignment, NOW)
+    rows = {row.person_id: row for row in facts.rows}
+    coverage = coverage_report(session, assignment, NOW)
+
+    assert rows[cohort.student_ids[0]].name == "Renamed Student"
+    assert rows[cohort.student_ids[1]].grade.final == 7.5 and rows[cohort.student_ids[1]].grade.overridden
+    third = cohort.student_ids[2]
+    assert (rows[third].reviews_done, rows[third].reviews_open) == (done_before[third] - 1, 1)
+    assert {work.author_id: work.name for work in coverage.works}[cohort.student_ids[0]] == "Renamed Student"
+    assert sum(work.coverage.held for work in coverage.works) == 1

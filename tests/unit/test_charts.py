@@ -115,3 +115,24 @@ def test_a_few_points_keep_a_dot_each_even_when_close():
     assert [point.label for point in chart.points] == [label for label, _, _ in points]
     binned = binned_scatter([*points, ("One more", 1.0, 2.0)], _group)
     assert len(binned.points) <= 3 and sum(point.count for point in binned.points) == INDIVIDUAL_POINTS + 1
+
+
+def test_only_the_items_drawn_alone_are_labelled_each_with_its_own_label():
+    items = [{"name": "Ann", "bias": -2.0}, *({"name": f"R{i}", "bias": 1.0 + i / 1000} for i in range(300)),
+             {"name": "Zed", "bias": 2.0}]
+    labelled = []
+
+    def label(item: dict) -> str:
+        labelled.append(item["name"])
+        return f"{item['name']} ({item['bias']:+g})"
+
+    chart = binned_scatter([(item, item["bias"], 1.0) for item in items], _group, label=label)
+
+    # A large class's thousands of tooltips are never written: only the lone dot's, once.
+    assert labelled == ["Ann", "Zed"]
+    (ann, *crowds, zed) = chart.points
+    assert (ann.label, ann.count, zed.label, zed.count) == ("Ann (-2)", 1, "Zed (+2)", 1)
+    assert sum(crowd.count for crowd in crowds) == 300
+    assert all(crowd.count > 1 and crowd.label.startswith(f"{crowd.count} between ") for crowd in crowds)
+    few = binned_scatter([(item, item["bias"], 1.0) for item in items[:3]], _group, label=label)
+    assert [point.label for point in few.points] == ["Ann (-2)", "R0 (+1)", "R1 (+1.001)"]
