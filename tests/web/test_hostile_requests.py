@@ -260,3 +260,18 @@ def test_a_launch_whose_names_and_titles_hold_control_characters_or_run_long_lan
     assert (course.label, course.title) == ("L" + "l" * 254, "C" + "c" * 1023)
     link = see_committed(session).scalars(select(ResourceLink)).one()
     assert (link.title, link.description) == ("T" + "t" * 1023, "D" + "d" * 4095)
+
+
+@pytest.mark.parametrize(("hours", "status", "minutes"), [("0.0001", 400, []), ("0.008", 400, []),
+                                                           ("0.0084", 200, [1]), ("0.0167", 200, [1])])
+def test_extra_time_kept_as_no_whole_minute_is_refused_and_one_minute_is_kept(instructor, students, session, hours,
+                                                                              status, minutes):
+    person = see_committed(session).scalar(select(Person.id).where(Person.subject == "student-1"))
+
+    response = instructor.post("/links/{link}/extensions", {"who": f"person:{person}", "step": "submission",
+                                                            "extra_hours": hours, "reason": "Illness"})
+
+    assert response.status_code == status
+    assert see_committed(session).scalars(select(Extension.extra_minutes)).all() == minutes
+    if status == 400:
+        assert "Extra time must be more than nothing." in page_text(response)
