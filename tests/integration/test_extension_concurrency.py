@@ -13,9 +13,9 @@ from assessment.db import make_session_factory
 from assessment.extensions import ExtensionRequest, grant_extension, import_extensions
 from assessment.models import Extension, Person, Team, TeamMembership
 from assessment.personal_dates import Step
+from tests.integration.test_extensions import _class
 from tests.support.concurrency import all_at_once_in_sessions, errors_among
 from tests.support.rows import see_committed
-from tests.integration.test_extensions import _class
 
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 
@@ -58,7 +58,7 @@ def test_a_teams_extension_given_at_once_is_kept_once_and_no_request_fails(sessi
 
 
 def test_a_file_of_extensions_uploaded_twice_at_once_gives_each_once_and_no_upload_fails(session, engine):
-    cohort, late, staff = _class(session)
+    cohort, _, staff = _class(session)
     subjects = session.scalars(select(Person.subject).where(Person.id.in_(cohort.student_ids))).all()
     text = "student,step,extra_hours,reason\n" + "".join(f"{subject},submission,24,Illness\n" for subject in subjects)
     factory = make_session_factory(engine)

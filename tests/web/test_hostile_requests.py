@@ -10,7 +10,7 @@ from assessment.models import Assignment, Course, Extension, Person, ResourceLin
 from tests.support.rows import see_committed
 from tests.support.tokens import CLAIM, genuine_launch, sign_token
 from tests.support.visitor import Visitor, page_text
-from tests.web.conftest import LEVELS, RANGE
+from tests.web.conftest import RANGE
 from tests.web.test_assignment_settings import _settings_form
 
 STUDENTS = ("student-1", "student-2", "student-3", "student-4")
@@ -56,7 +56,8 @@ def test_a_csv_with_a_cell_too_long_to_read_is_refused_with_a_message_and_saves_
 
 def test_an_extensions_csv_saved_by_a_spreadsheet_with_a_bom_crlf_and_capitalised_header_is_accepted(
         instructor, students, session):
-    text = "\ufeffStudent, Step ,Extra_Hours,Reason\r\nstudent-1,submission,24,Illness\r\n\r\nstudent-2,Review,12,Bereavement\r\n"
+    text = ("\ufeffStudent, Step ,Extra_Hours,Reason\r\nstudent-1,submission,24,Illness\r\n\r\n"
+            "student-2,Review,12,Bereavement\r\n")
 
     response = _file(instructor, "/links/{link}/extensions/import", "file", text.encode())
 
@@ -275,3 +276,21 @@ def test_extra_time_kept_as_no_whole_minute_is_refused_and_one_minute_is_kept(in
     assert see_committed(session).scalars(select(Extension.extra_minutes)).all() == minutes
     if status == 400:
         assert "Extra time must be more than nothing." in page_text(response)
+
+
+@pytest.mark.parametrize(("path", "field", "form"), [
+    ("/links/{link}/teams/import", "file", None),
+    ("/links/{link}/teams/make", "attribute_file", {"smallest": "2", "largest": "2"}),
+    ("/links/{link}/extensions/import", "file", None),
+])
+def test_a_csv_over_a_megabyte_is_refused_with_a_message_and_saves_nothing(instructor, students, session, path,
+                                                                         field, form):
+    _team_assignment(session)
+    data = b"team,student\n" + b"Red,student-1\n" * (1024 * 1024 // 14 + 1)
+
+    response = _file(instructor, path, field, data, form)
+
+    assert response.status_code in (400, 413), response.status_code
+    assert "Internal" not in page_text(response) and "MB" in page_text(response)
+    assert see_committed(session).scalars(select(Team)).all() == []
+    assert see_committed(session).scalars(select(Extension)).all() == []
