@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+from contextlib import suppress
 from datetime import timedelta
 
 from flask import Flask, Response, current_app, flash, make_response, redirect, render_template, request
@@ -164,10 +165,8 @@ def _register_error_pages(app: Flask) -> None:
     def database_unreachable(error: OperationalError) -> WerkzeugResponse:
         # The database stopped, restarts or refuses connections: a moment's outage, not a fault of the page.
         app.logger.error("database unreachable: %s", type(error.orig).__name__ if error.orig else error)
-        try:
+        with suppress(SQLAlchemyError):  # the connection is gone: nothing of this request's was written
             db().rollback()
-        except SQLAlchemyError:
-            pass  # the connection is gone: nothing of this request's was written
         message = gettext("peerlti cannot reach its database just now, so nothing was saved. Try again in a moment; "
                           "if this lasts, tell the tool's administrator.")
         response = make_response(render_template("error.html", status=503, message=message), 503)

@@ -6,7 +6,8 @@ import pytest
 
 from assessment.models import CourseRole
 from lti_tool.identity import SESSION_KEY
-from tests.integration.test_health import _unreachable_postgres, serve_with  # noqa: F401 - the fixture
+from tests.integration.test_health import _unreachable_postgres
+from tests.integration.test_health import serve_with as serve_with  # the fixture
 
 
 @pytest.mark.parametrize(("role", "method", "path"), [
