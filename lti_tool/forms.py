@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,7 +104,8 @@ class DecimalField(WTFormsDecimalField):
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)
-        if self.data is not None and not self.data.is_finite():
+        # Only what was read from the form is a Decimal: a field left out keeps its default, a plain number.
+        if isinstance(self.data, Decimal) and not self.data.is_finite():
             self.data = None  # the validators that follow would compare it
             raise ValueError(self.gettext("Not a valid decimal value."))
 

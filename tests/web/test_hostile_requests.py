@@ -3,10 +3,12 @@ posts after the phase moved each get a page a person can act on, and nothing is 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select, update
 
-from assessment.models import Assignment, Course, Extension, Person, ResourceLink, Team
+from assessment.models import Assignment, Course, Extension, Person, ResourceLink, Review, Team
 from tests.support.rows import see_committed
 from tests.support.tokens import CLAIM, genuine_launch, sign_token
 from tests.support.visitor import Visitor, page_text
@@ -294,3 +296,46 @@ def test_a_csv_over_a_megabyte_is_refused_with_a_message_and_saves_nothing(instr
     assert "Internal" not in page_text(response) and "MB" in page_text(response)
     assert see_committed(session).scalars(select(Team)).all() == []
     assert see_committed(session).scalars(select(Extension)).all() == []
+
+
+def _review_form(class_in_review, session):
+    reviewer = class_in_review["student-1"]
+    page = reviewer.post("/links/{link}/reviews/next")
+    review_id = int(re.search(r"/reviews/(\d+)$", page.url)[1])
+    version = re.search(r'name="version" value="(\d+)"', page.text)[1]
+    argument, style = (c.key for c in see_committed(session).scalars(select(Assignment)).one().rubric.criteria)
+    form = {f"score-{argument}": "4", f"score-{style}": "8", f"comment-{style}": "Vary the sentence length.",
+            "version": version}
+    return reviewer, review_id, form
+
+
+@pytest.mark.parametrize("action", ["submit", "draft"])
+def test_a_review_sent_twice_from_the_same_form_a_double_click_is_saved_once_and_not_called_a_conflict(
+        class_in_review, session, action):
+    reviewer, review_id, form = _review_form(class_in_review, session)
+
+    first = reviewer.post(f"/links/{{link}}/reviews/{review_id}", form | {"action": action})
+    second = reviewer.post(f"/links/{{link}}/reviews/{review_id}", form | {"action": action})
+
+    assert first.status_code == second.status_code == 200
+    said = "Review submitted. Thank you!" if action == "submit" else "Draft saved."
+    assert said in page_text(second) and "your changes were not saved" not in page_text(second)
+    review = see_committed(session).get(Review, review_id)
+    assert review.version == int(form["version"]) + 1
+    assert (review.status.value, review.comments) == (
+        "submitted" if action == "submit" else "assigned", {k.removeprefix("comment-"): v for k, v in form.items()
+                                                           if k.startswith("comment-")})
+
+
+def test_a_second_tab_sending_different_scores_from_an_old_form_is_still_a_conflict(class_in_review, session):
+    reviewer, review_id, form = _review_form(class_in_review, session)
+    reviewer.post(f"/links/{{link}}/reviews/{review_id}", form | {"action": "draft"})
+    other = {key: ("2" if key.startswith("score-") and value == "4" else value) for key, value in form.items()}
+
+    stale = reviewer.post(f"/links/{{link}}/reviews/{review_id}", other | {"action": "submit"})
+    same_but_submitting = reviewer.post(f"/links/{{link}}/reviews/{review_id}", form | {"action": "submit"})
+
+    assert stale.status_code == 409 and "your changes were not saved" in page_text(stale)
+    assert same_but_submitting.status_code == 409
+    review = see_committed(session).get(Review, review_id)
+    assert review.status.value == "assigned" and 4.0 in review.selections.values()
