@@ -17,7 +17,7 @@ from assessment.errors import InvalidInput, NotFound
 from assessment.messages import N_
 from assessment.models import Assignment, CourseRole, Enrollment, Extension, Person, Team
 from assessment.personal_dates import STEP_NAMES, Grant, Step, grant_problems
-from assessment.services import get_assignment, plain_text
+from assessment.services import plain_text
 
 MAX_REASON_CHARACTERS = 500
 MAX_CSV_LINES = 5_000
@@ -47,7 +47,7 @@ def extensions_of(session: Session, assignment_id: int) -> list[Extension]:
 
 def grant_extension(session: Session, request: ExtensionRequest, staff_id: int, now: datetime) -> Extension:
     """Give (or replace) an extension after checking it; the caller commits."""
-    assignment = get_assignment(session, request.assignment_id)
+    assignment = _locked_assignment(session, request.assignment_id)
     problems = _problems(session, assignment, request)
     if problems:
         raise InvalidInput(problems)
@@ -71,7 +71,7 @@ def import_extensions(session: Session, assignment_id: int, text: str, staff_id:
 
     Columns: student (the e-mail or LMS user id), step (submission, calibration or review), extra_hours or until
     (ISO 8601; without a zone, in the assignment's), reason."""
-    assignment = get_assignment(session, assignment_id)
+    assignment = _locked_assignment(session, assignment_id)
     lines = csv_rows(text)
     # Spreadsheets write headers as people typed them ("Student", " Step"); blank lines keep their number.
     header = [cell.strip().lower() for cell in lines[0]] if lines else []
@@ -108,6 +108,17 @@ def import_extensions(session: Session, assignment_id: int, text: str, staff_id:
     for request in requests:
         _keep(session, assignment, request, staff_id, now)
     return len(requests)
+
+
+def _locked_assignment(session: Session, assignment_id: int) -> Assignment:
+    """The assignment, its row locked until the caller commits: staff's extension writes of one assignment take turns,
+    so the same extension given at once (a double click, two tabs) replaces the other rather than meeting its row in
+    the unique index. The lock is taken before anything is read, so each sees the other's extension."""
+    assignment = session.scalars(select(Assignment).where(Assignment.id == assignment_id).with_for_update()
+                                 .execution_options(populate_existing=True)).one_or_none()
+    if assignment is None:
+        raise NotFound(N_("This assignment no longer exists."))
+    return assignment
 
 
 def lms_due_kept(session: Session, assignment_id: int, person_id: int) -> Extension | None:

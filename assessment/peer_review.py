@@ -722,6 +722,8 @@ def save_review(session: Session, review_id: int, reviewer_id: int, entry: Revie
     """
     review = _locked_review(session, review_id, reviewer_id)
     if entry.version is not None and entry.version != review.version:
+        if _saved_already(review, entry):
+            return review  # the same form sent again (a double click): what it asks is what is saved
         raise ReviewChanged(review)
     assignment = get_assignment(session, review.assignment_id)
     # The writer's own dates: a team's review is written by any member, each within their own reviewing time.
@@ -758,6 +760,16 @@ def save_review(session: Session, review_id: int, reviewer_id: int, entry: Revie
     if review.reviewing_team_id is not None:
         record_save(session, review, reviewer_id, now)
     return review
+
+
+def _saved_already(review: Review, entry: ReviewInput) -> bool:
+    """Whether saving `entry` would change nothing: the same scores and comments, and the same status (a submitted
+    review sent to be submitted again, a draft sent again as a draft)."""
+    comments = {key: plain_text(text, MAX_COMMENT_CHARACTERS + 1) for key, text in entry.comments.items()
+                if text and text.strip()}
+    submitted = review.status is ReviewStatus.SUBMITTED
+    return (dict(entry.selections) == dict(review.selections or {}) and comments == dict(review.comments or {})
+            and entry.submit == submitted)
 
 
 def my_peer_reviews(session: Session, assignment_id: int, reviewer_id: int) -> list[Review]:

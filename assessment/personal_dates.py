@@ -56,7 +56,7 @@ def grant_problems(timeline: Timeline, grant: Grant) -> dict[str, str]:
     """What to change in an extension before it is kept; empty when it can be given.
 
     1. The step must exist in this assignment (calibration only where it has that step).
-    2. Exactly one of extra time and a date; extra time is more than nothing.
+    2. Exactly one of extra time and a date; extra time is more than nothing once kept in whole minutes.
     3. The new date is after the step's class deadline (an extension never shortens a step) and no later than the
        results date (by then every grade is released).
     """
@@ -65,7 +65,7 @@ def grant_problems(timeline: Timeline, grant: Grant) -> dict[str, str]:
         return {"step": N_("This assignment has no calibration step to extend.")}
     if (grant.extra is None) == (grant.until is None):
         return {"until": N_("Give either extra time or a new date, not both.")}
-    if grant.extra is not None and grant.extra <= timedelta(0):
+    if grant.extra is not None and round(grant.extra.total_seconds() / 60) < 1:
         return {"extra": N_("Extra time must be more than nothing.")}
     if grant.until is not None and (grant.until.tzinfo is None or grant.until.utcoffset() is None):
         return {"until": N_("Give the new date with its time zone.")}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+from contextlib import suppress
 from datetime import timedelta
 
-from flask import Flask, Response, current_app, flash, redirect, render_template, request
+from flask import Flask, Response, current_app, flash, make_response, redirect, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug import Response as WerkzeugResponse
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -159,6 +160,18 @@ def _register_error_pages(app: Flask) -> None:
         message = gettext("peerlti cannot use its signing key, so nothing was sent to the LMS and nothing was saved. "
                           "Please tell the tool's administrator: %(instructions)s", instructions=str(error))
         return render_template("error.html", status=503, message=message), 503
+
+    @app.errorhandler(OperationalError)
+    def database_unreachable(error: OperationalError) -> WerkzeugResponse:
+        # The database stopped, restarts or refuses connections: a moment's outage, not a fault of the page.
+        app.logger.error("database unreachable: %s", type(error.orig).__name__ if error.orig else error)
+        with suppress(SQLAlchemyError):  # the connection is gone: nothing of this request's was written
+            db().rollback()
+        message = gettext("peerlti cannot reach its database just now, so nothing was saved. Try again in a moment; "
+                          "if this lasts, tell the tool's administrator.")
+        response = make_response(render_template("error.html", status=503, message=message), 503)
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(StaleDataError)
     def changed_meanwhile(error: StaleDataError) -> tuple[str, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -99,10 +100,13 @@ class DecimalField(WTFormsDecimalField):
     """A decimal number that is finite: "sNaN", which Python's decimal reads and then fails to compare, and "NaN"
     or "Infinity", which no setting means, are refused as unreadable like any other text."""
 
+    data: Any  # as WTForms types it: a Decimal once read, None when empty
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)
-        if self.data is not None and not self.data.is_finite():
-            self.data = None
+        # Only what was read from the form is a Decimal: a field left out keeps its default, a plain number.
+        if isinstance(self.data, Decimal) and not self.data.is_finite():
+            self.data = None  # the validators that follow would compare it
             raise ValueError(self.gettext("Not a valid decimal value."))
 
 

@@ -21,8 +21,8 @@ class RowIdConverter(IntegerConverter):
     """`<int:...>` in routes: at most the largest 32-bit id, so a larger number is a 404 like any id of no row, rather
     than a number PostgreSQL refuses to compare with an id (a 500)."""
 
-    def __init__(self, url_map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002 - Werkzeug's names
-                 max: int | None = 2**31 - 1, signed: bool = False) -> None:  # noqa: A002
+    def __init__(self, url_map: Map, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = 2**31 - 1, signed: bool = False) -> None:
         super().__init__(url_map, fixed_digits, min, max, signed)
 
 

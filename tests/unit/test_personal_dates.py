@@ -62,7 +62,9 @@ def test_an_extension_must_end_after_the_class_deadline():
     assert "until" in grant_problems(timeline(), Grant(Step.SUBMISSION, until=day(8) - SECOND))
     assert grant_problems(timeline(), Grant(Step.SUBMISSION, until=day(8) + SECOND)) == {}
     assert "extra" in grant_problems(timeline(), Grant(Step.REVIEW, extra=timedelta(0)))
-    assert grant_problems(timeline(), Grant(Step.REVIEW, extra=SECOND)) == {}
+    # Kept in whole minutes: half a minute would be kept as none, a little more as one minute.
+    assert "extra" in grant_problems(timeline(), Grant(Step.REVIEW, extra=30 * SECOND))
+    assert grant_problems(timeline(), Grant(Step.REVIEW, extra=31 * SECOND)) == {}
 
 
 def test_an_extension_cannot_end_after_the_results_date():
@@ -145,7 +147,7 @@ def test_extra_time_of_nothing_or_less_is_refused_as_such():
 
 
 def test_the_class_deadline_an_extension_must_pass_is_named_with_its_step():
-    problems = grant_problems(timeline(), Grant(Step.CALIBRATION, extra=SECOND, until=None))
+    problems = grant_problems(timeline(), Grant(Step.CALIBRATION, extra=60 * SECOND, until=None))
     assert problems == {}
     refused = grant_problems(timeline(), Grant(Step.CALIBRATION, until=day(11)))
     assert refused == {"until": "An extension must end after the calibration deadline of the class, "

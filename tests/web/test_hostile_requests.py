@@ -3,14 +3,16 @@ posts after the phase moved each get a page a person can act on, and nothing is 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select, update
 
-from assessment.models import Assignment, Course, Extension, Person, ResourceLink, Team
+from assessment.models import Assignment, Course, Extension, Person, ResourceLink, Review, Team
 from tests.support.rows import see_committed
 from tests.support.tokens import CLAIM, genuine_launch, sign_token
 from tests.support.visitor import Visitor, page_text
-from tests.web.conftest import LEVELS, RANGE
+from tests.web.conftest import RANGE
 from tests.web.test_assignment_settings import _settings_form
 
 STUDENTS = ("student-1", "student-2", "student-3", "student-4")
@@ -56,7 +58,8 @@ def test_a_csv_with_a_cell_too_long_to_read_is_refused_with_a_message_and_saves_
 
 def test_an_extensions_csv_saved_by_a_spreadsheet_with_a_bom_crlf_and_capitalised_header_is_accepted(
         instructor, students, session):
-    text = "\ufeffStudent, Step ,Extra_Hours,Reason\r\nstudent-1,submission,24,Illness\r\n\r\nstudent-2,Review,12,Bereavement\r\n"
+    text = ("\ufeffStudent, Step ,Extra_Hours,Reason\r\nstudent-1,submission,24,Illness\r\n\r\n"
+            "student-2,Review,12,Bereavement\r\n")
 
     response = _file(instructor, "/links/{link}/extensions/import", "file", text.encode())
 
@@ -260,3 +263,79 @@ def test_a_launch_whose_names_and_titles_hold_control_characters_or_run_long_lan
     assert (course.label, course.title) == ("L" + "l" * 254, "C" + "c" * 1023)
     link = see_committed(session).scalars(select(ResourceLink)).one()
     assert (link.title, link.description) == ("T" + "t" * 1023, "D" + "d" * 4095)
+
+
+@pytest.mark.parametrize(("hours", "status", "minutes"), [("0.0001", 400, []), ("0.008", 400, []),
+                                                           ("0.0084", 200, [1]), ("0.0167", 200, [1])])
+def test_extra_time_kept_as_no_whole_minute_is_refused_and_one_minute_is_kept(instructor, students, session, hours,
+                                                                              status, minutes):
+    person = see_committed(session).scalar(select(Person.id).where(Person.subject == "student-1"))
+
+    response = instructor.post("/links/{link}/extensions", {"who": f"person:{person}", "step": "submission",
+                                                            "extra_hours": hours, "reason": "Illness"})
+
+    assert response.status_code == status
+    assert see_committed(session).scalars(select(Extension.extra_minutes)).all() == minutes
+    if status == 400:
+        assert "Extra time must be more than nothing." in page_text(response)
+
+
+@pytest.mark.parametrize(("path", "field", "form"), [
+    ("/links/{link}/teams/import", "file", None),
+    ("/links/{link}/teams/make", "attribute_file", {"smallest": "2", "largest": "2"}),
+    ("/links/{link}/extensions/import", "file", None),
+])
+def test_a_csv_over_a_megabyte_is_refused_with_a_message_and_saves_nothing(instructor, students, session, path,
+                                                                         field, form):
+    _team_assignment(session)
+    data = b"team,student\n" + b"Red,student-1\n" * (1024 * 1024 // 14 + 1)
+
+    response = _file(instructor, path, field, data, form)
+
+    assert response.status_code in (400, 413), response.status_code
+    assert "Internal" not in page_text(response) and "MB" in page_text(response)
+    assert see_committed(session).scalars(select(Team)).all() == []
+    assert see_committed(session).scalars(select(Extension)).all() == []
+
+
+def _review_form(class_in_review, session):
+    reviewer = class_in_review["student-1"]
+    page = reviewer.post("/links/{link}/reviews/next")
+    review_id = int(re.search(r"/reviews/(\d+)$", page.url)[1])
+    version = re.search(r'name="version" value="(\d+)"', page.text)[1]
+    argument, style = (c.key for c in see_committed(session).scalars(select(Assignment)).one().rubric.criteria)
+    form = {f"score-{argument}": "4", f"score-{style}": "8", f"comment-{style}": "Vary the sentence length.",
+            "version": version}
+    return reviewer, review_id, form
+
+
+@pytest.mark.parametrize("action", ["submit", "draft"])
+def test_a_review_sent_twice_from_the_same_form_a_double_click_is_saved_once_and_not_called_a_conflict(
+        class_in_review, session, action):
+    reviewer, review_id, form = _review_form(class_in_review, session)
+
+    first = reviewer.post(f"/links/{{link}}/reviews/{review_id}", form | {"action": action})
+    second = reviewer.post(f"/links/{{link}}/reviews/{review_id}", form | {"action": action})
+
+    assert first.status_code == second.status_code == 200
+    said = "Review submitted. Thank you!" if action == "submit" else "Draft saved."
+    assert said in page_text(second) and "your changes were not saved" not in page_text(second)
+    review = see_committed(session).get(Review, review_id)
+    assert review.version == int(form["version"]) + 1
+    assert (review.status.value, review.comments) == (
+        "submitted" if action == "submit" else "assigned", {k.removeprefix("comment-"): v for k, v in form.items()
+                                                           if k.startswith("comment-")})
+
+
+def test_a_second_tab_sending_different_scores_from_an_old_form_is_still_a_conflict(class_in_review, session):
+    reviewer, review_id, form = _review_form(class_in_review, session)
+    reviewer.post(f"/links/{{link}}/reviews/{review_id}", form | {"action": "draft"})
+    other = {key: ("2" if key.startswith("score-") and value == "4" else value) for key, value in form.items()}
+
+    stale = reviewer.post(f"/links/{{link}}/reviews/{review_id}", other | {"action": "submit"})
+    same_but_submitting = reviewer.post(f"/links/{{link}}/reviews/{review_id}", form | {"action": "submit"})
+
+    assert stale.status_code == 409 and "your changes were not saved" in page_text(stale)
+    assert same_but_submitting.status_code == 409
+    review = see_committed(session).get(Review, review_id)
+    assert review.status.value == "assigned" and 4.0 in review.selections.values()
