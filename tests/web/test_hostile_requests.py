@@ -3,6 +3,8 @@ posts after the phase moved each get a page a person can act on, and nothing is 
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -339,3 +341,16 @@ def test_a_second_tab_sending_different_scores_from_an_old_form_is_still_a_confl
     assert same_but_submitting.status_code == 409
     review = see_committed(session).get(Review, review_id)
     assert review.status.value == "assigned" and 4.0 in review.selections.values()
+
+
+def test_team_names_written_as_formulas_in_the_teams_file_stay_text_in_the_teams_export(instructor, students,
+                                                                                       session):
+    _team_assignment(session)
+    text = ("team,student\n=cmd|' /C calc'!A0,student-1\n=cmd|' /C calc'!A0,student-2\n+Blue,student-3\n"
+            "+Blue,student-4\n")
+    assert _file(instructor, "/links/{link}/teams/import", "file", text.encode()).status_code == 200
+
+    export = instructor.get("/links/{link}/export/teams.csv")
+
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert sorted({row[0] for row in rows[1:]}) == ["'+Blue", "'=cmd|' /C calc'!A0"]
