@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
@@ -241,3 +242,20 @@ def test_a_csv_without_the_columns_or_without_teams_is_told_what_to_upload(text,
     refusal = _refusal(read_team_csv, text, ROSTER)
     assert refusal.problems == {"file": problem}
     assert refusal.problems["file"].template == problem
+
+
+def test_a_file_of_thousands_of_one_member_teams_is_read_in_a_moment_naming_each_team():
+    # Columns swapped or a roster uploaded by mistake: every line its own team. Reading takes one pass over the lines
+    # (it held the assignment's lock, and hand-ins with it, for minutes when each team looked at every line again).
+    lines = 20_000
+    text = "team,student\n" + "".join(f"T{n},s{n}@example.edu\n" for n in range(lines))
+    roster = {f"s{n}@example.edu": n for n in range(lines)}
+
+    started = time.perf_counter()
+    with pytest.raises(InvalidInput) as refused:
+        read_team_csv(text, roster)
+    seconds = time.perf_counter() - started
+
+    assert len(refused.value.problems) == lines
+    assert refused.value.problems["team T1"] == "Team T1 (line 3) has only one member; a team needs at least two."
+    assert seconds < 5, seconds
