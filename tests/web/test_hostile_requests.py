@@ -354,3 +354,18 @@ def test_team_names_written_as_formulas_in_the_teams_file_stay_text_in_the_teams
 
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert sorted({row[0] for row in rows[1:]}) == ["'+Blue", "'=cmd|' /C calc'!A0"]
+
+
+def test_an_extensions_csv_with_a_reason_over_500_characters_is_refused_and_one_of_500_is_kept_whole(
+        instructor, students, session):
+    header = "student,step,extra_hours,reason\n"
+
+    refused = _file(instructor, "/links/{link}/extensions/import", "file",
+                    f"{header}student-1,submission,24,{'r' * 501}\n".encode())
+    kept = _file(instructor, "/links/{link}/extensions/import", "file",
+                 f"{header}student-1,submission,24,{'r' * 500}\n".encode())
+
+    assert refused.status_code == 400
+    assert "Line 2: Keep the reason to at most 500 characters." in page_text(refused)
+    assert kept.status_code == 200
+    assert see_committed(session).scalars(select(Extension.reason)).all() == ["r" * 500]
