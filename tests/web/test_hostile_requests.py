@@ -10,11 +10,11 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from assessment.models import Assignment, Course, Extension, Person, ResourceLink, Review, Team
+from assessment.models import Assignment, Course, Extension, Grade, Person, ResourceLink, Review, Team
 from tests.support.rows import see_committed
 from tests.support.tokens import CLAIM, genuine_launch, sign_token
 from tests.support.visitor import Visitor, page_text
-from tests.web.conftest import RANGE
+from tests.web.conftest import RANGE, review_everything
 from tests.web.test_assignment_settings import _settings_form
 
 STUDENTS = ("student-1", "student-2", "student-3", "student-4")
@@ -369,3 +369,19 @@ def test_an_extensions_csv_with_a_reason_over_500_characters_is_refused_and_one_
     assert "Line 2: Keep the reason to at most 500 characters." in page_text(refused)
     assert kept.status_code == 200
     assert see_committed(session).scalars(select(Extension.reason)).all() == ["r" * 500]
+
+
+def test_a_grade_override_with_a_reason_over_2000_characters_is_refused_and_one_of_2000_is_kept_whole(
+        instructor, class_in_review, session):
+    review_everything(class_in_review, session)
+    instructor.post("/links/{link}/grades/run", {"method": "mean"})
+    target = see_committed(session).scalars(select(Grade)).first()
+
+    refused = instructor.post(f"/links/{{link}}/grades/{target.person_id}/override",
+                              {"total": "45", "reason": "r" * 2001})
+    kept = instructor.post(f"/links/{{link}}/grades/{target.person_id}/override", {"total": "45", "reason": "r" * 2000})
+
+    assert refused.status_code == 400
+    assert "Keep the reason to at most 2,000 characters; nothing was saved." in page_text(refused)
+    assert kept.status_code == 200
+    assert see_committed(session).get(Grade, target.id).override_reason == "r" * 2000
