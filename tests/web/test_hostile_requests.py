@@ -10,7 +10,17 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from assessment.models import Assignment, Course, Extension, Grade, Person, ResourceLink, Review, Team
+from assessment.models import (
+    Assignment,
+    Course,
+    Extension,
+    Grade,
+    Person,
+    ResourceLink,
+    Review,
+    ReviewStatus,
+    Team,
+)
 from tests.support.rows import see_committed
 from tests.support.tokens import CLAIM, genuine_launch, sign_token
 from tests.support.visitor import Visitor, page_text
@@ -385,3 +395,16 @@ def test_a_grade_override_with_a_reason_over_2000_characters_is_refused_and_one_
     assert "Keep the reason to at most 2,000 characters; nothing was saved." in page_text(refused)
     assert kept.status_code == 200
     assert see_committed(session).get(Grade, target.id).override_reason == "r" * 2000
+
+
+def test_the_same_draft_sent_again_after_the_lease_ran_out_is_not_said_to_be_saved(class_in_review, session):
+    reviewer, review_id, form = _review_form(class_in_review, session)
+    reviewer.post(f"/links/{{link}}/reviews/{review_id}", form | {"action": "draft"})
+    session.execute(update(Review).where(Review.id == review_id).values(status=ReviewStatus.EXPIRED,
+                                                                        version=Review.version + 1))
+    session.commit()
+
+    again = reviewer.post(f"/links/{{link}}/reviews/{review_id}", form | {"action": "draft"})
+
+    assert again.status_code in (404, 409) and "Draft saved." not in page_text(again)
+    assert see_committed(session).get(Review, review_id).status is ReviewStatus.EXPIRED
