@@ -170,8 +170,11 @@ def _problems(session: Session, assignment: Assignment, request: ExtensionReques
     if request.team_id is not None and session.scalar(select(Team.assignment_id).where(
             Team.id == request.team_id)) != assignment.id:
         return {"student": N_("This team is not one of this assignment's.")}
-    if not plain_text(request.reason, MAX_REASON_CHARACTERS):
+    reason = plain_text(request.reason, MAX_REASON_CHARACTERS + 1)  # one over: too long is refused, never cut
+    if not reason:
         return {"reason": N_("Say why the extension is given, so colleagues understand it later.")}
+    if len(reason) > MAX_REASON_CHARACTERS:
+        return {"reason": N_("Keep the reason to at most %(max)s characters.", max=MAX_REASON_CHARACTERS)}
     return grant_problems(assignment.timeline, Grant(request.step, extra=request.extra, until=request.until))
 
 

@@ -384,7 +384,10 @@ def override_grade(session: Session, assignment_id: int, person_id: int, total: 
         raise NotFound(N_("Run grading first; then grades can be overridden."))
     assignment = get_assignment(session, assignment_id)
     ensure_gradable(assignment, now)
-    reason = plain_text(reason, MAX_REASON_CHARACTERS)
+    reason = plain_text(reason, MAX_REASON_CHARACTERS + 1)  # one over: a reason too long is refused, never cut
+    if len(reason) > MAX_REASON_CHARACTERS:
+        raise InvalidInput({"reason": N_("Keep the reason to at most %(max)s characters; nothing was saved.",
+                                         max=MAX_REASON_CHARACTERS)})
     if total is not None and not 0 <= total <= assignment.points_possible:
         raise InvalidInput({"total": N_("A grade is between 0 and %(max)s points.", max=assignment.points_possible)})
     if total is not None and not reason:

@@ -767,9 +767,10 @@ def _saved_already(review: Review, entry: ReviewInput) -> bool:
     review sent to be submitted again, a draft sent again as a draft)."""
     comments = {key: plain_text(text, MAX_COMMENT_CHARACTERS + 1) for key, text in entry.comments.items()
                 if text and text.strip()}
-    submitted = review.status is ReviewStatus.SUBMITTED
-    return (dict(entry.selections) == dict(review.selections or {}) and comments == dict(review.comments or {})
-            and entry.submit == submitted)
+    # A review taken back meanwhile (its lease ran out, staff removed it) is never "saved already".
+    status = ReviewStatus.SUBMITTED if entry.submit else ReviewStatus.ASSIGNED
+    return (review.status is status and dict(entry.selections) == dict(review.selections or {})
+            and comments == dict(review.comments or {}))
 
 
 def my_peer_reviews(session: Session, assignment_id: int, reviewer_id: int) -> list[Review]:

@@ -98,6 +98,7 @@ def read_team_csv(text: str, roster: Mapping[str, Hashable]) -> list[CsvTeam]:
     problems: dict[str, str] = {}
     members: dict[str, list[Hashable]] = {}
     first_line: dict[str, int] = {}
+    lines_of: dict[str, list[int]] = {}  # every line naming each team, bad ones too
     placed: dict[Hashable, tuple[str, int]] = {}
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -108,6 +109,7 @@ def read_team_csv(text: str, roster: Mapping[str, Hashable]) -> list[CsvTeam]:
         if not team:
             problems[key] = N_("Line %(line)s: the team is missing.", line=line)
             continue
+        lines_of.setdefault(team, []).append(line)
         if len(team) > MAX_TEAM_NAME_CHARACTERS:
             # Cut to fit, two long names could become one, and the database refuses a team name twice.
             problems[key] = N_("Line %(line)s: keep the team's name to at most %(max)s characters.", line=line,
@@ -133,9 +135,11 @@ def read_team_csv(text: str, roster: Mapping[str, Hashable]) -> list[CsvTeam]:
     for team, people in members.items():
         line = first_line[team]
         key = f"team {team}"
-        if not people and not any(f"line {n}" in problems for n in _lines_of(rows, team_column, team)):
+        # A team short of members because of a bad line is told only that line.
+        short_by_a_bad_line = any(f"line {n}" in problems for n in lines_of[team])
+        if not people and not short_by_a_bad_line:
             problems[key] = N_("Team %(team)s (line %(line)s) has no members.", team=team, line=line)
-        elif len(people) == 1 and not any(f"line {n}" in problems for n in _lines_of(rows, team_column, team)):
+        elif len(people) == 1 and not short_by_a_bad_line:
             problems[key] = N_("Team %(team)s (line %(line)s) has only one member; a team needs at least two.",
                                team=team, line=line)
     if problems:
@@ -192,6 +196,3 @@ def read_attribute_csv(text: str, roster: Mapping[str, PersonId]) -> dict[Person
 def _cell(row: list[str], column: int) -> str:
     return row[column].strip() if column < len(row) else ""
 
-
-def _lines_of(rows: list[list[str]], column: int, team: str) -> list[int]:
-    return [line for line, row in enumerate(rows[1:], start=2) if _cell(row, column) == team]

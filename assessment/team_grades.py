@@ -200,7 +200,10 @@ def override_factor(session: Session, assignment_id: int, person_id: int, factor
                             .with_for_update()).one_or_none()
     if grade is None or grade.contribution is None:
         raise NotFound(N_("Run grading first; then a member's contribution factor can be set."))
-    reason = plain_text(reason, MAX_REASON_CHARACTERS)
+    reason = plain_text(reason, MAX_REASON_CHARACTERS + 1)  # one over: a reason too long is refused, never cut
+    if len(reason) > MAX_REASON_CHARACTERS:
+        raise InvalidInput({"reason": N_("Keep the reason to at most %(max)s characters; nothing was saved.",
+                                         max=MAX_REASON_CHARACTERS)})
     existing = session.scalars(select(ContributionOverride).where(
         ContributionOverride.assignment_id == assignment_id, ContributionOverride.person_id == person_id)
     ).one_or_none()

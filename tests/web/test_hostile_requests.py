@@ -3,16 +3,28 @@ posts after the phase moved each get a page a person can act on, and nothing is 
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
 from sqlalchemy import select, update
 
-from assessment.models import Assignment, Course, Extension, Person, ResourceLink, Review, Team
+from assessment.models import (
+    Assignment,
+    Course,
+    Extension,
+    Grade,
+    Person,
+    ResourceLink,
+    Review,
+    ReviewStatus,
+    Team,
+)
 from tests.support.rows import see_committed
 from tests.support.tokens import CLAIM, genuine_launch, sign_token
 from tests.support.visitor import Visitor, page_text
-from tests.web.conftest import RANGE
+from tests.web.conftest import RANGE, review_everything
 from tests.web.test_assignment_settings import _settings_form
 
 STUDENTS = ("student-1", "student-2", "student-3", "student-4")
@@ -339,3 +351,60 @@ def test_a_second_tab_sending_different_scores_from_an_old_form_is_still_a_confl
     assert same_but_submitting.status_code == 409
     review = see_committed(session).get(Review, review_id)
     assert review.status.value == "assigned" and 4.0 in review.selections.values()
+
+
+def test_team_names_written_as_formulas_in_the_teams_file_stay_text_in_the_teams_export(instructor, students,
+                                                                                       session):
+    _team_assignment(session)
+    text = ("team,student\n=cmd|' /C calc'!A0,student-1\n=cmd|' /C calc'!A0,student-2\n+Blue,student-3\n"
+            "+Blue,student-4\n")
+    assert _file(instructor, "/links/{link}/teams/import", "file", text.encode()).status_code == 200
+
+    export = instructor.get("/links/{link}/export/teams.csv")
+
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert sorted({row[0] for row in rows[1:]}) == ["'+Blue", "'=cmd|' /C calc'!A0"]
+
+
+def test_an_extensions_csv_with_a_reason_over_500_characters_is_refused_and_one_of_500_is_kept_whole(
+        instructor, students, session):
+    header = "student,step,extra_hours,reason\n"
+
+    refused = _file(instructor, "/links/{link}/extensions/import", "file",
+                    f"{header}student-1,submission,24,{'r' * 501}\n".encode())
+    kept = _file(instructor, "/links/{link}/extensions/import", "file",
+                 f"{header}student-1,submission,24,{'r' * 500}\n".encode())
+
+    assert refused.status_code == 400
+    assert "Line 2: Keep the reason to at most 500 characters." in page_text(refused)
+    assert kept.status_code == 200
+    assert see_committed(session).scalars(select(Extension.reason)).all() == ["r" * 500]
+
+
+def test_a_grade_override_with_a_reason_over_2000_characters_is_refused_and_one_of_2000_is_kept_whole(
+        instructor, class_in_review, session):
+    review_everything(class_in_review, session)
+    instructor.post("/links/{link}/grades/run", {"method": "mean"})
+    target = see_committed(session).scalars(select(Grade)).first()
+
+    refused = instructor.post(f"/links/{{link}}/grades/{target.person_id}/override",
+                              {"total": "45", "reason": "r" * 2001})
+    kept = instructor.post(f"/links/{{link}}/grades/{target.person_id}/override", {"total": "45", "reason": "r" * 2000})
+
+    assert refused.status_code == 400
+    assert "Keep the reason to at most 2,000 characters; nothing was saved." in page_text(refused)
+    assert kept.status_code == 200
+    assert see_committed(session).get(Grade, target.id).override_reason == "r" * 2000
+
+
+def test_the_same_draft_sent_again_after_the_lease_ran_out_is_not_said_to_be_saved(class_in_review, session):
+    reviewer, review_id, form = _review_form(class_in_review, session)
+    reviewer.post(f"/links/{{link}}/reviews/{review_id}", form | {"action": "draft"})
+    session.execute(update(Review).where(Review.id == review_id).values(status=ReviewStatus.EXPIRED,
+                                                                        version=Review.version + 1))
+    session.commit()
+
+    again = reviewer.post(f"/links/{{link}}/reviews/{review_id}", form | {"action": "draft"})
+
+    assert again.status_code in (404, 409) and "Draft saved." not in page_text(again)
+    assert see_committed(session).get(Review, review_id).status is ReviewStatus.EXPIRED

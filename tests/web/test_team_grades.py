@@ -194,6 +194,7 @@ def test_staff_set_a_factor_with_a_reason_and_the_member_reads_it_after_release(
     ("3.5", "why", "A contribution factor is a number from 0 to 3"),
     ("-1", "why", "A contribution factor is a number from 0 to 3"),
     ("lots", "why", "A contribution factor is a number from 0 to 3"),
+    ("0.8", "x" * 2001, "Keep the reason to at most 2,000 characters; nothing was saved."),
 ])
 def test_a_bad_factor_is_refused_with_what_to_do(instructor, students, session, factor, reason, message):
     people = graded_with_ratings(instructor, session)
