@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from assessment.models import Course, CourseRole, Enrollment, Person
+from lti_tool.launch.registration import is_lms_identifier
 from lti_tool.launch.roles import course_role
 from lti_tool.lms_gradebooks import is_canvas
 from lti_tool.registry import Platform
@@ -53,14 +54,16 @@ def apply_roster(session: Session, course: Course, members: Iterable[dict[str, A
     listed: dict[str, tuple[CourseRole, list[str], dict[str, str]]] = {}
     for member in members:
         subject = member.get("user_id")
-        if not subject or member.get("status", ACTIVE) != ACTIVE:
-            continue
+        if isinstance(subject, int) and not isinstance(subject, bool):
+            subject = str(subject)  # a platform that numbers its users
+        if not is_lms_identifier(subject) or member.get("status", ACTIVE) != ACTIVE:
+            continue  # a user id no launch could carry (control characters, over 255 characters) names nobody
         roles = [str(role) for role in member.get("roles") or []]
         role = course_role(roles, learner_assistants_are_staff=assistants_are_staff)
         if role is None:
             continue  # mentors, observers and guests are no part of the course's work, as at launch
         details = {field: value for field in PERSON_FIELDS if (value := lms_text(member.get(field)))}
-        listed[str(subject)] = (role, roles, details)
+        listed[subject] = (role, roles, details)
 
     # Another sync (or a launch) may add the same people at this moment: insert or keep theirs.
     new_subjects = [subject for subject in listed if subject not in people]

@@ -17,7 +17,13 @@ from assessment.messages import N_
 from lti_tool.launch.errors import CookiesLost, LaunchRejected
 from lti_tool.launch.platform_keys import PlatformKeyCache
 from lti_tool.launch.platform_storage import PlatformStorageAnswer, PlatformStorageNeeded
-from lti_tool.launch.registration import LaunchNames, LaunchRegistration, claim_object, find_launch_registration
+from lti_tool.launch.registration import (
+    LaunchNames,
+    LaunchRegistration,
+    claim_object,
+    find_launch_registration,
+    is_lms_identifier,
+)
 from lti_tool.launch.replay import nonce_was_used
 from lti_tool.launch.state import LoginState, StateCookies, StateSigner
 from lti_tool.registry import DatabaseToolConf, Platform, lti_registration
@@ -181,6 +187,14 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         if message_type == "LtiSubmissionReviewRequest" and not claim_object(body, "for_user").get("user_id"):
             raise LaunchRejected(N_("The submission review request does not name the student whose work it opens "
                                     "(no for_user user_id claim)."))
+        identifiers = {"sub": body["sub"], "deployment_id": body[CLAIM + "deployment_id"],
+                       "resource_link id": claim_object(body, "resource_link").get("id"),
+                       "context id": claim_object(body, "context").get("id"),
+                       "for_user user_id": claim_object(body, "for_user").get("user_id")}
+        for name, value in identifiers.items():
+            if value is not None and not is_lms_identifier(value):
+                raise LaunchRejected(N_("The id_token's %(claim)s claim must be text of at most 255 characters "
+                                        "without control characters.", claim=repr(name)))
         return self
 
     def get_client_id(self) -> str:

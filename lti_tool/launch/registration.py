@@ -3,6 +3,7 @@ the person, course, enrollment and resource link the tool already has."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -17,6 +18,15 @@ CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 # Canvas expands `$Canvas.assignment.dueAt.iso8601` in this custom field to the student's own due date (their
 # override's, else the assignment's); the tool's Canvas configuration asks for it.
 DUE_AT_PARAMETER = "due_at"
+IDENTIFIER_LIMIT = 255  # LTI 1.3 core: user, deployment, context and resource link ids
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def is_lms_identifier(value: object) -> bool:
+    """Whether an id the LMS keys a person, course, link or deployment by can be kept as sent. People and links are
+    found again by it, so one that cannot be kept (PostgreSQL stores no NUL) is refused rather than cleaned."""
+    return (isinstance(value, str) and 0 < len(value) <= IDENTIFIER_LIMIT
+            and _CONTROL_CHARACTER.search(value) is None)
 
 
 def claim_object(claims: dict[str, Any], name: str) -> dict[str, Any]:

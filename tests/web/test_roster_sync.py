@@ -65,6 +65,20 @@ def test_mentors_observers_and_roleless_members_of_the_roster_are_not_enrolled(l
     assert "learner-9" in enrolled and not enrolled & {"parent-1", "observer-1", "nobody-1"}
 
 
+
+def test_members_whose_user_id_cannot_be_kept_are_left_out_and_the_rest_enrolled(lms, instructor, session):
+    course = see_committed(session).scalars(select(Course)).one()
+    learner = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]
+    members = [{"user_id": "learner\x00-1", "roles": learner}, {"user_id": "l" * 256, "roles": learner},
+               {"user_id": 12345, "roles": learner}, {"user_id": "learner-2", "roles": learner}]
+
+    apply_roster(session, course, members)
+    session.commit()
+
+    enrolled = set(see_committed(session).scalars(
+        select(Person.subject).join(Enrollment, Enrollment.person_id == Person.id)))
+    assert {"learner-2", "12345"} <= enrolled and not enrolled & {"learner\x00-1", "l" * 256}
+
 @pytest.fixture
 def lms(session, tmp_path, database_url, sandbox_instance):
     """As the suite's, with a 2-second timeout for calls to the LMS, so that a platform that hangs is quick to test."""
