@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -138,6 +139,11 @@ class AssignmentSettings:
         except ValueError:
             problems["reminder_hours"] = REMINDER_HOURS_PROBLEM
         return problems
+
+    def fingerprint(self) -> str:
+        """A short digest of every value: a form carries the one it was filled from, so a save from a tab opened
+        before another save can be told apart from a save of the settings as they are now."""
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:32]
 
     def validate(self) -> None:
         problems = self.problems()

@@ -56,6 +56,10 @@ class Conflict(AssessmentError):
     """Someone else (often the same person in another tab) changed the thing at the same moment; nothing was saved."""
 
 
+class SettingsChanged(Conflict):
+    """The settings were saved elsewhere since the form was filled from them, and the form would change them."""
+
+
 class StorageUnavailable(AssessmentError):
     """A file could not be written (disk full, read-only, missing directory); nothing of the request was kept."""
 

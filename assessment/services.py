@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session, selectinload
 from assessment.anonymity import pseudonym
 from assessment.assignment_settings import AssignmentSettings, locked_changes, review_locks
 from assessment.db import utcnow
-from assessment.errors import Conflict, InvalidInput, NotAllowed, NotFound, PhaseClosed, SettingsLocked
+from assessment.errors import (
+    Conflict,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    PhaseClosed,
+    SettingsChanged,
+    SettingsLocked,
+)
 from assessment.file_checks import claimed_name, quarantine_key
 from assessment.messages import N_
 from assessment.models import (
@@ -49,6 +57,9 @@ TEAM_SETTING_LOCKED: str = N_("Work has been handed in, so the assignment can no
                               "team work.")
 TEAM_REVIEWS_LOCKED: str = N_("Reviewing has started, so who writes the reviews (each member, or one review per "
                               "team) can no longer change: reviews were handed out and are graded that way.")
+SETTINGS_CHANGED: str = N_("These settings were saved in another tab or by someone else since you opened this page, "
+                           "so yours were not saved. The form still holds what you typed: check it against the "
+                           "settings as they are now and save again to keep it.")
 MAX_TEXT_CHARACTERS = 200_000
 # Control characters other than tab and newline: invisible, and some break XML exports or terminals. A carriage
 # return goes too, so the newlines browsers send as CR LF are stored as one newline.
@@ -84,10 +95,17 @@ def create_assignment(
     return assignment
 
 
-def update_settings(session: Session, assignment_id: int, settings: AssignmentSettings, now: datetime) -> Assignment:
-    """Save new settings; once reviewing has started, SettingsLocked refuses changes the reviews depend on."""
+def update_settings(session: Session, assignment_id: int, settings: AssignmentSettings, now: datetime,
+                    seen: str | None = None) -> Assignment:
+    """Save new settings; once reviewing has started, SettingsLocked refuses changes the reviews depend on.
+
+    `seen` is the fingerprint of the settings the form was filled from: when they were saved elsewhere since and
+    this save would change them, SettingsChanged refuses it rather than silently undo the other save."""
     settings.validate()
-    assignment = get_assignment(session, assignment_id)
+    assignment = get_assignment(session, assignment_id, for_update=seen is not None)
+    if seen is not None and seen != assignment.settings.fingerprint() and \
+            _sanitised(settings) != assignment.settings:  # the same form sent twice changes nothing: no conflict
+        raise SettingsChanged(SETTINGS_CHANGED)
     if reviewing_started(session, assignment, now):
         refused = locked_changes(assignment.settings, settings)
         if refused:
@@ -218,8 +236,8 @@ def assignment_for_link(session: Session, resource_link_id: int) -> Assignment |
     return session.scalars(select(Assignment).where(Assignment.resource_link_id == resource_link_id)).one_or_none()
 
 
-def get_assignment(session: Session, assignment_id: int) -> Assignment:
-    assignment = session.get(Assignment, assignment_id)
+def get_assignment(session: Session, assignment_id: int, for_update: bool = False) -> Assignment:
+    assignment = session.get(Assignment, assignment_id, with_for_update=for_update or None)
     if assignment is None:
         raise NotFound(N_("This assignment no longer exists."))
     return assignment

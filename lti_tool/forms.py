@@ -14,6 +14,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -144,6 +145,8 @@ class NewActivityForm(TranslatedForm):
 
 
 class SettingsForm(NewActivityForm):
+    # The fingerprint of the settings the form was filled from (see AssignmentSettings.fingerprint).
+    settings_seen = HiddenField()
     instructions = TextAreaField(_l("Instructions for students"), validators=[at_most(MAX_INSTRUCTIONS_CHARACTERS)])
     instructions_format = RadioField(_l("Written in"), default=INSTRUCTIONS_MARKDOWN, choices=[
         SelectChoice(INSTRUCTIONS_MARKDOWN, _l("Markdown: **bold**, *italic*, - lists, [links](https://…)")),
@@ -282,6 +285,7 @@ class SettingsForm(NewActivityForm):
             return moment.astimezone(zone).replace(tzinfo=None) if moment else None
 
         return cls(
+            settings_seen=settings.fingerprint(),
             title=settings.title, timezone=settings.timezone, points_possible=settings.points_possible,
             # Instructions written as HTML (all of them before Markdown) reopen as HTML, so they keep working.
             instructions=settings.instructions_markdown or settings.instructions_html,

@@ -8,7 +8,7 @@ from werkzeug import Response
 
 from assessment.aggregation import MIN_REVIEWS_TO_TRIM
 from assessment.db import utcnow
-from assessment.errors import InvalidInput, SettingsLocked
+from assessment.errors import InvalidInput, SettingsChanged, SettingsLocked
 from assessment.messages import N_
 from assessment.phases import PHASE_NAMES, Phase
 from assessment.rich_text import render_markdown
@@ -38,7 +38,12 @@ def edit(link_id: int) -> Response | str | tuple[str, int]:
         preview, status = instructions_preview(form), 200
     elif form.validate_on_submit():
         try:
-            update_settings(db(), assignment.id, form.to_settings(), utcnow())
+            update_settings(db(), assignment.id, form.to_settings(), utcnow(), seen=form.settings_seen.data or None)
+        except SettingsChanged as refusal:
+            db().rollback()
+            form.form_errors.append(translate(refusal.message))
+            form.settings_seen.data = assignment.settings.fingerprint()  # saving again is now a decision
+            status = 409
         except SettingsLocked as refusal:
             db().rollback()
             form.form_errors.append(translate(refusal.message))

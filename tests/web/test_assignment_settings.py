@@ -356,3 +356,34 @@ def test_instructions_written_in_html_before_markdown_keep_working(lms, instruct
     student = Visitor(lms, "student-1")
     student.launch()
     assert "<em>chapter 2</em>" in student.get("/links/{link}").text
+
+
+def test_saving_from_an_older_tab_after_another_tab_saved_is_refused_keeping_both_and_can_then_be_saved(instructor,
+                                                                                                         session):
+    older_tab = _settings_form(instructor)
+    newer_tab = _settings_form(instructor)
+    assert instructor.post("/links/{link}/settings", newer_tab | {"reviews_per_student": "4"}).status_code == 200
+
+    refused = instructor.post("/links/{link}/settings", older_tab | {"title": "Essay 1, second draft"})
+
+    assert refused.status_code == 409
+    assert ("These settings were saved in another tab or by someone else since you opened this page, so yours "
+            "were not saved.") in page_text(refused)
+    saved = _assignment(session)
+    assert (saved.title, saved.reviews_per_student) == ("Essay 1 peer review", 4)
+    # The page keeps what was typed, now checked against the saved settings: saving it again is a decision.
+    assert 'value="Essay 1, second draft"' in refused.text
+    again = {**older_tab, "title": "Essay 1, second draft",
+             "settings_seen": re.search(r'name="settings_seen"[^>]*value="([^"]+)"', refused.text)[1]}
+    assert instructor.post("/links/{link}/settings", again).status_code == 200
+    saved = _assignment(session)
+    assert (saved.title, saved.reviews_per_student) == ("Essay 1, second draft", 3)
+
+
+def test_saving_twice_from_the_same_tab_is_not_called_a_conflict(instructor, session):
+    form = _settings_form(instructor)
+
+    assert instructor.post("/links/{link}/settings", form | {"title": "Essay 1, again"}).status_code == 200
+    resent = instructor.post("/links/{link}/settings", form | {"title": "Essay 1, again"})
+
+    assert resent.status_code == 200 and "Settings saved" in resent.text
