@@ -211,11 +211,11 @@ def _owed(session: Session, assignment: Assignment, later: Mapping[int, datetime
     submitted = func.coalesce(done.c.done, 0)
     left = case((submitted >= quota, 0), else_=quota - submitted)  # bonus reviews beyond the quota owe nothing back
     # One row a student (not a sum): extended reviewers' share is counted apart, at their own pace.
-    owed: dict[Hashable, int] = dict(column_rows(
+    owed: dict[Hashable, int] = {person: count for person, count in column_rows(
         session, select(Enrollment.person_id, left)
         .select_from(Enrollment).outerjoin(done, done.c.reviewer_id == Enrollment.person_id)
         .where(*reviewers)
-    ))
+    )}
     return owed, {person: due for person, due in later.items()}
 
 

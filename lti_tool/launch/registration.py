@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
 from sqlalchemy import and_, exists, false, literal, select
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ IDENTIFIER_LIMIT = 255  # LTI 1.3 core: user, deployment, context and resource l
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def is_lms_identifier(value: object) -> bool:
+def is_lms_identifier(value: object) -> TypeGuard[str]:
     """Whether an id the LMS keys a person, course, link or deployment by can be kept as sent. People and links are
     found again by it, so one that cannot be kept (PostgreSQL stores no NUL) is refused rather than cleaned."""
     return (isinstance(value, str) and 0 < len(value) <= IDENTIFIER_LIMIT
