@@ -132,7 +132,7 @@ def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def column_rows(session: Session, statement: Executable) -> Sequence[Row[Any]]:
+def column_rows(session: Session, statement: Executable) -> Sequence[Row[*tuple[Any, ...]]]:
     """The rows of a statement that selects columns only, run on the session's connection: past the ORM's result
     loading, which for a class of ten thousand costs more than the database takes. The session's pending changes are
     flushed first, as the ORM's autoflush would."""

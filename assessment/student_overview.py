@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, literal, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, exists, false, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from assessment.assignment_settings import AllocationMode
@@ -127,17 +128,19 @@ def student_overview(session: Session, assignment: Assignment, student_id: int, 
     )
 
 
-def _standing(session: Session, assignment: Assignment, student_id: int, released: bool, team: int | None
-              ) -> tuple[Submission | None, Grade | None, int | None, bool | None, bool | None]:
-    """The student's submission with its versions, their released grade (once results are out), how much of others'
-    work the queue could still hand them (queue allocation only) and whether any of their hand-ins is being checked or
-    was refused since their latest version, and whether an extension concerns them: one statement, anchored on the
-    person."""
-    # Where each team writes one review (`team`), what the queue could hand their team.
-    reviewable = reviewable_by(assignment.id, student_id) if team is None else reviewable_by_team(assignment.id, team)
-    waiting = (select(func.count()).select_from(Submission).where(*reviewable)
-               .scalar_subquery() if assignment.allocation_mode is AllocationMode.QUEUE else literal(None))
-    own_grade = and_(Grade.person_id == Person.id, Grade.assignment_id == assignment.id, Grade.released_at.is_not(None))
+# Built once for each of its shapes and run with the ids as parameters: building it, and the cache key SQLAlchemy
+# derives from it, cost more of a student's home than the database takes to answer it.
+@functools.cache
+def _standing_statement(by_team: bool, queue: bool, released: bool) -> Select[Any]:
+    """`_standing`'s statement: by the student's team or by the student (`by_team`), with what the queue could hand
+    them (`queue`), with their released grade (`released`)."""
+    assignment, student = bindparam("assignment", type_=Integer), bindparam("student", type_=Integer)
+    # Where each team writes one review, what the queue could hand their team.
+    reviewable = (reviewable_by_team(assignment, bindparam("team", type_=Integer)) if by_team
+                  else reviewable_by(assignment, student))
+    waiting = (select(func.count()).select_from(Submission).where(*reviewable).scalar_subquery() if queue
+               else literal(None))
+    own_grade = and_(Grade.person_id == Person.id, Grade.assignment_id == assignment, Grade.released_at.is_not(None))
     # Correlated by hand to the submission two levels out, past the EXISTS: automatic correlation would read the
     # latest version of every submission.
     latest_number = (select(func.coalesce(func.max(SubmissionVersion.number), 0))
@@ -148,15 +151,25 @@ def _standing(session: Session, assignment: Assignment, student_id: int, release
         (FileCheck.status == FileCheckStatus.CHECKING)
         | ((FileCheck.status == FileCheckStatus.REFUSED) & (FileCheck.number > latest_number)),
     )
-    row = session.execute(
+    return (
         select(Submission, Grade, waiting.label("waiting"), open_checks.label("open_checks"),
-               has_extension(assignment.id, Person.id).label("extended"))
+               has_extension(assignment, Person.id).label("extended"))
         .select_from(Person)
-        .outerjoin(Submission, and_(own_work(assignment.id, Person.id), Submission.assignment_id == assignment.id))
+        .outerjoin(Submission, and_(own_work(assignment, Person.id), Submission.assignment_id == assignment))
         .outerjoin(Grade, own_grade if released else false())
         .options(joinedload(Submission.versions))
-        .where(Person.id == student_id)
-    ).unique().one()
+        .where(Person.id == student)
+    )
+
+
+def _standing(session: Session, assignment: Assignment, student_id: int, released: bool, team: int | None
+              ) -> tuple[Submission | None, Grade | None, int | None, bool | None, bool | None]:
+    """The student's submission with its versions, their released grade (once results are out), how much of others'
+    work the queue could still hand them (queue allocation only) and whether any of their hand-ins is being checked or
+    was refused since their latest version, and whether an extension concerns them: one statement, anchored on the
+    person."""
+    statement = _standing_statement(team is not None, assignment.allocation_mode is AllocationMode.QUEUE, released)
+    row = session.execute(statement, {"assignment": assignment.id, "student": student_id, "team": team}).unique().one()
     return row.Submission, row.Grade, row.waiting, row.open_checks, row.extended
 
 

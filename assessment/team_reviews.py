@@ -95,7 +95,8 @@ def team_standing(session: Session, assignment_id: int, team_id: int, now: datet
     return TeamStanding(completed, None if held is None else (held[0], held[1]), lapsed)
 
 
-def reviewable_by_team(assignment_id: int, team_id: int) -> tuple[ColumnElement[bool], ...]:
+def reviewable_by_team(assignment_id: int | ColumnElement[int], team_id: int | ColumnElement[int]
+                       ) -> tuple[ColumnElement[bool], ...]:
     """Rule 2, on Submission: handed-in work of others the team has not reviewed or held."""
     ever_members = select(TeamMembership.person_id).where(TeamMembership.team_id == team_id)
     members_teams_work = exists().where(TeamMembership.team_id == Submission.team_id,

@@ -284,10 +284,16 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def inherited_environment() -> dict[str, str]:
+    """The caller's environment for the servers, less its Celery broker: tasks run eagerly in the web process unless
+    --broker names one (a broker with no worker behind it would hold every file check, and so every PDF hand-in)."""
+    return {name: value for name, value in os.environ.items() if name != "CELERY_BROKER_URL"}
+
+
 @contextmanager
 def _process(command: list[str], env: dict[str, str], cwd: Path, log: Path, ready_url: str | None) -> Iterator[None]:
     with log.open("wb") as output:
-        process = subprocess.Popen(command, env=os.environ | env, cwd=cwd, stdout=output,  # noqa: S603
+        process = subprocess.Popen(command, env=inherited_environment() | env, cwd=cwd, stdout=output,  # noqa: S603
                                    stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
@@ -344,7 +350,7 @@ def measure(tree: Path, server_url: str, students: int, concurrency: int, worker
         shutil.copytree(work / "platform-key", instance / "sandbox", dirs_exist_ok=True)
         record = registration_record(_sandbox_config(sandbox_url, tool_url, Path(), extra))
         subprocess.run([sys.executable, "-c", PREPARE, str(tree), database_url, json.dumps(record)],  # noqa: S603
-                       cwd=tree, check=True, env=os.environ | {"PYTHONPATH": str(tree)})
+                       cwd=tree, check=True, env=inherited_environment() | {"PYTHONPATH": str(tree)})
         tool_env = {"PEERLTI_ENV": "development", "PEERLTI_INSTANCE_PATH": str(instance / "tool"),
                     "DATABASE_URL": database_url, "SECRET_KEY": SECRET, "TOOL_BASE_URL": tool_url,
                     "RATE_LIMIT_LOGIN": NO_LIMIT, "RATE_LIMIT_LAUNCH": NO_LIMIT, "LIBREOFFICE": "off",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Integer, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from assessment.errors import NotAllowed, NotFound
@@ -36,9 +38,11 @@ class LaunchView:
         return self.assignment
 
 
-def load_launch_view(session: Session, identity: LaunchIdentity) -> LaunchView:
-    # One statement: every page starts here, and the assignment at the link comes along.
-    row = session.execute(
+# Every page starts with this statement: built once and run with the launch's ids, so that a page pays neither for
+# building it nor for the cache key SQLAlchemy derives from it.
+@functools.cache
+def _launch_view_statement() -> Select[*tuple[Any, ...]]:
+    return (
         select(ResourceLink, Course, Enrollment, Person, Platform, Assignment,
                has_extension(Assignment.id, Person.id).label("extended"))
         .join(Course, ResourceLink.course_id == Course.id)
@@ -47,11 +51,17 @@ def load_launch_view(session: Session, identity: LaunchIdentity) -> LaunchView:
         .join(Platform, Course.platform_id == Platform.id)
         .outerjoin(Assignment, Assignment.resource_link_id == ResourceLink.id)
         .where(
-            ResourceLink.id == identity.resource_link_id,
-            Course.id == identity.course_id,
-            Person.id == identity.person_id,
+            ResourceLink.id == bindparam("link", type_=Integer),
+            Course.id == bindparam("course", type_=Integer),
+            Person.id == bindparam("person", type_=Integer),
         )
-    ).one_or_none()
+    )
+
+
+def load_launch_view(session: Session, identity: LaunchIdentity) -> LaunchView:
+    # One statement: every page starts here, and the assignment at the link comes along.
+    row = session.execute(_launch_view_statement(), {"link": identity.resource_link_id, "course": identity.course_id,
+                                                     "person": identity.person_id}).one_or_none()
     if row is None:
         if _enrollment_ended(session, identity):
             raise NotAllowed(N_("You no longer take part in this course in peerlti: your latest launch from the LMS "

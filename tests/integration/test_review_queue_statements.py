@@ -104,8 +104,8 @@ def test_postgresql_reuses_one_plan_for_the_claim_of_every_request(engine, sessi
     connection = session.connection()  # one connection throughout: prepared statements are per connection
     for reviewer in cohort.student_ids[:12]:
         request_review(session, ReviewerContext(cohort.assignment_id, reviewer, True), datetime.now(UTC))
-    plans = connection.exec_driver_sql(
-        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE starts_with(statement, 'WITH claimed AS')").one()
+    plans = connection.exec_driver_sql("SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                                       " WHERE starts_with(statement, 'WITH claimed AS')").one()
     session.rollback()
     # psycopg prepares a statement on its sixth run; PostgreSQL then tries five custom plans before its generic one.
     assert plans == (2, 5)

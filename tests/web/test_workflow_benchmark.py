@@ -50,3 +50,15 @@ def test_the_database_check_finds_a_gap_in_version_numbers(lms: RunningLMS, data
     rows = benchmark.check_database(database_url, 2)
 
     assert not rows["ok"] and rows["violations"]["version_gaps"] == 1
+
+
+def test_the_servers_run_tasks_eagerly_unless_a_broker_is_named_whatever_the_callers_environment(monkeypatch):
+    # A broker inherited from the caller, with no worker behind it, would hold every file check: every student who
+    # handed in a PDF would then find nothing to review.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/3")
+    monkeypatch.setenv("PEERLTI_SOME_SETTING", "kept")
+    benchmark = _benchmark(monkeypatch)
+
+    inherited = benchmark.inherited_environment()
+
+    assert "CELERY_BROKER_URL" not in inherited and inherited["PEERLTI_SOME_SETTING"] == "kept"
