@@ -76,3 +76,51 @@ def test_reviewers_who_give_everyone_the_same_score_weigh_less_and_widen_the_int
         covered += (np.abs(errors) <= 1.96 * np.array([estimate.std for estimate in estimates.values()])).tolist()
     assert math.sqrt(np.mean(squared)) <= math.sqrt(np.mean(squared_by_mean)) - 0.005
     assert np.mean(covered) >= 0.85
+
+
+# The exact variance of a small class's scores, calibration examples included.
+
+def _small_class_model(rng: np.random.Generator) -> tuple[aggregation._LinearModel, np.ndarray]:
+    """20 works reviewed 3 times each by shifted permutations, the first graded by staff; reviewers of unequal
+    precision whose reviews are noisier than the fit's weights say by unequal factors; 3 calibration examples each,
+    which enter as prior precision of their bias. Also the precision of those examples, per reviewer."""
+    students, each = 20, 3
+    order = rng.permutation(students)
+    position = np.repeat(np.arange(students), each)
+    work = order[(position + np.tile(np.arange(1, each + 1), students)) % students]
+    who = order[position]
+    precision = rng.gamma(4.0, 25.0, students)
+    examples = 3 * precision
+    known = np.zeros(students, dtype=bool)
+    known[0] = True
+    model = aggregation._LinearModel(work, who, precision, rng.uniform(1.0, 2.0, students),
+                                     rng.uniform(20.0, 40.0, students), np.full(students, 120.0) + examples, known)
+    return model, examples
+
+
+def test_a_small_class_scores_exact_variance_is_how_far_its_linear_estimates_err_calibration_examples_included():
+    # Truths drawn from the priors, reviews with the noise the model says (noise_factor / precision), examples with
+    # the noise their weight says: the estimates solved with the fit's weights err by exactly the computed variance,
+    # so the calibration examples' share of the biases is neither double-counted nor taken as independent of them.
+    rng = np.random.default_rng(3)
+    model, examples = _small_class_model(rng)
+    u, v, free = model.submission, model.reviewer, ~model.is_known
+    n_scores, n_reviewers = int(free.sum()), len(model.precision)
+    column = np.cumsum(free) - 1
+    design = np.zeros((len(u), n_scores + n_reviewers))
+    rows = np.flatnonzero(free[u])
+    design[rows, column[u[rows]]] = 1.0
+    design[np.arange(len(u)), n_scores + v] = 1.0
+    weight = model.precision[v]
+    hessian = design.T @ (weight[:, None] * design) + np.diag(np.r_[model.score_prior[free], model.bias_prior])
+    draws = 20_000
+    truth = np.c_[rng.normal(size=(draws, n_scores)) / np.sqrt(model.score_prior[free]),
+                  rng.normal(size=(draws, n_reviewers)) / np.sqrt(model.bias_prior - examples)]
+    reviews = truth @ design.T + rng.normal(size=(draws, len(u))) * np.sqrt(model.noise_factor[v] / weight)
+    signed_error = truth[:, n_scores:] + rng.normal(size=(draws, n_reviewers)) / np.sqrt(examples)
+    estimate = np.linalg.solve(hessian, (reviews * weight @ design + np.c_[np.zeros((draws, n_scores)),
+                                                                           signed_error * examples]).T).T
+    observed = np.mean((estimate - truth)[:, :n_scores] ** 2, axis=0)
+    computed = aggregation._exact_score_variance(model)[free]
+    # 20,000 draws: each observed variance is within 3% of its own (2 / 20,000)^0.5 = 1% sd, three times over.
+    assert observed / computed == pytest.approx(np.ones(n_scores), abs=0.03)
