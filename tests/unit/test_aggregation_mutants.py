@@ -173,3 +173,54 @@ def test_explaining_scores_by_criterion_is_refused_with_what_to_give():
     with pytest.raises(ValueError) as refusal:
         explain(two_criteria(), "mean", scale=ONE_TO_FIVE)
     assert str(refusal.value) == "explain() explains totals: give it scores without criteria"
+
+
+# One review of "g" (5), which staff graded 2; "a" has three (2, 3, 4): sample variance 1, pooled 1. The graded work
+# misses by 3, beyond its own variance 1 by 8, which one staff grade against 5 pseudo-grades makes 8 / 6: a's std
+# widens from sqrt(1 / 3) to sqrt(1 / 3 + 4 / 3).
+ONE_REVIEW_GRADED = [PeerScore("a", "r1", 2.0), PeerScore("a", "r2", 3.0), PeerScore("a", "r3", 4.0),
+                     PeerScore("g", "r1", 5.0)]
+
+
+def test_a_staff_grade_of_work_with_a_single_review_shows_peers_off_together_too():
+    assert aggregate(ONE_REVIEW_GRADED, "mean", scale=ONE_TO_FIVE) == {
+        "a": Estimate(3.0, pytest.approx(math.sqrt(1 / 3))), "g": Estimate(5.0, pytest.approx(1.0))}
+    assert aggregate(ONE_REVIEW_GRADED, "mean", scale=ONE_TO_FIVE, known={"g": 2.0}) == {
+        "a": Estimate(3.0, pytest.approx(math.sqrt(5 / 3))), "g": Estimate(2.0, 0.0)}
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_staff_grades_without_any_review_are_returned_as_they_are(method):
+    estimates = aggregate([], method, scale=ONE_TO_FIVE, known={"x": 4.5, "y": 1.0})
+    assert estimates == {"x": Estimate(4.5, 0.0), "y": Estimate(1.0, 0.0)}
+    assert (estimates.sweeps, estimates.converged) == (0, True)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_nothing_to_aggregate_gives_no_estimates_from_no_fit(method):
+    estimates = aggregate([], method, scale=ONE_TO_FIVE)
+    assert (estimates, estimates.sweeps, estimates.converged) == ({}, 0, True)
+
+
+def _refusal(**arguments) -> str:
+    with pytest.raises(ValueError) as refusal:
+        aggregate(**{"scores": cohort(), "method": "mean", "scale": ONE_TO_FIVE, **arguments})
+    return str(refusal.value)
+
+
+def test_each_refusal_says_exactly_what_is_wrong():
+    assert _refusal(method="mode") == (
+        "unknown aggregation method 'mode'; choose one of mean, median, trimmed_mean, calibrated, reliability")
+    assert _refusal(scores=[PeerScore("a", "r1", math.nan)]) == "every peer score must be a finite number"
+    assert _refusal(scores=[PeerScore("a", "r1", 2.0, criterion="form"), PeerScore("a", "r2", 3.0)]) == (
+        "either every peer score names its criterion or none does")
+    assert _refusal(scores=[PeerScore("a", "r1", 2.0, criterion="form", weight=-1.0)]) == (
+        "each criterion has one finite weight of 0 or more, the same on all its scores")
+    assert _refusal(scores=[PeerScore("a", "r1", 2.0, criterion="form", weight=0.0)]) == (
+        "at least one criterion must weigh more than 0")
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_staff_grade_that_is_not_a_number_is_refused_naming_the_work(bad):
+    assert _refusal(known={"a": 3.0, "b": bad}) == f"the known score of submission 'b' is not a number: {bad!r}"
+    assert _refusal(known={"b": bad}) == f"the known score of submission 'b' is not a number: {bad!r}"

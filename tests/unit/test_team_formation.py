@@ -267,3 +267,37 @@ def test_a_file_of_thousands_of_one_member_teams_is_read_in_a_moment_naming_each
     assert len(refused.value.problems) == lines
     assert refused.value.problems["team T1"] == "Team T1 (line 3) has only one member; a team needs at least two."
     assert seconds < 5, seconds
+
+
+def test_each_bad_line_of_an_attribute_csv_is_refused_in_full_words_with_its_numbers():
+    text = ("student,band\n"
+            "nobody@example.edu,A\n"
+            "ana@example.edu,A\n"
+            "ana@example.edu,B\n"
+            "ben@example.edu,\n"
+            f"cy@example.edu,{'x' * (MAX_ATTRIBUTE_CHARACTERS + 1)}\n"
+            ",A\n"
+            "dee@example.edu,A,extra\n")
+    refusal = _refusal(read_attribute_csv, text, ROSTER)
+
+    assert refusal.problems == {
+        "line 2": "Line 2: no student nobody@example.edu in this course.",
+        "line 4": "Line 4: ana@example.edu is already listed on line 3; list each student once.",
+        "line 5": "Line 5: the value for ben@example.edu is missing.",
+        "line 6": f"Line 6: keep the value to at most {MAX_ATTRIBUTE_CHARACTERS} characters.",
+        "line 7": "Line 7: the student is missing.",
+        "line 8": "Line 8: give two columns only, the student and the value.",
+    }
+    assert refusal.problems["line 4"].params == {"line": 4, "student": "ana@example.edu", "first": 3}
+    assert refusal.problems["line 6"].params == {"line": 6, "max": MAX_ATTRIBUTE_CHARACTERS}
+    assert str(refusal) == "No teams were made: correct the lines below and upload the file again."
+
+
+@pytest.mark.parametrize("text", ["", "student,band\n"])
+def test_an_attribute_csv_that_lists_nobody_is_refused_on_the_file_field_saying_what_to_give(text):
+    assert _refusal(read_attribute_csv, text, ROSTER).problems == {"attribute_file": (
+        "The file lists no students. Give one line per student: their email or LMS user id, then the value.")}
+
+
+def test_a_first_student_whose_id_starts_with_a_capital_x_keeps_it():
+    assert read_attribute_csv("\ufeffXENA@example.edu,Law\n", {"xena@example.edu": 9}) == {9: "Law"}
