@@ -310,6 +310,8 @@ def _estimated_by_criteria(method: str, inputs: _Inputs[SubmissionId]) -> tuple[
 
 
 def _scale(scale: tuple[float, float]) -> _Scale:
+    if any(isinstance(bound, bool) for bound in scale):  # a tick box is no bound (True would read as 1)
+        raise ValueError(f"a scale runs from a lower to a higher finite number, not {scale!r}")
     low, high = (float(bound) for bound in scale)
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise ValueError(f"a scale runs from a lower to a higher finite number, not {scale!r}")

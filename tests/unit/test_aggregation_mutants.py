@@ -224,3 +224,13 @@ def test_each_refusal_says_exactly_what_is_wrong():
 def test_a_staff_grade_that_is_not_a_number_is_refused_naming_the_work(bad):
     assert _refusal(known={"a": 3.0, "b": bad}) == f"the known score of submission 'b' is not a number: {bad!r}"
     assert _refusal(known={"b": bad}) == f"the known score of submission 'b' is not a number: {bad!r}"
+
+
+@pytest.mark.parametrize("scale", [(True, 5.0), (1.0, True), (False, 1.0), (5.0, 1.0), (3.0, 3.0), (0.0, math.inf),
+                                   (math.nan, 5.0)])
+def test_a_scale_that_is_not_two_rising_finite_numbers_is_refused(scale):
+    assert _refusal(scale=scale) == f"a scale runs from a lower to a higher finite number, not {scale!r}"
+
+
+def test_a_scale_from_a_whole_number_to_a_fraction_is_taken():
+    assert aggregate(cohort(), "mean", scale=(1, 5.5)).keys() == aggregate(cohort(), "mean", scale=ONE_TO_FIVE).keys()
