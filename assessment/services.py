@@ -237,7 +237,9 @@ def assignment_for_link(session: Session, resource_link_id: int) -> Assignment |
 
 
 def get_assignment(session: Session, assignment_id: int, for_update: bool = False) -> Assignment:
-    assignment = session.get(Assignment, assignment_id, with_for_update=for_update or None)
+    # Locked, it is read again: the copy the request already holds may predate a save committed meanwhile.
+    assignment = session.get(Assignment, assignment_id, with_for_update=for_update or None,
+                             populate_existing=for_update or None)
     if assignment is None:
         raise NotFound(N_("This assignment no longer exists."))
     return assignment
