@@ -29,6 +29,7 @@ from lti_tool.launch.state import LoginState, StateCookies, StateSigner
 from lti_tool.registry import DatabaseToolConf, Platform, lti_registration
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+ISSUER_LIMIT = 1024  # the size of a platform's issuer column
 # LtiSubmissionReviewRequest: Moodle's grade report opens a student's work with it (mod/lti/grade.php, then
 # mod/lti/locallib.php lti_get_jwt_message_type_mapping). pylti1p3 2.0 has a validator for it (its AGS claim must
 # name the line item, its for_user claim a user_id: message_validators/submission_review.py), run by
@@ -187,7 +188,11 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         if message_type == "LtiSubmissionReviewRequest" and not claim_object(body, "for_user").get("user_id"):
             raise LaunchRejected(N_("The submission review request does not name the student whose work it opens "
                                     "(no for_user user_id claim)."))
-        identifiers = {"sub": body["sub"], "deployment_id": body[CLAIM + "deployment_id"],
+        # Each is looked up in the database before the signature is checked: a value it cannot hold is refused here.
+        if not is_lms_identifier(body["iss"], ISSUER_LIMIT):
+            raise LaunchRejected(N_("The id_token's %(claim)s claim must be text of at most %(max)s characters "
+                                    "without control characters.", claim=repr("iss"), max=ISSUER_LIMIT))
+        identifiers = {"sub": body["sub"], "nonce": body["nonce"], "deployment_id": body[CLAIM + "deployment_id"],
                        "resource_link id": claim_object(body, "resource_link").get("id"),
                        "context id": claim_object(body, "context").get("id"),
                        "for_user user_id": claim_object(body, "for_user").get("user_id")}
@@ -211,6 +216,9 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         client_id = azp or audiences[0]
         if not isinstance(client_id, str):  # an empty aud list
             raise LaunchRejected(N_("The id_token's aud claim is malformed."))
+        if not is_lms_identifier(client_id):
+            raise LaunchRejected(N_("The id_token's %(claim)s claim must be text of at most 255 characters "
+                                    "without control characters.", claim=repr("aud")))
         return client_id
 
     def validate_registration(self) -> HardenedMessageLaunch:

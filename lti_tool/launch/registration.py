@@ -22,11 +22,10 @@ IDENTIFIER_LIMIT = 255  # LTI 1.3 core: user, deployment, context and resource l
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def is_lms_identifier(value: object) -> TypeGuard[str]:
-    """Whether an id the LMS keys a person, course, link or deployment by can be kept as sent. People and links are
+def is_lms_identifier(value: object, limit: int = IDENTIFIER_LIMIT) -> TypeGuard[str]:
+    """Whether an id the LMS keys a platform, person, course, link or deployment by can be kept as sent. Each is
     found again by it, so one that cannot be kept (PostgreSQL stores no NUL) is refused rather than cleaned."""
-    return (isinstance(value, str) and 0 < len(value) <= IDENTIFIER_LIMIT
-            and _CONTROL_CHARACTER.search(value) is None)
+    return isinstance(value, str) and 0 < len(value) <= limit and _CONTROL_CHARACTER.search(value) is None
 
 
 def claim_object(claims: dict[str, Any], name: str) -> dict[str, Any]:
