@@ -55,7 +55,7 @@ def apply_roster(session: Session, course: Course, members: Iterable[dict[str, A
     for member in members:
         subject = member.get("user_id")
         if isinstance(subject, int) and not isinstance(subject, bool):
-            subject = str(subject)  # a platform that numbers its users
+            subject = str(subject)  # a platform that numbers its users in NRPS: its launches carry the id as text
         if not is_lms_identifier(subject) or member.get("status", ACTIVE) != ACTIVE:
             continue  # a user id no launch could carry (control characters, over 255 characters) names nobody
         roles = [str(role) for role in member.get("roles") or []]
