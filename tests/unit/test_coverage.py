@@ -218,7 +218,7 @@ def test_extended_reviewers_give_nothing_after_the_class_deadline_until_it_has_p
     assert pace.expected_later(group, 12 * HOUR) == 1
 
 
-def _fast_group(owed: int) -> Pace:
+def _pace_with_a_group_of_five(owed: int) -> Pace:
     # 10 reviews in 50 hours by 10 reviewers: the group of 5 does 0.1 an hour, 5 before the class deadline (50 hours
     # from now), then 2 by 70 hours from now, 3 by 80, 4 by 90, 10 by its own deadline at 150.
     group = _extended(150, {"a", "b", "c", "d", "e"}, owed=owed)
@@ -228,7 +228,7 @@ def _fast_group(owed: int) -> Pace:
 def test_reviews_under_way_on_extended_work_are_finished_in_part_by_the_class_and_the_rest_by_the_extended():
     # The group owes 8, 5 given before the class deadline: 3 after it. The class's 1 review finishes one of the 3 under
     # way on "held"; the group's 3 finish the other 2, and the last goes to "open".
-    pace = _fast_group(owed=8)
+    pace = _pace_with_a_group_of_five(owed=8)
     works = [WorkCoverage("held", 0, 3, False, later=150 * HOUR, author="y"),
              WorkCoverage("open", 0, 0, False, later=150 * HOUR, author="z")]
 
@@ -236,7 +236,7 @@ def test_reviews_under_way_on_extended_work_are_finished_in_part_by_the_class_an
 
 
 def test_static_allocation_has_extended_reviewers_finish_only_the_reviews_under_way():
-    pace = _fast_group(owed=8)
+    pace = _pace_with_a_group_of_five(owed=8)
     works = [WorkCoverage("held", 0, 3, False, later=150 * HOUR, author="y"),
              WorkCoverage("open", 0, 0, False, later=150 * HOUR, author="z")]
 
@@ -246,7 +246,7 @@ def test_static_allocation_has_extended_reviewers_finish_only_the_reviews_under_
 def test_each_later_deadline_gets_only_the_reviews_given_since_the_one_before():
     # The class owes nothing more. The group gives 2 by 70 hours (to w70 and w90), 2 more by 90 (w150, then w90, the
     # older of the two at 1), then the 6 more by 150 to w150 alone.
-    pace = _fast_group(owed=100)
+    pace = _pace_with_a_group_of_five(owed=100)
     works = [WorkCoverage(name, 0, 0, False, later=hours * HOUR, author="y")
              for name, hours in (("w70", 70), ("w90", 90), ("w150", 150))]
 
@@ -255,7 +255,7 @@ def test_each_later_deadline_gets_only_the_reviews_given_since_the_one_before():
 
 def test_extended_reviewers_finding_all_open_work_at_k_leave_every_count_as_it_is():
     # 2 reviews by 70 hours and 1 more by 80 find nothing under k: none is counted, and none taken back.
-    pace = _fast_group(owed=100)
+    pace = _pace_with_a_group_of_five(owed=100)
     works = [WorkCoverage("w70", 3, 0, False, later=70 * HOUR, author="y"),
              WorkCoverage("w80", 3, 0, False, later=80 * HOUR, author="y")]
 
