@@ -740,3 +740,66 @@ def test_a_whole_allocation_gets_nothing_more_and_nobody_it_included_is_given_mo
 
 def test_without_anyone_who_can_still_review_late_work_waits_for_staff():
     assert top_up(_allocated(AUTHORS, ["d_"], ON_TIME), 2, 2, may_review=_anyone) == [("d_", "a"), ("d_", "b")]
+
+
+def test_work_that_lost_reviews_it_had_gets_only_the_reviewers_it_lacks():
+    # D left the course: its reviews of "a" and "b" are gone (never handed out again), so each has 1 of its 2.
+    active = [("a_", "b"), ("a_", "c"), ("b_", "c"), ("b_", "d"), ("c_", "d"), ("c_", "a")]
+    added = top_up(_allocated(AUTHORS, ["a_", "b_", "c_"], active, ever=[("d_", "a"), ("d_", "b")]), 2, 2,
+                   may_review=_anyone)
+
+    assert added == [("b_", "a"), ("c_", "b")]
+
+
+def test_the_least_reviewed_work_gets_the_least_loaded_reviewers_first():
+    # "t" has no review and "s" one (from W, who no longer reviews): "t" takes X (load 0) and Y, the first of Y and Z
+    # at 1, then "s" takes Z, now less loaded than X and Y.
+    authors = {"u": "u_", "s": "s_", "t": "t_"}
+    active = [("y_", "u"), ("z_", "u"), ("w_", "s")]
+    added = top_up(_allocated(authors, ["y_", "z_", "x_"], active), 2, 1, may_review=_anyone)
+
+    assert added == [("x_", "t"), ("y_", "t"), ("z_", "s")]
+
+
+def test_a_reviewer_is_chosen_by_their_whole_load_of_reviews_each_counted_once():
+    # A has 2 reviews, B 1: B reviews "s".
+    authors = {"a": "a_", "b": "b_", "c": "c_", "s": "s_"}
+    assert top_up(_allocated(authors, ["a_", "b_"], [("a_", "b"), ("a_", "c"), ("b_", "a")]), 1, 2,
+                  may_review=_anyone) == [("b_", "s")]
+    # A has 1 review; Y had none and is given "s": at 1 each, A, the first, reviews "t".
+    authors = {"a": "a_", "b": "b_", "s": "s_", "t": "t_"}
+    assert top_up(_allocated(authors, ["a_", "y_"], [("a_", "b"), ("b_", "a")]), 1, 1,
+                  may_review=_anyone) == [("y_", "s"), ("a_", "t")]
+
+
+def test_a_review_of_work_no_longer_handed_in_still_counts_in_its_reviewers_load():
+    added = top_up(_allocated(AUTHORS, ["a_", "b_", "c_", "d_"], [*ON_TIME, ("d_", "gone")]), 2, 2,
+                   may_review=_anyone)
+
+    # D has a review, so the allocation included them: "d" gets its reviewers, D no work.
+    assert added == [("a_", "d"), ("b_", "d")]
+
+
+def test_reviewers_the_allocation_left_out_pick_in_order_of_their_load_so_far():
+    # N (no work of their own) is given "p" first, so P, with none yet, picks first: "a" and "b"; then N takes "c",
+    # the least reviewed left.
+    authors = AUTHORS | {"p": "p_"}
+    del authors["d"]
+    added = top_up(_allocated(authors, ["a_", "b_", "c_", "n_", "p_"], ON_TIME), 2, 2, may_review=_anyone)
+
+    assert added == [("n_", "p"), ("a_", "p"), ("p_", "a"), ("p_", "b"), ("n_", "c")]
+
+
+def test_a_left_out_reviewer_takes_the_least_reviewed_work():
+    # "a" has a third review (from N, who no longer reviews): X takes "b", the first of those at 2.
+    added = top_up(_allocated({k: v for k, v in AUTHORS.items() if k != "d"}, ["a_", "b_", "c_", "x_"],
+                              [*ON_TIME, ("n_", "a")]), 2, 1, may_review=_anyone)
+
+    assert added == [("x_", "b")]
+
+
+def test_a_left_out_reviewer_out_of_work_before_the_quota_leaves_the_next_one_served():
+    authors = {k: v for k, v in AUTHORS.items() if k != "d"}
+    added = top_up(_allocated(authors, ["a_", "b_", "c_", "x_", "y_"], ON_TIME), 2, 4, may_review=_anyone)
+
+    assert added == [("x_", "a"), ("x_", "b"), ("x_", "c"), ("y_", "a"), ("y_", "b"), ("y_", "c")]

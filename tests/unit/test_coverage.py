@@ -3,7 +3,7 @@
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from assessment.coverage import LaterReviewers, Pace, WorkCoverage, pace_at, project
+from assessment.coverage import HOUR, LaterReviewers, Pace, WorkCoverage, pace_at, project
 
 OPENS = datetime(2026, 3, 1, 9, tzinfo=UTC)
 DUE = OPENS + timedelta(hours=100)
@@ -153,6 +153,8 @@ def test_without_extensions_the_projection_is_the_class_one():
     works = [_work("one", 0), _work("two", 0)]
 
     assert project(works, 3, pace).reviews == {"one": 1, "two": 1}
+
+
 def test_reviews_beyond_what_brings_all_work_to_k_are_not_followed():
     works = [WorkCoverage("full", 3, 0, False), WorkCoverage("empty", 0, 0, False), WorkCoverage("two", 2, 0, False)]
     # 10 reviews to come; 3 + 1 bring everything to k, the other 6 go to work already at k and change no shortfall.
@@ -182,3 +184,82 @@ def test_reviews_submitted_at_the_very_opening_give_no_pace_yet():
 
 def test_the_pace_is_dynamic_unless_said_otherwise():
     assert pace_at(OPENS, OPENS, DUE, done=0, owed=0).static is False
+
+
+def test_extended_reviewers_have_no_pace_to_go_by_without_reviewers_a_first_review_or_time_since_opening():
+    group = _extended(150, {"a", "b", "c", "d", "e"}, owed=100)
+    # 10 reviews in 50 hours, but no count of who may review: the pace per reviewer is unknown.
+    assert pace_at(OPENS + timedelta(hours=50), OPENS, DUE, done=10, owed=1000, later=(group,)).reviewers == 0
+    assert pace_at(OPENS + timedelta(hours=50), OPENS, DUE, done=10, owed=1000,
+                   later=(group,)).expected_later(group, timedelta(hours=150)) == 0
+    # 3 reviews at the very opening, or none in 50 hours.
+    at_opening = Pace(done=3, elapsed=timedelta(0), remaining=timedelta(hours=100), owed=9, reviewers=10)
+    assert at_opening.expected_later(group, timedelta(hours=150)) == 0
+    assert replace(at_opening, done=0, elapsed=timedelta(hours=50)).expected_later(group, timedelta(hours=150)) == 0
+
+
+def test_one_reviewer_with_one_review_in_the_first_hour_sets_the_later_pace():
+    # 1 review an hour: 10 before the class deadline, then 10 in the 10 hours to the group's own deadline.
+    pace = Pace(done=1, elapsed=HOUR, remaining=10 * HOUR, owed=99, reviewers=1)
+    group = _extended(20, {"a"}, owed=100)
+
+    assert pace.expected_later(group, 20 * HOUR) == 10
+    assert pace.expected_later(group, 15 * HOUR) == 5
+    assert pace.expected_later(replace(group, owed=14), 20 * HOUR) == 4
+
+
+def test_extended_reviewers_give_nothing_after_the_class_deadline_until_it_has_passed():
+    # 10 reviews in 10 hours by 10 reviewers: a group of 5 does 0.5 an hour; 10 hours to the class deadline.
+    pace = Pace(done=10, elapsed=10 * HOUR, remaining=10 * HOUR, owed=99, reviewers=10)
+    group = _extended(30, {"a", "b", "c", "d", "e"}, owed=100)
+
+    assert pace.expected_later(group, 5 * HOUR) == 0
+    assert pace.expected_later(group, 10 * HOUR) == 0
+    assert pace.expected_later(group, 12 * HOUR) == 1
+
+
+def _pace_with_a_group_of_five(owed: int) -> Pace:
+    # 10 reviews in 50 hours by 10 reviewers: the group of 5 does 0.1 an hour, 5 before the class deadline (50 hours
+    # from now), then 2 by 70 hours from now, 3 by 80, 4 by 90, 10 by its own deadline at 150.
+    group = _extended(150, {"a", "b", "c", "d", "e"}, owed=owed)
+    return pace_at(OPENS + timedelta(hours=50), OPENS, DUE, done=10, owed=1, reviewers=10, later=(group,))
+
+
+def test_reviews_under_way_on_extended_work_are_finished_in_part_by_the_class_and_the_rest_by_the_extended():
+    # The group owes 8, 5 given before the class deadline: 3 after it. The class's 1 review finishes one of the 3 under
+    # way on "held"; the group's 3 finish the other 2, and the last goes to "open".
+    pace = _pace_with_a_group_of_five(owed=8)
+    works = [WorkCoverage("held", 0, 3, False, later=150 * HOUR, author="y"),
+             WorkCoverage("open", 0, 0, False, later=150 * HOUR, author="z")]
+
+    assert project(works, 3, pace).reviews == {"held": 3, "open": 1}
+
+
+def test_static_allocation_has_extended_reviewers_finish_only_the_reviews_under_way():
+    pace = _pace_with_a_group_of_five(owed=8)
+    works = [WorkCoverage("held", 0, 3, False, later=150 * HOUR, author="y"),
+             WorkCoverage("open", 0, 0, False, later=150 * HOUR, author="z")]
+
+    assert project(works, 3, replace(pace, static=True)).reviews == {"held": 3, "open": 0}
+
+
+def test_each_later_deadline_gets_only_the_reviews_given_since_the_one_before():
+    # The class owes nothing more. The group gives 2 by 70 hours (to w70 and w90), 2 more by 90 (w150, then w90, the
+    # older of the two at 1), then the 6 more by 150 to w150 alone.
+    pace = _pace_with_a_group_of_five(owed=100)
+    works = [WorkCoverage(name, 0, 0, False, later=hours * HOUR, author="y")
+             for name, hours in (("w70", 70), ("w90", 90), ("w150", 150))]
+
+    assert project(works, 20, replace(pace, owed=0)).reviews == {"w70": 1, "w90": 2, "w150": 7}
+
+
+def test_extended_reviewers_finding_all_open_work_at_k_leave_every_count_as_it_is():
+    # 2 reviews by 70 hours and 1 more by 80 find nothing under k: none is counted, and none taken back.
+    pace = _pace_with_a_group_of_five(owed=100)
+    works = [WorkCoverage("w70", 3, 0, False, later=70 * HOUR, author="y"),
+             WorkCoverage("w80", 3, 0, False, later=80 * HOUR, author="y")]
+
+    projection = project(works, 3, replace(pace, owed=0))
+
+    assert projection.reviews == {"w70": 3, "w80": 3}
+    assert projection.short(works, 3) == []
