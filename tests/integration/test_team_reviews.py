@@ -274,16 +274,22 @@ def test_staff_progress_counts_the_teams_reviews_for_every_member(session, deps)
     assert all(rows[person].reviews_done == 0 for members in teams[1:] for person in members)
 
 
-def test_coverage_counts_what_each_team_still_owes_not_each_member(session, deps):
+def _teams_a_day_into_a_month_of_reviewing(session, deps):
+    """The class in review a day after reviewing opened, 29 days before it closes: the first team's members have
+    written one of its two reviews each, the second team one, the third none."""
     cohort, teams = _class_in_review(session, deps)
     session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id).values(
         review_opens=NOW - timedelta(days=1), review_due=NOW + timedelta(days=29)))
     session.commit()
-    # The first team's members write one of its two reviews each; the second team writes one; the third none.
     for member in (*teams[0], teams[1][0]):
         handed = _ask(session, cohort.assignment_id, member)
         save_review(session, handed.id, member, ReviewInput(VALID_SELECTIONS, {}, submit=True), NOW)
         session.commit()
+    return cohort, teams
+
+
+def test_coverage_counts_what_each_team_still_owes_not_each_member(session, deps):
+    cohort, _ = _teams_a_day_into_a_month_of_reviewing(session, deps)
 
     report = coverage_report(session, session.get(Assignment, cohort.assignment_id), NOW)
 
@@ -368,14 +374,7 @@ def test_coverage_projects_a_team_at_the_extension_of_a_member_who_is_not_its_fi
 
 
 def test_coverage_counts_nothing_owed_by_a_team_whose_members_all_left_the_course(session, deps):
-    cohort, teams = _class_in_review(session, deps)
-    session.execute(update(Assignment).where(Assignment.id == cohort.assignment_id).values(
-        review_opens=NOW - timedelta(days=1), review_due=NOW + timedelta(days=29)))
-    session.commit()
-    for member in (*teams[0], teams[1][0]):
-        handed = _ask(session, cohort.assignment_id, member)
-        save_review(session, handed.id, member, ReviewInput(VALID_SELECTIONS, {}, submit=True), NOW)
-        session.commit()
+    cohort, teams = _teams_a_day_into_a_month_of_reviewing(session, deps)
     # The third team's members leave the course (their memberships stay, as the roster leaves them).
     session.execute(delete(Enrollment).where(Enrollment.person_id.in_(teams[2])))
     session.execute(delete(Enrollment).where(Enrollment.person_id == teams[1][0]))  # the second team keeps one

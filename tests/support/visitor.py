@@ -63,6 +63,14 @@ def page_text(response: requests.Response) -> str:
     return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text)))
 
 
+def launched(lms: RunningLMS, users: tuple[str, ...]) -> dict[str, Visitor]:
+    """A visitor for each of `users`, each having launched the sandbox link once (so enrolled), by name."""
+    visitors = {user: Visitor(lms, user) for user in users}
+    for visitor in visitors.values():
+        visitor.launch()
+    return visitors
+
+
 def open_new_activity(lms: RunningLMS, students: tuple[str, ...]) -> Visitor:
     """The instructor, having made a new activity at the sandbox link and opened it (it then follows its dates),
     with each of `students` launched once so that they are enrolled."""

@@ -23,7 +23,7 @@ from assessment.models import (
 )
 from tests.support.rows import see_committed
 from tests.support.tokens import CLAIM, genuine_launch, sign_token
-from tests.support.visitor import Visitor, page_text
+from tests.support.visitor import Visitor, launched, page_text
 from tests.web.conftest import RANGE, review_everything
 from tests.web.test_assignment_settings import _settings_form
 
@@ -34,10 +34,7 @@ HUGE_CELL = "x" * 200_000
 
 @pytest.fixture
 def students(lms, instructor, session) -> dict[str, Visitor]:
-    visitors = {}
-    for user in STUDENTS:
-        visitors[user] = Visitor(lms, user)
-        visitors[user].launch()
+    visitors = launched(lms, STUDENTS)
     return visitors
 
 

@@ -9,17 +9,14 @@ from sqlalchemy import func, select, update
 
 from assessment.models import Assignment, GradePosting, TeammateRating
 from tests.support.rows import see_committed
-from tests.support.visitor import Visitor, page_text
+from tests.support.visitor import Visitor, launched, page_text
 from tests.web.test_team_grades import CSV, EVALUATION, STUDENTS, graded_with_ratings
 
 
 @pytest.fixture
 def students(lms, instructor, session) -> dict[str, Visitor]:
     """Red and Blue with teammate evaluation on, as the team grades pages' tests have them."""
-    visitors = {}
-    for user in STUDENTS:
-        visitors[user] = Visitor(lms, user)
-        visitors[user].launch()
+    visitors = launched(lms, STUDENTS)
     session.execute(update(Assignment).values(team_assignment=True,
                                               teammate_evaluation_document=EVALUATION.to_document()))
     session.commit()

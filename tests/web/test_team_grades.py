@@ -19,7 +19,7 @@ from assessment.teammate_evaluation import RatingCriterion, TeammateEvaluation
 from tests.support.access import STAFF, VISITORS, observed_and_expected, visitor_of_kind
 from tests.support.rows import see_committed
 from tests.support.services import uses_postgres
-from tests.support.visitor import Visitor, page_text
+from tests.support.visitor import Visitor, launched, page_text
 from workers.locks import try_lock
 
 STUDENTS = ("student-1", "student-2", "student-3", "student-4")
@@ -29,10 +29,7 @@ EVALUATION = TeammateEvaluation(criteria=(RatingCriterion("contribution", "Contr
 
 @pytest.fixture
 def students(lms, instructor, session) -> dict[str, Visitor]:
-    visitors = {}
-    for user in STUDENTS:
-        visitors[user] = Visitor(lms, user)
-        visitors[user].launch()
+    visitors = launched(lms, STUDENTS)
     session.execute(update(Assignment).values(team_assignment=True,
                                               teammate_evaluation_document=EVALUATION.to_document()))
     session.commit()

@@ -12,7 +12,7 @@ from assessment.models import Assignment, Person, Review, Team, TeamMembership
 from tests.support.access import VISITORS, observed_and_expected, visitor_of_kind
 from tests.support.documents import pdf_naming_its_author
 from tests.support.rows import see_committed
-from tests.support.visitor import Visitor, page_text
+from tests.support.visitor import Visitor, launched, page_text
 
 STUDENTS = ("student-1", "student-2", "student-3", "student-4")
 # student-1 and student-2 in Red, student-3 and student-4 in Blue, by email and by LMS user id.
@@ -26,10 +26,7 @@ def _make_team_assignment(session) -> None:
 
 @pytest.fixture
 def students(lms, instructor, session) -> dict[str, Visitor]:
-    visitors = {}
-    for user in STUDENTS:
-        visitors[user] = Visitor(lms, user)
-        visitors[user].launch()
+    visitors = launched(lms, STUDENTS)
     _make_team_assignment(session)
     return visitors
 
